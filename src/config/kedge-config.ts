@@ -1,0 +1,148 @@
+import {existsSync, readFileSync} from 'node:fs'
+import path from 'node:path'
+
+import {parse as parseYaml, YAMLParseError} from 'yaml'
+import {z} from 'zod'
+
+import {InvalidConfigError} from '../errors.js'
+import {DURATION_EXPECTED, parseDuration} from './duration.js'
+
+export const RECONCILIATION_MODES = ['auto', 'notify', 'manual'] as const
+export type ReconciliationMode = (typeof RECONCILIATION_MODES)[number]
+export const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const
+export const LOG_FORMATS = ['text', 'json'] as const
+export const CONFIG_FILENAMES = ['kedge.yaml', 'kedge.yml'] as const
+
+/** Compose's own rule for project names. */
+export const PROJECT_NAME_PATTERN = /^[a-z0-9][a-z0-9_-]*$/
+
+export interface KedgeConfig {
+  /** Where the file was read from, relative to the repository root; null when there is none. */
+  file: string | null
+  projectName?: string
+  composeFiles?: string[]
+  mode: ReconciliationMode
+  intervalMs?: number
+  logging: {level: (typeof LOG_LEVELS)[number]; format: (typeof LOG_FORMATS)[number]}
+}
+
+const oneOf = (values: readonly string[]) => `one of ${values.join(', ')}`
+
+const duration = z.union([z.string(), z.number()], {error: `expected ${DURATION_EXPECTED}`}).transform((value, ctx) => {
+  const ms = parseDuration(value)
+  if (ms === null) {
+    ctx.addIssue({code: 'custom', message: `expected ${DURATION_EXPECTED}, got ${JSON.stringify(value)}`})
+    return z.NEVER
+  }
+  return ms
+})
+
+const relativeFile = z.string({error: 'expected a file path'}).min(1, {error: 'expected a file path'})
+
+/** Sections the Go kedge reads from its own global config; accepted so its files work unchanged, and unused. */
+const compatibilitySection = z.record(z.string(), z.unknown(), {error: 'expected a mapping'}).optional()
+
+const schema = z.strictObject(
+  {
+    docker: z
+      .strictObject(
+        {
+          project_name: z
+            .string({error: 'expected a string'})
+            .regex(PROJECT_NAME_PATTERN, {
+              error: 'expected lower-case letters, digits, "-" and "_", starting with a letter or digit',
+            })
+            .optional(),
+          compose_file: z
+            .union([relativeFile, z.array(relativeFile).min(1, {error: 'expected at least one file'})], {
+              error: 'expected a file path or a list of file paths',
+            })
+            .optional(),
+        },
+        {error: 'expected a mapping'},
+      )
+      .optional(),
+    reconciliation: z
+      .strictObject(
+        {
+          mode: z.enum(RECONCILIATION_MODES, {error: `expected ${oneOf(RECONCILIATION_MODES)}`}).optional(),
+          interval: duration.optional(),
+        },
+        {error: 'expected a mapping'},
+      )
+      .optional(),
+    logging: z
+      .strictObject(
+        {
+          level: z.enum(LOG_LEVELS, {error: `expected ${oneOf(LOG_LEVELS)}`}).optional(),
+          format: z.enum(LOG_FORMATS, {error: `expected ${oneOf(LOG_FORMATS)}`}).optional(),
+        },
+        {error: 'expected a mapping'},
+      )
+      .optional(),
+    git: compatibilitySection,
+    state: compatibilitySection,
+    server: compatibilitySection,
+    telemetry: compatibilitySection,
+  },
+  {error: 'expected a mapping at the top level'},
+)
+
+/** Parses the text of a kedge.yaml; `file` names it in errors. Pure: no file system access. */
+export function parseKedgeConfig(text: string, file: string): KedgeConfig {
+  let document: unknown
+  try {
+    document = parseYaml(text, {prettyErrors: false})
+  } catch (error) {
+    if (error instanceof YAMLParseError) {
+      const where = error.linePos?.[0] ? `line ${error.linePos[0].line}, column ${error.linePos[0].col}: ` : ''
+      throw new InvalidConfigError(file, undefined, `invalid YAML: ${where}${firstLine(error.message)}`)
+    }
+    throw error
+  }
+  const parsed = schema.safeParse(document ?? {})
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!
+    const field = issue.path.join('.')
+    if (issue.code === 'unrecognized_keys') {
+      const keys = issue.keys.map((key) => (field ? `${field}.${key}` : key))
+      throw new InvalidConfigError(file, keys[0], `unknown field (expected ${knownFields(issue.path)})`)
+    }
+    throw new InvalidConfigError(file, field || undefined, issue.message)
+  }
+  const {docker, reconciliation, logging} = parsed.data
+  return {
+    file,
+    projectName: docker?.project_name,
+    composeFiles: docker?.compose_file === undefined ? undefined : [docker.compose_file].flat(),
+    mode: reconciliation?.mode ?? 'auto',
+    intervalMs: reconciliation?.interval,
+    logging: {level: logging?.level ?? 'info', format: logging?.format ?? 'text'},
+  }
+}
+
+export function defaultKedgeConfig(): KedgeConfig {
+  return parseKedgeConfig('', '')
+}
+
+/** Reads kedge.yaml (or kedge.yml) from `stackDir`; a missing file means all defaults. */
+export function loadKedgeConfig(repoRoot: string, stackDir: string): KedgeConfig {
+  for (const name of CONFIG_FILENAMES) {
+    const file = path.join(stackDir, name)
+    if (existsSync(file)) return parseKedgeConfig(readFileSync(file, 'utf8'), path.relative(repoRoot, file))
+  }
+  return {...defaultKedgeConfig(), file: null}
+}
+
+function knownFields(sectionPath: PropertyKey[]): string {
+  let shape: z.ZodRawShape = schema.shape
+  for (const key of sectionPath) {
+    const inner = (shape[String(key)] as z.ZodOptional<z.ZodObject> | undefined)?.unwrap()
+    shape = inner?.shape ?? {}
+  }
+  return Object.keys(shape).join(', ')
+}
+
+function firstLine(text: string): string {
+  return text.split('\n')[0]!.trim()
+}

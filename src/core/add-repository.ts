@@ -1,0 +1,163 @@
+import {randomBytes} from 'node:crypto'
+import {existsSync, mkdirSync, renameSync, rmSync, statSync} from 'node:fs'
+import path from 'node:path'
+
+import {checkoutHead, cloneBranch, remoteBranches} from '../adapters/git.js'
+import {resolveComposeFiles} from '../config/compose-files.js'
+import {DURATION_EXPECTED, formatDuration, parseDuration} from '../config/duration.js'
+import {loadKedgeConfig, type ReconciliationMode} from '../config/kedge-config.js'
+import {ConflictError, errorMessage, InvalidInputError, isKedgeError} from '../errors.js'
+import {deleteRepository, findRepository, insertRepository} from '../store/repositories.js'
+import {validateBranchName} from './branch-name.js'
+import type {KedgeContext} from './context.js'
+import {normalizeRepoName, parseRemoteUrl} from './repo-url.js'
+import {toRepositoryView, type RepositoryView} from './repository-view.js'
+import {normalizeStackPath} from './stack-path.js'
+
+export interface AddRepositoryRequest {
+  url: string
+  name?: string
+  branch?: string
+  path?: string
+  interval?: string
+}
+
+export interface AddRepositoryResult {
+  repository: RepositoryView
+  /** What the clone showed, or null when the remote could not be reached now. */
+  checkout: {
+    commit: string
+    configFile: string | null
+    projectName: string
+    composeFiles: string[]
+    mode: ReconciliationMode
+    interval: string | null
+  } | null
+  warnings: string[]
+}
+
+const MIN_INTERVAL_MS = 1000
+
+/**
+ * Registers a repository. When its remote answers, the branch must exist and the checkout must hold a
+ * valid kedge.yaml and a compose file: a repository kedge could not deploy is refused before anything is
+ * written. An unreachable network remote is registered with a warning and retried by the deploy loop.
+ */
+export async function addRepository(context: KedgeContext, request: AddRepositoryRequest): Promise<AddRepositoryResult> {
+  const remote = parseRemoteUrl(request.url)
+  const name = normalizeRepoName(request.name ?? requireDerivedName(remote.derivedName, request.url))
+  const branch = validateBranchName(request.branch ?? 'main')
+  const stackPath = normalizeStackPath(request.path)
+  const intervalMs = request.interval === undefined ? null : parseInterval(request.interval)
+  ensureNameIsFree(context, name)
+
+  const warnings: string[] = []
+  let heads: Map<string, string> | null = null
+  try {
+    heads = await remoteBranches(remote.url)
+  } catch (error) {
+    const local = remote.kind === 'file' || remote.kind === 'path'
+    if (local || !isKedgeError(error)) throw error
+    warnings.push(`${errorMessage(error)}; registered anyway, kedge will retry`)
+  }
+  if (heads && !heads.has(branch)) throw unknownBranch(branch, remote.url, [...heads.keys()])
+
+  const staged = heads ? await stageCheckout(context, remote.url, branch, name) : null
+  try {
+    const checkout = staged ? await inspectCheckout(staged, stackPath, branch, name) : null
+    const row = insertRepository(context.db, {
+      name,
+      url: remote.url,
+      branch,
+      path: stackPath,
+      intervalMs,
+      createdAt: new Date(),
+    })
+    if (staged) {
+      try {
+        placeCheckout(staged, context.home.repoDir(name))
+      } catch (error) {
+        deleteRepository(context.db, name)
+        throw error
+      }
+    }
+    return {repository: toRepositoryView(row), checkout, warnings}
+  } finally {
+    if (staged) rmSync(staged, {recursive: true, force: true})
+  }
+}
+
+function requireDerivedName(derived: string, url: string): string {
+  if (derived.length > 0) return derived
+  throw new InvalidInputError(`cannot derive a repository name from "${url}"`, {code: 'invalid_name', hint: 'pass --name'})
+}
+
+function parseInterval(input: string): number {
+  const ms = parseDuration(input)
+  if (ms === null || ms < MIN_INTERVAL_MS) {
+    throw new InvalidInputError(`invalid interval "${input}": expected ${DURATION_EXPECTED}, at least 1s`, {
+      code: 'invalid_interval',
+    })
+  }
+  return ms
+}
+
+function ensureNameIsFree({db}: KedgeContext, name: string): void {
+  const existing = findRepository(db, name)
+  if (existing) {
+    throw new ConflictError(`a repository named "${name}" is already registered (${existing.url})`, {
+      hint: 'choose another name with --name, or remove it first with "kedge repo remove"',
+    })
+  }
+}
+
+function unknownBranch(branch: string, url: string, branches: string[]): InvalidInputError {
+  const known = branches.length === 0 ? 'it has no branches' : `it has ${branches.slice(0, 10).join(', ')}`
+  return new InvalidInputError(`branch "${branch}" does not exist on ${url}: ${known}`, {
+    code: 'unknown_branch',
+    hint: 'pass the branch to watch with --branch',
+  })
+}
+
+async function stageCheckout(context: KedgeContext, url: string, branch: string, name: string): Promise<string> {
+  mkdirSync(context.home.stagingDir, {recursive: true})
+  const staged = path.join(context.home.stagingDir, `${name}-${randomBytes(4).toString('hex')}`)
+  try {
+    await cloneBranch(url, branch, staged)
+  } catch (error) {
+    rmSync(staged, {recursive: true, force: true})
+    throw error
+  }
+  return staged
+}
+
+async function inspectCheckout(
+  checkoutDir: string,
+  stackPath: string,
+  branch: string,
+  name: string,
+): Promise<NonNullable<AddRepositoryResult['checkout']>> {
+  const stackDir = path.join(checkoutDir, stackPath)
+  if (!existsSync(stackDir) || !statSync(stackDir).isDirectory()) {
+    throw new InvalidInputError(`path "${stackPath}" does not exist on branch "${branch}"`, {
+      code: 'invalid_path',
+      hint: 'pass the sub-directory that holds the compose file with --path',
+    })
+  }
+  const config = loadKedgeConfig(checkoutDir, stackDir)
+  return {
+    commit: await checkoutHead(checkoutDir),
+    configFile: config.file,
+    projectName: config.projectName ?? name,
+    composeFiles: resolveComposeFiles(checkoutDir, stackDir, config),
+    mode: config.mode,
+    interval: config.intervalMs === undefined ? null : formatDuration(config.intervalMs),
+  }
+}
+
+/** A leftover directory under the repository's name can only be kedge's own, from an earlier crash. */
+function placeCheckout(staged: string, target: string): void {
+  mkdirSync(path.dirname(target), {recursive: true})
+  rmSync(target, {recursive: true, force: true})
+  renameSync(staged, target)
+}

@@ -1,0 +1,23 @@
+import {InvalidInputError} from '../errors.js'
+
+/** git check-ref-format's rules for a branch name, so a bad one is refused before git sees it. */
+export function validateBranchName(branch: string): string {
+  const invalid =
+    branch.length === 0 ||
+    branch.length > 255 ||
+    branch.startsWith('-') ||
+    branch.startsWith('/') ||
+    branch.endsWith('/') ||
+    branch.endsWith('.') ||
+    branch.endsWith('.lock') ||
+    branch === '@' ||
+    /\.\.|\/\/|@\{|\/\.|^\./.test(branch) ||
+    /[\s\u0000-\u001f\u007f~^:?*[\\]/.test(branch)
+  if (invalid) {
+    throw new InvalidInputError(`invalid branch name "${branch}"`, {
+      code: 'invalid_branch',
+      hint: 'give a branch name as git accepts it, e.g. main or release/1.x',
+    })
+  }
+  return branch
+}

@@ -1,0 +1,79 @@
+/**
+ * Every failure kedge expects carries a stable machine code (for `--json` and the API),
+ * a one-line message for a person, an optional hint, and the exit code the CLI uses.
+ * Anything that is not a KedgeError is a bug and is reported as `internal`.
+ */
+export const ExitCode = {
+  ok: 0,
+  failed: 1,
+  invalidInput: 2,
+  internal: 70,
+} as const
+
+export interface KedgeErrorOptions {
+  hint?: string
+  cause?: unknown
+}
+
+export abstract class KedgeError extends Error {
+  abstract readonly code: string
+  abstract readonly exitCode: number
+  readonly hint?: string
+
+  constructor(message: string, options: KedgeErrorOptions = {}) {
+    super(message, {cause: options.cause})
+    this.name = new.target.name
+    this.hint = options.hint
+  }
+}
+
+/** The user gave kedge something it cannot accept: a flag, an argument, a file in their repository. */
+export class InvalidInputError extends KedgeError {
+  readonly code: string
+  readonly exitCode = ExitCode.invalidInput
+
+  constructor(message: string, options: KedgeErrorOptions & {code?: string} = {}) {
+    super(message, options)
+    this.code = options.code ?? 'invalid_input'
+  }
+}
+
+export class InvalidConfigError extends InvalidInputError {
+  constructor(
+    readonly file: string,
+    readonly field: string | undefined,
+    detail: string,
+    options: KedgeErrorOptions = {},
+  ) {
+    super(`${file}: ${field ? `${field}: ` : ''}${detail}`, {...options, code: 'invalid_config'})
+  }
+}
+
+export class NotFoundError extends KedgeError {
+  readonly code = 'not_found'
+  readonly exitCode = ExitCode.invalidInput
+}
+
+export class ConflictError extends KedgeError {
+  readonly code = 'conflict'
+  readonly exitCode = ExitCode.invalidInput
+}
+
+/** Something outside kedge (a git remote, the Docker engine, the disk) did not do what was asked. */
+export class ExternalError extends KedgeError {
+  readonly code: string
+  readonly exitCode = ExitCode.failed
+
+  constructor(message: string, options: KedgeErrorOptions & {code: string}) {
+    super(message, options)
+    this.code = options.code
+  }
+}
+
+export function isKedgeError(error: unknown): error is KedgeError {
+  return error instanceof KedgeError
+}
+
+export function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error)
+}

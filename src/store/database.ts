@@ -1,0 +1,76 @@
+import {mkdirSync} from 'node:fs'
+import path from 'node:path'
+import {fileURLToPath} from 'node:url'
+
+import Database from 'better-sqlite3'
+import {drizzle, type BetterSQLite3Database} from 'drizzle-orm/better-sqlite3'
+import {readMigrationFiles} from 'drizzle-orm/migrator'
+
+import {errorMessage, ExternalError} from '../errors.js'
+import * as schema from './schema.js'
+
+export type KedgeDatabase = BetterSQLite3Database<typeof schema> & {$client: Database.Database}
+
+/** Resolved from this module, never from the working directory, so an installed kedge finds its migrations. */
+const MIGRATIONS_FOLDER = fileURLToPath(new URL('../../drizzle', import.meta.url))
+const MIGRATIONS_TABLE = '__drizzle_migrations'
+const BUSY_TIMEOUT_MS = 10_000
+
+export function openDatabase(file: string): KedgeDatabase {
+  let client: Database.Database
+  try {
+    mkdirSync(path.dirname(file), {recursive: true})
+    client = new Database(file)
+  } catch (error) {
+    throw storeError(file, error)
+  }
+  try {
+    client.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`)
+    client.pragma('journal_mode = WAL')
+    client.pragma('synchronous = NORMAL')
+    client.pragma('foreign_keys = ON')
+    applyMigrations(client)
+  } catch (error) {
+    client.close()
+    throw storeError(file, error)
+  }
+  return drizzle({client, schema})
+}
+
+export function closeDatabase(db: KedgeDatabase): void {
+  if (db.$client.open) db.$client.close()
+}
+
+/**
+ * Applies drizzle-kit's generated migrations in the format drizzle's own migrator records them, but
+ * inside one IMMEDIATE transaction: drizzle reads the applied list before it takes the write lock, so two
+ * processes opening a new database at once would both try to create the tables.
+ */
+function applyMigrations(client: Database.Database): void {
+  const migrations = readMigrationFiles({migrationsFolder: MIGRATIONS_FOLDER})
+  const migrate = client.transaction(() => {
+    client.exec(
+      `CREATE TABLE IF NOT EXISTS "${MIGRATIONS_TABLE}" (id INTEGER PRIMARY KEY, hash text NOT NULL, created_at numeric)`,
+    )
+    const last = client.prepare(`SELECT max(created_at) AS applied FROM "${MIGRATIONS_TABLE}"`).get() as {
+      applied: number | null
+    }
+    const record = client.prepare(`INSERT INTO "${MIGRATIONS_TABLE}" (hash, created_at) VALUES (?, ?)`)
+    for (const migration of migrations) {
+      if (last.applied !== null && Number(last.applied) >= migration.folderMillis) continue
+      for (const statement of migration.sql) {
+        if (statement.trim().length > 0) client.exec(statement)
+      }
+      record.run(migration.hash, migration.folderMillis)
+    }
+  })
+  migrate.immediate()
+}
+
+function storeError(file: string, error: unknown): ExternalError {
+  return new ExternalError(`cannot open the kedge database ${file}: ${errorMessage(error)}`, {
+    code: 'store_unavailable',
+    hint: 'check that the kedge home directory exists, is writable and is not on a full disk',
+    cause: error,
+  })
+}

@@ -1,0 +1,55 @@
+import {sql} from 'drizzle-orm'
+import {index, integer, sqliteTable, text} from 'drizzle-orm/sqlite-core'
+
+export const DEPLOYMENT_TRIGGERS = ['git', 'drift', 'manual', 'rollback', 'startup'] as const
+export type DeploymentTrigger = (typeof DEPLOYMENT_TRIGGERS)[number]
+
+export const DEPLOYMENT_STATUSES = ['pending', 'success', 'failed', 'rolled_back'] as const
+export type DeploymentStatus = (typeof DEPLOYMENT_STATUSES)[number]
+
+export const repositories = sqliteTable('repositories', {
+  id: integer('id').primaryKey({autoIncrement: true}),
+  name: text('name').notNull().unique(),
+  url: text('url').notNull(),
+  branch: text('branch').notNull(),
+  /** Sub-directory of the repository that holds kedge.yaml and the compose files; '' is the root. */
+  path: text('path').notNull().default(''),
+  /** Poll interval set with `repo add --interval`; null defers to kedge.yaml, then to `serve --interval`. */
+  intervalMs: integer('interval_ms'),
+  createdAt: integer('created_at', {mode: 'timestamp_ms'}).notNull(),
+  /** Last branch head seen on the remote, and when it was asked. */
+  remoteHead: text('remote_head'),
+  remoteCheckedAt: integer('remote_checked_at', {mode: 'timestamp_ms'}),
+  lastError: text('last_error'),
+  lastErrorAt: integer('last_error_at', {mode: 'timestamp_ms'}),
+  /** Set by a rollback: the commit kept deployed instead of the branch head. */
+  pinnedCommit: text('pinned_commit'),
+  pinReason: text('pin_reason'),
+})
+
+export const deployments = sqliteTable(
+  'deployments',
+  {
+    id: integer('id').primaryKey({autoIncrement: true}),
+    repositoryId: integer('repository_id')
+      .notNull()
+      .references(() => repositories.id, {onDelete: 'cascade'}),
+    commit: text('commit').notNull(),
+    trigger: text('trigger', {enum: DEPLOYMENT_TRIGGERS}).notNull(),
+    status: text('status', {enum: DEPLOYMENT_STATUSES}).notNull(),
+    startedAt: integer('started_at', {mode: 'timestamp_ms'}).notNull(),
+    finishedAt: integer('finished_at', {mode: 'timestamp_ms'}),
+    error: text('error'),
+    /** JSON of what was applied (compose files, kedge.yaml), enough to restore it without the remote. */
+    snapshot: text('snapshot'),
+    /** For a rollback: the commit it replaced. */
+    replacedCommit: text('replaced_commit'),
+    /** Free-form detail, e.g. why a rollback was automatic. */
+    note: text('note'),
+  },
+  (table) => [index('deployments_repository_started').on(table.repositoryId, sql`${table.id} DESC`)],
+)
+
+export type RepositoryRow = typeof repositories.$inferSelect
+export type NewRepositoryRow = typeof repositories.$inferInsert
+export type DeploymentRow = typeof deployments.$inferSelect
