@@ -5,14 +5,24 @@ import {errorMessage, ExternalError} from '../errors.js'
 const QUERY_TIMEOUT_MS = 30_000
 const TRANSFER_TIMEOUT_MS = 300_000
 
-/** Git never prompts: kedge runs unattended, and a prompt would hang a poll forever. */
+/** What git may see of kedge's environment: where things are, proxies and TLS trust, nothing else. */
+const INHERITED_ENV = [
+  'PATH', 'HOME', 'TMPDIR', 'XDG_CONFIG_HOME', 'SSH_AUTH_SOCK', 'GIT_SSL_CAINFO', 'GIT_SSL_CAPATH',
+  'HTTP_PROXY', 'HTTPS_PROXY', 'NO_PROXY', 'ALL_PROXY', 'http_proxy', 'https_proxy', 'no_proxy', 'all_proxy',
+]
+
+function gitEnvironment(): Record<string, string> {
+  const env: Record<string, string> = {}
+  for (const name of INHERITED_ENV) {
+    const value = process.env[name]
+    if (value !== undefined) env[name] = value
+  }
+  // kedge runs unattended: a credential or host-key prompt would hang a poll forever.
+  return {...env, LC_ALL: 'C', GIT_TERMINAL_PROMPT: '0', GIT_SSH_COMMAND: 'ssh -o BatchMode=yes'}
+}
+
 function git(baseDir?: string, timeoutMs = QUERY_TIMEOUT_MS): SimpleGit {
-  return simpleGit({baseDir, timeout: {block: timeoutMs}, unsafe: {allowUnsafeSshCommand: true}}).env({
-    ...process.env,
-    GIT_TERMINAL_PROMPT: '0',
-    GIT_SSH_COMMAND: process.env.GIT_SSH_COMMAND ?? 'ssh -o BatchMode=yes',
-    LC_ALL: 'C',
-  })
+  return simpleGit({baseDir, timeout: {block: timeoutMs}, unsafe: {allowUnsafeSshCommand: true}}).env(gitEnvironment())
 }
 
 /** Every branch the remote has, with the commit it points at. */

@@ -2,19 +2,13 @@ import {Command, Flags, type Interfaces} from '@oclif/core'
 import chalk from 'chalk'
 
 import type {KedgeContext} from '../core/context.js'
+import {printError, type ErrorReport} from './error-output.js'
 import {ExitCode, isKedgeError} from '../errors.js'
 import {resolveHome, type KedgeHome} from '../home.js'
 import type {KedgeDatabase} from '../store/database.js'
 
 export type CommandFlags<T extends typeof Command> = Interfaces.InferredFlags<(typeof BaseCommand)['baseFlags'] & T['flags']>
 export type CommandArgs<T extends typeof Command> = Interfaces.InferredArgs<T['args']>
-
-interface ErrorReport {
-  code: string
-  message: string
-  hint?: string
-  exitCode: number
-}
 
 /**
  * Owns what every command shares: the kedge home, `--json`, `--debug`, the database (opened lazily, so
@@ -76,14 +70,7 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
   protected override async catch(error: Interfaces.CommandError): Promise<void> {
     const report = toErrorReport(error)
     process.exitCode = report.exitCode
-    if (report.exitCode !== ExitCode.ok && report.message.length > 0) {
-      if (this.jsonEnabled()) {
-        this.logJson({error: {code: report.code, message: report.message, ...(report.hint ? {hint: report.hint} : {})}})
-      } else {
-        const hint = report.hint ? `\n${chalk.dim(`Hint: ${report.hint}`)}` : ''
-        process.stderr.write(`${chalk.red('Error:')} ${report.message}${hint}\n`)
-      }
-    }
+    if (report.message.length > 0) printError(report, this.jsonEnabled())
     if (this.debugEnabled() && error.stack) process.stderr.write(`${chalk.dim(error.stack)}\n`)
   }
 

@@ -92,11 +92,12 @@ const schema = z.strictObject(
 export function parseKedgeConfig(text: string, file: string): KedgeConfig {
   let document: unknown
   try {
-    document = parseYaml(text, {prettyErrors: false})
+    document = parseYaml(text)
   } catch (error) {
     if (error instanceof YAMLParseError) {
       const where = error.linePos?.[0] ? `line ${error.linePos[0].line}, column ${error.linePos[0].col}: ` : ''
-      throw new InvalidConfigError(file, undefined, `invalid YAML: ${where}${firstLine(error.message)}`)
+      const reason = firstLine(error.message).replace(/\s*at line \d+, column \d+:?$/, '')
+      throw new InvalidConfigError(file, undefined, `invalid YAML: ${where}${reason}`)
     }
     throw error
   }

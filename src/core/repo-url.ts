@@ -22,8 +22,8 @@ export function parseRemoteUrl(input: string): RemoteUrl {
     new InvalidInputError(`invalid repository URL "${input}": ${why}`, {code: 'invalid_url', hint: HINT})
 
   if (url.length === 0) throw malformed('it is empty')
-  if (/[\s\u0000-\u001f\u007f]/.test(url)) throw malformed('it contains white space or control characters')
   if (url.startsWith('-')) throw malformed('it starts with "-"')
+  if (/[\s\u0000-\u001f\u007f]/.test(url)) throw malformed('it contains white space or control characters')
 
   const scheme = /^([A-Za-z][A-Za-z0-9+.-]*):\/\//.exec(url)
   if (scheme) {

@@ -1,0 +1,75 @@
+#!/usr/bin/env bash
+# Provisions what kedge's integration tests drive: a Docker engine, Docker Compose, git, and local test
+# images (no image registry is needed). Idempotent: on a machine that already has these, it only checks.
+# Usage: scripts/test-env.sh            (prints the environment it ensured)
+set -euo pipefail
+
+DOCKERD_LOG=${KEDGE_DOCKERD_LOG:-/var/log/kedge-test-dockerd.log}
+ENGINE_WAIT_SECONDS=${KEDGE_ENGINE_WAIT_SECONDS:-90}
+SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+
+say() { echo "test-env: $*" >&2; }
+die() { say "error: $*"; exit 1; }
+
+engine_answers() { docker info >/dev/null 2>&1; }
+compose_available() { docker compose version >/dev/null 2>&1 || command -v docker-compose >/dev/null 2>&1; }
+busybox_is_static() { [ -x /bin/busybox ] && ! ldd /bin/busybox >/dev/null 2>&1; }
+
+install_missing_packages() {
+  local packages=()
+  command -v git >/dev/null 2>&1 || packages+=(git)
+  if ! engine_answers && ! command -v dockerd >/dev/null 2>&1; then packages+=(docker.io); fi
+  compose_available || packages+=(docker-compose)
+  busybox_is_static || packages+=(busybox-static)
+  [ ${#packages[@]} -eq 0 ] && return 0
+  command -v apt-get >/dev/null 2>&1 || die "missing ${packages[*]} and no apt-get to install them; install them by hand"
+  [ "$(id -u)" -eq 0 ] || die "missing ${packages[*]}; run this script as root to install them"
+  say "installing ${packages[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq >/dev/null
+  apt-get install -y -qq --no-install-recommends "${packages[@]}" >/dev/null
+}
+
+# A dockerd killed abruptly leaves its pid file behind, and the next start refuses to run.
+remove_stale_pid_file() {
+  local pid_file=/var/run/docker.pid
+  [ -f "$pid_file" ] || return 0
+  local pid
+  pid=$(cat "$pid_file" 2>/dev/null || true)
+  if [ -z "$pid" ] || ! kill -0 "$pid" 2>/dev/null; then
+    say "removing stale $pid_file"
+    rm -f "$pid_file"
+  fi
+}
+
+start_engine() {
+  engine_answers && return 0
+  [ "$(id -u)" -eq 0 ] || die "no Docker engine answers, and only root can start one"
+  command -v dockerd >/dev/null 2>&1 || die "no Docker engine answers and dockerd is not installed"
+  remove_stale_pid_file
+  say "starting dockerd (log: $DOCKERD_LOG)"
+  mkdir -p "$(dirname "$DOCKERD_LOG")"
+  nohup dockerd >>"$DOCKERD_LOG" 2>&1 </dev/null &
+  local deadline=$((SECONDS + ENGINE_WAIT_SECONDS))
+  until engine_answers; do
+    if [ $SECONDS -ge $deadline ]; then
+      tail -n 20 "$DOCKERD_LOG" >&2 || true
+      die "dockerd did not answer within ${ENGINE_WAIT_SECONDS}s"
+    fi
+    sleep 0.5
+  done
+}
+
+main() {
+  install_missing_packages
+  start_engine
+  compose_available || die "Docker Compose is not available"
+  bash "$SCRIPT_DIR/build-local-images.sh" kedge-test/busybox 1 2 3
+  say "ready: engine $(docker version --format '{{.Server.Version}}'), compose $(compose_version)"
+}
+
+compose_version() {
+  docker compose version --short 2>/dev/null || docker-compose version --short 2>/dev/null || echo unknown
+}
+
+main "$@"

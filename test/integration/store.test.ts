@@ -1,0 +1,105 @@
+import assert from 'node:assert/strict'
+import {existsSync, writeFileSync} from 'node:fs'
+import path from 'node:path'
+import {describe, it} from 'node:test'
+
+import {closeDatabase, openDatabase} from '../../src/store/database.js'
+import {insertRepository, listRepositories} from '../../src/store/repositories.js'
+import {runKedge, runKedgeJson} from '../helpers/cli.js'
+import {GitRemote, SIMPLE_COMPOSE} from '../helpers/git-remote.js'
+import {tempDir} from '../helpers/temp.js'
+
+describe('the SQLite store', () => {
+  it('is created and migrated on first use, in WAL mode with foreign keys', async () => {
+    const home = path.join(tempDir(), 'fresh-home')
+    const result = await runKedgeJson(['repo', 'list'], {home})
+    assert.equal(result.code, 0, result.stderr)
+    assert.deepEqual(result.json, [])
+    assert.ok(existsSync(path.join(home, 'kedge.db')))
+
+    const db = openDatabase(path.join(home, 'kedge.db'))
+    try {
+      assert.equal(db.$client.pragma('journal_mode', {simple: true}), 'wal')
+      assert.equal(db.$client.pragma('foreign_keys', {simple: true}), 1)
+      const tables = db.$client.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").pluck().all()
+      assert.deepEqual(tables.filter((name) => !String(name).startsWith('sqlite_')), ['__drizzle_migrations', 'deployments', 'repositories'])
+      const applied = db.$client.prepare('SELECT count(*) FROM __drizzle_migrations').pluck().get()
+      assert.ok(Number(applied) >= 1)
+    } finally {
+      closeDatabase(db)
+    }
+  })
+
+  it('applies migrations once however often it is opened', () => {
+    const file = path.join(tempDir(), 'kedge.db')
+    for (let i = 0; i < 3; i++) closeDatabase(openDatabase(file))
+    const db = openDatabase(file)
+    try {
+      const rows = db.$client.prepare('SELECT hash FROM __drizzle_migrations').pluck().all()
+      assert.equal(new Set(rows).size, rows.length)
+    } finally {
+      closeDatabase(db)
+    }
+  })
+
+  it('lets several processes open a new database at the same moment', async () => {
+    const home = path.join(tempDir(), 'raced-home')
+    const results = await Promise.all(Array.from({length: 6}, () => runKedgeJson(['repo', 'list'], {home})))
+    for (const result of results) assert.equal(result.code, 0, result.stderr)
+  })
+
+  it('serialises concurrent registrations without losing one', async () => {
+    const home = tempDir()
+    const remote = GitRemote.create({'docker-compose.yaml': SIMPLE_COMPOSE})
+    const names = ['one', 'two', 'three', 'four']
+    const results = await Promise.all(names.map((name) => runKedge(['repo', 'add', remote.fileUrl, '--name', name], {home})))
+    for (const result of results) assert.equal(result.code, 0, result.stderr)
+    const listed = await runKedgeJson<Array<{name: string}>>(['repo', 'list'], {home})
+    assert.deepEqual(listed.json.map((repo) => repo.name).sort(), [...names].sort())
+  })
+
+  it('makes a writer in another process wait for the lock instead of failing', async () => {
+    const home = tempDir()
+    const holder = openDatabase(path.join(home, 'kedge.db'))
+    try {
+      holder.$client.exec('BEGIN IMMEDIATE')
+      insertRepository(holder, {name: 'held', url: '/x', branch: 'main', path: '.', createdAt: new Date()})
+      const waiting = runKedge(['repo', 'add', 'http://127.0.0.1:9/acme/waiter.git'], {home})
+      await new Promise((resolve) => setTimeout(resolve, 1500))
+      holder.$client.exec('COMMIT')
+      const result = await waiting
+      assert.equal(result.code, 0, result.stderr)
+      assert.deepEqual(listRepositories(holder).map((row) => row.name), ['held', 'waiter'])
+    } finally {
+      if (holder.$client.inTransaction) holder.$client.exec('ROLLBACK')
+      closeDatabase(holder)
+    }
+  })
+
+  it('finds its migrations whatever the working directory', async () => {
+    const cwd = tempDir()
+    const result = await runKedge(['repo', 'list'], {cwd})
+    assert.equal(result.code, 0, result.stderr)
+    assert.ok(existsSync(path.join(cwd, '.kedge', 'kedge.db')), 'the default home is ./.kedge')
+  })
+
+  it('takes --home over KEDGE_HOME', async () => {
+    const root = tempDir()
+    const fromEnv = path.join(root, 'env-home')
+    const fromFlag = path.join(root, 'flag-home')
+    const result = await runKedge(['repo', 'list', '--home', fromFlag], {home: fromEnv})
+    assert.equal(result.code, 0, result.stderr)
+    assert.ok(existsSync(path.join(fromFlag, 'kedge.db')))
+    assert.equal(existsSync(fromEnv), false)
+  })
+
+  it('says clearly when the home cannot be written', async () => {
+    const root = tempDir()
+    const blocker = path.join(root, 'file')
+    writeFileSync(blocker, 'not a directory')
+    const result = await runKedgeJson<{error: {code: string; message: string; hint: string}}>(['repo', 'list'], {home: path.join(blocker, 'home')})
+    assert.equal(result.code, 1)
+    assert.equal(result.json.error.code, 'store_unavailable')
+    assert.match(result.json.error.message, /^cannot open the kedge database .*file\/home\/kedge\.db: /)
+  })
+})

@@ -1,0 +1,141 @@
+import assert from 'node:assert/strict'
+import {mkdirSync, writeFileSync} from 'node:fs'
+import path from 'node:path'
+import {describe, it} from 'node:test'
+
+import {resolveComposeFiles} from '../../src/config/compose-files.js'
+import {loadKedgeConfig, parseKedgeConfig} from '../../src/config/kedge-config.js'
+import {InvalidConfigError, InvalidInputError} from '../../src/errors.js'
+import {tempDir} from '../helpers/temp.js'
+
+describe('parseKedgeConfig', () => {
+  it('gives the defaults for an empty file', () => {
+    assert.deepEqual(parseKedgeConfig('', 'kedge.yaml'), {
+      file: 'kedge.yaml',
+      projectName: undefined,
+      composeFiles: undefined,
+      mode: 'auto',
+      intervalMs: undefined,
+      logging: {level: 'info', format: 'text'},
+    })
+  })
+
+  it('reads every field', () => {
+    const config = parseKedgeConfig(
+      `docker:
+  project_name: myapp
+  compose_file: [base.yaml, prod.yaml]
+reconciliation:
+  mode: notify
+  interval: 5m
+logging:
+  level: debug
+  format: json
+`,
+      'kedge.yaml',
+    )
+    assert.equal(config.projectName, 'myapp')
+    assert.deepEqual(config.composeFiles, ['base.yaml', 'prod.yaml'])
+    assert.equal(config.mode, 'notify')
+    assert.equal(config.intervalMs, 300_000)
+    assert.deepEqual(config.logging, {level: 'debug', format: 'json'})
+  })
+
+  it('takes a single compose file and an interval in seconds', () => {
+    const config = parseKedgeConfig('docker:\n  compose_file: docker-compose.yaml\nreconciliation:\n  interval: 90\n', 'kedge.yaml')
+    assert.deepEqual(config.composeFiles, ['docker-compose.yaml'])
+    assert.equal(config.intervalMs, 90_000)
+  })
+
+  it('accepts a Go kedge file unchanged, global sections included', () => {
+    const config = parseKedgeConfig(
+      `git:
+  url: https://github.com/acme/app.git
+  branch: main
+  poll_interval: 60s
+docker:
+  project_name: myapp
+  compose_file: docker-compose.yaml
+reconciliation:
+  mode: auto
+  interval: 1m
+state:
+  path: .kedge/state.db
+logging:
+  level: info
+  format: text
+server:
+  port: 8080
+telemetry:
+  metrics:
+    enabled: true
+`,
+      'kedge.yaml',
+    )
+    assert.equal(config.projectName, 'myapp')
+    assert.equal(config.intervalMs, 60_000)
+  })
+
+  const invalid: Array<[string, string, RegExp]> = [
+    ['a YAML syntax error', 'docker:\n  project_name: [unclosed\n', /^kedge\.yaml: invalid YAML: line \d+, column \d+/],
+    ['duplicate keys', 'docker: {}\ndocker: {}\n', /^kedge\.yaml: invalid YAML/],
+    ['an unknown mode', 'reconciliation:\n  mode: sometimes\n', /^kedge\.yaml: reconciliation\.mode: expected one of auto, notify, manual/],
+    ['a bad duration', 'reconciliation:\n  interval: soon\n', /^kedge\.yaml: reconciliation\.interval: expected a duration .*got "soon"/],
+    ['a zero interval', 'reconciliation:\n  interval: 0\n', /^kedge\.yaml: reconciliation\.interval: expected a duration/],
+    ['a number for compose_file', 'docker:\n  compose_file: 5\n', /^kedge\.yaml: docker\.compose_file: expected a file path or a list of file paths/],
+    ['an empty compose_file list', 'docker:\n  compose_file: []\n', /^kedge\.yaml: docker\.compose_file/],
+    ['an upper-case project name', 'docker:\n  project_name: MyApp\n', /^kedge\.yaml: docker\.project_name: expected lower-case/],
+    ['a list for a section', 'docker:\n  - a\n', /^kedge\.yaml: docker: expected a mapping/],
+    ['a scalar document', 'just text\n', /^kedge\.yaml: expected a mapping at the top level/],
+    ['an unknown top-level field', 'reconcilation:\n  mode: auto\n', /^kedge\.yaml: reconcilation: unknown field \(expected docker, reconciliation, logging/],
+    ['an unknown nested field', 'docker:\n  projectname: x\n', /^kedge\.yaml: docker\.projectname: unknown field \(expected project_name, compose_file\)/],
+    ['an unknown log level', 'logging:\n  level: loud\n', /^kedge\.yaml: logging\.level: expected one of debug, info, warn, error/],
+  ]
+  for (const [what, text, message] of invalid) {
+    it(`refuses ${what} with the file, the field and what was expected`, () => {
+      assert.throws(
+        () => parseKedgeConfig(text, 'kedge.yaml'),
+        (error: unknown) => error instanceof InvalidConfigError && message.test(error.message) && !error.message.includes('\n'),
+      )
+    })
+  }
+})
+
+describe('loadKedgeConfig and resolveComposeFiles', () => {
+  it('means all defaults when there is no kedge.yaml, and finds compose files in Compose order', () => {
+    const root = tempDir()
+    writeFileSync(path.join(root, 'docker-compose.yml'), 'services: {}\n')
+    writeFileSync(path.join(root, 'compose.yaml'), 'services: {}\n')
+    const config = loadKedgeConfig(root, root)
+    assert.equal(config.file, null)
+    assert.equal(config.mode, 'auto')
+    assert.deepEqual(resolveComposeFiles(root, root, config), ['compose.yaml'])
+  })
+
+  it('reads kedge.yml in a sub-directory and names it in errors', () => {
+    const root = tempDir()
+    mkdirSync(path.join(root, 'stacks/web'), {recursive: true})
+    writeFileSync(path.join(root, 'stacks/web/kedge.yml'), 'reconciliation:\n  mode: wrong\n')
+    assert.throws(() => loadKedgeConfig(root, path.join(root, 'stacks/web')), /^InvalidConfigError: stacks\/web\/kedge\.yml: reconciliation\.mode/)
+  })
+
+  it('refuses named compose files that are missing or outside the repository', () => {
+    const root = tempDir()
+    mkdirSync(path.join(root, 'stack'))
+    writeFileSync(path.join(root, 'base.yaml'), 'services: {}\n')
+    const stack = path.join(root, 'stack')
+    const configWith = (files: string[]) => ({...parseKedgeConfig('', 'stack/kedge.yaml'), composeFiles: files})
+    assert.deepEqual(resolveComposeFiles(root, stack, configWith(['../base.yaml'])), ['../base.yaml'])
+    assert.throws(() => resolveComposeFiles(root, stack, configWith(['missing.yaml'])), /docker\.compose_file: "missing\.yaml" does not exist/)
+    assert.throws(() => resolveComposeFiles(root, stack, configWith(['../../etc/passwd'])), /is outside the repository/)
+    assert.throws(() => resolveComposeFiles(root, stack, configWith(['/etc/passwd'])), /is outside the repository/)
+  })
+
+  it('says where it looked when there is no compose file', () => {
+    const root = tempDir()
+    assert.throws(
+      () => resolveComposeFiles(root, root, loadKedgeConfig(root, root)),
+      (error: unknown) => error instanceof InvalidInputError && error.code === 'no_compose_file' && /compose\.yaml, compose\.yml/.test(error.message),
+    )
+  })
+})
