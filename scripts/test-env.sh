@@ -30,13 +30,18 @@ install_missing_packages() {
   apt-get install -y -qq --no-install-recommends "${packages[@]}" >/dev/null
 }
 
+# A live dockerd, not a zombie left by one that was killed (nothing may reap it) and not a reused pid.
+dockerd_alive() {
+  local pid=$1 state
+  state=$(ps -o stat=,comm= -p "$pid" 2>/dev/null || true)
+  [[ -n "$state" && "$state" != Z* && "$state" == *dockerd* ]]
+}
+
 # A dockerd killed abruptly leaves its pid file behind, and the next start refuses to run.
 remove_stale_pid_file() {
   local pid_file=/var/run/docker.pid
   [ -f "$pid_file" ] || return 0
-  local pid
-  pid=$(cat "$pid_file" 2>/dev/null || true)
-  if [ -z "$pid" ] || ! kill -0 "$pid" 2>/dev/null; then
+  if ! dockerd_alive "$(cat "$pid_file" 2>/dev/null || echo 0)"; then
     say "removing stale $pid_file"
     rm -f "$pid_file"
   fi
@@ -50,11 +55,11 @@ start_engine() {
   say "starting dockerd (log: $DOCKERD_LOG)"
   mkdir -p "$(dirname "$DOCKERD_LOG")"
   nohup dockerd >>"$DOCKERD_LOG" 2>&1 </dev/null &
-  local deadline=$((SECONDS + ENGINE_WAIT_SECONDS))
+  local pid=$! deadline=$((SECONDS + ENGINE_WAIT_SECONDS))
   until engine_answers; do
-    if [ $SECONDS -ge $deadline ]; then
+    if ! dockerd_alive "$pid" || [ $SECONDS -ge $deadline ]; then
       tail -n 20 "$DOCKERD_LOG" >&2 || true
-      die "dockerd did not answer within ${ENGINE_WAIT_SECONDS}s"
+      die "dockerd did not start (see above and $DOCKERD_LOG)"
     fi
     sleep 0.5
   done
