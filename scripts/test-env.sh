@@ -30,34 +30,44 @@ install_missing_packages() {
   apt-get install -y -qq --no-install-recommends "${packages[@]}" >/dev/null
 }
 
-# A live dockerd, not a zombie left by one that was killed (nothing may reap it) and not a reused pid.
-dockerd_alive() {
-  local pid=$1 state
+# A live process of that name: not a zombie left by one that was killed (nothing may reap it), and not a
+# reused pid.
+process_alive() {
+  local pid=$1 name=$2 state
   state=$(ps -o stat=,comm= -p "$pid" 2>/dev/null || true)
-  [[ -n "$state" && "$state" != Z* && "$state" == *dockerd* ]]
+  [[ -n "$state" && "$state" != Z* && "$state" == *"$name"* ]]
 }
 
-# A dockerd killed abruptly leaves its pid file behind, and the next start refuses to run.
-remove_stale_pid_file() {
-  local pid_file=/var/run/docker.pid
-  [ -f "$pid_file" ] || return 0
-  if ! dockerd_alive "$(cat "$pid_file" 2>/dev/null || echo 0)"; then
-    say "removing stale $pid_file"
-    rm -f "$pid_file"
+# A dockerd killed abruptly leaves its pid file behind, and the next start refuses to run; the containerd
+# it managed may outlive it, and a new dockerd would wait on that orphan instead of starting its own.
+clear_stale_daemon_state() {
+  local docker_pid_file=/var/run/docker.pid containerd_pid_file=/var/run/docker/containerd/containerd.pid pid
+  if [ -f "$docker_pid_file" ] && ! process_alive "$(cat "$docker_pid_file" 2>/dev/null || echo 0)" dockerd; then
+    say "removing stale $docker_pid_file"
+    rm -f "$docker_pid_file"
   fi
+  [ -f "$containerd_pid_file" ] || return 0
+  pid=$(cat "$containerd_pid_file" 2>/dev/null || echo 0)
+  if process_alive "$pid" containerd; then
+    say "stopping containerd $pid left by a dockerd that is gone"
+    kill "$pid" 2>/dev/null || true
+    for _ in $(seq 1 40); do process_alive "$pid" containerd || break; sleep 0.25; done
+    process_alive "$pid" containerd && kill -9 "$pid" 2>/dev/null || true
+  fi
+  rm -f "$containerd_pid_file"
 }
 
 start_engine() {
   engine_answers && return 0
   [ "$(id -u)" -eq 0 ] || die "no Docker engine answers, and only root can start one"
   command -v dockerd >/dev/null 2>&1 || die "no Docker engine answers and dockerd is not installed"
-  remove_stale_pid_file
+  clear_stale_daemon_state
   say "starting dockerd (log: $DOCKERD_LOG)"
   mkdir -p "$(dirname "$DOCKERD_LOG")"
   nohup dockerd >>"$DOCKERD_LOG" 2>&1 </dev/null &
   local pid=$! deadline=$((SECONDS + ENGINE_WAIT_SECONDS))
   until engine_answers; do
-    if ! dockerd_alive "$pid" || [ $SECONDS -ge $deadline ]; then
+    if ! process_alive "$pid" dockerd || [ $SECONDS -ge $deadline ]; then
       tail -n 20 "$DOCKERD_LOG" >&2 || true
       die "dockerd did not start (see above and $DOCKERD_LOG)"
     fi
