@@ -6,7 +6,12 @@ export interface KedgeHome {
   readonly databaseFile: string
   readonly reposDir: string
   readonly stagingDir: string
+  /** The git clone kedge fetches into; never deployed from, so it can be reset at will. */
   repoDir(name: string): string
+  /** The Compose project directory: the deployed commit's files, plus whatever containers wrote there. */
+  stackDir(name: string): string
+  /** Files kedge generates for a repository: the override file with its labels, the index of the stack directory. */
+  generatedDir(name: string): string
 }
 
 export const DEFAULT_HOME_DIRNAME = '.kedge'
@@ -21,5 +26,7 @@ export function resolveHome(homeFlag: string | undefined, cwd = process.cwd()): 
     reposDir,
     stagingDir: path.join(root, 'staging'),
     repoDir: (name) => path.join(reposDir, name),
+    stackDir: (name) => path.join(root, 'stacks', name),
+    generatedDir: (name) => path.join(root, 'generated', name),
   }
 }

@@ -33,11 +33,62 @@ export async function remoteBranches(url: string): Promise<Map<string, string>> 
   return heads
 }
 
+/** The commit the remote's branch points at now, or null when it has no such branch: one cheap round trip. */
+export async function remoteBranchHead(url: string, branch: string): Promise<string | null> {
+  const output = await run(`reach ${url}`, () => git().listRemote([url, `refs/heads/${branch}`]))
+  const match = /^([0-9a-f]{40,64})\trefs\/heads\/(.+)$/m.exec(output)
+  return match && match[2] === branch ? match[1]! : null
+}
+
 /** A shallow, single-branch clone: kedge only ever needs the branch head's tree. */
 export async function cloneBranch(url: string, branch: string, directory: string): Promise<void> {
   await run(`clone ${url}`, () =>
     git(undefined, TRANSFER_TIMEOUT_MS).clone(url, directory, ['--depth=1', '--single-branch', '--no-tags', `--branch=${branch}`]),
   )
+}
+
+/**
+ * Brings the clone to the branch head, following a force-push: the refspec is forced and the work tree
+ * reset to whatever the remote has now. Returns that commit.
+ */
+export async function fetchBranch(directory: string, url: string, branch: string): Promise<string> {
+  const tracking = `refs/remotes/origin/${branch}`
+  await run(`fetch ${branch} from ${url}`, () =>
+    git(directory, TRANSFER_TIMEOUT_MS).fetch(['--depth=1', '--no-tags', '--', url, `+refs/heads/${branch}:${tracking}`]),
+  )
+  const commit = (await run('read the fetched branch', () => git(directory).revparse([tracking]))).trim()
+  await checkoutCommit(directory, commit)
+  return commit
+}
+
+export async function checkoutCommit(directory: string, commit: string): Promise<void> {
+  await run(`check out ${commit.slice(0, 7)}`, async () => {
+    await git(directory).raw(['checkout', '--quiet', '--force', '--detach', commit])
+    await git(directory).raw(['clean', '-ffdx', '--quiet'])
+  })
+}
+
+/**
+ * Makes `target` hold the commit's files, like rsync from the repository: tracked files are written,
+ * files the previous commit had and this one lacks are deleted, and anything else in `target` (data
+ * written by containers into bind-mounted directories) is left alone. `indexFile` remembers which
+ * files kedge placed there.
+ */
+export async function updateTree(repository: string, commit: string, target: string, indexFile: string): Promise<void> {
+  await run(`place ${commit.slice(0, 7)} in ${target}`, () =>
+    git(repository)
+      .env({...gitEnvironment(), GIT_INDEX_FILE: indexFile})
+      .raw(['--work-tree', target, 'read-tree', '--reset', '-u', commit]),
+  )
+}
+
+/** Git's object id of each path in the commit (a blob for a file, a tree for a directory); absent paths are left out. */
+export async function objectIds(repository: string, commit: string, paths: string[]): Promise<Map<string, string>> {
+  const ids = new Map<string, string>()
+  if (paths.length === 0) return ids
+  const output = await run('list the commit\'s files', () => git(repository).raw(['ls-tree', '--full-tree', commit, '--', ...paths]))
+  for (const [, id, file] of output.matchAll(/^\d+ \w+ ([0-9a-f]+)\t(.+)$/gm)) ids.set(file!, id!)
+  return ids
 }
 
 export async function checkoutHead(directory: string): Promise<string> {

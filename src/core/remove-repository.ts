@@ -1,25 +1,48 @@
-import {rmSync} from 'node:fs'
+import {existsSync, rmSync} from 'node:fs'
 
+import {composeDown} from '../adapters/compose.js'
 import {NotFoundError} from '../errors.js'
-import {deleteRepository, findRepository, latestDeployments} from '../store/repositories.js'
+import {lastGoodDeployment} from '../store/deployments.js'
+import {deleteRepository, findRepository} from '../store/repositories.js'
+import type {RepositoryRow} from '../store/schema.js'
 import type {KedgeContext} from './context.js'
+import {composeProjectOf, listOwnedContainers, stackPaths} from './deploy.js'
+import {parseSnapshot} from './desired-stack.js'
+import {acquireLock, repositoryLockName} from './lock.js'
 
 export interface RemoveRepositoryResult {
   name: string
   removed: true
   /** What `--down` did to the stack; null when it was not asked for. */
-  down: {action: 'none'; reason: string} | null
+  down: {action: 'removed'; project: string} | {action: 'none'; reason: string} | null
+  /** Where the stack's files stay when it keeps running. */
+  keptStackDir: string | null
 }
 
-export function removeRepository(context: KedgeContext, name: string, options: {down: boolean}): RemoveRepositoryResult {
-  const row = requireRepository(context, name)
-  const down = options.down ? takeDownStack(context, row.id) : null
-  deleteRepository(context.db, row.name)
-  rmSync(context.home.repoDir(row.name), {recursive: true, force: true})
-  return {name: row.name, removed: true, down}
+const REMOVE_LOCK_WAIT_MS = 60_000
+
+/**
+ * Forgets a repository. Without `down` its stack keeps running as it is, and so its files stay where
+ * its bind mounts point; kedge never heals it again. With `down`, kedge takes it down first.
+ */
+export async function removeRepository(context: KedgeContext, name: string, options: {down: boolean}): Promise<RemoveRepositoryResult> {
+  const repository = requireRepository(context, name)
+  const lock = await acquireLock(context, repositoryLockName(repository.name), {purpose: 'kedge repo remove', waitMs: REMOVE_LOCK_WAIT_MS})
+  try {
+    const down = options.down ? await takeDownStack(context, repository) : null
+    deleteRepository(context.db, repository.name)
+    const paths = stackPaths(context, repository.name)
+    rmSync(paths.repoDir, {recursive: true, force: true})
+    rmSync(context.home.generatedDir(repository.name), {recursive: true, force: true})
+    const keptStackDir = existsSync(paths.stackDir) && !options.down ? paths.stackDir : null
+    if (options.down) rmSync(paths.stackDir, {recursive: true, force: true})
+    return {name: repository.name, removed: true, down, keptStackDir}
+  } finally {
+    lock.release()
+  }
 }
 
-export function requireRepository({db}: KedgeContext, name: string) {
+export function requireRepository({db}: KedgeContext, name: string): RepositoryRow {
   const row = findRepository(db, name.trim().toLowerCase())
   if (!row) {
     throw new NotFoundError(`no repository named "${name}"`, {hint: 'run "kedge repo list" to see the registered repositories'})
@@ -27,8 +50,11 @@ export function requireRepository({db}: KedgeContext, name: string) {
   return row
 }
 
-/** Only a stack kedge recorded deploying is kedge's to take down. */
-function takeDownStack({db}: KedgeContext, repositoryId: number): RemoveRepositoryResult['down'] {
-  if (!latestDeployments(db).has(repositoryId)) return {action: 'none', reason: 'kedge has not deployed this repository'}
-  throw new Error('taking down a deployed stack needs the deploy loop')
+async function takeDownStack(context: KedgeContext, repository: RepositoryRow): Promise<RemoveRepositoryResult['down']> {
+  const snapshot = parseSnapshot(lastGoodDeployment(context.db, repository.id)?.snapshot ?? null)
+  const paths = stackPaths(context, repository.name)
+  if (!snapshot || !existsSync(paths.overrideFile)) return {action: 'none', reason: 'kedge has not deployed this repository'}
+  await listOwnedContainers(repository.name, snapshot.project)
+  await composeDown(composeProjectOf(paths, snapshot))
+  return {action: 'removed', project: snapshot.project}
 }

@@ -15,6 +15,10 @@ export function listRepositories(db: KedgeDatabase): RepositoryRow[] {
   return db.select().from(repositories).orderBy(asc(repositories.name)).all()
 }
 
+export function updateRepository(db: KedgeDatabase, id: number, values: Partial<Omit<RepositoryRow, 'id' | 'name'>>): void {
+  db.update(repositories).set(values).where(eq(repositories.id, id)).run()
+}
+
 export function deleteRepository(db: KedgeDatabase, name: string): boolean {
   return db.delete(repositories).where(eq(repositories.name, name)).run().changes > 0
 }

@@ -25,6 +25,9 @@ export const repositories = sqliteTable('repositories', {
   /** Set by a rollback: the commit kept deployed instead of the branch head. */
   pinnedCommit: text('pinned_commit'),
   pinReason: text('pin_reason'),
+  /** In notify and manual modes: a branch head seen but not applied, and what applying it would change. */
+  pendingCommit: text('pending_commit'),
+  pendingChanges: text('pending_changes'),
 })
 
 export const deployments = sqliteTable(
@@ -46,6 +49,10 @@ export const deployments = sqliteTable(
     replacedCommit: text('replaced_commit'),
     /** Free-form detail, e.g. why a rollback was automatic. */
     note: text('note'),
+    /** The Compose project it applied. */
+    project: text('project'),
+    /** Failed because kedge stopped or crashed mid-way, not because of the commit: worth retrying. */
+    interrupted: integer('interrupted', {mode: 'boolean'}).notNull().default(false),
   },
   (table) => [index('deployments_repository_started').on(table.repositoryId, sql`${table.id} DESC`)],
 )
@@ -53,3 +60,18 @@ export const deployments = sqliteTable(
 export type RepositoryRow = typeof repositories.$inferSelect
 export type NewRepositoryRow = typeof repositories.$inferInsert
 export type DeploymentRow = typeof deployments.$inferSelect
+
+/**
+ * Advisory locks that outlive a crashed holder: a holder is a process (host, pid and start time), and a
+ * lock whose holder no longer runs is free.
+ */
+export const locks = sqliteTable('locks', {
+  name: text('name').primaryKey(),
+  host: text('host').notNull(),
+  pid: integer('pid').notNull(),
+  processStart: text('process_start').notNull(),
+  purpose: text('purpose').notNull(),
+  acquiredAt: integer('acquired_at', {mode: 'timestamp_ms'}).notNull(),
+})
+
+export type LockRow = typeof locks.$inferSelect

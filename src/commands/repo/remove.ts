@@ -20,9 +20,11 @@ export default class RepoRemove extends BaseCommand<typeof RepoRemove> {
   }
 
   async run(): Promise<RemoveRepositoryResult> {
-    const result = removeRepository(await this.context(), this.args.name, {down: this.flags.down})
+    const result = await removeRepository(await this.context(), this.args.name, {down: this.flags.down})
     this.log(`${chalk.green('Removed')} ${chalk.bold(result.name)}`)
-    if (result.down) this.log(`  stack: nothing to take down (${result.down.reason})`)
+    if (result.down?.action === 'removed') this.log(`  stack: took down Compose project ${result.down.project}`)
+    if (result.down?.action === 'none') this.log(`  stack: nothing to take down (${result.down.reason})`)
+    if (result.keptStackDir) this.log(`  stack: left running; its files stay in ${result.keptStackDir}`)
     return result
   }
 }

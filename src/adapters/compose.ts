@@ -1,0 +1,110 @@
+import {execFile, spawn} from 'node:child_process'
+import {promisify} from 'node:util'
+
+import {
+  commandLine,
+  configArgs,
+  downArgs,
+  generationOf,
+  parseComposeOverride,
+  pullArgs,
+  upArgs,
+  type ComposeCommand,
+  type ComposeProject,
+} from '../core/compose-invocation.js'
+import {errorMessage, ExternalError} from '../errors.js'
+
+const execFileAsync = promisify(execFile)
+
+const CONFIG_TIMEOUT_MS = 60_000
+const APPLY_TIMEOUT_MS = 15 * 60_000
+const ERROR_LINES_KEPT = 20
+
+let detected: Promise<ComposeCommand> | undefined
+
+/** `KEDGE_COMPOSE` if set, else `docker compose` (v2), else `docker-compose` (v1); asked once per process. */
+export function composeCommand(): Promise<ComposeCommand> {
+  detected ??= detectComposeCommand().catch((error: unknown) => {
+    detected = undefined
+    throw error
+  })
+  return detected
+}
+
+async function detectComposeCommand(): Promise<ComposeCommand> {
+  const override = process.env.KEDGE_COMPOSE
+  const candidates = override ? [parseComposeOverride(override)] : [['docker', 'compose'], ['docker-compose']]
+  for (const argv of candidates) {
+    const version = await versionOf(argv)
+    if (version !== null) return {argv, generation: generationOf(version)}
+  }
+  throw new ExternalError(
+    override ? `KEDGE_COMPOSE="${override}" does not run Docker Compose` : 'Docker Compose was not found: neither "docker compose" nor "docker-compose" runs',
+    {code: 'compose_missing', hint: 'install the Docker Compose plugin (or docker-compose), or name it in KEDGE_COMPOSE'},
+  )
+}
+
+async function versionOf(argv: string[]): Promise<string | null> {
+  const [file, ...leading] = argv
+  try {
+    const {stdout} = await execFileAsync(file!, [...leading, 'version', '--short'], {timeout: 15_000})
+    return stdout.trim()
+  } catch {
+    return null
+  }
+}
+
+export interface ComposeRunOptions {
+  signal?: AbortSignal
+}
+
+/** The merged configuration Compose would apply, as YAML; fails with Compose's own message when invalid. */
+export async function composeConfig(project: ComposeProject, options: ComposeRunOptions = {}): Promise<string> {
+  return runCompose(project, configArgs(project), 'validate the compose files', CONFIG_TIMEOUT_MS, options)
+}
+
+export async function composePull(project: ComposeProject, services: string[], options: ComposeRunOptions = {}): Promise<void> {
+  await runCompose(project, pullArgs(project, services), 'pull images', APPLY_TIMEOUT_MS, options)
+}
+
+export async function composeUp(project: ComposeProject, options: ComposeRunOptions = {}): Promise<void> {
+  await runCompose(project, upArgs(project), 'apply the stack', APPLY_TIMEOUT_MS, options)
+}
+
+export async function composeDown(project: ComposeProject, options: ComposeRunOptions = {}): Promise<void> {
+  await runCompose(project, downArgs(project), 'take the stack down', APPLY_TIMEOUT_MS, options)
+}
+
+async function runCompose(project: ComposeProject, args: string[], what: string, timeoutMs: number, options: ComposeRunOptions): Promise<string> {
+  const command = await composeCommand()
+  const {file, args: argv} = commandLine(command, args)
+  return new Promise((resolve, reject) => {
+    const child = spawn(file, argv, {cwd: project.directory, env: process.env, stdio: ['ignore', 'pipe', 'pipe'], signal: options.signal})
+    let stdout = ''
+    let stderr = ''
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()))
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()))
+    const timer = setTimeout(() => child.kill('SIGTERM'), timeoutMs)
+    const fail = (detail: string, cause?: unknown) =>
+      reject(new ExternalError(`compose could not ${what}: ${detail}`, {code: 'compose_failed', cause}))
+    child.on('error', (error) => {
+      clearTimeout(timer)
+      fail(error.name === 'AbortError' ? 'interrupted' : errorMessage(error), error)
+    })
+    child.on('close', (code, signal) => {
+      clearTimeout(timer)
+      if (code === 0) resolve(stdout)
+      else if (options.signal?.aborted) fail('interrupted')
+      else fail(composeReason(stderr) || (signal ? `killed by ${signal}` : `exit code ${code}`))
+    })
+  })
+}
+
+/** Compose's own explanation: its last lines, without progress noise. */
+function composeReason(stderr: string): string {
+  const lines = stderr
+    .split(/\r?\n/)
+    .map((line) => line.trim())
+    .filter((line) => line.length > 0 && !/^(Creating|Starting|Recreating|Stopping|Removing|Pulling|Container|Network|Volume)\b.*(done|\.\.\.|Started|Created|Running|Removed|Stopped)$/i.test(line))
+  return [...new Set(lines)].slice(-ERROR_LINES_KEPT).join('\n')
+}

@@ -1,0 +1,38 @@
+import {Flags} from '@oclif/core'
+import chalk from 'chalk'
+
+import {BaseCommand} from '../cli/base-command.js'
+import {describeHolder} from '../core/lock.js'
+import {syncRepository} from '../core/sync.js'
+import {toDeploymentView, type DeploymentView} from '../core/deployment-view.js'
+import type {ServiceChange} from '../core/plan.js'
+
+export interface SyncResult {
+  repo: string
+  deployment: DeploymentView
+  changes: ServiceChange[]
+}
+
+export default class Sync extends BaseCommand<typeof Sync> {
+  static override summary = 'Fetch the branch head and apply it now, whatever the mode.'
+  static override description =
+    'Works whether or not "kedge serve" runs: deploys are one at a time per repository, so sync waits for a deploy in progress (up to 10 minutes). Exits 0 when the deployment succeeded, 1 with the error when it failed.'
+
+  static override examples = ['<%= config.bin %> sync --repo webapp', '<%= config.bin %> sync --repo webapp --json']
+
+  static override flags = {
+    repo: Flags.string({summary: 'Name of the repository.', required: true}),
+  }
+
+  async run(): Promise<SyncResult> {
+    const outcome = await syncRepository(await this.context(), this.flags.repo, {
+      onLockWait: (holder) => this.warnAll([`waiting for ${describeHolder(holder)}`]),
+    })
+    const deployment = toDeploymentView(outcome.deployment)
+    if (outcome.error) throw outcome.error
+    this.log(`${chalk.green('Deployed')} ${chalk.bold(this.flags.repo)} at ${deployment.commit.slice(0, 7)} (project ${deployment.project})`)
+    for (const change of outcome.changes) this.log(`  ${change.action.padEnd(8)} ${change.service}${change.to ? `  ${change.from ?? '-'} → ${change.to}` : ''}`)
+    if (outcome.changes.length === 0) this.log('  no service changed')
+    return {repo: this.flags.repo, deployment, changes: outcome.changes}
+  }
+}

@@ -1,0 +1,63 @@
+/**
+ * Argument lists for the Docker Compose CLI, for both generations: v2 is the `docker compose` plugin,
+ * v1 the standalone `docker-compose`. Both take the global options before the subcommand; kedge only
+ * uses options both accept. Pure, so that every list is unit-tested without Compose.
+ */
+export type ComposeGeneration = 'v1' | 'v2'
+
+export interface ComposeCommand {
+  /** The program and any leading words, e.g. ['docker', 'compose'] or ['docker-compose']. */
+  argv: string[]
+  generation: ComposeGeneration
+}
+
+export interface ComposeProject {
+  name: string
+  /** Compose files, absolute or relative to `directory`; kedge's override file last. */
+  files: string[]
+  directory: string
+}
+
+export function globalArgs(project: ComposeProject): string[] {
+  return [
+    '--project-name',
+    project.name,
+    '--project-directory',
+    project.directory,
+    ...project.files.flatMap((file) => ['--file', file]),
+    '--ansi',
+    'never',
+  ]
+}
+
+export function configArgs(project: ComposeProject): string[] {
+  return [...globalArgs(project), 'config']
+}
+
+export function pullArgs(project: ComposeProject, services: string[]): string[] {
+  return [...globalArgs(project), 'pull', ...services]
+}
+
+export function upArgs(project: ComposeProject): string[] {
+  return [...globalArgs(project), 'up', '--detach', '--remove-orphans']
+}
+
+export function downArgs(project: ComposeProject): string[] {
+  return [...globalArgs(project), 'down', '--remove-orphans']
+}
+
+/** The whole command line: the program's own words, then the arguments. */
+export function commandLine(command: ComposeCommand, args: string[]): {file: string; args: string[]} {
+  const [file, ...leading] = command.argv
+  return {file: file!, args: [...leading, ...args]}
+}
+
+/** `KEDGE_COMPOSE` names the command as words ("docker compose", "/usr/local/bin/docker-compose"). */
+export function parseComposeOverride(value: string): string[] {
+  return value.trim().split(/\s+/).filter(Boolean)
+}
+
+/** Which generation a `version --short` output belongs to ("2.27.0", "v2.27.0", "1.29.2"). */
+export function generationOf(version: string): ComposeGeneration {
+  return /^v?1\./.test(version.trim()) ? 'v1' : 'v2'
+}

@@ -1,0 +1,123 @@
+import {createHash} from 'node:crypto'
+import path from 'node:path'
+
+import {parse as parseYaml} from 'yaml'
+
+/** A service as `compose config` resolved it, reduced to what kedge plans and hashes with. */
+export interface ComposeService {
+  name: string
+  image: string | null
+  build: boolean
+  replicas: number
+  /** The resolved configuration with the checkout's path replaced, so it hashes the same wherever it was read. */
+  normalizedConfig: unknown
+  /** Files and directories of the repository the service reads (bind mounts, env files, file configs), relative to its root. */
+  repositoryPaths: string[]
+}
+
+type Json = Record<string, unknown>
+
+/**
+ * Reads the output of `compose config` (both generations: v1 writes volumes as "src:dst:mode" strings,
+ * v2 as objects). `checkoutDir` is the directory the configuration was resolved in.
+ */
+export function parseComposeConfig(yamlText: string, checkoutDir: string): ComposeService[] {
+  const document = (parseYaml(yamlText) ?? {}) as Json
+  const services = (document.services ?? {}) as Record<string, Json>
+  const topLevelFiles = fileSources(document)
+  return Object.entries(services)
+    .map(([name, service]) => ({
+      name,
+      image: typeof service.image === 'string' ? service.image : null,
+      build: service.build !== undefined,
+      replicas: replicasOf(service),
+      normalizedConfig: replacePath(service, checkoutDir),
+      repositoryPaths: [...new Set(referencedFiles(service, topLevelFiles).flatMap((file) => insideCheckout(file, checkoutDir)))].sort(),
+    }))
+    .sort((a, b) => a.name.localeCompare(b.name))
+}
+
+/**
+ * kedge's hash of a service: its resolved configuration plus the git object id of every repository file
+ * it reads, so that a changed bind-mounted file changes the hash where Compose's own would not.
+ */
+export function serviceHash(service: ComposeService, objectIds: ReadonlyMap<string, string>): string {
+  const files = service.repositoryPaths.map((file) => `${file}=${objectIds.get(file) ?? 'untracked'}`)
+  return createHash('sha256')
+    .update(canonicalJson(service.normalizedConfig))
+    .update('\n')
+    .update(files.join('\n'))
+    .digest('hex')
+    .slice(0, 32)
+}
+
+export function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`
+  if (value !== null && typeof value === 'object') {
+    const entries = Object.entries(value as Json)
+      .filter(([, item]) => item !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    return `{${entries.map(([key, item]) => `${JSON.stringify(key)}:${canonicalJson(item)}`).join(',')}}`
+  }
+  return JSON.stringify(value)
+}
+
+function replicasOf(service: Json): number {
+  const deploy = service.deploy as Json | undefined
+  const replicas = deploy?.replicas ?? service.scale
+  return typeof replicas === 'number' && Number.isInteger(replicas) && replicas >= 0 ? replicas : 1
+}
+
+/** Top-level `configs:` and `secrets:` that come from files, by kind and name. */
+function fileSources(document: Json): Map<string, string> {
+  const sources = new Map<string, string>()
+  for (const kind of ['configs', 'secrets'] as const) {
+    for (const [name, definition] of Object.entries((document[kind] ?? {}) as Record<string, Json | null>)) {
+      if (definition && typeof definition.file === 'string') sources.set(`${kind}/${name}`, definition.file)
+    }
+  }
+  return sources
+}
+
+function referencedFiles(service: Json, topLevelFiles: Map<string, string>): string[] {
+  const files: string[] = []
+  for (const volume of asArray(service.volumes)) {
+    if (typeof volume === 'string') {
+      const source = volume.split(':')[0]!
+      if (path.isAbsolute(source)) files.push(source)
+    } else if (volume && typeof volume === 'object') {
+      const {type, source} = volume as Json
+      if ((type === 'bind' || type === undefined) && typeof source === 'string' && path.isAbsolute(source)) files.push(source)
+    }
+  }
+  for (const envFile of asArray(service.env_file)) {
+    if (typeof envFile === 'string') files.push(envFile)
+    else if (envFile && typeof (envFile as Json).path === 'string') files.push((envFile as Json).path as string)
+  }
+  for (const kind of ['configs', 'secrets'] as const) {
+    for (const reference of asArray(service[kind])) {
+      const name = typeof reference === 'string' ? reference : ((reference as Json | null)?.source as string | undefined)
+      const file = name === undefined ? undefined : topLevelFiles.get(`${kind}/${name}`)
+      if (file) files.push(file)
+    }
+  }
+  return files
+}
+
+function insideCheckout(file: string, checkoutDir: string): string[] {
+  const relative = path.relative(checkoutDir, path.resolve(checkoutDir, file))
+  return relative === '' || relative.startsWith('..') || path.isAbsolute(relative) ? [] : [relative.split(path.sep).join('/')]
+}
+
+function replacePath(value: unknown, checkoutDir: string): unknown {
+  if (typeof value === 'string') return value.split(checkoutDir).join('.')
+  if (Array.isArray(value)) return value.map((item) => replacePath(item, checkoutDir))
+  if (value !== null && typeof value === 'object') {
+    return Object.fromEntries(Object.entries(value as Json).map(([key, item]) => [key, replacePath(item, checkoutDir)]))
+  }
+  return value
+}
+
+function asArray(value: unknown): unknown[] {
+  return Array.isArray(value) ? value : []
+}

@@ -1,0 +1,173 @@
+import {existsSync, mkdirSync, rmSync, writeFileSync} from 'node:fs'
+import path from 'node:path'
+
+import {composePull, composeUp} from '../adapters/compose.js'
+import {listComposeProjectContainers, listKedgeContainers, missingImages} from '../adapters/docker-engine.js'
+import {cloneBranch, fetchBranch, updateTree} from '../adapters/git.js'
+import {errorMessage, ExternalError, isKedgeError, KedgeError} from '../errors.js'
+import {finishDeployment, lastGoodDeployment, startDeployment} from '../store/deployments.js'
+import {updateRepository} from '../store/repositories.js'
+import type {DeploymentRow, DeploymentTrigger, RepositoryRow} from '../store/schema.js'
+import type {ComposeProject} from './compose-invocation.js'
+import type {KedgeContext} from './context.js'
+import {parseSnapshot, readDesiredStack, type StackSnapshot} from './desired-stack.js'
+import {LABELS} from './labels.js'
+import {renderOverrideFile} from './override-file.js'
+import {planChanges, type ServiceChange} from './plan.js'
+
+export interface DeployOutcome {
+  deployment: DeploymentRow
+  changes: ServiceChange[]
+  /** Why it failed; null on success. */
+  error: KedgeError | null
+}
+
+export interface StackPaths {
+  repoDir: string
+  stackDir: string
+  indexFile: string
+  overrideFile: string
+}
+
+export function stackPaths(context: KedgeContext, repository: string): StackPaths {
+  const generated = context.home.generatedDir(repository)
+  return {
+    repoDir: context.home.repoDir(repository),
+    stackDir: context.home.stackDir(repository),
+    indexFile: path.join(generated, 'stack.index'),
+    overrideFile: path.join(generated, 'compose.override.yaml'),
+  }
+}
+
+/**
+ * Brings the repository's clone to its branch head (cloning it first if needed) and returns that
+ * commit. Records what the remote said, or the error, on the repository.
+ */
+export async function fetchHead(context: KedgeContext, repository: RepositoryRow): Promise<string> {
+  const {repoDir} = stackPaths(context, repository.name)
+  try {
+    if (!existsSync(path.join(repoDir, '.git'))) {
+      rmSync(repoDir, {recursive: true, force: true})
+      await cloneBranch(repository.url, repository.branch, repoDir)
+    }
+    const commit = await fetchBranch(repoDir, repository.url, repository.branch)
+    updateRepository(context.db, repository.id, {remoteHead: commit, remoteCheckedAt: new Date()})
+    return commit
+  } catch (error) {
+    recordRepositoryError(context, repository, error)
+    throw error
+  }
+}
+
+/**
+ * Applies the commit checked out in the clone. Nothing on the host changes until the commit has been
+ * validated by Compose and its images are present: a broken commit fails here and the running stack
+ * keeps running. Every attempt is recorded, with Compose's own error text when it fails.
+ */
+export async function applyCheckedOutCommit(
+  context: KedgeContext,
+  repository: RepositoryRow,
+  commit: string,
+  trigger: DeploymentTrigger,
+  signal?: AbortSignal,
+): Promise<DeployOutcome> {
+  const deployment = startDeployment(context.db, {repositoryId: repository.id, commit, trigger})
+  const previous = lastGoodDeployment(context.db, repository.id)
+  const previousSnapshot = parseSnapshot(previous?.snapshot ?? null)
+  const paths = stackPaths(context, repository.name)
+  let snapshot: StackSnapshot | null = null
+  let changes: ServiceChange[] = []
+  let touchedHost = false
+  try {
+    const desired = await readDesiredStack(paths.repoDir, repository, commit, previousSnapshot, signal)
+    snapshot = desired.snapshot
+    const actual = await listOwnedContainers(repository.name, snapshot.project)
+    changes = planChanges(snapshot.services, actual)
+    await ensureImages(snapshot, paths, signal)
+    signal?.throwIfAborted()
+    touchedHost = true
+    await placeStack(paths, repository.name, snapshot)
+    await composeUp(composeProjectOf(paths, snapshot), {signal})
+    const finished = finishDeployment(context.db, deployment.id, {status: 'success', snapshot: JSON.stringify(snapshot), project: snapshot.project})
+    updateRepository(context.db, repository.id, {lastError: null, lastErrorAt: null, pendingCommit: null, pendingChanges: null})
+    return {deployment: finished, changes, error: null}
+  } catch (caught) {
+    const interrupted = signal?.aborted === true
+    const error = interrupted ? new ExternalError('interrupted: kedge stopped before the deployment finished', {code: 'interrupted'}) : asKedgeError(caught)
+    if (touchedHost && previousSnapshot && previous) await restoreFiles(paths, repository.name, previous.commit, previousSnapshot)
+    const finished = finishDeployment(context.db, deployment.id, {
+      status: 'failed',
+      error: error.message,
+      snapshot: snapshot ? JSON.stringify(snapshot) : null,
+      project: snapshot?.project ?? null,
+      interrupted,
+    })
+    recordRepositoryError(context, repository, error)
+    return {deployment: finished, changes, error}
+  }
+}
+
+/** The containers kedge labelled for this project; refuses a project whose containers kedge did not create, or another repository's. */
+export async function listOwnedContainers(repository: string, project: string) {
+  const foreign = (await listComposeProjectContainers(project)).filter(
+    (container) => !container.managedByKedge || container.labels[LABELS.repository] !== repository,
+  )
+  if (foreign.length > 0) {
+    const owner = foreign[0]!.labels[LABELS.repository]
+    throw new ExternalError(
+      `the Compose project "${project}" has containers kedge did not deploy for ${repository}: ${foreign.map((container) => container.name).join(', ')}`,
+      {
+        code: 'project_taken',
+        hint: owner
+          ? `kedge repository "${owner}" uses this project name; give one of them another docker.project_name`
+          : 'kedge never touches containers it did not create: take them down by hand, or set another docker.project_name in kedge.yaml',
+      },
+    )
+  }
+  return listKedgeContainers(project)
+}
+
+/** The stack as Compose runs it: from the stack directory, with kedge's override file last. */
+export function composeProjectOf(paths: StackPaths, snapshot: StackSnapshot): ComposeProject {
+  return {
+    name: snapshot.project,
+    files: [...snapshot.composeFiles.map((file) => file.path), paths.overrideFile],
+    directory: path.join(paths.stackDir, snapshot.stackPath),
+  }
+}
+
+/** Pulls only the images the engine lacks, before anything on the host changes. */
+async function ensureImages(snapshot: StackSnapshot, paths: StackPaths, signal?: AbortSignal): Promise<void> {
+  const images = [...new Set(snapshot.services.map((service) => service.image).filter((image): image is string => image !== null))]
+  const missing = new Set(await missingImages(images))
+  const services = snapshot.services.filter((service) => service.image !== null && missing.has(service.image)).map((service) => service.name)
+  if (services.length === 0) return
+  // From the clone: the stack directory must not change before the images are there.
+  const candidate = {name: snapshot.project, files: snapshot.composeFiles.map((file) => file.path), directory: path.join(paths.repoDir, snapshot.stackPath)}
+  await composePull(candidate, services, {signal})
+}
+
+/** Puts the commit's files in the stack directory and writes kedge's override file beside them. */
+async function placeStack(paths: StackPaths, repository: string, snapshot: StackSnapshot): Promise<void> {
+  mkdirSync(paths.stackDir, {recursive: true})
+  mkdirSync(path.dirname(paths.indexFile), {recursive: true})
+  await updateTree(paths.repoDir, snapshot.commit, paths.stackDir, paths.indexFile)
+  writeFileSync(paths.overrideFile, renderOverrideFile(repository, snapshot))
+}
+
+/** After a failed `up`, the stack directory goes back to the last good commit, so bind-mounted files match what runs. */
+async function restoreFiles(paths: StackPaths, repository: string, commit: string, snapshot: StackSnapshot): Promise<void> {
+  try {
+    await placeStack(paths, repository, {...snapshot, commit})
+  } catch {
+    // The clone may no longer hold that commit; the stack directory then keeps the failed commit's files.
+  }
+}
+
+function recordRepositoryError(context: KedgeContext, repository: RepositoryRow, error: unknown): void {
+  updateRepository(context.db, repository.id, {lastError: errorMessage(error), lastErrorAt: new Date()})
+}
+
+function asKedgeError(error: unknown): KedgeError {
+  return isKedgeError(error) ? error : new ExternalError(errorMessage(error), {code: 'deploy_failed', cause: error})
+}

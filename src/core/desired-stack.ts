@@ -1,0 +1,72 @@
+import {existsSync, readFileSync, statSync} from 'node:fs'
+import path from 'node:path'
+
+import {composeConfig} from '../adapters/compose.js'
+import {objectIds} from '../adapters/git.js'
+import {resolveComposeFiles} from '../config/compose-files.js'
+import {loadKedgeConfig, type KedgeConfig} from '../config/kedge-config.js'
+import {InvalidInputError} from '../errors.js'
+import type {RepositoryRow} from '../store/schema.js'
+import {parseComposeConfig, serviceHash} from './compose-model.js'
+import type {DesiredService} from './plan.js'
+
+export interface SnapshotService extends DesiredService {
+  /** The commit that last changed this service: its containers carry it, so an unchanged service keeps its labels. */
+  commit: string
+}
+
+/** What a deployment applied: enough to show it, diff against it and restore it without the remote. */
+export interface StackSnapshot {
+  version: 1
+  commit: string
+  project: string
+  stackPath: string
+  /** Compose files as kedge.yaml named them (relative to the stack directory), with their content. */
+  composeFiles: Array<{path: string; content: string}>
+  kedgeConfig: {path: string; content: string} | null
+  services: SnapshotService[]
+}
+
+export interface DesiredStack {
+  config: KedgeConfig
+  snapshot: StackSnapshot
+}
+
+/**
+ * Reads what the commit checked out in the repository's clone wants: kedge.yaml, the compose files as
+ * Compose itself resolves them (which validates them), and kedge's hash of each service.
+ */
+export async function readDesiredStack(repoDir: string, repository: RepositoryRow, commit: string, previous: StackSnapshot | null, signal?: AbortSignal): Promise<DesiredStack> {
+  const stackDir = path.join(repoDir, repository.path)
+  if (!existsSync(stackDir) || !statSync(stackDir).isDirectory()) {
+    throw new InvalidInputError(`path "${repository.path}" does not exist at commit ${commit.slice(0, 7)}`, {code: 'invalid_path'})
+  }
+  const config = loadKedgeConfig(repoDir, stackDir)
+  const composeFiles = resolveComposeFiles(repoDir, stackDir, config)
+  const project = config.projectName ?? repository.name
+  const resolved = await composeConfig({name: project, files: composeFiles, directory: stackDir}, {signal})
+  const services = parseComposeConfig(resolved, repoDir)
+  const ids = await objectIds(repoDir, commit, [...new Set(services.flatMap((service) => service.repositoryPaths))])
+  return {
+    config,
+    snapshot: {
+      version: 1,
+      commit,
+      project,
+      stackPath: repository.path,
+      composeFiles: composeFiles.map((file) => ({path: file, content: readFileSync(path.join(stackDir, file), 'utf8')})),
+      kedgeConfig: config.file ? {path: config.file, content: readFileSync(path.join(repoDir, config.file), 'utf8')} : null,
+      services: services.map((service) => {
+        const hash = serviceHash(service, ids)
+        const unchanged = previous?.services.find((old) => old.name === service.name && old.hash === hash)
+        return {name: service.name, image: service.image, replicas: service.replicas, hash, commit: unchanged?.commit ?? commit}
+      }),
+    },
+  }
+}
+
+export function parseSnapshot(text: string | null): StackSnapshot | null {
+  if (!text) return null
+  const snapshot = JSON.parse(text) as StackSnapshot
+  return snapshot.version === 1 ? snapshot : null
+}

@@ -1,0 +1,66 @@
+import {setTimeout as sleep} from 'node:timers/promises'
+
+import {ExternalError} from '../errors.js'
+import {dropLock, tryTakeLock} from '../store/locks.js'
+import type {LockRow} from '../store/schema.js'
+import type {KedgeContext} from './context.js'
+import {currentProcess, isProcessRunning} from './process-identity.js'
+
+const POLL_MS = 200
+
+/** Names held by this process: the database row alone cannot tell two holders in one process apart. */
+const heldHere = new Set<string>()
+
+export interface HeldLock {
+  name: string
+  release(): void
+}
+
+export interface LockOptions {
+  purpose: string
+  /** How long to wait for the holder to finish; 0 fails at once. */
+  waitMs: number
+  signal?: AbortSignal
+  onWait?: (holder: LockRow) => void
+}
+
+export const repositoryLockName = (repository: string) => `repository:${repository}`
+
+export async function acquireLock(context: KedgeContext, name: string, options: LockOptions): Promise<HeldLock> {
+  const self = currentProcess()
+  const deadline = Date.now() + options.waitMs
+  let announced = false
+  for (;;) {
+    options.signal?.throwIfAborted()
+    if (!heldHere.has(name)) {
+      const attempt = tryTakeLock(context.db, name, {...self, purpose: options.purpose, acquiredAt: new Date()}, isProcessRunning)
+      if (attempt.taken) {
+        heldHere.add(name)
+        return {
+          name,
+          release: () => {
+            heldHere.delete(name)
+            dropLock(context.db, name, self)
+          },
+        }
+      }
+      if (!announced) options.onWait?.(attempt.current)
+      announced = true
+      if (Date.now() >= deadline) throw lockBusy(name, attempt.current)
+    } else if (Date.now() >= deadline) {
+      throw lockBusy(name, {...self, name, purpose: 'another task of this process', acquiredAt: new Date()})
+    }
+    await sleep(POLL_MS, undefined, {signal: options.signal})
+  }
+}
+
+export function describeHolder(holder: LockRow): string {
+  return `${holder.purpose} (pid ${holder.pid} on ${holder.host}, since ${holder.acquiredAt.toISOString()})`
+}
+
+function lockBusy(name: string, holder: LockRow): ExternalError {
+  return new ExternalError(`${name.replace(':', ' ')} is busy: held by ${describeHolder(holder)}`, {
+    code: 'busy',
+    hint: 'wait for it to finish, or stop that process',
+  })
+}

@@ -1,0 +1,54 @@
+import type {StackContainer} from './containers.js'
+import {LABELS} from './labels.js'
+
+/** A service as the deployed (or to-be-deployed) commit wants it. */
+export interface DesiredService {
+  name: string
+  image: string | null
+  replicas: number
+  hash: string
+}
+
+export type ChangeAction = 'create' | 'recreate' | 'remove' | 'start'
+
+export interface ServiceChange {
+  service: string
+  action: ChangeAction
+  /** The image running now, or null. */
+  from: string | null
+  /** The image wanted, or null when the service goes away. */
+  to: string | null
+}
+
+/**
+ * What applying `desired` would change, given the containers kedge labelled for the project. Pure: the
+ * deploy loop, notify mode and `kedge diff` all plan with it.
+ */
+export function planChanges(desired: readonly DesiredService[], actual: readonly StackContainer[]): ServiceChange[] {
+  const changes: ServiceChange[] = []
+  const wanted = new Set(desired.map((service) => service.name))
+  for (const service of desired) {
+    const containers = actual.filter((container) => container.service === service.name)
+    const change = (action: ChangeAction): ServiceChange => ({service: service.name, action, from: containers[0]?.image ?? null, to: service.image})
+    if (containers.length === 0) {
+      if (service.replicas > 0) changes.push(change('create'))
+    } else if (containers.some((container) => container.labels[LABELS.configHash] !== service.hash)) {
+      changes.push(change('recreate'))
+    } else if (containers.length < service.replicas) {
+      changes.push(change('create'))
+    } else if (containers.some((container) => container.state !== 'running')) {
+      changes.push(change('start'))
+    }
+  }
+  const extra = [...new Set(actual.map((container) => container.service))].filter((service) => !wanted.has(service)).sort()
+  for (const service of extra) {
+    const container = actual.find((candidate) => candidate.service === service)!
+    changes.push({service, action: 'remove', from: container.image, to: null})
+  }
+  return changes
+}
+
+export function describeChanges(changes: readonly ServiceChange[]): string {
+  if (changes.length === 0) return 'no changes'
+  return changes.map((change) => `${change.action} ${change.service}`).join(', ')
+}

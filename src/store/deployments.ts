@@ -1,0 +1,56 @@
+import {and, desc, eq, inArray} from 'drizzle-orm'
+
+import type {KedgeDatabase} from './database.js'
+import {deployments, type DeploymentRow, type DeploymentStatus, type DeploymentTrigger} from './schema.js'
+
+export function startDeployment(db: KedgeDatabase, values: {repositoryId: number; commit: string; trigger: DeploymentTrigger}): DeploymentRow {
+  return db
+    .insert(deployments)
+    .values({...values, status: 'pending', startedAt: new Date()})
+    .returning()
+    .get()
+}
+
+export function finishDeployment(
+  db: KedgeDatabase,
+  id: number,
+  outcome: {status: Exclude<DeploymentStatus, 'pending'>; error?: string | null; snapshot?: string | null; project?: string | null; interrupted?: boolean},
+): DeploymentRow {
+  return db
+    .update(deployments)
+    .set({...outcome, finishedAt: new Date()})
+    .where(eq(deployments.id, id))
+    .returning()
+    .get()
+}
+
+export function listDeployments(db: KedgeDatabase, repositoryId: number, limit: number): DeploymentRow[] {
+  return db.select().from(deployments).where(eq(deployments.repositoryId, repositoryId)).orderBy(desc(deployments.id)).limit(limit).all()
+}
+
+/** The newest deployment that left the stack as its commit wants it. */
+export function lastGoodDeployment(db: KedgeDatabase, repositoryId: number): DeploymentRow | undefined {
+  return db
+    .select()
+    .from(deployments)
+    .where(and(eq(deployments.repositoryId, repositoryId), inArray(deployments.status, ['success', 'rolled_back'])))
+    .orderBy(desc(deployments.id))
+    .limit(1)
+    .get()
+}
+
+/** The newest attempt at this commit, whatever became of it. */
+export function lastAttemptAt(db: KedgeDatabase, repositoryId: number, commit: string): DeploymentRow | undefined {
+  return db
+    .select()
+    .from(deployments)
+    .where(and(eq(deployments.repositoryId, repositoryId), eq(deployments.commit, commit)))
+    .orderBy(desc(deployments.id))
+    .limit(1)
+    .get()
+}
+
+/** Deployments still `pending`: after a crash, the ones no live process is working on. */
+export function pendingDeployments(db: KedgeDatabase): DeploymentRow[] {
+  return db.select().from(deployments).where(eq(deployments.status, 'pending')).all()
+}
