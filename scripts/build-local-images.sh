@@ -7,12 +7,14 @@ set -euo pipefail
 [ $# -ge 2 ] || { echo "usage: $0 REPOSITORY TAG [TAG ...]" >&2; exit 2; }
 repository=$1
 shift
+# Bumped whenever the image's content or defaults change, so that older builds are replaced.
+IMAGE_FORMAT=2
 
 [ -x /bin/busybox ] || { echo "build-local-images: /bin/busybox is missing (install busybox-static)" >&2; exit 1; }
 
 for tag in "$@"; do
   image="$repository:$tag"
-  docker image inspect "$image" >/dev/null 2>&1 && continue
+  [ "$(docker image inspect --format '{{index .Config.Labels "kedge-local-image.format"}}' "$image" 2>/dev/null)" = "$IMAGE_FORMAT" ] && continue
   root=$(mktemp -d)
   mkdir -p "$root/bin" "$root/etc" "$root/tmp" "$root/var/www"
   cp /bin/busybox "$root/bin/busybox"
@@ -24,8 +26,8 @@ for tag in "$@"; do
   echo "root:x:0:" >"$root/etc/group"
   tar -C "$root" -c . | docker import \
     -c 'ENV PATH=/bin' \
-    -c 'CMD ["sleep", "infinity"]' \
-    -c "LABEL io.kedge.test-image=$tag" \
+    -c 'CMD ["sh", "-c", "trap \"exit 0\" TERM INT; while true; do sleep 1; done"]' \
+    -c "LABEL kedge-local-image.format=$IMAGE_FORMAT" \
     - "$image" >/dev/null
   rm -rf "$root"
   echo "build-local-images: built $image" >&2

@@ -100,11 +100,12 @@ async function runCompose(project: ComposeProject, args: string[], what: string,
   })
 }
 
-/** Compose's own explanation: its last lines, without progress noise. */
+/** Compose's own explanation: its error lines when it printed some, else its last lines, without progress noise. */
 function composeReason(stderr: string): string {
   const lines = stderr
     .split(/\r?\n/)
     .map((line) => line.trim())
-    .filter((line) => line.length > 0 && !/^(Creating|Starting|Recreating|Stopping|Removing|Pulling|Container|Network|Volume)\b.*(done|\.\.\.|Started|Created|Running|Removed|Stopped)$/i.test(line))
-  return [...new Set(lines)].slice(-ERROR_LINES_KEPT).join('\n')
+    .filter((line) => line.length > 0 && !/\.\.\. *(done|error)?$/i.test(line))
+  const errors = lines.filter((line) => /^(error|service ".*" )/i.test(line))
+  return [...new Set(errors.length > 0 ? errors : lines)].slice(-ERROR_LINES_KEPT).join('\n')
 }

@@ -31,6 +31,14 @@ async function listContainers(labelFilters: string[]): Promise<StackContainer[]>
   }
 }
 
+export async function removeContainer(id: string): Promise<void> {
+  try {
+    await engine().getContainer(id).remove({force: true})
+  } catch (error) {
+    if ((error as {statusCode?: number}).statusCode !== 404) throw engineError(error)
+  }
+}
+
 /** Which of these image references the engine does not have. */
 export async function missingImages(references: string[]): Promise<string[]> {
   const missing: string[] = []

@@ -56,3 +56,13 @@ export function exitCodeFromStatus(status: string): number | null {
   const match = /^Exited \((-?\d+)\)/.exec(status)
   return match ? Number(match[1]) : null
 }
+
+/**
+ * Compose v1 recreates a container by renaming it to "<short id>_<name>", creating the new one, then
+ * removing the old. Killed in between, it leaves the renamed container behind and every later `up`
+ * fails ("Renaming a container with the same name as its current name").
+ */
+export function isInterruptedRecreate(container: StackContainer, project: string): boolean {
+  const match = /^([0-9a-f]{12})_(.+)_(\d+)$/.exec(container.name)
+  return match !== null && container.id.startsWith(match[1]!) && match[2] === `${project}_${container.service}`
+}

@@ -2,13 +2,14 @@ import {existsSync, mkdirSync, rmSync, writeFileSync} from 'node:fs'
 import path from 'node:path'
 
 import {composePull, composeUp} from '../adapters/compose.js'
-import {listComposeProjectContainers, listKedgeContainers, missingImages} from '../adapters/docker-engine.js'
+import {listComposeProjectContainers, listKedgeContainers, missingImages, removeContainer} from '../adapters/docker-engine.js'
 import {cloneBranch, fetchBranch, updateTree} from '../adapters/git.js'
 import {errorMessage, ExternalError, isKedgeError, KedgeError} from '../errors.js'
 import {finishDeployment, lastGoodDeployment, startDeployment} from '../store/deployments.js'
 import {updateRepository} from '../store/repositories.js'
 import type {DeploymentRow, DeploymentTrigger, RepositoryRow} from '../store/schema.js'
 import type {ComposeProject} from './compose-invocation.js'
+import {isInterruptedRecreate, type StackContainer} from './containers.js'
 import type {KedgeContext} from './context.js'
 import {parseSnapshot, readDesiredStack, type StackSnapshot} from './desired-stack.js'
 import {LABELS} from './labels.js'
@@ -72,8 +73,7 @@ export async function applyCheckedOutCommit(
   signal?: AbortSignal,
 ): Promise<DeployOutcome> {
   const deployment = startDeployment(context.db, {repositoryId: repository.id, commit, trigger})
-  const previous = lastGoodDeployment(context.db, repository.id)
-  const previousSnapshot = parseSnapshot(previous?.snapshot ?? null)
+  const previousSnapshot = parseSnapshot(lastGoodDeployment(context.db, repository.id)?.snapshot ?? null)
   const paths = stackPaths(context, repository.name)
   let snapshot: StackSnapshot | null = null
   let changes: ServiceChange[] = []
@@ -83,21 +83,22 @@ export async function applyCheckedOutCommit(
     snapshot = desired.snapshot
     const actual = await listOwnedContainers(repository.name, snapshot.project)
     changes = planChanges(snapshot.services, actual)
+
     await ensureImages(snapshot, paths, signal)
     signal?.throwIfAborted()
     touchedHost = true
-    await placeStack(paths, repository.name, snapshot)
-    await composeUp(composeProjectOf(paths, snapshot), {signal})
+    await applyStack(paths, repository.name, snapshot, actual, signal)
     const finished = finishDeployment(context.db, deployment.id, {status: 'success', snapshot: JSON.stringify(snapshot), project: snapshot.project})
     updateRepository(context.db, repository.id, {lastError: null, lastErrorAt: null, pendingCommit: null, pendingChanges: null})
     return {deployment: finished, changes, error: null}
   } catch (caught) {
     const interrupted = signal?.aborted === true
     const error = interrupted ? new ExternalError('interrupted: kedge stopped before the deployment finished', {code: 'interrupted'}) : asKedgeError(caught)
-    if (touchedHost && previousSnapshot && previous) await restoreFiles(paths, repository.name, previous.commit, previousSnapshot)
+    const note = touchedHost && !interrupted && previousSnapshot ? await restorePrevious(paths, repository.name, previousSnapshot) : null
     const finished = finishDeployment(context.db, deployment.id, {
       status: 'failed',
       error: error.message,
+      note,
       snapshot: snapshot ? JSON.stringify(snapshot) : null,
       project: snapshot?.project ?? null,
       interrupted,
@@ -147,20 +148,31 @@ async function ensureImages(snapshot: StackSnapshot, paths: StackPaths, signal?:
   await composePull(candidate, services, {signal})
 }
 
-/** Puts the commit's files in the stack directory and writes kedge's override file beside them. */
-async function placeStack(paths: StackPaths, repository: string, snapshot: StackSnapshot): Promise<void> {
+/**
+ * Puts the commit's files in the stack directory, writes kedge's override file beside them and runs
+ * `up`. Leftovers of a Compose v1 recreate that was cut short are removed first: they are kedge's own
+ * containers, and `up` cannot get past them.
+ */
+async function applyStack(paths: StackPaths, repository: string, snapshot: StackSnapshot, actual: StackContainer[], signal?: AbortSignal): Promise<void> {
+  for (const leftover of actual.filter((container) => isInterruptedRecreate(container, snapshot.project))) await removeContainer(leftover.id)
   mkdirSync(paths.stackDir, {recursive: true})
   mkdirSync(path.dirname(paths.indexFile), {recursive: true})
   await updateTree(paths.repoDir, snapshot.commit, paths.stackDir, paths.indexFile)
   writeFileSync(paths.overrideFile, renderOverrideFile(repository, snapshot))
+  await composeUp(composeProjectOf(paths, snapshot), {signal})
 }
 
-/** After a failed `up`, the stack directory goes back to the last good commit, so bind-mounted files match what runs. */
-async function restoreFiles(paths: StackPaths, repository: string, commit: string, snapshot: StackSnapshot): Promise<void> {
+/**
+ * After a failed `up`, applies the last good deployment again: Compose may have stopped containers it
+ * meant to replace (v1 leaves them stopped when the replacement cannot be created), and the stack
+ * directory must match what runs. Returns what it did, for the failed deployment's record.
+ */
+async function restorePrevious(paths: StackPaths, repository: string, previous: StackSnapshot): Promise<string> {
   try {
-    await placeStack(paths, repository, {...snapshot, commit})
-  } catch {
-    // The clone may no longer hold that commit; the stack directory then keeps the failed commit's files.
+    await applyStack(paths, repository, previous, await listKedgeContainers(previous.project))
+    return `re-applied the last good deployment (${previous.commit.slice(0, 7)})`
+  } catch (error) {
+    return `could not re-apply the last good deployment (${previous.commit.slice(0, 7)}): ${errorMessage(error)}`
   }
 }
 

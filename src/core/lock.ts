@@ -1,8 +1,9 @@
 import {setTimeout as sleep} from 'node:timers/promises'
 
 import {ExternalError} from '../errors.js'
+import {markInterrupted} from '../store/deployments.js'
 import {dropLock, tryTakeLock} from '../store/locks.js'
-import type {LockRow} from '../store/schema.js'
+import type {LockRow, RepositoryRow} from '../store/schema.js'
 import type {KedgeContext} from './context.js'
 import {currentProcess, isProcessRunning} from './process-identity.js'
 
@@ -51,6 +52,24 @@ export async function acquireLock(context: KedgeContext, name: string, options: 
       throw lockBusy(name, {...self, name, purpose: 'another task of this process', acquiredAt: new Date()})
     }
     await sleep(POLL_MS, undefined, {signal: options.signal})
+  }
+}
+
+/**
+ * Runs `work` holding the repository's lock. Whoever takes the lock first marks deployments left
+ * `pending` by a holder that died as interrupted, so history never shows a deploy forever in progress.
+ */
+export async function withRepositoryLock<T>(
+  context: KedgeContext,
+  repository: RepositoryRow,
+  options: LockOptions,
+  work: (recovered: number) => Promise<T>,
+): Promise<T> {
+  const lock = await acquireLock(context, repositoryLockName(repository.name), options)
+  try {
+    return await work(markInterrupted(context.db, repository.id))
+  } finally {
+    lock.release()
   }
 }
 

@@ -8,7 +8,7 @@ import type {RepositoryRow} from '../store/schema.js'
 import type {KedgeContext} from './context.js'
 import {composeProjectOf, listOwnedContainers, stackPaths} from './deploy.js'
 import {parseSnapshot} from './desired-stack.js'
-import {acquireLock, repositoryLockName} from './lock.js'
+import {withRepositoryLock} from './lock.js'
 
 export interface RemoveRepositoryResult {
   name: string
@@ -27,8 +27,7 @@ const REMOVE_LOCK_WAIT_MS = 60_000
  */
 export async function removeRepository(context: KedgeContext, name: string, options: {down: boolean}): Promise<RemoveRepositoryResult> {
   const repository = requireRepository(context, name)
-  const lock = await acquireLock(context, repositoryLockName(repository.name), {purpose: 'kedge repo remove', waitMs: REMOVE_LOCK_WAIT_MS})
-  try {
+  return withRepositoryLock(context, repository, {purpose: 'kedge repo remove', waitMs: REMOVE_LOCK_WAIT_MS}, async () => {
     const down = options.down ? await takeDownStack(context, repository) : null
     deleteRepository(context.db, repository.name)
     const paths = stackPaths(context, repository.name)
@@ -36,10 +35,8 @@ export async function removeRepository(context: KedgeContext, name: string, opti
     rmSync(context.home.generatedDir(repository.name), {recursive: true, force: true})
     const keptStackDir = existsSync(paths.stackDir) && !options.down ? paths.stackDir : null
     if (options.down) rmSync(paths.stackDir, {recursive: true, force: true})
-    return {name: repository.name, removed: true, down, keptStackDir}
-  } finally {
-    lock.release()
-  }
+    return {name: repository.name, removed: true as const, down, keptStackDir}
+  })
 }
 
 export function requireRepository({db}: KedgeContext, name: string): RepositoryRow {

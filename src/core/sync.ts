@@ -1,7 +1,7 @@
 import type {LockRow} from '../store/schema.js'
 import type {KedgeContext} from './context.js'
 import {applyCheckedOutCommit, fetchHead, type DeployOutcome} from './deploy.js'
-import {acquireLock, repositoryLockName} from './lock.js'
+import {withRepositoryLock} from './lock.js'
 import {requireRepository} from './remove-repository.js'
 
 export const SYNC_LOCK_WAIT_MS = 10 * 60_000
@@ -13,16 +13,9 @@ export async function syncRepository(
   options: {signal?: AbortSignal; onLockWait?: (holder: LockRow) => void} = {},
 ): Promise<DeployOutcome> {
   const repository = requireRepository(context, name)
-  const lock = await acquireLock(context, repositoryLockName(repository.name), {
-    purpose: 'kedge sync',
-    waitMs: SYNC_LOCK_WAIT_MS,
-    signal: options.signal,
-    onWait: options.onLockWait,
-  })
-  try {
+  const lockOptions = {purpose: 'kedge sync', waitMs: SYNC_LOCK_WAIT_MS, signal: options.signal, onWait: options.onLockWait}
+  return withRepositoryLock(context, repository, lockOptions, async () => {
     const commit = await fetchHead(context, repository)
-    return await applyCheckedOutCommit(context, repository, commit, 'manual', options.signal)
-  } finally {
-    lock.release()
-  }
+    return applyCheckedOutCommit(context, repository, commit, 'manual', options.signal)
+  })
 }

@@ -14,7 +14,7 @@ export function startDeployment(db: KedgeDatabase, values: {repositoryId: number
 export function finishDeployment(
   db: KedgeDatabase,
   id: number,
-  outcome: {status: Exclude<DeploymentStatus, 'pending'>; error?: string | null; snapshot?: string | null; project?: string | null; interrupted?: boolean},
+  outcome: {status: Exclude<DeploymentStatus, 'pending'>; error?: string | null; note?: string | null; snapshot?: string | null; project?: string | null; interrupted?: boolean},
 ): DeploymentRow {
   return db
     .update(deployments)
@@ -50,7 +50,11 @@ export function lastAttemptAt(db: KedgeDatabase, repositoryId: number, commit: s
     .get()
 }
 
-/** Deployments still `pending`: after a crash, the ones no live process is working on. */
-export function pendingDeployments(db: KedgeDatabase): DeploymentRow[] {
-  return db.select().from(deployments).where(eq(deployments.status, 'pending')).all()
+/** Marks a repository's `pending` deployments as interrupted: only called by the holder of its lock, so none is in progress. */
+export function markInterrupted(db: KedgeDatabase, repositoryId: number): number {
+  return db
+    .update(deployments)
+    .set({status: 'failed', interrupted: true, error: 'interrupted: kedge stopped before the deployment finished', finishedAt: new Date()})
+    .where(and(eq(deployments.repositoryId, repositoryId), eq(deployments.status, 'pending')))
+    .run().changes
 }

@@ -55,6 +55,12 @@ export class GitRemote {
     return this.head()
   }
 
+  /** Replaces the branch's last commit with another one and force-pushes: the old commit leaves the remote. */
+  rewriteHistory(files: FileChanges, message: string): string {
+    git(this.workDir, 'reset', '--quiet', '--hard', 'HEAD~1')
+    return this.commit(files, message)
+  }
+
   createBranch(branch: string): void {
     git(this.workDir, 'push', '--quiet', 'origin', `HEAD:refs/heads/${branch}`)
   }
@@ -68,8 +74,8 @@ export function git(cwd: string, ...args: string[]): string {
   return execFileSync('git', args, {cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe']})
 }
 
+/** One service on a local test image, whose default command stops at once on SIGTERM. */
 export const SIMPLE_COMPOSE = `services:
   web:
     image: kedge-test/busybox:1
-    command: ["sleep", "3600"]
 `

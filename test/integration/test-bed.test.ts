@@ -23,7 +23,7 @@ describe('the test bed', () => {
   it('runs a compose stack from a local image, offline', () => {
     const dir = tempDir()
     const project = `kedge-testbed-${randomBytes(3).toString('hex')}`
-    writeFileSync(path.join(dir, 'compose.yaml'), 'services:\n  app:\n    image: kedge-test/busybox:1\n    command: ["sleep", "3600"]\n')
+    writeFileSync(path.join(dir, 'compose.yaml'), 'services:\n  app:\n    image: kedge-test/busybox:1\n')
     const [binary, ...prefix] = composeCommand()
     const compose = (...args: string[]) => execFileSync(binary!, [...prefix, '-p', project, ...args], {cwd: dir, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe']})
     try {

@@ -1,0 +1,57 @@
+import {Flags} from '@oclif/core'
+
+import {BaseCommand} from '../cli/base-command.js'
+import {DURATION_EXPECTED, parseDuration} from '../config/duration.js'
+import {LOG_FORMATS, LOG_LEVELS} from '../config/kedge-config.js'
+import {InvalidInputError} from '../errors.js'
+
+/** After SIGTERM, in-flight deploys get this long to finish before they are abandoned. */
+const GRACE_MS = 5000
+
+export default class Serve extends BaseCommand<typeof Serve> {
+  static override summary = 'Keep every registered stack equal to its branch.'
+  static override description = `Polls each repository's remote for its branch head (every interval: repo add --interval, else kedge.yaml's reconciliation.interval, else --interval) and deploys new commits as the repository's mode says. Repositories added or removed while it runs are picked up within seconds. Logs one line per event on stdout. On SIGTERM or SIGINT it lets a deploy in progress finish for up to ${GRACE_MS / 1000}s, then abandons it, and exits 0; the stacks keep running. One serve per kedge home.`
+
+  static override examples = [
+    '<%= config.bin %> serve',
+    '<%= config.bin %> serve --interval 30s --log-format json',
+    'KEDGE_HOME=/var/lib/kedge <%= config.bin %> serve --log-level debug',
+  ]
+
+  static override flags = {
+    interval: Flags.string({summary: 'Poll interval for repositories that set none.', default: '60s'}),
+    'log-format': Flags.string({summary: 'Log line format (default: each kedge.yaml, else text).', options: [...LOG_FORMATS]}),
+    'log-level': Flags.string({summary: 'Lowest level logged.', options: [...LOG_LEVELS], default: 'info'}),
+  }
+
+  async run(): Promise<void> {
+    const defaultIntervalMs = parseDuration(this.flags.interval)
+    if (defaultIntervalMs === null || defaultIntervalMs < 1000) {
+      throw new InvalidInputError(`invalid interval "${this.flags.interval}": expected ${DURATION_EXPECTED}, at least 1s`, {code: 'invalid_interval'})
+    }
+    const context = await this.context()
+    const [{serve}, {createLogger}] = await Promise.all([import('../daemon/serve.js'), import('../daemon/logger.js')])
+    const format = this.jsonEnabled() ? 'json' : ((this.flags['log-format'] ?? 'text') as 'text' | 'json')
+    const logger = createLogger({level: this.flags['log-level'] as 'info', format})
+
+    const stop = new AbortController()
+    const abandon = new AbortController()
+    const onSignal = (signal: NodeJS.Signals) => {
+      if (stop.signal.aborted) {
+        abandon.abort()
+        return
+      }
+      logger.log('info', 'serve.signal', {signal})
+      stop.abort()
+      setTimeout(() => abandon.abort(), GRACE_MS).unref()
+    }
+    process.on('SIGTERM', onSignal)
+    process.on('SIGINT', onSignal)
+    try {
+      await serve(context, {defaultIntervalMs, logger, fixedLogFormat: this.flags['log-format'] !== undefined || this.jsonEnabled(), stop: stop.signal, abandon: abandon.signal})
+    } finally {
+      process.off('SIGTERM', onSignal)
+      process.off('SIGINT', onSignal)
+    }
+  }
+}

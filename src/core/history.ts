@@ -1,0 +1,9 @@
+import {listDeployments} from '../store/deployments.js'
+import type {KedgeContext} from './context.js'
+import {toDeploymentView, type DeploymentView} from './deployment-view.js'
+import {requireRepository} from './remove-repository.js'
+
+export function repositoryHistory(context: KedgeContext, name: string, limit: number): DeploymentView[] {
+  const repository = requireRepository(context, name)
+  return listDeployments(context.db, repository.id, limit).map(toDeploymentView)
+}

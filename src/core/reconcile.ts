@@ -1,0 +1,125 @@
+import path from 'node:path'
+
+import {remoteBranchHead} from '../adapters/git.js'
+import {loadKedgeConfig, type KedgeConfig} from '../config/kedge-config.js'
+import {errorMessage, ExternalError, isKedgeError, type KedgeError} from '../errors.js'
+import {lastAttemptAt, lastGoodDeployment} from '../store/deployments.js'
+import {updateRepository} from '../store/repositories.js'
+import type {LockRow, RepositoryRow} from '../store/schema.js'
+import type {KedgeContext} from './context.js'
+import {applyCheckedOutCommit, fetchHead, listOwnedContainers, stackPaths, type DeployOutcome} from './deploy.js'
+import {readDesiredStack} from './desired-stack.js'
+import {withRepositoryLock} from './lock.js'
+import {planChanges, type ServiceChange} from './plan.js'
+
+export type ReconcileResult =
+  | {kind: 'busy'; holder: LockRow}
+  | {kind: 'unreachable'; error: KedgeError}
+  | {kind: 'no-branch'; error: KedgeError}
+  | {kind: 'up-to-date'; commit: string}
+  | {kind: 'pinned'; commit: string}
+  | {kind: 'already-failed'; commit: string}
+  | {kind: 'pending'; commit: string; mode: KedgeConfig['mode']; changes: ServiceChange[]}
+  | {kind: 'already-pending'; commit: string}
+  | {kind: 'plan-failed'; commit: string; error: KedgeError}
+  | {kind: 'deployed'; outcome: DeployOutcome}
+
+export interface ReconcileOptions {
+  trigger: 'startup' | 'git'
+  /** Aborted to abandon a deploy in progress. */
+  signal?: AbortSignal
+  /** Called with the number of deployments found interrupted by a holder that died. */
+  onRecovered?: (count: number) => void
+}
+
+/**
+ * One round of the deploy loop for a repository: ask the remote for the branch head (one cheap round
+ * trip), and only when it moved fetch it and, by the mode its kedge.yaml sets, apply it (auto) or record
+ * what applying it would change (notify, manual). A commit that already failed is not retried until the
+ * branch moves again; one that was interrupted is.
+ */
+export async function reconcileRepository(context: KedgeContext, repository: RepositoryRow, options: ReconcileOptions): Promise<ReconcileResult> {
+  let busy: LockRow | undefined
+  try {
+    return await withRepositoryLock(
+      context,
+      repository,
+      {purpose: `kedge serve (${options.trigger})`, waitMs: 0, onWait: (holder) => (busy = holder)},
+      async (recovered) => {
+        if (recovered > 0) options.onRecovered?.(recovered)
+        return reconcileLocked(context, repository, options)
+      },
+    )
+  } catch (error) {
+    if (busy && isKedgeError(error) && error.code === 'busy') return {kind: 'busy', holder: busy}
+    throw error
+  }
+}
+
+async function reconcileLocked(context: KedgeContext, repository: RepositoryRow, options: ReconcileOptions): Promise<ReconcileResult> {
+  let head: string | null
+  try {
+    head = await remoteBranchHead(repository.url, repository.branch)
+  } catch (error) {
+    updateRepository(context.db, repository.id, {lastError: errorMessage(error), lastErrorAt: new Date()})
+    return {kind: 'unreachable', error: asKedgeError(error)}
+  }
+  if (head === null) {
+    const error = new ExternalError(`branch "${repository.branch}" no longer exists on ${repository.url}`, {code: 'unknown_branch'})
+    updateRepository(context.db, repository.id, {lastError: error.message, lastErrorAt: new Date()})
+    return {kind: 'no-branch', error}
+  }
+  updateRepository(context.db, repository.id, {remoteHead: head, remoteCheckedAt: new Date()})
+
+  if (repository.pinnedCommit) return {kind: 'pinned', commit: repository.pinnedCommit}
+  if (lastGoodDeployment(context.db, repository.id)?.commit === head) {
+    if (repository.pendingCommit) updateRepository(context.db, repository.id, {pendingCommit: null, pendingChanges: null})
+    return {kind: 'up-to-date', commit: head}
+  }
+  const attempt = lastAttemptAt(context.db, repository.id, head)
+  if (attempt?.status === 'failed' && !attempt.interrupted) return {kind: 'already-failed', commit: head}
+  if (repository.pendingCommit === head) return {kind: 'already-pending', commit: head}
+
+  const commit = await fetchHead(context, repository)
+  const mode = modeOfCheckout(context, repository)
+  if (mode === 'auto') return {kind: 'deployed', outcome: await applyCheckedOutCommit(context, repository, commit, options.trigger, options.signal)}
+  return recordPendingChanges(context, repository, commit, mode, options.signal)
+}
+
+/** notify and manual: work out what applying the commit would change, record it, apply nothing. */
+async function recordPendingChanges(
+  context: KedgeContext,
+  repository: RepositoryRow,
+  commit: string,
+  mode: KedgeConfig['mode'],
+  signal?: AbortSignal,
+): Promise<ReconcileResult> {
+  try {
+    const {snapshot} = await readDesiredStack(stackPaths(context, repository.name).repoDir, repository, commit, null, signal)
+    const changes = planChanges(snapshot.services, await listOwnedContainers(repository.name, snapshot.project))
+    updateRepository(context.db, repository.id, {pendingCommit: commit, pendingChanges: JSON.stringify(changes), lastError: null, lastErrorAt: null})
+    return {kind: 'pending', commit, mode, changes}
+  } catch (error) {
+    updateRepository(context.db, repository.id, {lastError: errorMessage(error), lastErrorAt: new Date()})
+    return {kind: 'plan-failed', commit, error: asKedgeError(error)}
+  }
+}
+
+/** The mode the fetched commit's kedge.yaml asks for; an invalid file is left to the deploy, which records why it fails. */
+function modeOfCheckout(context: KedgeContext, repository: RepositoryRow): KedgeConfig['mode'] {
+  return readCheckoutConfig(context, repository)?.mode ?? 'auto'
+}
+
+/** kedge.yaml as the clone has it now, or null when it is missing from the clone or invalid. */
+export function readCheckoutConfig(context: KedgeContext, repository: RepositoryRow): KedgeConfig | null {
+  const repoDir = stackPaths(context, repository.name).repoDir
+  try {
+    return loadKedgeConfig(repoDir, path.join(repoDir, repository.path))
+  } catch {
+    return null
+  }
+}
+
+function asKedgeError(error: unknown): KedgeError {
+  return isKedgeError(error) ? error : new ExternalError(errorMessage(error), {code: 'failed', cause: error})
+}

@@ -1,0 +1,84 @@
+import {listKedgeContainers} from '../adapters/docker-engine.js'
+import {defaultKedgeConfig, parseKedgeConfig, type ReconciliationMode} from '../config/kedge-config.js'
+import {errorMessage} from '../errors.js'
+import {lastGoodDeployment, listDeployments} from '../store/deployments.js'
+import {listRepositories} from '../store/repositories.js'
+import type {RepositoryRow} from '../store/schema.js'
+import type {StackContainer} from './containers.js'
+import type {KedgeContext} from './context.js'
+import {parseSnapshot} from './desired-stack.js'
+import {LABELS} from './labels.js'
+import type {ServiceChange} from './plan.js'
+import {requireRepository} from './remove-repository.js'
+
+export interface ServiceStatus {
+  service: string
+  /** The image the deployed commit wants; null for a container of a service it does not have. */
+  image: string | null
+  containers: Array<Pick<StackContainer, 'id' | 'name' | 'state' | 'status' | 'image' | 'health' | 'exitCode'>>
+}
+
+export interface RepositoryStatus {
+  name: string
+  url: string
+  branch: string
+  mode: ReconciliationMode
+  project: string | null
+  /** The branch head as last seen on the remote. */
+  head: {commit: string; checkedAt: string | null} | null
+  deployed: {commit: string; at: string; trigger: string} | null
+  lastDeployment: {commit: string; status: string; trigger: string; at: string; error: string | null} | null
+  inSync: boolean
+  pending: {commit: string; changes: ServiceChange[]} | null
+  pinned: {commit: string; reason: string | null} | null
+  lastError: {message: string; at: string | null} | null
+  services: ServiceStatus[]
+  /** Set when the Docker engine could not be asked; the rest still holds. */
+  engineError: string | null
+}
+
+export async function repositoryStatuses(context: KedgeContext, name?: string): Promise<RepositoryStatus[]> {
+  const repositories = name ? [requireRepository(context, name)] : listRepositories(context.db)
+  return Promise.all(repositories.map((repository) => statusOf(context, repository)))
+}
+
+async function statusOf(context: KedgeContext, repository: RepositoryRow): Promise<RepositoryStatus> {
+  const good = lastGoodDeployment(context.db, repository.id)
+  const latest = listDeployments(context.db, repository.id, 1)[0]
+  const snapshot = parseSnapshot(good?.snapshot ?? null)
+  const config = snapshot?.kedgeConfig ? parseKedgeConfig(snapshot.kedgeConfig.content, snapshot.kedgeConfig.path) : defaultKedgeConfig()
+  let containers: StackContainer[] = []
+  let engineError: string | null = null
+  if (snapshot) {
+    try {
+      containers = (await listKedgeContainers(snapshot.project)).filter((container) => container.labels[LABELS.repository] === repository.name)
+    } catch (error) {
+      engineError = errorMessage(error)
+    }
+  }
+  const serviceNames = [...new Set([...(snapshot?.services.map((service) => service.name) ?? []), ...containers.map((container) => container.service)])].sort()
+  return {
+    name: repository.name,
+    url: repository.url,
+    branch: repository.branch,
+    mode: config.mode,
+    project: snapshot?.project ?? null,
+    head: repository.remoteHead ? {commit: repository.remoteHead, checkedAt: repository.remoteCheckedAt?.toISOString() ?? null} : null,
+    deployed: good ? {commit: good.commit, at: (good.finishedAt ?? good.startedAt).toISOString(), trigger: good.trigger} : null,
+    lastDeployment: latest
+      ? {commit: latest.commit, status: latest.status, trigger: latest.trigger, at: (latest.finishedAt ?? latest.startedAt).toISOString(), error: latest.error}
+      : null,
+    inSync: good !== undefined && good.commit === (repository.pinnedCommit ?? repository.remoteHead),
+    pending: repository.pendingCommit ? {commit: repository.pendingCommit, changes: JSON.parse(repository.pendingChanges ?? '[]') as ServiceChange[]} : null,
+    pinned: repository.pinnedCommit ? {commit: repository.pinnedCommit, reason: repository.pinReason} : null,
+    lastError: repository.lastError ? {message: repository.lastError, at: repository.lastErrorAt?.toISOString() ?? null} : null,
+    services: serviceNames.map((service) => ({
+      service,
+      image: snapshot?.services.find((candidate) => candidate.name === service)?.image ?? null,
+      containers: containers
+        .filter((container) => container.service === service)
+        .map(({id, name, state, status, image, health, exitCode}) => ({id: id.slice(0, 12), name, state, status, image, health, exitCode})),
+    })),
+    engineError,
+  }
+}

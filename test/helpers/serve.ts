@@ -1,0 +1,62 @@
+import {spawn, type ChildProcess} from 'node:child_process'
+import {after} from 'node:test'
+
+import {KEDGE_BIN} from './cli.js'
+import {waitFor} from './wait.js'
+
+export interface LogLine {
+  time: string
+  level: string
+  event: string
+  repo?: string
+  commit?: string
+  [key: string]: unknown
+}
+
+/** `kedge serve` in its own process with JSON logs, killed when the test file ends if still running. */
+export class ServeProcess {
+  readonly lines: LogLine[] = []
+  stderr = ''
+  private readonly child: ChildProcess
+  readonly exited: Promise<number | null>
+
+  constructor(home: string, args: string[] = []) {
+    const env: NodeJS.ProcessEnv = {...process.env, KEDGE_HOME: home, FORCE_COLOR: '0'}
+    delete env.KEDGE_DEBUG
+    this.child = spawn(process.execPath, [KEDGE_BIN, 'serve', '--log-format', 'json', '--log-level', 'debug', ...args], {env, stdio: ['ignore', 'pipe', 'pipe']})
+    let buffered = ''
+    this.child.stdout!.on('data', (chunk: Buffer) => {
+      buffered += chunk.toString()
+      const complete = buffered.split('\n')
+      buffered = complete.pop()!
+      for (const line of complete.filter(Boolean)) this.lines.push(JSON.parse(line) as LogLine)
+    })
+    this.child.stderr!.on('data', (chunk: Buffer) => (this.stderr += chunk.toString()))
+    this.exited = new Promise((resolve) => this.child.on('exit', (code) => resolve(code)))
+    after(() => {
+      if (this.child.exitCode === null) this.child.kill('SIGKILL')
+    })
+  }
+
+  get pid(): number {
+    return this.child.pid!
+  }
+
+  /** Waits for a log line matching `match`, among those logged from index `from` on. */
+  async waitForLog(match: (line: LogLine) => boolean, timeoutMs = 60_000, from = 0): Promise<LogLine> {
+    return waitFor(`a serve log line (stderr: ${this.stderr})`, () => this.lines.slice(from).find(match), timeoutMs)
+  }
+
+  events(event: string, repo?: string): LogLine[] {
+    return this.lines.filter((line) => line.event === event && (repo === undefined || line.repo === repo))
+  }
+
+  signal(signal: NodeJS.Signals): void {
+    this.child.kill(signal)
+  }
+
+  async stop(): Promise<number | null> {
+    this.child.kill('SIGTERM')
+    return this.exited
+  }
+}
