@@ -3,6 +3,7 @@ import {Flags} from '@oclif/core'
 import {BaseCommand} from '../cli/base-command.js'
 import {DURATION_EXPECTED, parseDuration} from '../config/duration.js'
 import {LOG_FORMATS, LOG_LEVELS} from '../config/kedge-config.js'
+import type {LogFormat, LogLevel} from '../daemon/logger.js'
 import {InvalidInputError} from '../errors.js'
 
 /** After SIGTERM, in-flight deploys get this long to finish before they are abandoned. */
@@ -21,7 +22,7 @@ export default class Serve extends BaseCommand<typeof Serve> {
   static override flags = {
     interval: Flags.string({summary: 'Poll interval for repositories that set none.', default: '60s'}),
     'log-format': Flags.string({summary: 'Log line format (default: each kedge.yaml, else text).', options: [...LOG_FORMATS]}),
-    'log-level': Flags.string({summary: 'Lowest level logged.', options: [...LOG_LEVELS], default: 'info'}),
+    'log-level': Flags.string({summary: 'Lowest level logged (default: each kedge.yaml, else info).', options: [...LOG_LEVELS]}),
   }
 
   async run(): Promise<void> {
@@ -31,8 +32,9 @@ export default class Serve extends BaseCommand<typeof Serve> {
     }
     const context = await this.context()
     const [{serve}, {createLogger}] = await Promise.all([import('../daemon/serve.js'), import('../daemon/logger.js')])
-    const format = this.jsonEnabled() ? 'json' : ((this.flags['log-format'] ?? 'text') as 'text' | 'json')
-    const logger = createLogger({level: this.flags['log-level'] as 'info', format})
+    const format = this.jsonEnabled() ? 'json' : ((this.flags['log-format'] ?? 'text') as LogFormat)
+    const level = (this.flags['log-level'] ?? 'info') as LogLevel
+    const logger = createLogger({level, format})
 
     const stop = new AbortController()
     const abandon = new AbortController()
@@ -48,7 +50,14 @@ export default class Serve extends BaseCommand<typeof Serve> {
     process.on('SIGTERM', onSignal)
     process.on('SIGINT', onSignal)
     try {
-      await serve(context, {defaultIntervalMs, logger, fixedLogFormat: this.flags['log-format'] !== undefined || this.jsonEnabled(), stop: stop.signal, abandon: abandon.signal})
+      await serve(context, {
+        defaultIntervalMs,
+        logger,
+        fixedLogFormat: this.flags['log-format'] !== undefined || this.jsonEnabled(),
+        fixedLogLevel: this.flags['log-level'] !== undefined,
+        stop: stop.signal,
+        abandon: abandon.signal,
+      })
     } finally {
       process.off('SIGTERM', onSignal)
       process.off('SIGINT', onSignal)

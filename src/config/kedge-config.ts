@@ -23,7 +23,8 @@ export interface KedgeConfig {
   composeFiles?: string[]
   mode: ReconciliationMode
   intervalMs?: number
-  logging: {level: (typeof LOG_LEVELS)[number]; format: (typeof LOG_FORMATS)[number]}
+  /** Only what the file sets: `serve` falls back to its own flags for the rest. */
+  logging: {level?: (typeof LOG_LEVELS)[number]; format?: (typeof LOG_FORMATS)[number]}
 }
 
 const oneOf = (values: readonly string[]) => `one of ${values.join(', ')}`
@@ -118,7 +119,7 @@ export function parseKedgeConfig(text: string, file: string): KedgeConfig {
     composeFiles: docker?.compose_file === undefined ? undefined : [docker.compose_file].flat(),
     mode: reconciliation?.mode ?? 'auto',
     intervalMs: reconciliation?.interval,
-    logging: {level: logging?.level ?? 'info', format: logging?.format ?? 'text'},
+    logging: {level: logging?.level, format: logging?.format},
   }
 }
 

@@ -28,7 +28,7 @@ export function createLogger(settings: {level: LogLevel; format: LogFormat; writ
       }
     },
     with(overrides) {
-      return createLogger({...settings, ...overrides, write})
+      return createLogger({level: overrides.level ?? settings.level, format: overrides.format ?? settings.format, write})
     },
   }
 }

@@ -15,8 +15,9 @@ const MAX_BACKOFF_MS = 5 * 60_000
 export interface LoopSettings {
   defaultIntervalMs: number
   logger: Logger
-  /** Set when `serve --log-format` chose the format for every repository. */
+  /** Set when `serve --log-format` / `--log-level` chose them for every repository, over kedge.yaml's. */
   fixedLogFormat: boolean
+  fixedLogLevel: boolean
   /** Aborted when in-flight work must be abandoned. */
   abandon: AbortSignal
 }
@@ -119,6 +120,9 @@ export class RepositoryLoop {
   private loggerFor(repository: RepositoryRow): Logger {
     const logging = readCheckoutConfig(this.context, repository)?.logging
     if (!logging) return this.settings.logger
-    return this.settings.logger.with({level: logging.level, format: this.settings.fixedLogFormat ? undefined : logging.format})
+    return this.settings.logger.with({
+      level: this.settings.fixedLogLevel ? undefined : logging.level,
+      format: this.settings.fixedLogFormat ? undefined : logging.format,
+    })
   }
 }

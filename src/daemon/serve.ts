@@ -16,6 +16,7 @@ export interface ServeOptions {
   defaultIntervalMs: number
   logger: Logger
   fixedLogFormat: boolean
+  fixedLogLevel: boolean
   /** Aborted to stop: no new work starts, loops end after their current step. */
   stop: AbortSignal
   /** Aborted to abandon in-flight deploys. */

@@ -29,7 +29,7 @@ export class ServeProcess {
       buffered += chunk.toString()
       const complete = buffered.split('\n')
       buffered = complete.pop()!
-      for (const line of complete.filter(Boolean)) this.lines.push(JSON.parse(line) as LogLine)
+      for (const line of complete.filter(Boolean)) this.lines.push(parseLine(line))
     })
     this.child.stderr!.on('data', (chunk: Buffer) => (this.stderr += chunk.toString()))
     this.exited = new Promise((resolve) => this.child.on('exit', (code) => resolve(code)))
@@ -58,5 +58,14 @@ export class ServeProcess {
   async stop(): Promise<number | null> {
     this.child.kill('SIGTERM')
     return this.exited
+  }
+}
+
+/** A line that is not JSON is kept as such, so that a test fails on it rather than the reader crashing. */
+function parseLine(line: string): LogLine {
+  try {
+    return JSON.parse(line) as LogLine
+  } catch {
+    return {time: '', level: 'unparsed', event: 'unparsed', text: line}
   }
 }

@@ -16,7 +16,7 @@ describe('parseKedgeConfig', () => {
       composeFiles: undefined,
       mode: 'auto',
       intervalMs: undefined,
-      logging: {level: 'info', format: 'text'},
+      logging: {level: undefined, format: undefined},
     })
   })
 

@@ -1,0 +1,82 @@
+import assert from 'node:assert/strict'
+import {describe, it} from 'node:test'
+
+import {exitCodeFromStatus, healthFromStatus, isInterruptedRecreate, toStackContainer, type StackContainer} from '../../src/core/containers.js'
+import {describeChanges, planChanges, type DesiredService} from '../../src/core/plan.js'
+
+function container(service: string, overrides: Partial<StackContainer> & {hash?: string} = {}): StackContainer {
+  const {hash = 'h-' + service, ...rest} = overrides
+  return {
+    id: `${service}0000000000000000`,
+    name: `app_${service}_1`,
+    service,
+    state: 'running',
+    status: 'Up 1 minute',
+    image: 'img:1',
+    imageId: 'sha256:1',
+    health: null,
+    exitCode: null,
+    labels: {'io.kedge.config-hash': hash},
+    managedByKedge: true,
+    ...rest,
+  }
+}
+const desired = (name: string, overrides: Partial<DesiredService> = {}): DesiredService => ({name, image: 'img:1', replicas: 1, hash: 'h-' + name, ...overrides})
+
+describe('planChanges', () => {
+  it('plans nothing when every service runs its hash', () => {
+    assert.deepEqual(planChanges([desired('web'), desired('db')], [container('web'), container('db')]), [])
+  })
+
+  it('creates missing services and replicas, recreates changed ones, starts stopped ones, removes extras', () => {
+    const changes = planChanges(
+      [desired('web', {hash: 'new', image: 'img:2'}), desired('db'), desired('cache'), desired('queue', {replicas: 2}), desired('off', {replicas: 0})],
+      [container('web'), container('db', {state: 'exited'}), container('queue'), container('old', {image: 'legacy:1'})],
+    )
+    assert.deepEqual(changes, [
+      {service: 'web', action: 'recreate', from: 'img:1', to: 'img:2'},
+      {service: 'db', action: 'start', from: 'img:1', to: 'img:1'},
+      {service: 'cache', action: 'create', from: null, to: 'img:1'},
+      {service: 'queue', action: 'create', from: 'img:1', to: 'img:1'},
+      {service: 'old', action: 'remove', from: 'legacy:1', to: null},
+    ])
+    assert.equal(describeChanges(changes), 'recreate web, start db, create cache, create queue, remove old')
+    assert.equal(describeChanges([]), 'no changes')
+  })
+})
+
+describe('containers', () => {
+  it('reads health and exit codes from the engine status', () => {
+    assert.equal(healthFromStatus('Up 3 minutes (healthy)'), 'healthy')
+    assert.equal(healthFromStatus('Up 3 seconds (health: starting)'), 'starting')
+    assert.equal(healthFromStatus('Up 1 hour (unhealthy)'), 'unhealthy')
+    assert.equal(healthFromStatus('Up 1 hour'), null)
+    assert.equal(exitCodeFromStatus('Exited (137) 2 minutes ago'), 137)
+    assert.equal(exitCodeFromStatus('Up 2 minutes'), null)
+  })
+
+  it('maps an engine listing, preferring kedge labels', () => {
+    const mapped = toStackContainer({
+      Id: 'abc',
+      Names: ['/app_web_1'],
+      Image: 'img:1',
+      ImageID: 'sha256:1',
+      State: 'exited',
+      Status: 'Exited (2) 1 second ago',
+      Labels: {'io.kedge.managed': 'true', 'io.kedge.service': 'web', 'com.docker.compose.service': 'other'},
+    })
+    assert.equal(mapped.name, 'app_web_1')
+    assert.equal(mapped.service, 'web')
+    assert.equal(mapped.exitCode, 2)
+    assert.equal(mapped.managedByKedge, true)
+    assert.equal(toStackContainer({...mapped, Id: 'x', Names: [], ImageID: '', State: '', Status: '', Image: '', Labels: null}).managedByKedge, false)
+  })
+
+  it('recognises only the leftovers of a Compose v1 recreate of its own project', () => {
+    const leftover = container('web', {id: '0123456789abcdef0000', name: '0123456789ab_app_web_1'})
+    assert.equal(isInterruptedRecreate(leftover, 'app'), true)
+    assert.equal(isInterruptedRecreate(leftover, 'other'), false)
+    assert.equal(isInterruptedRecreate({...leftover, id: 'ffffffffffff0000'}, 'app'), false)
+    assert.equal(isInterruptedRecreate(container('web'), 'app'), false)
+  })
+})
