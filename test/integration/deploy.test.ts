@@ -3,6 +3,8 @@ import {existsSync, readFileSync} from 'node:fs'
 import path from 'node:path'
 import {describe, it} from 'node:test'
 
+import type {DeploymentView} from '../../src/core/deployment-view.js'
+
 import {runKedge, runKedgeJson} from '../helpers/cli.js'
 import {containerIds, docker, kedgeContainers} from '../helpers/docker.js'
 import {registeredStack} from '../helpers/stack.js'
@@ -12,14 +14,7 @@ interface SyncJson {
   deployment: {commit: string; status: string; trigger: string; project: string}
   changes: Array<{service: string; action: string; from: string | null; to: string | null}>
 }
-interface HistoryJson {
-  commit: string
-  status: string
-  trigger: string
-  startedAt: string
-  finishedAt: string | null
-  error: string | null
-}
+type HistoryJson = DeploymentView
 
 const TWO_SERVICES = `services:
   web:
@@ -180,7 +175,7 @@ describe('deploying with kedge sync', () => {
         const history = await runKedgeJson<HistoryJson[]>(['history', '--repo', stack.name], {home: stack.home})
         assert.deepEqual(history.json.map((row) => [row.commit, row.status]), [[bad, 'failed'], [good, 'success']])
         assert.match(history.json[0]!.error!, message)
-        if (restored) assert.match(String((history.json[0] as unknown as {note: string}).note), /^re-applied the last good deployment/)
+        if (restored) assert.match(String(history.json[0]!.note), /^re-applied the last good deployment/)
 
         const status = await runKedgeJson<Array<{deployed: {commit: string}; lastError: {message: string}}>>(['status', '--repo', stack.name], {home: stack.home})
         assert.equal(status.json[0]!.deployed.commit, good)

@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict'
 import {describe, it} from 'node:test'
 
+import type {DeploymentView} from '../../src/core/deployment-view.js'
+
 import {currentProcess} from '../../src/core/process-identity.js'
 import {closeDatabase, openDatabase} from '../../src/store/database.js'
 import {tryTakeLock} from '../../src/store/locks.js'
@@ -11,11 +13,7 @@ import {ServeProcess} from '../helpers/serve.js'
 import {registeredStack, uniqueName} from '../helpers/stack.js'
 import {tempDir} from '../helpers/temp.js'
 
-interface HistoryJson {
-  commit: string
-  status: string
-  trigger: string
-}
+type HistoryJson = DeploymentView
 
 const history = async (home: string, name: string) => (await runKedgeJson<HistoryJson[]>(['history', '--repo', name], {home})).json
 const deployed = (serve: ServeProcess, name: string, commit: string) =>
