@@ -67,8 +67,8 @@ export async function composePull(project: ComposeProject, services: string[], o
   await runCompose(project, pullArgs(project, services), 'pull images', APPLY_TIMEOUT_MS, options)
 }
 
-export async function composeUp(project: ComposeProject, options: ComposeRunOptions = {}): Promise<void> {
-  await runCompose(project, upArgs(project), 'apply the stack', APPLY_TIMEOUT_MS, options)
+export async function composeUp(project: ComposeProject, options: ComposeRunOptions & {removeOrphans?: boolean} = {}): Promise<void> {
+  await runCompose(project, upArgs(project, {removeOrphans: options.removeOrphans ?? true}), 'apply the stack', APPLY_TIMEOUT_MS, options)
 }
 
 export async function composeDown(project: ComposeProject, options: ComposeRunOptions = {}): Promise<void> {
@@ -79,7 +79,8 @@ async function runCompose(project: ComposeProject, args: string[], what: string,
   const command = await composeCommand()
   const {file, args: argv} = commandLine(command, args)
   return new Promise((resolve, reject) => {
-    const child = spawn(file, argv, {cwd: project.directory, env: process.env, stdio: ['ignore', 'pipe', 'pipe'], signal: options.signal})
+    // Its own process group: a Ctrl-C meant for kedge must not kill Compose half-way; kedge decides when to stop it.
+    const child = spawn(file, argv, {cwd: project.directory, env: process.env, stdio: ['ignore', 'pipe', 'pipe'], signal: options.signal, detached: true})
     let stdout = ''
     let stderr = ''
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()))

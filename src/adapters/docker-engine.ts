@@ -39,6 +39,81 @@ export async function removeContainer(id: string): Promise<void> {
   }
 }
 
+/** The id each image reference resolves to on the engine now; references it does not have are left out. */
+export async function currentImageIds(references: string[]): Promise<Map<string, string>> {
+  const ids = new Map<string, string>()
+  for (const reference of new Set(references)) {
+    try {
+      ids.set(reference, (await engine().getImage(reference).inspect()).Id)
+    } catch (error) {
+      if ((error as {statusCode?: number}).statusCode !== 404) throw engineError(error)
+    }
+  }
+  return ids
+}
+
+export interface ContainerEvent {
+  action: string
+  containerId: string
+  labels: Record<string, string>
+  /** Nanoseconds since the epoch, for resuming the stream where it broke. */
+  timeNano: bigint
+}
+
+/**
+ * Streams the engine's events about containers kedge labelled, from `sinceSeconds` on, until the
+ * stream ends (the engine stopped, the connection broke) or `signal` aborts. Resolves when it ends.
+ */
+export async function watchContainerEvents(options: {
+  sinceSeconds?: number
+  signal: AbortSignal
+  onConnected: () => void
+  onEvent: (event: ContainerEvent) => void
+}): Promise<void> {
+  let stream: NodeJS.ReadableStream
+  try {
+    stream = (await engine().getEvents({
+      since: options.sinceSeconds,
+      filters: {type: ['container'], label: [`${LABELS.managed}=true`]},
+      abortSignal: options.signal,
+    } as Docker.GetEventsOptions)) as NodeJS.ReadableStream
+  } catch (error) {
+    if (options.signal.aborted) return
+    throw engineError(error)
+  }
+  options.onConnected()
+  await new Promise<void>((resolve) => {
+    let buffered = ''
+    const finish = () => {
+      options.signal.removeEventListener('abort', abort)
+      resolve()
+    }
+    const abort = () => {
+      ;(stream as unknown as {destroy?: () => void}).destroy?.()
+      finish()
+    }
+    options.signal.addEventListener('abort', abort, {once: true})
+    stream.on('data', (chunk: Buffer) => {
+      buffered += chunk.toString()
+      const lines = buffered.split('\n')
+      buffered = lines.pop()!
+      for (const line of lines) {
+        if (line.trim().length === 0) continue
+        const raw = JSON.parse(line) as {Action?: string; status?: string; id?: string; Actor?: {ID?: string; Attributes?: Record<string, string>}; timeNano?: number}
+        options.onEvent({
+          action: raw.Action ?? raw.status ?? '',
+          containerId: raw.Actor?.ID ?? raw.id ?? '',
+          labels: raw.Actor?.Attributes ?? {},
+          timeNano: BigInt(raw.timeNano ?? 0),
+        })
+      }
+    })
+    stream.on('end', finish)
+    stream.on('close', finish)
+    stream.on('error', finish)
+  })
+}
+
 /** Which of these image references the engine does not have. */
 export async function missingImages(references: string[]): Promise<string[]> {
   const missing: string[] = []

@@ -21,8 +21,9 @@ function gitEnvironment(): Record<string, string> {
   return {...env, LC_ALL: 'C', GIT_TERMINAL_PROMPT: '0', GIT_SSH_COMMAND: 'ssh -o BatchMode=yes'}
 }
 
-function git(baseDir?: string, timeoutMs = QUERY_TIMEOUT_MS): SimpleGit {
-  return simpleGit({baseDir, timeout: {block: timeoutMs}, unsafe: {allowUnsafeSshCommand: true}}).env(gitEnvironment())
+/** `signal` kills git when kedge abandons the work it is part of. */
+function git(baseDir?: string, timeoutMs = QUERY_TIMEOUT_MS, signal?: AbortSignal): SimpleGit {
+  return simpleGit({baseDir, timeout: {block: timeoutMs}, abort: signal, unsafe: {allowUnsafeSshCommand: true}}).env(gitEnvironment())
 }
 
 /** Every branch the remote has, with the commit it points at. */
@@ -34,16 +35,16 @@ export async function remoteBranches(url: string): Promise<Map<string, string>> 
 }
 
 /** The commit the remote's branch points at now, or null when it has no such branch: one cheap round trip. */
-export async function remoteBranchHead(url: string, branch: string): Promise<string | null> {
-  const output = await run(`reach ${url}`, () => git().listRemote([url, `refs/heads/${branch}`]))
+export async function remoteBranchHead(url: string, branch: string, signal?: AbortSignal): Promise<string | null> {
+  const output = await run(`reach ${url}`, () => git(undefined, QUERY_TIMEOUT_MS, signal).listRemote([url, `refs/heads/${branch}`]))
   const match = /^([0-9a-f]{40,64})\trefs\/heads\/(.+)$/m.exec(output)
   return match && match[2] === branch ? match[1]! : null
 }
 
 /** A shallow, single-branch clone: kedge only ever needs the branch head's tree. */
-export async function cloneBranch(url: string, branch: string, directory: string): Promise<void> {
+export async function cloneBranch(url: string, branch: string, directory: string, signal?: AbortSignal): Promise<void> {
   await run(`clone ${url}`, () =>
-    git(undefined, TRANSFER_TIMEOUT_MS).clone(url, directory, ['--depth=1', '--single-branch', '--no-tags', `--branch=${branch}`]),
+    git(undefined, TRANSFER_TIMEOUT_MS, signal).clone(url, directory, ['--depth=1', '--single-branch', '--no-tags', `--branch=${branch}`]),
   )
 }
 
@@ -51,10 +52,10 @@ export async function cloneBranch(url: string, branch: string, directory: string
  * Brings the clone to the branch head, following a force-push: the refspec is forced and the work tree
  * reset to whatever the remote has now. Returns that commit.
  */
-export async function fetchBranch(directory: string, url: string, branch: string): Promise<string> {
+export async function fetchBranch(directory: string, url: string, branch: string, signal?: AbortSignal): Promise<string> {
   const tracking = `refs/remotes/origin/${branch}`
   await run(`fetch ${branch} from ${url}`, () =>
-    git(directory, TRANSFER_TIMEOUT_MS).fetch(['--depth=1', '--no-tags', '--', url, `+refs/heads/${branch}:${tracking}`]),
+    git(directory, TRANSFER_TIMEOUT_MS, signal).fetch(['--depth=1', '--no-tags', '--', url, `+refs/heads/${branch}:${tracking}`]),
   )
   const commit = (await run('read the fetched branch', () => git(directory).revparse([tracking]))).trim()
   await checkoutCommit(directory, commit)
@@ -74,20 +75,24 @@ export async function checkoutCommit(directory: string, commit: string): Promise
  * written by containers into bind-mounted directories) is left alone. `indexFile` remembers which
  * files kedge placed there.
  */
-export async function updateTree(repository: string, commit: string, target: string, indexFile: string): Promise<void> {
+export async function updateTree(repository: string, commit: string, target: string, indexFile: string, signal?: AbortSignal): Promise<void> {
   await run(`place ${commit.slice(0, 7)} in ${target}`, () =>
-    git(repository)
+    git(repository, QUERY_TIMEOUT_MS, signal)
       .env({...gitEnvironment(), GIT_INDEX_FILE: indexFile})
       .raw(['--work-tree', target, 'read-tree', '--reset', '-u', commit]),
   )
 }
 
 /** Git's object id of each path in the commit (a blob for a file, a tree for a directory); absent paths are left out. */
-export async function objectIds(repository: string, commit: string, paths: string[]): Promise<Map<string, string>> {
+export async function objectIds(repository: string, commit: string, paths: string[], signal?: AbortSignal): Promise<Map<string, string>> {
   const ids = new Map<string, string>()
   if (paths.length === 0) return ids
-  const output = await run('list the commit\'s files', () => git(repository).raw(['ls-tree', '--full-tree', commit, '--', ...paths]))
-  for (const [, id, file] of output.matchAll(/^\d+ \w+ ([0-9a-f]+)\t(.+)$/gm)) ids.set(file!, id!)
+  // -z: paths as they are, not quoted (a name with non-ASCII characters would not match otherwise).
+  const output = await run('list the commit\'s files', () => git(repository, QUERY_TIMEOUT_MS, signal).raw(['ls-tree', '-z', '--full-tree', commit, '--', ...paths]))
+  for (const entry of output.split('\0')) {
+    const match = /^\d+ \w+ ([0-9a-f]+)\t(.+)$/s.exec(entry)
+    if (match) ids.set(match[2]!, match[1]!)
+  }
   return ids
 }
 

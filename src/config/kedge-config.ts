@@ -23,6 +23,8 @@ export interface KedgeConfig {
   composeFiles?: string[]
   mode: ReconciliationMode
   intervalMs?: number
+  /** Remove containers kedge labelled whose service is gone, and surplus replicas. */
+  prune: boolean
   /** Only what the file sets: `serve` falls back to its own flags for the rest. */
   logging: {level?: (typeof LOG_LEVELS)[number]; format?: (typeof LOG_FORMATS)[number]}
 }
@@ -68,6 +70,7 @@ const schema = z.strictObject(
         {
           mode: z.enum(RECONCILIATION_MODES, {error: `expected ${oneOf(RECONCILIATION_MODES)}`}).optional(),
           interval: duration.optional(),
+          prune: z.boolean({error: 'expected true or false'}).optional(),
         },
         {error: 'expected a mapping'},
       )
@@ -119,6 +122,7 @@ export function parseKedgeConfig(text: string, file: string): KedgeConfig {
     composeFiles: docker?.compose_file === undefined ? undefined : [docker.compose_file].flat(),
     mode: reconciliation?.mode ?? 'auto',
     intervalMs: reconciliation?.interval,
+    prune: reconciliation?.prune ?? true,
     logging: {level: logging?.level, format: logging?.format},
   }
 }

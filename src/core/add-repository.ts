@@ -9,6 +9,7 @@ import {loadKedgeConfig, type ReconciliationMode} from '../config/kedge-config.j
 import {ConflictError, errorMessage, InvalidInputError, isKedgeError} from '../errors.js'
 import {deleteRepository, findRepository, insertRepository} from '../store/repositories.js'
 import {validateBranchName} from './branch-name.js'
+import {defaultProjectName} from './desired-stack.js'
 import type {KedgeContext} from './context.js'
 import {normalizeRepoName, parseRemoteUrl} from './repo-url.js'
 import {toRepositoryView, type RepositoryView} from './repository-view.js'
@@ -148,7 +149,7 @@ async function inspectCheckout(
   return {
     commit: await checkoutHead(checkoutDir),
     configFile: config.file,
-    projectName: config.projectName ?? name,
+    projectName: config.projectName ?? defaultProjectName(name),
     composeFiles: resolveComposeFiles(checkoutDir, stackDir, config),
     mode: config.mode,
     interval: config.intervalMs === undefined ? null : formatDuration(config.intervalMs),

@@ -38,8 +38,9 @@ export function pullArgs(project: ComposeProject, services: string[]): string[] 
   return [...globalArgs(project), 'pull', ...services]
 }
 
-export function upArgs(project: ComposeProject): string[] {
-  return [...globalArgs(project), 'up', '--detach', '--remove-orphans']
+/** `removeOrphans` follows kedge.yaml's `reconciliation.prune`. */
+export function upArgs(project: ComposeProject, options: {removeOrphans: boolean} = {removeOrphans: true}): string[] {
+  return [...globalArgs(project), 'up', '--detach', ...(options.removeOrphans ? ['--remove-orphans'] : [])]
 }
 
 export function downArgs(project: ComposeProject): string[] {

@@ -2,7 +2,7 @@ import {existsSync, mkdirSync, rmSync, writeFileSync} from 'node:fs'
 import path from 'node:path'
 
 import {composePull, composeUp} from '../adapters/compose.js'
-import {listComposeProjectContainers, listKedgeContainers, missingImages, removeContainer} from '../adapters/docker-engine.js'
+import {currentImageIds, listComposeProjectContainers, listKedgeContainers, missingImages, removeContainer} from '../adapters/docker-engine.js'
 import {cloneBranch, fetchBranch, updateTree} from '../adapters/git.js'
 import {errorMessage, ExternalError, isKedgeError, KedgeError} from '../errors.js'
 import {finishDeployment, lastGoodDeployment, startDeployment} from '../store/deployments.js'
@@ -11,7 +11,8 @@ import type {DeploymentRow, DeploymentTrigger, RepositoryRow} from '../store/sch
 import type {ComposeProject} from './compose-invocation.js'
 import {isInterruptedRecreate, type StackContainer} from './containers.js'
 import type {KedgeContext} from './context.js'
-import {parseSnapshot, readDesiredStack, type StackSnapshot} from './desired-stack.js'
+import {parseSnapshot, readDesiredStack, snapshotConfig, type StackSnapshot} from './desired-stack.js'
+import {containersToReplace, detectDrift, type Drift} from './drift.js'
 import {LABELS} from './labels.js'
 import {renderOverrideFile} from './override-file.js'
 import {planChanges, type ServiceChange} from './plan.js'
@@ -44,14 +45,14 @@ export function stackPaths(context: KedgeContext, repository: string): StackPath
  * Brings the repository's clone to its branch head (cloning it first if needed) and returns that
  * commit. Records what the remote said, or the error, on the repository.
  */
-export async function fetchHead(context: KedgeContext, repository: RepositoryRow): Promise<string> {
+export async function fetchHead(context: KedgeContext, repository: RepositoryRow, signal?: AbortSignal): Promise<string> {
   const {repoDir} = stackPaths(context, repository.name)
   try {
     if (!existsSync(path.join(repoDir, '.git'))) {
       rmSync(repoDir, {recursive: true, force: true})
-      await cloneBranch(repository.url, repository.branch, repoDir)
+      await cloneBranch(repository.url, repository.branch, repoDir, signal)
     }
-    const commit = await fetchBranch(repoDir, repository.url, repository.branch)
+    const commit = await fetchBranch(repoDir, repository.url, repository.branch, signal)
     updateRepository(context.db, repository.id, {remoteHead: commit, remoteCheckedAt: new Date()})
     return commit
   } catch (error) {
@@ -83,18 +84,19 @@ export async function applyCheckedOutCommit(
     snapshot = desired.snapshot
     const actual = await listOwnedContainers(repository.name, snapshot.project)
     changes = planChanges(snapshot.services, actual)
-
     await ensureImages(snapshot, paths, signal)
+    // Drift of what runs now is repaired on the way, measured against the commit that runs.
+    const drift = previousSnapshot ? detectDrift(previousSnapshot.services, actual, await currentImageIds(imagesOf(previousSnapshot))) : []
     signal?.throwIfAborted()
     touchedHost = true
-    await applyStack(paths, repository.name, snapshot, actual, signal)
+    await applyStack(paths, repository.name, snapshot, actual, {drift, prune: desired.config.prune, signal})
     const finished = finishDeployment(context.db, deployment.id, {status: 'success', snapshot: JSON.stringify(snapshot), project: snapshot.project})
     updateRepository(context.db, repository.id, {lastError: null, lastErrorAt: null, pendingCommit: null, pendingChanges: null})
     return {deployment: finished, changes, error: null}
   } catch (caught) {
     const interrupted = signal?.aborted === true
     const error = interrupted ? new ExternalError('interrupted: kedge stopped before the deployment finished', {code: 'interrupted'}) : asKedgeError(caught)
-    const note = touchedHost && !interrupted && previousSnapshot ? await restorePrevious(paths, repository.name, previousSnapshot) : null
+    const note = touchedHost && !interrupted && previousSnapshot ? await restorePrevious(paths, repository.name, previousSnapshot, signal) : null
     const finished = finishDeployment(context.db, deployment.id, {
       status: 'failed',
       error: error.message,
@@ -150,16 +152,27 @@ async function ensureImages(snapshot: StackSnapshot, paths: StackPaths, signal?:
 
 /**
  * Puts the commit's files in the stack directory, writes kedge's override file beside them and runs
- * `up`. Leftovers of a Compose v1 recreate that was cut short are removed first: they are kedge's own
- * containers, and `up` cannot get past them.
+ * `up`. First it removes the containers `up` cannot put right (all of them kedge's own, by label):
+ * leftovers of a Compose v1 recreate that was cut short, and drifted ones (see containersToReplace).
  */
-async function applyStack(paths: StackPaths, repository: string, snapshot: StackSnapshot, actual: StackContainer[], signal?: AbortSignal): Promise<void> {
-  for (const leftover of actual.filter((container) => isInterruptedRecreate(container, snapshot.project))) await removeContainer(leftover.id)
+export async function applyStack(
+  paths: StackPaths,
+  repository: string,
+  snapshot: StackSnapshot,
+  actual: StackContainer[],
+  options: {drift: Drift[]; prune: boolean; signal?: AbortSignal},
+): Promise<void> {
+  const leftovers = actual.filter((container) => isInterruptedRecreate(container, snapshot.project)).map((container) => container.id)
+  for (const id of new Set([...leftovers, ...containersToReplace(options.drift, actual, options.prune)])) await removeContainer(id)
   mkdirSync(paths.stackDir, {recursive: true})
   mkdirSync(path.dirname(paths.indexFile), {recursive: true})
-  await updateTree(paths.repoDir, snapshot.commit, paths.stackDir, paths.indexFile)
+  await updateTree(paths.repoDir, snapshot.commit, paths.stackDir, paths.indexFile, options.signal)
   writeFileSync(paths.overrideFile, renderOverrideFile(repository, snapshot))
-  await composeUp(composeProjectOf(paths, snapshot), {signal})
+  await composeUp(composeProjectOf(paths, snapshot), {signal: options.signal, removeOrphans: options.prune})
+}
+
+export function imagesOf(snapshot: StackSnapshot): string[] {
+  return snapshot.services.map((service) => service.image).filter((image): image is string => image !== null)
 }
 
 /**
@@ -167,9 +180,9 @@ async function applyStack(paths: StackPaths, repository: string, snapshot: Stack
  * meant to replace (v1 leaves them stopped when the replacement cannot be created), and the stack
  * directory must match what runs. Returns what it did, for the failed deployment's record.
  */
-async function restorePrevious(paths: StackPaths, repository: string, previous: StackSnapshot): Promise<string> {
+async function restorePrevious(paths: StackPaths, repository: string, previous: StackSnapshot, signal?: AbortSignal): Promise<string> {
   try {
-    await applyStack(paths, repository, previous, await listKedgeContainers(previous.project))
+    await applyStack(paths, repository, previous, await listKedgeContainers(previous.project), {drift: [], prune: snapshotConfig(previous).prune, signal})
     return `re-applied the last good deployment (${previous.commit.slice(0, 7)})`
   } catch (error) {
     return `could not re-apply the last good deployment (${previous.commit.slice(0, 7)}): ${errorMessage(error)}`

@@ -4,10 +4,12 @@ import path from 'node:path'
 import {composeConfig} from '../adapters/compose.js'
 import {objectIds} from '../adapters/git.js'
 import {resolveComposeFiles} from '../config/compose-files.js'
-import {loadKedgeConfig, type KedgeConfig} from '../config/kedge-config.js'
+import {defaultKedgeConfig, loadKedgeConfig, parseKedgeConfig, type KedgeConfig} from '../config/kedge-config.js'
 import {InvalidInputError} from '../errors.js'
+import {lastGoodDeployment} from '../store/deployments.js'
 import type {RepositoryRow} from '../store/schema.js'
 import {parseComposeConfig, serviceHash} from './compose-model.js'
+import type {KedgeContext} from './context.js'
 import type {DesiredService} from './plan.js'
 
 export interface SnapshotService extends DesiredService {
@@ -43,10 +45,10 @@ export async function readDesiredStack(repoDir: string, repository: RepositoryRo
   }
   const config = loadKedgeConfig(repoDir, stackDir)
   const composeFiles = resolveComposeFiles(repoDir, stackDir, config)
-  const project = config.projectName ?? repository.name
+  const project = config.projectName ?? defaultProjectName(repository.name)
   const resolved = await composeConfig({name: project, files: composeFiles, directory: stackDir}, {signal})
   const services = parseComposeConfig(resolved, repoDir)
-  const ids = await objectIds(repoDir, commit, [...new Set(services.flatMap((service) => service.repositoryPaths))])
+  const ids = await objectIds(repoDir, commit, [...new Set(services.flatMap((service) => service.repositoryPaths))], signal)
   return {
     config,
     snapshot: {
@@ -63,6 +65,21 @@ export async function readDesiredStack(repoDir: string, repository: RepositoryRo
       }),
     },
   }
+}
+
+/** A repository name as a Compose project name, which may not contain ".". */
+export function defaultProjectName(repository: string): string {
+  return repository.replaceAll('.', '-')
+}
+
+/** The snapshot of what runs now: the last good deployment's. */
+export function deployedSnapshot(context: KedgeContext, repository: RepositoryRow): StackSnapshot | null {
+  return parseSnapshot(lastGoodDeployment(context.db, repository.id)?.snapshot ?? null)
+}
+
+/** The kedge.yaml a snapshot was deployed with; it was valid then, so it parses. */
+export function snapshotConfig(snapshot: StackSnapshot): KedgeConfig {
+  return snapshot.kedgeConfig ? parseKedgeConfig(snapshot.kedgeConfig.content, snapshot.kedgeConfig.path) : defaultKedgeConfig()
 }
 
 export function parseSnapshot(text: string | null): StackSnapshot | null {

@@ -1,33 +1,44 @@
-import {readFileSync} from 'node:fs'
+import {readFileSync, readlinkSync} from 'node:fs'
 import {hostname} from 'node:os'
 
-/** A process, told apart from a later one that reuses its pid by its start time. */
+/**
+ * A process, told apart from a later one that reuses its pid by its start time, and from a process
+ * in another pid namespace (a container sharing the host's name) by that namespace.
+ */
 export interface ProcessIdentity {
   host: string
   pid: number
+  /** "<pid namespace>/<start time>", empty where /proc cannot tell. */
   processStart: string
 }
 
 export function currentProcess(): ProcessIdentity {
-  return {host: hostname(), pid: process.pid, processStart: processStartTime(process.pid) ?? ''}
+  const start = readProcStat(process.pid)?.start
+  return {host: hostname(), pid: process.pid, processStart: start ? `${pidNamespace('self')}/${start}` : ''}
 }
 
-/** Whether that process still runs. A process on another host cannot be checked, so it counts as running. */
+/** Whether that process still runs. One this process cannot see (another host, another pid namespace) counts as running. */
 export function isProcessRunning(identity: ProcessIdentity): boolean {
   if (identity.host !== hostname()) return true
+  const [namespace, start] = identity.processStart.includes('/') ? identity.processStart.split('/') : ['', identity.processStart]
+  if (namespace && namespace !== pidNamespace('self')) return true
   try {
     process.kill(identity.pid, 0)
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'EPERM') return false
   }
   const stat = readProcStat(identity.pid)
-  if (stat === null) return identity.processStart === ''
+  if (stat === null) return !start
   if (stat.state === 'Z') return false
-  return identity.processStart === '' || stat.start === identity.processStart
+  return !start || stat.start === start
 }
 
-function processStartTime(pid: number): string | null {
-  return readProcStat(pid)?.start ?? null
+function pidNamespace(pid: number | 'self'): string {
+  try {
+    return readlinkSync(`/proc/${pid}/ns/pid`)
+  } catch {
+    return ''
+  }
 }
 
 /** Linux's /proc/PID/stat: the state (field 3) and the start time in clock ticks (field 22). */

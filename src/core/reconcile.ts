@@ -26,7 +26,7 @@ export type ReconcileResult =
 
 export interface ReconcileOptions {
   trigger: 'startup' | 'git'
-  /** Aborted to abandon a deploy in progress. */
+  /** Aborted to abandon a deploy in progress; a failure once it is aborted counts as an interruption. */
   signal?: AbortSignal
   /** Called with the number of deployments found interrupted by a holder that died. */
   onRecovered?: (count: number) => void
@@ -59,7 +59,7 @@ export async function reconcileRepository(context: KedgeContext, repository: Rep
 async function reconcileLocked(context: KedgeContext, repository: RepositoryRow, options: ReconcileOptions): Promise<ReconcileResult> {
   let head: string | null
   try {
-    head = await remoteBranchHead(repository.url, repository.branch)
+    head = await remoteBranchHead(repository.url, repository.branch, options.signal)
   } catch (error) {
     updateRepository(context.db, repository.id, {lastError: errorMessage(error), lastErrorAt: new Date()})
     return {kind: 'unreachable', error: asKedgeError(error)}
@@ -73,14 +73,15 @@ async function reconcileLocked(context: KedgeContext, repository: RepositoryRow,
 
   if (repository.pinnedCommit) return {kind: 'pinned', commit: repository.pinnedCommit}
   if (lastGoodDeployment(context.db, repository.id)?.commit === head) {
-    if (repository.pendingCommit) updateRepository(context.db, repository.id, {pendingCommit: null, pendingChanges: null})
+    // The stack runs the branch head: whatever went wrong before (a remote that did not answer) is over.
+    updateRepository(context.db, repository.id, {pendingCommit: null, pendingChanges: null, lastError: null, lastErrorAt: null})
     return {kind: 'up-to-date', commit: head}
   }
   const attempt = lastAttemptAt(context.db, repository.id, head)
   if (attempt?.status === 'failed' && !attempt.interrupted) return {kind: 'already-failed', commit: head}
   if (repository.pendingCommit === head) return {kind: 'already-pending', commit: head}
 
-  const commit = await fetchHead(context, repository)
+  const commit = await fetchHead(context, repository, options.signal)
   const mode = modeOfCheckout(context, repository)
   if (mode === 'auto') return {kind: 'deployed', outcome: await applyCheckedOutCommit(context, repository, commit, options.trigger, options.signal)}
   return recordPendingChanges(context, repository, commit, mode, options.signal)

@@ -9,7 +9,7 @@ export interface RemoteUrl {
   derivedName: string
 }
 
-/** A safe identifier that is also a valid Compose project name once lower-cased. */
+/** A safe identifier; as a Compose project name its "." become "-" (see defaultProjectName). */
 export const REPO_NAME_PATTERN = /^[a-z0-9][a-z0-9_.-]{0,62}$/
 
 const URL_SCHEMES: Record<string, RemoteKind> = {'https:': 'https', 'http:': 'http', 'ssh:': 'ssh', 'git:': 'git', 'file:': 'file'}

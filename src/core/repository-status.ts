@@ -1,12 +1,12 @@
 import {listKedgeContainers} from '../adapters/docker-engine.js'
-import {defaultKedgeConfig, parseKedgeConfig, type ReconciliationMode} from '../config/kedge-config.js'
+import {defaultKedgeConfig, type ReconciliationMode} from '../config/kedge-config.js'
 import {errorMessage} from '../errors.js'
 import {lastGoodDeployment, listDeployments} from '../store/deployments.js'
 import {listRepositories} from '../store/repositories.js'
 import type {RepositoryRow} from '../store/schema.js'
 import type {StackContainer} from './containers.js'
 import type {KedgeContext} from './context.js'
-import {parseSnapshot} from './desired-stack.js'
+import {parseSnapshot, snapshotConfig} from './desired-stack.js'
 import {LABELS} from './labels.js'
 import type {ServiceChange} from './plan.js'
 import {requireRepository} from './remove-repository.js'
@@ -46,7 +46,7 @@ async function statusOf(context: KedgeContext, repository: RepositoryRow): Promi
   const good = lastGoodDeployment(context.db, repository.id)
   const latest = listDeployments(context.db, repository.id, 1)[0]
   const snapshot = parseSnapshot(good?.snapshot ?? null)
-  const config = snapshot?.kedgeConfig ? parseKedgeConfig(snapshot.kedgeConfig.content, snapshot.kedgeConfig.path) : defaultKedgeConfig()
+  const config = snapshot ? snapshotConfig(snapshot) : defaultKedgeConfig()
   let containers: StackContainer[] = []
   let engineError: string | null = null
   if (snapshot) {

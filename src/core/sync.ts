@@ -15,7 +15,7 @@ export async function syncRepository(
   const repository = requireRepository(context, name)
   const lockOptions = {purpose: 'kedge sync', waitMs: SYNC_LOCK_WAIT_MS, signal: options.signal, onWait: options.onLockWait}
   return withRepositoryLock(context, repository, lockOptions, async () => {
-    const commit = await fetchHead(context, repository)
+    const commit = await fetchHead(context, repository, options.signal)
     return applyCheckedOutCommit(context, repository, commit, 'manual', options.signal)
   })
 }

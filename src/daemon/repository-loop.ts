@@ -1,9 +1,8 @@
-import {setTimeout as sleep} from 'node:timers/promises'
-
 import {formatDuration} from '../config/duration.js'
 import type {KedgeContext} from '../core/context.js'
 import {describeHolder} from '../core/lock.js'
 import {describeChanges} from '../core/plan.js'
+import {describeDrift, FLAP_LIMIT, FLAP_WINDOW_MS, healDrift, type HealResult} from '../core/heal.js'
 import {readCheckoutConfig, reconcileRepository, type ReconcileResult} from '../core/reconcile.js'
 import {errorMessage} from '../errors.js'
 import {findRepository} from '../store/repositories.js'
@@ -31,17 +30,30 @@ export class RepositoryLoop {
   readonly done: Promise<void>
   private readonly stopped = new AbortController()
   private failures = 0
+  private nudged = false
+  private wake: (() => void) | null = null
+  private nextPollAt = 0
 
   constructor(
     private readonly context: KedgeContext,
     readonly name: string,
     private readonly settings: LoopSettings,
   ) {
-    this.done = this.run()
+    this.done = this.run().catch((error: unknown) => {
+      // Only the database failing gets here; the loop ends rather than take the process down.
+      settings.logger.log('error', 'loop.failed', {repo: name, error: errorMessage(error)})
+    })
   }
 
   stop(): void {
     this.stopped.abort()
+    this.wake?.()
+  }
+
+  /** Something happened to one of the stack's containers: check for drift now rather than at the next interval. */
+  nudge(): void {
+    this.nudged = true
+    this.wake?.()
   }
 
   private async run(): Promise<void> {
@@ -50,14 +62,63 @@ export class RepositoryLoop {
       const repository = findRepository(this.context.db, this.name)
       if (!repository || this.stopped.signal.aborted) return
       const logger = this.loggerFor(repository)
-      const result = await this.reconcileOnce(repository, trigger, logger)
-      if (result?.kind !== 'busy') trigger = 'git'
-      const delay = this.nextDelay(repository)
-      if (this.failures > 0) logger.log('info', 'poll.retry', {repo: this.name, in: formatDuration(delay)})
-      try {
-        await sleep(delay, undefined, {signal: this.stopped.signal})
-      } catch {
+      this.nudged = false
+      if (Date.now() >= this.nextPollAt) {
+        const result = await this.reconcileOnce(repository, trigger, logger)
+        if (result?.kind !== 'busy') trigger = 'git'
+        this.nextPollAt = Date.now() + this.nextDelay(repository)
+        if (this.failures > 0) logger.log('info', 'poll.retry', {repo: this.name, in: formatDuration(this.nextPollAt - Date.now())})
+      }
+      const current = findRepository(this.context.db, this.name)
+      if (current && !this.stopped.signal.aborted) await this.checkDrift(current, logger)
+      if (this.nudged) continue
+      await this.sleepUntil(this.nextPollAt)
+    }
+  }
+
+  private sleepUntil(time: number): Promise<void> {
+    if (this.stopped.signal.aborted) return Promise.resolve()
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, Math.max(0, time - Date.now()))
+      function done() {
+        clearTimeout(timer)
+        resolve()
+      }
+      this.wake = () => {
+        this.wake = null
+        done()
+      }
+    })
+  }
+
+  private async checkDrift(repository: RepositoryRow, logger: Logger): Promise<void> {
+    const repo = this.name
+    let result: HealResult
+    try {
+      result = await healDrift(this.context, repository, {signal: this.settings.abandon})
+    } catch (error) {
+      logger.log('warn', 'drift.check_failed', {repo, error: errorMessage(error)})
+      return
+    }
+    switch (result.kind) {
+      case 'busy':
+      case 'nothing-deployed':
         return
+      case 'in-sync':
+        if (result.changed) logger.log('info', 'drift.resolved', {repo})
+        return
+      case 'recorded':
+        if (result.changed) logger.log('warn', 'drift.detected', {repo, mode: result.mode, drift: describeDrift(result.drift)})
+        return
+      case 'flapping':
+        if (result.changed) logger.log('warn', 'drift.detected', {repo, mode: 'auto', drift: describeDrift(result.drift)})
+        return logger.log('warn', 'drift.flapping', {repo, drift: describeDrift(result.drift), heals: FLAP_LIMIT, within: formatDuration(FLAP_WINDOW_MS)})
+      case 'healed': {
+        const {deployment, error} = result.outcome
+        const took = deployment.finishedAt ? formatDuration(Math.max(1, deployment.finishedAt.getTime() - deployment.startedAt.getTime())) : undefined
+        logger.log('warn', 'drift.detected', {repo, mode: 'auto', drift: describeDrift(result.drift)})
+        if (error) return logger.log('error', 'drift.heal_failed', {repo, commit: deployment.commit.slice(0, 12), error: error.message})
+        return logger.log('info', 'drift.healed', {repo, commit: deployment.commit.slice(0, 12), took})
       }
     }
   }

@@ -3,14 +3,17 @@ import {setTimeout as sleep} from 'node:timers/promises'
 import {formatDuration} from '../config/duration.js'
 import type {KedgeContext} from '../core/context.js'
 import {acquireLock, describeHolder} from '../core/lock.js'
-import {ExternalError} from '../errors.js'
+import {errorMessage, ExternalError} from '../errors.js'
 import {listRepositories} from '../store/repositories.js'
 import type {LockRow} from '../store/schema.js'
 import type {Logger} from './logger.js'
+import {EngineWatcher} from './engine-watcher.js'
 import {RepositoryLoop} from './repository-loop.js'
 
 /** How often the registry is re-read, so that `kedge repo add/remove` take effect without a restart. */
 const REGISTRY_POLL_MS = 1000
+/** After in-flight work is abandoned, how long loops get to record it before serve exits regardless. */
+const ABANDON_GRACE_MS = 2000
 
 export interface ServeOptions {
   defaultIntervalMs: number
@@ -21,6 +24,20 @@ export interface ServeOptions {
   stop: AbortSignal
   /** Aborted to abandon in-flight deploys. */
   abandon: AbortSignal
+}
+
+/**
+ * Waits for the loops to finish their step. Once in-flight work is abandoned they get a moment to record
+ * it; past that, serve exits anyway, and the next kedge to take a repository's lock records whatever
+ * was still pending as interrupted.
+ */
+async function untilDoneOrAbandoned(done: Promise<void>[], abandon: AbortSignal): Promise<void> {
+  const abandoned = new Promise<void>((resolve) => {
+    const grace = () => setTimeout(resolve, ABANDON_GRACE_MS).unref()
+    if (abandon.aborted) grace()
+    else abandon.addEventListener('abort', grace, {once: true})
+  })
+  await Promise.race([Promise.all(done), abandoned])
 }
 
 /** `kedge serve`: one loop per registered repository, until `stop` is aborted. One serve per kedge home. */
@@ -36,7 +53,13 @@ export async function serve(context: KedgeContext, options: ServeOptions): Promi
   const {logger} = options
   const loops = new Map<string, RepositoryLoop>()
   const watchRegistry = () => {
-    const registered = new Set(listRepositories(context.db).map((repository) => repository.name))
+    let registered: Set<string>
+    try {
+      registered = new Set(listRepositories(context.db).map((repository) => repository.name))
+    } catch (error) {
+      logger.log('error', 'registry.failed', {error: errorMessage(error)})
+      return
+    }
     for (const name of registered) {
       if (loops.has(name)) continue
       loops.set(name, new RepositoryLoop(context, name, options))
@@ -49,6 +72,14 @@ export async function serve(context: KedgeContext, options: ServeOptions): Promi
       logger.log('info', 'repo.unwatched', {repo: name})
     }
   }
+  const events = new EngineWatcher({
+    logger,
+    stop: options.stop,
+    onDriftEvent: (repository) => loops.get(repository)?.nudge(),
+    onReconnected: () => {
+      for (const loop of loops.values()) loop.nudge()
+    },
+  })
   try {
     logger.log('info', 'serve.started', {home: context.home.root, pid: process.pid, interval: formatDuration(options.defaultIntervalMs)})
     watchRegistry()
@@ -56,10 +87,10 @@ export async function serve(context: KedgeContext, options: ServeOptions): Promi
       await sleep(REGISTRY_POLL_MS, undefined, {signal: options.stop}).catch(() => undefined)
       if (!options.stop.aborted) watchRegistry()
     }
+  } finally {
     logger.log('info', 'serve.stopping', {repositories: loops.size})
     for (const loop of loops.values()) loop.stop()
-    await Promise.all([...loops.values()].map((loop) => loop.done))
-  } finally {
+    await untilDoneOrAbandoned([...loops.values()].map((loop) => loop.done).concat(events.done), options.abandon)
     lock.release()
   }
   logger.log('info', 'serve.stopped', {})

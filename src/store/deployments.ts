@@ -1,4 +1,4 @@
-import {and, desc, eq, inArray} from 'drizzle-orm'
+import {and, count, desc, eq, gte, inArray} from 'drizzle-orm'
 
 import type {KedgeDatabase} from './database.js'
 import {deployments, type DeploymentRow, type DeploymentStatus, type DeploymentTrigger} from './schema.js'
@@ -57,4 +57,13 @@ export function markInterrupted(db: KedgeDatabase, repositoryId: number): number
     .set({status: 'failed', interrupted: true, error: 'interrupted: kedge stopped before the deployment finished', finishedAt: new Date()})
     .where(and(eq(deployments.repositoryId, repositoryId), eq(deployments.status, 'pending')))
     .run().changes
+}
+
+export function countDeploymentsSince(db: KedgeDatabase, repositoryId: number, trigger: DeploymentTrigger, since: Date): number {
+  const row = db
+    .select({total: count()})
+    .from(deployments)
+    .where(and(eq(deployments.repositoryId, repositoryId), eq(deployments.trigger, trigger), gte(deployments.startedAt, since)))
+    .get()
+  return row?.total ?? 0
 }

@@ -28,6 +28,9 @@ export const repositories = sqliteTable('repositories', {
   /** In notify and manual modes: a branch head seen but not applied, and what applying it would change. */
   pendingCommit: text('pending_commit'),
   pendingChanges: text('pending_changes'),
+  /** The drift found by the last check (JSON), and when it was checked. */
+  drift: text('drift'),
+  driftCheckedAt: integer('drift_checked_at', {mode: 'timestamp_ms'}),
 })
 
 export const deployments = sqliteTable(

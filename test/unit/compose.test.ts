@@ -11,6 +11,7 @@ describe('Compose argument lists', () => {
   it('puts the global options, accepted by v1 and v2 alike, before the subcommand', () => {
     assert.deepEqual(configArgs(project), [...GLOBAL, 'config'])
     assert.deepEqual(upArgs(project), [...GLOBAL, 'up', '--detach', '--remove-orphans'])
+    assert.deepEqual(upArgs(project, {removeOrphans: false}), [...GLOBAL, 'up', '--detach'])
     assert.deepEqual(downArgs(project), [...GLOBAL, 'down', '--remove-orphans'])
     assert.deepEqual(pullArgs(project, ['web', 'db']), [...GLOBAL, 'pull', 'web', 'db'])
   })

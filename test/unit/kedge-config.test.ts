@@ -16,6 +16,7 @@ describe('parseKedgeConfig', () => {
       composeFiles: undefined,
       mode: 'auto',
       intervalMs: undefined,
+      prune: true,
       logging: {level: undefined, format: undefined},
     })
   })
@@ -89,6 +90,7 @@ telemetry:
     ['a scalar document', 'just text\n', /^kedge\.yaml: expected a mapping at the top level/],
     ['an unknown top-level field', 'reconcilation:\n  mode: auto\n', /^kedge\.yaml: reconcilation: unknown field \(expected docker, reconciliation, logging/],
     ['an unknown nested field', 'docker:\n  projectname: x\n', /^kedge\.yaml: docker\.projectname: unknown field \(expected project_name, compose_file\)/],
+    ['a string for prune', 'reconciliation:\n  prune: "yes"\n', /^kedge\.yaml: reconciliation\.prune: expected true or false/],
     ['an unknown log level', 'logging:\n  level: loud\n', /^kedge\.yaml: logging\.level: expected one of debug, info, warn, error/],
   ]
   for (const [what, text, message] of invalid) {

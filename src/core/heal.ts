@@ -1,0 +1,95 @@
+import {currentImageIds, listKedgeContainers} from '../adapters/docker-engine.js'
+import {errorMessage, ExternalError, isKedgeError} from '../errors.js'
+import {countDeploymentsSince, finishDeployment, startDeployment} from '../store/deployments.js'
+import {updateRepository} from '../store/repositories.js'
+import type {LockRow, RepositoryRow} from '../store/schema.js'
+import type {StackContainer} from './containers.js'
+import type {KedgeContext} from './context.js'
+import {applyStack, imagesOf, stackPaths, type DeployOutcome} from './deploy.js'
+import {deployedSnapshot, snapshotConfig, type StackSnapshot} from './desired-stack.js'
+import {detectDrift, type Drift} from './drift.js'
+import {LABELS} from './labels.js'
+import {withRepositoryLock} from './lock.js'
+
+/** At most this many heals of one repository in FLAP_WINDOW_MS; then kedge stops healing it and says so. */
+export const FLAP_LIMIT = 5
+export const FLAP_WINDOW_MS = 5 * 60_000
+
+export interface DriftReport {
+  snapshot: StackSnapshot
+  drift: Drift[]
+  actual: StackContainer[]
+  /** Whether the drift differs from what the previous check recorded. */
+  changed: boolean
+}
+
+/** Compares the deployed commit with what the engine runs, and records the result; null when nothing is deployed. */
+export async function inspectDrift(context: KedgeContext, repository: RepositoryRow): Promise<DriftReport | null> {
+  const snapshot = deployedSnapshot(context, repository)
+  if (!snapshot) return null
+  const actual = (await listKedgeContainers(snapshot.project)).filter((container) => container.labels[LABELS.repository] === repository.name)
+  const drift = detectDrift(snapshot.services, actual, await currentImageIds(imagesOf(snapshot)))
+  const recorded = JSON.stringify(drift.map(({containerId: _, ...entry}) => entry))
+  const changed = recorded !== (repository.drift ?? '[]')
+  updateRepository(context.db, repository.id, {drift: recorded, driftCheckedAt: new Date()})
+  repository.drift = recorded
+  return {snapshot, drift, actual, changed}
+}
+
+export type HealResult =
+  | {kind: 'nothing-deployed'}
+  | {kind: 'busy'; holder: LockRow}
+  | {kind: 'in-sync'; changed: boolean}
+  | {kind: 'recorded'; mode: 'notify' | 'manual'; drift: Drift[]; changed: boolean}
+  | {kind: 'flapping'; drift: Drift[]; changed: boolean}
+  | {kind: 'healed'; drift: Drift[]; outcome: DeployOutcome}
+
+/**
+ * Checks a repository for drift and acts by its mode: `auto` re-applies the deployed commit (kedge
+ * first removes the drifted containers Compose would not replace itself), `notify` and `manual` only
+ * record it. Each heal is a deployment with trigger `drift`; past FLAP_LIMIT heals in FLAP_WINDOW_MS
+ * kedge stops healing until the window has room again.
+ */
+export async function healDrift(context: KedgeContext, repository: RepositoryRow, options: {signal?: AbortSignal} = {}): Promise<HealResult> {
+  let busy: LockRow | undefined
+  try {
+    return await withRepositoryLock(context, repository, {purpose: 'kedge serve (drift)', waitMs: 0, onWait: (holder) => (busy = holder)}, () =>
+      healLocked(context, repository, options.signal),
+    )
+  } catch (error) {
+    if (busy && isKedgeError(error) && error.code === 'busy') return {kind: 'busy', holder: busy}
+    throw error
+  }
+}
+
+async function healLocked(context: KedgeContext, repository: RepositoryRow, signal?: AbortSignal): Promise<HealResult> {
+  const report = await inspectDrift(context, repository)
+  if (!report) return {kind: 'nothing-deployed'}
+  const {snapshot, drift, actual, changed} = report
+  const config = snapshotConfig(snapshot)
+  const actionable = drift.filter((entry) => entry.type !== 'extra' || config.prune)
+  if (actionable.length === 0) return {kind: 'in-sync', changed}
+  if (config.mode !== 'auto') return {kind: 'recorded', mode: config.mode, drift, changed}
+  if (countDeploymentsSince(context.db, repository.id, 'drift', new Date(Date.now() - FLAP_WINDOW_MS)) >= FLAP_LIMIT) {
+    return {kind: 'flapping', drift, changed}
+  }
+
+  const deployment = startDeployment(context.db, {repositoryId: repository.id, commit: snapshot.commit, trigger: 'drift'})
+  const note = `healed: ${describeDrift(actionable)}`
+  try {
+    await applyStack(stackPaths(context, repository.name), repository.name, snapshot, actual, {drift, prune: config.prune, signal})
+    const finished = finishDeployment(context.db, deployment.id, {status: 'success', note, snapshot: JSON.stringify(snapshot), project: snapshot.project})
+    await inspectDrift(context, repository)
+    return {kind: 'healed', drift, outcome: {deployment: finished, changes: [], error: null}}
+  } catch (caught) {
+    const error = isKedgeError(caught) ? caught : new ExternalError(errorMessage(caught), {code: 'heal_failed', cause: caught})
+    const interrupted = signal?.aborted === true
+    const finished = finishDeployment(context.db, deployment.id, {status: 'failed', error: error.message, note, snapshot: JSON.stringify(snapshot), project: snapshot.project, interrupted})
+    updateRepository(context.db, repository.id, {lastError: error.message, lastErrorAt: new Date()})
+    return {kind: 'healed', drift, outcome: {deployment: finished, changes: [], error}}
+  }
+}
+
+export function describeDrift(drift: readonly Drift[]): string {
+  return drift.map((entry) => `${entry.service} ${entry.type}`).join(', ')
+}
