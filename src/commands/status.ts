@@ -36,6 +36,9 @@ function renderStatus(status: RepositoryStatus): string {
     lines.push(`  pending   ${shortCommit(status.pending.commit)}  would ${changes}; run "kedge sync --repo ${status.name}"`)
   }
   if (status.lastError) lines.push(`  ${chalk.red('error')}     ${status.lastError.message.split('\n')[0]}`)
+  for (const entry of status.drift.entries) {
+    lines.push(`  ${chalk.yellow('drift')}     ${entry.service} ${entry.type}: expected ${entry.expected}, actual ${entry.actual}`)
+  }
   if (status.engineError) lines.push(`  ${chalk.red('engine')}    ${status.engineError}`)
   if (status.services.length > 0) {
     const rows = status.services.flatMap((service) =>

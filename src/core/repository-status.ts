@@ -7,6 +7,7 @@ import type {RepositoryRow} from '../store/schema.js'
 import type {StackContainer} from './containers.js'
 import type {KedgeContext} from './context.js'
 import {parseSnapshot, snapshotConfig} from './desired-stack.js'
+import type {Drift} from './drift.js'
 import {LABELS} from './labels.js'
 import type {ServiceChange} from './plan.js'
 import {requireRepository} from './remove-repository.js'
@@ -32,6 +33,8 @@ export interface RepositoryStatus {
   pending: {commit: string; changes: ServiceChange[]} | null
   pinned: {commit: string; reason: string | null} | null
   lastError: {message: string; at: string | null} | null
+  /** The drift the last check found (serve checks on every engine event and every interval), and when. */
+  drift: {entries: Array<Omit<Drift, 'containerId'>>; checkedAt: string | null}
   services: ServiceStatus[]
   /** Set when the Docker engine could not be asked; the rest still holds. */
   engineError: string | null
@@ -72,6 +75,7 @@ async function statusOf(context: KedgeContext, repository: RepositoryRow): Promi
     pending: repository.pendingCommit ? {commit: repository.pendingCommit, changes: JSON.parse(repository.pendingChanges ?? '[]') as ServiceChange[]} : null,
     pinned: repository.pinnedCommit ? {commit: repository.pinnedCommit, reason: repository.pinReason} : null,
     lastError: repository.lastError ? {message: repository.lastError, at: repository.lastErrorAt?.toISOString() ?? null} : null,
+    drift: {entries: JSON.parse(repository.drift ?? '[]') as Array<Omit<Drift, 'containerId'>>, checkedAt: repository.driftCheckedAt?.toISOString() ?? null},
     services: serviceNames.map((service) => ({
       service,
       image: snapshot?.services.find((candidate) => candidate.name === service)?.image ?? null,

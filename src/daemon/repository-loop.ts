@@ -10,6 +10,7 @@ import type {RepositoryRow} from '../store/schema.js'
 import type {Logger} from './logger.js'
 
 const MAX_BACKOFF_MS = 5 * 60_000
+const NUDGE_SETTLE_MS = 250
 
 export interface LoopSettings {
   defaultIntervalMs: number
@@ -31,6 +32,7 @@ export class RepositoryLoop {
   private readonly stopped = new AbortController()
   private failures = 0
   private nudged = false
+  private nudgeTimer: NodeJS.Timeout | null = null
   private wake: (() => void) | null = null
   private nextPollAt = 0
 
@@ -47,13 +49,22 @@ export class RepositoryLoop {
 
   stop(): void {
     this.stopped.abort()
+    if (this.nudgeTimer) clearTimeout(this.nudgeTimer)
     this.wake?.()
   }
 
-  /** Something happened to one of the stack's containers: check for drift now rather than at the next interval. */
+  /**
+   * Something happened to one of the stack's containers: check for drift shortly rather than at the next
+   * interval. Shortly, because the engine sends `die` before its container listing says the container
+   * exited; the delay also folds a burst of events (kill, die, stop) into one check.
+   */
   nudge(): void {
-    this.nudged = true
-    this.wake?.()
+    if (this.nudgeTimer) return
+    this.nudgeTimer = setTimeout(() => {
+      this.nudgeTimer = null
+      this.nudged = true
+      this.wake?.()
+    }, NUDGE_SETTLE_MS)
   }
 
   private async run(): Promise<void> {

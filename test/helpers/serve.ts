@@ -20,8 +20,8 @@ export class ServeProcess {
   private readonly child: ChildProcess
   readonly exited: Promise<number | null>
 
-  constructor(home: string, args: string[] = []) {
-    const env: NodeJS.ProcessEnv = {...process.env, KEDGE_HOME: home, FORCE_COLOR: '0'}
+  constructor(home: string, args: string[] = [], extraEnv: NodeJS.ProcessEnv = {}) {
+    const env: NodeJS.ProcessEnv = {...process.env, KEDGE_HOME: home, FORCE_COLOR: '0', ...extraEnv}
     delete env.KEDGE_DEBUG
     this.child = spawn(process.execPath, [KEDGE_BIN, 'serve', '--log-format', 'json', '--log-level', 'debug', ...args], {env, stdio: ['ignore', 'pipe', 'pipe']})
     let buffered = ''

@@ -1,0 +1,47 @@
+import {errorMessage} from '../errors.js'
+import type {KedgeContext} from './context.js'
+import {fetchHead, listOwnedContainers, stackPaths} from './deploy.js'
+import {deployedSnapshot, readDesiredStack} from './desired-stack.js'
+import type {Drift} from './drift.js'
+import {inspectDrift} from './heal.js'
+import {withRepositoryLock} from './lock.js'
+import {planChanges, type ServiceChange} from './plan.js'
+import {requireRepository} from './remove-repository.js'
+
+export interface DiffResult {
+  repo: string
+  /** The deployed commit, or null when nothing is deployed. */
+  commit: string | null
+  inSync: boolean
+  drift: Array<Omit<Drift, 'containerId'>>
+  /** Present when the branch head is ahead of the deployed commit: what applying it would change. */
+  head?: {commit: string; changes: ServiceChange[]}
+  warnings: string[]
+}
+
+const DIFF_LOCK_WAIT_MS = 60_000
+
+/**
+ * `kedge diff`: what runs against what the deployed commit wants, and, after fetching the branch, what
+ * its head would change. Changes nothing on the host.
+ */
+export async function diffRepository(context: KedgeContext, name: string): Promise<DiffResult> {
+  const repository = requireRepository(context, name)
+  return withRepositoryLock(context, repository, {purpose: 'kedge diff', waitMs: DIFF_LOCK_WAIT_MS}, async () => {
+    const warnings: string[] = []
+    const report = await inspectDrift(context, repository)
+    const deployed = report?.snapshot ?? deployedSnapshot(context, repository)
+    let head: DiffResult['head']
+    try {
+      const commit = await fetchHead(context, repository)
+      if (commit !== deployed?.commit) {
+        const {snapshot} = await readDesiredStack(stackPaths(context, repository.name).repoDir, repository, commit, deployed)
+        head = {commit, changes: planChanges(snapshot.services, await listOwnedContainers(repository.name, snapshot.project))}
+      }
+    } catch (error) {
+      warnings.push(`cannot tell what the branch head would change: ${errorMessage(error)}`)
+    }
+    const drift = (report?.drift ?? []).map(({containerId: _, ...entry}) => entry)
+    return {repo: repository.name, commit: deployed?.commit ?? null, inSync: drift.length === 0 && head === undefined && deployed !== null, drift, ...(head ? {head} : {}), warnings}
+  })
+}
