@@ -25,6 +25,9 @@ export interface KedgeConfig {
   intervalMs?: number
   /** Remove containers kedge labelled whose service is gone, and surplus replicas. */
   prune: boolean
+  /** The flap guard: at most `maxHeals` heals in `healWindowMs`, then kedge stops healing and reports it. */
+  maxHeals: number
+  healWindowMs: number
   /** Only what the file sets: `serve` falls back to its own flags for the rest. */
   logging: {level?: (typeof LOG_LEVELS)[number]; format?: (typeof LOG_FORMATS)[number]}
 }
@@ -71,6 +74,8 @@ const schema = z.strictObject(
           mode: z.enum(RECONCILIATION_MODES, {error: `expected ${oneOf(RECONCILIATION_MODES)}`}).optional(),
           interval: duration.optional(),
           prune: z.boolean({error: 'expected true or false'}).optional(),
+          max_heals: z.number({error: 'expected a whole number'}).int({error: 'expected a whole number'}).min(0, {error: 'expected 0 or more'}).optional(),
+          heal_window: duration.optional(),
         },
         {error: 'expected a mapping'},
       )
@@ -123,6 +128,8 @@ export function parseKedgeConfig(text: string, file: string): KedgeConfig {
     mode: reconciliation?.mode ?? 'auto',
     intervalMs: reconciliation?.interval,
     prune: reconciliation?.prune ?? true,
+    maxHeals: reconciliation?.max_heals ?? 5,
+    healWindowMs: reconciliation?.heal_window ?? 5 * 60_000,
     logging: {level: logging?.level, format: logging?.format},
   }
 }

@@ -11,10 +11,6 @@ import {detectDrift, type Drift} from './drift.js'
 import {LABELS} from './labels.js'
 import {withRepositoryLock} from './lock.js'
 
-/** At most this many heals of one repository in FLAP_WINDOW_MS; then kedge stops healing it and says so. */
-export const FLAP_LIMIT = 5
-export const FLAP_WINDOW_MS = 5 * 60_000
-
 export interface DriftReport {
   snapshot: StackSnapshot
   drift: Drift[]
@@ -41,14 +37,14 @@ export type HealResult =
   | {kind: 'busy'; holder: LockRow}
   | {kind: 'in-sync'; changed: boolean}
   | {kind: 'recorded'; mode: 'notify' | 'manual'; drift: Drift[]; changed: boolean}
-  | {kind: 'flapping'; drift: Drift[]; changed: boolean}
+  | {kind: 'flapping'; drift: Drift[]; changed: boolean; maxHeals: number; windowMs: number}
   | {kind: 'healed'; drift: Drift[]; outcome: DeployOutcome}
 
 /**
  * Checks a repository for drift and acts by its mode: `auto` re-applies the deployed commit (kedge
  * first removes the drifted containers Compose would not replace itself), `notify` and `manual` only
- * record it. Each heal is a deployment with trigger `drift`; past FLAP_LIMIT heals in FLAP_WINDOW_MS
- * kedge stops healing until the window has room again.
+ * record it. Each heal is a deployment with trigger `drift`; past `max_heals` heals in `heal_window`
+ * (kedge.yaml; 5 in 5 minutes by default) kedge stops healing until the window has room again.
  */
 export async function healDrift(context: KedgeContext, repository: RepositoryRow, options: {signal?: AbortSignal} = {}): Promise<HealResult> {
   let busy: LockRow | undefined
@@ -70,8 +66,8 @@ async function healLocked(context: KedgeContext, repository: RepositoryRow, sign
   const actionable = drift.filter((entry) => entry.type !== 'extra' || config.prune)
   if (actionable.length === 0) return {kind: 'in-sync', changed}
   if (config.mode !== 'auto') return {kind: 'recorded', mode: config.mode, drift, changed}
-  if (countDeploymentsSince(context.db, repository.id, 'drift', new Date(Date.now() - FLAP_WINDOW_MS)) >= FLAP_LIMIT) {
-    return {kind: 'flapping', drift, changed}
+  if (countDeploymentsSince(context.db, repository.id, 'drift', new Date(Date.now() - config.healWindowMs)) >= config.maxHeals) {
+    return {kind: 'flapping', drift, changed, maxHeals: config.maxHeals, windowMs: config.healWindowMs}
   }
 
   const deployment = startDeployment(context.db, {repositoryId: repository.id, commit: snapshot.commit, trigger: 'drift'})

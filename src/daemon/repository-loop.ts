@@ -2,7 +2,7 @@ import {formatDuration} from '../config/duration.js'
 import type {KedgeContext} from '../core/context.js'
 import {describeHolder} from '../core/lock.js'
 import {describeChanges} from '../core/plan.js'
-import {describeDrift, FLAP_LIMIT, FLAP_WINDOW_MS, healDrift, type HealResult} from '../core/heal.js'
+import {describeDrift, healDrift, type HealResult} from '../core/heal.js'
 import {readCheckoutConfig, reconcileRepository, type ReconcileResult} from '../core/reconcile.js'
 import {errorMessage} from '../errors.js'
 import {findRepository} from '../store/repositories.js'
@@ -123,7 +123,7 @@ export class RepositoryLoop {
         return
       case 'flapping':
         if (result.changed) logger.log('warn', 'drift.detected', {repo, mode: 'auto', drift: describeDrift(result.drift)})
-        return logger.log('warn', 'drift.flapping', {repo, drift: describeDrift(result.drift), heals: FLAP_LIMIT, within: formatDuration(FLAP_WINDOW_MS)})
+        return logger.log('warn', 'drift.flapping', {repo, drift: describeDrift(result.drift), heals: result.maxHeals, within: formatDuration(result.windowMs)})
       case 'healed': {
         const {deployment, error} = result.outcome
         const took = deployment.finishedAt ? formatDuration(Math.max(1, deployment.finishedAt.getTime() - deployment.startedAt.getTime())) : undefined

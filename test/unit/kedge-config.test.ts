@@ -17,6 +17,8 @@ describe('parseKedgeConfig', () => {
       mode: 'auto',
       intervalMs: undefined,
       prune: true,
+      maxHeals: 5,
+      healWindowMs: 300_000,
       logging: {level: undefined, format: undefined},
     })
   })
@@ -90,6 +92,8 @@ telemetry:
     ['a scalar document', 'just text\n', /^kedge\.yaml: expected a mapping at the top level/],
     ['an unknown top-level field', 'reconcilation:\n  mode: auto\n', /^kedge\.yaml: reconcilation: unknown field \(expected docker, reconciliation, logging/],
     ['an unknown nested field', 'docker:\n  projectname: x\n', /^kedge\.yaml: docker\.projectname: unknown field \(expected project_name, compose_file\)/],
+    ['a fraction for max_heals', 'reconciliation:\n  max_heals: 2.5\n', /^kedge\.yaml: reconciliation\.max_heals: expected a whole number/],
+    ['a bad heal_window', 'reconciliation:\n  heal_window: forever\n', /^kedge\.yaml: reconciliation\.heal_window: expected a duration/],
     ['a string for prune', 'reconciliation:\n  prune: "yes"\n', /^kedge\.yaml: reconciliation\.prune: expected true or false/],
     ['an unknown log level', 'logging:\n  level: loud\n', /^kedge\.yaml: logging\.level: expected one of debug, info, warn, error/],
   ]
