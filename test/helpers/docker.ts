@@ -23,10 +23,10 @@ export interface TestContainer {
   commit: string
 }
 
-/** The containers kedge labelled for a Compose project. */
+/** The containers kedge labelled for a Compose project (managed, as kedge itself tells them apart). */
 export function kedgeContainers(project: string): TestContainer[] {
   const format = '{{.ID}}\t{{.Names}}\t{{.State}}\t{{.Label "io.kedge.service"}}\t{{.Image}}\t{{.Label "io.kedge.commit"}}'
-  return docker('ps', '--all', '--no-trunc', '--filter', `label=io.kedge.project=${project}`, '--format', format)
+  return docker('ps', '--all', '--no-trunc', '--filter', 'label=io.kedge.managed=true', '--filter', `label=io.kedge.project=${project}`, '--format', format)
     .split('\n')
     .filter(Boolean)
     .map((line) => {

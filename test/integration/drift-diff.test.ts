@@ -110,7 +110,11 @@ describe('kedge diff and drift', () => {
     ]
     for (const scenario of scenarios) {
       await scenario.cause()
-      const drifted = await diff(stack)
+      // The engine's container listing catches up with a stop a moment after `docker stop` returns.
+      const drifted = await waitFor(`${scenario.name}: diff to see it`, async () => {
+        const result = await diff(stack)
+        return result.inSync ? undefined : result
+      }, 10_000, 200)
       assert.equal(drifted.inSync, false, scenario.name)
       assert.equal(drifted.drift.length, 1, `${scenario.name}: ${JSON.stringify(drifted.drift)}`)
       const [entry] = drifted.drift
