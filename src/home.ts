@@ -12,6 +12,8 @@ export interface KedgeHome {
   stackDir(name: string): string
   /** Files kedge generates for a repository: the override file with its labels, the index of the stack directory. */
   generatedDir(name: string): string
+  /** Trees of the last deployed commits, kept for rollback. */
+  releasesDir(name: string): string
 }
 
 export const DEFAULT_HOME_DIRNAME = '.kedge'
@@ -28,5 +30,6 @@ export function resolveHome(homeFlag: string | undefined, cwd = process.cwd()): 
     repoDir: (name) => path.join(reposDir, name),
     stackDir: (name) => path.join(root, 'stacks', name),
     generatedDir: (name) => path.join(root, 'generated', name),
+    releasesDir: (name) => path.join(root, 'releases', name),
   }
 }

@@ -1,3 +1,5 @@
+import path from 'node:path'
+
 import {simpleGit, type SimpleGit} from 'simple-git'
 
 import {errorMessage, ExternalError} from '../errors.js'
@@ -81,6 +83,32 @@ export async function updateTree(repository: string, commit: string, target: str
       .env({...gitEnvironment(), GIT_INDEX_FILE: indexFile})
       .raw(['--work-tree', target, 'read-tree', '--reset', '-u', commit]),
   )
+}
+
+/**
+ * Turns the files of `directory` into a git tree in the repository's object store and returns its id,
+ * so that a kept release can be placed with updateTree even when its commit is gone.
+ */
+export async function importTree(repository: string, directory: string, indexFile: string): Promise<string> {
+  const env = {...gitEnvironment(), GIT_DIR: path.join(repository, '.git'), GIT_WORK_TREE: directory, GIT_INDEX_FILE: indexFile}
+  return run(`read ${directory}`, async () => {
+    await git(directory).env(env).raw(['add', '--all', '--force', '.'])
+    return (await git(directory).env(env).raw(['write-tree'])).trim()
+  })
+}
+
+/** An empty repository: enough to hold imported trees; fetchBranch fills it from the remote later. */
+export async function initRepository(directory: string): Promise<void> {
+  await run(`create a repository in ${directory}`, () => git().raw(['init', '--quiet', directory]))
+}
+
+export async function hasCommit(repository: string, commit: string): Promise<boolean> {
+  try {
+    await git(repository).raw(['cat-file', '-e', `${commit}^{commit}`])
+    return true
+  } catch {
+    return false
+  }
 }
 
 /** Git's object id of each path in the commit (a blob for a file, a tree for a directory); absent paths are left out. */

@@ -33,6 +33,7 @@ export default class Diff extends BaseCommand<typeof Diff> {
 
 function render(result: DiffResult): string {
   const lines: string[] = [result.commit ? `${chalk.bold(result.repo)} deployed at ${shortCommit(result.commit)}` : `${chalk.bold(result.repo)} is not deployed`]
+  if (result.pinned) lines.push(chalk.magenta(`Pinned to ${shortCommit(result.pinned.commit)} by a rollback${result.pinned.reason ? `: ${result.pinned.reason}` : ''}`))
   if (result.inSync) lines.push(chalk.green('In sync'))
   const byService = new Map<string, DiffResult['drift']>()
   for (const entry of result.drift) byService.set(entry.service, [...(byService.get(entry.service) ?? []), entry])
@@ -44,7 +45,7 @@ function render(result: DiffResult): string {
     }
   }
   if (result.head) {
-    lines.push(`Branch head ${shortCommit(result.head.commit)} would:`)
+    lines.push(result.pinned ? `Branch head ${shortCommit(result.head.commit)} (applied by "kedge sync" or a new commit) would:` : `Branch head ${shortCommit(result.head.commit)} would:`)
     if (result.head.changes.length === 0) lines.push('  change no service')
     for (const change of result.head.changes) {
       const images = change.action === 'remove' ? change.from ?? '' : `${change.from ?? '-'} → ${change.to ?? '-'}`

@@ -30,7 +30,7 @@ function renderStatus(status: RepositoryStatus): string {
   if (status.lastDeployment && status.lastDeployment.status !== 'success') {
     lines.push(`  last      ${shortCommit(status.lastDeployment.commit)}  ${colourStatus(status.lastDeployment.status)} at ${localTime(status.lastDeployment.at)}`)
   }
-  if (status.pinned) lines.push(`  pinned    ${shortCommit(status.pinned.commit)}${status.pinned.reason ? `  ${status.pinned.reason}` : ''}`)
+  if (status.pinned) lines.push(`  ${chalk.magenta('pinned')}    ${shortCommit(status.pinned.commit)} by a rollback${status.pinned.reason ? `: ${status.pinned.reason}` : ''}`)
   if (status.pending) {
     const changes = status.pending.changes.map((change) => `${change.action} ${change.service}`).join(', ') || 'no service changes'
     lines.push(`  pending   ${shortCommit(status.pending.commit)}  would ${changes}; run "kedge sync --repo ${status.name}"`)

@@ -29,7 +29,10 @@ export default class Sync extends BaseCommand<typeof Sync> {
       onLockWait: (holder) => this.warnAll([`waiting for ${describeHolder(holder)}`]),
     })
     const deployment = toDeploymentView(outcome.deployment)
-    if (outcome.error) throw outcome.error
+    if (outcome.error) {
+      if (deployment.note) this.warnAll([deployment.note])
+      throw outcome.error
+    }
     this.log(`${chalk.green('Deployed')} ${chalk.bold(this.flags.repo)} at ${deployment.commit.slice(0, 7)} (project ${deployment.project})`)
     for (const change of outcome.changes) this.log(`  ${change.action.padEnd(8)} ${change.service}${change.to ? `  ${change.from ?? '-'} → ${change.to}` : ''}`)
     if (outcome.changes.length === 0) this.log('  no service changed')

@@ -28,6 +28,12 @@ export interface KedgeConfig {
   /** The flap guard: at most `maxHeals` heals in `healWindowMs`, then kedge stops healing and reports it. */
   maxHeals: number
   healWindowMs: number
+  /** How long a deploy waits for the services it changed to run (and be healthy) before it counts as failed. */
+  healthTimeoutMs: number
+  /** Roll back to the last good deployment when a deploy fails after `up`. */
+  rollbackOnFailure: boolean
+  /** How many deployed commits' trees kedge keeps for rollback. */
+  keepReleases: number
   /** Only what the file sets: `serve` falls back to its own flags for the rest. */
   logging: {level?: (typeof LOG_LEVELS)[number]; format?: (typeof LOG_FORMATS)[number]}
 }
@@ -76,6 +82,9 @@ const schema = z.strictObject(
           prune: z.boolean({error: 'expected true or false'}).optional(),
           max_heals: z.number({error: 'expected a whole number'}).int({error: 'expected a whole number'}).min(0, {error: 'expected 0 or more'}).optional(),
           heal_window: duration.optional(),
+          health_timeout: duration.optional(),
+          rollback_on_failure: z.boolean({error: 'expected true or false'}).optional(),
+          keep_releases: z.number({error: 'expected a whole number'}).int({error: 'expected a whole number'}).min(1, {error: 'expected 1 or more'}).optional(),
         },
         {error: 'expected a mapping'},
       )
@@ -130,6 +139,9 @@ export function parseKedgeConfig(text: string, file: string): KedgeConfig {
     prune: reconciliation?.prune ?? true,
     maxHeals: reconciliation?.max_heals ?? 5,
     healWindowMs: reconciliation?.heal_window ?? 5 * 60_000,
+    healthTimeoutMs: reconciliation?.health_timeout ?? 60_000,
+    rollbackOnFailure: reconciliation?.rollback_on_failure ?? true,
+    keepReleases: reconciliation?.keep_releases ?? 10,
     logging: {level: logging?.level, format: logging?.format},
   }
 }

@@ -11,11 +11,15 @@ import type {DeploymentRow, DeploymentTrigger, RepositoryRow} from '../store/sch
 import type {ComposeProject} from './compose-invocation.js'
 import {isInterruptedRecreate, type StackContainer} from './containers.js'
 import type {KedgeContext} from './context.js'
-import {parseSnapshot, readDesiredStack, snapshotConfig, type StackSnapshot} from './desired-stack.js'
+import type {KedgeConfig} from '../config/kedge-config.js'
+import {parseSnapshot, readDesiredStack, type StackSnapshot} from './desired-stack.js'
 import {containersToReplace, detectDrift, type Drift} from './drift.js'
 import {LABELS} from './labels.js'
+import {waitForServices} from './health-gate.js'
 import {renderOverrideFile} from './override-file.js'
 import {planChanges, type ServiceChange} from './plan.js'
+import {keepRelease} from './releases.js'
+import {rollbackTo} from './rollback.js'
 
 export interface DeployOutcome {
   deployment: DeploymentRow
@@ -74,14 +78,17 @@ export async function applyCheckedOutCommit(
   signal?: AbortSignal,
 ): Promise<DeployOutcome> {
   const deployment = startDeployment(context.db, {repositoryId: repository.id, commit, trigger})
-  const previousSnapshot = parseSnapshot(lastGoodDeployment(context.db, repository.id)?.snapshot ?? null)
+  const previous = lastGoodDeployment(context.db, repository.id)
+  const previousSnapshot = parseSnapshot(previous?.snapshot ?? null)
   const paths = stackPaths(context, repository.name)
   let snapshot: StackSnapshot | null = null
+  let config: KedgeConfig | null = null
   let changes: ServiceChange[] = []
   let touchedHost = false
   try {
     const desired = await readDesiredStack(paths.repoDir, repository, commit, previousSnapshot, signal)
     snapshot = desired.snapshot
+    config = desired.config
     const actual = await listOwnedContainers(repository.name, snapshot.project)
     changes = planChanges(snapshot.services, actual)
     await ensureImages(snapshot, paths, signal)
@@ -89,23 +96,35 @@ export async function applyCheckedOutCommit(
     const drift = previousSnapshot ? detectDrift(previousSnapshot.services, actual, await currentImageIds(imagesOf(previousSnapshot))) : []
     signal?.throwIfAborted()
     touchedHost = true
-    await applyStack(paths, repository.name, snapshot, actual, {drift, prune: desired.config.prune, signal})
+    await applyStack(paths, repository.name, snapshot, actual, {drift, prune: config.prune, signal})
+    const changed = new Set(changes.filter((change) => change.action !== 'remove').map((change) => change.service))
+    await waitForServices(repository.name, snapshot.project, snapshot.services.filter((service) => changed.has(service.name)), config.healthTimeoutMs, signal)
     const finished = finishDeployment(context.db, deployment.id, {status: 'success', snapshot: JSON.stringify(snapshot), project: snapshot.project})
     updateRepository(context.db, repository.id, {lastError: null, lastErrorAt: null, pendingCommit: null, pendingChanges: null})
+    await keepRelease(context, repository.name, commit, config.keepReleases).catch(() => undefined)
     return {deployment: finished, changes, error: null}
   } catch (caught) {
     const interrupted = signal?.aborted === true
     const error = interrupted ? new ExternalError('interrupted: kedge stopped before the deployment finished', {code: 'interrupted'}) : asKedgeError(caught)
-    const note = touchedHost && !interrupted && previousSnapshot ? await restorePrevious(paths, repository.name, previousSnapshot, signal) : null
+    const rollBack = touchedHost && !interrupted && previous !== undefined && config?.rollbackOnFailure === true
     const finished = finishDeployment(context.db, deployment.id, {
       status: 'failed',
       error: error.message,
-      note,
+      note: rollBack ? `rolled back automatically to ${previous!.commit.slice(0, 7)}` : null,
       snapshot: snapshot ? JSON.stringify(snapshot) : null,
       project: snapshot?.project ?? null,
       interrupted,
     })
     recordRepositoryError(context, repository, error)
+    if (rollBack) {
+      await rollbackTo(context, repository, previous!, {
+        trigger: 'auto_rollback',
+        replacedCommit: commit,
+        pinnedAtHead: commit,
+        reason: `automatic: ${commit.slice(0, 7)} failed: ${error.message.split('\n')[0]}`,
+        signal,
+      })
+    }
     return {deployment: finished, changes, error}
   }
 }
@@ -160,33 +179,19 @@ export async function applyStack(
   repository: string,
   snapshot: StackSnapshot,
   actual: StackContainer[],
-  options: {drift: Drift[]; prune: boolean; signal?: AbortSignal},
+  options: {drift: Drift[]; prune: boolean; signal?: AbortSignal; tree?: string},
 ): Promise<void> {
   const leftovers = actual.filter((container) => isInterruptedRecreate(container, snapshot.project)).map((container) => container.id)
   for (const id of new Set([...leftovers, ...containersToReplace(options.drift, actual, options.prune)])) await removeContainer(id)
   mkdirSync(paths.stackDir, {recursive: true})
   mkdirSync(path.dirname(paths.indexFile), {recursive: true})
-  await updateTree(paths.repoDir, snapshot.commit, paths.stackDir, paths.indexFile, options.signal)
+  await updateTree(paths.repoDir, options.tree ?? snapshot.commit, paths.stackDir, paths.indexFile, options.signal)
   writeFileSync(paths.overrideFile, renderOverrideFile(repository, snapshot))
   await composeUp(composeProjectOf(paths, snapshot), {signal: options.signal, removeOrphans: options.prune})
 }
 
 export function imagesOf(snapshot: StackSnapshot): string[] {
   return snapshot.services.map((service) => service.image).filter((image): image is string => image !== null)
-}
-
-/**
- * After a failed `up`, applies the last good deployment again: Compose may have stopped containers it
- * meant to replace (v1 leaves them stopped when the replacement cannot be created), and the stack
- * directory must match what runs. Returns what it did, for the failed deployment's record.
- */
-async function restorePrevious(paths: StackPaths, repository: string, previous: StackSnapshot, signal?: AbortSignal): Promise<string> {
-  try {
-    await applyStack(paths, repository, previous, await listKedgeContainers(previous.project), {drift: [], prune: snapshotConfig(previous).prune, signal})
-    return `re-applied the last good deployment (${previous.commit.slice(0, 7)})`
-  } catch (error) {
-    return `could not re-apply the last good deployment (${previous.commit.slice(0, 7)}): ${errorMessage(error)}`
-  }
 }
 
 function recordRepositoryError(context: KedgeContext, repository: RepositoryRow, error: unknown): void {

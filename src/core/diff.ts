@@ -16,6 +16,8 @@ export interface DiffResult {
   drift: Array<Omit<Drift, 'containerId'>>
   /** Present when the branch head is ahead of the deployed commit: what applying it would change. */
   head?: {commit: string; changes: ServiceChange[]}
+  /** Set after a rollback: the commit kept deployed instead of the branch head. */
+  pinned: {commit: string; reason: string | null} | null
   warnings: string[]
 }
 
@@ -42,6 +44,8 @@ export async function diffRepository(context: KedgeContext, name: string): Promi
       warnings.push(`cannot tell what the branch head would change: ${errorMessage(error)}`)
     }
     const drift = (report?.drift ?? []).map(({containerId: _, ...entry}) => entry)
-    return {repo: repository.name, commit: deployed?.commit ?? null, inSync: drift.length === 0 && head === undefined && deployed !== null, drift, ...(head ? {head} : {}), warnings}
+    const pinned = repository.pinnedCommit ? {commit: repository.pinnedCommit, reason: repository.pinReason} : null
+    const inSync = drift.length === 0 && deployed !== null && (head === undefined || pinned !== null)
+    return {repo: repository.name, commit: deployed?.commit ?? null, inSync, drift, ...(head ? {head} : {}), pinned, warnings}
   })
 }

@@ -30,6 +30,12 @@ export interface ReconcileOptions {
   signal?: AbortSignal
   /** Called with the number of deployments found interrupted by a holder that died. */
   onRecovered?: (count: number) => void
+  /** Called when a new commit ends a rollback's pin. */
+  onUnpinned?: (pinned: string, head: string) => void
+}
+
+export function unpin(context: KedgeContext, repository: RepositoryRow): void {
+  updateRepository(context.db, repository.id, {pinnedCommit: null, pinReason: null, pinnedAtHead: null})
 }
 
 /**
@@ -71,7 +77,15 @@ async function reconcileLocked(context: KedgeContext, repository: RepositoryRow,
   }
   updateRepository(context.db, repository.id, {remoteHead: head, remoteCheckedAt: new Date()})
 
-  if (repository.pinnedCommit) return {kind: 'pinned', commit: repository.pinnedCommit}
+  if (repository.pinnedCommit) {
+    // A rollback holds until the branch moves past the head it rolled back from.
+    if (head === repository.pinnedAtHead || head === repository.pinnedCommit) {
+      updateRepository(context.db, repository.id, {lastError: null, lastErrorAt: null})
+      return {kind: 'pinned', commit: repository.pinnedCommit}
+    }
+    unpin(context, repository)
+    options.onUnpinned?.(repository.pinnedCommit, head)
+  }
   if (lastGoodDeployment(context.db, repository.id)?.commit === head) {
     // The stack runs the branch head: whatever went wrong before (a remote that did not answer) is over.
     updateRepository(context.db, repository.id, {pendingCommit: null, pendingChanges: null, lastError: null, lastErrorAt: null})

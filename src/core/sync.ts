@@ -2,6 +2,7 @@ import type {LockRow} from '../store/schema.js'
 import type {KedgeContext} from './context.js'
 import {applyCheckedOutCommit, fetchHead, type DeployOutcome} from './deploy.js'
 import {withRepositoryLock} from './lock.js'
+import {unpin} from './reconcile.js'
 import {requireRepository} from './remove-repository.js'
 
 export const SYNC_LOCK_WAIT_MS = 10 * 60_000
@@ -16,6 +17,8 @@ export async function syncRepository(
   const lockOptions = {purpose: 'kedge sync', waitMs: SYNC_LOCK_WAIT_MS, signal: options.signal, onWait: options.onLockWait}
   return withRepositoryLock(context, repository, lockOptions, async () => {
     const commit = await fetchHead(context, repository, options.signal)
+    // An explicit sync means "the branch head, now": it ends a rollback's pin.
+    unpin(context, repository)
     return applyCheckedOutCommit(context, repository, commit, 'manual', options.signal)
   })
 }

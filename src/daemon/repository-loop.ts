@@ -140,6 +140,7 @@ export class RepositoryLoop {
         trigger,
         signal: this.settings.abandon,
         onRecovered: (count) => logger.log('warn', 'deploy.interrupted', {repo: this.name, deployments: count}),
+        onUnpinned: (pinned, head) => logger.log('info', 'rollback.unpinned', {repo: this.name, pinned: pinned.slice(0, 12), head: head.slice(0, 12)}),
       })
       this.report(result, logger)
       return result
@@ -176,7 +177,7 @@ export class RepositoryLoop {
         const {deployment, changes, error} = result.outcome
         const took = deployment.finishedAt ? formatDuration(Math.max(1, deployment.finishedAt.getTime() - deployment.startedAt.getTime())) : undefined
         const fields = {repo, commit: deployment.commit.slice(0, 12), trigger: deployment.trigger, took}
-        if (error) return logger.log('error', 'deploy.failed', {...fields, error: error.message})
+        if (error) return logger.log('error', 'deploy.failed', {...fields, error: error.message, ...(deployment.note ? {action: deployment.note} : {})})
         return logger.log('info', 'deploy.succeeded', {...fields, changes: describeChanges(changes)})
       }
     }

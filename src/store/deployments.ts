@@ -14,7 +14,15 @@ export function startDeployment(db: KedgeDatabase, values: {repositoryId: number
 export function finishDeployment(
   db: KedgeDatabase,
   id: number,
-  outcome: {status: Exclude<DeploymentStatus, 'pending'>; error?: string | null; note?: string | null; snapshot?: string | null; project?: string | null; interrupted?: boolean},
+  outcome: {
+    status: Exclude<DeploymentStatus, 'pending'>
+    error?: string | null
+    note?: string | null
+    replacedCommit?: string | null
+    snapshot?: string | null
+    project?: string | null
+    interrupted?: boolean
+  },
 ): DeploymentRow {
   return db
     .update(deployments)
@@ -37,6 +45,16 @@ export function lastGoodDeployment(db: KedgeDatabase, repositoryId: number): Dep
     .orderBy(desc(deployments.id))
     .limit(1)
     .get()
+}
+
+/** Every deployment that left its commit running (success, rolled_back), newest first. */
+export function listGoodDeployments(db: KedgeDatabase, repositoryId: number): DeploymentRow[] {
+  return db
+    .select()
+    .from(deployments)
+    .where(and(eq(deployments.repositoryId, repositoryId), inArray(deployments.status, ['success', 'rolled_back'])))
+    .orderBy(desc(deployments.id))
+    .all()
 }
 
 /** The newest attempt at this commit, whatever became of it. */

@@ -1,7 +1,7 @@
 import {sql} from 'drizzle-orm'
 import {index, integer, sqliteTable, text} from 'drizzle-orm/sqlite-core'
 
-export const DEPLOYMENT_TRIGGERS = ['git', 'drift', 'manual', 'rollback', 'startup'] as const
+export const DEPLOYMENT_TRIGGERS = ['git', 'drift', 'manual', 'rollback', 'auto_rollback', 'startup'] as const
 export type DeploymentTrigger = (typeof DEPLOYMENT_TRIGGERS)[number]
 
 export const DEPLOYMENT_STATUSES = ['pending', 'success', 'failed', 'rolled_back'] as const
@@ -25,6 +25,8 @@ export const repositories = sqliteTable('repositories', {
   /** Set by a rollback: the commit kept deployed instead of the branch head. */
   pinnedCommit: text('pinned_commit'),
   pinReason: text('pin_reason'),
+  /** The branch head when the pin was set: a head other than this one is a new commit, which unpins. */
+  pinnedAtHead: text('pinned_at_head'),
   /** In notify and manual modes: a branch head seen but not applied, and what applying it would change. */
   pendingCommit: text('pending_commit'),
   pendingChanges: text('pending_changes'),

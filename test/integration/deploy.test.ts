@@ -128,8 +128,10 @@ describe('deploying with kedge sync', () => {
       files: Record<string, string>
       message: RegExp
       exit?: number
-      /** Compose stopped a container before failing: kedge re-applied the last good commit, so its containers are new. */
-      restored?: boolean
+      /** It failed after touching the host: kedge rolled back to the last good commit on its own. */
+      rolledBack?: boolean
+      /** Compose stopped a container before failing, so the rolled-back containers are new ones. */
+      replaced?: boolean
     }
     const broken: BrokenCommit[] = [
       {what: 'invalid YAML in the compose file', files: {'docker-compose.yaml': 'services:\n  web: [unclosed\n'}, message: /^compose could not validate the compose files: .*(while parsing|expected)/s},
@@ -144,15 +146,17 @@ describe('deploying with kedge sync', () => {
         what: 'an up that fails on a new service',
         files: {'docker-compose.yaml': `${TWO_SERVICES}  broken:\n    image: kedge-test/busybox:1\n    devices:\n      - /dev/kedge-does-not-exist:/dev/x\n`},
         message: /^compose could not apply the stack: .*kedge-does-not-exist/s,
+        rolledBack: true,
       },
       {
         what: 'an up that fails replacing a running service',
         files: {'docker-compose.yaml': TWO_SERVICES.replace('    env_file', '    restart: sometimes\n    env_file'), 'conf/app.conf': 'version=broken\n'},
         message: /^compose could not apply the stack: .*invalid restart policy/s,
-        restored: true,
+        rolledBack: true,
+        replaced: true,
       },
     ]
-    for (const {what, files, message, exit = 1, restored = false} of broken) {
+    for (const {what, files, message, exit = 1, rolledBack = false, replaced = false} of broken) {
       it(`${what}: recorded failed with the reason, the stack still running, the next commit deployed`, async () => {
         const stack = await registeredStack(TWO_SERVICE_FILES)
         assert.equal((await sync(stack.home, stack.name)).code, 0)
@@ -169,13 +173,20 @@ describe('deploying with kedge sync', () => {
           ['worker', 'running', good],
         ])
         const {web, worker} = containerIds(stack.name)
-        if (!restored) assert.deepEqual({web, worker}, running, 'the running containers were not touched')
+        if (!replaced) assert.deepEqual({web, worker}, running, 'the running containers were not touched')
         assert.equal(docker('exec', after[0]!.id, 'cat', '/conf/app.conf'), 'version=1\n', 'bind-mounted files are those of the running commit')
 
-        const history = await runKedgeJson<HistoryJson[]>(['history', '--repo', stack.name], {home: stack.home})
-        assert.deepEqual(history.json.map((row) => [row.commit, row.status]), [[bad, 'failed'], [good, 'success']])
-        assert.match(history.json[0]!.error!, message)
-        if (restored) assert.match(String(history.json[0]!.note), /^re-applied the last good deployment/)
+        const history = (await runKedgeJson<HistoryJson[]>(['history', '--repo', stack.name], {home: stack.home})).json
+        const failed = rolledBack ? history[1]! : history[0]!
+        assert.deepEqual(
+          history.map((row) => [row.commit, row.status, row.trigger]),
+          [...(rolledBack ? [[good, 'rolled_back', 'auto_rollback']] : []), [bad, 'failed', 'manual'], [good, 'success', 'manual']],
+        )
+        assert.match(failed.error!, message)
+        if (rolledBack) {
+          assert.equal(failed.note, `rolled back automatically to ${good.slice(0, 7)}`)
+          assert.equal(history[0]!.replacedCommit, bad)
+        }
 
         const status = await runKedgeJson<Array<{deployed: {commit: string}; lastError: {message: string}}>>(['status', '--repo', stack.name], {home: stack.home})
         assert.equal(status.json[0]!.deployed.commit, good)

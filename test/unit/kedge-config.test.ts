@@ -19,6 +19,9 @@ describe('parseKedgeConfig', () => {
       prune: true,
       maxHeals: 5,
       healWindowMs: 300_000,
+      healthTimeoutMs: 60_000,
+      rollbackOnFailure: true,
+      keepReleases: 10,
       logging: {level: undefined, format: undefined},
     })
   })
@@ -94,6 +97,9 @@ telemetry:
     ['an unknown nested field', 'docker:\n  projectname: x\n', /^kedge\.yaml: docker\.projectname: unknown field \(expected project_name, compose_file\)/],
     ['a fraction for max_heals', 'reconciliation:\n  max_heals: 2.5\n', /^kedge\.yaml: reconciliation\.max_heals: expected a whole number/],
     ['a bad heal_window', 'reconciliation:\n  heal_window: forever\n', /^kedge\.yaml: reconciliation\.heal_window: expected a duration/],
+    ['a zero keep_releases', 'reconciliation:\n  keep_releases: 0\n', /^kedge\.yaml: reconciliation\.keep_releases: expected 1 or more/],
+    ['a string for rollback_on_failure', 'reconciliation:\n  rollback_on_failure: no way\n', /^kedge\.yaml: reconciliation\.rollback_on_failure: expected true or false/],
+    ['a bad health_timeout', 'reconciliation:\n  health_timeout: 1 minute\n', /^kedge\.yaml: reconciliation\.health_timeout: expected a duration/],
     ['a string for prune', 'reconciliation:\n  prune: "yes"\n', /^kedge\.yaml: reconciliation\.prune: expected true or false/],
     ['an unknown log level', 'logging:\n  level: loud\n', /^kedge\.yaml: logging\.level: expected one of debug, info, warn, error/],
   ]

@@ -1,0 +1,1 @@
+ALTER TABLE `repositories` ADD `pinned_at_head` text;

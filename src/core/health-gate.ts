@@ -1,0 +1,63 @@
+import {setTimeout as sleep} from 'node:timers/promises'
+
+import {listKedgeContainers} from '../adapters/docker-engine.js'
+import {formatDuration} from '../config/duration.js'
+import {ExternalError} from '../errors.js'
+import type {StackContainer} from './containers.js'
+import {LABELS} from './labels.js'
+import type {DesiredService} from './plan.js'
+
+/** A service must run (and be healthy) this long without a break before a deploy counts as good. */
+export const STABLE_MS = 2000
+const POLL_MS = 250
+
+export type Assessment = {verdict: 'ready'} | {verdict: 'waiting'; reason: string} | {verdict: 'failed'; reason: string}
+
+/** Pure: how the containers of the deployed services are doing. Only containers with the service's new hash count. */
+export function assessServices(services: readonly DesiredService[], containers: readonly StackContainer[]): Assessment {
+  let waiting: string | null = null
+  for (const service of services) {
+    const current = containers.filter((container) => container.service === service.name && container.labels[LABELS.configHash] === service.hash)
+    for (const container of current) {
+      if (container.state === 'exited' || container.state === 'dead') {
+        return {verdict: 'failed', reason: `service ${service.name} exited${container.exitCode === null ? '' : ` with code ${container.exitCode}`}`}
+      }
+      if (container.state === 'restarting') return {verdict: 'failed', reason: `service ${service.name} keeps restarting`}
+      if (container.health === 'unhealthy') return {verdict: 'failed', reason: `service ${service.name} is unhealthy`}
+    }
+    const ready = current.filter((container) => container.state === 'running' && container.health !== 'starting')
+    if (ready.length < service.replicas) waiting ??= `service ${service.name} is not ${current.some((c) => c.health === 'starting') ? 'healthy' : 'running'} yet`
+  }
+  return waiting ? {verdict: 'waiting', reason: waiting} : {verdict: 'ready'}
+}
+
+/**
+ * Waits until the services a deploy changed run, healthy where they have a healthcheck, for STABLE_MS
+ * on end; fails as soon as one exits, restarts or turns unhealthy, or when `timeoutMs` passes.
+ */
+export async function waitForServices(
+  repository: string,
+  project: string,
+  services: readonly DesiredService[],
+  timeoutMs: number,
+  signal?: AbortSignal,
+): Promise<void> {
+  if (services.length === 0) return
+  const deadline = Date.now() + timeoutMs
+  let readySince: number | null = null
+  for (;;) {
+    const containers = (await listKedgeContainers(project)).filter((container) => container.labels[LABELS.repository] === repository)
+    const assessment = assessServices(services, containers)
+    if (assessment.verdict === 'failed') throw new ExternalError(`the deployment did not come up: ${assessment.reason}`, {code: 'unhealthy'})
+    if (assessment.verdict === 'ready') {
+      readySince ??= Date.now()
+      if (Date.now() - readySince >= Math.min(STABLE_MS, timeoutMs)) return
+    } else {
+      readySince = null
+      if (Date.now() > deadline) {
+        throw new ExternalError(`the deployment did not come up within ${formatDuration(timeoutMs)}: ${assessment.reason}`, {code: 'unhealthy'})
+      }
+    }
+    await sleep(POLL_MS, undefined, {signal})
+  }
+}

@@ -1,0 +1,62 @@
+import {existsSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, statSync, utimesSync, writeFileSync} from 'node:fs'
+import path from 'node:path'
+
+import {hasCommit, importTree, initRepository, updateTree} from '../adapters/git.js'
+import type {KedgeContext} from './context.js'
+import type {StackSnapshot} from './desired-stack.js'
+
+/**
+ * Keeps the deployed commit's tree in `<home>/releases/<name>/<commit>/`, newest `keep` of them, so a
+ * rollback restores every file the stack reads (bind-mounted config included) without the remote.
+ */
+export async function keepRelease(context: KedgeContext, repository: string, commit: string, keep: number): Promise<void> {
+  const releases = context.home.releasesDir(repository)
+  const target = path.join(releases, commit)
+  if (existsSync(target)) {
+    const now = new Date()
+    utimesSync(target, now, now)
+  } else {
+    mkdirSync(releases, {recursive: true})
+    const staging = mkdtempSync(path.join(releases, '.staging-'))
+    const index = path.join(staging, '.index')
+    const tree = path.join(staging, 'tree')
+    mkdirSync(tree)
+    await updateTree(context.home.repoDir(repository), commit, tree, index)
+    rmSync(index, {force: true})
+    renameSync(tree, target)
+    rmSync(staging, {recursive: true, force: true})
+  }
+  const kept = readdirSync(releases)
+    .filter((entry) => !entry.startsWith('.'))
+    .map((entry) => ({entry, time: statSync(path.join(releases, entry)).mtimeMs}))
+    .sort((a, b) => b.time - a.time)
+  for (const old of kept.slice(keep)) rmSync(path.join(releases, old.entry), {recursive: true, force: true})
+}
+
+export type ReleaseSource = 'release directory' | 'git clone' | 'database snapshot'
+
+/**
+ * A tree-ish for the stack directory holding the deployment's files: from its release directory, else
+ * from the clone if it still has the commit, else from the snapshot in the database (compose files and
+ * kedge.yaml only).
+ */
+export async function releaseTree(context: KedgeContext, repository: string, snapshot: StackSnapshot): Promise<{tree: string; source: ReleaseSource}> {
+  const repoDir = context.home.repoDir(repository)
+  const released = path.join(context.home.releasesDir(repository), snapshot.commit)
+  if (!existsSync(path.join(repoDir, '.git'))) await initRepository(repoDir)
+  mkdirSync(context.home.generatedDir(repository), {recursive: true})
+  const scratch = mkdtempSync(path.join(context.home.generatedDir(repository), '.import-'))
+  try {
+    if (existsSync(released)) return {tree: await importTree(repoDir, released, path.join(scratch, 'index')), source: 'release directory'}
+    if (await hasCommit(repoDir, snapshot.commit)) return {tree: snapshot.commit, source: 'git clone'}
+    const files = path.join(scratch, 'files')
+    for (const file of [...snapshot.composeFiles.map((entry) => ({...entry, path: path.join(snapshot.stackPath, entry.path)})), ...(snapshot.kedgeConfig ? [snapshot.kedgeConfig] : [])]) {
+      const target = path.join(files, file.path)
+      mkdirSync(path.dirname(target), {recursive: true})
+      writeFileSync(target, file.content)
+    }
+    return {tree: await importTree(repoDir, files, path.join(scratch, 'index')), source: 'database snapshot'}
+  } finally {
+    rmSync(scratch, {recursive: true, force: true})
+  }
+}

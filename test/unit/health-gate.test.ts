@@ -1,0 +1,42 @@
+import assert from 'node:assert/strict'
+import {describe, it} from 'node:test'
+
+import type {StackContainer} from '../../src/core/containers.js'
+import {assessServices} from '../../src/core/health-gate.js'
+import type {DesiredService} from '../../src/core/plan.js'
+
+const service = (name: string, replicas = 1): DesiredService => ({name, image: 'img:1', replicas, hash: `new-${name}`})
+function container(name: string, overrides: Partial<StackContainer> = {}, hash = `new-${name}`): StackContainer {
+  return {
+    id: name,
+    name: `app_${name}_1`,
+    service: name,
+    state: 'running',
+    status: 'Up',
+    image: 'img:1',
+    imageId: 'sha256:1',
+    health: null,
+    exitCode: null,
+    labels: {'io.kedge.config-hash': hash},
+    managedByKedge: true,
+    ...overrides,
+  }
+}
+
+describe('assessServices', () => {
+  it('is ready when every replica of the new configuration runs, healthy where checked', () => {
+    assert.deepEqual(assessServices([service('web', 2), service('db')], [container('web'), container('web'), container('db', {health: 'healthy'})]), {verdict: 'ready'})
+  })
+
+  it('waits for containers still starting, for missing replicas, and ignores the old configuration', () => {
+    assert.deepEqual(assessServices([service('db')], [container('db', {health: 'starting'})]), {verdict: 'waiting', reason: 'service db is not healthy yet'})
+    assert.deepEqual(assessServices([service('web', 2)], [container('web')]), {verdict: 'waiting', reason: 'service web is not running yet'})
+    assert.deepEqual(assessServices([service('web')], [container('web', {state: 'exited', exitCode: 1}, 'old-web')]), {verdict: 'waiting', reason: 'service web is not running yet'})
+  })
+
+  it('fails as soon as a new container exits, restarts or turns unhealthy', () => {
+    assert.deepEqual(assessServices([service('web')], [container('web', {state: 'exited', exitCode: 4})]), {verdict: 'failed', reason: 'service web exited with code 4'})
+    assert.deepEqual(assessServices([service('web')], [container('web', {state: 'restarting'})]), {verdict: 'failed', reason: 'service web keeps restarting'})
+    assert.deepEqual(assessServices([service('web')], [container('web', {health: 'unhealthy'})]), {verdict: 'failed', reason: 'service web is unhealthy'})
+  })
+})
