@@ -2,9 +2,11 @@ import {Help} from '@oclif/core'
 
 const ROOT_EXAMPLES = [
   ['Register a repository', 'kedge repo add https://github.com/acme/homelab.git --path stacks/web'],
-  ['See what is registered', 'kedge repo list'],
-  ['Machine-readable output', 'kedge repo list --json'],
-  ['Keep state somewhere else', 'KEDGE_HOME=/var/lib/kedge kedge repo list'],
+  ['Keep every stack equal to its branch', 'kedge serve'],
+  ['Deploy the branch head now', 'kedge sync --repo homelab'],
+  ['What runs, what drifted, what is deployed', 'kedge status; kedge diff --repo homelab; kedge history --repo homelab'],
+  ['Go back to an earlier deployment', 'kedge rollback --repo homelab 3f2a9c1'],
+  ['Machine-readable output, state elsewhere', 'KEDGE_HOME=/var/lib/kedge kedge repo list --json'],
 ]
 
 /** oclif shows examples only on command help; kedge's first screen should show some too. */
