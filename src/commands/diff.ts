@@ -2,6 +2,7 @@ import {Flags} from '@oclif/core'
 import chalk from 'chalk'
 
 import {BaseCommand} from '../cli/base-command.js'
+import {repoFlag} from '../cli/flags.js'
 import {shortCommit} from '../cli/render.js'
 import {diffRepository, type DiffResult} from '../core/diff.js'
 import {ExitCode} from '../errors.js'
@@ -18,7 +19,7 @@ export default class Diff extends BaseCommand<typeof Diff> {
   ]
 
   static override flags = {
-    repo: Flags.string({summary: 'Name of the repository.', required: true}),
+    repo: repoFlag,
     'exit-code': Flags.boolean({summary: 'Exit 1 when not in sync, like git diff --exit-code.', default: false}),
   }
 

@@ -1,6 +1,7 @@
 import {Flags} from '@oclif/core'
 
 import {BaseCommand} from '../cli/base-command.js'
+import {repoFlag} from '../cli/flags.js'
 import {colourStatus, renderTable, shortCommit} from '../cli/render.js'
 import {elapsed, localTime} from '../cli/time.js'
 import type {DeploymentView} from '../core/deployment-view.js'
@@ -11,7 +12,7 @@ export default class History extends BaseCommand<typeof History> {
   static override examples = ['<%= config.bin %> history --repo webapp', '<%= config.bin %> history --repo webapp --limit 5 --json']
 
   static override flags = {
-    repo: Flags.string({summary: 'Name of the repository.', required: true}),
+    repo: repoFlag,
     limit: Flags.integer({summary: 'How many deployments to show.', default: 20, min: 1, max: 100_000}),
   }
 

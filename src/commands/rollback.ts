@@ -1,7 +1,8 @@
-import {Args, Flags} from '@oclif/core'
+import {Args} from '@oclif/core'
 import chalk from 'chalk'
 
 import {BaseCommand} from '../cli/base-command.js'
+import {repoFlag} from '../cli/flags.js'
 import {toDeploymentView, type DeploymentView} from '../core/deployment-view.js'
 import {rollbackRepository} from '../core/rollback.js'
 
@@ -17,7 +18,7 @@ export default class Rollback extends BaseCommand<typeof Rollback> {
   }
 
   static override flags = {
-    repo: Flags.string({summary: 'Name of the repository.', required: true}),
+    repo: repoFlag,
   }
 
   async run(): Promise<{repo: string; deployment: DeploymentView}> {

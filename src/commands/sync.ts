@@ -1,7 +1,7 @@
-import {Flags} from '@oclif/core'
 import chalk from 'chalk'
 
 import {BaseCommand} from '../cli/base-command.js'
+import {repoFlag} from '../cli/flags.js'
 import {describeHolder} from '../core/lock.js'
 import {syncRepository} from '../core/sync.js'
 import {toDeploymentView, type DeploymentView} from '../core/deployment-view.js'
@@ -21,7 +21,7 @@ export default class Sync extends BaseCommand<typeof Sync> {
   static override examples = ['<%= config.bin %> sync --repo webapp', '<%= config.bin %> sync --repo webapp --json']
 
   static override flags = {
-    repo: Flags.string({summary: 'Name of the repository.', required: true}),
+    repo: repoFlag,
   }
 
   async run(): Promise<SyncResult> {

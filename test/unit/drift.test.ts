@@ -4,24 +4,12 @@ import {describe, it} from 'node:test'
 import type {StackContainer} from '../../src/core/containers.js'
 import {containersToReplace, detectDrift} from '../../src/core/drift.js'
 import type {DesiredService} from '../../src/core/plan.js'
+import {fakeContainer} from '../helpers/fake-container.js'
 
 const IMAGE_IDS = new Map([['img:1', 'sha256:1111111111111111'], ['img:2', 'sha256:2222222222222222']])
 
 function container(service: string, index = 1, overrides: Partial<StackContainer> = {}): StackContainer {
-  return {
-    id: `${service}${index}`.padEnd(16, '0'),
-    name: `app_${service}_${index}`,
-    service,
-    state: 'running',
-    status: 'Up 1 minute',
-    image: 'img:1',
-    imageId: 'sha256:1111111111111111',
-    health: null,
-    exitCode: null,
-    labels: {'io.kedge.config-hash': `h-${service}`, 'com.docker.compose.project': 'app'},
-    managedByKedge: true,
-    ...overrides,
-  }
+  return fakeContainer(service, {id: `${service}${index}`.padEnd(16, '0'), name: `app_${service}_${index}`, ...overrides})
 }
 const service = (name: string, overrides: Partial<DesiredService> = {}): DesiredService => ({name, image: 'img:1', replicas: 1, hash: `h-${name}`, ...overrides})
 

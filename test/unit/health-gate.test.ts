@@ -4,24 +4,10 @@ import {describe, it} from 'node:test'
 import type {StackContainer} from '../../src/core/containers.js'
 import {assessServices} from '../../src/core/health-gate.js'
 import type {DesiredService} from '../../src/core/plan.js'
+import {fakeContainer} from '../helpers/fake-container.js'
 
 const service = (name: string, replicas = 1): DesiredService => ({name, image: 'img:1', replicas, hash: `new-${name}`})
-function container(name: string, overrides: Partial<StackContainer> = {}, hash = `new-${name}`): StackContainer {
-  return {
-    id: name,
-    name: `app_${name}_1`,
-    service: name,
-    state: 'running',
-    status: 'Up',
-    image: 'img:1',
-    imageId: 'sha256:1',
-    health: null,
-    exitCode: null,
-    labels: {'io.kedge.config-hash': hash},
-    managedByKedge: true,
-    ...overrides,
-  }
-}
+const container = (name: string, overrides: Partial<StackContainer> = {}, hash = `new-${name}`) => fakeContainer(name, {id: name, ...overrides}, hash)
 
 describe('assessServices', () => {
   it('is ready when every replica of the new configuration runs, healthy where checked', () => {

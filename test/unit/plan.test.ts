@@ -3,23 +3,11 @@ import {describe, it} from 'node:test'
 
 import {exitCodeFromStatus, healthFromStatus, isInterruptedRecreate, toStackContainer, type StackContainer} from '../../src/core/containers.js'
 import {describeChanges, planChanges, type DesiredService} from '../../src/core/plan.js'
+import {fakeContainer} from '../helpers/fake-container.js'
 
 function container(service: string, overrides: Partial<StackContainer> & {hash?: string} = {}): StackContainer {
-  const {hash = 'h-' + service, ...rest} = overrides
-  return {
-    id: `${service}0000000000000000`,
-    name: `app_${service}_1`,
-    service,
-    state: 'running',
-    status: 'Up 1 minute',
-    image: 'img:1',
-    imageId: 'sha256:1',
-    health: null,
-    exitCode: null,
-    labels: {'io.kedge.config-hash': hash},
-    managedByKedge: true,
-    ...rest,
-  }
+  const {hash, ...rest} = overrides
+  return fakeContainer(service, {imageId: 'sha256:1', labels: {'io.kedge.config-hash': hash ?? `h-${service}`}, ...rest})
 }
 const desired = (name: string, overrides: Partial<DesiredService> = {}): DesiredService => ({name, image: 'img:1', replicas: 1, hash: 'h-' + name, ...overrides})
 
