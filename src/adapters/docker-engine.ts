@@ -12,9 +12,10 @@ function engine(): Docker {
   return client
 }
 
-/** Every container kedge labelled for this Compose project, running or not. */
+/** Every container kedge labelled for this Compose project, running or not; one-off `compose run` containers are not part of the stack. */
 export async function listKedgeContainers(project: string): Promise<StackContainer[]> {
-  return listContainers([`${LABELS.managed}=true`, `${LABELS.project}=${project}`])
+  const containers = await listContainers([`${LABELS.managed}=true`, `${LABELS.project}=${project}`])
+  return containers.filter((container) => container.labels[COMPOSE_LABELS.oneoff] !== 'True')
 }
 
 /** Every container Compose created for this project, whoever asked it to. */

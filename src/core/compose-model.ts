@@ -9,6 +9,8 @@ export interface ComposeService {
   image: string | null
   build: boolean
   replicas: number
+  /** Compose's restart policy: "no" (the default), "always", "unless-stopped", "on-failure[:N]". */
+  restart: string
   /** The resolved configuration with the checkout's path replaced, so it hashes the same wherever it was read. */
   normalizedConfig: unknown
   /** Files and directories of the repository the service reads (bind mounts, env files, file configs), relative to its root. */
@@ -31,6 +33,7 @@ export function parseComposeConfig(yamlText: string, checkoutDir: string): Compo
       image: typeof service.image === 'string' ? service.image : null,
       build: service.build !== undefined,
       replicas: replicasOf(service),
+      restart: typeof service.restart === 'string' ? service.restart : 'no',
       normalizedConfig: replacePath(service, checkoutDir),
       repositoryPaths: [...new Set(referencedFiles(service, topLevelFiles).flatMap((file) => insideCheckout(file, checkoutDir)))].sort(),
     }))

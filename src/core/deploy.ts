@@ -28,6 +28,12 @@ export interface DeployOutcome {
   error: KedgeError | null
 }
 
+/**
+ * The note on a deploy that failed after changing the host and was not rolled back because
+ * `rollback_on_failure` is off: drift healing must not roll it back either.
+ */
+export const LEFT_AS_FAILED = 'left as it failed: rollback_on_failure is off'
+
 export interface StackPaths {
   repoDir: string
   stackDir: string
@@ -99,6 +105,7 @@ export async function applyCheckedOutCommit(
     await applyStack(paths, repository.name, snapshot, actual, {drift, prune: config.prune, signal})
     const changed = new Set(changes.filter((change) => change.action !== 'remove').map((change) => change.service))
     await waitForServices(repository.name, snapshot.project, snapshot.services.filter((service) => changed.has(service.name)), config.healthTimeoutMs, signal)
+    if (previousSnapshot) await removeOtherProject(repository.name, previousSnapshot.project, snapshot.project)
     const finished = finishDeployment(context.db, deployment.id, {status: 'success', snapshot: JSON.stringify(snapshot), project: snapshot.project})
     updateRepository(context.db, repository.id, {lastError: null, lastErrorAt: null, pendingCommit: null, pendingChanges: null})
     await keepRelease(context, repository.name, commit, config.keepReleases).catch(() => undefined)
@@ -106,25 +113,32 @@ export async function applyCheckedOutCommit(
   } catch (caught) {
     const interrupted = signal?.aborted === true
     const error = interrupted ? new ExternalError('interrupted: kedge stopped before the deployment finished', {code: 'interrupted'}) : asKedgeError(caught)
-    const rollBack = touchedHost && !interrupted && previous !== undefined && config?.rollbackOnFailure === true
+    let note: string | null = null
+    if (touchedHost && !interrupted && previous !== undefined) {
+      if (config?.rollbackOnFailure === true) {
+        const rollback = await rollbackTo(context, repository, previous, {
+          trigger: 'auto_rollback',
+          replacedCommit: commit,
+          pinnedAtHead: commit,
+          reason: `automatic: ${commit.slice(0, 7)} failed: ${error.message.split('\n')[0]}`,
+          signal,
+        })
+        note = rollback.error
+          ? `the automatic rollback to ${previous.commit.slice(0, 7)} failed: ${rollback.error.message}`
+          : `rolled back automatically to ${previous.commit.slice(0, 7)}`
+      } else {
+        note = LEFT_AS_FAILED
+      }
+    }
     const finished = finishDeployment(context.db, deployment.id, {
       status: 'failed',
       error: error.message,
-      note: rollBack ? `rolled back automatically to ${previous!.commit.slice(0, 7)}` : null,
+      note,
       snapshot: snapshot ? JSON.stringify(snapshot) : null,
       project: snapshot?.project ?? null,
       interrupted,
     })
     recordRepositoryError(context, repository, error)
-    if (rollBack) {
-      await rollbackTo(context, repository, previous!, {
-        trigger: 'auto_rollback',
-        replacedCommit: commit,
-        pinnedAtHead: commit,
-        reason: `automatic: ${commit.slice(0, 7)} failed: ${error.message.split('\n')[0]}`,
-        signal,
-      })
-    }
     return {deployment: finished, changes, error}
   }
 }
@@ -181,13 +195,20 @@ export async function applyStack(
   actual: StackContainer[],
   options: {drift: Drift[]; prune: boolean; signal?: AbortSignal; tree?: string},
 ): Promise<void> {
-  const leftovers = actual.filter((container) => isInterruptedRecreate(container, snapshot.project)).map((container) => container.id)
-  for (const id of new Set([...leftovers, ...containersToReplace(options.drift, actual, options.prune)])) await removeContainer(id)
   mkdirSync(paths.stackDir, {recursive: true})
   mkdirSync(path.dirname(paths.indexFile), {recursive: true})
   await updateTree(paths.repoDir, options.tree ?? snapshot.commit, paths.stackDir, paths.indexFile, options.signal)
   writeFileSync(paths.overrideFile, renderOverrideFile(repository, snapshot))
+  const leftovers = actual.filter((container) => isInterruptedRecreate(container, snapshot.project)).map((container) => container.id)
+  for (const id of new Set([...leftovers, ...containersToReplace(options.drift, actual, options.prune)])) await removeContainer(id)
   await composeUp(composeProjectOf(paths, snapshot), {signal: options.signal, removeOrphans: options.prune})
+}
+
+/** After a change of `docker.project_name`: the repository's containers under the old name are kedge's to remove. */
+export async function removeOtherProject(repository: string, oldProject: string, newProject: string): Promise<void> {
+  if (oldProject === newProject) return
+  const old = (await listKedgeContainers(oldProject)).filter((container) => container.labels[LABELS.repository] === repository)
+  for (const container of old) await removeContainer(container.id)
 }
 
 export function imagesOf(snapshot: StackSnapshot): string[] {

@@ -1,6 +1,6 @@
 import type {StackContainer} from './containers.js'
 import {COMPOSE_LABELS, LABELS} from './labels.js'
-import type {DesiredService} from './plan.js'
+import {hasCompleted, type DesiredService} from './plan.js'
 
 export const DRIFT_TYPES = ['missing', 'stopped', 'wrong_image', 'wrong_config', 'extra', 'unhealthy'] as const
 export type DriftType = (typeof DRIFT_TYPES)[number]
@@ -60,7 +60,7 @@ export function detectDrift(
       } else if (container.labels[LABELS.configHash] !== service.hash) {
         drift.push(entry('wrong_config', `config ${service.hash.slice(0, 12)}`, `config ${(container.labels[LABELS.configHash] ?? 'none').slice(0, 12)}`))
       }
-      if (container.state !== 'running') {
+      if (container.state !== 'running' && !hasCompleted(service, container)) {
         drift.push(entry('stopped', 'running', container.exitCode === null ? container.state : `${container.state} (exit code ${container.exitCode})`))
       } else if (container.health === 'unhealthy') {
         drift.push(entry('unhealthy', 'healthy', 'unhealthy'))

@@ -1,11 +1,12 @@
 import {currentImageIds, listKedgeContainers} from '../adapters/docker-engine.js'
 import {errorMessage, ExternalError, isKedgeError} from '../errors.js'
-import {countDeploymentsSince, finishDeployment, startDeployment} from '../store/deployments.js'
+import {countDeploymentsSince, finishDeployment, listDeployments, startDeployment} from '../store/deployments.js'
 import {updateRepository} from '../store/repositories.js'
 import type {LockRow, RepositoryRow} from '../store/schema.js'
 import type {StackContainer} from './containers.js'
 import type {KedgeContext} from './context.js'
-import {applyStack, imagesOf, stackPaths, type DeployOutcome} from './deploy.js'
+import {applyStack, imagesOf, LEFT_AS_FAILED, listOwnedContainers, stackPaths, type DeployOutcome} from './deploy.js'
+import {releaseTree} from './releases.js'
 import {deployedSnapshot, snapshotConfig, type StackSnapshot} from './desired-stack.js'
 import {detectDrift, type Drift} from './drift.js'
 import {LABELS} from './labels.js'
@@ -38,6 +39,7 @@ export type HealResult =
   | {kind: 'in-sync'; changed: boolean}
   | {kind: 'recorded'; mode: 'notify' | 'manual'; drift: Drift[]; changed: boolean}
   | {kind: 'flapping'; drift: Drift[]; changed: boolean; maxHeals: number; windowMs: number}
+  | {kind: 'held'; drift: Drift[]; changed: boolean; reason: string}
   | {kind: 'healed'; drift: Drift[]; outcome: DeployOutcome}
 
 /**
@@ -66,14 +68,22 @@ async function healLocked(context: KedgeContext, repository: RepositoryRow, sign
   const actionable = drift.filter((entry) => entry.type !== 'extra' || config.prune)
   if (actionable.length === 0) return {kind: 'in-sync', changed}
   if (config.mode !== 'auto') return {kind: 'recorded', mode: config.mode, drift, changed}
+  const newest = listDeployments(context.db, repository.id, 1)[0]
+  if (newest?.status === 'failed' && newest.note === LEFT_AS_FAILED) {
+    return {kind: 'held', drift, changed, reason: `${newest.commit.slice(0, 7)} failed and rollback_on_failure is off`}
+  }
   if (countDeploymentsSince(context.db, repository.id, 'drift', new Date(Date.now() - config.healWindowMs)) >= config.maxHeals) {
     return {kind: 'flapping', drift, changed, maxHeals: config.maxHeals, windowMs: config.healWindowMs}
   }
 
+  // Never act on a project that holds containers kedge did not create (this throws project_taken).
+  await listOwnedContainers(repository.name, snapshot.project)
   const deployment = startDeployment(context.db, {repositoryId: repository.id, commit: snapshot.commit, trigger: 'drift'})
   const note = `healed: ${describeDrift(actionable)}`
   try {
-    await applyStack(stackPaths(context, repository.name), repository.name, snapshot, actual, {drift, prune: config.prune, signal})
+    // After a rollback restored from a release or the database, the commit may not be in the clone.
+    const {tree} = await releaseTree(context, repository.name, snapshot)
+    await applyStack(stackPaths(context, repository.name), repository.name, snapshot, actual, {drift, prune: config.prune, signal, tree})
     const finished = finishDeployment(context.db, deployment.id, {status: 'success', note, snapshot: JSON.stringify(snapshot), project: snapshot.project})
     await inspectDrift(context, repository)
     return {kind: 'healed', drift, outcome: {deployment: finished, changes: [], error: null}}

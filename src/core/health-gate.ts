@@ -5,30 +5,34 @@ import {formatDuration} from '../config/duration.js'
 import {ExternalError} from '../errors.js'
 import type {StackContainer} from './containers.js'
 import {LABELS} from './labels.js'
-import type {DesiredService} from './plan.js'
+import {hasCompleted, type DesiredService} from './plan.js'
 
 /** A service must run (and be healthy) this long without a break before a deploy counts as good. */
 export const STABLE_MS = 2000
 const POLL_MS = 250
 
-export type Assessment = {verdict: 'ready'} | {verdict: 'waiting'; reason: string} | {verdict: 'failed'; reason: string}
+export type Assessment = {verdict: 'ready'} | {verdict: 'waiting'; reason: string; restarting?: boolean} | {verdict: 'failed'; reason: string}
+
+/** A container seen restarting in this many polls keeps restarting; one restart while a dependency starts is allowed. */
+const RESTARTS_TOLERATED = 3
 
 /** Pure: how the containers of the deployed services are doing. Only containers with the service's new hash count. */
 export function assessServices(services: readonly DesiredService[], containers: readonly StackContainer[]): Assessment {
-  let waiting: string | null = null
+  let waiting: {reason: string; restarting?: boolean} | null = null
   for (const service of services) {
     const current = containers.filter((container) => container.service === service.name && container.labels[LABELS.configHash] === service.hash)
     for (const container of current) {
+      if (hasCompleted(service, container)) continue
       if (container.state === 'exited' || container.state === 'dead') {
         return {verdict: 'failed', reason: `service ${service.name} exited${container.exitCode === null ? '' : ` with code ${container.exitCode}`}`}
       }
-      if (container.state === 'restarting') return {verdict: 'failed', reason: `service ${service.name} keeps restarting`}
       if (container.health === 'unhealthy') return {verdict: 'failed', reason: `service ${service.name} is unhealthy`}
+      if (container.state === 'restarting') waiting ??= {reason: `service ${service.name} keeps restarting`, restarting: true}
     }
-    const ready = current.filter((container) => container.state === 'running' && container.health !== 'starting')
-    if (ready.length < service.replicas) waiting ??= `service ${service.name} is not ${current.some((c) => c.health === 'starting') ? 'healthy' : 'running'} yet`
+    const ready = current.filter((container) => (container.state === 'running' && container.health !== 'starting') || hasCompleted(service, container))
+    if (ready.length < service.replicas) waiting ??= {reason: `service ${service.name} is not ${current.some((c) => c.health === 'starting') ? 'healthy' : 'running'} yet`}
   }
-  return waiting ? {verdict: 'waiting', reason: waiting} : {verdict: 'ready'}
+  return waiting ? {verdict: 'waiting', ...waiting} : {verdict: 'ready'}
 }
 
 /**
@@ -45,9 +49,13 @@ export async function waitForServices(
   if (services.length === 0) return
   const deadline = Date.now() + timeoutMs
   let readySince: number | null = null
+  let restartsSeen = 0
   for (;;) {
     const containers = (await listKedgeContainers(project)).filter((container) => container.labels[LABELS.repository] === repository)
     const assessment = assessServices(services, containers)
+    if (assessment.verdict === 'waiting' && assessment.restarting && ++restartsSeen >= RESTARTS_TOLERATED) {
+      throw new ExternalError(`the deployment did not come up: ${assessment.reason}`, {code: 'unhealthy'})
+    }
     if (assessment.verdict === 'failed') throw new ExternalError(`the deployment did not come up: ${assessment.reason}`, {code: 'unhealthy'})
     if (assessment.verdict === 'ready') {
       readySince ??= Date.now()

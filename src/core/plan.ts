@@ -7,6 +7,17 @@ export interface DesiredService {
   image: string | null
   replicas: number
   hash: string
+  /** Compose's restart policy; absent in snapshots taken before kedge recorded it. */
+  restart?: string
+}
+
+/**
+ * A container that ran to completion: it exited with code 0 and its service is not meant to be
+ * restarted (a migration, a one-shot job). That is done, not stopped.
+ */
+export function hasCompleted(service: DesiredService, container: StackContainer): boolean {
+  const restart = service.restart ?? 'no'
+  return container.state === 'exited' && container.exitCode === 0 && (restart === 'no' || restart.startsWith('on-failure'))
 }
 
 export type ChangeAction = 'create' | 'recreate' | 'remove' | 'start'
@@ -36,7 +47,7 @@ export function planChanges(desired: readonly DesiredService[], actual: readonly
       changes.push(change('recreate'))
     } else if (containers.length < service.replicas) {
       changes.push(change('create'))
-    } else if (containers.some((container) => container.state !== 'running')) {
+    } else if (containers.some((container) => container.state !== 'running' && !hasCompleted(service, container))) {
       changes.push(change('start'))
     }
   }

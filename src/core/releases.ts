@@ -18,13 +18,14 @@ export async function keepRelease(context: KedgeContext, repository: string, com
   } else {
     mkdirSync(releases, {recursive: true})
     const staging = mkdtempSync(path.join(releases, '.staging-'))
-    const index = path.join(staging, '.index')
-    const tree = path.join(staging, 'tree')
-    mkdirSync(tree)
-    await updateTree(context.home.repoDir(repository), commit, tree, index)
-    rmSync(index, {force: true})
-    renameSync(tree, target)
-    rmSync(staging, {recursive: true, force: true})
+    try {
+      const tree = path.join(staging, 'tree')
+      mkdirSync(tree)
+      await updateTree(context.home.repoDir(repository), commit, tree, path.join(staging, 'index'))
+      renameSync(tree, target)
+    } finally {
+      rmSync(staging, {recursive: true, force: true})
+    }
   }
   const kept = readdirSync(releases)
     .filter((entry) => !entry.startsWith('.'))

@@ -3,7 +3,7 @@ import {finishDeployment, lastGoodDeployment, listGoodDeployments, startDeployme
 import {findRepository, updateRepository} from '../store/repositories.js'
 import type {DeploymentRow, RepositoryRow} from '../store/schema.js'
 import type {KedgeContext} from './context.js'
-import {applyStack, listOwnedContainers, stackPaths, type DeployOutcome} from './deploy.js'
+import {applyStack, listOwnedContainers, removeOtherProject, stackPaths, type DeployOutcome} from './deploy.js'
 import {parseSnapshot, snapshotConfig} from './desired-stack.js'
 import {withRepositoryLock} from './lock.js'
 import {releaseTree} from './releases.js'
@@ -54,6 +54,9 @@ export async function rollbackTo(
     const {tree, source} = await releaseTree(context, repository.name, snapshot)
     const actual = await listOwnedContainers(repository.name, snapshot.project)
     await applyStack(stackPaths(context, repository.name), repository.name, snapshot, actual, {drift: [], prune: snapshotConfig(snapshot).prune, signal: options.signal, tree})
+    const running = lastGoodDeployment(context.db, repository.id)
+    const runningSnapshot = parseSnapshot(running?.snapshot ?? null)
+    if (runningSnapshot) await removeOtherProject(repository.name, runningSnapshot.project, snapshot.project)
     const note = `${options.reason} (restored from the ${source})`
     const finished = finishDeployment(context.db, deployment.id, {
       status: 'rolled_back',

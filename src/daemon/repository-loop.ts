@@ -121,6 +121,9 @@ export class RepositoryLoop {
       case 'recorded':
         if (result.changed) logger.log('warn', 'drift.detected', {repo, mode: result.mode, drift: describeDrift(result.drift)})
         return
+      case 'held':
+        if (result.changed) logger.log('warn', 'drift.held', {repo, drift: describeDrift(result.drift), reason: result.reason})
+        return
       case 'flapping':
         if (result.changed) logger.log('warn', 'drift.detected', {repo, mode: 'auto', drift: describeDrift(result.drift)})
         return logger.log('warn', 'drift.flapping', {repo, drift: describeDrift(result.drift), heals: result.maxHeals, within: formatDuration(result.windowMs)})

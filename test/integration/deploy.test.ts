@@ -201,6 +201,20 @@ describe('deploying with kedge sync', () => {
     }
   })
 
+  it('treats a one-shot job that exits 0 as done: the deploy succeeds and nothing drifted', async () => {
+    const stack = await registeredStack({'docker-compose.yaml': 'services:\n  web:\n    image: kedge-test/busybox:1\n  migrate:\n    image: kedge-test/busybox:1\n    command: ["true"]\n'})
+    const result = await sync(stack.home, stack.name)
+    assert.equal(result.code, 0, result.stdout + result.stderr)
+    const diff = await runKedgeJson<{inSync: boolean; drift: unknown[]}>(['diff', '--repo', stack.name], {home: stack.home})
+    assert.deepEqual(diff.json.drift, [])
+    assert.equal(diff.json.inSync, true)
+    const ids = containerIds(stack.name)
+    stack.remote.commit({'README.md': 'docs\n'})
+    const again = await sync(stack.home, stack.name)
+    assert.deepEqual(again.json.changes, [], 'the completed job is not started again')
+    assert.deepEqual(containerIds(stack.name), ids)
+  })
+
   it('follows a force-pushed branch', async () => {
     const stack = await registeredStack(TWO_SERVICE_FILES)
     stack.remote.commit({'conf/app.conf': 'version=2\n'}, 'to be rewritten')

@@ -78,7 +78,8 @@ describe('healing drift under kedge serve', () => {
   }
 
   it('stops healing a crash-looping service after 5 heals in 5 minutes, and says so', async () => {
-    const stack = await registeredStack({'docker-compose.yaml': 'services:\n  crashy:\n    image: kedge-test/busybox:1\n    command: ["sh", "-c", "sleep 1; exit 3"]\n'})
+    // It outlives the deploy's health gate (2 s), then crashes: each heal brings it back for a while.
+    const stack = await registeredStack({'docker-compose.yaml': 'services:\n  crashy:\n    image: kedge-test/busybox:1\n    command: ["sh", "-c", "sleep 3; exit 3"]\n'})
     const serve = new ServeProcess(stack.home, ['--interval', '1h'])
     const flapping = await serve.waitForLog((line) => line.event === 'drift.flapping' && line.repo === stack.name, 120_000)
     assert.equal(flapping.heals, 5)

@@ -151,6 +151,26 @@ describe('kedge rollback', () => {
     })
   }
 
+  it('neither rolls back nor heals back when rollback_on_failure is off', async () => {
+    const stack = await registeredStack(stackFiles('kedge-test/busybox:1', 'good'))
+    const good = await synced(stack)
+    const bad = stack.remote.commit({
+      'docker-compose.yaml': 'services:\n  web:\n    image: kedge-test/busybox:3\n    command: ["sh", "-c", "exit 4"]\n',
+      'kedge.yaml': 'reconciliation:\n  rollback_on_failure: false\n  interval: 1s\n',
+    })
+    const serve = new ServeProcess(stack.home)
+    const failed = await serve.waitForLog((line) => line.event === 'deploy.failed' && line.repo === stack.name)
+    assert.equal(failed.action, 'left as it failed: rollback_on_failure is off')
+    await serve.waitForLog((line) => line.event === 'drift.held' && line.repo === stack.name)
+    await serve.waitForLog((line) => line.event === 'poll.skipped' && line.repo === stack.name)
+    assert.deepEqual((await history(stack)).map((row) => [row.commit, row.trigger, row.status]), [
+      [bad, 'startup', 'failed'],
+      [good, 'manual', 'success'],
+    ])
+    assert.equal((await status(stack)).pinned, null)
+    assert.equal(await serve.stop(), 0)
+  })
+
   it('leaves a failed first deploy failed and visible', async () => {
     const stack = await registeredStack({'docker-compose.yaml': 'services:\n  web:\n    image: kedge-test/busybox:1\n    command: ["sh", "-c", "exit 2"]\n'})
     const result = await runKedge(['sync', '--repo', stack.name], {home: stack.home})

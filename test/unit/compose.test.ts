@@ -92,6 +92,7 @@ describe('parseComposeConfig', () => {
     assert.equal(builder!.build, true)
     assert.equal(builder!.image, null)
     assert.equal(web!.replicas, 2)
+    assert.equal(web!.restart, 'no')
     assert.equal(web!.image, 'kedge-test/busybox:1')
     assert.deepEqual(web!.repositoryPaths, ['conf', 'conf/a.txt'])
     assert.doesNotMatch(JSON.stringify(web!.normalizedConfig), /\/srv\/kedge/)

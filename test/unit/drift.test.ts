@@ -59,6 +59,13 @@ describe('detectDrift', () => {
     )
   })
 
+  it('does not count a one-shot job that completed as stopped', () => {
+    const completed = container('migrate', 1, {state: 'exited', exitCode: 0})
+    assert.deepEqual(detectDrift([service('migrate', {restart: 'no'})], [completed], IMAGE_IDS), [])
+    assert.deepEqual(detectDrift([service('migrate', {restart: 'unless-stopped'})], [completed], IMAGE_IDS).map((entry) => entry.type), ['stopped'])
+    assert.deepEqual(detectDrift([service('migrate', {restart: 'no'})], [{...completed, exitCode: 1}], IMAGE_IDS).map((entry) => entry.type), ['stopped'])
+  })
+
   it('accepts another spelling of the same image', () => {
     assert.deepEqual(detectDrift([service('web')], [container('web', 1, {image: 'docker.io/library/img:1'})], IMAGE_IDS), [])
   })

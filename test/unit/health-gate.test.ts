@@ -20,9 +20,16 @@ describe('assessServices', () => {
     assert.deepEqual(assessServices([service('web')], [container('web', {state: 'exited', exitCode: 1}, 'old-web')]), {verdict: 'waiting', reason: 'service web is not running yet'})
   })
 
-  it('fails as soon as a new container exits, restarts or turns unhealthy', () => {
+  it('fails as soon as a new container exits or turns unhealthy; a restart is waited on, the caller counts them', () => {
     assert.deepEqual(assessServices([service('web')], [container('web', {state: 'exited', exitCode: 4})]), {verdict: 'failed', reason: 'service web exited with code 4'})
-    assert.deepEqual(assessServices([service('web')], [container('web', {state: 'restarting'})]), {verdict: 'failed', reason: 'service web keeps restarting'})
     assert.deepEqual(assessServices([service('web')], [container('web', {health: 'unhealthy'})]), {verdict: 'failed', reason: 'service web is unhealthy'})
+    assert.deepEqual(assessServices([service('web')], [container('web', {state: 'restarting'})]), {verdict: 'waiting', reason: 'service web keeps restarting', restarting: true})
+  })
+
+  it('counts a one-shot job that exited 0 as done, unless it should keep running', () => {
+    const job = {...service('migrate'), restart: 'no'}
+    assert.deepEqual(assessServices([job], [container('migrate', {state: 'exited', exitCode: 0})]), {verdict: 'ready'})
+    assert.deepEqual(assessServices([{...job, restart: 'on-failure:3'}], [container('migrate', {state: 'exited', exitCode: 0})]), {verdict: 'ready'})
+    assert.deepEqual(assessServices([{...job, restart: 'always'}], [container('migrate', {state: 'exited', exitCode: 0})]), {verdict: 'failed', reason: 'service migrate exited with code 0'})
   })
 })

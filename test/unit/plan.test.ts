@@ -31,6 +31,10 @@ describe('planChanges', () => {
     assert.equal(describeChanges(changes), 'recreate web, start db, create cache, create queue, remove old')
     assert.equal(describeChanges([]), 'no changes')
   })
+
+  it('does not start a one-shot job again that completed', () => {
+    assert.deepEqual(planChanges([desired('migrate', {restart: 'no'})], [container('migrate', {state: 'exited', exitCode: 0})]), [])
+  })
 })
 
 describe('containers', () => {
