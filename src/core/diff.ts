@@ -6,7 +6,7 @@ import type {Drift} from './drift.js'
 import {inspectDrift} from './heal.js'
 import {withRepositoryLock} from './lock.js'
 import {planChanges, type ServiceChange} from './plan.js'
-import {requireRepository} from './remove-repository.js'
+import {requireRepository} from './require-repository.js'
 
 export interface DiffResult {
   repo: string

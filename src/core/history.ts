@@ -1,7 +1,7 @@
 import {listDeployments} from '../store/deployments.js'
 import type {KedgeContext} from './context.js'
 import {toDeploymentView, type DeploymentView} from './deployment-view.js'
-import {requireRepository} from './remove-repository.js'
+import {requireRepository} from './require-repository.js'
 
 export function repositoryHistory(context: KedgeContext, name: string, limit: number): DeploymentView[] {
   const repository = requireRepository(context, name)

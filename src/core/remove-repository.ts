@@ -1,14 +1,14 @@
 import {existsSync, rmSync} from 'node:fs'
 
 import {composeDown} from '../adapters/compose.js'
-import {NotFoundError} from '../errors.js'
 import {lastGoodDeployment} from '../store/deployments.js'
-import {deleteRepository, findRepository} from '../store/repositories.js'
+import {deleteRepository} from '../store/repositories.js'
 import type {RepositoryRow} from '../store/schema.js'
 import type {KedgeContext} from './context.js'
 import {composeProjectOf, listOwnedContainers, stackPaths} from './deploy.js'
 import {parseSnapshot} from './desired-stack.js'
 import {withRepositoryLock} from './lock.js'
+import {requireRepository} from './require-repository.js'
 
 export interface RemoveRepositoryResult {
   name: string
@@ -37,14 +37,6 @@ export async function removeRepository(context: KedgeContext, name: string, opti
     if (options.down) rmSync(paths.stackDir, {recursive: true, force: true})
     return {name: repository.name, removed: true as const, down, keptStackDir}
   })
-}
-
-export function requireRepository({db}: KedgeContext, name: string): RepositoryRow {
-  const row = findRepository(db, name.trim().toLowerCase())
-  if (!row) {
-    throw new NotFoundError(`no repository named "${name}"`, {hint: 'run "kedge repo list" to see the registered repositories'})
-  }
-  return row
 }
 
 async function takeDownStack(context: KedgeContext, repository: RepositoryRow): Promise<RemoveRepositoryResult['down']> {

@@ -10,7 +10,7 @@ import {parseSnapshot, snapshotConfig} from './desired-stack.js'
 import type {Drift} from './drift.js'
 import {LABELS} from './labels.js'
 import type {ServiceChange} from './plan.js'
-import {requireRepository} from './remove-repository.js'
+import {requireRepository} from './require-repository.js'
 
 export interface ServiceStatus {
   service: string

@@ -7,7 +7,7 @@ import {applyStack, listOwnedContainers, removeOtherProject, stackPaths, type De
 import {parseSnapshot, snapshotConfig} from './desired-stack.js'
 import {withRepositoryLock} from './lock.js'
 import {releaseTree} from './releases.js'
-import {requireRepository} from './remove-repository.js'
+import {requireRepository} from './require-repository.js'
 
 const ROLLBACK_LOCK_WAIT_MS = 10 * 60_000
 

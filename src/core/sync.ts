@@ -3,7 +3,7 @@ import type {KedgeContext} from './context.js'
 import {applyCheckedOutCommit, fetchHead, type DeployOutcome} from './deploy.js'
 import {withRepositoryLock} from './lock.js'
 import {unpin} from './reconcile.js'
-import {requireRepository} from './remove-repository.js'
+import {requireRepository} from './require-repository.js'
 
 export const SYNC_LOCK_WAIT_MS = 10 * 60_000
 

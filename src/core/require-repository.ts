@@ -1,0 +1,13 @@
+import {NotFoundError} from '../errors.js'
+import {findRepository} from '../store/repositories.js'
+import type {RepositoryRow} from '../store/schema.js'
+import type {KedgeContext} from './context.js'
+
+/** The registered repository of that name (case-insensitive), or a not_found error naming it. */
+export function requireRepository({db}: KedgeContext, name: string): RepositoryRow {
+  const row = findRepository(db, name.trim().toLowerCase())
+  if (!row) {
+    throw new NotFoundError(`no repository named "${name}"`, {hint: 'run "kedge repo list" to see the registered repositories'})
+  }
+  return row
+}
