@@ -9,8 +9,12 @@ export interface ComposeService {
   image: string | null
   build: boolean
   replicas: number
-  /** Compose's restart policy: "no" (the default), "always", "unless-stopped", "on-failure[:N]". */
-  restart: string
+  /**
+   * A job meant to run to completion: another service waits for it with `depends_on: {condition:
+   * service_completed_successfully}`, Compose's own way of saying so. (An exit code alone cannot tell a
+   * finished job from a service stopped by hand, which exits 0 too.)
+   */
+  oneShot: boolean
   /** The resolved configuration with the checkout's path replaced, so it hashes the same wherever it was read. */
   normalizedConfig: unknown
   /** Files and directories of the repository the service reads (bind mounts, env files, file configs), relative to its root. */
@@ -27,13 +31,14 @@ export function parseComposeConfig(yamlText: string, checkoutDir: string): Compo
   const document = (parseYaml(yamlText) ?? {}) as Json
   const services = (document.services ?? {}) as Record<string, Json>
   const topLevelFiles = fileSources(document)
+  const jobs = completionDependencies(services)
   return Object.entries(services)
     .map(([name, service]) => ({
       name,
       image: typeof service.image === 'string' ? service.image : null,
       build: service.build !== undefined,
       replicas: replicasOf(service),
-      restart: typeof service.restart === 'string' ? service.restart : 'no',
+      oneShot: jobs.has(name),
       normalizedConfig: replacePath(service, checkoutDir),
       repositoryPaths: [...new Set(referencedFiles(service, topLevelFiles).flatMap((file) => insideCheckout(file, checkoutDir)))].sort(),
     }))
@@ -63,6 +68,19 @@ export function canonicalJson(value: unknown): string {
     return `{${entries.map(([key, item]) => `${JSON.stringify(key)}:${canonicalJson(item)}`).join(',')}}`
   }
   return JSON.stringify(value)
+}
+
+/** Services another one depends on with `condition: service_completed_successfully`. */
+function completionDependencies(services: Record<string, Json>): Set<string> {
+  const jobs = new Set<string>()
+  for (const service of Object.values(services)) {
+    const dependsOn = service.depends_on
+    if (!dependsOn || Array.isArray(dependsOn) || typeof dependsOn !== 'object') continue
+    for (const [name, condition] of Object.entries(dependsOn as Record<string, Json | null>)) {
+      if (condition?.condition === 'service_completed_successfully') jobs.add(name)
+    }
+  }
+  return jobs
 }
 
 function replicasOf(service: Json): number {

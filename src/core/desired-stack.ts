@@ -61,7 +61,7 @@ export async function readDesiredStack(repoDir: string, repository: RepositoryRo
       services: services.map((service) => {
         const hash = serviceHash(service, ids)
         const unchanged = previous?.services.find((old) => old.name === service.name && old.hash === hash)
-        return {name: service.name, image: service.image, replicas: service.replicas, restart: service.restart, hash, commit: unchanged?.commit ?? commit}
+        return {name: service.name, image: service.image, replicas: service.replicas, oneShot: service.oneShot, hash, commit: unchanged?.commit ?? commit}
       }),
     },
   }

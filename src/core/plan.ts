@@ -7,17 +7,13 @@ export interface DesiredService {
   image: string | null
   replicas: number
   hash: string
-  /** Compose's restart policy; absent in snapshots taken before kedge recorded it. */
-  restart?: string
+  /** A job meant to run to completion (see ComposeService.oneShot); absent in older snapshots. */
+  oneShot?: boolean
 }
 
-/**
- * A container that ran to completion: it exited with code 0 and its service is not meant to be
- * restarted (a migration, a one-shot job). That is done, not stopped.
- */
+/** A job's container that ran to completion: done, not stopped. */
 export function hasCompleted(service: DesiredService, container: StackContainer): boolean {
-  const restart = service.restart ?? 'no'
-  return container.state === 'exited' && container.exitCode === 0 && (restart === 'no' || restart.startsWith('on-failure'))
+  return service.oneShot === true && container.state === 'exited' && container.exitCode === 0
 }
 
 export type ChangeAction = 'create' | 'recreate' | 'remove' | 'start'

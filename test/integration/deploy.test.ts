@@ -202,7 +202,10 @@ describe('deploying with kedge sync', () => {
   })
 
   it('treats a one-shot job that exits 0 as done: the deploy succeeds and nothing drifted', async () => {
-    const stack = await registeredStack({'docker-compose.yaml': 'services:\n  web:\n    image: kedge-test/busybox:1\n  migrate:\n    image: kedge-test/busybox:1\n    command: ["true"]\n'})
+    const stack = await registeredStack({
+      'docker-compose.yaml':
+        'services:\n  web:\n    image: kedge-test/busybox:1\n    depends_on:\n      migrate:\n        condition: service_completed_successfully\n  migrate:\n    image: kedge-test/busybox:1\n    command: ["true"]\n',
+    })
     const result = await sync(stack.home, stack.name)
     assert.equal(result.code, 0, result.stdout + result.stderr)
     const diff = await runKedgeJson<{inSync: boolean; drift: unknown[]}>(['diff', '--repo', stack.name], {home: stack.home})

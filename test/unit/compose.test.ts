@@ -92,10 +92,18 @@ describe('parseComposeConfig', () => {
     assert.equal(builder!.build, true)
     assert.equal(builder!.image, null)
     assert.equal(web!.replicas, 2)
-    assert.equal(web!.restart, 'no')
+    assert.equal(web!.oneShot, false)
     assert.equal(web!.image, 'kedge-test/busybox:1')
     assert.deepEqual(web!.repositoryPaths, ['conf', 'conf/a.txt'])
     assert.doesNotMatch(JSON.stringify(web!.normalizedConfig), /\/srv\/kedge/)
+  })
+
+  it('knows a service another waits on to complete successfully is a job', () => {
+    const services = parseComposeConfig(
+      'services:\n  app:\n    image: a\n    depends_on:\n      migrate:\n        condition: service_completed_successfully\n      db:\n        condition: service_started\n  migrate:\n    image: a\n  db:\n    image: b\n',
+      '/x',
+    )
+    assert.deepEqual(services.map((service) => [service.name, service.oneShot]), [['app', false], ['db', false], ['migrate', true]])
   })
 
   it('reads v2 output: bind mounts, env files and file-based configs', () => {

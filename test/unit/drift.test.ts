@@ -59,11 +59,11 @@ describe('detectDrift', () => {
     )
   })
 
-  it('does not count a one-shot job that completed as stopped', () => {
+  it('does not count a job that completed as stopped, but does a service stopped by hand (which exits 0 too)', () => {
     const completed = container('migrate', 1, {state: 'exited', exitCode: 0})
-    assert.deepEqual(detectDrift([service('migrate', {restart: 'no'})], [completed], IMAGE_IDS), [])
-    assert.deepEqual(detectDrift([service('migrate', {restart: 'unless-stopped'})], [completed], IMAGE_IDS).map((entry) => entry.type), ['stopped'])
-    assert.deepEqual(detectDrift([service('migrate', {restart: 'no'})], [{...completed, exitCode: 1}], IMAGE_IDS).map((entry) => entry.type), ['stopped'])
+    assert.deepEqual(detectDrift([service('migrate', {oneShot: true})], [completed], IMAGE_IDS), [])
+    assert.deepEqual(detectDrift([service('migrate')], [completed], IMAGE_IDS).map((entry) => entry.type), ['stopped'])
+    assert.deepEqual(detectDrift([service('migrate', {oneShot: true})], [{...completed, exitCode: 1}], IMAGE_IDS).map((entry) => entry.type), ['stopped'])
   })
 
   it('accepts another spelling of the same image', () => {

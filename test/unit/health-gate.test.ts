@@ -26,10 +26,10 @@ describe('assessServices', () => {
     assert.deepEqual(assessServices([service('web')], [container('web', {state: 'restarting'})]), {verdict: 'waiting', reason: 'service web keeps restarting', restarting: true})
   })
 
-  it('counts a one-shot job that exited 0 as done, unless it should keep running', () => {
-    const job = {...service('migrate'), restart: 'no'}
+  it('counts a job that exited 0 as done, and any other service that exits as failed', () => {
+    const job = {...service('migrate'), oneShot: true}
     assert.deepEqual(assessServices([job], [container('migrate', {state: 'exited', exitCode: 0})]), {verdict: 'ready'})
-    assert.deepEqual(assessServices([{...job, restart: 'on-failure:3'}], [container('migrate', {state: 'exited', exitCode: 0})]), {verdict: 'ready'})
-    assert.deepEqual(assessServices([{...job, restart: 'always'}], [container('migrate', {state: 'exited', exitCode: 0})]), {verdict: 'failed', reason: 'service migrate exited with code 0'})
+    assert.deepEqual(assessServices([job], [container('migrate', {state: 'exited', exitCode: 1})]), {verdict: 'failed', reason: 'service migrate exited with code 1'})
+    assert.deepEqual(assessServices([service('migrate')], [container('migrate', {state: 'exited', exitCode: 0})]), {verdict: 'failed', reason: 'service migrate exited with code 0'})
   })
 })

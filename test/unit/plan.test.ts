@@ -33,7 +33,8 @@ describe('planChanges', () => {
   })
 
   it('does not start a one-shot job again that completed', () => {
-    assert.deepEqual(planChanges([desired('migrate', {restart: 'no'})], [container('migrate', {state: 'exited', exitCode: 0})]), [])
+    assert.deepEqual(planChanges([desired('migrate', {oneShot: true})], [container('migrate', {state: 'exited', exitCode: 0})]), [])
+    assert.deepEqual(planChanges([desired('web')], [container('web', {state: 'exited', exitCode: 0})]).map((change) => change.action), ['start'])
   })
 })
 
