@@ -74,6 +74,11 @@ export function isKedgeError(error: unknown): error is KedgeError {
   return error instanceof KedgeError
 }
 
+/** An expected failure as it is, anything else wrapped as an external failure with that code. */
+export function asKedgeError(error: unknown, code: string): KedgeError {
+  return isKedgeError(error) ? error : new ExternalError(errorMessage(error), {code, cause: error})
+}
+
 export function errorMessage(error: unknown): string {
   return error instanceof Error ? error.message : String(error)
 }

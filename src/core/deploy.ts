@@ -4,9 +4,9 @@ import path from 'node:path'
 import {composePull, composeUp} from '../adapters/compose.js'
 import {currentImageIds, listComposeProjectContainers, listKedgeContainers, missingImages, removeContainer} from '../adapters/docker-engine.js'
 import {cloneBranch, fetchBranch, updateTree} from '../adapters/git.js'
-import {errorMessage, ExternalError, isKedgeError, KedgeError} from '../errors.js'
+import {asKedgeError, ExternalError, type KedgeError} from '../errors.js'
 import {finishDeployment, lastGoodDeployment, startDeployment} from '../store/deployments.js'
-import {updateRepository} from '../store/repositories.js'
+import {recordRepositoryError, updateRepository} from '../store/repositories.js'
 import type {DeploymentRow, DeploymentTrigger, RepositoryRow} from '../store/schema.js'
 import type {ComposeProject} from './compose-invocation.js'
 import {isInterruptedRecreate, type StackContainer} from './containers.js'
@@ -66,7 +66,7 @@ export async function fetchHead(context: KedgeContext, repository: RepositoryRow
     updateRepository(context.db, repository.id, {remoteHead: commit, remoteCheckedAt: new Date()})
     return commit
   } catch (error) {
-    recordRepositoryError(context, repository, error)
+    recordRepositoryError(context.db, repository.id, error)
     throw error
   }
 }
@@ -112,7 +112,7 @@ export async function applyCheckedOutCommit(
     return {deployment: finished, changes, error: null}
   } catch (caught) {
     const interrupted = signal?.aborted === true
-    const error = interrupted ? new ExternalError('interrupted: kedge stopped before the deployment finished', {code: 'interrupted'}) : asKedgeError(caught)
+    const error = interrupted ? new ExternalError('interrupted: kedge stopped before the deployment finished', {code: 'interrupted'}) : asKedgeError(caught, 'deploy_failed')
     let note: string | null = null
     if (touchedHost && !interrupted && previous !== undefined) {
       if (config?.rollbackOnFailure === true) {
@@ -138,7 +138,7 @@ export async function applyCheckedOutCommit(
       project: snapshot?.project ?? null,
       interrupted,
     })
-    recordRepositoryError(context, repository, error)
+    recordRepositoryError(context.db, repository.id, error)
     return {deployment: finished, changes, error}
   }
 }
@@ -174,7 +174,7 @@ export function composeProjectOf(paths: StackPaths, snapshot: StackSnapshot): Co
 
 /** Pulls only the images the engine lacks, before anything on the host changes. */
 async function ensureImages(snapshot: StackSnapshot, paths: StackPaths, signal?: AbortSignal): Promise<void> {
-  const images = [...new Set(snapshot.services.map((service) => service.image).filter((image): image is string => image !== null))]
+  const images = [...new Set(imagesOf(snapshot))]
   const missing = new Set(await missingImages(images))
   const services = snapshot.services.filter((service) => service.image !== null && missing.has(service.image)).map((service) => service.name)
   if (services.length === 0) return
@@ -215,10 +215,3 @@ export function imagesOf(snapshot: StackSnapshot): string[] {
   return snapshot.services.map((service) => service.image).filter((image): image is string => image !== null)
 }
 
-function recordRepositoryError(context: KedgeContext, repository: RepositoryRow, error: unknown): void {
-  updateRepository(context.db, repository.id, {lastError: errorMessage(error), lastErrorAt: new Date()})
-}
-
-function asKedgeError(error: unknown): KedgeError {
-  return isKedgeError(error) ? error : new ExternalError(errorMessage(error), {code: 'deploy_failed', cause: error})
-}

@@ -1,7 +1,7 @@
 import {currentImageIds, listKedgeContainers} from '../adapters/docker-engine.js'
-import {errorMessage, ExternalError, isKedgeError} from '../errors.js'
+import {asKedgeError} from '../errors.js'
 import {countDeploymentsSince, finishDeployment, listDeployments, startDeployment} from '../store/deployments.js'
-import {updateRepository} from '../store/repositories.js'
+import {recordRepositoryError, updateRepository} from '../store/repositories.js'
 import type {LockRow, RepositoryRow} from '../store/schema.js'
 import type {StackContainer} from './containers.js'
 import type {KedgeContext} from './context.js'
@@ -10,7 +10,7 @@ import {releaseTree} from './releases.js'
 import {deployedSnapshot, snapshotConfig, type StackSnapshot} from './desired-stack.js'
 import {detectDrift, type Drift} from './drift.js'
 import {LABELS} from './labels.js'
-import {withRepositoryLock} from './lock.js'
+import {tryWithRepositoryLock} from './lock.js'
 
 export interface DriftReport {
   snapshot: StackSnapshot
@@ -49,15 +49,8 @@ export type HealResult =
  * (kedge.yaml; 5 in 5 minutes by default) kedge stops healing until the window has room again.
  */
 export async function healDrift(context: KedgeContext, repository: RepositoryRow, options: {signal?: AbortSignal} = {}): Promise<HealResult> {
-  let busy: LockRow | undefined
-  try {
-    return await withRepositoryLock(context, repository, {purpose: 'kedge serve (drift)', waitMs: 0, onWait: (holder) => (busy = holder)}, () =>
-      healLocked(context, repository, options.signal),
-    )
-  } catch (error) {
-    if (busy && isKedgeError(error) && error.code === 'busy') return {kind: 'busy', holder: busy}
-    throw error
-  }
+  const result = await tryWithRepositoryLock(context, repository, 'kedge serve (drift)', () => healLocked(context, repository, options.signal))
+  return 'busy' in result ? {kind: 'busy', holder: result.busy} : result
 }
 
 async function healLocked(context: KedgeContext, repository: RepositoryRow, signal?: AbortSignal): Promise<HealResult> {
@@ -88,10 +81,10 @@ async function healLocked(context: KedgeContext, repository: RepositoryRow, sign
     await inspectDrift(context, repository)
     return {kind: 'healed', drift, outcome: {deployment: finished, changes: [], error: null}}
   } catch (caught) {
-    const error = isKedgeError(caught) ? caught : new ExternalError(errorMessage(caught), {code: 'heal_failed', cause: caught})
+    const error = asKedgeError(caught, 'heal_failed')
     const interrupted = signal?.aborted === true
     const finished = finishDeployment(context.db, deployment.id, {status: 'failed', error: error.message, note, snapshot: JSON.stringify(snapshot), project: snapshot.project, interrupted})
-    updateRepository(context.db, repository.id, {lastError: error.message, lastErrorAt: new Date()})
+    recordRepositoryError(context.db, repository.id, error)
     return {kind: 'healed', drift, outcome: {deployment: finished, changes: [], error}}
   }
 }

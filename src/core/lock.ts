@@ -73,6 +73,25 @@ export async function withRepositoryLock<T>(
   }
 }
 
+/**
+ * As withRepositoryLock, but without waiting: when another process holds the repository, returns
+ * `{busy: holder}` instead of running `work`.
+ */
+export async function tryWithRepositoryLock<T>(
+  context: KedgeContext,
+  repository: RepositoryRow,
+  purpose: string,
+  work: (recovered: number) => Promise<T>,
+): Promise<T | {busy: LockRow}> {
+  let holder: LockRow | undefined
+  try {
+    return await withRepositoryLock(context, repository, {purpose, waitMs: 0, onWait: (current) => (holder = current)}, work)
+  } catch (error) {
+    if (holder && error instanceof ExternalError && error.code === 'busy') return {busy: holder}
+    throw error
+  }
+}
+
 export function describeHolder(holder: LockRow): string {
   return `${holder.purpose} (pid ${holder.pid} on ${holder.host}, since ${holder.acquiredAt.toISOString()})`
 }

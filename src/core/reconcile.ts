@@ -2,14 +2,14 @@ import path from 'node:path'
 
 import {remoteBranchHead} from '../adapters/git.js'
 import {loadKedgeConfig, type KedgeConfig} from '../config/kedge-config.js'
-import {errorMessage, ExternalError, isKedgeError, type KedgeError} from '../errors.js'
+import {asKedgeError, ExternalError, type KedgeError} from '../errors.js'
 import {lastAttemptAt, lastGoodDeployment} from '../store/deployments.js'
-import {updateRepository} from '../store/repositories.js'
+import {recordRepositoryError, updateRepository} from '../store/repositories.js'
 import type {LockRow, RepositoryRow} from '../store/schema.js'
 import type {KedgeContext} from './context.js'
 import {applyCheckedOutCommit, fetchHead, listOwnedContainers, stackPaths, type DeployOutcome} from './deploy.js'
 import {readDesiredStack} from './desired-stack.js'
-import {withRepositoryLock} from './lock.js'
+import {tryWithRepositoryLock} from './lock.js'
 import {planChanges, type ServiceChange} from './plan.js'
 
 export type ReconcileResult =
@@ -45,21 +45,11 @@ export function unpin(context: KedgeContext, repository: RepositoryRow): void {
  * branch moves again; one that was interrupted is.
  */
 export async function reconcileRepository(context: KedgeContext, repository: RepositoryRow, options: ReconcileOptions): Promise<ReconcileResult> {
-  let busy: LockRow | undefined
-  try {
-    return await withRepositoryLock(
-      context,
-      repository,
-      {purpose: `kedge serve (${options.trigger})`, waitMs: 0, onWait: (holder) => (busy = holder)},
-      async (recovered) => {
-        if (recovered > 0) options.onRecovered?.(recovered)
-        return reconcileLocked(context, repository, options)
-      },
-    )
-  } catch (error) {
-    if (busy && isKedgeError(error) && error.code === 'busy') return {kind: 'busy', holder: busy}
-    throw error
-  }
+  const result = await tryWithRepositoryLock(context, repository, `kedge serve (${options.trigger})`, async (recovered) => {
+    if (recovered > 0) options.onRecovered?.(recovered)
+    return reconcileLocked(context, repository, options)
+  })
+  return 'busy' in result ? {kind: 'busy', holder: result.busy} : result
 }
 
 async function reconcileLocked(context: KedgeContext, repository: RepositoryRow, options: ReconcileOptions): Promise<ReconcileResult> {
@@ -67,12 +57,12 @@ async function reconcileLocked(context: KedgeContext, repository: RepositoryRow,
   try {
     head = await remoteBranchHead(repository.url, repository.branch, options.signal)
   } catch (error) {
-    updateRepository(context.db, repository.id, {lastError: errorMessage(error), lastErrorAt: new Date()})
-    return {kind: 'unreachable', error: asKedgeError(error)}
+    recordRepositoryError(context.db, repository.id, error)
+    return {kind: 'unreachable', error: asKedgeError(error, 'git_failed')}
   }
   if (head === null) {
     const error = new ExternalError(`branch "${repository.branch}" no longer exists on ${repository.url}`, {code: 'unknown_branch'})
-    updateRepository(context.db, repository.id, {lastError: error.message, lastErrorAt: new Date()})
+    recordRepositoryError(context.db, repository.id, error)
     return {kind: 'no-branch', error}
   }
   updateRepository(context.db, repository.id, {remoteHead: head, remoteCheckedAt: new Date()})
@@ -115,8 +105,8 @@ async function recordPendingChanges(
     updateRepository(context.db, repository.id, {pendingCommit: commit, pendingChanges: JSON.stringify(changes), lastError: null, lastErrorAt: null})
     return {kind: 'pending', commit, mode, changes}
   } catch (error) {
-    updateRepository(context.db, repository.id, {lastError: errorMessage(error), lastErrorAt: new Date()})
-    return {kind: 'plan-failed', commit, error: asKedgeError(error)}
+    recordRepositoryError(context.db, repository.id, error)
+    return {kind: 'plan-failed', commit, error: asKedgeError(error, 'plan_failed')}
   }
 }
 
@@ -133,8 +123,4 @@ export function readCheckoutConfig(context: KedgeContext, repository: Repository
   } catch {
     return null
   }
-}
-
-function asKedgeError(error: unknown): KedgeError {
-  return isKedgeError(error) ? error : new ExternalError(errorMessage(error), {code: 'failed', cause: error})
 }

@@ -1,6 +1,6 @@
-import {errorMessage, ExternalError, InvalidInputError, isKedgeError, NotFoundError} from '../errors.js'
+import {asKedgeError, ExternalError, InvalidInputError, NotFoundError} from '../errors.js'
 import {finishDeployment, lastGoodDeployment, listGoodDeployments, startDeployment} from '../store/deployments.js'
-import {findRepository, updateRepository} from '../store/repositories.js'
+import {findRepository, recordRepositoryError, updateRepository} from '../store/repositories.js'
 import type {DeploymentRow, RepositoryRow} from '../store/schema.js'
 import type {KedgeContext} from './context.js'
 import {applyStack, listOwnedContainers, removeOtherProject, stackPaths, type DeployOutcome} from './deploy.js'
@@ -74,7 +74,7 @@ export async function rollbackTo(
     })
     return {deployment: finished, changes: [], error: null}
   } catch (caught) {
-    const error = isKedgeError(caught) ? caught : new ExternalError(errorMessage(caught), {code: 'rollback_failed', cause: caught})
+    const error = asKedgeError(caught, 'rollback_failed')
     const finished = finishDeployment(context.db, deployment.id, {
       status: 'failed',
       error: error.message,
@@ -84,7 +84,7 @@ export async function rollbackTo(
       project: snapshot.project,
       interrupted: options.signal?.aborted === true,
     })
-    updateRepository(context.db, repository.id, {lastError: error.message, lastErrorAt: new Date()})
+    recordRepositoryError(context.db, repository.id, error)
     return {deployment: finished, changes: [], error}
   }
 }

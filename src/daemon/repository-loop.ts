@@ -6,7 +6,7 @@ import {describeDrift, healDrift, type HealResult} from '../core/heal.js'
 import {readCheckoutConfig, reconcileRepository, type ReconcileResult} from '../core/reconcile.js'
 import {errorMessage} from '../errors.js'
 import {findRepository} from '../store/repositories.js'
-import type {RepositoryRow} from '../store/schema.js'
+import type {DeploymentRow, RepositoryRow} from '../store/schema.js'
 import type {Logger} from './logger.js'
 
 const MAX_BACKOFF_MS = 5 * 60_000
@@ -129,7 +129,7 @@ export class RepositoryLoop {
         return logger.log('warn', 'drift.flapping', {repo, drift: describeDrift(result.drift), heals: result.maxHeals, within: formatDuration(result.windowMs)})
       case 'healed': {
         const {deployment, error} = result.outcome
-        const took = deployment.finishedAt ? formatDuration(Math.max(1, deployment.finishedAt.getTime() - deployment.startedAt.getTime())) : undefined
+        const took = tookOf(deployment)
         logger.log('warn', 'drift.detected', {repo, mode: 'auto', drift: describeDrift(result.drift)})
         if (error) return logger.log('error', 'drift.heal_failed', {repo, commit: deployment.commit.slice(0, 12), error: error.message})
         return logger.log('info', 'drift.healed', {repo, commit: deployment.commit.slice(0, 12), took})
@@ -178,7 +178,7 @@ export class RepositoryLoop {
         return logger.log('warn', 'plan.failed', {repo, commit: result.commit.slice(0, 12), error: result.error.message})
       case 'deployed': {
         const {deployment, changes, error} = result.outcome
-        const took = deployment.finishedAt ? formatDuration(Math.max(1, deployment.finishedAt.getTime() - deployment.startedAt.getTime())) : undefined
+        const took = tookOf(deployment)
         const fields = {repo, commit: deployment.commit.slice(0, 12), trigger: deployment.trigger, took}
         if (error) return logger.log('error', 'deploy.failed', {...fields, error: error.message, ...(deployment.note ? {action: deployment.note} : {})})
         return logger.log('info', 'deploy.succeeded', {...fields, changes: describeChanges(changes)})
@@ -201,4 +201,9 @@ export class RepositoryLoop {
       format: this.settings.fixedLogFormat ? undefined : logging.format,
     })
   }
+}
+
+/** How long a finished deployment took, as logged. */
+function tookOf(deployment: DeploymentRow): string | undefined {
+  return deployment.finishedAt ? formatDuration(Math.max(1, deployment.finishedAt.getTime() - deployment.startedAt.getTime())) : undefined
 }

@@ -19,6 +19,11 @@ export function updateRepository(db: KedgeDatabase, id: number, values: Partial<
   db.update(repositories).set(values).where(eq(repositories.id, id)).run()
 }
 
+/** Records the last error on the repository, for `status`; the message is kedge's or the tool's own. */
+export function recordRepositoryError(db: KedgeDatabase, id: number, error: unknown): void {
+  updateRepository(db, id, {lastError: error instanceof Error ? error.message : String(error), lastErrorAt: new Date()})
+}
+
 export function deleteRepository(db: KedgeDatabase, name: string): boolean {
   return db.delete(repositories).where(eq(repositories.name, name)).run().changes > 0
 }
