@@ -26,10 +26,10 @@ export function openDatabase(file: string): KedgeDatabase {
   }
   try {
     client.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`)
-    client.pragma('journal_mode = WAL')
+    retryWhileBusy(() => useWriteAheadLog(client))
     client.pragma('synchronous = NORMAL')
     client.pragma('foreign_keys = ON')
-    applyMigrations(client)
+    retryWhileBusy(() => applyMigrations(client))
   } catch (error) {
     client.close()
     throw storeError(file, error)
@@ -39,6 +39,37 @@ export function openDatabase(file: string): KedgeDatabase {
 
 export function closeDatabase(db: KedgeDatabase): void {
   if (db.$client.open) db.$client.close()
+}
+
+/**
+ * Switching a new database to WAL needs an exclusive lock while this connection already reads it; SQLite
+ * answers SQLITE_BUSY at once instead of calling the busy handler there (it could deadlock), so several
+ * processes opening a new home together would fail without a retry of their own.
+ */
+function useWriteAheadLog(client: Database.Database): void {
+  const mode = client.pragma('journal_mode', {simple: true})
+  if (mode !== 'wal') client.pragma('journal_mode = WAL')
+}
+
+function retryWhileBusy(action: () => void): void {
+  const deadline = Date.now() + BUSY_TIMEOUT_MS
+  for (let attempt = 1; ; attempt++) {
+    try {
+      action()
+      return
+    } catch (error) {
+      if (!isBusy(error) || Date.now() >= deadline) throw error
+      sleepSync(Math.min(10 * attempt, 200))
+    }
+  }
+}
+
+function isBusy(error: unknown): boolean {
+  return typeof error === 'object' && error !== null && String((error as {code?: unknown}).code).startsWith('SQLITE_BUSY')
+}
+
+function sleepSync(ms: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms)
 }
 
 /**

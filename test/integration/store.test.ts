@@ -44,7 +44,7 @@ describe('the SQLite store', () => {
 
   it('lets several processes open a new database at the same moment', async () => {
     const home = path.join(tempDir(), 'raced-home')
-    const results = await Promise.all(Array.from({length: 6}, () => runKedgeJson(['repo', 'list'], {home})))
+    const results = await Promise.all(Array.from({length: 12}, () => runKedgeJson(['repo', 'list'], {home})))
     for (const result of results) assert.equal(result.code, 0, result.stderr)
   })
 
