@@ -21,13 +21,28 @@ install_missing_packages() {
   if ! engine_answers && ! command -v dockerd >/dev/null 2>&1; then packages+=(docker.io); fi
   compose_available || packages+=(docker-compose)
   busybox_is_static || packages+=(busybox-static)
+  # A real SSH server, an image registry and htpasswd, for the tests of private repositories and registries.
+  [ -x /usr/sbin/sshd ] || packages+=(openssh-server)
+  command -v ssh-keygen >/dev/null 2>&1 || packages+=(openssh-client)
+  command -v docker-registry >/dev/null 2>&1 || packages+=(docker-registry)
+  command -v htpasswd >/dev/null 2>&1 || packages+=(apache2-utils)
   [ ${#packages[@]} -eq 0 ] && return 0
   command -v apt-get >/dev/null 2>&1 || die "missing ${packages[*]} and no apt-get to install them; install them by hand"
   [ "$(id -u)" -eq 0 ] || die "missing ${packages[*]}; run this script as root to install them"
   say "installing ${packages[*]}"
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq >/dev/null
-  apt-get install -y -qq --no-install-recommends "${packages[@]}" >/dev/null
+  without_service_starts apt-get install -y -qq --no-install-recommends "${packages[@]}" >/dev/null
+}
+
+# Packages such as openssh-server start their service on install; the tests start their own, on free ports.
+without_service_starts() {
+  local policy=/usr/sbin/policy-rc.d status=0
+  if [ -e "$policy" ]; then "$@" || status=$?; return $status; fi
+  printf '#!/bin/sh\nexit 101\n' >"$policy" && chmod +x "$policy"
+  "$@" || status=$?
+  rm -f "$policy"
+  return $status
 }
 
 # A live process of that name: not a zombie left by one that was killed (nothing may reap it), and not a

@@ -13,6 +13,8 @@ import {
   type ComposeProject,
 } from '../core/compose-invocation.js'
 import {errorMessage, ExternalError} from '../errors.js'
+import {redact} from '../secrets/redaction.js'
+import {environmentWithoutSecrets} from '../secrets/secret-environment.js'
 
 const execFileAsync = promisify(execFile)
 
@@ -47,7 +49,7 @@ async function detectComposeCommand(): Promise<ComposeCommand> {
 async function versionOf(argv: string[]): Promise<string | null> {
   const [file, ...leading] = argv
   try {
-    const {stdout} = await execFileAsync(file!, [...leading, 'version', '--short'], {timeout: 15_000})
+    const {stdout} = await execFileAsync(file!, [...leading, 'version', '--short'], {timeout: 15_000, env: environmentWithoutSecrets()})
     return stdout.trim()
   } catch {
     return null
@@ -80,7 +82,7 @@ async function runCompose(project: ComposeProject, args: string[], what: string,
   const {file, args: argv} = commandLine(command, args)
   return new Promise((resolve, reject) => {
     // Its own process group: a Ctrl-C meant for kedge must not kill Compose half-way; kedge decides when to stop it.
-    const child = spawn(file, argv, {cwd: project.directory, env: process.env, stdio: ['ignore', 'pipe', 'pipe'], signal: options.signal, detached: true})
+    const child = spawn(file, argv, {cwd: project.directory, env: environmentWithoutSecrets(), stdio: ['ignore', 'pipe', 'pipe'], signal: options.signal, detached: true})
     let stdout = ''
     let stderr = ''
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()))
@@ -108,5 +110,6 @@ function composeReason(stderr: string): string {
     .map((line) => line.trim())
     .filter((line) => line.length > 0 && !/\.\.\. *(done|error)?$/i.test(line))
   const errors = lines.filter((line) => /^(error|service ".*" )/i.test(line))
-  return [...new Set(errors.length > 0 ? errors : lines)].slice(-ERROR_LINES_KEPT).join('\n')
+  // Compose echoes image references and URLs as given, credentials included.
+  return redact([...new Set(errors.length > 0 ? errors : lines)].slice(-ERROR_LINES_KEPT).join('\n'))
 }

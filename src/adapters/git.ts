@@ -3,6 +3,7 @@ import path from 'node:path'
 import {simpleGit, type SimpleGit} from 'simple-git'
 
 import {errorMessage, ExternalError} from '../errors.js'
+import {explainAuthFailure, type GitAccess} from './git-access.js'
 
 const QUERY_TIMEOUT_MS = 30_000
 const TRANSFER_TIMEOUT_MS = 300_000
@@ -23,30 +24,50 @@ function gitEnvironment(): Record<string, string> {
   return {...env, LC_ALL: 'C', GIT_TERMINAL_PROMPT: '0', GIT_SSH_COMMAND: 'ssh -o BatchMode=yes'}
 }
 
+/** For operations that talk to the remote: `signal` kills git when kedge abandons the work, `access` authenticates. */
+export interface RemoteOptions {
+  signal?: AbortSignal
+  access?: GitAccess
+}
+
 /** `signal` kills git when kedge abandons the work it is part of. */
-function git(baseDir?: string, timeoutMs = QUERY_TIMEOUT_MS, signal?: AbortSignal): SimpleGit {
-  return simpleGit({baseDir, timeout: {block: timeoutMs}, abort: signal, unsafe: {allowUnsafeSshCommand: true}}).env(gitEnvironment())
+function git(baseDir?: string, timeoutMs = QUERY_TIMEOUT_MS, signal?: AbortSignal, access?: GitAccess): SimpleGit {
+  return simpleGit({baseDir, timeout: {block: timeoutMs}, abort: signal, unsafe: {allowUnsafeSshCommand: true, allowUnsafeConfigEnvCount: true, allowUnsafeCredentialHelper: true}}).env({
+    ...gitEnvironment(),
+    ...access?.env,
+  })
 }
 
 /** Every branch the remote has, with the commit it points at. */
-export async function remoteBranches(url: string): Promise<Map<string, string>> {
-  const output = await run(`reach ${url}`, () => git().listRemote(['--heads', url]))
+export async function remoteBranches(url: string, options: RemoteOptions = {}): Promise<Map<string, string>> {
+  const output = await run(`reach ${url}`, () => git(undefined, QUERY_TIMEOUT_MS, options.signal, options.access).listRemote(['--heads', url]), options.access, url)
   const heads = new Map<string, string>()
   for (const [, commit, branch] of output.matchAll(/^([0-9a-f]{40,64})\trefs\/heads\/(.+)$/gm)) heads.set(branch!, commit!)
   return heads
 }
 
 /** The commit the remote's branch points at now, or null when it has no such branch: one cheap round trip. */
-export async function remoteBranchHead(url: string, branch: string, signal?: AbortSignal): Promise<string | null> {
-  const output = await run(`reach ${url}`, () => git(undefined, QUERY_TIMEOUT_MS, signal).listRemote([url, `refs/heads/${branch}`]))
+export async function remoteBranchHead(url: string, branch: string, options: RemoteOptions = {}): Promise<string | null> {
+  const output = await run(
+    `reach ${url}`,
+    () => git(undefined, QUERY_TIMEOUT_MS, options.signal, options.access).listRemote([url, `refs/heads/${branch}`]),
+    options.access,
+    url,
+  )
   const match = /^([0-9a-f]{40,64})\trefs\/heads\/(.+)$/m.exec(output)
   return match && match[2] === branch ? match[1]! : null
 }
 
 /** A shallow, single-branch clone: kedge only ever needs the branch head's tree. */
-export async function cloneBranch(url: string, branch: string, directory: string, signal?: AbortSignal): Promise<void> {
-  await run(`clone ${url}`, () =>
-    git(undefined, TRANSFER_TIMEOUT_MS, signal).clone(url, directory, ['--depth=1', '--single-branch', '--no-tags', `--branch=${branch}`]),
+export async function cloneBranch(url: string, branch: string, directory: string, options: RemoteOptions = {}): Promise<void> {
+  await run(
+    `clone ${url}`,
+    () =>
+      git(undefined, TRANSFER_TIMEOUT_MS, options.signal, options.access).clone(url, directory, [
+        '--depth=1', '--single-branch', '--no-tags', `--branch=${branch}`,
+      ]),
+    options.access,
+    url,
   )
 }
 
@@ -54,10 +75,13 @@ export async function cloneBranch(url: string, branch: string, directory: string
  * Brings the clone to the branch head, following a force-push: the refspec is forced and the work tree
  * reset to whatever the remote has now. Returns that commit.
  */
-export async function fetchBranch(directory: string, url: string, branch: string, signal?: AbortSignal): Promise<string> {
+export async function fetchBranch(directory: string, url: string, branch: string, options: RemoteOptions = {}): Promise<string> {
   const tracking = `refs/remotes/origin/${branch}`
-  await run(`fetch ${branch} from ${url}`, () =>
-    git(directory, TRANSFER_TIMEOUT_MS, signal).fetch(['--depth=1', '--no-tags', '--', url, `+refs/heads/${branch}:${tracking}`]),
+  await run(
+    `fetch ${branch} from ${url}`,
+    () => git(directory, TRANSFER_TIMEOUT_MS, options.signal, options.access).fetch(['--depth=1', '--no-tags', '--', url, `+refs/heads/${branch}:${tracking}`]),
+    options.access,
+    url,
   )
   const commit = (await run('read the fetched branch', () => git(directory).revparse([tracking]))).trim()
   await checkoutCommit(directory, commit)
@@ -128,10 +152,13 @@ export async function checkoutHead(directory: string): Promise<string> {
   return (await run('read the checkout', () => git(directory).revparse(['HEAD']))).trim()
 }
 
-async function run<T>(what: string, action: () => Promise<T>): Promise<T> {
+/** `access` and `url` are given for operations that reach the remote, whose refusals are told apart. */
+async function run<T>(what: string, action: () => Promise<T>, access?: GitAccess, url?: string): Promise<T> {
   try {
     return await action()
   } catch (error) {
+    const refusal = url === undefined ? null : explainAuthFailure(errorMessage(error), url, access)
+    if (refusal) throw refusal
     throw new ExternalError(`git could not ${what}: ${gitReason(error)}`, {code: 'git_failed', cause: error})
   }
 }

@@ -5,6 +5,7 @@ import type {KedgeContext} from '../core/context.js'
 import {printError, type ErrorReport} from './error-output.js'
 import {ExitCode, isKedgeError} from '../errors.js'
 import {resolveHome, type KedgeHome} from '../home.js'
+import {redact, redactDeep} from '../secrets/redaction.js'
 import type {KedgeDatabase} from '../store/database.js'
 
 export type CommandFlags<T extends typeof Command> = Interfaces.InferredFlags<(typeof BaseCommand)['baseFlags'] & T['flags']>
@@ -55,23 +56,33 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
 
   protected async context(): Promise<KedgeContext> {
     if (!this.database) {
-      const {openDatabase} = await import('../store/database.js')
+      const [{openDatabase}, {registerTokenVariables}] = await Promise.all([import('../store/database.js'), import('../core/credentials.js')])
       this.database = openDatabase(this.home.databaseFile)
+      registerTokenVariables({home: this.home, db: this.database})
     }
     return {home: this.home, db: this.database}
+  }
+
+  /** Everything a command prints passes through redaction: a secret kedge knows never reaches the terminal. */
+  public override log(message = '', ...args: unknown[]): void {
+    super.log(redact(message), ...args)
+  }
+
+  public override logJson(json: unknown): void {
+    super.logJson(redactDeep(json))
   }
 
   /** Warnings go to stderr in text mode; in JSON mode they travel inside the result. */
   protected warnAll(warnings: readonly string[]): void {
     if (this.jsonEnabled()) return
-    for (const warning of warnings) process.stderr.write(`${chalk.yellow('Warning:')} ${warning}\n`)
+    for (const warning of warnings) process.stderr.write(`${chalk.yellow('Warning:')} ${redact(warning)}\n`)
   }
 
   protected override async catch(error: Interfaces.CommandError): Promise<void> {
     const report = toErrorReport(error)
     process.exitCode = report.exitCode
-    if (report.message.length > 0) printError(report, this.jsonEnabled())
-    if (this.debugEnabled() && error.stack) process.stderr.write(`${chalk.dim(error.stack)}\n`)
+    if (report.message.length > 0) printError(redactDeep(report), this.jsonEnabled())
+    if (this.debugEnabled() && error.stack) process.stderr.write(`${chalk.dim(redact(error.stack))}\n`)
   }
 
   protected override async finally(error: Error | undefined): Promise<void> {
@@ -95,8 +106,11 @@ function toErrorReport(error: Interfaces.CommandError): ErrorReport {
   if (oclifExit !== undefined) {
     // oclif's own parse errors: a bad flag or argument.
     const [first = 'invalid usage', second] = error.message.split('\n').map((line) => line.trim()).filter(Boolean)
-    // "Missing 1 required arg:" is followed by the argument's name and description on the next line.
-    const message = first.endsWith(':') && second ? `${first} ${second.split(/\s+/)[0]}` : first
+    const message = !second || !first.endsWith(':')
+      ? first
+      : /^The following errors? occurred:$/.test(first)
+        ? second // oclif's flag relations (exclusive, dependsOn) say what is wrong on the next line
+        : `${first} ${second.split(/\s+/)[0]}` // "Missing 1 required arg:" is followed by the argument's name and description
     return {
       code: 'invalid_usage',
       message,

@@ -3,6 +3,7 @@ import {existsSync, mkdirSync, renameSync, rmSync, statSync} from 'node:fs'
 import path from 'node:path'
 
 import {checkoutHead, cloneBranch, remoteBranches} from '../adapters/git.js'
+import {withGitAccess, type GitAccess} from '../adapters/git-access.js'
 import {resolveComposeFiles} from '../config/compose-files.js'
 import {DURATION_EXPECTED, formatDuration, parseDuration} from '../config/duration.js'
 import {loadKedgeConfig, type ReconciliationMode} from '../config/kedge-config.js'
@@ -12,6 +13,7 @@ import {validateBranchName} from './branch-name.js'
 import {defaultProjectName} from './desired-stack.js'
 import type {KedgeContext} from './context.js'
 import {normalizeRepoName, parseRemoteUrl} from './repo-url.js'
+import {prepareAuth, type AuthRequest} from './repository-auth.js'
 import {toRepositoryView, type RepositoryView} from './repository-view.js'
 import {normalizeStackPath} from './stack-path.js'
 
@@ -21,6 +23,7 @@ export interface AddRepositoryRequest {
   branch?: string
   path?: string
   interval?: string
+  auth?: AuthRequest
 }
 
 export interface AddRepositoryResult {
@@ -39,6 +42,9 @@ export interface AddRepositoryResult {
 
 const MIN_INTERVAL_MS = 1000
 
+/** Failures that say the credentials or the host key are wrong: refused, not registered "to retry later". */
+const REFUSALS = new Set(['auth_failed', 'auth_required', 'host_key_unknown', 'host_key_changed', 'token_missing'])
+
 /**
  * Registers a repository. When its remote answers, the branch must exist and the checkout must hold a
  * valid kedge.yaml and a compose file: a repository kedge could not deploy is refused before anything is
@@ -52,40 +58,44 @@ export async function addRepository(context: KedgeContext, request: AddRepositor
   const intervalMs = request.interval === undefined ? null : parseInterval(request.interval)
   ensureNameIsFree(context, name)
 
-  const warnings: string[] = []
-  let heads: Map<string, string> | null = null
-  try {
-    heads = await remoteBranches(remote.url)
-  } catch (error) {
-    const local = remote.kind === 'file' || remote.kind === 'path'
-    if (local || !isKedgeError(error)) throw error
-    warnings.push(`${errorMessage(error)}; registered anyway, kedge will retry`)
-  }
-  if (heads && !heads.has(branch)) throw unknownBranch(branch, remote.url, [...heads.keys()])
-
-  const staged = heads ? await stageCheckout(context, remote.url, branch, name) : null
-  try {
-    const checkout = staged ? await inspectCheckout(staged, stackPath, branch, name) : null
-    const row = insertRepository(context.db, {
-      name,
-      url: remote.url,
-      branch,
-      path: stackPath,
-      intervalMs,
-      createdAt: new Date(),
-    })
-    if (staged) {
-      try {
-        placeCheckout(staged, context.home.repoDir(name))
-      } catch (error) {
-        deleteRepository(context.db, name)
-        throw error
-      }
+  const auth = await prepareAuth(request.auth, remote)
+  const warnings = [...auth.warnings]
+  return withGitAccess(remote.url, auth.credentials, async (access) => {
+    let heads: Map<string, string> | null = null
+    try {
+      heads = await remoteBranches(remote.url, {access})
+    } catch (error) {
+      const local = remote.kind === 'file' || remote.kind === 'path'
+      if (local || !isKedgeError(error) || REFUSALS.has(error.code)) throw error
+      warnings.push(`${errorMessage(error)}; registered anyway, kedge will retry`)
     }
-    return {repository: toRepositoryView(row), checkout, warnings}
-  } finally {
-    if (staged) rmSync(staged, {recursive: true, force: true})
-  }
+    if (heads && !heads.has(branch)) throw unknownBranch(branch, remote.url, [...heads.keys()])
+
+    const staged = heads ? await stageCheckout(context, remote.url, branch, name, access) : null
+    try {
+      const checkout = staged ? await inspectCheckout(staged, stackPath, branch, name) : null
+      const row = insertRepository(context.db, {
+        name,
+        url: remote.url,
+        branch,
+        path: stackPath,
+        intervalMs,
+        createdAt: new Date(),
+        ...auth.columns(context.home.root, access.knownHosts()),
+      })
+      if (staged) {
+        try {
+          placeCheckout(staged, context.home.repoDir(name))
+        } catch (error) {
+          deleteRepository(context.db, name)
+          throw error
+        }
+      }
+      return {repository: toRepositoryView(row), checkout, warnings}
+    } finally {
+      if (staged) rmSync(staged, {recursive: true, force: true})
+    }
+  })
 }
 
 function requireDerivedName(derived: string, url: string): string {
@@ -120,11 +130,11 @@ function unknownBranch(branch: string, url: string, branches: string[]): Invalid
   })
 }
 
-async function stageCheckout(context: KedgeContext, url: string, branch: string, name: string): Promise<string> {
+async function stageCheckout(context: KedgeContext, url: string, branch: string, name: string, access: GitAccess): Promise<string> {
   mkdirSync(context.home.stagingDir, {recursive: true})
   const staged = path.join(context.home.stagingDir, `${name}-${randomBytes(4).toString('hex')}`)
   try {
-    await cloneBranch(url, branch, staged)
+    await cloneBranch(url, branch, staged, {access})
   } catch (error) {
     rmSync(staged, {recursive: true, force: true})
     throw error

@@ -11,6 +11,7 @@ import type {DeploymentRow, DeploymentTrigger, RepositoryRow} from '../store/sch
 import type {ComposeProject} from './compose-invocation.js'
 import {isInterruptedRecreate, type StackContainer} from './containers.js'
 import type {KedgeContext} from './context.js'
+import {withRepositoryAccess} from './credentials.js'
 import type {KedgeConfig} from '../config/kedge-config.js'
 import {parseSnapshot, readDesiredStack, type StackSnapshot} from './desired-stack.js'
 import {containersToReplace, detectDrift, type Drift} from './drift.js'
@@ -58,11 +59,13 @@ export function stackPaths(context: KedgeContext, repository: string): StackPath
 export async function fetchHead(context: KedgeContext, repository: RepositoryRow, signal?: AbortSignal): Promise<string> {
   const {repoDir} = stackPaths(context, repository.name)
   try {
-    if (!existsSync(path.join(repoDir, '.git'))) {
-      rmSync(repoDir, {recursive: true, force: true})
-      await cloneBranch(repository.url, repository.branch, repoDir, signal)
-    }
-    const commit = await fetchBranch(repoDir, repository.url, repository.branch, signal)
+    const commit = await withRepositoryAccess(context, repository, async (access) => {
+      if (!existsSync(path.join(repoDir, '.git'))) {
+        rmSync(repoDir, {recursive: true, force: true})
+        await cloneBranch(repository.url, repository.branch, repoDir, {signal, access})
+      }
+      return fetchBranch(repoDir, repository.url, repository.branch, {signal, access})
+    })
     updateRepository(context.db, repository.id, {remoteHead: commit, remoteCheckedAt: new Date()})
     return commit
   } catch (error) {

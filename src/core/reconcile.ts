@@ -7,6 +7,7 @@ import {lastAttemptAt, lastGoodDeployment} from '../store/deployments.js'
 import {recordRepositoryError, updateRepository} from '../store/repositories.js'
 import type {LockRow, RepositoryRow} from '../store/schema.js'
 import type {KedgeContext} from './context.js'
+import {withRepositoryAccess} from './credentials.js'
 import {applyCheckedOutCommit, fetchHead, listOwnedContainers, stackPaths, type DeployOutcome} from './deploy.js'
 import {readDesiredStack} from './desired-stack.js'
 import {tryWithRepositoryLock} from './lock.js'
@@ -55,7 +56,9 @@ export async function reconcileRepository(context: KedgeContext, repository: Rep
 async function reconcileLocked(context: KedgeContext, repository: RepositoryRow, options: ReconcileOptions): Promise<ReconcileResult> {
   let head: string | null
   try {
-    head = await remoteBranchHead(repository.url, repository.branch, options.signal)
+    head = await withRepositoryAccess(context, repository, (access) =>
+      remoteBranchHead(repository.url, repository.branch, {signal: options.signal, access}),
+    )
   } catch (error) {
     recordRepositoryError(context.db, repository.id, error)
     return {kind: 'unreachable', error: asKedgeError(error, 'git_failed')}

@@ -11,6 +11,7 @@ import type {Drift} from './drift.js'
 import {LABELS} from './labels.js'
 import type {ServiceChange} from './plan.js'
 import {requireRepository} from './require-repository.js'
+import {authView, type AuthView} from './repository-view.js'
 
 export interface ServiceStatus {
   service: string
@@ -24,6 +25,7 @@ export interface RepositoryStatus {
   url: string
   branch: string
   mode: ReconciliationMode
+  auth: AuthView
   project: string | null
   /** The branch head as last seen on the remote. */
   head: {commit: string; checkedAt: string | null} | null
@@ -65,6 +67,7 @@ async function statusOf(context: KedgeContext, repository: RepositoryRow): Promi
     url: repository.url,
     branch: repository.branch,
     mode: config.mode,
+    auth: authView(repository),
     project: snapshot?.project ?? null,
     head: repository.remoteHead ? {commit: repository.remoteHead, checkedAt: repository.remoteCheckedAt?.toISOString() ?? null} : null,
     deployed: good ? {commit: good.commit, at: (good.finishedAt ?? good.startedAt).toISOString(), trigger: good.trigger} : null,

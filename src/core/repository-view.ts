@@ -1,5 +1,17 @@
 import {formatDuration} from '../config/duration.js'
 import type {DeploymentRow, RepositoryRow} from '../store/schema.js'
+import {parseKnownHosts, type KnownHost} from './ssh-keys.js'
+
+/** Which credentials a repository uses, never the secret itself. */
+export interface AuthView {
+  kind: 'none' | 'ssh_key' | 'token' | 'token_env'
+  /** ssh_key: the deploy key's fingerprint. */
+  keyFingerprint?: string
+  /** token_env: the variable read when kedge runs. */
+  tokenEnv?: string
+  /** ssh_key: the host keys kedge trusts for the remote. */
+  hostKeys?: KnownHost[]
+}
 
 /** How a registered repository is shown to people and in `--json`. */
 export interface RepositoryView {
@@ -12,6 +24,7 @@ export interface RepositoryView {
   createdAt: string
   lastDeployment: {commit: string; status: string; trigger: string; startedAt: string; finishedAt: string | null} | null
   lastError: string | null
+  auth: AuthView
 }
 
 export function toRepositoryView(row: RepositoryRow, lastDeployment?: DeploymentRow): RepositoryView {
@@ -32,5 +45,33 @@ export function toRepositoryView(row: RepositoryRow, lastDeployment?: Deployment
         }
       : null,
     lastError: row.lastError,
+    auth: authView(row),
+  }
+}
+
+export function authView(row: RepositoryRow): AuthView {
+  switch (row.authKind) {
+    case 'ssh_key':
+      return {kind: 'ssh_key', keyFingerprint: row.authKeyFingerprint ?? undefined, hostKeys: parseKnownHosts(row.knownHosts ?? '')}
+    case 'token':
+      return {kind: 'token'}
+    case 'token_env':
+      return {kind: 'token_env', tokenEnv: row.tokenEnv ?? undefined}
+    default:
+      return {kind: 'none'}
+  }
+}
+
+/** One short phrase for tables. */
+export function describeAuth(auth: AuthView): string {
+  switch (auth.kind) {
+    case 'ssh_key':
+      return 'ssh key'
+    case 'token':
+      return 'token'
+    case 'token_env':
+      return `$${auth.tokenEnv}`
+    default:
+      return '-'
   }
 }

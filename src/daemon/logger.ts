@@ -1,4 +1,5 @@
 import {LOG_FORMATS, LOG_LEVELS} from '../config/kedge-config.js'
+import {redact} from '../secrets/redaction.js'
 
 export type LogLevel = (typeof LOG_LEVELS)[number]
 export type LogFormat = (typeof LOG_FORMATS)[number]
@@ -12,9 +13,10 @@ export interface Logger {
 
 const RANK: Record<LogLevel, number> = {debug: 10, info: 20, warn: 30, error: 40}
 
-/** One line per event: `time LEVEL event key=value ...`, or one JSON object. */
+/** One line per event: `time LEVEL event key=value ...`, or one JSON object; secrets kedge knows are masked. */
 export function createLogger(settings: {level: LogLevel; format: LogFormat; write?: (line: string) => void}): Logger {
-  const write = settings.write ?? ((line: string) => process.stdout.write(`${line}\n`))
+  const sink = settings.write ?? ((line: string) => process.stdout.write(`${line}\n`))
+  const write = (line: string) => sink(redact(line))
   return {
     log(level, event, fields = {}) {
       if (RANK[level] < RANK[settings.level]) return
@@ -28,7 +30,7 @@ export function createLogger(settings: {level: LogLevel; format: LogFormat; writ
       }
     },
     with(overrides) {
-      return createLogger({level: overrides.level ?? settings.level, format: overrides.format ?? settings.format, write})
+      return createLogger({level: overrides.level ?? settings.level, format: overrides.format ?? settings.format, write: sink})
     },
   }
 }

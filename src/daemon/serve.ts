@@ -4,6 +4,7 @@ import {formatDuration} from '../config/duration.js'
 import type {KedgeContext} from '../core/context.js'
 import {acquireLock, describeHolder} from '../core/lock.js'
 import {errorMessage, ExternalError} from '../errors.js'
+import {registerSecretVariable} from '../secrets/secret-environment.js'
 import {listRepositories} from '../store/repositories.js'
 import type {LockRow} from '../store/schema.js'
 import type {Logger} from './logger.js'
@@ -55,7 +56,9 @@ export async function serve(context: KedgeContext, options: ServeOptions): Promi
   const watchRegistry = () => {
     let registered: Set<string>
     try {
-      registered = new Set(listRepositories(context.db).map((repository) => repository.name))
+      const rows = listRepositories(context.db)
+      registered = new Set(rows.map((repository) => repository.name))
+      for (const row of rows) if (row.tokenEnv) registerSecretVariable(row.tokenEnv)
     } catch (error) {
       logger.log('error', 'registry.failed', {error: errorMessage(error)})
       return

@@ -1,6 +1,7 @@
 import {and, count, desc, eq, gte, inArray} from 'drizzle-orm'
 
 import type {KedgeDatabase} from './database.js'
+import {redactFields} from './redact-fields.js'
 import {deployments, type DeploymentRow, type DeploymentStatus, type DeploymentTrigger} from './schema.js'
 
 export function startDeployment(db: KedgeDatabase, values: {repositoryId: number; commit: string; trigger: DeploymentTrigger}): DeploymentRow {
@@ -26,7 +27,7 @@ export function finishDeployment(
 ): DeploymentRow {
   return db
     .update(deployments)
-    .set({...outcome, finishedAt: new Date()})
+    .set({...redactFields(outcome, ['error', 'note', 'snapshot']), finishedAt: new Date()})
     .where(eq(deployments.id, id))
     .returning()
     .get()

@@ -1,4 +1,6 @@
-import {asc, eq, inArray, max} from 'drizzle-orm'
+import {asc, eq, inArray, isNotNull, max} from 'drizzle-orm'
+
+import {redactFields} from './redact-fields.js'
 
 import type {KedgeDatabase} from './database.js'
 import {deployments, repositories, type DeploymentRow, type NewRepositoryRow, type RepositoryRow} from './schema.js'
@@ -16,12 +18,18 @@ export function listRepositories(db: KedgeDatabase): RepositoryRow[] {
 }
 
 export function updateRepository(db: KedgeDatabase, id: number, values: Partial<Omit<RepositoryRow, 'id' | 'name'>>): void {
-  db.update(repositories).set(values).where(eq(repositories.id, id)).run()
+  db.update(repositories).set(redactFields(values, ['lastError', 'pendingChanges', 'drift'])).where(eq(repositories.id, id)).run()
 }
 
 /** Records the last error on the repository, for `status`; the message is kedge's or the tool's own. */
 export function recordRepositoryError(db: KedgeDatabase, id: number, error: unknown): void {
   updateRepository(db, id, {lastError: error instanceof Error ? error.message : String(error), lastErrorAt: new Date()})
+}
+
+/** The environment variables that hold repositories' tokens (--token-env). */
+export function listTokenVariables(db: KedgeDatabase): string[] {
+  const rows = db.selectDistinct({tokenEnv: repositories.tokenEnv}).from(repositories).where(isNotNull(repositories.tokenEnv)).all()
+  return rows.map((row) => row.tokenEnv!)
 }
 
 export function deleteRepository(db: KedgeDatabase, name: string): boolean {

@@ -7,6 +7,10 @@ export type DeploymentTrigger = (typeof DEPLOYMENT_TRIGGERS)[number]
 export const DEPLOYMENT_STATUSES = ['pending', 'success', 'failed', 'rolled_back'] as const
 export type DeploymentStatus = (typeof DEPLOYMENT_STATUSES)[number]
 
+/** How kedge authenticates to a remote; none (null) leaves it to the host's own git and ssh setup. */
+export const AUTH_KINDS = ['ssh_key', 'token', 'token_env'] as const
+export type AuthKind = (typeof AUTH_KINDS)[number]
+
 export const repositories = sqliteTable('repositories', {
   id: integer('id').primaryKey({autoIncrement: true}),
   name: text('name').notNull().unique(),
@@ -33,6 +37,15 @@ export const repositories = sqliteTable('repositories', {
   /** The drift found by the last check (JSON), and when it was checked. */
   drift: text('drift'),
   driftCheckedAt: integer('drift_checked_at', {mode: 'timestamp_ms'}),
+  authKind: text('auth_kind', {enum: AUTH_KINDS}),
+  /** The deploy key (ssh_key) or the token (token), sealed with the home's secret key: never plain text. */
+  authSecret: text('auth_secret'),
+  /** For token_env: the environment variable that holds the token when kedge runs; the token is never stored. */
+  tokenEnv: text('token_env'),
+  /** For ssh_key: the deploy key's fingerprint, which tells which public key the server must accept. */
+  authKeyFingerprint: text('auth_key_fingerprint'),
+  /** The SSH host keys kedge trusts for this remote (known_hosts format): given at add, or learned on first use. */
+  knownHosts: text('known_hosts'),
 })
 
 export const deployments = sqliteTable(

@@ -14,6 +14,8 @@ export interface CliOptions {
   cwd?: string
   env?: NodeJS.ProcessEnv
   timeoutMs?: number
+  /** Written to the command's standard input, which is then closed. */
+  input?: string
 }
 
 /** Runs the built kedge binary as a user would, in its own process. */
@@ -23,11 +25,12 @@ export function runKedge(args: string[], options: CliOptions = {}): Promise<CliR
   delete env.KEDGE_DEBUG
   Object.assign(env, options.home ? {KEDGE_HOME: options.home} : {}, options.env)
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [KEDGE_BIN, ...args], {cwd: options.cwd, env, stdio: ['ignore', 'pipe', 'pipe']})
+    const child = spawn(process.execPath, [KEDGE_BIN, ...args], {cwd: options.cwd, env, stdio: [options.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe']})
+    if (options.input !== undefined) child.stdin!.end(options.input)
     let stdout = ''
     let stderr = ''
-    child.stdout.on('data', (chunk) => (stdout += chunk))
-    child.stderr.on('data', (chunk) => (stderr += chunk))
+    child.stdout!.on('data', (chunk) => (stdout += chunk))
+    child.stderr!.on('data', (chunk) => (stderr += chunk))
     const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 60_000)
     child.on('error', reject)
     child.on('close', (code) => {

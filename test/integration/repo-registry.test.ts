@@ -44,8 +44,8 @@ describe('kedge repo add / list / remove', () => {
       {...added.json.repository, name: 'remote', url: remote.fileUrl, branch: 'main', path: '.', interval: null, lastDeployment: null},
     ])
     const text = await runKedge(['repo', 'list'], {home})
-    assert.match(text.stdout, /^NAME\s+BRANCH\s+PATH\s+INTERVAL\s+DEPLOYED\s+URL\n/)
-    assert.match(text.stdout, new RegExp(`remote\\s+main\\s+\\.\\s+default\\s+-\\s+${remote.fileUrl}`))
+    assert.match(text.stdout, /^NAME\s+BRANCH\s+PATH\s+INTERVAL\s+AUTH\s+DEPLOYED\s+URL\n/)
+    assert.match(text.stdout, new RegExp(`remote\\s+main\\s+\\.\\s+default\\s+-\\s+-\\s+${remote.fileUrl}`))
   })
 
   it('takes an absolute path, --name, --branch, --path and --interval', async () => {

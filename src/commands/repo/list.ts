@@ -1,7 +1,7 @@
 import {BaseCommand} from '../../cli/base-command.js'
 import {colourStatus, renderTable, shortCommit} from '../../cli/render.js'
 import {listRepositoryViews} from '../../core/list-repositories.js'
-import type {RepositoryView} from '../../core/repository-view.js'
+import {describeAuth, type RepositoryView} from '../../core/repository-view.js'
 
 export default class RepoList extends BaseCommand<typeof RepoList> {
   static override summary = 'List the registered repositories.'
@@ -18,10 +18,11 @@ export default class RepoList extends BaseCommand<typeof RepoList> {
       repo.branch,
       repo.path,
       repo.interval ?? 'default',
+      describeAuth(repo.auth),
       repo.lastDeployment ? `${shortCommit(repo.lastDeployment.commit)} ${colourStatus(repo.lastDeployment.status)}` : '-',
       repo.url,
     ])
-    this.log(renderTable(['NAME', 'BRANCH', 'PATH', 'INTERVAL', 'DEPLOYED', 'URL'], rows))
+    this.log(renderTable(['NAME', 'BRANCH', 'PATH', 'INTERVAL', 'AUTH', 'DEPLOYED', 'URL'], rows))
     return repositories
   }
 }

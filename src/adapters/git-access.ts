@@ -1,0 +1,156 @@
+import {readFileSync, rmSync, writeFileSync} from 'node:fs'
+import path from 'node:path'
+
+import {ExternalError} from '../errors.js'
+import {registerSecret} from '../secrets/redaction.js'
+import {createPrivateDirectory} from './private-directory.js'
+
+/** What kedge authenticates to a remote with, in plain text: it only ever lives in memory and in GitAccess's files. */
+export type GitCredentials =
+  | {kind: 'ssh_key'; privateKey: string; keyFingerprint: string; knownHosts: string}
+  | {kind: 'token'; token: string; username: string; source: string}
+
+/** Git's environment for one operation, and the private files behind it. */
+export interface GitAccess {
+  readonly credentials: GitCredentials | null
+  readonly env: Record<string, string>
+  /** The known_hosts ssh ended with: it holds the host key when it was accepted on first use. */
+  knownHosts(): string | null
+  close(): void
+}
+
+const NO_ACCESS: GitAccess = {credentials: null, env: {}, knownHosts: () => null, close: () => {}}
+
+/**
+ * The key reaches ssh as a file only kedge can read, in a private directory that close() removes; a token reaches git as an HTTP header in git's environment,
+ * never in a URL, an argument or a config file.
+ */
+export function openGitAccess(url: string, credentials: GitCredentials | null): GitAccess {
+  if (!credentials) return NO_ACCESS
+  if (credentials.kind === 'token') return tokenAccess(url, credentials)
+  return sshAccess(credentials)
+}
+
+function tokenAccess(url: string, credentials: Extract<GitCredentials, {kind: 'token'}>): GitAccess {
+  const basic = Buffer.from(`${credentials.username}:${credentials.token}`).toString('base64')
+  registerSecret(credentials.token)
+  registerSecret(basic)
+  const env = {
+    GIT_CONFIG_COUNT: '2',
+    // Scoped to the remote's origin: a redirect to another host does not get the token.
+    GIT_CONFIG_KEY_0: `http.${originOf(url)}/.extraHeader`,
+    GIT_CONFIG_VALUE_0: `Authorization: Basic ${basic}`,
+    // An empty helper list: a refused token must not fall back to, or be saved by, the host's helpers.
+    GIT_CONFIG_KEY_1: 'credential.helper',
+    GIT_CONFIG_VALUE_1: '',
+  }
+  return {credentials, env, knownHosts: () => null, close: () => {}}
+}
+
+function sshAccess(credentials: Extract<GitCredentials, {kind: 'ssh_key'}>): GitAccess {
+  registerSecret(credentials.privateKey)
+  const dir = createPrivateDirectory('kedge-ssh-')
+  const keyFile = path.join(dir, 'key')
+  const knownHostsFile = path.join(dir, 'known_hosts')
+  try {
+    const key = credentials.privateKey.endsWith('\n') ? credentials.privateKey : `${credentials.privateKey}\n`
+    writeFileSync(keyFile, key, {mode: 0o600, flag: 'wx'})
+    writeFileSync(knownHostsFile, credentials.knownHosts, {mode: 0o600, flag: 'wx'})
+  } catch (error) {
+    rmSync(dir, {recursive: true, force: true})
+    throw error
+  }
+  // Strict once a host key is known; before that, the first key seen is trusted and recorded (accept-new),
+  // and a key that changes later is refused either way.
+  const checking = credentials.knownHosts.trim().length > 0 ? 'yes' : 'accept-new'
+  const command = [
+    'ssh', '-o', 'BatchMode=yes', '-o', 'IdentitiesOnly=yes', '-o', 'IdentityAgent=none', '-i', quote(keyFile),
+    '-o', `UserKnownHostsFile=${quote(knownHostsFile)}`, '-o', 'GlobalKnownHostsFile=/dev/null',
+    '-o', `StrictHostKeyChecking=${checking}`, '-o', 'HashKnownHosts=no', '-o', 'UpdateHostKeys=no',
+  ].join(' ')
+  return {
+    credentials,
+    env: {GIT_SSH_COMMAND: command},
+    knownHosts: () => {
+      try {
+        return readFileSync(knownHostsFile, 'utf8')
+      } catch {
+        return null
+      }
+    },
+    close: () => rmSync(dir, {recursive: true, force: true}),
+  }
+}
+
+export async function withGitAccess<T>(url: string, credentials: GitCredentials | null, action: (access: GitAccess) => Promise<T>): Promise<T> {
+  const access = openGitAccess(url, credentials)
+  try {
+    return await action(access)
+  } finally {
+    access.close()
+  }
+}
+
+/**
+ * Names what went wrong when git's output shows the remote refused kedge's credentials or host key,
+ * as one line; null for any other failure.
+ */
+export function explainAuthFailure(output: string, url: string, access: GitAccess | undefined): ExternalError | null {
+  const credentials = access?.credentials ?? null
+  const host = hostOf(url)
+  if (/REMOTE HOST IDENTIFICATION HAS CHANGED/.test(output)) {
+    const offered = /(SHA256:[A-Za-z0-9+/=]+)/.exec(output)?.[1]
+    return new ExternalError(`the SSH host key of ${host} changed${offered ? ` (it now offers ${offered})` : ''}: it is not the key kedge trusts for this repository`, {
+      code: 'host_key_changed',
+      hint: 'if the server\'s key really changed, remove the repository and add it again with --known-hosts FILE',
+    })
+  }
+  if (/Host key verification failed|No \S+ host key is known/.test(output)) {
+    return new ExternalError(`the SSH host key of ${host} is not one kedge trusts for this repository`, {
+      code: 'host_key_unknown',
+      hint: 'pass the server\'s host key with --known-hosts FILE (ssh-keyscan prints it)',
+    })
+  }
+  if (/Permission denied \(publickey/.test(output)) {
+    const which = credentials?.kind === 'ssh_key' ? `the deploy key ${credentials.keyFingerprint}` : 'the SSH keys of this host'
+    return new ExternalError(`the SSH server ${host} refused ${which}`, {
+      code: 'auth_failed',
+      hint: credentials?.kind === 'ssh_key'
+        ? 'add the key\'s public half to the repository as a deploy key, or pass the right one with --ssh-key'
+        : 'pass a deploy key with --ssh-key',
+    })
+  }
+  if (/Authentication failed|could not read (Username|Password)|terminal prompts disabled|returned error: 40[13]|HTTP 40[13]/.test(output)) {
+    if (credentials?.kind === 'token') {
+      return new ExternalError(`${host} refused the token (${credentials.source}): it is wrong, expired or revoked, or lacks read access`, {
+        code: 'auth_failed',
+        hint: credentials.source.startsWith('$') ? `put a valid token in ${credentials.source}` : 'remove the repository and add it again with a valid token',
+      })
+    }
+    return new ExternalError(`${host} asks for credentials`, {
+      code: 'auth_required',
+      hint: 'pass a token with --token-env VAR or --token-stdin',
+    })
+  }
+  return null
+}
+
+function originOf(url: string): string {
+  const parsed = new URL(url)
+  return `${parsed.protocol}//${parsed.host}`
+}
+
+function hostOf(url: string): string {
+  try {
+    const parsed = new URL(url)
+    if (parsed.host) return parsed.host
+  } catch {
+    // scp-style git@host:path
+  }
+  return /^(?:[^@/]+@)?([^:/]+):/.exec(url)?.[1] ?? url
+}
+
+/** For GIT_SSH_COMMAND, which git runs through a shell: kedge's own temp paths, quoted all the same. */
+function quote(value: string): string {
+  return `'${value.replaceAll("'", `'\\''`)}'`
+}

@@ -1,0 +1,84 @@
+import {withGitAccess, type GitAccess, type GitCredentials} from '../adapters/git-access.js'
+import {ExternalError} from '../errors.js'
+import {unseal} from '../secrets/secret-box.js'
+import {registerSecretVariable} from '../secrets/secret-environment.js'
+import {listTokenVariables, updateRepository} from '../store/repositories.js'
+import type {RepositoryRow} from '../store/schema.js'
+import type {KedgeContext} from './context.js'
+
+/** The user name a token is sent with when the URL names none; GitHub, GitLab and Gitea take any for a token. */
+export const DEFAULT_TOKEN_USER = 'x-access-token'
+
+/** The repository's credentials in plain text, for one operation; null when it has none of its own. */
+export function repositoryCredentials(context: KedgeContext, repository: RepositoryRow): GitCredentials | null {
+  const owner = `repository "${repository.name}"`
+  switch (repository.authKind) {
+    case 'ssh_key':
+      return {
+        kind: 'ssh_key',
+        privateKey: unseal(context.home.root, requireSecret(repository), owner),
+        keyFingerprint: repository.authKeyFingerprint ?? 'unknown',
+        knownHosts: repository.knownHosts ?? '',
+      }
+    case 'token':
+      return {kind: 'token', token: unseal(context.home.root, requireSecret(repository), owner), username: tokenUser(repository.url), source: 'stored token'}
+    case 'token_env':
+      return {kind: 'token', token: tokenFromEnvironment(repository.tokenEnv ?? '', repository.name), username: tokenUser(repository.url), source: `$${repository.tokenEnv}`}
+    default:
+      return null
+  }
+}
+
+/**
+ * Runs a remote operation with the repository's credentials. A host key accepted on first use is kept,
+ * so every later connection is checked against it.
+ */
+export async function withRepositoryAccess<T>(context: KedgeContext, repository: RepositoryRow, action: (access: GitAccess) => Promise<T>): Promise<T> {
+  return withGitAccess(repository.url, repositoryCredentials(context, repository), async (access) => {
+    const result = await action(access)
+    const learned = access.knownHosts()
+    if (learned && learned.trim().length > 0 && (repository.knownHosts ?? '').trim().length === 0) {
+      updateRepository(context.db, repository.id, {knownHosts: learned})
+      repository.knownHosts = learned
+    }
+    return result
+  })
+}
+
+export function tokenFromEnvironment(variable: string, repositoryName: string): string {
+  registerSecretVariable(variable)
+  const token = process.env[variable]?.trim()
+  if (!token) {
+    throw new ExternalError(`environment variable ${variable} is not set, and it holds the token of repository "${repositoryName}"`, {
+      code: 'token_missing',
+      hint: `set ${variable} in the environment kedge runs in`,
+    })
+  }
+  return token
+}
+
+/** A user name in the URL (https://oauth2@gitlab.example/...) is the one the token goes with. */
+export function tokenUser(url: string): string {
+  try {
+    const username = decodeURIComponent(new URL(url).username)
+    return username.length > 0 ? username : DEFAULT_TOKEN_USER
+  } catch {
+    return DEFAULT_TOKEN_USER
+  }
+}
+
+/**
+ * Tells the process which variables hold tokens, so that the tools it runs for any stack never see
+ * them, whichever repository it works on.
+ */
+export function registerTokenVariables(context: KedgeContext): void {
+  for (const variable of listTokenVariables(context.db)) registerSecretVariable(variable)
+}
+
+function requireSecret(repository: RepositoryRow): string {
+  if (repository.authSecret) return repository.authSecret
+  throw new ExternalError(`the stored credential of repository "${repository.name}" is missing`, {
+    code: 'secret_unreadable',
+    hint: 'remove and add the repository again',
+  })
+}

@@ -1,0 +1,85 @@
+import {execFileSync, spawn, type ChildProcess} from 'node:child_process'
+import {mkdirSync, writeFileSync} from 'node:fs'
+import net from 'node:net'
+import path from 'node:path'
+
+import {tempDir} from './temp.js'
+import {waitFor} from './wait.js'
+
+/**
+ * Debian's docker-registry on 127.0.0.1 (which the engine treats as an insecure registry, so no TLS is
+ * needed) with htpasswd authentication, and a DOCKER_CONFIG directory that holds its credentials.
+ */
+export class PrivateRegistry {
+  private constructor(
+    private readonly process: ChildProcess,
+    readonly port: number,
+    readonly username: string,
+    readonly password: string,
+    /** A Docker client configuration directory that can pull from the registry. */
+    readonly dockerConfigDir: string,
+  ) {}
+
+  static async start(): Promise<PrivateRegistry> {
+    const dir = tempDir('kedge-registry-')
+    const username = 'kedge-reader'
+    const password = `reg-${Math.random().toString(36).slice(2)}-pass`
+    const htpasswd = execFileSync('htpasswd', ['-Bbn', username, password], {encoding: 'utf8'})
+    writeFileSync(path.join(dir, 'htpasswd'), htpasswd)
+    const port = await freePort()
+    writeFileSync(
+      path.join(dir, 'config.yml'),
+      [
+        'version: 0.1',
+        'log: {level: error}',
+        `storage: {filesystem: {rootdirectory: ${path.join(dir, 'data')}}}`,
+        `http: {addr: "127.0.0.1:${port}"}`,
+        `auth: {htpasswd: {realm: kedge-test, path: ${path.join(dir, 'htpasswd')}}}`,
+        '',
+      ].join('\n'),
+    )
+    const dockerConfigDir = path.join(dir, 'docker-config')
+    mkdirSync(dockerConfigDir)
+    const auth = Buffer.from(`${username}:${password}`).toString('base64')
+    writeFileSync(path.join(dockerConfigDir, 'config.json'), JSON.stringify({auths: {[`127.0.0.1:${port}`]: {auth}}}))
+    const child = spawn('docker-registry', ['serve', path.join(dir, 'config.yml')], {stdio: 'ignore'})
+    const registry = new PrivateRegistry(child, port, username, password, dockerConfigDir)
+    process.once('exit', () => child.kill())
+    await waitFor('the registry to answer', async () => {
+      if (child.exitCode !== null) throw new Error(`docker-registry exited with ${child.exitCode}`)
+      const response = await fetch(`http://127.0.0.1:${port}/v2/`).catch(() => null)
+      return response?.status === 401
+    }, 15_000)
+    return registry
+  }
+
+  /** `name:tag` in this registry. */
+  reference(name: string): string {
+    return `127.0.0.1:${this.port}/${name}`
+  }
+
+  /** Pushes a local image under `reference`, then removes it locally, so using it needs a pull. */
+  push(localImage: string, reference: string): void {
+    execFileSync('docker', ['tag', localImage, reference])
+    execFileSync('docker', ['push', reference], {env: {...process.env, DOCKER_CONFIG: this.dockerConfigDir}, stdio: 'ignore'})
+    execFileSync('docker', ['rmi', reference], {stdio: 'ignore'})
+  }
+
+  async stop(): Promise<void> {
+    if (this.process.exitCode !== null) return
+    const exited = new Promise((resolve) => this.process.once('exit', resolve))
+    this.process.kill()
+    await exited
+  }
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer()
+    server.once('error', reject)
+    server.listen(0, '127.0.0.1', () => {
+      const {port} = server.address() as net.AddressInfo
+      server.close(() => resolve(port))
+    })
+  })
+}
