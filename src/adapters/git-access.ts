@@ -1,9 +1,8 @@
-import {readFileSync, rmSync, writeFileSync} from 'node:fs'
-import path from 'node:path'
+import {readFileSync} from 'node:fs'
 
 import {ExternalError} from '../errors.js'
 import {registerSecret} from '../secrets/redaction.js'
-import {createPrivateDirectory} from './private-directory.js'
+import {createPrivateDirectory, removePrivateDirectory, writePrivateFile} from './private-directory.js'
 
 /** What kedge authenticates to a remote with, in plain text: it only ever lives in memory and in GitAccess's files. */
 export type GitCredentials =
@@ -22,8 +21,8 @@ export interface GitAccess {
 const NO_ACCESS: GitAccess = {credentials: null, env: {}, knownHosts: () => null, close: () => {}}
 
 /**
- * The key reaches ssh as a file only kedge can read, in a private directory that close() removes; a token reaches git as an HTTP header in git's environment,
- * never in a URL, an argument or a config file.
+ * The key reaches ssh as a file only kedge can read, in a private directory that close() removes; a
+ * token reaches git as an HTTP header in git's environment, never in a URL, an argument or a config file.
  */
 export function openGitAccess(url: string, credentials: GitCredentials | null): GitAccess {
   if (!credentials) return NO_ACCESS
@@ -36,37 +35,39 @@ function tokenAccess(url: string, credentials: Extract<GitCredentials, {kind: 't
   registerSecret(credentials.token)
   registerSecret(basic)
   const env = {
-    GIT_CONFIG_COUNT: '2',
-    // Scoped to the remote's origin: a redirect to another host does not get the token.
+    GIT_CONFIG_COUNT: '3',
     GIT_CONFIG_KEY_0: `http.${originOf(url)}/.extraHeader`,
     GIT_CONFIG_VALUE_0: `Authorization: Basic ${basic}`,
     // An empty helper list: a refused token must not fall back to, or be saved by, the host's helpers.
     GIT_CONFIG_KEY_1: 'credential.helper',
     GIT_CONFIG_VALUE_1: '',
+    // Git keeps sending the header to wherever the first request was redirected, another host included.
+    GIT_CONFIG_KEY_2: 'http.followRedirects',
+    GIT_CONFIG_VALUE_2: 'false',
   }
   return {credentials, env, knownHosts: () => null, close: () => {}}
 }
 
 function sshAccess(credentials: Extract<GitCredentials, {kind: 'ssh_key'}>): GitAccess {
   registerSecret(credentials.privateKey)
-  const dir = createPrivateDirectory('kedge-ssh-')
-  const keyFile = path.join(dir, 'key')
-  const knownHostsFile = path.join(dir, 'known_hosts')
+  const dir = createPrivateDirectory()
+  let keyFile: string
+  let knownHostsFile: string
   try {
-    const key = credentials.privateKey.endsWith('\n') ? credentials.privateKey : `${credentials.privateKey}\n`
-    writeFileSync(keyFile, key, {mode: 0o600, flag: 'wx'})
-    writeFileSync(knownHostsFile, credentials.knownHosts, {mode: 0o600, flag: 'wx'})
+    keyFile = writePrivateFile(dir, 'key', credentials.privateKey.endsWith('\n') ? credentials.privateKey : `${credentials.privateKey}\n`)
+    knownHostsFile = writePrivateFile(dir, 'known_hosts', credentials.knownHosts)
   } catch (error) {
-    rmSync(dir, {recursive: true, force: true})
+    removePrivateDirectory(dir)
     throw error
   }
   // Strict once a host key is known; before that, the first key seen is trusted and recorded (accept-new),
-  // and a key that changes later is refused either way.
+  // and a key that changes later is refused either way. -F /dev/null: no ssh_config may add trusted keys
+  // (KnownHostsCommand, VerifyHostKeyDNS) or identities of its own.
   const checking = credentials.knownHosts.trim().length > 0 ? 'yes' : 'accept-new'
   const command = [
-    'ssh', '-o', 'BatchMode=yes', '-o', 'IdentitiesOnly=yes', '-o', 'IdentityAgent=none', '-i', quote(keyFile),
+    'ssh', '-F', '/dev/null', '-o', 'BatchMode=yes', '-o', 'IdentitiesOnly=yes', '-o', 'IdentityAgent=none', '-i', quote(keyFile),
     '-o', `UserKnownHostsFile=${quote(knownHostsFile)}`, '-o', 'GlobalKnownHostsFile=/dev/null',
-    '-o', `StrictHostKeyChecking=${checking}`, '-o', 'HashKnownHosts=no', '-o', 'UpdateHostKeys=no',
+    '-o', `StrictHostKeyChecking=${checking}`, '-o', 'HashKnownHosts=no', '-o', 'UpdateHostKeys=no', '-o', 'CheckHostIP=no',
   ].join(' ')
   return {
     credentials,
@@ -78,7 +79,7 @@ function sshAccess(credentials: Extract<GitCredentials, {kind: 'ssh_key'}>): Git
         return null
       }
     },
-    close: () => rmSync(dir, {recursive: true, force: true}),
+    close: () => removePrivateDirectory(dir),
   }
 }
 
@@ -91,36 +92,64 @@ export async function withGitAccess<T>(url: string, credentials: GitCredentials 
   }
 }
 
+/** The codes of explainAuthFailure's errors: the remote answered, and refused. */
+const REFUSAL_CODES = new Set(['auth_failed', 'auth_required', 'host_key_unknown', 'host_key_changed', 'remote_redirected'])
+
+export function isCredentialRefusal(error: unknown): boolean {
+  return error instanceof ExternalError && REFUSAL_CODES.has(error.code)
+}
+
 /**
  * Names what went wrong when git's output shows the remote refused kedge's credentials or host key,
- * as one line; null for any other failure.
+ * as one line; null for any other failure. Lines the server sent ("remote: ...") are not read: a
+ * server must not be able to pick kedge's diagnosis.
  */
 export function explainAuthFailure(output: string, url: string, access: GitAccess | undefined): ExternalError | null {
+  const ours = output
+    .split('\n')
+    .filter((line) => !/^\s*remote:/.test(line))
+    .join('\n')
   const credentials = access?.credentials ?? null
+  const deployKey = credentials?.kind === 'ssh_key' ? credentials : null
   const host = hostOf(url)
-  if (/REMOTE HOST IDENTIFICATION HAS CHANGED/.test(output)) {
-    const offered = /(SHA256:[A-Za-z0-9+/=]+)/.exec(output)?.[1]
+  if (/REMOTE HOST IDENTIFICATION HAS CHANGED/.test(ours)) {
+    const offered = /(SHA256:[A-Za-z0-9+/=]+)/.exec(ours)?.[1]
     return new ExternalError(`the SSH host key of ${host} changed${offered ? ` (it now offers ${offered})` : ''}: it is not the key kedge trusts for this repository`, {
       code: 'host_key_changed',
-      hint: 'if the server\'s key really changed, remove the repository and add it again with --known-hosts FILE',
+      hint: deployKey
+        ? 'if the server\'s key really changed, remove the repository and add it again with --known-hosts FILE'
+        : 'if the server\'s key really changed, update the known_hosts of the user kedge runs as',
     })
   }
-  if (/Host key verification failed|No \S+ host key is known/.test(output)) {
+  if (/Host key verification failed|No \S+ host key is known/.test(ours)) {
     return new ExternalError(`the SSH host key of ${host} is not one kedge trusts for this repository`, {
       code: 'host_key_unknown',
-      hint: 'pass the server\'s host key with --known-hosts FILE (ssh-keyscan prints it)',
+      hint: deployKey
+        ? 'remove the repository and add it again with the server\'s host key in --known-hosts FILE (ssh-keyscan prints it)'
+        : 'add the server\'s host key to the known_hosts of the user kedge runs as, or use --ssh-key with --known-hosts',
     })
   }
-  if (/Permission denied \(publickey/.test(output)) {
-    const which = credentials?.kind === 'ssh_key' ? `the deploy key ${credentials.keyFingerprint}` : 'the SSH keys of this host'
-    return new ExternalError(`the SSH server ${host} refused ${which}`, {
+  if (deployKey && /Load key .*: (invalid format|error in libcrypto)/.test(ours)) {
+    return new ExternalError(`ssh cannot read the deploy key ${deployKey.keyFingerprint}`, {
+      code: 'invalid_ssh_key',
+      hint: 'remove the repository and add it again with the key',
+    })
+  }
+  if (/Permission denied \([^)]*publickey/.test(ours)) {
+    return new ExternalError(`the SSH server ${host} refused ${deployKey ? `the deploy key ${deployKey.keyFingerprint}` : 'the SSH keys of this host'}`, {
       code: 'auth_failed',
-      hint: credentials?.kind === 'ssh_key'
+      hint: deployKey
         ? 'add the key\'s public half to the repository as a deploy key, or pass the right one with --ssh-key'
         : 'pass a deploy key with --ssh-key',
     })
   }
-  if (/Authentication failed|could not read (Username|Password)|terminal prompts disabled|returned error: 40[13]|HTTP 40[13]/.test(output)) {
+  if (credentials?.kind === 'token' && /returned error: 30[1278]\b/.test(ours)) {
+    return new ExternalError(`${host} redirects the repository elsewhere, and kedge does not send the token to another address`, {
+      code: 'remote_redirected',
+      hint: 'register the repository under the URL it redirects to',
+    })
+  }
+  if (/Authentication failed|could not read (Username|Password)|terminal prompts disabled|returned error: 40[13]\b|HTTP 40[13]\b/.test(ours)) {
     if (credentials?.kind === 'token') {
       return new ExternalError(`${host} refused the token (${credentials.source}): it is wrong, expired or revoked, or lacks read access`, {
         code: 'auth_failed',

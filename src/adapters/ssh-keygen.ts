@@ -1,10 +1,8 @@
 import {execFile} from 'node:child_process'
-import {rmSync, writeFileSync} from 'node:fs'
-import path from 'node:path'
 import {promisify} from 'node:util'
 
 import {ExternalError, InvalidInputError, errorMessage} from '../errors.js'
-import {createPrivateDirectory} from './private-directory.js'
+import {createPrivateDirectory, removePrivateDirectory, writePrivateFile} from './private-directory.js'
 
 const execFileAsync = promisify(execFile)
 
@@ -13,10 +11,9 @@ const execFileAsync = promisify(execFile)
  * unattended (not malformed, not protected by a passphrase). `source` names the key in errors.
  */
 export async function derivePublicKey(privateKey: string, source: string): Promise<string> {
-  const dir = createPrivateDirectory('kedge-key-')
+  const dir = createPrivateDirectory()
   try {
-    const file = path.join(dir, 'key')
-    writeFileSync(file, privateKey.endsWith('\n') ? privateKey : `${privateKey}\n`, {mode: 0o600})
+    const file = writePrivateFile(dir, 'key', privateKey.endsWith('\n') ? privateKey : `${privateKey}\n`)
     const {stdout} = await execFileAsync('ssh-keygen', ['-y', '-P', '', '-f', file], {timeout: 15_000, env: {PATH: process.env.PATH ?? ''}})
     return stdout.trim()
   } catch (error) {
@@ -31,6 +28,6 @@ export async function derivePublicKey(privateKey: string, source: string): Promi
       hint: 'generate a key without a passphrase for kedge: ssh-keygen -t ed25519 -N "" -f kedge_deploy_key',
     })
   } finally {
-    rmSync(dir, {recursive: true, force: true})
+    removePrivateDirectory(dir)
   }
 }

@@ -1,11 +1,25 @@
 import type {AuthView} from '../core/repository-view.js'
 
-/** The lines that tell which deploy key and which host keys a repository uses, for text output (repo add, status). */
-export function authLines(auth: AuthView): string[] {
-  if (auth.kind !== 'ssh_key') return auth.kind === 'none' ? [] : [`auth     ${auth.kind === 'token' ? 'token (stored encrypted)' : `token from $${auth.tokenEnv}`}`]
-  const lines = [`auth     deploy key ${auth.keyFingerprint ?? ''} (stored encrypted)`]
-  const hostKeys = auth.hostKeys ?? []
-  if (hostKeys.length === 0) lines.push('host key not known yet: accepted and recorded on first contact')
-  for (const key of hostKeys) lines.push(`host key ${key.hosts} ${key.type} ${key.fingerprint}`)
-  return lines
+/**
+ * What to show of a repository's credentials, as label and text pairs for the caller's own layout
+ * (repo add, status): the kind, the deploy key's fingerprint, the host keys kedge trusts. Never a secret.
+ */
+export function authLines(auth: AuthView): Array<[label: string, text: string]> {
+  switch (auth.kind) {
+    case 'none':
+      return []
+    case 'token':
+      return [['auth', 'token (stored encrypted)']]
+    case 'token_env':
+      return [['auth', `token from $${auth.tokenEnv}`]]
+    case 'ssh_key': {
+      const hostKeys = auth.hostKeys ?? []
+      return [
+        ['auth', `deploy key ${auth.keyFingerprint ?? ''} (stored encrypted)`],
+        ...(hostKeys.length === 0
+          ? [['host key', 'not known yet: accepted and recorded on first contact'] as [string, string]]
+          : hostKeys.map((key): [string, string] => ['host key', `${key.hosts} ${key.type} ${key.fingerprint}`])),
+      ]
+    }
+  }
 }

@@ -65,7 +65,7 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
 
   /** Everything a command prints passes through redaction: a secret kedge knows never reaches the terminal. */
   public override log(message = '', ...args: unknown[]): void {
-    super.log(redact(message), ...args)
+    super.log(redact(message), ...args.map((arg) => (typeof arg === 'string' ? redact(arg) : arg)))
   }
 
   public override logJson(json: unknown): void {

@@ -3,9 +3,9 @@ import chalk from 'chalk'
 
 import {BaseCommand} from '../cli/base-command.js'
 import {colourStatus, renderTable, shortCommit} from '../cli/render.js'
+import {authLines} from '../cli/auth-lines.js'
 import {localTime} from '../cli/time.js'
 import {repositoryStatuses, type RepositoryStatus} from '../core/repository-status.js'
-import {describeAuth} from '../core/repository-view.js'
 
 export default class Status extends BaseCommand<typeof Status> {
   static override summary = 'Show what is deployed, what the branch has, and how each service runs.'
@@ -28,10 +28,7 @@ function renderStatus(status: RepositoryStatus): string {
   lines.push(`  head      ${shortCommit(status.head?.commit)}${status.head?.checkedAt ? `  (checked ${localTime(status.head.checkedAt)})` : ''}`)
   const sync = status.deployed ? (status.inSync ? chalk.green('in sync') : chalk.yellow('behind the branch')) : chalk.yellow('never deployed')
   lines.push(`  deployed  ${shortCommit(status.deployed?.commit)}${status.deployed ? `  at ${localTime(status.deployed.at)} (${status.deployed.trigger})` : ''}  ${sync}`)
-  if (status.auth.kind !== 'none') {
-    const key = status.auth.keyFingerprint ? ` ${status.auth.keyFingerprint}` : ''
-    lines.push(`  auth      ${describeAuth(status.auth)}${key}`)
-  }
+  for (const [label, text] of authLines(status.auth)) lines.push(`  ${label.padEnd(9)} ${text}`)
   if (status.lastDeployment && status.lastDeployment.status !== 'success') {
     lines.push(`  last      ${shortCommit(status.lastDeployment.commit)}  ${colourStatus(status.lastDeployment.status)} at ${localTime(status.lastDeployment.at)}`)
   }

@@ -3,7 +3,7 @@ import {existsSync, mkdirSync, renameSync, rmSync, statSync} from 'node:fs'
 import path from 'node:path'
 
 import {checkoutHead, cloneBranch, remoteBranches} from '../adapters/git.js'
-import {withGitAccess, type GitAccess} from '../adapters/git-access.js'
+import {isCredentialRefusal, withGitAccess, type GitAccess} from '../adapters/git-access.js'
 import {resolveComposeFiles} from '../config/compose-files.js'
 import {DURATION_EXPECTED, formatDuration, parseDuration} from '../config/duration.js'
 import {loadKedgeConfig, type ReconciliationMode} from '../config/kedge-config.js'
@@ -42,9 +42,6 @@ export interface AddRepositoryResult {
 
 const MIN_INTERVAL_MS = 1000
 
-/** Failures that say the credentials or the host key are wrong: refused, not registered "to retry later". */
-const REFUSALS = new Set(['auth_failed', 'auth_required', 'host_key_unknown', 'host_key_changed', 'token_missing'])
-
 /**
  * Registers a repository. When its remote answers, the branch must exist and the checkout must hold a
  * valid kedge.yaml and a compose file: a repository kedge could not deploy is refused before anything is
@@ -66,7 +63,8 @@ export async function addRepository(context: KedgeContext, request: AddRepositor
       heads = await remoteBranches(remote.url, {access})
     } catch (error) {
       const local = remote.kind === 'file' || remote.kind === 'path'
-      if (local || !isKedgeError(error) || REFUSALS.has(error.code)) throw error
+      // A remote that answered and refused the credentials or the host key is not "unreachable, retry later".
+      if (local || !isKedgeError(error) || isCredentialRefusal(error)) throw error
       warnings.push(`${errorMessage(error)}; registered anyway, kedge will retry`)
     }
     if (heads && !heads.has(branch)) throw unknownBranch(branch, remote.url, [...heads.keys()])
@@ -81,7 +79,7 @@ export async function addRepository(context: KedgeContext, request: AddRepositor
         path: stackPath,
         intervalMs,
         createdAt: new Date(),
-        ...auth.columns(context.home.root, access.knownHosts()),
+        ...auth.columns(context.home.root, name, access.knownHosts()),
       })
       if (staged) {
         try {

@@ -16,45 +16,61 @@ export function repositoryCredentials(context: KedgeContext, repository: Reposit
     case 'ssh_key':
       return {
         kind: 'ssh_key',
-        privateKey: unseal(context.home.root, requireSecret(repository), owner),
+        privateKey: unseal(context.home.root, requireSecret(repository), sealBinding(repository.name, 'ssh_key'), owner),
         keyFingerprint: repository.authKeyFingerprint ?? 'unknown',
         knownHosts: repository.knownHosts ?? '',
       }
     case 'token':
-      return {kind: 'token', token: unseal(context.home.root, requireSecret(repository), owner), username: tokenUser(repository.url), source: 'stored token'}
+      return {
+        kind: 'token',
+        token: unseal(context.home.root, requireSecret(repository), sealBinding(repository.name, 'token'), owner),
+        username: tokenUser(repository.url),
+        source: 'stored token',
+      }
     case 'token_env':
-      return {kind: 'token', token: tokenFromEnvironment(repository.tokenEnv ?? '', repository.name), username: tokenUser(repository.url), source: `$${repository.tokenEnv}`}
+      return {kind: 'token', token: requireRuntimeToken(repository), username: tokenUser(repository.url), source: `$${repository.tokenEnv}`}
     default:
       return null
   }
 }
 
 /**
- * Runs a remote operation with the repository's credentials. A host key accepted on first use is kept,
- * so every later connection is checked against it.
+ * Runs a remote operation with the repository's credentials. A host key accepted on first use is kept
+ * whether or not the operation then succeeds, so every later connection is checked against that key.
  */
 export async function withRepositoryAccess<T>(context: KedgeContext, repository: RepositoryRow, action: (access: GitAccess) => Promise<T>): Promise<T> {
   return withGitAccess(repository.url, repositoryCredentials(context, repository), async (access) => {
-    const result = await action(access)
-    const learned = access.knownHosts()
-    if (learned && learned.trim().length > 0 && (repository.knownHosts ?? '').trim().length === 0) {
-      updateRepository(context.db, repository.id, {knownHosts: learned})
-      repository.knownHosts = learned
+    try {
+      return await action(access)
+    } finally {
+      const learned = access.knownHosts()
+      if (learned && learned.trim().length > 0 && (repository.knownHosts ?? '').trim().length === 0) {
+        updateRepository(context.db, repository.id, {knownHosts: learned})
+        repository.knownHosts = learned
+      }
     }
-    return result
   })
 }
 
-export function tokenFromEnvironment(variable: string, repositoryName: string): string {
+/** What a repository's sealed credential is bound to: it opens for this repository and this kind only. */
+export function sealBinding(repositoryName: string, kind: 'ssh_key' | 'token'): string {
+  return `kedge repository credential ${kind} ${repositoryName}`
+}
+
+/** The token in a --token-env variable, or null when it is unset or empty. */
+export function tokenFromEnvironment(variable: string): string | null {
   registerSecretVariable(variable)
-  const token = process.env[variable]?.trim()
-  if (!token) {
-    throw new ExternalError(`environment variable ${variable} is not set, and it holds the token of repository "${repositoryName}"`, {
-      code: 'token_missing',
-      hint: `set ${variable} in the environment kedge runs in`,
-    })
-  }
-  return token
+  return process.env[variable]?.trim() || null
+}
+
+function requireRuntimeToken(repository: RepositoryRow): string {
+  const variable = repository.tokenEnv ?? ''
+  const token = tokenFromEnvironment(variable)
+  if (token) return token
+  throw new ExternalError(`environment variable ${variable} is not set, and it holds the token of repository "${repository.name}"`, {
+    code: 'token_missing',
+    hint: `set ${variable} in the environment kedge runs in`,
+  })
 }
 
 /** A user name in the URL (https://oauth2@gitlab.example/...) is the one the token goes with. */

@@ -1,4 +1,5 @@
 import {InvalidInputError} from '../errors.js'
+import {looksLikeToken} from '../secrets/token-shape.js'
 
 export type RemoteKind = 'https' | 'http' | 'ssh' | 'git' | 'scp' | 'file' | 'path'
 
@@ -34,6 +35,12 @@ export function parseRemoteUrl(input: string): RemoteUrl {
       parsed = new URL(url)
     } catch {
       throw malformed('it is not a valid URL')
+    }
+    if ((kind === 'https' || kind === 'http') && looksLikeToken(decodeURIComponent(parsed.username))) {
+      throw new InvalidInputError('invalid repository URL: its user name looks like a token, which would be stored in plain text', {
+        code: 'invalid_url',
+        hint: 'pass the URL without it, and the token with --token-env VAR or --token-stdin',
+      })
     }
     if (parsed.password) {
       throw new InvalidInputError(`invalid repository URL "${redactPassword(parsed)}": it contains a password`, {

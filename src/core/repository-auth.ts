@@ -5,9 +5,9 @@ import {derivePublicKey} from '../adapters/ssh-keygen.js'
 import {errorMessage, InvalidInputError} from '../errors.js'
 import {registerSecret} from '../secrets/redaction.js'
 import {seal} from '../secrets/secret-box.js'
-import {registerSecretVariable} from '../secrets/secret-environment.js'
+import {looksLikeToken} from '../secrets/token-shape.js'
 import type {NewRepositoryRow} from '../store/schema.js'
-import {tokenUser} from './credentials.js'
+import {sealBinding, tokenFromEnvironment, tokenUser} from './credentials.js'
 import type {RemoteUrl} from './repo-url.js'
 import {fingerprintOf, requireKnownHosts} from './ssh-keys.js'
 
@@ -23,12 +23,15 @@ export interface PreparedAuth {
   /** What git uses while the repository is being added. */
   credentials: GitCredentials | null
   /** The columns to store: the secret sealed, the host keys as given or as learned while adding. */
-  columns(home: string, learnedKnownHosts: string | null): AuthColumns
+  columns(home: string, repositoryName: string, learnedKnownHosts: string | null): AuthColumns
   warnings: string[]
 }
 
 const NO_AUTH: PreparedAuth = {credentials: null, columns: () => ({}), warnings: []}
 const VARIABLE_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/
+/** Variables that configure the host and its tools: kedge would mask their values and hide them from Compose. */
+const HOST_VARIABLES =
+  /^(PATH|HOME|USER|LOGNAME|SHELL|PWD|TERM|TMPDIR|LANG|TZ|HOSTNAME|LC_\w+|XDG_\w+|(HTTPS?|NO|ALL)_PROXY|(https?|no|all)_proxy|DOCKER_(HOST|CONFIG|CONTEXT|CERT_PATH|TLS_VERIFY)|SSH_AUTH_SOCK)$/
 
 /** Checks the credentials against the URL and reads them; nothing is written. */
 export async function prepareAuth(request: AuthRequest | undefined, remote: RemoteUrl): Promise<PreparedAuth> {
@@ -53,7 +56,7 @@ export async function prepareAuth(request: AuthRequest | undefined, remote: Remo
   const token = requireToken(request.token)
   return {
     credentials: {kind: 'token', token, username, source: 'stored token'},
-    columns: (home) => ({authKind: 'token', authSecret: seal(home, token)}),
+    columns: (home, repositoryName) => ({authKind: 'token', authSecret: seal(home, token, sealBinding(repositoryName, 'token'))}),
     warnings,
   }
 }
@@ -66,14 +69,15 @@ async function prepareSshKey(request: Extract<AuthRequest, {kind: 'ssh_key'}>, r
     })
   }
   const privateKey = readInputFile(request.keyFile, 'the SSH key')
-  registerSecret(privateKey)
   const keyFingerprint = fingerprintOf(await derivePublicKey(privateKey, request.keyFile))
+  // Only once it is known to be a key: the lines of a file passed by mistake would mask ordinary text.
+  registerSecret(privateKey)
   const givenKnownHosts = request.knownHostsFile === undefined ? '' : requireKnownHosts(readInputFile(request.knownHostsFile, 'the known hosts'), request.knownHostsFile)
   return {
     credentials: {kind: 'ssh_key', privateKey, keyFingerprint, knownHosts: givenKnownHosts},
-    columns: (home, learned) => ({
+    columns: (home, repositoryName, learned) => ({
       authKind: 'ssh_key',
-      authSecret: seal(home, privateKey),
+      authSecret: seal(home, privateKey, sealBinding(repositoryName, 'ssh_key')),
       authKeyFingerprint: keyFingerprint,
       knownHosts: givenKnownHosts || learned || null,
     }),
@@ -82,11 +86,26 @@ async function prepareSshKey(request: Extract<AuthRequest, {kind: 'ssh_key'}>, r
 }
 
 function readTokenVariable(variable: string): string {
-  if (!VARIABLE_NAME.test(variable)) {
-    throw new InvalidInputError(`invalid environment variable name "${variable}"`, {code: 'invalid_auth', hint: 'pass the name of the variable, not its value'})
+  if (looksLikeToken(variable)) {
+    registerSecret(variable)
+    throw new InvalidInputError('--token-env takes the name of the variable that holds the token, and this looks like a token', {
+      code: 'invalid_auth',
+      hint: 'export TOKEN_VARIABLE=<token>, then pass --token-env TOKEN_VARIABLE',
+    })
   }
-  registerSecretVariable(variable)
-  const token = process.env[variable]?.trim()
+  if (!VARIABLE_NAME.test(variable)) {
+    throw new InvalidInputError('--token-env takes an environment variable name: letters, digits and _, not starting with a digit', {
+      code: 'invalid_auth',
+      hint: 'pass the name of the variable, not its value',
+    })
+  }
+  if (HOST_VARIABLES.test(variable)) {
+    throw new InvalidInputError(`${variable} configures the host, it cannot hold a repository's token`, {
+      code: 'invalid_auth',
+      hint: 'keep the token in a variable of its own, e.g. GITHUB_TOKEN',
+    })
+  }
+  const token = tokenFromEnvironment(variable)
   if (!token) {
     throw new InvalidInputError(`environment variable ${variable} is not set`, {
       code: 'token_missing',

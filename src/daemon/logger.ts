@@ -15,13 +15,15 @@ const RANK: Record<LogLevel, number> = {debug: 10, info: 20, warn: 30, error: 40
 
 /** One line per event: `time LEVEL event key=value ...`, or one JSON object; secrets kedge knows are masked. */
 export function createLogger(settings: {level: LogLevel; format: LogFormat; write?: (line: string) => void}): Logger {
-  const sink = settings.write ?? ((line: string) => process.stdout.write(`${line}\n`))
-  const write = (line: string) => sink(redact(line))
+  const write = settings.write ?? ((line: string) => process.stdout.write(`${line}\n`))
   return {
     log(level, event, fields = {}) {
       if (RANK[level] < RANK[settings.level]) return
       const time = new Date().toISOString()
-      const present = Object.entries(fields).filter(([, value]) => value !== undefined)
+      // Each value on its own, before it is quoted or serialised: a masked value never runs into the next field.
+      const present = Object.entries(fields)
+        .filter(([, value]) => value !== undefined)
+        .map(([key, value]) => [key, typeof value === 'string' ? redact(value) : value] as const)
       if (settings.format === 'json') {
         write(JSON.stringify({time, level, event, ...Object.fromEntries(present)}))
       } else {
@@ -30,7 +32,7 @@ export function createLogger(settings: {level: LogLevel; format: LogFormat; writ
       }
     },
     with(overrides) {
-      return createLogger({level: overrides.level ?? settings.level, format: overrides.format ?? settings.format, write: sink})
+      return createLogger({level: overrides.level ?? settings.level, format: overrides.format ?? settings.format, write})
     },
   }
 }

@@ -5,6 +5,7 @@ import {describeChanges} from '../core/plan.js'
 import {describeDrift, healDrift, type HealResult} from '../core/heal.js'
 import {readCheckoutConfig, reconcileRepository, type ReconcileResult} from '../core/reconcile.js'
 import {errorMessage} from '../errors.js'
+import {parseKnownHosts} from '../core/ssh-keys.js'
 import {findRepository} from '../store/repositories.js'
 import type {DeploymentRow, RepositoryRow} from '../store/schema.js'
 import type {Logger} from './logger.js'
@@ -138,6 +139,7 @@ export class RepositoryLoop {
   }
 
   private async reconcileOnce(repository: RepositoryRow, trigger: 'startup' | 'git', logger: Logger): Promise<ReconcileResult | null> {
+    const hostKeysBefore = repository.knownHosts
     try {
       const result = await reconcileRepository(this.context, repository, {
         trigger,
@@ -151,6 +153,13 @@ export class RepositoryLoop {
       this.failures++
       logger.log('error', 'reconcile.failed', {repo: this.name, error: errorMessage(error)})
       return null
+    } finally {
+      // The first contact with an SSH remote trusts its host key from then on: say which key that was.
+      if (!hostKeysBefore?.trim() && repository.knownHosts?.trim()) {
+        for (const key of parseKnownHosts(repository.knownHosts)) {
+          logger.log('warn', 'host_key.accepted', {repo: this.name, host: key.hosts, type: key.type, fingerprint: key.fingerprint})
+        }
+      }
     }
   }
 

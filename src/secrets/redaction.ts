@@ -24,24 +24,36 @@ export function registerSecret(value: string | undefined | null): void {
   if (added) longestFirst = [...knownSecrets].sort((a, b) => b.length - a.length)
 }
 
-/** Credentials in URLs (`https://user:pass@host`) and HTTP authorization headers, known to kedge or not. */
-const URL_CREDENTIALS = /\b([a-z][a-z0-9+.-]*:\/\/)[^\s/@:]+:[^\s/@]*@/gi
-const AUTHORIZATION = /\b(authorization:\s*(?:basic|bearer|token)\s+)[^\s'"]+/gi
+/**
+ * Credentials in URLs (`https://user:pass@host`) and HTTP authorization headers, known to kedge or not.
+ * Quotes and backslashes end a match, so that it never runs across the fields of a JSON text.
+ */
+const URL_CREDENTIALS = /\b([a-z][a-z0-9+.-]*:\/\/)[^\s/@:"'\\]+:[^\s/@"'\\]*@/gi
+const AUTHORIZATION = /\b(authorization:\s*(?:basic|bearer|token)\s+)[^\s'"\\]+/gi
 
+/** Secrets kedge knows, and anything shaped like a credential: for messages, errors and logs. */
 export function redact(text: string): string {
+  return redactKnown(text).replace(URL_CREDENTIALS, `$1${REDACTED}@`).replace(AUTHORIZATION, `$1${REDACTED}`)
+}
+
+/**
+ * Only the secrets kedge knows: for content that must stay as it is, such as the compose files of a
+ * snapshot, which a rollback writes back.
+ */
+export function redactKnown(text: string): string {
   let result = text
   for (const secret of longestFirst) {
     if (result.includes(secret)) result = result.split(secret).join(REDACTED)
   }
-  return result.replace(URL_CREDENTIALS, `$1${REDACTED}@`).replace(AUTHORIZATION, `$1${REDACTED}`)
+  return result
 }
 
-/** The same for every string inside a JSON-like value. */
-export function redactDeep<T>(value: T): T {
-  if (typeof value === 'string') return redact(value) as T
-  if (Array.isArray(value)) return value.map((item) => redactDeep(item)) as T
+/** The same for every string inside a JSON-like value, so that it stays valid once serialised. */
+export function redactDeep<T>(value: T, redactString: (text: string) => string = redact): T {
+  if (typeof value === 'string') return redactString(value) as T
+  if (Array.isArray(value)) return value.map((item) => redactDeep(item, redactString)) as T
   if (value && typeof value === 'object' && Object.getPrototypeOf(value) === Object.prototype) {
-    return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, redactDeep(item)])) as T
+    return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, redactDeep(item, redactString)])) as T
   }
   return value
 }

@@ -1,8 +1,8 @@
 import {createCipheriv, createDecipheriv, createHash, randomBytes} from 'node:crypto'
-import {chmodSync, mkdirSync, readFileSync, writeFileSync} from 'node:fs'
+import {closeSync, fsyncSync, linkSync, mkdirSync, openSync, readFileSync, rmSync, writeSync} from 'node:fs'
 import path from 'node:path'
 
-import {ExternalError, InvalidInputError, errorMessage} from '../errors.js'
+import {ExternalError, InvalidInputError, errorMessage, isKedgeError} from '../errors.js'
 import {registerSecret} from './redaction.js'
 
 /**
@@ -15,8 +15,7 @@ const KEY_FILE = 'secret.key'
 const FORMAT = 'kedge1'
 const ALGORITHM = 'aes-256-gcm'
 const IV_BYTES = 12
-/** Binds a sealed value to its use, so a value cannot be moved into another column and opened there. */
-const ASSOCIATED_DATA = Buffer.from('kedge repository credential')
+const TAG_BYTES = 16
 
 interface SecretKey {
   key: Buffer
@@ -28,19 +27,25 @@ export function secretKeyFile(home: string): string {
   return path.join(home, KEY_FILE)
 }
 
-export function seal(home: string, plaintext: string): string {
+/**
+ * `binding` names what the value is for (e.g. a repository and the kind of credential); opening it under
+ * another binding fails, so a sealed value copied to another repository's row is useless there.
+ */
+export function seal(home: string, plaintext: string, binding: string): string {
   const secretKey = loadKey(home, true)
   const iv = randomBytes(IV_BYTES)
-  const cipher = createCipheriv(ALGORITHM, secretKey.key, iv)
-  cipher.setAAD(ASSOCIATED_DATA)
+  const cipher = createCipheriv(ALGORITHM, secretKey.key, iv, {authTagLength: TAG_BYTES})
+  cipher.setAAD(Buffer.from(binding))
   const ciphertext = Buffer.concat([cipher.update(plaintext, 'utf8'), cipher.final()])
   return [FORMAT, secretKey.id, iv.toString('base64'), cipher.getAuthTag().toString('base64'), ciphertext.toString('base64')].join(':')
 }
 
 /** `owner` names what the value belongs to, for the error. */
-export function unseal(home: string, sealed: string, owner: string): string {
-  const [format, keyId, iv, tag, ciphertext] = sealed.split(':')
-  if (format !== FORMAT || !keyId || !iv || !tag || ciphertext === undefined) {
+export function unseal(home: string, sealed: string, binding: string, owner: string): string {
+  const [format, keyId, ivText, tagText, ciphertext] = sealed.split(':')
+  const iv = Buffer.from(ivText ?? '', 'base64')
+  const tag = Buffer.from(tagText ?? '', 'base64')
+  if (format !== FORMAT || !keyId || iv.length !== IV_BYTES || tag.length !== TAG_BYTES || ciphertext === undefined) {
     throw new ExternalError(`the stored credential of ${owner} is not in a format this kedge reads`, {code: 'secret_unreadable'})
   }
   const secretKey = loadKey(home, false, owner)
@@ -51,9 +56,9 @@ export function unseal(home: string, sealed: string, owner: string): string {
     )
   }
   try {
-    const decipher = createDecipheriv(ALGORITHM, secretKey.key, Buffer.from(iv, 'base64'))
-    decipher.setAAD(ASSOCIATED_DATA)
-    decipher.setAuthTag(Buffer.from(tag, 'base64'))
+    const decipher = createDecipheriv(ALGORITHM, secretKey.key, iv, {authTagLength: TAG_BYTES})
+    decipher.setAAD(Buffer.from(binding))
+    decipher.setAuthTag(tag)
     const plaintext = Buffer.concat([decipher.update(Buffer.from(ciphertext, 'base64')), decipher.final()]).toString('utf8')
     registerSecret(plaintext)
     return plaintext
@@ -87,18 +92,47 @@ function loadKey(home: string, createIfMissing: boolean, owner?: string): Secret
   return toSecretKey(parseKey(text, file), file)
 }
 
+/**
+ * Written whole and synced under a temporary name, then linked into place: another process never reads
+ * a half-written key, two processes creating it at once end up with the same one, and a crash never
+ * leaves an empty key behind values sealed with it.
+ */
 function createKeyFile(file: string): Buffer {
   const key = randomBytes(32)
-  mkdirSync(path.dirname(file), {recursive: true})
+  const dir = path.dirname(file)
+  const temporary = `${file}.${process.pid}.${randomBytes(4).toString('hex')}`
   try {
-    // 'wx': two processes creating it at once must not end up with different keys.
-    writeFileSync(file, `${key.toString('base64')}\n`, {mode: 0o600, flag: 'wx'})
+    mkdirSync(dir, {recursive: true})
+    const fd = openSync(temporary, 'wx', 0o600)
+    try {
+      writeSync(fd, `${key.toString('base64')}\n`)
+      fsyncSync(fd)
+    } finally {
+      closeSync(fd)
+    }
+    try {
+      linkSync(temporary, file)
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'EEXIST') return parseKey(readFileSync(file, 'utf8'), file)
+      throw error
+    }
+    syncDirectory(dir)
+    return key
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'EEXIST') return parseKey(readFileSync(file, 'utf8'), file)
+    if (isKedgeError(error)) throw error
     throw new ExternalError(`cannot create the secret key ${file}: ${errorMessage(error)}`, {code: 'secret_key_unreadable', cause: error})
+  } finally {
+    rmSync(temporary, {force: true})
   }
-  chmodSync(file, 0o600)
-  return key
+}
+
+function syncDirectory(dir: string): void {
+  const fd = openSync(dir, 'r')
+  try {
+    fsyncSync(fd)
+  } finally {
+    closeSync(fd)
+  }
 }
 
 /** 32 bytes as base64 (as kedge writes it) or as 64 hex digits. */

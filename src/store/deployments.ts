@@ -27,7 +27,7 @@ export function finishDeployment(
 ): DeploymentRow {
   return db
     .update(deployments)
-    .set({...redactFields(outcome, ['error', 'note', 'snapshot']), finishedAt: new Date()})
+    .set({...redactFields(outcome, {text: ['error', 'note'], content: ['snapshot']}), finishedAt: new Date()})
     .where(eq(deployments.id, id))
     .returning()
     .get()

@@ -18,7 +18,7 @@ export function listRepositories(db: KedgeDatabase): RepositoryRow[] {
 }
 
 export function updateRepository(db: KedgeDatabase, id: number, values: Partial<Omit<RepositoryRow, 'id' | 'name'>>): void {
-  db.update(repositories).set(redactFields(values, ['lastError', 'pendingChanges', 'drift'])).where(eq(repositories.id, id)).run()
+  db.update(repositories).set(redactFields(values, {text: ['lastError'], json: ['pendingChanges', 'drift']})).where(eq(repositories.id, id)).run()
 }
 
 /** Records the last error on the repository, for `status`; the message is kedge's or the tool's own. */

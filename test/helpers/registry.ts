@@ -1,8 +1,8 @@
 import {execFileSync, spawn, type ChildProcess} from 'node:child_process'
 import {mkdirSync, writeFileSync} from 'node:fs'
-import net from 'node:net'
 import path from 'node:path'
 
+import {freePort} from './ports.js'
 import {tempDir} from './temp.js'
 import {waitFor} from './wait.js'
 
@@ -73,13 +73,3 @@ export class PrivateRegistry {
   }
 }
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer()
-    server.once('error', reject)
-    server.listen(0, '127.0.0.1', () => {
-      const {port} = server.address() as net.AddressInfo
-      server.close(() => resolve(port))
-    })
-  })
-}

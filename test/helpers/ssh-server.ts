@@ -5,6 +5,7 @@ import {userInfo} from 'node:os'
 import path from 'node:path'
 import {setTimeout as sleep} from 'node:timers/promises'
 
+import {freePort} from './ports.js'
 import {tempDir} from './temp.js'
 
 // sshd re-executes itself for every connection, which it only does when started by absolute path.
@@ -152,17 +153,6 @@ async function startSshd(configFile: string, port: number): Promise<ChildProcess
     }
     await sleep(50)
   }
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer()
-    server.once('error', reject)
-    server.listen(0, '127.0.0.1', () => {
-      const {port} = server.address() as net.AddressInfo
-      server.close(() => resolve(port))
-    })
-  })
 }
 
 /** Whether an ssh server answers on the port: a bare TCP accept could come from whoever took the port before sshd. */

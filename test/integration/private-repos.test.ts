@@ -1,12 +1,15 @@
 import assert from 'node:assert/strict'
 import {execFileSync} from 'node:child_process'
 import {randomBytes} from 'node:crypto'
+import http from 'node:http'
+import type {AddressInfo} from 'node:net'
 import {existsSync, readFileSync, renameSync, statSync, writeFileSync} from 'node:fs'
 import path from 'node:path'
 import {after, before, describe, it} from 'node:test'
 
 import type {AddRepositoryResult} from '../../src/core/add-repository.js'
 import type {RepositoryStatus} from '../../src/core/repository-status.js'
+import {closeDatabase, openDatabase} from '../../src/store/database.js'
 import {runKedge, runKedgeJson} from '../helpers/cli.js'
 import {containerIds, kedgeContainers, removeComposeProject} from '../helpers/docker.js'
 import {GitHttpServer} from '../helpers/git-http-server.js'
@@ -84,6 +87,25 @@ describe('private repositories over SSH with a deploy key', {timeout: 240_000}, 
     assert.deepEqual(secrets.filter((secret) => JSON.stringify(serve.lines).includes(secret) || serve.stderr.includes(secret)), [])
     assert.ok(processes.samples > 0)
     assert.deepEqual(processes.matches, [])
+  })
+
+  it('accepts and records the host key on the first contact serve makes, when the server was down at repo add', async () => {
+    const home = tempDir()
+    const name = stackName('kt-ssh')
+    const added = await runKedge(['repo', 'add', sshd.url(remote.bareDir), '--name', name, '--ssh-key', deployKey.privateKeyFile], {home})
+    assert.equal(added.code, 0, added.stderr)
+    // As registered while the server did not answer: no host key known yet.
+    const db = openDatabase(path.join(home, 'kedge.db'))
+    db.$client.prepare('UPDATE repositories SET known_hosts = NULL WHERE name = ?').run(name)
+    closeDatabase(db)
+
+    const serve = new ServeProcess(home)
+    const accepted = await serve.waitForLog((line) => line.event === 'host_key.accepted' && line.repo === name)
+    assert.equal(accepted.fingerprint, sshd.hostKeyFingerprint)
+    await deployed(serve, name, remote.head())
+    assert.equal(await serve.stop(), 0)
+    const listed = await runKedgeJson<Array<{name: string; auth: {hostKeys?: Array<{fingerprint: string}>}}>>(['repo', 'list'], {home})
+    assert.deepEqual(listed.json.find((repo) => repo.name === name)?.auth.hostKeys?.map((key) => key.fingerprint), [sshd.hostKeyFingerprint])
   })
 
   it('checks the host key strictly against --known-hosts', async () => {
@@ -210,6 +232,27 @@ describe('private repositories over HTTP with a token', {timeout: 240_000}, () =
   })
 })
 
+describe('a token and a redirect', {timeout: 60_000}, () => {
+  it('does not follow a remote that redirects elsewhere, so the token never reaches the other address', async () => {
+    const remote = GitRemote.create(FAST)
+    const token = `tok_${randomBytes(16).toString('hex')}`
+    const target = await GitHttpServer.start({projectRoot: path.dirname(remote.bareDir), username: 'x-access-token', token})
+    after(() => target.stop())
+    const redirector = http.createServer((request, response) => {
+      response.writeHead(301, {location: `${target.url(path.basename(remote.bareDir))}${request.url!.replace(/^\/[^/?]+/, '')}`})
+      response.end()
+    })
+    await new Promise<void>((resolve) => redirector.listen(0, '127.0.0.1', resolve))
+    after(() => redirector.close())
+    const url = `http://127.0.0.1:${(redirector.address() as AddressInfo).port}/moved.git`
+    const home = tempDir()
+    const result = await runKedge(['repo', 'add', url, '--token-stdin'], {home, input: token})
+    assert.equal(result.code, 1)
+    assertOneLineError(result.stderr, /redirects the repository elsewhere, and kedge does not send the token to another address/)
+    assert.deepEqual(target.requests, [])
+  })
+})
+
 describe('bad credential input', {timeout: 60_000}, () => {
   it('is refused with one line and exit code 2, changing nothing', async () => {
     const home = tempDir()
@@ -226,7 +269,10 @@ describe('bad credential input', {timeout: 60_000}, () => {
       [['repo', 'add', https, '--ssh-key', locked.privateKeyFile], /is not an SSH URL/],
       [['repo', 'add', ssh, '--token-env', 'SOME_TOKEN'], /is not an https:\/\/ URL/, {SOME_TOKEN: 'abcdefgh'}],
       [['repo', 'add', https, '--token-env', 'KEDGE_UNSET_TOKEN_VAR'], /environment variable KEDGE_UNSET_TOKEN_VAR is not set/],
-      [['repo', 'add', https, '--token-env', 'not a name'], /invalid environment variable name/],
+      [['repo', 'add', https, '--token-env', 'not a name'], /takes an environment variable name/],
+      [['repo', 'add', https, '--token-env', 'PATH'], /PATH configures the host/],
+      [['repo', 'add', https, '--token-env', 'ghp_0123456789abcdefghijklmnopqrstuvwxyzAB'], /looks like a token/],
+      [['repo', 'add', 'https://ghp_0123456789abcdefghijklmnopqrstuvwxyzAB@127.0.0.1:9/x.git'], /user name looks like a token/],
       [['repo', 'add', https, '--token-stdin'], /no token was given/, undefined, '\n'],
       [['repo', 'add', https, '--token-stdin'], /white space/, undefined, 'two tokens\n'],
       [['repo', 'add', ssh, '--ssh-key', path.join(dir, 'missing')], /cannot read the SSH key/],
@@ -241,6 +287,7 @@ describe('bad credential input', {timeout: 60_000}, () => {
       const result = await runKedge(args, {home, env, input})
       assert.equal(result.code, 2, `${args.join(' ')}: ${result.stderr}`)
       assertOneLineError(result.stderr, pattern)
+      assert.ok(!result.stderr.includes('ghp_0123'), 'a token given by mistake is not printed back')
     }
     assert.deepEqual(await homeState(home), before)
     assert.equal(existsSync(path.join(home, 'secret.key')), false)

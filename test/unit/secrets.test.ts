@@ -9,7 +9,9 @@ import {explainAuthFailure, openGitAccess} from '../../src/adapters/git-access.j
 import {tokenUser} from '../../src/core/credentials.js'
 import {fingerprintOf, parseKnownHosts, requireKnownHosts} from '../../src/core/ssh-keys.js'
 import {isKedgeError} from '../../src/errors.js'
-import {redact, redactDeep, registerEnvironmentSecrets, registerSecret} from '../../src/secrets/redaction.js'
+import {redact, redactDeep, redactKnown, registerEnvironmentSecrets, registerSecret} from '../../src/secrets/redaction.js'
+import {redactFields} from '../../src/store/redact-fields.js'
+import {createLogger} from '../../src/daemon/logger.js'
 import {seal, SECRET_KEY_ENV, secretKeyFile, unseal} from '../../src/secrets/secret-box.js'
 import {environmentWithoutSecrets, registerSecretVariable} from '../../src/secrets/secret-environment.js'
 
@@ -60,6 +62,27 @@ describe('redaction', () => {
     assert.equal(redact('about a tab'), 'about a tab')
   })
 
+  it('never runs across the fields of a JSON text, and leaves a restored snapshot\'s content whole', () => {
+    const snapshot = JSON.stringify({services: [{image: 'nginx@sha256:abc', test: ['CMD', 'http://localhost:80']}], kedgeConfig: {mode: 'auto'}})
+    assert.deepEqual(JSON.parse(redact(snapshot)), JSON.parse(snapshot))
+    const withUrl = JSON.stringify({files: [{content: 'DATABASE_URL: postgres://app:pw@db/app\n'}], services: []})
+    const stored = redactFields({snapshot: withUrl, error: 'pull https://bob:pw1234@r.example/x failed'}, {content: ['snapshot'], text: ['error']})
+    assert.equal(stored.snapshot, withUrl, 'credentials kedge does not know are left in a snapshot\'s files')
+    assert.equal(stored.error, 'pull https://***@r.example/x failed')
+    registerSecret('known-snapshot-secret')
+    const known = redactFields({snapshot: JSON.stringify({content: 'token: known-snapshot-secret'})}, {content: ['snapshot']})
+    assert.deepEqual(JSON.parse(known.snapshot), {content: 'token: ***'})
+    assert.equal(redactKnown('https://u:p@h/'), 'https://u:p@h/')
+  })
+
+  it('masks each log field on its own', () => {
+    registerSecret('log-unit-secret')
+    const lines: string[] = []
+    const logger = createLogger({level: 'debug', format: 'json', write: (line) => lines.push(line)})
+    logger.log('info', 'x', {error: 'proxy http://proxy:3128 refused log-unit-secret', user: 'ops@example.com'})
+    assert.deepEqual(JSON.parse(lines[0]!), {...JSON.parse(lines[0]!), error: 'proxy http://proxy:3128 refused ***', user: 'ops@example.com'})
+  })
+
   it('masks inside nested JSON values', () => {
     registerSecret('nested-unit-secret')
     assert.deepEqual(redactDeep({a: ['x nested-unit-secret'], b: {c: 'nested-unit-secret'}, n: 3}), {a: ['x ***'], b: {c: '***'}, n: 3})
@@ -78,42 +101,51 @@ describe('the secret box', () => {
 
   it('seals with a key created 0600 on first use, and opens what it sealed', () => {
     const dir = home()
-    const sealed = seal(dir, 'ghp_unit_token_value')
+    const sealed = seal(dir, 'ghp_unit_token_value', 'b')
     assert.equal(statSync(secretKeyFile(dir)).mode & 0o777, 0o600)
     assert.ok(!sealed.includes('ghp_unit_token_value'))
-    assert.notEqual(seal(dir, 'ghp_unit_token_value'), sealed, 'a fresh IV each time')
-    assert.equal(unseal(dir, sealed, 'repository "x"'), 'ghp_unit_token_value')
+    assert.notEqual(seal(dir, 'ghp_unit_token_value', 'b'), sealed, 'a fresh IV each time')
+    assert.equal(unseal(dir, sealed, 'b', 'repository "x"'), 'ghp_unit_token_value')
   })
 
   it('refuses to open with a missing, a different or a malformed key, and names which', () => {
     const dir = home()
-    const sealed = seal(dir, 'ghp_unit_token_value')
+    const sealed = seal(dir, 'ghp_unit_token_value', 'b')
     const key = readFileSync(secretKeyFile(dir), 'utf8')
     rmSync(secretKeyFile(dir))
-    assert.equal(codeOf(() => unseal(dir, sealed, 'repository "x"')), 'secret_key_missing')
-    seal(dir, 'other')
-    assert.equal(codeOf(() => unseal(dir, sealed, 'repository "x"')), 'secret_key_mismatch')
+    assert.equal(codeOf(() => unseal(dir, sealed, 'b', 'repository "x"')), 'secret_key_missing')
+    seal(dir, 'other', 'b')
+    assert.equal(codeOf(() => unseal(dir, sealed, 'b', 'repository "x"')), 'secret_key_mismatch')
     writeFileSync(secretKeyFile(dir), 'not a key\n')
-    assert.equal(codeOf(() => unseal(dir, sealed, 'repository "x"')), 'invalid_secret_key')
+    assert.equal(codeOf(() => unseal(dir, sealed, 'b', 'repository "x"')), 'invalid_secret_key')
     process.env[SECRET_KEY_ENV] = key.trim()
-    assert.equal(unseal(dir, sealed, 'repository "x"'), 'ghp_unit_token_value', 'the key from the environment wins')
+    assert.equal(unseal(dir, sealed, 'b', 'repository "x"'), 'ghp_unit_token_value', 'the key from the environment wins')
   })
 
   it('detects a sealed value that was altered', () => {
     const dir = home()
-    const sealed = seal(dir, 'ghp_unit_token_value')
+    const sealed = seal(dir, 'ghp_unit_token_value', 'b')
     const parts = sealed.split(':')
     const ciphertext = Buffer.from(parts[4]!, 'base64')
     ciphertext[0] = ciphertext[0]! ^ 1
     parts[4] = ciphertext.toString('base64')
-    assert.equal(codeOf(() => unseal(dir, parts.join(':'), 'repository "x"')), 'secret_unreadable')
-    assert.equal(codeOf(() => unseal(dir, 'plain text', 'repository "x"')), 'secret_unreadable')
+    assert.equal(codeOf(() => unseal(dir, parts.join(':'), 'b', 'repository "x"')), 'secret_unreadable')
+    assert.equal(codeOf(() => unseal(dir, 'plain text', 'b', 'repository "x"')), 'secret_unreadable')
+    const shortTag = sealed.split(':')
+    shortTag[3] = Buffer.from(shortTag[3]!, 'base64').subarray(0, 4).toString('base64')
+    assert.equal(codeOf(() => unseal(dir, shortTag.join(':'), 'b', 'repository "x"')), 'secret_unreadable', 'a truncated tag is refused')
+  })
+
+  it('opens a value only for what it was sealed for', () => {
+    const dir = home()
+    const sealed = seal(dir, 'ghp_unit_token_value', 'repository a')
+    assert.equal(codeOf(() => unseal(dir, sealed, 'repository b', 'repository "b"')), 'secret_unreadable')
   })
 
   it('takes a hex key from KEDGE_SECRET_KEY and creates no file', () => {
     const dir = home()
     process.env[SECRET_KEY_ENV] = 'ab'.repeat(32)
-    assert.equal(unseal(dir, seal(dir, 'value-1'), 'x'), 'value-1')
+    assert.equal(unseal(dir, seal(dir, 'value-1', 'b'), 'b', 'x'), 'value-1')
     assert.throws(() => statSync(secretKeyFile(dir)))
   })
 })
@@ -142,6 +174,7 @@ describe('git access', () => {
     assert.equal(access.env.GIT_CONFIG_VALUE_0, `Authorization: Basic ${Buffer.from('oauth2:tok-unit-123').toString('base64')}`)
     assert.equal(access.env.GIT_CONFIG_KEY_1, 'credential.helper')
     assert.equal(access.env.GIT_CONFIG_VALUE_1, '')
+    assert.deepEqual([access.env.GIT_CONFIG_KEY_2, access.env.GIT_CONFIG_VALUE_2], ['http.followRedirects', 'false'])
     assert.equal(redact(access.env.GIT_CONFIG_VALUE_0), 'Authorization: Basic ***')
   })
 
@@ -152,6 +185,7 @@ describe('git access', () => {
     assert.equal(statSync(path.dirname(keyFile)).mode & 0o777, 0o700)
     assert.match(access.env.GIT_SSH_COMMAND!, /StrictHostKeyChecking=accept-new/)
     assert.match(access.env.GIT_SSH_COMMAND!, /IdentitiesOnly=yes/)
+    assert.match(access.env.GIT_SSH_COMMAND!, /^ssh -F \/dev\/null /)
     access.close()
     assert.throws(() => statSync(path.dirname(keyFile)))
     const strict = openGitAccess('ssh://git@host/x.git', {kind: 'ssh_key', privateKey: 'k', keyFingerprint: 'SHA256:x', knownHosts: 'host ssh-ed25519 AAAA\n'})
@@ -166,11 +200,15 @@ describe('git access', () => {
     assert.equal(explain('No ED25519 host key is known for [git.example]:2222 and you have requested strict checking.\nHost key verification failed.'), 'host_key_unknown')
     assert.equal(explain('@ WARNING: REMOTE HOST IDENTIFICATION HAS CHANGED! @\nThe fingerprint for the ED25519 key sent by the remote host is\nSHA256:abc.\nHost key verification failed.'), 'host_key_changed')
     assert.equal(explain("fatal: could not read Username for 'https://git.example': terminal prompts disabled", 'https://git.example/x.git'), 'auth_required')
+    assert.equal(explain('root@git.example: Permission denied (password,publickey).'), 'auth_failed')
     assert.equal(explain('fatal: unable to access: Could not resolve host: git.example'), null)
+    assert.equal(explain('remote: Host key verification failed\nfatal: the remote end hung up unexpectedly'), null, 'what the server says is not read')
     const token = openGitAccess('https://git.example/x.git', {kind: 'token', token: 'tok-unit-456', username: 'u', source: '$GIT_TOKEN'})
     const refused = explainAuthFailure("remote: invalid credentials\nfatal: Authentication failed for 'https://git.example/x.git/'", 'https://git.example/x.git', token)
     assert.equal(refused?.code, 'auth_failed')
     assert.match(refused!.message, /\$GIT_TOKEN/)
+    const redirected = explainAuthFailure("fatal: unable to access 'https://git.example/x.git/': The requested URL returned error: 301", 'https://git.example/x.git', token)
+    assert.equal(redirected?.code, 'remote_redirected')
   })
 
   it('sends a token with the URL\'s user name, else one every forge accepts', () => {

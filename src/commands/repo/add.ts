@@ -76,7 +76,7 @@ A private repository takes a deploy key (--ssh-key, for ssh:// and git@host: URL
       this.log(`  compose  ${checkout.composeFiles.join(', ')}`)
       this.log(`  mode     ${checkout.mode}`)
     }
-    for (const line of authLines(repository.auth)) this.log(`  ${line}`)
+    for (const [label, text] of authLines(repository.auth)) this.log(`  ${label.padEnd(8)} ${text}`)
     return result
   }
 
