@@ -59,7 +59,7 @@ function summary(samples: number[]) {
 async function main(): Promise<void> {
   const bare = setUpRepository()
   execFileSync(process.execPath, [path.join(root, 'bin/run.js'), 'repo', 'add', bare, '--name', project], {env, stdio: 'ignore'})
-  const serve = spawn(process.execPath, [path.join(root, 'bin/run.js'), 'serve', '--interval', '1h', '--log-format', 'json'], {env, stdio: 'ignore'})
+  const serve = spawn(process.execPath, [path.join(root, 'bin/run.js'), 'serve', '--interval', '1h', '--log-format', 'json', '--listen', '127.0.0.1:0'], {env, stdio: 'ignore'})
   try {
     await until(() => webContainer()?.state === 'running')
     const results: Record<string, number[]> = {stop: [], remove: []}

@@ -59,6 +59,17 @@ export class ConflictError extends KedgeError {
   readonly exitCode = ExitCode.invalidInput
 }
 
+/** A caller of the HTTP side without the right token or signature. */
+export class UnauthorizedError extends KedgeError {
+  readonly code: string
+  readonly exitCode = ExitCode.failed
+
+  constructor(message: string, options: KedgeErrorOptions & {code?: string} = {}) {
+    super(message, options)
+    this.code = options.code ?? 'unauthorized'
+  }
+}
+
 /** Something outside kedge (a git remote, the Docker engine, the disk) did not do what was asked. */
 export class ExternalError extends KedgeError {
   readonly code: string

@@ -18,6 +18,12 @@ export async function listKedgeContainers(project: string): Promise<StackContain
   return containers.filter((container) => container.labels[COMPOSE_LABELS.oneoff] !== 'True')
 }
 
+/** Every container kedge labelled, of every repository; one-off `compose run` containers are left out. */
+export async function listAllKedgeContainers(): Promise<StackContainer[]> {
+  const containers = await listContainers([`${LABELS.managed}=true`])
+  return containers.filter((container) => container.labels[COMPOSE_LABELS.oneoff] !== 'True')
+}
+
 /** Every container Compose created for this project, whoever asked it to. */
 export async function listComposeProjectContainers(project: string): Promise<StackContainer[]> {
   return listContainers([`${COMPOSE_LABELS.project}=${project}`])

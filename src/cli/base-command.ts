@@ -56,9 +56,9 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
 
   protected async context(): Promise<KedgeContext> {
     if (!this.database) {
-      const [{openDatabase}, {registerTokenVariables}] = await Promise.all([import('../store/database.js'), import('../core/credentials.js')])
+      const [{openDatabase}, {registerSecretVariables}] = await Promise.all([import('../store/database.js'), import('../core/credentials.js')])
       this.database = openDatabase(this.home.databaseFile)
-      registerTokenVariables({home: this.home, db: this.database})
+      registerSecretVariables({home: this.home, db: this.database})
     }
     return {home: this.home, db: this.database}
   }

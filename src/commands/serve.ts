@@ -1,17 +1,18 @@
 import {Flags} from '@oclif/core'
 
 import {BaseCommand} from '../cli/base-command.js'
-import {DURATION_EXPECTED, parseDuration} from '../config/duration.js'
+import {parseInterval} from '../core/repository-interval.js'
 import {LOG_FORMATS, LOG_LEVELS} from '../config/kedge-config.js'
 import type {LogFormat, LogLevel} from '../daemon/logger.js'
 import {InvalidInputError} from '../errors.js'
+import {parseListenAddress} from '../http/listen-address.js'
 
 /** After SIGTERM, in-flight deploys get this long to finish before they are abandoned. */
 const GRACE_MS = 5000
 
 export default class Serve extends BaseCommand<typeof Serve> {
   static override summary = 'Keep every registered stack equal to its branch.'
-  static override description = `Polls each repository's remote for its branch head (every interval: repo add --interval, else kedge.yaml's reconciliation.interval, else --interval) and deploys new commits as the repository's mode says. Repositories added or removed while it runs are picked up within seconds. Logs one line per event on stdout. On SIGTERM or SIGINT it lets a deploy in progress finish for up to ${GRACE_MS / 1000}s, then abandons it, and exits 0; the stacks keep running. One serve per kedge home.`
+  static override description = `Polls each repository's remote for its branch head (every interval: repo add --interval, else kedge.yaml's reconciliation.interval, else --interval) and deploys new commits as the repository's mode says. Repositories added or removed while it runs are picked up within seconds. Logs one line per event on stdout. Serves health, readiness, Prometheus metrics, the REST API and push webhooks over HTTP on --listen (default 127.0.0.1:8080). On SIGTERM or SIGINT it lets a deploy in progress finish for up to ${GRACE_MS / 1000}s, then abandons it, and exits 0; the stacks keep running. One serve per kedge home.`
 
   static override examples = [
     '<%= config.bin %> serve',
@@ -23,12 +24,18 @@ export default class Serve extends BaseCommand<typeof Serve> {
     interval: Flags.string({summary: 'Poll interval for repositories that set none.', default: '60s'}),
     'log-format': Flags.string({summary: 'Log line format (default: each kedge.yaml, else text).', options: [...LOG_FORMATS]}),
     'log-level': Flags.string({summary: 'Lowest level logged (default: each kedge.yaml, else info).', options: [...LOG_LEVELS]}),
+    listen: Flags.string({
+      summary: 'Address of the HTTP side (health, metrics, API, webhooks): HOST:PORT, or "off".',
+      default: '127.0.0.1:8080',
+      env: 'KEDGE_LISTEN',
+    }),
   }
 
   async run(): Promise<void> {
-    const defaultIntervalMs = parseDuration(this.flags.interval)
-    if (defaultIntervalMs === null || defaultIntervalMs < 1000) {
-      throw new InvalidInputError(`invalid interval "${this.flags.interval}": expected ${DURATION_EXPECTED}, at least 1s`, {code: 'invalid_interval'})
+    const defaultIntervalMs = parseInterval(this.flags.interval)
+    const listen = this.flags.listen === 'off' ? null : parseListenAddress(this.flags.listen)
+    if (listen === null && this.flags.listen !== 'off') {
+      throw new InvalidInputError(`invalid --listen "${this.flags.listen}": expected HOST:PORT, e.g. 127.0.0.1:8080, or off`, {code: 'invalid_listen'})
     }
     const context = await this.context()
     const [{serve}, {createLogger}] = await Promise.all([import('../daemon/serve.js'), import('../daemon/logger.js')])
@@ -57,6 +64,7 @@ export default class Serve extends BaseCommand<typeof Serve> {
         fixedLogLevel: this.flags['log-level'] !== undefined,
         stop: stop.signal,
         abandon: abandon.signal,
+        http: listen ? {listen, version: this.config.version} : undefined,
       })
     } finally {
       process.off('SIGTERM', onSignal)

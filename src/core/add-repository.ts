@@ -5,7 +5,7 @@ import path from 'node:path'
 import {checkoutHead, cloneBranch, remoteBranches} from '../adapters/git.js'
 import {isCredentialRefusal, withGitAccess, type GitAccess} from '../adapters/git-access.js'
 import {resolveComposeFiles} from '../config/compose-files.js'
-import {DURATION_EXPECTED, formatDuration, parseDuration} from '../config/duration.js'
+import {formatDuration} from '../config/duration.js'
 import {loadKedgeConfig, type ReconciliationMode} from '../config/kedge-config.js'
 import {ConflictError, errorMessage, InvalidInputError, isKedgeError} from '../errors.js'
 import {deleteRepository, findRepository, insertRepository} from '../store/repositories.js'
@@ -14,6 +14,8 @@ import {defaultProjectName} from './desired-stack.js'
 import type {KedgeContext} from './context.js'
 import {normalizeRepoName, parseRemoteUrl} from './repo-url.js'
 import {prepareAuth, type AuthRequest} from './repository-auth.js'
+import {parseInterval} from './repository-interval.js'
+import {webhookSecretColumns, type WebhookSecretRequest} from './webhook-receiver.js'
 import {toRepositoryView, type RepositoryView} from './repository-view.js'
 import {normalizeStackPath} from './stack-path.js'
 
@@ -24,6 +26,7 @@ export interface AddRepositoryRequest {
   path?: string
   interval?: string
   auth?: AuthRequest
+  webhookSecret?: WebhookSecretRequest
 }
 
 export interface AddRepositoryResult {
@@ -40,7 +43,6 @@ export interface AddRepositoryResult {
   warnings: string[]
 }
 
-const MIN_INTERVAL_MS = 1000
 
 /**
  * Registers a repository. When its remote answers, the branch must exist and the checkout must hold a
@@ -56,6 +58,7 @@ export async function addRepository(context: KedgeContext, request: AddRepositor
   ensureNameIsFree(context, name)
 
   const auth = await prepareAuth(request.auth, remote)
+  const webhookColumns = webhookSecretColumns(request.webhookSecret)
   const warnings = [...auth.warnings]
   return withGitAccess(remote.url, auth.credentials, async (access) => {
     let heads: Map<string, string> | null = null
@@ -80,6 +83,7 @@ export async function addRepository(context: KedgeContext, request: AddRepositor
         intervalMs,
         createdAt: new Date(),
         ...auth.columns(context.home.root, name, access.knownHosts()),
+        ...webhookColumns(context.home.root, name),
       })
       if (staged) {
         try {
@@ -99,16 +103,6 @@ export async function addRepository(context: KedgeContext, request: AddRepositor
 function requireDerivedName(derived: string, url: string): string {
   if (derived.length > 0) return derived
   throw new InvalidInputError(`cannot derive a repository name from "${url}"`, {code: 'invalid_name', hint: 'pass --name'})
-}
-
-function parseInterval(input: string): number {
-  const ms = parseDuration(input)
-  if (ms === null || ms < MIN_INTERVAL_MS) {
-    throw new InvalidInputError(`invalid interval "${input}": expected ${DURATION_EXPECTED}, at least 1s`, {
-      code: 'invalid_interval',
-    })
-  }
-  return ms
 }
 
 function ensureNameIsFree({db}: KedgeContext, name: string): void {

@@ -2,7 +2,7 @@ import {withGitAccess, type GitAccess, type GitCredentials} from '../adapters/gi
 import {ExternalError} from '../errors.js'
 import {unseal} from '../secrets/secret-box.js'
 import {registerSecretVariable} from '../secrets/secret-environment.js'
-import {listTokenVariables, updateRepository} from '../store/repositories.js'
+import {listSecretVariables, updateRepository} from '../store/repositories.js'
 import type {RepositoryRow} from '../store/schema.js'
 import type {KedgeContext} from './context.js'
 
@@ -84,11 +84,11 @@ export function tokenUser(url: string): string {
 }
 
 /**
- * Tells the process which variables hold tokens, so that the tools it runs for any stack never see
- * them, whichever repository it works on.
+ * Tells the process which variables hold repositories' secrets, so that the tools it runs for any
+ * stack never see them, whichever repository it works on.
  */
-export function registerTokenVariables(context: KedgeContext): void {
-  for (const variable of listTokenVariables(context.db)) registerSecretVariable(variable)
+export function registerSecretVariables(context: KedgeContext): void {
+  for (const variable of listSecretVariables(context.db)) registerSecretVariable(variable)
 }
 
 function requireSecret(repository: RepositoryRow): string {

@@ -33,6 +33,8 @@ export interface ReconcileOptions {
   onRecovered?: (count: number) => void
   /** Called when a new commit ends a rollback's pin. */
   onUnpinned?: (pinned: string, head: string) => void
+  /** Called once the remote was asked for the branch head, with how long that took. */
+  onPolled?: (outcome: {success: boolean; seconds: number; head: string | null}) => void
 }
 
 export function unpin(context: KedgeContext, repository: RepositoryRow): void {
@@ -55,11 +57,14 @@ export async function reconcileRepository(context: KedgeContext, repository: Rep
 
 async function reconcileLocked(context: KedgeContext, repository: RepositoryRow, options: ReconcileOptions): Promise<ReconcileResult> {
   let head: string | null
+  const polling = performance.now()
   try {
     head = await withRepositoryAccess(context, repository, (access) =>
       remoteBranchHead(repository.url, repository.branch, {signal: options.signal, access}),
     )
+    options.onPolled?.({success: head !== null, seconds: (performance.now() - polling) / 1000, head})
   } catch (error) {
+    options.onPolled?.({success: false, seconds: (performance.now() - polling) / 1000, head: null})
     recordRepositoryError(context.db, repository.id, error)
     return {kind: 'unreachable', error: asKedgeError(error, 'git_failed')}
   }

@@ -11,9 +11,12 @@ import {sealBinding, tokenFromEnvironment, tokenUser} from './credentials.js'
 import type {RemoteUrl} from './repo-url.js'
 import {fingerprintOf, requireKnownHosts} from './ssh-keys.js'
 
+/** A file to read (the CLI's flags), or the content itself (the API's body). */
+export type InputText = {file: string} | {content: string; name: string}
+
 /** How `repo add` was told to authenticate. */
 export type AuthRequest =
-  | {kind: 'ssh_key'; keyFile: string; knownHostsFile?: string}
+  | {kind: 'ssh_key'; key: InputText; knownHosts?: InputText}
   | {kind: 'token'; token: string}
   | {kind: 'token_env'; variable: string}
 
@@ -46,14 +49,14 @@ export async function prepareAuth(request: AuthRequest | undefined, remote: Remo
   const warnings = remote.kind === 'http' ? [`the token travels unencrypted over ${remote.url}; prefer https://`] : []
   const username = tokenUser(remote.url)
   if (request.kind === 'token_env') {
-    const token = readTokenVariable(request.variable)
+    const token = readSecretVariable(request.variable, '--token-env')
     return {
       credentials: {kind: 'token', token, username, source: `$${request.variable}`},
       columns: () => ({authKind: 'token_env', tokenEnv: request.variable}),
       warnings,
     }
   }
-  const token = requireToken(request.token)
+  const token = requireSecretInput(request.token, 'token', '--token-stdin')
   return {
     credentials: {kind: 'token', token, username, source: 'stored token'},
     columns: (home, repositoryName) => ({authKind: 'token', authSecret: seal(home, token, sealBinding(repositoryName, 'token'))}),
@@ -68,11 +71,11 @@ async function prepareSshKey(request: Extract<AuthRequest, {kind: 'ssh_key'}>, r
       hint: 'use ssh://git@host/org/repo.git or git@host:org/repo.git, or --token-env for https://',
     })
   }
-  const privateKey = readInputFile(request.keyFile, 'the SSH key')
-  const keyFingerprint = fingerprintOf(await derivePublicKey(privateKey, request.keyFile))
+  const privateKey = readInput(request.key, 'the SSH key')
+  const keyFingerprint = fingerprintOf(await derivePublicKey(privateKey, inputName(request.key)))
   // Only once it is known to be a key: the lines of a file passed by mistake would mask ordinary text.
   registerSecret(privateKey)
-  const givenKnownHosts = request.knownHostsFile === undefined ? '' : requireKnownHosts(readInputFile(request.knownHostsFile, 'the known hosts'), request.knownHostsFile)
+  const givenKnownHosts = request.knownHosts === undefined ? '' : requireKnownHosts(readInput(request.knownHosts, 'the known hosts'), inputName(request.knownHosts))
   return {
     credentials: {kind: 'ssh_key', privateKey, keyFingerprint, knownHosts: givenKnownHosts},
     columns: (home, repositoryName, learned) => ({
@@ -85,55 +88,62 @@ async function prepareSshKey(request: Extract<AuthRequest, {kind: 'ssh_key'}>, r
   }
 }
 
-function readTokenVariable(variable: string): string {
+/** A secret taken from an environment variable (`flag` names the option, for errors): the variable must be one of its own, and set. */
+export function readSecretVariable(variable: string, flag: string): string {
   if (looksLikeToken(variable)) {
     registerSecret(variable)
-    throw new InvalidInputError('--token-env takes the name of the variable that holds the token, and this looks like a token', {
+    throw new InvalidInputError(`${flag} takes the name of the variable that holds the secret, and this looks like the secret itself`, {
       code: 'invalid_auth',
-      hint: 'export TOKEN_VARIABLE=<token>, then pass --token-env TOKEN_VARIABLE',
+      hint: `export A_VARIABLE=<secret>, then pass ${flag} A_VARIABLE`,
     })
   }
   if (!VARIABLE_NAME.test(variable)) {
-    throw new InvalidInputError('--token-env takes an environment variable name: letters, digits and _, not starting with a digit', {
+    throw new InvalidInputError(`${flag} takes an environment variable name: letters, digits and _, not starting with a digit`, {
       code: 'invalid_auth',
       hint: 'pass the name of the variable, not its value',
     })
   }
   if (HOST_VARIABLES.test(variable)) {
-    throw new InvalidInputError(`${variable} configures the host, it cannot hold a repository's token`, {
+    throw new InvalidInputError(`${variable} configures the host, it cannot hold a repository's secret`, {
       code: 'invalid_auth',
-      hint: 'keep the token in a variable of its own, e.g. GITHUB_TOKEN',
+      hint: 'keep the secret in a variable of its own, e.g. GITHUB_TOKEN',
     })
   }
-  const token = tokenFromEnvironment(variable)
-  if (!token) {
+  const value = tokenFromEnvironment(variable)
+  if (!value) {
     throw new InvalidInputError(`environment variable ${variable} is not set`, {
       code: 'token_missing',
       hint: `export ${variable} before adding the repository, and in the environment kedge serve runs in`,
     })
   }
-  return token
+  return value
 }
 
-function requireToken(input: string): string {
-  const token = input.trim()
-  registerSecret(token)
-  if (token.length === 0) {
-    throw new InvalidInputError('no token was given on standard input', {code: 'token_missing', hint: 'pipe it in: printf %s "$TOKEN" | kedge repo add URL --token-stdin'})
+/** A secret given on standard input: one line, nothing else. */
+export function requireSecretInput(input: string, what: string, flag: string): string {
+  const secret = input.trim()
+  registerSecret(secret)
+  if (secret.length === 0) {
+    throw new InvalidInputError(`no ${what} was given on standard input`, {code: 'token_missing', hint: `pipe it in: printf %s "$SECRET" | kedge repo add URL ${flag}`})
   }
-  if (/[\s\u0000-\u001f\u007f]/.test(token)) {
-    throw new InvalidInputError('the token on standard input contains white space or control characters', {
+  if (/[\s\u0000-\u001f\u007f]/.test(secret)) {
+    throw new InvalidInputError(`the ${what} on standard input contains white space or control characters`, {
       code: 'invalid_auth',
-      hint: 'pass exactly one token, on one line',
+      hint: `pass exactly one ${what}, on one line`,
     })
   }
-  return token
+  return secret
 }
 
-function readInputFile(file: string, what: string): string {
+function readInput(input: InputText, what: string): string {
+  if ('content' in input) return input.content
   try {
-    return readFileSync(file, 'utf8')
+    return readFileSync(input.file, 'utf8')
   } catch (error) {
-    throw new InvalidInputError(`cannot read ${what} ${file}: ${errorMessage(error).replace(/^\w+: /, '')}`, {code: 'invalid_auth'})
+    throw new InvalidInputError(`cannot read ${what} ${input.file}: ${errorMessage(error).replace(/^\w+: /, '')}`, {code: 'invalid_auth'})
   }
+}
+
+function inputName(input: InputText): string {
+  return 'file' in input ? input.file : input.name
 }

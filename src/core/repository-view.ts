@@ -25,6 +25,8 @@ export interface RepositoryView {
   lastDeployment: {commit: string; status: string; trigger: string; startedAt: string; finishedAt: string | null} | null
   lastError: string | null
   auth: AuthView
+  /** How push webhooks are verified: not taken (none), a secret read from a variable (env), or stored encrypted. */
+  webhook: {kind: 'none' | 'env' | 'stored'; variable?: string}
 }
 
 export function toRepositoryView(row: RepositoryRow, lastDeployment?: DeploymentRow): RepositoryView {
@@ -46,6 +48,7 @@ export function toRepositoryView(row: RepositoryRow, lastDeployment?: Deployment
       : null,
     lastError: row.lastError,
     auth: authView(row),
+    webhook: row.webhookSecretEnv ? {kind: 'env', variable: row.webhookSecretEnv} : {kind: row.webhookSecret ? 'stored' : 'none'},
   }
 }
 

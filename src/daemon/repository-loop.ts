@@ -12,6 +12,17 @@ import type {Logger} from './logger.js'
 
 const MAX_BACKOFF_MS = 5 * 60_000
 const NUDGE_SETTLE_MS = 250
+/** A poll asked for (a webhook) that found the repository locked by another deploy is tried again this soon. */
+const REQUESTED_POLL_RETRY_MS = 2000
+
+/** What the loops report as they go, for metrics. */
+export interface LoopObserver {
+  polled(repo: string, outcome: {success: boolean; seconds: number; head: string | null}): void
+  reconciled(repo: string, outcome: {success: boolean; seconds: number}): void
+  deployed(repo: string, deployment: DeploymentRow, succeeded: boolean): void
+  /** The drift a check found now (empty when in sync); called after every check that could compare. */
+  driftChecked(repo: string, drift: Array<{service: string; type: string}>): void
+}
 
 export interface LoopSettings {
   defaultIntervalMs: number
@@ -21,6 +32,7 @@ export interface LoopSettings {
   fixedLogLevel: boolean
   /** Aborted when in-flight work must be abandoned. */
   abandon: AbortSignal
+  observer?: LoopObserver
 }
 
 /**
@@ -36,6 +48,9 @@ export class RepositoryLoop {
   private nudgeTimer: NodeJS.Timeout | null = null
   private wake: (() => void) | null = null
   private nextPollAt = 0
+  private pollRequested = false
+  /** Whether a round has finished since the loop started, failed or not: what /ready waits for. */
+  reconciledOnce = false
 
   constructor(
     private readonly context: KedgeContext,
@@ -68,6 +83,15 @@ export class RepositoryLoop {
     }, NUDGE_SETTLE_MS)
   }
 
+  /**
+   * Poll the remote now (a push webhook arrived). Requests during a round fold into one more round after
+   * it: a burst of pushes causes one round in flight and one queued, never more.
+   */
+  requestPoll(): void {
+    this.pollRequested = true
+    this.wake?.()
+  }
+
   private async run(): Promise<void> {
     let trigger: 'startup' | 'git' = 'startup'
     for (;;) {
@@ -75,15 +99,20 @@ export class RepositoryLoop {
       if (!repository || this.stopped.signal.aborted) return
       const logger = this.loggerFor(repository)
       this.nudged = false
-      if (Date.now() >= this.nextPollAt) {
+      if (this.pollRequested || Date.now() >= this.nextPollAt) {
+        const requested = this.pollRequested
+        this.pollRequested = false
         const result = await this.reconcileOnce(repository, trigger, logger)
+        // A round another process held the lock for did not reconcile anything; any other outcome did.
+        if (result?.kind !== 'busy') this.reconciledOnce = true
         if (result?.kind !== 'busy') trigger = 'git'
-        this.nextPollAt = Date.now() + this.nextDelay(repository)
+        // A webhook's poll that found another deploy under way must not wait a whole interval.
+        this.nextPollAt = Date.now() + (requested && result?.kind === 'busy' ? REQUESTED_POLL_RETRY_MS : this.nextDelay(repository))
         if (this.failures > 0) logger.log('info', 'poll.retry', {repo: this.name, in: formatDuration(this.nextPollAt - Date.now())})
       }
       const current = findRepository(this.context.db, this.name)
       if (current && !this.stopped.signal.aborted) await this.checkDrift(current, logger)
-      if (this.nudged) continue
+      if (this.nudged || this.pollRequested) continue
       await this.sleepUntil(this.nextPollAt)
     }
   }
@@ -112,6 +141,8 @@ export class RepositoryLoop {
       logger.log('warn', 'drift.check_failed', {repo, error: errorMessage(error)})
       return
     }
+    if (result.kind === 'in-sync') this.settings.observer?.driftChecked(repo, [])
+    if ('drift' in result) this.settings.observer?.driftChecked(repo, result.drift)
     switch (result.kind) {
       case 'busy':
       case 'nothing-deployed':
@@ -140,16 +171,22 @@ export class RepositoryLoop {
 
   private async reconcileOnce(repository: RepositoryRow, trigger: 'startup' | 'git', logger: Logger): Promise<ReconcileResult | null> {
     const hostKeysBefore = repository.knownHosts
+    const observer = this.settings.observer
+    const started = performance.now()
     try {
       const result = await reconcileRepository(this.context, repository, {
         trigger,
         signal: this.settings.abandon,
+        onPolled: (outcome) => observer?.polled(this.name, outcome),
         onRecovered: (count) => logger.log('warn', 'deploy.interrupted', {repo: this.name, deployments: count}),
         onUnpinned: (pinned, head) => logger.log('info', 'rollback.unpinned', {repo: this.name, pinned: pinned.slice(0, 12), head: head.slice(0, 12)}),
       })
       this.report(result, logger)
+      observer?.reconciled(this.name, {success: !roundFailed(result) && !(result.kind === 'deployed' && result.outcome.error), seconds: (performance.now() - started) / 1000})
+      if (result.kind === 'deployed') observer?.deployed(this.name, result.outcome.deployment, result.outcome.error === null)
       return result
     } catch (error) {
+      observer?.reconciled(this.name, {success: false, seconds: (performance.now() - started) / 1000})
       this.failures++
       logger.log('error', 'reconcile.failed', {repo: this.name, error: errorMessage(error)})
       return null
@@ -165,8 +202,7 @@ export class RepositoryLoop {
 
   private report(result: ReconcileResult, logger: Logger): void {
     const repo = this.name
-    const failed = result.kind === 'unreachable' || result.kind === 'no-branch' || result.kind === 'plan-failed'
-    this.failures = failed ? this.failures + 1 : 0
+    this.failures = roundFailed(result) ? this.failures + 1 : 0
     switch (result.kind) {
       case 'busy':
         return logger.log('debug', 'poll.busy', {repo, holder: describeHolder(result.holder)})
@@ -210,6 +246,11 @@ export class RepositoryLoop {
       format: this.settings.fixedLogFormat ? undefined : logging.format,
     })
   }
+}
+
+/** A round that could not do its job (the remote, the branch or the plan failed): it backs off. A failed deploy is the commit's fault, not the round's. */
+function roundFailed(result: ReconcileResult): boolean {
+  return result.kind === 'unreachable' || result.kind === 'no-branch' || result.kind === 'plan-failed'
 }
 
 /** How long a finished deployment took, as logged. */

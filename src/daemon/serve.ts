@@ -4,12 +4,16 @@ import {formatDuration} from '../config/duration.js'
 import type {KedgeContext} from '../core/context.js'
 import {acquireLock, describeHolder} from '../core/lock.js'
 import {errorMessage, ExternalError} from '../errors.js'
-import {registerSecretVariable} from '../secrets/secret-environment.js'
+import {registerSecretVariables} from '../core/credentials.js'
 import {listRepositories} from '../store/repositories.js'
 import type {LockRow} from '../store/schema.js'
 import type {Logger} from './logger.js'
 import {EngineWatcher} from './engine-watcher.js'
 import {RepositoryLoop} from './repository-loop.js'
+import {loadAdminToken} from '../http/admin-token.js'
+import {KedgeMetrics} from '../http/metrics.js'
+import {createHttpServer, type DaemonControl, type ListenAddress} from '../http/server.js'
+import type {FastifyInstance} from 'fastify'
 
 /** How often the registry is re-read, so that `kedge repo add/remove` take effect without a restart. */
 const REGISTRY_POLL_MS = 1000
@@ -25,6 +29,8 @@ export interface ServeOptions {
   stop: AbortSignal
   /** Aborted to abandon in-flight deploys. */
   abandon: AbortSignal
+  /** Where the HTTP side listens (health, metrics, API, webhooks); none when absent. */
+  http?: {listen: ListenAddress; version: string}
 }
 
 /**
@@ -53,19 +59,21 @@ export async function serve(context: KedgeContext, options: ServeOptions): Promi
   })
   const {logger} = options
   const loops = new Map<string, RepositoryLoop>()
-  const watchRegistry = () => {
+  const metrics = new KedgeMetrics(context, options.http?.version ?? 'unknown')
+  const loopSettings = {...options, observer: metrics}
+  /** Returns whether the registry could be read. */
+  const watchRegistry = (): boolean => {
     let registered: Set<string>
     try {
-      const rows = listRepositories(context.db)
-      registered = new Set(rows.map((repository) => repository.name))
-      for (const row of rows) if (row.tokenEnv) registerSecretVariable(row.tokenEnv)
+      registered = new Set(listRepositories(context.db).map((repository) => repository.name))
+      registerSecretVariables(context)
     } catch (error) {
       logger.log('error', 'registry.failed', {error: errorMessage(error)})
-      return
+      return false
     }
     for (const name of registered) {
       if (loops.has(name)) continue
-      loops.set(name, new RepositoryLoop(context, name, options))
+      loops.set(name, new RepositoryLoop(context, name, loopSettings))
       logger.log('info', 'repo.watching', {repo: name})
     }
     for (const [name, loop] of loops) {
@@ -74,6 +82,7 @@ export async function serve(context: KedgeContext, options: ServeOptions): Promi
       loops.delete(name)
       logger.log('info', 'repo.unwatched', {repo: name})
     }
+    return true
   }
   const events = new EngineWatcher({
     logger,
@@ -83,18 +92,59 @@ export async function serve(context: KedgeContext, options: ServeOptions): Promi
       for (const loop of loops.values()) loop.nudge()
     },
   })
+  let registryRead = false
+  const control: DaemonControl = {
+    requestPoll: (name) => {
+      const loop = loops.get(name)
+      loop?.requestPoll()
+      return loop !== undefined
+    },
+    readiness: () => {
+      const pending = [...loops.values()].filter((loop) => !loop.reconciledOnce).map((loop) => loop.name)
+      return {ready: registryRead && pending.length === 0, pending}
+    },
+  }
+  let http: FastifyInstance | undefined
   try {
+    if (options.http) http = await startHttp(context, {logger, metrics, control, abandon: options.abandon}, options.http.listen)
     logger.log('info', 'serve.started', {home: context.home.root, pid: process.pid, interval: formatDuration(options.defaultIntervalMs)})
-    watchRegistry()
+    registryRead = watchRegistry()
     while (!options.stop.aborted) {
       await sleep(REGISTRY_POLL_MS, undefined, {signal: options.stop}).catch(() => undefined)
-      if (!options.stop.aborted) watchRegistry()
+      if (!options.stop.aborted && watchRegistry()) registryRead = true
     }
   } finally {
     logger.log('info', 'serve.stopping', {repositories: loops.size})
     for (const loop of loops.values()) loop.stop()
-    await untilDoneOrAbandoned([...loops.values()].map((loop) => loop.done).concat(events.done), options.abandon)
+    // New requests are refused at once; a sync or rollback under way through the API is waited for
+    // like the loops' deploys, and abandoned with them.
+    const httpClosed = http ? http.close() : Promise.resolve()
+    await untilDoneOrAbandoned([...loops.values()].map((loop) => loop.done).concat(events.done, httpClosed), options.abandon)
+    http?.server.closeAllConnections()
     lock.release()
   }
   logger.log('info', 'serve.stopped', {})
+}
+
+/** The HTTP side, listening before any repository is reconciled, so that /health answers from the start. */
+async function startHttp(
+  context: KedgeContext,
+  parts: {logger: Logger; metrics: KedgeMetrics; control: DaemonControl; abandon: AbortSignal},
+  listen: ListenAddress,
+): Promise<FastifyInstance> {
+  const admin = loadAdminToken(context.home.root)
+  const app = createHttpServer({context, ...parts, adminToken: admin.token})
+  try {
+    await app.listen({host: listen.host, port: listen.port})
+  } catch (error) {
+    await app.close()
+    throw new ExternalError(`cannot listen on ${listen.host}:${listen.port}: ${errorMessage(error)}`, {
+      code: 'listen_failed',
+      hint: 'pass another address with --listen HOST:PORT',
+    })
+  }
+  const address = app.server.address()
+  const port = typeof address === 'object' && address ? address.port : listen.port
+  parts.logger.log('info', 'http.listening', {address: `http://${listen.host.includes(':') ? `[${listen.host}]` : listen.host}:${port}`, admin_token: admin.source})
+  return app
 }

@@ -1,9 +1,10 @@
 import {createCipheriv, createDecipheriv, createHash, randomBytes} from 'node:crypto'
-import {closeSync, fsyncSync, linkSync, mkdirSync, openSync, readFileSync, rmSync, writeSync} from 'node:fs'
+import {readFileSync} from 'node:fs'
 import path from 'node:path'
 
 import {ExternalError, InvalidInputError, errorMessage, isKedgeError} from '../errors.js'
 import {registerSecret} from './redaction.js'
+import {writeFileOnce} from './write-once.js'
 
 /**
  * AES-256-GCM with one random key per kedge home: `secret.key` in the home (created 0600 on first use),
@@ -92,46 +93,12 @@ function loadKey(home: string, createIfMissing: boolean, owner?: string): Secret
   return toSecretKey(parseKey(text, file), file)
 }
 
-/**
- * Written whole and synced under a temporary name, then linked into place: another process never reads
- * a half-written key, two processes creating it at once end up with the same one, and a crash never
- * leaves an empty key behind values sealed with it.
- */
 function createKeyFile(file: string): Buffer {
-  const key = randomBytes(32)
-  const dir = path.dirname(file)
-  const temporary = `${file}.${process.pid}.${randomBytes(4).toString('hex')}`
   try {
-    mkdirSync(dir, {recursive: true})
-    const fd = openSync(temporary, 'wx', 0o600)
-    try {
-      writeSync(fd, `${key.toString('base64')}\n`)
-      fsyncSync(fd)
-    } finally {
-      closeSync(fd)
-    }
-    try {
-      linkSync(temporary, file)
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'EEXIST') return parseKey(readFileSync(file, 'utf8'), file)
-      throw error
-    }
-    syncDirectory(dir)
-    return key
+    return parseKey(writeFileOnce(file, `${randomBytes(32).toString('base64')}\n`), file)
   } catch (error) {
     if (isKedgeError(error)) throw error
     throw new ExternalError(`cannot create the secret key ${file}: ${errorMessage(error)}`, {code: 'secret_key_unreadable', cause: error})
-  } finally {
-    rmSync(temporary, {force: true})
-  }
-}
-
-function syncDirectory(dir: string): void {
-  const fd = openSync(dir, 'r')
-  try {
-    fsyncSync(fd)
-  } finally {
-    closeSync(fd)
   }
 }
 

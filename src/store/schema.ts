@@ -46,6 +46,9 @@ export const repositories = sqliteTable('repositories', {
   authKeyFingerprint: text('auth_key_fingerprint'),
   /** The SSH host keys kedge trusts for this remote (known_hosts format): given at add, or learned on first use. */
   knownHosts: text('known_hosts'),
+  /** The secret push webhooks are signed with: the variable that holds it, or the secret sealed. */
+  webhookSecretEnv: text('webhook_secret_env'),
+  webhookSecret: text('webhook_secret'),
 })
 
 export const deployments = sqliteTable(

@@ -23,7 +23,9 @@ export class ServeProcess {
   constructor(home: string, args: string[] = [], extraEnv: NodeJS.ProcessEnv = {}) {
     const env: NodeJS.ProcessEnv = {...process.env, KEDGE_HOME: home, FORCE_COLOR: '0', ...extraEnv}
     delete env.KEDGE_DEBUG
-    this.child = spawn(process.execPath, [KEDGE_BIN, 'serve', '--log-format', 'json', '--log-level', 'debug', ...args], {env, stdio: ['ignore', 'pipe', 'pipe']})
+    // A free port of its own, so that serves of several tests never compete for the default one.
+    const listen = args.includes('--listen') ? [] : ['--listen', '127.0.0.1:0']
+    this.child = spawn(process.execPath, [KEDGE_BIN, 'serve', '--log-format', 'json', '--log-level', 'debug', ...listen, ...args], {env, stdio: ['ignore', 'pipe', 'pipe']})
     let buffered = ''
     this.child.stdout!.on('data', (chunk: Buffer) => {
       buffered += chunk.toString()

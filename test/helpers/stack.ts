@@ -19,12 +19,12 @@ export function uniqueName(prefix = 'kt'): string {
 }
 
 /** A git remote holding `files`, registered in a fresh kedge home; its containers are removed at the end. */
-export async function registeredStack(files: FileChanges, options: {home?: string; name?: string; args?: string[]} = {}): Promise<TestStack> {
+export async function registeredStack(files: FileChanges, options: {home?: string; name?: string; args?: string[]; env?: NodeJS.ProcessEnv} = {}): Promise<TestStack> {
   const name = options.name ?? uniqueName()
   const remote = GitRemote.create(files)
   const home = options.home ?? tempDir()
   after(() => removeComposeProject(name))
-  const added = await runKedge(['repo', 'add', remote.fileUrl, '--name', name, ...(options.args ?? [])], {home})
+  const added = await runKedge(['repo', 'add', remote.fileUrl, '--name', name, ...(options.args ?? [])], {home, env: options.env})
   assert.equal(added.code, 0, added.stderr)
   return {home, remote, name}
 }

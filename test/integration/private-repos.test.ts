@@ -271,7 +271,7 @@ describe('bad credential input', {timeout: 60_000}, () => {
       [['repo', 'add', https, '--token-env', 'KEDGE_UNSET_TOKEN_VAR'], /environment variable KEDGE_UNSET_TOKEN_VAR is not set/],
       [['repo', 'add', https, '--token-env', 'not a name'], /takes an environment variable name/],
       [['repo', 'add', https, '--token-env', 'PATH'], /PATH configures the host/],
-      [['repo', 'add', https, '--token-env', 'ghp_0123456789abcdefghijklmnopqrstuvwxyzAB'], /looks like a token/],
+      [['repo', 'add', https, '--token-env', 'ghp_0123456789abcdefghijklmnopqrstuvwxyzAB'], /looks like the secret itself/],
       [['repo', 'add', 'https://ghp_0123456789abcdefghijklmnopqrstuvwxyzAB@127.0.0.1:9/x.git'], /user name looks like a token/],
       [['repo', 'add', https, '--token-stdin'], /no token was given/, undefined, '\n'],
       [['repo', 'add', https, '--token-stdin'], /white space/, undefined, 'two tokens\n'],

@@ -5,6 +5,7 @@ import {BaseCommand} from '../../cli/base-command.js'
 import {readStandardInput} from '../../cli/stdin.js'
 import {addRepository, type AddRepositoryResult} from '../../core/add-repository.js'
 import type {AuthRequest} from '../../core/repository-auth.js'
+import type {WebhookSecretRequest} from '../../core/webhook-receiver.js'
 import {authLines} from '../../cli/auth-lines.js'
 
 export default class RepoAdd extends BaseCommand<typeof RepoAdd> {
@@ -53,8 +54,18 @@ A private repository takes a deploy key (--ssh-key, for ssh:// and git@host: URL
     }),
     'token-stdin': Flags.boolean({
       summary: 'Read an HTTPS token from standard input; stored encrypted.',
-      exclusive: ['ssh-key', 'token-env'],
+      exclusive: ['ssh-key', 'token-env', 'webhook-secret-stdin'],
       helpGroup: 'AUTH',
+    }),
+    'webhook-secret-env': Flags.string({
+      summary: 'Environment variable that holds the secret push webhooks are signed with; never stored.',
+      exclusive: ['webhook-secret-stdin'],
+      helpGroup: 'WEBHOOK',
+    }),
+    'webhook-secret-stdin': Flags.boolean({
+      summary: 'Read the webhook secret from standard input; stored encrypted.',
+      exclusive: ['webhook-secret-env', 'token-stdin'],
+      helpGroup: 'WEBHOOK',
     }),
   }
 
@@ -66,6 +77,7 @@ A private repository takes a deploy key (--ssh-key, for ssh:// and git@host: URL
       path: this.flags.path,
       interval: this.flags.interval,
       auth: await this.authRequest(),
+      webhookSecret: await this.webhookSecretRequest(),
     })
     this.warnAll(result.warnings)
     const {repository, checkout} = result
@@ -77,12 +89,21 @@ A private repository takes a deploy key (--ssh-key, for ssh:// and git@host: URL
       this.log(`  mode     ${checkout.mode}`)
     }
     for (const [label, text] of authLines(repository.auth)) this.log(`  ${label.padEnd(8)} ${text}`)
+    if (repository.webhook.kind !== 'none') this.log(`  webhook  POST /hooks/${repository.name} (secret ${repository.webhook.kind === 'env' ? `from $${repository.webhook.variable}` : 'stored encrypted'})`)
     return result
+  }
+
+  private async webhookSecretRequest(): Promise<WebhookSecretRequest | undefined> {
+    if (this.flags['webhook-secret-env'] !== undefined) return {kind: 'env', variable: this.flags['webhook-secret-env']}
+    if (this.flags['webhook-secret-stdin']) return {kind: 'value', secret: await readStandardInput()}
+    return undefined
   }
 
   private async authRequest(): Promise<AuthRequest | undefined> {
     const {flags} = this
-    if (flags['ssh-key'] !== undefined) return {kind: 'ssh_key', keyFile: flags['ssh-key'], knownHostsFile: flags['known-hosts']}
+    if (flags['ssh-key'] !== undefined) {
+      return {kind: 'ssh_key', key: {file: flags['ssh-key']}, knownHosts: flags['known-hosts'] === undefined ? undefined : {file: flags['known-hosts']}}
+    }
     if (flags['token-env'] !== undefined) return {kind: 'token_env', variable: flags['token-env']}
     if (flags['token-stdin']) return {kind: 'token', token: await readStandardInput()}
     return undefined

@@ -1,0 +1,95 @@
+import Fastify, {type FastifyError, type FastifyInstance} from 'fastify'
+
+import type {KedgeContext} from '../core/context.js'
+import type {Logger} from '../daemon/logger.js'
+import {isKedgeError} from '../errors.js'
+import {redactDeep} from '../secrets/redaction.js'
+import {registerApiRoutes} from './api-routes.js'
+export type {ListenAddress} from './listen-address.js'
+import {errorResponse} from './error-response.js'
+import type {KedgeMetrics} from './metrics.js'
+import {registerWebhookRoutes} from './webhook-routes.js'
+
+/** What the HTTP side asks of the running daemon. */
+export interface DaemonControl {
+  /** Asks the repository's loop for a poll now; false when serve does not watch it (yet). */
+  requestPoll(repository: string): boolean
+  /** Every repository has been reconciled once since serve started. */
+  readiness(): {ready: boolean; pending: string[]}
+}
+
+export interface HttpServerOptions {
+  context: KedgeContext
+  logger: Logger
+  metrics: KedgeMetrics
+  control: DaemonControl
+  adminToken: string
+  /** Aborted when serve abandons in-flight work: deploys started through the API stop with the rest. */
+  abandon: AbortSignal
+}
+
+/** Request bodies of the API are small JSON documents; a push event can carry many commits. */
+export const API_BODY_LIMIT = 256 * 1024
+export const WEBHOOK_BODY_LIMIT = 5 * 1024 * 1024
+
+export function createHttpServer(options: HttpServerOptions): FastifyInstance {
+  const app = Fastify({
+    logger: false,
+    bodyLimit: API_BODY_LIMIT,
+    // A client gets this long to send its request (a webhook body included); answers may take longer.
+    requestTimeout: 30_000,
+    // Short, so that stopping serve does not wait long for idle connections.
+    keepAliveTimeout: 5_000,
+    // HEAD on a GET route would run it: GET /diff fetches and takes the repository's lock.
+    exposeHeadRoutes: false,
+    // An unknown field is refused, not dropped, and a value of the wrong type is refused, not converted.
+    ajv: {customOptions: {removeAdditional: false, coerceTypes: false}},
+  })
+
+  app.setErrorHandler((error: FastifyError, _request, reply) => {
+    const {status, body} = fastifyErrorResponse(error)
+    if (status >= 500) options.logger.log('error', 'http.failed', {error: error.message})
+    return reply.status(status).send(body)
+  })
+  app.setNotFoundHandler((request, reply) => reply.status(404).send({error: {code: 'not_found', message: `no route ${request.method} ${request.url.split('?')[0]}`}}))
+  // Whatever kedge answers passes through redaction, as everything else it writes.
+  app.addHook('preSerialization', async (_request, _reply, payload) => redactDeep(payload))
+  app.addHook('onResponse', async (request, reply) => {
+    options.logger.log('debug', 'http.request', {method: request.method, route: request.routeOptions.url ?? request.url.split('?')[0], status: reply.statusCode, ms: Math.round(reply.elapsedTime)})
+  })
+
+  app.get('/health', async () => ({status: 'ok'}))
+  app.get('/ready', async (_request, reply) => {
+    const readiness = options.control.readiness()
+    return reply.status(readiness.ready ? 200 : 503).send(readiness)
+  })
+  app.get('/metrics', async (_request, reply) => {
+    const text = await options.metrics.registry.metrics()
+    return reply.type(options.metrics.registry.contentType).send(text)
+  })
+
+  app.register(async (api) => registerApiRoutes(api, options), {prefix: '/api/v1'})
+  app.register(async (hooks) => registerWebhookRoutes(hooks, options), {prefix: '/hooks'})
+  return app
+}
+
+/** Fastify's own errors (validation, body limits, media types) in kedge's error format; kedge's errors as mapped. */
+function fastifyErrorResponse(error: FastifyError): ReturnType<typeof errorResponse> {
+  if (error.validation) {
+    return {status: 400, body: {error: {code: 'invalid_request', message: `invalid request: ${error.message}`}}}
+  }
+  if (isKedgeError(error)) return errorResponse(error)
+  switch (error.code) {
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return {status: 413, body: {error: {code: 'payload_too_large', message: 'the request body is too large'}}}
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return {status: 415, body: {error: {code: 'unsupported_media_type', message: 'send application/json'}}}
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+    case 'FST_ERR_CTP_INVALID_JSON_BODY':
+      return {status: 400, body: {error: {code: 'invalid_request', message: 'the request body is not valid JSON'}}}
+  }
+  if (error.statusCode && error.statusCode < 500) {
+    return {status: error.statusCode, body: {error: {code: 'invalid_request', message: error.message}}}
+  }
+  return errorResponse(error)
+}
