@@ -1,0 +1,104 @@
+/**
+ * Idle cost and scale: `kedge serve` with 1, 10, 50 and 200 registered repositories (local bare remotes,
+ * tiny stacks in manual mode, so nothing is deployed) polling every 10 s. Once every repository has
+ * been reconciled (/ready), it measures the serve process over a stretch of no changes: resident
+ * memory, CPU (its own and that of the git processes it waited for), and how long a poll takes.
+ * Prints a table and writes bench/results/idle-cost-*.json.
+ * Usage: node --import tsx bench/idle-cost.ts [--sizes 1,10,50,200] [--seconds 60]
+ */
+import {readFileSync, mkdtempSync, rmSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import path from 'node:path'
+import {setTimeout as sleep} from 'node:timers/promises'
+
+import {BenchRemote, BenchServe, KEDGE_BIN, run, until} from './fixtures.js'
+import {median, writeResults} from './results.js'
+
+const option = (name: string) => (process.argv.includes(name) ? process.argv[process.argv.indexOf(name) + 1] : undefined)
+const sizes = (option('--sizes') ?? '1,10,50,200').split(',').map(Number)
+const seconds = Number(option('--seconds') ?? 60)
+const CLOCK_TICKS = Number(run('getconf', ['CLK_TCK']).trim()) || 100
+
+/** utime + stime + cutime + cstime of a process, in seconds. */
+function cpuSeconds(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+  return fields.slice(11, 15).reduce((sum, value) => sum + Number(value), 0) / CLOCK_TICKS
+}
+
+function rssMegabytes(pid: number): number {
+  const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))
+  return Number(match?.[1] ?? 0) / 1024
+}
+
+/** A GET that survives a connection the busy server dropped: retried until it answers. */
+async function get(url: string): Promise<Response> {
+  return until(() => fetch(url).catch(() => undefined), 120_000, 250)
+}
+
+async function pollSeconds(base: string): Promise<{count: number; sum: number}> {
+  const text = await (await get(`${base}/metrics`)).text()
+  let count = 0
+  let sum = 0
+  for (const line of text.split('\n')) {
+    const match = /^kedge_git_poll_duration_seconds_(sum|count)\{[^}]*success="true"[^}]*\} (\S+)$/.exec(line)
+    if (match?.[1] === 'sum') sum += Number(match[2])
+    if (match?.[1] === 'count') count += Number(match[2])
+  }
+  return {count, sum}
+}
+
+async function measure(size: number): Promise<Record<string, number>> {
+  const work = mkdtempSync(path.join(tmpdir(), `kedge-bench-idle-${size}-`))
+  const env = {...process.env, KEDGE_HOME: path.join(work, 'home')}
+  try {
+    for (let i = 0; i < size; i++) {
+      const remote = new BenchRemote(path.join(work, `r${i}`), {
+        'docker-compose.yaml': 'services:\n  web:\n    image: kedge-test/busybox:1\n',
+        'kedge.yaml': 'reconciliation:\n  mode: manual\n  interval: 10s\n',
+      })
+      run(process.execPath, [KEDGE_BIN, 'repo', 'add', remote.bare, '--name', `idle-${i}`], {env})
+    }
+    const serve = new BenchServe(env)
+    try {
+      const base = await serve.address()
+      await until(async () => (await get(`${base}/ready`)).status === 200, 900_000, 500)
+      // One full interval for every loop to settle into its rhythm before measuring.
+      await sleep(10_000)
+      const cpuBefore = cpuSeconds(serve.pid)
+      const pollsBefore = await pollSeconds(base)
+      const rss: number[] = []
+      const started = performance.now()
+      while (performance.now() - started < seconds * 1000) {
+        rss.push(rssMegabytes(serve.pid))
+        await sleep(1000)
+      }
+      const elapsed = (performance.now() - started) / 1000
+      const cpu = cpuSeconds(serve.pid) - cpuBefore
+      const polls = await pollSeconds(base)
+      const pollCount = polls.count - pollsBefore.count
+      return {
+        repositories: size,
+        rssMedianMb: Math.round(median(rss)),
+        rssMaxMb: Math.round(Math.max(...rss)),
+        cpuPercentOfOneCore: Number(((cpu / elapsed) * 100).toFixed(2)),
+        cpuMsPerPoll: pollCount > 0 ? Number(((cpu * 1000) / pollCount).toFixed(1)) : 0,
+        polls: pollCount,
+        pollMsMean: pollCount > 0 ? Number((((polls.sum - pollsBefore.sum) / pollCount) * 1000).toFixed(1)) : 0,
+      }
+    } finally {
+      await serve.stop()
+    }
+  } finally {
+    rmSync(work, {recursive: true, force: true})
+  }
+}
+
+const rows = []
+for (const size of sizes) {
+  rows.push(await measure(size))
+  console.log(`measured ${size} repositories`)
+}
+console.log(`serve idle, every repository polling every 10 s, measured over ${seconds} s`)
+console.table(rows)
+writeResults('idle-cost', {seconds, intervalSeconds: 10, rows})
