@@ -2,7 +2,7 @@ import {withGitAccess, type GitAccess, type GitCredentials} from '../adapters/gi
 import {ExternalError} from '../errors.js'
 import {unseal} from '../secrets/secret-box.js'
 import {registerSecretVariable} from '../secrets/secret-environment.js'
-import {listSecretVariables, updateRepository} from '../store/repositories.js'
+import {listRepositories, updateRepository} from '../store/repositories.js'
 import type {RepositoryRow} from '../store/schema.js'
 import type {KedgeContext} from './context.js'
 
@@ -64,10 +64,14 @@ export function tokenFromEnvironment(variable: string): string | null {
 }
 
 function requireRuntimeToken(repository: RepositoryRow): string {
-  const variable = repository.tokenEnv ?? ''
-  const token = tokenFromEnvironment(variable)
-  if (token) return token
-  throw new ExternalError(`environment variable ${variable} is not set, and it holds the token of repository "${repository.name}"`, {
+  return requireSecretFromEnvironment(repository.tokenEnv ?? '', `the token of repository "${repository.name}"`)
+}
+
+/** A secret kept in a variable (`what` says whose), which must be set where kedge runs. */
+export function requireSecretFromEnvironment(variable: string, what: string): string {
+  const secret = tokenFromEnvironment(variable)
+  if (secret) return secret
+  throw new ExternalError(`environment variable ${variable} is not set, and it holds ${what}`, {
     code: 'token_missing',
     hint: `set ${variable} in the environment kedge runs in`,
   })
@@ -85,10 +89,13 @@ export function tokenUser(url: string): string {
 
 /**
  * Tells the process which variables hold repositories' secrets, so that the tools it runs for any
- * stack never see them, whichever repository it works on.
+ * stack never see them, whichever repository it works on. `rows`: the registry, when the caller has just read it.
  */
-export function registerSecretVariables(context: KedgeContext): void {
-  for (const variable of listSecretVariables(context.db)) registerSecretVariable(variable)
+export function registerSecretVariables(context: KedgeContext, rows: RepositoryRow[] = listRepositories(context.db)): void {
+  for (const row of rows) {
+    if (row.tokenEnv) registerSecretVariable(row.tokenEnv)
+    if (row.webhookSecretEnv) registerSecretVariable(row.webhookSecretEnv)
+  }
 }
 
 function requireSecret(repository: RepositoryRow): string {

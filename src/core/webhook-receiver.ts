@@ -2,7 +2,7 @@ import {ExternalError, UnauthorizedError} from '../errors.js'
 import {seal, unseal} from '../secrets/secret-box.js'
 import type {NewRepositoryRow, RepositoryRow} from '../store/schema.js'
 import type {KedgeContext} from './context.js'
-import {tokenFromEnvironment} from './credentials.js'
+import {requireSecretFromEnvironment} from './credentials.js'
 import {readSecretVariable, requireSecretInput} from './repository-auth.js'
 import {requireRepository} from './require-repository.js'
 import {verifyWebhook, type WebhookHeaders, type WebhookProvider} from './webhook-events.js'
@@ -54,14 +54,7 @@ export function receiveWebhook(
 }
 
 function webhookSecret(context: KedgeContext, repository: RepositoryRow): string {
-  if (repository.webhookSecretEnv) {
-    const secret = tokenFromEnvironment(repository.webhookSecretEnv)
-    if (secret) return secret
-    throw new ExternalError(`environment variable ${repository.webhookSecretEnv} is not set, and it holds the webhook secret of "${repository.name}"`, {
-      code: 'token_missing',
-      hint: `set ${repository.webhookSecretEnv} in the environment kedge serve runs in`,
-    })
-  }
+  if (repository.webhookSecretEnv) return requireSecretFromEnvironment(repository.webhookSecretEnv, `the webhook secret of repository "${repository.name}"`)
   if (repository.webhookSecret) return unseal(context.home.root, repository.webhookSecret, webhookBinding(repository.name), `repository "${repository.name}"`)
   throw new UnauthorizedError(`repository "${repository.name}" takes no webhooks: it has no webhook secret`, {
     code: 'webhook_disabled',

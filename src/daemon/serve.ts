@@ -65,8 +65,9 @@ export async function serve(context: KedgeContext, options: ServeOptions): Promi
   const watchRegistry = (): boolean => {
     let registered: Set<string>
     try {
-      registered = new Set(listRepositories(context.db).map((repository) => repository.name))
-      registerSecretVariables(context)
+      const rows = listRepositories(context.db)
+      registered = new Set(rows.map((repository) => repository.name))
+      registerSecretVariables(context, rows)
     } catch (error) {
       logger.log('error', 'registry.failed', {error: errorMessage(error)})
       return false

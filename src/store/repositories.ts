@@ -1,4 +1,4 @@
-import {asc, eq, inArray, isNotNull, max, or} from 'drizzle-orm'
+import {asc, eq, inArray, max} from 'drizzle-orm'
 
 import {redactFields} from './redact-fields.js'
 
@@ -24,16 +24,6 @@ export function updateRepository(db: KedgeDatabase, id: number, values: Partial<
 /** Records the last error on the repository, for `status`; the message is kedge's or the tool's own. */
 export function recordRepositoryError(db: KedgeDatabase, id: number, error: unknown): void {
   updateRepository(db, id, {lastError: error instanceof Error ? error.message : String(error), lastErrorAt: new Date()})
-}
-
-/** The environment variables that hold repositories' secrets (--token-env, --webhook-secret-env). */
-export function listSecretVariables(db: KedgeDatabase): string[] {
-  const rows = db
-    .select({tokenEnv: repositories.tokenEnv, webhookSecretEnv: repositories.webhookSecretEnv})
-    .from(repositories)
-    .where(or(isNotNull(repositories.tokenEnv), isNotNull(repositories.webhookSecretEnv)))
-    .all()
-  return [...new Set(rows.flatMap((row) => [row.tokenEnv, row.webhookSecretEnv]).filter((name): name is string => name !== null))]
 }
 
 export function deleteRepository(db: KedgeDatabase, name: string): boolean {
