@@ -77,6 +77,9 @@ export async function composeDown(project: ComposeProject, options: ComposeRunOp
   await runCompose(project, downArgs(project), 'take the stack down', APPLY_TIMEOUT_MS, options)
 }
 
+/** How Compose v1 and v2 say that the Docker engine did not answer. */
+const ENGINE_GONE = /(couldn't|cannot) connect to (the )?docker daemon|is the docker daemon running|error while fetching server api version/i
+
 async function runCompose(project: ComposeProject, args: string[], what: string, timeoutMs: number, options: ComposeRunOptions): Promise<string> {
   const command = await composeCommand()
   const {file, args: argv} = commandLine(command, args)
@@ -89,7 +92,11 @@ async function runCompose(project: ComposeProject, args: string[], what: string,
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()))
     const timer = setTimeout(() => child.kill('SIGTERM'), timeoutMs)
     const fail = (detail: string, cause?: unknown) =>
-      reject(new ExternalError(`compose could not ${what}: ${detail}`, {code: 'compose_failed', cause}))
+      reject(
+        ENGINE_GONE.test(detail)
+          ? new ExternalError(`compose could not ${what}: the Docker engine did not answer (${detail})`, {code: 'engine_unavailable', cause})
+          : new ExternalError(`compose could not ${what}: ${detail}`, {code: 'compose_failed', cause}),
+      )
     child.on('error', (error) => {
       clearTimeout(timer)
       fail(error.name === 'AbortError' ? 'interrupted' : errorMessage(error), error)
@@ -103,12 +110,16 @@ async function runCompose(project: ComposeProject, args: string[], what: string,
   })
 }
 
-/** Compose's own explanation: its error lines when it printed some, else its last lines, without progress noise. */
+/**
+ * Compose's own explanation: its error lines when it printed some, else its last lines, without
+ * progress noise; of a Python traceback (Compose v1 crashing), the exception it ends with.
+ */
 function composeReason(stderr: string): string {
   const lines = stderr
     .split(/\r?\n/)
     .map((line) => line.trim())
     .filter((line) => line.length > 0 && !/\.\.\. *(done|error)?$/i.test(line))
+  if (lines.some((line) => line.startsWith('Traceback (most recent call last)'))) return redact(lines.at(-1)!.replace(/^[\w.]+(Exception|Error): /, ''))
   const errors = lines.filter((line) => /^(error|service ".*" )/i.test(line))
   // Compose echoes image references and URLs as given, credentials included.
   return redact([...new Set(errors.length > 0 ? errors : lines)].slice(-ERROR_LINES_KEPT).join('\n'))

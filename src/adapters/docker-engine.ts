@@ -121,6 +121,15 @@ export async function watchContainerEvents(options: {
   })
 }
 
+/** Fails with engine_unavailable when the engine does not answer: checked before a deploy records anything. */
+export async function pingEngine(): Promise<void> {
+  try {
+    await engine().ping()
+  } catch (error) {
+    throw engineError(error)
+  }
+}
+
 /** Which of these image references the engine does not have. */
 export async function missingImages(references: string[]): Promise<string[]> {
   const missing: string[] = []

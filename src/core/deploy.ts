@@ -2,7 +2,7 @@ import {existsSync, mkdirSync, rmSync, writeFileSync} from 'node:fs'
 import path from 'node:path'
 
 import {composePull, composeUp} from '../adapters/compose.js'
-import {currentImageIds, listComposeProjectContainers, listKedgeContainers, missingImages, removeContainer} from '../adapters/docker-engine.js'
+import {currentImageIds, listComposeProjectContainers, listKedgeContainers, missingImages, pingEngine, removeContainer} from '../adapters/docker-engine.js'
 import {cloneBranch, fetchBranch, updateTree} from '../adapters/git.js'
 import {asKedgeError, ExternalError, type KedgeError} from '../errors.js'
 import {finishDeployment, lastGoodDeployment, startDeployment} from '../store/deployments.js'
@@ -14,11 +14,11 @@ import type {KedgeContext} from './context.js'
 import {withRepositoryAccess} from './credentials.js'
 import type {KedgeConfig} from '../config/kedge-config.js'
 import {parseSnapshot, readDesiredStack, type StackSnapshot} from './desired-stack.js'
-import {containersToReplace, detectDrift, type Drift} from './drift.js'
+import {containersToReplace, detectDrift, driftBaseline, type Drift} from './drift.js'
 import {LABELS} from './labels.js'
 import {waitForServices} from './health-gate.js'
 import {renderOverrideFile} from './override-file.js'
-import {planChanges, type ServiceChange} from './plan.js'
+import {planChanges, type DesiredService, type ServiceChange} from './plan.js'
 import {keepRelease} from './releases.js'
 import {rollbackTo} from './rollback.js'
 
@@ -77,7 +77,9 @@ export async function fetchHead(context: KedgeContext, repository: RepositoryRow
 /**
  * Applies the commit checked out in the clone. Nothing on the host changes until the commit has been
  * validated by Compose and its images are present: a broken commit fails here and the running stack
- * keeps running. Every attempt is recorded, with Compose's own error text when it fails.
+ * keeps running. Every attempt is recorded, with Compose's own error text when it fails. While the
+ * Docker engine does not answer nothing is attempted (engine_unavailable is thrown); an engine lost
+ * half-way is no fault of the commit, so that attempt is recorded as interrupted and retried.
  */
 export async function applyCheckedOutCommit(
   context: KedgeContext,
@@ -86,6 +88,7 @@ export async function applyCheckedOutCommit(
   trigger: DeploymentTrigger,
   signal?: AbortSignal,
 ): Promise<DeployOutcome> {
+  await pingEngine()
   const deployment = startDeployment(context.db, {repositoryId: repository.id, commit, trigger})
   const previous = lastGoodDeployment(context.db, repository.id)
   const previousSnapshot = parseSnapshot(previous?.snapshot ?? null)
@@ -102,7 +105,8 @@ export async function applyCheckedOutCommit(
     changes = planChanges(snapshot.services, actual)
     await ensureImages(snapshot, paths, signal)
     // Drift of what runs now is repaired on the way, measured against the commit that runs.
-    const drift = previousSnapshot ? detectDrift(previousSnapshot.services, actual, await currentImageIds(imagesOf(previousSnapshot))) : []
+    const baseline = previousSnapshot && driftBaseline(previousSnapshot.services, snapshot.services, actual)
+    const drift = baseline ? detectDrift(baseline, actual, await currentImageIds(imagesOfServices(baseline))) : []
     signal?.throwIfAborted()
     touchedHost = true
     await applyStack(paths, repository.name, snapshot, actual, {drift, prune: config.prune, signal})
@@ -116,8 +120,10 @@ export async function applyCheckedOutCommit(
   } catch (caught) {
     const interrupted = signal?.aborted === true
     const error = interrupted ? new ExternalError('interrupted: kedge stopped before the deployment finished', {code: 'interrupted'}) : asKedgeError(caught, 'deploy_failed')
-    let note: string | null = null
-    if (touchedHost && !interrupted && previous !== undefined) {
+    const engineLost = error.code === 'engine_unavailable'
+    let note: string | null = engineLost ? 'the Docker engine stopped answering; tried again once it answers' : null
+    // A rollback needs the engine too; the commit is tried again instead.
+    if (touchedHost && !interrupted && !engineLost && previous !== undefined) {
       if (config?.rollbackOnFailure === true) {
         const rollback = await rollbackTo(context, repository, previous, {
           trigger: 'auto_rollback',
@@ -139,7 +145,7 @@ export async function applyCheckedOutCommit(
       note,
       snapshot: snapshot ? JSON.stringify(snapshot) : null,
       project: snapshot?.project ?? null,
-      interrupted,
+      interrupted: interrupted || engineLost,
     })
     recordRepositoryError(context.db, repository.id, error)
     return {deployment: finished, changes, error}
@@ -215,6 +221,10 @@ export async function removeOtherProject(repository: string, oldProject: string,
 }
 
 export function imagesOf(snapshot: StackSnapshot): string[] {
-  return snapshot.services.map((service) => service.image).filter((image): image is string => image !== null)
+  return imagesOfServices(snapshot.services)
+}
+
+function imagesOfServices(services: readonly DesiredService[]): string[] {
+  return services.map((service) => service.image).filter((image): image is string => image !== null)
 }
 

@@ -82,6 +82,18 @@ export function detectDrift(
 }
 
 /**
+ * What a deploy measures the running containers against, to repair their drift on the way: the commit
+ * that runs, except for the services whose containers already carry the new commit's configuration
+ * (a deploy cut short after Compose's `up`), which are measured against the new commit.
+ */
+export function driftBaseline(running: readonly DesiredService[], next: readonly DesiredService[], actual: readonly StackContainer[]): DesiredService[] {
+  const alreadyNext = new Set(
+    next.filter((service) => actual.some((container) => container.service === service.name && container.labels[LABELS.configHash] === service.hash)).map((service) => service.name),
+  )
+  return [...running.filter((service) => !alreadyNext.has(service.name)), ...next.filter((service) => alreadyNext.has(service.name))]
+}
+
+/**
  * The drifted containers Compose cannot put right by itself, which kedge (whose labels they carry)
  * removes before `up`: one running another image or configuration under kedge's current labels, an
  * unhealthy one, one Compose did not create, a surplus or unwanted one when pruning.

@@ -82,7 +82,8 @@ async function healLocked(context: KedgeContext, repository: RepositoryRow, sign
     return {kind: 'healed', drift, outcome: {deployment: finished, changes: [], error: null}}
   } catch (caught) {
     const error = asKedgeError(caught, 'heal_failed')
-    const interrupted = signal?.aborted === true
+    // An engine that went away (a daemon restart stops its containers first) is no failure of the stack.
+    const interrupted = signal?.aborted === true || error.code === 'engine_unavailable'
     const finished = finishDeployment(context.db, deployment.id, {status: 'failed', error: error.message, note, snapshot: JSON.stringify(snapshot), project: snapshot.project, interrupted})
     recordRepositoryError(context.db, repository.id, error)
     return {kind: 'healed', drift, outcome: {deployment: finished, changes: [], error}}

@@ -24,6 +24,7 @@ export type ReconcileResult =
   | {kind: 'already-pending'; commit: string}
   | {kind: 'plan-failed'; commit: string; error: KedgeError}
   | {kind: 'deployed'; outcome: DeployOutcome}
+  | {kind: 'engine-unavailable'; commit: string; error: KedgeError}
 
 export interface ReconcileOptions {
   trigger: 'startup' | 'git'
@@ -95,8 +96,20 @@ async function reconcileLocked(context: KedgeContext, repository: RepositoryRow,
 
   const commit = await fetchHead(context, repository, options.signal)
   const mode = modeOfCheckout(context, repository)
-  if (mode === 'auto') return {kind: 'deployed', outcome: await applyCheckedOutCommit(context, repository, commit, options.trigger, options.signal)}
+  if (mode === 'auto') return deployWhenEngineAnswers(context, repository, commit, options)
   return recordPendingChanges(context, repository, commit, mode, options.signal)
+}
+
+/** A commit that arrives while the Docker engine is down waits for it, without a failed deployment for each round. */
+async function deployWhenEngineAnswers(context: KedgeContext, repository: RepositoryRow, commit: string, options: ReconcileOptions): Promise<ReconcileResult> {
+  try {
+    return {kind: 'deployed', outcome: await applyCheckedOutCommit(context, repository, commit, options.trigger, options.signal)}
+  } catch (error) {
+    const failure = asKedgeError(error, 'deploy_failed')
+    if (failure.code !== 'engine_unavailable') throw error
+    recordRepositoryError(context.db, repository.id, failure)
+    return {kind: 'engine-unavailable', commit, error: failure}
+  }
 }
 
 /** notify and manual: work out what applying the commit would change, record it, apply nothing. */

@@ -19,6 +19,8 @@ export interface EngineWatcherSettings {
   onDriftEvent: (repository: string, event: ContainerEvent) => void
   /** The stream came back after breaking: events may have been missed, so everything is worth a check. */
   onReconnected: () => void
+  /** Whether the engine answers now: on each (re)connection, and when the stream breaks. */
+  onAvailability?: (connected: boolean) => void
 }
 
 /**
@@ -45,6 +47,7 @@ export class EngineWatcher {
           signal: stop,
           onConnected: () => {
             retryMs = MIN_RETRY_MS
+            this.settings.onAvailability?.(true)
             if (lostAt === null) return logger.log('debug', 'events.connected', {})
             logger.log('info', 'events.reconnected', {after: formatDuration(Math.max(1, Date.now() - lostAt))})
             lostAt = null
@@ -62,6 +65,7 @@ export class EngineWatcher {
         if (stop.aborted) return
         if (lostAt === null) logger.log('warn', 'events.disconnected', {error: errorMessage(error)})
       }
+      if (lostAt === null) this.settings.onAvailability?.(false)
       lostAt ??= Date.now()
       sinceSeconds ??= Math.floor(lostAt / 1000)
       await sleep(retryMs, undefined, {signal: stop}).catch(() => undefined)

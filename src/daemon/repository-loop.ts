@@ -51,6 +51,8 @@ export class RepositoryLoop {
   private pollRequested = false
   /** Whether a round has finished since the loop started, failed or not: what /ready waits for. */
   reconciledOnce = false
+  /** A new commit waits for the Docker engine to answer again. */
+  private waitingForEngine = false
 
   constructor(
     private readonly context: KedgeContext,
@@ -90,6 +92,12 @@ export class RepositoryLoop {
   requestPoll(): void {
     this.pollRequested = true
     this.wake?.()
+  }
+
+  /** The engine's event stream is back after breaking: check for drift, and deploy a commit that waited for it. */
+  engineReconnected(): void {
+    if (this.waitingForEngine) this.requestPoll()
+    this.nudge()
   }
 
   private async run(): Promise<void> {
@@ -203,6 +211,7 @@ export class RepositoryLoop {
   private report(result: ReconcileResult, logger: Logger): void {
     const repo = this.name
     this.failures = roundFailed(result) ? this.failures + 1 : 0
+    this.waitingForEngine = result.kind === 'engine-unavailable'
     switch (result.kind) {
       case 'busy':
         return logger.log('debug', 'poll.busy', {repo, holder: describeHolder(result.holder)})
@@ -221,6 +230,8 @@ export class RepositoryLoop {
         return logger.log('info', 'change.pending', {repo, commit: result.commit.slice(0, 12), mode: result.mode, changes: describeChanges(result.changes)})
       case 'plan-failed':
         return logger.log('warn', 'plan.failed', {repo, commit: result.commit.slice(0, 12), error: result.error.message})
+      case 'engine-unavailable':
+        return logger.log('warn', 'deploy.deferred', {repo, commit: result.commit.slice(0, 12), error: result.error.message})
       case 'deployed': {
         const {deployment, changes, error} = result.outcome
         const took = tookOf(deployment)
@@ -248,9 +259,9 @@ export class RepositoryLoop {
   }
 }
 
-/** A round that could not do its job (the remote, the branch or the plan failed): it backs off. A failed deploy is the commit's fault, not the round's. */
+/** A round that could not do its job (the remote, the branch, the plan or the engine failed): it backs off. A failed deploy is the commit's fault, not the round's. */
 function roundFailed(result: ReconcileResult): boolean {
-  return result.kind === 'unreachable' || result.kind === 'no-branch' || result.kind === 'plan-failed'
+  return result.kind === 'unreachable' || result.kind === 'no-branch' || result.kind === 'plan-failed' || result.kind === 'engine-unavailable'
 }
 
 /** How long a finished deployment took, as logged. */

@@ -90,8 +90,9 @@ export async function serve(context: KedgeContext, options: ServeOptions): Promi
     stop: options.stop,
     onDriftEvent: (repository) => loops.get(repository)?.nudge(),
     onReconnected: () => {
-      for (const loop of loops.values()) loop.nudge()
+      for (const loop of loops.values()) loop.engineReconnected()
     },
+    onAvailability: (connected) => metrics.engineAvailability(connected),
   })
   let registryRead = false
   const control: DaemonControl = {

@@ -24,6 +24,8 @@ export class KedgeMetrics implements LoopObserver {
   private readonly reconciliationDuration: Histogram<'repo' | 'success'>
   private readonly gitPollDuration: Histogram<'repo' | 'success'>
   private readonly commitToRunning: Histogram<'repo'>
+  private readonly engineUp: Gauge
+  private readonly engineOutages: Counter
   /** Per repository: the branch head last polled, and the commit first seen but not running yet. */
   private readonly lastHead = new Map<string, string>()
   private readonly waitingToRun = new Map<string, {commit: string; seenAt: number}>()
@@ -76,6 +78,8 @@ export class KedgeMetrics implements LoopObserver {
         for (const {repo, state, total} of counts.values()) this.set({repo, state}, total)
       },
     })
+    this.engineUp = new Gauge({name: 'kedge_engine_up', help: 'Whether serve\'s event stream from the Docker engine is connected (1) or not (0).', registers})
+    this.engineOutages = new Counter({name: 'kedge_engine_outages_total', help: 'Times the Docker engine\'s event stream broke (the daemon stopped or restarted).', registers})
     this.driftCounter = new Counter({name: 'kedge_drift_detected_total', help: 'Drift found, by repository and service.', labelNames: ['repo', 'service'], registers})
     this.gitPolls = new Counter({name: 'kedge_git_polls_total', help: 'Polls of the remote for the branch head.', labelNames: ['repo', 'success'], registers})
     this.reconciliationDuration = new Histogram({
@@ -99,6 +103,11 @@ export class KedgeMetrics implements LoopObserver {
       buckets: COMMIT_TO_RUNNING_BUCKETS,
       registers,
     })
+  }
+
+  engineAvailability(connected: boolean): void {
+    this.engineUp.set(connected ? 1 : 0)
+    if (!connected) this.engineOutages.inc()
   }
 
   /** A push webhook for the repository arrived: a commit the next poll finds was seen now. */

@@ -78,11 +78,12 @@ export function markInterrupted(db: KedgeDatabase, repositoryId: number): number
     .run().changes
 }
 
+/** Deployments that were cut short (kedge stopped, the engine went away) are not counted: they said nothing about the stack. */
 export function countDeploymentsSince(db: KedgeDatabase, repositoryId: number, trigger: DeploymentTrigger, since: Date): number {
   const row = db
     .select({total: count()})
     .from(deployments)
-    .where(and(eq(deployments.repositoryId, repositoryId), eq(deployments.trigger, trigger), gte(deployments.startedAt, since)))
+    .where(and(eq(deployments.repositoryId, repositoryId), eq(deployments.trigger, trigger), gte(deployments.startedAt, since), eq(deployments.interrupted, false)))
     .get()
   return row?.total ?? 0
 }

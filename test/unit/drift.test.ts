@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import {describe, it} from 'node:test'
 
 import type {StackContainer} from '../../src/core/containers.js'
-import {containersToReplace, detectDrift} from '../../src/core/drift.js'
+import {containersToReplace, detectDrift, driftBaseline} from '../../src/core/drift.js'
 import type {DesiredService} from '../../src/core/plan.js'
 import {fakeContainer} from '../helpers/fake-container.js'
 
@@ -68,6 +68,22 @@ describe('detectDrift', () => {
 
   it('accepts another spelling of the same image', () => {
     assert.deepEqual(detectDrift([service('web')], [container('web', 1, {image: 'docker.io/library/img:1'})], IMAGE_IDS), [])
+  })
+})
+
+describe('driftBaseline', () => {
+  it('measures a container a cut-short deploy already brought to the new commit against that commit, the others against the running one', () => {
+    const running = [service('web'), service('db'), service('old')]
+    const next = [service('web', {image: 'img:2', hash: 'h-web-2'}), service('db', {image: 'img:2', hash: 'h-db-2'})]
+    const actual = [
+      container('web', 1, {image: 'img:2', imageId: 'sha256:2222222222222222', labels: {'io.kedge.config-hash': 'h-web-2', 'com.docker.compose.project': 'app'}}),
+      container('db'),
+      container('old'),
+    ]
+    const baseline = driftBaseline(running, next, actual)
+    assert.deepEqual(baseline.map((entry) => [entry.name, entry.hash]).sort(), [['db', 'h-db'], ['old', 'h-old'], ['web', 'h-web-2']])
+    assert.deepEqual(detectDrift(baseline, actual, IMAGE_IDS), [], 'nothing to repair: compose up brings db to the new commit')
+    assert.equal(detectDrift(running, actual, IMAGE_IDS).length, 1, 'against the running commit alone, web would look drifted and be replaced')
   })
 })
 
