@@ -4,6 +4,15 @@ import {ExternalError} from '../errors.js'
 import {registerSecret} from '../secrets/redaction.js'
 import {createPrivateDirectory, removePrivateDirectory, writePrivateFile} from './private-directory.js'
 
+/**
+ * A remote that stops sending for this long is given up on by git itself (curl's low-speed limit, ssh's
+ * keepalives), which ends its helper processes too; killing git from outside would leave an orphaned
+ * git-remote-http or ssh holding the connection.
+ */
+export const STALL_TIMEOUT_SECONDS = 20
+/** ssh options that end a connection which stopped answering, or never opened, after the stall timeout. */
+export const SSH_STALL_OPTIONS = ['-o', `ConnectTimeout=${STALL_TIMEOUT_SECONDS}`, '-o', 'ServerAliveInterval=10', '-o', `ServerAliveCountMax=${STALL_TIMEOUT_SECONDS / 10}`]
+
 /** What kedge authenticates to a remote with, in plain text: it only ever lives in memory and in GitAccess's files. */
 export type GitCredentials =
   | {kind: 'ssh_key'; privateKey: string; keyFingerprint: string; knownHosts: string}
@@ -65,7 +74,7 @@ function sshAccess(credentials: Extract<GitCredentials, {kind: 'ssh_key'}>): Git
   // (KnownHostsCommand, VerifyHostKeyDNS) or identities of its own.
   const checking = credentials.knownHosts.trim().length > 0 ? 'yes' : 'accept-new'
   const command = [
-    'ssh', '-F', '/dev/null', '-o', 'BatchMode=yes', '-o', 'IdentitiesOnly=yes', '-o', 'IdentityAgent=none', '-i', quote(keyFile),
+    'ssh', '-F', '/dev/null', '-o', 'BatchMode=yes', ...SSH_STALL_OPTIONS, '-o', 'IdentitiesOnly=yes', '-o', 'IdentityAgent=none', '-i', quote(keyFile),
     '-o', `UserKnownHostsFile=${quote(knownHostsFile)}`, '-o', 'GlobalKnownHostsFile=/dev/null',
     '-o', `StrictHostKeyChecking=${checking}`, '-o', 'HashKnownHosts=no', '-o', 'UpdateHostKeys=no', '-o', 'CheckHostIP=no',
   ].join(' ')

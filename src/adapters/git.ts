@@ -3,8 +3,9 @@ import path from 'node:path'
 import {simpleGit, type SimpleGit} from 'simple-git'
 
 import {errorMessage, ExternalError} from '../errors.js'
-import {explainAuthFailure, type GitAccess} from './git-access.js'
+import {explainAuthFailure, SSH_STALL_OPTIONS, STALL_TIMEOUT_SECONDS, type GitAccess} from './git-access.js'
 
+/** Backstops for a git that never ends on its own: longer than the stall timeout, so that git's own error wins. */
 const QUERY_TIMEOUT_MS = 30_000
 const TRANSFER_TIMEOUT_MS = 300_000
 
@@ -20,8 +21,15 @@ function gitEnvironment(): Record<string, string> {
     const value = process.env[name]
     if (value !== undefined) env[name] = value
   }
-  // kedge runs unattended: a credential or host-key prompt would hang a poll forever.
-  return {...env, LC_ALL: 'C', GIT_TERMINAL_PROMPT: '0', GIT_SSH_COMMAND: 'ssh -o BatchMode=yes'}
+  // kedge runs unattended: a credential or host-key prompt, or a remote that stopped answering, would hang a poll forever.
+  return {
+    ...env,
+    LC_ALL: 'C',
+    GIT_TERMINAL_PROMPT: '0',
+    GIT_SSH_COMMAND: ['ssh', '-o', 'BatchMode=yes', ...SSH_STALL_OPTIONS].join(' '),
+    GIT_HTTP_LOW_SPEED_LIMIT: '1',
+    GIT_HTTP_LOW_SPEED_TIME: String(STALL_TIMEOUT_SECONDS),
+  }
 }
 
 /** For operations that talk to the remote: `signal` kills git when kedge abandons the work, `access` authenticates. */
@@ -169,6 +177,7 @@ function gitReason(error: unknown): string {
     .split('\n')
     .map((line) => line.trim())
     .filter((line) => line.length > 0)
+  if (lines.some((line) => /operation too slow|timed out|block timeout reached/i.test(line))) return `timed out: the remote sent nothing for ${STALL_TIMEOUT_SECONDS} s`
   const fatal = lines.find((line) => /^(fatal|error):/i.test(line))
   return (fatal ?? lines.at(-1) ?? 'unknown error').replace(/^(fatal|error):\s*/i, '')
 }

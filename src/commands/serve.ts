@@ -9,6 +9,8 @@ import {parseListenAddress} from '../http/listen-address.js'
 
 /** After SIGTERM, in-flight deploys get this long to finish before they are abandoned. */
 const GRACE_MS = 5000
+/** After serve has stopped, how long the process may take to end on its own. */
+const EXIT_GRACE_MS = 1000
 
 export default class Serve extends BaseCommand<typeof Serve> {
   static override summary = 'Keep every registered stack equal to its branch.'
@@ -69,6 +71,9 @@ export default class Serve extends BaseCommand<typeof Serve> {
     } finally {
       process.off('SIGTERM', onSignal)
       process.off('SIGINT', onSignal)
+      // A helper process of an abandoned git or Compose (git-remote-http, ssh) can hold one of our pipes
+      // open until its own timeout: serve has stopped, so it does not wait for that.
+      setTimeout(() => process.exit(), EXIT_GRACE_MS).unref()
     }
   }
 }
