@@ -4,6 +4,7 @@ import {ExternalError} from '../errors.js'
 import {markInterrupted} from '../store/deployments.js'
 import {dropLock, tryTakeLock} from '../store/locks.js'
 import type {LockRow, RepositoryRow} from '../store/schema.js'
+import {storageFault} from '../store/storage-errors.js'
 import type {KedgeContext} from './context.js'
 import {currentProcess, isProcessRunning} from './process-identity.js'
 
@@ -65,11 +66,17 @@ export async function withRepositoryLock<T>(
   options: LockOptions,
   work: (recovered: number) => Promise<T>,
 ): Promise<T> {
-  const lock = await acquireLock(context, repositoryLockName(repository.name), options)
   try {
-    return await work(markInterrupted(context.db, repository.id))
-  } finally {
-    lock.release()
+    const lock = await acquireLock(context, repositoryLockName(repository.name), options)
+    try {
+      return await work(markInterrupted(context.db, repository.id))
+    } finally {
+      lock.release()
+    }
+  } catch (error) {
+    // Every change to a repository passes here, serve's rounds included: a full or read-only home is
+    // reported as such wherever the error ends up (the CLI, serve's log, the API).
+    throw storageFault(context.home, error) ?? error
   }
 }
 
