@@ -6,7 +6,7 @@ import {dropLock, tryTakeLock} from '../store/locks.js'
 import type {LockRow, RepositoryRow} from '../store/schema.js'
 import {storageFault} from '../store/storage-errors.js'
 import type {KedgeContext} from './context.js'
-import {currentProcess, isProcessRunning} from './process-identity.js'
+import {currentProcess, isProcessRunning, type ProcessIdentity} from './process-identity.js'
 
 const POLL_MS = 200
 
@@ -35,7 +35,10 @@ export async function acquireLock(context: KedgeContext, name: string, options: 
   for (;;) {
     options.signal?.throwIfAborted()
     if (!heldHere.has(name)) {
-      const attempt = tryTakeLock(context.db, name, {...self, purpose: options.purpose, acquiredAt: new Date()}, isProcessRunning)
+      // A row naming this process for a lock it does not hold is left over from a release that could not
+      // be written (a full disk): it would keep this process out forever.
+      const isHeld = (current: LockRow) => !isSameProcess(current, self) && isProcessRunning(current)
+      const attempt = tryTakeLock(context.db, name, {...self, purpose: options.purpose, acquiredAt: new Date()}, isHeld)
       if (attempt.taken) {
         heldHere.add(name)
         return {
@@ -101,6 +104,10 @@ export async function tryWithRepositoryLock<T>(
 
 export function describeHolder(holder: LockRow): string {
   return `${holder.purpose} (pid ${holder.pid} on ${holder.host}, since ${holder.acquiredAt.toISOString()})`
+}
+
+function isSameProcess(holder: ProcessIdentity, self: ProcessIdentity): boolean {
+  return holder.host === self.host && holder.pid === self.pid && holder.processStart === self.processStart
 }
 
 function lockBusy(name: string, holder: LockRow): ExternalError {
