@@ -3,7 +3,7 @@ import chalk from 'chalk'
 
 import type {KedgeContext} from '../core/context.js'
 import {printError, type ErrorReport} from './error-output.js'
-import {ExitCode, isKedgeError} from '../errors.js'
+import {ExitCode, isKedgeError, type KedgeError} from '../errors.js'
 import {resolveHome, type KedgeHome} from '../home.js'
 import {redact, redactDeep} from '../secrets/redaction.js'
 import type {KedgeDatabase} from '../store/database.js'
@@ -32,6 +32,12 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     }),
   }
 
+  /**
+   * Commands that only read the home. They still run when it cannot be written (a read-only mount, a full
+   * disk), from a copy of its database; every other command refuses a read-only home before it starts.
+   */
+  static readsOnly = false
+
   protected flags!: CommandFlags<T>
   protected args!: CommandArgs<T>
   private database?: KedgeDatabase
@@ -56,8 +62,14 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
 
   protected async context(): Promise<KedgeContext> {
     if (!this.database) {
-      const [{openDatabase}, {registerSecretVariables}] = await Promise.all([import('../store/database.js'), import('../core/credentials.js')])
-      this.database = openDatabase(this.home.databaseFile)
+      const [{openDatabase}, {registerSecretVariables}, {requireWritableHome}] = await Promise.all([
+        import('../store/database.js'),
+        import('../core/credentials.js'),
+        import('../store/storage-errors.js'),
+      ])
+      const {readsOnly} = this.ctor as typeof BaseCommand
+      if (!readsOnly) requireWritableHome(this.home)
+      this.database = openDatabase(this.home.databaseFile, {readCopyWhenUnwritable: readsOnly})
       registerSecretVariables({home: this.home, db: this.database})
     }
     return {home: this.home, db: this.database}
@@ -79,7 +91,8 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
   }
 
   protected override async catch(error: Interfaces.CommandError): Promise<void> {
-    const report = toErrorReport(error)
+    const {storageFault} = await import('../store/storage-errors.js')
+    const report = toErrorReport(storageFault(this.home, error) ?? error)
     process.exitCode = report.exitCode
     if (report.message.length > 0) printError(redactDeep(report), this.jsonEnabled())
     if (this.debugEnabled() && error.stack) process.stderr.write(`${chalk.dim(redact(error.stack))}\n`)
@@ -99,7 +112,7 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
   }
 }
 
-function toErrorReport(error: Interfaces.CommandError): ErrorReport {
+function toErrorReport(error: Interfaces.CommandError | KedgeError): ErrorReport {
   if (isKedgeError(error)) return {code: error.code, message: error.message, hint: error.hint, exitCode: error.exitCode}
   const oclifExit = (error as {oclif?: {exit?: number}}).oclif?.exit
   if (error.name === 'ExitError' && oclifExit !== undefined) return {code: 'exit', message: '', exitCode: oclifExit}

@@ -10,6 +10,7 @@ import {repositoryHistory} from '../core/history.js'
 export default class History extends BaseCommand<typeof History> {
   static override summary = "Show a repository's deployments, newest first."
   static override examples = ['<%= config.bin %> history --repo webapp', '<%= config.bin %> history --repo webapp --limit 5 --json']
+  static override readsOnly = true
 
   static override flags = {
     repo: repoFlag,

@@ -10,6 +10,7 @@ import {repositoryStatuses, type RepositoryStatus} from '../core/repository-stat
 export default class Status extends BaseCommand<typeof Status> {
   static override summary = 'Show what is deployed, what the branch has, and how each service runs.'
   static override examples = ['<%= config.bin %> status', '<%= config.bin %> status --repo webapp --json']
+  static override readsOnly = true
 
   static override flags = {
     repo: Flags.string({summary: 'Only this repository.'}),

@@ -8,7 +8,8 @@ import {resolveComposeFiles} from '../config/compose-files.js'
 import {formatDuration} from '../config/duration.js'
 import {loadKedgeConfig, type ReconciliationMode} from '../config/kedge-config.js'
 import {ConflictError, errorMessage, InvalidInputError, isKedgeError} from '../errors.js'
-import {deleteRepository, findRepository, insertRepository} from '../store/repositories.js'
+import {findRepository, insertRepository} from '../store/repositories.js'
+import type {NewRepositoryRow, RepositoryRow} from '../store/schema.js'
 import {validateBranchName} from './branch-name.js'
 import {defaultProjectName} from './desired-stack.js'
 import type {KedgeContext} from './context.js'
@@ -75,7 +76,7 @@ export async function addRepository(context: KedgeContext, request: AddRepositor
     const staged = heads ? await stageCheckout(context, remote.url, branch, name, access) : null
     try {
       const checkout = staged ? await inspectCheckout(staged, stackPath, branch, name) : null
-      const row = insertRepository(context.db, {
+      const values = {
         name,
         url: remote.url,
         branch,
@@ -84,15 +85,8 @@ export async function addRepository(context: KedgeContext, request: AddRepositor
         createdAt: new Date(),
         ...auth.columns(context.home.root, name, access.knownHosts()),
         ...webhookColumns(context.home.root, name),
-      })
-      if (staged) {
-        try {
-          placeCheckout(staged, context.home.repoDir(name))
-        } catch (error) {
-          deleteRepository(context.db, name)
-          throw error
-        }
       }
+      const row = registerWithCheckout(context, values, staged)
       return {repository: toRepositoryView(row), checkout, warnings}
     } finally {
       if (staged) rmSync(staged, {recursive: true, force: true})
@@ -155,6 +149,28 @@ async function inspectCheckout(
     composeFiles: resolveComposeFiles(checkoutDir, stackDir, config),
     mode: config.mode,
     interval: config.intervalMs === undefined ? null : formatDuration(config.intervalMs),
+  }
+}
+
+/**
+ * The row and the clone are kept together or not at all: the clone is moved into place inside the
+ * transaction that inserts the row, and taken back when that transaction cannot commit (a full disk).
+ */
+function registerWithCheckout(context: KedgeContext, values: NewRepositoryRow, staged: string | null): RepositoryRow {
+  const target = context.home.repoDir(values.name)
+  let placed = false
+  try {
+    return context.db.$client
+      .transaction(() => {
+        const row = insertRepository(context.db, values)
+        if (staged) placeCheckout(staged, target)
+        placed = staged !== null
+        return row
+      })
+      .immediate()
+  } catch (error) {
+    if (placed) rmSync(target, {recursive: true, force: true})
+    throw error
   }
 }
 

@@ -8,6 +8,7 @@ import {asKedgeError, ExternalError, type KedgeError} from '../errors.js'
 import {finishDeployment, lastGoodDeployment, startDeployment} from '../store/deployments.js'
 import {recordRepositoryError, updateRepository} from '../store/repositories.js'
 import type {DeploymentRow, DeploymentTrigger, RepositoryRow} from '../store/schema.js'
+import {storageFault} from '../store/storage-errors.js'
 import type {ComposeProject} from './compose-invocation.js'
 import {isInterruptedRecreate, type StackContainer} from './containers.js'
 import type {KedgeContext} from './context.js'
@@ -119,7 +120,9 @@ export async function applyCheckedOutCommit(
     return {deployment: finished, changes, error: null}
   } catch (caught) {
     const interrupted = signal?.aborted === true
-    const error = interrupted ? new ExternalError('interrupted: kedge stopped before the deployment finished', {code: 'interrupted'}) : asKedgeError(caught, 'deploy_failed')
+    const error = interrupted
+      ? new ExternalError('interrupted: kedge stopped before the deployment finished', {code: 'interrupted'})
+      : (storageFault(context.home, caught) ?? asKedgeError(caught, 'deploy_failed'))
     const engineLost = error.code === 'engine_unavailable'
     let note: string | null = engineLost ? 'the Docker engine stopped answering; tried again once it answers' : null
     // A rollback needs the engine too; the commit is tried again instead.

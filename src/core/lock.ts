@@ -4,8 +4,9 @@ import {ExternalError} from '../errors.js'
 import {markInterrupted} from '../store/deployments.js'
 import {dropLock, tryTakeLock} from '../store/locks.js'
 import type {LockRow, RepositoryRow} from '../store/schema.js'
+import {storageFault} from '../store/storage-errors.js'
 import type {KedgeContext} from './context.js'
-import {currentProcess, isProcessRunning} from './process-identity.js'
+import {currentProcess, isProcessRunning, type ProcessIdentity} from './process-identity.js'
 
 const POLL_MS = 200
 
@@ -34,7 +35,10 @@ export async function acquireLock(context: KedgeContext, name: string, options: 
   for (;;) {
     options.signal?.throwIfAborted()
     if (!heldHere.has(name)) {
-      const attempt = tryTakeLock(context.db, name, {...self, purpose: options.purpose, acquiredAt: new Date()}, isProcessRunning)
+      // A row naming this process for a lock it does not hold is left over from a release that could not
+      // be written (a full disk): it would keep this process out forever.
+      const isHeld = (current: LockRow) => !isSameProcess(current, self) && isProcessRunning(current)
+      const attempt = tryTakeLock(context.db, name, {...self, purpose: options.purpose, acquiredAt: new Date()}, isHeld)
       if (attempt.taken) {
         heldHere.add(name)
         return {
@@ -65,11 +69,17 @@ export async function withRepositoryLock<T>(
   options: LockOptions,
   work: (recovered: number) => Promise<T>,
 ): Promise<T> {
-  const lock = await acquireLock(context, repositoryLockName(repository.name), options)
   try {
-    return await work(markInterrupted(context.db, repository.id))
-  } finally {
-    lock.release()
+    const lock = await acquireLock(context, repositoryLockName(repository.name), options)
+    try {
+      return await work(markInterrupted(context.db, repository.id))
+    } finally {
+      lock.release()
+    }
+  } catch (error) {
+    // Every change to a repository passes here, serve's rounds included: a full or read-only home is
+    // reported as such wherever the error ends up (the CLI, serve's log, the API).
+    throw storageFault(context.home, error) ?? error
   }
 }
 
@@ -94,6 +104,10 @@ export async function tryWithRepositoryLock<T>(
 
 export function describeHolder(holder: LockRow): string {
   return `${holder.purpose} (pid ${holder.pid} on ${holder.host}, since ${holder.acquiredAt.toISOString()})`
+}
+
+function isSameProcess(holder: ProcessIdentity, self: ProcessIdentity): boolean {
+  return holder.host === self.host && holder.pid === self.pid && holder.processStart === self.processStart
 }
 
 function lockBusy(name: string, holder: LockRow): ExternalError {

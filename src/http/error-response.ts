@@ -17,6 +17,9 @@ const STATUS_BY_CODE: Record<string, number> = {
   webhook_unavailable: 503,
   payload_too_large: 413,
   unsupported_media_type: 415,
+  home_full: 507,
+  home_read_only: 503,
+  home_not_writable: 503,
 }
 
 /** One mapping from kedge's errors to HTTP, as the CLI has one to exit codes. */

@@ -4,6 +4,7 @@ import type {KedgeContext} from '../core/context.js'
 import type {Logger} from '../daemon/logger.js'
 import {isKedgeError} from '../errors.js'
 import {redactDeep} from '../secrets/redaction.js'
+import {storageFault} from '../store/storage-errors.js'
 import {registerApiRoutes} from './api-routes.js'
 export type {ListenAddress} from './listen-address.js'
 import {errorResponse} from './error-response.js'
@@ -47,7 +48,9 @@ export function createHttpServer(options: HttpServerOptions): FastifyInstance {
   })
 
   app.setErrorHandler((error: FastifyError, _request, reply) => {
-    const {status, body} = fastifyErrorResponse(error)
+    // The API's writes fail on a full or read-only home as the CLI's do.
+    const fault = storageFault(options.context.home, error)
+    const {status, body} = fault ? errorResponse(fault) : fastifyErrorResponse(error)
     if (status >= 500) options.logger.log('error', 'http.failed', {error: error.message})
     return reply.status(status).send(body)
   })

@@ -1,4 +1,4 @@
-import {mkdirSync} from 'node:fs'
+import {existsSync, mkdirSync, readFileSync, statSync} from 'node:fs'
 import path from 'node:path'
 import {fileURLToPath} from 'node:url'
 
@@ -8,6 +8,7 @@ import {readMigrationFiles} from 'drizzle-orm/migrator'
 
 import {errorMessage, ExternalError} from '../errors.js'
 import * as schema from './schema.js'
+import {storageFault} from './storage-errors.js'
 
 export type KedgeDatabase = BetterSQLite3Database<typeof schema> & {$client: Database.Database}
 
@@ -16,14 +17,34 @@ const MIGRATIONS_FOLDER = fileURLToPath(new URL('../../drizzle', import.meta.url
 const MIGRATIONS_TABLE = '__drizzle_migrations'
 const BUSY_TIMEOUT_MS = 10_000
 
-export function openDatabase(file: string): KedgeDatabase {
+export interface OpenOptions {
+  /**
+   * For commands that only read: on a home that cannot be written (a read-only mount, a full disk), read
+   * a copy of the database instead of failing, when the copy can be complete.
+   */
+  readCopyWhenUnwritable?: boolean
+}
+
+export function openDatabase(file: string, options: OpenOptions = {}): KedgeDatabase {
   let client: Database.Database
   try {
-    mkdirSync(path.dirname(file), {recursive: true})
-    client = new Database(file)
+    client = openClient(file)
   } catch (error) {
-    throw storeError(file, error)
+    const fault = storageFault({root: path.dirname(file), databaseFile: file}, error, {anyError: true})
+    if (!fault) throw storeError(file, error)
+    if (!options.readCopyWhenUnwritable || !copyIsComplete(file)) throw fault
+    try {
+      client = openCopy(file)
+    } catch {
+      throw fault
+    }
   }
+  return drizzle({client, schema})
+}
+
+function openClient(file: string): Database.Database {
+  mkdirSync(path.dirname(file), {recursive: true})
+  const client = new Database(file)
   try {
     client.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`)
     retryWhileBusy(() => useWriteAheadLog(client))
@@ -32,9 +53,31 @@ export function openDatabase(file: string): KedgeDatabase {
     retryWhileBusy(() => applyMigrations(client))
   } catch (error) {
     client.close()
-    throw storeError(file, error)
+    throw error
   }
-  return drizzle({client, schema})
+  return client
+}
+
+/** A copy of kedge.db has every committed write when its write-ahead log holds none that were not copied back yet. */
+function copyIsComplete(file: string): boolean {
+  const log = `${file}-wal`
+  return existsSync(file) && (!existsSync(log) || statSync(log).size === 0)
+}
+
+/**
+ * kedge.db read into memory. SQLite cannot open a WAL database read-only without its shared-memory file
+ * (kedge.db-shm), which it cannot create on a read-only or full filesystem. Bytes 18 and 19 of the
+ * header mark the file as WAL, which a database in memory cannot be: the copy is marked as a rollback
+ * journal database instead. Migrations a newer kedge brings are applied to the copy alone, which is then
+ * made query-only, so nothing can be written believing it was kept.
+ */
+function openCopy(file: string): Database.Database {
+  const bytes = readFileSync(file)
+  if (bytes.length >= 100) bytes.fill(1, 18, 20)
+  const client = new Database(bytes)
+  applyMigrations(client)
+  client.pragma('query_only = ON')
+  return client
 }
 
 export function closeDatabase(db: KedgeDatabase): void {

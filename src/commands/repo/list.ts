@@ -6,6 +6,7 @@ import {describeAuth, type RepositoryView} from '../../core/repository-view.js'
 export default class RepoList extends BaseCommand<typeof RepoList> {
   static override summary = 'List the registered repositories.'
   static override examples = ['<%= config.bin %> repo list', '<%= config.bin %> repo list --json']
+  static override readsOnly = true
 
   async run(): Promise<RepositoryView[]> {
     const repositories = listRepositoryViews(await this.context())
