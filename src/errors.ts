@@ -90,6 +90,14 @@ export function asKedgeError(error: unknown, code: string): KedgeError {
   return isKedgeError(error) ? error : new ExternalError(errorMessage(error), {code, cause: error})
 }
 
+/**
+ * Input echoed in a message, in double quotes with a newline or control character in it escaped (as in
+ * JSON), so that what someone typed or pushed cannot break an error's one line.
+ */
+export function quoted(input: string): string {
+  return JSON.stringify(input)
+}
+
 export function errorMessage(error: unknown): string {
   return error instanceof Error ? error.message : String(error)
 }

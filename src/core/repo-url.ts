@@ -1,4 +1,4 @@
-import {InvalidInputError} from '../errors.js'
+import {InvalidInputError, quoted} from '../errors.js'
 import {looksLikeToken} from '../secrets/token-shape.js'
 
 export type RemoteKind = 'https' | 'http' | 'ssh' | 'git' | 'scp' | 'file' | 'path'
@@ -20,7 +20,7 @@ const HINT = 'use https://host/org/repo.git, ssh://git@host/org/repo.git, git@ho
 export function parseRemoteUrl(input: string): RemoteUrl {
   const url = input.trim()
   const malformed = (why: string) =>
-    new InvalidInputError(`invalid repository URL "${input}": ${why}`, {code: 'invalid_url', hint: HINT})
+    new InvalidInputError(`invalid repository URL ${quoted(input)}: ${why}`, {code: 'invalid_url', hint: HINT})
 
   if (url.length === 0) throw malformed('it is empty')
   if (url.startsWith('-')) throw malformed('it starts with "-"')
@@ -29,7 +29,7 @@ export function parseRemoteUrl(input: string): RemoteUrl {
   const scheme = /^([A-Za-z][A-Za-z0-9+.-]*):\/\//.exec(url)
   if (scheme) {
     const kind = URL_SCHEMES[`${scheme[1]!.toLowerCase()}:`]
-    if (!kind) throw malformed(`the scheme "${scheme[1]}" is not supported`)
+    if (!kind) throw malformed(`the scheme ${quoted(scheme[1]!)} is not supported`)
     let parsed: URL
     try {
       parsed = new URL(url)
@@ -43,7 +43,7 @@ export function parseRemoteUrl(input: string): RemoteUrl {
       })
     }
     if (parsed.password) {
-      throw new InvalidInputError(`invalid repository URL "${redactPassword(parsed)}": it contains a password`, {
+      throw new InvalidInputError(`invalid repository URL ${quoted(redactPassword(parsed))}: it contains a password`, {
         code: 'invalid_url',
         hint: 'credentials in a URL would be stored in plain text; pass them separately',
       })
@@ -67,7 +67,7 @@ export function parseRemoteUrl(input: string): RemoteUrl {
 export function normalizeRepoName(input: string): string {
   const name = input.trim().toLowerCase()
   if (!REPO_NAME_PATTERN.test(name)) {
-    throw new InvalidInputError(`invalid repository name "${input}"`, {
+    throw new InvalidInputError(`invalid repository name ${quoted(input)}`, {
       code: 'invalid_name',
       hint: 'use 1 to 63 letters, digits, ".", "_" or "-", starting with a letter or digit',
     })
