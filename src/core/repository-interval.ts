@@ -7,7 +7,7 @@ const MIN_INTERVAL_MS = 1000
 export function parseInterval(input: string): number {
   const ms = parseDuration(input)
   if (ms === null || ms < MIN_INTERVAL_MS) {
-    throw new InvalidInputError(`invalid interval ${quoted(input)}: expected ${DURATION_EXPECTED}, at least 1s`, {code: 'invalid_interval'})
+    throw new InvalidInputError(`invalid interval ${quoted(input)}: expected ${DURATION_EXPECTED} and at least 1s`, {code: 'invalid_interval'})
   }
   return ms
 }
