@@ -15,6 +15,8 @@ export const REPO_NAME_PATTERN = /^[a-z0-9][a-z0-9_.-]{0,62}$/
 
 const URL_SCHEMES: Record<string, RemoteKind> = {'https:': 'https', 'http:': 'http', 'ssh:': 'ssh', 'git:': 'git', 'file:': 'file'}
 const SCP_STYLE = /^(?:[A-Za-z0-9._~-]+@)?([A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\]):(?!\/\/)(.+)$/
+/** ssh would read such a host or user as an option (-oProxyCommand=...); git refuses them too, but only when it connects. */
+const DASH_HOST = 'its host or user name starts with "-"'
 const HINT = 'use https://host/org/repo.git, ssh://git@host/org/repo.git, git@host:org/repo.git, file:///path or an absolute path'
 
 export function parseRemoteUrl(input: string): RemoteUrl {
@@ -53,12 +55,14 @@ export function parseRemoteUrl(input: string): RemoteUrl {
     } else if (!parsed.hostname) {
       throw malformed('it has no host')
     }
+    if (parsed.hostname.startsWith('-') || decodeURIComponent(parsed.username).startsWith('-')) throw malformed(DASH_HOST)
     return {url, kind, derivedName: lastSegment(decodeURIComponent(parsed.pathname))}
   }
   if (/^[A-Za-z][A-Za-z0-9+.-]*::/.test(url)) throw malformed('git remote helpers ("transport::address") are not supported')
   if (url.startsWith('/')) return {url, kind: 'path', derivedName: lastSegment(url)}
 
   const scp = SCP_STYLE.exec(url)
+  if (scp?.[1]!.startsWith('-')) throw malformed(DASH_HOST)
   if (scp) return {url, kind: 'scp', derivedName: lastSegment(scp[2]!)}
   throw malformed('it is neither a URL nor an absolute path')
 }
