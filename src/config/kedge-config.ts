@@ -43,7 +43,7 @@ const oneOf = (values: readonly string[]) => `one of ${values.join(', ')}`
 const duration = z.union([z.string(), z.number()], {error: `expected ${DURATION_EXPECTED}`}).transform((value, ctx) => {
   const ms = parseDuration(value)
   if (ms === null) {
-    ctx.addIssue({code: 'custom', message: `expected ${DURATION_EXPECTED}, got ${JSON.stringify(value)}`})
+    ctx.addIssue({code: 'custom', message: `expected ${DURATION_EXPECTED}, got ${typeof value === 'string' ? quoted(value) : value}`})
     return z.NEVER
   }
   return ms
