@@ -90,6 +90,16 @@ export function asKedgeError(error: unknown, code: string): KedgeError {
   return isKedgeError(error) ? error : new ExternalError(errorMessage(error), {code, cause: error})
 }
 
+const QUOTED_MAX_LENGTH = 200
+
+/**
+ * Input echoed in a message, in double quotes with a newline or control character in it escaped (as in
+ * JSON), and cut short when long, so that what someone typed or pushed cannot break an error's one line.
+ */
+export function quoted(input: string): string {
+  return JSON.stringify(input.length > QUOTED_MAX_LENGTH ? `${input.slice(0, QUOTED_MAX_LENGTH)}…` : input)
+}
+
 export function errorMessage(error: unknown): string {
   return error instanceof Error ? error.message : String(error)
 }

@@ -111,8 +111,9 @@ async function runCompose(project: ComposeProject, args: string[], what: string,
 }
 
 /**
- * Compose's own explanation: its error lines when it printed some, else its last lines, without
- * progress noise; of a Python traceback (Compose v1 crashing), the exception it ends with.
+ * Compose's own explanation: its error lines when it printed some, else its last lines, without progress
+ * noise, joined into one line (an error is one line; v1 says what is invalid on the line after "... is
+ * invalid because:"); of a Python traceback (Compose v1 crashing), the exception it ends with.
  */
 function composeReason(stderr: string): string {
   const lines = stderr
@@ -121,6 +122,7 @@ function composeReason(stderr: string): string {
     .filter((line) => line.length > 0 && !/\.\.\. *(done|error)?$/i.test(line))
   if (lines.some((line) => line.startsWith('Traceback (most recent call last)'))) return redact(lines.at(-1)!.replace(/^[\w.]+(Exception|Error): /, ''))
   const errors = lines.filter((line) => /^(error|service ".*" )/i.test(line))
+  const kept = [...new Set(errors.length > 0 ? errors : lines)].slice(-ERROR_LINES_KEPT)
   // Compose echoes image references and URLs as given, credentials included.
-  return redact([...new Set(errors.length > 0 ? errors : lines)].slice(-ERROR_LINES_KEPT).join('\n'))
+  return redact(kept.reduce((text, line) => (text === '' ? line : `${text}${/[:,]$/.test(text) ? ' ' : '; '}${line}`), ''))
 }

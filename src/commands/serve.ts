@@ -4,7 +4,7 @@ import {BaseCommand} from '../cli/base-command.js'
 import {parseInterval} from '../core/repository-interval.js'
 import {LOG_FORMATS, LOG_LEVELS} from '../config/kedge-config.js'
 import type {LogFormat, LogLevel} from '../daemon/logger.js'
-import {InvalidInputError} from '../errors.js'
+import {InvalidInputError, quoted} from '../errors.js'
 import {parseListenAddress} from '../http/listen-address.js'
 
 /** After SIGTERM, in-flight deploys get this long to finish before they are abandoned. */
@@ -37,7 +37,7 @@ export default class Serve extends BaseCommand<typeof Serve> {
     const defaultIntervalMs = parseInterval(this.flags.interval)
     const listen = this.flags.listen === 'off' ? null : parseListenAddress(this.flags.listen)
     if (listen === null && this.flags.listen !== 'off') {
-      throw new InvalidInputError(`invalid --listen "${this.flags.listen}": expected HOST:PORT, e.g. 127.0.0.1:8080, or off`, {code: 'invalid_listen'})
+      throw new InvalidInputError(`invalid --listen ${quoted(this.flags.listen)}: expected HOST:PORT, e.g. 127.0.0.1:8080, or off`, {code: 'invalid_listen'})
     }
     const context = await this.context()
     const [{serve}, {createLogger}] = await Promise.all([import('../daemon/serve.js'), import('../daemon/logger.js')])

@@ -1,7 +1,7 @@
 import {existsSync} from 'node:fs'
 import path from 'node:path'
 
-import {InvalidConfigError, InvalidInputError} from '../errors.js'
+import {InvalidConfigError, InvalidInputError, quoted} from '../errors.js'
 import type {KedgeConfig} from './kedge-config.js'
 
 /** Compose's own search order when no file is named. */
@@ -17,10 +17,10 @@ export function resolveComposeFiles(repoRoot: string, stackDir: string, config: 
       const absolute = path.resolve(stackDir, file)
       const fromRoot = path.relative(repoRoot, absolute)
       if (path.isAbsolute(file) || fromRoot.startsWith('..')) {
-        throw new InvalidConfigError(config.file ?? 'kedge.yaml', 'docker.compose_file', `"${file}" is outside the repository`)
+        throw new InvalidConfigError(config.file ?? 'kedge.yaml', 'docker.compose_file', `${quoted(file)} is outside the repository`)
       }
       if (!existsSync(absolute)) {
-        throw new InvalidConfigError(config.file ?? 'kedge.yaml', 'docker.compose_file', `"${file}" does not exist`)
+        throw new InvalidConfigError(config.file ?? 'kedge.yaml', 'docker.compose_file', `${quoted(file)} does not exist`)
       }
       return file
     })

@@ -2,14 +2,20 @@ const UNIT_MS = {ms: 1, s: 1000, m: 60_000, h: 3_600_000} as const
 const DURATION_PATTERN = /^(?:\d+(?:\.\d+)?(?:ms|s|m|h))+$/
 const PART_PATTERN = /(\d+(?:\.\d+)?)(ms|s|m|h)/g
 
-export const DURATION_EXPECTED = 'a duration such as "30s", "5m" or "1h30m", or a whole number of seconds'
+/**
+ * The longest duration taken. A timer longer than 2^31-1 ms (about 24.8 days) fires at once in Node, which
+ * would turn a long poll interval into a busy loop; a week is more than any interval, window or timeout needs.
+ */
+export const MAX_DURATION_MS = 7 * 24 * 3_600_000
+
+export const DURATION_EXPECTED = 'a duration such as "30s", "5m" or "1h30m", or a whole number of seconds, at most 168h'
 
 /**
  * Reads a duration as Go kedge and most peers write it ("90s", "1m30s", "1.5h") or as a plain number of
- * seconds; returns milliseconds, or null when the input is not a positive duration.
+ * seconds; returns milliseconds, or null when the input is not a positive duration of at most MAX_DURATION_MS.
  */
 export function parseDuration(input: string | number): number | null {
-  if (typeof input === 'number') return Number.isFinite(input) && input > 0 ? Math.round(input * 1000) : null
+  if (typeof input === 'number') return Number.isFinite(input) ? positive(Math.round(input * 1000)) : null
   const text = input.trim().toLowerCase()
   if (/^\d+$/.test(text)) return positive(Number(text) * 1000)
   if (!DURATION_PATTERN.test(text)) return null
@@ -38,5 +44,5 @@ export function formatDuration(ms: number): string {
 }
 
 function positive(ms: number): number | null {
-  return ms > 0 ? ms : null
+  return ms > 0 && ms <= MAX_DURATION_MS ? ms : null
 }

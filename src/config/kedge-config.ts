@@ -4,7 +4,7 @@ import path from 'node:path'
 import {parse as parseYaml, YAMLParseError} from 'yaml'
 import {z} from 'zod'
 
-import {InvalidConfigError} from '../errors.js'
+import {errorMessage, InvalidConfigError, quoted} from '../errors.js'
 import {DURATION_EXPECTED, parseDuration} from './duration.js'
 
 export const RECONCILIATION_MODES = ['auto', 'notify', 'manual'] as const
@@ -43,7 +43,7 @@ const oneOf = (values: readonly string[]) => `one of ${values.join(', ')}`
 const duration = z.union([z.string(), z.number()], {error: `expected ${DURATION_EXPECTED}`}).transform((value, ctx) => {
   const ms = parseDuration(value)
   if (ms === null) {
-    ctx.addIssue({code: 'custom', message: `expected ${DURATION_EXPECTED}, got ${JSON.stringify(value)}`})
+    ctx.addIssue({code: 'custom', message: `expected ${DURATION_EXPECTED}, got ${typeof value === 'string' ? quoted(value) : value}`})
     return z.NEVER
   }
   return ms
@@ -110,21 +110,20 @@ const schema = z.strictObject(
 export function parseKedgeConfig(text: string, file: string): KedgeConfig {
   let document: unknown
   try {
-    document = parseYaml(text)
+    // Warnings (an unknown tag, a collection as a key) would go to stderr beside the error; the schema refuses those anyway.
+    document = parseYaml(text, {logLevel: 'error'})
   } catch (error) {
-    if (error instanceof YAMLParseError) {
-      const where = error.linePos?.[0] ? `line ${error.linePos[0].line}, column ${error.linePos[0].col}: ` : ''
-      const reason = firstLine(error.message).replace(/\s*at line \d+, column \d+:?$/, '')
-      throw new InvalidConfigError(file, undefined, `invalid YAML: ${where}${reason}`)
-    }
-    throw error
+    // The parser also throws plain errors, e.g. on an alias bomb ("Excessive alias count").
+    const where = error instanceof YAMLParseError && error.linePos?.[0] ? `line ${error.linePos[0].line}, column ${error.linePos[0].col}: ` : ''
+    const reason = firstLine(errorMessage(error)).replace(/\s*at line \d+, column \d+:?$/, '')
+    throw new InvalidConfigError(file, undefined, `invalid YAML: ${where}${reason}`)
   }
   const parsed = schema.safeParse(document ?? {})
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!
     const field = issue.path.join('.')
     if (issue.code === 'unrecognized_keys') {
-      const keys = issue.keys.map((key) => (field ? `${field}.${key}` : key))
+      const keys = issue.keys.map((key) => (field ? `${field}.${plainKey(key)}` : plainKey(key)))
       throw new InvalidConfigError(file, keys[0], `unknown field (expected ${knownFields(issue.path)})`)
     }
     throw new InvalidConfigError(file, field || undefined, issue.message)
@@ -166,6 +165,11 @@ function knownFields(sectionPath: PropertyKey[]): string {
     shape = inner?.shape ?? {}
   }
   return Object.keys(shape).join(', ')
+}
+
+/** A key as written when it looks like one, else quoted: a key may hold a newline. */
+function plainKey(key: string): string {
+  return /^[\w.-]+$/.test(key) ? key : quoted(key)
 }
 
 function firstLine(text: string): string {

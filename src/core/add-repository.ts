@@ -7,7 +7,7 @@ import {isCredentialRefusal, withGitAccess, type GitAccess} from '../adapters/gi
 import {resolveComposeFiles} from '../config/compose-files.js'
 import {formatDuration} from '../config/duration.js'
 import {loadKedgeConfig, type ReconciliationMode} from '../config/kedge-config.js'
-import {ConflictError, errorMessage, InvalidInputError, isKedgeError} from '../errors.js'
+import {ConflictError, errorMessage, InvalidInputError, isKedgeError, quoted} from '../errors.js'
 import {findRepository, insertRepository} from '../store/repositories.js'
 import type {NewRepositoryRow, RepositoryRow} from '../store/schema.js'
 import {validateBranchName} from './branch-name.js'
@@ -96,7 +96,7 @@ export async function addRepository(context: KedgeContext, request: AddRepositor
 
 function requireDerivedName(derived: string, url: string): string {
   if (derived.length > 0) return derived
-  throw new InvalidInputError(`cannot derive a repository name from "${url}"`, {code: 'invalid_name', hint: 'pass --name'})
+  throw new InvalidInputError(`cannot derive a repository name from ${quoted(url)}`, {code: 'invalid_name', hint: 'pass --name'})
 }
 
 function ensureNameIsFree({db}: KedgeContext, name: string): void {
@@ -136,7 +136,7 @@ async function inspectCheckout(
 ): Promise<NonNullable<AddRepositoryResult['checkout']>> {
   const stackDir = path.join(checkoutDir, stackPath)
   if (!existsSync(stackDir) || !statSync(stackDir).isDirectory()) {
-    throw new InvalidInputError(`path "${stackPath}" does not exist on branch "${branch}"`, {
+    throw new InvalidInputError(`path ${quoted(stackPath)} does not exist on branch "${branch}"`, {
       code: 'invalid_path',
       hint: 'pass the sub-directory that holds the compose file with --path',
     })

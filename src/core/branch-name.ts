@@ -1,4 +1,4 @@
-import {InvalidInputError} from '../errors.js'
+import {InvalidInputError, quoted} from '../errors.js'
 
 /** git check-ref-format's rules for a branch name, so a bad one is refused before git sees it. */
 export function validateBranchName(branch: string): string {
@@ -14,7 +14,7 @@ export function validateBranchName(branch: string): string {
     /\.\.|\/\/|@\{|\/\.|^\./.test(branch) ||
     /[\s\u0000-\u001f\u007f~^:?*[\\]/.test(branch)
   if (invalid) {
-    throw new InvalidInputError(`invalid branch name "${branch}"`, {
+    throw new InvalidInputError(`invalid branch name ${quoted(branch)}`, {
       code: 'invalid_branch',
       hint: 'give a branch name as git accepts it, e.g. main or release/1.x',
     })

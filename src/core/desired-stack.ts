@@ -5,7 +5,7 @@ import {composeConfig} from '../adapters/compose.js'
 import {objectIds} from '../adapters/git.js'
 import {resolveComposeFiles} from '../config/compose-files.js'
 import {defaultKedgeConfig, loadKedgeConfig, parseKedgeConfig, type KedgeConfig} from '../config/kedge-config.js'
-import {InvalidInputError} from '../errors.js'
+import {InvalidConfigError, InvalidInputError} from '../errors.js'
 import {lastGoodDeployment} from '../store/deployments.js'
 import type {RepositoryRow} from '../store/schema.js'
 import {parseComposeConfig, serviceHash} from './compose-model.js'
@@ -48,6 +48,12 @@ export async function readDesiredStack(repoDir: string, repository: RepositoryRo
   const project = config.projectName ?? defaultProjectName(repository.name)
   const resolved = await composeConfig({name: project, files: composeFiles, directory: stackDir}, {signal})
   const services = parseComposeConfig(resolved, repoDir)
+  // Compose accepts a file without services, and `up --remove-orphans` would then take the whole stack down.
+  if (services.length === 0) {
+    throw new InvalidConfigError(composeFiles.join(', '), 'services', 'none defined; kedge does not deploy an empty stack', {
+      hint: `to take the stack down, run "kedge repo remove ${repository.name} --down"`,
+    })
+  }
   const ids = await objectIds(repoDir, commit, [...new Set(services.flatMap((service) => service.repositoryPaths))], signal)
   return {
     config,

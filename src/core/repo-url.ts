@@ -1,4 +1,4 @@
-import {InvalidInputError} from '../errors.js'
+import {InvalidInputError, quoted} from '../errors.js'
 import {looksLikeToken} from '../secrets/token-shape.js'
 
 export type RemoteKind = 'https' | 'http' | 'ssh' | 'git' | 'scp' | 'file' | 'path'
@@ -15,12 +15,14 @@ export const REPO_NAME_PATTERN = /^[a-z0-9][a-z0-9_.-]{0,62}$/
 
 const URL_SCHEMES: Record<string, RemoteKind> = {'https:': 'https', 'http:': 'http', 'ssh:': 'ssh', 'git:': 'git', 'file:': 'file'}
 const SCP_STYLE = /^(?:[A-Za-z0-9._~-]+@)?([A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\]):(?!\/\/)(.+)$/
+/** ssh would read such a host or user as an option (-oProxyCommand=...); git refuses them too, but only when it connects. */
+const DASH_HOST = 'its host or user name starts with "-"'
 const HINT = 'use https://host/org/repo.git, ssh://git@host/org/repo.git, git@host:org/repo.git, file:///path or an absolute path'
 
 export function parseRemoteUrl(input: string): RemoteUrl {
   const url = input.trim()
   const malformed = (why: string) =>
-    new InvalidInputError(`invalid repository URL "${input}": ${why}`, {code: 'invalid_url', hint: HINT})
+    new InvalidInputError(`invalid repository URL ${quoted(input)}: ${why}`, {code: 'invalid_url', hint: HINT})
 
   if (url.length === 0) throw malformed('it is empty')
   if (url.startsWith('-')) throw malformed('it starts with "-"')
@@ -29,7 +31,7 @@ export function parseRemoteUrl(input: string): RemoteUrl {
   const scheme = /^([A-Za-z][A-Za-z0-9+.-]*):\/\//.exec(url)
   if (scheme) {
     const kind = URL_SCHEMES[`${scheme[1]!.toLowerCase()}:`]
-    if (!kind) throw malformed(`the scheme "${scheme[1]}" is not supported`)
+    if (!kind) throw malformed(`the scheme ${quoted(scheme[1]!)} is not supported`)
     let parsed: URL
     try {
       parsed = new URL(url)
@@ -43,7 +45,7 @@ export function parseRemoteUrl(input: string): RemoteUrl {
       })
     }
     if (parsed.password) {
-      throw new InvalidInputError(`invalid repository URL "${redactPassword(parsed)}": it contains a password`, {
+      throw new InvalidInputError(`invalid repository URL ${quoted(redactPassword(parsed))}: it contains a password`, {
         code: 'invalid_url',
         hint: 'credentials in a URL would be stored in plain text; pass them separately',
       })
@@ -53,12 +55,14 @@ export function parseRemoteUrl(input: string): RemoteUrl {
     } else if (!parsed.hostname) {
       throw malformed('it has no host')
     }
+    if (parsed.hostname.startsWith('-') || decodeURIComponent(parsed.username).startsWith('-')) throw malformed(DASH_HOST)
     return {url, kind, derivedName: lastSegment(decodeURIComponent(parsed.pathname))}
   }
   if (/^[A-Za-z][A-Za-z0-9+.-]*::/.test(url)) throw malformed('git remote helpers ("transport::address") are not supported')
   if (url.startsWith('/')) return {url, kind: 'path', derivedName: lastSegment(url)}
 
   const scp = SCP_STYLE.exec(url)
+  if (scp?.[1]!.startsWith('-')) throw malformed(DASH_HOST)
   if (scp) return {url, kind: 'scp', derivedName: lastSegment(scp[2]!)}
   throw malformed('it is neither a URL nor an absolute path')
 }
@@ -67,7 +71,7 @@ export function parseRemoteUrl(input: string): RemoteUrl {
 export function normalizeRepoName(input: string): string {
   const name = input.trim().toLowerCase()
   if (!REPO_NAME_PATTERN.test(name)) {
-    throw new InvalidInputError(`invalid repository name "${input}"`, {
+    throw new InvalidInputError(`invalid repository name ${quoted(input)}`, {
       code: 'invalid_name',
       hint: 'use 1 to 63 letters, digits, ".", "_" or "-", starting with a letter or digit',
     })

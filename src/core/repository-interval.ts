@@ -1,5 +1,5 @@
 import {DURATION_EXPECTED, parseDuration} from '../config/duration.js'
-import {InvalidInputError} from '../errors.js'
+import {InvalidInputError, quoted} from '../errors.js'
 
 const MIN_INTERVAL_MS = 1000
 
@@ -7,7 +7,7 @@ const MIN_INTERVAL_MS = 1000
 export function parseInterval(input: string): number {
   const ms = parseDuration(input)
   if (ms === null || ms < MIN_INTERVAL_MS) {
-    throw new InvalidInputError(`invalid interval "${input}": expected ${DURATION_EXPECTED}, at least 1s`, {code: 'invalid_interval'})
+    throw new InvalidInputError(`invalid interval ${quoted(input)}: expected ${DURATION_EXPECTED} and at least 1s`, {code: 'invalid_interval'})
   }
   return ms
 }

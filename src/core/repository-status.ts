@@ -43,7 +43,7 @@ export interface RepositoryStatus {
 }
 
 export async function repositoryStatuses(context: KedgeContext, name?: string): Promise<RepositoryStatus[]> {
-  const repositories = name ? [requireRepository(context, name)] : listRepositories(context.db)
+  const repositories = name !== undefined ? [requireRepository(context, name)] : listRepositories(context.db)
   return Promise.all(repositories.map((repository) => statusOf(context, repository)))
 }
 

@@ -1,4 +1,4 @@
-import {NotFoundError} from '../errors.js'
+import {NotFoundError, quoted} from '../errors.js'
 import {findRepository} from '../store/repositories.js'
 import type {RepositoryRow} from '../store/schema.js'
 import type {KedgeContext} from './context.js'
@@ -7,7 +7,7 @@ import type {KedgeContext} from './context.js'
 export function requireRepository({db}: KedgeContext, name: string): RepositoryRow {
   const row = findRepository(db, name.trim().toLowerCase())
   if (!row) {
-    throw new NotFoundError(`no repository named "${name}"`, {hint: 'run "kedge repo list" to see the registered repositories'})
+    throw new NotFoundError(`no repository named ${quoted(name)}`, {hint: 'run "kedge repo list" to see the registered repositories'})
   }
   return row
 }

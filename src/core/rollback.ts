@@ -1,4 +1,4 @@
-import {asKedgeError, ExternalError, InvalidInputError, NotFoundError} from '../errors.js'
+import {asKedgeError, ExternalError, InvalidInputError, NotFoundError, quoted} from '../errors.js'
 import {finishDeployment, lastGoodDeployment, listGoodDeployments, startDeployment} from '../store/deployments.js'
 import {findRepository, recordRepositoryError, updateRepository} from '../store/repositories.js'
 import type {DeploymentRow, RepositoryRow} from '../store/schema.js'
@@ -93,7 +93,7 @@ export async function rollbackTo(
 function findTarget(context: KedgeContext, repository: RepositoryRow, prefix: string): DeploymentRow {
   const wanted = prefix.trim().toLowerCase()
   if (!/^[0-9a-f]{4,64}$/.test(wanted)) {
-    throw new InvalidInputError(`invalid commit "${prefix}": expected at least 4 hexadecimal digits of a commit`, {code: 'invalid_commit'})
+    throw new InvalidInputError(`invalid commit ${quoted(prefix)}: expected at least 4 hexadecimal digits of a commit`, {code: 'invalid_commit'})
   }
   const good = listGoodDeployments(context.db, repository.id)
   const byCommit = new Map<string, DeploymentRow>()

@@ -1,12 +1,12 @@
 import type {Hook} from '@oclif/core'
 
 import {printError} from '../cli/error-output.js'
-import {ExitCode} from '../errors.js'
+import {ExitCode, quoted} from '../errors.js'
 
 const commandNotFound: Hook<'command_not_found'> = async function ({id, argv}) {
   const command = id.replaceAll(':', ' ')
   printError(
-    {code: 'unknown_command', message: `unknown command "${command}"`, hint: 'run "kedge --help" to see the commands', exitCode: ExitCode.invalidInput},
+    {code: 'unknown_command', message: `unknown command ${quoted(command)}`, hint: 'run "kedge --help" to see the commands', exitCode: ExitCode.invalidInput},
     (argv ?? []).includes('--json'),
   )
   process.exitCode = ExitCode.invalidInput

@@ -53,8 +53,9 @@ export async function registerApiRoutes(api: FastifyInstance, options: HttpServe
     }
   })
 
-  // A POST without a body (sync) may still say it is JSON; anything else must be valid JSON.
-  api.removeContentTypeParser('application/json')
+  // A POST without a body (sync) may still say it is JSON; anything else must be valid JSON. Only JSON:
+  // Fastify would also take text/plain, and answer a JSON body sent as text "body must be object".
+  api.removeAllContentTypeParsers()
   api.addContentTypeParser('application/json', {parseAs: 'string'}, (_request, body, done) => {
     if ((body as string).trim().length === 0) return done(null, undefined)
     try {
@@ -107,7 +108,8 @@ export async function registerApiRoutes(api: FastifyInstance, options: HttpServe
     },
   }, async (request) => repositoryHistory(context, request.params.name, Number(request.query.limit ?? 20)))
 
-  api.post<{Params: NameParams}>('/repos/:name/sync', {schema: {params: NAME_PARAMS}}, async (request, reply) => {
+  // No body, or an empty object: a field (a "commit", say) would be ignored, and the head deployed instead.
+  api.post<{Params: NameParams}>('/repos/:name/sync', {schema: {params: NAME_PARAMS, body: {type: ['object', 'null'], additionalProperties: false}}}, async (request, reply) => {
     return sendOutcome(reply, request.params.name, await syncRepository(context, request.params.name, {signal: options.abandon}))
   })
 

@@ -7,8 +7,8 @@ import {tempDir} from './temp.js'
 
 const IDENTITY = ['-c', 'user.name=kedge-test', '-c', 'user.email=test@kedge.invalid', '-c', 'commit.gpgsign=false']
 
-/** Files to write, by path relative to the repository root; null deletes the file. */
-export type FileChanges = Record<string, string | null>
+/** Files to write, by path relative to the repository root (bytes may be anything, invalid UTF-8 too); null deletes the file. */
+export type FileChanges = Record<string, string | Buffer | null>
 
 /** A real bare repository in a temp directory, and a working clone to commit and push from. */
 export class GitRemote {
@@ -40,19 +40,24 @@ export class GitRemote {
 
   /** Writes the files, commits and pushes; returns the new commit's full sha. */
   commit(files: FileChanges, message = 'change'): string {
-    for (const [file, content] of Object.entries(files)) {
-      const target = path.join(this.workDir, file)
-      if (content === null) {
-        rmSync(target, {force: true})
-      } else {
-        mkdirSync(path.dirname(target), {recursive: true})
-        writeFileSync(target, content)
-      }
-    }
-    git(this.workDir, 'add', '--all')
-    git(this.workDir, ...IDENTITY, 'commit', '--quiet', '--allow-empty', '-m', message)
+    this.writeAndCommit(files, message)
     git(this.workDir, 'push', '--quiet', '--force', 'origin', `HEAD:refs/heads/${this.branch}`)
     return this.head()
+  }
+
+  /**
+   * Commits the files on `branch`, started afresh from the watched branch's head, and pushes it; the working
+   * clone goes back to the watched branch. Many branches of one remote take far fewer git runs than many remotes.
+   */
+  commitOnBranch(branch: string, files: FileChanges, message = 'change'): string {
+    git(this.workDir, 'checkout', '--quiet', '-B', branch, this.branch)
+    try {
+      this.writeAndCommit(files, message)
+      git(this.workDir, 'push', '--quiet', '--force', 'origin', `HEAD:refs/heads/${branch}`)
+      return this.head()
+    } finally {
+      git(this.workDir, 'checkout', '--quiet', this.branch)
+    }
   }
 
   /** Replaces the branch's last commit with another one and force-pushes: the old commit leaves the remote. */
@@ -67,6 +72,20 @@ export class GitRemote {
 
   head(): string {
     return git(this.workDir, 'rev-parse', 'HEAD').trim()
+  }
+
+  private writeAndCommit(files: FileChanges, message: string): void {
+    for (const [file, content] of Object.entries(files)) {
+      const target = path.join(this.workDir, file)
+      if (content === null) {
+        rmSync(target, {force: true})
+      } else {
+        mkdirSync(path.dirname(target), {recursive: true})
+        writeFileSync(target, content)
+      }
+    }
+    git(this.workDir, 'add', '--all')
+    git(this.workDir, ...IDENTITY, 'commit', '--quiet', '--allow-empty', '-m', message)
   }
 }
 

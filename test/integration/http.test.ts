@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict'
 import {createHmac, randomBytes} from 'node:crypto'
 import {readFileSync, statSync} from 'node:fs'
-import http from 'node:http'
 import path from 'node:path'
 import {after, describe, it} from 'node:test'
 
@@ -11,6 +10,7 @@ import {tryTakeLock} from '../../src/store/locks.js'
 import {runKedgeJson} from '../helpers/cli.js'
 import {docker, kedgeContainers, removeComposeProject} from '../helpers/docker.js'
 import {GitRemote, SIMPLE_COMPOSE} from '../helpers/git-remote.js'
+import {postDeclaringSize, request} from '../helpers/http.js'
 import {parseMetrics, sampleValue} from '../helpers/prometheus.js'
 import {ServeProcess} from '../helpers/serve.js'
 import {registeredStack, uniqueName} from '../helpers/stack.js'
@@ -24,41 +24,6 @@ async function serveWithHttp(home: string, args: string[] = [], env: NodeJS.Proc
   const serve = new ServeProcess(home, args, {...HOOK_ENV, ...env})
   const listening = await serve.waitForLog((line) => line.event === 'http.listening', 30_000)
   return {serve, base: String(listening.address)}
-}
-
-async function request(base: string, method: string, route: string, options: {token?: string; body?: unknown; raw?: string | Buffer; headers?: Record<string, string>} = {}) {
-  const headers: Record<string, string> = {...options.headers}
-  if (options.token) headers.authorization = `Bearer ${options.token}`
-  let body: string | Buffer | undefined = options.raw
-  if (options.body !== undefined) {
-    body = JSON.stringify(options.body)
-    headers['content-type'] = 'application/json'
-  }
-  const response = await fetch(`${base}${route}`, {method, headers, body})
-  const text = await response.text()
-  let json: any = null
-  try {
-    json = JSON.parse(text)
-  } catch {
-    // metrics, or an empty body
-  }
-  return {status: response.status, headers: response.headers, text, json}
-}
-
-/**
- * The status answered to a POST that declares a body of `bytes`: the server refuses it from the headers,
- * before any of it is sent (sending it would race the server closing the connection after its answer).
- */
-function postDeclaringSize(url: string, bytes: number, headers: Record<string, string>): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const outgoing = http.request(url, {method: 'POST', headers: {...headers, 'content-length': String(bytes)}}, (response) => {
-      response.resume()
-      resolve(response.statusCode ?? 0)
-      outgoing.destroy()
-    })
-    outgoing.on('error', reject)
-    outgoing.flushHeaders()
-  })
 }
 
 /** The repository's poll count once it has not changed for a second and a half: no round running or queued. */

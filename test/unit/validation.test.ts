@@ -24,6 +24,11 @@ describe('parseDuration', () => {
     ['1d', null],
     ['', null],
     [Number.NaN, null],
+    ['168h', 604_800_000],
+    ['168h1s', null],
+    ['999999h', null],
+    ['9'.repeat(400), null],
+    [0.0001, null],
   ]
   for (const [input, expected] of cases) {
     it(`${JSON.stringify(input)} → ${expected}`, () => assert.equal(parseDuration(input), expected))
