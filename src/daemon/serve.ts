@@ -85,9 +85,12 @@ export async function serve(context: KedgeContext, options: ServeOptions): Promi
     }
     return true
   }
+  // Its own signal, so that it also ends when serve fails to start (its HTTP side, say) rather than stops.
+  const watching = new AbortController()
+  options.stop.addEventListener('abort', () => watching.abort(), {once: true})
   const events = new EngineWatcher({
     logger,
-    stop: options.stop,
+    stop: watching.signal,
     onDriftEvent: (repository) => loops.get(repository)?.nudge(),
     onReconnected: () => {
       for (const loop of loops.values()) loop.engineReconnected()
@@ -117,6 +120,7 @@ export async function serve(context: KedgeContext, options: ServeOptions): Promi
     }
   } finally {
     logger.log('info', 'serve.stopping', {repositories: loops.size})
+    watching.abort()
     for (const loop of loops.values()) loop.stop()
     // New requests are refused at once; a sync or rollback under way through the API is waited for
     // like the loops' deploys, and abandoned with them.

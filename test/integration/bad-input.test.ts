@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict'
 import {existsSync} from 'node:fs'
+import net from 'node:net'
 import path from 'node:path'
 import {after, before, describe, it} from 'node:test'
 
@@ -490,10 +491,20 @@ describe('bad input', {timeout: 240_000}, async () => {
     })
   })
 
-  it('serve with a KEDGE_ADMIN_TOKEN too short to use', {todo: 'serve waits forever on its engine watcher when its HTTP side fails to start (src/daemon/serve.ts)'}, async () => {
+  it('serve with a KEDGE_ADMIN_TOKEN too short to use, or an address already taken: refused at once', async () => {
     const home = tempDir()
-    const result = await runKedge(['serve', '--listen', '127.0.0.1:0'], {home, env: {KEDGE_ADMIN_TOKEN: 'short'}, timeoutMs: 5_000})
+    const result = await runKedge(['serve', '--listen', '127.0.0.1:0'], {home, env: {KEDGE_ADMIN_TOKEN: 'short'}, timeoutMs: 10_000})
     assert.equal(result.code, 2, result.stderr)
     assert.match(result.stderr, /^Error: KEDGE_ADMIN_TOKEN does not hold a usable admin token/m)
+    const taken = net.createServer()
+    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve))
+    try {
+      const port = (taken.address() as net.AddressInfo).port
+      const busy = await runKedge(['serve', '--listen', `127.0.0.1:${port}`], {home, timeoutMs: 10_000})
+      assert.equal(busy.code, 1, busy.stderr)
+      assert.match(busy.stderr, new RegExp(`^Error: cannot listen on 127\\.0\\.0\\.1:${port}: `, 'm'))
+    } finally {
+      taken.close()
+    }
   })
 })
