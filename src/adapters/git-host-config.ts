@@ -1,4 +1,4 @@
-import {readFile} from 'node:fs/promises'
+import {readFileSync, statSync} from 'node:fs'
 import path from 'node:path'
 
 import {errorMessage} from '../errors.js'
@@ -26,17 +26,37 @@ function hostConfigFiles(): string[] {
   return files
 }
 
+/** The verdict on the files as they were when last read, by a fingerprint of each (inode, size, mtime). */
+let cached: {fingerprint: string; verdict: string | null} | null = null
+
 /**
  * Why git would reach a remote differently from kedge's in-process ref discovery because of the host's
- * git config, or null when nothing there matters. The files are read at every call, as git would read
- * them at every poll, so a setting added while serve runs applies from the next poll on; a file that
- * cannot be read or parsed counts as mattering.
+ * git config, or null when nothing there matters. Like git, which reads them at every poll, it sees a
+ * change from the next poll on: the files are stat'ed at every call and read again when one changed.
+ * A file that cannot be read or parsed counts as mattering. Synchronous: these are a few small files
+ * in /etc and the home directory, and a stat costs far less than a round trip through the thread pool.
  */
-export async function hostGitSettingThatMatters(): Promise<string | null> {
-  for (const file of hostConfigFiles()) {
+export function hostGitSettingThatMatters(): string | null {
+  const files = hostConfigFiles()
+  const fingerprint = files.map(fingerprintOf).join('\n')
+  if (cached?.fingerprint !== fingerprint) cached = {fingerprint, verdict: readVerdict(files)}
+  return cached.verdict
+}
+
+function fingerprintOf(file: string): string {
+  try {
+    const stats = statSync(file, {bigint: true})
+    return `${file} ${stats.ino} ${stats.size} ${stats.mtimeNs} ${stats.ctimeNs}`
+  } catch (error) {
+    return `${file} ${(error as NodeJS.ErrnoException).code ?? 'error'}`
+  }
+}
+
+function readVerdict(files: string[]): string | null {
+  for (const file of files) {
     let text: string
     try {
-      text = await readFile(file, 'utf8')
+      text = readFileSync(file, 'utf8')
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT' || (error as NodeJS.ErrnoException).code === 'ENOTDIR') continue
       return `${file} cannot be read: ${errorMessage(error)}`

@@ -32,7 +32,7 @@ const TLS_TRUST_VARIABLES = ['GIT_SSL_CAINFO', 'GIT_SSL_CAPATH']
 export async function discoverBranchHead(url: string, branch: string, options: DiscoveryOptions): Promise<Discovery> {
   const remote = classify(url)
   if ('why' in remote) return {known: false, why: remote.why}
-  const setting = await hostGitSettingThatMatters()
+  const setting = hostGitSettingThatMatters()
   if (setting) return {known: false, why: setting}
   if ('path' in remote) return readLocalBranch(remote.path, branch)
 
