@@ -1,5 +1,5 @@
-import type {Stats} from 'node:fs'
-import {readFile, stat} from 'node:fs/promises'
+import type {Dirent, Stats} from 'node:fs'
+import {readdir, readFile, stat} from 'node:fs/promises'
 import path from 'node:path'
 
 import {gitConfigKeys} from './git-config-keys.js'
@@ -55,37 +55,39 @@ interface OwnedPath {
 async function locateGitDirectory(location: string): Promise<{gitDir: string; ownedPaths: OwnedPath[]} | {why: string}> {
   const top = await statOptional(location)
   if (!top?.isDirectory()) return {why: `${location} is not a directory`}
+  const entries = await listOptional(location)
+  if (!entries) return {why: `${location} cannot be listed`}
   const dotGit = path.join(location, '.git')
-  const dotGitStats = await statOptional(dotGit)
-  if (dotGitStats?.isFile()) {
-    const gitFile = await readOptional(dotGit)
+  const dotGitEntry = entries.get('.git')
+  if (dotGitEntry?.isFile()) {
+    const [gitFile, dotGitStats] = await Promise.all([readOptional(dotGit), statOptional(dotGit)])
     const target = gitFile.kind === 'text' ? /^gitdir: (.+)\n?$/.exec(gitFile.text)?.[1] : undefined
-    if (!target) return {why: `${dotGit} is not a plain gitdir: file`}
+    if (!target || !dotGitStats) return {why: `${dotGit} is not a plain gitdir: file`}
     const gitDir = path.resolve(location, target)
-    const gitDirStats = await statOptional(gitDir)
-    if (!gitDirStats || !(await isGitDirectory(gitDir))) return {why: `${dotGit} points at no repository`}
+    const [gitDirStats, gitDirEntries] = await Promise.all([statOptional(gitDir), listOptional(gitDir)])
+    if (!gitDirStats || !(await isGitDirectory(gitDir, gitDirEntries))) return {why: `${dotGit} points at no repository`}
     return {gitDir, ownedPaths: [{path: location, stats: top}, {path: dotGit, stats: dotGitStats}, {path: gitDir, stats: gitDirStats}]}
   }
-  if (dotGitStats?.isDirectory()) {
-    if (!(await isGitDirectory(dotGit))) return {why: `${dotGit} is not a repository`}
+  if (dotGitEntry?.isDirectory()) {
+    const [dotGitStats, dotGitEntries] = await Promise.all([statOptional(dotGit), listOptional(dotGit)])
+    if (!dotGitStats || !(await isGitDirectory(dotGit, dotGitEntries))) return {why: `${dotGit} is not a repository`}
     return {gitDir: dotGit, ownedPaths: [{path: location, stats: top}, {path: dotGit, stats: dotGitStats}]}
   }
-  if (dotGitStats) return {why: `${dotGit} is neither a directory nor a file`}
-  if (!(await isGitDirectory(location))) return {why: `${location} is not a repository`}
+  if (dotGitEntry) return {why: `${dotGit} is neither a directory nor a file`}
+  if (!(await isGitDirectory(location, entries))) return {why: `${location} is not a repository`}
   return {gitDir: location, ownedPaths: [{path: location, stats: top}]}
 }
 
-/** git's is_git_directory: HEAD naming a ref or holding an object id, objects/ and refs/; not a linked work tree's, nor a reftable repository. */
-async function isGitDirectory(gitDir: string): Promise<boolean> {
-  const [head, objects, refs, commonDir, reftable] = await Promise.all([
-    readOptional(path.join(gitDir, 'HEAD')),
-    statOptional(path.join(gitDir, 'objects')),
-    statOptional(path.join(gitDir, 'refs')),
-    statOptional(path.join(gitDir, 'commondir')),
-    statOptional(path.join(gitDir, 'reftable')),
-  ])
-  if (head.kind !== 'text' || !/^(ref: refs\/\S+|[0-9a-f]{40}|[0-9a-f]{64})\n?$/.test(head.text)) return false
-  return Boolean(objects?.isDirectory() && refs?.isDirectory()) && !commonDir && !reftable
+/**
+ * git's is_git_directory, from the directory's listing: HEAD naming a ref or holding an object id,
+ * objects/ and refs/ (real directories, not links); and neither a linked work tree's (commondir) nor
+ * a reftable repository's.
+ */
+async function isGitDirectory(gitDir: string, entries: Map<string, Dirent> | null): Promise<boolean> {
+  if (!entries?.get('HEAD')?.isFile() || !entries.get('objects')?.isDirectory() || !entries.get('refs')?.isDirectory()) return false
+  if (entries.has('commondir') || entries.has('reftable')) return false
+  const head = await readOptional(path.join(gitDir, 'HEAD'))
+  return head.kind === 'text' && /^(ref: refs\/\S+|[0-9a-f]{40}|[0-9a-f]{64})\n?$/.test(head.text)
 }
 
 /** The repository's object id length, when its config holds nothing that changes how refs are read or shown. */
@@ -129,6 +131,15 @@ function findPackedRef(text: string, ref: string, objectId: RegExp): Discovery {
 /** Git refuses a repository that belongs to another user; kedge leaves that refusal to git. */
 function ownedByUs(owned: OwnedPath): boolean {
   return process.geteuid !== undefined && owned.stats.uid === process.geteuid()
+}
+
+/** A directory's entries by name, their types as lstat sees them; null when it cannot be listed. */
+async function listOptional(directory: string): Promise<Map<string, Dirent> | null> {
+  try {
+    return new Map((await readdir(directory, {withFileTypes: true})).map((entry) => [entry.name, entry]))
+  } catch {
+    return null
+  }
 }
 
 async function statOptional(file: string): Promise<Stats | null> {
