@@ -3,6 +3,7 @@ import {execFileSync} from 'node:child_process'
 import {randomBytes} from 'node:crypto'
 import {mkdirSync, readFileSync, writeFileSync} from 'node:fs'
 import http from 'node:http'
+import https from 'node:https'
 import type {AddressInfo} from 'node:net'
 import path from 'node:path'
 import {after, before, describe, it} from 'node:test'
@@ -32,14 +33,14 @@ const home = tempDir('kedge-ref-home-')
  * remoteBranchHead as serve calls it, with git found through the spawn log and the environment
  * changed for this call only. Returns the head, and the `git ls-remote` runs it took.
  */
-async function ask(url: string, branch: string, options: RemoteOptions = {}, env: Record<string, string> = {}): Promise<{head: string | null; gitRuns: number}> {
+async function ask(url: string, branch: string, options: RemoteOptions = {}, env: Record<string, string | undefined> = {}): Promise<{head: string | null; gitRuns: number}> {
   const before = spawns.runsOf('ls-remote').length
   const head = await withEnvironment({PATH: spawns.path, HOME: home, XDG_CONFIG_HOME: path.join(home, '.config'), ...env}, () => remoteBranchHead(url, branch, options))
   return {head, gitRuns: spawns.runsOf('ls-remote').length - before}
 }
 
 /** The error remoteBranchHead failed with, and the `git ls-remote` runs it took. */
-async function askFailing(url: string, branch: string, options: RemoteOptions = {}, env: Record<string, string> = {}): Promise<{error: ExternalError; gitRuns: number}> {
+async function askFailing(url: string, branch: string, options: RemoteOptions = {}, env: Record<string, string | undefined> = {}): Promise<{error: ExternalError; gitRuns: number}> {
   const before = spawns.runsOf('ls-remote').length
   try {
     const {head} = await ask(url, branch, options, env)
@@ -51,16 +52,20 @@ async function askFailing(url: string, branch: string, options: RemoteOptions = 
   }
 }
 
-async function withEnvironment<T>(values: Record<string, string>, action: () => Promise<T>): Promise<T> {
+/** Sets (or, with undefined, unsets) variables for the action only. */
+async function withEnvironment<T>(values: Record<string, string | undefined>, action: () => Promise<T>): Promise<T> {
   const saved = Object.fromEntries(Object.keys(values).map((name) => [name, process.env[name]]))
-  Object.assign(process.env, values)
-  try {
-    return await action()
-  } finally {
-    for (const [name, value] of Object.entries(saved)) {
+  const apply = (entries: Record<string, string | undefined>) => {
+    for (const [name, value] of Object.entries(entries)) {
       if (value === undefined) delete process.env[name]
       else process.env[name] = value
     }
+  }
+  apply(values)
+  try {
+    return await action()
+  } finally {
+    apply(saved)
   }
 }
 
@@ -70,7 +75,7 @@ function tokenAccess(url: string, token: string): GitAccess {
   return access
 }
 
-async function listen(server: http.Server): Promise<string> {
+async function listen(server: http.Server | https.Server): Promise<string> {
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
   after(() => {
     server.closeAllConnections()
@@ -262,6 +267,24 @@ describe('ref discovery over smart HTTP', {timeout: 90_000}, () => {
     const {error, gitRuns} = await askFailing(url, 'main')
     assert.equal(gitRuns, 1)
     assert.match(error.message, /^git could not reach /)
+  })
+
+  it('gives git a server whose certificate is not trusted, and git refuses it', async () => {
+    const dir = tempDir('kedge-ref-tls-')
+    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-subj', '/CN=127.0.0.1', '-days', '1', '-keyout', path.join(dir, 'key.pem'), '-out', path.join(dir, 'cert.pem')], {stdio: 'ignore'})
+    const answered: string[] = []
+    const untrusted = https.createServer({key: readFileSync(path.join(dir, 'key.pem')), cert: readFileSync(path.join(dir, 'cert.pem'))}, (request, response) => {
+      answered.push(String(request.headers['user-agent']))
+      response.writeHead(200, {'Content-Type': 'application/x-git-upload-pack-advertisement'})
+      const ref = `${remote.head()} refs/heads/main\0\n`
+      response.end(`001e# service=git-upload-pack\n0000${(ref.length + 4).toString(16).padStart(4, '0')}${ref}0000`)
+    })
+    const url = `${(await listen(untrusted)).replace(/^http:/, 'https:')}/tls.git`
+    // Neither may trust it: no CA variable (which would leave the remote to git anyway).
+    const {error, gitRuns} = await askFailing(url, 'main', {}, {GIT_SSL_CAINFO: undefined, GIT_SSL_CAPATH: undefined, NODE_TLS_REJECT_UNAUTHORIZED: '0'})
+    assert.equal(gitRuns, 1)
+    assert.match(error.message, /^git could not reach .*certificate/)
+    assert.deepEqual(answered, [], 'no request got past the TLS handshake')
   })
 
   it('times out on a remote that accepts and never answers, with one line naming it, and does not ask git', async () => {
