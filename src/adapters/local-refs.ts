@@ -3,9 +3,8 @@ import {readdir, readFile, stat} from 'node:fs/promises'
 import path from 'node:path'
 
 import {gitConfigKeys} from './git-config-keys.js'
+import {OBJECT_ID_LENGTH} from './object-id.js'
 import type {Discovery} from './ref-discovery.js'
-
-const OBJECT_ID_LENGTH: Record<string, number> = {sha1: 40, sha256: 64}
 
 /**
  * Reads a branch of a repository on this host from its files, as `git upload-pack` would advertise it:

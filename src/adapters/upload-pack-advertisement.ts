@@ -1,3 +1,5 @@
+import {OBJECT_ID_LENGTH} from './object-id.js'
+
 /** What an advertisement says about one branch, or why it cannot be trusted to say. */
 export type AdvertisementAnswer =
   | {kind: 'head'; commit: string}
@@ -6,7 +8,6 @@ export type AdvertisementAnswer =
 
 /** pkt-line's largest packet, its 4 length digits included (git's LARGE_PACKET_MAX). */
 const MAX_PACKET = 65_520
-const OBJECT_ID_LENGTH: Record<string, number> = {sha1: 40, sha256: 64}
 
 type Phase = 'service' | 'preamble' | 'first-ref' | 'refs' | 'shallow' | 'done'
 
