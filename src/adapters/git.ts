@@ -29,7 +29,7 @@ function gitEnvironment(): Record<string, string> {
 export interface RemoteOptions {
   signal?: AbortSignal
   access?: GitAccess
-  /** How long asking the remote may take; git's query timeout when not given. */
+  /** How long remoteBranchHead may take to ask the remote; git's query timeout when not given. */
   timeoutMs?: number
 }
 
