@@ -22,12 +22,14 @@ export type GitCredentials =
 export interface GitAccess {
   readonly credentials: GitCredentials | null
   readonly env: Record<string, string>
+  /** The Authorization header git sends to the remote's origin (env carries it to git), for kedge's own requests there. */
+  readonly httpAuthorization: string | null
   /** The known_hosts ssh ended with: it holds the host key when it was accepted on first use. */
   knownHosts(): string | null
   close(): void
 }
 
-const NO_ACCESS: GitAccess = {credentials: null, env: {}, knownHosts: () => null, close: () => {}}
+const NO_ACCESS: GitAccess = {credentials: null, env: {}, httpAuthorization: null, knownHosts: () => null, close: () => {}}
 
 /**
  * The key reaches ssh as a file only kedge can read, in a private directory that close() removes; a
@@ -43,10 +45,11 @@ function tokenAccess(url: string, credentials: Extract<GitCredentials, {kind: 't
   const basic = Buffer.from(`${credentials.username}:${credentials.token}`).toString('base64')
   registerSecret(credentials.token)
   registerSecret(basic)
+  const httpAuthorization = `Basic ${basic}`
   const env = {
     GIT_CONFIG_COUNT: '3',
     GIT_CONFIG_KEY_0: `http.${originOf(url)}/.extraHeader`,
-    GIT_CONFIG_VALUE_0: `Authorization: Basic ${basic}`,
+    GIT_CONFIG_VALUE_0: `Authorization: ${httpAuthorization}`,
     // An empty helper list: a refused token must not fall back to, or be saved by, the host's helpers.
     GIT_CONFIG_KEY_1: 'credential.helper',
     GIT_CONFIG_VALUE_1: '',
@@ -54,7 +57,7 @@ function tokenAccess(url: string, credentials: Extract<GitCredentials, {kind: 't
     GIT_CONFIG_KEY_2: 'http.followRedirects',
     GIT_CONFIG_VALUE_2: 'false',
   }
-  return {credentials, env, knownHosts: () => null, close: () => {}}
+  return {credentials, env, httpAuthorization, knownHosts: () => null, close: () => {}}
 }
 
 function sshAccess(credentials: Extract<GitCredentials, {kind: 'ssh_key'}>): GitAccess {
@@ -81,6 +84,7 @@ function sshAccess(credentials: Extract<GitCredentials, {kind: 'ssh_key'}>): Git
   return {
     credentials,
     env: {GIT_SSH_COMMAND: command},
+    httpAuthorization: null,
     knownHosts: () => {
       try {
         return readFileSync(knownHostsFile, 'utf8')

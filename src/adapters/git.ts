@@ -4,6 +4,7 @@ import {simpleGit, type SimpleGit} from 'simple-git'
 
 import {errorMessage, ExternalError} from '../errors.js'
 import {explainAuthFailure, SSH_STALL_OPTIONS, STALL_TIMEOUT_SECONDS, type GitAccess} from './git-access.js'
+import {discoverBranchHead} from './ref-discovery.js'
 
 /** Backstops for a git that never ends on its own: longer than the stall timeout, so that git's own error wins. */
 const QUERY_TIMEOUT_MS = 30_000
@@ -36,6 +37,8 @@ function gitEnvironment(): Record<string, string> {
 export interface RemoteOptions {
   signal?: AbortSignal
   access?: GitAccess
+  /** How long remoteBranchHead may take to ask the remote; git's query timeout when not given. */
+  timeoutMs?: number
 }
 
 /** `signal` kills git when kedge abandons the work it is part of. */
@@ -54,11 +57,18 @@ export async function remoteBranches(url: string, options: RemoteOptions = {}): 
   return heads
 }
 
-/** The commit the remote's branch points at now, or null when it has no such branch: one cheap round trip. */
+/**
+ * The commit the remote's branch points at now, or null when it has no such branch: one cheap round
+ * trip, made by kedge itself for smart HTTP(S) and local remotes (see discoverBranchHead), by `git
+ * ls-remote` for the others and whenever kedge's own answer could differ from git's.
+ */
 export async function remoteBranchHead(url: string, branch: string, options: RemoteOptions = {}): Promise<string | null> {
+  const timeoutMs = options.timeoutMs ?? QUERY_TIMEOUT_MS
+  const discovered = await discoverBranchHead(url, branch, {timeoutMs, signal: options.signal, access: options.access})
+  if (discovered.known) return discovered.head
   const output = await run(
     `reach ${url}`,
-    () => git(undefined, QUERY_TIMEOUT_MS, options.signal, options.access).listRemote([url, `refs/heads/${branch}`]),
+    () => git(undefined, timeoutMs, options.signal, options.access).listRemote([url, `refs/heads/${branch}`]),
     options.access,
     url,
   )

@@ -11,15 +11,18 @@ export interface GitHttpRequest {
   query: string
   authorized: boolean
   authorization: string | undefined
+  userAgent: string | undefined
 }
 
 /**
  * Serves the bare repositories under `projectRoot` over smart HTTP via `git http-backend`, behind
- * HTTP Basic auth whose password must be the token, as GitHub and GitLab take access tokens.
+ * HTTP Basic auth whose password must be the token, as GitHub and GitLab take access tokens; with a
+ * null token, anyone may read, as from a public repository.
  */
 export class GitHttpServer {
   readonly requests: GitHttpRequest[] = []
   private readonly backends = new Set<ChildProcess>()
+  private hanging = false
 
   private constructor(
     private readonly server: http.Server,
@@ -27,12 +30,12 @@ export class GitHttpServer {
     private readonly projectRoot: string,
     /** The username tests are meant to send; like GitHub, the server accepts any non-empty one with the right token. */
     readonly username: string,
-    private token: string,
+    private token: string | null,
   ) {
     server.on('request', (request, response) => this.handle(request, response))
   }
 
-  static async start(options: {projectRoot: string; username: string; token: string}): Promise<GitHttpServer> {
+  static async start(options: {projectRoot: string; username: string; token: string | null}): Promise<GitHttpServer> {
     const server = http.createServer()
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject)
@@ -48,8 +51,13 @@ export class GitHttpServer {
   }
 
   /** Changes the accepted token at once, as revoking or rotating it would. */
-  setToken(token: string): void {
+  setToken(token: string | null): void {
     this.token = token
+  }
+
+  /** While hanging, requests are recorded and the connection kept open, but never answered: a server that stopped responding. */
+  setHanging(hanging: boolean): void {
+    this.hanging = hanging
   }
 
   async stop(): Promise<void> {
@@ -70,7 +78,12 @@ export class GitHttpServer {
       query: url.search.replace(/^\?/, ''),
       authorized: user !== undefined,
       authorization,
+      userAgent: request.headers['user-agent'],
     })
+    if (this.hanging) {
+      request.resume()
+      return
+    }
     if (user === undefined) {
       // Drain the body so the client reads the 401 instead of a reset connection.
       request.resume()
@@ -81,8 +94,9 @@ export class GitHttpServer {
     this.runBackend(request, response, url, user)
   }
 
-  /** The username if the credentials hold the current token. */
+  /** The username if the credentials hold the current token; anyone when there is no token. */
   private authenticate(authorization: string | undefined): string | undefined {
+    if (this.token === null) return 'anonymous'
     const match = /^Basic\s+(\S+)$/i.exec(authorization ?? '')
     if (!match) return undefined
     const decoded = Buffer.from(match[1]!, 'base64').toString('utf8')
