@@ -64,7 +64,8 @@ export async function remoteBranches(url: string, options: RemoteOptions = {}): 
  */
 export async function remoteBranchHead(url: string, branch: string, options: RemoteOptions = {}): Promise<string | null> {
   const timeoutMs = options.timeoutMs ?? QUERY_TIMEOUT_MS
-  const discovered = await discoverBranchHead(url, branch, {timeoutMs, signal: options.signal, access: options.access})
+  // The same patience as git's own with a remote that stopped sending.
+  const discovered = await discoverBranchHead(url, branch, {timeoutMs: options.timeoutMs ?? STALL_TIMEOUT_SECONDS * 1000, signal: options.signal, access: options.access})
   if (discovered.known) return discovered.head
   const output = await run(
     `reach ${url}`,
