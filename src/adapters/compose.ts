@@ -78,7 +78,7 @@ export async function composeDown(project: ComposeProject, options: ComposeRunOp
 }
 
 /** How Compose v1 and v2 say that the Docker engine did not answer. */
-const ENGINE_GONE = /(couldn't|cannot) connect to (the )?docker daemon|is the docker daemon running|error while fetching server api version/i
+const ENGINE_GONE = /(couldn't|cannot) connect to (the )?docker daemon|is the docker daemon running|error while fetching server api version: .*(connection (aborted|refused)|no such file)/i
 
 async function runCompose(project: ComposeProject, args: string[], what: string, timeoutMs: number, options: ComposeRunOptions): Promise<string> {
   const command = await composeCommand()
@@ -120,7 +120,11 @@ function composeReason(stderr: string): string {
     .split(/\r?\n/)
     .map((line) => line.trim())
     .filter((line) => line.length > 0 && !/\.\.\. *(done|error)?$/i.test(line))
-  if (lines.some((line) => line.startsWith('Traceback (most recent call last)'))) return redact(lines.at(-1)!.replace(/^[\w.]+(Exception|Error): /, ''))
+  if (lines.some((line) => line.startsWith('Traceback (most recent call last)'))) {
+    // Compose v1's frozen binary prints "[pid] Failed to execute script" after the exception line.
+    const exception = lines.findLast((line) => /^[\w.]+(Error|Exception)\b/.test(line))
+    if (exception) return redact(exception)
+  }
   const errors = lines.filter((line) => /^(error|service ".*" )/i.test(line))
   const kept = [...new Set(errors.length > 0 ? errors : lines)].slice(-ERROR_LINES_KEPT)
   // Compose echoes image references and URLs as given, credentials included.

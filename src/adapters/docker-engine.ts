@@ -144,7 +144,20 @@ export async function missingImages(references: string[]): Promise<string[]> {
   return missing
 }
 
+/** Whether the engine answers a ping now. */
+export async function engineAnswers(): Promise<boolean> {
+  return engine()
+    .ping()
+    .then(() => true)
+    .catch(() => false)
+}
+
+/** An engine that answered with an error status is up: only a failure to reach it is engine_unavailable. */
 function engineError(error: unknown): ExternalError {
+  const status = (error as {statusCode?: unknown}).statusCode
+  if (typeof status === 'number') {
+    return new ExternalError(`the Docker engine refused: ${errorMessage(error)}`, {code: 'engine_error', cause: error})
+  }
   return new ExternalError(`the Docker engine did not answer: ${errorMessage(error)}`, {
     code: 'engine_unavailable',
     hint: 'check that dockerd runs and that DOCKER_HOST (or /var/run/docker.sock) reaches it',

@@ -188,7 +188,8 @@ function gitReason(error: unknown): string {
     .split('\n')
     .map((line) => line.trim())
     .filter((line) => line.length > 0)
-  if (lines.some((line) => /operation too slow|timed out|block timeout reached/i.test(line))) return `timed out: the remote sent nothing for ${STALL_TIMEOUT_SECONDS} s`
+  if (lines.some((line) => /operation too slow/i.test(line))) return `timed out: the remote sent nothing for ${STALL_TIMEOUT_SECONDS} s`
+  if (lines.some((line) => /block timeout reached/i.test(line))) return 'timed out: git did not finish in time'
   const fatal = lines.find((line) => /^(fatal|error):/i.test(line))
   return (fatal ?? lines.at(-1) ?? 'unknown error').replace(/^(fatal|error):\s*/i, '')
 }

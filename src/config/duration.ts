@@ -3,12 +3,15 @@ const DURATION_PATTERN = /^(?:\d+(?:\.\d+)?(?:ms|s|m|h))+$/
 const PART_PATTERN = /(\d+(?:\.\d+)?)(ms|s|m|h)/g
 
 /**
- * The longest duration taken. A timer longer than 2^31-1 ms (about 24.8 days) fires at once in Node, which
- * would turn a long poll interval into a busy loop; a week is more than any interval, window or timeout needs.
+ * The longest duration taken: a year is more than any interval, window or timeout needs, and a number
+ * that large is a typo. (Timers are capped where they are set: Node fires one longer than 2^31-1 ms at once.)
  */
-export const MAX_DURATION_MS = 7 * 24 * 3_600_000
+export const MAX_DURATION_MS = 365 * 24 * 3_600_000
 
-export const DURATION_EXPECTED = 'a duration such as "30s", "5m" or "1h30m", or a whole number of seconds, at most 168h'
+/** The longest delay Node's timers take; a longer one fires at once. */
+export const MAX_TIMER_MS = 2 ** 31 - 1
+
+export const DURATION_EXPECTED = 'a duration such as "30s", "5m" or "1h30m", or a whole number of seconds, at most 8760h'
 
 /**
  * Reads a duration as Go kedge and most peers write it ("90s", "1m30s", "1.5h") or as a plain number of

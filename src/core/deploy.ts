@@ -18,6 +18,7 @@ import {parseSnapshot, readDesiredStack, type StackSnapshot} from './desired-sta
 import {containersToReplace, detectDrift, driftBaseline, type Drift} from './drift.js'
 import {LABELS} from './labels.js'
 import {waitForServices} from './health-gate.js'
+import {failedForTheHost, HOST_FAILED_NOTE} from './host-failure.js'
 import {renderOverrideFile} from './override-file.js'
 import {planChanges, type DesiredService, type ServiceChange} from './plan.js'
 import {keepRelease} from './releases.js'
@@ -79,8 +80,8 @@ export async function fetchHead(context: KedgeContext, repository: RepositoryRow
  * Applies the commit checked out in the clone. Nothing on the host changes until the commit has been
  * validated by Compose and its images are present: a broken commit fails here and the running stack
  * keeps running. Every attempt is recorded, with Compose's own error text when it fails. While the
- * Docker engine does not answer nothing is attempted (engine_unavailable is thrown); an engine lost
- * half-way is no fault of the commit, so that attempt is recorded as interrupted and retried.
+ * Docker engine does not answer nothing is attempted (engine_unavailable is thrown); an attempt the
+ * host cut short (see failedForTheHost) is no fault of the commit: it is recorded as interrupted and retried.
  */
 export async function applyCheckedOutCommit(
   context: KedgeContext,
@@ -123,10 +124,9 @@ export async function applyCheckedOutCommit(
     const error = interrupted
       ? new ExternalError('interrupted: kedge stopped before the deployment finished', {code: 'interrupted'})
       : (storageFault(context.home, caught) ?? asKedgeError(caught, 'deploy_failed'))
-    const engineLost = error.code === 'engine_unavailable'
-    let note: string | null = engineLost ? 'the Docker engine stopped answering; tried again once it answers' : null
-    // A rollback needs the engine too; the commit is tried again instead.
-    if (touchedHost && !interrupted && !engineLost && previous !== undefined) {
+    let hostFailed = !interrupted && (await failedForTheHost(error))
+    let note: string | null = null
+    if (touchedHost && !interrupted && !hostFailed && previous !== undefined) {
       if (config?.rollbackOnFailure === true) {
         const rollback = await rollbackTo(context, repository, previous, {
           trigger: 'auto_rollback',
@@ -135,6 +135,8 @@ export async function applyCheckedOutCommit(
           reason: `automatic: ${commit.slice(0, 7)} failed: ${error.message.split('\n')[0]}`,
           signal,
         })
+        // The engine went away while the rollback ran: the commit's failure was the host's doing too.
+        hostFailed = rollback.error !== null && (await failedForTheHost(rollback.error))
         note = rollback.error
           ? `the automatic rollback to ${previous.commit.slice(0, 7)} failed: ${rollback.error.message}`
           : `rolled back automatically to ${previous.commit.slice(0, 7)}`
@@ -142,13 +144,14 @@ export async function applyCheckedOutCommit(
         note = LEFT_AS_FAILED
       }
     }
+    if (hostFailed) note = HOST_FAILED_NOTE
     const finished = finishDeployment(context.db, deployment.id, {
       status: 'failed',
       error: error.message,
       note,
       snapshot: snapshot ? JSON.stringify(snapshot) : null,
       project: snapshot?.project ?? null,
-      interrupted: interrupted || engineLost,
+      interrupted: interrupted || hostFailed,
     })
     recordRepositoryError(context.db, repository.id, error)
     return {deployment: finished, changes, error}

@@ -6,6 +6,7 @@ import type {LockRow, RepositoryRow} from '../store/schema.js'
 import type {StackContainer} from './containers.js'
 import type {KedgeContext} from './context.js'
 import {applyStack, imagesOf, LEFT_AS_FAILED, listOwnedContainers, stackPaths, type DeployOutcome} from './deploy.js'
+import {failedAttempt} from './host-failure.js'
 import {releaseTree} from './releases.js'
 import {deployedSnapshot, snapshotConfig, type StackSnapshot} from './desired-stack.js'
 import {detectDrift, type Drift} from './drift.js'
@@ -82,9 +83,13 @@ async function healLocked(context: KedgeContext, repository: RepositoryRow, sign
     return {kind: 'healed', drift, outcome: {deployment: finished, changes: [], error: null}}
   } catch (caught) {
     const error = asKedgeError(caught, 'heal_failed')
-    // An engine that went away (a daemon restart stops its containers first) is no failure of the stack.
-    const interrupted = signal?.aborted === true || error.code === 'engine_unavailable'
-    const finished = finishDeployment(context.db, deployment.id, {status: 'failed', error: error.message, note, snapshot: JSON.stringify(snapshot), project: snapshot.project, interrupted})
+    const finished = finishDeployment(context.db, deployment.id, {
+      status: 'failed',
+      error: error.message,
+      snapshot: JSON.stringify(snapshot),
+      project: snapshot.project,
+      ...(await failedAttempt(error, note, signal)),
+    })
     recordRepositoryError(context.db, repository.id, error)
     return {kind: 'healed', drift, outcome: {deployment: finished, changes: [], error}}
   }

@@ -33,12 +33,16 @@ export function parseRemoteUrl(input: string): RemoteUrl {
     const kind = URL_SCHEMES[`${scheme[1]!.toLowerCase()}:`]
     if (!kind) throw malformed(`the scheme ${quoted(scheme[1]!)} is not supported`)
     let parsed: URL
+    let username: string
+    let pathname: string
     try {
       parsed = new URL(url)
+      username = decodeURIComponent(parsed.username)
+      pathname = decodeURIComponent(parsed.pathname)
     } catch {
       throw malformed('it is not a valid URL')
     }
-    if ((kind === 'https' || kind === 'http') && looksLikeToken(decodeURIComponent(parsed.username))) {
+    if ((kind === 'https' || kind === 'http') && looksLikeToken(username)) {
       throw new InvalidInputError('invalid repository URL: its user name looks like a token, which would be stored in plain text', {
         code: 'invalid_url',
         hint: 'pass the URL without it, and the token with --token-env VAR or --token-stdin',
@@ -55,8 +59,8 @@ export function parseRemoteUrl(input: string): RemoteUrl {
     } else if (!parsed.hostname) {
       throw malformed('it has no host')
     }
-    if (parsed.hostname.startsWith('-') || decodeURIComponent(parsed.username).startsWith('-')) throw malformed(DASH_HOST)
-    return {url, kind, derivedName: lastSegment(decodeURIComponent(parsed.pathname))}
+    if (parsed.hostname.startsWith('-') || username.startsWith('-')) throw malformed(DASH_HOST)
+    return {url, kind, derivedName: lastSegment(pathname)}
   }
   if (/^[A-Za-z][A-Za-z0-9+.-]*::/.test(url)) throw malformed('git remote helpers ("transport::address") are not supported')
   if (url.startsWith('/')) return {url, kind: 'path', derivedName: lastSegment(url)}

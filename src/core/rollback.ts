@@ -5,6 +5,7 @@ import type {DeploymentRow, RepositoryRow} from '../store/schema.js'
 import type {KedgeContext} from './context.js'
 import {applyStack, listOwnedContainers, removeOtherProject, stackPaths, type DeployOutcome} from './deploy.js'
 import {parseSnapshot, snapshotConfig} from './desired-stack.js'
+import {failedAttempt} from './host-failure.js'
 import {withRepositoryLock} from './lock.js'
 import {releaseTree} from './releases.js'
 import {requireRepository} from './require-repository.js'
@@ -78,11 +79,10 @@ export async function rollbackTo(
     const finished = finishDeployment(context.db, deployment.id, {
       status: 'failed',
       error: error.message,
-      note: options.reason,
       replacedCommit: options.replacedCommit,
       snapshot: JSON.stringify(snapshot),
       project: snapshot.project,
-      interrupted: options.signal?.aborted === true,
+      ...(await failedAttempt(error, options.reason, options.signal)),
     })
     recordRepositoryError(context.db, repository.id, error)
     return {deployment: finished, changes: [], error}

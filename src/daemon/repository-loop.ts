@@ -1,4 +1,4 @@
-import {formatDuration} from '../config/duration.js'
+import {formatDuration, MAX_TIMER_MS} from '../config/duration.js'
 import type {KedgeContext} from '../core/context.js'
 import {describeHolder} from '../core/lock.js'
 import {describeChanges} from '../core/plan.js'
@@ -51,7 +51,7 @@ export class RepositoryLoop {
   private pollRequested = false
   /** Whether a round has finished since the loop started, failed or not: what /ready waits for. */
   reconciledOnce = false
-  /** A new commit waits for the Docker engine to answer again. */
+  /** A new commit, or one whose deploy the host cut short, waits for the Docker engine to answer again. */
   private waitingForEngine = false
 
   constructor(
@@ -128,7 +128,8 @@ export class RepositoryLoop {
   private sleepUntil(time: number): Promise<void> {
     if (this.stopped.signal.aborted) return Promise.resolve()
     return new Promise((resolve) => {
-      const timer = setTimeout(done, Math.max(0, time - Date.now()))
+      // Waking early is harmless: the loop polls only once the time has come.
+      const timer = setTimeout(done, Math.min(MAX_TIMER_MS, Math.max(0, time - Date.now())))
       function done() {
         clearTimeout(timer)
         resolve()
@@ -211,7 +212,9 @@ export class RepositoryLoop {
   private report(result: ReconcileResult, logger: Logger): void {
     const repo = this.name
     this.failures = roundFailed(result) ? this.failures + 1 : 0
-    this.waitingForEngine = result.kind === 'engine-unavailable'
+    // A deploy the host cut short is retried as soon as the engine is back, before a drift check could
+    // heal the stack back to the commit that ran before it.
+    this.waitingForEngine = result.kind === 'engine-unavailable' || (result.kind === 'deployed' && result.outcome.deployment.interrupted)
     switch (result.kind) {
       case 'busy':
         return logger.log('debug', 'poll.busy', {repo, holder: describeHolder(result.holder)})
@@ -259,9 +262,16 @@ export class RepositoryLoop {
   }
 }
 
-/** A round that could not do its job (the remote, the branch, the plan or the engine failed): it backs off. A failed deploy is the commit's fault, not the round's. */
+/** A round that could not do its job (the remote, the branch, the plan or the host failed): it backs off. A failed deploy is the commit's fault, not the round's. */
 function roundFailed(result: ReconcileResult): boolean {
-  return result.kind === 'unreachable' || result.kind === 'no-branch' || result.kind === 'plan-failed' || result.kind === 'engine-unavailable'
+  return (
+    result.kind === 'unreachable' ||
+    result.kind === 'no-branch' ||
+    result.kind === 'plan-failed' ||
+    result.kind === 'engine-unavailable' ||
+    // Retried rather than held against the commit, so it backs off like the others.
+    (result.kind === 'deployed' && result.outcome.deployment.interrupted)
+  )
 }
 
 /** How long a finished deployment took, as logged. */

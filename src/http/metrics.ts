@@ -26,6 +26,7 @@ export class KedgeMetrics implements LoopObserver {
   private readonly commitToRunning: Histogram<'repo'>
   private readonly engineUp: Gauge
   private readonly engineOutages: Counter
+  private engineConnected = false
   /** Per repository: the branch head last polled, and the commit first seen but not running yet. */
   private readonly lastHead = new Map<string, string>()
   private readonly waitingToRun = new Map<string, {commit: string; seenAt: number}>()
@@ -106,8 +107,10 @@ export class KedgeMetrics implements LoopObserver {
   }
 
   engineAvailability(connected: boolean): void {
+    // An engine down from the start is no outage of one that answered.
+    if (!connected && this.engineConnected) this.engineOutages.inc()
+    this.engineConnected = connected
     this.engineUp.set(connected ? 1 : 0)
-    if (!connected) this.engineOutages.inc()
   }
 
   /** A push webhook for the repository arrived: a commit the next poll finds was seen now. */

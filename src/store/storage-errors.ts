@@ -36,6 +36,10 @@ interface Evidence {
  * database is told apart that way, as SQLite says only "unable to open" and Node's recursive mkdir says
  * ENOENT under a read-only parent.
  */
+export function isStorageFault(error: KedgeError): boolean {
+  return FAULT_CODES.has(error.code)
+}
+
 export function storageFault(home: HomePaths, error: unknown, options: {anyError?: boolean} = {}): KedgeError | null {
   if (isKedgeError(error) && FAULT_CODES.has(error.code)) return error
   const evidence = evidenceIn(home, error) ?? (options.anyError ? {fault: 'unexplained' as const, certain: false} : null)

@@ -45,6 +45,9 @@ export class PrivateEngine {
         '--exec-root', path.join(this.root, 'exec'),
         '--pidfile', path.join(this.root, 'dockerd.pid'),
         '--iptables=false', '--ip-masq=false',
+        // Where a system containerd runs (docker-ce hosts), the host's daemon uses its "moby" namespaces.
+        '--containerd-namespace', `${path.basename(this.root)}`,
+        '--containerd-plugins-namespace', `${path.basename(this.root)}-plugins`,
       ],
       {stdio: ['ignore', 'ignore', 'pipe']},
     )
@@ -70,7 +73,10 @@ export class PrivateEngine {
     daemon.kill('SIGTERM')
     await Promise.race([exited, new Promise((resolve) => (timer = setTimeout(resolve, 30_000)))])
     clearTimeout(timer)
-    if (daemon.exitCode === null && daemon.signalCode === null) daemon.kill('SIGKILL')
+    if (daemon.exitCode === null && daemon.signalCode === null) {
+      daemon.kill('SIGKILL')
+      await exited
+    }
     this.daemon = null
   }
 

@@ -38,6 +38,8 @@ describe('parseRemoteUrl', () => {
     ['ssh://-oProxyCommand=touch%20x/org/repo.git', /host or user name starts with "-"/],
     ['ssh://-oProxyCommand=x@host/org/repo.git', /host or user name starts with "-"/],
     ['git://-x/org/repo.git', /host or user name starts with "-"/],
+    ['ssh://%ff@host/org/repo.git', /not a valid URL/],
+    ['https://host/org/%e0%a4%a.git', /not a valid URL/],
     ['git@-oProxyCommand:org/repo.git', /host or user name starts with "-"/],
     ['ext::sh -c touch% /tmp/pwned', /white space|remote helpers/],
     ['fd::17', /remote helpers/],
