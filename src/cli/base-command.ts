@@ -2,11 +2,10 @@ import {Command, Flags, type Interfaces} from '@oclif/core'
 import chalk from 'chalk'
 
 import type {KedgeContext} from '../core/context.js'
-import {printError, type ErrorReport} from './error-output.js'
-import {ExitCode, isKedgeError} from '../errors.js'
-import {resolveHome, type KedgeHome} from '../home.js'
 import {redact, redactDeep} from '../secrets/redaction.js'
-import type {KedgeDatabase} from '../store/database.js'
+import type {CommandIO} from './command-io.js'
+import {reportCommandError} from './command-error.js'
+import {CommandState} from './command-state.js'
 
 export type CommandFlags<T extends typeof Command> = Interfaces.InferredFlags<(typeof BaseCommand)['baseFlags'] & T['flags']>
 export type CommandArgs<T extends typeof Command> = Interfaces.InferredArgs<T['args']>
@@ -15,7 +14,7 @@ export type CommandArgs<T extends typeof Command> = Interfaces.InferredArgs<T['a
  * Owns what every command shares: the kedge home, `--json`, `--debug`, the database (opened lazily, so
  * `--help` and commands that need no state load none of it) and the mapping of errors to exit codes.
  */
-export abstract class BaseCommand<T extends typeof Command> extends Command {
+export abstract class BaseCommand<T extends typeof Command> extends Command implements CommandIO {
   static override enableJsonFlag = true
 
   static override baseFlags = {
@@ -34,7 +33,7 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
 
   protected flags!: CommandFlags<T>
   protected args!: CommandArgs<T>
-  private database?: KedgeDatabase
+  private state?: CommandState
 
   public override async init(): Promise<void> {
     await super.init()
@@ -50,17 +49,8 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     this.args = args as CommandArgs<T>
   }
 
-  protected get home(): KedgeHome {
-    return resolveHome(this.flags?.home)
-  }
-
-  protected async context(): Promise<KedgeContext> {
-    if (!this.database) {
-      const [{openDatabase}, {registerSecretVariables}] = await Promise.all([import('../store/database.js'), import('../core/credentials.js')])
-      this.database = openDatabase(this.home.databaseFile)
-      registerSecretVariables({home: this.home, db: this.database})
-    }
-    return {home: this.home, db: this.database}
+  public async context(): Promise<KedgeContext> {
+    return this.commandState().context()
   }
 
   /** Everything a command prints passes through redaction: a secret kedge knows never reaches the terminal. */
@@ -79,49 +69,20 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
   }
 
   protected override async catch(error: Interfaces.CommandError): Promise<void> {
-    const report = toErrorReport(error)
-    process.exitCode = report.exitCode
-    if (report.message.length > 0) printError(redactDeep(report), this.jsonEnabled())
-    if (this.debugEnabled() && error.stack) process.stderr.write(`${chalk.dim(redact(error.stack))}\n`)
+    reportCommandError(error, {json: this.jsonEnabled(), debug: this.debugEnabled()})
   }
 
   protected override async finally(error: Error | undefined): Promise<void> {
-    if (this.database) {
-      const {closeDatabase} = await import('../store/database.js')
-      closeDatabase(this.database)
-      this.database = undefined
-    }
+    await this.state?.close()
     await super.finally(error)
+  }
+
+  private commandState(): CommandState {
+    this.state ??= new CommandState(this.flags?.home)
+    return this.state
   }
 
   private debugEnabled(): boolean {
     return Boolean(this.flags?.debug) || this.argv.includes('--debug') || process.env.KEDGE_DEBUG === '1'
-  }
-}
-
-function toErrorReport(error: Interfaces.CommandError): ErrorReport {
-  if (isKedgeError(error)) return {code: error.code, message: error.message, hint: error.hint, exitCode: error.exitCode}
-  const oclifExit = (error as {oclif?: {exit?: number}}).oclif?.exit
-  if (error.name === 'ExitError' && oclifExit !== undefined) return {code: 'exit', message: '', exitCode: oclifExit}
-  if (oclifExit !== undefined) {
-    // oclif's own parse errors: a bad flag or argument.
-    const [first = 'invalid usage', second] = error.message.split('\n').map((line) => line.trim()).filter(Boolean)
-    const message = !second || !first.endsWith(':')
-      ? first
-      : /^The following errors? occurred:$/.test(first)
-        ? second // oclif's flag relations (exclusive, dependsOn) say what is wrong on the next line
-        : `${first} ${second.split(/\s+/)[0]}` // "Missing 1 required arg:" is followed by the argument's name and description
-    return {
-      code: 'invalid_usage',
-      message,
-      hint: 'see --help',
-      exitCode: ExitCode.invalidInput,
-    }
-  }
-  return {
-    code: 'internal',
-    message: `unexpected error: ${error.message}`,
-    hint: 'run again with --debug for details, and report it if it persists',
-    exitCode: ExitCode.internal,
   }
 }
