@@ -22,11 +22,14 @@ function toErrorReport(error: Error): ErrorReport {
   if (oclifExit !== undefined) {
     // oclif's own parse errors: a bad flag or argument.
     const [first = 'invalid usage', second] = error.message.split('\n').map((line) => line.trim()).filter(Boolean)
-    const message = !second || !first.endsWith(':')
-      ? first
-      : /^The following errors? occurred:$/.test(first)
-        ? second // oclif's flag relations (exclusive, dependsOn) say what is wrong on the next line
-        : `${first} ${second.split(/\s+/)[0]}` // "Missing 1 required arg:" is followed by the argument's name and description
+    const parsing = /^Parsing (--\S+)$/.exec(first)
+    const message = parsing && second
+      ? `${parsing[1]}: ${second}` // a flag's own check ("Parsing --limit") says what is wrong on the next line
+      : !second || !first.endsWith(':')
+        ? first
+        : /^The following errors? occurred:$/.test(first)
+          ? second // oclif's flag relations (exclusive, dependsOn) say what is wrong on the next line
+          : `${first} ${second.split(/\s+/)[0]}` // "Missing 1 required arg:" is followed by the argument's name and description
     return {
       code: 'invalid_usage',
       message,
