@@ -1,5 +1,4 @@
 import {existsSync} from 'node:fs'
-import {request} from 'node:http'
 import {homedir} from 'node:os'
 import path from 'node:path'
 
@@ -52,9 +51,10 @@ async function listContainers(labelFilters: string[]): Promise<StackContainer[]>
  * loading dockerode. Null when DOCKER_HOST names anything but a unix socket, and on any answer but a
  * 200: dockerode then asks again, so that a failure is reported in dockerode's words as before.
  */
-function listOverLocalSocket(options: {all: boolean; filters: {label: string[]}}): Promise<Docker.ContainerInfo[] | null> {
+async function listOverLocalSocket(options: {all: boolean; filters: {label: string[]}}): Promise<Docker.ContainerInfo[] | null> {
   const socketPath = localSocketPath()
-  if (!socketPath) return Promise.resolve(null)
+  if (!socketPath) return null
+  const {request} = await import('node:http')
   const query = new URLSearchParams({all: String(options.all), filters: JSON.stringify(options.filters)})
   return new Promise((resolve) => {
     const sent = request({socketPath, path: `/containers/json?${query}`, method: 'GET'}, (response) => {

@@ -5,14 +5,14 @@ import type {KedgeContext} from '../core/context.js'
 import {redact, redactDeep} from '../secrets/redaction.js'
 import type {CommandIO} from './command-io.js'
 import {reportCommandError} from './command-error.js'
-import {CommandState} from './command-state.js'
+import type {CommandState} from './command-state.js'
 
 export type CommandFlags<T extends typeof Command> = Interfaces.InferredFlags<(typeof BaseCommand)['baseFlags'] & T['flags']>
 export type CommandArgs<T extends typeof Command> = Interfaces.InferredArgs<T['args']>
 
 /**
- * Owns what every command shares: the kedge home, `--json`, `--debug`, the database (opened lazily, so
- * `--help` and commands that need no state load none of it) and the mapping of errors to exit codes.
+ * Owns what every command shares: the kedge home, `--json`, `--debug`, the database (opened on first use)
+ * and the mapping of errors to exit codes.
  */
 export abstract class BaseCommand<T extends typeof Command> extends Command implements CommandIO {
   static override enableJsonFlag = true
@@ -49,8 +49,13 @@ export abstract class BaseCommand<T extends typeof Command> extends Command impl
     this.args = args as CommandArgs<T>
   }
 
+  /** The database module is loaded here, not with the command, so that `--help` and commands that need no state load none of it. */
   public async context(): Promise<KedgeContext> {
-    return this.commandState().context()
+    if (!this.state) {
+      const {CommandState} = await import('./command-state.js')
+      this.state ??= new CommandState(this.flags?.home)
+    }
+    return this.state.context()
   }
 
   /** Everything a command prints passes through redaction: a secret kedge knows never reaches the terminal. */
@@ -73,13 +78,8 @@ export abstract class BaseCommand<T extends typeof Command> extends Command impl
   }
 
   protected override async finally(error: Error | undefined): Promise<void> {
-    await this.state?.close()
+    this.state?.close()
     await super.finally(error)
-  }
-
-  private commandState(): CommandState {
-    this.state ??= new CommandState(this.flags?.home)
-    return this.state
   }
 
   private debugEnabled(): boolean {

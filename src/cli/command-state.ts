@@ -1,11 +1,9 @@
+import {registerSecretVariables} from '../core/credentials.js'
 import type {KedgeContext} from '../core/context.js'
 import {resolveHome, type KedgeHome} from '../home.js'
-import type {KedgeDatabase} from '../store/database.js'
+import {closeDatabase, openDatabase, type KedgeDatabase} from '../store/database.js'
 
-/**
- * A command's home and database. The database is opened on first use (so `--help` and commands that
- * need no state load none of it) and closed once the command is done.
- */
+/** A command's home and database: the database is opened on first use, and closed once the command is done. */
 export class CommandState {
   readonly home: KedgeHome
   private database?: KedgeDatabase
@@ -14,19 +12,16 @@ export class CommandState {
     this.home = resolveHome(homeFlag)
   }
 
-  async context(): Promise<KedgeContext> {
+  context(): KedgeContext {
     if (!this.database) {
-      const [{openDatabase}, {registerSecretVariables}] = await Promise.all([import('../store/database.js'), import('../core/credentials.js')])
       this.database = openDatabase(this.home.databaseFile)
       registerSecretVariables({home: this.home, db: this.database})
     }
     return {home: this.home, db: this.database}
   }
 
-  async close(): Promise<void> {
-    if (!this.database) return
-    const {closeDatabase} = await import('../store/database.js')
-    closeDatabase(this.database)
+  close(): void {
+    if (this.database) closeDatabase(this.database)
     this.database = undefined
   }
 }
