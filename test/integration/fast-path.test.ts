@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict'
 import {existsSync, mkdirSync, readFileSync, writeFileSync} from 'node:fs'
+import net from 'node:net'
 import path from 'node:path'
-import {before, describe, it} from 'node:test'
+import {after, before, describe, it} from 'node:test'
 
 import {KEDGE_BIN, runKedge, type CliOptions, type CliResult} from '../helpers/cli.js'
 import {SIMPLE_COMPOSE} from '../helpers/git-remote.js'
@@ -76,6 +77,18 @@ function assertOclif(runs: BothWays, what: string): void {
   assert.ok(runs.fast.packages.includes('@oclif/core'), `${what}: oclif was not loaded`)
 }
 
+/** The engine's unix socket on a loopback TCP port: with DOCKER_HOST=tcp://, kedge lists containers through dockerode. */
+async function engineOverTcp(): Promise<string> {
+  const server = net.createServer((client) => {
+    const engine = net.connect('/var/run/docker.sock')
+    for (const socket of [client, engine]) socket.on('error', () => socket.destroy())
+    client.pipe(engine).pipe(client)
+  })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  after(() => server.close())
+  return `tcp://127.0.0.1:${(server.address() as net.AddressInfo).port}`
+}
+
 describe('the fast path of repo list, status and history', {timeout: 240_000}, () => {
   // Made while the suite is defined, not in a hook: the directories and stacks must live as long as the suite.
   probeDir = tempDir('kedge-probe-')
@@ -130,6 +143,22 @@ describe('the fast path of repo list, status and history', {timeout: 240_000}, (
     assert.equal(status!.mode, 'notify')
     assert.deepEqual(status!.services.map((service) => [service.service, service.containers.map((container) => container.state)]), [['web', ['running']]])
     assertSameOutput(runs, 'status --json')
+  })
+
+  it('lists the same containers over the engine socket as through dockerode, and reports an engine that does not answer in dockerode\'s words', async () => {
+    const args = ['status', '--repo', deployed.name, '--json']
+    const overSocket = await run(args, {home: deployed.home})
+    const throughDockerode = await run(args, {home: deployed.home, env: {DOCKER_HOST: await engineOverTcp()}})
+    assert.ok(!overSocket.packages.includes('dockerode'), 'the socket needs no dockerode')
+    assert.ok(throughDockerode.packages.includes('dockerode'), 'DOCKER_HOST=tcp:// is dockerode\'s')
+    assert.equal(withoutUptime(overSocket.stdout), withoutUptime(throughDockerode.stdout))
+    assert.equal(overSocket.code, 0)
+
+    const missing = path.join(tempDir(), 'docker.sock')
+    const down = await bothWays(['status', '--repo', deployed.name], {home: deployed.home, env: {DOCKER_HOST: `unix://${missing}`}})
+    assertSameOutput(down, 'an engine that does not answer')
+    assert.match(down.fast.stdout, new RegExp(`\\n  engine    the Docker engine did not answer: connect ENOENT ${missing}\\n`))
+    assert.equal(down.fast.code, 0)
   })
 
   it('colours its text as oclif does', async () => {
