@@ -20,7 +20,7 @@ await execute({args: process.argv.slice(1), dir: ${JSON.stringify(KEDGE_BIN)}})`
 
 /** Preloaded into kedge's process: writes the CommonJS packages it loaded (oclif and dockerode are) to a file at exit. */
 const PACKAGE_PROBE = `process.on('exit', () => require('node:fs').writeFileSync(process.env.LOADED_PACKAGES_FILE, JSON.stringify([...new Set(
-  Object.keys(require.cache).filter((file) => file.includes('/node_modules/')).map((file) => file.split('/node_modules/').pop().split('/').slice(0, file.includes('/node_modules/@') ? 2 : 1).join('/')),
+  Object.keys(require.cache).filter((file) => file.includes('/node_modules/')).map((file) => file.split('/node_modules/').pop()).map((rest) => rest.split('/').slice(0, rest.startsWith('@') ? 2 : 1).join('/')),
 )])))`
 
 interface Run extends CliResult {
@@ -69,8 +69,15 @@ function assertSameOutput({fast, oclif}: BothWays, what: string, normalise: (tex
   )
 }
 
-function assertFastPath(runs: BothWays, what: string): void {
-  assert.ok(!runs.fast.packages.includes('@oclif/core'), `${what}: oclif was loaded`)
+/** better-sqlite3 and what it requires to find its native library: all the fast path loads of CommonJS packages... */
+const SQLITE_PACKAGES = ['better-sqlite3', 'bindings', 'file-uri-to-path']
+/** ...but for status of a commit deployed with a kedge.yaml, which it parses (zod, an ES module, is not seen here). */
+const KEDGE_YAML_PACKAGES = ['yaml']
+
+function assertFastPath(runs: BothWays, what: string, options: {parsesKedgeYaml?: boolean} = {}): void {
+  const expected = [...SQLITE_PACKAGES, ...(options.parsesKedgeYaml ? KEDGE_YAML_PACKAGES : [])]
+  assert.deepEqual(runs.fast.packages.filter((name) => !expected.includes(name)), [], `${what}: the fast path loaded more`)
+  if (options.parsesKedgeYaml) assert.ok(runs.fast.packages.includes('yaml'), `${what}: the deployed kedge.yaml was not parsed`)
 }
 
 function assertOclif(runs: BothWays, what: string): void {
@@ -132,12 +139,11 @@ describe('the fast path of repo list, status and history', {timeout: 240_000}, (
       const runs = await bothWays(args, {home: deployed.home})
       assertSameOutput(runs, args.join(' '))
       assert.equal(runs.fast.code, 0, `${args.join(' ')}: ${runs.fast.stderr}`)
-      assertFastPath(runs, args.join(' '))
-      assert.ok(!runs.fast.packages.includes('dockerode'), `${args.join(' ')}: dockerode was loaded`)
+      assertFastPath(runs, args.join(' '), {parsesKedgeYaml: args[0] === 'status' && !args.includes(neverDeployed.name)})
     }
   })
 
-  it('shows the containers the engine lists, as dockerode listed them', async () => {
+  it('shows the deployed kedge.yaml\'s mode and the containers the engine lists', async () => {
     const runs = await bothWays(['status', '--repo', deployed.name, '--json'], {home: deployed.home})
     const [status] = JSON.parse(runs.fast.stdout) as Array<{mode: string; services: Array<{service: string; containers: Array<{state: string}>}>}>
     assert.equal(status!.mode, 'notify')
@@ -166,7 +172,7 @@ describe('the fast path of repo list, status and history', {timeout: 240_000}, (
       const runs = await bothWays(args, {home: deployed.home, env: {FORCE_COLOR: '1'}})
       assert.match(runs.fast.stdout, /\u001b\[1m/, 'bold headers')
       assertSameOutput(runs, `FORCE_COLOR=1 ${args.join(' ')}`)
-      assertFastPath(runs, args.join(' '))
+      assertFastPath(runs, args.join(' '), {parsesKedgeYaml: args[0] === 'status'})
     }
   })
 
@@ -196,7 +202,7 @@ describe('the fast path of repo list, status and history', {timeout: 240_000}, (
 
     const relative = await bothWays(['status', '--home', path.basename(deployed.home)], {cwd: path.dirname(deployed.home)})
     assertSameOutput(relative, 'a relative --home')
-    assertFastPath(relative, 'a relative --home')
+    assertFastPath(relative, 'a relative --home', {parsesKedgeYaml: true})
 
     const cwd = tempDir()
     const byDefault = await bothWays(['repo', 'list'], {cwd})
