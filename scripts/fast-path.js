@@ -20,7 +20,7 @@ const COMMAND_HOOKS = ['init', 'preparse', 'prerun', 'postrun', 'finally']
 const UNSUPPORTED_FLAG_FEATURES = ['multiple', 'options', 'delimiter', 'relationships', 'dependsOn', 'exclusive', 'deprecated', 'deprecateAliases', 'allowStdin']
 /** Packages worth bundling: pure ESM on the hot path, whose many small modules cost more to load one by one. */
 const BUNDLED_PACKAGES = new Set(['drizzle-orm', 'chalk'])
-/** CommonJS packages the hot path loads at once, imported by default only. */
+/** CommonJS packages the hot path loads as it starts; like Node's own modules, they are required rather than imported. */
 const REQUIRED_PACKAGES = new Set(['better-sqlite3'])
 
 const integerParse = Flags.integer().parse
@@ -67,24 +67,27 @@ async function writeManifest() {
   writeFileSync(path.join(outdir, FAST_PATH_MANIFEST_FILE), JSON.stringify(manifest, null, 2) + '\n')
 }
 
-/** Only the packages worth bundling; the others stay imports, required rather than imported when CommonJS. */
+/**
+ * Only the packages worth bundling; the others stay imports where they are needed. Node's modules and
+ * better-sqlite3, loaded as the hot path starts, are required instead: importing a built-in module makes
+ * Node read every one of its exports (crypto's load all of Web Crypto), and importing a CommonJS package
+ * makes it scan the package's source for its exports first.
+ */
 const packagesPlugin = {
   name: 'kedge-packages',
   setup(bundle) {
     bundle.onResolve({filter: /^[@a-z]/i}, (args) => {
       const name = args.path.startsWith('@') ? args.path.split('/').slice(0, 2).join('/') : args.path.split('/')[0]
       if (BUNDLED_PACKAGES.has(name)) return undefined
-      if (REQUIRED_PACKAGES.has(args.path) && args.kind === 'import-statement') return {path: args.path, namespace: 'required'}
+      if ((isBuiltin(args.path) || REQUIRED_PACKAGES.has(args.path)) && args.kind === 'import-statement') return {path: args.path, namespace: 'required'}
       return {path: args.path, external: true}
     })
-    // Node's ESM loader scans a CommonJS package's source for its exports before it loads it; require() does not.
-    bundle.onLoad({filter: /.*/, namespace: 'required'}, (args) => ({
-      contents: `import {createRequire} from 'node:module'\nexport default createRequire(import.meta.url)(${JSON.stringify(args.path)})\n`,
-      loader: 'js',
-      resolveDir: outdir,
-    }))
+    bundle.onLoad({filter: /.*/, namespace: 'required'}, (args) => ({contents: `module.exports = require(${JSON.stringify(args.path)})\n`, loader: 'js'}))
   },
 }
+
+/** The require() of the modules above, in each file of the bundles. */
+const REQUIRE_BANNER = "import {createRequire as createKedgeRequire} from 'node:module'\nconst require = createKedgeRequire(import.meta.url)"
 
 /**
  * Two bundles, two directories under the root as dist/store/database.js is (it finds the migrations
@@ -93,7 +96,7 @@ const packagesPlugin = {
  * (kedge.yaml's parser) become chunks of their own.
  */
 async function writeBundles() {
-  const common = {bundle: true, format: 'esm', platform: 'node', target: 'node20', logLevel: 'warning', plugins: [packagesPlugin], metafile: true, absWorkingDir: root}
+  const common = {bundle: true, format: 'esm', platform: 'node', target: 'node20', logLevel: 'warning', plugins: [packagesPlugin], banner: {js: REQUIRE_BANNER}, metafile: true, absWorkingDir: root}
   const decider = await build({
     ...common,
     entryPoints: ['dist/cli/fast-path/index.js'],
@@ -110,7 +113,7 @@ async function writeBundles() {
   checkStaticImports(runner.metafile, 'dist/fast-path/run-hot-command.js')
 }
 
-/** What a bundle loads as it starts must be its own chunks and Node's modules: any other package is loaded where it is needed. */
+/** What a bundle imports as it starts must be its own chunks, or required: any other package is loaded where it is needed. */
 function checkStaticImports(metafile, entry) {
   const pending = [entry]
   for (const seen = new Set(); pending.length > 0; ) {
