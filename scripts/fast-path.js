@@ -18,8 +18,11 @@ const outdir = path.join(root, 'dist/fast-path')
 const COMMAND_HOOKS = ['init', 'preparse', 'prerun', 'postrun', 'finally']
 /** What oclif does with a flag that the fast path does not. */
 const UNSUPPORTED_FLAG_FEATURES = ['multiple', 'options', 'delimiter', 'relationships', 'dependsOn', 'exclusive', 'deprecated', 'deprecateAliases', 'allowStdin']
-/** Packages worth bundling: pure ESM on the hot path, whose many small modules cost more to load one by one. */
-const BUNDLED_PACKAGES = new Set(['drizzle-orm', 'chalk'])
+/**
+ * Packages worth bundling, whose many small modules cost more to load one by one than to parse together:
+ * those the hot path loads, and those status loads to read a deployed kedge.yaml (in a chunk of their own).
+ */
+const BUNDLED_PACKAGES = new Set(['drizzle-orm', 'chalk', 'zod', 'yaml'])
 /** CommonJS packages the hot path loads as it starts; like Node's own modules, they are required rather than imported. */
 const REQUIRED_PACKAGES = new Set(['better-sqlite3'])
 
