@@ -1,4 +1,8 @@
 #!/usr/bin/env node
-import {execute} from '@oclif/core'
+import {runFastPath} from '../dist/fast-path/index.js'
 
-await execute({dir: import.meta.url})
+// repo list, status and history skip oclif's start-up when their arguments are plain: see docs/performance.md.
+if (!(await runFastPath(process.argv.slice(2)))) {
+  const {execute} = await import('@oclif/core')
+  await execute({dir: import.meta.url})
+}

@@ -1,14 +1,21 @@
-import Docker from 'dockerode'
+import {existsSync} from 'node:fs'
+import {homedir} from 'node:os'
+import path from 'node:path'
+
+import type Docker from 'dockerode'
 
 import {toStackContainer, type StackContainer} from '../core/containers.js'
 import {COMPOSE_LABELS, LABELS} from '../core/labels.js'
 import {errorMessage, ExternalError} from '../errors.js'
 
-let client: Docker | undefined
+let client: Promise<Docker> | undefined
 
-/** dockerode reads DOCKER_HOST (and the TLS variables) itself; the default is the local socket. */
-function engine(): Docker {
-  client ??= new Docker()
+/**
+ * dockerode reads DOCKER_HOST (and the TLS variables) itself; the default is the local socket. It is
+ * loaded on first use: loading it takes longer than all of `kedge status` does without it.
+ */
+function engine(): Promise<Docker> {
+  client ??= import('dockerode').then(({default: Dockerode}) => new Dockerode())
   return client
 }
 
@@ -30,17 +37,60 @@ export async function listComposeProjectContainers(project: string): Promise<Sta
 }
 
 async function listContainers(labelFilters: string[]): Promise<StackContainer[]> {
+  const options = {all: true, filters: {label: labelFilters}}
   try {
-    const raw = await engine().listContainers({all: true, filters: {label: labelFilters}})
+    const raw = (await listOverLocalSocket(options)) ?? (await (await engine()).listContainers(options))
     return raw.map(toStackContainer).sort((a, b) => a.name.localeCompare(b.name))
   } catch (error) {
     throw engineError(error)
   }
 }
 
+/**
+ * The container list straight from the engine's unix socket, asked for as dockerode asks, without
+ * loading dockerode. Null when DOCKER_HOST names anything but a unix socket, and on any answer but a
+ * 200: dockerode then asks again, so that a failure is reported in dockerode's words as before.
+ */
+async function listOverLocalSocket(options: {all: boolean; filters: {label: string[]}}): Promise<Docker.ContainerInfo[] | null> {
+  const socketPath = localSocketPath()
+  if (!socketPath) return null
+  const {request} = await import('node:http')
+  const query = new URLSearchParams({all: String(options.all), filters: JSON.stringify(options.filters)})
+  return new Promise((resolve) => {
+    const sent = request({socketPath, path: `/containers/json?${query}`, method: 'GET'}, (response) => {
+      const chunks: Buffer[] = []
+      response.on('data', (chunk: Buffer) => chunks.push(chunk))
+      response.on('error', () => resolve(null))
+      response.on('end', () => resolve(response.statusCode === 200 ? parseContainerList(Buffer.concat(chunks)) : null))
+    })
+    sent.on('error', () => resolve(null))
+    sent.end()
+  })
+}
+
+/** The socket dockerode would use: DOCKER_HOST's unix:// path, else Docker Desktop's per-user socket if there is one, else the system's. */
+function localSocketPath(): string | null {
+  const host = process.env.DOCKER_HOST
+  if (host && !host.startsWith('unix://')) return null
+  const named = host?.slice('unix://'.length)
+  if (named) return named
+  const perUser = path.join(homedir(), '.docker', 'run', 'docker.sock')
+  return existsSync(perUser) ? perUser : '/var/run/docker.sock'
+}
+
+function parseContainerList(body: Buffer): Docker.ContainerInfo[] | null {
+  try {
+    const list: unknown = JSON.parse(body.toString())
+    return Array.isArray(list) ? (list as Docker.ContainerInfo[]) : null
+  } catch {
+    return null
+  }
+}
+
 export async function removeContainer(id: string): Promise<void> {
   try {
-    await engine().getContainer(id).remove({force: true})
+    const docker = await engine()
+    await docker.getContainer(id).remove({force: true})
   } catch (error) {
     if ((error as {statusCode?: number}).statusCode !== 404) throw engineError(error)
   }
@@ -51,7 +101,8 @@ export async function currentImageIds(references: string[]): Promise<Map<string,
   const ids = new Map<string, string>()
   for (const reference of new Set(references)) {
     try {
-      ids.set(reference, (await engine().getImage(reference).inspect()).Id)
+      const docker = await engine()
+      ids.set(reference, (await docker.getImage(reference).inspect()).Id)
     } catch (error) {
       if ((error as {statusCode?: number}).statusCode !== 404) throw engineError(error)
     }
@@ -79,7 +130,8 @@ export async function watchContainerEvents(options: {
 }): Promise<void> {
   let stream: NodeJS.ReadableStream
   try {
-    stream = (await engine().getEvents({
+    const docker = await engine()
+    stream = (await docker.getEvents({
       since: options.sinceSeconds,
       filters: {type: ['container'], label: [`${LABELS.managed}=true`]},
       abortSignal: options.signal,
@@ -124,7 +176,7 @@ export async function watchContainerEvents(options: {
 /** Fails with engine_unavailable when the engine does not answer: checked before a deploy records anything. */
 export async function pingEngine(): Promise<void> {
   try {
-    await engine().ping()
+    await (await engine()).ping()
   } catch (error) {
     throw engineError(error)
   }
@@ -135,7 +187,8 @@ export async function missingImages(references: string[]): Promise<string[]> {
   const missing: string[] = []
   for (const reference of references) {
     try {
-      await engine().getImage(reference).inspect()
+      const docker = await engine()
+      await docker.getImage(reference).inspect()
     } catch (error) {
       if ((error as {statusCode?: number}).statusCode === 404) missing.push(reference)
       else throw engineError(error)
@@ -146,8 +199,7 @@ export async function missingImages(references: string[]): Promise<string[]> {
 
 /** Whether the engine answers a ping now. */
 export async function engineAnswers(): Promise<boolean> {
-  return engine()
-    .ping()
+  return pingEngine()
     .then(() => true)
     .catch(() => false)
 }

@@ -2,20 +2,20 @@ import {Command, Flags, type Interfaces} from '@oclif/core'
 import chalk from 'chalk'
 
 import type {KedgeContext} from '../core/context.js'
-import {printError, type ErrorReport} from './error-output.js'
-import {ExitCode, isKedgeError, type KedgeError} from '../errors.js'
-import {resolveHome, type KedgeHome} from '../home.js'
+import {resolveHome} from '../home.js'
 import {redact, redactDeep} from '../secrets/redaction.js'
-import type {KedgeDatabase} from '../store/database.js'
+import type {CommandIO} from './command-io.js'
+import {reportCommandError} from './command-error.js'
+import type {CommandState} from './command-state.js'
 
 export type CommandFlags<T extends typeof Command> = Interfaces.InferredFlags<(typeof BaseCommand)['baseFlags'] & T['flags']>
 export type CommandArgs<T extends typeof Command> = Interfaces.InferredArgs<T['args']>
 
 /**
- * Owns what every command shares: the kedge home, `--json`, `--debug`, the database (opened lazily, so
- * `--help` and commands that need no state load none of it) and the mapping of errors to exit codes.
+ * Owns what every command shares: the kedge home, `--json`, `--debug`, the database (opened on first use)
+ * and the mapping of errors to exit codes.
  */
-export abstract class BaseCommand<T extends typeof Command> extends Command {
+export abstract class BaseCommand<T extends typeof Command> extends Command implements CommandIO {
   static override enableJsonFlag = true
 
   static override baseFlags = {
@@ -40,7 +40,7 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
 
   protected flags!: CommandFlags<T>
   protected args!: CommandArgs<T>
-  private database?: KedgeDatabase
+  private state?: CommandState
 
   public override async init(): Promise<void> {
     await super.init()
@@ -56,23 +56,13 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     this.args = args as CommandArgs<T>
   }
 
-  protected get home(): KedgeHome {
-    return resolveHome(this.flags?.home)
-  }
-
-  protected async context(): Promise<KedgeContext> {
-    if (!this.database) {
-      const [{openDatabase}, {registerSecretVariables}, {requireWritableHome}] = await Promise.all([
-        import('../store/database.js'),
-        import('../core/credentials.js'),
-        import('../store/storage-errors.js'),
-      ])
-      const {readsOnly} = this.ctor as typeof BaseCommand
-      if (!readsOnly) requireWritableHome(this.home)
-      this.database = openDatabase(this.home.databaseFile, {readCopyWhenUnwritable: readsOnly})
-      registerSecretVariables({home: this.home, db: this.database})
+  /** The database module is loaded here, not with the command, so that `--help` and commands that need no state load none of it. */
+  public async context(): Promise<KedgeContext> {
+    if (!this.state) {
+      const {CommandState} = await import('./command-state.js')
+      this.state ??= new CommandState(this.flags?.home, (this.ctor as typeof BaseCommand).readsOnly)
     }
-    return {home: this.home, db: this.database}
+    return this.state.context()
   }
 
   /** Everything a command prints passes through redaction: a secret kedge knows never reaches the terminal. */
@@ -91,53 +81,15 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
   }
 
   protected override async catch(error: Interfaces.CommandError): Promise<void> {
-    const {storageFault} = await import('../store/storage-errors.js')
-    const report = toErrorReport(storageFault(this.home, error) ?? error)
-    process.exitCode = report.exitCode
-    if (report.message.length > 0) printError(redactDeep(report), this.jsonEnabled())
-    if (this.debugEnabled() && error.stack) process.stderr.write(`${chalk.dim(redact(error.stack))}\n`)
+    reportCommandError(error, {json: this.jsonEnabled(), debug: this.debugEnabled(), home: this.state?.home ?? resolveHome(this.flags?.home)})
   }
 
   protected override async finally(error: Error | undefined): Promise<void> {
-    if (this.database) {
-      const {closeDatabase} = await import('../store/database.js')
-      closeDatabase(this.database)
-      this.database = undefined
-    }
+    this.state?.close()
     await super.finally(error)
   }
 
   private debugEnabled(): boolean {
     return Boolean(this.flags?.debug) || this.argv.includes('--debug') || process.env.KEDGE_DEBUG === '1'
-  }
-}
-
-function toErrorReport(error: Interfaces.CommandError | KedgeError): ErrorReport {
-  if (isKedgeError(error)) return {code: error.code, message: error.message, hint: error.hint, exitCode: error.exitCode}
-  const oclifExit = (error as {oclif?: {exit?: number}}).oclif?.exit
-  if (error.name === 'ExitError' && oclifExit !== undefined) return {code: 'exit', message: '', exitCode: oclifExit}
-  if (oclifExit !== undefined) {
-    // oclif's own parse errors: a bad flag or argument.
-    const [first = 'invalid usage', second] = error.message.split('\n').map((line) => line.trim()).filter(Boolean)
-    const parsing = /^Parsing (--\S+)$/.exec(first)
-    const message = parsing && second
-      ? `invalid ${parsing[1]}: ${second.charAt(0).toLowerCase()}${second.slice(1)}` // "Parsing --limit" is followed by what is wrong with the value
-      : !second || !first.endsWith(':')
-        ? first
-        : /^The following errors? occurred:$/.test(first)
-          ? second // oclif's flag relations (exclusive, dependsOn) say what is wrong on the next line
-          : `${first} ${second.split(/\s+/)[0]}` // "Missing 1 required arg:" is followed by the argument's name and description
-    return {
-      code: 'invalid_usage',
-      message,
-      hint: 'see --help',
-      exitCode: ExitCode.invalidInput,
-    }
-  }
-  return {
-    code: 'internal',
-    message: `unexpected error: ${error.message}`,
-    hint: 'run again with --debug for details, and report it if it persists',
-    exitCode: ExitCode.internal,
   }
 }

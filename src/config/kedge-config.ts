@@ -6,9 +6,8 @@ import {z} from 'zod'
 
 import {errorMessage, InvalidConfigError, quoted} from '../errors.js'
 import {DURATION_EXPECTED, parseDuration} from './duration.js'
+import {DEFAULT_RECONCILIATION_MODE, RECONCILIATION_MODES, type ReconciliationMode} from './reconciliation-mode.js'
 
-export const RECONCILIATION_MODES = ['auto', 'notify', 'manual'] as const
-export type ReconciliationMode = (typeof RECONCILIATION_MODES)[number]
 export const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const
 export const LOG_FORMATS = ['text', 'json'] as const
 export const CONFIG_FILENAMES = ['kedge.yaml', 'kedge.yml'] as const
@@ -133,7 +132,7 @@ export function parseKedgeConfig(text: string, file: string): KedgeConfig {
     file,
     projectName: docker?.project_name,
     composeFiles: docker?.compose_file === undefined ? undefined : [docker.compose_file].flat(),
-    mode: reconciliation?.mode ?? 'auto',
+    mode: reconciliation?.mode ?? DEFAULT_RECONCILIATION_MODE,
     intervalMs: reconciliation?.interval,
     prune: reconciliation?.prune ?? true,
     maxHeals: reconciliation?.max_heals ?? 5,

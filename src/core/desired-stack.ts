@@ -4,30 +4,13 @@ import path from 'node:path'
 import {composeConfig} from '../adapters/compose.js'
 import {objectIds} from '../adapters/git.js'
 import {resolveComposeFiles} from '../config/compose-files.js'
-import {defaultKedgeConfig, loadKedgeConfig, parseKedgeConfig, type KedgeConfig} from '../config/kedge-config.js'
+import {loadKedgeConfig, type KedgeConfig} from '../config/kedge-config.js'
 import {InvalidConfigError, InvalidInputError} from '../errors.js'
 import {lastGoodDeployment} from '../store/deployments.js'
 import type {RepositoryRow} from '../store/schema.js'
 import {parseComposeConfig, serviceHash} from './compose-model.js'
 import type {KedgeContext} from './context.js'
-import type {DesiredService} from './plan.js'
-
-export interface SnapshotService extends DesiredService {
-  /** The commit that last changed this service: its containers carry it, so an unchanged service keeps its labels. */
-  commit: string
-}
-
-/** What a deployment applied: enough to show it, diff against it and restore it without the remote. */
-export interface StackSnapshot {
-  version: 1
-  commit: string
-  project: string
-  stackPath: string
-  /** Compose files as kedge.yaml named them (relative to the stack directory), with their content. */
-  composeFiles: Array<{path: string; content: string}>
-  kedgeConfig: {path: string; content: string} | null
-  services: SnapshotService[]
-}
+import {parseSnapshot, type StackSnapshot} from './stack-snapshot.js'
 
 export interface DesiredStack {
   config: KedgeConfig
@@ -81,15 +64,4 @@ export function defaultProjectName(repository: string): string {
 /** The snapshot of what runs now: the last good deployment's. */
 export function deployedSnapshot(context: KedgeContext, repository: RepositoryRow): StackSnapshot | null {
   return parseSnapshot(lastGoodDeployment(context.db, repository.id)?.snapshot ?? null)
-}
-
-/** The kedge.yaml a snapshot was deployed with; it was valid then, so it parses. */
-export function snapshotConfig(snapshot: StackSnapshot): KedgeConfig {
-  return snapshot.kedgeConfig ? parseKedgeConfig(snapshot.kedgeConfig.content, snapshot.kedgeConfig.path) : defaultKedgeConfig()
-}
-
-export function parseSnapshot(text: string | null): StackSnapshot | null {
-  if (!text) return null
-  const snapshot = JSON.parse(text) as StackSnapshot
-  return snapshot.version === 1 ? snapshot : null
 }

@@ -1,7 +1,7 @@
 import {stringify} from 'yaml'
 
 import {serviceLabels} from './labels.js'
-import type {StackSnapshot} from './desired-stack.js'
+import type {StackSnapshot} from './stack-snapshot.js'
 
 /**
  * The Compose file kedge adds after the user's own: it only stamps kedge's labels on each service. It

@@ -3,7 +3,7 @@ import path from 'node:path'
 
 import {hasCommit, importTree, initRepository, updateTree} from '../adapters/git.js'
 import type {KedgeContext} from './context.js'
-import type {StackSnapshot} from './desired-stack.js'
+import type {StackSnapshot} from './stack-snapshot.js'
 
 /**
  * Keeps the deployed commit's tree in `<home>/releases/<name>/<commit>/`, newest `keep` of them, so a

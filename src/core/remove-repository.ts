@@ -6,7 +6,7 @@ import {deleteRepository} from '../store/repositories.js'
 import type {RepositoryRow} from '../store/schema.js'
 import type {KedgeContext} from './context.js'
 import {composeProjectOf, listOwnedContainers, stackPaths} from './deploy.js'
-import {parseSnapshot} from './desired-stack.js'
+import {parseSnapshot} from './stack-snapshot.js'
 import {withRepositoryLock} from './lock.js'
 import {requireRepository} from './require-repository.js'
 

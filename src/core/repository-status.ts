@@ -1,17 +1,17 @@
 import {listKedgeContainers} from '../adapters/docker-engine.js'
-import {defaultKedgeConfig, type ReconciliationMode} from '../config/kedge-config.js'
+import {DEFAULT_RECONCILIATION_MODE, type ReconciliationMode} from '../config/reconciliation-mode.js'
 import {errorMessage} from '../errors.js'
 import {lastGoodDeployment, listDeployments} from '../store/deployments.js'
 import {listRepositories} from '../store/repositories.js'
 import type {RepositoryRow} from '../store/schema.js'
 import type {StackContainer} from './containers.js'
 import type {KedgeContext} from './context.js'
-import {parseSnapshot, snapshotConfig} from './desired-stack.js'
 import type {Drift} from './drift.js'
 import {LABELS} from './labels.js'
 import type {ServiceChange} from './plan.js'
 import {requireRepository} from './require-repository.js'
 import {authView, type AuthView} from './repository-view.js'
+import {parseSnapshot, type StackSnapshot} from './stack-snapshot.js'
 
 export interface ServiceStatus {
   service: string
@@ -51,7 +51,6 @@ async function statusOf(context: KedgeContext, repository: RepositoryRow): Promi
   const good = lastGoodDeployment(context.db, repository.id)
   const latest = listDeployments(context.db, repository.id, 1)[0]
   const snapshot = parseSnapshot(good?.snapshot ?? null)
-  const config = snapshot ? snapshotConfig(snapshot) : defaultKedgeConfig()
   let containers: StackContainer[] = []
   let engineError: string | null = null
   if (snapshot) {
@@ -66,7 +65,7 @@ async function statusOf(context: KedgeContext, repository: RepositoryRow): Promi
     name: repository.name,
     url: repository.url,
     branch: repository.branch,
-    mode: config.mode,
+    mode: await deployedMode(snapshot),
     auth: authView(repository),
     project: snapshot?.project ?? null,
     head: repository.remoteHead ? {commit: repository.remoteHead, checkedAt: repository.remoteCheckedAt?.toISOString() ?? null} : null,
@@ -88,4 +87,11 @@ async function statusOf(context: KedgeContext, repository: RepositoryRow): Promi
     })),
     engineError,
   }
+}
+
+/** The mode the deployed commit runs in. Its kedge.yaml is parsed only when it had one: the parser loads a YAML and a schema library. */
+async function deployedMode(snapshot: StackSnapshot | null): Promise<ReconciliationMode> {
+  if (!snapshot?.kedgeConfig) return DEFAULT_RECONCILIATION_MODE
+  const {snapshotConfig} = await import('./snapshot-config.js')
+  return snapshotConfig(snapshot).mode
 }

@@ -1,6 +1,7 @@
 import {and, count, desc, eq, gte, inArray} from 'drizzle-orm'
 
 import type {KedgeDatabase} from './database.js'
+import {plainSelect} from './plain-select.js'
 import {redactFields} from './redact-fields.js'
 import {deployments, type DeploymentRow, type DeploymentStatus, type DeploymentTrigger} from './schema.js'
 
@@ -33,19 +34,15 @@ export function finishDeployment(
     .get()
 }
 
+const deploymentRows = plainSelect(deployments)
+
 export function listDeployments(db: KedgeDatabase, repositoryId: number, limit: number): DeploymentRow[] {
-  return db.select().from(deployments).where(eq(deployments.repositoryId, repositoryId)).orderBy(desc(deployments.id)).limit(limit).all()
+  return deploymentRows.all(db, 'SELECT * FROM deployments WHERE repository_id = ? ORDER BY id DESC LIMIT ?', repositoryId, limit)
 }
 
 /** The newest deployment that left the stack as its commit wants it. */
 export function lastGoodDeployment(db: KedgeDatabase, repositoryId: number): DeploymentRow | undefined {
-  return db
-    .select()
-    .from(deployments)
-    .where(and(eq(deployments.repositoryId, repositoryId), inArray(deployments.status, ['success', 'rolled_back'])))
-    .orderBy(desc(deployments.id))
-    .limit(1)
-    .get()
+  return deploymentRows.get(db, "SELECT * FROM deployments WHERE repository_id = ? AND status IN ('success', 'rolled_back') ORDER BY id DESC LIMIT 1", repositoryId)
 }
 
 /** Every deployment that left its commit running (success, rolled_back), newest first. */

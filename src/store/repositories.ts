@@ -1,20 +1,23 @@
-import {asc, eq, inArray, max} from 'drizzle-orm'
-
-import {redactFields} from './redact-fields.js'
+import {eq} from 'drizzle-orm'
 
 import type {KedgeDatabase} from './database.js'
+import {plainSelect} from './plain-select.js'
+import {redactFields} from './redact-fields.js'
 import {deployments, repositories, type DeploymentRow, type NewRepositoryRow, type RepositoryRow} from './schema.js'
 
 export function insertRepository(db: KedgeDatabase, values: NewRepositoryRow): RepositoryRow {
   return db.insert(repositories).values(values).returning().get()
 }
 
+const repositoryRows = plainSelect(repositories)
+const deploymentRows = plainSelect(deployments)
+
 export function findRepository(db: KedgeDatabase, name: string): RepositoryRow | undefined {
-  return db.select().from(repositories).where(eq(repositories.name, name)).get()
+  return repositoryRows.get(db, 'SELECT * FROM repositories WHERE name = ?', name)
 }
 
 export function listRepositories(db: KedgeDatabase): RepositoryRow[] {
-  return db.select().from(repositories).orderBy(asc(repositories.name)).all()
+  return repositoryRows.all(db, 'SELECT * FROM repositories ORDER BY name')
 }
 
 export function updateRepository(db: KedgeDatabase, id: number, values: Partial<Omit<RepositoryRow, 'id' | 'name'>>): void {
@@ -32,10 +35,6 @@ export function deleteRepository(db: KedgeDatabase, name: string): boolean {
 
 /** The newest deployment of each repository, keyed by repository id. */
 export function latestDeployments(db: KedgeDatabase): Map<number, DeploymentRow> {
-  const newest = db
-    .select({id: max(deployments.id)})
-    .from(deployments)
-    .groupBy(deployments.repositoryId)
-  const rows = db.select().from(deployments).where(inArray(deployments.id, newest)).all()
+  const rows = deploymentRows.all(db, 'SELECT * FROM deployments WHERE id IN (SELECT max(id) FROM deployments GROUP BY repository_id)')
   return new Map(rows.map((row) => [row.repositoryId, row]))
 }

@@ -16,6 +16,8 @@ export interface CliOptions {
   timeoutMs?: number
   /** Written to the command's standard input, which is then closed. */
   input?: string
+  /** Node's arguments that run kedge, instead of bin/run.js. */
+  entry?: string[]
 }
 
 /** Runs the built kedge binary as a user would, in its own process. */
@@ -25,7 +27,7 @@ export function runKedge(args: string[], options: CliOptions = {}): Promise<CliR
   delete env.KEDGE_DEBUG
   Object.assign(env, options.home ? {KEDGE_HOME: options.home} : {}, options.env)
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [KEDGE_BIN, ...args], {cwd: options.cwd, env, stdio: [options.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe']})
+    const child = spawn(process.execPath, [...(options.entry ?? [KEDGE_BIN]), ...args], {cwd: options.cwd, env, stdio: [options.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe']})
     if (options.input !== undefined) child.stdin!.end(options.input)
     let stdout = ''
     let stderr = ''

@@ -1,0 +1,136 @@
+// Builds what bin/run.js's fast path needs (docs/performance.md): its manifest, derived from oclif's
+// configuration and the hot commands' own flag objects, and one bundle of the code those commands run.
+// Fails the build when a hot command uses anything the fast path could not do exactly as oclif does.
+import {mkdirSync, writeFileSync} from 'node:fs'
+import {isBuiltin} from 'node:module'
+import path from 'node:path'
+import {fileURLToPath} from 'node:url'
+
+import {Config, Flags} from '@oclif/core'
+import {build} from 'esbuild'
+
+import {FAST_PATH_MANIFEST_FILE, HOT_COMMAND_IDS} from '../dist/cli/fast-path/manifest.js'
+
+const root = fileURLToPath(new URL('..', import.meta.url))
+const outdir = path.join(root, 'dist/fast-path')
+
+/** Hooks that run around every command; the fast path runs none. */
+const COMMAND_HOOKS = ['init', 'preparse', 'prerun', 'postrun', 'finally']
+/** What oclif does with a flag that the fast path does not. */
+const UNSUPPORTED_FLAG_FEATURES = ['multiple', 'options', 'delimiter', 'relationships', 'dependsOn', 'exclusive', 'deprecated', 'deprecateAliases', 'allowStdin']
+/**
+ * Packages worth bundling, whose many small modules cost more to load one by one than to parse together:
+ * those the hot path loads, and those status loads to read a deployed kedge.yaml (in a chunk of their own).
+ */
+const BUNDLED_PACKAGES = new Set(['drizzle-orm', 'chalk', 'zod', 'yaml'])
+/** CommonJS packages the hot path loads as it starts; like Node's own modules, they are required rather than imported. */
+const REQUIRED_PACKAGES = new Set(['better-sqlite3'])
+
+const integerParse = Flags.integer().parse
+const stringParseSource = Flags.string().parse.toString()
+
+function refuse(what) {
+  throw new Error(`the fast path cannot run ${what}: remove the command from HOT_COMMAND_IDS, or teach the fast path`)
+}
+
+/** How the fast path reads the flag's value, as oclif's own parser for it would. */
+function kindOf(id, name, manifestFlag, flag) {
+  if (manifestFlag.type === 'boolean') return 'boolean'
+  if (flag.parse === integerParse) return 'integer'
+  if (flag.parse?.toString() === stringParseSource) return 'string'
+  return refuse(`${id} --${name}: a flag of its own type`)
+}
+
+async function commandEntry(config, id) {
+  const cached = config.findCommand(id, {must: true})
+  const command = await cached.load()
+  if (Object.keys(cached.args ?? {}).length > 0 || cached.strict === false) refuse(`${id}: it takes arguments`)
+  if (command.state === 'deprecated' || command.deprecateAliases) refuse(`${id}: it is deprecated`)
+  const flags = {}
+  for (const [name, manifestFlag] of Object.entries(cached.flags)) {
+    const flag = command.flags?.[name] ?? command.baseFlags?.[name] ?? manifestFlag
+    const unsupported = UNSUPPORTED_FLAG_FEATURES.find((feature) => flag[feature] !== undefined && flag[feature] !== false)
+    if (unsupported) refuse(`${id} --${name}: ${unsupported}`)
+    if (typeof flag.default === 'function') refuse(`${id} --${name}: a computed default`)
+    flags[name] = {kind: kindOf(id, name, manifestFlag, flag), env: flag.env, default: flag.default, required: flag.required || undefined, min: flag.min, max: flag.max}
+  }
+  return {flags}
+}
+
+async function writeManifest() {
+  const config = await Config.load(root)
+  for (const plugin of config.plugins.values()) {
+    const hook = COMMAND_HOOKS.find((event) => (plugin.hooks[event] ?? []).length > 0)
+    if (hook) refuse(`commands while ${plugin.name} has a ${hook} hook`)
+  }
+  const commands = {}
+  for (const id of HOT_COMMAND_IDS) commands[id] = await commandEntry(config, id)
+  const manifest = {oclif: {envPrefix: config.scopedEnvVarKey(''), dirname: config.dirname}, commands}
+  mkdirSync(outdir, {recursive: true})
+  writeFileSync(path.join(outdir, FAST_PATH_MANIFEST_FILE), JSON.stringify(manifest, null, 2) + '\n')
+}
+
+/**
+ * Only the packages worth bundling; the others stay imports where they are needed. Node's modules and
+ * better-sqlite3, loaded as the hot path starts, are required instead: importing a built-in module makes
+ * Node read every one of its exports (crypto's load all of Web Crypto), and importing a CommonJS package
+ * makes it scan the package's source for its exports first.
+ */
+const packagesPlugin = {
+  name: 'kedge-packages',
+  setup(bundle) {
+    bundle.onResolve({filter: /^[@a-z]/i}, (args) => {
+      const name = args.path.startsWith('@') ? args.path.split('/').slice(0, 2).join('/') : args.path.split('/')[0]
+      if (BUNDLED_PACKAGES.has(name)) return undefined
+      if ((isBuiltin(args.path) || REQUIRED_PACKAGES.has(args.path)) && args.kind === 'import-statement') return {path: args.path, namespace: 'required'}
+      return {path: args.path, external: true}
+    })
+    bundle.onLoad({filter: /.*/, namespace: 'required'}, (args) => ({contents: `module.exports = require(${JSON.stringify(args.path)})\n`, loader: 'js'}))
+  },
+}
+
+/** The require() of the modules above, in each file of the bundles. */
+const REQUIRE_BANNER = "import {createRequire as createKedgeRequire} from 'node:module'\nconst require = createKedgeRequire(import.meta.url)"
+
+/**
+ * Two bundles, two directories under the root as dist/store/database.js is (it finds the migrations
+ * relative to itself): the fast path's entry, which decides, and the code the hot commands run, loaded
+ * only once the fast path is taken. Modules the hot commands load with import() only when they need them
+ * (kedge.yaml's parser) become chunks of their own.
+ */
+async function writeBundles() {
+  const common = {bundle: true, format: 'esm', platform: 'node', target: 'node20', logLevel: 'warning', plugins: [packagesPlugin], banner: {js: REQUIRE_BANNER}, metafile: true, absWorkingDir: root}
+  const decider = await build({
+    ...common,
+    entryPoints: ['dist/cli/fast-path/index.js'],
+    outfile: 'dist/fast-path/index.js',
+    external: ['./run-hot-command.js'],
+  })
+  checkStaticImports(decider.metafile, 'dist/fast-path/index.js')
+  const runner = await build({
+    ...common,
+    entryPoints: ['dist/cli/fast-path/run-hot-command.js'],
+    outdir: 'dist/fast-path',
+    splitting: true,
+  })
+  checkStaticImports(runner.metafile, 'dist/fast-path/run-hot-command.js')
+}
+
+/** What a bundle imports as it starts must be its own chunks, or required: any other package is loaded where it is needed. */
+function checkStaticImports(metafile, entry) {
+  const pending = [entry]
+  for (const seen = new Set(); pending.length > 0; ) {
+    const file = pending.pop()
+    if (seen.has(file)) continue
+    seen.add(file)
+    for (const imported of metafile.outputs[file].imports) {
+      if (imported.kind !== 'import-statement') continue
+      if (!imported.external) pending.push(imported.path)
+      else if (!isBuiltin(imported.path)) throw new Error(`${entry} would load ${imported.path} at start: import it with import() where it is needed`)
+    }
+  }
+}
+
+await writeManifest()
+await writeBundles()
+console.log(`dist/fast-path: ${HOT_COMMAND_IDS.join(', ')}`)

@@ -1,0 +1,24 @@
+import type {DesiredService} from './plan.js'
+
+export interface SnapshotService extends DesiredService {
+  /** The commit that last changed this service: its containers carry it, so an unchanged service keeps its labels. */
+  commit: string
+}
+
+/** What a deployment applied: enough to show it, diff against it and restore it without the remote. */
+export interface StackSnapshot {
+  version: 1
+  commit: string
+  project: string
+  stackPath: string
+  /** Compose files as kedge.yaml named them (relative to the stack directory), with their content. */
+  composeFiles: Array<{path: string; content: string}>
+  kedgeConfig: {path: string; content: string} | null
+  services: SnapshotService[]
+}
+
+export function parseSnapshot(text: string | null): StackSnapshot | null {
+  if (!text) return null
+  const snapshot = JSON.parse(text) as StackSnapshot
+  return snapshot.version === 1 ? snapshot : null
+}
