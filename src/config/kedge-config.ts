@@ -105,8 +105,33 @@ const schema = z.strictObject(
   {error: 'expected a mapping at the top level'},
 )
 
-/** Parses the text of a kedge.yaml; `file` names it in errors. Pure: no file system access. */
+/**
+ * The files serve parses again and again (each round reads a repository's kedge.yaml, each drift check
+ * the deployed one): kept by content, so that an idle serve does not parse and validate them each time.
+ */
+const parsedConfigs = new Map<string, KedgeConfig>()
+const PARSED_CONFIGS_KEPT = 512
+
+/** Parses the text of a kedge.yaml; `file` names it in errors. Pure: no file system access. The result is frozen. */
 export function parseKedgeConfig(text: string, file: string): KedgeConfig {
+  const key = `${file}\u0000${text}`
+  const known = parsedConfigs.get(key)
+  if (known) return known
+  const config = deepFreeze(parseConfigText(text, file))
+  if (parsedConfigs.size >= PARSED_CONFIGS_KEPT) parsedConfigs.delete(parsedConfigs.keys().next().value!)
+  parsedConfigs.set(key, config)
+  return config
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object') {
+    for (const inner of Object.values(value)) deepFreeze(inner)
+    Object.freeze(value)
+  }
+  return value
+}
+
+function parseConfigText(text: string, file: string): KedgeConfig {
   let document: unknown
   try {
     // Warnings (an unknown tag, a collection as a key) would go to stderr beside the error; the schema refuses those anyway.
