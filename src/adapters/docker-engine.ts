@@ -98,16 +98,19 @@ export async function removeContainer(id: string): Promise<void> {
 
 /** The id each image reference resolves to on the engine now; references it does not have are left out. */
 export async function currentImageIds(references: string[]): Promise<Map<string, string>> {
-  const ids = new Map<string, string>()
-  for (const reference of new Set(references)) {
-    try {
-      const docker = await engine()
-      ids.set(reference, (await docker.getImage(reference).inspect()).Id)
-    } catch (error) {
-      if ((error as {statusCode?: number}).statusCode !== 404) throw engineError(error)
-    }
+  const unique = [...new Set(references)]
+  // All at once: a deploy waits for these before anything changes.
+  const ids = await Promise.all(unique.map(imageId))
+  return new Map(unique.flatMap((reference, index) => (ids[index] ? [[reference, ids[index]] as const] : [])))
+}
+
+async function imageId(reference: string): Promise<string | null> {
+  try {
+    return (await (await engine()).getImage(reference).inspect()).Id
+  } catch (error) {
+    if ((error as {statusCode?: number}).statusCode === 404) return null
+    throw engineError(error)
   }
-  return ids
 }
 
 export interface ContainerEvent {
@@ -184,17 +187,8 @@ export async function pingEngine(): Promise<void> {
 
 /** Which of these image references the engine does not have. */
 export async function missingImages(references: string[]): Promise<string[]> {
-  const missing: string[] = []
-  for (const reference of references) {
-    try {
-      const docker = await engine()
-      await docker.getImage(reference).inspect()
-    } catch (error) {
-      if ((error as {statusCode?: number}).statusCode === 404) missing.push(reference)
-      else throw engineError(error)
-    }
-  }
-  return missing
+  const present = await currentImageIds(references)
+  return references.filter((reference) => !present.has(reference))
 }
 
 /** Whether the engine answers a ping now. */

@@ -1,3 +1,4 @@
+import {composeCommand} from '../adapters/compose.js'
 import type {LockRow} from '../store/schema.js'
 import type {KedgeContext} from './context.js'
 import {applyCheckedOutCommit, fetchHead, type DeployOutcome} from './deploy.js'
@@ -14,6 +15,9 @@ export async function syncRepository(
   options: {signal?: AbortSignal; onLockWait?: (holder: LockRow) => void} = {},
 ): Promise<DeployOutcome> {
   const repository = requireRepository(context, name)
+  // Finding Compose (for v1 a start of its own, about as long as a `compose config`) overlaps the fetch
+  // instead of following it; should it fail, the deploy asks again and reports why.
+  void composeCommand().catch(() => undefined)
   const lockOptions = {purpose: 'kedge sync', waitMs: SYNC_LOCK_WAIT_MS, signal: options.signal, onWait: options.onLockWait}
   return withRepositoryLock(context, repository, lockOptions, async () => {
     const commit = await fetchHead(context, repository, options.signal)
