@@ -136,8 +136,9 @@ export async function applyCheckedOutCommit(
           reason: `automatic: ${commit.slice(0, 7)} failed: ${error.message.split('\n')[0]}`,
           signal,
         })
-        // The engine went away while the rollback ran: the commit's failure was the host's doing too.
-        hostFailed = rollback.error !== null && (await failedForTheHost(rollback.error))
+        // The rollback's own record says whether the host cut it short (the engine went away while it
+        // ran): then the commit's failure was the host's doing too.
+        hostFailed = rollback.deployment.interrupted && !signal?.aborted
         note = rollback.error
           ? `the automatic rollback to ${previous.commit.slice(0, 7)} failed: ${rollback.error.message}`
           : `rolled back automatically to ${previous.commit.slice(0, 7)}`
