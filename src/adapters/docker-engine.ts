@@ -1,23 +1,10 @@
-import {existsSync} from 'node:fs'
-import {homedir} from 'node:os'
-import path from 'node:path'
-
 import type Docker from 'dockerode'
 
 import {toStackContainer, type StackContainer} from '../core/containers.js'
 import {COMPOSE_LABELS, LABELS} from '../core/labels.js'
 import {errorMessage, ExternalError} from '../errors.js'
-
-let client: Promise<Docker> | undefined
-
-/**
- * dockerode reads DOCKER_HOST (and the TLS variables) itself; the default is the local socket. It is
- * loaded on first use: loading it takes longer than all of `kedge status` does without it.
- */
-function engine(): Promise<Docker> {
-  client ??= import('dockerode').then(({default: Dockerode}) => new Dockerode())
-  return client
-}
+import {callEngine, streamFromEngine} from './engine-transport.js'
+import {byCodeUnits} from '../core/text-order.js'
 
 /** Every container kedge labelled for this Compose project, running or not; one-off `compose run` containers are not part of the stack. */
 export async function listKedgeContainers(project: string): Promise<StackContainer[]> {
@@ -37,60 +24,18 @@ export async function listComposeProjectContainers(project: string): Promise<Sta
 }
 
 async function listContainers(labelFilters: string[]): Promise<StackContainer[]> {
-  const options = {all: true, filters: {label: labelFilters}}
   try {
-    const raw = (await listOverLocalSocket(options)) ?? (await (await engine()).listContainers(options))
-    return raw.map(toStackContainer).sort((a, b) => a.name.localeCompare(b.name))
+    const raw = await callEngine({method: 'GET', path: '/containers/json', query: {all: true, filters: {label: labelFilters}}})
+    if (!Array.isArray(raw)) throw new Error(`the container list was not a list: ${String(raw).slice(0, 200)}`)
+    return (raw as Docker.ContainerInfo[]).map(toStackContainer).sort((a, b) => byCodeUnits(a.name, b.name))
   } catch (error) {
     throw engineError(error)
   }
 }
 
-/**
- * The container list straight from the engine's unix socket, asked for as dockerode asks, without
- * loading dockerode. Null when DOCKER_HOST names anything but a unix socket, and on any answer but a
- * 200: dockerode then asks again, so that a failure is reported in dockerode's words as before.
- */
-async function listOverLocalSocket(options: {all: boolean; filters: {label: string[]}}): Promise<Docker.ContainerInfo[] | null> {
-  const socketPath = localSocketPath()
-  if (!socketPath) return null
-  const {request} = await import('node:http')
-  const query = new URLSearchParams({all: String(options.all), filters: JSON.stringify(options.filters)})
-  return new Promise((resolve) => {
-    const sent = request({socketPath, path: `/containers/json?${query}`, method: 'GET'}, (response) => {
-      const chunks: Buffer[] = []
-      response.on('data', (chunk: Buffer) => chunks.push(chunk))
-      response.on('error', () => resolve(null))
-      response.on('end', () => resolve(response.statusCode === 200 ? parseContainerList(Buffer.concat(chunks)) : null))
-    })
-    sent.on('error', () => resolve(null))
-    sent.end()
-  })
-}
-
-/** The socket dockerode would use: DOCKER_HOST's unix:// path, else Docker Desktop's per-user socket if there is one, else the system's. */
-function localSocketPath(): string | null {
-  const host = process.env.DOCKER_HOST
-  if (host && !host.startsWith('unix://')) return null
-  const named = host?.slice('unix://'.length)
-  if (named) return named
-  const perUser = path.join(homedir(), '.docker', 'run', 'docker.sock')
-  return existsSync(perUser) ? perUser : '/var/run/docker.sock'
-}
-
-function parseContainerList(body: Buffer): Docker.ContainerInfo[] | null {
-  try {
-    const list: unknown = JSON.parse(body.toString())
-    return Array.isArray(list) ? (list as Docker.ContainerInfo[]) : null
-  } catch {
-    return null
-  }
-}
-
 export async function removeContainer(id: string): Promise<void> {
   try {
-    const docker = await engine()
-    await docker.getContainer(id).remove({force: true})
+    await callEngine({method: 'DELETE', path: `/containers/${encodeURIComponent(id)}`, query: {force: true}})
   } catch (error) {
     if ((error as {statusCode?: number}).statusCode !== 404) throw engineError(error)
   }
@@ -106,7 +51,7 @@ export async function currentImageIds(references: string[]): Promise<Map<string,
 
 async function imageId(reference: string): Promise<string | null> {
   try {
-    return (await (await engine()).getImage(reference).inspect()).Id
+    return ((await callEngine({method: 'GET', path: `/images/${reference.split('/').map(encodeURIComponent).join('/')}/json`})) as Docker.ImageInspectInfo).Id
   } catch (error) {
     if ((error as {statusCode?: number}).statusCode === 404) return null
     throw engineError(error)
@@ -133,12 +78,12 @@ export async function watchContainerEvents(options: {
 }): Promise<void> {
   let stream: NodeJS.ReadableStream
   try {
-    const docker = await engine()
-    stream = (await docker.getEvents({
-      since: options.sinceSeconds,
-      filters: {type: ['container'], label: [`${LABELS.managed}=true`]},
-      abortSignal: options.signal,
-    } as Docker.GetEventsOptions)) as NodeJS.ReadableStream
+    stream = await streamFromEngine({
+      method: 'GET',
+      path: '/events',
+      query: {since: options.sinceSeconds, filters: {type: ['container'], label: [`${LABELS.managed}=true`]}},
+      signal: options.signal,
+    })
   } catch (error) {
     if (options.signal.aborted) return
     throw engineError(error)
@@ -179,7 +124,7 @@ export async function watchContainerEvents(options: {
 /** Fails with engine_unavailable when the engine does not answer: checked before a deploy records anything. */
 export async function pingEngine(): Promise<void> {
   try {
-    await (await engine()).ping()
+    await callEngine({method: 'GET', path: '/_ping'})
   } catch (error) {
     throw engineError(error)
   }

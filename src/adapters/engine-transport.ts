@@ -1,0 +1,132 @@
+import {existsSync} from 'node:fs'
+import type {IncomingMessage} from 'node:http'
+import {homedir} from 'node:os'
+import path from 'node:path'
+
+import type Docker from 'dockerode'
+
+export interface EngineRequest {
+  method: 'GET' | 'POST' | 'DELETE'
+  /** The API path without a query, such as `/containers/json`. */
+  path: string
+  /** Object values are sent as JSON, as the engine expects `filters`; undefined values are left out. */
+  query?: Record<string, unknown>
+  signal?: AbortSignal
+}
+
+/** An answer the engine gave with an error status: it is up, and refused. */
+export interface EngineStatusError extends Error {
+  statusCode: number
+}
+
+/** The reasons docker-modem gives each status, so an error reads the same whichever way the engine was reached. */
+const STATUS_CODES: Record<number, true | string> = {
+  200: true,
+  201: true,
+  204: true,
+  304: 'not modified',
+  400: 'bad parameter',
+  404: 'no such object',
+  409: 'conflict',
+  500: 'server error',
+  503: 'engine unavailable',
+}
+
+let dockerode: Promise<Docker> | undefined
+
+/**
+ * dockerode reads DOCKER_HOST (and the TLS variables) itself. It is loaded only when the engine is not
+ * on a local unix socket: loading it (with ssh2, gRPC and protobuf) takes longer than all of `kedge
+ * status` does without it, and costs `serve` about 20 MB for the life of the process.
+ */
+function remoteEngine(): Promise<Docker> {
+  dockerode ??= import('dockerode').then(({default: Dockerode}) => new Dockerode())
+  return dockerode
+}
+
+/** The socket dockerode would use: DOCKER_HOST's unix:// path, else Docker Desktop's per-user socket if there is one, else the system's. */
+function localSocketPath(): string | null {
+  const host = process.env.DOCKER_HOST
+  if (host && !host.startsWith('unix://')) return null
+  const named = host?.slice('unix://'.length)
+  if (named) return named
+  const perUser = path.join(homedir(), '.docker', 'run', 'docker.sock')
+  return existsSync(perUser) ? perUser : '/var/run/docker.sock'
+}
+
+/** The engine's answer parsed as JSON (text when it is not JSON). Fails with the engine's status, or with the connection's error. */
+export async function callEngine(request: EngineRequest): Promise<unknown> {
+  const socketPath = localSocketPath()
+  if (!socketPath) return dial(request, false)
+  const response = await openOverSocket(socketPath, request)
+  const body = await readBody(response)
+  if (isSuccess(response.statusCode)) return parseBody(body)
+  throw statusError(response.statusCode ?? 0, parseBody(body))
+}
+
+/** The engine's answer as a stream, for the event stream: it stays open until the engine or `signal` ends it. */
+export async function streamFromEngine(request: EngineRequest): Promise<NodeJS.ReadableStream> {
+  const socketPath = localSocketPath()
+  if (!socketPath) return (await dial(request, true)) as NodeJS.ReadableStream
+  const response = await openOverSocket(socketPath, request)
+  if (isSuccess(response.statusCode)) return response
+  throw statusError(response.statusCode ?? 0, parseBody(await readBody(response)))
+}
+
+async function openOverSocket(socketPath: string, request: EngineRequest): Promise<IncomingMessage> {
+  const {request: send} = await import('node:http')
+  return new Promise((resolve, reject) => {
+    const sent = send({socketPath, path: `${request.path}?${queryString(request.query)}`, method: request.method, signal: request.signal}, resolve)
+    sent.on('error', reject)
+    sent.end()
+  })
+}
+
+function readBody(response: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = []
+    response.on('data', (chunk: Buffer) => chunks.push(chunk))
+    response.on('error', reject)
+    response.on('end', () => resolve(Buffer.concat(chunks).toString()))
+  })
+}
+
+async function dial(request: EngineRequest, isStream: boolean): Promise<unknown> {
+  const {modem} = await remoteEngine()
+  return new Promise((resolve, reject) => {
+    modem.dial(
+      {path: `${request.path}?`, method: request.method, options: {...definedOnly(request.query)}, statusCodes: STATUS_CODES, isStream, abortSignal: request.signal},
+      (error: unknown, answer: unknown) => (error ? reject(error) : resolve(answer)),
+    )
+  })
+}
+
+function queryString(query: Record<string, unknown> | undefined): string {
+  const entries = Object.entries(definedOnly(query)).map(([key, value]): [string, string] => [key, typeof value === 'object' && value !== null ? JSON.stringify(value) : String(value)])
+  return new URLSearchParams(entries).toString()
+}
+
+function definedOnly(query: Record<string, unknown> | undefined): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(query ?? {}).filter(([, value]) => value !== undefined))
+}
+
+function isSuccess(status: number | undefined): boolean {
+  return status !== undefined && STATUS_CODES[status] === true
+}
+
+function parseBody(body: string): unknown {
+  try {
+    return JSON.parse(body)
+  } catch {
+    return body
+  }
+}
+
+/** Worded as docker-modem words it: `(HTTP code 404) no such object - No such image: … `. */
+function statusError(status: number, body: unknown): EngineStatusError {
+  const reason = STATUS_CODES[status]
+  const cause = typeof body === 'object' && body !== null ? ((body as {message?: string}).message ?? JSON.stringify(body)) : String(body)
+  const error = new Error(`(HTTP code ${status}) ${typeof reason === 'string' ? reason : 'unexpected'} - ${cause} `) as EngineStatusError
+  error.statusCode = status
+  return error
+}
