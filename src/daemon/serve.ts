@@ -14,6 +14,7 @@ import {loadAdminToken} from '../http/admin-token.js'
 import {KedgeMetrics} from '../http/metrics.js'
 import {createHttpServer, type DaemonControl, type ListenAddress} from '../http/server.js'
 import type {FastifyInstance} from 'fastify'
+import {keepYoungGenerationSmall} from './young-generation.js'
 
 /** How often the registry is re-read, so that `kedge repo add/remove` take effect without a restart. */
 const REGISTRY_POLL_MS = 1000
@@ -49,6 +50,7 @@ async function untilDoneOrAbandoned(done: Promise<void>[], abandon: AbortSignal)
 
 /** `kedge serve`: one loop per registered repository, until `stop` is aborted. One serve per kedge home. */
 export async function serve(context: KedgeContext, options: ServeOptions): Promise<void> {
+  keepYoungGenerationSmall()
   let holder: LockRow | undefined
   const lock = await acquireLock(context, 'serve', {purpose: 'kedge serve', waitMs: 0, onWait: (current) => (holder = current)}).catch((error: unknown) => {
     if (!holder) throw error
