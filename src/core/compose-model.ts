@@ -2,6 +2,7 @@ import {createHash} from 'node:crypto'
 import path from 'node:path'
 
 import {parse as parseYaml} from 'yaml'
+import {byCodeUnits} from './text-order.js'
 
 /** A service as `compose config` resolved it, reduced to what kedge plans and hashes with. */
 export interface ComposeService {
@@ -42,7 +43,7 @@ export function parseComposeConfig(yamlText: string, checkoutDir: string): Compo
       normalizedConfig: replacePath(service, checkoutDir),
       repositoryPaths: [...new Set(referencedFiles(service, topLevelFiles).flatMap((file) => insideCheckout(file, checkoutDir)))].sort(),
     }))
-    .sort((a, b) => a.name.localeCompare(b.name))
+    .sort((a, b) => byCodeUnits(a.name, b.name))
 }
 
 /**
@@ -64,7 +65,7 @@ export function canonicalJson(value: unknown): string {
   if (value !== null && typeof value === 'object') {
     const entries = Object.entries(value as Json)
       .filter(([, item]) => item !== undefined)
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+      .sort(([a], [b]) => byCodeUnits(a, b))
     return `{${entries.map(([key, item]) => `${JSON.stringify(key)}:${canonicalJson(item)}`).join(',')}}`
   }
   return JSON.stringify(value)
