@@ -15,6 +15,7 @@ import {
 import {errorMessage, ExternalError} from '../errors.js'
 import {redact} from '../secrets/redaction.js'
 import {environmentWithoutSecrets} from '../secrets/secret-environment.js'
+import {directComposeV1Entry} from './compose-v1-entry.js'
 
 const execFileAsync = promisify(execFile)
 
@@ -24,7 +25,10 @@ const ERROR_LINES_KEPT = 20
 
 let detected: Promise<ComposeCommand> | undefined
 
-/** `KEDGE_COMPOSE` if set, else `docker compose` (v2), else `docker-compose` (v1); asked once per process. */
+/**
+ * `KEDGE_COMPOSE` if set, else `docker compose` (v2), else `docker-compose` (v1), started directly when it is
+ * Debian's console script; asked once per process.
+ */
 export function composeCommand(): Promise<ComposeCommand> {
   detected ??= detectComposeCommand().catch((error: unknown) => {
     detected = undefined
@@ -35,7 +39,8 @@ export function composeCommand(): Promise<ComposeCommand> {
 
 async function detectComposeCommand(): Promise<ComposeCommand> {
   const override = process.env.KEDGE_COMPOSE
-  const candidates = override ? [parseComposeOverride(override)] : [['docker', 'compose'], ['docker-compose']]
+  const directV1 = override ? null : await directComposeV1Entry()
+  const candidates = override ? [parseComposeOverride(override)] : [['docker', 'compose'], ...(directV1 ? [directV1] : []), ['docker-compose']]
   for (const argv of candidates) {
     const version = await versionOf(argv)
     if (version !== null) return {argv, generation: generationOf(version)}

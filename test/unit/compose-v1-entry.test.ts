@@ -1,0 +1,71 @@
+import assert from 'node:assert/strict'
+import {execFileSync} from 'node:child_process'
+import {chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import path from 'node:path'
+import {after, describe, it} from 'node:test'
+
+import {directComposeV1Entry} from '../../src/adapters/compose-v1-entry.js'
+
+const DEBIAN_SCRIPT = `#!/usr/bin/python3
+# EASY-INSTALL-ENTRY-SCRIPT: 'docker-compose==1.29.2','console_scripts','docker-compose'
+import re
+import sys
+__requires__ = 'docker-compose==1.29.2'
+if __name__ == '__main__':
+    sys.argv[0] = re.sub(r'(-script\\.pyw?|\\.exe)?$', '', sys.argv[0])
+    sys.exit(load_entry_point('docker-compose==1.29.2', 'console_scripts', 'docker-compose')())
+`
+const PIP_SCRIPT = `#!/usr/bin/python3
+import re
+import sys
+from compose.cli.main import main
+if __name__ == '__main__':
+    sys.exit(main())
+`
+
+describe('Compose v1 started without its console script', () => {
+  const directory = mkdtempSync(path.join(tmpdir(), 'kedge-compose-entry-'))
+  after(() => rmSync(directory, {recursive: true, force: true}))
+
+  function onPath(name: string, content: string | Buffer, mode = 0o755): string {
+    const bin = mkdtempSync(path.join(directory, 'bin-'))
+    writeFileSync(path.join(bin, name), content)
+    chmodSync(path.join(bin, name), mode)
+    return bin
+  }
+
+  async function entryWith(bin: string): Promise<string[] | null> {
+    const saved = process.env.PATH
+    process.env.PATH = `${bin}${path.delimiter}/nonexistent`
+    try {
+      return await directComposeV1Entry()
+    } finally {
+      process.env.PATH = saved
+    }
+  }
+
+  it("runs the main of Debian's easy_install script with the script's own interpreter", async () => {
+    const argv = await entryWith(onPath('docker-compose', DEBIAN_SCRIPT))
+    assert.equal(argv?.[0], '/usr/bin/python3')
+    assert.equal(argv?.[1], '-c')
+    assert.match(argv?.[2] ?? '', /from compose\.cli\.main import main/)
+  })
+
+  it('leaves every other docker-compose as it is', async () => {
+    assert.equal(await entryWith(onPath('docker-compose', PIP_SCRIPT)), null)
+    assert.equal(await entryWith(onPath('docker-compose', DEBIAN_SCRIPT.replace('#!/usr/bin/python3', '#!/usr/bin/env python3'))), null)
+    assert.equal(await entryWith(onPath('docker-compose', Buffer.from([0x7f, 0x45, 0x4c, 0x46, 2, 1, 1, 0]))), null)
+    assert.equal(await entryWith(onPath('docker-compose', DEBIAN_SCRIPT, 0o644)), null, 'not executable')
+    assert.equal(await entryWith(directory), null, 'not on PATH')
+  })
+
+  const debianCompose = existsSync('/usr/bin/docker-compose') && readFileSync('/usr/bin/docker-compose', 'utf8').includes('load_entry_point(')
+  it('runs the same Compose as the console script where Debian installed it', {skip: !debianCompose}, async () => {
+    const argv = await entryWith('/usr/bin')
+    assert.ok(argv)
+    const [file, ...leading] = argv
+    const direct = execFileSync(file!, [...leading, 'version', '--short']).toString()
+    assert.equal(direct, execFileSync('/usr/bin/docker-compose', ['version', '--short']).toString())
+  })
+})
