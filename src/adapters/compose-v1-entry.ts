@@ -9,19 +9,32 @@ const COMPOSE_V1_MAIN = "import sys; sys.argv[0] = 'docker-compose'; from compos
 const ENTRY_POINT_LOOKUP = /load_entry_point\('docker-compose==[^']*', 'console_scripts', 'docker-compose'\)/
 const PYTHON_SHEBANG = /^#!(\/\S*\/python[\d.]*)[ \t]*\r?\n/
 
+/** A way to start Compose: its argument list, and variables set for it. */
+export interface ComposeLaunch {
+  argv: string[]
+  environment?: Record<string, string>
+}
+
 /**
  * Compose v1 as Debian and Ubuntu install it (apt's docker-compose) starts through a console script that
  * first finds its entry point in the metadata of every installed Python package: about 60 ms of each
- * Compose run, and a deploy runs Compose twice. The argument list that runs the same `main` with the
- * same interpreter directly; null for anything else on PATH under that name (a frozen binary, a pip
- * script that imports `main` already, a wrapper), which then runs as it is.
+ * Compose run, and a deploy runs Compose twice. The ways to run the same `main` with the same interpreter
+ * directly, fastest first, for the caller to try in turn; none for anything else on PATH under that name
+ * (a frozen binary, a pip script that imports `main` already, a wrapper), which then runs as it is.
+ *
+ * The faster one also has `import distutils` load Python's own distutils: Debian's setuptools installs a
+ * hook that loads setuptools' copy instead, with pkg_resources and most of setuptools, about 90 ms of
+ * each start, for the one function Compose uses (find_executable). A Python without distutils of its own
+ * (3.12 and later) fails to start Compose that way, and the caller moves on to the next.
  */
-export async function directComposeV1Entry(name = 'docker-compose'): Promise<string[] | null> {
+export async function directComposeV1Launches(name = 'docker-compose'): Promise<ComposeLaunch[]> {
   const file = await findOnPath(name)
-  if (!file) return null
+  if (!file) return []
   const head = await readHead(file)
   const shebang = PYTHON_SHEBANG.exec(head)
-  return shebang && ENTRY_POINT_LOOKUP.test(head) ? [shebang[1]!, '-c', COMPOSE_V1_MAIN] : null
+  if (!shebang || !ENTRY_POINT_LOOKUP.test(head)) return []
+  const argv = [shebang[1]!, '-c', COMPOSE_V1_MAIN]
+  return [{argv, environment: {SETUPTOOLS_USE_DISTUTILS: 'stdlib'}}, {argv}]
 }
 
 async function findOnPath(name: string): Promise<string | null> {

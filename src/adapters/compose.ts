@@ -15,7 +15,7 @@ import {
 import {errorMessage, ExternalError} from '../errors.js'
 import {redact} from '../secrets/redaction.js'
 import {environmentWithoutSecrets} from '../secrets/secret-environment.js'
-import {directComposeV1Entry} from './compose-v1-entry.js'
+import {directComposeV1Launches, type ComposeLaunch} from './compose-v1-entry.js'
 
 const execFileAsync = promisify(execFile)
 
@@ -27,7 +27,7 @@ let detected: Promise<ComposeCommand> | undefined
 
 /**
  * `KEDGE_COMPOSE` if set, else `docker compose` (v2), else `docker-compose` (v1), started directly when it is
- * Debian's console script; asked once per process.
+ * Debian's console script (see directComposeV1Launches); asked once per process.
  */
 export function composeCommand(): Promise<ComposeCommand> {
   detected ??= detectComposeCommand().catch((error: unknown) => {
@@ -39,11 +39,12 @@ export function composeCommand(): Promise<ComposeCommand> {
 
 async function detectComposeCommand(): Promise<ComposeCommand> {
   const override = process.env.KEDGE_COMPOSE
-  const directV1 = override ? null : await directComposeV1Entry()
-  const candidates = override ? [parseComposeOverride(override)] : [['docker', 'compose'], ...(directV1 ? [directV1] : []), ['docker-compose']]
-  for (const argv of candidates) {
-    const version = await versionOf(argv)
-    if (version !== null) return {argv, generation: generationOf(version)}
+  const candidates: ComposeLaunch[] = override
+    ? [{argv: parseComposeOverride(override)}]
+    : [{argv: ['docker', 'compose']}, ...(await directComposeV1Launches()), {argv: ['docker-compose']}]
+  for (const launch of candidates) {
+    const version = await versionOf(launch)
+    if (version !== null) return {...launch, generation: generationOf(version)}
   }
   throw new ExternalError(
     override ? `KEDGE_COMPOSE="${override}" does not run Docker Compose` : 'Docker Compose was not found: neither "docker compose" nor "docker-compose" runs',
@@ -51,14 +52,19 @@ async function detectComposeCommand(): Promise<ComposeCommand> {
   )
 }
 
-async function versionOf(argv: string[]): Promise<string | null> {
-  const [file, ...leading] = argv
+async function versionOf(launch: ComposeLaunch): Promise<string | null> {
+  const [file, ...leading] = launch.argv
   try {
-    const {stdout} = await execFileAsync(file!, [...leading, 'version', '--short'], {timeout: 15_000, env: environmentWithoutSecrets()})
+    const {stdout} = await execFileAsync(file!, [...leading, 'version', '--short'], {timeout: 15_000, env: composeEnvironment(launch)})
     return stdout.trim()
   } catch {
     return null
   }
+}
+
+/** kedge's environment without its secrets, and whatever the way Compose is started sets. */
+function composeEnvironment(launch: ComposeLaunch): NodeJS.ProcessEnv {
+  return {...environmentWithoutSecrets(), ...launch.environment}
 }
 
 export interface ComposeRunOptions {
@@ -90,7 +96,7 @@ async function runCompose(project: ComposeProject, args: string[], what: string,
   const {file, args: argv} = commandLine(command, args)
   return new Promise((resolve, reject) => {
     // Its own process group: a Ctrl-C meant for kedge must not kill Compose half-way; kedge decides when to stop it.
-    const child = spawn(file, argv, {cwd: project.directory, env: environmentWithoutSecrets(), stdio: ['ignore', 'pipe', 'pipe'], signal: options.signal, detached: true})
+    const child = spawn(file, argv, {cwd: project.directory, env: composeEnvironment(command), stdio: ['ignore', 'pipe', 'pipe'], signal: options.signal, detached: true})
     let stdout = ''
     let stderr = ''
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()))

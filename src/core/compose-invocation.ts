@@ -8,6 +8,8 @@ export type ComposeGeneration = 'v1' | 'v2'
 export interface ComposeCommand {
   /** The program and any leading words, e.g. ['docker', 'compose'] or ['docker-compose']. */
   argv: string[]
+  /** Variables set for Compose on top of kedge's own environment. */
+  environment?: Record<string, string>
   generation: ComposeGeneration
 }
 

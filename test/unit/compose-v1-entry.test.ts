@@ -5,7 +5,7 @@ import {tmpdir} from 'node:os'
 import path from 'node:path'
 import {after, describe, it} from 'node:test'
 
-import {directComposeV1Entry} from '../../src/adapters/compose-v1-entry.js'
+import {directComposeV1Launches, type ComposeLaunch} from '../../src/adapters/compose-v1-entry.js'
 
 const DEBIAN_SCRIPT = `#!/usr/bin/python3
 # EASY-INSTALL-ENTRY-SCRIPT: 'docker-compose==1.29.2','console_scripts','docker-compose'
@@ -35,37 +35,44 @@ describe('Compose v1 started without its console script', () => {
     return bin
   }
 
-  async function entryWith(bin: string): Promise<string[] | null> {
+  async function launchesWith(bin: string): Promise<ComposeLaunch[]> {
     const saved = process.env.PATH
     process.env.PATH = `${bin}${path.delimiter}/nonexistent`
     try {
-      return await directComposeV1Entry()
+      return await directComposeV1Launches()
     } finally {
       process.env.PATH = saved
     }
   }
 
-  it("runs the main of Debian's easy_install script with the script's own interpreter", async () => {
-    const argv = await entryWith(onPath('docker-compose', DEBIAN_SCRIPT))
-    assert.equal(argv?.[0], '/usr/bin/python3')
-    assert.equal(argv?.[1], '-c')
-    assert.match(argv?.[2] ?? '', /from compose\.cli\.main import main/)
+  it("runs the main of Debian's easy_install script with the script's own interpreter, with Python's own distutils first", async () => {
+    const launches = await launchesWith(onPath('docker-compose', DEBIAN_SCRIPT))
+    assert.equal(launches.length, 2)
+    for (const {argv} of launches) {
+      assert.equal(argv[0], '/usr/bin/python3')
+      assert.equal(argv[1], '-c')
+      assert.match(argv[2] ?? '', /from compose\.cli\.main import main/)
+    }
+    assert.deepEqual(launches[0]!.environment, {SETUPTOOLS_USE_DISTUTILS: 'stdlib'})
+    assert.equal(launches[1]!.environment, undefined)
   })
 
   it('leaves every other docker-compose as it is', async () => {
-    assert.equal(await entryWith(onPath('docker-compose', PIP_SCRIPT)), null)
-    assert.equal(await entryWith(onPath('docker-compose', DEBIAN_SCRIPT.replace('#!/usr/bin/python3', '#!/usr/bin/env python3'))), null)
-    assert.equal(await entryWith(onPath('docker-compose', Buffer.from([0x7f, 0x45, 0x4c, 0x46, 2, 1, 1, 0]))), null)
-    assert.equal(await entryWith(onPath('docker-compose', DEBIAN_SCRIPT, 0o644)), null, 'not executable')
-    assert.equal(await entryWith(directory), null, 'not on PATH')
+    assert.deepEqual(await launchesWith(onPath('docker-compose', PIP_SCRIPT)), [])
+    assert.deepEqual(await launchesWith(onPath('docker-compose', DEBIAN_SCRIPT.replace('#!/usr/bin/python3', '#!/usr/bin/env python3'))), [])
+    assert.deepEqual(await launchesWith(onPath('docker-compose', Buffer.from([0x7f, 0x45, 0x4c, 0x46, 2, 1, 1, 0]))), [])
+    assert.deepEqual(await launchesWith(onPath('docker-compose', DEBIAN_SCRIPT, 0o644)), [], 'not executable')
+    assert.deepEqual(await launchesWith(directory), [], 'not on PATH')
   })
 
   const debianCompose = existsSync('/usr/bin/docker-compose') && readFileSync('/usr/bin/docker-compose', 'utf8').includes('load_entry_point(')
   it('runs the same Compose as the console script where Debian installed it', {skip: !debianCompose}, async () => {
-    const argv = await entryWith('/usr/bin')
-    assert.ok(argv)
-    const [file, ...leading] = argv
-    const direct = execFileSync(file!, [...leading, 'version', '--short']).toString()
-    assert.equal(direct, execFileSync('/usr/bin/docker-compose', ['version', '--short']).toString())
+    const launches = await launchesWith('/usr/bin')
+    assert.equal(launches.length, 2)
+    const expected = execFileSync('/usr/bin/docker-compose', ['version', '--short']).toString()
+    for (const launch of launches) {
+      const [file, ...leading] = launch.argv
+      assert.equal(execFileSync(file!, [...leading, 'version', '--short'], {env: {...process.env, ...launch.environment}}).toString(), expected)
+    }
   })
 })
