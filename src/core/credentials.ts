@@ -4,7 +4,7 @@ import {unseal} from '../secrets/secret-box.js'
 import {registerSecretVariable} from '../secrets/secret-environment.js'
 import {listRepositories, updateRepository} from '../store/repositories.js'
 import type {RepositoryRow} from '../store/schema.js'
-import type {KedgeContext} from './context.js'
+import type {KedgeContext, ReadContext} from './context.js'
 
 /** The user name a token is sent with when the URL names none; GitHub, GitLab and Gitea take any for a token. */
 export const DEFAULT_TOKEN_USER = 'x-access-token'
@@ -91,7 +91,7 @@ export function tokenUser(url: string): string {
  * Tells the process which variables hold repositories' secrets, so that the tools it runs for any
  * stack never see them, whichever repository it works on. `rows`: the registry, when the caller has just read it.
  */
-export function registerSecretVariables(context: KedgeContext, rows: RepositoryRow[] = listRepositories(context.db)): void {
+export function registerSecretVariables(context: ReadContext, rows: RepositoryRow[] = listRepositories(context.db)): void {
   for (const row of rows) {
     if (row.tokenEnv) registerSecretVariable(row.tokenEnv)
     if (row.webhookSecretEnv) registerSecretVariable(row.webhookSecretEnv)

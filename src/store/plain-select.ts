@@ -1,10 +1,10 @@
 import {getTableColumns, type Table} from 'drizzle-orm'
 
-import type {KedgeDatabase} from './database.js'
+import type {StoreConnection} from './connection.js'
 
 export interface PlainSelect<Row> {
-  all(db: KedgeDatabase, sql: string, ...params: unknown[]): Row[]
-  get(db: KedgeDatabase, sql: string, ...params: unknown[]): Row | undefined
+  all(db: StoreConnection, sql: string, ...params: unknown[]): Row[]
+  get(db: StoreConnection, sql: string, ...params: unknown[]): Row | undefined
 }
 
 /**

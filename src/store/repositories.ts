@@ -1,5 +1,6 @@
 import {eq} from 'drizzle-orm'
 
+import type {StoreConnection} from './connection.js'
 import type {KedgeDatabase} from './database.js'
 import {plainSelect} from './plain-select.js'
 import {redactFields} from './redact-fields.js'
@@ -12,11 +13,11 @@ export function insertRepository(db: KedgeDatabase, values: NewRepositoryRow): R
 const repositoryRows = plainSelect(repositories)
 const deploymentRows = plainSelect(deployments)
 
-export function findRepository(db: KedgeDatabase, name: string): RepositoryRow | undefined {
+export function findRepository(db: StoreConnection, name: string): RepositoryRow | undefined {
   return repositoryRows.get(db, 'SELECT * FROM repositories WHERE name = ?', name)
 }
 
-export function listRepositories(db: KedgeDatabase): RepositoryRow[] {
+export function listRepositories(db: StoreConnection): RepositoryRow[] {
   return repositoryRows.all(db, 'SELECT * FROM repositories ORDER BY name')
 }
 
@@ -34,7 +35,7 @@ export function deleteRepository(db: KedgeDatabase, name: string): boolean {
 }
 
 /** The newest deployment of each repository, keyed by repository id. */
-export function latestDeployments(db: KedgeDatabase): Map<number, DeploymentRow> {
+export function latestDeployments(db: StoreConnection): Map<number, DeploymentRow> {
   const rows = deploymentRows.all(db, 'SELECT * FROM deployments WHERE id IN (SELECT max(id) FROM deployments GROUP BY repository_id)')
   return new Map(rows.map((row) => [row.repositoryId, row]))
 }

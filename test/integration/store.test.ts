@@ -42,6 +42,31 @@ describe('the SQLite store', () => {
     }
   })
 
+  it('applies the migrations an older database lacks when it is opened', async () => {
+    const home = tempDir()
+    const file = path.join(home, 'kedge.db')
+    const columns = (db: ReturnType<typeof openDatabase>) => db.$client.prepare("SELECT name FROM pragma_table_info('repositories')").pluck().all()
+    const older = openDatabase(file)
+    const migrations = older.$client.prepare('SELECT count(*) FROM __drizzle_migrations').pluck().get()
+    try {
+      // The database as the kedge before 0005_webhooks left it.
+      older.$client.exec('ALTER TABLE repositories DROP COLUMN webhook_secret_env; ALTER TABLE repositories DROP COLUMN webhook_secret')
+      older.$client.exec('DELETE FROM __drizzle_migrations WHERE created_at = (SELECT max(created_at) FROM __drizzle_migrations)')
+      assert.ok(!columns(older).includes('webhook_secret'))
+    } finally {
+      closeDatabase(older)
+    }
+    const listed = await runKedgeJson(['repo', 'list'], {home})
+    assert.equal(listed.code, 0, listed.stderr)
+    const db = openDatabase(file)
+    try {
+      assert.ok(columns(db).includes('webhook_secret_env') && columns(db).includes('webhook_secret'))
+      assert.equal(db.$client.prepare('SELECT count(*) FROM __drizzle_migrations').pluck().get(), migrations)
+    } finally {
+      closeDatabase(db)
+    }
+  })
+
   it('lets several processes open a new database at the same moment', async () => {
     const home = path.join(tempDir(), 'raced-home')
     const results = await Promise.all(Array.from({length: 12}, () => runKedgeJson(['repo', 'list'], {home})))
