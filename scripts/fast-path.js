@@ -4,7 +4,8 @@
 import {mkdirSync, writeFileSync} from 'node:fs'
 import {isBuiltin} from 'node:module'
 import path from 'node:path'
-import {fileURLToPath} from 'node:url'
+import {fileURLToPath, pathToFileURL} from 'node:url'
+import {isDeepStrictEqual} from 'node:util'
 
 import {Config, Flags} from '@oclif/core'
 import {build} from 'esbuild'
@@ -25,6 +26,14 @@ const UNSUPPORTED_FLAG_FEATURES = ['multiple', 'options', 'delimiter', 'relation
 const BUNDLED_PACKAGES = new Set(['drizzle-orm', 'chalk', 'zod', 'yaml'])
 /** CommonJS packages the hot path loads as it starts; like Node's own modules, they are required rather than imported. */
 const REQUIRED_PACKAGES = new Set(['better-sqlite3'])
+
+/**
+ * Modules whose exports are data the build derives from other modules (the plain reads' columns, from
+ * the schema): the bundles hold the values, and none of the code and packages that compute them.
+ */
+const PRECOMPUTED_MODULES = ['dist/store/row-columns.js']
+/** Modules that only declare (the schema's tables, drizzle's objects): left out of a bundle that uses none of their exports. */
+const DECLARATION_MODULES = ['dist/store/schema.js']
 
 const integerParse = Flags.integer().parse
 const stringParseSource = Flags.string().parse.toString()
@@ -89,6 +98,34 @@ const packagesPlugin = {
   },
 }
 
+/** Kedge's modules that the bundles hold as data (PRECOMPUTED_MODULES) or leave out when unused (DECLARATION_MODULES). */
+const modulesPlugin = {
+  name: 'kedge-modules',
+  setup(bundle) {
+    const declarations = new Set(DECLARATION_MODULES.map((file) => path.join(root, file)))
+    bundle.onResolve({filter: /^\./}, (args) => {
+      const file = path.resolve(args.resolveDir, args.path)
+      return declarations.has(file) ? {path: file, sideEffects: false} : undefined
+    })
+    for (const file of PRECOMPUTED_MODULES) {
+      const filter = new RegExp(`^${path.join(root, file).replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`)
+      bundle.onLoad({filter}, async () => ({contents: await precomputedModule(file), loader: 'js'}))
+    }
+  },
+}
+
+/** The module's exports, computed now, as constants; refused unless they are plain JSON data. */
+async function precomputedModule(file) {
+  const exports = await import(pathToFileURL(path.join(root, file)).href)
+  return Object.entries(exports)
+    .map(([name, value]) => {
+      const json = JSON.stringify(value)
+      if (json === undefined || !isDeepStrictEqual(JSON.parse(json), value)) throw new Error(`${file}: ${name} is not plain data, which the bundles can hold`)
+      return `export const ${name} = ${json}\n`
+    })
+    .join('')
+}
+
 /** The require() of the modules above, in each file of the bundles. */
 const REQUIRE_BANNER = "import {createRequire as createKedgeRequire} from 'node:module'\nconst require = createKedgeRequire(import.meta.url)"
 
@@ -99,7 +136,7 @@ const REQUIRE_BANNER = "import {createRequire as createKedgeRequire} from 'node:
  * (kedge.yaml's parser) become chunks of their own.
  */
 async function writeBundles() {
-  const common = {bundle: true, format: 'esm', platform: 'node', target: 'node20', logLevel: 'warning', plugins: [packagesPlugin], banner: {js: REQUIRE_BANNER}, metafile: true, absWorkingDir: root}
+  const common = {bundle: true, format: 'esm', platform: 'node', target: 'node20', logLevel: 'warning', plugins: [modulesPlugin, packagesPlugin], banner: {js: REQUIRE_BANNER}, metafile: true, absWorkingDir: root}
   const decider = await build({
     ...common,
     entryPoints: ['dist/cli/fast-path/index.js'],

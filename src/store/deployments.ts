@@ -4,6 +4,7 @@ import type {StoreConnection} from './connection.js'
 import type {KedgeDatabase} from './database.js'
 import {plainSelect} from './plain-select.js'
 import {redactFields} from './redact-fields.js'
+import {ROW_COLUMNS} from './row-columns.js'
 import {deployments, type DeploymentRow, type DeploymentStatus, type DeploymentTrigger} from './schema.js'
 
 export function startDeployment(db: KedgeDatabase, values: {repositoryId: number; commit: string; trigger: DeploymentTrigger}): DeploymentRow {
@@ -35,7 +36,7 @@ export function finishDeployment(
     .get()
 }
 
-const deploymentRows = plainSelect(deployments)
+const deploymentRows = plainSelect<DeploymentRow>(ROW_COLUMNS.deployments)
 
 export function listDeployments(db: StoreConnection, repositoryId: number, limit: number): DeploymentRow[] {
   return deploymentRows.all(db, 'SELECT * FROM deployments WHERE repository_id = ? ORDER BY id DESC LIMIT ?', repositoryId, limit)

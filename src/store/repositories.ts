@@ -4,14 +4,15 @@ import type {StoreConnection} from './connection.js'
 import type {KedgeDatabase} from './database.js'
 import {plainSelect} from './plain-select.js'
 import {redactFields} from './redact-fields.js'
-import {deployments, repositories, type DeploymentRow, type NewRepositoryRow, type RepositoryRow} from './schema.js'
+import {ROW_COLUMNS} from './row-columns.js'
+import {repositories, type DeploymentRow, type NewRepositoryRow, type RepositoryRow} from './schema.js'
 
 export function insertRepository(db: KedgeDatabase, values: NewRepositoryRow): RepositoryRow {
   return db.insert(repositories).values(values).returning().get()
 }
 
-const repositoryRows = plainSelect(repositories)
-const deploymentRows = plainSelect(deployments)
+const repositoryRows = plainSelect<RepositoryRow>(ROW_COLUMNS.repositories)
+const deploymentRows = plainSelect<DeploymentRow>(ROW_COLUMNS.deployments)
 
 export function findRepository(db: StoreConnection, name: string): RepositoryRow | undefined {
   return repositoryRows.get(db, 'SELECT * FROM repositories WHERE name = ?', name)

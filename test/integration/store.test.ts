@@ -3,8 +3,12 @@ import {existsSync, writeFileSync} from 'node:fs'
 import path from 'node:path'
 import {describe, it} from 'node:test'
 
+import {eq, getTableColumns, type Table} from 'drizzle-orm'
+
 import {closeDatabase, openDatabase} from '../../src/store/database.js'
-import {insertRepository, listRepositories} from '../../src/store/repositories.js'
+import {lastGoodDeployment, listDeployments} from '../../src/store/deployments.js'
+import {findRepository, insertRepository, latestDeployments, listRepositories} from '../../src/store/repositories.js'
+import {deployments, repositories} from '../../src/store/schema.js'
 import {runKedge, runKedgeJson} from '../helpers/cli.js'
 import {GitRemote, SIMPLE_COMPOSE} from '../helpers/git-remote.js'
 import {tempDir} from '../helpers/temp.js'
@@ -62,6 +66,34 @@ describe('the SQLite store', () => {
     try {
       assert.ok(columns(db).includes('webhook_secret_env') && columns(db).includes('webhook_secret'))
       assert.equal(db.$client.prepare('SELECT count(*) FROM __drizzle_migrations').pluck().get(), migrations)
+    } finally {
+      closeDatabase(db)
+    }
+  })
+
+  it('reads rows with plain SQL exactly as drizzle maps them', () => {
+    const db = openDatabase(path.join(tempDir(), 'kedge.db'))
+    try {
+      // Every column set, to a value of its kind; then rows with every optional column left null.
+      const filled = (table: Table, key: string) =>
+        Object.fromEntries(
+          Object.entries(getTableColumns(table)).map(([name, column]) => {
+            const values: Record<string, unknown> = {number: 7, string: `${name} of ${key}`, date: new Date(1_700_000_000_123), boolean: true}
+            return [name, values[column.dataType]]
+          }),
+        )
+      const full = insertRepository(db, {...filled(repositories, 'full'), id: 1} as typeof repositories.$inferInsert)
+      const bare = insertRepository(db, {name: 'bare', url: '/bare', branch: 'main', createdAt: new Date(1_700_000_000_456)})
+      db.insert(deployments).values({...filled(deployments, 'full'), id: 1, repositoryId: full.id, status: 'success'} as typeof deployments.$inferInsert).run()
+      db.insert(deployments).values({repositoryId: bare.id, commit: 'abc', trigger: 'git', status: 'failed', startedAt: new Date()}).run()
+
+      assert.deepEqual(listRepositories(db), db.select().from(repositories).orderBy(repositories.name).all())
+      assert.deepEqual(findRepository(db, 'bare'), bare)
+      assert.deepEqual([...latestDeployments(db).values()], db.select().from(deployments).all())
+      for (const repository of [full, bare]) {
+        assert.deepEqual(listDeployments(db, repository.id, 10), db.select().from(deployments).where(eq(deployments.repositoryId, repository.id)).all())
+      }
+      assert.deepEqual(lastGoodDeployment(db, full.id), db.select().from(deployments).where(eq(deployments.id, 1)).get())
     } finally {
       closeDatabase(db)
     }
