@@ -21,11 +21,13 @@ const COMMAND_HOOKS = ['init', 'preparse', 'prerun', 'postrun', 'finally']
 const UNSUPPORTED_FLAG_FEATURES = ['multiple', 'options', 'delimiter', 'relationships', 'dependsOn', 'exclusive', 'deprecated', 'deprecateAliases', 'allowStdin']
 /**
  * Packages worth bundling, whose many small modules cost more to load one by one than to parse together:
- * those the hot path loads, and those status loads to read a deployed kedge.yaml (in a chunk of their own).
+ * those the hot path loads (better-sqlite3's JavaScript: its native library is loaded by path), and
+ * those status loads to read a deployed kedge.yaml (in a chunk of their own). drizzle is not among them:
+ * the build fails if the hot path would load it.
  */
-const BUNDLED_PACKAGES = new Set(['drizzle-orm', 'chalk', 'zod', 'yaml'])
-/** CommonJS packages the hot path loads as it starts; like Node's own modules, they are required rather than imported. */
-const REQUIRED_PACKAGES = new Set(['better-sqlite3'])
+const BUNDLED_PACKAGES = new Set(['better-sqlite3', 'chalk', 'zod', 'yaml'])
+/** Packages that declare that they have no side effects (drizzle's writing functions share modules with the hot path's reads): an import of one that nothing uses is dropped. */
+const SIDE_EFFECT_FREE_PACKAGES = new Set(['drizzle-orm'])
 
 /**
  * Modules whose exports are data the build derives from other modules (the plain reads' columns, from
@@ -80,10 +82,9 @@ async function writeManifest() {
 }
 
 /**
- * Only the packages worth bundling; the others stay imports where they are needed. Node's modules and
- * better-sqlite3, loaded as the hot path starts, are required instead: importing a built-in module makes
- * Node read every one of its exports (crypto's load all of Web Crypto), and importing a CommonJS package
- * makes it scan the package's source for its exports first.
+ * Only the packages worth bundling; the others stay imports where they are needed. Node's modules are
+ * required instead: importing a built-in module makes Node read every one of its exports (crypto's load
+ * all of Web Crypto).
  */
 const packagesPlugin = {
   name: 'kedge-packages',
@@ -91,8 +92,8 @@ const packagesPlugin = {
     bundle.onResolve({filter: /^[@a-z]/i}, (args) => {
       const name = args.path.startsWith('@') ? args.path.split('/').slice(0, 2).join('/') : args.path.split('/')[0]
       if (BUNDLED_PACKAGES.has(name)) return undefined
-      if ((isBuiltin(args.path) || REQUIRED_PACKAGES.has(args.path)) && args.kind === 'import-statement') return {path: args.path, namespace: 'required'}
-      return {path: args.path, external: true}
+      if (isBuiltin(args.path) && args.kind === 'import-statement') return {path: args.path, namespace: 'required'}
+      return {path: args.path, external: true, sideEffects: !SIDE_EFFECT_FREE_PACKAGES.has(name)}
     })
     bundle.onLoad({filter: /.*/, namespace: 'required'}, (args) => ({contents: `module.exports = require(${JSON.stringify(args.path)})\n`, loader: 'js'}))
   },

@@ -1,4 +1,5 @@
 import {existsSync, mkdirSync, readFileSync, statSync} from 'node:fs'
+import {createRequire} from 'node:module'
 import path from 'node:path'
 
 import Database from 'better-sqlite3'
@@ -46,7 +47,7 @@ export function closeDatabase(db: StoreConnection): void {
 
 function openClient(file: string): Database.Database {
   mkdirSync(path.dirname(file), {recursive: true})
-  const client = new Database(file)
+  const client = new Database(file, {nativeBinding: nativeLibrary()})
   try {
     client.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`)
     retryWhileBusy(() => useWriteAheadLog(client))
@@ -58,6 +59,18 @@ function openClient(file: string): Database.Database {
     throw error
   }
   return client
+}
+
+/**
+ * better-sqlite3's native library, named by its path: left to find it, better-sqlite3 loads `bindings`,
+ * which looks in a dozen places and costs more than loading the library. better-sqlite3's install (a
+ * prebuilt library, or node-gyp --release) puts it in build/Release; one found anywhere else is left to
+ * `bindings`.
+ */
+function nativeLibrary(): string | undefined {
+  const root = path.dirname(createRequire(import.meta.url).resolve('better-sqlite3/package.json'))
+  const library = path.join(root, 'build', 'Release', 'better_sqlite3.node')
+  return existsSync(library) ? library : undefined
 }
 
 /** A copy of kedge.db has every committed write when its write-ahead log holds none that were not copied back yet. */
@@ -76,7 +89,7 @@ function copyIsComplete(file: string): boolean {
 function openCopy(file: string): Database.Database {
   const bytes = readFileSync(file)
   if (bytes.length >= 100) bytes.fill(1, 18, 20)
-  const client = new Database(bytes)
+  const client = new Database(bytes, {nativeBinding: nativeLibrary()})
   migrate(client)
   client.pragma('query_only = ON')
   return client
