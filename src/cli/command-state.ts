@@ -1,4 +1,4 @@
-import {registerSecretVariables} from '../core/credentials.js'
+import {registerSecretVariables} from '../core/secret-variables.js'
 import type {ReadContext} from '../core/context.js'
 import {resolveHome, type KedgeHome} from '../home.js'
 import {closeDatabase, openConnection, type StoreConnection} from '../store/connection.js'
