@@ -2,7 +2,7 @@ import type {ReadContext} from '../core/context.js'
 
 /**
  * What a command's body needs from whatever runs it (its oclif class, or the fast path in
- * bin/run.js): the home and its database, and output that passes through redaction.
+ * bin/run.cjs): the home and its database, and output that passes through redaction.
  */
 export interface CommandIO {
   context(): Promise<ReadContext>

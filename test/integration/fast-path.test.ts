@@ -9,7 +9,7 @@ import {SIMPLE_COMPOSE} from '../helpers/git-remote.js'
 import {registeredStack, type TestStack} from '../helpers/stack.js'
 import {tempDir} from '../helpers/temp.js'
 
-/** kedge through oclif alone, as bin/run.js ran it before it had a fast path: what the fast path must match. */
+/** kedge through oclif alone, as bin/run.cjs ran it before it had a fast path: what the fast path must match. */
 const OCLIF_ONLY = [
   '--input-type=module',
   '-e',
@@ -43,7 +43,7 @@ async function run(args: string[], options: CliOptions): Promise<Run> {
   return {...result, packages: JSON.parse(readFileSync(packagesFile, 'utf8')) as string[]}
 }
 
-/** The command run by bin/run.js (through the fast path when it applies), then by oclif alone. */
+/** The command run by bin/run.cjs (through the fast path when it applies), then by oclif alone. */
 async function bothWays(args: string[], options: CliOptions = {}): Promise<BothWays> {
   const fast = await run(args, options)
   const oclif = await run(args, {...options, entry: OCLIF_ONLY})
