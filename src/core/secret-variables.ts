@@ -1,5 +1,5 @@
 import {registerSecretVariable} from '../secrets/secret-environment.js'
-import {listRepositories} from '../store/repositories.js'
+import {secretVariableNames} from '../store/repositories.js'
 import type {RepositoryRow} from '../store/schema.js'
 import type {ReadContext} from './context.js'
 
@@ -7,9 +7,9 @@ import type {ReadContext} from './context.js'
  * Tells the process which variables hold repositories' secrets, so that the tools it runs for any
  * stack never see them, whichever repository it works on. `rows`: the registry, when the caller has just read it.
  */
-export function registerSecretVariables(context: ReadContext, rows: RepositoryRow[] = listRepositories(context.db)): void {
-  for (const row of rows) {
-    if (row.tokenEnv) registerSecretVariable(row.tokenEnv)
-    if (row.webhookSecretEnv) registerSecretVariable(row.webhookSecretEnv)
+export function registerSecretVariables(context: ReadContext, rows?: RepositoryRow[]): void {
+  const names = rows ? rows.flatMap((row) => [row.tokenEnv, row.webhookSecretEnv]) : secretVariableNames(context.db)
+  for (const name of names) {
+    if (name) registerSecretVariable(name)
   }
 }

@@ -22,6 +22,12 @@ export function listRepositories(db: StoreConnection): RepositoryRow[] {
   return repositoryRows.all(db, 'SELECT * FROM repositories ORDER BY name')
 }
 
+/** The variables that repositories' secrets are read from (--token-env, --webhook-secret-env), without reading whole rows. */
+export function secretVariableNames(db: StoreConnection): string[] {
+  const sql = "SELECT token_env FROM repositories WHERE token_env <> '' UNION SELECT webhook_secret_env FROM repositories WHERE webhook_secret_env <> ''"
+  return db.$client.prepare(sql).pluck().all() as string[]
+}
+
 export function updateRepository(db: KedgeDatabase, id: number, values: Partial<Omit<RepositoryRow, 'id' | 'name'>>): void {
   db.update(repositories).set(redactFields(values, {text: ['lastError'], json: ['pendingChanges', 'drift']})).where(eq(repositories.id, id)).run()
 }
