@@ -24,7 +24,7 @@ export class CommandState {
   context(): ReadContext {
     if (!this.connection) {
       if (!this.readsOnly) requireWritableHome(this.home)
-      this.connection = openConnection(this.home.databaseFile, {readCopyWhenUnwritable: this.readsOnly})
+      this.connection = openConnection(this.home.databaseFile, {readsOnly: this.readsOnly})
       registerSecretVariables({home: this.home, db: this.connection})
     }
     return {home: this.home, db: this.connection}

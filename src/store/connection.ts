@@ -20,19 +20,20 @@ const BUSY_TIMEOUT_MS = 10_000
 
 export interface OpenOptions {
   /**
-   * For commands that only read: on a home that cannot be written (a read-only mount, a full disk), read
-   * a copy of the database instead of failing, when the copy can be complete.
+   * For commands that only read: no write lock is taken unless a migration is missing, and on a home that
+   * cannot be written (a read-only mount, a full disk), a copy of the database is read instead of failing,
+   * when the copy can be complete.
    */
-  readCopyWhenUnwritable?: boolean
+  readsOnly?: boolean
 }
 
 export function openConnection(file: string, options: OpenOptions = {}): StoreConnection {
   try {
-    return {$client: openClient(file)}
+    return {$client: openClient(file, options.readsOnly ?? false)}
   } catch (error) {
     const fault = storageFault({root: path.dirname(file), databaseFile: file}, error, {anyError: true})
     if (!fault) throw storeError(file, error)
-    if (!options.readCopyWhenUnwritable || !copyIsComplete(file)) throw fault
+    if (!options.readsOnly || !copyIsComplete(file)) throw fault
     try {
       return {$client: openCopy(file)}
     } catch {
@@ -45,7 +46,7 @@ export function closeDatabase(db: StoreConnection): void {
   if (db.$client.open) db.$client.close()
 }
 
-function openClient(file: string): Database.Database {
+function openClient(file: string, readsOnly: boolean): Database.Database {
   mkdirSync(path.dirname(file), {recursive: true})
   const client = new Database(file, {nativeBinding: nativeLibrary()})
   try {
@@ -53,7 +54,7 @@ function openClient(file: string): Database.Database {
     retryWhileBusy(() => useWriteAheadLog(client))
     client.pragma('synchronous = NORMAL')
     client.pragma('foreign_keys = ON')
-    retryWhileBusy(() => migrate(client))
+    retryWhileBusy(() => migrate(client, {readsOnly}))
   } catch (error) {
     client.close()
     throw error
@@ -90,7 +91,7 @@ function openCopy(file: string): Database.Database {
   const bytes = readFileSync(file)
   if (bytes.length >= 100) bytes.fill(1, 18, 20)
   const client = new Database(bytes, {nativeBinding: nativeLibrary()})
-  migrate(client)
+  migrate(client, {readsOnly: true})
   client.pragma('query_only = ON')
   return client
 }
