@@ -41,8 +41,9 @@ export function deleteRepository(db: KedgeDatabase, name: string): boolean {
   return db.delete(repositories).where(eq(repositories.name, name)).run().changes > 0
 }
 
-/** The newest deployment of each repository, keyed by repository id. */
+/** The newest deployment of each repository, keyed by repository id: one look-up in the index per repository, not a scan of the history. */
 export function latestDeployments(db: StoreConnection): Map<number, DeploymentRow> {
-  const rows = deploymentRows.all(db, 'SELECT * FROM deployments WHERE id IN (SELECT max(id) FROM deployments GROUP BY repository_id)')
+  const newest = 'SELECT (SELECT max(id) FROM deployments WHERE repository_id = repositories.id) FROM repositories'
+  const rows = deploymentRows.all(db, `SELECT * FROM deployments WHERE id IN (${newest})`)
   return new Map(rows.map((row) => [row.repositoryId, row]))
 }
