@@ -1,5 +1,5 @@
-import {registerSecretVariables} from '../core/secret-variables.js'
 import type {ReadContext} from '../core/context.js'
+import {registerSecretVariables} from '../core/secret-variables.js'
 import {resolveHome, type KedgeHome} from '../home.js'
 import {closeDatabase, openConnection, type StoreConnection} from '../store/connection.js'
 import {requireWritableHome} from '../store/storage-errors.js'
