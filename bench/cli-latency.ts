@@ -51,7 +51,7 @@ function time(args: string[]): number {
 
 function main(): void {
   fillHome()
-  const bin = path.join(root, 'bin/run.js')
+  const bin = path.join(root, 'bin/run.cjs')
   const cases: Record<string, string[]> = {
     "node -e ''": ['-e', ''],
     'kedge repo list': [bin, 'repo', 'list'],

@@ -5,7 +5,7 @@ import {setTimeout as sleep} from 'node:timers/promises'
 import {fileURLToPath} from 'node:url'
 
 export const root = fileURLToPath(new URL('..', import.meta.url))
-export const KEDGE_BIN = path.join(root, 'bin/run.js')
+export const KEDGE_BIN = path.join(root, 'bin/run.cjs')
 
 export function run(file: string, args: string[], options: {cwd?: string; env?: NodeJS.ProcessEnv} = {}): string {
   return execFileSync(file, args, {...options, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe']})

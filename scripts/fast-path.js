@@ -1,13 +1,14 @@
-// Builds what bin/run.js's fast path needs (docs/performance.md): its manifest, derived from oclif's
-// configuration and the hot commands' own flag objects, and one bundle of the code those commands run.
+// Builds what bin/run.cjs's fast path needs (docs/performance.md): its manifest, derived from oclif's
+// configuration and the hot commands' own flag objects, and a bundle of the code those commands run.
 // Fails the build when a hot command uses anything the fast path could not do exactly as oclif does.
 import {mkdirSync, writeFileSync} from 'node:fs'
 import {isBuiltin} from 'node:module'
 import path from 'node:path'
-import {fileURLToPath} from 'node:url'
+import {fileURLToPath, pathToFileURL} from 'node:url'
+import {isDeepStrictEqual} from 'node:util'
 
 import {Config, Flags} from '@oclif/core'
-import {build} from 'esbuild'
+import {build, transform} from 'esbuild'
 
 import {FAST_PATH_MANIFEST_FILE, HOT_COMMAND_IDS} from '../dist/cli/fast-path/manifest.js'
 
@@ -20,11 +21,24 @@ const COMMAND_HOOKS = ['init', 'preparse', 'prerun', 'postrun', 'finally']
 const UNSUPPORTED_FLAG_FEATURES = ['multiple', 'options', 'delimiter', 'relationships', 'dependsOn', 'exclusive', 'deprecated', 'deprecateAliases', 'allowStdin']
 /**
  * Packages worth bundling, whose many small modules cost more to load one by one than to parse together:
- * those the hot path loads, and those status loads to read a deployed kedge.yaml (in a chunk of their own).
+ * those the hot path loads (better-sqlite3's JavaScript: its native library is loaded by path), and
+ * those status loads to read a deployed kedge.yaml (in a chunk of their own). drizzle is not among them:
+ * the build fails if the hot path would load it.
  */
-const BUNDLED_PACKAGES = new Set(['drizzle-orm', 'chalk', 'zod', 'yaml'])
-/** CommonJS packages the hot path loads as it starts; like Node's own modules, they are required rather than imported. */
-const REQUIRED_PACKAGES = new Set(['better-sqlite3'])
+const BUNDLED_PACKAGES = new Set(['better-sqlite3', 'chalk', 'zod', 'yaml'])
+/**
+ * Packages that declare they have no side effects: an import of one that nothing uses is dropped (drizzle's,
+ * in the store's modules whose writing functions the hot path does not use).
+ */
+const SIDE_EFFECT_FREE_PACKAGES = new Set(['drizzle-orm'])
+
+/**
+ * Modules whose exports are data the build derives from other modules (the plain reads' columns, from
+ * the schema): the bundles hold the values, and none of the code and packages that compute them.
+ */
+const PRECOMPUTED_MODULES = ['dist/store/row-columns.js']
+/** Modules that only declare (the schema's tables, drizzle's objects): left out of a bundle that uses none of their exports. */
+const DECLARATION_MODULES = ['dist/store/schema.js']
 
 const integerParse = Flags.integer().parse
 const stringParseSource = Flags.string().parse.toString()
@@ -70,53 +84,83 @@ async function writeManifest() {
   writeFileSync(path.join(outdir, FAST_PATH_MANIFEST_FILE), JSON.stringify(manifest, null, 2) + '\n')
 }
 
-/**
- * Only the packages worth bundling; the others stay imports where they are needed. Node's modules and
- * better-sqlite3, loaded as the hot path starts, are required instead: importing a built-in module makes
- * Node read every one of its exports (crypto's load all of Web Crypto), and importing a CommonJS package
- * makes it scan the package's source for its exports first.
- */
+/** Only the packages worth bundling; the others, and Node's modules, stay imports (require() once converted) where they are needed. */
 const packagesPlugin = {
   name: 'kedge-packages',
   setup(bundle) {
     bundle.onResolve({filter: /^[@a-z]/i}, (args) => {
       const name = args.path.startsWith('@') ? args.path.split('/').slice(0, 2).join('/') : args.path.split('/')[0]
       if (BUNDLED_PACKAGES.has(name)) return undefined
-      if ((isBuiltin(args.path) || REQUIRED_PACKAGES.has(args.path)) && args.kind === 'import-statement') return {path: args.path, namespace: 'required'}
-      return {path: args.path, external: true}
+      return {path: args.path, external: true, sideEffects: !SIDE_EFFECT_FREE_PACKAGES.has(name)}
     })
-    bundle.onLoad({filter: /.*/, namespace: 'required'}, (args) => ({contents: `module.exports = require(${JSON.stringify(args.path)})\n`, loader: 'js'}))
   },
 }
 
-/** The require() of the modules above, in each file of the bundles. */
-const REQUIRE_BANNER = "import {createRequire as createKedgeRequire} from 'node:module'\nconst require = createKedgeRequire(import.meta.url)"
-
-/**
- * Two bundles, two directories under the root as dist/store/database.js is (it finds the migrations
- * relative to itself): the fast path's entry, which decides, and the code the hot commands run, loaded
- * only once the fast path is taken. Modules the hot commands load with import() only when they need them
- * (kedge.yaml's parser) become chunks of their own.
- */
-async function writeBundles() {
-  const common = {bundle: true, format: 'esm', platform: 'node', target: 'node20', logLevel: 'warning', plugins: [packagesPlugin], banner: {js: REQUIRE_BANNER}, metafile: true, absWorkingDir: root}
-  const decider = await build({
-    ...common,
-    entryPoints: ['dist/cli/fast-path/index.js'],
-    outfile: 'dist/fast-path/index.js',
-    external: ['./run-hot-command.js'],
-  })
-  checkStaticImports(decider.metafile, 'dist/fast-path/index.js')
-  const runner = await build({
-    ...common,
-    entryPoints: ['dist/cli/fast-path/run-hot-command.js'],
-    outdir: 'dist/fast-path',
-    splitting: true,
-  })
-  checkStaticImports(runner.metafile, 'dist/fast-path/run-hot-command.js')
+/** Kedge's modules that the bundles hold as data (PRECOMPUTED_MODULES) or leave out when unused (DECLARATION_MODULES). */
+const modulesPlugin = {
+  name: 'kedge-modules',
+  setup(bundle) {
+    const declarations = new Set(DECLARATION_MODULES.map((file) => path.join(root, file)))
+    bundle.onResolve({filter: /^\./}, (args) => {
+      const file = path.resolve(args.resolveDir, args.path)
+      return declarations.has(file) ? {path: file, sideEffects: false} : undefined
+    })
+    for (const file of PRECOMPUTED_MODULES) {
+      const filter = new RegExp(`^${path.join(root, file).replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`)
+      bundle.onLoad({filter}, async () => ({contents: await precomputedModule(file), loader: 'js'}))
+    }
+  },
 }
 
-/** What a bundle imports as it starts must be its own chunks, or required: any other package is loaded where it is needed. */
+/** The module's exports, computed now, as constants; refused unless they are plain JSON data. */
+async function precomputedModule(file) {
+  const exports = await import(pathToFileURL(path.join(root, file)).href)
+  return Object.entries(exports)
+    .map(([name, value]) => {
+      const json = JSON.stringify(value)
+      if (json === undefined || !isDeepStrictEqual(JSON.parse(json), value)) throw new Error(`${file}: ${name} is not plain data, which the bundles can hold`)
+      return `export const ${name} = ${json}\n`
+    })
+    .join('')
+}
+
+/** What import.meta.url becomes in the CommonJS files: the file's own URL, as it was the module's. */
+const MODULE_URL = 'kedgeModuleUrl'
+const MODULE_URL_BANNER = `const ${MODULE_URL} = require('node:url').pathToFileURL(__filename).href;`
+
+/**
+ * The fast path's entry, which decides, and the code the hot commands run, loaded only once the fast path
+ * is taken; modules the hot commands load with import() only when they need them (kedge.yaml's parser)
+ * become chunks of their own. In a directory under the root as dist/store/ is: the migrations are found
+ * relative to it. The files are CommonJS, as bin/run.cjs is: a process that loads no ES module does not
+ * start Node's ES module loader. esbuild splits ES modules only, so each file is bundled as one, then
+ * converted, with import() becoming require().
+ */
+async function writeBundles() {
+  const bundled = await build({
+    entryPoints: ['dist/cli/fast-path/index.js', 'dist/cli/fast-path/run-hot-command.js'],
+    outdir: 'dist/fast-path',
+    outExtension: {'.js': '.cjs'},
+    bundle: true,
+    splitting: true,
+    format: 'esm',
+    platform: 'node',
+    target: 'node20',
+    plugins: [modulesPlugin, packagesPlugin],
+    define: {'import.meta.url': MODULE_URL},
+    logLevel: 'warning',
+    metafile: true,
+    write: false,
+    absWorkingDir: root,
+  })
+  for (const entry of ['dist/fast-path/index.cjs', 'dist/fast-path/run-hot-command.cjs']) checkStaticImports(bundled.metafile, entry)
+  for (const file of bundled.outputFiles) {
+    const converted = await transform(file.text, {format: 'cjs', platform: 'node', target: 'node20', supported: {'dynamic-import': false}, banner: MODULE_URL_BANNER})
+    writeFileSync(file.path, converted.code)
+  }
+}
+
+/** What a bundle imports as it starts must be its own chunks or Node's modules: any other package is loaded where it is needed. */
 function checkStaticImports(metafile, entry) {
   const pending = [entry]
   for (const seen = new Set(); pending.length > 0; ) {

@@ -14,7 +14,7 @@ step() { printf '\n\033[1m==> %s\033[0m\n' "$*"; }
 step "Installing kedge's dependencies and building it"
 [ -d node_modules ] || npm ci
 npm run --silent build
-kedge() { node "$root/bin/run.js" "$@"; }
+kedge() { node "$root/bin/run.cjs" "$@"; }
 
 step "Making sure a Docker engine, Compose and the example's image are there"
 if [ "$(id -u)" -eq 0 ]; then
@@ -47,7 +47,7 @@ sed -i 's|<h1>Hello from kedge</h1>|<h1>Hello again, from a new commit</h1>|' "$
 git -C "$work/hello" -c user.name=kedge -c user.email=kedge@example.invalid commit --quiet -am "new page"
 git -C "$work/hello" push --quiet origin HEAD:main
 new_commit=$(git -C "$work/hello" rev-parse HEAD)
-node "$root/bin/run.js" serve --interval 2s &
+node "$root/bin/run.cjs" serve --interval 2s &
 serve_pid=$!
 for _ in $(seq 1 60); do
   kedge history --repo hello --limit 1 --json | tr -d ' \n' | grep -q "\"commit\":\"$new_commit\",\"status\":\"success\"" && break
@@ -65,6 +65,6 @@ cat <<EOT
 
 The example stack runs as Compose project "hello" (http://127.0.0.1:8088/). To explore:
   export KEDGE_HOME=$KEDGE_HOME
-  node bin/run.js serve                       # keep it deployed; push to $work/hello.git
-  node bin/run.js repo remove hello --down    # take it down
+  node bin/run.cjs serve                       # keep it deployed; push to $work/hello.git
+  node bin/run.cjs repo remove hello --down    # take it down
 EOT

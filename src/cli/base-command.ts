@@ -56,13 +56,15 @@ export abstract class BaseCommand<T extends typeof Command> extends Command impl
     this.args = args as CommandArgs<T>
   }
 
-  /** The database module is loaded here, not with the command, so that `--help` and commands that need no state load none of it. */
+  /** The database modules are loaded here, not with the command, so that `--help` and commands that need no state load none of them. */
   public async context(): Promise<KedgeContext> {
     if (!this.state) {
       const {CommandState} = await import('./command-state.js')
       this.state ??= new CommandState(this.flags?.home, (this.ctor as typeof BaseCommand).readsOnly)
     }
-    return this.state.context()
+    const {home, db} = this.state.context()
+    const {databaseOf} = await import('../store/database.js')
+    return {home, db: databaseOf(db)}
   }
 
   /** Everything a command prints passes through redaction: a secret kedge knows never reaches the terminal. */

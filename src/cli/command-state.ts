@@ -1,17 +1,18 @@
-import {registerSecretVariables} from '../core/credentials.js'
-import type {KedgeContext} from '../core/context.js'
+import type {ReadContext} from '../core/context.js'
+import {registerSecretVariables} from '../core/secret-variables.js'
 import {resolveHome, type KedgeHome} from '../home.js'
-import {closeDatabase, openDatabase, type KedgeDatabase} from '../store/database.js'
+import {closeDatabase, openConnection, type StoreConnection} from '../store/connection.js'
 import {requireWritableHome} from '../store/storage-errors.js'
 
 /**
  * A command's home and database: the database is opened on first use, and closed once the command is
  * done. A command that only reads still runs when the home cannot be written (a read-only mount, a full
  * disk), from a copy of its database; every other command refuses a read-only home before it starts.
+ * The connection is better-sqlite3's alone: the commands that write wrap it in drizzle (BaseCommand).
  */
 export class CommandState {
   readonly home: KedgeHome
-  private database?: KedgeDatabase
+  private connection?: StoreConnection
 
   constructor(
     homeFlag: string | undefined,
@@ -20,17 +21,17 @@ export class CommandState {
     this.home = resolveHome(homeFlag)
   }
 
-  context(): KedgeContext {
-    if (!this.database) {
+  context(): ReadContext {
+    if (!this.connection) {
       if (!this.readsOnly) requireWritableHome(this.home)
-      this.database = openDatabase(this.home.databaseFile, {readCopyWhenUnwritable: this.readsOnly})
-      registerSecretVariables({home: this.home, db: this.database})
+      this.connection = openConnection(this.home.databaseFile, {readsOnly: this.readsOnly})
+      registerSecretVariables({home: this.home, db: this.connection})
     }
-    return {home: this.home, db: this.database}
+    return {home: this.home, db: this.connection}
   }
 
   close(): void {
-    if (this.database) closeDatabase(this.database)
-    this.database = undefined
+    if (this.connection) closeDatabase(this.connection)
+    this.connection = undefined
   }
 }

@@ -2,7 +2,7 @@ import {withGitAccess, type GitAccess, type GitCredentials} from '../adapters/gi
 import {ExternalError} from '../errors.js'
 import {unseal} from '../secrets/secret-box.js'
 import {registerSecretVariable} from '../secrets/secret-environment.js'
-import {listRepositories, updateRepository} from '../store/repositories.js'
+import {updateRepository} from '../store/repositories.js'
 import type {RepositoryRow} from '../store/schema.js'
 import type {KedgeContext} from './context.js'
 
@@ -84,17 +84,6 @@ export function tokenUser(url: string): string {
     return username.length > 0 ? username : DEFAULT_TOKEN_USER
   } catch {
     return DEFAULT_TOKEN_USER
-  }
-}
-
-/**
- * Tells the process which variables hold repositories' secrets, so that the tools it runs for any
- * stack never see them, whichever repository it works on. `rows`: the registry, when the caller has just read it.
- */
-export function registerSecretVariables(context: KedgeContext, rows: RepositoryRow[] = listRepositories(context.db)): void {
-  for (const row of rows) {
-    if (row.tokenEnv) registerSecretVariable(row.tokenEnv)
-    if (row.webhookSecretEnv) registerSecretVariable(row.webhookSecretEnv)
   }
 }
 

@@ -5,7 +5,7 @@ import {lastGoodDeployment, listDeployments} from '../store/deployments.js'
 import {listRepositories} from '../store/repositories.js'
 import type {RepositoryRow} from '../store/schema.js'
 import type {StackContainer} from './containers.js'
-import type {KedgeContext} from './context.js'
+import type {ReadContext} from './context.js'
 import type {Drift} from './drift.js'
 import {LABELS} from './labels.js'
 import type {ServiceChange} from './plan.js'
@@ -42,12 +42,12 @@ export interface RepositoryStatus {
   engineError: string | null
 }
 
-export async function repositoryStatuses(context: KedgeContext, name?: string): Promise<RepositoryStatus[]> {
+export async function repositoryStatuses(context: ReadContext, name?: string): Promise<RepositoryStatus[]> {
   const repositories = name !== undefined ? [requireRepository(context, name)] : listRepositories(context.db)
   return Promise.all(repositories.map((repository) => statusOf(context, repository)))
 }
 
-async function statusOf(context: KedgeContext, repository: RepositoryRow): Promise<RepositoryStatus> {
+async function statusOf(context: ReadContext, repository: RepositoryRow): Promise<RepositoryStatus> {
   const good = lastGoodDeployment(context.db, repository.id)
   const latest = listDeployments(context.db, repository.id, 1)[0]
   const snapshot = parseSnapshot(good?.snapshot ?? null)

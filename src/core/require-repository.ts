@@ -1,10 +1,10 @@
 import {NotFoundError, quoted} from '../errors.js'
 import {findRepository} from '../store/repositories.js'
 import type {RepositoryRow} from '../store/schema.js'
-import type {KedgeContext} from './context.js'
+import type {ReadContext} from './context.js'
 
 /** The registered repository of that name (case-insensitive), or a not_found error naming it. */
-export function requireRepository({db}: KedgeContext, name: string): RepositoryRow {
+export function requireRepository({db}: ReadContext, name: string): RepositoryRow {
   const row = findRepository(db, name.trim().toLowerCase())
   if (!row) {
     throw new NotFoundError(`no repository named ${quoted(name)}`, {hint: 'run "kedge repo list" to see the registered repositories'})

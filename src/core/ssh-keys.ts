@@ -1,4 +1,4 @@
-import {createHash} from 'node:crypto'
+import {createRequire} from 'node:module'
 
 import {InvalidInputError} from '../errors.js'
 
@@ -14,6 +14,9 @@ const KEY_TYPE = /^(ssh-|ecdsa-|sk-)/
 /** OpenSSH's SHA256 fingerprint of a public key line (`type base64 [comment]`). */
 export function fingerprintOf(publicKey: string): string {
   const blob = publicKey.trim().split(/\s+/)[1] ?? ''
+  // Required on use: `repo list` and `status` show fingerprints only for repositories with host keys,
+  // and loading Node's crypto would cost every other run of them over a millisecond.
+  const {createHash} = createRequire(import.meta.url)('node:crypto') as typeof import('node:crypto')
   return `SHA256:${createHash('sha256').update(Buffer.from(blob, 'base64')).digest('base64').replace(/=+$/, '')}`
 }
 

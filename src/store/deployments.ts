@@ -1,8 +1,10 @@
 import {and, count, desc, eq, gte, inArray} from 'drizzle-orm'
 
+import type {StoreConnection} from './connection.js'
 import type {KedgeDatabase} from './database.js'
 import {plainSelect} from './plain-select.js'
 import {redactFields} from './redact-fields.js'
+import {ROW_COLUMNS} from './row-columns.js'
 import {deployments, type DeploymentRow, type DeploymentStatus, type DeploymentTrigger} from './schema.js'
 
 export function startDeployment(db: KedgeDatabase, values: {repositoryId: number; commit: string; trigger: DeploymentTrigger}): DeploymentRow {
@@ -34,14 +36,14 @@ export function finishDeployment(
     .get()
 }
 
-const deploymentRows = plainSelect(deployments)
+const deploymentRows = plainSelect<DeploymentRow>(ROW_COLUMNS.deployments)
 
-export function listDeployments(db: KedgeDatabase, repositoryId: number, limit: number): DeploymentRow[] {
+export function listDeployments(db: StoreConnection, repositoryId: number, limit: number): DeploymentRow[] {
   return deploymentRows.all(db, 'SELECT * FROM deployments WHERE repository_id = ? ORDER BY id DESC LIMIT ?', repositoryId, limit)
 }
 
 /** The newest deployment that left the stack as its commit wants it. */
-export function lastGoodDeployment(db: KedgeDatabase, repositoryId: number): DeploymentRow | undefined {
+export function lastGoodDeployment(db: StoreConnection, repositoryId: number): DeploymentRow | undefined {
   return deploymentRows.get(db, "SELECT * FROM deployments WHERE repository_id = ? AND status IN ('success', 'rolled_back') ORDER BY id DESC LIMIT 1", repositoryId)
 }
 

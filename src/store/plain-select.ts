@@ -1,27 +1,48 @@
-import {getTableColumns, type Table} from 'drizzle-orm'
+import type {Statement} from 'better-sqlite3'
 
-import type {KedgeDatabase} from './database.js'
+import type {StoreConnection} from './connection.js'
+import type {ColumnDecoding, RowColumn} from './row-columns.js'
 
 export interface PlainSelect<Row> {
-  all(db: KedgeDatabase, sql: string, ...params: unknown[]): Row[]
-  get(db: KedgeDatabase, sql: string, ...params: unknown[]): Row | undefined
+  all(db: StoreConnection, sql: string, ...params: unknown[]): Row[]
+  get(db: StoreConnection, sql: string, ...params: unknown[]): Row | undefined
+}
+
+/** drizzle's own mapping of each kind of column (mapFromDriverValue). */
+const DECODERS: Record<ColumnDecoding, (value: unknown) => unknown> = {
+  value: (value) => value,
+  date: (value) => new Date(value as number),
+  boolean: (value) => Number(value) === 1,
 }
 
 /**
- * Whole rows of `table` read with a plain `SELECT *`, mapped by the table's own column definitions as
- * drizzle maps them (column names to keys, timestamps to dates, booleans). For the reads every command
- * makes: in a CLI process that lives for tens of milliseconds, building a query with drizzle costs
- * several times what SQLite takes to answer it.
+ * Whole rows read with a plain `SELECT *`, mapped by the table's columns (row-columns.ts) as drizzle
+ * maps them (column names to keys, timestamps to dates, booleans). For the reads every command makes:
+ * in a CLI process that lives for tens of milliseconds, building a query with drizzle costs several
+ * times what SQLite takes to answer it. SQLite's rows come as arrays: better-sqlite3 takes several
+ * times longer to make them objects keyed by column name.
  */
-export function plainSelect<T extends Table>(table: T): PlainSelect<T['$inferSelect']> {
-  const columns = Object.entries(getTableColumns(table))
-  const toRow = (raw: Record<string, unknown>) =>
-    Object.fromEntries(columns.map(([key, column]) => [key, raw[column.name] === null ? null : column.mapFromDriverValue(raw[column.name])])) as T['$inferSelect']
+export function plainSelect<Row>(columns: readonly RowColumn[]): PlainSelect<Row> {
+  const read = (db: StoreConnection, sql: string) => {
+    const statement = db.$client.prepare(sql).raw(true)
+    const positions = new Map(statement.columns().map((column, position) => [column.name, position]))
+    const decoders = columns.map((column) => [column.key, positions.get(column.name)!, DECODERS[column.decoding]] as const)
+    const toRow = (values: unknown[]) => {
+      const row: Record<string, unknown> = {}
+      for (const [key, position, decode] of decoders) row[key] = values[position] === null ? null : decode(values[position])
+      return row as Row
+    }
+    return {statement: statement as Statement<unknown[], unknown[]>, toRow}
+  }
   return {
-    all: (db, sql, ...params) => (db.$client.prepare(sql).all(...params) as Array<Record<string, unknown>>).map(toRow),
+    all: (db, sql, ...params) => {
+      const {statement, toRow} = read(db, sql)
+      return statement.all(...params).map(toRow)
+    },
     get: (db, sql, ...params) => {
-      const raw = db.$client.prepare(sql).get(...params) as Record<string, unknown> | undefined
-      return raw === undefined ? undefined : toRow(raw)
+      const {statement, toRow} = read(db, sql)
+      const values = statement.get(...params)
+      return values === undefined ? undefined : toRow(values)
     },
   }
 }

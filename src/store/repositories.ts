@@ -1,23 +1,31 @@
 import {eq} from 'drizzle-orm'
 
+import type {StoreConnection} from './connection.js'
 import type {KedgeDatabase} from './database.js'
 import {plainSelect} from './plain-select.js'
 import {redactFields} from './redact-fields.js'
-import {deployments, repositories, type DeploymentRow, type NewRepositoryRow, type RepositoryRow} from './schema.js'
+import {ROW_COLUMNS} from './row-columns.js'
+import {repositories, type DeploymentRow, type NewRepositoryRow, type RepositoryRow} from './schema.js'
 
 export function insertRepository(db: KedgeDatabase, values: NewRepositoryRow): RepositoryRow {
   return db.insert(repositories).values(values).returning().get()
 }
 
-const repositoryRows = plainSelect(repositories)
-const deploymentRows = plainSelect(deployments)
+const repositoryRows = plainSelect<RepositoryRow>(ROW_COLUMNS.repositories)
+const deploymentRows = plainSelect<DeploymentRow>(ROW_COLUMNS.deployments)
 
-export function findRepository(db: KedgeDatabase, name: string): RepositoryRow | undefined {
+export function findRepository(db: StoreConnection, name: string): RepositoryRow | undefined {
   return repositoryRows.get(db, 'SELECT * FROM repositories WHERE name = ?', name)
 }
 
-export function listRepositories(db: KedgeDatabase): RepositoryRow[] {
+export function listRepositories(db: StoreConnection): RepositoryRow[] {
   return repositoryRows.all(db, 'SELECT * FROM repositories ORDER BY name')
+}
+
+/** The variables that repositories' secrets are read from (--token-env, --webhook-secret-env), without reading whole rows. */
+export function secretVariableNames(db: StoreConnection): string[] {
+  const sql = "SELECT token_env FROM repositories WHERE token_env <> '' UNION SELECT webhook_secret_env FROM repositories WHERE webhook_secret_env <> ''"
+  return db.$client.prepare(sql).pluck().all() as string[]
 }
 
 export function updateRepository(db: KedgeDatabase, id: number, values: Partial<Omit<RepositoryRow, 'id' | 'name'>>): void {
@@ -33,8 +41,9 @@ export function deleteRepository(db: KedgeDatabase, name: string): boolean {
   return db.delete(repositories).where(eq(repositories.name, name)).run().changes > 0
 }
 
-/** The newest deployment of each repository, keyed by repository id. */
-export function latestDeployments(db: KedgeDatabase): Map<number, DeploymentRow> {
-  const rows = deploymentRows.all(db, 'SELECT * FROM deployments WHERE id IN (SELECT max(id) FROM deployments GROUP BY repository_id)')
+/** The newest deployment of each repository, keyed by repository id: one look-up in the index per repository, not a scan of the history. */
+export function latestDeployments(db: StoreConnection): Map<number, DeploymentRow> {
+  const newest = 'SELECT (SELECT max(id) FROM deployments WHERE repository_id = repositories.id) FROM repositories'
+  const rows = deploymentRows.all(db, `SELECT * FROM deployments WHERE id IN (${newest})`)
   return new Map(rows.map((row) => [row.repositoryId, row]))
 }

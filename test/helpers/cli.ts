@@ -1,7 +1,7 @@
 import {spawn} from 'node:child_process'
 import {fileURLToPath} from 'node:url'
 
-export const KEDGE_BIN = fileURLToPath(new URL('../../bin/run.js', import.meta.url))
+export const KEDGE_BIN = fileURLToPath(new URL('../../bin/run.cjs', import.meta.url))
 
 export interface CliResult {
   code: number | null
@@ -16,7 +16,7 @@ export interface CliOptions {
   timeoutMs?: number
   /** Written to the command's standard input, which is then closed. */
   input?: string
-  /** Node's arguments that run kedge, instead of bin/run.js. */
+  /** Node's arguments that run kedge, instead of bin/run.cjs. */
   entry?: string[]
 }
 

@@ -3,8 +3,12 @@ import {existsSync, writeFileSync} from 'node:fs'
 import path from 'node:path'
 import {describe, it} from 'node:test'
 
+import {eq, getTableColumns, type Table} from 'drizzle-orm'
+
 import {closeDatabase, openDatabase} from '../../src/store/database.js'
-import {insertRepository, listRepositories} from '../../src/store/repositories.js'
+import {lastGoodDeployment, listDeployments} from '../../src/store/deployments.js'
+import {findRepository, insertRepository, latestDeployments, listRepositories} from '../../src/store/repositories.js'
+import {deployments, repositories} from '../../src/store/schema.js'
 import {runKedge, runKedgeJson} from '../helpers/cli.js'
 import {GitRemote, SIMPLE_COMPOSE} from '../helpers/git-remote.js'
 import {tempDir} from '../helpers/temp.js'
@@ -37,6 +41,59 @@ describe('the SQLite store', () => {
     try {
       const rows = db.$client.prepare('SELECT hash FROM __drizzle_migrations').pluck().all()
       assert.equal(new Set(rows).size, rows.length)
+    } finally {
+      closeDatabase(db)
+    }
+  })
+
+  it('applies the migrations an older database lacks when it is opened', async () => {
+    const home = tempDir()
+    const file = path.join(home, 'kedge.db')
+    const columns = (db: ReturnType<typeof openDatabase>) => db.$client.prepare("SELECT name FROM pragma_table_info('repositories')").pluck().all()
+    const older = openDatabase(file)
+    const migrations = older.$client.prepare('SELECT count(*) FROM __drizzle_migrations').pluck().get()
+    try {
+      // The database as the kedge before 0005_webhooks left it.
+      older.$client.exec('ALTER TABLE repositories DROP COLUMN webhook_secret_env; ALTER TABLE repositories DROP COLUMN webhook_secret')
+      older.$client.exec('DELETE FROM __drizzle_migrations WHERE created_at = (SELECT max(created_at) FROM __drizzle_migrations)')
+      assert.ok(!columns(older).includes('webhook_secret'))
+    } finally {
+      closeDatabase(older)
+    }
+    const listed = await runKedgeJson(['repo', 'list'], {home})
+    assert.equal(listed.code, 0, listed.stderr)
+    const db = openDatabase(file)
+    try {
+      assert.ok(columns(db).includes('webhook_secret_env') && columns(db).includes('webhook_secret'))
+      assert.equal(db.$client.prepare('SELECT count(*) FROM __drizzle_migrations').pluck().get(), migrations)
+    } finally {
+      closeDatabase(db)
+    }
+  })
+
+  it('reads rows with plain SQL exactly as drizzle maps them', () => {
+    const db = openDatabase(path.join(tempDir(), 'kedge.db'))
+    try {
+      // Every column set, to a value of its kind; then rows with every optional column left null.
+      const filled = (table: Table, key: string) =>
+        Object.fromEntries(
+          Object.entries(getTableColumns(table)).map(([name, column]) => {
+            const values: Record<string, unknown> = {number: 7, string: `${name} of ${key}`, date: new Date(1_700_000_000_123), boolean: true}
+            return [name, values[column.dataType]]
+          }),
+        )
+      const full = insertRepository(db, {...filled(repositories, 'full'), id: 1} as typeof repositories.$inferInsert)
+      const bare = insertRepository(db, {name: 'bare', url: '/bare', branch: 'main', createdAt: new Date(1_700_000_000_456)})
+      db.insert(deployments).values({...filled(deployments, 'full'), id: 1, repositoryId: full.id, status: 'success'} as typeof deployments.$inferInsert).run()
+      db.insert(deployments).values({repositoryId: bare.id, commit: 'abc', trigger: 'git', status: 'failed', startedAt: new Date()}).run()
+
+      assert.deepEqual(listRepositories(db), db.select().from(repositories).orderBy(repositories.name).all())
+      assert.deepEqual(findRepository(db, 'bare'), bare)
+      assert.deepEqual([...latestDeployments(db).values()], db.select().from(deployments).all())
+      for (const repository of [full, bare]) {
+        assert.deepEqual(listDeployments(db, repository.id, 10), db.select().from(deployments).where(eq(deployments.repositoryId, repository.id)).all())
+      }
+      assert.deepEqual(lastGoodDeployment(db, full.id), db.select().from(deployments).where(eq(deployments.id, 1)).get())
     } finally {
       closeDatabase(db)
     }

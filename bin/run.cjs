@@ -1,0 +1,10 @@
+#!/usr/bin/env node
+// CommonJS, as the fast path's bundle is: a process that loads no ES module does not start Node's ES module loader.
+const {runFastPath} = require('../dist/fast-path/index.cjs')
+
+// repo list, status and history skip oclif's start-up when their arguments are plain: see docs/performance.md.
+runFastPath(process.argv.slice(2)).then(async (ran) => {
+  if (ran) return
+  const {execute} = await import('@oclif/core')
+  await execute({dir: __dirname})
+})
