@@ -1,7 +1,9 @@
 /**
  * Overhead over Compose: push-to-running time of a changed image through kedge, triggered by a push
  * webhook and by polling (every second), against `docker compose up -d` run by hand for the same change,
- * side by side in one run. Prints a table and writes bench/results/deploy-overhead-*.json.
+ * side by side in one run; and against the same `up` started the way kedge starts Compose (which, for
+ * Debian's Compose v1, is faster than its console script). Prints a table and writes
+ * bench/results/deploy-overhead-*.json.
  * Needs the test bed (scripts/test-env.sh) and a build (npm run build).
  * Usage: node --import tsx bench/deploy-overhead.ts [--rounds N]
  */
@@ -10,6 +12,7 @@ import {mkdirSync, mkdtempSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import path from 'node:path'
 
+import {composeCommand as kedgeComposeCommand} from '../src/adapters/compose.js'
 import {BenchRemote, BenchServe, docker, KEDGE_BIN, removeProject, run, until} from './fixtures.js'
 import {median, writeResults} from './results.js'
 
@@ -20,7 +23,7 @@ const env = {...process.env, KEDGE_HOME: path.join(work, 'home'), KEDGE_BENCH_HO
 // The test image ends on SIGTERM only once its `sleep 1` is over: replacing it would cost anywhere from 0
 // to 1 s, at random, on every path. Killed at once, the old container costs every path the same.
 const compose = (version: number) => `services:\n  web:\n    image: kedge-test/busybox:${version}\n    stop_grace_period: 0s\n`
-const projects = {webhook: `kbench-hook-${process.pid}`, poll: `kbench-poll-${process.pid}`, compose: `kbench-compose-${process.pid}`}
+const projects = {webhook: `kbench-hook-${process.pid}`, poll: `kbench-poll-${process.pid}`, compose: `kbench-compose-${process.pid}`, kedgeStart: `kbench-start-${process.pid}`}
 
 function runningImage(project: string): string | undefined {
   const line = docker('ps', '--filter', `label=com.docker.compose.project=${project}`, '--format', '{{.Image}} {{.State}}').trim().split('\n')[0]
@@ -48,20 +51,29 @@ async function main(): Promise<void> {
   run(process.execPath, [KEDGE_BIN, 'repo', 'add', hookRemote.bare, '--name', projects.webhook, '--interval', '1h', '--webhook-secret-env', 'KEDGE_BENCH_HOOK_SECRET'], {env})
   run(process.execPath, [KEDGE_BIN, 'repo', 'add', pollRemote.bare, '--name', projects.poll], {env})
   const byHand = path.join(work, 'by-hand')
+  const kedgeStart = path.join(work, 'kedge-start')
   mkdirSync(byHand)
+  mkdirSync(kedgeStart)
   const [composeFile, ...composeArgs] = composeCommand()
   const up = (version: number) => {
     writeFileSync(path.join(byHand, 'docker-compose.yaml'), compose(version))
     run(composeFile!, [...composeArgs, '--project-name', projects.compose, 'up', '--detach', '--remove-orphans'], {cwd: byHand})
   }
+  const asKedgeStarts = await kedgeComposeCommand()
+  const [kedgeFile, ...kedgeArgs] = asKedgeStarts.argv
+  const upAsKedgeStarts = (version: number) => {
+    writeFileSync(path.join(kedgeStart, 'docker-compose.yaml'), compose(version))
+    run(kedgeFile!, [...kedgeArgs, '--project-name', projects.kedgeStart, 'up', '--detach', '--remove-orphans'], {cwd: kedgeStart, env: {...process.env, ...asKedgeStarts.environment}})
+  }
   up(1)
+  upAsKedgeStarts(1)
 
   const serve = new BenchServe(env, ['--interval', '1h'])
   try {
     const base = await serve.address()
     await serve.waitFor((line) => line.event === 'deploy.succeeded' && line.repo === projects.webhook)
     await serve.waitFor((line) => line.event === 'deploy.succeeded' && line.repo === projects.poll)
-    const samples: Record<'compose' | 'webhook' | 'poll', number[]> = {compose: [], webhook: [], poll: []}
+    const samples: Record<'compose' | 'kedgeStart' | 'webhook' | 'poll', number[]> = {compose: [], kedgeStart: [], webhook: [], poll: []}
     for (let round = 0; round < rounds; round++) {
       const version = round % 2 === 0 ? 2 : 1
 
@@ -69,6 +81,11 @@ async function main(): Promise<void> {
       up(version)
       await untilRunning(projects.compose, version)
       samples.compose.push(performance.now() - started)
+
+      started = performance.now()
+      upAsKedgeStarts(version)
+      await untilRunning(projects.kedgeStart, version)
+      samples.kedgeStart.push(performance.now() - started)
 
       hookRemote.commit({'docker-compose.yaml': compose(version)})
       started = performance.now()
@@ -90,16 +107,19 @@ async function main(): Promise<void> {
       await until(() => serve.lines().filter((line) => line.event === 'deploy.succeeded').length >= 2 + 2 * (round + 1), 60_000)
     }
     const composeMedian = median(samples.compose)
+    const kedgeStartMedian = median(samples.kedgeStart)
+    const names = {compose: 'docker compose up -d by hand', kedgeStart: 'the same, Compose started as kedge starts it', webhook: 'kedge, webhook', poll: 'kedge, poll'}
     const rows = Object.entries(samples).map(([trigger, values]) => ({
-      path: trigger === 'compose' ? 'docker compose up -d by hand' : `kedge, ${trigger}`,
+      path: names[trigger as keyof typeof names],
       medianMs: Math.round(median(values)),
       worstMs: Math.round(Math.max(...values)),
       ratio: Number((median(values) / composeMedian).toFixed(2)),
       overheadMs: Math.round(median(values) - composeMedian),
+      overSameStartMs: Math.round(median(values) - kedgeStartMedian),
     }))
     console.log(`push to running, ${rounds} changes each (the poll path includes waiting for the next 1 s poll)`)
     console.table(rows)
-    writeResults('deploy-overhead', {rounds, rows, samples})
+    writeResults('deploy-overhead', {rounds, compose: {byHand: [composeFile, ...composeArgs], asKedgeStarts}, rows, samples})
   } catch (error) {
     console.error(`serve's last log lines:\n${serve.tail()}`)
     throw error
