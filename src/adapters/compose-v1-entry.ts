@@ -2,8 +2,13 @@ import {constants} from 'node:fs'
 import {access, open} from 'node:fs/promises'
 import path from 'node:path'
 
-/** What Debian's console script ends up running, without looking it up first. */
-const COMPOSE_V1_MAIN = "import sys; sys.argv[0] = 'docker-compose'; from compose.cli.main import main; sys.exit(main())"
+/**
+ * What Debian's console script ends up running, without looking it up first. The first argument is the
+ * script's directory, which becomes the first place Python imports from, as it is for the script: `-c`
+ * would put the working directory there, and Compose runs in the stack's directory, where a
+ * repository's own `compose/` or `logging.py` would then be imported instead of Compose's modules.
+ */
+const COMPOSE_V1_MAIN = "import sys; sys.path[0] = sys.argv.pop(1); sys.argv[0] = 'docker-compose'; from compose.cli.main import main; sys.exit(main())"
 
 /** The console script setuptools writes for an easy_install-style entry point, as Debian's docker-compose package ships it. */
 const ENTRY_POINT_LOOKUP = /load_entry_point\('docker-compose==[^']*', 'console_scripts', 'docker-compose'\)/
@@ -33,7 +38,7 @@ export async function directComposeV1Launches(name = 'docker-compose'): Promise<
   const head = await readHead(file)
   const shebang = PYTHON_SHEBANG.exec(head)
   if (!shebang || !ENTRY_POINT_LOOKUP.test(head)) return []
-  const argv = [shebang[1]!, '-c', COMPOSE_V1_MAIN]
+  const argv = [shebang[1]!, '-c', COMPOSE_V1_MAIN, path.dirname(file)]
   return [{argv, environment: {SETUPTOOLS_USE_DISTUTILS: 'stdlib'}}, {argv}]
 }
 

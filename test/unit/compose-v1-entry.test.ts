@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import {execFileSync} from 'node:child_process'
-import {chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
+import {chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import path from 'node:path'
 import {after, describe, it} from 'node:test'
@@ -46,12 +46,14 @@ describe('Compose v1 started without its console script', () => {
   }
 
   it("runs the main of Debian's easy_install script with the script's own interpreter, with Python's own distutils first", async () => {
-    const launches = await launchesWith(onPath('docker-compose', DEBIAN_SCRIPT))
+    const launchesBin = onPath('docker-compose', DEBIAN_SCRIPT)
+    const launches = await launchesWith(launchesBin)
     assert.equal(launches.length, 2)
     for (const {argv} of launches) {
       assert.equal(argv[0], '/usr/bin/python3')
       assert.equal(argv[1], '-c')
       assert.match(argv[2] ?? '', /from compose\.cli\.main import main/)
+      assert.equal(argv[3], path.dirname(path.join(launchesBin, 'docker-compose')), "the script's directory, first on Python's path")
     }
     assert.deepEqual(launches[0]!.environment, {SETUPTOOLS_USE_DISTUTILS: 'stdlib'})
     assert.equal(launches[1]!.environment, undefined)
@@ -66,13 +68,19 @@ describe('Compose v1 started without its console script', () => {
   })
 
   const debianCompose = existsSync('/usr/bin/docker-compose') && readFileSync('/usr/bin/docker-compose', 'utf8').includes('load_entry_point(')
-  it('runs the same Compose as the console script where Debian installed it', {skip: !debianCompose}, async () => {
+  it('runs the same Compose as the console script where Debian installed it, whatever the stack directory holds', {skip: !debianCompose}, async () => {
     const launches = await launchesWith('/usr/bin')
     assert.equal(launches.length, 2)
-    const expected = execFileSync('/usr/bin/docker-compose', ['version', '--short']).toString()
+    // Compose runs in the stack's directory: a repository's own modules there must not be imported in place of Compose's or Python's.
+    const stack = mkdtempSync(path.join(directory, 'stack-'))
+    mkdirSync(path.join(stack, 'compose', 'cli'), {recursive: true})
+    for (const module of ['compose/__init__.py', 'compose/cli/__init__.py']) writeFileSync(path.join(stack, module), '')
+    for (const module of ['compose/cli/main.py', 'logging.py', 'json.py']) writeFileSync(path.join(stack, module), "raise SystemExit('imported from the stack directory')\n")
+    const expected = execFileSync('/usr/bin/docker-compose', ['version', '--short'], {cwd: stack}).toString()
+    assert.match(expected, /^\d+\.\d+\.\d+/)
     for (const launch of launches) {
       const [file, ...leading] = launch.argv
-      assert.equal(execFileSync(file!, [...leading, 'version', '--short'], {env: {...process.env, ...launch.environment}}).toString(), expected)
+      assert.equal(execFileSync(file!, [...leading, 'version', '--short'], {cwd: stack, env: {...process.env, ...launch.environment}}).toString(), expected)
     }
   })
 })
