@@ -1,6 +1,6 @@
 /**
  * Orders strings by their UTF-16 code units, the same on every host. Not localeCompare: its order
- * depends on the ICU collation in use, and loading that collation costs serve about 3 MB of memory for
+ * depends on the ICU collation in use, and loading that collation costs serve about 2 MB of memory for
  * the life of the process.
  */
 export function byCodeUnits(a: string, b: string): number {

@@ -64,14 +64,15 @@ function openClient(file: string, readsOnly: boolean): Database.Database {
 
 /**
  * better-sqlite3's native library, named by its path: left to find it, better-sqlite3 loads `bindings`,
- * which looks in a dozen places and costs more than loading the library. better-sqlite3's install (a
- * prebuilt library, or node-gyp --release) puts it in build/Release; one found anywhere else is left to
- * `bindings`.
+ * which looks in a dozen places and costs more than loading the library. Its install puts the library
+ * in build/Release (a prebuilt one, or node-gyp's release build), or build/Debug for a debug build.
+ * One found nowhere is left to `bindings`, which finds it only where better-sqlite3 is not bundled: it
+ * searches from its caller's package. (The fast path bundles better-sqlite3's JavaScript, which is why
+ * package.json pins its exact version: the bundle must match the native library installed with it.)
  */
 function nativeLibrary(): string | undefined {
   const root = path.dirname(createRequire(import.meta.url).resolve('better-sqlite3/package.json'))
-  const library = path.join(root, 'build', 'Release', 'better_sqlite3.node')
-  return existsSync(library) ? library : undefined
+  return ['Release', 'Debug'].map((build) => path.join(root, 'build', build, 'better_sqlite3.node')).find((library) => existsSync(library))
 }
 
 /** A copy of kedge.db has every committed write when its write-ahead log holds none that were not copied back yet. */
