@@ -12,7 +12,7 @@ import {mkdirSync, mkdtempSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import path from 'node:path'
 
-import {composeCommand as kedgeComposeCommand} from '../src/adapters/compose.js'
+import {composeCommand as kedgeComposeCommand, composeUp} from '../src/adapters/compose.js'
 import {BenchRemote, BenchServe, docker, KEDGE_BIN, removeProject, run, until} from './fixtures.js'
 import {median, writeResults} from './results.js'
 
@@ -30,8 +30,10 @@ function runningImage(project: string): string | undefined {
   return line?.endsWith(' running') ? line.split(' ')[0] : undefined
 }
 
-async function untilRunning(project: string, version: number): Promise<number> {
+/** The time from `change` until the project's container runs the version's image. */
+async function timeToRunning(project: string, version: number, change: () => unknown): Promise<number> {
   const started = performance.now()
+  await change()
   await until(() => runningImage(project) === `kedge-test/busybox:${version}`, 120_000)
   return performance.now() - started
 }
@@ -54,19 +56,19 @@ async function main(): Promise<void> {
   const kedgeStart = path.join(work, 'kedge-start')
   mkdirSync(byHand)
   mkdirSync(kedgeStart)
+  const writeStack = (directory: string, version: number) => writeFileSync(path.join(directory, 'docker-compose.yaml'), compose(version))
   const [composeFile, ...composeArgs] = composeCommand()
   const up = (version: number) => {
-    writeFileSync(path.join(byHand, 'docker-compose.yaml'), compose(version))
+    writeStack(byHand, version)
     run(composeFile!, [...composeArgs, '--project-name', projects.compose, 'up', '--detach', '--remove-orphans'], {cwd: byHand})
   }
   const asKedgeStarts = await kedgeComposeCommand()
-  const [kedgeFile, ...kedgeArgs] = asKedgeStarts.argv
-  const upAsKedgeStarts = (version: number) => {
-    writeFileSync(path.join(kedgeStart, 'docker-compose.yaml'), compose(version))
-    run(kedgeFile!, [...kedgeArgs, '--project-name', projects.kedgeStart, 'up', '--detach', '--remove-orphans'], {cwd: kedgeStart, env: {...process.env, ...asKedgeStarts.environment}})
+  const upAsKedgeStarts = async (version: number) => {
+    writeStack(kedgeStart, version)
+    await composeUp({name: projects.kedgeStart, files: ['docker-compose.yaml'], directory: kedgeStart})
   }
   up(1)
-  upAsKedgeStarts(1)
+  await upAsKedgeStarts(1)
 
   const serve = new BenchServe(env, ['--interval', '1h'])
   try {
@@ -77,32 +79,24 @@ async function main(): Promise<void> {
     for (let round = 0; round < rounds; round++) {
       const version = round % 2 === 0 ? 2 : 1
 
-      let started = performance.now()
-      up(version)
-      await untilRunning(projects.compose, version)
-      samples.compose.push(performance.now() - started)
-
-      started = performance.now()
-      upAsKedgeStarts(version)
-      await untilRunning(projects.kedgeStart, version)
-      samples.kedgeStart.push(performance.now() - started)
+      samples.compose.push(await timeToRunning(projects.compose, version, () => up(version)))
+      samples.kedgeStart.push(await timeToRunning(projects.kedgeStart, version, () => upAsKedgeStarts(version)))
 
       hookRemote.commit({'docker-compose.yaml': compose(version)})
-      started = performance.now()
       const body = JSON.stringify({ref: 'refs/heads/main'})
-      const response = await fetch(`${base}/hooks/${projects.webhook}`, {
-        method: 'POST',
-        headers: {'content-type': 'application/json', 'x-github-event': 'push', 'x-hub-signature-256': `sha256=${createHmac('sha256', secret).update(body).digest('hex')}`},
-        body,
-      })
-      if (response.status !== 202) throw new Error(`webhook answered ${response.status}`)
-      await untilRunning(projects.webhook, version)
-      samples.webhook.push(performance.now() - started)
+      const signature = `sha256=${createHmac('sha256', secret).update(body).digest('hex')}`
+      samples.webhook.push(
+        await timeToRunning(projects.webhook, version, async () => {
+          const response = await fetch(`${base}/hooks/${projects.webhook}`, {
+            method: 'POST',
+            headers: {'content-type': 'application/json', 'x-github-event': 'push', 'x-hub-signature-256': signature},
+            body,
+          })
+          if (response.status !== 202) throw new Error(`webhook answered ${response.status}`)
+        }),
+      )
 
-      started = performance.now()
-      pollRemote.commit({'docker-compose.yaml': compose(version)})
-      await untilRunning(projects.poll, version)
-      samples.poll.push(performance.now() - started)
+      samples.poll.push(await timeToRunning(projects.poll, version, () => pollRemote.commit({'docker-compose.yaml': compose(version)})))
       // Each deploy's health gate ends before the next change, as it would between real pushes.
       await until(() => serve.lines().filter((line) => line.event === 'deploy.succeeded').length >= 2 + 2 * (round + 1), 60_000)
     }

@@ -2,6 +2,8 @@ import {constants} from 'node:fs'
 import {access, open} from 'node:fs/promises'
 import path from 'node:path'
 
+import type {ComposeLaunch} from '../core/compose-invocation.js'
+
 /**
  * What Debian's console script ends up running, without looking it up first. The first argument is the
  * script's directory, which becomes the first place Python imports from, as it is for the script: `-c`
@@ -14,11 +16,6 @@ const COMPOSE_V1_MAIN = "import sys; sys.path[0] = sys.argv.pop(1); sys.argv[0] 
 const ENTRY_POINT_LOOKUP = /load_entry_point\('docker-compose==[^']*', 'console_scripts', 'docker-compose'\)/
 const PYTHON_SHEBANG = /^#!(\/\S*\/python[\d.]*)[ \t]*\r?\n/
 
-/** A way to start Compose: its argument list, and variables set for it. */
-export interface ComposeLaunch {
-  argv: string[]
-  environment?: Record<string, string>
-}
 
 /**
  * Compose v1 as Debian and Ubuntu install it (apt's docker-compose) starts through a console script that

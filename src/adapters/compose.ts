@@ -10,12 +10,13 @@ import {
   pullArgs,
   upArgs,
   type ComposeCommand,
+  type ComposeLaunch,
   type ComposeProject,
 } from '../core/compose-invocation.js'
 import {errorMessage, ExternalError} from '../errors.js'
 import {redact} from '../secrets/redaction.js'
 import {environmentWithoutSecrets} from '../secrets/secret-environment.js'
-import {directComposeV1Launches, type ComposeLaunch} from './compose-v1-entry.js'
+import {directComposeV1Launches} from './compose-v1-entry.js'
 
 const execFileAsync = promisify(execFile)
 
@@ -53,9 +54,9 @@ async function detectComposeCommand(): Promise<ComposeCommand> {
 }
 
 async function versionOf(launch: ComposeLaunch): Promise<string | null> {
-  const [file, ...leading] = launch.argv
+  const {file, args} = commandLine(launch, ['version', '--short'])
   try {
-    const {stdout} = await execFileAsync(file!, [...leading, 'version', '--short'], {timeout: 15_000, env: composeEnvironment(launch)})
+    const {stdout} = await execFileAsync(file, args, {timeout: 15_000, env: composeEnvironment(launch)})
     return stdout.trim()
   } catch {
     return null

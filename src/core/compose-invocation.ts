@@ -5,11 +5,16 @@
  */
 export type ComposeGeneration = 'v1' | 'v2'
 
-export interface ComposeCommand {
+/** A way to start Compose. */
+export interface ComposeLaunch {
   /** The program and any leading words, e.g. ['docker', 'compose'] or ['docker-compose']. */
   argv: string[]
   /** Variables set for Compose on top of kedge's own environment. */
   environment?: Record<string, string>
+}
+
+/** The way kedge starts Compose, once it has answered with its version. */
+export interface ComposeCommand extends ComposeLaunch {
   generation: ComposeGeneration
 }
 
@@ -50,7 +55,7 @@ export function downArgs(project: ComposeProject): string[] {
 }
 
 /** The whole command line: the program's own words, then the arguments. */
-export function commandLine(command: ComposeCommand, args: string[]): {file: string; args: string[]} {
+export function commandLine(command: ComposeLaunch, args: string[]): {file: string; args: string[]} {
   const [file, ...leading] = command.argv
   return {file: file!, args: [...leading, ...args]}
 }

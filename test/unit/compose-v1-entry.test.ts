@@ -5,7 +5,8 @@ import {tmpdir} from 'node:os'
 import path from 'node:path'
 import {after, describe, it} from 'node:test'
 
-import {directComposeV1Launches, type ComposeLaunch} from '../../src/adapters/compose-v1-entry.js'
+import {directComposeV1Launches} from '../../src/adapters/compose-v1-entry.js'
+import {commandLine, type ComposeLaunch} from '../../src/core/compose-invocation.js'
 
 const DEBIAN_SCRIPT = `#!/usr/bin/python3
 # EASY-INSTALL-ENTRY-SCRIPT: 'docker-compose==1.29.2','console_scripts','docker-compose'
@@ -46,14 +47,14 @@ describe('Compose v1 started without its console script', () => {
   }
 
   it("runs the main of Debian's easy_install script with the script's own interpreter, with Python's own distutils first", async () => {
-    const launchesBin = onPath('docker-compose', DEBIAN_SCRIPT)
-    const launches = await launchesWith(launchesBin)
+    const bin = onPath('docker-compose', DEBIAN_SCRIPT)
+    const launches = await launchesWith(bin)
     assert.equal(launches.length, 2)
     for (const {argv} of launches) {
       assert.equal(argv[0], '/usr/bin/python3')
       assert.equal(argv[1], '-c')
       assert.match(argv[2] ?? '', /from compose\.cli\.main import main/)
-      assert.equal(argv[3], path.dirname(path.join(launchesBin, 'docker-compose')), "the script's directory, first on Python's path")
+      assert.equal(argv[3], bin, "the script's directory, first on Python's path")
     }
     assert.deepEqual(launches[0]!.environment, {SETUPTOOLS_USE_DISTUTILS: 'stdlib'})
     assert.equal(launches[1]!.environment, undefined)
@@ -79,8 +80,8 @@ describe('Compose v1 started without its console script', () => {
     const expected = execFileSync('/usr/bin/docker-compose', ['version', '--short'], {cwd: stack}).toString()
     assert.match(expected, /^\d+\.\d+\.\d+/)
     for (const launch of launches) {
-      const [file, ...leading] = launch.argv
-      assert.equal(execFileSync(file!, [...leading, 'version', '--short'], {cwd: stack, env: {...process.env, ...launch.environment}}).toString(), expected)
+      const {file, args} = commandLine(launch, ['version', '--short'])
+      assert.equal(execFileSync(file, args, {cwd: stack, env: {...process.env, ...launch.environment}}).toString(), expected)
     }
   })
 })

@@ -17,8 +17,8 @@ describe('Compose argument lists', () => {
   })
 
   it('runs v2 as the docker plugin and v1 as its own program', () => {
-    assert.deepEqual(commandLine({argv: ['docker', 'compose'], generation: 'v2'}, upArgs(project)), {file: 'docker', args: ['compose', ...upArgs(project)]})
-    assert.deepEqual(commandLine({argv: ['docker-compose'], generation: 'v1'}, upArgs(project)), {file: 'docker-compose', args: upArgs(project)})
+    assert.deepEqual(commandLine({argv: ['docker', 'compose']}, upArgs(project)), {file: 'docker', args: ['compose', ...upArgs(project)]})
+    assert.deepEqual(commandLine({argv: ['docker-compose']}, upArgs(project)), {file: 'docker-compose', args: upArgs(project)})
   })
 
   it('passes values as single arguments, never through a shell', () => {
