@@ -4,8 +4,10 @@ export function docker(...args: string[]): string {
   return execFileSync('docker', args, {encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe']})
 }
 
-/** `docker compose` when the v2 plugin is there, else `docker-compose`, as kedge itself chooses. */
+/** KEDGE_COMPOSE's words, else `docker compose` when the v2 plugin is there, else `docker-compose`, as kedge itself chooses. */
 export function composeCommand(): string[] {
+  const override = process.env.KEDGE_COMPOSE?.trim()
+  if (override) return override.split(/\s+/)
   try {
     execFileSync('docker', ['compose', 'version'], {stdio: 'ignore'})
     return ['docker', 'compose']
