@@ -81,6 +81,20 @@ export class ExternalError extends KedgeError {
   }
 }
 
+/**
+ * Compose refused or failed: `reason` is kedge's one line of what Compose said; Compose's whole output is
+ * the cause, shown with --debug.
+ */
+export class ComposeFailedError extends ExternalError {
+  constructor(
+    readonly action: string,
+    readonly reason: string,
+    options: KedgeErrorOptions = {},
+  ) {
+    super(`compose could not ${action}: ${reason}`, {...options, code: 'compose_failed'})
+  }
+}
+
 export function isKedgeError(error: unknown): error is KedgeError {
   return error instanceof KedgeError
 }

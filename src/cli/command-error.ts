@@ -15,7 +15,16 @@ export function reportCommandError(error: Error, options: {json: boolean; debug:
   const report = toErrorReport(storageFault(options.home, error) ?? error)
   process.exitCode = report.exitCode
   if (report.message.length > 0) printError(redactDeep(report), options.json)
-  if (options.debug && error.stack) process.stderr.write(`${chalk.dim(redact(error.stack))}\n`)
+  if (options.debug) for (const line of debugLines(error)) process.stderr.write(`${chalk.dim(redact(line))}\n`)
+}
+
+/** The stack trace, then each cause's (Compose's whole output, say), which the one-line message leaves out. */
+function debugLines(error: unknown): string[] {
+  const lines: string[] = []
+  for (let current = error, depth = 0; current instanceof Error && depth < 5; current = current.cause, depth++) {
+    lines.push(`${depth === 0 ? '' : 'Caused by: '}${current.stack ?? current.message}`)
+  }
+  return lines
 }
 
 function toErrorReport(error: Error): ErrorReport {

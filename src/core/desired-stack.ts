@@ -1,14 +1,17 @@
 import {existsSync, readFileSync, statSync} from 'node:fs'
 import path from 'node:path'
 
+import {parse as parseYaml} from 'yaml'
+
 import {composeConfig} from '../adapters/compose.js'
 import {objectIds} from '../adapters/git.js'
 import {resolveComposeFiles} from '../config/compose-files.js'
 import {loadKedgeConfig, type KedgeConfig} from '../config/kedge-config.js'
-import {InvalidConfigError, InvalidInputError} from '../errors.js'
+import {ComposeFailedError, InvalidConfigError, InvalidInputError} from '../errors.js'
 import {lastGoodDeployment} from '../store/deployments.js'
 import type {RepositoryRow} from '../store/schema.js'
-import {parseComposeConfig, serviceHash} from './compose-model.js'
+import {isEmptyProject, locateComposeError} from './compose-errors.js'
+import {formerServiceHash, parseComposeConfig, serviceHash} from './compose-model.js'
 import type {KedgeContext} from './context.js'
 import {parseSnapshot, type StackSnapshot} from './stack-snapshot.js'
 
@@ -29,14 +32,23 @@ export async function readDesiredStack(repoDir: string, repository: RepositoryRo
   const config = loadKedgeConfig(repoDir, stackDir)
   const composeFiles = resolveComposeFiles(repoDir, stackDir, config)
   const project = config.projectName ?? defaultProjectName(repository.name)
-  const resolved = await composeConfig({name: project, files: composeFiles, directory: stackDir}, {signal})
-  const services = parseComposeConfig(resolved, repoDir)
-  // Compose accepts a file without services, and `up --remove-orphans` would then take the whole stack down.
-  if (services.length === 0) {
-    throw new InvalidConfigError(composeFiles.join(', '), 'services', 'none defined; kedge does not deploy an empty stack', {
+  const noServices = (cause?: unknown) =>
+    new InvalidConfigError(composeFiles.join(', '), 'services', 'none defined; kedge does not deploy an empty stack', {
       hint: `to take the stack down, run "kedge repo remove ${repository.name} --down"`,
+      cause,
     })
+  let resolved: string
+  try {
+    resolved = await composeConfig({name: project, files: composeFiles, directory: stackDir}, {signal})
+  } catch (error) {
+    if (!(error instanceof ComposeFailedError)) throw error
+    if (isEmptyProject(error.reason)) throw noServices(error)
+    const documents = composeFiles.map((file) => readYamlOrNull(path.join(stackDir, file)))
+    throw new ComposeFailedError(error.action, locateComposeError(error.reason, documents), {cause: error})
   }
+  const services = parseComposeConfig(resolved, repoDir)
+  // Compose v1 accepts a file without services, and `up --remove-orphans` would then take the whole stack down.
+  if (services.length === 0) throw noServices()
   const ids = await objectIds(repoDir, commit, [...new Set(services.flatMap((service) => service.repositoryPaths))], signal)
   return {
     config,
@@ -49,8 +61,9 @@ export async function readDesiredStack(repoDir: string, repository: RepositoryRo
       kedgeConfig: config.file ? {path: config.file, content: readFileSync(path.join(repoDir, config.file), 'utf8')} : null,
       services: services.map((service) => {
         const hash = serviceHash(service, ids)
-        const unchanged = previous?.services.find((old) => old.name === service.name && old.hash === hash)
-        return {name: service.name, image: service.image, replicas: service.replicas, oneShot: service.oneShot, hash, commit: unchanged?.commit ?? commit}
+        const formerHash = formerServiceHash(service, ids)
+        const unchanged = previous?.services.find((old) => old.name === service.name && (old.hash === hash || old.hash === formerHash))
+        return {name: service.name, image: service.image, replicas: service.replicas, oneShot: service.oneShot, hash, formerHash, commit: unchanged?.commit ?? commit}
       }),
     },
   }
@@ -64,4 +77,13 @@ export function defaultProjectName(repository: string): string {
 /** The snapshot of what runs now: the last good deployment's. */
 export function deployedSnapshot(context: KedgeContext, repository: RepositoryRow): StackSnapshot | null {
   return parseSnapshot(lastGoodDeployment(context.db, repository.id)?.snapshot ?? null)
+}
+
+/** A compose file as YAML, to say where Compose's refusal points; null when kedge cannot read it (Compose said why). */
+function readYamlOrNull(file: string): unknown {
+  try {
+    return parseYaml(readFileSync(file, 'utf8'))
+  } catch {
+    return null
+  }
 }

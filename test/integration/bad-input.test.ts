@@ -346,11 +346,12 @@ describe('bad input', {timeout: 240_000}, async () => {
     // A bind mount outside the repository is not among these: kedge does not refuse one (a compose file may
     // mount any host path, absolute ones too; the repository is trusted with the Docker engine), it only
     // leaves it out of its hash of the service.
-    const cases: Array<{name: string; compose: string; expectExit: number; expectMessage: RegExp}> = [
+    const cases: Array<{name: string; compose: string; expectExit: number; expectMessage: RegExp; debugShows?: RegExp}> = [
       {name: 'not YAML', compose: 'services:\n  web: [unclosed\n', expectExit: 1, expectMessage: /^Error: compose could not validate the compose files: .*(while parsing|expected)/},
       {name: 'no services', compose: "version: '3'\n", expectExit: 2, expectMessage: /^Error: docker-compose\.yaml: services: none defined; kedge does not deploy an empty stack$/},
-      {name: 'a service with neither image nor build', compose: 'services:\n  web:\n    command: sh\n', expectExit: 1, expectMessage: /neither an image nor a build context/i},
-      {name: 'an invalid port', compose: `${SIMPLE_COMPOSE}    ports:\n      - notaport\n`, expectExit: 1, expectMessage: /^Error: compose could not validate the compose files: .*ports/},
+      {name: 'a service with neither image nor build', compose: 'services:\n  web:\n    command: sh\n', expectExit: 1, expectMessage: /service "?web"? has neither an image nor a build context/i},
+      // Both Compose versions' refusals name the service and the field (v2 alone names only the value).
+      {name: 'an invalid port', compose: `${SIMPLE_COMPOSE}    ports:\n      - notaport\n`, expectExit: 1, expectMessage: /^Error: compose could not validate the compose files: .*(services\.web\.ports|service "web" ports)/, debugShows: /Caused by: Error: Compose printed:\n.*notaport|Caused by: Error: Compose printed:\n(.*\n)*.*services\.web\.ports/},
       {name: 'an unknown top-level key', compose: `${SIMPLE_COMPOSE}servicez: {}\n`, expectExit: 1, expectMessage: /^Error: compose could not validate the compose files: .*servicez/},
       {name: 'bad interpolation', compose: 'services:\n  web:\n    image: kedge-test/busybox:${TAG\n', expectExit: 1, expectMessage: /invalid interpolation format/i},
       {name: 'an env_file that does not exist', compose: `${SIMPLE_COMPOSE}    env_file: missing.env\n`, expectExit: 1, expectMessage: /^Error: compose could not validate the compose files: .*missing\.env/},
@@ -376,6 +377,12 @@ describe('bad input', {timeout: 240_000}, async () => {
         const outsideTheClone = (contents: HomeContents) => contents.files.filter((file) => !file.startsWith('repos/'))
         assert.deepEqual(outsideTheClone(after), outsideTheClone(before), 'the stack directory, the override file or the releases changed')
         assert.deepEqual(containerIds(stack.name), running, "the stack's containers changed")
+        if (testCase.debugShows) {
+          // Compose's own words, which the one line condenses, are there with --debug.
+          const debug = await runKedge(['sync', '--repo', stack.name, '--debug'], {home: stack.home})
+          assert.equal(debug.code, testCase.expectExit)
+          assert.match(debug.stderr, testCase.debugShows)
+        }
       })
     }
   })
