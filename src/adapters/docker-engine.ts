@@ -41,6 +41,18 @@ export async function removeContainer(id: string): Promise<void> {
   }
 }
 
+/** Stops a container as Compose stops an orphan (SIGTERM, then SIGKILL after 10 s), then removes it. */
+export async function stopAndRemoveContainer(id: string): Promise<void> {
+  try {
+    await callEngine({method: 'POST', path: `/containers/${encodeURIComponent(id)}/stop`, query: {t: 10}})
+  } catch (error) {
+    // 304: it was not running; 404: it is gone already.
+    const status = (error as {statusCode?: number}).statusCode
+    if (status !== 304 && status !== 404) throw engineError(error)
+  }
+  await removeContainer(id)
+}
+
 /** The id each image reference resolves to on the engine now; references it does not have are left out. */
 export async function currentImageIds(references: string[]): Promise<Map<string, string>> {
   const unique = [...new Set(references)]

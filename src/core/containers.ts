@@ -58,11 +58,21 @@ export function exitCodeFromStatus(status: string): number | null {
 }
 
 /**
- * Compose v1 recreates a container by renaming it to "<short id>_<name>", creating the new one, then
- * removing the old. Killed in between, it leaves the renamed container behind and every later `up`
- * fails ("Renaming a container with the same name as its current name").
+ * A container left by a recreate that was cut short, which every later `up` trips over. Compose v1
+ * renames the old container to "<its short id>_<project>_<service>_<n>" before it creates the new one;
+ * Compose v2 creates the new one as "<old short id>_<project>-<service>-<n>" and renames it once the old
+ * one is gone (and cancels every other recreate of the same `up` when one fails). Either is kedge's to
+ * remove: the container under the service's own name, or a new one from `up`, takes its place.
  */
 export function isInterruptedRecreate(container: StackContainer, project: string): boolean {
-  const match = /^([0-9a-f]{12})_(.+)_(\d+)$/.exec(container.name)
-  return match !== null && container.id.startsWith(match[1]!) && match[2] === `${project}_${container.service}`
+  const match = /^([0-9a-f]{12})_(.+)$/.exec(container.name)
+  if (!match) return false
+  const [, shortId, rest] = match as unknown as [string, string, string]
+  const v1 = new RegExp(`^${escapeRegExp(`${project}_${container.service}`)}_\\d+$`).test(rest) && container.id.startsWith(shortId)
+  const v2 = new RegExp(`^${escapeRegExp(`${project}-${container.service}`)}-\\d+$`).test(rest)
+  return v1 || v2
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
 }

@@ -32,6 +32,14 @@ describe('planChanges', () => {
     assert.equal(describeChanges([]), 'no changes')
   })
 
+  it('takes a container labelled with the hash older kedge versions computed as unchanged, so upgrading kedge recreates nothing', () => {
+    const upgraded = desired('web', {hash: 'canonical', formerHash: 'h-web'})
+    assert.deepEqual(planChanges([upgraded], [container('web')]), [])
+    assert.deepEqual(planChanges([upgraded], [container('web', {hash: 'canonical'})]), [])
+    assert.deepEqual(planChanges([upgraded], [container('web', {hash: 'other'})]).map((change) => change.action), ['recreate'])
+    assert.deepEqual(planChanges([desired('web', {hash: 'canonical'})], [container('web')]).map((change) => change.action), ['recreate'], 'without a former hash, only the hash counts')
+  })
+
   it('does not start a one-shot job again that completed', () => {
     assert.deepEqual(planChanges([desired('migrate', {oneShot: true})], [container('migrate', {state: 'exited', exitCode: 0})]), [])
     assert.deepEqual(planChanges([desired('web')], [container('web', {state: 'exited', exitCode: 0})]).map((change) => change.action), ['start'])
@@ -71,5 +79,15 @@ describe('containers', () => {
     assert.equal(isInterruptedRecreate(leftover, 'other'), false)
     assert.equal(isInterruptedRecreate({...leftover, id: 'ffffffffffff0000'}, 'app'), false)
     assert.equal(isInterruptedRecreate(container('web'), 'app'), false)
+  })
+
+  it('recognises the new container a Compose v2 recreate left under its temporary name, prefixed by the replaced id', () => {
+    const leftover = container('web', {id: 'ffffffffffff0000', name: '0123456789ab_app-web-1'})
+    assert.equal(isInterruptedRecreate(leftover, 'app'), true)
+    assert.equal(isInterruptedRecreate(leftover, 'other'), false)
+    assert.equal(isInterruptedRecreate({...leftover, name: '0123456789ab_app-worker-1'}, 'app'), false)
+    assert.equal(isInterruptedRecreate({...leftover, name: 'app-web-1'}, 'app'), false)
+    assert.equal(isInterruptedRecreate({...leftover, name: '0123456789ab_aXp-web-1'}, 'a.p'), false, 'the project name is matched literally')
+    assert.equal(isInterruptedRecreate({...leftover, name: '0123456789ab_a.p-web-1'}, 'a.p'), true)
   })
 })
