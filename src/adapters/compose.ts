@@ -12,11 +12,11 @@ import {
   type ComposeCommand,
   type ComposeLaunch,
   type ComposeProject,
+  type UpOptions,
 } from '../core/compose-invocation.js'
-import {errorMessage, ExternalError} from '../errors.js'
+import {ComposeFailedError, errorMessage, ExternalError} from '../errors.js'
 import {redact} from '../secrets/redaction.js'
 import {environmentWithoutSecrets} from '../secrets/secret-environment.js'
-import {directComposeV1Launches} from './compose-v1-entry.js'
 
 const execFileAsync = promisify(execFile)
 
@@ -26,10 +26,7 @@ const ERROR_LINES_KEPT = 20
 
 let detected: Promise<ComposeCommand> | undefined
 
-/**
- * `KEDGE_COMPOSE` if set, else `docker compose` (v2), else `docker-compose` (v1), started directly when it is
- * Debian's console script (see directComposeV1Launches); asked once per process.
- */
+/** `KEDGE_COMPOSE` if set, else `docker compose` (v2), else `docker-compose` (v1, legacy); asked once per process. */
 export function composeCommand(): Promise<ComposeCommand> {
   detected ??= detectComposeCommand().catch((error: unknown) => {
     detected = undefined
@@ -42,7 +39,7 @@ async function detectComposeCommand(): Promise<ComposeCommand> {
   const override = process.env.KEDGE_COMPOSE
   const candidates: ComposeLaunch[] = override
     ? [{argv: parseComposeOverride(override)}]
-    : [{argv: ['docker', 'compose']}, ...(await directComposeV1Launches()), {argv: ['docker-compose']}]
+    : [{argv: ['docker', 'compose']}, {argv: ['docker-compose']}]
   for (const launch of candidates) {
     const version = await versionOf(launch)
     if (version !== null) return {...launch, generation: generationOf(version)}
@@ -56,16 +53,11 @@ async function detectComposeCommand(): Promise<ComposeCommand> {
 async function versionOf(launch: ComposeLaunch): Promise<string | null> {
   const {file, args} = commandLine(launch, ['version', '--short'])
   try {
-    const {stdout} = await execFileAsync(file, args, {timeout: 15_000, env: composeEnvironment(launch)})
+    const {stdout} = await execFileAsync(file, args, {timeout: 15_000, env: environmentWithoutSecrets()})
     return stdout.trim()
   } catch {
     return null
   }
-}
-
-/** kedge's environment without its secrets, and whatever the way Compose is started sets. */
-function composeEnvironment(launch: ComposeLaunch): NodeJS.ProcessEnv {
-  return {...environmentWithoutSecrets(), ...launch.environment}
 }
 
 export interface ComposeRunOptions {
@@ -81,8 +73,8 @@ export async function composePull(project: ComposeProject, services: string[], o
   await runCompose(project, pullArgs(project, services), 'pull images', APPLY_TIMEOUT_MS, options)
 }
 
-export async function composeUp(project: ComposeProject, options: ComposeRunOptions & {removeOrphans?: boolean} = {}): Promise<void> {
-  await runCompose(project, upArgs(project, {removeOrphans: options.removeOrphans ?? true}), 'apply the stack', APPLY_TIMEOUT_MS, options)
+export async function composeUp(project: ComposeProject, options: ComposeRunOptions & UpOptions): Promise<void> {
+  await runCompose(project, upArgs(project, options), 'apply the stack', APPLY_TIMEOUT_MS, options)
 }
 
 export async function composeDown(project: ComposeProject, options: ComposeRunOptions = {}): Promise<void> {
@@ -97,17 +89,17 @@ async function runCompose(project: ComposeProject, args: string[], what: string,
   const {file, args: argv} = commandLine(command, args)
   return new Promise((resolve, reject) => {
     // Its own process group: a Ctrl-C meant for kedge must not kill Compose half-way; kedge decides when to stop it.
-    const child = spawn(file, argv, {cwd: project.directory, env: composeEnvironment(command), stdio: ['ignore', 'pipe', 'pipe'], signal: options.signal, detached: true})
+    const child = spawn(file, argv, {cwd: project.directory, env: environmentWithoutSecrets(), stdio: ['ignore', 'pipe', 'pipe'], signal: options.signal, detached: true})
     let stdout = ''
     let stderr = ''
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()))
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()))
     const timer = setTimeout(() => child.kill('SIGTERM'), timeoutMs)
-    const fail = (detail: string, cause?: unknown) =>
+    const fail = (detail: string, cause: unknown = composeOutput(stderr)) =>
       reject(
         ENGINE_GONE.test(detail)
           ? new ExternalError(`compose could not ${what}: the Docker engine did not answer (${detail})`, {code: 'engine_unavailable', cause})
-          : new ExternalError(`compose could not ${what}: ${detail}`, {code: 'compose_failed', cause}),
+          : new ComposeFailedError(what, detail, {cause}),
       )
     child.on('error', (error) => {
       clearTimeout(timer)
@@ -122,6 +114,14 @@ async function runCompose(project: ComposeProject, args: string[], what: string,
   })
 }
 
+/** Compose's whole output, redacted, kept as an error's cause for --debug. */
+function composeOutput(stderr: string): Error | undefined {
+  return stderr.trim() === '' ? undefined : new Error(`Compose printed:\n${redact(stderr.trimEnd())}`)
+}
+
+/** Warnings, not the error: v2's logrus lines (`level=warning`), v1's `WARNING:` lines. */
+const WARNING_LINE = /(^|\s)level=warn(ing)?\b|^WARN(ING)?\b/
+
 /**
  * Compose's own explanation: its error lines when it printed some, else its last lines, without progress
  * noise, joined into one line (an error is one line; v1 says what is invalid on the line after "... is
@@ -131,7 +131,7 @@ function composeReason(stderr: string): string {
   const lines = stderr
     .split(/\r?\n/)
     .map((line) => line.trim())
-    .filter((line) => line.length > 0 && !/\.\.\. *(done|error)?$/i.test(line))
+    .filter((line) => line.length > 0 && !/\.\.\. *(done|error)?$/i.test(line) && !WARNING_LINE.test(line))
   if (lines.some((line) => line.startsWith('Traceback (most recent call last)'))) {
     // Compose v1's frozen binary prints "[pid] Failed to execute script" after the exception line.
     const exception = lines.findLast((line) => /^[\w.]+(Error|Exception)\b/.test(line))

@@ -9,8 +9,6 @@ export type ComposeGeneration = 'v1' | 'v2'
 export interface ComposeLaunch {
   /** The program and any leading words, e.g. ['docker', 'compose'] or ['docker-compose']. */
   argv: string[]
-  /** Variables set for Compose on top of kedge's own environment. */
-  environment?: Record<string, string>
 }
 
 /** The way kedge starts Compose, once it has answered with its version. */
@@ -45,9 +43,21 @@ export function pullArgs(project: ComposeProject, services: string[]): string[] 
   return [...globalArgs(project), 'pull', ...services]
 }
 
-/** `removeOrphans` follows kedge.yaml's `reconciliation.prune`. */
-export function upArgs(project: ComposeProject, options: {removeOrphans: boolean} = {removeOrphans: true}): string[] {
-  return [...globalArgs(project), 'up', '--detach', ...(options.removeOrphans ? ['--remove-orphans'] : [])]
+export interface UpOptions {
+  /** Follows kedge.yaml's `reconciliation.prune`. */
+  removeOrphans: boolean
+  /**
+   * The services to create, recreate or start, and no others (`--no-deps`): Compose's own config hash
+   * differs between its versions, so an `up` of the whole project after a Compose upgrade would recreate
+   * every service, and Compose v2 also recreates the dependents of a recreated service. kedge decides
+   * what changed by its own hash and lets Compose touch only that.
+   */
+  services: readonly string[]
+}
+
+export function upArgs(project: ComposeProject, options: UpOptions): string[] {
+  if (options.services.length === 0) throw new Error('compose up needs at least one service: without any, Compose would apply them all')
+  return [...globalArgs(project), 'up', '--detach', ...(options.removeOrphans ? ['--remove-orphans'] : []), '--no-deps', '--', ...options.services]
 }
 
 export function downArgs(project: ComposeProject): string[] {

@@ -2,7 +2,7 @@ import {existsSync, mkdirSync, rmSync, writeFileSync} from 'node:fs'
 import path from 'node:path'
 
 import {composePull, composeUp} from '../adapters/compose.js'
-import {currentImageIds, listComposeProjectContainers, listKedgeContainers, missingImages, pingEngine, removeContainer} from '../adapters/docker-engine.js'
+import {currentImageIds, listComposeProjectContainers, listKedgeContainers, missingImages, pingEngine, removeContainer, stopAndRemoveContainer} from '../adapters/docker-engine.js'
 import {cloneBranch, fetchBranch, updateTree} from '../adapters/git.js'
 import {asKedgeError, ExternalError, type KedgeError} from '../errors.js'
 import {finishDeployment, lastGoodDeployment, startDeployment} from '../store/deployments.js'
@@ -202,8 +202,10 @@ async function ensureImages(snapshot: StackSnapshot, paths: StackPaths, signal?:
 
 /**
  * Puts the commit's files in the stack directory, writes kedge's override file beside them and runs
- * `up`. First it removes the containers `up` cannot put right (all of them kedge's own, by label):
- * leftovers of a Compose v1 recreate that was cut short, and drifted ones (see containersToReplace).
+ * `up` for the services that need it, and no others (see UpOptions.services). First it removes the
+ * containers `up` cannot put right (all of them kedge's own, by label): leftovers of a Compose v1
+ * recreate that was cut short, drifted ones (see containersToReplace), and with `prune` those of
+ * services the commit no longer has.
  */
 export async function applyStack(
   paths: StackPaths,
@@ -217,8 +219,16 @@ export async function applyStack(
   await updateTree(paths.repoDir, options.tree ?? snapshot.commit, paths.stackDir, paths.indexFile, options.signal)
   writeFileSync(paths.overrideFile, renderOverrideFile(repository, snapshot))
   const leftovers = actual.filter((container) => isInterruptedRecreate(container, snapshot.project)).map((container) => container.id)
-  for (const id of new Set([...leftovers, ...containersToReplace(options.drift, actual, options.prune)])) await removeContainer(id)
-  await composeUp(composeProjectOf(paths, snapshot), {signal: options.signal, removeOrphans: options.prune})
+  const replaced = new Set([...leftovers, ...containersToReplace(options.drift, actual, options.prune)])
+  for (const id of replaced) await removeContainer(id)
+  const remaining = actual.filter((container) => !replaced.has(container.id))
+  const changes = planChanges(snapshot.services, remaining)
+  if (options.prune) {
+    const gone = new Set(changes.filter((change) => change.action === 'remove').map((change) => change.service))
+    for (const container of remaining.filter((candidate) => gone.has(candidate.service))) await stopAndRemoveContainer(container.id)
+  }
+  const services = changes.filter((change) => change.action !== 'remove').map((change) => change.service)
+  if (services.length > 0) await composeUp(composeProjectOf(paths, snapshot), {signal: options.signal, removeOrphans: options.prune, services})
 }
 
 /** After a change of `docker.project_name`: the repository's containers under the old name are kedge's to remove. */
