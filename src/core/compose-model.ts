@@ -2,6 +2,7 @@ import {createHash} from 'node:crypto'
 import path from 'node:path'
 
 import {parse as parseYaml} from 'yaml'
+import {canonicalService} from './canonical-service.js'
 import {byCodeUnits} from './text-order.js'
 
 /** A service as `compose config` resolved it, reduced to what kedge plans and hashes with. */
@@ -16,8 +17,13 @@ export interface ComposeService {
    * finished job from a service stopped by hand, which exits 0 too.)
    */
   oneShot: boolean
-  /** The resolved configuration with the checkout's path replaced, so it hashes the same wherever it was read. */
+  /**
+   * The resolved configuration in one form whichever Compose version printed it (see canonicalService),
+   * with the checkout's path replaced, so it hashes the same wherever and by whichever Compose it was read.
+   */
   normalizedConfig: unknown
+  /** The resolved configuration as this Compose version printed it, checkout path replaced: what kedge hashed before it normalised. */
+  printedConfig: unknown
   /** Files and directories of the repository the service reads (bind mounts, env files, file configs), relative to its root. */
   repositoryPaths: string[]
 }
@@ -40,7 +46,8 @@ export function parseComposeConfig(yamlText: string, checkoutDir: string): Compo
       build: service.build !== undefined,
       replicas: replicasOf(service),
       oneShot: jobs.has(name),
-      normalizedConfig: replacePath(service, checkoutDir),
+      normalizedConfig: replacePath(canonicalService(service), checkoutDir),
+      printedConfig: replacePath(service, checkoutDir),
       repositoryPaths: [...new Set(referencedFiles(service, topLevelFiles).flatMap((file) => insideCheckout(file, checkoutDir)))].sort(),
     }))
     .sort((a, b) => byCodeUnits(a.name, b.name))
@@ -51,9 +58,21 @@ export function parseComposeConfig(yamlText: string, checkoutDir: string): Compo
  * it reads, so that a changed bind-mounted file changes the hash where Compose's own would not.
  */
 export function serviceHash(service: ComposeService, objectIds: ReadonlyMap<string, string>): string {
+  return hashOf(service.normalizedConfig, service, objectIds)
+}
+
+/**
+ * The hash kedge computed before it normalised Compose's output, which the containers it deployed then
+ * still carry: a service whose containers carry it is unchanged, so upgrading kedge recreates nothing.
+ */
+export function formerServiceHash(service: ComposeService, objectIds: ReadonlyMap<string, string>): string {
+  return hashOf(service.printedConfig, service, objectIds)
+}
+
+function hashOf(config: unknown, service: ComposeService, objectIds: ReadonlyMap<string, string>): string {
   const files = service.repositoryPaths.map((file) => `${file}=${objectIds.get(file) ?? 'untracked'}`)
   return createHash('sha256')
-    .update(canonicalJson(service.normalizedConfig))
+    .update(canonicalJson(config))
     .update('\n')
     .update(files.join('\n'))
     .digest('hex')

@@ -1,6 +1,6 @@
 import type {StackContainer} from './containers.js'
 import {COMPOSE_LABELS, LABELS} from './labels.js'
-import {hasCompleted, type DesiredService} from './plan.js'
+import {hasCompleted, runsConfigOf, type DesiredService} from './plan.js'
 
 export const DRIFT_TYPES = ['missing', 'stopped', 'wrong_image', 'wrong_config', 'extra', 'unhealthy'] as const
 export type DriftType = (typeof DRIFT_TYPES)[number]
@@ -57,7 +57,7 @@ export function detectDrift(
         drift.push(entry('wrong_image', service.image, container.image))
       } else if (service.image !== null && wantedId !== undefined && container.imageId !== wantedId) {
         drift.push(entry('wrong_image', `${service.image} (${shortId(wantedId)})`, `${container.image} (${shortId(container.imageId)})`))
-      } else if (container.labels[LABELS.configHash] !== service.hash) {
+      } else if (!runsConfigOf(service, container)) {
         drift.push(entry('wrong_config', `config ${service.hash.slice(0, 12)}`, `config ${(container.labels[LABELS.configHash] ?? 'none').slice(0, 12)}`))
       }
       if (container.state !== 'running' && !hasCompleted(service, container)) {
@@ -88,7 +88,7 @@ export function detectDrift(
  */
 export function driftBaseline(running: readonly DesiredService[], next: readonly DesiredService[], actual: readonly StackContainer[]): DesiredService[] {
   const alreadyNext = new Set(
-    next.filter((service) => actual.some((container) => container.service === service.name && container.labels[LABELS.configHash] === service.hash)).map((service) => service.name),
+    next.filter((service) => actual.some((container) => container.service === service.name && runsConfigOf(service, container))).map((service) => service.name),
   )
   return [...running.filter((service) => !alreadyNext.has(service.name)), ...next.filter((service) => alreadyNext.has(service.name))]
 }

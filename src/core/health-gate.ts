@@ -5,7 +5,7 @@ import {formatDuration} from '../config/duration.js'
 import {ExternalError} from '../errors.js'
 import type {StackContainer} from './containers.js'
 import {LABELS} from './labels.js'
-import {hasCompleted, type DesiredService} from './plan.js'
+import {hasCompleted, runsConfigOf, type DesiredService} from './plan.js'
 
 /** A service must run (and be healthy) this long without a break before a deploy counts as good. */
 export const STABLE_MS = 2000
@@ -20,7 +20,7 @@ const RESTARTS_TOLERATED = 3
 export function assessServices(services: readonly DesiredService[], containers: readonly StackContainer[]): Assessment {
   let waiting: {reason: string; restarting?: boolean} | null = null
   for (const service of services) {
-    const current = containers.filter((container) => container.service === service.name && container.labels[LABELS.configHash] === service.hash)
+    const current = containers.filter((container) => container.service === service.name && runsConfigOf(service, container))
     for (const container of current) {
       if (hasCompleted(service, container)) continue
       if (container.state === 'exited' || container.state === 'dead') {

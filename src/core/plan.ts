@@ -7,8 +7,16 @@ export interface DesiredService {
   image: string | null
   replicas: number
   hash: string
+  /** The hash older kedge versions gave the same service (see formerServiceHash); absent in older snapshots. */
+  formerHash?: string
   /** A job meant to run to completion (see ComposeService.oneShot); absent in older snapshots. */
   oneShot?: boolean
+}
+
+/** Whether the container runs the service's configuration, by kedge's hash of it now or as older kedge versions hashed it. */
+export function runsConfigOf(service: DesiredService, container: StackContainer): boolean {
+  const label = container.labels[LABELS.configHash]
+  return label === service.hash || (service.formerHash !== undefined && label === service.formerHash)
 }
 
 /** A job's container that ran to completion: done, not stopped. */
@@ -39,7 +47,7 @@ export function planChanges(desired: readonly DesiredService[], actual: readonly
     const change = (action: ChangeAction): ServiceChange => ({service: service.name, action, from: containers[0]?.image ?? null, to: service.image})
     if (containers.length === 0) {
       if (service.replicas > 0) changes.push(change('create'))
-    } else if (containers.some((container) => container.labels[LABELS.configHash] !== service.hash)) {
+    } else if (containers.some((container) => !runsConfigOf(service, container))) {
       changes.push(change('recreate'))
     } else if (containers.length < service.replicas) {
       changes.push(change('create'))
