@@ -7,9 +7,17 @@ import type {StackContainer} from './containers.js'
 import {LABELS} from './labels.js'
 import {hasCompleted, runsConfigOf, type DesiredService} from './plan.js'
 
-/** A service must run (and be healthy) this long without a break before a deploy counts as good. */
-export const STABLE_MS = 2000
 const POLL_MS = 250
+
+/**
+ * A container must have run for a second before it counts: the engine says "Up Less than a second" until
+ * then. Read from the engine's own uptime, the window runs from the container's start by the engine's
+ * clock (no skew with a remote engine), not from kedge's first look, so it mostly overlaps Compose's own
+ * work; a container that fails later than that is drift, which kedge heals or reports.
+ */
+export function hasRunLessThanASecond(container: StackContainer): boolean {
+  return container.state === 'running' && /^Up Less than a second\b/.test(container.status)
+}
 
 export type Assessment = {verdict: 'ready'} | {verdict: 'waiting'; reason: string; restarting?: boolean} | {verdict: 'failed'; reason: string}
 
@@ -29,15 +37,24 @@ export function assessServices(services: readonly DesiredService[], containers: 
       if (container.health === 'unhealthy') return {verdict: 'failed', reason: `service ${service.name} is unhealthy`}
       if (container.state === 'restarting') waiting ??= {reason: `service ${service.name} keeps restarting`, restarting: true}
     }
-    const ready = current.filter((container) => (container.state === 'running' && container.health !== 'starting') || hasCompleted(service, container))
-    if (ready.length < service.replicas) waiting ??= {reason: `service ${service.name} is not ${current.some((c) => c.health === 'starting') ? 'healthy' : 'running'} yet`}
+    const ready = current.filter(
+      (container) => (container.state === 'running' && container.health !== 'starting' && !hasRunLessThanASecond(container)) || hasCompleted(service, container),
+    )
+    if (ready.length < service.replicas) waiting ??= {reason: `service ${service.name} ${notReadyBecause(current)}`}
   }
   return waiting ? {verdict: 'waiting', ...waiting} : {verdict: 'ready'}
 }
 
+function notReadyBecause(current: readonly StackContainer[]): string {
+  if (current.some((container) => container.health === 'starting')) return 'is not healthy yet'
+  if (current.some(hasRunLessThanASecond)) return 'has not run for a second yet'
+  return 'is not running yet'
+}
+
 /**
- * Waits until the services a deploy changed run, healthy where they have a healthcheck, for STABLE_MS
- * on end; fails as soon as one exits, restarts or turns unhealthy, or when `timeoutMs` passes.
+ * Waits until the services a deploy changed have run for a second (see hasRunLessThanASecond), healthy
+ * where they have a healthcheck; fails as soon as one exits, keeps restarting or turns unhealthy, or when
+ * `timeoutMs` passes.
  */
 export async function waitForServices(
   repository: string,
@@ -48,7 +65,6 @@ export async function waitForServices(
 ): Promise<void> {
   if (services.length === 0) return
   const deadline = Date.now() + timeoutMs
-  let readySince: number | null = null
   let restartsSeen = 0
   for (;;) {
     const containers = (await listKedgeContainers(project)).filter((container) => container.labels[LABELS.repository] === repository)
@@ -57,14 +73,9 @@ export async function waitForServices(
       throw new ExternalError(`the deployment did not come up: ${assessment.reason}`, {code: 'unhealthy'})
     }
     if (assessment.verdict === 'failed') throw new ExternalError(`the deployment did not come up: ${assessment.reason}`, {code: 'unhealthy'})
-    if (assessment.verdict === 'ready') {
-      readySince ??= Date.now()
-      if (Date.now() - readySince >= Math.min(STABLE_MS, timeoutMs)) return
-    } else {
-      readySince = null
-      if (Date.now() > deadline) {
-        throw new ExternalError(`the deployment did not come up within ${formatDuration(timeoutMs)}: ${assessment.reason}`, {code: 'unhealthy'})
-      }
+    if (assessment.verdict === 'ready') return
+    if (Date.now() > deadline) {
+      throw new ExternalError(`the deployment did not come up within ${formatDuration(timeoutMs)}: ${assessment.reason}`, {code: 'unhealthy'})
     }
     await sleep(POLL_MS, undefined, {signal})
   }

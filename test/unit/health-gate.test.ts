@@ -20,6 +20,15 @@ describe('assessServices', () => {
     assert.deepEqual(assessServices([service('web')], [container('web', {state: 'exited', exitCode: 1}, 'old-web')]), {verdict: 'waiting', reason: 'service web is not running yet'})
   })
 
+  it("waits until the engine says a container has run for a second, by the engine's own uptime", () => {
+    const justStarted = container('web', {status: 'Up Less than a second'})
+    assert.deepEqual(assessServices([service('web')], [justStarted]), {verdict: 'waiting', reason: 'service web has not run for a second yet'})
+    assert.deepEqual(assessServices([service('web')], [{...justStarted, status: 'Up 1 second'}]), {verdict: 'ready'})
+    const healthyAtOnce = container('db', {status: 'Up Less than a second (healthy)', health: 'healthy'})
+    assert.deepEqual(assessServices([service('db')], [healthyAtOnce]), {verdict: 'waiting', reason: 'service db has not run for a second yet'})
+    assert.deepEqual(assessServices([service('db')], [{...healthyAtOnce, status: 'Up Less than a second (health: starting)', health: 'starting'}]), {verdict: 'waiting', reason: 'service db is not healthy yet'})
+  })
+
   it('fails as soon as a new container exits or turns unhealthy; a restart is waited on, the caller counts them', () => {
     assert.deepEqual(assessServices([service('web')], [container('web', {state: 'exited', exitCode: 4})]), {verdict: 'failed', reason: 'service web exited with code 4'})
     assert.deepEqual(assessServices([service('web')], [container('web', {health: 'unhealthy'})]), {verdict: 'failed', reason: 'service web is unhealthy'})
