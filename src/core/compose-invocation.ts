@@ -44,8 +44,6 @@ export function pullArgs(project: ComposeProject, services: string[]): string[] 
 }
 
 export interface UpOptions {
-  /** Follows kedge.yaml's `reconciliation.prune`. */
-  removeOrphans: boolean
   /**
    * The services to create, recreate or start, and no others (`--no-deps`): Compose's own config hash
    * differs between its versions, so an `up` of the whole project after a Compose upgrade would recreate
@@ -57,7 +55,9 @@ export interface UpOptions {
 
 export function upArgs(project: ComposeProject, options: UpOptions): string[] {
   if (options.services.length === 0) throw new Error('compose up needs at least one service: without any, Compose would apply them all')
-  return [...globalArgs(project), 'up', '--detach', ...(options.removeOrphans ? ['--remove-orphans'] : []), '--no-deps', '--', ...options.services]
+  // No --remove-orphans: Compose v2 would also remove `compose run` containers of a dropped service, which
+  // kedge did not label; kedge removes the containers of dropped services it labelled itself.
+  return [...globalArgs(project), 'up', '--detach', '--no-deps', '--', ...options.services]
 }
 
 export function downArgs(project: ComposeProject): string[] {

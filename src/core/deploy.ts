@@ -17,7 +17,7 @@ import type {KedgeConfig} from '../config/kedge-config.js'
 import {readDesiredStack} from './desired-stack.js'
 import {parseSnapshot, type StackSnapshot} from './stack-snapshot.js'
 import {containersToReplace, detectDrift, driftBaseline, type Drift} from './drift.js'
-import {LABELS} from './labels.js'
+import {COMPOSE_LABELS, LABELS} from './labels.js'
 import {waitForServices} from './health-gate.js'
 import {failedForTheHost, HOST_FAILED_NOTE} from './host-failure.js'
 import {renderOverrideFile} from './override-file.js'
@@ -162,8 +162,9 @@ export async function applyCheckedOutCommit(
 
 /** The containers kedge labelled for this project; refuses a project whose containers kedge did not create, or another repository's. */
 export async function listOwnedContainers(repository: string, project: string) {
+  // A one-off container (`docker compose run`) is the operator's: neither refused nor touched.
   const foreign = (await listComposeProjectContainers(project)).filter(
-    (container) => !container.managedByKedge || container.labels[LABELS.repository] !== repository,
+    (container) => container.labels[COMPOSE_LABELS.oneoff] !== 'True' && (!container.managedByKedge || container.labels[LABELS.repository] !== repository),
   )
   if (foreign.length > 0) {
     const owner = foreign[0]!.labels[LABELS.repository]
@@ -228,7 +229,7 @@ export async function applyStack(
     for (const container of remaining.filter((candidate) => gone.has(candidate.service))) await stopAndRemoveContainer(container.id)
   }
   const services = changes.filter((change) => change.action !== 'remove').map((change) => change.service)
-  if (services.length > 0) await composeUp(composeProjectOf(paths, snapshot), {signal: options.signal, removeOrphans: options.prune, services})
+  if (services.length > 0) await composeUp(composeProjectOf(paths, snapshot), {signal: options.signal, services})
 }
 
 /** After a change of `docker.project_name`: the repository's containers under the old name are kedge's to remove. */

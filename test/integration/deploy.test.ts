@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict'
+import {execFileSync} from 'node:child_process'
 import {existsSync, readFileSync} from 'node:fs'
 import path from 'node:path'
 import {describe, it} from 'node:test'
@@ -6,7 +7,7 @@ import {describe, it} from 'node:test'
 import type {DeploymentView} from '../../src/core/deployment-view.js'
 
 import {runKedge, runKedgeJson} from '../helpers/cli.js'
-import {containerIds, docker, kedgeContainers} from '../helpers/docker.js'
+import {composeCommand, containerIds, docker, kedgeContainers} from '../helpers/docker.js'
 import {registeredStack} from '../helpers/stack.js'
 
 interface SyncJson {
@@ -238,6 +239,26 @@ describe('deploying with kedge sync', () => {
     assert.match(result.json.error.message, new RegExp(`the Compose project "${stack.name}" has containers kedge did not deploy for ${stack.name}: ${stack.name}-foreign`))
     assert.equal(docker('inspect', '--format', '{{.State.Running}}', `${stack.name}-foreign`).trim(), 'true')
     assert.deepEqual(kedgeContainers(stack.name), [])
+  })
+
+  it("leaves the operator's one-off containers alone, those of a dropped service included", async () => {
+    const WEB_AND_TOOLS = 'services:\n  web:\n    image: kedge-test/busybox:1\n  tools:\n    image: kedge-test/busybox:1\n'
+    const stack = await registeredStack({'docker-compose.yaml': WEB_AND_TOOLS})
+    assert.equal((await sync(stack.home, stack.name)).code, 0)
+    // `docker compose run` in the stack directory, as an operator would: no kedge labels.
+    const stackDir = path.join(stack.home, 'stacks', stack.name)
+    const [file, ...prefix] = composeCommand()
+    for (const service of ['web', 'tools']) execFileSync(file!, [...prefix, '--project-name', stack.name, 'run', '--detach', service], {cwd: stackDir, stdio: 'ignore'})
+    const oneOffs = () => docker('ps', '--all', '--quiet', '--filter', `label=com.docker.compose.project=${stack.name}`, '--filter', 'label=com.docker.compose.oneoff=True').split('\n').filter(Boolean).sort()
+    const before = oneOffs()
+    assert.equal(before.length, 2)
+
+    stack.remote.commit({'docker-compose.yaml': 'services:\n  web:\n    image: kedge-test/busybox:2\n'}, 'drop tools, change web')
+    const result = await sync(stack.home, stack.name)
+    assert.equal(result.code, 0, result.stdout + result.stderr)
+    assert.deepEqual(result.json.changes.map((change) => [change.service, change.action]), [['web', 'recreate'], ['tools', 'remove']])
+    assert.deepEqual(kedgeContainers(stack.name).map((container) => [container.service, container.state, container.image]), [['web', 'running', 'kedge-test/busybox:2']])
+    assert.deepEqual(oneOffs(), before, 'a one-off container was removed')
   })
 
   it('takes the stack down with repo remove --down, and leaves it running without', async () => {

@@ -10,22 +10,22 @@ const GLOBAL = ['--project-name', 'web', '--project-directory', '/home/kedge/sta
 describe('Compose argument lists', () => {
   it('puts the global options, accepted by v1 and v2 alike, before the subcommand', () => {
     assert.deepEqual(configArgs(project), [...GLOBAL, 'config'])
-    assert.deepEqual(upArgs(project, {removeOrphans: true, services: ['web', 'db']}), [...GLOBAL, 'up', '--detach', '--remove-orphans', '--no-deps', '--', 'web', 'db'])
-    assert.deepEqual(upArgs(project, {removeOrphans: false, services: ['-d']}), [...GLOBAL, 'up', '--detach', '--no-deps', '--', '-d'])
-    assert.throws(() => upArgs(project, {removeOrphans: true, services: []}), /at least one service/)
+    assert.deepEqual(upArgs(project, {services: ['web', 'db']}), [...GLOBAL, 'up', '--detach', '--no-deps', '--', 'web', 'db'])
+    assert.deepEqual(upArgs(project, {services: ['-d']}), [...GLOBAL, 'up', '--detach', '--no-deps', '--', '-d'])
+    assert.throws(() => upArgs(project, {services: []}), /at least one service/)
     assert.deepEqual(downArgs(project), [...GLOBAL, 'down', '--remove-orphans'])
     assert.deepEqual(pullArgs(project, ['web', 'db']), [...GLOBAL, 'pull', 'web', 'db'])
   })
 
   it('runs v2 as the docker plugin and v1 as its own program', () => {
-    const up = upArgs(project, {removeOrphans: true, services: ['web']})
+    const up = upArgs(project, {services: ['web']})
     assert.deepEqual(commandLine({argv: ['docker', 'compose']}, up), {file: 'docker', args: ['compose', ...up]})
     assert.deepEqual(commandLine({argv: ['docker-compose']}, up), {file: 'docker-compose', args: up})
   })
 
   it('passes values as single arguments, never through a shell', () => {
     const odd = {...project, name: 'a; rm -rf /', files: ['$(reboot).yaml']}
-    const args = upArgs(odd, {removeOrphans: true, services: ['web']})
+    const args = upArgs(odd, {services: ['web']})
     assert.equal(args[1], 'a; rm -rf /')
     assert.equal(args[5], '$(reboot).yaml')
   })
