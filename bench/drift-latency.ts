@@ -1,23 +1,20 @@
 /**
  * Event-to-healed latency: how long after a container of a kedge stack is stopped or removed it runs
- * again under `kedge serve` (auto mode). Prints a table and writes bench/results/drift-latency-*.json.
+ * again under `kedge serve` (auto mode). Runs once per Compose: v2 (`docker compose`, primary) then v1
+ * (`docker-compose`, legacy), each with its own kedge home and serve started with KEDGE_COMPOSE naming it.
+ * Prints a table and writes bench/results/drift-latency-*.json.
  * Needs the test bed (scripts/test-env.sh) and a build (npm run build).
- * Usage: node --import tsx bench/drift-latency.ts [--rounds N]
+ * Usage: node --import tsx bench/drift-latency.ts [--rounds N] [--compose v2|v1|both]
  */
-import {mkdtempSync, rmSync} from 'node:fs'
-import {tmpdir} from 'node:os'
 import path from 'node:path'
 import {setTimeout as sleep} from 'node:timers/promises'
 
-import {BenchRemote, BenchServe, docker, KEDGE_BIN, removeProject, run, until} from './fixtures.js'
+import {BenchRemote, BenchServe, composesUnderTest, docker, inScratch, KEDGE_BIN, kedgeEnvironment, option, run, sideBySide, until, type BenchCompose} from './fixtures.js'
 import {median, writeResults} from './results.js'
 
-const rounds = Number(process.argv[process.argv.indexOf('--rounds') + 1]) || 20
-const work = mkdtempSync(path.join(tmpdir(), 'kedge-bench-'))
-const project = `kbench-${process.pid}`
-const env = {...process.env, KEDGE_HOME: path.join(work, 'home')}
+const rounds = Number(option('--rounds')) || 20
 
-function webContainer(): {id: string; state: string} | undefined {
+function webContainer(project: string): {id: string; state: string} | undefined {
   const line = docker('ps', '--all', '--no-trunc', '--filter', `label=io.kedge.project=${project}`, '--format', '{{.ID}} {{.State}}').trim().split('\n')[0]
   if (!line) return undefined
   const [id, state] = line.split(' ')
@@ -28,7 +25,13 @@ function summary(samples: number[]) {
   return {median: median(samples), worst: Math.max(...samples), best: Math.min(...samples)}
 }
 
-async function main(): Promise<void> {
+async function measure(compose: BenchCompose) {
+  const project = `kbench-${compose.name}-${process.pid}`
+  return inScratch(`kedge-bench-drift-${compose.name}-`, [project], (work) => measureIn(work, compose, project))
+}
+
+async function measureIn(work: string, compose: BenchCompose, project: string) {
+  const env = kedgeEnvironment(path.join(work, 'home'), compose)
   const remote = new BenchRemote(work, {
     'docker-compose.yaml': 'services:\n  web:\n    image: kedge-test/busybox:1\n',
     // The flap guard would stop healing after 5 heals in 5 minutes; here every heal is wanted.
@@ -43,7 +46,7 @@ async function main(): Promise<void> {
     for (let round = 0; round < rounds; round++) {
       for (const action of ['stop', 'remove'] as const) {
         const before = await until(() => {
-          const container = webContainer()
+          const container = webContainer(project)
           return container?.state === 'running' ? container : undefined
         })
         await sleep(300)
@@ -51,24 +54,27 @@ async function main(): Promise<void> {
         else docker('rm', '--force', before.id)
         const acted = performance.now()
         await until(() => {
-          const container = webContainer()
+          const container = webContainer(project)
           return container?.state === 'running' && (action === 'stop' || container.id !== before.id)
         })
         results[action]!.push(Math.round(performance.now() - acted))
       }
     }
-    const table = Object.entries(results).map(([action, samples]) => ({action, rounds: samples.length, ...summary(samples)}))
-    console.log(`drift reaction: event to running again (ms), ${rounds} rounds each`)
-    console.table(table)
-    writeResults('drift-latency', {rounds, results: table, samples: results})
+    const table = Object.entries(results).map(([action, samples]) => ({action, ...summary(samples)}))
+    return {compose, results: table, samples: results}
   } catch (error) {
-    console.error(`serve's last log lines:\n${serve.tail()}`)
+    console.error(`serve's last log lines (${compose.command}):\n${serve.tail()}`)
     throw error
   } finally {
     await serve.stop()
-    removeProject(project)
-    rmSync(work, {recursive: true, force: true})
   }
 }
 
-await main()
+const legs = []
+for (const compose of composesUnderTest()) {
+  legs.push(await measure(compose))
+  console.log(`measured ${compose.command} ${compose.version}`)
+}
+console.log(`drift reaction: event to running again (ms), ${rounds} rounds each`)
+console.table(sideBySide(legs.map(({compose, results}) => ({compose, rows: results})), 'action'))
+writeResults('drift-latency', {rounds, legs})

@@ -1,8 +1,11 @@
 import {execFileSync, spawn, type ChildProcess} from 'node:child_process'
-import {mkdirSync, writeFileSync} from 'node:fs'
+import {mkdirSync, mkdtempSync, rmSync, writeFileSync} from 'node:fs'
+import {tmpdir} from 'node:os'
 import path from 'node:path'
 import {setTimeout as sleep} from 'node:timers/promises'
 import {fileURLToPath} from 'node:url'
+
+import {median} from './results.js'
 
 export const root = fileURLToPath(new URL('..', import.meta.url))
 export const KEDGE_BIN = path.join(root, 'bin/run.cjs')
@@ -12,6 +15,78 @@ export function run(file: string, args: string[], options: {cwd?: string; env?: 
 }
 
 export const docker = (...args: string[]) => run('docker', args)
+
+/** The value given after `name` on the command line, if any. */
+export function option(name: string): string | undefined {
+  const index = process.argv.indexOf(name)
+  return index === -1 ? undefined : process.argv[index + 1]
+}
+
+export type ComposeName = 'v2' | 'v1'
+
+/** A Compose under test: the command as a user types it (and as KEDGE_COMPOSE names it), and its version. */
+export interface BenchCompose {
+  name: ComposeName
+  command: string
+  version: string
+}
+
+const COMPOSE_COMMANDS: Record<ComposeName, string> = {v2: 'docker compose', v1: 'docker-compose'}
+
+/** Runs `compose` with `args` in `cwd`, as a user would by hand. */
+export function runCompose(compose: BenchCompose | string, args: string[], cwd?: string): string {
+  const [file, ...words] = (typeof compose === 'string' ? compose : compose.command).split(' ')
+  return run(file!, [...words, ...args], {cwd})
+}
+
+/** `--compose v2|v1|both` (else `fallback`): the Composes to measure, v2 (primary) first, v1 (legacy) second. */
+export function composesUnderTest(fallback: ComposeName | 'both' = 'both'): BenchCompose[] {
+  const choice = option('--compose') ?? fallback
+  if (choice !== 'v2' && choice !== 'v1' && choice !== 'both') throw new Error(`--compose takes v2, v1 or both, not "${choice}"`)
+  const names: ComposeName[] = choice === 'both' ? ['v2', 'v1'] : [choice]
+  return names.map((name) => ({name, command: COMPOSE_COMMANDS[name], version: runCompose(COMPOSE_COMMANDS[name], ['version', '--short']).trim()}))
+}
+
+/** The environment of a kedge process of a bench: its own home, and the Compose under test. */
+export function kedgeEnvironment(home: string, compose: BenchCompose, extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
+  return {...process.env, KEDGE_HOME: home, KEDGE_COMPOSE: compose.command, ...extra}
+}
+
+/**
+ * A one-service stack on the test image `kedge-test/busybox:<version>`. The image ends on SIGTERM only
+ * once its `sleep 1` is over: replacing it would cost anywhere from 0 to 1 s, at random, on every path.
+ * Killed at once (stop_grace_period 0s), the old container costs every path the same.
+ */
+export function stackYaml(version: number, options: {healthcheck?: boolean} = {}): string {
+  const healthcheck = options.healthcheck ? '    healthcheck:\n      test: ["CMD", "true"]\n      interval: 1s\n' : ''
+  return `services:\n  web:\n    image: kedge-test/busybox:${version}\n    stop_grace_period: 0s\n${healthcheck}`
+}
+
+/** The image a Compose project's container runs, once it runs (and is healthy, if it has a healthcheck). */
+export function readyImage(project: string): string | undefined {
+  const line = docker('ps', '--filter', `label=com.docker.compose.project=${project}`, '--format', '{{.Image}}\t{{.State}}\t{{.Status}}').trim().split('\n')[0]
+  const [image, state, status] = line?.split('\t') ?? []
+  return state === 'running' && !/\((health: starting|unhealthy)\)/.test(status ?? '') ? image : undefined
+}
+
+/** Median, worst and ratio to `baseline` (a median) of samples in ms, rounded for a table. */
+export function summarize(samples: number[], baseline: number): {medianMs: number; maxMs: number; ratio: number} {
+  const middle = median(samples)
+  return {medianMs: Math.round(middle), maxMs: Math.round(Math.max(...samples)), ratio: Number((middle / baseline).toFixed(2))}
+}
+
+/** One table of the legs' rows, matched by `key`: each measured column once per Compose, v2 first. */
+export function sideBySide(legs: Array<{compose: BenchCompose; rows: Array<Record<string, unknown>>}>, key: string): Array<Record<string, unknown>> {
+  const table = new Map<unknown, Record<string, unknown>>()
+  for (const {compose, rows} of legs) {
+    for (const row of rows) {
+      const merged = table.get(row[key]) ?? {[key]: row[key]}
+      for (const [column, value] of Object.entries(row)) if (column !== key) merged[`${compose.name} ${column}`] = value
+      table.set(row[key], merged)
+    }
+  }
+  return [...table.values()]
+}
 
 /** A bare repository holding `files` on main, and a clone to push changes from. */
 export class BenchRemote {
@@ -97,4 +172,15 @@ export function removeProject(project: string): void {
   const ids = docker('ps', '--all', '--quiet', '--filter', `label=com.docker.compose.project=${project}`).split('\n').filter(Boolean)
   if (ids.length > 0) docker('rm', '--force', ...ids)
   for (const network of docker('network', 'ls', '--quiet', '--filter', `label=com.docker.compose.project=${project}`).split('\n').filter(Boolean)) docker('network', 'rm', network)
+}
+
+/** Runs `body` in a new temporary directory, then removes it and the Compose projects named, whatever happened. */
+export async function inScratch<T>(prefix: string, projects: string[], body: (work: string) => Promise<T>): Promise<T> {
+  const work = mkdtempSync(path.join(tmpdir(), prefix))
+  try {
+    return await body(work)
+  } finally {
+    for (const project of projects) removeProject(project)
+    rmSync(work, {recursive: true, force: true})
+  }
 }

@@ -3,18 +3,19 @@
  * tiny stacks in manual mode, so nothing is deployed) polling every 10 s. Once every repository has
  * been reconciled (/ready), it measures the serve process over a stretch of no changes: resident
  * memory, CPU (its own and that of the git processes it waited for), and how long a poll takes.
- * Prints a table and writes bench/results/idle-cost-*.json.
- * Usage: node --import tsx bench/idle-cost.ts [--sizes 1,10,50,200] [--seconds 60]
+ * Compose runs only before the measured stretch (serve plans each repository's first commit with
+ * `compose config`), so one Compose is enough: v2 unless `--compose v1|both` says otherwise, named to
+ * kedge by KEDGE_COMPOSE. Prints a table and writes bench/results/idle-cost-*.json.
+ * Usage: node --import tsx bench/idle-cost.ts [--sizes 1,10,50,200] [--seconds 60] [--compose v2|v1|both]
  */
 import {readFileSync, mkdtempSync, rmSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import path from 'node:path'
 import {setTimeout as sleep} from 'node:timers/promises'
 
-import {BenchRemote, BenchServe, KEDGE_BIN, run, until} from './fixtures.js'
+import {BenchRemote, BenchServe, composesUnderTest, KEDGE_BIN, kedgeEnvironment, option, run, until, type BenchCompose} from './fixtures.js'
 import {median, writeResults} from './results.js'
 
-const option = (name: string) => (process.argv.includes(name) ? process.argv[process.argv.indexOf(name) + 1] : undefined)
 const sizes = (option('--sizes') ?? '1,10,50,200').split(',').map(Number)
 const seconds = Number(option('--seconds') ?? 60)
 const CLOCK_TICKS = Number(run('getconf', ['CLK_TCK']).trim()) || 100
@@ -48,9 +49,9 @@ async function pollSeconds(base: string): Promise<{count: number; sum: number}> 
   return {count, sum}
 }
 
-async function measure(size: number): Promise<Record<string, number>> {
+async function measure(compose: BenchCompose, size: number): Promise<Record<string, number | string>> {
   const work = mkdtempSync(path.join(tmpdir(), `kedge-bench-idle-${size}-`))
-  const env = {...process.env, KEDGE_HOME: path.join(work, 'home')}
+  const env = kedgeEnvironment(path.join(work, 'home'), compose)
   try {
     for (let i = 0; i < size; i++) {
       const remote = new BenchRemote(path.join(work, `r${i}`), {
@@ -78,6 +79,7 @@ async function measure(size: number): Promise<Record<string, number>> {
       const polls = await pollSeconds(base)
       const pollCount = polls.count - pollsBefore.count
       return {
+        compose: compose.name,
         repositories: size,
         rssMedianMb: Math.round(median(rss)),
         rssMaxMb: Math.round(Math.max(...rss)),
@@ -94,11 +96,14 @@ async function measure(size: number): Promise<Record<string, number>> {
   }
 }
 
+const composes = composesUnderTest('v2')
 const rows = []
-for (const size of sizes) {
-  rows.push(await measure(size))
-  console.log(`measured ${size} repositories`)
+for (const compose of composes) {
+  for (const size of sizes) {
+    rows.push(await measure(compose, size))
+    console.log(`measured ${size} repositories (${compose.command} ${compose.version})`)
+  }
 }
 console.log(`serve idle, every repository polling every 10 s, measured over ${seconds} s`)
 console.table(rows)
-writeResults('idle-cost', {seconds, intervalSeconds: 10, rows})
+writeResults('idle-cost', {seconds, intervalSeconds: 10, composes, rows})
