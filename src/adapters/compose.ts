@@ -17,6 +17,7 @@ import {
 import {ComposeFailedError, errorMessage, ExternalError} from '../errors.js'
 import {redact} from '../secrets/redaction.js'
 import {environmentWithoutSecrets} from '../secrets/secret-environment.js'
+import {composePluginPath} from './compose-plugin.js'
 
 const execFileAsync = promisify(execFile)
 
@@ -26,7 +27,11 @@ const ERROR_LINES_KEPT = 20
 
 let detected: Promise<ComposeCommand> | undefined
 
-/** `KEDGE_COMPOSE` if set, else `docker compose` (v2), else `docker-compose` (v1, legacy); asked once per process. */
+/**
+ * `KEDGE_COMPOSE` if set, else `docker compose` (v2), else `docker-compose` (v1, legacy); asked once per
+ * process. `docker compose` runs as its plugin binary directly where that is the one the Docker CLI runs
+ * (see composePluginPath).
+ */
 export function composeCommand(): Promise<ComposeCommand> {
   detected ??= detectComposeCommand().catch((error: unknown) => {
     detected = undefined
@@ -41,13 +46,25 @@ async function detectComposeCommand(): Promise<ComposeCommand> {
     ? [{argv: parseComposeOverride(override)}]
     : [{argv: ['docker', 'compose']}, {argv: ['docker-compose']}]
   for (const launch of candidates) {
-    const version = await versionOf(launch)
-    if (version !== null) return {...launch, generation: generationOf(version)}
+    const [version, direct] = await Promise.all([versionOf(launch), directPlugin(launch)])
+    if (version === null) continue
+    if (direct && direct.version === version) return {...direct.launch, generation: generationOf(version)}
+    return {...launch, generation: generationOf(version)}
   }
   throw new ExternalError(
     override ? `KEDGE_COMPOSE="${override}" does not run Docker Compose` : 'Docker Compose was not found: neither "docker compose" nor "docker-compose" runs',
     {code: 'compose_missing', hint: 'install the Docker Compose plugin (or docker-compose), or name it in KEDGE_COMPOSE'},
   )
+}
+
+/** For `docker compose`: its plugin binary, started standalone, with the version it reports. */
+async function directPlugin(launch: ComposeLaunch): Promise<{launch: ComposeLaunch; version: string} | null> {
+  if (launch.argv.length !== 2 || launch.argv[0] !== 'docker' || launch.argv[1] !== 'compose') return null
+  const plugin = composePluginPath()
+  if (plugin === null) return null
+  const direct = {argv: [plugin]}
+  const version = await versionOf(direct)
+  return version === null ? null : {launch: direct, version}
 }
 
 async function versionOf(launch: ComposeLaunch): Promise<string | null> {

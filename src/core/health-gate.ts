@@ -10,13 +10,15 @@ import {hasCompleted, runsConfigOf, type DesiredService} from './plan.js'
 const POLL_MS = 250
 
 /**
- * A container must have run for a second before it counts: the engine says "Up Less than a second" until
- * then. Read from the engine's own uptime, the window runs from the container's start by the engine's
- * clock (no skew with a remote engine), not from kedge's first look, so it mostly overlaps Compose's own
- * work; a container that fails later than that is drift, which kedge heals or reports.
+ * A container without a healthcheck must have run for a second before it counts: the engine says "Up
+ * Less than a second" until then. Read from the engine's own uptime, the second runs from the
+ * container's start by the engine's clock (no skew with a remote engine), not from kedge's first look, so
+ * it mostly overlaps Compose's own work. A container with a healthcheck counts once healthy, as with
+ * `docker compose up --wait`: its own check passing is the better evidence. One that fails later is
+ * drift, which kedge heals or reports.
  */
 export function hasRunLessThanASecond(container: StackContainer): boolean {
-  return container.state === 'running' && /^Up Less than a second\b/.test(container.status)
+  return container.state === 'running' && container.health === null && /^Up Less than a second\b/.test(container.status)
 }
 
 export type Assessment = {verdict: 'ready'} | {verdict: 'waiting'; reason: string; restarting?: boolean} | {verdict: 'failed'; reason: string}
@@ -52,8 +54,8 @@ function notReadyBecause(current: readonly StackContainer[]): string {
 }
 
 /**
- * Waits until the services a deploy changed have run for a second (see hasRunLessThanASecond), healthy
- * where they have a healthcheck; fails as soon as one exits, keeps restarting or turns unhealthy, or when
+ * Waits until the services a deploy changed are healthy where they have a healthcheck, and have run for
+ * a second where they have none (see hasRunLessThanASecond); fails as soon as one exits, keeps restarting or turns unhealthy, or when
  * `timeoutMs` passes.
  */
 export async function waitForServices(

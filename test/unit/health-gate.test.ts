@@ -20,12 +20,12 @@ describe('assessServices', () => {
     assert.deepEqual(assessServices([service('web')], [container('web', {state: 'exited', exitCode: 1}, 'old-web')]), {verdict: 'waiting', reason: 'service web is not running yet'})
   })
 
-  it("waits until the engine says a container has run for a second, by the engine's own uptime", () => {
+  it("waits until the engine says a container without a healthcheck has run for a second; one with a healthcheck counts once healthy", () => {
     const justStarted = container('web', {status: 'Up Less than a second'})
     assert.deepEqual(assessServices([service('web')], [justStarted]), {verdict: 'waiting', reason: 'service web has not run for a second yet'})
     assert.deepEqual(assessServices([service('web')], [{...justStarted, status: 'Up 1 second'}]), {verdict: 'ready'})
     const healthyAtOnce = container('db', {status: 'Up Less than a second (healthy)', health: 'healthy'})
-    assert.deepEqual(assessServices([service('db')], [healthyAtOnce]), {verdict: 'waiting', reason: 'service db has not run for a second yet'})
+    assert.deepEqual(assessServices([service('db')], [healthyAtOnce]), {verdict: 'ready'})
     assert.deepEqual(assessServices([service('db')], [{...healthyAtOnce, status: 'Up Less than a second (health: starting)', health: 'starting'}]), {verdict: 'waiting', reason: 'service db is not healthy yet'})
   })
 
