@@ -47,7 +47,7 @@ export async function readDesiredStack(repoDir: string, repository: RepositoryRo
     throw new ComposeFailedError(error.action, locateComposeError(error.reason, documents), {cause: error})
   }
   const services = parseComposeConfig(resolved, repoDir)
-  // Compose v1 accepts a file without services, and `up --remove-orphans` would then take the whole stack down.
+  // Compose v1 accepts a file without services, and deploying it would take the whole stack down.
   if (services.length === 0) throw noServices()
   const ids = await objectIds(repoDir, commit, [...new Set(services.flatMap((service) => service.repositoryPaths))], signal)
   return {
