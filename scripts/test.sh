@@ -5,17 +5,21 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
+# Two test files at a time: they mostly wait on Docker and git, so two share a 2-core machine well (Node's
+# default is one less than the cores). Each test uses its own names, homes and ports.
+CONCURRENCY=(--test-concurrency=2)
+
 [ -d node_modules ] || npm ci
 bash scripts/test-env.sh
 npm run --silent build
 npm run --silent typecheck
 
 echo "== Compose v2 ($(docker compose version --short)): unit and integration tests"
-KEDGE_COMPOSE="docker compose" node --import tsx --test --test-reporter=spec test/unit/*.test.ts test/integration/*.test.ts
+KEDGE_COMPOSE="docker compose" node --import tsx --test "${CONCURRENCY[@]}" --test-reporter=spec test/unit/*.test.ts test/integration/*.test.ts
 
 if docker-compose version --short 2>/dev/null | grep -qE '^1\.'; then
   echo "== Compose v1 ($(docker-compose version --short)): the integration tests of deploy, drift, rollback and faults"
-  KEDGE_COMPOSE=docker-compose node --import tsx --test --test-reporter=spec \
+  KEDGE_COMPOSE=docker-compose node --import tsx --test "${CONCURRENCY[@]}" --test-reporter=spec \
     test/integration/deploy.test.ts test/integration/drift-diff.test.ts test/integration/drift-heal.test.ts \
     test/integration/rollback.test.ts test/integration/faults.test.ts
 else
