@@ -14,7 +14,7 @@ import path from 'node:path'
 import {
   BenchRemote,
   BenchServe,
-  composesUnderTest,
+  measureEachCompose,
   inScratch,
   KEDGE_BIN,
   kedgeEnvironment,
@@ -104,11 +104,7 @@ async function measureIn(work: string, compose: BenchCompose, projects: Record<'
   }
 }
 
-const legs = []
-for (const compose of composesUnderTest()) {
-  legs.push(await measure(compose))
-  console.log(`measured ${compose.command} ${compose.version}`)
-}
+const legs = await measureEachCompose(measure)
 console.log(`push to running, ${rounds} changes each; ratio is to "${legs.map((leg) => leg.byHand).join('" / "')}" by hand (the poll path includes waiting for the next 1 s poll)`)
 console.table(sideBySide(legs, 'path'))
 writeResults('deploy-overhead', {rounds, legs})

@@ -9,7 +9,7 @@
 import path from 'node:path'
 import {setTimeout as sleep} from 'node:timers/promises'
 
-import {BenchRemote, BenchServe, composesUnderTest, docker, inScratch, KEDGE_BIN, kedgeEnvironment, option, run, sideBySide, until, type BenchCompose} from './fixtures.js'
+import {BenchRemote, BenchServe, docker, inScratch, KEDGE_BIN, kedgeEnvironment, measureEachCompose, option, run, sideBySide, until, type BenchCompose} from './fixtures.js'
 import {median, writeResults} from './results.js'
 
 const rounds = Number(option('--rounds')) || 20
@@ -70,11 +70,7 @@ async function measureIn(work: string, compose: BenchCompose, project: string) {
   }
 }
 
-const legs = []
-for (const compose of composesUnderTest()) {
-  legs.push(await measure(compose))
-  console.log(`measured ${compose.command} ${compose.version}`)
-}
+const legs = await measureEachCompose(measure)
 console.log(`drift reaction: event to running again (ms), ${rounds} rounds each`)
 console.table(sideBySide(legs.map(({compose, results}) => ({compose, rows: results})), 'action'))
 writeResults('drift-latency', {rounds, legs})

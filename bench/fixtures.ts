@@ -47,6 +47,16 @@ export function composesUnderTest(fallback: ComposeName | 'both' = 'both'): Benc
   return names.map((name) => ({name, command: COMPOSE_COMMANDS[name], version: runCompose(COMPOSE_COMMANDS[name], ['version', '--short']).trim()}))
 }
 
+/** Measures each Compose under test in turn (see composesUnderTest), saying which it measured. */
+export async function measureEachCompose<T>(measure: (compose: BenchCompose) => Promise<T>): Promise<T[]> {
+  const legs: T[] = []
+  for (const compose of composesUnderTest()) {
+    legs.push(await measure(compose))
+    console.log(`measured ${compose.command} ${compose.version}`)
+  }
+  return legs
+}
+
 /** The environment of a kedge process of a bench: its own home, and the Compose under test. */
 export function kedgeEnvironment(home: string, compose: BenchCompose, extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
   return {...process.env, KEDGE_HOME: home, KEDGE_COMPOSE: compose.command, ...extra}
