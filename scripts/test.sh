@@ -6,8 +6,15 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 # Two test files at a time: they mostly wait on Docker and git, so two share a 2-core machine well (Node's
-# default is one less than the cores). Each test uses its own names, homes and ports.
-CONCURRENCY=(--test-concurrency=2)
+# default is one less than the cores). Each test uses its own names, homes and ports. The fault tests
+# (a Docker daemon of their own stopped and restarted, serve killed mid-deploy) run alone afterwards:
+# their waits are bounded, and a second file's load would stretch them past the bounds.
+run_tests() {
+  KEDGE_COMPOSE="$1" node --import tsx --test --test-concurrency=2 --test-reporter=spec "${@:2}"
+}
+run_faults() {
+  KEDGE_COMPOSE="$1" node --import tsx --test --test-concurrency=1 --test-reporter=spec test/integration/faults.test.ts
+}
 
 [ -d node_modules ] || npm ci
 bash scripts/test-env.sh
@@ -15,13 +22,14 @@ npm run --silent build
 npm run --silent typecheck
 
 echo "== Compose v2 ($(docker compose version --short)): unit and integration tests"
-KEDGE_COMPOSE="docker compose" node --import tsx --test "${CONCURRENCY[@]}" --test-reporter=spec test/unit/*.test.ts test/integration/*.test.ts
+run_tests "docker compose" test/unit/*.test.ts $(ls test/integration/*.test.ts | grep -v '/faults\.test\.ts$')
+run_faults "docker compose"
 
 if docker-compose version --short 2>/dev/null | grep -qE '^1\.'; then
   echo "== Compose v1 ($(docker-compose version --short)): the integration tests of deploy, drift, rollback and faults"
-  KEDGE_COMPOSE=docker-compose node --import tsx --test "${CONCURRENCY[@]}" --test-reporter=spec \
-    test/integration/deploy.test.ts test/integration/drift-diff.test.ts test/integration/drift-heal.test.ts \
-    test/integration/rollback.test.ts test/integration/faults.test.ts
+  run_tests docker-compose test/integration/deploy.test.ts test/integration/drift-diff.test.ts \
+    test/integration/drift-heal.test.ts test/integration/rollback.test.ts
+  run_faults docker-compose
 else
   echo "== Compose v1 is not installed: its leg is skipped (scripts/test-env.sh installs it where the release packages it)"
 fi
