@@ -55,18 +55,28 @@ export function parseComposeConfig(yamlText: string, checkoutDir: string): Compo
 
 /**
  * kedge's hash of a service: its resolved configuration plus the git object id of every repository file
- * it reads, so that a changed bind-mounted file changes the hash where Compose's own would not.
+ * it reads, so that a changed bind-mounted file changes the hash where Compose's own would not. The
+ * replica count is left out, as Compose leaves it out of its own: a new count scales the service, adding
+ * or removing containers, and recreates none.
  */
 export function serviceHash(service: ComposeService, objectIds: ReadonlyMap<string, string>): string {
-  return hashOf(service.normalizedConfig, service, objectIds)
+  return hashOf(withoutReplicas(service.normalizedConfig), service, objectIds)
 }
 
 /**
- * The hash kedge computed before it normalised Compose's output, which the containers it deployed then
- * still carry: a service whose containers carry it is unchanged, so upgrading kedge recreates nothing.
+ * The hashes older kedge versions gave the same service, which the containers they deployed still carry:
+ * before kedge normalised Compose's output (the configuration as printed), and before it left the replica
+ * count out. A service whose containers carry one is unchanged, so upgrading kedge recreates nothing.
  */
-export function formerServiceHash(service: ComposeService, objectIds: ReadonlyMap<string, string>): string {
-  return hashOf(service.printedConfig, service, objectIds)
+export function formerServiceHashes(service: ComposeService, objectIds: ReadonlyMap<string, string>): string[] {
+  return [hashOf(service.printedConfig, service, objectIds), hashOf(service.normalizedConfig, service, objectIds)]
+}
+
+function withoutReplicas(config: unknown): unknown {
+  const {deploy, ...rest} = config as Json
+  if (deploy === null || typeof deploy !== 'object') return config
+  const {replicas: _, ...others} = deploy as Json
+  return Object.keys(others).length === 0 ? rest : {...rest, deploy: others}
 }
 
 function hashOf(config: unknown, service: ComposeService, objectIds: ReadonlyMap<string, string>): string {

@@ -16,8 +16,10 @@ import {withRepositoryAccess} from './credentials.js'
 import type {KedgeConfig} from '../config/kedge-config.js'
 import {readDesiredStack} from './desired-stack.js'
 import {parseSnapshot, type StackSnapshot} from './stack-snapshot.js'
-import {containersToReplace, detectDrift, driftBaseline, type Drift} from './drift.js'
-import {COMPOSE_LABELS, LABELS} from './labels.js'
+import {containersToReplace, driftBaseline, driftToRepair, type Drift} from './drift.js'
+import {LABELS} from './labels.js'
+import {ownedContainers} from './project-ownership.js'
+import {keepRunningLabels} from './running-labels.js'
 import {waitForServices} from './health-gate.js'
 import {failedForTheHost, HOST_FAILED_NOTE} from './host-failure.js'
 import {renderOverrideFile} from './override-file.js'
@@ -102,19 +104,19 @@ export async function applyCheckedOutCommit(
   let touchedHost = false
   try {
     const desired = await readDesiredStack(paths.repoDir, repository, commit, previousSnapshot, signal)
-    snapshot = desired.snapshot
     config = desired.config
-    const actual = await listOwnedContainers(repository.name, snapshot.project)
+    const actual = await listOwnedContainers(repository.name, desired.snapshot.project, {deployedHere: previousSnapshot?.project === desired.snapshot.project})
+    snapshot = {...desired.snapshot, services: keepRunningLabels(desired.snapshot.services, actual)}
     changes = planChanges(snapshot.services, actual)
     await ensureImages(snapshot, paths, signal)
-    // Drift of what runs now is repaired on the way, measured against the commit that runs.
-    const baseline = previousSnapshot && driftBaseline(previousSnapshot.services, snapshot.services, actual)
-    const drift = baseline ? detectDrift(baseline, actual, await currentImageIds(imagesOfServices(baseline))) : []
+    // Drift of what runs now is repaired on the way, measured against the commit that runs (see driftToRepair).
+    const baseline = driftBaseline(previousSnapshot?.services ?? [], snapshot.services, actual)
+    const drift = driftToRepair(baseline, snapshot.services, actual, await currentImageIds(imagesOfServices(baseline)))
     signal?.throwIfAborted()
     touchedHost = true
     await applyStack(paths, repository.name, snapshot, actual, {drift, prune: config.prune, signal})
-    const changed = new Set(changes.filter((change) => change.action !== 'remove').map((change) => change.service))
-    await waitForServices(repository.name, snapshot.project, snapshot.services.filter((service) => changed.has(service.name)), config.healthTimeoutMs, signal)
+    // Every service, not only the changed ones: a deploy succeeds only when the whole stack is up.
+    await waitForServices(repository.name, snapshot.project, snapshot.services, config.healthTimeoutMs, signal)
     if (previousSnapshot) await removeOtherProject(repository.name, previousSnapshot.project, snapshot.project)
     const finished = finishDeployment(context.db, deployment.id, {status: 'success', snapshot: JSON.stringify(snapshot), project: snapshot.project})
     updateRepository(context.db, repository.id, {lastError: null, lastErrorAt: null, pendingCommit: null, pendingChanges: null})
@@ -160,25 +162,16 @@ export async function applyCheckedOutCommit(
   }
 }
 
-/** The containers kedge labelled for this project; refuses a project whose containers kedge did not create, or another repository's. */
-export async function listOwnedContainers(repository: string, project: string) {
-  // A one-off container (`docker compose run`) is the operator's: neither refused nor touched.
-  const foreign = (await listComposeProjectContainers(project)).filter(
-    (container) => container.labels[COMPOSE_LABELS.oneoff] !== 'True' && (!container.managedByKedge || container.labels[LABELS.repository] !== repository),
-  )
-  if (foreign.length > 0) {
-    const owner = foreign[0]!.labels[LABELS.repository]
-    throw new ExternalError(
-      `the Compose project "${project}" has containers kedge did not deploy for ${repository}: ${foreign.map((container) => container.name).join(', ')}`,
-      {
-        code: 'project_taken',
-        hint: owner
-          ? `kedge repository "${owner}" uses this project name; give one of them another docker.project_name`
-          : 'kedge never touches containers it did not create: take them down by hand, or set another docker.project_name in kedge.yaml',
-      },
-    )
-  }
-  return listKedgeContainers(project)
+/**
+ * The repository's containers in the project (see ownedContainers): kedge's, and once kedge has deployed
+ * there (`deployedHere`, or its containers are there), those Compose created in it without kedge's labels.
+ * Refuses a project that is someone else's.
+ */
+export async function listOwnedContainers(repository: string, project: string, options: {deployedHere?: boolean} = {}): Promise<StackContainer[]> {
+  const [composed, labelled] = await Promise.all([listComposeProjectContainers(project), listKedgeContainers(project)])
+  // kedge's labels without Compose's: a container made by hand to look like kedge's, still kedge's to replace.
+  const byId = new Map([...composed, ...labelled.filter((container) => container.labels[LABELS.repository] === repository)].map((container) => [container.id, container]))
+  return ownedContainers(repository, project, [...byId.values()], {deployedHere: options.deployedHere ?? false})
 }
 
 /** The stack as Compose runs it: from the stack directory, with kedge's override file last. */

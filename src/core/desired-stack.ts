@@ -11,7 +11,7 @@ import {ComposeFailedError, InvalidConfigError, InvalidInputError} from '../erro
 import {lastGoodDeployment} from '../store/deployments.js'
 import type {RepositoryRow} from '../store/schema.js'
 import {isEmptyProject, locateComposeError} from './compose-errors.js'
-import {formerServiceHash, parseComposeConfig, serviceHash} from './compose-model.js'
+import {formerServiceHashes, parseComposeConfig, serviceHash} from './compose-model.js'
 import type {KedgeContext} from './context.js'
 import {parseSnapshot, type StackSnapshot} from './stack-snapshot.js'
 
@@ -61,9 +61,9 @@ export async function readDesiredStack(repoDir: string, repository: RepositoryRo
       kedgeConfig: config.file ? {path: config.file, content: readFileSync(path.join(repoDir, config.file), 'utf8')} : null,
       services: services.map((service) => {
         const hash = serviceHash(service, ids)
-        const formerHash = formerServiceHash(service, ids)
-        const unchanged = previous?.services.find((old) => old.name === service.name && (old.hash === hash || old.hash === formerHash))
-        return {name: service.name, image: service.image, replicas: service.replicas, oneShot: service.oneShot, hash, formerHash, commit: unchanged?.commit ?? commit}
+        const formerHashes = formerServiceHashes(service, ids)
+        const unchanged = previous?.services.find((old) => old.name === service.name && (old.hash === hash || formerHashes.includes(old.hash)))
+        return {name: service.name, image: service.image, replicas: service.replicas, oneShot: service.oneShot, hash, formerHashes, commit: unchanged?.commit ?? commit}
       }),
     },
   }

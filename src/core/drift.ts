@@ -2,7 +2,8 @@ import type {StackContainer} from './containers.js'
 import {COMPOSE_LABELS, LABELS} from './labels.js'
 import {hasCompleted, runsConfigOf, type DesiredService} from './plan.js'
 
-export const DRIFT_TYPES = ['missing', 'stopped', 'wrong_image', 'wrong_config', 'extra', 'unhealthy'] as const
+/** `foreign`: a container without kedge's labels in a project kedge deployed (an operator's `compose up`), which `up` replaces. */
+export const DRIFT_TYPES = ['missing', 'stopped', 'wrong_image', 'wrong_config', 'extra', 'unhealthy', 'foreign'] as const
 export type DriftType = (typeof DRIFT_TYPES)[number]
 
 export interface Drift {
@@ -48,6 +49,10 @@ export function detectDrift(
         container: container.name,
         containerId: container.id,
       })
+      if (!container.managedByKedge) {
+        drift.push(entry('foreign', "kedge's container", `${container.name}, created without kedge's labels`))
+        return
+      }
       if (index >= service.replicas) {
         drift.push(entry('extra', `${service.replicas} container${service.replicas === 1 ? '' : 's'}`, `surplus replica ${container.name}`))
         return
@@ -91,6 +96,23 @@ export function driftBaseline(running: readonly DesiredService[], next: readonly
     next.filter((service) => actual.some((container) => container.service === service.name && runsConfigOf(service, container))).map((service) => service.name),
   )
   return [...running.filter((service) => !alreadyNext.has(service.name)), ...next.filter((service) => alreadyNext.has(service.name))]
+}
+
+/**
+ * The drift a deploy repairs on the way: of the containers measured against `baseline` (see
+ * driftBaseline), except those of a service the new commit wants that the baseline lacks (after a first
+ * deploy that failed, its containers run an older configuration): they are not surplus, `up` recreates
+ * them.
+ */
+export function driftToRepair(
+  baseline: readonly DesiredService[],
+  next: readonly DesiredService[],
+  actual: readonly StackContainer[],
+  currentImageIds: ReadonlyMap<string, string>,
+): Drift[] {
+  const measured = new Set(baseline.map((service) => service.name))
+  const wanted = new Set(next.map((service) => service.name))
+  return detectDrift(baseline, actual, currentImageIds).filter((entry) => !(entry.type === 'extra' && wanted.has(entry.service) && !measured.has(entry.service)))
 }
 
 /**

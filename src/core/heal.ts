@@ -1,4 +1,4 @@
-import {currentImageIds, listKedgeContainers} from '../adapters/docker-engine.js'
+import {currentImageIds} from '../adapters/docker-engine.js'
 import {asKedgeError} from '../errors.js'
 import {countDeploymentsSince, finishDeployment, listDeployments, startDeployment} from '../store/deployments.js'
 import {recordRepositoryError, updateRepository} from '../store/repositories.js'
@@ -12,7 +12,6 @@ import {deployedSnapshot} from './desired-stack.js'
 import {snapshotConfig} from './snapshot-config.js'
 import type {StackSnapshot} from './stack-snapshot.js'
 import {detectDrift, type Drift} from './drift.js'
-import {LABELS} from './labels.js'
 import {tryWithRepositoryLock} from './lock.js'
 
 export interface DriftReport {
@@ -27,7 +26,7 @@ export interface DriftReport {
 export async function inspectDrift(context: KedgeContext, repository: RepositoryRow): Promise<DriftReport | null> {
   const snapshot = deployedSnapshot(context, repository)
   if (!snapshot) return null
-  const actual = (await listKedgeContainers(snapshot.project)).filter((container) => container.labels[LABELS.repository] === repository.name)
+  const actual = await listOwnedContainers(repository.name, snapshot.project, {deployedHere: true})
   const drift = detectDrift(snapshot.services, actual, await currentImageIds(imagesOf(snapshot)))
   const recorded = JSON.stringify(drift.map(({containerId: _, ...entry}) => entry))
   const changed = recorded !== (repository.drift ?? '[]')
@@ -72,8 +71,6 @@ async function healLocked(context: KedgeContext, repository: RepositoryRow, sign
     return {kind: 'flapping', drift, changed, maxHeals: config.maxHeals, windowMs: config.healWindowMs}
   }
 
-  // Never act on a project that holds containers kedge did not create (this throws project_taken).
-  await listOwnedContainers(repository.name, snapshot.project)
   const deployment = startDeployment(context.db, {repositoryId: repository.id, commit: snapshot.commit, trigger: 'drift'})
   const note = `healed: ${describeDrift(actionable)}`
   try {

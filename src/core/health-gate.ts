@@ -26,9 +26,13 @@ export type Assessment = {verdict: 'ready'} | {verdict: 'waiting'; reason: strin
 /** A container seen restarting in this many polls keeps restarting; one restart while a dependency starts is allowed. */
 const RESTARTS_TOLERATED = 3
 
-/** Pure: how the containers of the deployed services are doing. Only containers with the service's new hash count. */
+/**
+ * Pure: how the containers of the deployed services are doing. Only containers with the service's new
+ * hash count. The reason of a wait names every service not ready yet, so a timeout names them all.
+ */
 export function assessServices(services: readonly DesiredService[], containers: readonly StackContainer[]): Assessment {
-  let waiting: {reason: string; restarting?: boolean} | null = null
+  const waiting: string[] = []
+  let restarting = false
   for (const service of services) {
     const current = containers.filter((container) => container.service === service.name && runsConfigOf(service, container))
     for (const container of current) {
@@ -37,14 +41,17 @@ export function assessServices(services: readonly DesiredService[], containers: 
         return {verdict: 'failed', reason: `service ${service.name} exited${container.exitCode === null ? '' : ` with code ${container.exitCode}`}`}
       }
       if (container.health === 'unhealthy') return {verdict: 'failed', reason: `service ${service.name} is unhealthy`}
-      if (container.state === 'restarting') waiting ??= {reason: `service ${service.name} keeps restarting`, restarting: true}
     }
     const ready = current.filter(
       (container) => (container.state === 'running' && container.health !== 'starting' && !hasRunLessThanASecond(container)) || hasCompleted(service, container),
     )
-    if (ready.length < service.replicas) waiting ??= {reason: `service ${service.name} ${notReadyBecause(current)}`}
+    if (ready.length >= service.replicas) continue
+    const isRestarting = current.some((container) => container.state === 'restarting')
+    restarting ||= isRestarting
+    waiting.push(`service ${service.name} ${isRestarting ? 'keeps restarting' : notReadyBecause(current)}`)
   }
-  return waiting ? {verdict: 'waiting', ...waiting} : {verdict: 'ready'}
+  if (waiting.length === 0) return {verdict: 'ready'}
+  return restarting ? {verdict: 'waiting', reason: waiting.join('; '), restarting} : {verdict: 'waiting', reason: waiting.join('; ')}
 }
 
 function notReadyBecause(current: readonly StackContainer[]): string {
@@ -54,7 +61,7 @@ function notReadyBecause(current: readonly StackContainer[]): string {
 }
 
 /**
- * Waits until the services a deploy changed are healthy where they have a healthcheck, and have run for
+ * Waits until every service of the stack is healthy where they have a healthcheck, and have run for
  * a second where they have none (see hasRunLessThanASecond); fails as soon as one exits, keeps restarting or turns unhealthy, or when
  * `timeoutMs` passes.
  */

@@ -7,7 +7,9 @@ export interface DesiredService {
   image: string | null
   replicas: number
   hash: string
-  /** The hash older kedge versions gave the same service (see formerServiceHash); absent in older snapshots. */
+  /** The hashes older kedge versions gave the same service (see formerServiceHashes); absent in older snapshots. */
+  formerHashes?: string[]
+  /** The one former hash that snapshots of an earlier kedge version kept. */
   formerHash?: string
   /** A job meant to run to completion (see ComposeService.oneShot); absent in older snapshots. */
   oneShot?: boolean
@@ -16,7 +18,8 @@ export interface DesiredService {
 /** Whether the container runs the service's configuration, by kedge's hash of it now or as older kedge versions hashed it. */
 export function runsConfigOf(service: DesiredService, container: StackContainer): boolean {
   const label = container.labels[LABELS.configHash]
-  return label === service.hash || (service.formerHash !== undefined && label === service.formerHash)
+  if (label === undefined) return false
+  return label === service.hash || label === service.formerHash || (service.formerHashes?.includes(label) ?? false)
 }
 
 /** A job's container that ran to completion: done, not stopped. */
@@ -24,7 +27,8 @@ export function hasCompleted(service: DesiredService, container: StackContainer)
   return service.oneShot === true && container.state === 'exited' && container.exitCode === 0
 }
 
-export type ChangeAction = 'create' | 'recreate' | 'remove' | 'start'
+/** `scale`: the containers run the service's configuration, but not as many as it wants; Compose adds or removes some. */
+export type ChangeAction = 'create' | 'recreate' | 'remove' | 'scale' | 'start'
 
 export interface ServiceChange {
   service: string
@@ -49,8 +53,8 @@ export function planChanges(desired: readonly DesiredService[], actual: readonly
       if (service.replicas > 0) changes.push(change('create'))
     } else if (containers.some((container) => !runsConfigOf(service, container))) {
       changes.push(change('recreate'))
-    } else if (containers.length < service.replicas) {
-      changes.push(change('create'))
+    } else if (containers.length !== service.replicas) {
+      changes.push(change('scale'))
     } else if (containers.some((container) => container.state !== 'running' && !hasCompleted(service, container))) {
       changes.push(change('start'))
     }

@@ -9,7 +9,7 @@ import type {LockRow, RepositoryRow} from '../store/schema.js'
 import type {KedgeContext} from './context.js'
 import {withRepositoryAccess} from './credentials.js'
 import {applyCheckedOutCommit, fetchHead, listOwnedContainers, stackPaths, type DeployOutcome} from './deploy.js'
-import {readDesiredStack} from './desired-stack.js'
+import {deployedSnapshot, readDesiredStack} from './desired-stack.js'
 import {tryWithRepositoryLock} from './lock.js'
 import {planChanges, type ServiceChange} from './plan.js'
 
@@ -122,7 +122,8 @@ async function recordPendingChanges(
 ): Promise<ReconcileResult> {
   try {
     const {snapshot} = await readDesiredStack(stackPaths(context, repository.name).repoDir, repository, commit, null, signal)
-    const changes = planChanges(snapshot.services, await listOwnedContainers(repository.name, snapshot.project))
+    const deployedHere = deployedSnapshot(context, repository)?.project === snapshot.project
+    const changes = planChanges(snapshot.services, await listOwnedContainers(repository.name, snapshot.project, {deployedHere}))
     updateRepository(context.db, repository.id, {pendingCommit: commit, pendingChanges: JSON.stringify(changes), lastError: null, lastErrorAt: null})
     return {kind: 'pending', commit, mode, changes}
   } catch (error) {

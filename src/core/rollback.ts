@@ -5,6 +5,8 @@ import type {DeploymentRow, RepositoryRow} from '../store/schema.js'
 import type {KedgeContext} from './context.js'
 import {applyStack, listOwnedContainers, removeOtherProject, stackPaths, type DeployOutcome} from './deploy.js'
 import {failedAttempt} from './host-failure.js'
+import {waitForServices} from './health-gate.js'
+import {keepRunningLabels} from './running-labels.js'
 import {snapshotConfig} from './snapshot-config.js'
 import {parseSnapshot} from './stack-snapshot.js'
 import {withRepositoryLock} from './lock.js'
@@ -54,8 +56,12 @@ export async function rollbackTo(
   const deployment = startDeployment(context.db, {repositoryId: repository.id, commit: target.commit, trigger: options.trigger})
   try {
     const {tree, source} = await releaseTree(context, repository.name, snapshot)
-    const actual = await listOwnedContainers(repository.name, snapshot.project)
-    await applyStack(stackPaths(context, repository.name), repository.name, snapshot, actual, {drift: [], prune: snapshotConfig(snapshot).prune, signal: options.signal, tree})
+    const config = snapshotConfig(snapshot)
+    const actual = await listOwnedContainers(repository.name, snapshot.project, {deployedHere: true})
+    const restored = {...snapshot, services: keepRunningLabels(snapshot.services, actual)}
+    await applyStack(stackPaths(context, repository.name), repository.name, restored, actual, {drift: [], prune: config.prune, signal: options.signal, tree})
+    // Through the same gate as a deploy: a rollback that does not come up is recorded as failed.
+    await waitForServices(repository.name, snapshot.project, restored.services, config.healthTimeoutMs, options.signal)
     const running = lastGoodDeployment(context.db, repository.id)
     const runningSnapshot = parseSnapshot(running?.snapshot ?? null)
     if (runningSnapshot) await removeOtherProject(repository.name, runningSnapshot.project, snapshot.project)
@@ -64,7 +70,7 @@ export async function rollbackTo(
       status: 'rolled_back',
       note,
       replacedCommit: options.replacedCommit,
-      snapshot: JSON.stringify(snapshot),
+      snapshot: JSON.stringify(restored),
       project: snapshot.project,
     })
     updateRepository(context.db, repository.id, {

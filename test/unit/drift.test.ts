@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import {describe, it} from 'node:test'
 
 import type {StackContainer} from '../../src/core/containers.js'
-import {containersToReplace, detectDrift, driftBaseline} from '../../src/core/drift.js'
+import {containersToReplace, detectDrift, driftBaseline, driftToRepair} from '../../src/core/drift.js'
 import type {DesiredService} from '../../src/core/plan.js'
 import {fakeContainer} from '../helpers/fake-container.js'
 
@@ -84,6 +84,23 @@ describe('driftBaseline', () => {
     assert.deepEqual(baseline.map((entry) => [entry.name, entry.hash]).sort(), [['db', 'h-db'], ['old', 'h-old'], ['web', 'h-web-2']])
     assert.deepEqual(detectDrift(baseline, actual, IMAGE_IDS), [], 'nothing to repair: compose up brings db to the new commit')
     assert.equal(detectDrift(running, actual, IMAGE_IDS).length, 1, 'against the running commit alone, web would look drifted and be replaced')
+  })
+})
+
+describe('foreign containers and the drift a deploy repairs', () => {
+  it("reports a container without kedge's labels in kedge's project as foreign, and leaves it to up", () => {
+    const handmade = container('web', 1, {labels: {'com.docker.compose.project': 'app', 'com.docker.compose.service': 'web'}, managedByKedge: false})
+    const drift = detectDrift([service('web')], [handmade], IMAGE_IDS)
+    assert.deepEqual(drift.map((entry) => [entry.service, entry.type, entry.container]), [['web', 'foreign', 'app_web_1']])
+    assert.deepEqual(containersToReplace(drift, [handmade], true), [], 'Compose recreates it, keeping its anonymous volumes')
+  })
+
+  it('after a first deploy that failed, measures only what runs the new commit, and takes no wanted service as surplus', () => {
+    const next = [service('web', {hash: 'new-web'}), service('db', {hash: 'new-db'})]
+    const actual = [container('web', 1, {health: 'unhealthy', labels: {'io.kedge.config-hash': 'new-web', 'com.docker.compose.project': 'app'}}), container('db', 1)]
+    const baseline = driftBaseline([], next, actual)
+    const drift = driftToRepair(baseline, next, actual, IMAGE_IDS)
+    assert.deepEqual(drift.map((entry) => [entry.service, entry.type]), [['web', 'unhealthy']], 'db runs an older configuration: up recreates it, it is not surplus')
   })
 })
 

@@ -20,6 +20,11 @@ describe('assessServices', () => {
     assert.deepEqual(assessServices([service('web')], [container('web', {state: 'exited', exitCode: 1}, 'old-web')]), {verdict: 'waiting', reason: 'service web is not running yet'})
   })
 
+  it('names every service that is not ready, not only the first', () => {
+    const assessment = assessServices([service('web'), service('db'), service('cache')], [container('web', {health: 'starting'}), container('cache')])
+    assert.deepEqual(assessment, {verdict: 'waiting', reason: 'service web is not healthy yet; service db is not running yet'})
+  })
+
   it("waits until the engine says a container without a healthcheck has run for a second; one with a healthcheck counts once healthy", () => {
     const justStarted = container('web', {status: 'Up Less than a second'})
     assert.deepEqual(assessServices([service('web')], [justStarted]), {verdict: 'waiting', reason: 'service web has not run for a second yet'})

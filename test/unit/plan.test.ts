@@ -25,10 +25,10 @@ describe('planChanges', () => {
       {service: 'web', action: 'recreate', from: 'img:1', to: 'img:2'},
       {service: 'db', action: 'start', from: 'img:1', to: 'img:1'},
       {service: 'cache', action: 'create', from: null, to: 'img:1'},
-      {service: 'queue', action: 'create', from: 'img:1', to: 'img:1'},
+      {service: 'queue', action: 'scale', from: 'img:1', to: 'img:1'},
       {service: 'old', action: 'remove', from: 'legacy:1', to: null},
     ])
-    assert.equal(describeChanges(changes), 'recreate web, start db, create cache, create queue, remove old')
+    assert.equal(describeChanges(changes), 'recreate web, start db, create cache, scale queue, remove old')
     assert.equal(describeChanges([]), 'no changes')
   })
 
@@ -38,6 +38,21 @@ describe('planChanges', () => {
     assert.deepEqual(planChanges([upgraded], [container('web', {hash: 'canonical'})]), [])
     assert.deepEqual(planChanges([upgraded], [container('web', {hash: 'other'})]).map((change) => change.action), ['recreate'])
     assert.deepEqual(planChanges([desired('web', {hash: 'canonical'})], [container('web')]).map((change) => change.action), ['recreate'], 'without a former hash, only the hash counts')
+  })
+
+  it('scales a service whose containers run its configuration but are too few or too many, recreating none', () => {
+    assert.deepEqual(planChanges([desired('web', {replicas: 3})], [container('web'), container('web')]).map((change) => change.action), ['scale'])
+    assert.deepEqual(planChanges([desired('web', {replicas: 1})], [container('web'), container('web'), container('web')]).map((change) => change.action), ['scale'])
+    assert.deepEqual(planChanges([desired('web', {replicas: 2})], [container('web'), container('web', {hash: 'old'})]).map((change) => change.action), ['recreate'])
+  })
+
+  it('recreates a service whose container lacks kedge hash label, as one an operator started by hand', () => {
+    const handmade = container('web', {labels: {'com.docker.compose.project': 'app'}, managedByKedge: false})
+    assert.deepEqual(planChanges([desired('web')], [handmade]).map((change) => change.action), ['recreate'])
+  })
+
+  it('takes each hash of formerHashes as unchanged', () => {
+    assert.deepEqual(planChanges([desired('web', {hash: 'now', formerHashes: ['printed', 'h-web']})], [container('web')]), [])
   })
 
   it('does not start a one-shot job again that completed', () => {
