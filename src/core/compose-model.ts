@@ -24,6 +24,8 @@ export interface ComposeService {
   normalizedConfig: unknown
   /** The resolved configuration as this Compose version printed it, checkout path replaced: what kedge hashed before it normalised. */
   printedConfig: unknown
+  /** Services whose namespaces this one joins (`network_mode`, `ipc` or `pid` set to `service:<name>`). */
+  joins: string[]
   /** Files and directories of the repository the service reads (bind mounts, env files, file configs), relative to its root. */
   repositoryPaths: string[]
 }
@@ -46,6 +48,7 @@ export function parseComposeConfig(yamlText: string, checkoutDir: string): Compo
       build: service.build !== undefined,
       replicas: replicasOf(service),
       oneShot: jobs.has(name),
+      joins: joinedServices(service),
       normalizedConfig: replacePath(canonicalService(service), checkoutDir),
       printedConfig: replacePath(service, checkoutDir),
       repositoryPaths: [...new Set(referencedFiles(service, topLevelFiles).flatMap((file) => insideCheckout(file, checkoutDir)))].sort(),
@@ -111,6 +114,11 @@ function completionDependencies(services: Record<string, Json>): Set<string> {
     }
   }
   return jobs
+}
+
+function joinedServices(service: Json): string[] {
+  const joined = ['network_mode', 'ipc', 'pid'].map((key) => service[key]).filter((value): value is string => typeof value === 'string' && value.startsWith('service:'))
+  return [...new Set(joined.map((value) => value.slice('service:'.length)))].sort(byCodeUnits)
 }
 
 function replicasOf(service: Json): number {

@@ -23,7 +23,7 @@ import {keepRunningLabels} from './running-labels.js'
 import {waitForServices} from './health-gate.js'
 import {failedForTheHost, HOST_FAILED_NOTE} from './host-failure.js'
 import {renderOverrideFile} from './override-file.js'
-import {planChanges, type DesiredService, type ServiceChange} from './plan.js'
+import {joinersToReplace, planChanges, type DesiredService, type ServiceChange} from './plan.js'
 import {keepRelease} from './releases.js'
 import {rollbackTo} from './rollback.js'
 
@@ -217,6 +217,7 @@ export async function applyStack(
   for (const id of replaced) await removeContainer(id)
   const remaining = actual.filter((container) => !replaced.has(container.id))
   const changes = planChanges(snapshot.services, remaining)
+  for (const id of joinersToReplace(changes, remaining)) await stopAndRemoveContainer(id)
   if (options.prune) {
     const gone = new Set(changes.filter((change) => change.action === 'remove').map((change) => change.service))
     for (const container of remaining.filter((candidate) => gone.has(candidate.service))) await stopAndRemoveContainer(container.id)

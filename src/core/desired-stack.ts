@@ -63,7 +63,7 @@ export async function readDesiredStack(repoDir: string, repository: RepositoryRo
         const hash = serviceHash(service, ids)
         const formerHashes = formerServiceHashes(service, ids)
         const unchanged = previous?.services.find((old) => old.name === service.name && (old.hash === hash || formerHashes.includes(old.hash)))
-        return {name: service.name, image: service.image, replicas: service.replicas, oneShot: service.oneShot, hash, formerHashes, commit: unchanged?.commit ?? commit}
+        return {name: service.name, image: service.image, replicas: service.replicas, oneShot: service.oneShot, joins: service.joins, hash, formerHashes, commit: unchanged?.commit ?? commit}
       }),
     },
   }

@@ -13,6 +13,8 @@ export interface DesiredService {
   formerHash?: string
   /** A job meant to run to completion (see ComposeService.oneShot); absent in older snapshots. */
   oneShot?: boolean
+  /** Services whose namespaces it joins (see ComposeService.joins); absent in older snapshots. */
+  joins?: string[]
 }
 
 /** Whether the container runs the service's configuration, by kedge's hash of it now or as older kedge versions hashed it. */
@@ -37,6 +39,8 @@ export interface ServiceChange {
   from: string | null
   /** The image wanted, or null when the service goes away. */
   to: string | null
+  /** For a service recreated only because one whose namespace it joins is: that service. */
+  joining?: string
 }
 
 /**
@@ -59,12 +63,42 @@ export function planChanges(desired: readonly DesiredService[], actual: readonly
       changes.push(change('start'))
     }
   }
+  recreateJoiners(desired, actual, changes)
   const extra = [...new Set(actual.map((container) => container.service))].filter((service) => !wanted.has(service)).sort()
   for (const service of extra) {
     const container = actual.find((candidate) => candidate.service === service)!
     changes.push({service, action: 'remove', from: container.image, to: null})
   }
   return changes
+}
+
+/**
+ * A container that joins another's network (or ipc, pid) namespace holds on to the container it joined:
+ * when that one is created anew, the joiner must be too, or it keeps the old, empty namespace. Compose v2
+ * would recreate it only when asked to `up` it, Compose v1 not even then; kedge plans it, and removes the
+ * joiner's containers itself before `up` (see joinersToReplace).
+ */
+function recreateJoiners(desired: readonly DesiredService[], actual: readonly StackContainer[], changes: ServiceChange[]): void {
+  for (let added = true; added; ) {
+    added = false
+    const renewed = new Set(changes.filter((change) => change.action === 'create' || change.action === 'recreate').map((change) => change.service))
+    for (const service of desired) {
+      const joined = service.joins?.find((name) => renewed.has(name))
+      const containers = actual.filter((container) => container.service === service.name)
+      if (joined === undefined || containers.length === 0 || changes.some((change) => change.service === service.name && change.action === 'recreate')) continue
+      const at = changes.findIndex((change) => change.service === service.name)
+      const change: ServiceChange = {service: service.name, action: 'recreate', from: containers[0]!.image, to: service.image, joining: joined}
+      if (at >= 0) changes[at] = change
+      else changes.push(change)
+      added = true
+    }
+  }
+}
+
+/** The containers to remove before `up` so that Compose creates them anew: those of services that only join a renewed one. */
+export function joinersToReplace(changes: readonly ServiceChange[], actual: readonly StackContainer[]): string[] {
+  const joiners = new Set(changes.filter((change) => change.joining !== undefined).map((change) => change.service))
+  return actual.filter((container) => joiners.has(container.service)).map((container) => container.id)
 }
 
 export function describeChanges(changes: readonly ServiceChange[]): string {

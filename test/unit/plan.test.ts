@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import {describe, it} from 'node:test'
 
 import {exitCodeFromStatus, healthFromStatus, isInterruptedRecreate, toStackContainer, type StackContainer} from '../../src/core/containers.js'
-import {describeChanges, planChanges, type DesiredService} from '../../src/core/plan.js'
+import {describeChanges, joinersToReplace, planChanges, type DesiredService} from '../../src/core/plan.js'
 import {fakeContainer} from '../helpers/fake-container.js'
 
 function container(service: string, overrides: Partial<StackContainer> & {hash?: string} = {}): StackContainer {
@@ -49,6 +49,19 @@ describe('planChanges', () => {
   it('recreates a service whose container lacks kedge hash label, as one an operator started by hand', () => {
     const handmade = container('web', {labels: {'com.docker.compose.project': 'app'}, managedByKedge: false})
     assert.deepEqual(planChanges([desired('web')], [handmade]).map((change) => change.action), ['recreate'])
+  })
+
+  it('recreates a service that joins the namespace of one created anew, and removes its containers first', () => {
+    const services = [desired('db', {hash: 'new'}), desired('side', {joins: ['db']}), desired('proxy', {joins: ['side']}), desired('worker')]
+    const actual = [container('db'), container('side'), container('proxy'), container('worker')]
+    const changes = planChanges(services, actual)
+    assert.deepEqual(changes.map((change) => [change.service, change.action, change.joining]), [
+      ['db', 'recreate', undefined],
+      ['side', 'recreate', 'db'],
+      ['proxy', 'recreate', 'side'],
+    ])
+    assert.deepEqual(joinersToReplace(changes, actual), [actual[1]!.id, actual[2]!.id])
+    assert.deepEqual(planChanges([desired('db'), desired('side', {joins: ['db']})], [container('db'), container('side')]), [], 'nothing renewed, nothing to follow')
   })
 
   it('takes each hash of formerHashes as unchanged', () => {
