@@ -26,9 +26,9 @@ run_tests "docker compose" test/unit/*.test.ts $(ls test/integration/*.test.ts |
 run_faults "docker compose"
 
 if docker-compose version --short 2>/dev/null | grep -qE '^1\.'; then
-  echo "== Compose v1 ($(docker-compose version --short)): the integration tests of deploy, drift, rollback and faults"
+  echo "== Compose v1 ($(docker-compose version --short)): the integration tests of deploy, drift, rollback, stack changes and faults"
   run_tests docker-compose test/integration/deploy.test.ts test/integration/drift-diff.test.ts \
-    test/integration/drift-heal.test.ts test/integration/rollback.test.ts
+    test/integration/drift-heal.test.ts test/integration/rollback.test.ts test/integration/stack-changes.test.ts
   run_faults docker-compose
 else
   echo "== Compose v1 is not installed: its leg is skipped (scripts/test-env.sh installs it where the release packages it)"
