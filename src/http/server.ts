@@ -6,6 +6,7 @@ import {isKedgeError} from '../errors.js'
 import {redactDeep} from '../secrets/redaction.js'
 import {storageFault} from '../store/storage-errors.js'
 import {registerApiRoutes} from './api-routes.js'
+import {API_BODY_LIMIT} from './body-limits.js'
 export type {ListenAddress} from './listen-address.js'
 import {errorResponse} from './error-response.js'
 import type {KedgeMetrics} from './metrics.js'
@@ -28,10 +29,6 @@ export interface HttpServerOptions {
   /** Aborted when serve abandons in-flight work: deploys started through the API stop with the rest. */
   abandon: AbortSignal
 }
-
-/** Request bodies of the API are small JSON documents; a push event can carry many commits. */
-export const API_BODY_LIMIT = 256 * 1024
-export const WEBHOOK_BODY_LIMIT = 5 * 1024 * 1024
 
 export function createHttpServer(options: HttpServerOptions): FastifyInstance {
   const app = Fastify({

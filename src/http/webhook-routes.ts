@@ -2,8 +2,8 @@ import type {FastifyInstance} from 'fastify'
 
 import {receiveWebhook, type WebhookReceipt} from '../core/webhook-receiver.js'
 import {ExternalError, isKedgeError, NotFoundError} from '../errors.js'
+import {WEBHOOK_BODY_LIMIT} from './body-limits.js'
 import type {HttpServerOptions} from './server.js'
-import {WEBHOOK_BODY_LIMIT} from './server.js'
 
 /**
  * `POST /hooks/:name`: push events from GitHub, Gitea/Forgejo and GitLab. The body is kept as the bytes

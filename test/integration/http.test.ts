@@ -206,7 +206,7 @@ describe('the HTTP side of kedge serve', {timeout: 300_000}, () => {
     const ignored = await request(base, 'POST', hook, {raw: otherBranch.raw, headers: otherBranch.headers})
     assert.equal(ignored.status, 202)
     assert.equal(ignored.json.status, 'ignored')
-    const oversized = await postDeclaringSize(`${base}${hook}`, 6 * 1024 * 1024, {'content-type': 'application/json', 'x-gitlab-token': HOOK_SECRET})
+    const oversized = await postDeclaringSize(`${base}${hook}`, 26 * 1024 * 1024, {'content-type': 'application/json', 'x-gitlab-token': HOOK_SECRET})
     assert.equal(oversized, 413)
     assert.deepEqual(serve.events('deploy.succeeded', stack.name).length, 1, 'none of those deployed anything')
     // An unverified caller cannot tell an unknown repository from one that takes no webhooks.

@@ -1,0 +1,5 @@
+/** The largest request bodies the HTTP side reads: the API takes small JSON documents. */
+export const API_BODY_LIMIT = 256 * 1024
+
+/** GitHub caps a webhook's payload at 25 MB; a push of many commits comes near it. */
+export const WEBHOOK_BODY_LIMIT = 25 * 1024 * 1024
