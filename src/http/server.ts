@@ -2,14 +2,15 @@ import Fastify, {type FastifyError, type FastifyInstance} from 'fastify'
 
 import type {KedgeContext} from '../core/context.js'
 import type {Logger} from '../daemon/logger.js'
-import {isKedgeError} from '../errors.js'
+import {InvalidInputError, isKedgeError} from '../errors.js'
 import {redactDeep} from '../secrets/redaction.js'
 import {storageFault} from '../store/storage-errors.js'
 import {registerApiRoutes} from './api-routes.js'
-import {API_BODY_LIMIT} from './body-limits.js'
+import {API_BODY_LIMIT, describeLimit, WEBHOOK_BODY_LIMIT} from './body-limits.js'
 export type {ListenAddress} from './listen-address.js'
 import {errorResponse} from './error-response.js'
 import type {KedgeMetrics} from './metrics.js'
+import {refuseBodiesCleanly} from './refusing-bodies.js'
 import {registerWebhookRoutes} from './webhook-routes.js'
 
 /** What the HTTP side asks of the running daemon. */
@@ -44,10 +45,11 @@ export function createHttpServer(options: HttpServerOptions): FastifyInstance {
     ajv: {customOptions: {removeAdditional: false, coerceTypes: false}},
   })
 
-  app.setErrorHandler((error: FastifyError, _request, reply) => {
+  refuseBodiesCleanly(app)
+  app.setErrorHandler((error: FastifyError, request, reply) => {
     // The API's writes fail on a full or read-only home as the CLI's do.
     const fault = storageFault(options.context.home, error)
-    const {status, body} = fault ? errorResponse(fault) : fastifyErrorResponse(error)
+    const {status, body} = fault ? errorResponse(fault) : fastifyErrorResponse(error, request.routeOptions.bodyLimit)
     if (status >= 500) options.logger.log('error', 'http.failed', {error: error.message})
     return reply.status(status).send(body)
   })
@@ -74,14 +76,17 @@ export function createHttpServer(options: HttpServerOptions): FastifyInstance {
 }
 
 /** Fastify's own errors (validation, body limits, media types) in kedge's error format; kedge's errors as mapped. */
-function fastifyErrorResponse(error: FastifyError): ReturnType<typeof errorResponse> {
+function fastifyErrorResponse(error: FastifyError, bodyLimit: number): ReturnType<typeof errorResponse> {
   if (error.validation) {
     return {status: 400, body: {error: {code: 'invalid_request', message: `invalid request: ${error.message}`}}}
   }
   if (isKedgeError(error)) return errorResponse(error)
   switch (error.code) {
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
-      return {status: 413, body: {error: {code: 'payload_too_large', message: 'the request body is too large'}}}
+      return errorResponse(new InvalidInputError(`the request body is larger than the ${describeLimit(bodyLimit)} taken here`, {
+        code: 'payload_too_large',
+        hint: `webhooks take bodies of up to ${describeLimit(WEBHOOK_BODY_LIMIT)}, the API up to ${describeLimit(API_BODY_LIMIT)}`,
+      }))
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
       return {status: 415, body: {error: {code: 'unsupported_media_type', message: 'send application/json'}}}
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':
