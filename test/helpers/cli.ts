@@ -18,6 +18,8 @@ export interface CliOptions {
   input?: string
   /** Node's arguments that run kedge, instead of bin/run.cjs. */
   entry?: string[]
+  /** Called with all of standard error so far, each time more arrives: to act once kedge has said something. */
+  onStderr?: (stderr: string) => void
 }
 
 /** Runs the built kedge binary as a user would, in its own process. */
@@ -32,7 +34,10 @@ export function runKedge(args: string[], options: CliOptions = {}): Promise<CliR
     let stdout = ''
     let stderr = ''
     child.stdout!.on('data', (chunk) => (stdout += chunk))
-    child.stderr!.on('data', (chunk) => (stderr += chunk))
+    child.stderr!.on('data', (chunk) => {
+      stderr += chunk
+      options.onStderr?.(stderr)
+    })
     const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 60_000)
     child.on('error', reject)
     child.on('close', (code) => {

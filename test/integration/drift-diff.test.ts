@@ -19,7 +19,7 @@ export const DRIFT_STACK = `services:
     healthcheck:
       test: ["CMD", "sh", "-c", "test ! -f /tmp/unhealthy"]
       interval: 1s
-      timeout: 1s
+      timeout: 5s
       retries: 1
 `
 

@@ -85,8 +85,11 @@ describe('kedge serve', {timeout: 180_000}, () => {
     try {
       const me = {...currentProcess(), purpose: 'a test holding the lock', acquiredAt: new Date()}
       assert.ok(tryTakeLock(db, `repository:${stack.name}`, me, () => false).taken)
-      const waiting = runKedge(['sync', '--repo', stack.name], {home: stack.home})
-      await new Promise((resolve) => setTimeout(resolve, 1500))
+      let saidWaiting: () => void = () => undefined
+      const said = new Promise<void>((resolve) => (saidWaiting = resolve))
+      const waiting = runKedge(['sync', '--repo', stack.name], {home: stack.home, onStderr: (stderr) => /waiting for a test holding the lock/.test(stderr) && saidWaiting()})
+      await Promise.race([said, waiting])
+      await new Promise((resolve) => setTimeout(resolve, 500))
       assert.deepEqual(kedgeContainers(stack.name), [], 'sync waits while the lock is held')
       db.$client.prepare('DELETE FROM locks').run()
       const result = await waiting
