@@ -41,6 +41,80 @@ function holdsValue(setting: unknown, value: string): boolean {
   return false
 }
 
+/**
+ * Keys of the Compose Specification that Compose v1 (1.29) refuses, by where they stand: a commit that
+ * uses one is fine, only the host's Compose is too old for it.
+ */
+const V2_ONLY_KEYS: Record<string, readonly string[]> = {
+  '': ['include', 'name', 'models'],
+  service: ['annotations', 'attach', 'cgroup', 'develop', 'gpus', 'label_file', 'models', 'post_start', 'pre_stop', 'provider', 'use_api_socket', 'uts'],
+  'service.build': [
+    'additional_contexts', 'cache_to', 'dockerfile_inline', 'entitlements', 'no_cache', 'platforms', 'privileged', 'provenance', 'pull', 'sbom', 'secrets', 'ssh', 'tags', 'ulimits',
+  ],
+  'service.depends_on': ['required', 'restart'],
+  'service.healthcheck': ['start_interval'],
+  'service.networks.*': ['driver_opts', 'gw_priority', 'interface_name', 'mac_address'],
+  'service.ports': ['app_protocol', 'host_ip', 'name'],
+  'service.volumes': ['create_host_path', 'recursive', 'selinux', 'subpath'],
+  'configs.*': ['content', 'environment'],
+  'secrets.*': ['environment'],
+}
+
+/** How Compose v1 refuses a key it does not know, in its three wordings; `place` is empty at the top level. */
+const V1_UNKNOWN_KEY = [
+  // Unsupported config option for services.web: 'develop'
+  /Unsupported config option for (?<place>[\w.-]+): '(?<keys>[\w-]+)'/g,
+  // services.web.depends_on contains unsupported option: 'restart'
+  /(?<place>[\w.-]+) contains unsupported option: '(?<keys>[\w-]+)'/g,
+  // 'include', 'name' do not match any of the regexes: '^x-'   /   configs.c value 'content' does not match ...
+  /(?:(?<place>[\w.-]+) value )?(?<keys>'[\w-]+'(?:, '[\w-]+')*) do(?:es)? not match any of the regexes: '\^x-'/g,
+]
+
+/** Compose v1 on the long form of `env_file` (`- path: a.env`, `required: false`). */
+const V1_ENV_FILE_OBJECT = /(?<place>services\.[\w.-]+\.env_file) contains \{"(?:path|required)"/g
+
+/**
+ * What a refusal of Compose v1 names that only Compose v2 knows, as `services.web.develop` or
+ * `top-level include`; empty when it names nothing of the kind (a misspelt key stays Compose's to explain).
+ */
+export function composeV2Features(reason: string): string[] {
+  const features = new Set<string>()
+  for (const pattern of V1_UNKNOWN_KEY) {
+    for (const match of reason.matchAll(pattern)) {
+      const place = match.groups!.place ?? ''
+      const known = V2_ONLY_KEYS[kindOf(place)] ?? []
+      for (const key of match.groups!.keys!.split(', ').map((word) => word.replaceAll("'", ''))) {
+        if (known.includes(key)) features.add(place === '' ? `top-level ${key}` : `${place}.${key}`)
+      }
+    }
+  }
+  for (const match of reason.matchAll(V1_ENV_FILE_OBJECT)) features.add(`${match.groups!.place} as {path, required}`)
+  return [...features]
+}
+
+/** `services.web.networks.front` as `service.networks.*`: the names of the user's services and resources left out. */
+function kindOf(place: string): string {
+  const parts = place.split('.')
+  if (parts[0] === 'services' && parts.length >= 2) {
+    const rest = parts.slice(2)
+    return ['service', ...(rest.length === 2 && rest[0] === 'networks' ? ['networks', '*'] : rest)].join('.')
+  }
+  if ((parts[0] === 'configs' || parts[0] === 'secrets') && parts.length === 2) return `${parts[0]}.*`
+  return place
+}
+
+/**
+ * Compose v1's refusal of a file that uses Compose v2 features, said in one line that names them; null
+ * when the refusal is about something else.
+ */
+export function needsComposeV2(reason: string): string | null {
+  const features = composeV2Features(reason)
+  if (features.length === 0) return null
+  return `${features.join(', ')} ${features.length === 1 ? 'needs' : 'need'} Compose v2, and this host runs Compose v1 (docker-compose)`
+}
+
+export const COMPOSE_V2_HINT = 'install the Docker Compose plugin ("docker compose") and leave KEDGE_COMPOSE unset or set it to "docker compose"; see Requirements in README.md'
+
 /** v2's whole word on compose files without services, where v1 resolves them to none. */
 export function isEmptyProject(reason: string): boolean {
   return /^empty compose file$/.test(reason.trim())

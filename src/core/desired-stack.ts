@@ -10,7 +10,7 @@ import {loadKedgeConfig, type KedgeConfig} from '../config/kedge-config.js'
 import {ComposeFailedError, InvalidConfigError, InvalidInputError} from '../errors.js'
 import {lastGoodDeployment} from '../store/deployments.js'
 import type {RepositoryRow} from '../store/schema.js'
-import {isEmptyProject, locateComposeError} from './compose-errors.js'
+import {COMPOSE_V2_HINT, isEmptyProject, locateComposeError, needsComposeV2} from './compose-errors.js'
 import {formerServiceHashes, parseComposeConfig, serviceHash} from './compose-model.js'
 import type {KedgeContext} from './context.js'
 import {parseSnapshot, type StackSnapshot} from './stack-snapshot.js'
@@ -43,6 +43,8 @@ export async function readDesiredStack(repoDir: string, repository: RepositoryRo
   } catch (error) {
     if (!(error instanceof ComposeFailedError)) throw error
     if (isEmptyProject(error.reason)) throw noServices(error)
+    const tooOld = needsComposeV2(error.reason)
+    if (tooOld) throw new ComposeFailedError(error.action, tooOld, {cause: error, hint: COMPOSE_V2_HINT})
     const documents = composeFiles.map((file) => readYamlOrNull(path.join(stackDir, file)))
     throw new ComposeFailedError(error.action, locateComposeError(error.reason, documents), {cause: error})
   }
