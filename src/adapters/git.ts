@@ -1,4 +1,5 @@
 import {execFile} from 'node:child_process'
+import {rmSync} from 'node:fs'
 import path from 'node:path'
 import {promisify} from 'node:util'
 
@@ -7,6 +8,7 @@ import {simpleGit, type SimpleGit} from 'simple-git'
 import {errorMessage, ExternalError} from '../errors.js'
 import {explainAuthFailure, SSH_STALL_OPTIONS, STALL_TIMEOUT_SECONDS, type GitAccess} from './git-access.js'
 import {discoverBranchHead} from './ref-discovery.js'
+import {entriesToPlace, indexInfo, parseTreeListing} from './tree-selection.js'
 
 /** Backstops for a git that never ends on its own: longer than the stall timeout, so that git's own error wins. */
 const QUERY_TIMEOUT_MS = 30_000
@@ -61,14 +63,32 @@ const LOCAL_OUTPUT_LIMIT = 64 * 1024 * 1024
  * and that was 150 ms between a push and `compose up`. The commands that reach a remote stay with
  * simple-git. `signal` kills git when kedge abandons the work it is part of.
  */
-async function localGit(args: string[], options: {signal?: AbortSignal; env?: Record<string, string>} = {}): Promise<string> {
-  const {stdout} = await execFileAsync('git', args, {
+async function localGit(args: string[], options: LocalGitOptions = {}): Promise<string> {
+  return (await localGitBytes(args, options)).toString('utf8')
+}
+
+interface LocalGitOptions {
+  signal?: AbortSignal
+  env?: Record<string, string>
+  /** Written to git's standard input. */
+  input?: string | Buffer
+}
+
+/** localGit, its output as bytes. */
+async function localGitBytes(args: string[], options: LocalGitOptions = {}): Promise<Buffer> {
+  const running = execFileAsync('git', args, {
     env: {...gitEnvironment(), ...options.env},
     timeout: QUERY_TIMEOUT_MS,
     signal: options.signal,
     maxBuffer: LOCAL_OUTPUT_LIMIT,
+    encoding: 'buffer',
   })
-  return stdout
+  if (options.input !== undefined) {
+    // A git that exits before reading all of it closes the pipe: its exit status and stderr say why, below.
+    running.child.stdin?.on('error', () => undefined)
+    running.child.stdin?.end(options.input)
+  }
+  return (await running).stdout
 }
 
 /** Every branch the remote has, with the commit it points at. */
@@ -135,14 +155,55 @@ export async function fetchBranch(directory: string, url: string, branch: string
 
 /**
  * Makes `target` hold the commit's files, like rsync from the repository: tracked files are written,
- * files the previous commit had and this one lacks are deleted, and anything else in `target` (data
- * written by containers into bind-mounted directories) is left alone. `indexFile` remembers which
- * files kedge placed there.
+ * files kedge placed there before and this placement lacks are deleted, and anything else in `target`
+ * (data written by containers into bind-mounted directories) is left alone. `indexFile` remembers which
+ * files kedge placed there. With `paths` (relative to the repository root) only the files at or under
+ * them are placed, with what their symbolic links point to (see entriesToPlace); without, all of them.
  */
-export async function updateTree(repository: string, commit: string, target: string, indexFile: string, signal?: AbortSignal): Promise<void> {
-  await run(`place ${commit.slice(0, 7)} in ${target}`, () =>
-    localGit(['-C', repository, '--work-tree', target, 'read-tree', '--reset', '-u', commit], {signal, env: {GIT_INDEX_FILE: indexFile}}),
-  )
+export async function updateTree(repository: string, commit: string, target: string, indexFile: string, signal?: AbortSignal, paths?: readonly string[]): Promise<void> {
+  await run(`place ${commit.slice(0, 7)} in ${target}`, async () => {
+    const tree = paths ? await partialTree(repository, commit, paths, `${indexFile}.partial`, signal) : commit
+    await localGit(['-C', repository, '--work-tree', target, 'read-tree', '--reset', '-u', tree], {signal, env: {GIT_INDEX_FILE: indexFile}})
+  })
+}
+
+/**
+ * A tree in the repository's object store holding the tree-ish's files that updateTree places for `paths`;
+ * `scratchIndex` is removed after. Paths are handled as latin1 text, one character per byte, so that a
+ * file name that is not UTF-8 goes back to git as it came.
+ */
+async function partialTree(repository: string, treeish: string, paths: readonly string[], scratchIndex: string, signal?: AbortSignal): Promise<string> {
+  const listing = await localGitBytes(['-C', repository, 'ls-tree', '-r', '-z', '--full-tree', treeish], {signal})
+  const bytewise = (text: string) => Buffer.from(text, 'utf8').toString('latin1')
+  const chosen = await entriesToPlace(parseTreeListing(listing.toString('latin1')), paths.map(bytewise), (ids) => readBlobs(repository, ids, signal))
+  const env = {GIT_INDEX_FILE: scratchIndex}
+  rmSync(scratchIndex, {force: true})
+  try {
+    await localGit(['-C', repository, 'update-index', '-z', '--index-info'], {signal, env, input: Buffer.from(indexInfo(chosen), 'latin1')})
+    return (await localGit(['-C', repository, 'write-tree'], {signal, env})).trim()
+  } finally {
+    rmSync(scratchIndex, {force: true})
+  }
+}
+
+/** The content of each blob, by id, as latin1 text (symbolic links' targets: short). */
+async function readBlobs(repository: string, ids: string[], signal?: AbortSignal): Promise<Map<string, string>> {
+  const output = await localGitBytes(['-C', repository, 'cat-file', '--batch'], {signal, input: ids.map((id) => `${id}\n`).join('')})
+  const blobs = new Map<string, string>()
+  let offset = 0
+  while (offset < output.length) {
+    const headerEnd = output.indexOf(0x0a, offset)
+    if (headerEnd < 0) break
+    const [id, type, size] = output.subarray(offset, headerEnd).toString('utf8').split(' ')
+    if (type === 'missing' || size === undefined) {
+      offset = headerEnd + 1
+      continue
+    }
+    const end = headerEnd + 1 + Number(size)
+    blobs.set(id!, output.subarray(headerEnd + 1, end).toString('latin1'))
+    offset = end + 1
+  }
+  return blobs
 }
 
 /**

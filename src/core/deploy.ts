@@ -120,7 +120,7 @@ export async function applyCheckedOutCommit(
     if (previousSnapshot) await removeOtherProject(repository.name, previousSnapshot.project, snapshot.project)
     const finished = finishDeployment(context.db, deployment.id, {status: 'success', snapshot: JSON.stringify(snapshot), project: snapshot.project})
     updateRepository(context.db, repository.id, {lastError: null, lastErrorAt: null, pendingCommit: null, pendingChanges: null})
-    await keepRelease(context, repository.name, commit, config.keepReleases).catch(() => undefined)
+    await keepRelease(context, repository.name, commit, config.keepReleases, snapshot.placedPaths).catch(() => undefined)
     return {deployment: finished, changes, error: null}
   } catch (caught) {
     const interrupted = signal?.aborted === true
@@ -210,7 +210,7 @@ export async function applyStack(
 ): Promise<void> {
   mkdirSync(paths.stackDir, {recursive: true})
   mkdirSync(path.dirname(paths.indexFile), {recursive: true})
-  await updateTree(paths.repoDir, options.tree ?? snapshot.commit, paths.stackDir, paths.indexFile, options.signal)
+  await updateTree(paths.repoDir, options.tree ?? snapshot.commit, paths.stackDir, paths.indexFile, options.signal, snapshot.placedPaths)
   writeFileSync(paths.overrideFile, renderOverrideFile(repository, snapshot))
   const leftovers = actual.filter((container) => isInterruptedRecreate(container, snapshot.project)).map((container) => container.id)
   const replaced = new Set([...leftovers, ...containersToReplace(options.drift, actual, options.prune)])

@@ -13,6 +13,7 @@ import type {RepositoryRow} from '../store/schema.js'
 import {COMPOSE_V2_HINT, isEmptyProject, locateComposeError, needsComposeV2} from './compose-errors.js'
 import {formerServiceHashes, parseComposeConfig, serviceHash} from './compose-model.js'
 import type {KedgeContext} from './context.js'
+import {readStackSelection} from './stack-selection.js'
 import {parseSnapshot, type StackSnapshot} from './stack-snapshot.js'
 
 export interface DesiredStack {
@@ -61,6 +62,7 @@ export async function readDesiredStack(repoDir: string, repository: RepositoryRo
       stackPath: repository.path,
       composeFiles: composeFiles.map((file) => ({path: file, content: readFileSync(path.join(stackDir, file), 'utf8')})),
       kedgeConfig: config.file ? {path: config.file, content: readFileSync(path.join(repoDir, config.file), 'utf8')} : null,
+      placedPaths: readStackSelection(repoDir, repository.path, composeFiles, config.file, resolved),
       services: services.map((service) => {
         const hash = serviceHash(service, ids)
         const formerHashes = formerServiceHashes(service, ids)

@@ -8,8 +8,9 @@ import type {StackSnapshot} from './stack-snapshot.js'
 /**
  * Keeps the deployed commit's tree in `<home>/releases/<name>/<commit>/`, newest `keep` of them, so a
  * rollback restores every file the stack reads (bind-mounted config included) without the remote.
+ * `placedPaths` are the snapshot's: the release holds what the stack directory holds.
  */
-export async function keepRelease(context: KedgeContext, repository: string, commit: string, keep: number): Promise<void> {
+export async function keepRelease(context: KedgeContext, repository: string, commit: string, keep: number, placedPaths?: readonly string[]): Promise<void> {
   const releases = context.home.releasesDir(repository)
   const target = path.join(releases, commit)
   if (existsSync(target)) {
@@ -21,7 +22,7 @@ export async function keepRelease(context: KedgeContext, repository: string, com
     try {
       const tree = path.join(staging, 'tree')
       mkdirSync(tree)
-      await updateTree(context.home.repoDir(repository), commit, tree, path.join(staging, 'index'))
+      await updateTree(context.home.repoDir(repository), commit, tree, path.join(staging, 'index'), undefined, placedPaths)
       renameSync(tree, target)
     } finally {
       rmSync(staging, {recursive: true, force: true})

@@ -14,6 +14,11 @@ export interface StackSnapshot {
   /** Compose files as kedge.yaml named them (relative to the stack directory), with their content. */
   composeFiles: Array<{path: string; content: string}>
   kedgeConfig: {path: string; content: string} | null
+  /**
+   * The files of the commit placed in the stack directory and kept in releases: paths relative to the
+   * repository root (see stackSelection). Absent for the whole tree, as in snapshots kedge wrote before.
+   */
+  placedPaths?: string[]
   services: SnapshotService[]
 }
 
