@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import {randomBytes} from 'node:crypto'
-import {existsSync, readdirSync, readFileSync, symlinkSync} from 'node:fs'
+import {existsSync, readdirSync, readFileSync, symlinkSync, writeFileSync} from 'node:fs'
 import path from 'node:path'
 import {describe, it} from 'node:test'
 
@@ -85,6 +85,13 @@ describe('a stack at --path', {timeout: 180_000}, () => {
     assert.equal(read(stack, '/conf/page.txt'), 'first\n')
     assert.equal(read(stack, '/linked/note.txt'), 'through a link\n')
     assert.deepEqual(filesUnder(stackDir), [...PLACED, 'apps/web/data/written.txt'].sort())
+    assert.equal(read(stack, '/data/written.txt'), 'kept\n')
+
+    // A commit that stops reading shared/conf: kedge's files there go, what else is there stays.
+    writeFileSync(path.join(stackDir, 'shared/conf/by-hand.txt'), 'not kedge\'s\n')
+    stack.remote.commit({'apps/web/compose.yaml': COMPOSE.replace('      - ../../shared/conf:/conf:ro\n', '')}, 'stop reading shared/conf')
+    await synced(stack)
+    assert.deepEqual(filesUnder(stackDir), ['apps/web/compose.yaml', 'apps/web/data/.keep', 'apps/web/data/written.txt', 'apps/web/linked', 'shared/conf/by-hand.txt', 'shared/linked/note.txt'])
     assert.equal(read(stack, '/data/written.txt'), 'kept\n')
   })
 })
