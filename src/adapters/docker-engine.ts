@@ -53,6 +53,24 @@ export async function stopAndRemoveContainer(id: string): Promise<void> {
   await removeContainer(id)
 }
 
+/** Restarts a container as `docker restart` does: stopped within the stop timeout it was created with, then started. */
+export async function restartContainer(id: string): Promise<void> {
+  try {
+    await callEngine({method: 'POST', path: `/containers/${encodeURIComponent(id)}/restart`})
+  } catch (error) {
+    throw engineError(error)
+  }
+}
+
+/** Sends a signal (such as SIGHUP) to a container's main process, as `docker kill --signal` does. */
+export async function signalContainer(id: string, signal: string): Promise<void> {
+  try {
+    await callEngine({method: 'POST', path: `/containers/${encodeURIComponent(id)}/kill`, query: {signal}})
+  } catch (error) {
+    throw engineError(error)
+  }
+}
+
 /** The id each image reference resolves to on the engine now; references it does not have are left out. */
 export async function currentImageIds(references: string[]): Promise<Map<string, string>> {
   const unique = [...new Set(references)]

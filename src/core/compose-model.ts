@@ -28,6 +28,10 @@ export interface ComposeService {
   joins: string[]
   /** Files and directories of the repository the service reads (bind mounts, env files, file configs), relative to its root. */
   repositoryPaths: string[]
+  /** Those of repositoryPaths the running container sees (bind mounts, file configs and secrets), unlike env files, which only creating it reads. */
+  mountedPaths: string[]
+  /** `x-kedge: {on_file_change: ...}` as the compose files give it, unvalidated (see file-change.ts); null when absent. */
+  onFileChange: unknown
 }
 
 type Json = Record<string, unknown>
@@ -42,17 +46,23 @@ export function parseComposeConfig(yamlText: string, checkoutDir: string): Compo
   const topLevelFiles = fileSources(document)
   const jobs = completionDependencies(services)
   return Object.entries(services)
-    .map(([name, service]) => ({
-      name,
-      image: typeof service.image === 'string' ? service.image : null,
-      build: service.build !== undefined,
-      replicas: replicasOf(service),
-      oneShot: jobs.has(name),
-      joins: joinedServices(service),
-      normalizedConfig: replacePath(canonicalService(service), checkoutDir),
-      printedConfig: replacePath(service, checkoutDir),
-      repositoryPaths: [...new Set(referencedFiles(service, topLevelFiles).flatMap((file) => insideCheckout(file, checkoutDir)))].sort(),
-    }))
+    .map(([name, service]) => {
+      const files = referencedFiles(service, topLevelFiles)
+      const inCheckout = (list: string[]) => [...new Set(list.flatMap((file) => insideCheckout(file, checkoutDir)))].sort()
+      return {
+        name,
+        image: typeof service.image === 'string' ? service.image : null,
+        build: service.build !== undefined,
+        replicas: replicasOf(service),
+        oneShot: jobs.has(name),
+        joins: joinedServices(service),
+        normalizedConfig: replacePath(canonicalService(withoutExtension(service)), checkoutDir),
+        printedConfig: replacePath(service, checkoutDir),
+        repositoryPaths: inCheckout([...files.mounted, ...files.read]),
+        mountedPaths: inCheckout(files.mounted),
+        onFileChange: onFileChangeOf(service),
+      }
+    })
     .sort((a, b) => byCodeUnits(a.name, b.name))
 }
 
@@ -63,7 +73,22 @@ export function parseComposeConfig(yamlText: string, checkoutDir: string): Compo
  * or removing containers, and recreates none.
  */
 export function serviceHash(service: ComposeService, objectIds: ReadonlyMap<string, string>): string {
-  return hashOf(withoutReplicas(service.normalizedConfig), service, objectIds)
+  return hashOf(withoutReplicas(service.normalizedConfig), service.repositoryPaths, objectIds)
+}
+
+/**
+ * The hash for the labels of a service that reloads its mounted files itself (`x-kedge.on_file_change`):
+ * its configuration and the files only creating it reads (env files), not the mounted ones, whose
+ * change must not recreate it; filesHash covers those.
+ */
+export function configOnlyHash(service: ComposeService, objectIds: ReadonlyMap<string, string>): string {
+  const mounted = new Set(service.mountedPaths)
+  return hashOf(withoutReplicas(service.normalizedConfig), service.repositoryPaths.filter((file) => !mounted.has(file)), objectIds)
+}
+
+/** The hash of the repository files the service's containers see, by their git object ids. */
+export function filesHash(service: ComposeService, objectIds: ReadonlyMap<string, string>): string {
+  return hashOf(null, service.mountedPaths, objectIds)
 }
 
 /**
@@ -72,7 +97,7 @@ export function serviceHash(service: ComposeService, objectIds: ReadonlyMap<stri
  * count out. A service whose containers carry one is unchanged, so upgrading kedge recreates nothing.
  */
 export function formerServiceHashes(service: ComposeService, objectIds: ReadonlyMap<string, string>): string[] {
-  return [hashOf(service.printedConfig, service, objectIds), hashOf(service.normalizedConfig, service, objectIds)]
+  return [hashOf(service.printedConfig, service.repositoryPaths, objectIds), hashOf(service.normalizedConfig, service.repositoryPaths, objectIds)]
 }
 
 function withoutReplicas(config: unknown): unknown {
@@ -82,8 +107,8 @@ function withoutReplicas(config: unknown): unknown {
   return Object.keys(others).length === 0 ? rest : {...rest, deploy: others}
 }
 
-function hashOf(config: unknown, service: ComposeService, objectIds: ReadonlyMap<string, string>): string {
-  const files = service.repositoryPaths.map((file) => `${file}=${objectIds.get(file) ?? 'untracked'}`)
+function hashOf(config: unknown, paths: readonly string[], objectIds: ReadonlyMap<string, string>): string {
+  const files = paths.map((file) => `${file}=${objectIds.get(file) ?? 'untracked'}`)
   return createHash('sha256')
     .update(canonicalJson(config))
     .update('\n')
@@ -138,8 +163,24 @@ function fileSources(document: Json): Map<string, string> {
   return sources
 }
 
-function referencedFiles(service: Json, topLevelFiles: Map<string, string>): string[] {
+/**
+ * kedge's own extension, left out of the hash: Compose v1 drops it when it merges several files, v2
+ * keeps it, and how kedge reacts to a file's change does not change the container.
+ */
+function withoutExtension(service: Json): Json {
+  if (!('x-kedge' in service)) return service
+  const {'x-kedge': _, ...rest} = service
+  return rest
+}
+
+function onFileChangeOf(service: Json): unknown {
+  const extension = service['x-kedge']
+  return extension !== null && typeof extension === 'object' ? ((extension as Json).on_file_change ?? null) : null
+}
+
+function referencedFiles(service: Json, topLevelFiles: Map<string, string>): {mounted: string[]; read: string[]} {
   const files: string[] = []
+  const read: string[] = []
   for (const volume of asArray(service.volumes)) {
     if (typeof volume === 'string') {
       const source = volume.split(':')[0]!
@@ -150,8 +191,8 @@ function referencedFiles(service: Json, topLevelFiles: Map<string, string>): str
     }
   }
   for (const envFile of asArray(service.env_file)) {
-    if (typeof envFile === 'string') files.push(envFile)
-    else if (envFile && typeof (envFile as Json).path === 'string') files.push((envFile as Json).path as string)
+    if (typeof envFile === 'string') read.push(envFile)
+    else if (envFile && typeof (envFile as Json).path === 'string') read.push((envFile as Json).path as string)
   }
   for (const kind of ['configs', 'secrets'] as const) {
     for (const reference of asArray(service[kind])) {
@@ -160,7 +201,7 @@ function referencedFiles(service: Json, topLevelFiles: Map<string, string>): str
       if (file) files.push(file)
     }
   }
-  return files
+  return {mounted: files, read}
 }
 
 function insideCheckout(file: string, checkoutDir: string): string[] {

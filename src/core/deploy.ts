@@ -2,7 +2,17 @@ import {existsSync, mkdirSync, rmSync, writeFileSync} from 'node:fs'
 import path from 'node:path'
 
 import {composePull, composeUp} from '../adapters/compose.js'
-import {currentImageIds, listComposeProjectContainers, listKedgeContainers, missingImages, pingEngine, removeContainer, stopAndRemoveContainer} from '../adapters/docker-engine.js'
+import {
+  currentImageIds,
+  listComposeProjectContainers,
+  listKedgeContainers,
+  missingImages,
+  pingEngine,
+  removeContainer,
+  restartContainer,
+  signalContainer,
+  stopAndRemoveContainer,
+} from '../adapters/docker-engine.js'
 import {cloneBranch, fetchBranch, updateTree} from '../adapters/git.js'
 import {asKedgeError, ExternalError, type KedgeError} from '../errors.js'
 import {finishDeployment, lastGoodDeployment, startDeployment} from '../store/deployments.js'
@@ -17,6 +27,7 @@ import type {KedgeConfig} from '../config/kedge-config.js'
 import {readDesiredStack} from './desired-stack.js'
 import {parseSnapshot, type StackSnapshot} from './stack-snapshot.js'
 import {containersToReplace, driftBaseline, driftToRepair, type Drift} from './drift.js'
+import {FILE_CHANGE_ACTIONS, fileChangeSteps, placeKeepingMountedInodes, readPlacedFiles, recordPlacedFiles} from './file-change.js'
 import {LABELS} from './labels.js'
 import {ownedContainers} from './project-ownership.js'
 import {keepRunningLabels} from './running-labels.js'
@@ -107,7 +118,7 @@ export async function applyCheckedOutCommit(
     config = desired.config
     const actual = await listOwnedContainers(repository.name, desired.snapshot.project, {deployedHere: previousSnapshot?.project === desired.snapshot.project})
     snapshot = {...desired.snapshot, services: keepRunningLabels(desired.snapshot.services, actual)}
-    changes = planChanges(snapshot.services, actual)
+    changes = planChanges(snapshot.services, actual, previousSnapshot?.services)
     await ensureImages(snapshot, paths, signal)
     // Drift of what runs now is repaired on the way, measured against the commit that runs (see driftToRepair).
     const baseline = driftBaseline(previousSnapshot?.services ?? [], snapshot.services, actual)
@@ -210,20 +221,25 @@ export async function applyStack(
 ): Promise<void> {
   mkdirSync(paths.stackDir, {recursive: true})
   mkdirSync(path.dirname(paths.indexFile), {recursive: true})
-  await updateTree(paths.repoDir, options.tree ?? snapshot.commit, paths.stackDir, paths.indexFile, options.signal, snapshot.placedPaths)
+  const placed = readPlacedFiles(path.dirname(paths.indexFile))
+  await placeKeepingMountedInodes(paths.stackDir, snapshot.services, () =>
+    updateTree(paths.repoDir, options.tree ?? snapshot.commit, paths.stackDir, paths.indexFile, options.signal, snapshot.placedPaths),
+  )
   writeFileSync(paths.overrideFile, renderOverrideFile(repository, snapshot))
   const leftovers = actual.filter((container) => isInterruptedRecreate(container, snapshot.project)).map((container) => container.id)
   const replaced = new Set([...leftovers, ...containersToReplace(options.drift, actual, options.prune)])
   for (const id of replaced) await removeContainer(id)
   const remaining = actual.filter((container) => !replaced.has(container.id))
-  const changes = planChanges(snapshot.services, remaining)
+  const changes = planChanges(snapshot.services, remaining, placed)
   for (const id of joinersToReplace(changes, remaining)) await stopAndRemoveContainer(id)
   if (options.prune) {
     const gone = new Set(changes.filter((change) => change.action === 'remove').map((change) => change.service))
     for (const container of remaining.filter((candidate) => gone.has(candidate.service))) await stopAndRemoveContainer(container.id)
   }
-  const services = changes.filter((change) => change.action !== 'remove').map((change) => change.service)
+  const services = changes.filter((change) => change.action !== 'remove' && !FILE_CHANGE_ACTIONS.includes(change.action)).map((change) => change.service)
   if (services.length > 0) await composeUp(composeProjectOf(paths, snapshot), {signal: options.signal, services})
+  for (const {container, signal} of fileChangeSteps(changes, remaining)) await (signal ? signalContainer(container.id, signal) : restartContainer(container.id))
+  recordPlacedFiles(path.dirname(paths.indexFile), snapshot.services)
 }
 
 /** After a change of `docker.project_name`: the repository's containers under the old name are kedge's to remove. */

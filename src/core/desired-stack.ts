@@ -11,8 +11,9 @@ import {ComposeFailedError, InvalidConfigError, InvalidInputError} from '../erro
 import {lastGoodDeployment} from '../store/deployments.js'
 import type {RepositoryRow} from '../store/schema.js'
 import {COMPOSE_V2_HINT, isEmptyProject, locateComposeError, needsComposeV2} from './compose-errors.js'
-import {formerServiceHashes, parseComposeConfig, serviceHash} from './compose-model.js'
+import {formerServiceHashes, parseComposeConfig} from './compose-model.js'
 import type {KedgeContext} from './context.js'
+import {declaredOnFileChange, hashesOf, parseOnFileChange} from './file-change.js'
 import {readStackSelection} from './stack-selection.js'
 import {parseSnapshot, type StackSnapshot} from './stack-snapshot.js'
 
@@ -53,6 +54,8 @@ export async function readDesiredStack(repoDir: string, repository: RepositoryRo
   // Compose v1 accepts a file without services, and deploying it would take the whole stack down.
   if (services.length === 0) throw noServices()
   const ids = await objectIds(repoDir, commit, [...new Set(services.flatMap((service) => service.repositoryPaths))], signal)
+  const composeTexts = composeFiles.map((file) => ({path: file, content: readFileSync(path.join(stackDir, file), 'utf8')}))
+  const declared = declaredOnFileChange(composeTexts)
   return {
     config,
     snapshot: {
@@ -60,14 +63,26 @@ export async function readDesiredStack(repoDir: string, repository: RepositoryRo
       commit,
       project,
       stackPath: repository.path,
-      composeFiles: composeFiles.map((file) => ({path: file, content: readFileSync(path.join(stackDir, file), 'utf8')})),
+      composeFiles: composeTexts,
       kedgeConfig: config.file ? {path: config.file, content: readFileSync(path.join(repoDir, config.file), 'utf8')} : null,
       placedPaths: readStackSelection(repoDir, repository.path, composeFiles, config.file, resolved),
       services: services.map((service) => {
-        const hash = serviceHash(service, ids)
+        // Compose v1 drops the extension when it merges several files: then it is read from them.
+        const onChange = service.onFileChange ?? declared.get(service.name)?.value
+        const {hash, files} = hashesOf(service, ids, parseOnFileChange(onChange, declared.get(service.name)?.file ?? composeFiles.join(', '), service.name))
         const formerHashes = formerServiceHashes(service, ids)
         const unchanged = previous?.services.find((old) => old.name === service.name && (old.hash === hash || formerHashes.includes(old.hash)))
-        return {name: service.name, image: service.image, replicas: service.replicas, oneShot: service.oneShot, joins: service.joins, hash, formerHashes, commit: unchanged?.commit ?? commit}
+        return {
+          name: service.name,
+          image: service.image,
+          replicas: service.replicas,
+          oneShot: service.oneShot,
+          joins: service.joins,
+          hash,
+          formerHashes,
+          commit: unchanged?.commit ?? commit,
+          ...(files ? {files} : {}),
+        }
       }),
     },
   }

@@ -38,7 +38,7 @@ export async function diffRepository(context: KedgeContext, name: string): Promi
       const commit = await fetchHead(context, repository)
       if (commit !== deployed?.commit) {
         const {snapshot} = await readDesiredStack(stackPaths(context, repository.name).repoDir, repository, commit, deployed)
-        head = {commit, changes: planChanges(snapshot.services, await listOwnedContainers(repository.name, snapshot.project))}
+        head = {commit, changes: planChanges(snapshot.services, await listOwnedContainers(repository.name, snapshot.project), deployed?.services)}
       }
     } catch (error) {
       warnings.push(`cannot tell what the branch head would change: ${errorMessage(error)}`)

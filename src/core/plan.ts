@@ -1,4 +1,5 @@
 import type {StackContainer} from './containers.js'
+import {fileChangeOf, type FileChangeAction, type MountedFiles} from './file-change.js'
 import {LABELS} from './labels.js'
 
 /** A service as the deployed (or to-be-deployed) commit wants it. */
@@ -15,6 +16,8 @@ export interface DesiredService {
   oneShot?: boolean
   /** Services whose namespaces it joins (see ComposeService.joins); absent in older snapshots. */
   joins?: string[]
+  /** For a service that declares `x-kedge.on_file_change`: its mounted files, which `hash` then leaves out; absent otherwise and in older snapshots. */
+  files?: MountedFiles
 }
 
 /** Whether the container runs the service's configuration, by kedge's hash of it now or as older kedge versions hashed it. */
@@ -30,7 +33,7 @@ export function hasCompleted(service: DesiredService, container: StackContainer)
 }
 
 /** `scale`: the containers run the service's configuration, but not as many as it wants; Compose adds or removes some. */
-export type ChangeAction = 'create' | 'recreate' | 'remove' | 'scale' | 'start'
+export type ChangeAction = 'create' | 'recreate' | 'remove' | 'scale' | 'start' | FileChangeAction
 
 export interface ServiceChange {
   service: string
@@ -41,13 +44,16 @@ export interface ServiceChange {
   to: string | null
   /** For a service recreated only because one whose namespace it joins is: that service. */
   joining?: string
+  /** For `reload`: the signal sent to the containers. */
+  signal?: string
 }
 
 /**
  * What applying `desired` would change, given the containers kedge labelled for the project. Pure: the
- * deploy loop, notify mode and `kedge diff` all plan with it.
+ * deploy loop, notify mode and `kedge diff` all plan with it. `previous` (the services as last
+ * deployed) tells whether the mounted files of a service that reloads them itself changed (see fileChangeOf).
  */
-export function planChanges(desired: readonly DesiredService[], actual: readonly StackContainer[]): ServiceChange[] {
+export function planChanges(desired: readonly DesiredService[], actual: readonly StackContainer[], previous?: readonly Pick<DesiredService, 'name' | 'files'>[]): ServiceChange[] {
   const changes: ServiceChange[] = []
   const wanted = new Set(desired.map((service) => service.name))
   for (const service of desired) {
@@ -61,6 +67,9 @@ export function planChanges(desired: readonly DesiredService[], actual: readonly
       changes.push(change('scale'))
     } else if (containers.some((container) => container.state !== 'running' && !hasCompleted(service, container))) {
       changes.push(change('start'))
+    } else {
+      const fileChange = fileChangeOf(service, previous)
+      if (fileChange) changes.push({...change(fileChange.action), ...fileChange})
     }
   }
   recreateJoiners(desired, actual, changes)
@@ -103,5 +112,10 @@ export function joinersToReplace(changes: readonly ServiceChange[], actual: read
 
 export function describeChanges(changes: readonly ServiceChange[]): string {
   if (changes.length === 0) return 'no changes'
-  return changes.map((change) => `${change.action} ${change.service}`).join(', ')
+  return changes.map((change) => `${change.action} ${change.service}${FILE_CHANGE_NOTES[change.action]?.(change) ?? ''}`).join(', ')
+}
+
+const FILE_CHANGE_NOTES: Partial<Record<ChangeAction, (change: ServiceChange) => string>> = {
+  reload: (change) => ` (signal ${change.signal})`,
+  files: () => ' (no action)',
 }

@@ -122,8 +122,9 @@ async function recordPendingChanges(
 ): Promise<ReconcileResult> {
   try {
     const {snapshot} = await readDesiredStack(stackPaths(context, repository.name).repoDir, repository, commit, null, signal)
-    const deployedHere = deployedSnapshot(context, repository)?.project === snapshot.project
-    const changes = planChanges(snapshot.services, await listOwnedContainers(repository.name, snapshot.project, {deployedHere}))
+    const deployed = deployedSnapshot(context, repository)
+    const deployedHere = deployed?.project === snapshot.project
+    const changes = planChanges(snapshot.services, await listOwnedContainers(repository.name, snapshot.project, {deployedHere}), deployed?.services)
     updateRepository(context.db, repository.id, {pendingCommit: commit, pendingChanges: JSON.stringify(changes), lastError: null, lastErrorAt: null})
     return {kind: 'pending', commit, mode, changes}
   } catch (error) {
