@@ -50,7 +50,7 @@ function render(result: DiffResult): string {
     if (result.head.changes.length === 0) lines.push('  change no service')
     for (const change of result.head.changes) {
       const images = change.action === 'remove' ? change.from ?? '' : `${change.from ?? '-'} → ${change.to ?? '-'}`
-      lines.push(`  ${change.action.padEnd(9)} ${change.service}  ${chalk.dim(images)}`)
+      lines.push(`  ${change.action.padEnd(9)} ${change.service}${change.signal ? ` (signal ${change.signal})` : ''}  ${chalk.dim(images)}`)
     }
   }
   return lines.join('\n')

@@ -34,7 +34,7 @@ export default class Sync extends BaseCommand<typeof Sync> {
       throw outcome.error
     }
     this.log(`${chalk.green('Deployed')} ${chalk.bold(this.flags.repo)} at ${deployment.commit.slice(0, 7)} (project ${deployment.project})`)
-    for (const change of outcome.changes) this.log(`  ${change.action.padEnd(8)} ${change.service}${change.to ? `  ${change.from ?? '-'} → ${change.to}` : ''}`)
+    for (const change of outcome.changes) this.log(`  ${change.action.padEnd(8)} ${change.service}${change.signal ? ` (signal ${change.signal})` : ''}${change.to ? `  ${change.from ?? '-'} → ${change.to}` : ''}`)
     if (outcome.changes.length === 0) this.log('  no service changed')
     return {repo: this.flags.repo, deployment, changes: outcome.changes}
   }

@@ -1,4 +1,4 @@
-import {chmodSync, existsSync, linkSync, lstatSync, readFileSync, renameSync, rmSync, writeFileSync} from 'node:fs'
+import {chmodSync, existsSync, linkSync, lstatSync, readFileSync, realpathSync, renameSync, rmSync, writeFileSync} from 'node:fs'
 import path from 'node:path'
 
 import {parseDocument} from 'yaml'
@@ -114,7 +114,15 @@ export function fileChangeSteps(changes: readonly ServiceChange[], containers: r
  */
 function singleFilesToKeep(stackDir: string, services: readonly DesiredService[]): string[] {
   const files = services.flatMap((service) => (service.files && service.files.onChange !== 'restart' ? service.files.paths : []))
-  return [...new Set(files)].map((file) => path.join(stackDir, file)).filter((file) => lstatSync(file, {throwIfNoEntry: false})?.isFile() === true)
+  const root = realpathSync(stackDir)
+  return [...new Set(files)]
+    .map((file) => path.join(stackDir, file))
+    .filter((file) => lstatSync(file, {throwIfNoEntry: false})?.isFile() === true && isInside(root, realpathSync(path.dirname(file))))
+}
+
+/** A directory of the stack reached through a committed symbolic link may lie elsewhere on the host: kedge writes only inside the stack. */
+function isInside(root: string, directory: string): boolean {
+  return directory === root || directory.startsWith(`${root}${path.sep}`)
 }
 
 export interface KeptInode {

@@ -81,6 +81,7 @@ describe('x-kedge on_file_change', () => {
     const diff = await runKedgeJson<{head?: {changes: ServiceChange[]}}>(['diff', '--repo', stack.name], {home: stack.home})
     const planned = diff.json.head?.changes.map((change) => [change.service, change.action, change.signal ?? null])
     assert.deepEqual(planned, [['app', 'restart', null], ['plain', 'recreate', null], ['proxy', 'reload', 'SIGHUP'], ['quiet', 'files', null]], diff.stdout)
+    assert.match((await runKedge(['diff', '--repo', stack.name], {home: stack.home})).stdout, /^ {2}reload {4}proxy \(signal SIGHUP\) /m)
 
     const second = await runKedgeJson<SyncJson>(['sync', '--repo', stack.name], {home: stack.home})
     assert.equal(second.code, 0, second.stdout + second.stderr)

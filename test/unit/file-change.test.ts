@@ -1,10 +1,13 @@
 import assert from 'node:assert/strict'
+import {mkdirSync, readdirSync, readFileSync, renameSync, statSync, symlinkSync, writeFileSync} from 'node:fs'
+import path from 'node:path'
 import {describe, it} from 'node:test'
 
 import {parseComposeConfig, serviceHash} from '../../src/core/compose-model.js'
-import {declaredOnFileChange, fileChangeSteps, hashesOf, parseOnFileChange, type MountedFiles} from '../../src/core/file-change.js'
+import {declaredOnFileChange, fileChangeSteps, hashesOf, parseOnFileChange, placeKeepingMountedInodes, type MountedFiles} from '../../src/core/file-change.js'
 import {describeChanges, planChanges, type DesiredService} from '../../src/core/plan.js'
 import {fakeContainer} from '../helpers/fake-container.js'
+import {tempDir} from '../helpers/temp.js'
 
 const CHECKOUT = '/srv/kedge/repos/app'
 const V2_CONFIG = `name: app
@@ -144,5 +147,48 @@ describe('planChanges with on_file_change', () => {
       containers,
     )
     assert.deepEqual(steps.map(({container: {id}, signal}) => [id, signal]), [['a1', null], ['a2', null], ['b1', 'SIGHUP']])
+  })
+})
+
+describe('placeKeepingMountedInodes', () => {
+  /** As git read-tree -u writes a changed file: a new file renamed over the old one. */
+  const replace = (file: string, content: string) => {
+    writeFileSync(`${file}.new`, content, {mode: 0o755})
+    renameSync(`${file}.new`, file)
+  }
+
+  it('writes a replaced single file of a signalled service back into the inode its containers see', async () => {
+    const stack = tempDir()
+    mkdirSync(path.join(stack, 'conf'))
+    for (const file of ['static.conf', 'restarted.conf', 'conf/dir.conf']) writeFileSync(path.join(stack, file), 'old\n')
+    const inode = (file: string) => statSync(path.join(stack, file)).ino
+    const before = {single: inode('static.conf'), restarted: inode('restarted.conf')}
+    const services = [
+      desired('proxy', {files: {onChange: 'signal:SIGHUP', hash: 'f', paths: ['conf', 'static.conf', 'missing.conf']}}),
+      desired('app', {files: {onChange: 'restart', hash: 'f', paths: ['restarted.conf']}}),
+    ]
+    await placeKeepingMountedInodes(stack, services, async () => {
+      for (const file of ['static.conf', 'restarted.conf', 'conf/dir.conf']) replace(path.join(stack, file), 'new\n')
+    })
+    assert.equal(inode('static.conf'), before.single)
+    assert.equal(readFileSync(path.join(stack, 'static.conf'), 'utf8'), 'new\n')
+    assert.equal(statSync(path.join(stack, 'static.conf')).mode & 0o777, 0o755)
+    assert.notEqual(inode('restarted.conf'), before.restarted, 'a restart mounts the file anew')
+    assert.deepEqual(readdirSync(stack).sort(), ['conf', 'restarted.conf', 'static.conf'], 'no second name is left behind')
+  })
+
+  it('leaves an unchanged file as it is, and never writes outside the stack through a committed symbolic link', async () => {
+    const stack = tempDir()
+    const elsewhere = tempDir()
+    writeFileSync(path.join(stack, 'same.conf'), 'same\n')
+    writeFileSync(path.join(elsewhere, 'host.conf'), 'host\n')
+    symlinkSync(elsewhere, path.join(stack, 'link'))
+    const services = [desired('proxy', {files: {onChange: 'none', hash: 'f', paths: ['same.conf', 'link/host.conf']}})]
+    let whilePlacing: string[] = []
+    await placeKeepingMountedInodes(stack, services, async () => {
+      whilePlacing = readdirSync(elsewhere)
+    })
+    assert.deepEqual(whilePlacing, ['host.conf'])
+    assert.deepEqual(readdirSync(stack).sort(), ['link', 'same.conf'])
   })
 })
