@@ -179,15 +179,15 @@ function onFileChangeOf(service: Json): unknown {
 }
 
 function referencedFiles(service: Json, topLevelFiles: Map<string, string>): {mounted: string[]; read: string[]} {
-  const files: string[] = []
+  const mounted: string[] = []
   const read: string[] = []
   for (const volume of asArray(service.volumes)) {
     if (typeof volume === 'string') {
       const source = volume.split(':')[0]!
-      if (path.isAbsolute(source)) files.push(source)
+      if (path.isAbsolute(source)) mounted.push(source)
     } else if (volume && typeof volume === 'object') {
       const {type, source} = volume as Json
-      if ((type === 'bind' || type === undefined) && typeof source === 'string' && path.isAbsolute(source)) files.push(source)
+      if ((type === 'bind' || type === undefined) && typeof source === 'string' && path.isAbsolute(source)) mounted.push(source)
     }
   }
   for (const envFile of asArray(service.env_file)) {
@@ -198,10 +198,10 @@ function referencedFiles(service: Json, topLevelFiles: Map<string, string>): {mo
     for (const reference of asArray(service[kind])) {
       const name = typeof reference === 'string' ? reference : ((reference as Json | null)?.source as string | undefined)
       const file = name === undefined ? undefined : topLevelFiles.get(`${kind}/${name}`)
-      if (file) files.push(file)
+      if (file) mounted.push(file)
     }
   }
-  return {mounted: files, read}
+  return {mounted, read}
 }
 
 function insideCheckout(file: string, checkoutDir: string): string[] {
