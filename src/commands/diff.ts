@@ -33,7 +33,7 @@ export default class Diff extends BaseCommand<typeof Diff> {
 }
 
 function render(result: DiffResult): string {
-  const lines: string[] = [result.commit ? `${chalk.bold(result.repo)} deployed at ${shortCommit(result.commit)}` : `${chalk.bold(result.repo)} is not deployed`]
+  const lines: string[] = [headline(result)]
   if (result.pinned) lines.push(chalk.magenta(`Pinned to ${shortCommit(result.pinned.commit)} by a rollback${result.pinned.reason ? `: ${result.pinned.reason}` : ''}`))
   if (result.inSync) lines.push(chalk.green('In sync'))
   const byService = new Map<string, DiffResult['drift']>()
@@ -54,4 +54,11 @@ function render(result: DiffResult): string {
     }
   }
   return lines.join('\n')
+}
+
+function headline(result: DiffResult): string {
+  if (result.commit) return `${chalk.bold(result.repo)} deployed at ${shortCommit(result.commit)}`
+  if (!result.failedAttempt) return `${chalk.bold(result.repo)} is not deployed`
+  const {commit, containers} = result.failedAttempt
+  return `${chalk.bold(result.repo)}: no deploy succeeded yet; the failed deploy of ${shortCommit(commit)} left ${containers.length} container${containers.length === 1 ? '' : 's'} (${containers.join(', ')})`
 }

@@ -1,4 +1,6 @@
 import {errorMessage} from '../errors.js'
+import {lastAppliedDeployment} from '../store/deployments.js'
+import type {RepositoryRow} from '../store/schema.js'
 import type {KedgeContext} from './context.js'
 import {fetchHead, listOwnedContainers, stackPaths} from './deploy.js'
 import {deployedSnapshot, readDesiredStack} from './desired-stack.js'
@@ -7,6 +9,7 @@ import {inspectDrift} from './heal.js'
 import {withRepositoryLock} from './lock.js'
 import {planChanges, type ServiceChange} from './plan.js'
 import {requireRepository} from './require-repository.js'
+import {parseSnapshot, type StackSnapshot} from './stack-snapshot.js'
 
 export interface DiffResult {
   repo: string
@@ -16,6 +19,11 @@ export interface DiffResult {
   drift: Array<Omit<Drift, 'containerId'>>
   /** Present when the branch head is ahead of the deployed commit: what applying it would change. */
   head?: {commit: string; changes: ServiceChange[]}
+  /**
+   * Set when no deployment succeeded yet a failed one left containers kedge labelled: its commit and
+   * those containers. The branch head is then compared with them.
+   */
+  failedAttempt: {commit: string; containers: string[]} | null
   /** Set after a rollback: the commit kept deployed instead of the branch head. */
   pinned: {commit: string; reason: string | null} | null
   warnings: string[]
@@ -33,12 +41,16 @@ export async function diffRepository(context: KedgeContext, name: string): Promi
     const warnings: string[] = []
     const report = await inspectDrift(context, repository)
     const deployed = report?.snapshot ?? deployedSnapshot(context, repository)
+    let attempt: Awaited<ReturnType<typeof failedAttemptLeft>> = null
     let head: DiffResult['head']
     try {
+      attempt = deployed ? null : await failedAttemptLeft(context, repository)
       const commit = await fetchHead(context, repository)
       if (commit !== deployed?.commit) {
-        const {snapshot} = await readDesiredStack(stackPaths(context, repository.name).repoDir, repository, commit, deployed)
-        head = {commit, changes: planChanges(snapshot.services, await listOwnedContainers(repository.name, snapshot.project), deployed?.services)}
+        const {snapshot} = await readDesiredStack(stackPaths(context, repository.name).repoDir, repository, commit, deployed ?? attempt?.snapshot ?? null)
+        const deployedHere = (deployed ?? attempt?.snapshot)?.project === snapshot.project
+        const actual = await listOwnedContainers(repository.name, snapshot.project, {deployedHere})
+        head = {commit, changes: planChanges(snapshot.services, actual, deployed?.services)}
       }
     } catch (error) {
       warnings.push(`cannot tell what the branch head would change: ${errorMessage(error)}`)
@@ -46,6 +58,15 @@ export async function diffRepository(context: KedgeContext, name: string): Promi
     const drift = (report?.drift ?? []).map(({containerId: _, ...entry}) => entry)
     const pinned = repository.pinnedCommit ? {commit: repository.pinnedCommit, reason: repository.pinReason} : null
     const inSync = drift.length === 0 && deployed !== null && (head === undefined || pinned !== null)
-    return {repo: repository.name, commit: deployed?.commit ?? null, inSync, drift, ...(head ? {head} : {}), pinned, warnings}
+    const failedAttempt = attempt ? {commit: attempt.snapshot.commit, containers: attempt.containers} : null
+    return {repo: repository.name, commit: deployed?.commit ?? null, inSync, drift, ...(head ? {head} : {}), failedAttempt, pinned, warnings}
   })
+}
+
+/** What a failed deploy left when none succeeded: its snapshot and the containers kedge labelled for it; null when it left none. */
+async function failedAttemptLeft(context: KedgeContext, repository: RepositoryRow): Promise<{snapshot: StackSnapshot; containers: string[]} | null> {
+  const snapshot = parseSnapshot(lastAppliedDeployment(context.db, repository.id)?.snapshot ?? null)
+  if (!snapshot) return null
+  const containers = await listOwnedContainers(repository.name, snapshot.project)
+  return containers.length > 0 ? {snapshot, containers: containers.map((container) => container.name)} : null
 }

@@ -1,7 +1,7 @@
 import {listKedgeContainers} from '../adapters/docker-engine.js'
 import {DEFAULT_RECONCILIATION_MODE, type ReconciliationMode} from '../config/reconciliation-mode.js'
 import {errorMessage} from '../errors.js'
-import {lastGoodDeployment, listDeployments} from '../store/deployments.js'
+import {lastAppliedDeployment, listDeployments} from '../store/deployments.js'
 import {listRepositories} from '../store/repositories.js'
 import type {RepositoryRow} from '../store/schema.js'
 import type {StackContainer} from './containers.js'
@@ -15,7 +15,7 @@ import {parseSnapshot, type StackSnapshot} from './stack-snapshot.js'
 
 export interface ServiceStatus {
   service: string
-  /** The image the deployed commit wants; null for a container of a service it does not have. */
+  /** The image the deployed commit (else the failed deploy that started the container) wants; null for a container of a service it does not have. */
   image: string | null
   containers: Array<Pick<StackContainer, 'id' | 'name' | 'state' | 'status' | 'image' | 'health' | 'exitCode'>>
 }
@@ -32,6 +32,8 @@ export interface RepositoryStatus {
   deployed: {commit: string; at: string; trigger: string} | null
   lastDeployment: {commit: string; status: string; trigger: string; at: string; error: string | null} | null
   inSync: boolean
+  /** Set when no deployment succeeded yet a failed one left containers kedge labelled: the commit it tried. */
+  failedAttempt: {commit: string; at: string} | null
   pending: {commit: string; changes: ServiceChange[]} | null
   pinned: {commit: string; reason: string | null} | null
   lastError: {message: string; at: string | null} | null
@@ -48,18 +50,23 @@ export async function repositoryStatuses(context: ReadContext, name?: string): P
 }
 
 async function statusOf(context: ReadContext, repository: RepositoryRow): Promise<RepositoryStatus> {
-  const good = lastGoodDeployment(context.db, repository.id)
+  const applied = lastAppliedDeployment(context.db, repository.id)
+  const good = applied && applied.status !== 'failed' ? applied : undefined
   const latest = listDeployments(context.db, repository.id, 1)[0]
-  const snapshot = parseSnapshot(good?.snapshot ?? null)
+  // Without a good deployment, a failed attempt's snapshot names the project its containers run in.
+  const attempted = parseSnapshot(applied?.snapshot ?? null)
+  const snapshot = good ? attempted : null
   let containers: StackContainer[] = []
   let engineError: string | null = null
-  if (snapshot) {
+  if (attempted) {
     try {
-      containers = (await listKedgeContainers(snapshot.project)).filter((container) => container.labels[LABELS.repository] === repository.name)
+      containers = (await listKedgeContainers(attempted.project)).filter((container) => container.labels[LABELS.repository] === repository.name)
     } catch (error) {
       engineError = errorMessage(error)
     }
   }
+  // A failed first deploy's services are those whose containers it left; the rest it never started.
+  const wanted = snapshot ?? (containers.length > 0 ? attempted : null)
   const serviceNames = [...new Set([...(snapshot?.services.map((service) => service.name) ?? []), ...containers.map((container) => container.service)])].sort()
   return {
     name: repository.name,
@@ -67,12 +74,13 @@ async function statusOf(context: ReadContext, repository: RepositoryRow): Promis
     branch: repository.branch,
     mode: await deployedMode(snapshot),
     auth: authView(repository),
-    project: snapshot?.project ?? null,
+    project: wanted?.project ?? null,
     head: repository.remoteHead ? {commit: repository.remoteHead, checkedAt: repository.remoteCheckedAt?.toISOString() ?? null} : null,
     deployed: good ? {commit: good.commit, at: (good.finishedAt ?? good.startedAt).toISOString(), trigger: good.trigger} : null,
     lastDeployment: latest
       ? {commit: latest.commit, status: latest.status, trigger: latest.trigger, at: (latest.finishedAt ?? latest.startedAt).toISOString(), error: latest.error}
       : null,
+    failedAttempt: !good && applied && containers.length > 0 ? {commit: applied.commit, at: (applied.finishedAt ?? applied.startedAt).toISOString()} : null,
     inSync: good !== undefined && good.commit === (repository.pinnedCommit ?? repository.remoteHead),
     pending: repository.pendingCommit ? {commit: repository.pendingCommit, changes: JSON.parse(repository.pendingChanges ?? '[]') as ServiceChange[]} : null,
     pinned: repository.pinnedCommit ? {commit: repository.pinnedCommit, reason: repository.pinReason} : null,
@@ -80,7 +88,7 @@ async function statusOf(context: ReadContext, repository: RepositoryRow): Promis
     drift: {entries: JSON.parse(repository.drift ?? '[]') as Array<Omit<Drift, 'containerId'>>, checkedAt: repository.driftCheckedAt?.toISOString() ?? null},
     services: serviceNames.map((service) => ({
       service,
-      image: snapshot?.services.find((candidate) => candidate.name === service)?.image ?? null,
+      image: wanted?.services.find((candidate) => candidate.name === service)?.image ?? null,
       containers: containers
         .filter((container) => container.service === service)
         .map(({id, name, state, status, image, health, exitCode}) => ({id: id.slice(0, 12), name, state, status, image, health, exitCode})),

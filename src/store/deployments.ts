@@ -47,6 +47,17 @@ export function lastGoodDeployment(db: StoreConnection, repositoryId: number): D
   return deploymentRows.get(db, "SELECT * FROM deployments WHERE repository_id = ? AND status IN ('success', 'rolled_back') ORDER BY id DESC LIMIT 1", repositoryId)
 }
 
+/**
+ * The newest deployment that may have put containers on the host: the last good one, else the newest
+ * failed attempt that got as far as a snapshot (a failed first deploy can leave containers running).
+ */
+export function lastAppliedDeployment(db: StoreConnection, repositoryId: number): DeploymentRow | undefined {
+  return (
+    lastGoodDeployment(db, repositoryId) ??
+    deploymentRows.get(db, "SELECT * FROM deployments WHERE repository_id = ? AND status = 'failed' AND snapshot IS NOT NULL ORDER BY id DESC LIMIT 1", repositoryId)
+  )
+}
+
 /** Every deployment that left its commit running (success, rolled_back), newest first. */
 export function listGoodDeployments(db: KedgeDatabase, repositoryId: number): DeploymentRow[] {
   return db

@@ -13,7 +13,8 @@ describe('Compose argument lists', () => {
     assert.deepEqual(upArgs(project, {services: ['web', 'db']}), [...GLOBAL, 'up', '--detach', '--no-deps', '--', 'web', 'db'])
     assert.deepEqual(upArgs(project, {services: ['-d']}), [...GLOBAL, 'up', '--detach', '--no-deps', '--', '-d'])
     assert.throws(() => upArgs(project, {services: []}), /at least one service/)
-    assert.deepEqual(downArgs(project), [...GLOBAL, 'down', '--remove-orphans'])
+    assert.deepEqual(downArgs(project, {volumes: false}), [...GLOBAL, 'down'])
+    assert.deepEqual(downArgs(project, {volumes: true}), [...GLOBAL, 'down', '--volumes'])
     assert.deepEqual(pullArgs(project, ['web', 'db']), [...GLOBAL, 'pull', 'web', 'db'])
   })
 

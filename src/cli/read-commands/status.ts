@@ -18,7 +18,8 @@ function renderStatus(status: RepositoryStatus): string {
   const lines = [`${chalk.bold(status.name)}  branch ${status.branch}, mode ${status.mode}${status.project ? `, project ${status.project}` : ''}`]
   lines.push(`  head      ${shortCommit(status.head?.commit)}${status.head?.checkedAt ? `  (checked ${localTime(status.head.checkedAt)})` : ''}`)
   const sync = status.deployed ? (status.inSync ? chalk.green('in sync') : chalk.yellow('behind the branch')) : chalk.yellow('never deployed')
-  lines.push(`  deployed  ${shortCommit(status.deployed?.commit)}${status.deployed ? `  at ${localTime(status.deployed.at)} (${status.deployed.trigger})` : ''}  ${sync}`)
+  const leftover = status.failedAttempt ? `; the containers below are left from the failed deploy of ${shortCommit(status.failedAttempt.commit)}` : ''
+  lines.push(`  deployed  ${shortCommit(status.deployed?.commit)}${status.deployed ? `  at ${localTime(status.deployed.at)} (${status.deployed.trigger})` : ''}  ${sync}${leftover}`)
   for (const [label, text] of authLines(status.auth)) lines.push(`  ${label.padEnd(9)} ${text}`)
   if (status.lastDeployment && status.lastDeployment.status !== 'success') {
     lines.push(`  last      ${shortCommit(status.lastDeployment.commit)}  ${colourStatus(status.lastDeployment.status)} at ${localTime(status.lastDeployment.at)}`)
