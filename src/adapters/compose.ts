@@ -12,6 +12,7 @@ import {
   type ComposeCommand,
   type ComposeLaunch,
   type ComposeProject,
+  type DownOptions,
   type UpOptions,
 } from '../core/compose-invocation.js'
 import {ComposeFailedError, errorMessage, ExternalError} from '../errors.js'
@@ -94,8 +95,8 @@ export async function composeUp(project: ComposeProject, options: ComposeRunOpti
   await runCompose(project, upArgs(project, options), 'apply the stack', APPLY_TIMEOUT_MS, options)
 }
 
-export async function composeDown(project: ComposeProject, options: ComposeRunOptions = {}): Promise<void> {
-  await runCompose(project, downArgs(project), 'take the stack down', APPLY_TIMEOUT_MS, options)
+export async function composeDown(project: ComposeProject, options: ComposeRunOptions & DownOptions): Promise<void> {
+  await runCompose(project, downArgs(project, options), 'take the stack down', APPLY_TIMEOUT_MS, options)
 }
 
 /** How Compose v1 and v2 say that the Docker engine did not answer. */

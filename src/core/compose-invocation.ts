@@ -60,8 +60,15 @@ export function upArgs(project: ComposeProject, options: UpOptions): string[] {
   return [...globalArgs(project), 'up', '--detach', '--no-deps', '--', ...options.services]
 }
 
-export function downArgs(project: ComposeProject): string[] {
-  return [...globalArgs(project), 'down', '--remove-orphans']
+export interface DownOptions {
+  /** Also remove the project's named volumes, which hold data: only when the user asks. */
+  volumes: boolean
+}
+
+export function downArgs(project: ComposeProject, options: DownOptions): string[] {
+  // No --remove-orphans: Compose v2 would also remove the operator's one-off `compose run` containers.
+  // kedge removes the containers it labelled itself before it runs `down`.
+  return [...globalArgs(project), 'down', ...(options.volumes ? ['--volumes'] : [])]
 }
 
 /** The whole command line: the program's own words, then the arguments. */

@@ -1,49 +1,154 @@
 import {existsSync, rmSync} from 'node:fs'
+import path from 'node:path'
 
 import {composeDown} from '../adapters/compose.js'
-import {lastGoodDeployment} from '../store/deployments.js'
-import {deleteRepository} from '../store/repositories.js'
+import {listAllKedgeContainers, listComposeProjectContainers, stopAndRemoveContainer} from '../adapters/docker-engine.js'
+import {InvalidInputError, NotFoundError, quoted} from '../errors.js'
+import {lastAppliedDeployment} from '../store/deployments.js'
+import {deleteRepository, findRepository} from '../store/repositories.js'
 import type {RepositoryRow} from '../store/schema.js'
 import type {KedgeContext} from './context.js'
-import {composeProjectOf, listOwnedContainers, stackPaths} from './deploy.js'
-import {parseSnapshot} from './stack-snapshot.js'
+import {composeProjectOf, stackPaths} from './deploy.js'
+import {LABELS} from './labels.js'
 import {withRepositoryLock} from './lock.js'
+import {REPO_NAME_PATTERN} from './repo-url.js'
 import {requireRepository} from './require-repository.js'
+import {parseSnapshot} from './stack-snapshot.js'
+
+export interface RemoveOptions {
+  /** Take the stack down: the containers kedge labelled for the repository, and the project's networks. */
+  down: boolean
+  /** Also remove the project's named volumes (`compose down --volumes`). */
+  volumes: boolean
+  /** Delete the stack directory, and with it whatever the containers wrote through bind mounts; implies `down`. */
+  purge: boolean
+}
+
+export interface StackTakenDown {
+  action: 'removed'
+  project: string
+  /** The containers kedge had labelled for the repository, stopped and removed. */
+  containers: string[]
+  /** Whether `compose down` removed the project's networks (and with --volumes its named volumes). */
+  networksRemoved: boolean
+  volumesRemoved: boolean
+  /**
+   * Containers of the project kedge did not label (one-off `compose run` containers, anyone else's):
+   * the operator's, left alone, and with them the project's networks and volumes, which they use.
+   */
+  leftAlone: string[]
+}
 
 export interface RemoveRepositoryResult {
   name: string
   removed: true
   /** What `--down` did to the stack; null when it was not asked for. */
-  down: {action: 'removed'; project: string} | {action: 'none'; reason: string} | null
-  /** Where the stack's files stay when it keeps running. */
+  down: StackTakenDown | {action: 'none'; reason: string} | null
+  /** The stack directory, left where it is: its stack still runs from it, or it holds what the containers wrote. */
   keptStackDir: string | null
+  /** The stack directory `--purge` deleted. */
+  purgedStackDir: string | null
 }
 
 const REMOVE_LOCK_WAIT_MS = 60_000
 
 /**
- * Forgets a repository. Without `down` its stack keeps running as it is, and so its files stay where
- * its bind mounts point; kedge never heals it again. With `down`, kedge takes it down first.
+ * Forgets a repository and deletes kedge's own copies of it: the clone, the generated files, the kept
+ * releases. Without `down` its stack keeps running as it is, from its stack directory; kedge never heals
+ * it again. With `down` kedge takes down the containers it labelled for the repository (a failed first
+ * deploy's included) and the project's networks, and leaves the stack directory: it holds whatever the
+ * containers wrote through relative bind mounts, which is the user's. Only `purge` deletes it.
  */
-export async function removeRepository(context: KedgeContext, name: string, options: {down: boolean}): Promise<RemoveRepositoryResult> {
-  const repository = requireRepository(context, name)
+export async function removeRepository(context: KedgeContext, name: string, options: RemoveOptions): Promise<RemoveRepositoryResult> {
+  const repository = findRepository(context.db, name.trim().toLowerCase())
+  if (!repository && options.purge) return purgeLeftovers(context, name)
+  return removeRegistered(context, repository ?? requireRepository(context, name), options)
+}
+
+/** The stack directory `--purge` would delete, for its confirmation; not_found when there is nothing of that name to remove. */
+export function stackDirToPurge(context: KedgeContext, name: string): string {
+  const repository = findRepository(context.db, name.trim().toLowerCase())
+  if (repository) return context.home.stackDir(repository.name)
+  leftoverName(context, name)
+  return context.home.stackDir(name.trim().toLowerCase())
+}
+
+async function removeRegistered(context: KedgeContext, repository: RepositoryRow, options: RemoveOptions): Promise<RemoveRepositoryResult> {
   return withRepositoryLock(context, repository, {purpose: 'kedge repo remove', waitMs: REMOVE_LOCK_WAIT_MS}, async () => {
-    const down = options.down ? await takeDownStack(context, repository) : null
+    const down = options.down || options.purge ? await takeDownStack(context, repository, options.volumes) : null
     deleteRepository(context.db, repository.name)
     const paths = stackPaths(context, repository.name)
     rmSync(paths.repoDir, {recursive: true, force: true})
     rmSync(context.home.generatedDir(repository.name), {recursive: true, force: true})
-    const keptStackDir = existsSync(paths.stackDir) && !options.down ? paths.stackDir : null
-    if (options.down) rmSync(paths.stackDir, {recursive: true, force: true})
-    return {name: repository.name, removed: true as const, down, keptStackDir}
+    rmSync(context.home.releasesDir(repository.name), {recursive: true, force: true})
+    const stackDirExists = existsSync(paths.stackDir)
+    if (options.purge) rmSync(paths.stackDir, {recursive: true, force: true})
+    return {
+      name: repository.name,
+      removed: true as const,
+      down,
+      keptStackDir: stackDirExists && !options.purge ? paths.stackDir : null,
+      purgedStackDir: stackDirExists && options.purge ? paths.stackDir : null,
+    }
   })
 }
 
-async function takeDownStack(context: KedgeContext, repository: RepositoryRow): Promise<RemoveRepositoryResult['down']> {
-  const snapshot = parseSnapshot(lastGoodDeployment(context.db, repository.id)?.snapshot ?? null)
+/** The name of a repository removed before whose stack directory or kept releases are still there; not_found otherwise. */
+function leftoverName(context: KedgeContext, input: string): string {
+  const name = input.trim().toLowerCase()
+  if (!REPO_NAME_PATTERN.test(name) || (!existsSync(context.home.stackDir(name)) && !existsSync(context.home.releasesDir(name)))) {
+    throw new NotFoundError(`no repository named ${quoted(input)}, and no stack directory of one`, {hint: 'run "kedge repo list" to see the registered repositories'})
+  }
+  return name
+}
+
+/**
+ * `--purge` of a repository removed before without it: deletes what kedge left of it (its stack
+ * directory, any kept releases). Refused while containers kedge started for it still exist: they run
+ * from that directory, and with the registration gone kedge no longer knows their Compose files.
+ */
+async function purgeLeftovers(context: KedgeContext, input: string): Promise<RemoveRepositoryResult> {
+  const name = leftoverName(context, input)
+  const stackDir = context.home.stackDir(name)
+  const releasesDir = context.home.releasesDir(name)
+  const running = (await listAllKedgeContainers()).filter((container) => container.labels[LABELS.repository] === name)
+  if (running.length > 0) {
+    throw new InvalidInputError(`containers kedge started for "${name}" still use ${stackDir}: ${running.map((container) => container.name).join(', ')}`, {
+      code: 'stack_running',
+      hint: `take them down first ("docker compose -p ${running[0]!.labels[LABELS.project] ?? name} down" in that directory), then purge again`,
+    })
+  }
+  const stackDirExists = existsSync(stackDir)
+  rmSync(stackDir, {recursive: true, force: true})
+  rmSync(releasesDir, {recursive: true, force: true})
+  return {name, removed: true, down: {action: 'none', reason: 'the repository was removed before'}, keptStackDir: null, purgedStackDir: stackDirExists ? stackDir : null}
+}
+
+/**
+ * Stops and removes the containers kedge labelled for the repository, in whichever project, itself:
+ * `compose down` would also remove one-off `compose run` containers (Compose v1 always, v2 with
+ * --remove-orphans), which are the operator's. Then, when nothing else is left in the project, `compose
+ * down` removes its networks (and with `volumes` its named volumes).
+ */
+async function takeDownStack(context: KedgeContext, repository: RepositoryRow, volumes: boolean): Promise<RemoveRepositoryResult['down']> {
+  const snapshot = parseSnapshot(lastAppliedDeployment(context.db, repository.id)?.snapshot ?? null)
+  const labelled = (await listAllKedgeContainers()).filter((container) => container.labels[LABELS.repository] === repository.name)
+  const project = snapshot?.project ?? labelled[0]?.labels[LABELS.project]
+  if (project === undefined || (labelled.length === 0 && !snapshot)) return {action: 'none', reason: 'kedge has not deployed this repository'}
+  await Promise.all(labelled.map((container) => stopAndRemoveContainer(container.id)))
+  const leftAlone = (await listComposeProjectContainers(project)).map((container) => container.name)
   const paths = stackPaths(context, repository.name)
-  if (!snapshot || !existsSync(paths.overrideFile)) return {action: 'none', reason: 'kedge has not deployed this repository'}
-  await listOwnedContainers(repository.name, snapshot.project)
-  await composeDown(composeProjectOf(paths, snapshot))
-  return {action: 'removed', project: snapshot.project}
+  const compose = snapshot ? composeProjectOf(paths, snapshot) : null
+  const filesPresent = compose !== null && compose.files.every((file) => existsSync(path.resolve(compose.directory, file)))
+  if (labelled.length === 0 && !filesPresent) return {action: 'none', reason: 'kedge has not deployed this repository'}
+  const runDown = filesPresent && leftAlone.length === 0
+  if (runDown) await composeDown(compose!, {volumes})
+  return {
+    action: 'removed',
+    project,
+    containers: labelled.map((container) => container.name),
+    networksRemoved: runDown,
+    volumesRemoved: runDown && volumes,
+    leftAlone,
+  }
 }

@@ -95,7 +95,7 @@ export async function registerApiRoutes(api: FastifyInstance, options: HttpServe
 
   api.delete<{Params: NameParams; Querystring: {down?: 'true' | 'false'}}>('/repos/:name', {
     schema: {params: NAME_PARAMS, querystring: {type: 'object', additionalProperties: false, properties: {down: {type: 'string', enum: ['true', 'false']}}}},
-  }, async (request) => removeRepository(context, request.params.name, {down: request.query.down === 'true'}))
+  }, async (request) => removeRepository(context, request.params.name, {down: request.query.down === 'true', volumes: false, purge: false}))
 
   api.get<{Params: NameParams}>('/repos/:name/status', {schema: {params: NAME_PARAMS}}, async (request) => (await repositoryStatuses(context, request.params.name))[0])
 

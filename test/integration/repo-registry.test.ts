@@ -156,9 +156,9 @@ describe('kedge repo add / list / remove', () => {
     assert.equal(unknown.code, 2)
     assert.equal(unknown.stderr, 'Error: no repository named "nope"\nHint: run "kedge repo list" to see the registered repositories\n')
 
-    const removed = await runKedgeJson<{name: string; removed: boolean; down: {action: string; reason: string}; keptStackDir: null}>(['repo', 'remove', 'DROP', '--down'], {home})
+    const removed = await runKedgeJson<{name: string; removed: boolean; down: {action: string; reason: string}; keptStackDir: null; purgedStackDir: null}>(['repo', 'remove', 'DROP', '--down'], {home})
     assert.equal(removed.code, 0, removed.stderr)
-    assert.deepEqual(removed.json, {name: 'drop', removed: true, down: {action: 'none', reason: 'kedge has not deployed this repository'}, keptStackDir: null})
+    assert.deepEqual(removed.json, {name: 'drop', removed: true, down: {action: 'none', reason: 'kedge has not deployed this repository'}, keptStackDir: null, purgedStackDir: null})
     assert.equal(existsSync(path.join(home, 'repos', 'drop')), false)
     assert.equal(existsSync(path.join(home, 'repos', 'keep')), true)
     const listed = await runKedgeJson<RepoJson[]>(['repo', 'list'], {home})
