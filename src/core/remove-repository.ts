@@ -2,7 +2,7 @@ import {existsSync, rmSync} from 'node:fs'
 import path from 'node:path'
 
 import {composeDown} from '../adapters/compose.js'
-import {listAllKedgeContainers, listComposeProjectContainers, stopAndRemoveContainer} from '../adapters/docker-engine.js'
+import {listAllKedgeContainers, listComposeProjectContainers, listKedgeContainers, stopAndRemoveContainer} from '../adapters/docker-engine.js'
 import {InvalidInputError, NotFoundError, quoted} from '../errors.js'
 import {lastAppliedDeployment} from '../store/deployments.js'
 import {deleteRepository, findRepository} from '../store/repositories.js'
@@ -125,24 +125,25 @@ async function purgeLeftovers(context: KedgeContext, input: string): Promise<Rem
 }
 
 /**
- * Stops and removes the containers kedge labelled for the repository, in whichever project, itself:
+ * Stops and removes the containers kedge labelled for the repository in its project, itself:
  * `compose down` would also remove one-off `compose run` containers (Compose v1 always, v2 with
  * --remove-orphans), which are the operator's. Then, when nothing else is left in the project, `compose
  * down` removes its networks (and with `volumes` its named volumes).
  */
 async function takeDownStack(context: KedgeContext, repository: RepositoryRow, volumes: boolean): Promise<RemoveRepositoryResult['down']> {
   const snapshot = parseSnapshot(lastAppliedDeployment(context.db, repository.id)?.snapshot ?? null)
-  const labelled = (await listAllKedgeContainers()).filter((container) => container.labels[LABELS.repository] === repository.name)
-  const project = snapshot?.project ?? labelled[0]?.labels[LABELS.project]
-  if (project === undefined || (labelled.length === 0 && !snapshot)) return {action: 'none', reason: 'kedge has not deployed this repository'}
+  if (!snapshot) return {action: 'none', reason: 'kedge has not deployed this repository'}
+  const project = snapshot.project
+  const labelled = (await listKedgeContainers(project)).filter((container) => container.labels[LABELS.repository] === repository.name)
   await Promise.all(labelled.map((container) => stopAndRemoveContainer(container.id)))
   const leftAlone = (await listComposeProjectContainers(project)).map((container) => container.name)
   const paths = stackPaths(context, repository.name)
-  const compose = snapshot ? composeProjectOf(paths, snapshot) : null
-  const filesPresent = compose !== null && compose.files.every((file) => existsSync(path.resolve(compose.directory, file)))
+  const compose = composeProjectOf(paths, snapshot)
+  // A deploy that failed before it placed the files (an image it could not pull) left nothing on the host.
+  const filesPresent = compose.files.every((file) => existsSync(path.resolve(compose.directory, file)))
   if (labelled.length === 0 && !filesPresent) return {action: 'none', reason: 'kedge has not deployed this repository'}
   const runDown = filesPresent && leftAlone.length === 0
-  if (runDown) await composeDown(compose!, {volumes})
+  if (runDown) await composeDown(compose, {volumes})
   return {
     action: 'removed',
     project,

@@ -37,7 +37,7 @@ export default class RepoRemove extends BaseCommand<typeof RepoRemove> {
     if (purge && !yes) await this.confirmPurge(context)
     const result = await removeRepository(context, this.args.name, {down: down || volumes || purge, volumes, purge})
     this.log(`${chalk.green('Removed')} ${chalk.bold(result.name)}`)
-    for (const line of describe(result)) this.log(`  ${line}`)
+    for (const line of outcomeLines(result)) this.log(`  ${line}`)
     return result
   }
 
@@ -59,7 +59,8 @@ export default class RepoRemove extends BaseCommand<typeof RepoRemove> {
   }
 }
 
-function describe(result: RemoveRepositoryResult): string[] {
+/** What was removed and what was kept, and where. */
+function outcomeLines(result: RemoveRepositoryResult): string[] {
   const lines: string[] = []
   const {down} = result
   if (down?.action === 'none') lines.push(`stack: nothing to take down (${down.reason})`)
@@ -71,7 +72,7 @@ function describe(result: RemoveRepositoryResult): string[] {
     if (down.leftAlone.length > 0) {
       lines.push(`stack: left alone ${down.leftAlone.join(', ')} (not started by kedge), and the networks and volumes they use`)
     } else if (!down.volumesRemoved) {
-      lines.push(`volumes: named volumes kept (--volumes removes them)`)
+      lines.push(`volumes: any named volumes are kept (--volumes removes them)`)
     }
   }
   if (result.keptStackDir && !down) lines.push(`stack: left running; its files stay in ${result.keptStackDir}`)
