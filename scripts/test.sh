@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The one test command (npm test): provisions the test bed, builds, type-checks, runs the unit tests and
-# every integration test on Compose v2, then the integration tests of deploying, drift, rollback, faults and
-# Compose upgrades again on Compose v1 (the legacy second leg) where the machine has it.
+# every integration test on Compose v2, then the integration tests of deploying, drift, rollback, repo remove,
+# faults and Compose upgrades again on Compose v1 (the legacy second leg) where the machine has it.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -26,9 +26,10 @@ run_tests "docker compose" test/unit/*.test.ts $(ls test/integration/*.test.ts |
 run_faults "docker compose"
 
 if docker-compose version --short 2>/dev/null | grep -qE '^1\.'; then
-  echo "== Compose v1 ($(docker-compose version --short)): the integration tests of deploy, drift, rollback, stack changes and faults"
+  echo "== Compose v1 ($(docker-compose version --short)): the integration tests of deploy, drift, rollback, stack changes, reloaded files, repo remove and faults"
   run_tests docker-compose test/integration/deploy.test.ts test/integration/drift-diff.test.ts \
-    test/integration/drift-heal.test.ts test/integration/rollback.test.ts test/integration/stack-changes.test.ts
+    test/integration/drift-heal.test.ts test/integration/rollback.test.ts test/integration/stack-changes.test.ts \
+    test/integration/file-change.test.ts test/integration/repo-remove.test.ts
   run_faults docker-compose
 else
   echo "== Compose v1 is not installed: its leg is skipped (scripts/test-env.sh installs it where the release packages it)"

@@ -270,6 +270,7 @@ describe('bad input', {timeout: 240_000}, async () => {
     })),
     {name: 'an unknown repository for rollback', args: () => ['rollback', '--repo', 'nope', 'abcd1234'], expectExit: 2, expectMessage: /^Error: no repository named "nope"$/},
     {name: 'an unknown repository for repo remove', args: () => ['repo', 'remove', 'nope', '--down'], expectExit: 2, expectMessage: /^Error: no repository named "nope"$/},
+    {name: 'repo remove --purge without --yes or a terminal', args: ({stack}) => ['repo', 'remove', stack.name, '--purge'], expectExit: 2, expectMessage: /^Error: --purge deletes \/.* and everything in it; refusing without --yes \(standard input is not a terminal\)$/},
     {name: 'an empty --repo for status', args: () => ['status', '--repo='], expectExit: 2, expectMessage: /^Error: no repository named ""$/},
     {name: 'a --repo with a newline', args: ({stack}) => ['history', '--repo', `${stack.name}\nx`], expectExit: 2, expectMessage: /^Error: no repository named "kt-[0-9a-f]+\\nx"$/},
   ])

@@ -161,9 +161,6 @@ describe('kedge owns what a failed first deploy started', {timeout: 240_000}, ()
     const status = await runKedgeJson<RepositoryStatus[]>(['status', '--repo', stack.name], {home: stack.home})
     assert.equal(status.code, 0, status.stderr)
     const [repository] = status.json
-    assert.equal(repository!.deployed, null)
-    assert.equal(repository!.failedAttempt?.commit, stack.remote.head())
-    assert.equal(repository!.project, stack.name)
     assert.deepEqual(
       repository!.services.map((service) => [service.service, service.image, service.containers.length]),
       [
@@ -171,6 +168,9 @@ describe('kedge owns what a failed first deploy started', {timeout: 240_000}, ()
         ['worker', 'kedge-test/busybox:1', 1],
       ],
     )
+    assert.equal(repository!.project, stack.name)
+    assert.equal(repository!.deployed, null)
+    assert.equal(repository!.failedAttempt?.commit, stack.remote.head())
 
     const diff = await runKedge(['diff', '--repo', stack.name], {home: stack.home})
     assert.equal(diff.code, 0, diff.stderr)
