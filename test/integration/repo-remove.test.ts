@@ -73,7 +73,7 @@ async function deployedDataStack(): Promise<TestStack> {
   return stack
 }
 
-describe('kedge repo remove never deletes the data', {timeout: 240_000}, () => {
+describe('kedge repo remove never deletes the data', {timeout: 600_000}, () => {
   it('--down takes down the containers and networks and keeps the stack directory, the data in it and the named volumes; it deletes the kept releases', async () => {
     const stack = await deployedDataStack()
     assert.equal(existsSync(path.join(stack.home, 'releases', stack.name)), true)
@@ -151,7 +151,7 @@ describe('kedge repo remove never deletes the data', {timeout: 240_000}, () => {
   })
 })
 
-describe('kedge owns what a failed first deploy started', {timeout: 240_000}, () => {
+describe('kedge owns what a failed first deploy started', {timeout: 600_000}, () => {
   it('status lists its containers, diff compares the branch head with them, and repo remove --down takes them down', async () => {
     const stack = await registeredStack(NEVER_HEALTHY)
     const synced = await runKedge(['sync', '--repo', stack.name], {home: stack.home})
