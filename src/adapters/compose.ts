@@ -107,7 +107,10 @@ async function runCompose(project: ComposeProject, args: string[], what: string,
   const {file, args: argv} = commandLine(command, args)
   return new Promise((resolve, reject) => {
     // Its own process group: a Ctrl-C meant for kedge must not kill Compose half-way; kedge decides when to stop it.
-    const child = spawn(file, argv, {cwd: project.directory, env: environmentWithoutSecrets(), stdio: ['ignore', 'pipe', 'pipe'], signal: options.signal, detached: true})
+    // The repository's local env file after the host's variables: Compose prefers its process environment
+    // to the stack's committed .env file (both generations), so a host-local value wins over the committed one.
+    const env = {...environmentWithoutSecrets(), ...project.environment}
+    const child = spawn(file, argv, {cwd: project.directory, env, stdio: ['ignore', 'pipe', 'pipe'], signal: options.signal, detached: true})
     let stdout = ''
     let stderr = ''
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()))

@@ -15,11 +15,16 @@ export const CONFIG_FILENAMES = ['kedge.yaml', 'kedge.yml'] as const
 /** Compose's own rule for project names. */
 export const PROJECT_NAME_PATTERN = /^[a-z0-9][a-z0-9_-]*$/
 
+/** The Compose specification's rule for profile names. */
+export const PROFILE_NAME_PATTERN = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/
+
 export interface KedgeConfig {
   /** Where the file was read from, relative to the repository root; null when there is none. */
   file: string | null
   projectName?: string
   composeFiles?: string[]
+  /** Compose profiles enabled in every Compose command; services of other profiles are not deployed. */
+  profiles: readonly string[]
   mode: ReconciliationMode
   intervalMs?: number
   /** Remove containers kedge labelled whose service is gone, and surplus replicas. */
@@ -68,6 +73,14 @@ const schema = z.strictObject(
             .union([relativeFile, z.array(relativeFile).min(1, {error: 'expected at least one file'})], {
               error: 'expected a file path or a list of file paths',
             })
+            .optional(),
+          profiles: z
+            .array(
+              z.string({error: 'expected a profile name'}).regex(PROFILE_NAME_PATTERN, {
+                error: 'expected profile names of letters, digits, "_", "." and "-", starting with a letter or digit',
+              }),
+              {error: 'expected a list of profile names'},
+            )
             .optional(),
         },
         {error: 'expected a mapping'},
@@ -157,6 +170,7 @@ function parseConfigText(text: string, file: string): KedgeConfig {
     file,
     projectName: docker?.project_name,
     composeFiles: docker?.compose_file === undefined ? undefined : [docker.compose_file].flat(),
+    profiles: [...new Set(docker?.profiles ?? [])],
     mode: reconciliation?.mode ?? DEFAULT_RECONCILIATION_MODE,
     intervalMs: reconciliation?.interval,
     prune: reconciliation?.prune ?? true,

@@ -12,7 +12,7 @@ import {ConflictError, errorMessage, InvalidInputError, isKedgeError, quoted} fr
 import {findRepository, insertRepository} from '../store/repositories.js'
 import type {NewRepositoryRow, RepositoryRow} from '../store/schema.js'
 import {validateBranchName} from './branch-name.js'
-import {defaultProjectName} from './desired-stack.js'
+import {resolveProjectName, type ProjectName} from './desired-stack.js'
 import type {KedgeContext} from './context.js'
 import {normalizeRepoName, parseRemoteUrl} from './repo-url.js'
 import {prepareAuth, type AuthRequest} from './repository-auth.js'
@@ -38,6 +38,9 @@ export interface AddRepositoryResult {
     commit: string
     configFile: string | null
     projectName: string
+    /** Where the project name came from: kedge.yaml, a compose file's top-level `name:`, or the repository's name. */
+    projectNameSource: ProjectName['source']
+    projectNameFile: string | null
     composeFiles: string[]
     mode: ReconciliationMode
     interval: string | null
@@ -143,11 +146,15 @@ async function inspectCheckout(
     })
   }
   const config = loadKedgeConfig(checkoutDir, stackDir)
+  const composeFiles = resolveComposeFiles(checkoutDir, stackDir, config)
+  const project = resolveProjectName(checkoutDir, stackDir, config, composeFiles, name)
   return {
     commit: await checkoutHead(checkoutDir),
     configFile: config.file,
-    projectName: config.projectName ?? defaultProjectName(name),
-    composeFiles: resolveComposeFiles(checkoutDir, stackDir, config),
+    projectName: project.name,
+    projectNameSource: project.source,
+    projectNameFile: project.file,
+    composeFiles,
     mode: config.mode,
     interval: config.intervalMs === undefined ? null : formatDuration(config.intervalMs),
   }

@@ -21,6 +21,13 @@ export interface ComposeProject {
   /** Compose files, absolute or relative to `directory`; kedge's override file last. */
   files: string[]
   directory: string
+  /** Compose profiles to enable (kedge.yaml's `docker.profiles`): `--profile` for each, in every command. */
+  profiles?: readonly string[]
+  /**
+   * Variables added to Compose's own environment, for interpolation: the repository's local env file. Never
+   * on the command line, where every user of the host could read them.
+   */
+  environment?: Readonly<Record<string, string>>
 }
 
 export function globalArgs(project: ComposeProject): string[] {
@@ -30,6 +37,7 @@ export function globalArgs(project: ComposeProject): string[] {
     '--project-directory',
     project.directory,
     ...project.files.flatMap((file) => ['--file', file]),
+    ...(project.profiles ?? []).flatMap((profile) => ['--profile', profile]),
     '--ansi',
     'never',
   ]

@@ -25,6 +25,8 @@ import type {KedgeContext} from './context.js'
 import {withRepositoryAccess} from './credentials.js'
 import type {KedgeConfig} from '../config/kedge-config.js'
 import {readDesiredStack} from './desired-stack.js'
+import {localEnvironmentOnce, type LocalEnvironment} from './local-env.js'
+import {snapshotConfig} from './snapshot-config.js'
 import {parseSnapshot, type StackSnapshot} from './stack-snapshot.js'
 import {containersToReplace, driftBaseline, driftToRepair, type Drift} from './drift.js'
 import {FILE_CHANGE_ACTIONS, fileChangeSteps, placeKeepingMountedInodes, readPlacedFiles, recordPlacedFiles} from './file-change.js'
@@ -56,6 +58,8 @@ export interface StackPaths {
   stackDir: string
   indexFile: string
   overrideFile: string
+  /** The repository's local env file, opened on first use and then kept for this deploy. */
+  localEnvironment: () => LocalEnvironment
 }
 
 export function stackPaths(context: KedgeContext, repository: string): StackPaths {
@@ -65,6 +69,7 @@ export function stackPaths(context: KedgeContext, repository: string): StackPath
     stackDir: context.home.stackDir(repository),
     indexFile: path.join(generated, 'stack.index'),
     overrideFile: path.join(generated, 'compose.override.yaml'),
+    localEnvironment: localEnvironmentOnce(context, repository),
   }
 }
 
@@ -114,7 +119,7 @@ export async function applyCheckedOutCommit(
   let changes: ServiceChange[] = []
   let touchedHost = false
   try {
-    const desired = await readDesiredStack(paths.repoDir, repository, commit, previousSnapshot, signal)
+    const desired = await readDesiredStack(paths, repository, commit, previousSnapshot, signal)
     config = desired.config
     const actual = await listOwnedContainers(repository.name, desired.snapshot.project, {deployedHere: previousSnapshot?.project === desired.snapshot.project})
     snapshot = {...desired.snapshot, services: keepRunningLabels(desired.snapshot.services, actual)}
@@ -191,6 +196,8 @@ export function composeProjectOf(paths: StackPaths, snapshot: StackSnapshot): Co
     name: snapshot.project,
     files: [...snapshot.composeFiles.map((file) => file.path), paths.overrideFile],
     directory: path.join(paths.stackDir, snapshot.stackPath),
+    profiles: snapshotConfig(snapshot).profiles,
+    environment: paths.localEnvironment(),
   }
 }
 
@@ -201,7 +208,13 @@ async function ensureImages(snapshot: StackSnapshot, paths: StackPaths, signal?:
   const services = snapshot.services.filter((service) => service.image !== null && missing.has(service.image)).map((service) => service.name)
   if (services.length === 0) return
   // From the clone: the stack directory must not change before the images are there.
-  const candidate = {name: snapshot.project, files: snapshot.composeFiles.map((file) => file.path), directory: path.join(paths.repoDir, snapshot.stackPath)}
+  const candidate: ComposeProject = {
+    name: snapshot.project,
+    files: snapshot.composeFiles.map((file) => file.path),
+    directory: path.join(paths.repoDir, snapshot.stackPath),
+    profiles: snapshotConfig(snapshot).profiles,
+    environment: paths.localEnvironment(),
+  }
   await composePull(candidate, services, {signal})
 }
 

@@ -47,7 +47,7 @@ export async function diffRepository(context: KedgeContext, name: string): Promi
       attempt = deployed ? null : await failedAttemptLeft(context, repository)
       const commit = await fetchHead(context, repository)
       if (commit !== deployed?.commit) {
-        const {snapshot} = await readDesiredStack(stackPaths(context, repository.name).repoDir, repository, commit, deployed ?? attempt?.snapshot ?? null)
+        const {snapshot} = await readDesiredStack(stackPaths(context, repository.name), repository, commit, deployed ?? attempt?.snapshot ?? null)
         const deployedHere = (deployed ?? attempt?.snapshot)?.project === snapshot.project
         const actual = await listOwnedContainers(repository.name, snapshot.project, {deployedHere})
         head = {commit, changes: planChanges(snapshot.services, actual, deployed?.services)}

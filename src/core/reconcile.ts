@@ -121,8 +121,8 @@ async function recordPendingChanges(
   signal?: AbortSignal,
 ): Promise<ReconcileResult> {
   try {
-    const {snapshot} = await readDesiredStack(stackPaths(context, repository.name).repoDir, repository, commit, null, signal)
     const deployed = deployedSnapshot(context, repository)
+    const {snapshot} = await readDesiredStack(stackPaths(context, repository.name), repository, commit, deployed, signal)
     const deployedHere = deployed?.project === snapshot.project
     const changes = planChanges(snapshot.services, await listOwnedContainers(repository.name, snapshot.project, {deployedHere}), deployed?.services)
     updateRepository(context.db, repository.id, {pendingCommit: commit, pendingChanges: JSON.stringify(changes), lastError: null, lastErrorAt: null})

@@ -49,6 +49,8 @@ export const repositories = sqliteTable('repositories', {
   /** The secret push webhooks are signed with: the variable that holds it, or the secret sealed. */
   webhookSecretEnv: text('webhook_secret_env'),
   webhookSecret: text('webhook_secret'),
+  /** Host-local variables for Compose's interpolation (`repo set --env-file`), sealed with the home's secret key. */
+  localEnv: text('local_env'),
 })
 
 export const deployments = sqliteTable(

@@ -18,6 +18,18 @@ describe('Compose argument lists', () => {
     assert.deepEqual(pullArgs(project, ['web', 'db']), [...GLOBAL, 'pull', 'web', 'db'])
   })
 
+  it('enables each of the project\'s profiles in every command, and keeps its environment off the command line', () => {
+    const profiled: ComposeProject = {...project, profiles: ['seed', 'debug'], environment: {PG_PASS: 'hunter2-local'}}
+    const profileArgs = ['--profile', 'seed', '--profile', 'debug']
+    const global = [...GLOBAL.slice(0, -2), ...profileArgs, '--ansi', 'never']
+    assert.deepEqual(configArgs(profiled), [...global, 'config'])
+    assert.deepEqual(pullArgs(profiled, ['web']), [...global, 'pull', 'web'])
+    assert.deepEqual(upArgs(profiled, {services: ['web']}), [...global, 'up', '--detach', '--no-deps', '--', 'web'])
+    assert.deepEqual(downArgs(profiled, {volumes: false}).slice(0, global.length), global)
+    assert.deepEqual(configArgs({...project, profiles: []}), [...GLOBAL, 'config'])
+    assert.ok(!configArgs(profiled).some((arg) => arg.includes('hunter2-local')))
+  })
+
   it('runs v2 as the docker plugin and v1 as its own program', () => {
     const up = upArgs(project, {services: ['web']})
     assert.deepEqual(commandLine({argv: ['docker', 'compose']}, up), {file: 'docker', args: ['compose', ...up]})

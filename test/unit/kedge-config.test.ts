@@ -14,6 +14,7 @@ describe('parseKedgeConfig', () => {
       file: 'kedge.yaml',
       projectName: undefined,
       composeFiles: undefined,
+      profiles: [],
       mode: 'auto',
       intervalMs: undefined,
       prune: true,
@@ -31,6 +32,7 @@ describe('parseKedgeConfig', () => {
       `docker:
   project_name: myapp
   compose_file: [base.yaml, prod.yaml]
+  profiles: [seed, debug.tools]
 reconciliation:
   mode: notify
   interval: 5m
@@ -42,6 +44,7 @@ logging:
     )
     assert.equal(config.projectName, 'myapp')
     assert.deepEqual(config.composeFiles, ['base.yaml', 'prod.yaml'])
+    assert.deepEqual(config.profiles, ['seed', 'debug.tools'])
     assert.equal(config.mode, 'notify')
     assert.equal(config.intervalMs, 300_000)
     assert.deepEqual(config.logging, {level: 'debug', format: 'json'})
@@ -94,7 +97,10 @@ telemetry:
     ['a list for a section', 'docker:\n  - a\n', /^kedge\.yaml: docker: expected a mapping/],
     ['a scalar document', 'just text\n', /^kedge\.yaml: expected a mapping at the top level/],
     ['an unknown top-level field', 'reconcilation:\n  mode: auto\n', /^kedge\.yaml: reconcilation: unknown field \(expected docker, reconciliation, logging/],
-    ['an unknown nested field', 'docker:\n  projectname: x\n', /^kedge\.yaml: docker\.projectname: unknown field \(expected project_name, compose_file\)/],
+    ['an unknown nested field', 'docker:\n  projectname: x\n', /^kedge\.yaml: docker\.projectname: unknown field \(expected project_name, compose_file, profiles\)/],
+    ['a single profile given as a string', 'docker:\n  profiles: seed\n', /^kedge\.yaml: docker\.profiles: expected a list of profile names/],
+    ['a profile name with a space', 'docker:\n  profiles: ["my seed"]\n', /^kedge\.yaml: docker\.profiles\.0: expected profile names of letters/],
+    ['a profile name that is a number', 'docker:\n  profiles: [5]\n', /^kedge\.yaml: docker\.profiles\.0: expected a profile name/],
     ['a fraction for max_heals', 'reconciliation:\n  max_heals: 2.5\n', /^kedge\.yaml: reconciliation\.max_heals: expected a whole number/],
     ['a bad heal_window', 'reconciliation:\n  heal_window: forever\n', /^kedge\.yaml: reconciliation\.heal_window: expected a duration/],
     ['a zero keep_releases', 'reconciliation:\n  keep_releases: 0\n', /^kedge\.yaml: reconciliation\.keep_releases: expected 1 or more/],

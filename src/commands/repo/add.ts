@@ -8,6 +8,18 @@ import type {AuthRequest} from '../../core/repository-auth.js'
 import type {WebhookSecretRequest} from '../../core/webhook-receiver.js'
 import {authLines} from '../../cli/auth-lines.js'
 
+/** Where the project name came from, in words: "kedge.yaml", "name: in compose.yaml", "the repository's name". */
+function projectNameOrigin(checkout: NonNullable<AddRepositoryResult['checkout']>): string {
+  switch (checkout.projectNameSource) {
+    case 'kedge.yaml':
+      return `docker.project_name in ${checkout.projectNameFile ?? 'kedge.yaml'}`
+    case 'compose file':
+      return `name: in ${checkout.projectNameFile}`
+    default:
+      return "the repository's name"
+  }
+}
+
 export default class RepoAdd extends BaseCommand<typeof RepoAdd> {
   static override summary = 'Register a git repository whose compose stack kedge keeps deployed.'
   static override description = `The repository must hold a compose file (compose.yaml, docker-compose.yaml, ...) and may hold a kedge.yaml, at its root or under --path. When the remote answers, kedge checks that the branch exists, clones it under <home>/repos/<name>/ and validates kedge.yaml and the compose file before registering anything. A network remote that does not answer now is registered with a warning.
@@ -84,7 +96,7 @@ A private repository takes a deploy key (--ssh-key, for ssh:// and git@host: URL
     this.log(`${chalk.green('Added')} ${chalk.bold(repository.name)} (${repository.url}, branch ${repository.branch})`)
     if (checkout) {
       this.log(`  commit   ${checkout.commit.slice(0, 7)}`)
-      this.log(`  project  ${checkout.projectName}`)
+      this.log(`  project  ${checkout.projectName} (${projectNameOrigin(checkout)})`)
       this.log(`  compose  ${checkout.composeFiles.join(', ')}`)
       this.log(`  mode     ${checkout.mode}`)
     }

@@ -1,0 +1,1 @@
+ALTER TABLE `repositories` ADD `local_env` text;
