@@ -26,10 +26,10 @@ run_tests "docker compose" test/unit/*.test.ts $(ls test/integration/*.test.ts |
 run_faults "docker compose"
 
 if docker-compose version --short 2>/dev/null | grep -qE '^1\.'; then
-  echo "== Compose v1 ($(docker-compose version --short)): the integration tests of deploy, drift, rollback, stack changes, reloaded files, repo remove and faults"
+  echo "== Compose v1 ($(docker-compose version --short)): the integration tests of deploy, drift, rollback, stack changes, reloaded files, repo remove, stack settings and faults"
   run_tests docker-compose test/integration/deploy.test.ts test/integration/drift-diff.test.ts \
     test/integration/drift-heal.test.ts test/integration/rollback.test.ts test/integration/stack-changes.test.ts \
-    test/integration/file-change.test.ts test/integration/repo-remove.test.ts
+    test/integration/file-change.test.ts test/integration/repo-remove.test.ts test/integration/stack-settings.test.ts
   run_faults docker-compose
 else
   echo "== Compose v1 is not installed: its leg is skipped (scripts/test-env.sh installs it where the release packages it)"

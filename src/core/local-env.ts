@@ -24,13 +24,19 @@ export interface LocalEnvView {
 
 const VARIABLE_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/
 const ASSIGNMENT = /^(?:export\s+)?([^=\s]+)\s*=\s*(.*)$/
+/**
+ * Variables that configure the tools kedge runs rather than the stack: one would point Compose at another
+ * engine than the one kedge watches (DOCKER_HOST), or enable profiles kedge.yaml does not list (COMPOSE_PROFILES).
+ */
+const TOOL_VARIABLES = /^(PATH|HOME|DOCKER_\w+|COMPOSE_\w+|KEDGE_\w+)$/
 const DOUBLE_QUOTE_ESCAPES: Record<string, string> = {n: '\n', r: '\r', t: '\t', '"': '"', '\\': '\\', $: '$'}
 
 /**
  * Reads a dotenv file as Compose does for the lines it has in common with other tools: `NAME=value`,
  * an optional `export `, blank lines and `#` comments, single quotes (literal), double quotes (with
  * \n, \t, \", \\ escapes), and an unquoted value's ` #` comment. Values are taken as written: a `${...}`
- * in one is not expanded. A bad line is reported by its number only: the line may hold a secret.
+ * in one is not expanded. Variables of Docker, Compose and kedge themselves are refused (TOOL_VARIABLES).
+ * A bad line is reported by its number only: the line may hold a secret.
  */
 export function parseEnvFile(text: string, source: string): Record<string, string> {
   const variables: Record<string, string> = {}
@@ -44,6 +50,7 @@ export function parseEnvFile(text: string, source: string): Record<string, strin
     if (!assignment) throw refuse('expected NAME=value')
     const [, name, rest] = assignment as unknown as [string, string, string]
     if (!VARIABLE_NAME.test(name)) throw refuse('expected a variable name of letters, digits and "_", not starting with a digit')
+    if (TOOL_VARIABLES.test(name)) throw refuse(`${name} configures Docker, Compose or kedge, not the stack`)
     const value = parseValue(rest)
     if (typeof value !== 'string') throw refuse(value.error)
     if (value.includes('\0')) throw refuse('the value holds a NUL character')

@@ -15,7 +15,7 @@ export interface RepoSetResult {
 
 export default class RepoSet extends BaseCommand<typeof RepoSet> {
   static override summary = "Change a registered repository's host-local settings."
-  static override description = `--local-env gives the repository a local env file: values Compose interpolates into the compose files (\${PG_PASS:?}) that belong to this host and must not be in git. It is a dotenv file (NAME=value a line, # comments); kedge stores it encrypted with the home's secret key (<home>/secret.key, or KEDGE_SECRET_KEY), never in clear, and hands its values to Compose in its environment, where they win over the stack's committed .env file. Every value is treated as a secret and redacted from kedge's output. Setting it deploys nothing: "kedge sync" applies it now, and a running serve with the next commit it deploys.`
+  static override description = `--local-env gives the repository a local env file: values Compose interpolates into the compose files (\${PG_PASS:?}) that belong to this host and must not be in git. It is a dotenv file (NAME=value a line, # comments); kedge stores it encrypted with the home's secret key (<home>/secret.key, or KEDGE_SECRET_KEY), never in clear, and hands its values to Compose in its environment, where they win over the stack's committed .env file. Every value is treated as a secret and redacted from kedge's output. Setting it deploys nothing: "kedge sync --repo NAME" applies it now (recreating the services whose resolved configuration changed), and a running serve with the next commit it deploys.`
 
   static override examples = [
     '<%= config.bin %> repo set webapp --local-env /etc/kedge/webapp.env',
@@ -59,6 +59,6 @@ export default class RepoSet extends BaseCommand<typeof RepoSet> {
       const names = view.variables.length === 0 ? 'no variables' : view.variables.join(', ')
       this.log(`${chalk.green('Set')} the local env file of ${chalk.bold(view.name)}: ${names} (stored encrypted)`)
     }
-    this.log('  applied by the next deploy: run "kedge sync" to apply it now')
+    this.log(`  applied by the next deploy: run "kedge sync --repo ${view.name}" to apply it now`)
   }
 }

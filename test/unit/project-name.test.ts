@@ -1,0 +1,56 @@
+import assert from 'node:assert/strict'
+import {mkdirSync, writeFileSync} from 'node:fs'
+import path from 'node:path'
+import {describe, it} from 'node:test'
+
+import {parseKedgeConfig} from '../../src/config/kedge-config.js'
+import {resolveProjectName} from '../../src/core/desired-stack.js'
+import {InvalidConfigError} from '../../src/errors.js'
+import {tempDir} from '../helpers/temp.js'
+
+function stack(files: Record<string, string>): {root: string; stackDir: string} {
+  const root = tempDir()
+  const stackDir = path.join(root, 'stacks', 'app')
+  mkdirSync(stackDir, {recursive: true})
+  for (const [file, content] of Object.entries(files)) writeFileSync(path.join(stackDir, file), content)
+  return {root, stackDir}
+}
+
+const SERVICES = 'services:\n  web:\n    image: busybox\n'
+const NO_CONFIG = parseKedgeConfig('', 'kedge.yaml')
+
+describe('the Compose project name', () => {
+  it("is kedge.yaml's, else the last compose file's name:, else the repository's", () => {
+    const {root, stackDir} = stack({'base.yaml': `name: base-name\n${SERVICES}`, 'prod.yaml': 'name: prod-name\n', 'plain.yaml': SERVICES})
+    const ruled = parseKedgeConfig('docker:\n  project_name: from-kedge\n', 'stacks/app/kedge.yaml')
+    assert.deepEqual(resolveProjectName(root, stackDir, ruled, ['base.yaml', 'prod.yaml'], 'my.repo'), {name: 'from-kedge', source: 'kedge.yaml', file: 'stacks/app/kedge.yaml'})
+    assert.deepEqual(resolveProjectName(root, stackDir, NO_CONFIG, ['base.yaml', 'prod.yaml', 'plain.yaml'], 'my.repo'), {
+      name: 'prod-name',
+      source: 'compose file',
+      file: 'stacks/app/prod.yaml',
+    })
+    assert.deepEqual(resolveProjectName(root, stackDir, NO_CONFIG, ['plain.yaml'], 'my.repo'), {name: 'my-repo', source: 'repository name', file: null})
+  })
+
+  const refused: Array<[string, string, RegExp]> = [
+    ['upper-case letters', 'name: MyApp\n', /^stacks\/app\/compose\.yaml: name: "MyApp" is not a Compose project name: expected lower-case/],
+    ['a leading dash', 'name: -app\n', /^stacks\/app\/compose\.yaml: name: "-app" is not a Compose project name/],
+    ['a variable', 'name: app-${ENV}\n', /^stacks\/app\/compose\.yaml: name: "app-\$\{ENV\}": kedge needs a project name fixed in the file/],
+    ['a list', 'name: [a]\n', /^stacks\/app\/compose\.yaml: name: a list is not a Compose project name/],
+  ]
+  for (const [what, header, message] of refused) {
+    it(`refuses a name with ${what}, naming the file`, () => {
+      const {root, stackDir} = stack({'compose.yaml': `${header}${SERVICES}`})
+      assert.throws(
+        () => resolveProjectName(root, stackDir, NO_CONFIG, ['compose.yaml'], 'app'),
+        (error: unknown) => error instanceof InvalidConfigError && message.test(error.message) && !error.message.includes('\n'),
+      )
+    })
+  }
+
+  it('is not bothered by an invalid name when kedge.yaml sets one', () => {
+    const {root, stackDir} = stack({'compose.yaml': `name: Bad Name\n${SERVICES}`})
+    const ruled = parseKedgeConfig('docker:\n  project_name: fine\n', 'kedge.yaml')
+    assert.equal(resolveProjectName(root, stackDir, ruled, ['compose.yaml'], 'app').name, 'fine')
+  })
+})
