@@ -66,7 +66,7 @@ describe('kedge repo add / list / remove', () => {
     assert.equal(added.json.checkout.projectName, 'edge')
     const text = await runKedge(['repo', 'add', remote.bareDir, '--name', 'proxy2', '--branch', 'production', '--path', 'stacks/proxy'], {home})
     assert.equal(text.code, 0, text.stderr)
-    assert.match(text.stdout, /^Added proxy2 \(.*, branch production\)\n {2}commit {3}[0-9a-f]{7}\n {2}project  edge\n/)
+    assert.match(text.stdout, /^Added proxy2 \(.*, branch production\)\n {2}commit {3}[0-9a-f]{7}\n {2}project  edge \(docker\.project_name in stacks\/proxy\/kedge\.yaml\)\n/)
   })
 
   it('is not thrown off by git variables in its own environment', async () => {
