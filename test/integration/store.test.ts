@@ -53,10 +53,10 @@ describe('the SQLite store', () => {
     const older = openDatabase(file)
     const migrations = older.$client.prepare('SELECT count(*) FROM __drizzle_migrations').pluck().get()
     try {
-      // The database as the kedge before 0005_webhooks left it.
-      older.$client.exec('ALTER TABLE repositories DROP COLUMN webhook_secret_env; ALTER TABLE repositories DROP COLUMN webhook_secret')
+      // The database as the kedge before 0006_local_env left it.
+      older.$client.exec('ALTER TABLE repositories DROP COLUMN local_env')
       older.$client.exec('DELETE FROM __drizzle_migrations WHERE created_at = (SELECT max(created_at) FROM __drizzle_migrations)')
-      assert.ok(!columns(older).includes('webhook_secret'))
+      assert.ok(!columns(older).includes('local_env'))
     } finally {
       closeDatabase(older)
     }
@@ -64,7 +64,7 @@ describe('the SQLite store', () => {
     assert.equal(listed.code, 0, listed.stderr)
     const db = openDatabase(file)
     try {
-      assert.ok(columns(db).includes('webhook_secret_env') && columns(db).includes('webhook_secret'))
+      assert.ok(columns(db).includes('local_env'))
       assert.equal(db.$client.prepare('SELECT count(*) FROM __drizzle_migrations').pluck().get(), migrations)
     } finally {
       closeDatabase(db)
