@@ -4,7 +4,7 @@ import path from 'node:path'
 import {describe, it} from 'node:test'
 
 import {parseKedgeConfig} from '../../src/config/kedge-config.js'
-import {resolveProjectName} from '../../src/core/desired-stack.js'
+import {keptProjectName, resolveProjectName} from '../../src/core/desired-stack.js'
 import {InvalidConfigError} from '../../src/errors.js'
 import {tempDir} from '../helpers/temp.js'
 
@@ -52,5 +52,13 @@ describe('the Compose project name', () => {
     const {root, stackDir} = stack({'compose.yaml': `name: Bad Name\n${SERVICES}`})
     const ruled = parseKedgeConfig('docker:\n  project_name: fine\n', 'kedge.yaml')
     assert.equal(resolveProjectName(root, stackDir, ruled, ['compose.yaml'], 'app').name, 'fine')
+  })
+
+  it("keeps a stack that runs under the repository's name there when a compose file's name: appears, so its named volumes stay", () => {
+    const fromCompose = {name: 'myapp', source: 'compose file' as const, file: 'compose.yaml'}
+    assert.equal(keptProjectName(fromCompose, {project: 'my-repo'}, 'my.repo'), 'my-repo')
+    assert.equal(keptProjectName(fromCompose, null, 'my.repo'), 'myapp', 'a first deploy takes the name')
+    assert.equal(keptProjectName(fromCompose, {project: 'older'}, 'my.repo'), 'myapp', 'a stack named by its compose file follows it')
+    assert.equal(keptProjectName({name: 'chosen', source: 'kedge.yaml', file: 'kedge.yaml'}, {project: 'my-repo'}, 'my.repo'), 'chosen', 'project_name moves it on purpose')
   })
 })
