@@ -43,6 +43,27 @@ describe("the compose file's top-level name", {skip: COMPOSE_V1 ? 'Compose v1 re
     assert.deepEqual(kedgeContainers(name), [])
   })
 
+  it("keeps a stack that runs under the repository's name there when name: appears, on the same named volume", async () => {
+    const withVolume = 'services:\n  web:\n    image: kedge-test/busybox:1\n    volumes: [data:/data]\nvolumes:\n  data:\n'
+    const stack = await registeredStack({'compose.yaml': withVolume})
+    assert.equal((await runKedge(['sync', '--repo', stack.name], {home: stack.home})).code, 0)
+    const [before] = kedgeContainers(stack.name)
+    const volume = `${stack.name}_data`
+    after(() => void docker('volume', 'rm', '--force', volume))
+    docker('exec', before!.id, 'sh', '-c', 'echo kept > /data/file')
+
+    const adopted = uniqueName('adopted')
+    after(() => removeComposeProject(adopted))
+    stack.remote.commit({'compose.yaml': `name: ${adopted}\n${withVolume}`}, 'name the project')
+    const synced = await runKedgeJson<SyncJson>(['sync', '--repo', stack.name], {home: stack.home})
+    assert.equal(synced.code, 0, synced.stdout + synced.stderr)
+    assert.equal(synced.json.deployment.project, stack.name)
+    assert.deepEqual(kedgeContainers(adopted), [])
+    const [after_] = kedgeContainers(stack.name)
+    assert.equal(after_!.id, before!.id, 'nothing recreated')
+    assert.equal(docker('exec', after_!.id, 'cat', '/data/file'), 'kept\n')
+  })
+
   it('gives way to docker.project_name, and a name Compose would refuse is refused naming the file', async () => {
     const home = tempDir()
     const ruled = GitRemote.create({'compose.yaml': `name: from-compose\n${SIMPLE_COMPOSE}`, 'kedge.yaml': 'docker:\n  project_name: from-kedge\n'})
