@@ -33,6 +33,23 @@ function replicas(count: number): string {
   return `services:\n  web:\n    image: kedge-test/busybox:1\n    deploy:\n      replicas: ${count}\n`
 }
 
+/** web, and api whose healthcheck passes or fails at once; a deploy waits 4 s for them. */
+function webAndApi(healthy: boolean) {
+  return {
+    'kedge.yaml': 'reconciliation:\n  health_timeout: 4s\n',
+    'docker-compose.yaml': `services:
+  web:
+    image: kedge-test/busybox:1
+  api:
+    image: kedge-test/busybox:1
+    healthcheck:
+      test: ["CMD", "${healthy ? 'true' : 'false'}"]
+      interval: 1s
+      retries: 1
+`,
+  }
+}
+
 describe('what a commit changes on the host', () => {
   it('scales a service when only its replica count changes, recreating none of its containers', async () => {
     const stack = await registeredStack({'docker-compose.yaml': replicas(2)})
@@ -94,27 +111,14 @@ describe('what a commit changes on the host', () => {
   })
 
   it('after a first deploy that failed, a later commit starts what it stopped instead of recreating it', async () => {
-    const files = (healthy: boolean) => ({
-      'kedge.yaml': 'reconciliation:\n  health_timeout: 4s\n',
-      'docker-compose.yaml': `services:
-  web:
-    image: kedge-test/busybox:1
-  api:
-    image: kedge-test/busybox:1
-    healthcheck:
-      test: ["CMD", "${healthy ? 'true' : 'false'}"]
-      interval: 1s
-      retries: 1
-`,
-    })
-    const stack = await registeredStack(files(false))
+    const stack = await registeredStack(webAndApi(false))
     const first = await sync(stack)
     assert.equal(first.code, 1)
     assert.match(String(first.json.error?.message), /service api is unhealthy/)
     const web = containerIds(stack.name).web![0]!
     docker('stop', web)
 
-    stack.remote.commit(files(true), 'fix api')
+    stack.remote.commit(webAndApi(true), 'fix api')
     const fixed = await sync(stack)
     assert.equal(fixed.code, 0, fixed.stdout + fixed.stderr)
     assert.deepEqual(actions(fixed), [['api', 'recreate'], ['web', 'start']])
@@ -145,22 +149,8 @@ describe('what a commit changes on the host', () => {
 })
 
 describe('the health gate covers the whole stack', () => {
-  const unhealthy = {
-    'kedge.yaml': 'reconciliation:\n  health_timeout: 4s\n',
-    'docker-compose.yaml': `services:
-  web:
-    image: kedge-test/busybox:1
-  api:
-    image: kedge-test/busybox:1
-    healthcheck:
-      test: ["CMD", "false"]
-      interval: 1s
-      retries: 1
-`,
-  }
-
   it('records a retried deploy as failed while a service it did not change is unhealthy', async () => {
-    const stack = await registeredStack(unhealthy)
+    const stack = await registeredStack(webAndApi(false))
     assert.equal((await sync(stack)).code, 1)
     const again = await sync(stack)
     assert.equal(again.code, 1, again.stdout + again.stderr)
