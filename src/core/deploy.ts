@@ -25,11 +25,12 @@ import type {KedgeContext} from './context.js'
 import {withRepositoryAccess} from './credentials.js'
 import type {KedgeConfig} from '../config/kedge-config.js'
 import {readDesiredStack} from './desired-stack.js'
-import {localEnvironmentOnce, type LocalEnvironment} from './local-env.js'
+import {stackPaths, type StackPaths} from './stack-paths.js'
 import {snapshotConfig} from './snapshot-config.js'
 import {parseSnapshot, type StackSnapshot} from './stack-snapshot.js'
 import {containersToReplace, driftBaseline, driftToRepair, type Drift} from './drift.js'
-import {FILE_CHANGE_ACTIONS, fileChangeSteps, placeKeepingMountedInodes, readPlacedFiles, recordPlacedFiles} from './file-change.js'
+import {fileChangeSteps, placeKeepingMountedInodes, readPlacedFiles, recordPlacedFiles} from './file-change.js'
+import {FILE_CHANGE_ACTIONS} from './mounted-files.js'
 import {LABELS} from './labels.js'
 import {ownedContainers} from './project-ownership.js'
 import {keepRunningLabels} from './running-labels.js'
@@ -52,26 +53,6 @@ export interface DeployOutcome {
  * `rollback_on_failure` is off: drift healing must not roll it back either.
  */
 export const LEFT_AS_FAILED = 'left as it failed: rollback_on_failure is off'
-
-export interface StackPaths {
-  repoDir: string
-  stackDir: string
-  indexFile: string
-  overrideFile: string
-  /** The repository's local env file, opened on first use and then kept for this deploy. */
-  localEnvironment: () => LocalEnvironment
-}
-
-export function stackPaths(context: KedgeContext, repository: string): StackPaths {
-  const generated = context.home.generatedDir(repository)
-  return {
-    repoDir: context.home.repoDir(repository),
-    stackDir: context.home.stackDir(repository),
-    indexFile: path.join(generated, 'stack.index'),
-    overrideFile: path.join(generated, 'compose.override.yaml'),
-    localEnvironment: localEnvironmentOnce(context, repository),
-  }
-}
 
 /**
  * Brings the repository's clone to its branch head (cloning it first if needed) and returns that

@@ -15,7 +15,7 @@ import {formerServiceHashes, parseComposeConfig} from './compose-model.js'
 import type {KedgeContext} from './context.js'
 import {declaredOnFileChange, hashesOf, parseOnFileChange} from './file-change.js'
 import {readStackSelection} from './stack-selection.js'
-import type {StackPaths} from './deploy.js'
+import type {StackPaths} from './stack-paths.js'
 import {parseSnapshot, type StackSnapshot} from './stack-snapshot.js'
 
 export interface DesiredStack {

@@ -6,27 +6,8 @@ import {parseDocument} from 'yaml'
 import {InvalidConfigError, quoted} from '../errors.js'
 import {configOnlyHash, filesHash, serviceHash, type ComposeService} from './compose-model.js'
 import type {StackContainer} from './containers.js'
+import type {MountedFiles, OnFileChange} from './mounted-files.js'
 import type {DesiredService, ServiceChange} from './plan.js'
-
-/**
- * What a service declares with `x-kedge: {on_file_change: ...}` in a compose file: when only the
- * repository files its containers see change, `restart` restarts them, `signal:<SIG>` sends them the
- * signal and `none` only places the files. Without it, any change recreates the service.
- */
-export type OnFileChange = 'restart' | 'none' | `signal:${string}`
-
-/** The snapshot's record of a service that declares on_file_change (see DesiredService.files). */
-export interface MountedFiles {
-  onChange: OnFileChange
-  /** The hash of the mounted repository files (see filesHash); the labels' hash leaves them out. */
-  hash: string
-  /** The repository files and directories the containers see, relative to the repository's root. */
-  paths: string[]
-}
-
-export type FileChangeAction = 'restart' | 'reload' | 'files'
-
-export const FILE_CHANGE_ACTIONS: readonly string[] = ['restart', 'reload', 'files'] satisfies FileChangeAction[]
 
 const FIELD = 'x-kedge.on_file_change'
 
@@ -77,20 +58,6 @@ export function parseOnFileChange(value: unknown, file: string, service: string)
 export function hashesOf(service: ComposeService, objectIds: ReadonlyMap<string, string>, onChange: OnFileChange | null): {hash: string; files?: MountedFiles} {
   if (onChange === null) return {hash: serviceHash(service, objectIds)}
   return {hash: configOnlyHash(service, objectIds), files: {onChange, hash: filesHash(service, objectIds), paths: service.mountedPaths}}
-}
-
-/**
- * What to do for a service whose configuration its containers already run, when only its mounted
- * files changed since `previous` (the services as last deployed). Null when nothing is to be done,
- * also when `previous` recorded no files' hash (an older snapshot: the labels covered the files then).
- */
-export function fileChangeOf(service: DesiredService, previous: readonly Pick<DesiredService, 'name' | 'files'>[] | undefined): Pick<ServiceChange, 'action' | 'signal'> | null {
-  const before = previous?.find((candidate) => candidate.name === service.name)?.files
-  if (!service.files || !before || before.hash === service.files.hash) return null
-  const {onChange} = service.files
-  if (onChange === 'restart') return {action: 'restart'}
-  if (onChange === 'none') return {action: 'files'}
-  return {action: 'reload', signal: onChange.slice('signal:'.length)}
 }
 
 /**

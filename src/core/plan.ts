@@ -1,5 +1,5 @@
 import type {StackContainer} from './containers.js'
-import {fileChangeOf, type FileChangeAction, type MountedFiles} from './file-change.js'
+import type {FileChangeAction, MountedFiles} from './mounted-files.js'
 import {LABELS} from './labels.js'
 
 /** A service as the deployed (or to-be-deployed) commit wants it. */
@@ -108,6 +108,20 @@ function recreateJoiners(desired: readonly DesiredService[], actual: readonly St
 export function joinersToReplace(changes: readonly ServiceChange[], actual: readonly StackContainer[]): string[] {
   const joiners = new Set(changes.filter((change) => change.joining !== undefined).map((change) => change.service))
   return actual.filter((container) => joiners.has(container.service)).map((container) => container.id)
+}
+
+/**
+ * What to do for a service whose configuration its containers already run, when only its mounted
+ * files changed since `previous` (the services as last deployed). Null when nothing is to be done,
+ * also when `previous` recorded no files' hash (an older snapshot: the labels covered the files then).
+ */
+export function fileChangeOf(service: DesiredService, previous: readonly Pick<DesiredService, 'name' | 'files'>[] | undefined): Pick<ServiceChange, 'action' | 'signal'> | null {
+  const before = previous?.find((candidate) => candidate.name === service.name)?.files
+  if (!service.files || !before || before.hash === service.files.hash) return null
+  const {onChange} = service.files
+  if (onChange === 'restart') return {action: 'restart'}
+  if (onChange === 'none') return {action: 'files'}
+  return {action: 'reload', signal: onChange.slice('signal:'.length)}
 }
 
 export function describeChanges(changes: readonly ServiceChange[]): string {
