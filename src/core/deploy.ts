@@ -102,7 +102,10 @@ export async function applyCheckedOutCommit(
   try {
     const desired = await readDesiredStack(paths, repository, commit, previousSnapshot, signal)
     config = desired.config
-    const actual = await listOwnedContainers(repository.name, desired.snapshot.project, {deployedHere: previousSnapshot?.project === desired.snapshot.project})
+    const actual = await listOwnedContainers(repository.name, desired.snapshot.project, {
+      deployedHere: previousSnapshot?.project === desired.snapshot.project,
+      services: desired.snapshot.services,
+    })
     snapshot = {...desired.snapshot, services: keepRunningLabels(desired.snapshot.services, actual)}
     changes = planChanges(snapshot.services, actual, previousSnapshot?.services)
     await ensureImages(snapshot, paths, signal)
@@ -164,11 +167,16 @@ export async function applyCheckedOutCommit(
  * there (`deployedHere`, or its containers are there), those Compose created in it without kedge's labels.
  * Refuses a project that is someone else's.
  */
-export async function listOwnedContainers(repository: string, project: string, options: {deployedHere?: boolean} = {}): Promise<StackContainer[]> {
+export async function listOwnedContainers(
+  repository: string,
+  project: string,
+  options: {deployedHere?: boolean; services?: readonly {name: string}[]} = {},
+): Promise<StackContainer[]> {
   const [composed, labelled] = await Promise.all([listComposeProjectContainers(project), listKedgeContainers(project)])
   // kedge's labels without Compose's: a container made by hand to look like kedge's, still kedge's to replace.
   const byId = new Map([...composed, ...labelled.filter((container) => container.labels[LABELS.repository] === repository)].map((container) => [container.id, container]))
-  return ownedContainers(repository, project, [...byId.values()], {deployedHere: options.deployedHere ?? false})
+  const services = new Set((options.services ?? []).map((service) => service.name))
+  return ownedContainers(repository, project, [...byId.values()], {deployedHere: options.deployedHere ?? false, services})
 }
 
 /** The stack as Compose runs it: from the stack directory, with kedge's override file last. */

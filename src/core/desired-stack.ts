@@ -14,6 +14,7 @@ import {COMPOSE_V2_HINT, isEmptyProject, locateComposeError, needsComposeV2} fro
 import {formerServiceHashes, parseComposeConfig} from './compose-model.js'
 import type {KedgeContext} from './context.js'
 import {declaredOnFileChange, hashesOf, parseOnFileChange} from './file-change.js'
+import {carriedHashes} from './running-labels.js'
 import {readStackSelection} from './stack-selection.js'
 import type {StackPaths} from './stack-paths.js'
 import {parseSnapshot, type StackSnapshot} from './stack-snapshot.js'
@@ -91,8 +92,8 @@ export async function readDesiredStack(
         // Compose v1 drops the extension when it merges several files: then it is read from them.
         const onChange = service.onFileChange ?? declared.get(service.name)?.value
         const {hash, files} = hashesOf(service, ids, parseOnFileChange(onChange, declared.get(service.name)?.file ?? composeFiles.join(', '), service.name))
-        const formerHashes = formerServiceHashes(service, ids)
-        const unchanged = previous?.services.find((old) => old.name === service.name && (old.hash === hash || formerHashes.includes(old.hash)))
+        const same = previous?.services.find((old) => old.name === service.name)
+        const {unchanged, formerHashes} = carriedHashes(hash, formerServiceHashes(service, ids), same)
         return {
           name: service.name,
           image: service.image,
@@ -101,7 +102,7 @@ export async function readDesiredStack(
           joins: service.joins,
           hash,
           formerHashes,
-          commit: unchanged?.commit ?? commit,
+          commit: unchanged && same ? same.commit : commit,
           ...(files ? {files} : {}),
         }
       }),

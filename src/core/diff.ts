@@ -50,7 +50,7 @@ export async function diffRepository(context: KedgeContext, name: string): Promi
       if (commit !== deployed?.commit) {
         const {snapshot} = await readDesiredStack(stackPaths(context, repository.name), repository, commit, deployed ?? attempt?.snapshot ?? null)
         const deployedHere = (deployed ?? attempt?.snapshot)?.project === snapshot.project
-        const actual = await listOwnedContainers(repository.name, snapshot.project, {deployedHere})
+        const actual = await listOwnedContainers(repository.name, snapshot.project, {deployedHere, services: snapshot.services})
         head = {commit, changes: planChanges(snapshot.services, actual, deployed?.services)}
       }
     } catch (error) {

@@ -62,13 +62,15 @@ export function hashesOf(service: ComposeService, objectIds: ReadonlyMap<string,
 
 /**
  * The containers to restart or signal for the changes, with the signal; `files` changes need nothing.
- * Only a running container can take a signal (a job that completed is left as it is).
+ * Only running containers: one that stopped is started by `up` and reads the new files then, and a job
+ * that completed must not run again.
  */
 export function fileChangeSteps(changes: readonly ServiceChange[], containers: readonly StackContainer[]): Array<{container: StackContainer; signal: string | null}> {
   return changes.flatMap((change): Array<{container: StackContainer; signal: string | null}> => {
     const own = containers.filter((container) => container.service === change.service)
-    if (change.action === 'restart') return own.map((container) => ({container, signal: null}))
-    if (change.action === 'reload') return own.filter((container) => container.state === 'running').map((container) => ({container, signal: change.signal!}))
+    const running = own.filter((container) => container.state === 'running')
+    if (change.action === 'restart') return running.map((container) => ({container, signal: null}))
+    if (change.action === 'reload') return running.map((container) => ({container, signal: change.signal!}))
     return []
   })
 }

@@ -27,7 +27,7 @@ export interface DriftReport {
 export async function inspectDrift(context: KedgeContext, repository: RepositoryRow): Promise<DriftReport | null> {
   const snapshot = deployedSnapshot(context, repository)
   if (!snapshot) return null
-  const actual = await listOwnedContainers(repository.name, snapshot.project, {deployedHere: true})
+  const actual = await listOwnedContainers(repository.name, snapshot.project, {deployedHere: true, services: snapshot.services})
   const drift = detectDrift(snapshot.services, actual, await currentImageIds(imagesOf(snapshot)))
   const recorded = JSON.stringify(drift.map(({containerId: _, ...entry}) => entry))
   const changed = recorded !== (repository.drift ?? '[]')

@@ -1,7 +1,7 @@
 import {readFileSync} from 'node:fs'
 
 import {errorMessage, InvalidInputError} from '../errors.js'
-import {registerSecret} from '../secrets/redaction.js'
+import {registerLocalValue} from '../secrets/redaction.js'
 import {seal, unseal} from '../secrets/secret-box.js'
 import {findRepository, updateRepository} from '../store/repositories.js'
 import type {RepositoryRow} from '../store/schema.js'
@@ -92,7 +92,7 @@ export function setLocalEnv(context: KedgeContext, name: string, input: InputTex
   }
   const source = 'file' in input ? input.file : input.name
   const variables = parseEnvFile(readInput(input, source), source)
-  for (const value of Object.values(variables)) registerSecret(value)
+  for (const value of Object.values(variables)) registerLocalValue(value)
   updateRepository(context.db, repository.id, {localEnv: seal(context.home.root, JSON.stringify(variables), localEnvBinding(repository.name))})
   return {name: repository.name, variables: Object.keys(variables).sort()}
 }
@@ -121,7 +121,7 @@ function openLocalEnv(context: ReadContext, repository: RepositoryRow): LocalEnv
   if (!repository.localEnv) return {}
   const text = unseal(context.home.root, repository.localEnv, localEnvBinding(repository.name), `the local env file of repository "${repository.name}"`)
   const variables = JSON.parse(text) as Record<string, string>
-  for (const value of Object.values(variables)) registerSecret(value)
+  for (const value of Object.values(variables)) registerLocalValue(value)
   return variables
 }
 

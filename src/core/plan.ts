@@ -63,12 +63,12 @@ export function planChanges(desired: readonly DesiredService[], actual: readonly
       if (service.replicas > 0) changes.push(change('create'))
     } else if (containers.some((container) => !runsConfigOf(service, container))) {
       changes.push(change('recreate'))
-    } else if (containers.length !== service.replicas) {
-      changes.push(change('scale'))
-    } else if (containers.some((container) => container.state !== 'running' && !hasCompleted(service, container))) {
-      changes.push(change('start'))
     } else {
-      const fileChange = fileChangeOf(service, previous)
+      if (containers.length !== service.replicas) changes.push(change('scale'))
+      else if (containers.some((container) => container.state !== 'running' && !hasCompleted(service, container))) changes.push(change('start'))
+      // Beside a scale or a start too: the containers that run on are restarted or signalled all the same
+      // (one that `up` starts reads the new files anyway).
+      const fileChange = containers.some((container) => container.state === 'running') ? fileChangeOf(service, previous) : null
       if (fileChange) changes.push({...change(fileChange.action), ...fileChange})
     }
   }
@@ -95,10 +95,12 @@ function recreateJoiners(desired: readonly DesiredService[], actual: readonly St
       const joined = service.joins?.find((name) => renewed.has(name))
       const containers = actual.filter((container) => container.service === service.name)
       if (joined === undefined || containers.length === 0 || changes.some((change) => change.service === service.name && change.action === 'recreate')) continue
+      // Recreated, it needs neither a start, a scale nor a reload.
       const at = changes.findIndex((change) => change.service === service.name)
       const change: ServiceChange = {service: service.name, action: 'recreate', from: containers[0]!.image, to: service.image, joining: joined}
-      if (at >= 0) changes[at] = change
-      else changes.push(change)
+      const others = changes.filter((other) => other.service !== service.name)
+      changes.splice(0, changes.length, ...others)
+      changes.splice(at >= 0 ? at : changes.length, 0, change)
       added = true
     }
   }

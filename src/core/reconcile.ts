@@ -125,7 +125,7 @@ async function recordPendingChanges(
     const deployed = deployedSnapshot(context, repository)
     const {snapshot} = await readDesiredStack(stackPaths(context, repository.name), repository, commit, deployed, signal)
     const deployedHere = deployed?.project === snapshot.project
-    const changes = planChanges(snapshot.services, await listOwnedContainers(repository.name, snapshot.project, {deployedHere}), deployed?.services)
+    const changes = planChanges(snapshot.services, await listOwnedContainers(repository.name, snapshot.project, {deployedHere, services: snapshot.services}), deployed?.services)
     updateRepository(context.db, repository.id, {pendingCommit: commit, pendingChanges: JSON.stringify(changes), lastError: null, lastErrorAt: null})
     return {kind: 'pending', commit, mode, changes}
   } catch (error) {

@@ -58,13 +58,14 @@ export async function rollbackTo(
   try {
     const {tree, source} = await releaseTree(context, repository.name, snapshot)
     const config = snapshotConfig(snapshot)
-    const actual = await listOwnedContainers(repository.name, snapshot.project, {deployedHere: true})
+    const runningSnapshot = parseSnapshot(lastGoodDeployment(context.db, repository.id)?.snapshot ?? null)
+    // Only the project that runs now is one kedge deployed: one it left long ago may be someone else's.
+    const deployedHere = runningSnapshot?.project === snapshot.project
+    const actual = await listOwnedContainers(repository.name, snapshot.project, {deployedHere, services: snapshot.services})
     const restored = {...snapshot, services: keepRunningLabels(snapshot.services, actual)}
     await applyStack(stackPaths(context, repository.name), repository.name, restored, actual, {drift: [], prune: config.prune, signal: options.signal, tree})
     // Through the same gate as a deploy: a rollback that does not come up is recorded as failed.
     await waitForServices(repository.name, snapshot.project, restored.services, config.healthTimeoutMs, options.signal)
-    const running = lastGoodDeployment(context.db, repository.id)
-    const runningSnapshot = parseSnapshot(running?.snapshot ?? null)
     if (runningSnapshot) await removeOtherProject(repository.name, runningSnapshot.project, snapshot.project)
     const note = `${options.reason} (restored from the ${source})`
     const finished = finishDeployment(context.db, deployment.id, {

@@ -19,3 +19,21 @@ export function keepRunningLabels(services: readonly SnapshotService[], actual: 
     return {...service, commit, hash, formerHashes: [...new Set([...(service.formerHashes ?? []), service.hash])].filter((former) => former !== hash)}
   })
 }
+
+/**
+ * The hashes that stand for a service's configuration now: kedge's own, and its former ones extended by
+ * those of the previous deployment's same service when its configuration did not change (its hash is one
+ * of ours, or one of its aliases is ours). The previous deployment may have kept an older label on the
+ * containers (see keepRunningLabels); without carrying it on, the next change of replicas or mounted
+ * files would find a label it no longer knows and recreate instead of scaling or reloading. Pure.
+ */
+export function carriedHashes(
+  hash: string,
+  formerHashes: readonly string[],
+  previous: Pick<SnapshotService, 'hash' | 'formerHashes' | 'formerHash'> | undefined,
+): {unchanged: boolean; formerHashes: string[]} {
+  const previousHashes = previous ? [previous.hash, ...(previous.formerHashes ?? []), ...(previous.formerHash ? [previous.formerHash] : [])] : []
+  const unchanged = previous !== undefined && (previousHashes.includes(hash) || formerHashes.includes(previous.hash))
+  const carried = unchanged ? [...formerHashes, ...previousHashes] : [...formerHashes]
+  return {unchanged, formerHashes: [...new Set(carried)].filter((former) => former !== hash)}
+}

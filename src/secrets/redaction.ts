@@ -4,6 +4,9 @@
  */
 const knownSecrets = new Set<string>()
 let longestFirst: string[] = []
+/** Values of repositories' local env files (see registerLocalValue). */
+const localValues = new Set<string>()
+let localLongestFirst: string[] = []
 
 /** Shorter values would mask ordinary words; no token or key is that short. */
 const MIN_SECRET_LENGTH = 6
@@ -25,6 +28,18 @@ export function registerSecret(value: string | undefined | null): void {
 }
 
 /**
+ * A value of a repository's local env file: host-local, often a secret, but as often an ordinary word
+ * (a database name, a hostname) that also names services, images and paths. It is masked in messages,
+ * errors and logs like a secret, but not in content kedge restores as it is (a snapshot's service names
+ * and compose files), which masking an ordinary word would break.
+ */
+export function registerLocalValue(value: string | undefined | null): void {
+  if (!value || value.trim().length < MIN_SECRET_LENGTH || localValues.has(value.trim())) return
+  localValues.add(value.trim())
+  localLongestFirst = [...localValues].sort((a, b) => b.length - a.length)
+}
+
+/**
  * Credentials in URLs (`https://user:pass@host`) and HTTP authorization headers, known to kedge or not.
  * Quotes and backslashes end a match, so that it never runs across the fields of a JSON text.
  */
@@ -33,7 +48,7 @@ const AUTHORIZATION = /\b(authorization:\s*(?:basic|bearer|token)\s+)[^\s'"\\]+/
 
 /** Secrets kedge knows, and anything shaped like a credential: for messages, errors and logs. */
 export function redact(text: string): string {
-  return redactKnown(text).replace(URL_CREDENTIALS, `$1${REDACTED}@`).replace(AUTHORIZATION, `$1${REDACTED}`)
+  return maskEach(redactKnown(text), localLongestFirst).replace(URL_CREDENTIALS, `$1${REDACTED}@`).replace(AUTHORIZATION, `$1${REDACTED}`)
 }
 
 /**
@@ -41,9 +56,13 @@ export function redact(text: string): string {
  * snapshot, which a rollback writes back.
  */
 export function redactKnown(text: string): string {
+  return maskEach(text, longestFirst)
+}
+
+function maskEach(text: string, values: readonly string[]): string {
   let result = text
-  for (const secret of longestFirst) {
-    if (result.includes(secret)) result = result.split(secret).join(REDACTED)
+  for (const value of values) {
+    if (result.includes(value)) result = result.split(value).join(REDACTED)
   }
   return result
 }

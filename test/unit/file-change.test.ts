@@ -137,7 +137,16 @@ describe('planChanges with on_file_change', () => {
     assert.deepEqual(planChanges([desired('b', {files: files('f2')})], [container('b', {state: 'exited', exitCode: 1})], previous).map((change) => change.action), ['start'])
   })
 
-  it('restarts every container of the service, and signals only running ones', () => {
+  it('signals the replicas that run on beside a scale or a start, so a change of files is not lost', () => {
+    const previous = [desired('b', {files: files('f1')})]
+    const scaled = planChanges([desired('b', {replicas: 3, files: files('f2')})], [container('b', {id: 'b1'}), container('b', {id: 'b2'})], previous)
+    assert.deepEqual(scaled.map((change) => [change.action, change.signal]), [['scale', undefined], ['reload', 'SIGHUP']])
+    const started = planChanges([desired('b', {replicas: 2, files: files('f2')})], [container('b', {id: 'b1'}), container('b', {id: 'b2', state: 'exited', exitCode: 1})], previous)
+    assert.deepEqual(started.map((change) => change.action), ['start', 'reload'])
+    assert.deepEqual(fileChangeSteps(started, [container('b', {id: 'b1'}), container('b', {id: 'b2', state: 'exited', exitCode: 1})]).map((step) => step.container.id), ['b1'])
+  })
+
+  it('restarts and signals only running containers: a job that completed does not run again', () => {
     const containers = [container('a', {id: 'a1'}), container('a', {id: 'a2', state: 'exited'}), container('b', {id: 'b1'}), container('b', {id: 'b2', state: 'exited'}), container('c', {id: 'c1'})]
     const steps = fileChangeSteps(
       [
@@ -147,7 +156,7 @@ describe('planChanges with on_file_change', () => {
       ],
       containers,
     )
-    assert.deepEqual(steps.map(({container: {id}, signal}) => [id, signal]), [['a1', null], ['a2', null], ['b1', 'SIGHUP']])
+    assert.deepEqual(steps.map(({container: {id}, signal}) => [id, signal]), [['a1', null], ['b1', 'SIGHUP']])
   })
 })
 

@@ -3,7 +3,7 @@ import {describe, it} from 'node:test'
 
 import type {StackContainer} from '../../src/core/containers.js'
 import {ownedContainers} from '../../src/core/project-ownership.js'
-import {keepRunningLabels} from '../../src/core/running-labels.js'
+import {carriedHashes, keepRunningLabels} from '../../src/core/running-labels.js'
 import type {SnapshotService} from '../../src/core/stack-snapshot.js'
 import {fakeContainer} from '../helpers/fake-container.js'
 
@@ -25,9 +25,15 @@ describe('ownedContainers', () => {
     })
   })
 
-  it('adopts the containers an operator made in a project kedge deployed, as drift to replace', () => {
-    assert.deepEqual(ownedContainers('shop', 'app', [kedge('db'), handmade('web')], {deployedHere: false}).map((container) => container.id), ['db-shop', 'web-hand'])
-    assert.deepEqual(ownedContainers('shop', 'app', [handmade('web')], {deployedHere: true}).map((container) => container.id), ['web-hand'])
+  const stack = new Set(['web', 'db'])
+
+  it("adopts the containers an operator made for the stack's services in a project kedge deployed, as drift to replace", () => {
+    assert.deepEqual(ownedContainers('shop', 'app', [kedge('db'), handmade('web')], {deployedHere: false, services: stack}).map((container) => container.id), ['db-shop', 'web-hand'])
+    assert.deepEqual(ownedContainers('shop', 'app', [handmade('web')], {deployedHere: true, services: stack}).map((container) => container.id), ['web-hand'])
+  })
+
+  it('leaves alone a container an operator started for a service the stack does not run (a profile kedge.yaml does not list)', () => {
+    assert.deepEqual(ownedContainers('shop', 'app', [kedge('web'), handmade('adminer')], {deployedHere: true, services: stack}).map((container) => container.id), ['web-shop'])
   })
 
   it("always refuses another repository's containers, and leaves one-off containers out", () => {
@@ -52,5 +58,19 @@ describe('keepRunningLabels', () => {
   it('gives a changed service, or one without containers, the new labels', () => {
     const running = kedge('web', 'shop', {'io.kedge.commit': 'old', 'io.kedge.config-hash': 'other'})
     assert.deepEqual(keepRunningLabels([service('web'), service('db')], [running]), [service('web'), service('db')])
+  })
+})
+
+describe('carriedHashes', () => {
+  it('carries the label a previous deploy kept, so the next change of replicas scales instead of recreating', () => {
+    // Deployed by an older kedge with a hash that counted replicas: kept as the label, ours among its aliases.
+    const previous = {hash: 'with-replicas-2', formerHashes: ['printed-2', 'now']}
+    assert.deepEqual(carriedHashes('now', ['printed-3', 'with-replicas-3'], previous), {unchanged: true, formerHashes: ['printed-3', 'with-replicas-3', 'with-replicas-2', 'printed-2']})
+  })
+
+  it('carries nothing for a changed configuration, or without a previous deploy', () => {
+    assert.deepEqual(carriedHashes('new', ['printed-new'], {hash: 'old', formerHashes: ['printed-old']}), {unchanged: false, formerHashes: ['printed-new']})
+    assert.deepEqual(carriedHashes('new', ['printed-new'], undefined), {unchanged: false, formerHashes: ['printed-new']})
+    assert.equal(carriedHashes('h', ['printed'], {hash: 'printed'}).unchanged, true, 'an older label of the same configuration')
   })
 })
