@@ -9,7 +9,7 @@ import {explainAuthFailure, openGitAccess} from '../../src/adapters/git-access.j
 import {tokenUser} from '../../src/core/credentials.js'
 import {fingerprintOf, parseKnownHosts, requireKnownHosts} from '../../src/core/ssh-keys.js'
 import {isKedgeError} from '../../src/errors.js'
-import {redact, redactDeep, redactKnown, registerEnvironmentSecrets, registerSecret} from '../../src/secrets/redaction.js'
+import {redact, redactDeep, redactKnown, registerEnvironmentSecrets, registerLocalValue, registerSecret} from '../../src/secrets/redaction.js'
 import {redactFields} from '../../src/store/redact-fields.js'
 import {createLogger} from '../../src/daemon/logger.js'
 import {seal, SECRET_KEY_ENV, secretKeyFile, unseal} from '../../src/secrets/secret-box.js'
@@ -220,5 +220,16 @@ describe('git access', () => {
     registerSecretVariable('UNIT_GIT_TOKEN')
     const env = environmentWithoutSecrets({PATH: '/bin', UNIT_GIT_TOKEN: 't', KEDGE_SECRET_KEY: 'k', DOCKER_CONFIG: '/d', HOME: '/root'})
     assert.deepEqual(env, {PATH: '/bin', DOCKER_CONFIG: '/d', HOME: '/root'})
+  })
+})
+
+describe('local env values', () => {
+  it('are masked in messages but not in content kedge restores, where they may be ordinary names', () => {
+    registerLocalValue('postgres-local')
+    assert.equal(redact('service postgres-local exited'), 'service *** exited')
+    const snapshot = JSON.stringify({services: [{name: 'postgres-local', image: 'postgres:16'}]})
+    assert.equal(redactKnown(snapshot), snapshot)
+    registerLocalValue('short')
+    assert.equal(redact('short'), 'short', 'shorter than 6 characters: an ordinary word')
   })
 })
