@@ -6,6 +6,8 @@ export type LogFormat = (typeof LOG_FORMATS)[number]
 export type LogFields = Record<string, string | number | boolean | null | undefined>
 
 export interface Logger {
+  /** The lowest level written. */
+  readonly level: LogLevel
   log(level: LogLevel, event: string, fields?: LogFields): void
   /** The same sink with other settings, e.g. a repository's own logging.level. */
   with(settings: {level?: LogLevel; format?: LogFormat}): Logger
@@ -17,6 +19,7 @@ const RANK: Record<LogLevel, number> = {debug: 10, info: 20, warn: 30, error: 40
 export function createLogger(settings: {level: LogLevel; format: LogFormat; write?: (line: string) => void}): Logger {
   const write = settings.write ?? ((line: string) => process.stdout.write(`${line}\n`))
   return {
+    level: settings.level,
     log(level, event, fields = {}) {
       if (RANK[level] < RANK[settings.level]) return
       const time = new Date().toISOString()
@@ -35,6 +38,11 @@ export function createLogger(settings: {level: LogLevel; format: LogFormat; writ
       return createLogger({level: overrides.level ?? settings.level, format: overrides.format ?? settings.format, write})
     },
   }
+}
+
+/** The more detailed of two levels. */
+export function moreVerbose(a: LogLevel, b: LogLevel): LogLevel {
+  return RANK[a] <= RANK[b] ? a : b
 }
 
 function formatValue(value: string | number | boolean | null | undefined): string {

@@ -8,7 +8,7 @@ import {errorMessage} from '../errors.js'
 import {parseKnownHosts} from '../core/ssh-keys.js'
 import {findRepository} from '../store/repositories.js'
 import type {DeploymentRow, RepositoryRow} from '../store/schema.js'
-import type {Logger} from './logger.js'
+import {moreVerbose, type Logger} from './logger.js'
 
 const MAX_BACKOFF_MS = 5 * 60_000
 const NUDGE_SETTLE_MS = 250
@@ -256,7 +256,8 @@ export class RepositoryLoop {
     const logging = readCheckoutConfig(this.context, repository)?.logging
     if (!logging) return this.settings.logger
     return this.settings.logger.with({
-      level: this.settings.fixedLogLevel ? undefined : logging.level,
+      // A repository may ask for more detail, never for less: its own commit must not hide its deploys from the operator.
+      level: this.settings.fixedLogLevel || !logging.level ? undefined : moreVerbose(logging.level, this.settings.logger.level),
       format: this.settings.fixedLogFormat ? undefined : logging.format,
     })
   }

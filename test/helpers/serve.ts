@@ -25,7 +25,10 @@ export class ServeProcess {
     delete env.KEDGE_DEBUG
     // A free port of its own, so that serves of several tests never compete for the default one.
     const listen = args.includes('--listen') ? [] : ['--listen', '127.0.0.1:0']
-    this.child = spawn(process.execPath, [KEDGE_BIN, 'serve', '--log-format', 'json', '--log-level', 'debug', ...listen, ...args], {env, stdio: ['ignore', 'pipe', 'pipe']})
+    // `--log-level` of the caller's own, or none at all (`--log-level=`) to leave it to each kedge.yaml.
+    const level = args.some((arg) => arg.startsWith('--log-level')) ? [] : ['--log-level', 'debug']
+    const own = args.filter((arg) => arg !== '--log-level=')
+    this.child = spawn(process.execPath, [KEDGE_BIN, 'serve', '--log-format', 'json', ...level, ...listen, ...own], {env, stdio: ['ignore', 'pipe', 'pipe']})
     let buffered = ''
     this.child.stdout!.on('data', (chunk: Buffer) => {
       buffered += chunk.toString()

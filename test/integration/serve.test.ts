@@ -67,6 +67,14 @@ describe('kedge serve', {timeout: 180_000}, () => {
     assert.equal(await serve.stop(), 0)
   })
 
+  it("logs a repository's deploys at the operator's level whatever its kedge.yaml asks", async () => {
+    const stack = await registeredStack({'docker-compose.yaml': SIMPLE_COMPOSE, 'kedge.yaml': 'logging:\n  level: error\n'}, {args: ['--interval', '1h']})
+    const serve = new ServeProcess(stack.home, ['--log-level='])
+    const line = await deployed(serve, stack.name, stack.remote.head())
+    assert.equal(line.level, 'info')
+    assert.equal(await serve.stop(), 0)
+  })
+
   it('lets kedge sync deploy while serve runs, one deploy at a time', async () => {
     const stack = await registeredStack({'docker-compose.yaml': SIMPLE_COMPOSE}, {args: ['--interval', '1h']})
     const serve = new ServeProcess(stack.home)

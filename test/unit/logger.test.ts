@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import {describe, it} from 'node:test'
 
-import {createLogger} from '../../src/daemon/logger.js'
+import {createLogger, moreVerbose} from '../../src/daemon/logger.js'
 
 describe('the serve logger', () => {
   it('writes one text line per event, quoting values that need it', () => {
@@ -20,5 +20,11 @@ describe('the serve logger', () => {
     assert.equal(lines.length, 2)
     assert.deepEqual({...JSON.parse(lines[0]!), time: 'x'}, {time: 'x', level: 'debug', event: 'shown', repo: 'a', n: 1})
     assert.equal(JSON.parse(lines[1]!).event, 'still json')
+  })
+
+  it('takes the more detailed of two levels, so a repository can ask for more detail but never hide its lines', () => {
+    assert.equal(moreVerbose('error', 'info'), 'info')
+    assert.equal(moreVerbose('debug', 'info'), 'debug')
+    assert.equal(createLogger({level: 'warn', format: 'text', write: () => undefined}).with({level: 'debug'}).level, 'debug')
   })
 })
