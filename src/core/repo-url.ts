@@ -34,9 +34,12 @@ export function parseRemoteUrl(input: string): RemoteUrl {
     if (!kind) throw malformed(`the scheme ${quoted(scheme[1]!)} is not supported`)
     let parsed: URL
     let username: string
+    let hostname: string
     let pathname: string
     try {
       parsed = new URL(url)
+      // Checked as git will read them: decoded (the URL parser leaves an ssh:// host percent-encoded).
+      hostname = decodeURIComponent(parsed.hostname)
       username = decodeURIComponent(parsed.username)
       pathname = decodeURIComponent(parsed.pathname)
     } catch {
@@ -59,7 +62,7 @@ export function parseRemoteUrl(input: string): RemoteUrl {
     } else if (!parsed.hostname) {
       throw malformed('it has no host')
     }
-    if (parsed.hostname.startsWith('-') || username.startsWith('-')) throw malformed(DASH_HOST)
+    if (hostname.startsWith('-') || username.startsWith('-')) throw malformed(DASH_HOST)
     return {url, kind, derivedName: lastSegment(pathname)}
   }
   if (/^[A-Za-z][A-Za-z0-9+.-]*::/.test(url)) throw malformed('git remote helpers ("transport::address") are not supported')

@@ -231,6 +231,13 @@ describe('bad input', {timeout: 240_000}, async () => {
       expectMessage: /^Error: invalid repository URL "ssh:\/\/-oProxyCommand=.*": its host or user name starts with "-"$/,
       check: notCreated('proxy'),
     },
+    {
+      name: 'option injection: a percent-encoded "-" starting an ssh host',
+      args: () => ['repo', 'add', `ssh://%2DoProxyCommand=touch%20${marker('encoded-proxy')}/x.git`],
+      expectExit: 2,
+      expectMessage: /its host or user name starts with "-"$/,
+      check: notCreated('encoded-proxy'),
+    },
     {name: 'option injection: an scp-style host starting with "-"', args: () => ['repo', 'add', 'git@-oProxyCommand:org/x.git'], expectExit: 2, expectMessage: /its host or user name starts with "-"$/},
     {
       name: 'a git remote helper',

@@ -38,6 +38,8 @@ describe('parseRemoteUrl', () => {
     ['ssh://-oProxyCommand=touch%20x/org/repo.git', /host or user name starts with "-"/],
     ['ssh://-oProxyCommand=x@host/org/repo.git', /host or user name starts with "-"/],
     ['git://-x/org/repo.git', /host or user name starts with "-"/],
+    ['ssh://%2DoProxyCommand=x/org/repo.git', /host or user name starts with "-"/],
+    ['ssh://git@%2dhost/org/repo.git', /host or user name starts with "-"/],
     ['ssh://%ff@host/org/repo.git', /not a valid URL/],
     ['https://host/org/%e0%a4%a.git', /not a valid URL/],
     ['git@-oProxyCommand:org/repo.git', /host or user name starts with "-"/],
