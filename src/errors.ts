@@ -95,6 +95,20 @@ export class ComposeFailedError extends ExternalError {
   }
 }
 
+/**
+ * kedge's own state holds what kedge never writes (its database edited by hand, or damaged): the value
+ * is not used, and only what depends on it fails. `code` says which check refused it (corrupt_row, …).
+ */
+export class InvalidStateError extends KedgeError {
+  readonly code: string
+  readonly exitCode = ExitCode.failed
+
+  constructor(message: string, options: KedgeErrorOptions & {code: string}) {
+    super(message, options)
+    this.code = options.code
+  }
+}
+
 export function isKedgeError(error: unknown): error is KedgeError {
   return error instanceof KedgeError
 }

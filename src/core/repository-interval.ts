@@ -1,7 +1,7 @@
 import {DURATION_EXPECTED, parseDuration} from '../config/duration.js'
 import {InvalidInputError, quoted} from '../errors.js'
 
-const MIN_INTERVAL_MS = 1000
+export const MIN_INTERVAL_MS = 1000
 
 /** A repository's poll interval as `repo add --interval` and the API take it: at least a second. */
 export function parseInterval(input: string): number {

@@ -1,15 +1,9 @@
 import {sql} from 'drizzle-orm'
 import {index, integer, sqliteTable, text} from 'drizzle-orm/sqlite-core'
 
-export const DEPLOYMENT_TRIGGERS = ['git', 'drift', 'manual', 'rollback', 'auto_rollback', 'startup'] as const
-export type DeploymentTrigger = (typeof DEPLOYMENT_TRIGGERS)[number]
+import {AUTH_KINDS, DEPLOYMENT_STATUSES, DEPLOYMENT_TRIGGERS} from './column-values.js'
 
-export const DEPLOYMENT_STATUSES = ['pending', 'success', 'failed', 'rolled_back'] as const
-export type DeploymentStatus = (typeof DEPLOYMENT_STATUSES)[number]
-
-/** How kedge authenticates to a remote; none (null) leaves it to the host's own git and ssh setup. */
-export const AUTH_KINDS = ['ssh_key', 'token', 'token_env'] as const
-export type AuthKind = (typeof AUTH_KINDS)[number]
+export {AUTH_KINDS, DEPLOYMENT_STATUSES, DEPLOYMENT_TRIGGERS, type AuthKind, type DeploymentStatus, type DeploymentTrigger} from './column-values.js'
 
 export const repositories = sqliteTable('repositories', {
   id: integer('id').primaryKey({autoIncrement: true}),

@@ -1,0 +1,14 @@
+/**
+ * The values an enumerated column takes. Only data, apart from the schema: what checks rows read back
+ * (core/row-checks.ts) imports them without loading drizzle.
+ */
+
+export const DEPLOYMENT_TRIGGERS = ['git', 'drift', 'manual', 'rollback', 'auto_rollback', 'startup'] as const
+export type DeploymentTrigger = (typeof DEPLOYMENT_TRIGGERS)[number]
+
+export const DEPLOYMENT_STATUSES = ['pending', 'success', 'failed', 'rolled_back'] as const
+export type DeploymentStatus = (typeof DEPLOYMENT_STATUSES)[number]
+
+/** How kedge authenticates to a remote; none (null) leaves it to the host's own git and ssh setup. */
+export const AUTH_KINDS = ['ssh_key', 'token', 'token_env'] as const
+export type AuthKind = (typeof AUTH_KINDS)[number]
