@@ -3,6 +3,7 @@ import path from 'node:path'
 
 import {hasCommit, importTree, initRepository, updateTree} from '../adapters/git.js'
 import type {KedgeContext} from './context.js'
+import {insideDirectory, stackPaths} from './stack-paths.js'
 import type {StackSnapshot} from './stack-snapshot.js'
 
 /**
@@ -11,8 +12,8 @@ import type {StackSnapshot} from './stack-snapshot.js'
  * `placedPaths` are the snapshot's: the release holds what the stack directory holds.
  */
 export async function keepRelease(context: KedgeContext, repository: string, commit: string, keep: number, placedPaths?: readonly string[]): Promise<void> {
-  const releases = context.home.releasesDir(repository)
-  const target = path.join(releases, commit)
+  const {repoDir, releasesDir: releases} = stackPaths(context, repository)
+  const target = insideDirectory(releases, commit)
   if (existsSync(target)) {
     const now = new Date()
     utimesSync(target, now, now)
@@ -22,7 +23,7 @@ export async function keepRelease(context: KedgeContext, repository: string, com
     try {
       const tree = path.join(staging, 'tree')
       mkdirSync(tree)
-      await updateTree(context.home.repoDir(repository), commit, tree, path.join(staging, 'index'), undefined, placedPaths)
+      await updateTree(repoDir, commit, tree, path.join(staging, 'index'), undefined, placedPaths)
       renameSync(tree, target)
     } finally {
       rmSync(staging, {recursive: true, force: true})
@@ -32,7 +33,7 @@ export async function keepRelease(context: KedgeContext, repository: string, com
     .filter((entry) => !entry.startsWith('.'))
     .map((entry) => ({entry, time: statSync(path.join(releases, entry)).mtimeMs}))
     .sort((a, b) => b.time - a.time)
-  for (const old of kept.slice(keep)) rmSync(path.join(releases, old.entry), {recursive: true, force: true})
+  for (const old of kept.slice(keep)) rmSync(insideDirectory(releases, old.entry), {recursive: true, force: true})
 }
 
 export type ReleaseSource = 'release directory' | 'git clone' | 'database snapshot'
@@ -43,17 +44,18 @@ export type ReleaseSource = 'release directory' | 'git clone' | 'database snapsh
  * kedge.yaml only).
  */
 export async function releaseTree(context: KedgeContext, repository: string, snapshot: StackSnapshot): Promise<{tree: string; source: ReleaseSource}> {
-  const repoDir = context.home.repoDir(repository)
-  const released = path.join(context.home.releasesDir(repository), snapshot.commit)
+  const {repoDir, releasesDir, generatedDir} = stackPaths(context, repository)
+  const released = insideDirectory(releasesDir, snapshot.commit)
   if (!existsSync(path.join(repoDir, '.git'))) await initRepository(repoDir)
-  mkdirSync(context.home.generatedDir(repository), {recursive: true})
-  const scratch = mkdtempSync(path.join(context.home.generatedDir(repository), '.import-'))
+  mkdirSync(generatedDir, {recursive: true})
+  const scratch = mkdtempSync(path.join(generatedDir, '.import-'))
   try {
     if (existsSync(released)) return {tree: await importTree(repoDir, released, path.join(scratch, 'index')), source: 'release directory'}
     if (await hasCommit(repoDir, snapshot.commit)) return {tree: snapshot.commit, source: 'git clone'}
     const files = path.join(scratch, 'files')
     for (const file of [...snapshot.composeFiles.map((entry) => ({...entry, path: path.join(snapshot.stackPath, entry.path)})), ...(snapshot.kedgeConfig ? [snapshot.kedgeConfig] : [])]) {
-      const target = path.join(files, file.path)
+      // The snapshot was checked when it was read (stack-snapshot.ts); this is the last word before writing.
+      const target = insideDirectory(files, file.path, 'the files restored from the snapshot')
       mkdirSync(path.dirname(target), {recursive: true})
       writeFileSync(target, file.content)
     }

@@ -3,7 +3,7 @@ import path from 'node:path'
 
 import {composeDown} from '../adapters/compose.js'
 import {listAllKedgeContainers, listComposeProjectContainers, listKedgeContainers, stopAndRemoveContainer} from '../adapters/docker-engine.js'
-import {InvalidInputError, NotFoundError, quoted} from '../errors.js'
+import {InvalidInputError, InvalidStateError, NotFoundError, quoted} from '../errors.js'
 import {lastAppliedDeployment} from '../store/deployments.js'
 import {deleteRepository, findRepository} from '../store/repositories.js'
 import type {RepositoryRow} from '../store/schema.js'
@@ -14,6 +14,7 @@ import {LABELS} from './labels.js'
 import {withRepositoryLock} from './lock.js'
 import {REPO_NAME_PATTERN} from './repo-url.js'
 import {requireRepository} from './require-repository.js'
+import {corruptRow, isRepositoryName} from './row-checks.js'
 import {parseSnapshot} from './stack-snapshot.js'
 
 export interface RemoveOptions {
@@ -49,6 +50,8 @@ export interface RemoveRepositoryResult {
   keptStackDir: string | null
   /** The stack directory `--purge` deleted. */
   purgedStackDir: string | null
+  /** Set when only the registration was removed and no file was deleted: why. */
+  filesUntouched?: string
 }
 
 const REMOVE_LOCK_WAIT_MS = 60_000
@@ -63,25 +66,54 @@ const REMOVE_LOCK_WAIT_MS = 60_000
 export async function removeRepository(context: KedgeContext, name: string, options: RemoveOptions): Promise<RemoveRepositoryResult> {
   const repository = findRepository(context.db, name.trim().toLowerCase())
   if (!repository && options.purge) return purgeLeftovers(context, name)
+  if (repository && !isRepositoryName(repository.name)) return removeCorruptRow(context, repository, options)
   return removeRegistered(context, repository ?? requireRepository(context, name), options)
+}
+
+/**
+ * A registration whose stored name `repo add` would not take (kedge.db edited by hand or damaged): no
+ * directory of the home is its, and a path built from the name could be anywhere on the host. Its row
+ * alone goes, which is what removing a broken registration asks for; no file is deleted. --down and
+ * --purge are refused: which containers and which stack directory were its cannot be told.
+ */
+async function removeCorruptRow(context: KedgeContext, repository: RepositoryRow, options: RemoveOptions): Promise<RemoveRepositoryResult> {
+  if (options.down || options.purge) {
+    const error = corruptRow('repositories', repository.id, 'name', `${quoted(repository.name)} is not a repository name kedge accepts, so kedge cannot tell its stack`)
+    throw new InvalidStateError(`${error.message}; nothing was removed`, {
+      code: error.code,
+      hint: 'run "kedge repo remove" without --down, --volumes and --purge to remove only its registration, then take its stack down by hand',
+    })
+  }
+  return withRepositoryLock(context, repository, {purpose: 'kedge repo remove', waitMs: REMOVE_LOCK_WAIT_MS}, async () => {
+    deleteRepository(context.db, repository.name)
+    return {
+      name: repository.name,
+      removed: true as const,
+      down: null,
+      keptStackDir: null,
+      purgedStackDir: null,
+      filesUntouched: 'its stored name is not one kedge accepts, so no directory of the home is its',
+    }
+  })
 }
 
 /** The stack directory `--purge` would delete, for its confirmation; not_found when there is nothing of that name to remove. */
 export function stackDirToPurge(context: KedgeContext, name: string): string {
   const repository = findRepository(context.db, name.trim().toLowerCase())
-  if (repository) return context.home.stackDir(repository.name)
+  if (repository) return stackPaths(context, repository.name).stackDir
   leftoverName(context, name)
   return context.home.stackDir(name.trim().toLowerCase())
 }
 
 async function removeRegistered(context: KedgeContext, repository: RepositoryRow, options: RemoveOptions): Promise<RemoveRepositoryResult> {
   return withRepositoryLock(context, repository, {purpose: 'kedge repo remove', waitMs: REMOVE_LOCK_WAIT_MS}, async () => {
+    // Checked before anything is taken down or deleted: every path lies inside the home.
+    const paths = stackPaths(context, repository.name)
     const down = options.down || options.purge ? await takeDownStack(context, repository, options.volumes) : null
     deleteRepository(context.db, repository.name)
-    const paths = stackPaths(context, repository.name)
     rmSync(paths.repoDir, {recursive: true, force: true})
-    rmSync(context.home.generatedDir(repository.name), {recursive: true, force: true})
-    rmSync(context.home.releasesDir(repository.name), {recursive: true, force: true})
+    rmSync(paths.generatedDir, {recursive: true, force: true})
+    rmSync(paths.releasesDir, {recursive: true, force: true})
     const stackDirExists = existsSync(paths.stackDir)
     if (options.purge) rmSync(paths.stackDir, {recursive: true, force: true})
     return {
@@ -132,7 +164,8 @@ async function purgeLeftovers(context: KedgeContext, input: string): Promise<Rem
  * down` removes its networks (and with `volumes` its named volumes).
  */
 async function takeDownStack(context: KedgeContext, repository: RepositoryRow, volumes: boolean): Promise<RemoveRepositoryResult['down']> {
-  const snapshot = parseSnapshot(lastAppliedDeployment(context.db, repository.id)?.snapshot ?? null)
+  const applied = lastAppliedDeployment(context.db, repository.id)
+  const snapshot = parseSnapshot(applied?.snapshot ?? null, applied?.id ?? null)
   if (!snapshot) return {action: 'none', reason: 'kedge has not deployed this repository'}
   const project = snapshot.project
   const labelled = (await listKedgeContainers(project)).filter((container) => container.labels[LABELS.repository] === repository.name)

@@ -13,6 +13,7 @@ import {parseSnapshot} from './stack-snapshot.js'
 import {withRepositoryLock} from './lock.js'
 import {releaseTree} from './releases.js'
 import {requireRepository} from './require-repository.js'
+import {isoTimeOrNull} from './row-checks.js'
 
 const ROLLBACK_LOCK_WAIT_MS = 10 * 60_000
 
@@ -52,7 +53,7 @@ export async function rollbackTo(
     signal?: AbortSignal
   },
 ): Promise<DeployOutcome> {
-  const snapshot = parseSnapshot(target.snapshot)
+  const snapshot = parseSnapshot(target.snapshot, target.id)
   if (!snapshot) throw new ExternalError(`the deployment of ${target.commit.slice(0, 7)} kept no snapshot to roll back to`, {code: 'no_snapshot'})
   const deployment = startDeployment(context.db, {repositoryId: repository.id, commit: target.commit, trigger: options.trigger})
   try {
@@ -111,7 +112,7 @@ function findTarget(context: KedgeContext, repository: RepositoryRow, prefix: st
     [...new Set(list.map((deployment) => deployment.commit))]
       .map((commit) => list.find((deployment) => deployment.commit === commit)!)
       .slice(0, 10)
-      .map((deployment) => `${deployment.commit.slice(0, 12)} (${deployment.startedAt.toISOString()})`)
+      .map((deployment) => `${deployment.commit.slice(0, 12)} (${isoTimeOrNull(deployment.startedAt) ?? 'unknown time'})`)
       .join(', ')
   if (byCommit.size === 0) {
     throw new NotFoundError(`no successful deployment of ${repository.name} has a commit starting with "${wanted}"`, {

@@ -81,5 +81,6 @@ function outcomeLines(result: RemoveRepositoryResult): string[] {
     lines.push(`       to delete them: kedge repo remove ${result.name} --purge`)
   }
   if (result.purgedStackDir) lines.push(`files: deleted ${result.purgedStackDir}`)
+  if (result.filesUntouched) lines.push(`files: none deleted (${result.filesUntouched})`)
   return lines
 }
