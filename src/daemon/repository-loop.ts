@@ -4,6 +4,8 @@ import {describeHolder} from '../core/lock.js'
 import {describeChanges} from '../core/plan.js'
 import {describeDrift, healDrift, type HealResult} from '../core/heal.js'
 import {readCheckoutConfig, reconcileRepository, type ReconcileResult} from '../core/reconcile.js'
+import {MIN_INTERVAL_MS} from '../core/repository-interval.js'
+import {checkRepositoryRow, isCorruptRow} from '../core/row-checks.js'
 import {errorMessage} from '../errors.js'
 import {parseKnownHosts} from '../core/ssh-keys.js'
 import {findRepository} from '../store/repositories.js'
@@ -53,6 +55,8 @@ export class RepositoryLoop {
   reconciledOnce = false
   /** A new commit, or one whose deploy the host cut short, waits for the Docker engine to answer again. */
   private waitingForEngine = false
+  /** The corrupt_row error last logged for the repository's row, so that it is logged once, not at every look. */
+  private corruptMessage: string | null = null
 
   constructor(
     private readonly context: KedgeContext,
@@ -103,8 +107,13 @@ export class RepositoryLoop {
   private async run(): Promise<void> {
     let trigger: 'startup' | 'git' = 'startup'
     for (;;) {
-      const repository = findRepository(this.context.db, this.name)
-      if (!repository || this.stopped.signal.aborted) return
+      const found = findRepository(this.context.db, this.name)
+      if (!found || this.stopped.signal.aborted) return
+      const repository = this.checkedRow(found)
+      if (!repository) {
+        await this.sleepUntil(this.nextPollAt)
+        continue
+      }
       const logger = this.loggerFor(repository)
       this.nudged = false
       if (this.pollRequested || Date.now() >= this.nextPollAt) {
@@ -119,9 +128,34 @@ export class RepositoryLoop {
         if (this.failures > 0) logger.log('info', 'poll.retry', {repo: this.name, in: formatDuration(this.nextPollAt - Date.now())})
       }
       const current = findRepository(this.context.db, this.name)
-      if (current && !this.stopped.signal.aborted) await this.checkDrift(current, logger)
+      if (current && !this.stopped.signal.aborted && this.checkedRow(current)) await this.checkDrift(current, logger)
       if (this.nudged || this.pollRequested) continue
       await this.sleepUntil(this.nextPollAt)
+    }
+  }
+
+  /**
+   * The row when every column holds what kedge writes; else null, after logging why (once per cause) and
+   * setting the next look a backed-off interval away: a damaged row (an interval of 0, a name that
+   * would lead out of the home) neither spins the loop nor touches the host until it is corrected.
+   */
+  private checkedRow(row: RepositoryRow): RepositoryRow | null {
+    try {
+      checkRepositoryRow(row)
+      this.corruptMessage = null
+      return row
+    } catch (error) {
+      if (!isCorruptRow(error)) throw error
+      this.reconciledOnce = true
+      if (this.corruptMessage !== error.message) {
+        this.corruptMessage = error.message
+        this.settings.logger.log('error', 'repo.corrupt', {repo: this.name, error: error.message, hint: error.hint})
+      }
+      if (Date.now() >= this.nextPollAt) {
+        this.failures++
+        this.nextPollAt = Date.now() + this.backedOff(this.settings.defaultIntervalMs)
+      }
+      return null
     }
   }
 
@@ -247,7 +281,12 @@ export class RepositoryLoop {
 
   /** The repository's interval (repo add --interval, else kedge.yaml, else serve's), doubled per consecutive failure up to a cap. */
   private nextDelay(repository: RepositoryRow): number {
-    const interval = repository.intervalMs ?? readCheckoutConfig(this.context, repository)?.intervalMs ?? this.settings.defaultIntervalMs
+    return this.backedOff(repository.intervalMs ?? readCheckoutConfig(this.context, repository)?.intervalMs ?? this.settings.defaultIntervalMs)
+  }
+
+  private backedOff(intervalMs: number): number {
+    // Never below the shortest interval kedge takes, whatever the value came from.
+    const interval = Math.max(MIN_INTERVAL_MS, intervalMs)
     if (this.failures === 0) return interval
     return Math.min(interval * 2 ** this.failures, Math.max(interval, MAX_BACKOFF_MS))
   }
