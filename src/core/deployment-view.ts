@@ -1,4 +1,5 @@
 import type {DeploymentRow} from '../store/schema.js'
+import {checkDeploymentRow} from './row-checks.js'
 
 /** How a deployment is shown to people and in `--json`. */
 export interface DeploymentView {
@@ -15,7 +16,9 @@ export interface DeploymentView {
   note: string | null
 }
 
-export function toDeploymentView(row: DeploymentRow): DeploymentView {
+/** corrupt_row when the row holds what kedge never writes (a time that is not one): it is not shown half-read. */
+export function toDeploymentView(unchecked: DeploymentRow): DeploymentView {
+  const row = checkDeploymentRow(unchecked)
   return {
     id: row.id,
     commit: row.commit,

@@ -1,9 +1,9 @@
 import {listKedgeContainers} from '../adapters/docker-engine.js'
 import {DEFAULT_RECONCILIATION_MODE, type ReconciliationMode} from '../config/reconciliation-mode.js'
-import {errorMessage} from '../errors.js'
+import {errorMessage, isKedgeError, quoted, type KedgeError} from '../errors.js'
 import {lastAppliedDeployment, listDeployments} from '../store/deployments.js'
 import {listRepositories} from '../store/repositories.js'
-import type {RepositoryRow} from '../store/schema.js'
+import type {DeploymentRow, RepositoryRow} from '../store/schema.js'
 import type {StackContainer} from './containers.js'
 import type {ReadContext} from './context.js'
 import type {Drift} from './drift.js'
@@ -11,6 +11,7 @@ import {LABELS} from './labels.js'
 import type {ServiceChange} from './plan.js'
 import {requireRepository} from './require-repository.js'
 import {authView, type AuthView} from './repository-view.js'
+import {checkDeploymentRow, checkRepositoryRow, isRepositoryName} from './row-checks.js'
 import {parseSnapshot, type StackSnapshot} from './stack-snapshot.js'
 
 export interface ServiceStatus {
@@ -42,19 +43,37 @@ export interface RepositoryStatus {
   services: ServiceStatus[]
   /** Set when the Docker engine could not be asked; the rest still holds. */
   engineError: string | null
+  /**
+   * Set when the repository's rows could not be read, e.g. kedge.db holds what kedge never writes
+   * (corrupt_row): the status shows only its name, and lastError says the same.
+   */
+  rowError: {code: string; message: string; hint: string | null} | null
 }
 
+/**
+ * Every repository's status, or the named one's. A repository whose rows are corrupt (corrupt_row) is
+ * listed with that error and the others as they are; asked for by name, it is the error.
+ */
 export async function repositoryStatuses(context: ReadContext, name?: string): Promise<RepositoryStatus[]> {
-  const repositories = name !== undefined ? [requireRepository(context, name)] : listRepositories(context.db)
-  return Promise.all(repositories.map((repository) => statusOf(context, repository)))
+  if (name !== undefined) return [await statusOf(context, requireRepository(context, name))]
+  return Promise.all(
+    listRepositories(context.db).map((repository) =>
+      statusOf(context, repository).catch((error: unknown) => {
+        // A corrupt row, or a snapshot whose kedge.yaml no longer parses: that repository's error, not the listing's.
+        if (!isKedgeError(error)) throw error
+        return unreadableStatus(repository, error)
+      }),
+    ),
+  )
 }
 
-async function statusOf(context: ReadContext, repository: RepositoryRow): Promise<RepositoryStatus> {
-  const applied = lastAppliedDeployment(context.db, repository.id)
+async function statusOf(context: ReadContext, unchecked: RepositoryRow): Promise<RepositoryStatus> {
+  const repository = checkRepositoryRow(unchecked)
+  const applied = checkedDeployment(lastAppliedDeployment(context.db, repository.id))
   const good = applied && applied.status !== 'failed' ? applied : undefined
-  const latest = listDeployments(context.db, repository.id, 1)[0]
+  const latest = checkedDeployment(listDeployments(context.db, repository.id, 1)[0])
   // Without a good deployment, a failed attempt's snapshot names the project its containers run in.
-  const attempted = parseSnapshot(applied?.snapshot ?? null)
+  const attempted = parseSnapshot(applied?.snapshot ?? null, applied?.id ?? null)
   const snapshot = good ? attempted : null
   let containers: StackContainer[] = []
   let engineError: string | null = null
@@ -94,6 +113,35 @@ async function statusOf(context: ReadContext, repository: RepositoryRow): Promis
         .map(({id, name, state, status, image, health, exitCode}) => ({id: id.slice(0, 12), name, state, status, image, health, exitCode})),
     })),
     engineError,
+    rowError: null,
+  }
+}
+
+function checkedDeployment(row: DeploymentRow | undefined): DeploymentRow | undefined {
+  return row && checkDeploymentRow(row)
+}
+
+/** What can be shown of a repository whose rows could not be read: its name and the error, nothing read from the rest. */
+function unreadableStatus(row: RepositoryRow, error: KedgeError): RepositoryStatus {
+  return {
+    name: isRepositoryName(row.name) ? row.name : quoted(String(row.name)),
+    url: typeof row.url === 'string' ? row.url : '',
+    branch: typeof row.branch === 'string' ? row.branch : '',
+    mode: DEFAULT_RECONCILIATION_MODE,
+    auth: {kind: 'none'},
+    project: null,
+    head: null,
+    deployed: null,
+    lastDeployment: null,
+    inSync: false,
+    failedAttempt: null,
+    pending: null,
+    pinned: null,
+    lastError: {message: error.message, at: null},
+    drift: {entries: [], checkedAt: null},
+    services: [],
+    engineError: null,
+    rowError: {code: error.code, message: error.message, hint: error.hint ?? null},
   }
 }
 

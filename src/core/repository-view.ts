@@ -1,5 +1,6 @@
 import {formatDuration} from '../config/duration.js'
 import type {DeploymentRow, RepositoryRow} from '../store/schema.js'
+import {checkRepositoryRow, isCorruptRow, isoTimeOrNull} from './row-checks.js'
 import {parseKnownHosts, type KnownHost} from './ssh-keys.js'
 
 /** Which credentials a repository uses, never the secret itself. */
@@ -21,8 +22,10 @@ export interface RepositoryView {
   path: string
   /** The poll interval set for this repository; null means kedge.yaml's, else serve's default. */
   interval: string | null
-  createdAt: string
-  lastDeployment: {commit: string; status: string; trigger: string; startedAt: string; finishedAt: string | null} | null
+  /** null when the stored time is not one (kedge.db damaged). */
+  createdAt: string | null
+  lastDeployment: {commit: string; status: string; trigger: string; startedAt: string | null; finishedAt: string | null} | null
+  /** The last error of a round, or the corrupt_row error when the row holds what kedge never writes. */
   lastError: string | null
   auth: AuthView
   /** How push webhooks are verified: not taken (none), a secret read from a variable (env), or stored encrypted. */
@@ -36,19 +39,30 @@ export function toRepositoryView(row: RepositoryRow, lastDeployment?: Deployment
     branch: row.branch,
     path: row.path,
     interval: row.intervalMs === null ? null : formatDuration(row.intervalMs),
-    createdAt: row.createdAt.toISOString(),
+    createdAt: isoTimeOrNull(row.createdAt),
     lastDeployment: lastDeployment
       ? {
           commit: lastDeployment.commit,
           status: lastDeployment.status,
           trigger: lastDeployment.trigger,
-          startedAt: lastDeployment.startedAt.toISOString(),
-          finishedAt: lastDeployment.finishedAt?.toISOString() ?? null,
+          startedAt: isoTimeOrNull(lastDeployment.startedAt),
+          finishedAt: isoTimeOrNull(lastDeployment.finishedAt),
         }
       : null,
-    lastError: row.lastError,
+    lastError: rowProblem(row) ?? row.lastError,
     auth: authView(row),
     webhook: row.webhookSecretEnv ? {kind: 'env', variable: row.webhookSecretEnv} : {kind: row.webhookSecret ? 'stored' : 'none'},
+  }
+}
+
+/** The corrupt_row error of a row that holds what kedge never writes: a listing shows it rather than fail for every repository. */
+function rowProblem(row: RepositoryRow): string | null {
+  try {
+    checkRepositoryRow(row)
+    return null
+  } catch (error) {
+    if (isCorruptRow(error)) return error.message
+    throw error
   }
 }
 

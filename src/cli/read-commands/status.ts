@@ -30,6 +30,7 @@ function renderStatus(status: RepositoryStatus): string {
     lines.push(`  pending   ${shortCommit(status.pending.commit)}  would ${changes}; run "kedge sync --repo ${status.name}"`)
   }
   if (status.lastError) lines.push(`  ${chalk.red('error')}     ${status.lastError.message.split('\n')[0]}`)
+  if (status.rowError?.hint) lines.push(`  hint      ${status.rowError.hint}`)
   for (const entry of status.drift.entries) {
     lines.push(`  ${chalk.yellow('drift')}     ${entry.service} ${entry.type}: expected ${entry.expected}, actual ${entry.actual}`)
   }
