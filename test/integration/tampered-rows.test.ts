@@ -124,9 +124,12 @@ describe('rows of kedge.db changed by hand', () => {
     await waitFor('three seconds of watching', () => Date.now() - watchedFrom > 3000, 10_000)
     assert.equal(await serve.stop(), 0, serve.stderr)
     assert.deepEqual(readdirSync(victim), ['keep.txt'], 'serve wrote into or deleted from a directory outside the home')
+    const linesOf = (name: string) => serve.lines.filter((line) => line.repo === name)
+    for (const name of [zero.name, negative.name, '../../victim']) {
+      assert.ok(linesOf(name).length <= 3, `${name} logged ${linesOf(name).length} lines: ${JSON.stringify(linesOf(name).slice(0, 5))}`)
+    }
     for (const name of ['../../victim', zero.name, negative.name]) {
-      const lines = serve.lines.filter((line) => line.repo === name)
-      assert.ok(lines.length <= 3, `${name} logged ${lines.length} lines: ${JSON.stringify(lines.slice(0, 5))}`)
+      const lines = linesOf(name)
       const corrupt = lines.filter((line) => line.event === 'repo.corrupt')
       assert.equal(corrupt.length, 1, JSON.stringify(lines))
       assert.equal(corrupt[0]!.level, 'error')
