@@ -1,50 +1,68 @@
+import type {IncomingMessage} from 'node:http'
+
 import type {FastifyInstance} from 'fastify'
 
-import {receiveWebhook, type WebhookReceipt} from '../core/webhook-receiver.js'
-import {ExternalError, isKedgeError, NotFoundError} from '../errors.js'
+import {RecentDeliveries} from '../core/recent-deliveries.js'
+import {admitWebhook, receiveWebhook, webhookRefusal, type WebhookAdmission, type WebhookReceipt} from '../core/webhook-receiver.js'
+import {errorMessage, isKedgeError} from '../errors.js'
 import {WEBHOOK_BODY_LIMIT} from './body-limits.js'
+import {droppedBody} from './dropped-body.js'
 import type {HttpServerOptions} from './server.js'
 
 /**
  * `POST /hooks/:name`: push events from GitHub, Gitea/Forgejo and GitLab. The body is kept as the bytes
  * that arrived, because the signature is over those bytes; nothing of a request is acted on before its
  * signature is checked.
+ *
+ * What an unverified caller learns is only that this did not work: not whether the repository exists,
+ * takes webhooks, or lacks its secret; the operator finds the reason in the log. A request refused from
+ * its address and headers alone is answered before its body is read, and the connection closed.
  */
-export async function registerWebhookRoutes(hooks: FastifyInstance, options: HttpServerOptions): Promise<void> {
+export async function registerWebhookRoutes(hooks: FastifyInstance, options: HttpServerOptions, deliveries = new RecentDeliveries()): Promise<void> {
+  const admissions = new WeakMap<IncomingMessage, WebhookAdmission>()
   hooks.removeAllContentTypeParsers()
   hooks.addContentTypeParser('application/json', {parseAs: 'buffer', bodyLimit: WEBHOOK_BODY_LIMIT}, (_request, body, done) => done(null, body))
 
-  hooks.post<{Params: {name: string}; Body: Buffer}>('/:name', {bodyLimit: WEBHOOK_BODY_LIMIT}, async (request, reply) => {
+  hooks.post<{Params: {name: string}; Body: Buffer}>('/:name', {
+    bodyLimit: WEBHOOK_BODY_LIMIT,
+    // Before "100 Continue" is said and before any of the body is read.
+    onRequest: async (request, reply) => {
+      const admission = admitWebhook(options.context, request.params.name, request.headers)
+      admissions.set(request.raw, admission)
+      if (admission.admitted) return
+      logRefusal(options, request.params.name, admission.reason, admission.unverifiable)
+      if (admission.readBodyFirst) return
+      reply.header('connection', 'close')
+      throw webhookRefusal()
+    },
+    preParsing: async (request, _reply, payload) => {
+      const admission = admissions.get(request.raw)
+      return admission?.admitted === false ? droppedBody(payload, WEBHOOK_BODY_LIMIT) : payload
+    },
+  }, async (request, reply) => {
     const {name} = request.params
+    const admission = admissions.get(request.raw)
+    if (!admission?.admitted) throw webhookRefusal()
     let receipt: WebhookReceipt
     try {
-      receipt = receiveWebhook(options.context, name, request.headers, request.body ?? Buffer.alloc(0), (repository) => {
-        options.metrics.pushReceived(repository)
-        return options.control.requestPoll(repository)
+      receipt = receiveWebhook(admission, request.headers, request.body ?? Buffer.alloc(0), {
+        deliveries,
+        requestPoll: (repository) => {
+          options.metrics.pushReceived(repository)
+          return options.control.requestPoll(repository)
+        },
       })
     } catch (error) {
-      throw unverified(error, name, options)
+      if (!isKedgeError(error) || error.code !== 'bad_signature') throw error
+      logRefusal(options, name, errorMessage(error), false)
+      throw webhookRefusal()
     }
     options.logger.log('info', 'webhook.received', {repo: name, provider: receipt.provider, status: receipt.status, reason: receipt.reason})
     return reply.status(receipt.status === 'pong' ? 200 : 202).send(receipt)
   })
 }
 
-/**
- * What an unverified caller learns is only that this did not work: not whether the repository exists,
- * takes webhooks, or lacks its secret. The operator finds the reason in the log.
- */
-function unverified(error: unknown, name: string, options: HttpServerOptions): unknown {
-  const code = isKedgeError(error) ? error.code : 'internal'
-  const message = error instanceof Error ? error.message : String(error)
-  if (code === 'bad_signature' || code === 'invalid_webhook') {
-    options.logger.log('debug', 'webhook.refused', {repo: name, error: message})
-    return error
-  }
-  if (code === 'not_found' || code === 'webhook_disabled') {
-    options.logger.log('debug', 'webhook.refused', {repo: name, error: message})
-    return new NotFoundError('no repository takes webhooks at this address')
-  }
-  options.logger.log('warn', 'webhook.unverifiable', {repo: name, error: message})
-  return new ExternalError('the webhook cannot be verified now', {code: 'webhook_unavailable'})
+function logRefusal(options: HttpServerOptions, name: string, reason: string, unverifiable: boolean): void {
+  if (unverifiable) options.logger.log('warn', 'webhook.unverifiable', {repo: name, error: reason})
+  else options.logger.log('debug', 'webhook.refused', {repo: name, error: reason})
 }

@@ -227,7 +227,7 @@ describe('faults', {timeout: 300_000}, () => {
     await deployed(serve, stack.name, stack.remote.head())
 
     const webhook = async () => {
-      const raw = JSON.stringify({ref: 'refs/heads/main'})
+      const raw = JSON.stringify({ref: 'refs/heads/main', after: stack.remote.head()})
       const signature = createHmac('sha256', secret).update(raw).digest('hex')
       const response = await fetch(`${base}/hooks/${stack.name}`, {method: 'POST', body: raw, headers: {'content-type': 'application/json', 'x-github-event': 'push', 'x-hub-signature-256': `sha256=${signature}`}})
       return response.status

@@ -209,9 +209,9 @@ describe('the HTTP side of kedge serve', {timeout: 300_000}, () => {
     const oversized = await postDeclaringSize(`${base}${hook}`, 26 * 1024 * 1024, {'content-type': 'application/json', 'x-gitlab-token': HOOK_SECRET})
     assert.equal(oversized, 413)
     assert.deepEqual(serve.events('deploy.succeeded', stack.name).length, 1, 'none of those deployed anything')
-    // An unverified caller cannot tell an unknown repository from one that takes no webhooks.
+    // An unverified caller cannot tell an unknown repository from a wrong signature.
     const unknown = await request(base, 'POST', '/hooks/no-such-repo', {raw: signed0().raw, headers: signed0().headers})
-    assert.deepEqual([unknown.status, unknown.json.error.code], [404, 'not_found'])
+    assert.deepEqual([unknown.status, unknown.text], [401, refused.text])
 
     // A push while another deploy holds the repository's lock is polled as soon as the lock is free.
     const db = openDatabase(path.join(stack.home, 'kedge.db'))

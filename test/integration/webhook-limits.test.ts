@@ -102,7 +102,8 @@ function expectContinueHead(base: string, route: string, bytes: number, headers:
 function bigGithubPush(bytes: number, secret = HOOK_SECRET): {body: Buffer; headers: Record<string, string>} {
   const commit = {id: 'f'.repeat(40), message: 'a line of a long commit message\n'.repeat(32)}
   const commits = Array.from({length: Math.ceil(bytes / JSON.stringify(commit).length)}, () => commit)
-  const body = Buffer.from(JSON.stringify({ref: 'refs/heads/main', commits}))
+  // A push of its own each time: the same delivery sent twice is answered as a duplicate.
+  const body = Buffer.from(JSON.stringify({ref: 'refs/heads/main', after: randomBytes(20).toString('hex'), commits}))
   const signature = createHmac('sha256', secret).update(body).digest('hex')
   return {body, headers: {'content-type': 'application/json', 'x-github-event': 'push', 'x-hub-signature-256': `sha256=${signature}`}}
 }
@@ -129,9 +130,11 @@ it('webhook body limits', {timeout: 300_000}, async (t) => {
     const accepted = await post(hook, push.body, push.headers)
     assert.equal(accepted.status, 202, JSON.stringify(accepted.json))
     assert.equal(accepted.json.status, 'queued')
-    const afterContinue = await post(hook, push.body, push.headers, {expect: true})
+    const again = bigGithubPush(20 * MiB)
+    const afterContinue = await post(hook, again.body, again.headers, {expect: true})
     assert.deepEqual([afterContinue.status, afterContinue.json.status, afterContinue.continued], [202, 'queued', true])
-    const chunked = await post(hook, push.body, push.headers, {chunked: true})
+    const third = bigGithubPush(20 * MiB)
+    const chunked = await post(hook, third.body, third.headers, {chunked: true})
     assert.deepEqual([chunked.status, chunked.json.status], [202, 'queued'])
   })
 

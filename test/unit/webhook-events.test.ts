@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import {createHmac} from 'node:crypto'
 import {describe, it} from 'node:test'
 
-import {verifyWebhook, type WebhookHeaders} from '../../src/core/webhook-events.js'
+import {deliveryId, tokenMatches, verifyWebhook, webhookSignature, type WebhookHeaders} from '../../src/core/webhook-events.js'
 import {isKedgeError} from '../../src/errors.js'
 
 const SECRET = 'hook-secret-1'
@@ -54,5 +54,27 @@ describe('push webhooks', () => {
   it('refuses a signed body that is not a JSON object', () => {
     const body = Buffer.from('payload=%7B%7D')
     assert.equal(codeOf({'x-github-event': 'push', 'x-hub-signature-256': `sha256=${sign(body)}`}, body), 'invalid_webhook')
+  })
+
+  it('reads the signature a request presents from its headers alone', () => {
+    assert.equal(webhookSignature({'x-github-event': 'push'}), undefined)
+    assert.deepEqual(webhookSignature({'x-hub-signature-256': 'sha256=ABC'}), {provider: 'github', scheme: 'hmac', value: 'abc'})
+    assert.deepEqual(webhookSignature({'x-forgejo-signature': 'abc'}), {provider: 'gitea', scheme: 'hmac', value: 'abc'})
+    const token = webhookSignature({'x-gitlab-token': SECRET})!
+    assert.deepEqual(token, {provider: 'gitlab', scheme: 'token', value: SECRET})
+    assert.equal(tokenMatches(token, SECRET), true)
+    assert.equal(tokenMatches(token, 'other'), false)
+    assert.equal(tokenMatches({provider: 'github', scheme: 'hmac', value: SECRET}, SECRET), false, 'an HMAC is not a token')
+  })
+
+  it('reads the forge\'s delivery id, and none of an implausible length', () => {
+    assert.equal(deliveryId({'x-github-delivery': 'g-1'}, 'github'), 'g-1')
+    assert.equal(deliveryId({'x-gitea-delivery': 'e-1', 'x-github-delivery': 'g-1'}, 'gitea'), 'e-1')
+    assert.equal(deliveryId({'x-forgejo-delivery': 'f-1'}, 'gitea'), 'f-1')
+    assert.equal(deliveryId({'idempotency-key': 'k-1', 'x-gitlab-event-uuid': 'u-1'}, 'gitlab'), 'k-1')
+    assert.equal(deliveryId({'x-gitlab-event-uuid': 'u-1'}, 'gitlab'), 'u-1')
+    assert.equal(deliveryId({'x-gitlab-event-uuid': 'u-1'}, 'github'), undefined)
+    assert.equal(deliveryId({'x-github-delivery': ' '}, 'github'), undefined)
+    assert.equal(deliveryId({'x-github-delivery': 'x'.repeat(201)}, 'github'), undefined)
   })
 })
