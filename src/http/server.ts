@@ -8,7 +8,9 @@ import {storageFault} from '../store/storage-errors.js'
 import {registerApiRoutes} from './api-routes.js'
 import {API_BODY_LIMIT, describeLimit, WEBHOOK_BODY_LIMIT} from './body-limits.js'
 export type {ListenAddress} from './listen-address.js'
+import {boundedEcho} from './bounded-echo.js'
 import {errorResponse} from './error-response.js'
+import {clientError, frameworkError} from './framework-errors.js'
 import type {KedgeMetrics} from './metrics.js'
 import {refuseBodiesCleanly} from './refusing-bodies.js'
 import {registerWebhookRoutes} from './webhook-routes.js'
@@ -29,20 +31,32 @@ export interface HttpServerOptions {
   adminToken: string
   /** Aborted when serve abandons in-flight work: deploys started through the API stop with the rest. */
   abandon: AbortSignal
+  /** How long a client gets to send a request, its headers and its body (REQUEST_TIMEOUT_MS). */
+  requestTimeoutMs?: number
 }
 
+/** A client gets this long to send its request (a webhook body included); answers may take longer. */
+export const REQUEST_TIMEOUT_MS = 30_000
+/** How often Node looks for requests over their time: a request is cut at most this long after it. */
+const TIMEOUT_CHECK_INTERVAL_MS = 1_000
+
 export function createHttpServer(options: HttpServerOptions): FastifyInstance {
+  const requestTimeout = options.requestTimeoutMs ?? REQUEST_TIMEOUT_MS
   const app = Fastify({
     logger: false,
     bodyLimit: API_BODY_LIMIT,
-    // A client gets this long to send its request (a webhook body included); answers may take longer.
-    requestTimeout: 30_000,
+    requestTimeout,
+    // The headers' time is the request's; Node checks every 30 s by default, so a slow client kept nearly a minute.
+    http: {headersTimeout: requestTimeout, connectionsCheckingInterval: TIMEOUT_CHECK_INTERVAL_MS},
     // Short, so that stopping serve does not wait long for idle connections.
     keepAliveTimeout: 5_000,
     // HEAD on a GET route would run it: GET /diff fetches and takes the repository's lock.
     exposeHeadRoutes: false,
     // An unknown field is refused, not dropped, and a value of the wrong type is refused, not converted.
     ajv: {customOptions: {removeAdditional: false, coerceTypes: false}},
+    // Refusals before a route is known, by the router and by Node's parser, in kedge's format too.
+    frameworkErrors: frameworkError,
+    clientErrorHandler: clientError,
   })
 
   refuseBodiesCleanly(app)
@@ -53,7 +67,7 @@ export function createHttpServer(options: HttpServerOptions): FastifyInstance {
     if (status >= 500) options.logger.log('error', 'http.failed', {error: error.message})
     return reply.status(status).send(body)
   })
-  app.setNotFoundHandler((request, reply) => reply.status(404).send({error: {code: 'not_found', message: `no route ${request.method} ${request.url.split('?')[0]}`}}))
+  app.setNotFoundHandler((request, reply) => reply.status(404).send({error: {code: 'not_found', message: `no route ${request.method} ${boundedEcho(request.url.split('?')[0]!)}`}}))
   // Whatever kedge answers passes through redaction, as everything else it writes.
   app.addHook('preSerialization', async (_request, _reply, payload) => redactDeep(payload))
   app.addHook('onResponse', async (request, reply) => {
@@ -78,7 +92,7 @@ export function createHttpServer(options: HttpServerOptions): FastifyInstance {
 /** Fastify's own errors (validation, body limits, media types) in kedge's error format; kedge's errors as mapped. */
 function fastifyErrorResponse(error: FastifyError, bodyLimit: number): ReturnType<typeof errorResponse> {
   if (error.validation) {
-    return {status: 400, body: {error: {code: 'invalid_request', message: `invalid request: ${error.message}`}}}
+    return {status: 400, body: {error: {code: 'invalid_request', message: `invalid request: ${boundedEcho(error.message)}`}}}
   }
   if (isKedgeError(error)) return errorResponse(error)
   switch (error.code) {
@@ -94,7 +108,7 @@ function fastifyErrorResponse(error: FastifyError, bodyLimit: number): ReturnTyp
       return {status: 400, body: {error: {code: 'invalid_request', message: 'the request body is not valid JSON'}}}
   }
   if (error.statusCode && error.statusCode < 500) {
-    return {status: error.statusCode, body: {error: {code: 'invalid_request', message: error.message}}}
+    return {status: error.statusCode, body: {error: {code: 'invalid_request', message: boundedEcho(error.message)}}}
   }
   return errorResponse(error)
 }
