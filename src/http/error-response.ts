@@ -13,6 +13,7 @@ const STATUS_BY_CODE: Record<string, number> = {
   unauthorized: 401,
   bad_signature: 401,
   not_watching: 503,
+  webhook_busy: 503,
   payload_too_large: 413,
   unsupported_media_type: 415,
   home_full: 507,

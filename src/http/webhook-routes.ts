@@ -6,8 +6,8 @@ import {RecentDeliveries} from '../core/recent-deliveries.js'
 import {admitWebhook, receiveWebhook, webhookRefusal, type WebhookAdmission, type WebhookReceipt} from '../core/webhook-receiver.js'
 import {errorMessage, isKedgeError} from '../errors.js'
 import {WEBHOOK_BODY_LIMIT} from './body-limits.js'
-import {droppedBody} from './dropped-body.js'
 import type {HttpServerOptions} from './server.js'
+import {WebhookBodyBudget} from './webhook-body-budget.js'
 
 /**
  * `POST /hooks/:name`: push events from GitHub, Gitea/Forgejo and GitLab. The body is kept as the bytes
@@ -18,7 +18,7 @@ import type {HttpServerOptions} from './server.js'
  * takes webhooks, or lacks its secret; the operator finds the reason in the log. A request refused from
  * its address and headers alone is answered before its body is read, and the connection closed.
  */
-export async function registerWebhookRoutes(hooks: FastifyInstance, options: HttpServerOptions, deliveries = new RecentDeliveries()): Promise<void> {
+export async function registerWebhookRoutes(hooks: FastifyInstance, options: HttpServerOptions, deliveries = new RecentDeliveries(), bodies = new WebhookBodyBudget()): Promise<void> {
   const admissions = new WeakMap<IncomingMessage, WebhookAdmission>()
   hooks.removeAllContentTypeParsers()
   hooks.addContentTypeParser('application/json', {parseAs: 'buffer', bodyLimit: WEBHOOK_BODY_LIMIT}, (_request, body, done) => done(null, body))
@@ -35,9 +35,11 @@ export async function registerWebhookRoutes(hooks: FastifyInstance, options: Htt
       reply.header('connection', 'close')
       throw webhookRefusal()
     },
-    preParsing: async (request, _reply, payload) => {
-      const admission = admissions.get(request.raw)
-      return admission?.admitted === false ? droppedBody(payload, WEBHOOK_BODY_LIMIT) : payload
+    // A refused request's body is dropped as it arrives; any body is held against the budget until answered.
+    preParsing: async (request, reply, payload) => {
+      const {body, release} = bodies.meter(payload, {keep: admissions.get(request.raw)?.admitted === true, limit: WEBHOOK_BODY_LIMIT})
+      reply.raw.once('close', release)
+      return body
     },
   }, async (request, reply) => {
     const {name} = request.params

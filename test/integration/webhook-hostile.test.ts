@@ -97,6 +97,25 @@ function rssMiB(pid: number): number {
   return Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) / 1024
 }
 
+/**
+ * Posts `body` `count` times at once; the statuses answered, and serve's peak memory (MiB) above
+ * `baseline`: taken before any flood, since memory a flood took is not given back to the system.
+ */
+async function floodOf(pid: number, baseline: number, url: string, count: number, body: Buffer, headers: Record<string, string>): Promise<{rise: number; statuses: Array<number | string>}> {
+  let peak = rssMiB(pid)
+  const sampler = setInterval(() => (peak = Math.max(peak, rssMiB(pid))), 20)
+  const statuses = await Promise.all(Array.from({length: count}, () => new Promise<number | string>((resolve) => {
+    const outgoing = http.request(url, {method: 'POST', headers: {'content-type': 'application/json', 'content-length': body.length, ...headers}}, (response) => {
+      response.resume()
+      response.on('end', () => resolve(response.statusCode ?? 0))
+    })
+    outgoing.on('error', (error: NodeJS.ErrnoException) => resolve(error.code ?? 'error'))
+    outgoing.end(body)
+  })))
+  clearInterval(sampler)
+  return {rise: Math.round(peak - baseline), statuses}
+}
+
 // One serve for all cases: three repositories, one taking webhooks, one without a secret, one whose secret's variable serve lacks.
 it('hostile webhooks and requests', {timeout: 240_000}, async (t) => {
   const env = {KEDGE_TEST_HOOK_SECRET: HOOK_SECRET, KEDGE_TEST_GONE_SECRET: 'set only for repo add'}
@@ -110,6 +129,7 @@ it('hostile webhooks and requests', {timeout: 240_000}, async (t) => {
   const slowHeaders = exchange(base, postHead(base, `/hooks/${hooked.name}`, {'content-type': 'application/json'}).slice(0, -2), {dribble: {text: 'X-Slow: a\r\n', everyMs: 2_000}, timeoutMs: 60_000})
 
   await serve.waitForLog((line) => line.event === 'deploy.succeeded' && line.repo === hooked.name)
+  const baseline = rssMiB(serve.pid)
 
   await t.test('gives one answer to an unknown repository, an unsigned or badly signed delivery, and a repository without a usable secret', async () => {
     const push = githubPush('a'.repeat(40))
@@ -141,7 +161,7 @@ it('hostile webhooks and requests', {timeout: 240_000}, async (t) => {
     await serve.waitForLog((line) => line.event === 'webhook.refused' && line.repo === secretless.name)
   })
 
-  await t.test('answers an unsigned or unknown delivery before its body is sent, and its memory stays flat under 100 such 5 MiB posts', async () => {
+  await t.test('answers an unsigned or unknown delivery before its body is sent, and its memory stays flat under 100 such 5 MiB posts', async (sub) => {
     const body = Buffer.alloc(5 * MiB, 'a')
     for (const name of ['no-such-repo', hooked.name]) {
       const head = postHead(base, `/hooks/${name}`, {'content-type': 'application/json', 'content-length': body.length})
@@ -152,23 +172,26 @@ it('hostile webhooks and requests', {timeout: 240_000}, async (t) => {
       assert.equal(result.bodySent, MiB, `${name}: answered while 4 of the 5 MiB were still unsent`)
     }
 
-    const before = rssMiB(serve.pid)
-    let peak = before
-    const sampler = setInterval(() => (peak = Math.max(peak, rssMiB(serve.pid))), 20)
-    const statuses = await Promise.all(Array.from({length: 100}, () => new Promise<number | string>((resolve) => {
-      const outgoing = http.request(`${base}/hooks/no-such-repo`, {method: 'POST', headers: {'content-type': 'application/json', 'content-length': body.length}}, (response) => {
-        response.resume()
-        response.on('end', () => resolve(response.statusCode ?? 0))
-      })
-      outgoing.on('error', (error: NodeJS.ErrnoException) => resolve(error.code ?? 'error'))
-      outgoing.end(body)
-    })))
-    clearInterval(sampler)
-    assert.ok(statuses.every((status) => status === 401 || status === 'EPIPE' || status === 'ECONNRESET'), JSON.stringify(statuses))
-    assert.ok(statuses.filter((status) => status === 401).length >= 90, JSON.stringify(statuses))
+    const flood = await floodOf(serve.pid, baseline, `${base}/hooks/no-such-repo`, 100, body, {})
+    assert.ok(flood.statuses.every((status) => status === 401 || status === 'EPIPE' || status === 'ECONNRESET'), JSON.stringify(flood.statuses))
+    assert.ok(flood.statuses.filter((status) => status === 401).length >= 90, JSON.stringify(flood.statuses))
+    sub.diagnostic(`serve's memory rose by ${flood.rise} MiB at most`)
     // Kept, those bodies are 500 MiB; read and dropped, a few socket buffers each.
-    assert.ok(peak - before < 120, `serve's memory rose from ${Math.round(before)} to ${Math.round(peak)} MiB`)
+    assert.ok(flood.rise < 120, `serve's memory rose by ${flood.rise} MiB`)
     assert.equal((await request(base, 'GET', '/health')).status, 200)
+  })
+
+  await t.test('holds at most a bounded amount of webhook bodies at once: 40 badly signed 20 MiB posts to a repository that exists', async (sub) => {
+    const body = Buffer.alloc(20 * MiB, 'a')
+    const flood = await floodOf(serve.pid, baseline, `${base}/hooks/${hooked.name}`, 40, body, {'x-github-event': 'push', 'x-hub-signature-256': `sha256=${'0'.repeat(64)}`})
+    sub.diagnostic(`serve's memory rose by ${flood.rise} MiB at most; answers: ${JSON.stringify(flood.statuses.toSorted())}`)
+    // Kept until checked, those bodies are 800 MiB; past the budget, the rest are refused for now.
+    assert.ok(flood.rise < 250, `serve's memory rose by ${flood.rise} MiB`)
+    assert.ok(flood.statuses.every((status) => status === 401 || status === 503 || status === 'EPIPE' || status === 'ECONNRESET'), JSON.stringify(flood.statuses))
+    const afterwards = await request(base, 'POST', '/hooks/no-such-repo', {raw: 'x', headers: {'x-hub-signature-256': 'sha256=00', 'content-type': 'application/json'}})
+    assert.equal(afterwards.status, 401, 'the budget is free again once answered')
+    const push = githubPush('b'.repeat(40))
+    assert.equal((await request(base, 'POST', `/hooks/${hooked.name}`, {raw: push.raw, headers: push.headers})).status, 202)
   })
 
   await t.test('answers a delivery sent again, or replayed under a new id, as a duplicate, without polling again', async () => {
