@@ -76,7 +76,7 @@ export function admitWebhook(context: KedgeContext, name: string, headers: Webho
 export function webhookRefusal(): UnauthorizedError {
   return new UnauthorizedError('the webhook is refused: no repository at this address takes webhooks signed so', {
     code: 'bad_signature',
-    hint: 'check the webhook\'s URL and secret; kedge serve logs the reason as webhook.refused',
+    hint: 'check the webhook\'s URL and secret; kedge serve logs the reason (webhook.refused, webhook.unverifiable)',
   })
 }
 

@@ -32,7 +32,9 @@ export function frameworkError(error: FastifyError, request: FastifyRequest, rep
 export function clientError(error: Error & {code?: string}, socket: Socket): void {
   if (error.code === 'ECONNRESET' || socket.destroyed) return
   const [status, reason, answer] = clientErrorAnswer(error.code)
-  if (socket.writable) {
+  // As Node does: not into an answer already under way on this connection.
+  const answering = (socket as Socket & {_httpMessage?: {headersSent?: boolean}})._httpMessage
+  if (socket.writable && !answering?.headersSent) {
     const text = JSON.stringify(answer)
     socket.write(`HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(text)}\r\nConnection: close\r\n\r\n${text}`)
   }
