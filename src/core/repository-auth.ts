@@ -5,6 +5,7 @@ import {derivePublicKey} from '../adapters/ssh-keygen.js'
 import {errorMessage, InvalidInputError} from '../errors.js'
 import {registerSecret} from '../secrets/redaction.js'
 import {seal} from '../secrets/secret-box.js'
+import {isKedgeVariable} from '../secrets/secret-environment.js'
 import {looksLikeToken} from '../secrets/token-shape.js'
 import type {NewRepositoryRow} from '../store/schema.js'
 import {sealBinding, tokenFromEnvironment, tokenUser} from './credentials.js'
@@ -49,7 +50,7 @@ export async function prepareAuth(request: AuthRequest | undefined, remote: Remo
   const warnings = remote.kind === 'http' ? [`the token travels unencrypted over ${remote.url}; prefer https://`] : []
   const username = tokenUser(remote.url)
   if (request.kind === 'token_env') {
-    const token = readSecretVariable(request.variable, '--token-env')
+    const token = readSecretVariable(request.variable, '--token-env', {refuseKedgeVariables: true})
     return {
       credentials: {kind: 'token', token, username, source: `$${request.variable}`},
       columns: () => ({authKind: 'token_env', tokenEnv: request.variable}),
@@ -89,7 +90,7 @@ async function prepareSshKey(request: Extract<AuthRequest, {kind: 'ssh_key'}>, r
 }
 
 /** A secret taken from an environment variable (`flag` names the option, for errors): the variable must be one of its own, and set. */
-export function readSecretVariable(variable: string, flag: string): string {
+export function readSecretVariable(variable: string, flag: string, options: {refuseKedgeVariables?: boolean} = {}): string {
   if (looksLikeToken(variable)) {
     registerSecret(variable)
     throw new InvalidInputError(`${flag} takes the name of the variable that holds the secret, and this looks like the secret itself`, {
@@ -109,6 +110,7 @@ export function readSecretVariable(variable: string, flag: string): string {
       hint: 'keep the secret in a variable of its own, e.g. GITHUB_TOKEN',
     })
   }
+  if (options.refuseKedgeVariables) requireNotKedgeVariable(variable, flag)
   const value = tokenFromEnvironment(variable)
   if (!value) {
     throw new InvalidInputError(`environment variable ${variable} is not set`, {
@@ -117,6 +119,14 @@ export function readSecretVariable(variable: string, flag: string): string {
     })
   }
   return value
+}
+
+function requireNotKedgeVariable(variable: string, flag: string): void {
+  if (!isKedgeVariable(variable)) return
+  throw new InvalidInputError(`${flag} ${variable} names one of kedge's own variables, which cannot hold a repository's token`, {
+    code: 'invalid_auth',
+    hint: 'keep the token in a variable of its own, e.g. GITHUB_TOKEN',
+  })
 }
 
 /** A secret given on standard input: one line, nothing else. */

@@ -13,5 +13,13 @@ export function registerSecretVariable(name: string): void {
 
 /** kedge's own variables (KEDGE_SECRET_KEY, ...) and the registered ones are left out. */
 export function environmentWithoutSecrets(env: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
-  return Object.fromEntries(Object.entries(env).filter(([name]) => !name.startsWith('KEDGE_') && !secretVariables.has(name)))
+  return Object.fromEntries(Object.entries(env).filter(([name]) => !isKedgeVariable(name) && !secretVariables.has(name)))
+}
+
+/**
+ * KEDGE_* variables are kedge's own, and some hold its secrets (KEDGE_SECRET_KEY, KEDGE_ADMIN_TOKEN):
+ * never a repository's token, which kedge sends to whatever URL the repository names.
+ */
+export function isKedgeVariable(name: string): boolean {
+  return name.toUpperCase().startsWith('KEDGE_')
 }

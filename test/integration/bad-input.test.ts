@@ -522,4 +522,19 @@ describe('bad input', {timeout: 240_000}, async () => {
       taken.close()
     }
   })
+
+  refusalTable("kedge's own variables as a repository's token", [
+    {
+      name: '--token-env KEDGE_SECRET_KEY',
+      args: () => ['repo', 'add', 'https://git.example.invalid/x.git', '--token-env', 'KEDGE_SECRET_KEY'],
+      expectExit: 2,
+      expectMessage: /^Error: --token-env KEDGE_SECRET_KEY names one of kedge's own variables, which cannot hold a repository's token$/,
+    },
+    {
+      name: '--token-env KEDGE_ADMIN_TOKEN',
+      args: () => ['repo', 'add', 'https://git.example.invalid/x.git', '--token-env', 'KEDGE_ADMIN_TOKEN'],
+      expectExit: 2,
+      expectMessage: /^Error: --token-env KEDGE_ADMIN_TOKEN names one of kedge's own variables/,
+    },
+  ])
 })

@@ -174,7 +174,7 @@ describe('faults', {timeout: 300_000}, () => {
 
   it('a remote that accepts the connection and never answers: its poll times out, the other repositories keep deploying on time', async () => {
     const home = tempDir()
-    const variable = `KEDGE_TEST_GIT_TOKEN_${randomBytes(3).toString('hex').toUpperCase()}`
+    const variable = `TEST_GIT_TOKEN_${randomBytes(3).toString('hex').toUpperCase()}`
     const token = `tok-${randomBytes(12).toString('hex')}`
     const env = {[variable]: token}
     const stuck = GitRemote.create({'docker-compose.yaml': SIMPLE_COMPOSE}, {name: 'stuck'})

@@ -148,7 +148,7 @@ describe('private repositories over SSH with a deploy key', {timeout: 240_000}, 
 
 describe('private repositories over HTTP with a token', {timeout: 240_000}, () => {
   const token = `tok_${randomBytes(16).toString('hex')}`
-  const variable = `KEDGE_TEST_GIT_TOKEN_${randomBytes(3).toString('hex').toUpperCase()}`
+  const variable = `TEST_GIT_TOKEN_${randomBytes(3).toString('hex').toUpperCase()}`
   const remote = GitRemote.create(FAST)
   let server: GitHttpServer
   let url: string
@@ -268,7 +268,7 @@ describe('bad credential input', {timeout: 60_000}, () => {
     const cases: Array<[string[], RegExp, NodeJS.ProcessEnv?, string?]> = [
       [['repo', 'add', https, '--ssh-key', locked.privateKeyFile], /is not an SSH URL/],
       [['repo', 'add', ssh, '--token-env', 'SOME_TOKEN'], /is not an https:\/\/ URL/, {SOME_TOKEN: 'abcdefgh'}],
-      [['repo', 'add', https, '--token-env', 'KEDGE_UNSET_TOKEN_VAR'], /environment variable KEDGE_UNSET_TOKEN_VAR is not set/],
+      [['repo', 'add', https, '--token-env', 'UNSET_TOKEN_VAR_OF_A_TEST'], /environment variable UNSET_TOKEN_VAR_OF_A_TEST is not set/],
       [['repo', 'add', https, '--token-env', 'not a name'], /takes an environment variable name/],
       [['repo', 'add', https, '--token-env', 'PATH'], /PATH configures the host/],
       [['repo', 'add', https, '--token-env', 'ghp_0123456789abcdefghijklmnopqrstuvwxyzAB'], /looks like the secret itself/],
