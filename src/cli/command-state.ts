@@ -1,6 +1,7 @@
 import type {ReadContext} from '../core/context.js'
 import {registerSecretVariables} from '../core/secret-variables.js'
 import {resolveHome, type KedgeHome} from '../home.js'
+import {registerHomeSecrets} from '../secrets/home-secrets.js'
 import {closeDatabase, openConnection, type StoreConnection} from '../store/connection.js'
 import {requireWritableHome} from '../store/storage-errors.js'
 
@@ -25,6 +26,7 @@ export class CommandState {
     if (!this.connection) {
       if (!this.readsOnly) requireWritableHome(this.home)
       this.connection = openConnection(this.home.databaseFile, {readsOnly: this.readsOnly})
+      registerHomeSecrets(this.home.root)
       registerSecretVariables({home: this.home, db: this.connection})
     }
     return {home: this.home, db: this.connection}

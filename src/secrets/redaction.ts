@@ -18,6 +18,8 @@ export function registerSecret(value: string | undefined | null): void {
   const candidates = [value, value.trim()]
   // Key material may be echoed a line at a time (a tool quoting the file it could not parse).
   if (value.includes('\n')) candidates.push(...value.split('\n').map((line) => line.trim()))
+  // A base64 value read as `NAME=` (an env file that is a key file) is echoed without its padding.
+  candidates.push(...candidates.filter((candidate) => /^[A-Za-z0-9+/]+={1,2}$/.test(candidate)).map((candidate) => candidate.replace(/=+$/, '')))
   let added = false
   for (const candidate of candidates) {
     if (candidate.length < MIN_SECRET_LENGTH || /^-----(BEGIN|END) [A-Z0-9 ]+-----$/.test(candidate) || knownSecrets.has(candidate)) continue

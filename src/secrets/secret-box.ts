@@ -116,6 +116,9 @@ function parseKey(text: string, source: string): Buffer {
 }
 
 function toSecretKey(key: Buffer, source: string): SecretKey {
+  // However it was written (base64, hex, with or without padding), in every form a tool could quote it.
+  registerSecret(key.toString('base64'))
+  registerSecret(key.toString('hex'))
   const id = createHash('sha256').update(key).digest('hex').slice(0, 8)
   return {key, id, source}
 }
