@@ -1,4 +1,7 @@
 #!/usr/bin/env node
+// The home holds credentials and private clones: what kedge writes is its user's alone (see src/store/private-home.ts).
+process.umask(0o077)
+
 // CommonJS, as the fast path's bundle is: a process that loads no ES module does not start Node's ES module loader.
 const {runFastPath} = require('../dist/fast-path/index.cjs')
 

@@ -1,5 +1,5 @@
 import {execFile} from 'node:child_process'
-import {rmSync} from 'node:fs'
+import {chmodSync, rmSync} from 'node:fs'
 import path from 'node:path'
 import {promisify} from 'node:util'
 
@@ -163,7 +163,18 @@ export async function fetchBranch(directory: string, url: string, branch: string
 export async function updateTree(repository: string, commit: string, target: string, indexFile: string, signal?: AbortSignal, paths?: readonly string[]): Promise<void> {
   await run(`place ${commit.slice(0, 7)} in ${target}`, async () => {
     const tree = paths ? await partialTree(repository, commit, paths, `${indexFile}.partial`, signal) : commit
-    await localGit(['-C', repository, '--work-tree', target, 'read-tree', '--reset', '-u', tree], {signal, env: {GIT_INDEX_FILE: indexFile}})
+    // kedge runs under a 077 umask, but containers running as another user read these files through bind
+    // mounts: git writes them (0666 or 0777, less the umask) under git's usual 022, set only while git is
+    // spawned, which is synchronous. The private home around the tree keeps other local users out.
+    chmodSync(target, 0o755)
+    const umask = process.umask(0o022)
+    let placing: Promise<string>
+    try {
+      placing = localGit(['-C', repository, '--work-tree', target, 'read-tree', '--reset', '-u', tree], {signal, env: {GIT_INDEX_FILE: indexFile}})
+    } finally {
+      process.umask(umask)
+    }
+    await placing
   })
 }
 

@@ -6,6 +6,7 @@ import Database from 'better-sqlite3'
 
 import {errorMessage, ExternalError} from '../errors.js'
 import {migrate} from './migrations.js'
+import {makeHomePrivate} from './private-home.js'
 import {storageFault} from './storage-errors.js'
 
 /**
@@ -47,7 +48,8 @@ export function closeDatabase(db: StoreConnection): void {
 }
 
 function openClient(file: string, readsOnly: boolean): Database.Database {
-  mkdirSync(path.dirname(file), {recursive: true})
+  mkdirSync(path.dirname(file), {recursive: true, mode: 0o700})
+  makeHomePrivate(path.dirname(file), file)
   const client = new Database(file, {nativeBinding: nativeLibrary()})
   try {
     client.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`)
