@@ -1,4 +1,4 @@
-import {existsSync, mkdirSync, readFileSync, statSync} from 'node:fs'
+import {chmodSync, existsSync, readFileSync, statSync} from 'node:fs'
 import {createRequire} from 'node:module'
 import path from 'node:path'
 
@@ -6,7 +6,7 @@ import Database from 'better-sqlite3'
 
 import {errorMessage, ExternalError} from '../errors.js'
 import {migrate} from './migrations.js'
-import {makeHomePrivate} from './private-home.js'
+import {DATABASE_MODE, preparePrivateHome} from './private-home.js'
 import {storageFault} from './storage-errors.js'
 
 /**
@@ -48,9 +48,11 @@ export function closeDatabase(db: StoreConnection): void {
 }
 
 function openClient(file: string, readsOnly: boolean): Database.Database {
-  mkdirSync(path.dirname(file), {recursive: true, mode: 0o700})
-  makeHomePrivate(path.dirname(file), file)
+  preparePrivateHome(path.dirname(file), file)
+  const isNew = !existsSync(file)
   const client = new Database(file, {nativeBinding: nativeLibrary()})
+  // Whatever the umask of the process that creates it: its -wal and -shm files take its mode.
+  if (isNew) chmodSync(file, DATABASE_MODE)
   try {
     client.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`)
     retryWhileBusy(() => useWriteAheadLog(client))

@@ -1,4 +1,4 @@
-import {chmodSync, statSync} from 'node:fs'
+import {chmodSync, mkdirSync, statSync} from 'node:fs'
 
 import {errorMessage} from '../errors.js'
 
@@ -9,14 +9,15 @@ import {errorMessage} from '../errors.js'
  * with a note on stderr. SQLite gives kedge.db-wal and -shm the database file's mode when it creates them.
  */
 const HOME_MODE = 0o700
-const DATABASE_MODE = 0o600
+export const DATABASE_MODE = 0o600
 
-export function databaseFilesOf(databaseFile: string): string[] {
+function databaseFilesOf(databaseFile: string): string[] {
   return [databaseFile, `${databaseFile}-wal`, `${databaseFile}-shm`]
 }
 
-/** Tightens what is open to others; says so on stderr when it changed anything, or could not. */
-export function makeHomePrivate(root: string, databaseFile: string): void {
+/** Creates the home (0700) when it is missing, else tightens what is open to others, saying so on stderr, or that it could not. */
+export function preparePrivateHome(root: string, databaseFile: string): void {
+  mkdirSync(root, {recursive: true, mode: HOME_MODE})
   const loose = [{path: root, mode: HOME_MODE}, ...databaseFilesOf(databaseFile).map((file) => ({path: file, mode: DATABASE_MODE}))].filter(
     ({path}) => ((statSync(path, {throwIfNoEntry: false})?.mode ?? 0) & 0o077) !== 0,
   )
