@@ -21,5 +21,5 @@ export function environmentWithoutSecrets(env: NodeJS.ProcessEnv = process.env):
  * never a repository's token, which kedge sends to whatever URL the repository names.
  */
 export function isKedgeVariable(name: string): boolean {
-  return name.toUpperCase().startsWith('KEDGE_')
+  return name.startsWith('KEDGE_')
 }
