@@ -135,7 +135,8 @@ describe("kedge's own secrets", {timeout: 180_000}, () => {
       for (const needle of needles) assert.ok(!text.includes(needle), `${where} holds the secret key:\n${text}`)
     }
     const failure = (rows.deployments as Array<{commit: string; error: string | null}>).find((row) => row.commit === hostile)
-    if (process.env.KEDGE_COMPOSE !== 'docker-compose') assert.match(failure?.error ?? '', /\*\*\*/, 'Compose quoted the key, masked')
+    // Compose v2 quotes the line it cannot read (v1 takes it as a variable's name); unless kedge refused the link first.
+    if (failure?.error?.includes('variable name')) assert.match(failure.error, /variable name "\*\*\*"/, 'Compose quoted the key, masked')
   })
 
   it('the API refuses one of kedge\'s own variables as a repository\'s token', async () => {
