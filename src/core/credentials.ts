@@ -1,7 +1,7 @@
 import {withGitAccess, type GitAccess, type GitCredentials} from '../adapters/git-access.js'
-import {ExternalError} from '../errors.js'
+import {ExternalError, InvalidInputError} from '../errors.js'
 import {unseal} from '../secrets/secret-box.js'
-import {registerSecretVariable} from '../secrets/secret-environment.js'
+import {isKedgeVariable, registerSecretVariable} from '../secrets/secret-environment.js'
 import {updateRepository} from '../store/repositories.js'
 import type {RepositoryRow} from '../store/schema.js'
 import type {KedgeContext} from './context.js'
@@ -64,6 +64,13 @@ export function tokenFromEnvironment(variable: string): string | null {
 }
 
 function requireRuntimeToken(repository: RepositoryRow): string {
+  // Registered before kedge refused such names: its own secrets must not be sent to the repository's URL.
+  if (isKedgeVariable(repository.tokenEnv ?? '')) {
+    throw new InvalidInputError(`repository "${repository.name}" takes its token from ${repository.tokenEnv}, one of kedge's own variables, which cannot hold a repository's token`, {
+      code: 'invalid_auth',
+      hint: `keep the token in a variable of its own, then run "kedge repo remove ${repository.name}" and add it again with --token-env`,
+    })
+  }
   return requireSecretFromEnvironment(repository.tokenEnv ?? '', `the token of repository "${repository.name}"`)
 }
 

@@ -163,4 +163,12 @@ describe('rows of kedge.db changed by hand', () => {
     assert.equal(result.code, 1, result.stderr)
     assertOneLineError(result.stderr, /^Error: corrupt database: deployments row \d+, column snapshot: compose file ".*escaped\/compose\.yaml" leaves the repository$/)
   })
+
+  it("never sends kedge's own secret as a repository's token, whatever token_env holds", async () => {
+    const stack = await registeredStack({'docker-compose.yaml': SIMPLE_COMPOSE})
+    tamper(stack.home, "UPDATE repositories SET auth_kind = 'token_env', token_env = 'KEDGE_SECRET_KEY' WHERE name = ?", stack.name)
+    const result = await runKedge(['sync', '--repo', stack.name], {home: stack.home, env: {KEDGE_SECRET_KEY: 'k'.repeat(44)}})
+    assert.equal(result.code, 2, result.stderr)
+    assertOneLineError(result.stderr, /^Error: repository ".*" takes its token from KEDGE_SECRET_KEY, one of kedge's own variables/)
+  })
 })
