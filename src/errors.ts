@@ -118,14 +118,21 @@ export function asKedgeError(error: unknown, code: string): KedgeError {
   return isKedgeError(error) ? error : new ExternalError(errorMessage(error), {code, cause: error})
 }
 
-const QUOTED_MAX_LENGTH = 200
+/** How much of a value from input kedge echoes in a message: enough to recognise it, never a whole file. */
+const ECHO_MAX_LENGTH = 80
+
+/** `text` cut to the echo length, with "…" where it was cut. */
+export function clipped(text: string): string {
+  return text.length > ECHO_MAX_LENGTH ? `${text.slice(0, ECHO_MAX_LENGTH)}…` : text
+}
 
 /**
  * Input echoed in a message, in double quotes with a newline or control character in it escaped (as in
- * JSON), and cut short when long, so that what someone typed or pushed cannot break an error's one line.
+ * JSON), and cut short when long, so that what someone typed or pushed cannot break an error's one line
+ * nor fill it.
  */
 export function quoted(input: string): string {
-  return JSON.stringify(input.length > QUOTED_MAX_LENGTH ? `${input.slice(0, QUOTED_MAX_LENGTH)}…` : input)
+  return JSON.stringify(clipped(input))
 }
 
 export function errorMessage(error: unknown): string {

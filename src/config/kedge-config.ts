@@ -1,12 +1,14 @@
-import {existsSync, readFileSync} from 'node:fs'
+import {createHash} from 'node:crypto'
 import path from 'node:path'
 
-import {parse as parseYaml, YAMLParseError} from 'yaml'
+import {YAMLParseError} from 'yaml'
 import {z} from 'zod'
 
-import {errorMessage, InvalidConfigError, quoted} from '../errors.js'
+import {clipped, errorMessage, InvalidConfigError, quoted} from '../errors.js'
+import {KEDGE_CONFIG_MAX_TOKENS, parseBoundedYaml, YamlTooComplexError} from './bounded-yaml.js'
 import {DURATION_EXPECTED, parseDuration} from './duration.js'
 import {DEFAULT_RECONCILIATION_MODE, RECONCILIATION_MODES, type ReconciliationMode} from './reconciliation-mode.js'
+import {KEDGE_CONFIG_MAX_BYTES, readRepositoryText} from './repository-file.js'
 
 export const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const
 export const LOG_FORMATS = ['text', 'json'] as const
@@ -120,20 +122,29 @@ const schema = z.strictObject(
 
 /**
  * The files serve parses again and again (each round reads a repository's kedge.yaml, each drift check
- * the deployed one): kept by content, so that an idle serve does not parse and validate them each time.
+ * the deployed one): kept by a hash of their content, so that an idle serve does not parse and validate
+ * them each time. An invalid file is kept with its error, so that a commit serve cannot deploy is not
+ * parsed again on every pass.
  */
-const parsedConfigs = new Map<string, KedgeConfig>()
+const parsedConfigs = new Map<string, {config: KedgeConfig} | {error: unknown}>()
 const PARSED_CONFIGS_KEPT = 512
 
 /** Parses the text of a kedge.yaml; `file` names it in errors. Pure: no file system access. The result is frozen. */
 export function parseKedgeConfig(text: string, file: string): KedgeConfig {
-  const key = `${file}\u0000${text}`
-  const known = parsedConfigs.get(key)
-  if (known) return known
-  const config = deepFreeze(parseConfigText(text, file))
-  if (parsedConfigs.size >= PARSED_CONFIGS_KEPT) parsedConfigs.delete(parsedConfigs.keys().next().value!)
-  parsedConfigs.set(key, config)
-  return config
+  const key = createHash('sha256').update(file).update('\u0000').update(text).digest('base64')
+  let known = parsedConfigs.get(key)
+  if (!known) {
+    try {
+      known = {config: deepFreeze(parseConfigText(text, file))}
+    } catch (error) {
+      if (!(error instanceof InvalidConfigError)) throw error
+      known = {error}
+    }
+    if (parsedConfigs.size >= PARSED_CONFIGS_KEPT) parsedConfigs.delete(parsedConfigs.keys().next().value!)
+    parsedConfigs.set(key, known)
+  }
+  if ('error' in known) throw known.error
+  return known.config
 }
 
 function deepFreeze<T>(value: T): T {
@@ -147,12 +158,15 @@ function deepFreeze<T>(value: T): T {
 function parseConfigText(text: string, file: string): KedgeConfig {
   let document: unknown
   try {
-    // Warnings (an unknown tag, a collection as a key) would go to stderr beside the error; the schema refuses those anyway.
-    document = parseYaml(text, {logLevel: 'error'})
+    // Warnings (an unknown tag, a collection as a key) are not printed; the schema refuses those anyway.
+    document = parseBoundedYaml(text, {maxTokens: KEDGE_CONFIG_MAX_TOKENS})
   } catch (error) {
+    if (error instanceof YamlTooComplexError) {
+      throw new InvalidConfigError(file, undefined, `too large to parse: ${error.message}`, {hint: 'a kedge.yaml holds a few settings; see docs/hostile-commits.md'})
+    }
     // The parser also throws plain errors, e.g. on an alias bomb ("Excessive alias count").
     const where = error instanceof YAMLParseError && error.linePos?.[0] ? `line ${error.linePos[0].line}, column ${error.linePos[0].col}: ` : ''
-    const reason = firstLine(errorMessage(error)).replace(/\s*at line \d+, column \d+:?$/, '')
+    const reason = clipped(firstLine(errorMessage(error)).replace(/\s*at line \d+, column \d+:?$/, ''))
     throw new InvalidConfigError(file, undefined, `invalid YAML: ${where}${reason}`)
   }
   const parsed = schema.safeParse(document ?? {})
@@ -187,13 +201,29 @@ export function defaultKedgeConfig(): KedgeConfig {
   return parseKedgeConfig('', '')
 }
 
-/** Reads kedge.yaml (or kedge.yml) from `stackDir`; a missing file means all defaults. */
+/**
+ * Reads kedge.yaml (or kedge.yml) from `stackDir`, a directory of the repository at `repoRoot`; a missing
+ * file means all defaults. The file must be a regular file inside the repository, of at most
+ * KEDGE_CONFIG_MAX_BYTES (see readRepositoryText).
+ */
 export function loadKedgeConfig(repoRoot: string, stackDir: string): KedgeConfig {
+  return readKedgeConfig(repoRoot, stackDir).config
+}
+
+/** loadKedgeConfig, with the text it parsed (null when there is no file), which a deployment keeps. */
+export function readKedgeConfig(repoRoot: string, stackDir: string): {config: KedgeConfig; text: {path: string; content: string} | null} {
+  const text = readKedgeConfigText(repoRoot, stackDir)
+  return {config: text === null ? {...defaultKedgeConfig(), file: null} : parseKedgeConfig(text.content, text.path), text}
+}
+
+/** The text of the stack's kedge.yaml and its path relative to the repository root, read safely; null when there is none. */
+function readKedgeConfigText(repoRoot: string, stackDir: string): {path: string; content: string} | null {
   for (const name of CONFIG_FILENAMES) {
-    const file = path.join(stackDir, name)
-    if (existsSync(file)) return parseKedgeConfig(readFileSync(file, 'utf8'), path.relative(repoRoot, file))
+    const file = path.relative(repoRoot, path.join(stackDir, name)).split(path.sep).join('/')
+    const content = readRepositoryText(repoRoot, file, KEDGE_CONFIG_MAX_BYTES)
+    if (content !== null) return {path: file, content}
   }
-  return {...defaultKedgeConfig(), file: null}
+  return null
 }
 
 function knownFields(sectionPath: PropertyKey[]): string {
@@ -205,9 +235,9 @@ function knownFields(sectionPath: PropertyKey[]): string {
   return Object.keys(shape).join(', ')
 }
 
-/** A key as written when it looks like one, else quoted: a key may hold a newline. */
+/** A key as written when it looks like one, else quoted (and cut short): a key may hold a newline, or a megabyte. */
 function plainKey(key: string): string {
-  return /^[\w.-]+$/.test(key) ? key : quoted(key)
+  return /^[\w.-]{1,80}$/.test(key) ? key : quoted(key)
 }
 
 function firstLine(text: string): string {

@@ -1,5 +1,5 @@
 import {randomBytes} from 'node:crypto'
-import {existsSync, mkdirSync, renameSync, rmSync, statSync} from 'node:fs'
+import {mkdirSync, renameSync, rmSync} from 'node:fs'
 import path from 'node:path'
 
 import {checkoutHead, cloneBranch, remoteBranches} from '../adapters/git.js'
@@ -8,6 +8,7 @@ import {resolveComposeFiles} from '../config/compose-files.js'
 import {formatDuration} from '../config/duration.js'
 import {loadKedgeConfig} from '../config/kedge-config.js'
 import type {ReconciliationMode} from '../config/reconciliation-mode.js'
+import {isInGitDirectory, repositoryDirectory} from '../config/repository-file.js'
 import {ConflictError, errorMessage, InvalidInputError, isKedgeError, quoted} from '../errors.js'
 import {findRepository, insertRepository} from '../store/repositories.js'
 import type {NewRepositoryRow, RepositoryRow} from '../store/schema.js'
@@ -58,7 +59,7 @@ export async function addRepository(context: KedgeContext, request: AddRepositor
   const remote = parseRemoteUrl(request.url)
   const name = normalizeRepoName(request.name ?? requireDerivedName(remote.derivedName, request.url))
   const branch = validateBranchName(request.branch ?? 'main')
-  const stackPath = normalizeStackPath(request.path)
+  const stackPath = refuseGitDirectory(normalizeStackPath(request.path))
   const intervalMs = request.interval === undefined ? null : parseInterval(request.interval)
   ensureNameIsFree(context, name)
 
@@ -95,6 +96,15 @@ export async function addRepository(context: KedgeContext, request: AddRepositor
     } finally {
       if (staged) rmSync(staged, {recursive: true, force: true})
     }
+  })
+}
+
+/** git's own directory is no stack: kedge reads only files of the commit. */
+function refuseGitDirectory(stackPath: string): string {
+  if (!isInGitDirectory(stackPath)) return stackPath
+  throw new InvalidInputError(`invalid path ${quoted(stackPath)}: .git is not part of the commit`, {
+    code: 'invalid_path',
+    hint: 'give a sub-directory of the repository that holds the compose file, e.g. stacks/web',
   })
 }
 
@@ -138,13 +148,12 @@ async function inspectCheckout(
   branch: string,
   name: string,
 ): Promise<NonNullable<AddRepositoryResult['checkout']>> {
-  const stackDir = path.join(checkoutDir, stackPath)
-  if (!existsSync(stackDir) || !statSync(stackDir).isDirectory()) {
-    throw new InvalidInputError(`path ${quoted(stackPath)} does not exist on branch "${branch}"`, {
+  const stackDir = repositoryDirectory(checkoutDir, stackPath, () =>
+    new InvalidInputError(`path ${quoted(stackPath)} does not exist on branch "${branch}"`, {
       code: 'invalid_path',
       hint: 'pass the sub-directory that holds the compose file with --path',
-    })
-  }
+    }),
+  )
   const config = loadKedgeConfig(checkoutDir, stackDir)
   const composeFiles = resolveComposeFiles(checkoutDir, stackDir, config)
   const project = resolveProjectName(checkoutDir, stackDir, config, composeFiles, name)

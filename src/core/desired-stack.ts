@@ -1,12 +1,11 @@
-import {existsSync, readFileSync, statSync} from 'node:fs'
 import path from 'node:path'
-
-import {parse as parseYaml} from 'yaml'
 
 import {composeConfig} from '../adapters/compose.js'
 import {objectIds} from '../adapters/git.js'
-import {resolveComposeFiles} from '../config/compose-files.js'
-import {loadKedgeConfig, PROJECT_NAME_PATTERN, type KedgeConfig} from '../config/kedge-config.js'
+import {parseBoundedYaml} from '../config/bounded-yaml.js'
+import {parseComposeYaml, readComposeText, resolveComposeFiles} from '../config/compose-files.js'
+import {PROJECT_NAME_PATTERN, readKedgeConfig, type KedgeConfig} from '../config/kedge-config.js'
+import {repositoryDirectory} from '../config/repository-file.js'
 import {ComposeFailedError, InvalidConfigError, InvalidInputError, quoted} from '../errors.js'
 import {lastGoodDeployment} from '../store/deployments.js'
 import type {RepositoryRow} from '../store/schema.js'
@@ -47,11 +46,11 @@ export async function readDesiredStack(
   signal?: AbortSignal,
 ): Promise<DesiredStack> {
   const {repoDir} = paths
-  const stackDir = path.join(repoDir, repository.path)
-  if (!existsSync(stackDir) || !statSync(stackDir).isDirectory()) {
-    throw new InvalidInputError(`path "${repository.path}" does not exist at commit ${commit.slice(0, 7)}`, {code: 'invalid_path'})
-  }
-  const config = loadKedgeConfig(repoDir, stackDir)
+  // Every file kedge reads below, and each it names to Compose, is checked to be a regular file inside the repository.
+  const stackDir = repositoryDirectory(repoDir, repository.path, () =>
+    new InvalidInputError(`path ${quoted(repository.path)} does not exist at commit ${commit.slice(0, 7)}`, {code: 'invalid_path'}),
+  )
+  const {config, text: kedgeConfigText} = readKedgeConfig(repoDir, stackDir)
   const composeFiles = resolveComposeFiles(repoDir, stackDir, config)
   const project = keptProjectName(resolveProjectName(repoDir, stackDir, config, composeFiles, repository.name), previous, repository.name)
   const noServices = (cause?: unknown) =>
@@ -68,7 +67,7 @@ export async function readDesiredStack(
     if (isEmptyProject(error.reason)) throw noServices(error)
     const tooOld = needsComposeV2(error.reason)
     if (tooOld) throw new ComposeFailedError(error.action, tooOld, {cause: error, hint: COMPOSE_V2_HINT})
-    const documents = composeFiles.map((file) => readYamlOrNull(path.join(stackDir, file)))
+    const documents = composeFiles.map((file) => readYamlOrNull(repoDir, stackDir, file))
     throw new ComposeFailedError(error.action, locateComposeError(error.reason, documents), {cause: error})
   }
   const inactive = servicesOfOtherProfiles(resolved, config.profiles)
@@ -76,7 +75,7 @@ export async function readDesiredStack(
   // Compose v1 accepts a file without services, and deploying it would take the whole stack down.
   if (services.length === 0) throw noServices()
   const ids = await objectIds(repoDir, commit, [...new Set(services.flatMap((service) => service.repositoryPaths))], signal)
-  const composeTexts = composeFiles.map((file) => ({path: file, content: readFileSync(path.join(stackDir, file), 'utf8')}))
+  const composeTexts = composeFiles.map((file) => ({path: file, content: readComposeText(repoDir, stackDir, file)}))
   const declared = declaredOnFileChange(composeTexts)
   return {
     config,
@@ -86,7 +85,7 @@ export async function readDesiredStack(
       project,
       stackPath: repository.path,
       composeFiles: composeTexts,
-      kedgeConfig: config.file ? {path: config.file, content: readFileSync(path.join(repoDir, config.file), 'utf8')} : null,
+      kedgeConfig: kedgeConfigText,
       placedPaths: readStackSelection(repoDir, repository.path, composeFiles, config.file, resolved),
       services: services.map((service) => {
         // Compose v1 drops the extension when it merges several files: then it is read from them.
@@ -119,7 +118,7 @@ export function resolveProjectName(repoRoot: string, stackDir: string, config: K
   if (config.projectName !== undefined) return {name: config.projectName, source: 'kedge.yaml', file: config.file}
   let named: ProjectName | null = null
   for (const file of composeFiles) {
-    const document = readYamlOrNull(path.join(stackDir, file))
+    const document = readYamlOrNull(repoRoot, stackDir, file)
     if (!document || typeof document !== 'object' || !('name' in document)) continue
     const value = (document as {name: unknown}).name
     if (value === null || value === undefined) continue
@@ -160,7 +159,8 @@ function invalidComposeName(file: string, value: unknown): InvalidConfigError {
  */
 function servicesOfOtherProfiles(resolved: string, enabled: readonly string[]): Set<string> {
   if (!resolved.includes('profiles:')) return new Set()
-  const services = ((parseYaml(resolved) as {services?: Record<string, {profiles?: unknown}>} | null)?.services ?? {})
+  // Compose's own output, not a file of the repository: parsed in linear time, without a bound on its tokens.
+  const services = ((parseBoundedYaml(resolved, {maxTokens: Infinity}) as {services?: Record<string, {profiles?: unknown}>} | null)?.services ?? {})
   return new Set(
     Object.entries(services)
       .filter(([, service]) => Array.isArray(service?.profiles) && service.profiles.length > 0 && !service.profiles.some((profile) => enabled.includes(String(profile))))
@@ -178,10 +178,15 @@ export function deployedSnapshot(context: KedgeContext, repository: RepositoryRo
   return parseSnapshot(lastGoodDeployment(context.db, repository.id)?.snapshot ?? null)
 }
 
-/** A compose file as YAML, to say where Compose's refusal points; null when kedge cannot read it (Compose said why). */
-function readYamlOrNull(file: string): unknown {
+/**
+ * A compose file as YAML, to say where Compose's refusal points and which name it sets; null when it is
+ * not valid YAML (Compose says why). The file was checked by resolveComposeFiles, so that reading it is
+ * safe and parsing it bounded.
+ */
+function readYamlOrNull(repoRoot: string, stackDir: string, file: string): unknown {
+  const text = readComposeText(repoRoot, stackDir, file)
   try {
-    return parseYaml(readFileSync(file, 'utf8'))
+    return parseComposeYaml(text, file)
   } catch {
     return null
   }

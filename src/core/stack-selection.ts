@@ -1,8 +1,9 @@
-import {existsSync, readFileSync} from 'node:fs'
 import path from 'node:path'
 
-import {parse as parseYaml} from 'yaml'
-
+import {parseBoundedYaml} from '../config/bounded-yaml.js'
+import {parseComposeYaml} from '../config/compose-files.js'
+import {COMPOSE_FILE_MAX_BYTES, readRepositoryText} from '../config/repository-file.js'
+import {InvalidConfigError} from '../errors.js'
 import {byCodeUnits} from './text-order.js'
 
 /** What stackSelection works from. */
@@ -62,16 +63,26 @@ export function stackSelection(reads: StackReads): string[] | null {
 
 /** stackSelection of a stack resolved in `checkoutDir`, its compose files read from there; undefined for the whole tree. */
 export function readStackSelection(checkoutDir: string, stackPath: string, composeFiles: readonly string[], kedgeConfigFile: string | null, resolvedYaml: string): string[] | undefined {
+  // A file of `extends:` or `include:` is read as kedge reads the compose files: one that is no regular file
+  // inside the repository, or too large, is one kedge cannot read, and the whole tree is placed.
   const readCompose = (file: string): unknown => {
-    const absolute = path.join(checkoutDir, file)
-    if (!existsSync(absolute)) return undefined
+    let text: string | null
     try {
-      return parseYaml(readFileSync(absolute, 'utf8'), {merge: true, logLevel: 'silent'}) ?? null
+      text = readRepositoryText(checkoutDir, file, COMPOSE_FILE_MAX_BYTES)
+    } catch (error) {
+      if (error instanceof InvalidConfigError) return null
+      throw error
+    }
+    if (text === null) return undefined
+    try {
+      return parseComposeYaml(text, file, {merge: true, lenient: true}) ?? null
     } catch {
+      // Too large, or an alias bomb: Compose has the last word on the file; kedge places the whole tree.
       return null
     }
   }
-  return stackSelection({stackPath, composeFiles, kedgeConfigFile, resolved: parseYaml(resolvedYaml, {logLevel: 'silent'}), checkoutDir, readCompose}) ?? undefined
+  const resolved = parseBoundedYaml(resolvedYaml, {maxTokens: Infinity, lenient: true})
+  return stackSelection({stackPath, composeFiles, kedgeConfigFile, resolved, checkoutDir, readCompose}) ?? undefined
 }
 
 /** The paths of the repository `compose config` names, all absolute: bind-mount sources, build contexts and Dockerfiles, env files, file configs and secrets. */
