@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict'
-import {existsSync} from 'node:fs'
+import {existsSync, mkdirSync, symlinkSync, writeFileSync} from 'node:fs'
 import net from 'node:net'
 import path from 'node:path'
 import {after, before, describe, it} from 'node:test'
@@ -9,7 +9,7 @@ import {finishDeployment, startDeployment} from '../../src/store/deployments.js'
 import {insertRepository} from '../../src/store/repositories.js'
 import {runKedge} from '../helpers/cli.js'
 import {containerIds} from '../helpers/docker.js'
-import {GitRemote, SIMPLE_COMPOSE} from '../helpers/git-remote.js'
+import {git, GitRemote, SIMPLE_COMPOSE} from '../helpers/git-remote.js'
 import {homeContents, type HomeContents} from '../helpers/home-state.js'
 import {postDeclaringSize, request} from '../helpers/http.js'
 import {ServeProcess} from '../helpers/serve.js'
@@ -143,7 +143,7 @@ describe('bad input', {timeout: 240_000}, async () => {
     {name: 'a compose file the branch lacks', kedgeYaml: 'docker:\n  compose_file: [docker-compose.yaml, prod.yaml]\n', expectMessage: /^Error: kedge\.yaml: docker\.compose_file: "prod\.yaml" does not exist$/},
     {name: 'an empty list of compose files', kedgeYaml: 'docker:\n  compose_file: []\n', expectMessage: /^Error: kedge\.yaml: docker\.compose_file: expected /},
     {name: 'a project name Compose refuses', kedgeYaml: 'docker:\n  project_name: My App\n', expectMessage: /^Error: kedge\.yaml: docker\.project_name: expected lower-case letters, digits/},
-    {name: 'a megabyte-long value', kedgeYaml: `reconciliation:\n  interval: ${'a'.repeat(1024 * 1024)}\n`, expectMessage: /^Error: kedge\.yaml: reconciliation\.interval: expected a duration .*, got "a{80}…"$/},
+    {name: 'a value of 200 KB', kedgeYaml: `reconciliation:\n  interval: ${'a'.repeat(200 * 1024)}\n`, expectMessage: /^Error: kedge\.yaml: reconciliation\.interval: expected a duration .*, got "a{80}…"$/},
     {name: 'a NUL byte in a value', kedgeYaml: 'reconciliation:\n  mode: auto\u0000\n', expectMessage: /reconciliation\.mode: expected one of auto, notify, manual$/},
     {name: 'invalid UTF-8 in a value', kedgeYaml: Buffer.from([...Buffer.from('reconciliation:\n  mode: '), 0xff, 0xfe, 0x0a]), expectMessage: /reconciliation\.mode: expected one of auto, notify, manual$/},
     {name: 'a duplicate key', kedgeYaml: 'docker: {}\ndocker: {}\n', expectMessage: /^Error: kedge\.yaml: invalid YAML: line 2, column 1: Map keys must be unique$/},
@@ -537,4 +537,44 @@ describe('bad input', {timeout: 240_000}, async () => {
       expectMessage: /^Error: --token-env KEDGE_ADMIN_TOKEN names one of kedge's own variables/,
     },
   ])
+
+  describe('files of a commit kedge will not read', () => {
+    const host = tempDir('kedge-host-')
+    writeFileSync(path.join(host, 'docker-compose.yaml'), SIMPLE_COMPOSE)
+    const remote = GitRemote.create({'docker-compose.yaml': SIMPLE_COMPOSE})
+    /** A branch from main with the symbolic links (path → target) and files. */
+    const branch = (name: string, links: Record<string, string>, files: Record<string, string> = {}) => {
+      git(remote.workDir, 'checkout', '--quiet', '-B', name, remote.branch)
+      for (const [link, target] of Object.entries(links)) {
+        mkdirSync(path.dirname(path.join(remote.workDir, link)), {recursive: true})
+        symlinkSync(target, path.join(remote.workDir, link))
+      }
+      for (const [file, content] of Object.entries(files)) writeFileSync(path.join(remote.workDir, file), content)
+      git(remote.workDir, 'add', '--all')
+      git(remote.workDir, '-c', 'user.name=kedge-test', '-c', 'user.email=test@kedge.invalid', 'commit', '--quiet', '-m', name)
+      git(remote.workDir, 'push', '--quiet', 'origin', `HEAD:refs/heads/${name}`)
+      git(remote.workDir, 'checkout', '--quiet', '--force', remote.branch)
+    }
+    branch('zero', {'kedge.yaml': '/dev/zero'})
+    branch('host-kedge', {'kedge.yaml': '../../../../../../../../..' + path.join(host, 'docker-compose.yaml')})
+    branch('host-compose', {'extra.yaml': path.join(host, 'docker-compose.yaml')}, {'kedge.yaml': 'docker:\n  compose_file: [docker-compose.yaml, extra.yaml]\n'})
+    branch('host-path', {web: host})
+    branch('git-compose', {}, {'kedge.yaml': 'docker:\n  compose_file: .git/config\n'})
+    branch('git-link', {'linked.yaml': '.git/config'}, {'kedge.yaml': 'docker:\n  compose_file: linked.yaml\n'})
+    branch('large', {}, {'kedge.yaml': `# ${'x'.repeat(300 * 1024)}\n`})
+    branch('tokens', {}, {'kedge.yaml': Array.from({length: 5000}, (_, n) => `k${n}: 1\n`).join('')})
+    const add = (name: string, ...more: string[]) => () => ['repo', 'add', remote.fileUrl, '--branch', name, ...more]
+    refusalTable('refused by repo add', [
+      {name: 'kedge.yaml linked to /dev/zero', args: add('zero'), expectExit: 2, expectMessage: /^Error: kedge\.yaml: leads outside the repository$/},
+      {name: 'kedge.yaml linked to a host file', args: add('host-kedge'), expectExit: 2, expectMessage: /^Error: kedge\.yaml: leads outside the repository$/},
+      {name: 'a compose file linked to a host file', args: add('host-compose'), expectExit: 2, expectMessage: /^Error: kedge\.yaml: docker\.compose_file: "extra\.yaml" leads outside the repository$/},
+      {name: 'a --path linked to a host directory', args: add('host-path', '--path', 'web'), expectExit: 2, expectMessage: /^Error: path "web" leads outside the repository$/},
+      {name: '--path .git', args: add('main', '--path', '.git'), expectExit: 2, expectMessage: /^Error: invalid path "\.git": \.git is not part of the commit$/},
+      {name: '--path into .git', args: add('main', '--path', 'sub/../.git/hooks'), expectExit: 2, expectMessage: /^Error: invalid path "\.git\/hooks": \.git is not part of the commit$/},
+      {name: 'compose_file: .git/config', args: add('git-compose'), expectExit: 2, expectMessage: /^Error: kedge\.yaml: docker\.compose_file: "\.git\/config" is inside \.git, which kedge does not read$/},
+      {name: 'a compose file linked into .git', args: add('git-link'), expectExit: 2, expectMessage: /^Error: kedge\.yaml: docker\.compose_file: "linked\.yaml" is inside \.git, which kedge does not read$/},
+      {name: 'a kedge.yaml over 256 KiB', args: add('large'), expectExit: 2, expectMessage: /^Error: kedge\.yaml: is larger than 256 KiB, the most kedge reads$/},
+      {name: 'a kedge.yaml of 5,000 keys', args: add('tokens'), expectExit: 2, expectMessage: /^Error: kedge\.yaml: too large to parse: more than 20000 YAML tokens$/},
+    ])
+  })
 })
