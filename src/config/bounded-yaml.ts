@@ -27,7 +27,7 @@ export interface BoundedYamlOptions {
 
 /**
  * Parses one YAML document in time linear in its length, or throws YamlTooComplexError without parsing
- * it when it holds more than `maxTokens` tokens, or the parser's first error (a YAMLParseError with its
+ * it when it holds more than `maxTokens` tokens (Infinity for text that is not a file of a repository), or the parser's first error (a YAMLParseError with its
  * line and column). The parser's own check for duplicate keys compares each key with every earlier
  * one of its mapping (quadratic: a 700 KB file of 60,000 keys takes minutes); it is turned off and
  * done here with a set per mapping, with the same error.
@@ -52,6 +52,7 @@ export function parseBoundedYaml(text: string, options: BoundedYamlOptions): unk
 
 /** Counts the text's tokens, and stops as soon as there are too many: the count costs a fraction of a parse. */
 export function assertTokensAtMost(text: string, maxTokens: number): void {
+  if (maxTokens === Infinity) return
   let tokens = 0
   for (const _ of new Lexer().lex(text)) {
     if (++tokens > maxTokens) throw new YamlTooComplexError(maxTokens)

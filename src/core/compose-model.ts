@@ -41,7 +41,8 @@ type Json = Record<string, unknown>
  * v2 as objects). `checkoutDir` is the directory the configuration was resolved in.
  */
 export function parseComposeConfig(yamlText: string, checkoutDir: string): ComposeService[] {
-  const document = (parseYaml(yamlText) ?? {}) as Json
+  // Compose's output holds no duplicate keys, and the parser's check for them is quadratic in a mapping's size.
+  const document = (parseYaml(yamlText, {uniqueKeys: false}) ?? {}) as Json
   const services = (document.services ?? {}) as Record<string, Json>
   const topLevelFiles = fileSources(document)
   const jobs = completionDependencies(services)
