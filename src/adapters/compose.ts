@@ -1,6 +1,3 @@
-import {execFile, spawn} from 'node:child_process'
-import {promisify} from 'node:util'
-
 import {
   commandLine,
   configArgs,
@@ -15,16 +12,21 @@ import {
   type DownOptions,
   type UpOptions,
 } from '../core/compose-invocation.js'
+import {boundedLine, crashLine} from '../core/compose-errors.js'
+import {composeTimeoutSetting} from '../config/compose-timeout.js'
+import {formatDuration} from '../config/duration.js'
 import {ComposeFailedError, errorMessage, ExternalError} from '../errors.js'
 import {redact} from '../secrets/redaction.js'
 import {environmentWithoutSecrets} from '../secrets/secret-environment.js'
+import {KILL_GRACE_MS, runChild, type ChildOutcome} from './child-process.js'
 import {composePluginPath} from './compose-plugin.js'
 
-const execFileAsync = promisify(execFile)
-
+const VERSION_TIMEOUT_MS = 15_000
 const CONFIG_TIMEOUT_MS = 60_000
 const APPLY_TIMEOUT_MS = 15 * 60_000
 const ERROR_LINES_KEPT = 20
+/** The merged configuration of any real stack is far smaller; one that is not (an alias bomb) is not held. */
+const OUTPUT_LIMIT = 64 * 1024 * 1024
 
 let detected: Promise<ComposeCommand> | undefined
 
@@ -71,9 +73,10 @@ async function directPlugin(launch: ComposeLaunch): Promise<{launch: ComposeLaun
 async function versionOf(launch: ComposeLaunch): Promise<string | null> {
   const {file, args} = commandLine(launch, ['version', '--short'])
   try {
-    const {stdout} = await execFileAsync(file, args, {timeout: 15_000, env: environmentWithoutSecrets()})
-    return stdout.trim()
+    const outcome = await runChild({file, args, env: environmentWithoutSecrets(), timeoutMs: VERSION_TIMEOUT_MS, maxStdoutBytes: OUTPUT_LIMIT})
+    return outcome.code === 0 ? outcome.stdout.toString('utf8').trim() : null
   } catch {
+    // Not there to be started (ENOENT, EACCES): not this Compose.
     return null
   }
 }
@@ -102,40 +105,48 @@ export async function composeDown(project: ComposeProject, options: ComposeRunOp
 /** How Compose v1 and v2 say that the Docker engine did not answer. */
 const ENGINE_GONE = /(couldn't|cannot) connect to (the )?docker daemon|is the docker daemon running|error while fetching server api version: .*(connection (aborted|refused)|no such file)/i
 
-async function runCompose(project: ComposeProject, args: string[], what: string, timeoutMs: number, options: ComposeRunOptions): Promise<string> {
+async function runCompose(
+  project: ComposeProject,
+  args: string[],
+  what: string,
+  defaultTimeoutMs: number,
+  options: ComposeRunOptions,
+): Promise<string> {
+  const timeoutMs = composeTimeoutSetting() ?? defaultTimeoutMs
   const command = await composeCommand()
   const {file, args: argv} = commandLine(command, args)
-  return new Promise((resolve, reject) => {
-    // Its own process group: a Ctrl-C meant for kedge must not kill Compose half-way; kedge decides when to stop it.
-    // The repository's local env file after the host's variables: Compose prefers its process environment
-    // to the stack's committed .env file (both generations), so a host-local value wins over the committed one.
-    const env = {...environmentWithoutSecrets(), ...project.environment}
-    const child = spawn(file, argv, {cwd: project.directory, env, stdio: ['ignore', 'pipe', 'pipe'], signal: options.signal, detached: true})
-    let stdout = ''
-    let stderr = ''
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()))
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()))
-    const timer = setTimeout(() => child.kill('SIGTERM'), timeoutMs)
-    const fail = (detail: string, cause: unknown = composeOutput(stderr)) =>
-      reject(
-        ENGINE_GONE.test(detail)
-          ? new ExternalError(`compose could not ${what}: the Docker engine did not answer (${detail})`, {code: 'engine_unavailable', cause})
-          : new ComposeFailedError(what, detail, {cause}),
-      )
-    child.on('error', (error) => {
-      clearTimeout(timer)
-      fail(error.name === 'AbortError' ? 'interrupted' : errorMessage(error), error)
-    })
-    child.on('close', (code, signal) => {
-      clearTimeout(timer)
-      if (code === 0) resolve(stdout)
-      else if (options.signal?.aborted) fail('interrupted')
-      else fail(composeReason(stderr) || (signal ? `killed by ${signal}` : `exit code ${code}`))
-    })
-  })
+  // The repository's local env file after the host's variables: Compose prefers its process environment
+  // to the stack's committed .env file (both generations), so a host-local value wins over the committed one.
+  const env = {...environmentWithoutSecrets(), ...project.environment}
+  let outcome: ChildOutcome
+  try {
+    outcome = await runChild({file, args: argv, cwd: project.directory, env, timeoutMs, signal: options.signal, maxStdoutBytes: OUTPUT_LIMIT})
+  } catch (error) {
+    throw new ComposeFailedError(what, errorMessage(error), {cause: error})
+  }
+  if (outcome.code === 0 && outcome.stopped === null) return outcome.stdout.toString('utf8')
+  const detail = failureDetail(outcome, timeoutMs)
+  const cause = composeOutput(outcome.stderr)
+  if (ENGINE_GONE.test(detail)) {
+    throw new ExternalError(`compose could not ${what}: the Docker engine did not answer (${detail})`, {code: 'engine_unavailable', cause})
+  }
+  throw new ComposeFailedError(what, detail, {cause})
 }
 
-/** Compose's whole output, redacted, kept as an error's cause for --debug. */
+function failureDetail(outcome: ChildOutcome, timeoutMs: number): string {
+  switch (outcome.stopped) {
+    case 'aborted':
+      return 'interrupted'
+    case 'timeout':
+      return `timed out after ${formatDuration(timeoutMs)}${outcome.signal === 'SIGKILL' ? ` (killed: it ignored SIGTERM for ${formatDuration(KILL_GRACE_MS)})` : ''}`
+    case 'output_limit':
+      return `it printed more than ${OUTPUT_LIMIT / (1024 * 1024)} MiB`
+    case null:
+      return composeReason(outcome.stderr) || (outcome.signal ? `killed by ${outcome.signal}` : `exit code ${outcome.code}`)
+  }
+}
+
+/** Compose's standard error as kept (its first and last 64 KiB when longer), redacted: an error's cause, for --debug. */
 function composeOutput(stderr: string): Error | undefined {
   return stderr.trim() === '' ? undefined : new Error(`Compose printed:\n${redact(stderr.trimEnd())}`)
 }
@@ -153,13 +164,16 @@ function composeReason(stderr: string): string {
     .split(/\r?\n/)
     .map((line) => line.trim())
     .filter((line) => line.length > 0 && !/\.\.\. *(done|error)?$/i.test(line) && !WARNING_LINE.test(line))
+  // Compose v2 crashing (out of memory, a panic) prints a goroutine dump: its first line says what happened.
+  const crash = crashLine(lines)
+  if (crash) return boundedLine(redact(crash))
   if (lines.some((line) => line.startsWith('Traceback (most recent call last)'))) {
     // Compose v1's frozen binary prints "[pid] Failed to execute script" after the exception line.
     const exception = lines.findLast((line) => /^[\w.]+(Error|Exception)\b/.test(line))
-    if (exception) return redact(exception)
+    if (exception) return boundedLine(redact(exception))
   }
   const errors = lines.filter((line) => /^(error|service ".*" )/i.test(line))
   const kept = [...new Set(errors.length > 0 ? errors : lines)].slice(-ERROR_LINES_KEPT)
   // Compose echoes image references and URLs as given, credentials included.
-  return redact(kept.reduce((text, line) => (text === '' ? line : `${text}${/[:,]$/.test(text) ? ' ' : '; '}${line}`), ''))
+  return boundedLine(redact(kept.reduce((text, line) => (text === '' ? line : `${text}${/[:,]$/.test(text) ? ' ' : '; '}${line}`), '')))
 }

@@ -1,11 +1,10 @@
-import {execFile} from 'node:child_process'
 import {chmodSync, rmSync} from 'node:fs'
 import path from 'node:path'
-import {promisify} from 'node:util'
 
-import {simpleGit, type SimpleGit} from 'simple-git'
-
+import {boundedLine} from '../core/compose-errors.js'
+import {formatDuration} from '../config/duration.js'
 import {errorMessage, ExternalError} from '../errors.js'
+import {runChild} from './child-process.js'
 import {explainAuthFailure, SSH_STALL_OPTIONS, STALL_TIMEOUT_SECONDS, type GitAccess} from './git-access.js'
 import {discoverBranchHead} from './ref-discovery.js'
 import {entriesToPlace, indexInfo, parseTreeListing} from './tree-selection.js'
@@ -45,55 +44,85 @@ export interface RemoteOptions {
   timeoutMs?: number
 }
 
-/** `signal` kills git when kedge abandons the work it is part of. */
-function git(baseDir?: string, timeoutMs = QUERY_TIMEOUT_MS, signal?: AbortSignal, access?: GitAccess): SimpleGit {
-  return simpleGit({baseDir, timeout: {block: timeoutMs}, abort: signal, unsafe: {allowUnsafeSshCommand: true, allowUnsafeConfigEnvCount: true, allowUnsafeCredentialHelper: true}}).env({
-    ...gitEnvironment(),
-    ...access?.env,
-  })
-}
-
-const execFileAsync = promisify(execFile)
 /** Enough for ls-tree of every path a stack reads; output past it fails the command rather than being cut. */
-const LOCAL_OUTPUT_LIMIT = 64 * 1024 * 1024
+const OUTPUT_LIMIT = 64 * 1024 * 1024
 
-/**
- * Git on this machine's files only, no remote. Not through simple-git, which waits 50 ms before it reports
- * a command that printed nothing (its completion detection): checkout, clean and read-tree print nothing,
- * and that was 150 ms between a push and `compose up`. The commands that reach a remote stay with
- * simple-git. `signal` kills git when kedge abandons the work it is part of.
- */
-async function localGit(args: string[], options: LocalGitOptions = {}): Promise<string> {
-  return (await localGitBytes(args, options)).toString('utf8')
-}
-
-interface LocalGitOptions {
+interface GitOptions {
+  /** Where git runs; kedge's own working directory when not given. */
+  cwd?: string
+  /** Past it git is stopped (SIGTERM, then SIGKILL: see runChild). */
+  timeoutMs?: number
+  /** Stops git when kedge abandons the work it is part of. */
   signal?: AbortSignal
   env?: Record<string, string>
   /** Written to git's standard input. */
   input?: string | Buffer
 }
 
+/** Git failing: its message is git's own standard error, which gitReason and explainAuthFailure read. */
+class GitCommandError extends Error {
+  constructor(
+    message: string,
+    readonly timedOut: boolean,
+  ) {
+    super(message)
+    this.name = 'GitCommandError'
+  }
+}
+
+/**
+ * Git, run as a child of its own process group (see runChild), its output as bytes. Every git kedge
+ * runs, on this machine's files or against a remote, goes through here.
+ */
+async function gitBytes(args: string[], options: GitOptions = {}): Promise<Buffer> {
+  const timeoutMs = options.timeoutMs ?? QUERY_TIMEOUT_MS
+  const outcome = await runChild({
+    file: 'git',
+    args,
+    cwd: options.cwd,
+    env: {...gitEnvironment(), ...options.env},
+    input: options.input,
+    timeoutMs,
+    signal: options.signal,
+    maxStdoutBytes: OUTPUT_LIMIT,
+  })
+  if (outcome.code === 0 && outcome.stopped === null) return outcome.stdout
+  switch (outcome.stopped) {
+    case 'timeout':
+      throw new GitCommandError(`git did not finish within ${formatDuration(timeoutMs)}`, true)
+    case 'aborted':
+      throw new GitCommandError('interrupted', false)
+    case 'output_limit':
+      throw new GitCommandError(`git printed more than ${OUTPUT_LIMIT / (1024 * 1024)} MiB`, false)
+    case null:
+      throw new GitCommandError(outcome.stderr.trim() || (outcome.signal ? `killed by ${outcome.signal}` : `exit code ${outcome.code}`), false)
+  }
+}
+
+async function gitText(args: string[], options: GitOptions = {}): Promise<string> {
+  return (await gitBytes(args, options)).toString('utf8')
+}
+
+/** Git on this machine's files only, no remote. */
+async function localGit(args: string[], options: LocalGitOptions = {}): Promise<string> {
+  return gitText(args, options)
+}
+
+type LocalGitOptions = Pick<GitOptions, 'signal' | 'env' | 'input'>
+
 /** localGit, its output as bytes. */
 async function localGitBytes(args: string[], options: LocalGitOptions = {}): Promise<Buffer> {
-  const running = execFileAsync('git', args, {
-    env: {...gitEnvironment(), ...options.env},
-    timeout: QUERY_TIMEOUT_MS,
-    signal: options.signal,
-    maxBuffer: LOCAL_OUTPUT_LIMIT,
-    encoding: 'buffer',
-  })
-  if (options.input !== undefined) {
-    // A git that exits before reading all of it closes the pipe: its exit status and stderr say why, below.
-    running.child.stdin?.on('error', () => undefined)
-    running.child.stdin?.end(options.input)
-  }
-  return (await running).stdout
+  return gitBytes(args, options)
+}
+
+/** Git reaching a remote, authenticated by `access`. */
+async function remoteGit(args: string[], timeoutMs: number, options: {cwd?: string; signal?: AbortSignal; access?: GitAccess}): Promise<string> {
+  return gitText(args, {cwd: options.cwd, timeoutMs, signal: options.signal, env: options.access?.env})
 }
 
 /** Every branch the remote has, with the commit it points at. */
 export async function remoteBranches(url: string, options: RemoteOptions = {}): Promise<Map<string, string>> {
-  const output = await run(`reach ${url}`, () => git(undefined, QUERY_TIMEOUT_MS, options.signal, options.access).listRemote(['--heads', url]), options.access, url)
+  const output = await run(`reach ${url}`, () => remoteGit(['ls-remote', '--heads', url], QUERY_TIMEOUT_MS, options), options.access, url)
   const heads = new Map<string, string>()
   for (const [, commit, branch] of output.matchAll(/^([0-9a-f]{40,64})\trefs\/heads\/(.+)$/gm)) heads.set(branch!, commit!)
   return heads
@@ -111,7 +140,7 @@ export async function remoteBranchHead(url: string, branch: string, options: Rem
   if (discovered.known) return discovered.head
   const output = await run(
     `reach ${url}`,
-    () => git(undefined, timeoutMs, options.signal, options.access).listRemote([url, `refs/heads/${branch}`]),
+    () => remoteGit(['ls-remote', url, `refs/heads/${branch}`], timeoutMs, options),
     options.access,
     url,
   )
@@ -123,10 +152,7 @@ export async function remoteBranchHead(url: string, branch: string, options: Rem
 export async function cloneBranch(url: string, branch: string, directory: string, options: RemoteOptions = {}): Promise<void> {
   await run(
     `clone ${url}`,
-    () =>
-      git(undefined, TRANSFER_TIMEOUT_MS, options.signal, options.access).clone(url, directory, [
-        '--depth=1', '--single-branch', '--no-tags', `--branch=${branch}`,
-      ]),
+    () => remoteGit(['clone', '--depth=1', '--single-branch', '--no-tags', `--branch=${branch}`, '--', url, directory], TRANSFER_TIMEOUT_MS, options),
     options.access,
     url,
   )
@@ -140,7 +166,7 @@ export async function fetchBranch(directory: string, url: string, branch: string
   const tracking = `refs/remotes/origin/${branch}`
   await run(
     `fetch ${branch} from ${url}`,
-    () => git(directory, TRANSFER_TIMEOUT_MS, options.signal, options.access).fetch(['--depth=1', '--no-tags', '--', url, `+refs/heads/${branch}:${tracking}`]),
+    () => remoteGit(['fetch', '--depth=1', '--no-tags', '--', url, `+refs/heads/${branch}:${tracking}`], TRANSFER_TIMEOUT_MS, {...options, cwd: directory}),
     options.access,
     url,
   )
@@ -278,7 +304,7 @@ function gitReason(error: unknown): string {
     .map((line) => line.trim())
     .filter((line) => line.length > 0)
   if (lines.some((line) => /operation too slow/i.test(line))) return `timed out: the remote sent nothing for ${STALL_TIMEOUT_SECONDS} s`
-  if (lines.some((line) => /block timeout reached/i.test(line))) return 'timed out: git did not finish in time'
+  if (error instanceof GitCommandError && error.timedOut) return `timed out: ${error.message}`
   const fatal = lines.find((line) => /^(fatal|error):/i.test(line))
-  return (fatal ?? lines.at(-1) ?? 'unknown error').replace(/^(fatal|error):\s*/i, '')
+  return boundedLine((fatal ?? lines.at(-1) ?? 'unknown error').replace(/^(fatal|error):\s*/i, ''))
 }

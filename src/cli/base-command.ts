@@ -1,6 +1,8 @@
 import {Command, Flags, type Interfaces} from '@oclif/core'
 import chalk from 'chalk'
 
+import {stopOnSignals} from '../adapters/child-process.js'
+import {composeTimeoutSetting} from '../config/compose-timeout.js'
 import type {KedgeContext} from '../core/context.js'
 import {resolveHome} from '../home.js'
 import {redact, redactDeep} from '../secrets/redaction.js'
@@ -38,6 +40,12 @@ export abstract class BaseCommand<T extends typeof Command> extends Command impl
    */
   static readsOnly = false
 
+  /**
+   * Commands with a shutdown of their own on SIGINT and SIGTERM (serve). Every other command stops the
+   * tools it runs (Compose, git) on those signals and exits: no tool outlives it.
+   */
+  static handlesSignals = false
+
   protected flags!: CommandFlags<T>
   protected args!: CommandArgs<T>
   private state?: CommandState
@@ -45,6 +53,7 @@ export abstract class BaseCommand<T extends typeof Command> extends Command impl
   public override async init(): Promise<void> {
     await super.init()
     const ctor = this.ctor as typeof BaseCommand
+    if (!ctor.handlesSignals) stopOnSignals()
     const {args, flags} = await this.parse({
       flags: ctor.flags,
       baseFlags: ctor.baseFlags,
@@ -54,6 +63,8 @@ export abstract class BaseCommand<T extends typeof Command> extends Command impl
     })
     this.flags = flags as CommandFlags<T>
     this.args = args as CommandArgs<T>
+    // Refused before a command that changes things does anything, not once a deploy is under way.
+    if (!ctor.readsOnly) composeTimeoutSetting()
   }
 
   /** The database modules are loaded here, not with the command, so that `--help` and commands that need no state load none of them. */

@@ -22,6 +22,9 @@ export default class Serve extends BaseCommand<typeof Serve> {
     'KEDGE_HOME=/var/lib/kedge <%= config.bin %> serve --log-level debug',
   ]
 
+  /** Its shutdown lets a deploy finish, then abandons it; the tools still running when it exits are killed then. */
+  static override handlesSignals = true
+
   static override flags = {
     interval: Flags.string({summary: 'Poll interval for repositories that set none.', default: '60s'}),
     'log-format': Flags.string({summary: 'Log line format (default: each kedge.yaml, else text).', options: [...LOG_FORMATS]}),

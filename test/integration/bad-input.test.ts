@@ -578,3 +578,18 @@ describe('bad input', {timeout: 240_000}, async () => {
     ])
   })
 })
+
+describe('a KEDGE_COMPOSE_TIMEOUT kedge cannot read', () => {
+  it('is refused by sync and serve before they do anything', async () => {
+    const stack = await registeredStack({'docker-compose.yaml': SIMPLE_COMPOSE})
+    const unchanged = homeContents(stack.home)
+    for (const args of [['sync', '--repo', stack.name], ['serve', '--listen', '127.0.0.1:0']]) {
+      const result = await runKedge(args, {home: stack.home, env: {KEDGE_COMPOSE_TIMEOUT: 'soon'}, timeoutMs: 15_000})
+      assert.equal(result.code, 2, result.stderr)
+      assert.match(result.stderr, ONE_LINE_ERROR)
+      assert.match(result.stderr, /^Error: invalid KEDGE_COMPOSE_TIMEOUT "soon": expected a duration/)
+      assert.deepEqual(homeContents(stack.home), unchanged, `${args[0]} changed the home`)
+    }
+    assert.deepEqual(containerIds(stack.name), {})
+  })
+})
