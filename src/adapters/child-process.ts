@@ -85,10 +85,12 @@ export function runChild(run: ChildRun): Promise<ChildOutcome> {
     const timer = setTimeout(() => stop('timeout'), run.timeoutMs)
     const onAbort = () => stop('aborted')
     run.signal?.addEventListener('abort', onAbort, {once: true})
+    // Spawning is the only thing that can fail here (kedge signals the group itself): it never started.
     child.on('error', (error) => {
+      if (child.pid !== undefined) return
       clearTimeout(timer)
       run.signal?.removeEventListener('abort', onAbort)
-      if (child.pid === undefined) reject(error)
+      reject(error)
     })
     if (child.pid === undefined) return
     live.add(group)
