@@ -95,6 +95,23 @@ describe('child processes', {timeout: 60_000}, () => {
     while (running(grandchild) && Date.now() < deadline) await new Promise((done) => setTimeout(done, 50))
     assert.equal(running(grandchild), false, 'the tool\'s child outlived kedge')
   })
+  it('stops the tools and exits 130 when a command is interrupted with Ctrl-C (SIGINT)', async () => {
+    const pidFile = path.join(mkdtempSync(path.join(tmpdir(), 'kedge-child-')), 'pid')
+    const module = new URL('../../src/adapters/child-process.ts', import.meta.url).href
+    // The tool leads its own group: the terminal's SIGINT would reach kedge alone.
+    const script = `
+      import {runChild, stopOnSignals} from ${JSON.stringify(module)}
+      stopOnSignals()
+      void runChild({file: 'sh', args: ['-c', 'sleep 300 & echo $! > ${pidFile}; wait'], env: process.env, timeoutMs: 60_000, maxStdoutBytes: 1024})
+      setTimeout(() => process.kill(process.pid, 'SIGINT'), 500)
+    `
+    const result = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {encoding: 'utf8', timeout: 20_000})
+    assert.equal(result.status, 130, result.stderr)
+    const grandchild = Number(readFileSync(pidFile, 'utf8').trim())
+    const deadline = Date.now() + 5000
+    while (running(grandchild) && Date.now() < deadline) await new Promise((done) => setTimeout(done, 50))
+    assert.equal(running(grandchild), false, 'the tool outlived the interrupted command')
+  })
 })
 
 describe('bounded text', () => {
