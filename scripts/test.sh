@@ -21,7 +21,7 @@ bash scripts/test-env.sh
 npm run --silent build
 npm run --silent typecheck
 
-V1_FILES=(deploy rollback stack-changes file-change repo-remove stack-settings)
+V1_FILES=(deploy rollback stack-changes file-change repo-remove stack-settings private-home)
 has_v1() { docker-compose version --short 2>/dev/null | grep -qE '^1\.'; }
 
 # The two legs run side by side: their files mostly wait on Docker, and the v1 leg alone would add eight
