@@ -12,7 +12,7 @@ import {
   type DownOptions,
   type UpOptions,
 } from '../core/compose-invocation.js'
-import {boundedLine, crashLine} from '../core/compose-errors.js'
+import {boundedLine, crashLine} from '../core/tool-output.js'
 import {composeTimeoutSetting} from '../config/compose-timeout.js'
 import {formatDuration} from '../config/duration.js'
 import {ComposeFailedError, errorMessage, ExternalError} from '../errors.js'

@@ -1,7 +1,7 @@
 import {chmodSync, rmSync} from 'node:fs'
 import path from 'node:path'
 
-import {boundedLine} from '../core/compose-errors.js'
+import {boundedLine} from '../core/tool-output.js'
 import {formatDuration} from '../config/duration.js'
 import {errorMessage, ExternalError} from '../errors.js'
 import {runChild} from './child-process.js'

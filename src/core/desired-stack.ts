@@ -16,7 +16,8 @@ import {declaredOnFileChange, hashesOf, parseOnFileChange} from './file-change.j
 import {carriedHashes} from './running-labels.js'
 import {readStackSelection} from './stack-selection.js'
 import type {StackPaths} from './stack-paths.js'
-import {parseSnapshot, type StackSnapshot} from './stack-snapshot.js'
+import type {StackSnapshot} from './stack-snapshot.js'
+import {parseSnapshot} from './stored-snapshot.js'
 
 export interface DesiredStack {
   config: KedgeConfig

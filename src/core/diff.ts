@@ -10,7 +10,8 @@ import {inspectDrift} from './heal.js'
 import {withRepositoryLock} from './lock.js'
 import {planChanges, type ServiceChange} from './plan.js'
 import {requireRepository} from './require-repository.js'
-import {parseSnapshot, type StackSnapshot} from './stack-snapshot.js'
+import type {StackSnapshot} from './stack-snapshot.js'
+import {parseSnapshot} from './stored-snapshot.js'
 
 export interface DiffResult {
   repo: string

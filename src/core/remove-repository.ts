@@ -15,7 +15,7 @@ import {withRepositoryLock} from './lock.js'
 import {REPO_NAME_PATTERN} from './repo-url.js'
 import {requireRepository} from './require-repository.js'
 import {corruptRow, isRepositoryName} from './row-checks.js'
-import {parseSnapshot} from './stack-snapshot.js'
+import {parseSnapshot} from './stored-snapshot.js'
 
 export interface RemoveOptions {
   /** Take the stack down: the containers kedge labelled for the repository, and the project's networks. */

@@ -12,7 +12,8 @@ import type {ServiceChange} from './plan.js'
 import {requireRepository} from './require-repository.js'
 import {authView, type AuthView} from './repository-view.js'
 import {checkDeploymentRow, checkRepositoryRow, isRepositoryName} from './row-checks.js'
-import {parseSnapshot, type StackSnapshot} from './stack-snapshot.js'
+import type {StackSnapshot} from './stack-snapshot.js'
+import {parseSnapshot} from './stored-snapshot.js'
 
 export interface ServiceStatus {
   service: string

@@ -1,5 +1,4 @@
 import type {DesiredService} from './plan.js'
-import {checkSnapshot, corruptRow} from './snapshot-check.js'
 
 export interface SnapshotService extends DesiredService {
   /** The commit that last changed this service: its containers carry it, so an unchanged service keeps its labels. */
@@ -21,20 +20,4 @@ export interface StackSnapshot {
    */
   placedPaths?: string[]
   services: SnapshotService[]
-}
-
-/**
- * A deployment's snapshot as the database holds it; null when there is none or it is of another version.
- * What is not a snapshot kedge wrote (not JSON, a path that leaves the repository) is corrupt_row.
- */
-export function parseSnapshot(text: string | null, deploymentId: number | null = null): StackSnapshot | null {
-  if (!text) return null
-  let parsed: unknown
-  try {
-    parsed = JSON.parse(text)
-  } catch {
-    throw corruptRow('deployments', deploymentId, 'snapshot', 'not JSON')
-  }
-  if (typeof parsed !== 'object' || parsed === null || (parsed as {version?: unknown}).version !== 1) return null
-  return checkSnapshot(parsed as StackSnapshot, deploymentId)
 }

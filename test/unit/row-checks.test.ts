@@ -4,7 +4,8 @@ import {describe, it} from 'node:test'
 
 import {checkDeploymentRow, checkRepositoryName, checkRepositoryRow, isContainedPath, isCorruptRow, isoTimeOrNull} from '../../src/core/row-checks.js'
 import {insideDirectory, insideHome} from '../../src/core/stack-paths.js'
-import {parseSnapshot, type StackSnapshot} from '../../src/core/stack-snapshot.js'
+import type {StackSnapshot} from '../../src/core/stack-snapshot.js'
+import {parseSnapshot} from '../../src/core/stored-snapshot.js'
 import {InvalidStateError} from '../../src/errors.js'
 import type {DeploymentRow, RepositoryRow} from '../../src/store/schema.js'
 

@@ -4,8 +4,6 @@ import {quoted} from '../errors.js'
 import {corruptRow, isContainedPath} from './row-checks.js'
 import type {StackSnapshot} from './stack-snapshot.js'
 
-export {corruptRow}
-
 /**
  * A snapshot read back from the database, checked before a rollback writes its files or anything runs
  * from it: its commit an id, its project a name, every file it names (compose files, kedge.yaml, the
@@ -31,4 +29,20 @@ export function checkSnapshot(snapshot: StackSnapshot, deploymentId: number | nu
     if (outside !== undefined) throw bad(`placed path ${quoted(String(outside))} leaves the repository`)
   }
   return snapshot
+}
+
+/**
+ * A deployment's snapshot as the database holds it; null when there is none or it is of another version.
+ * What is not a snapshot kedge wrote (not JSON, a path that leaves the repository) is corrupt_row.
+ */
+export function parseSnapshot(text: string | null, deploymentId: number | null = null): StackSnapshot | null {
+  if (!text) return null
+  let parsed: unknown
+  try {
+    parsed = JSON.parse(text)
+  } catch {
+    throw corruptRow('deployments', deploymentId, 'snapshot', 'not JSON')
+  }
+  if (typeof parsed !== 'object' || parsed === null || (parsed as {version?: unknown}).version !== 1) return null
+  return checkSnapshot(parsed as StackSnapshot, deploymentId)
 }
