@@ -1,4 +1,4 @@
-import {spawn} from 'node:child_process'
+import {spawn, type ChildProcess, type StdioOptions} from 'node:child_process'
 import {constants} from 'node:os'
 
 /**
@@ -27,6 +27,8 @@ export interface ChildRun {
   maxStdoutBytes: number
   /** Between SIGTERM and SIGKILL; KILL_GRACE_MS unless a test needs it shorter. */
   killGraceMs?: number
+  /** The file mode creation mask the tool starts with, when it must differ from kedge's own. */
+  umask?: number
 }
 
 export interface ChildOutcome {
@@ -39,6 +41,21 @@ export interface ChildOutcome {
   stopped: 'timeout' | 'aborted' | 'output_limit' | null
 }
 
+/**
+ * Node cannot give a child a umask of its own: the process's is set for the spawn, which is synchronous,
+ * and put back before anything else runs.
+ */
+function spawnWithUmask(run: ChildRun): ChildProcess {
+  const options = {cwd: run.cwd, env: run.env, stdio: [run.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] as StdioOptions, detached: true}
+  if (run.umask === undefined) return spawn(run.file, [...run.args], options)
+  const own = process.umask(run.umask)
+  try {
+    return spawn(run.file, [...run.args], options)
+  } finally {
+    process.umask(own)
+  }
+}
+
 /** A tool kedge started, leading its own process group, until it and its group are gone. */
 interface LiveGroup {
   pid: number
@@ -47,6 +64,8 @@ interface LiveGroup {
 }
 
 const live = new Set<LiveGroup>()
+/** Aborted once stopOnSignals is stopping the process. */
+const processStop = new AbortController()
 
 /**
  * Runs a tool in a process group of its own (so that a stop reaches whatever it started too, and a
@@ -55,11 +74,12 @@ const live = new Set<LiveGroup>()
  */
 export function runChild(run: ChildRun): Promise<ChildOutcome> {
   return new Promise((resolve, reject) => {
-    if (run.signal?.aborted) {
+    // Once kedge is stopping on a signal, no tool starts: not one the interrupted work would run next (a rollback).
+    if (run.signal?.aborted || processStop.signal.aborted) {
       resolve({code: null, signal: null, stdout: Buffer.alloc(0), stderr: '', stopped: 'aborted'})
       return
     }
-    const child = spawn(run.file, [...run.args], {cwd: run.cwd, env: run.env, stdio: [run.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'], detached: true})
+    const child = spawnWithUmask(run)
     const stdout: Buffer[] = []
     let stdoutBytes = 0
     const stderr = new BoundedText(STDERR_HEAD_BYTES, STDERR_TAIL_BYTES)
@@ -196,18 +216,21 @@ const STOP_SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP']
  * 128 + the signal's number, as it would have died of it. Its tools lead their own process groups, so a
  * Ctrl-C reaches kedge alone; without this they would go on after kedge. A second signal kills them at once.
  */
-export function stopOnSignals(): void {
-  let stopping = false
+export function stopOnSignals(): AbortSignal {
   const onSignal = (signal: NodeJS.Signals) => {
     const exitCode = 128 + (constants.signals[signal] ?? 0)
-    if (stopping || live.size === 0) {
+    if (processStop.signal.aborted || live.size === 0) {
+      processStop.abort()
       killAllChildren()
       process.exit(exitCode)
     }
-    stopping = true
+    // The work under way sees it was interrupted, not that its tool failed: a deploy is recorded as
+    // interrupted and starts no rollback, as when kedge dies of the signal.
+    processStop.abort()
     void stopAllChildren().finally(() => process.exit(exitCode))
   }
   for (const signal of STOP_SIGNALS) process.on(signal, onSignal)
+  return processStop.signal
 }
 
 /** Text kept from a stream of any length: its first and its last bytes, what lies between left out and counted. */

@@ -57,6 +57,8 @@ interface GitOptions {
   env?: Record<string, string>
   /** Written to git's standard input. */
   input?: string | Buffer
+  /** Git's file mode creation mask, when it must differ from kedge's. */
+  umask?: number
 }
 
 /** Git failing: its message is git's own standard error, which gitReason and explainAuthFailure read. */
@@ -85,6 +87,7 @@ async function gitBytes(args: string[], options: GitOptions = {}): Promise<Buffe
     timeoutMs,
     signal: options.signal,
     maxStdoutBytes: OUTPUT_LIMIT,
+    umask: options.umask,
   })
   if (outcome.code === 0 && outcome.stopped === null) return outcome.stdout
   switch (outcome.stopped) {
@@ -108,7 +111,7 @@ async function localGit(args: string[], options: LocalGitOptions = {}): Promise<
   return gitText(args, options)
 }
 
-type LocalGitOptions = Pick<GitOptions, 'signal' | 'env' | 'input'>
+type LocalGitOptions = Pick<GitOptions, 'signal' | 'env' | 'input' | 'umask'>
 
 /** localGit, its output as bytes. */
 async function localGitBytes(args: string[], options: LocalGitOptions = {}): Promise<Buffer> {
@@ -190,17 +193,10 @@ export async function updateTree(repository: string, commit: string, target: str
   await run(`place ${commit.slice(0, 7)} in ${target}`, async () => {
     const tree = paths ? await partialTree(repository, commit, paths, `${indexFile}.partial`, signal) : commit
     // kedge runs under a 077 umask, but containers running as another user read these files through bind
-    // mounts: git writes them (0666 or 0777, less the umask) under git's usual 022, set only while git is
-    // spawned, which is synchronous. The private home around the tree keeps other local users out.
+    // mounts: git writes them (0666 or 0777, less its umask) under git's usual 022. The private home around
+    // the tree keeps other local users out.
     chmodSync(target, 0o755)
-    const umask = process.umask(0o022)
-    let placing: Promise<string>
-    try {
-      placing = localGit(['-C', repository, '--work-tree', target, 'read-tree', '--reset', '-u', tree], {signal, env: {GIT_INDEX_FILE: indexFile}})
-    } finally {
-      process.umask(umask)
-    }
-    await placing
+    await localGit(['-C', repository, '--work-tree', target, 'read-tree', '--reset', '-u', tree], {signal, env: {GIT_INDEX_FILE: indexFile}, umask: 0o022})
   })
 }
 

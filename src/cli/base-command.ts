@@ -46,6 +46,8 @@ export abstract class BaseCommand<T extends typeof Command> extends Command impl
    */
   static handlesSignals = false
 
+  /** Aborted when a signal stops the command (see stopOnSignals): the work under way is interrupted, not failed. */
+  protected interrupted?: AbortSignal
   protected flags!: CommandFlags<T>
   protected args!: CommandArgs<T>
   private state?: CommandState
@@ -53,7 +55,7 @@ export abstract class BaseCommand<T extends typeof Command> extends Command impl
   public override async init(): Promise<void> {
     await super.init()
     const ctor = this.ctor as typeof BaseCommand
-    if (!ctor.handlesSignals) stopOnSignals()
+    if (!ctor.handlesSignals) this.interrupted = stopOnSignals()
     const {args, flags} = await this.parse({
       flags: ctor.flags,
       baseFlags: ctor.baseFlags,

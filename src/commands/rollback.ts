@@ -22,7 +22,7 @@ export default class Rollback extends BaseCommand<typeof Rollback> {
   }
 
   async run(): Promise<{repo: string; deployment: DeploymentView}> {
-    const outcome = await rollbackRepository(await this.context(), this.flags.repo, this.args.commit)
+    const outcome = await rollbackRepository(await this.context(), this.flags.repo, this.args.commit, {signal: this.interrupted})
     const deployment = toDeploymentView(outcome.deployment)
     this.log(`${chalk.magenta('Rolled back')} ${chalk.bold(this.flags.repo)} to ${deployment.commit.slice(0, 7)}${deployment.replacedCommit ? ` (was ${deployment.replacedCommit.slice(0, 7)})` : ''}`)
     this.log(`  ${deployment.note}`)

@@ -61,6 +61,8 @@ export default class Serve extends BaseCommand<typeof Serve> {
     }
     process.on('SIGTERM', onSignal)
     process.on('SIGINT', onSignal)
+    // A hangup would end serve without its exit handlers, and leave its tools (in groups of their own) running.
+    process.on('SIGHUP', onSignal)
     try {
       await serve(context, {
         defaultIntervalMs,

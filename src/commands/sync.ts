@@ -26,6 +26,7 @@ export default class Sync extends BaseCommand<typeof Sync> {
 
   async run(): Promise<SyncResult> {
     const outcome = await syncRepository(await this.context(), this.flags.repo, {
+      signal: this.interrupted,
       onLockWait: (holder) => this.warnAll([`waiting for ${describeHolder(holder)}`]),
     })
     const deployment = toDeploymentView(outcome.deployment)

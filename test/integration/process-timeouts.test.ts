@@ -3,11 +3,12 @@ import {spawn} from 'node:child_process'
 import {readdirSync, readFileSync} from 'node:fs'
 import {describe, it} from 'node:test'
 
-import {KEDGE_BIN, runKedge} from '../helpers/cli.js'
+import {KEDGE_BIN, runKedge, runKedgeJson} from '../helpers/cli.js'
 import {composeCommand} from '../helpers/docker.js'
 import {SIMPLE_COMPOSE} from '../helpers/git-remote.js'
 import {ServeProcess} from '../helpers/serve.js'
 import {registeredStack} from '../helpers/stack.js'
+import type {DeploymentView} from '../../src/core/deployment-view.js'
 import {waitFor} from '../helpers/wait.js'
 
 /**
@@ -104,5 +105,38 @@ describe('process timeouts', {timeout: 180_000, skip: SKIP_V1}, () => {
     assert.equal(await serve.stop(), 0)
     assert.ok(Date.now() - stopping < 5000 + GRACE_AND_SLACK_MS, `serve took ${Date.now() - stopping} ms to stop`)
     assert.deepEqual(composeProcesses(stack.name), [])
+  })
+})
+
+describe('a command interrupted', {timeout: 180_000}, () => {
+  it('records a deploy cut short by Ctrl-C as interrupted, and starts no rollback', async () => {
+    // The old container ignores SIGTERM for a minute, so `up` is still replacing it when Ctrl-C comes.
+    const stubborn = 'services:\n  web:\n    image: kedge-test/busybox:1\n    command: ["sleep", "3600"]\n    stop_grace_period: 60s\n'
+    const stack = await registeredStack({'compose.yaml': stubborn})
+    assert.equal((await runKedge(['sync', '--repo', stack.name], {home: stack.home})).code, 0)
+    stack.remote.commit({'compose.yaml': stubborn.replace('busybox:1', 'busybox:2')}, 'a new image')
+    const env: NodeJS.ProcessEnv = {...process.env, KEDGE_HOME: stack.home, FORCE_COLOR: '0'}
+    const kedge = spawn(process.execPath, [KEDGE_BIN, 'sync', '--repo', stack.name], {env, stdio: 'ignore'})
+    const exited = new Promise<number | null>((resolve) => kedge.on('close', (code) => resolve(code)))
+    try {
+      const upRunning = () =>
+        composeProcesses(stack.name).some((pid) => {
+          try {
+            return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').includes('up')
+          } catch {
+            return false // it ended meanwhile
+          }
+        })
+      await waitFor('Compose to replace the container', upRunning, 60_000)
+      kedge.kill('SIGINT')
+      assert.equal(await exited, 130)
+      assert.deepEqual(composeProcesses(stack.name), [])
+    } finally {
+      kedge.kill('SIGKILL')
+    }
+    const history = await runKedgeJson<DeploymentView[]>(['history', '--repo', stack.name], {home: stack.home})
+    assert.deepEqual(history.json.map((row) => row.trigger), ['manual', 'manual'], 'no rollback was started')
+    assert.notEqual(history.json[0]!.status, 'success')
+    assert.doesNotMatch(history.json[0]!.error ?? '', /SIGTERM|exit code/, 'the tool stopped by kedge is not taken for a failure of the commit')
   })
 })
