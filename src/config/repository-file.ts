@@ -43,6 +43,8 @@ export function isInGitDirectory(relative: string): boolean {
  * commit nor tells whether one exists. Throws RefusedPath.
  */
 function resolveInside(root: string, relative: string): RepositoryEntry {
+  // Callers name files relative to the repository; an absolute name is not one, whatever it would resolve to.
+  if (path.posix.isAbsolute(relative)) throw new RefusedPath('outside')
   const pending = relative.replaceAll('\\', '/').split('/')
   const resolved: string[] = []
   let hops = 0

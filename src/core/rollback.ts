@@ -59,7 +59,8 @@ export async function rollbackTo(
   try {
     const {tree, source} = await releaseTree(context, repository.name, snapshot)
     const config = snapshotConfig(snapshot)
-    const runningSnapshot = parseSnapshot(lastGoodDeployment(context.db, repository.id)?.snapshot ?? null)
+    const running = lastGoodDeployment(context.db, repository.id)
+    const runningSnapshot = parseSnapshot(running?.snapshot ?? null, running?.id ?? null)
     // Only the project that runs now is one kedge deployed: one it left long ago may be someone else's.
     const deployedHere = runningSnapshot?.project === snapshot.project
     const actual = await listOwnedContainers(repository.name, snapshot.project, {deployedHere, services: snapshot.services})

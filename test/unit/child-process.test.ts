@@ -83,9 +83,11 @@ describe('child processes', {timeout: 60_000}, () => {
     const pidFile = path.join(mkdtempSync(path.join(tmpdir(), 'kedge-child-')), 'pid')
     const module = new URL('../../src/adapters/child-process.ts', import.meta.url).href
     const script = `
+      import {existsSync, readFileSync} from 'node:fs'
       import {runChild} from ${JSON.stringify(module)}
       void runChild({file: 'sh', args: ['-c', 'trap "" TERM; sleep 300 & echo $! > ${pidFile}; wait'], env: process.env, timeoutMs: 60_000, maxStdoutBytes: 1024})
-      setTimeout(() => process.exit(0), 500)
+      // Once the tool has started its own child, whatever the machine's load.
+      const started = setInterval(() => { if (existsSync(${JSON.stringify(pidFile)}) && readFileSync(${JSON.stringify(pidFile)}, 'utf8').trim()) { clearInterval(started); process.exit(0) } }, 20)
     `
     const result = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {encoding: 'utf8', timeout: 20_000})
     assert.equal(result.status, 0, result.stderr)
@@ -100,10 +102,12 @@ describe('child processes', {timeout: 60_000}, () => {
     const module = new URL('../../src/adapters/child-process.ts', import.meta.url).href
     // The tool leads its own group: the terminal's SIGINT would reach kedge alone.
     const script = `
+      import {existsSync, readFileSync} from 'node:fs'
       import {runChild, stopOnSignals} from ${JSON.stringify(module)}
       stopOnSignals()
       void runChild({file: 'sh', args: ['-c', 'sleep 300 & echo $! > ${pidFile}; wait'], env: process.env, timeoutMs: 60_000, maxStdoutBytes: 1024})
-      setTimeout(() => process.kill(process.pid, 'SIGINT'), 500)
+      // Once the tool has started its own child, whatever the machine's load.
+      const started = setInterval(() => { if (existsSync(${JSON.stringify(pidFile)}) && readFileSync(${JSON.stringify(pidFile)}, 'utf8').trim()) { clearInterval(started); process.kill(process.pid, 'SIGINT') } }, 20)
     `
     const result = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {encoding: 'utf8', timeout: 20_000})
     assert.equal(result.status, 130, result.stderr)

@@ -54,6 +54,7 @@ describe('readRepositoryText', () => {
     mkdirSync(path.join(root, 'sub'))
     symlinkSync('..', path.join(root, 'sub', 'up'))
     refusal(() => readRepositoryText(root, 'absolute.yaml', 1024), /^absolute\.yaml: leads outside the repository$/)
+    refusal(() => readRepositoryText(root, hostFile, 1024, 'named absolute'), /^named absolute: leads outside the repository$/)
     refusal(() => readRepositoryText(root, 'relative.yaml', 1024), /^relative\.yaml: leads outside the repository$/)
     refusal(() => readRepositoryText(root, 'sub/up/../host.txt', 1024), /leads outside the repository$/)
     refusal(() => readRepositoryText(root, '../host.txt', 1024), /leads outside the repository$/)
