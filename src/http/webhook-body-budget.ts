@@ -9,10 +9,14 @@ import {describeLimit} from './body-limits.js'
 export const WEBHOOK_BODIES_IN_FLIGHT = 50 * 1024 * 1024
 
 /**
- * The bytes of webhook bodies being read at once, across requests. An HMAC is over the whole body, so
+ * The bytes of webhook bodies being kept at once, across requests. An HMAC is over the whole body, so
  * a body is kept until it is checked; without a bound, callers sending many large bodies with a wrong
- * signature would hold as many in memory. Bodies that are dropped as they arrive count as well, so
- * that whether a repository exists never changes the answer.
+ * signature would hold as many in memory.
+ *
+ * A body that is dropped as it arrives holds no memory, so it takes nothing from the budget: slow
+ * posts to an unknown repository cannot keep genuine deliveries at webhook_busy. It is still refused
+ * as busy exactly when it would be if it were kept (the bytes kept by others plus its own past the
+ * bound), so that whether a repository exists never changes the answer.
  */
 export class WebhookBodyBudget {
   private used = 0
@@ -24,8 +28,9 @@ export class WebhookBodyBudget {
   }
 
   /**
-   * The payload passed through (`keep`) or dropped as it arrives, its bytes held against the budget
-   * until `release` is called. Past the budget, or past `limit` for this one body, the stream fails.
+   * The payload passed through (`keep`), its bytes held against the budget until `release` is called,
+   * or dropped as it arrives, holding nothing. Past the budget, or past `limit` for this one body, the
+   * stream fails.
    * Fastify's checks still hold (the declared length, the route's limit): it counts the bytes through
    * `receivedEncodedLength`.
    */
@@ -38,10 +43,13 @@ export class WebhookBodyBudget {
         received += chunk.length
         Object.assign(metered, {receivedEncodedLength: received})
         if (received > options.limit) return callback(new errorCodes.FST_ERR_CTP_BODY_TOO_LARGE())
-        if (budget.used + chunk.length > budget.bytes) return callback(busy(budget.bytes))
+        // For a dropped body, its own bytes so far stand in for what keeping it would have held.
+        const othersAndOwn = options.keep ? budget.used + chunk.length : budget.used + received
+        if (othersAndOwn > budget.bytes) return callback(busy(budget.bytes))
+        if (!options.keep) return callback()
         budget.used += chunk.length
         held += chunk.length
-        callback(null, options.keep ? chunk : undefined)
+        callback(null, chunk)
       },
     })
     Object.assign(metered, {receivedEncodedLength: 0})

@@ -35,7 +35,7 @@ export async function registerWebhookRoutes(hooks: FastifyInstance, options: Htt
       reply.header('connection', 'close')
       throw webhookRefusal()
     },
-    // A refused request's body is dropped as it arrives; any body is held against the budget until answered.
+    // A refused request's body is dropped as it arrives, holding nothing; a kept body is held against the budget until answered.
     preParsing: async (request, reply, payload) => {
       const {body, release} = bodies.meter(payload, {keep: admissions.get(request.raw)?.admitted === true, limit: WEBHOOK_BODY_LIMIT})
       reply.raw.once('close', release)
