@@ -5,6 +5,7 @@ import type {KedgeContext} from './context.js'
 import {requireSecretFromEnvironment} from './credentials.js'
 import {readSecretVariable, requireSecretInput} from './repository-auth.js'
 import {requireRepository} from './require-repository.js'
+import {isCorruptRow} from './row-checks.js'
 import type {RecentDeliveries} from './recent-deliveries.js'
 import {deliveryId, SIGNATURE_HEADERS, tokenMatches, verifyWebhook, webhookSignature, type WebhookHeaders, type WebhookProvider} from './webhook-events.js'
 
@@ -36,7 +37,7 @@ export type WebhookAdmission =
       admitted: false
       /** For the operator's log only: an unverified caller is never told. */
       reason: string
-      /** The repository exists and takes webhooks, but its secret cannot be read now (a variable unset, say). */
+      /** The repository exists, but whether it takes webhooks cannot be told now: its secret cannot be read (a variable unset, say), or its row is corrupt. */
       unverifiable: boolean
       /**
        * The body is read (and dropped) before the refusal, as it is to check an HMAC that turns out
@@ -59,6 +60,8 @@ export function admitWebhook(context: KedgeContext, name: string, headers: Webho
     repository = requireRepository(context, name)
   } catch (error) {
     if (error instanceof NotFoundError) return refused('no such repository')
+    // Its stored values are for the operator's log, never for an unverified caller.
+    if (isCorruptRow(error)) return refused(error.message, true)
     throw error
   }
   let secret: string | undefined

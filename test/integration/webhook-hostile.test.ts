@@ -3,7 +3,10 @@ import {createHmac, randomBytes, randomUUID} from 'node:crypto'
 import {readFileSync} from 'node:fs'
 import http from 'node:http'
 import net from 'node:net'
+import path from 'node:path'
 import {it} from 'node:test'
+
+import {closeDatabase, openDatabase} from '../../src/store/database.js'
 
 import {SIMPLE_COMPOSE} from '../helpers/git-remote.js'
 import {request} from '../helpers/http.js'
@@ -93,6 +96,16 @@ async function settledPolls(base: string, repo: string): Promise<number> {
   }, 30_000, 250)
 }
 
+/** Sets a column of a repository's row by hand, to a value kedge never writes. */
+function tamperRepository(home: string, name: string, column: 'url', value: string): void {
+  const db = openDatabase(path.join(home, 'kedge.db'))
+  try {
+    assert.equal(db.$client.prepare(`UPDATE repositories SET ${column} = ? WHERE name = ?`).run(value, name).changes, 1)
+  } finally {
+    closeDatabase(db)
+  }
+}
+
 function rssMiB(pid: number): number {
   return Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) / 1024
 }
@@ -116,12 +129,15 @@ async function floodOf(pid: number, baseline: number, url: string, count: number
   return {rise: Math.round(peak - baseline), statuses}
 }
 
-// One serve for all cases: three repositories, one taking webhooks, one without a secret, one whose secret's variable serve lacks.
+// One serve for all cases: four repositories, one taking webhooks, one without a secret, one whose secret's variable serve lacks, one whose row is corrupt.
 it('hostile webhooks and requests', {timeout: 240_000}, async (t) => {
   const env = {KEDGE_TEST_HOOK_SECRET: HOOK_SECRET, KEDGE_TEST_GONE_SECRET: 'set only for repo add'}
   const hooked = await registeredStack({'docker-compose.yaml': SIMPLE_COMPOSE}, {args: ['--interval', '1h', '--webhook-secret-env', 'KEDGE_TEST_HOOK_SECRET'], env})
   const secretless = await registeredStack({'docker-compose.yaml': SIMPLE_COMPOSE}, {home: hooked.home, args: ['--interval', '1h']})
   const unverifiable = await registeredStack({'docker-compose.yaml': SIMPLE_COMPOSE}, {home: hooked.home, args: ['--interval', '1h', '--webhook-secret-env', 'KEDGE_TEST_GONE_SECRET'], env})
+  const corrupt = await registeredStack({'docker-compose.yaml': SIMPLE_COMPOSE}, {home: hooked.home, args: ['--interval', '1h', '--webhook-secret-env', 'KEDGE_TEST_HOOK_SECRET'], env})
+  const CORRUPT_URL = 'ext::sh -c stored-value-for-the-operator-only'
+  tamperRepository(hooked.home, corrupt.name, 'url', CORRUPT_URL)
   const serve = new ServeProcess(hooked.home, [], {KEDGE_TEST_HOOK_SECRET: HOOK_SECRET})
   const base = String((await serve.waitForLog((line) => line.event === 'http.listening', 30_000)).address)
 
@@ -146,6 +162,8 @@ it('hostile webhooks and requests', {timeout: 240_000}, async (t) => {
       ['no secret, signed', secretless.name, push.headers],
       ['no secret, unsigned', secretless.name, unsigned],
       ['secret unreadable, signed', unverifiable.name, push.headers],
+      ['corrupt row, signed', corrupt.name, push.headers],
+      ['corrupt row, unsigned', corrupt.name, unsigned],
     ]
     const answers = []
     for (const [what, name, headers] of cases) {
@@ -159,6 +177,8 @@ it('hostile webhooks and requests', {timeout: 240_000}, async (t) => {
     // The operator learns why.
     await serve.waitForLog((line) => line.event === 'webhook.unverifiable' && line.repo === unverifiable.name)
     await serve.waitForLog((line) => line.event === 'webhook.refused' && line.repo === secretless.name)
+    const corruptLine = await serve.waitForLog((line) => line.event === 'webhook.unverifiable' && line.repo === corrupt.name)
+    assert.match(String(corruptLine.error), /corrupt database: .*column url/)
   })
 
   await t.test('answers an unsigned or unknown delivery before its body is sent, and its memory stays flat under 100 such 5 MiB posts', async (sub) => {
