@@ -12,7 +12,8 @@ export const RECENT_DELIVERIES_LIMITS: RecentDeliveriesLimits = {entries: 10_000
 
 /**
  * A short memory of the webhook deliveries that asked for a poll, so that the same delivery sent
- * again (a forge's retry, or someone replaying what they captured) asks for nothing. Bounded in size
+ * again (a forge's retry, or someone replaying what they captured) asks for nothing. A delivery whose
+ * poll failed is forgotten (`forget`), so that sending it again once the remote is back counts. Bounded in size
  * and in time; keys are kept as digests, so a long key costs no more than a short one.
  */
 export class RecentDeliveries {
@@ -42,6 +43,11 @@ export class RecentDeliveries {
       if (this.remembered.size <= this.limits.entries) break
       this.remembered.delete(oldest)
     }
+  }
+
+  /** Forgets the keys, so that the same delivery counts again. */
+  forget(keys: string[]): void {
+    for (const key of keys) this.remembered.delete(digest(key))
   }
 
   get size(): number {

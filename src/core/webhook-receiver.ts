@@ -84,9 +84,9 @@ export function webhookRefusal(): UnauthorizedError {
 }
 
 export interface WebhookReceiverOptions {
-  /** Asks for a poll of the repository now; false when serve does not watch it (yet). */
-  requestPoll: (repository: string) => boolean
-  /** Deliveries that asked for a poll lately; the same delivery again asks for nothing. */
+  /** Asks for a poll of the repository now; false when serve does not watch it (yet). `onFailed` is called if that poll fails. */
+  requestPoll: (repository: string, onFailed: () => void) => boolean
+  /** Deliveries that asked for a poll lately, and whose poll has not failed; the same delivery again asks for nothing. */
   deliveries: RecentDeliveries
 }
 
@@ -94,6 +94,8 @@ export interface WebhookReceiverOptions {
  * A push webhook for an admitted repository: verified with the repository's secret, and when it
  * reports a push to the watched branch that was not delivered before, a poll of that repository is
  * asked for (`requestPoll`); the deploy loop coalesces a burst into one round in flight and one queued.
+ * The delivery is remembered until its poll fails: then it is forgotten, so that the forge's
+ * "Redeliver" (the same id and signature) counts once the remote is back, rather than being a duplicate.
  */
 export function receiveWebhook(admission: Extract<WebhookAdmission, {admitted: true}>, headers: WebhookHeaders, body: Buffer, options: WebhookReceiverOptions): WebhookReceipt {
   const {repository} = admission
@@ -105,7 +107,7 @@ export function receiveWebhook(admission: Extract<WebhookAdmission, {admitted: t
   }
   const keys = deliveryKeys(repository.name, headers, event.provider)
   if (options.deliveries.seen(keys)) return {status: 'duplicate', provider: event.provider, reason: 'duplicate delivery'}
-  if (!options.requestPoll(repository.name)) {
+  if (!options.requestPoll(repository.name, () => options.deliveries.forget(keys))) {
     throw new ExternalError(`kedge serve is not watching "${repository.name}" yet`, {code: 'not_watching', hint: 'retry in a second'})
   }
   // Only once it asked for a poll: a delivery refused for now may come again and count.

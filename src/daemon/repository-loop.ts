@@ -51,6 +51,8 @@ export class RepositoryLoop {
   private wake: (() => void) | null = null
   private nextPollAt = 0
   private pollRequested = false
+  /** Told if the round that serves their poll request fails; a round that found the lock taken serves none. */
+  private pollFailureListeners: Array<() => void> = []
   /** Whether a round has finished since the loop started, failed or not: what /ready waits for. */
   reconciledOnce = false
   /** A new commit, or one whose deploy the host cut short, waits for the Docker engine to answer again. */
@@ -91,9 +93,11 @@ export class RepositoryLoop {
 
   /**
    * Poll the remote now (a push webhook arrived). Requests during a round fold into one more round after
-   * it: a burst of pushes causes one round in flight and one queued, never more.
+   * it: a burst of pushes causes one round in flight and one queued, never more. `onFailed` is called if
+   * the round that serves this request cannot reach the remote or fails otherwise (`roundFailed`).
    */
-  requestPoll(): void {
+  requestPoll(onFailed?: () => void): void {
+    if (onFailed) this.pollFailureListeners.push(onFailed)
     this.pollRequested = true
     this.wake?.()
   }
@@ -119,7 +123,12 @@ export class RepositoryLoop {
       if (this.pollRequested || Date.now() >= this.nextPollAt) {
         const requested = this.pollRequested
         this.pollRequested = false
+        // Requests made from here on are served by the next round, not this one.
+        const listeners = this.pollFailureListeners
+        this.pollFailureListeners = []
         const result = await this.reconcileOnce(repository, trigger, logger)
+        if (result?.kind === 'busy') this.pollFailureListeners.unshift(...listeners)
+        else if (result === null || roundFailed(result)) for (const onFailed of listeners) onFailed()
         // A round another process held the lock for did not reconcile anything; any other outcome did.
         if (result?.kind !== 'busy') this.reconciledOnce = true
         if (result?.kind !== 'busy') trigger = 'git'

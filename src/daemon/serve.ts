@@ -101,9 +101,9 @@ export async function serve(context: KedgeContext, options: ServeOptions): Promi
   })
   let registryRead = false
   const control: DaemonControl = {
-    requestPoll: (name) => {
+    requestPoll: (name, onFailed) => {
       const loop = loops.get(name)
-      loop?.requestPoll()
+      loop?.requestPoll(onFailed)
       return loop !== undefined
     },
     readiness: () => {

@@ -17,8 +17,8 @@ import {registerWebhookRoutes} from './webhook-routes.js'
 
 /** What the HTTP side asks of the running daemon. */
 export interface DaemonControl {
-  /** Asks the repository's loop for a poll now; false when serve does not watch it (yet). */
-  requestPoll(repository: string): boolean
+  /** Asks the repository's loop for a poll now; false when serve does not watch it (yet). `onFailed` is called if that poll fails. */
+  requestPoll(repository: string, onFailed?: () => void): boolean
   /** Every repository has been reconciled once since serve started. */
   readiness(): {ready: boolean; pending: string[]}
 }

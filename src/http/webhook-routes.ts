@@ -49,9 +49,9 @@ export async function registerWebhookRoutes(hooks: FastifyInstance, options: Htt
     try {
       receipt = receiveWebhook(admission, request.headers, request.body ?? Buffer.alloc(0), {
         deliveries,
-        requestPoll: (repository) => {
+        requestPoll: (repository, onFailed) => {
           options.metrics.pushReceived(repository)
-          return options.control.requestPoll(repository)
+          return options.control.requestPoll(repository, onFailed)
         },
       })
     } catch (error) {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import {createHmac, randomBytes, randomUUID} from 'node:crypto'
-import {readFileSync} from 'node:fs'
+import {readFileSync, renameSync} from 'node:fs'
 import http from 'node:http'
 import net from 'node:net'
 import path from 'node:path'
@@ -236,6 +236,27 @@ it('hostile webhooks and requests', {timeout: 240_000}, async (t) => {
     const next = githubPush(hooked.remote.head(), randomUUID())
     assert.equal((await request(base, 'POST', hook, {raw: next.raw, headers: next.headers})).json.status, 'queued')
     assert.equal(await settledPolls(base, hooked.name), before + 2)
+  })
+
+  await t.test('counts a delivery sent again once the poll it asked for failed: the forge\'s "Redeliver" after the remote came back', async () => {
+    const hook = `/hooks/${hooked.name}`
+    const push = githubPush(hooked.remote.head(), randomUUID())
+    const away = `${hooked.remote.bareDir}.away`
+    const from = serve.lines.length
+    renameSync(hooked.remote.bareDir, away)
+    try {
+      const first = await request(base, 'POST', hook, {raw: push.raw, headers: push.headers})
+      assert.deepEqual([first.status, first.json.status], [202, 'queued'], first.text)
+      await serve.waitForLog((line) => line.event === 'poll.failed' && line.repo === hooked.name, 30_000, from)
+    } finally {
+      renameSync(away, hooked.remote.bareDir)
+    }
+    const before = await settledPolls(base, hooked.name)
+    const redelivered = await request(base, 'POST', hook, {raw: push.raw, headers: push.headers})
+    assert.deepEqual([redelivered.status, redelivered.json.status], [202, 'queued'], redelivered.text)
+    assert.equal(await settledPolls(base, hooked.name), before + 1, 'the redelivery polled')
+    const again = await request(base, 'POST', hook, {raw: push.raw, headers: push.headers})
+    assert.equal(again.json.status, 'duplicate', 'remembered once its poll succeeded')
   })
 
   await t.test('answers 414, 431 and malformed requests in kedge\'s format, repeating a bounded part of them', async () => {

@@ -14,6 +14,17 @@ describe('recent webhook deliveries', () => {
     assert.equal(deliveries.seen([]), false)
   })
 
+  it('forgets a delivery when told, by all of its keys', () => {
+    const deliveries = new RecentDeliveries()
+    deliveries.remember(['id:1', 'signature:a'])
+    deliveries.remember(['id:2'])
+    deliveries.forget(['id:1', 'signature:a'])
+    assert.equal(deliveries.seen(['id:1']), false)
+    assert.equal(deliveries.seen(['id:3', 'signature:a']), false)
+    assert.equal(deliveries.seen(['id:2']), true, 'the others are kept')
+    assert.equal(deliveries.size, 1)
+  })
+
   it('forgets a delivery once its time is up', () => {
     let now = 1_000_000
     const deliveries = new RecentDeliveries({entries: 10, ttlMs: 60_000}, () => now)
