@@ -5,12 +5,12 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
-# Three test files at a time: they mostly wait on Docker, git and health checks, so three share a 2-core
-# machine well (Node's default is one less than the cores). Each test uses its own names, homes and ports. The fault tests
-# (a Docker daemon of their own stopped and restarted, serve killed mid-deploy) run alone afterwards:
-# their waits are bounded, and a second file's load would stretch them past the bounds.
+# Test files run a few at a time (three of the v2 leg, two of the v1 leg beside it): they mostly wait on
+# Docker, git and health checks, so five share a 2-core machine well. Each test uses its own names, homes
+# and ports. The fault tests (a Docker daemon of their own stopped and restarted, serve killed mid-deploy)
+# run alone afterwards: their waits are bounded, and a second file's load would stretch them past the bounds.
 run_tests() {
-  KEDGE_COMPOSE="$1" node --import tsx --test --test-concurrency=3 --test-reporter=spec "${@:2}"
+  KEDGE_COMPOSE="$1" node --import tsx --test --test-concurrency="$2" --test-reporter=spec "${@:3}"
 }
 run_faults() {
   KEDGE_COMPOSE="$1" node --import tsx --test --test-concurrency=1 --test-reporter=spec test/integration/faults.test.ts
@@ -31,13 +31,13 @@ v1_pid=
 if has_v1; then
   # Where kedge's behaviour depends on the Compose version: applying and rolling back, what `up` recreates,
   # taking a stack down, profiles and extension fields. Drift is read from the engine, whichever Compose.
-  run_tests docker-compose $(printf 'test/integration/%s.test.ts ' "${V1_FILES[@]}") >"$v1_log" 2>&1 &
+  run_tests docker-compose 2 $(printf 'test/integration/%s.test.ts ' "${V1_FILES[@]}") >"$v1_log" 2>&1 &
   v1_pid=$!
 fi
 
 echo "== Compose v2 ($(docker compose version --short)): unit and integration tests"
 v2_status=0
-run_tests "docker compose" test/unit/*.test.ts $(ls test/integration/*.test.ts | grep -v '/faults\.test\.ts$') || v2_status=$?
+run_tests "docker compose" 3 test/unit/*.test.ts $(ls test/integration/*.test.ts | grep -v '/faults\.test\.ts$') || v2_status=$?
 
 v1_status=0
 if [ -n "$v1_pid" ]; then

@@ -115,7 +115,7 @@ async function deployedFixture(): Promise<Fixture> {
 
 // The fixture is built while the suite is collected, so that the helpers' clean-up (their `after`) belongs to
 // the suite: registered from a `before` hook, it would run as soon as the hook ends.
-describe('bad input', {timeout: 240_000}, async () => {
+describe('bad input', {timeout: 480_000}, async () => {
   fixture = await deployedFixture()
 
   const kedgeYamlCases: Array<{name: string; kedgeYaml: string | Buffer; expectMessage: RegExp}> = [

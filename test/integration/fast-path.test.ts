@@ -96,7 +96,7 @@ async function engineOverTcp(): Promise<string> {
   return `tcp://127.0.0.1:${(server.address() as net.AddressInfo).port}`
 }
 
-describe('the fast path of repo list, status and history', {timeout: 240_000}, () => {
+describe('the fast path of repo list, status and history', {timeout: 480_000}, () => {
   // Made while the suite is defined, not in a hook: the directories and stacks must live as long as the suite.
   probeDir = tempDir('kedge-probe-')
   writeFileSync(path.join(probeDir, 'probe.cjs'), PACKAGE_PROBE)
