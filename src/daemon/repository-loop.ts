@@ -14,6 +14,11 @@ import {moreVerbose, type Logger} from './logger.js'
 
 const MAX_BACKOFF_MS = 5 * 60_000
 const NUDGE_SETTLE_MS = 250
+/**
+ * A check an engine event asked for that found nothing (or the lock taken) looks once more this much later:
+ * on a busy host the engine's listing can lag its events past the settle time, and the event is not sent again.
+ */
+const EVENT_CONFIRM_MS = 2000
 /** A poll asked for (a webhook) that found the repository locked by another deploy is tried again this soon. */
 const REQUESTED_POLL_RETRY_MS = 2000
 
@@ -47,7 +52,10 @@ export class RepositoryLoop {
   private readonly stopped = new AbortController()
   private failures = 0
   private nudged = false
+  /** Set while the one extra look after an event's empty check is due (see EVENT_CONFIRM_MS). */
+  private confirming = false
   private nudgeTimer: NodeJS.Timeout | null = null
+  private nudgeDue = 0
   private wake: (() => void) | null = null
   private nextPollAt = 0
   private pollRequested = false
@@ -82,13 +90,17 @@ export class RepositoryLoop {
    * interval. Shortly, because the engine sends `die` before its container listing says the container
    * exited; the delay also folds a burst of events (kill, die, stop) into one check.
    */
-  nudge(): void {
-    if (this.nudgeTimer) return
+  nudge(delayMs = NUDGE_SETTLE_MS): void {
+    const due = Date.now() + delayMs
+    // A pending look as soon or sooner folds this one in; a later one (a confirmation) gives way to it.
+    if (this.nudgeTimer && this.nudgeDue <= due) return
+    if (this.nudgeTimer) clearTimeout(this.nudgeTimer)
+    this.nudgeDue = due
     this.nudgeTimer = setTimeout(() => {
       this.nudgeTimer = null
       this.nudged = true
       this.wake?.()
-    }, NUDGE_SETTLE_MS)
+    }, delayMs)
   }
 
   /**
@@ -119,6 +131,7 @@ export class RepositoryLoop {
         continue
       }
       const logger = this.loggerFor(repository)
+      const byEvent = this.nudged
       this.nudged = false
       if (this.pollRequested || Date.now() >= this.nextPollAt) {
         const requested = this.pollRequested
@@ -137,7 +150,15 @@ export class RepositoryLoop {
         if (this.failures > 0) logger.log('info', 'poll.retry', {repo: this.name, in: formatDuration(this.nextPollAt - Date.now())})
       }
       const current = findRepository(this.context.db, this.name)
-      if (current && !this.stopped.signal.aborted && this.checkedRow(current)) await this.checkDrift(current, logger)
+      if (current && !this.stopped.signal.aborted && this.checkedRow(current)) {
+        const found = await this.checkDrift(current, logger)
+        if (byEvent && !this.confirming && (found === 'in-sync' || found === 'busy')) {
+          this.confirming = true
+          this.nudge(EVENT_CONFIRM_MS)
+        } else {
+          this.confirming = false
+        }
+      }
       if (this.nudged || this.pollRequested) continue
       await this.sleepUntil(this.nextPollAt)
     }
@@ -184,15 +205,24 @@ export class RepositoryLoop {
     })
   }
 
-  private async checkDrift(repository: RepositoryRow, logger: Logger): Promise<void> {
-    const repo = this.name
-    let result: HealResult
+  /** Checks for drift and acts on it by the mode; returns what the check found. */
+  private async checkDrift(repository: RepositoryRow, logger: Logger): Promise<HealResult['kind'] | 'failed'> {
+    const result = await this.healOrLog(repository, logger)
+    if (result) this.logHeal(result, logger)
+    return result?.kind ?? 'failed'
+  }
+
+  private async healOrLog(repository: RepositoryRow, logger: Logger): Promise<HealResult | null> {
     try {
-      result = await healDrift(this.context, repository, {signal: this.settings.abandon})
+      return await healDrift(this.context, repository, {signal: this.settings.abandon})
     } catch (error) {
-      logger.log('warn', 'drift.check_failed', {repo, error: errorMessage(error)})
-      return
+      logger.log('warn', 'drift.check_failed', {repo: this.name, error: errorMessage(error)})
+      return null
     }
+  }
+
+  private logHeal(result: HealResult, logger: Logger): void {
+    const repo = this.name
     if (result.kind === 'in-sync') this.settings.observer?.driftChecked(repo, [])
     if ('drift' in result) this.settings.observer?.driftChecked(repo, result.drift)
     switch (result.kind) {

@@ -123,7 +123,8 @@ describe('deploying with kedge sync', () => {
     assert.equal(docker('exec', containers[0]!.id, 'cat', '/etc/image-version').trim(), '2')
   })
 
-  describe('a bad commit breaks nothing', () => {
+  // Each case has a stack of its own: they run side by side, as they mostly wait on Compose.
+  describe('a bad commit breaks nothing', {concurrency: 3}, () => {
     interface BrokenCommit {
       what: string
       files: Record<string, string>

@@ -84,7 +84,9 @@ describe('healing drift under kedge serve', () => {
     for (let heal = 1; heal <= 5; heal++) {
       const from = serve.lines.length
       docker('kill', web(stack)!.id)
-      await serve.waitForLog((line) => line.event === 'drift.healed' && line.repo === stack.name, 60_000, from)
+      await serve.waitForLog((line) => line.event === 'drift.healed' && line.repo === stack.name, 60_000, from).catch((error: unknown) => {
+        throw new Error(`heal ${heal}: ${String(error)}; serve logged since the kill: ${JSON.stringify(serve.lines.slice(from).map((line) => [line.event, line.error ?? line.reason ?? '']))}`)
+      })
     }
     docker('kill', web(stack)!.id)
     const flapping = await serve.waitForLog((line) => line.event === 'drift.flapping' && line.repo === stack.name, 60_000)
