@@ -10,7 +10,7 @@ import {isDeepStrictEqual} from 'node:util'
 import {Config, Flags} from '@oclif/core'
 import {build, transform} from 'esbuild'
 
-import {FAST_PATH_MANIFEST_FILE, HOT_COMMAND_IDS} from '../dist/cli/fast-path/manifest.js'
+import {FAST_PATH_MANIFEST_FILE, HOT_COMMAND_IDS} from '../dist/drivers/cli/fast-path/manifest.js'
 
 const root = fileURLToPath(new URL('..', import.meta.url))
 const outdir = path.join(root, 'dist/fast-path')
@@ -138,7 +138,7 @@ const MODULE_URL_BANNER = `const ${MODULE_URL} = require('node:url').pathToFileU
  */
 async function writeBundles() {
   const bundled = await build({
-    entryPoints: ['dist/cli/fast-path/index.js', 'dist/cli/fast-path/run-hot-command.js'],
+    entryPoints: ['dist/drivers/cli/fast-path/index.js', 'dist/drivers/cli/fast-path/run-hot-command.js'],
     outdir: 'dist/fast-path',
     outExtension: {'.js': '.cjs'},
     bundle: true,

@@ -4,7 +4,7 @@ import path from 'node:path'
 
 import Database from 'better-sqlite3'
 
-import {errorMessage, ExternalError} from '../errors.js'
+import {errorMessage, ExternalError} from '../model/errors.js'
 import {migrate} from './migrations.js'
 import {DATABASE_MODE, preparePrivateHome} from './private-home.js'
 import {storageFault} from './storage-errors.js'

@@ -1,6 +1,6 @@
 import {chmodSync, mkdirSync, statSync} from 'node:fs'
 
-import {errorMessage} from '../errors.js'
+import {errorMessage} from '../model/errors.js'
 
 /**
  * The home holds sealed credentials, the clones of private repositories and the errors of their

@@ -1,4 +1,4 @@
-import {redact, redactDeep, redactKnown} from '../secrets/redaction.js'
+import {redact, redactDeep, redactKnown} from '../model/secrets/redaction.js'
 
 interface FieldKinds<T> {
   /** Messages: secrets and anything shaped like a credential are masked. */

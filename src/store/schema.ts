@@ -1,9 +1,9 @@
 import {sql} from 'drizzle-orm'
 import {index, integer, sqliteTable, text} from 'drizzle-orm/sqlite-core'
 
-import {AUTH_KINDS, DEPLOYMENT_STATUSES, DEPLOYMENT_TRIGGERS} from './column-values.js'
+import {AUTH_KINDS, DEPLOYMENT_STATUSES, DEPLOYMENT_TRIGGERS} from '../model/repository/column-values.js'
 
-export {AUTH_KINDS, DEPLOYMENT_STATUSES, DEPLOYMENT_TRIGGERS, type AuthKind, type DeploymentStatus, type DeploymentTrigger} from './column-values.js'
+export {AUTH_KINDS, DEPLOYMENT_STATUSES, DEPLOYMENT_TRIGGERS, type AuthKind, type DeploymentStatus, type DeploymentTrigger} from '../model/repository/column-values.js'
 
 export const repositories = sqliteTable('repositories', {
   id: integer('id').primaryKey({autoIncrement: true}),

@@ -1,8 +1,8 @@
 import {accessSync, constants, existsSync, statfsSync} from 'node:fs'
 import path from 'node:path'
 
-import {ExternalError, isKedgeError, type KedgeError} from '../errors.js'
-import type {KedgeHome} from '../home.js'
+import {ExternalError, isKedgeError, type KedgeError} from '../model/errors.js'
+import type {KedgeHome} from '../adapters/files/home.js'
 
 /**
  * The disk under the kedge home failing kedge: full, mounted read-only, or not writable for this user.

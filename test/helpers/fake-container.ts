@@ -1,4 +1,4 @@
-import type {StackContainer} from '../../src/core/containers.js'
+import type {StackContainer} from '../../src/model/stack/containers.js'
 
 /** A container as the engine adapter returns it, running and labelled, for pure unit tests. */
 export function fakeContainer(service: string, overrides: Partial<StackContainer> = {}, configHash = `h-${service}`): StackContainer {

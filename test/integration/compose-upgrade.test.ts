@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import {execFileSync} from 'node:child_process'
 import {describe, it} from 'node:test'
 
-import type {DeploymentView} from '../../src/core/deployment-view.js'
+import type {DeploymentView} from '../../src/model/repository/deployment-view.js'
 import {runKedgeJson} from '../helpers/cli.js'
 import {containerIds, docker, kedgeContainers} from '../helpers/docker.js'
 import {ServeProcess} from '../helpers/serve.js'

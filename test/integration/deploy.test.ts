@@ -4,7 +4,7 @@ import {existsSync, readFileSync} from 'node:fs'
 import path from 'node:path'
 import {describe, it} from 'node:test'
 
-import type {DeploymentView} from '../../src/core/deployment-view.js'
+import type {DeploymentView} from '../../src/model/repository/deployment-view.js'
 
 import {runKedge, runKedgeJson} from '../helpers/cli.js'
 import {composeCommand, containerIds, docker, kedgeContainers} from '../helpers/docker.js'

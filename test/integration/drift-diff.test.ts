@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import {describe, it} from 'node:test'
 
-import type {DiffResult} from '../../src/core/diff.js'
+import type {DiffResult} from '../../src/usecases/drift/diff.js'
 import {runKedge, runKedgeJson} from '../helpers/cli.js'
 import {docker, kedgeContainers, type TestContainer} from '../helpers/docker.js'
 import {registeredStack, uniqueName, type TestStack} from '../helpers/stack.js'

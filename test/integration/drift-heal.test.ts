@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import {describe, it} from 'node:test'
 
-import type {DeploymentView} from '../../src/core/deployment-view.js'
+import type {DeploymentView} from '../../src/model/repository/deployment-view.js'
 import {runKedge, runKedgeJson} from '../helpers/cli.js'
 import {docker, kedgeContainers} from '../helpers/docker.js'
 import {SIMPLE_COMPOSE} from '../helpers/git-remote.js'

@@ -4,7 +4,7 @@ import {readdirSync, readFileSync} from 'node:fs'
 import path from 'node:path'
 import {after, describe, it} from 'node:test'
 
-import type {DeploymentView} from '../../src/core/deployment-view.js'
+import type {DeploymentView} from '../../src/model/repository/deployment-view.js'
 import {closeDatabase, openDatabase} from '../../src/store/database.js'
 import {runKedge, runKedgeJson} from '../helpers/cli.js'
 import {containerIds, kedgeContainers, removeComposeProject} from '../helpers/docker.js'

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import {describe, it} from 'node:test'
 
-import type {ServiceChange} from '../../src/core/plan.js'
+import type {ServiceChange} from '../../src/model/stack/plan.js'
 import {runKedge, runKedgeJson} from '../helpers/cli.js'
 import {docker, kedgeContainers} from '../helpers/docker.js'
 import {registeredStack} from '../helpers/stack.js'

@@ -4,7 +4,7 @@ import {readFileSync, statSync} from 'node:fs'
 import path from 'node:path'
 import {after, describe, it} from 'node:test'
 
-import {currentProcess} from '../../src/core/process-identity.js'
+import {currentProcess} from '../../src/adapters/process/process-identity.js'
 import {closeDatabase, openDatabase} from '../../src/store/database.js'
 import {tryTakeLock} from '../../src/store/locks.js'
 import {runKedgeJson} from '../helpers/cli.js'

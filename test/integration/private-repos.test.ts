@@ -7,8 +7,8 @@ import {existsSync, readFileSync, renameSync, statSync, writeFileSync} from 'nod
 import path from 'node:path'
 import {after, before, describe, it} from 'node:test'
 
-import type {AddRepositoryResult} from '../../src/core/add-repository.js'
-import type {RepositoryStatus} from '../../src/core/repository-status.js'
+import type {AddRepositoryResult} from '../../src/usecases/repositories/add-repository.js'
+import type {RepositoryStatus} from '../../src/usecases/repositories/repository-status.js'
 import {closeDatabase, openDatabase} from '../../src/store/database.js'
 import {runKedge, runKedgeJson} from '../helpers/cli.js'
 import {containerIds, kedgeContainers, removeComposeProject} from '../helpers/docker.js'

@@ -8,7 +8,7 @@ import {composeCommand} from '../helpers/docker.js'
 import {SIMPLE_COMPOSE} from '../helpers/git-remote.js'
 import {ServeProcess} from '../helpers/serve.js'
 import {registeredStack} from '../helpers/stack.js'
-import type {DeploymentView} from '../../src/core/deployment-view.js'
+import type {DeploymentView} from '../../src/model/repository/deployment-view.js'
 import {waitFor} from '../helpers/wait.js'
 
 /**

@@ -4,9 +4,9 @@ import {existsSync, readFileSync} from 'node:fs'
 import path from 'node:path'
 import {after, describe, it} from 'node:test'
 
-import type {DiffResult} from '../../src/core/diff.js'
-import type {RemoveRepositoryResult, StackTakenDown} from '../../src/core/remove-repository.js'
-import type {RepositoryStatus} from '../../src/core/repository-status.js'
+import type {DiffResult} from '../../src/usecases/drift/diff.js'
+import type {RemoveRepositoryResult, StackTakenDown} from '../../src/usecases/repositories/remove-repository.js'
+import type {RepositoryStatus} from '../../src/usecases/repositories/repository-status.js'
 
 import {runKedge, runKedgeJson} from '../helpers/cli.js'
 import {composeCommand, docker, kedgeContainers} from '../helpers/docker.js'

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict'
 import {describe, it} from 'node:test'
 
-import type {DeploymentView} from '../../src/core/deployment-view.js'
+import type {DeploymentView} from '../../src/model/repository/deployment-view.js'
 
-import {currentProcess} from '../../src/core/process-identity.js'
+import {currentProcess} from '../../src/adapters/process/process-identity.js'
 import {closeDatabase, openDatabase} from '../../src/store/database.js'
 import {tryTakeLock} from '../../src/store/locks.js'
 import {runKedge, runKedgeJson} from '../helpers/cli.js'

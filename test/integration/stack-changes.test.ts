@@ -3,7 +3,7 @@ import {execFileSync} from 'node:child_process'
 import path from 'node:path'
 import {describe, it} from 'node:test'
 
-import type {DeploymentView} from '../../src/core/deployment-view.js'
+import type {DeploymentView} from '../../src/model/repository/deployment-view.js'
 
 import {runKedgeJson} from '../helpers/cli.js'
 import {composeCommand, containerIds, docker, kedgeContainers} from '../helpers/docker.js'

@@ -4,7 +4,7 @@ import {existsSync, readdirSync, readFileSync, symlinkSync, writeFileSync} from 
 import path from 'node:path'
 import {describe, it} from 'node:test'
 
-import type {DeploymentView} from '../../src/core/deployment-view.js'
+import type {DeploymentView} from '../../src/model/repository/deployment-view.js'
 import {runKedge, runKedgeJson} from '../helpers/cli.js'
 import {docker, kedgeContainers} from '../helpers/docker.js'
 import {registeredStack, type TestStack} from '../helpers/stack.js'

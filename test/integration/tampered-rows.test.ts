@@ -3,8 +3,8 @@ import {existsSync, mkdirSync, readdirSync, rmSync, writeFileSync} from 'node:fs
 import path from 'node:path'
 import {describe, it} from 'node:test'
 
-import type {RepositoryStatus} from '../../src/core/repository-status.js'
-import type {RepositoryView} from '../../src/core/repository-view.js'
+import type {RepositoryStatus} from '../../src/usecases/repositories/repository-status.js'
+import type {RepositoryView} from '../../src/model/repository/repository-view.js'
 import {closeDatabase, openDatabase} from '../../src/store/database.js'
 import {runKedge, runKedgeJson} from '../helpers/cli.js'
 import {SIMPLE_COMPOSE} from '../helpers/git-remote.js'

@@ -3,8 +3,8 @@ import {describe, it} from 'node:test'
 
 import {parse} from 'yaml'
 
-import {canonicalService} from '../../src/core/canonical-service.js'
-import {parseDuration, splitWords} from '../../src/core/canonical-values.js'
+import {canonicalService} from '../../src/model/compose/canonical-service.js'
+import {parseDuration, splitWords} from '../../src/model/compose/canonical-values.js'
 
 /*
  * Fixtures: the `services:` of real `compose config` output, captured with `docker-compose -p x -f FILE

@@ -5,7 +5,7 @@ import {tmpdir} from 'node:os'
 import path from 'node:path'
 import {describe, it} from 'node:test'
 
-import {BoundedText, liveChildCount, runChild, stopAllChildren} from '../../src/adapters/child-process.js'
+import {BoundedText, liveChildCount, runChild, stopAllChildren} from '../../src/adapters/process/child-process.js'
 
 /** Whether a process runs (a zombie waiting for its parent to reap it has ended). */
 function running(pid: number): boolean {
@@ -81,7 +81,7 @@ describe('child processes', {timeout: 60_000}, () => {
 
   it('kills the tools still running when kedge exits', async () => {
     const pidFile = path.join(mkdtempSync(path.join(tmpdir(), 'kedge-child-')), 'pid')
-    const module = new URL('../../src/adapters/child-process.ts', import.meta.url).href
+    const module = new URL('../../src/adapters/process/child-process.ts', import.meta.url).href
     const script = `
       import {existsSync, readFileSync} from 'node:fs'
       import {runChild} from ${JSON.stringify(module)}
@@ -99,7 +99,7 @@ describe('child processes', {timeout: 60_000}, () => {
   })
   it('stops the tools and exits 130 when a command is interrupted with Ctrl-C (SIGINT)', async () => {
     const pidFile = path.join(mkdtempSync(path.join(tmpdir(), 'kedge-child-')), 'pid')
-    const module = new URL('../../src/adapters/child-process.ts', import.meta.url).href
+    const module = new URL('../../src/adapters/process/child-process.ts', import.meta.url).href
     // The tool leads its own group: the terminal's SIGINT would reach kedge alone.
     const script = `
       import {existsSync, readFileSync} from 'node:fs'

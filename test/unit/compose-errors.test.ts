@@ -3,7 +3,7 @@ import {describe, it} from 'node:test'
 
 import {parse} from 'yaml'
 
-import {composeV2Features, isEmptyProject, locateComposeError, needsComposeV2} from '../../src/core/compose-errors.js'
+import {composeV2Features, isEmptyProject, locateComposeError, needsComposeV2} from '../../src/model/compose/compose-errors.js'
 
 const files = [parse('services:\n  web:\n    image: app:1\n    ports: ["8080:80", notaport]\n  db:\n    image: db:1\n')]
 

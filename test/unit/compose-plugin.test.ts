@@ -4,7 +4,7 @@ import {tmpdir} from 'node:os'
 import path from 'node:path'
 import {after, describe, it} from 'node:test'
 
-import {composePluginPath} from '../../src/adapters/compose-plugin.js'
+import {composePluginPath} from '../../src/adapters/compose/compose-plugin.js'
 
 const root = mkdtempSync(path.join(tmpdir(), 'kedge-compose-plugin-'))
 after(() => rmSync(root, {recursive: true, force: true}))

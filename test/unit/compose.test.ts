@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict'
 import {describe, it} from 'node:test'
 
-import {canonicalJson, parseComposeConfig, serviceHash} from '../../src/core/compose-model.js'
-import {commandLine, configArgs, downArgs, generationOf, parseComposeOverride, pullArgs, upArgs, type ComposeProject} from '../../src/core/compose-invocation.js'
+import {canonicalJson, parseComposeConfig, serviceHash} from '../../src/model/compose/compose-model.js'
+import {commandLine, configArgs, downArgs, generationOf, parseComposeOverride, pullArgs, upArgs, type ComposeProject} from '../../src/model/compose/compose-invocation.js'
 
 const project: ComposeProject = {name: 'web', files: ['docker-compose.yaml', '/home/kedge/generated/web/compose.override.yaml'], directory: '/home/kedge/stacks/web'}
 const GLOBAL = ['--project-name', 'web', '--project-directory', '/home/kedge/stacks/web', '--file', 'docker-compose.yaml', '--file', '/home/kedge/generated/web/compose.override.yaml', '--ansi', 'never']

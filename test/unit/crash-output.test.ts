@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import {describe, it} from 'node:test'
 
-import {boundedLine, crashLine, RELAYED_OUTPUT_LIMIT} from '../../src/core/tool-output.js'
+import {boundedLine, crashLine, RELAYED_OUTPUT_LIMIT} from '../../src/model/tool-output.js'
 
 /** The start of what Compose v2 (2.26.1) printed reading a compose file that is a symbolic link to /dev/zero. */
 const OUT_OF_MEMORY = `runtime: out of memory: cannot allocate 67108864-byte block (142082048 in use)

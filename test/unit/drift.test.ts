@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict'
 import {describe, it} from 'node:test'
 
-import type {StackContainer} from '../../src/core/containers.js'
-import {containersToReplace, detectDrift, driftBaseline, driftToRepair} from '../../src/core/drift.js'
-import type {DesiredService} from '../../src/core/plan.js'
+import type {StackContainer} from '../../src/model/stack/containers.js'
+import {containersToReplace, detectDrift, driftBaseline, driftToRepair} from '../../src/model/stack/drift.js'
+import type {DesiredService} from '../../src/model/stack/plan.js'
 import {fakeContainer} from '../helpers/fake-container.js'
 
 const IMAGE_IDS = new Map([['img:1', 'sha256:1111111111111111'], ['img:2', 'sha256:2222222222222222']])

@@ -3,10 +3,10 @@ import {mkdirSync, readdirSync, readFileSync, renameSync, statSync, symlinkSync,
 import path from 'node:path'
 import {describe, it} from 'node:test'
 
-import {parseComposeConfig, serviceHash} from '../../src/core/compose-model.js'
-import {declaredOnFileChange, fileChangeSteps, hashesOf, parseOnFileChange, placeKeepingMountedInodes} from '../../src/core/file-change.js'
-import type {MountedFiles} from '../../src/core/mounted-files.js'
-import {describeChanges, planChanges, type DesiredService} from '../../src/core/plan.js'
+import {parseComposeConfig, serviceHash} from '../../src/model/compose/compose-model.js'
+import {declaredOnFileChange, fileChangeSteps, hashesOf, parseOnFileChange, placeKeepingMountedInodes} from '../../src/usecases/deploying/file-change.js'
+import type {MountedFiles} from '../../src/model/compose/mounted-files.js'
+import {describeChanges, planChanges, type DesiredService} from '../../src/model/stack/plan.js'
 import {fakeContainer} from '../helpers/fake-container.js'
 import {tempDir} from '../helpers/temp.js'
 

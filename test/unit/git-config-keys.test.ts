@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import {describe, it} from 'node:test'
 
-import {gitConfigKeys} from '../../src/adapters/git-config-keys.js'
+import {gitConfigKeys} from '../../src/adapters/git/git-config-keys.js'
 
 const names = (text: string) => gitConfigKeys(text)?.map((key) => key.name) ?? null
 

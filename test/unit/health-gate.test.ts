@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict'
 import {describe, it} from 'node:test'
 
-import type {StackContainer} from '../../src/core/containers.js'
-import {assessServices} from '../../src/core/health-gate.js'
-import type {DesiredService} from '../../src/core/plan.js'
+import type {StackContainer} from '../../src/model/stack/containers.js'
+import {assessServices} from '../../src/usecases/deploying/health-gate.js'
+import type {DesiredService} from '../../src/model/stack/plan.js'
 import {fakeContainer} from '../helpers/fake-container.js'
 
 const service = (name: string, replicas = 1): DesiredService => ({name, image: 'img:1', replicas, hash: `new-${name}`})

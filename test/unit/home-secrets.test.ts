@@ -4,8 +4,8 @@ import {writeFileSync} from 'node:fs'
 import path from 'node:path'
 import {describe, it} from 'node:test'
 
-import {registerHomeSecrets} from '../../src/secrets/home-secrets.js'
-import {redact} from '../../src/secrets/redaction.js'
+import {registerHomeSecrets} from '../../src/adapters/secrets/home-secrets.js'
+import {redact} from '../../src/model/secrets/redaction.js'
 import {tempDir} from '../helpers/temp.js'
 
 describe("the home's own secrets", () => {

@@ -5,11 +5,11 @@ import {after, before, describe, it} from 'node:test'
 
 import type {FastifyInstance} from 'fastify'
 
-import type {KedgeContext} from '../../src/core/context.js'
-import type {Logger} from '../../src/daemon/logger.js'
-import {boundedEcho, ECHO_LIMIT} from '../../src/http/bounded-echo.js'
-import type {KedgeMetrics} from '../../src/http/metrics.js'
-import {createHttpServer} from '../../src/http/server.js'
+import type {KedgeContext} from '../../src/usecases/context.js'
+import type {Logger} from '../../src/drivers/daemon/logger.js'
+import {boundedEcho, ECHO_LIMIT} from '../../src/drivers/http/bounded-echo.js'
+import type {KedgeMetrics} from '../../src/drivers/http/metrics.js'
+import {createHttpServer} from '../../src/drivers/http/server.js'
 
 const REQUEST_TIMEOUT_MS = 1_000
 

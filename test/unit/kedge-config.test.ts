@@ -3,9 +3,9 @@ import {mkdirSync, writeFileSync} from 'node:fs'
 import path from 'node:path'
 import {describe, it} from 'node:test'
 
-import {resolveComposeFiles} from '../../src/config/compose-files.js'
-import {loadKedgeConfig, parseKedgeConfig} from '../../src/config/kedge-config.js'
-import {InvalidConfigError, InvalidInputError} from '../../src/errors.js'
+import {resolveComposeFiles} from '../../src/adapters/files/compose-files.js'
+import {loadKedgeConfig, parseKedgeConfig} from '../../src/model/config/kedge-config.js'
+import {InvalidConfigError, InvalidInputError} from '../../src/model/errors.js'
 import {tempDir} from '../helpers/temp.js'
 
 describe('parseKedgeConfig', () => {

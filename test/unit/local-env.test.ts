@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict'
 import {describe, it} from 'node:test'
 
-import {parseEnvFile} from '../../src/core/local-env.js'
-import {InvalidInputError} from '../../src/errors.js'
+import {parseEnvFile} from '../../src/usecases/repositories/local-env.js'
+import {InvalidInputError} from '../../src/model/errors.js'
 
 describe('parseEnvFile', () => {
   it('reads NAME=value lines, export, comments, quotes and escapes', () => {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import {describe, it} from 'node:test'
 
-import {createLogger, moreVerbose} from '../../src/daemon/logger.js'
+import {createLogger, moreVerbose} from '../../src/drivers/daemon/logger.js'
 
 describe('the serve logger', () => {
   it('writes one text line per event, quoting values that need it', () => {

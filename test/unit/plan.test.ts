@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict'
 import {describe, it} from 'node:test'
 
-import {exitCodeFromStatus, healthFromStatus, isInterruptedRecreate, toStackContainer, type StackContainer} from '../../src/core/containers.js'
-import {describeChanges, joinersToReplace, planChanges, type DesiredService} from '../../src/core/plan.js'
+import {exitCodeFromStatus, healthFromStatus, isInterruptedRecreate, toStackContainer, type StackContainer} from '../../src/model/stack/containers.js'
+import {describeChanges, joinersToReplace, planChanges, type DesiredService} from '../../src/model/stack/plan.js'
 import {fakeContainer} from '../helpers/fake-container.js'
 
 function container(service: string, overrides: Partial<StackContainer> & {hash?: string} = {}): StackContainer {

@@ -5,9 +5,9 @@ import path from 'node:path'
 import {fileURLToPath} from 'node:url'
 import {describe, it} from 'node:test'
 
-import {createPrivateDirectory, removePrivateDirectory, writePrivateFile} from '../../src/adapters/private-directory.js'
+import {createPrivateDirectory, removePrivateDirectory, writePrivateFile} from '../../src/adapters/process/private-directory.js'
 
-const MODULE = fileURLToPath(new URL('../../src/adapters/private-directory.ts', import.meta.url))
+const MODULE = fileURLToPath(new URL('../../src/adapters/process/private-directory.ts', import.meta.url))
 
 describe('private directories for secrets', () => {
   it('are 0700 with 0600 files, and gone when removed', () => {

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import {spawnSync} from 'node:child_process'
 import {describe, it} from 'node:test'
 
-import {currentProcess, isProcessRunning} from '../../src/core/process-identity.js'
+import {currentProcess, isProcessRunning} from '../../src/adapters/process/process-identity.js'
 
 describe('process identity', () => {
   it('knows this process runs, and a finished one does not', () => {

@@ -3,9 +3,9 @@ import {mkdirSync, writeFileSync} from 'node:fs'
 import path from 'node:path'
 import {describe, it} from 'node:test'
 
-import {parseKedgeConfig} from '../../src/config/kedge-config.js'
-import {keptProjectName, resolveProjectName} from '../../src/core/desired-stack.js'
-import {InvalidConfigError} from '../../src/errors.js'
+import {parseKedgeConfig} from '../../src/model/config/kedge-config.js'
+import {keptProjectName, resolveProjectName} from '../../src/usecases/deploying/desired-stack.js'
+import {InvalidConfigError} from '../../src/model/errors.js'
 import {tempDir} from '../helpers/temp.js'
 
 function stack(files: Record<string, string>): {root: string; stackDir: string} {

@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict'
 import {describe, it} from 'node:test'
 
-import type {StackContainer} from '../../src/core/containers.js'
-import {ownedContainers} from '../../src/core/project-ownership.js'
-import {carriedHashes, keepRunningLabels} from '../../src/core/running-labels.js'
-import type {SnapshotService} from '../../src/core/stack-snapshot.js'
+import type {StackContainer} from '../../src/model/stack/containers.js'
+import {ownedContainers} from '../../src/model/stack/project-ownership.js'
+import {carriedHashes, keepRunningLabels} from '../../src/model/stack/running-labels.js'
+import type {SnapshotService} from '../../src/model/stack/stack-snapshot.js'
 import {fakeContainer} from '../helpers/fake-container.js'
 
 const kedge = (service: string, repository = 'shop', extra: Record<string, string> = {}): StackContainer =>

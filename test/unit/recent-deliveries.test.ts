@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import {describe, it} from 'node:test'
 
-import {RecentDeliveries} from '../../src/core/recent-deliveries.js'
+import {RecentDeliveries} from '../../src/model/repository/recent-deliveries.js'
 
 describe('recent webhook deliveries', () => {
   it('knows a delivery by any of its keys', () => {

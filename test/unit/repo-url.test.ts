@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict'
 import {describe, it} from 'node:test'
 
-import {normalizeRepoName, parseRemoteUrl} from '../../src/core/repo-url.js'
-import {InvalidInputError} from '../../src/errors.js'
+import {normalizeRepoName, parseRemoteUrl} from '../../src/model/repository/repo-url.js'
+import {InvalidInputError} from '../../src/model/errors.js'
 
 describe('parseRemoteUrl', () => {
   const accepted: Array<[string, string, string]> = [

@@ -2,11 +2,11 @@ import assert from 'node:assert/strict'
 import path from 'node:path'
 import {describe, it} from 'node:test'
 
-import {checkDeploymentRow, checkRepositoryName, checkRepositoryRow, isContainedPath, isCorruptRow, isoTimeOrNull} from '../../src/core/row-checks.js'
-import {insideDirectory, insideHome} from '../../src/core/stack-paths.js'
-import type {StackSnapshot} from '../../src/core/stack-snapshot.js'
-import {parseSnapshot} from '../../src/core/stored-snapshot.js'
-import {InvalidStateError} from '../../src/errors.js'
+import {checkDeploymentRow, checkRepositoryName, checkRepositoryRow, isContainedPath, isCorruptRow, isoTimeOrNull} from '../../src/model/repository/row-checks.js'
+import {insideDirectory, insideHome} from '../../src/usecases/repositories/stack-paths.js'
+import type {StackSnapshot} from '../../src/model/stack/stack-snapshot.js'
+import {parseSnapshot} from '../../src/model/stack/stored-snapshot.js'
+import {InvalidStateError} from '../../src/model/errors.js'
 import type {DeploymentRow, RepositoryRow} from '../../src/store/schema.js'
 
 const GOOD_REPOSITORY: RepositoryRow = {

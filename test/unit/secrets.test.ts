@@ -5,15 +5,15 @@ import {tmpdir} from 'node:os'
 import path from 'node:path'
 import {after, afterEach, describe, it} from 'node:test'
 
-import {explainAuthFailure, openGitAccess} from '../../src/adapters/git-access.js'
-import {tokenUser} from '../../src/core/credentials.js'
-import {fingerprintOf, parseKnownHosts, requireKnownHosts} from '../../src/core/ssh-keys.js'
-import {isKedgeError} from '../../src/errors.js'
-import {redact, redactDeep, redactKnown, registerEnvironmentSecrets, registerLocalValue, registerSecret} from '../../src/secrets/redaction.js'
+import {explainAuthFailure, openGitAccess} from '../../src/adapters/git/git-access.js'
+import {tokenUser} from '../../src/usecases/repositories/credentials.js'
+import {fingerprintOf, parseKnownHosts, requireKnownHosts} from '../../src/model/repository/ssh-keys.js'
+import {isKedgeError} from '../../src/model/errors.js'
+import {redact, redactDeep, redactKnown, registerEnvironmentSecrets, registerLocalValue, registerSecret} from '../../src/model/secrets/redaction.js'
 import {redactFields} from '../../src/store/redact-fields.js'
-import {createLogger} from '../../src/daemon/logger.js'
-import {seal, SECRET_KEY_ENV, secretKeyFile, unseal} from '../../src/secrets/secret-box.js'
-import {environmentWithoutSecrets, registerSecretVariable} from '../../src/secrets/secret-environment.js'
+import {createLogger} from '../../src/drivers/daemon/logger.js'
+import {seal, SECRET_KEY_ENV, secretKeyFile, unseal} from '../../src/adapters/secrets/secret-box.js'
+import {environmentWithoutSecrets, registerSecretVariable} from '../../src/model/secrets/secret-environment.js'
 
 const homes: string[] = []
 function home(): string {

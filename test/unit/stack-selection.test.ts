@@ -3,8 +3,8 @@ import {describe, it} from 'node:test'
 
 import {parse} from 'yaml'
 
-import {entriesToPlace, type TreeEntry} from '../../src/adapters/tree-selection.js'
-import {stackSelection, type StackReads} from '../../src/core/stack-selection.js'
+import {entriesToPlace, type TreeEntry} from '../../src/adapters/git/tree-selection.js'
+import {stackSelection, type StackReads} from '../../src/usecases/deploying/stack-selection.js'
 
 const CHECKOUT = '/home/kedge/repos/mono'
 

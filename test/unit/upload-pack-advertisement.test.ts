@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import {describe, it} from 'node:test'
 
-import {BranchAdvertisementReader, readBranchFromAdvertisement} from '../../src/adapters/upload-pack-advertisement.js'
+import {BranchAdvertisementReader, readBranchFromAdvertisement} from '../../src/adapters/git/upload-pack-advertisement.js'
 
 const MAIN = 'a'.repeat(40)
 const DEV = 'b'.repeat(40)

@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict'
 import {describe, it} from 'node:test'
 
-import {formatDuration, parseDuration} from '../../src/config/duration.js'
-import {validateBranchName} from '../../src/core/branch-name.js'
-import {normalizeStackPath} from '../../src/core/stack-path.js'
-import {InvalidInputError} from '../../src/errors.js'
+import {formatDuration, parseDuration} from '../../src/model/config/duration.js'
+import {validateBranchName} from '../../src/model/repository/branch-name.js'
+import {normalizeStackPath} from '../../src/model/stack/stack-path.js'
+import {InvalidInputError} from '../../src/model/errors.js'
 
 describe('parseDuration', () => {
   const cases: Array<[string | number, number | null]> = [

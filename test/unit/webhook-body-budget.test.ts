@@ -3,7 +3,7 @@ import {PassThrough, Readable} from 'node:stream'
 import {setImmediate} from 'node:timers/promises'
 import {describe, it} from 'node:test'
 
-import {WebhookBodyBudget} from '../../src/http/webhook-body-budget.js'
+import {WebhookBodyBudget} from '../../src/drivers/http/webhook-body-budget.js'
 
 const KiB = 1024
 

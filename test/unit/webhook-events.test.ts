@@ -2,8 +2,8 @@ import assert from 'node:assert/strict'
 import {createHmac} from 'node:crypto'
 import {describe, it} from 'node:test'
 
-import {deliveryId, tokenMatches, verifyWebhook, webhookSignature, type WebhookHeaders} from '../../src/core/webhook-events.js'
-import {isKedgeError} from '../../src/errors.js'
+import {deliveryId, tokenMatches, verifyWebhook, webhookSignature, type WebhookHeaders} from '../../src/model/repository/webhook-events.js'
+import {isKedgeError} from '../../src/model/errors.js'
 
 const SECRET = 'hook-secret-1'
 const push = (ref: string) => Buffer.from(JSON.stringify({ref, after: 'a'.repeat(40)}))

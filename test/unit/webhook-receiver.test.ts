@@ -2,8 +2,8 @@ import assert from 'node:assert/strict'
 import {createHmac} from 'node:crypto'
 import {describe, it} from 'node:test'
 
-import {RecentDeliveries} from '../../src/core/recent-deliveries.js'
-import {receiveWebhook, type WebhookAdmission} from '../../src/core/webhook-receiver.js'
+import {RecentDeliveries} from '../../src/model/repository/recent-deliveries.js'
+import {receiveWebhook, type WebhookAdmission} from '../../src/usecases/repositories/webhook-receiver.js'
 import type {RepositoryRow} from '../../src/store/schema.js'
 
 const SECRET = 'the-webhook-secret'

@@ -1,0 +1,110 @@
+import {Command, Flags, type Interfaces} from '@oclif/core'
+import chalk from 'chalk'
+
+import {stopOnSignals} from '../../adapters/process/child-process.js'
+import {composeTimeoutSetting} from '../../model/config/compose-timeout.js'
+import type {KedgeContext} from '../../usecases/context.js'
+import {resolveHome} from '../../adapters/files/home.js'
+import {redact, redactDeep} from '../../model/secrets/redaction.js'
+import type {CommandIO} from './command-io.js'
+import {reportCommandError} from './command-error.js'
+import type {CommandState} from './command-state.js'
+
+export type CommandFlags<T extends typeof Command> = Interfaces.InferredFlags<(typeof BaseCommand)['baseFlags'] & T['flags']>
+export type CommandArgs<T extends typeof Command> = Interfaces.InferredArgs<T['args']>
+
+/**
+ * Owns what every command shares: the kedge home, `--json`, `--debug`, the database (opened on first use)
+ * and the mapping of errors to exit codes.
+ */
+export abstract class BaseCommand<T extends typeof Command> extends Command implements CommandIO {
+  static override enableJsonFlag = true
+
+  static override baseFlags = {
+    home: Flags.string({
+      summary: 'Directory where kedge keeps its state.',
+      description: 'Defaults to ./.kedge in the working directory.',
+      env: 'KEDGE_HOME',
+      helpGroup: 'GLOBAL',
+    }),
+    debug: Flags.boolean({
+      summary: 'Show stack traces and internal detail on errors.',
+      helpGroup: 'GLOBAL',
+      default: false,
+    }),
+  }
+
+  /**
+   * Commands that only read the home. They still run when it cannot be written (a read-only mount, a full
+   * disk), from a copy of its database; every other command refuses a read-only home before it starts.
+   */
+  static readsOnly = false
+
+  /**
+   * Commands with a shutdown of their own on SIGINT and SIGTERM (serve). Every other command stops the
+   * tools it runs (Compose, git) on those signals and exits: no tool outlives it.
+   */
+  static handlesSignals = false
+
+  /** Aborted when a signal stops the command (see stopOnSignals): the work under way is interrupted, not failed. */
+  protected interrupted?: AbortSignal
+  protected flags!: CommandFlags<T>
+  protected args!: CommandArgs<T>
+  private state?: CommandState
+
+  public override async init(): Promise<void> {
+    await super.init()
+    const ctor = this.ctor as typeof BaseCommand
+    if (!ctor.handlesSignals) this.interrupted = stopOnSignals()
+    const {args, flags} = await this.parse({
+      flags: ctor.flags,
+      baseFlags: ctor.baseFlags,
+      enableJsonFlag: ctor.enableJsonFlag,
+      args: ctor.args,
+      strict: ctor.strict,
+    })
+    this.flags = flags as CommandFlags<T>
+    this.args = args as CommandArgs<T>
+    // Refused before a command that changes things does anything, not once a deploy is under way.
+    if (!ctor.readsOnly) composeTimeoutSetting()
+  }
+
+  /** The database modules are loaded here, not with the command, so that `--help` and commands that need no state load none of them. */
+  public async context(): Promise<KedgeContext> {
+    if (!this.state) {
+      const {CommandState} = await import('./command-state.js')
+      this.state ??= new CommandState(this.flags?.home, (this.ctor as typeof BaseCommand).readsOnly)
+    }
+    const {home, db} = this.state.context()
+    const {databaseOf} = await import('../../store/database.js')
+    return {home, db: databaseOf(db)}
+  }
+
+  /** Everything a command prints passes through redaction: a secret kedge knows never reaches the terminal. */
+  public override log(message = '', ...args: unknown[]): void {
+    super.log(redact(message), ...args.map((arg) => (typeof arg === 'string' ? redact(arg) : arg)))
+  }
+
+  public override logJson(json: unknown): void {
+    super.logJson(redactDeep(json))
+  }
+
+  /** Warnings go to stderr in text mode; in JSON mode they travel inside the result. */
+  protected warnAll(warnings: readonly string[]): void {
+    if (this.jsonEnabled()) return
+    for (const warning of warnings) process.stderr.write(`${chalk.yellow('Warning:')} ${redact(warning)}\n`)
+  }
+
+  protected override async catch(error: Interfaces.CommandError): Promise<void> {
+    reportCommandError(error, {json: this.jsonEnabled(), debug: this.debugEnabled(), home: this.state?.home ?? resolveHome(this.flags?.home)})
+  }
+
+  protected override async finally(error: Error | undefined): Promise<void> {
+    this.state?.close()
+    await super.finally(error)
+  }
+
+  private debugEnabled(): boolean {
+    return Boolean(this.flags?.debug) || this.argv.includes('--debug') || process.env.KEDGE_DEBUG === '1'
+  }
+}

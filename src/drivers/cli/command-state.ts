@@ -1,0 +1,39 @@
+import type {ReadContext} from '../../usecases/context.js'
+import {registerSecretVariables} from '../../usecases/repositories/secret-variables.js'
+import {resolveHome, type KedgeHome} from '../../adapters/files/home.js'
+import {registerHomeSecrets} from '../../adapters/secrets/home-secrets.js'
+import {closeDatabase, openConnection, type StoreConnection} from '../../store/connection.js'
+import {requireWritableHome} from '../../store/storage-errors.js'
+
+/**
+ * A command's home and database: the database is opened on first use, and closed once the command is
+ * done. A command that only reads still runs when the home cannot be written (a read-only mount, a full
+ * disk), from a copy of its database; every other command refuses a read-only home before it starts.
+ * The connection is better-sqlite3's alone: the commands that write wrap it in drizzle (BaseCommand).
+ */
+export class CommandState {
+  readonly home: KedgeHome
+  private connection?: StoreConnection
+
+  constructor(
+    homeFlag: string | undefined,
+    private readonly readsOnly: boolean,
+  ) {
+    this.home = resolveHome(homeFlag)
+  }
+
+  context(): ReadContext {
+    if (!this.connection) {
+      if (!this.readsOnly) requireWritableHome(this.home)
+      this.connection = openConnection(this.home.databaseFile, {readsOnly: this.readsOnly})
+      registerHomeSecrets(this.home.root)
+      registerSecretVariables({home: this.home, db: this.connection})
+    }
+    return {home: this.home, db: this.connection}
+  }
+
+  close(): void {
+    if (this.connection) closeDatabase(this.connection)
+    this.connection = undefined
+  }
+}

@@ -1,0 +1,64 @@
+import {Flags} from '@oclif/core'
+import chalk from 'chalk'
+
+import {BaseCommand} from '../base-command.js'
+import {repoFlag} from '../flags.js'
+import {shortCommit} from '../render.js'
+import {diffRepository, type DiffResult} from '../../../usecases/drift/diff.js'
+import {ExitCode} from '../../../model/errors.js'
+
+export default class Diff extends BaseCommand<typeof Diff> {
+  static override summary = 'Show drift from the deployed commit, and what the branch head would change.'
+  static override description =
+    'Compares the containers kedge labelled with what the deployed commit wants (missing, stopped, wrong_image, wrong_config, extra, unhealthy), then fetches the branch and shows what its head would create, recreate, start or remove. Changes nothing.'
+
+  static override examples = [
+    '<%= config.bin %> diff --repo webapp',
+    '<%= config.bin %> diff --repo webapp --json',
+    '<%= config.bin %> diff --repo webapp --exit-code && echo "in sync"',
+  ]
+
+  static override flags = {
+    repo: repoFlag,
+    'exit-code': Flags.boolean({summary: 'Exit 1 when not in sync, like git diff --exit-code.', default: false}),
+  }
+
+  async run(): Promise<DiffResult> {
+    const result = await diffRepository(await this.context(), this.flags.repo)
+    this.warnAll(result.warnings)
+    this.log(render(result))
+    if (this.flags['exit-code'] && !result.inSync) process.exitCode = ExitCode.failed
+    return result
+  }
+}
+
+function render(result: DiffResult): string {
+  const lines: string[] = [headline(result)]
+  if (result.pinned) lines.push(chalk.magenta(`Pinned to ${shortCommit(result.pinned.commit)} by a rollback${result.pinned.reason ? `: ${result.pinned.reason}` : ''}`))
+  if (result.inSync) lines.push(chalk.green('In sync'))
+  const byService = new Map<string, DiffResult['drift']>()
+  for (const entry of result.drift) byService.set(entry.service, [...(byService.get(entry.service) ?? []), entry])
+  for (const [service, entries] of byService) {
+    lines.push(`  ${chalk.bold(service)}`)
+    for (const entry of entries) {
+      const where = entry.container ? `  (${entry.container})` : ''
+      lines.push(`    ${chalk.red(entry.type.padEnd(12))} expected ${chalk.green(entry.expected)}, actual ${chalk.red(entry.actual)}${where}`)
+    }
+  }
+  if (result.head) {
+    lines.push(result.pinned ? `Branch head ${shortCommit(result.head.commit)} (applied by "kedge sync" or a new commit) would:` : `Branch head ${shortCommit(result.head.commit)} would:`)
+    if (result.head.changes.length === 0) lines.push('  change no service')
+    for (const change of result.head.changes) {
+      const images = change.action === 'remove' ? change.from ?? '' : `${change.from ?? '-'} → ${change.to ?? '-'}`
+      lines.push(`  ${change.action.padEnd(9)} ${change.service}${change.signal ? ` (signal ${change.signal})` : ''}  ${chalk.dim(images)}`)
+    }
+  }
+  return lines.join('\n')
+}
+
+function headline(result: DiffResult): string {
+  if (result.commit) return `${chalk.bold(result.repo)} deployed at ${shortCommit(result.commit)}`
+  if (!result.failedAttempt) return `${chalk.bold(result.repo)} is not deployed`
+  const {commit, containers} = result.failedAttempt
+  return `${chalk.bold(result.repo)}: no deploy succeeded yet; the failed deploy of ${shortCommit(commit)} left ${containers.length} container${containers.length === 1 ? '' : 's'} (${containers.join(', ')})`
+}

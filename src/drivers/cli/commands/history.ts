@@ -1,0 +1,21 @@
+import {Flags} from '@oclif/core'
+
+import {BaseCommand} from '../base-command.js'
+import {repoFlag} from '../flags.js'
+import {showHistory} from '../read-commands/history.js'
+import type {DeploymentView} from '../../../model/repository/deployment-view.js'
+
+export default class History extends BaseCommand<typeof History> {
+  static override summary = "Show a repository's deployments, newest first."
+  static override examples = ['<%= config.bin %> history --repo webapp', '<%= config.bin %> history --repo webapp --limit 5 --json']
+  static override readsOnly = true
+
+  static override flags = {
+    repo: repoFlag,
+    limit: Flags.integer({summary: 'How many deployments to show.', default: 20, min: 1, max: 100_000}),
+  }
+
+  async run(): Promise<DeploymentView[]> {
+    return showHistory(this, this.flags)
+  }
+}

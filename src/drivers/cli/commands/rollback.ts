@@ -1,0 +1,32 @@
+import {Args} from '@oclif/core'
+import chalk from 'chalk'
+
+import {BaseCommand} from '../base-command.js'
+import {repoFlag} from '../flags.js'
+import {toDeploymentView, type DeploymentView} from '../../../model/repository/deployment-view.js'
+import {rollbackRepository} from '../../../usecases/rollback/rollback.js'
+
+export default class Rollback extends BaseCommand<typeof Rollback> {
+  static override summary = 'Deploy an earlier successful deployment again, and hold it there.'
+  static override description =
+    'The commit may be any unambiguous prefix of a commit kedge deployed successfully. It is restored from what kedge kept (its release directory, else the clone, else the snapshot in the database), not from the remote, so it works after a force-push. The repository then stays pinned to it: serve neither redeploys the branch head it rolled back from nor anything else, until a new commit is pushed or "kedge sync" is run.'
+
+  static override examples = ['<%= config.bin %> rollback --repo webapp 3f2a9c1', '<%= config.bin %> rollback --repo webapp 3f2a --json']
+
+  static override args = {
+    commit: Args.string({description: 'The commit to go back to (at least 4 hexadecimal digits)', required: true}),
+  }
+
+  static override flags = {
+    repo: repoFlag,
+  }
+
+  async run(): Promise<{repo: string; deployment: DeploymentView}> {
+    const outcome = await rollbackRepository(await this.context(), this.flags.repo, this.args.commit, {signal: this.interrupted})
+    const deployment = toDeploymentView(outcome.deployment)
+    this.log(`${chalk.magenta('Rolled back')} ${chalk.bold(this.flags.repo)} to ${deployment.commit.slice(0, 7)}${deployment.replacedCommit ? ` (was ${deployment.replacedCommit.slice(0, 7)})` : ''}`)
+    this.log(`  ${deployment.note}`)
+    this.log(`  pinned: serve keeps ${deployment.commit.slice(0, 7)} until a new commit is pushed or "kedge sync --repo ${this.flags.repo}" runs`)
+    return {repo: this.flags.repo, deployment}
+  }
+}

@@ -1,0 +1,19 @@
+import {Flags} from '@oclif/core'
+
+import {BaseCommand} from '../base-command.js'
+import {showStatus} from '../read-commands/status.js'
+import type {RepositoryStatus} from '../../../usecases/repositories/repository-status.js'
+
+export default class Status extends BaseCommand<typeof Status> {
+  static override summary = 'Show what is deployed, what the branch has, and how each service runs.'
+  static override examples = ['<%= config.bin %> status', '<%= config.bin %> status --repo webapp --json']
+  static override readsOnly = true
+
+  static override flags = {
+    repo: Flags.string({summary: 'Only this repository.'}),
+  }
+
+  async run(): Promise<RepositoryStatus[]> {
+    return showStatus(this, this.flags)
+  }
+}

@@ -1,0 +1,359 @@
+import {formatDuration, MAX_TIMER_MS} from '../../model/config/duration.js'
+import type {KedgeContext} from '../../usecases/context.js'
+import {describeHolder} from '../../usecases/deploying/lock.js'
+import {describeChanges} from '../../model/stack/plan.js'
+import {describeDrift, healDrift, type HealResult} from '../../usecases/drift/heal.js'
+import {readCheckoutConfig, reconcileRepository, type ReconcileResult} from '../../usecases/deploying/reconcile.js'
+import {MIN_INTERVAL_MS} from '../../model/repository/repository-interval.js'
+import {checkRepositoryRow, isCorruptRow} from '../../model/repository/row-checks.js'
+import {errorMessage} from '../../model/errors.js'
+import {parseKnownHosts} from '../../model/repository/ssh-keys.js'
+import {findRepository} from '../../store/repositories.js'
+import type {DeploymentRow, RepositoryRow} from '../../store/schema.js'
+import {moreVerbose, type Logger} from './logger.js'
+
+const MAX_BACKOFF_MS = 5 * 60_000
+const NUDGE_SETTLE_MS = 250
+/**
+ * A check an engine event asked for that found nothing (or the lock taken) looks once more this much later:
+ * on a busy host the engine's listing can lag its events past the settle time, and the event is not sent again.
+ */
+const EVENT_CONFIRM_MS = 2000
+/** A poll asked for (a webhook) that found the repository locked by another deploy is tried again this soon. */
+const REQUESTED_POLL_RETRY_MS = 2000
+
+/** What the loops report as they go, for metrics. */
+export interface LoopObserver {
+  polled(repo: string, outcome: {success: boolean; seconds: number; head: string | null}): void
+  reconciled(repo: string, outcome: {success: boolean; seconds: number}): void
+  deployed(repo: string, deployment: DeploymentRow, succeeded: boolean): void
+  /** The drift a check found now (empty when in sync); called after every check that could compare. */
+  driftChecked(repo: string, drift: Array<{service: string; type: string}>): void
+}
+
+export interface LoopSettings {
+  defaultIntervalMs: number
+  logger: Logger
+  /** Set when `serve --log-format` / `--log-level` chose them for every repository, over kedge.yaml's. */
+  fixedLogFormat: boolean
+  fixedLogLevel: boolean
+  /** Aborted when in-flight work must be abandoned. */
+  abandon: AbortSignal
+  observer?: LoopObserver
+}
+
+/**
+ * Watches one repository: reconciles it, waits its interval, and again, until stopped. Its own failures
+ * (an unreachable remote, a broken commit) are logged and retried with a growing delay; they never reach
+ * the other repositories' loops.
+ */
+export class RepositoryLoop {
+  readonly done: Promise<void>
+  private readonly stopped = new AbortController()
+  private failures = 0
+  private nudged = false
+  /** Set while the one extra look after an event's empty check is due (see EVENT_CONFIRM_MS). */
+  private confirming = false
+  private nudgeTimer: NodeJS.Timeout | null = null
+  private nudgeDue = 0
+  private wake: (() => void) | null = null
+  private nextPollAt = 0
+  private pollRequested = false
+  /** Told if the round that serves their poll request fails; a round that found the lock taken serves none. */
+  private pollFailureListeners: Array<() => void> = []
+  /** Whether a round has finished since the loop started, failed or not: what /ready waits for. */
+  reconciledOnce = false
+  /** A new commit, or one whose deploy the host cut short, waits for the Docker engine to answer again. */
+  private waitingForEngine = false
+  /** The corrupt_row error last logged for the repository's row, so that it is logged once, not at every look. */
+  private corruptMessage: string | null = null
+
+  constructor(
+    private readonly context: KedgeContext,
+    readonly name: string,
+    private readonly settings: LoopSettings,
+  ) {
+    this.done = this.run().catch((error: unknown) => {
+      // Only the database failing gets here; the loop ends rather than take the process down.
+      settings.logger.log('error', 'loop.failed', {repo: name, error: errorMessage(error)})
+    })
+  }
+
+  stop(): void {
+    this.stopped.abort()
+    if (this.nudgeTimer) clearTimeout(this.nudgeTimer)
+    this.wake?.()
+  }
+
+  /**
+   * Something happened to one of the stack's containers: check for drift shortly rather than at the next
+   * interval. Shortly, because the engine sends `die` before its container listing says the container
+   * exited; the delay also folds a burst of events (kill, die, stop) into one check.
+   */
+  nudge(delayMs = NUDGE_SETTLE_MS): void {
+    const due = Date.now() + delayMs
+    // A pending look as soon or sooner folds this one in; a later one (a confirmation) gives way to it.
+    if (this.nudgeTimer && this.nudgeDue <= due) return
+    if (this.nudgeTimer) clearTimeout(this.nudgeTimer)
+    this.nudgeDue = due
+    this.nudgeTimer = setTimeout(() => {
+      this.nudgeTimer = null
+      this.nudged = true
+      this.wake?.()
+    }, delayMs)
+  }
+
+  /**
+   * Poll the remote now (a push webhook arrived). Requests during a round fold into one more round after
+   * it: a burst of pushes causes one round in flight and one queued, never more. `onFailed` is called if
+   * the round that serves this request cannot reach the remote or fails otherwise (`roundFailed`).
+   */
+  requestPoll(onFailed?: () => void): void {
+    if (onFailed) this.pollFailureListeners.push(onFailed)
+    this.pollRequested = true
+    this.wake?.()
+  }
+
+  /** The engine's event stream is back after breaking: check for drift, and deploy a commit that waited for it. */
+  engineReconnected(): void {
+    if (this.waitingForEngine) this.requestPoll()
+    this.nudge()
+  }
+
+  private async run(): Promise<void> {
+    let trigger: 'startup' | 'git' = 'startup'
+    for (;;) {
+      const found = findRepository(this.context.db, this.name)
+      if (!found || this.stopped.signal.aborted) return
+      const repository = this.checkedRow(found)
+      if (!repository) {
+        await this.sleepUntil(this.nextPollAt)
+        continue
+      }
+      const logger = this.loggerFor(repository)
+      const byEvent = this.nudged
+      this.nudged = false
+      if (this.pollRequested || Date.now() >= this.nextPollAt) {
+        const requested = this.pollRequested
+        this.pollRequested = false
+        // Requests made from here on are served by the next round, not this one.
+        const listeners = this.pollFailureListeners
+        this.pollFailureListeners = []
+        const result = await this.reconcileOnce(repository, trigger, logger)
+        if (result?.kind === 'busy') this.pollFailureListeners.unshift(...listeners)
+        else if (result === null || roundFailed(result)) for (const onFailed of listeners) onFailed()
+        // A round another process held the lock for did not reconcile anything; any other outcome did.
+        if (result?.kind !== 'busy') this.reconciledOnce = true
+        if (result?.kind !== 'busy') trigger = 'git'
+        // A webhook's poll that found another deploy under way must not wait a whole interval.
+        this.nextPollAt = Date.now() + (requested && result?.kind === 'busy' ? REQUESTED_POLL_RETRY_MS : this.nextDelay(repository))
+        if (this.failures > 0) logger.log('info', 'poll.retry', {repo: this.name, in: formatDuration(this.nextPollAt - Date.now())})
+      }
+      const current = findRepository(this.context.db, this.name)
+      if (current && !this.stopped.signal.aborted && this.checkedRow(current)) {
+        const found = await this.checkDrift(current, logger)
+        if (byEvent && !this.confirming && (found === 'in-sync' || found === 'busy')) {
+          this.confirming = true
+          this.nudge(EVENT_CONFIRM_MS)
+        } else {
+          this.confirming = false
+        }
+      }
+      if (this.nudged || this.pollRequested) continue
+      await this.sleepUntil(this.nextPollAt)
+    }
+  }
+
+  /**
+   * The row when every column holds what kedge writes; else null, after logging why (once per cause) and
+   * setting the next look a backed-off interval away: a damaged row (an interval of 0, a name that
+   * would lead out of the home) neither spins the loop nor touches the host until it is corrected.
+   */
+  private checkedRow(row: RepositoryRow): RepositoryRow | null {
+    try {
+      checkRepositoryRow(row)
+      this.corruptMessage = null
+      return row
+    } catch (error) {
+      if (!isCorruptRow(error)) throw error
+      this.reconciledOnce = true
+      if (this.corruptMessage !== error.message) {
+        this.corruptMessage = error.message
+        this.settings.logger.log('error', 'repo.corrupt', {repo: this.name, error: error.message, hint: error.hint})
+      }
+      if (Date.now() >= this.nextPollAt) {
+        this.failures++
+        this.nextPollAt = Date.now() + this.backedOff(this.settings.defaultIntervalMs)
+      }
+      return null
+    }
+  }
+
+  private sleepUntil(time: number): Promise<void> {
+    if (this.stopped.signal.aborted) return Promise.resolve()
+    return new Promise((resolve) => {
+      // Waking early is harmless: the loop polls only once the time has come.
+      const timer = setTimeout(done, Math.min(MAX_TIMER_MS, Math.max(0, time - Date.now())))
+      function done() {
+        clearTimeout(timer)
+        resolve()
+      }
+      this.wake = () => {
+        this.wake = null
+        done()
+      }
+    })
+  }
+
+  /** Checks for drift and acts on it by the mode; returns what the check found. */
+  private async checkDrift(repository: RepositoryRow, logger: Logger): Promise<HealResult['kind'] | 'failed'> {
+    const result = await this.healOrLog(repository, logger)
+    if (result) this.logHeal(result, logger)
+    return result?.kind ?? 'failed'
+  }
+
+  private async healOrLog(repository: RepositoryRow, logger: Logger): Promise<HealResult | null> {
+    try {
+      return await healDrift(this.context, repository, {signal: this.settings.abandon})
+    } catch (error) {
+      logger.log('warn', 'drift.check_failed', {repo: this.name, error: errorMessage(error)})
+      return null
+    }
+  }
+
+  private logHeal(result: HealResult, logger: Logger): void {
+    const repo = this.name
+    if (result.kind === 'in-sync') this.settings.observer?.driftChecked(repo, [])
+    if ('drift' in result) this.settings.observer?.driftChecked(repo, result.drift)
+    switch (result.kind) {
+      case 'busy':
+      case 'nothing-deployed':
+        return
+      case 'in-sync':
+        if (result.changed) logger.log('info', 'drift.resolved', {repo})
+        return
+      case 'recorded':
+        if (result.changed) logger.log('warn', 'drift.detected', {repo, mode: result.mode, drift: describeDrift(result.drift)})
+        return
+      case 'held':
+        if (result.changed) logger.log('warn', 'drift.held', {repo, drift: describeDrift(result.drift), reason: result.reason})
+        return
+      case 'flapping':
+        if (result.changed) logger.log('warn', 'drift.detected', {repo, mode: 'auto', drift: describeDrift(result.drift)})
+        return logger.log('warn', 'drift.flapping', {repo, drift: describeDrift(result.drift), heals: result.maxHeals, within: formatDuration(result.windowMs)})
+      case 'healed': {
+        const {deployment, error} = result.outcome
+        const took = tookOf(deployment)
+        logger.log('warn', 'drift.detected', {repo, mode: 'auto', drift: describeDrift(result.drift)})
+        if (error) return logger.log('error', 'drift.heal_failed', {repo, commit: deployment.commit.slice(0, 12), error: error.message})
+        return logger.log('info', 'drift.healed', {repo, commit: deployment.commit.slice(0, 12), took})
+      }
+    }
+  }
+
+  private async reconcileOnce(repository: RepositoryRow, trigger: 'startup' | 'git', logger: Logger): Promise<ReconcileResult | null> {
+    const hostKeysBefore = repository.knownHosts
+    const observer = this.settings.observer
+    const started = performance.now()
+    try {
+      const result = await reconcileRepository(this.context, repository, {
+        trigger,
+        signal: this.settings.abandon,
+        onPolled: (outcome) => observer?.polled(this.name, outcome),
+        onRecovered: (count) => logger.log('warn', 'deploy.interrupted', {repo: this.name, deployments: count}),
+        onUnpinned: (pinned, head) => logger.log('info', 'rollback.unpinned', {repo: this.name, pinned: pinned.slice(0, 12), head: head.slice(0, 12)}),
+      })
+      this.report(result, logger)
+      observer?.reconciled(this.name, {success: !roundFailed(result) && !(result.kind === 'deployed' && result.outcome.error), seconds: (performance.now() - started) / 1000})
+      if (result.kind === 'deployed') observer?.deployed(this.name, result.outcome.deployment, result.outcome.error === null)
+      return result
+    } catch (error) {
+      observer?.reconciled(this.name, {success: false, seconds: (performance.now() - started) / 1000})
+      this.failures++
+      logger.log('error', 'reconcile.failed', {repo: this.name, error: errorMessage(error)})
+      return null
+    } finally {
+      // The first contact with an SSH remote trusts its host key from then on: say which key that was.
+      if (!hostKeysBefore?.trim() && repository.knownHosts?.trim()) {
+        for (const key of parseKnownHosts(repository.knownHosts)) {
+          logger.log('warn', 'host_key.accepted', {repo: this.name, host: key.hosts, type: key.type, fingerprint: key.fingerprint})
+        }
+      }
+    }
+  }
+
+  private report(result: ReconcileResult, logger: Logger): void {
+    const repo = this.name
+    this.failures = roundFailed(result) ? this.failures + 1 : 0
+    // A deploy the host cut short is retried as soon as the engine is back, before a drift check could
+    // heal the stack back to the commit that ran before it.
+    this.waitingForEngine = result.kind === 'engine-unavailable' || (result.kind === 'deployed' && result.outcome.deployment.interrupted)
+    switch (result.kind) {
+      case 'busy':
+        return logger.log('debug', 'poll.busy', {repo, holder: describeHolder(result.holder)})
+      case 'unreachable':
+      case 'no-branch':
+        return logger.log('warn', 'poll.failed', {repo, error: result.error.message})
+      case 'up-to-date':
+        return logger.log('debug', 'poll.unchanged', {repo, commit: result.commit.slice(0, 12)})
+      case 'pinned':
+        return logger.log('debug', 'poll.pinned', {repo, commit: result.commit.slice(0, 12)})
+      case 'already-failed':
+        return logger.log('debug', 'poll.skipped', {repo, commit: result.commit.slice(0, 12), reason: 'this commit failed to deploy; waiting for a new one'})
+      case 'already-pending':
+        return logger.log('debug', 'poll.pending', {repo, commit: result.commit.slice(0, 12)})
+      case 'pending':
+        return logger.log('info', 'change.pending', {repo, commit: result.commit.slice(0, 12), mode: result.mode, changes: describeChanges(result.changes)})
+      case 'plan-failed':
+        return logger.log('warn', 'plan.failed', {repo, commit: result.commit.slice(0, 12), error: result.error.message})
+      case 'engine-unavailable':
+        return logger.log('warn', 'deploy.deferred', {repo, commit: result.commit.slice(0, 12), error: result.error.message})
+      case 'deployed': {
+        const {deployment, changes, error} = result.outcome
+        const took = tookOf(deployment)
+        const fields = {repo, commit: deployment.commit.slice(0, 12), trigger: deployment.trigger, took}
+        if (error) return logger.log('error', 'deploy.failed', {...fields, error: error.message, ...(deployment.note ? {action: deployment.note} : {})})
+        return logger.log('info', 'deploy.succeeded', {...fields, changes: describeChanges(changes)})
+      }
+    }
+  }
+
+  /** The repository's interval (repo add --interval, else kedge.yaml, else serve's), doubled per consecutive failure up to a cap. */
+  private nextDelay(repository: RepositoryRow): number {
+    return this.backedOff(repository.intervalMs ?? readCheckoutConfig(this.context, repository)?.intervalMs ?? this.settings.defaultIntervalMs)
+  }
+
+  private backedOff(intervalMs: number): number {
+    // Never below the shortest interval kedge takes, whatever the value came from.
+    const interval = Math.max(MIN_INTERVAL_MS, intervalMs)
+    if (this.failures === 0) return interval
+    return Math.min(interval * 2 ** this.failures, Math.max(interval, MAX_BACKOFF_MS))
+  }
+
+  private loggerFor(repository: RepositoryRow): Logger {
+    const logging = readCheckoutConfig(this.context, repository)?.logging
+    if (!logging) return this.settings.logger
+    return this.settings.logger.with({
+      // A repository may ask for more detail, never for less: its own commit must not hide its deploys from the operator.
+      level: this.settings.fixedLogLevel || !logging.level ? undefined : moreVerbose(logging.level, this.settings.logger.level),
+      format: this.settings.fixedLogFormat ? undefined : logging.format,
+    })
+  }
+}
+
+/** A round that could not do its job (the remote, the branch, the plan or the host failed): it backs off. A failed deploy is the commit's fault, not the round's. */
+function roundFailed(result: ReconcileResult): boolean {
+  return (
+    result.kind === 'unreachable' ||
+    result.kind === 'no-branch' ||
+    result.kind === 'plan-failed' ||
+    result.kind === 'engine-unavailable' ||
+    // Retried rather than held against the commit, so it backs off like the others.
+    (result.kind === 'deployed' && result.outcome.deployment.interrupted)
+  )
+}
+
+/** How long a finished deployment took, as logged. */
+function tookOf(deployment: DeploymentRow): string | undefined {
+  return deployment.finishedAt ? formatDuration(Math.max(1, deployment.finishedAt.getTime() - deployment.startedAt.getTime())) : undefined
+}

@@ -1,0 +1,158 @@
+import {setTimeout as sleep} from 'node:timers/promises'
+
+import {formatDuration} from '../../model/config/duration.js'
+import type {KedgeContext} from '../../usecases/context.js'
+import {acquireLock, describeHolder} from '../../usecases/deploying/lock.js'
+import {registerSecretVariables} from '../../usecases/repositories/secret-variables.js'
+import {errorMessage, ExternalError} from '../../model/errors.js'
+import {listRepositories} from '../../store/repositories.js'
+import type {LockRow} from '../../store/schema.js'
+import type {Logger} from './logger.js'
+import {EngineWatcher} from './engine-watcher.js'
+import {RepositoryLoop} from './repository-loop.js'
+import {loadAdminToken} from '../http/admin-token.js'
+import {KedgeMetrics} from '../http/metrics.js'
+import {createHttpServer, type DaemonControl, type ListenAddress} from '../http/server.js'
+import type {FastifyInstance} from 'fastify'
+import {keepYoungGenerationSmall} from './young-generation.js'
+
+/** How often the registry is re-read, so that `kedge repo add/remove` take effect without a restart. */
+const REGISTRY_POLL_MS = 1000
+/** After in-flight work is abandoned, how long loops get to record it before serve exits regardless. */
+const ABANDON_GRACE_MS = 2000
+
+export interface ServeOptions {
+  defaultIntervalMs: number
+  logger: Logger
+  fixedLogFormat: boolean
+  fixedLogLevel: boolean
+  /** Aborted to stop: no new work starts, loops end after their current step. */
+  stop: AbortSignal
+  /** Aborted to abandon in-flight deploys. */
+  abandon: AbortSignal
+  /** Where the HTTP side listens (health, metrics, API, webhooks); none when absent. */
+  http?: {listen: ListenAddress; version: string}
+}
+
+/**
+ * Waits for the loops to finish their step. Once in-flight work is abandoned they get a moment to record
+ * it; past that, serve exits anyway, and the next kedge to take a repository's lock records whatever
+ * was still pending as interrupted.
+ */
+async function untilDoneOrAbandoned(done: Promise<void>[], abandon: AbortSignal): Promise<void> {
+  const abandoned = new Promise<void>((resolve) => {
+    const grace = () => setTimeout(resolve, ABANDON_GRACE_MS).unref()
+    if (abandon.aborted) grace()
+    else abandon.addEventListener('abort', grace, {once: true})
+  })
+  await Promise.race([Promise.all(done), abandoned])
+}
+
+/** `kedge serve`: one loop per registered repository, until `stop` is aborted. One serve per kedge home. */
+export async function serve(context: KedgeContext, options: ServeOptions): Promise<void> {
+  keepYoungGenerationSmall()
+  let holder: LockRow | undefined
+  const lock = await acquireLock(context, 'serve', {purpose: 'kedge serve', waitMs: 0, onWait: (current) => (holder = current)}).catch((error: unknown) => {
+    if (!holder) throw error
+    throw new ExternalError(`kedge serve already runs for ${context.home.root}: ${describeHolder(holder)}`, {
+      code: 'already_running',
+      hint: 'stop it first, or give this one another --home',
+    })
+  })
+  const {logger} = options
+  const loops = new Map<string, RepositoryLoop>()
+  const metrics = new KedgeMetrics(context, options.http?.version ?? 'unknown')
+  const loopSettings = {...options, observer: metrics}
+  /** Returns whether the registry could be read. */
+  const watchRegistry = (): boolean => {
+    let registered: Set<string>
+    try {
+      const rows = listRepositories(context.db)
+      registered = new Set(rows.map((repository) => repository.name))
+      registerSecretVariables(context, rows)
+    } catch (error) {
+      logger.log('error', 'registry.failed', {error: errorMessage(error)})
+      return false
+    }
+    for (const name of registered) {
+      if (loops.has(name)) continue
+      loops.set(name, new RepositoryLoop(context, name, loopSettings))
+      logger.log('info', 'repo.watching', {repo: name})
+    }
+    for (const [name, loop] of loops) {
+      if (registered.has(name)) continue
+      loop.stop()
+      loops.delete(name)
+      logger.log('info', 'repo.unwatched', {repo: name})
+    }
+    return true
+  }
+  // Its own signal, so that it also ends when serve fails to start (its HTTP side, say) rather than stops.
+  const watching = new AbortController()
+  options.stop.addEventListener('abort', () => watching.abort(), {once: true})
+  const events = new EngineWatcher({
+    logger,
+    stop: watching.signal,
+    onDriftEvent: (repository) => loops.get(repository)?.nudge(),
+    onReconnected: () => {
+      for (const loop of loops.values()) loop.engineReconnected()
+    },
+    onAvailability: (connected) => metrics.engineAvailability(connected),
+  })
+  let registryRead = false
+  const control: DaemonControl = {
+    requestPoll: (name, onFailed) => {
+      const loop = loops.get(name)
+      loop?.requestPoll(onFailed)
+      return loop !== undefined
+    },
+    readiness: () => {
+      const pending = [...loops.values()].filter((loop) => !loop.reconciledOnce).map((loop) => loop.name)
+      return {ready: registryRead && pending.length === 0, pending}
+    },
+  }
+  let http: FastifyInstance | undefined
+  try {
+    if (options.http) http = await startHttp(context, {logger, metrics, control, abandon: options.abandon}, options.http.listen)
+    logger.log('info', 'serve.started', {home: context.home.root, pid: process.pid, interval: formatDuration(options.defaultIntervalMs)})
+    registryRead = watchRegistry()
+    while (!options.stop.aborted) {
+      await sleep(REGISTRY_POLL_MS, undefined, {signal: options.stop}).catch(() => undefined)
+      if (!options.stop.aborted && watchRegistry()) registryRead = true
+    }
+  } finally {
+    logger.log('info', 'serve.stopping', {repositories: loops.size})
+    watching.abort()
+    for (const loop of loops.values()) loop.stop()
+    // New requests are refused at once; a sync or rollback under way through the API is waited for
+    // like the loops' deploys, and abandoned with them.
+    const httpClosed = http ? http.close() : Promise.resolve()
+    await untilDoneOrAbandoned([...loops.values()].map((loop) => loop.done).concat(events.done, httpClosed), options.abandon)
+    http?.server.closeAllConnections()
+    lock.release()
+  }
+  logger.log('info', 'serve.stopped', {})
+}
+
+/** The HTTP side, listening before any repository is reconciled, so that /health answers from the start. */
+async function startHttp(
+  context: KedgeContext,
+  parts: {logger: Logger; metrics: KedgeMetrics; control: DaemonControl; abandon: AbortSignal},
+  listen: ListenAddress,
+): Promise<FastifyInstance> {
+  const admin = loadAdminToken(context.home.root)
+  const app = createHttpServer({context, ...parts, adminToken: admin.token})
+  try {
+    await app.listen({host: listen.host, port: listen.port})
+  } catch (error) {
+    await app.close()
+    throw new ExternalError(`cannot listen on ${listen.host}:${listen.port}: ${errorMessage(error)}`, {
+      code: 'listen_failed',
+      hint: 'pass another address with --listen HOST:PORT',
+    })
+  }
+  const address = app.server.address()
+  const port = typeof address === 'object' && address ? address.port : listen.port
+  parts.logger.log('info', 'http.listening', {address: `http://${listen.host.includes(':') ? `[${listen.host}]` : listen.host}:${port}`, admin_token: admin.source})
+  return app
+}

@@ -1,0 +1,167 @@
+import type {FastifyInstance} from 'fastify'
+
+import {addRepository, type AddRepositoryRequest} from '../../usecases/repositories/add-repository.js'
+import {toDeploymentView} from '../../model/repository/deployment-view.js'
+import type {DeployOutcome} from '../../usecases/deploying/deploy.js'
+import {diffRepository} from '../../usecases/drift/diff.js'
+import {repositoryHistory} from '../../usecases/repositories/history.js'
+import {listRepositoryViews, repositoryView} from '../../usecases/repositories/list-repositories.js'
+import {removeRepository} from '../../usecases/repositories/remove-repository.js'
+import type {AuthRequest} from '../../usecases/repositories/repository-auth.js'
+import {repositoryStatuses} from '../../usecases/repositories/repository-status.js'
+import {rollbackRepository} from '../../usecases/rollback/rollback.js'
+import {syncRepository} from '../../usecases/deploying/sync.js'
+import {updateRepositorySettings} from '../../usecases/repositories/update-repository.js'
+import type {WebhookSecretRequest} from '../../usecases/repositories/webhook-receiver.js'
+import {InvalidInputError, UnauthorizedError} from '../../model/errors.js'
+import {tokenMatches} from './admin-token.js'
+import {errorResponse} from './error-response.js'
+import type {HttpServerOptions} from './server.js'
+
+interface NameParams {
+  name: string
+}
+
+interface AddBody {
+  url: string
+  name?: string
+  branch?: string
+  path?: string
+  interval?: string
+  sshKey?: string
+  knownHosts?: string
+  token?: string
+  tokenEnv?: string
+  webhookSecret?: string
+  webhookSecretEnv?: string
+}
+
+const NAME_PARAMS = {type: 'object', properties: {name: {type: 'string', minLength: 1, maxLength: 63}}, required: ['name']} as const
+const TEXT = {type: 'string', minLength: 1, maxLength: 16_384} as const
+
+/**
+ * `/api/v1`: the CLI's operations over HTTP, calling the same core functions. Every route needs the
+ * admin token as a bearer token.
+ */
+export async function registerApiRoutes(api: FastifyInstance, options: HttpServerOptions): Promise<void> {
+  const {context} = options
+  api.addHook('onRequest', async (request, reply) => {
+    const match = /^Bearer\s+(\S+)$/i.exec(request.headers.authorization ?? '')
+    if (!match || !tokenMatches(options.adminToken, match[1]!)) {
+      reply.header('www-authenticate', 'Bearer')
+      throw new UnauthorizedError('missing or wrong admin token', {hint: 'send it as a bearer token in the Authorization header; it is in <home>/admin.token, or KEDGE_ADMIN_TOKEN'})
+    }
+  })
+
+  // A POST without a body (sync) may still say it is JSON; anything else must be valid JSON. Only JSON:
+  // Fastify would also take text/plain, and answer a JSON body sent as text "body must be object".
+  api.removeAllContentTypeParsers()
+  api.addContentTypeParser('application/json', {parseAs: 'string'}, (_request, body, done) => {
+    if ((body as string).trim().length === 0) return done(null, undefined)
+    try {
+      done(null, JSON.parse(body as string))
+    } catch {
+      done(new InvalidInputError('the request body is not valid JSON', {code: 'invalid_request'}), undefined)
+    }
+  })
+
+  api.get('/repos', async () => listRepositoryViews(context))
+
+  api.post<{Body: AddBody}>('/repos', {
+    schema: {
+      body: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['url'],
+        properties: {
+          url: TEXT, name: TEXT, branch: TEXT, path: TEXT, interval: TEXT, sshKey: TEXT, knownHosts: TEXT, token: TEXT,
+          tokenEnv: TEXT, webhookSecret: TEXT, webhookSecretEnv: TEXT,
+        },
+      },
+    },
+  }, async (request, reply) => {
+    const result = await addRepository(context, toAddRequest(request.body))
+    return reply.status(201).send(result)
+  })
+
+  api.get<{Params: NameParams}>('/repos/:name', {schema: {params: NAME_PARAMS}}, async (request) => repositoryView(context, request.params.name))
+
+  api.patch<{Params: NameParams; Body: {interval?: string | null}}>('/repos/:name', {
+    schema: {
+      params: NAME_PARAMS,
+      body: {type: 'object', additionalProperties: false, minProperties: 1, properties: {interval: {type: ['string', 'null'], minLength: 1, maxLength: 32}}},
+    },
+  }, async (request) => updateRepositorySettings(context, request.params.name, request.body))
+
+  api.delete<{Params: NameParams; Querystring: {down?: 'true' | 'false'}}>('/repos/:name', {
+    schema: {params: NAME_PARAMS, querystring: {type: 'object', additionalProperties: false, properties: {down: {type: 'string', enum: ['true', 'false']}}}},
+  }, async (request) => removeRepository(context, request.params.name, {down: request.query.down === 'true', volumes: false, purge: false}))
+
+  api.get<{Params: NameParams}>('/repos/:name/status', {schema: {params: NAME_PARAMS}}, async (request) => (await repositoryStatuses(context, request.params.name))[0])
+
+  api.get<{Params: NameParams}>('/repos/:name/diff', {schema: {params: NAME_PARAMS}}, async (request) => diffRepository(context, request.params.name))
+
+  api.get<{Params: NameParams; Querystring: {limit?: string}}>('/repos/:name/history', {
+    schema: {
+      params: NAME_PARAMS,
+      querystring: {type: 'object', additionalProperties: false, properties: {limit: {type: 'string', pattern: '^([1-9][0-9]{0,2}|1000)$'}}},
+    },
+  }, async (request) => repositoryHistory(context, request.params.name, Number(request.query.limit ?? 20)))
+
+  // No body, or an empty object: a field (a "commit", say) would be ignored, and the head deployed instead.
+  api.post<{Params: NameParams}>('/repos/:name/sync', {schema: {params: NAME_PARAMS, body: {type: ['object', 'null'], additionalProperties: false}}}, async (request, reply) => {
+    return sendOutcome(reply, request.params.name, await syncRepository(context, request.params.name, {signal: options.abandon}))
+  })
+
+  api.post<{Params: NameParams; Body: {commit: string}}>('/repos/:name/rollback', {
+    schema: {
+      params: NAME_PARAMS,
+      body: {type: 'object', additionalProperties: false, required: ['commit'], properties: {commit: {type: 'string', minLength: 1, maxLength: 64}}},
+    },
+  }, async (request, reply) => sendOutcome(reply, request.params.name, await rollbackRepository(context, request.params.name, request.body.commit, {signal: options.abandon})))
+}
+
+/** A deployment that ran and failed is an error with the deployment alongside, as the CLI prints both. */
+function sendOutcome(reply: {status(code: number): {send(body: unknown): unknown}}, repo: string, outcome: DeployOutcome): unknown {
+  const deployment = toDeploymentView(outcome.deployment)
+  if (outcome.error) {
+    const {status, body} = errorResponse(outcome.error)
+    return reply.status(status).send({...body, deployment})
+  }
+  return reply.status(200).send({repo, deployment, changes: outcome.changes})
+}
+
+function toAddRequest(body: AddBody): AddRepositoryRequest {
+  return {
+    url: body.url,
+    name: body.name,
+    branch: body.branch,
+    path: body.path,
+    interval: body.interval,
+    auth: authOf(body),
+    webhookSecret: webhookSecretOf(body),
+  }
+}
+
+function authOf(body: AddBody): AuthRequest | undefined {
+  const given = [body.sshKey, body.token, body.tokenEnv].filter((value) => value !== undefined).length
+  if (given > 1) throw invalidBody('give one of sshKey, token and tokenEnv')
+  if (body.knownHosts !== undefined && body.sshKey === undefined) throw invalidBody('knownHosts goes with sshKey')
+  if (body.sshKey !== undefined) {
+    return {kind: 'ssh_key', key: {content: body.sshKey, name: 'sshKey'}, knownHosts: body.knownHosts === undefined ? undefined : {content: body.knownHosts, name: 'knownHosts'}}
+  }
+  if (body.token !== undefined) return {kind: 'token', token: body.token}
+  if (body.tokenEnv !== undefined) return {kind: 'token_env', variable: body.tokenEnv}
+  return undefined
+}
+
+function webhookSecretOf(body: AddBody): WebhookSecretRequest | undefined {
+  if (body.webhookSecret !== undefined && body.webhookSecretEnv !== undefined) throw invalidBody('give webhookSecret or webhookSecretEnv, not both')
+  if (body.webhookSecret !== undefined) return {kind: 'value', secret: body.webhookSecret}
+  if (body.webhookSecretEnv !== undefined) return {kind: 'env', variable: body.webhookSecretEnv}
+  return undefined
+}
+
+function invalidBody(message: string): InvalidInputError {
+  return new InvalidInputError(`invalid request: ${message}`, {code: 'invalid_request'})
+}

@@ -1,0 +1,151 @@
+import {Counter, Gauge, Histogram, Registry} from 'prom-client'
+
+import {listAllKedgeContainers} from '../../adapters/engine/docker-engine.js'
+import type {KedgeContext} from '../../usecases/context.js'
+import {LABELS} from '../../model/compose/labels.js'
+import type {LoopObserver} from '../daemon/repository-loop.js'
+import {countDeploymentsByStatus} from '../../store/deployment-counts.js'
+import {latestDeployments, listRepositories} from '../../store/repositories.js'
+import type {DeploymentRow} from '../../store/schema.js'
+
+const DURATION_BUCKETS = [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300]
+const COMMIT_TO_RUNNING_BUCKETS = [0.5, 1, 2, 5, 10, 20, 30, 60, 120, 300, 600, 1800]
+
+/**
+ * kedge's Prometheus metrics, under the Go kedge's names so that its dashboards work. Counts that
+ * live in the database (deployments, the last deployment) are read from it at scrape time, so that
+ * deployments made by `kedge sync` in another process count too; the services' states are read from
+ * the engine at scrape time.
+ */
+export class KedgeMetrics implements LoopObserver {
+  readonly registry = new Registry()
+  private readonly driftCounter: Counter<'repo' | 'service'>
+  private readonly gitPolls: Counter<'repo' | 'success'>
+  private readonly reconciliationDuration: Histogram<'repo' | 'success'>
+  private readonly gitPollDuration: Histogram<'repo' | 'success'>
+  private readonly commitToRunning: Histogram<'repo'>
+  private readonly engineUp: Gauge
+  private readonly engineOutages: Counter
+  private engineConnected = false
+  /** Per repository: the branch head last polled, and the commit first seen but not running yet. */
+  private readonly lastHead = new Map<string, string>()
+  private readonly waitingToRun = new Map<string, {commit: string; seenAt: number}>()
+  private readonly pushReceivedAt = new Map<string, number>()
+  /** Per repository: the drift (service and type) the last check found, so that only new drift is counted. */
+  private readonly drifted = new Map<string, Set<string>>()
+
+  constructor(context: KedgeContext, version: string) {
+    const registers = [this.registry]
+    new Gauge({name: 'kedge_info', help: 'kedge build information.', labelNames: ['version'], registers}).set({version}, 1)
+    new Counter({
+      name: 'kedge_deployments_total',
+      help: 'Finished deployments, by repository and status (success, failed, rolled_back).',
+      labelNames: ['repo', 'status'],
+      registers,
+      collect() {
+        this.reset()
+        for (const row of countDeploymentsByStatus(context.db)) this.inc({repo: row.repo, status: row.status}, row.total)
+      },
+    })
+    new Gauge({
+      name: 'kedge_last_deployment_timestamp_seconds',
+      help: 'When the newest deployment of the repository finished (or started, while it runs).',
+      labelNames: ['repo'],
+      registers,
+      collect() {
+        this.reset()
+        const latest = latestDeployments(context.db)
+        for (const repository of listRepositories(context.db)) {
+          const deployment = latest.get(repository.id)
+          if (deployment) this.set({repo: repository.name}, (deployment.finishedAt ?? deployment.startedAt).getTime() / 1000)
+        }
+      },
+    })
+    new Gauge({
+      name: 'kedge_services_total',
+      help: 'Containers kedge manages, by repository and state, as the Docker engine reports them.',
+      labelNames: ['repo', 'state'],
+      registers,
+      async collect() {
+        this.reset()
+        const counts = new Map<string, {repo: string; state: string; total: number}>()
+        for (const container of await listAllKedgeContainers().catch(() => [])) {
+          const repo = container.labels[LABELS.repository] ?? ''
+          const key = `${repo}\u0000${container.state}`
+          const entry = counts.get(key) ?? {repo, state: container.state, total: 0}
+          entry.total++
+          counts.set(key, entry)
+        }
+        for (const {repo, state, total} of counts.values()) this.set({repo, state}, total)
+      },
+    })
+    this.engineUp = new Gauge({name: 'kedge_engine_up', help: 'Whether serve\'s event stream from the Docker engine is connected (1) or not (0).', registers})
+    this.engineOutages = new Counter({name: 'kedge_engine_outages_total', help: 'Times the Docker engine\'s event stream broke (the daemon stopped or restarted).', registers})
+    this.driftCounter = new Counter({name: 'kedge_drift_detected_total', help: 'Drift found, by repository and service.', labelNames: ['repo', 'service'], registers})
+    this.gitPolls = new Counter({name: 'kedge_git_polls_total', help: 'Polls of the remote for the branch head.', labelNames: ['repo', 'success'], registers})
+    this.reconciliationDuration = new Histogram({
+      name: 'kedge_reconciliation_duration_seconds',
+      help: 'How long a round of the deploy loop took: poll, and fetch and deploy when the branch moved.',
+      labelNames: ['repo', 'success'],
+      buckets: DURATION_BUCKETS,
+      registers,
+    })
+    this.gitPollDuration = new Histogram({
+      name: 'kedge_git_poll_duration_seconds',
+      help: 'How long asking the remote for the branch head took.',
+      labelNames: ['repo', 'success'],
+      buckets: DURATION_BUCKETS,
+      registers,
+    })
+    this.commitToRunning = new Histogram({
+      name: 'kedge_commit_to_running_seconds',
+      help: 'From a new commit being seen (a push webhook, else the poll that found it) to its stack running and healthy.',
+      labelNames: ['repo'],
+      buckets: COMMIT_TO_RUNNING_BUCKETS,
+      registers,
+    })
+  }
+
+  engineAvailability(connected: boolean): void {
+    // An engine down from the start is no outage of one that answered.
+    if (!connected && this.engineConnected) this.engineOutages.inc()
+    this.engineConnected = connected
+    this.engineUp.set(connected ? 1 : 0)
+  }
+
+  /** A push webhook for the repository arrived: a commit the next poll finds was seen now. */
+  pushReceived(repo: string): void {
+    if (!this.pushReceivedAt.has(repo)) this.pushReceivedAt.set(repo, Date.now())
+  }
+
+  polled(repo: string, outcome: {success: boolean; seconds: number; head: string | null}): void {
+    const success = String(outcome.success)
+    this.gitPolls.inc({repo, success})
+    this.gitPollDuration.observe({repo, success}, outcome.seconds)
+    if (!outcome.head) return
+    const seenAt = this.pushReceivedAt.get(repo) ?? Date.now() - outcome.seconds * 1000
+    this.pushReceivedAt.delete(repo)
+    if (this.lastHead.get(repo) !== outcome.head) this.waitingToRun.set(repo, {commit: outcome.head, seenAt})
+    this.lastHead.set(repo, outcome.head)
+  }
+
+  reconciled(repo: string, outcome: {success: boolean; seconds: number}): void {
+    this.reconciliationDuration.observe({repo, success: String(outcome.success)}, outcome.seconds)
+  }
+
+  deployed(repo: string, deployment: DeploymentRow, succeeded: boolean): void {
+    const waiting = this.waitingToRun.get(repo)
+    if (!succeeded || waiting?.commit !== deployment.commit) return
+    this.waitingToRun.delete(repo)
+    this.commitToRunning.observe({repo}, ((deployment.finishedAt?.getTime() ?? Date.now()) - waiting.seenAt) / 1000)
+  }
+
+  driftChecked(repo: string, drift: Array<{service: string; type: string}>): void {
+    const before = this.drifted.get(repo) ?? new Set<string>()
+    const now = new Set(drift.map((entry) => `${entry.service}\u0000${entry.type}`))
+    for (const entry of drift) {
+      if (!before.has(`${entry.service}\u0000${entry.type}`)) this.driftCounter.inc({repo, service: entry.service})
+    }
+    this.drifted.set(repo, now)
+  }
+}

@@ -1,0 +1,114 @@
+import Fastify, {type FastifyError, type FastifyInstance} from 'fastify'
+
+import type {KedgeContext} from '../../usecases/context.js'
+import type {Logger} from '../daemon/logger.js'
+import {InvalidInputError, isKedgeError} from '../../model/errors.js'
+import {redactDeep} from '../../model/secrets/redaction.js'
+import {storageFault} from '../../store/storage-errors.js'
+import {registerApiRoutes} from './api-routes.js'
+import {API_BODY_LIMIT, describeLimit, WEBHOOK_BODY_LIMIT} from './body-limits.js'
+export type {ListenAddress} from './listen-address.js'
+import {boundedEcho} from './bounded-echo.js'
+import {errorResponse} from './error-response.js'
+import {clientError, frameworkError} from './framework-errors.js'
+import type {KedgeMetrics} from './metrics.js'
+import {refuseBodiesCleanly} from './refusing-bodies.js'
+import {registerWebhookRoutes} from './webhook-routes.js'
+
+/** What the HTTP side asks of the running daemon. */
+export interface DaemonControl {
+  /** Asks the repository's loop for a poll now; false when serve does not watch it (yet). `onFailed` is called if that poll fails. */
+  requestPoll(repository: string, onFailed?: () => void): boolean
+  /** Every repository has been reconciled once since serve started. */
+  readiness(): {ready: boolean; pending: string[]}
+}
+
+export interface HttpServerOptions {
+  context: KedgeContext
+  logger: Logger
+  metrics: KedgeMetrics
+  control: DaemonControl
+  adminToken: string
+  /** Aborted when serve abandons in-flight work: deploys started through the API stop with the rest. */
+  abandon: AbortSignal
+  /** How long a client gets to send a request, its headers and its body (REQUEST_TIMEOUT_MS). */
+  requestTimeoutMs?: number
+}
+
+/** A client gets this long to send its request (a webhook body included); answers may take longer. */
+export const REQUEST_TIMEOUT_MS = 30_000
+/** How often Node looks for requests over their time: a request is cut at most this long after it. */
+const TIMEOUT_CHECK_INTERVAL_MS = 1_000
+
+export function createHttpServer(options: HttpServerOptions): FastifyInstance {
+  const requestTimeout = options.requestTimeoutMs ?? REQUEST_TIMEOUT_MS
+  const app = Fastify({
+    logger: false,
+    bodyLimit: API_BODY_LIMIT,
+    requestTimeout,
+    // The headers' time is the request's; Node checks every 30 s by default, so a slow client kept nearly a minute.
+    http: {headersTimeout: requestTimeout, connectionsCheckingInterval: TIMEOUT_CHECK_INTERVAL_MS},
+    // Short, so that stopping serve does not wait long for idle connections.
+    keepAliveTimeout: 5_000,
+    // HEAD on a GET route would run it: GET /diff fetches and takes the repository's lock.
+    exposeHeadRoutes: false,
+    // An unknown field is refused, not dropped, and a value of the wrong type is refused, not converted.
+    ajv: {customOptions: {removeAdditional: false, coerceTypes: false}},
+    // Refusals before a route is known, by the router and by Node's parser, in kedge's format too.
+    frameworkErrors: frameworkError,
+    clientErrorHandler: clientError,
+  })
+
+  refuseBodiesCleanly(app)
+  app.setErrorHandler((error: FastifyError, request, reply) => {
+    // The API's writes fail on a full or read-only home as the CLI's do.
+    const fault = storageFault(options.context.home, error)
+    const {status, body} = fault ? errorResponse(fault) : fastifyErrorResponse(error, request.routeOptions.bodyLimit)
+    if (status >= 500) options.logger.log('error', 'http.failed', {error: error.message})
+    return reply.status(status).send(body)
+  })
+  app.setNotFoundHandler((request, reply) => reply.status(404).send({error: {code: 'not_found', message: `no route ${request.method} ${boundedEcho(request.url.split('?')[0]!)}`}}))
+  // Whatever kedge answers passes through redaction, as everything else it writes.
+  app.addHook('preSerialization', async (_request, _reply, payload) => redactDeep(payload))
+  app.addHook('onResponse', async (request, reply) => {
+    options.logger.log('debug', 'http.request', {method: request.method, route: request.routeOptions.url ?? request.url.split('?')[0], status: reply.statusCode, ms: Math.round(reply.elapsedTime)})
+  })
+
+  app.get('/health', async () => ({status: 'ok'}))
+  app.get('/ready', async (_request, reply) => {
+    const readiness = options.control.readiness()
+    return reply.status(readiness.ready ? 200 : 503).send(readiness)
+  })
+  app.get('/metrics', async (_request, reply) => {
+    const text = await options.metrics.registry.metrics()
+    return reply.type(options.metrics.registry.contentType).send(text)
+  })
+
+  app.register(async (api) => registerApiRoutes(api, options), {prefix: '/api/v1'})
+  app.register(async (hooks) => registerWebhookRoutes(hooks, options), {prefix: '/hooks'})
+  return app
+}
+
+/** Fastify's own errors (validation, body limits, media types) in kedge's error format; kedge's errors as mapped. */
+function fastifyErrorResponse(error: FastifyError, bodyLimit: number): ReturnType<typeof errorResponse> {
+  if (error.validation) {
+    return {status: 400, body: {error: {code: 'invalid_request', message: `invalid request: ${boundedEcho(error.message)}`}}}
+  }
+  if (isKedgeError(error)) return errorResponse(error)
+  switch (error.code) {
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return errorResponse(new InvalidInputError(`the request body is larger than the ${describeLimit(bodyLimit)} taken here`, {
+        code: 'payload_too_large',
+        hint: `webhooks take bodies of up to ${describeLimit(WEBHOOK_BODY_LIMIT)}, the API up to ${describeLimit(API_BODY_LIMIT)}`,
+      }))
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return {status: 415, body: {error: {code: 'unsupported_media_type', message: 'send application/json'}}}
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+    case 'FST_ERR_CTP_INVALID_JSON_BODY':
+      return {status: 400, body: {error: {code: 'invalid_request', message: 'the request body is not valid JSON'}}}
+  }
+  if (error.statusCode && error.statusCode < 500) {
+    return {status: error.statusCode, body: {error: {code: 'invalid_request', message: boundedEcho(error.message)}}}
+  }
+  return errorResponse(error)
+}

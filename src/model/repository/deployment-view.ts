@@ -1,0 +1,34 @@
+import type {DeploymentRow} from '../../store/schema.js'
+import {checkDeploymentRow} from './row-checks.js'
+
+/** How a deployment is shown to people and in `--json`. */
+export interface DeploymentView {
+  id: number
+  commit: string
+  status: string
+  trigger: string
+  startedAt: string
+  finishedAt: string | null
+  error: string | null
+  project: string | null
+  /** For a rollback: the commit it replaced. */
+  replacedCommit: string | null
+  note: string | null
+}
+
+/** corrupt_row when the row holds what kedge never writes (a time that is not one): it is not shown half-read. */
+export function toDeploymentView(unchecked: DeploymentRow): DeploymentView {
+  const row = checkDeploymentRow(unchecked)
+  return {
+    id: row.id,
+    commit: row.commit,
+    status: row.status,
+    trigger: row.trigger,
+    startedAt: row.startedAt.toISOString(),
+    finishedAt: row.finishedAt?.toISOString() ?? null,
+    error: row.error,
+    project: row.project,
+    replacedCommit: row.replacedCommit,
+    note: row.note,
+  }
+}

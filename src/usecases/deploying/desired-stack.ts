@@ -1,0 +1,194 @@
+import path from 'node:path'
+
+import {composeConfig} from '../../adapters/compose/compose.js'
+import {objectIds} from '../../adapters/git/git.js'
+import {parseBoundedYaml} from '../../model/config/bounded-yaml.js'
+import {parseComposeYaml, readComposeText, resolveComposeFiles} from '../../adapters/files/compose-files.js'
+import {PROJECT_NAME_PATTERN, readKedgeConfig, type KedgeConfig} from '../../model/config/kedge-config.js'
+import {repositoryDirectory} from '../../adapters/files/repository-file.js'
+import {ComposeFailedError, InvalidConfigError, InvalidInputError, quoted} from '../../model/errors.js'
+import {lastGoodDeployment} from '../../store/deployments.js'
+import type {RepositoryRow} from '../../store/schema.js'
+import {COMPOSE_V2_HINT, isEmptyProject, locateComposeError, needsComposeV2} from '../../model/compose/compose-errors.js'
+import {formerServiceHashes, parseComposeConfig} from '../../model/compose/compose-model.js'
+import type {KedgeContext} from '../context.js'
+import {declaredOnFileChange, hashesOf, parseOnFileChange} from './file-change.js'
+import {carriedHashes} from '../../model/stack/running-labels.js'
+import {readStackSelection} from './stack-selection.js'
+import type {StackPaths} from '../repositories/stack-paths.js'
+import type {StackSnapshot} from '../../model/stack/stack-snapshot.js'
+import {parseSnapshot} from '../../model/stack/stored-snapshot.js'
+
+export interface DesiredStack {
+  config: KedgeConfig
+  snapshot: StackSnapshot
+}
+
+/** Where a stack's Compose project name comes from, by precedence. */
+export type ProjectNameSource = 'kedge.yaml' | 'compose file' | 'repository name'
+
+export interface ProjectName {
+  name: string
+  source: ProjectNameSource
+  /** The file that set it (kedge.yaml, or the last compose file with a top-level `name:`), relative to the repository root. */
+  file: string | null
+}
+
+/**
+ * Reads what the commit checked out in the repository's clone wants: kedge.yaml, the compose files as
+ * Compose itself resolves them (which validates them) with the repository's local env file, and kedge's
+ * hash of each service.
+ */
+export async function readDesiredStack(
+  paths: Pick<StackPaths, 'repoDir' | 'localEnvironment'>,
+  repository: RepositoryRow,
+  commit: string,
+  previous: StackSnapshot | null,
+  signal?: AbortSignal,
+): Promise<DesiredStack> {
+  const {repoDir} = paths
+  // Every file kedge reads below, and each it names to Compose, is checked to be a regular file inside the repository.
+  const stackDir = repositoryDirectory(repoDir, repository.path, () =>
+    new InvalidInputError(`path ${quoted(repository.path)} does not exist at commit ${commit.slice(0, 7)}`, {code: 'invalid_path'}),
+  )
+  const {config, text: kedgeConfigText} = readKedgeConfig(repoDir, stackDir)
+  const composeFiles = resolveComposeFiles(repoDir, stackDir, config)
+  const project = keptProjectName(resolveProjectName(repoDir, stackDir, config, composeFiles, repository.name), previous, repository.name)
+  const noServices = (cause?: unknown) =>
+    new InvalidConfigError(composeFiles.join(', '), 'services', 'none defined; kedge does not deploy an empty stack', {
+      hint: `to take the stack down, run "kedge repo remove ${repository.name} --down"`,
+      cause,
+    })
+  let resolved: string
+  try {
+    const compose = {name: project, files: composeFiles, directory: stackDir, profiles: config.profiles, environment: paths.localEnvironment()}
+    resolved = await composeConfig(compose, {signal})
+  } catch (error) {
+    if (!(error instanceof ComposeFailedError)) throw error
+    if (isEmptyProject(error.reason)) throw noServices(error)
+    const tooOld = needsComposeV2(error.reason)
+    if (tooOld) throw new ComposeFailedError(error.action, tooOld, {cause: error, hint: COMPOSE_V2_HINT})
+    const documents = composeFiles.map((file) => readYamlOrNull(repoDir, stackDir, file))
+    throw new ComposeFailedError(error.action, locateComposeError(error.reason, documents), {cause: error})
+  }
+  const inactive = servicesOfOtherProfiles(resolved, config.profiles)
+  const services = parseComposeConfig(resolved, repoDir).filter((service) => !inactive.has(service.name))
+  // Compose v1 accepts a file without services, and deploying it would take the whole stack down.
+  if (services.length === 0) throw noServices()
+  const ids = await objectIds(repoDir, commit, [...new Set(services.flatMap((service) => service.repositoryPaths))], signal)
+  const composeTexts = composeFiles.map((file) => ({path: file, content: readComposeText(repoDir, stackDir, file)}))
+  const declared = declaredOnFileChange(composeTexts)
+  return {
+    config,
+    snapshot: {
+      version: 1,
+      commit,
+      project,
+      stackPath: repository.path,
+      composeFiles: composeTexts,
+      kedgeConfig: kedgeConfigText,
+      placedPaths: readStackSelection(repoDir, repository.path, composeFiles, config.file, resolved),
+      services: services.map((service) => {
+        // Compose v1 drops the extension when it merges several files: then it is read from them.
+        const onChange = service.onFileChange ?? declared.get(service.name)?.value
+        const {hash, files} = hashesOf(service, ids, parseOnFileChange(onChange, declared.get(service.name)?.file ?? composeFiles.join(', '), service.name))
+        const same = previous?.services.find((old) => old.name === service.name)
+        const {unchanged, formerHashes} = carriedHashes(hash, formerServiceHashes(service, ids), same)
+        return {
+          name: service.name,
+          image: service.image,
+          replicas: service.replicas,
+          oneShot: service.oneShot,
+          joins: service.joins,
+          hash,
+          formerHashes,
+          commit: unchanged && same ? same.commit : commit,
+          ...(files ? {files} : {}),
+        }
+      }),
+    },
+  }
+}
+
+/**
+ * The Compose project name: kedge.yaml's `docker.project_name`, else the top-level `name:` of the compose
+ * files (the last one that sets it, as Compose merges them), else the repository's name. kedge always
+ * passes it to Compose, so a name Compose would refuse is refused here, naming the file.
+ */
+export function resolveProjectName(repoRoot: string, stackDir: string, config: KedgeConfig, composeFiles: readonly string[], repository: string): ProjectName {
+  if (config.projectName !== undefined) return {name: config.projectName, source: 'kedge.yaml', file: config.file}
+  let named: ProjectName | null = null
+  for (const file of composeFiles) {
+    const document = readYamlOrNull(repoRoot, stackDir, file)
+    if (!document || typeof document !== 'object' || !('name' in document)) continue
+    const value = (document as {name: unknown}).name
+    if (value === null || value === undefined) continue
+    const shown = path.relative(repoRoot, path.resolve(stackDir, file))
+    if (typeof value !== 'string' || !PROJECT_NAME_PATTERN.test(value)) throw invalidComposeName(shown, value)
+    named = {name: value, source: 'compose file', file: shown}
+  }
+  return named ?? {name: defaultProjectName(repository), source: 'repository name', file: null}
+}
+
+/**
+ * A stack kedge already runs under the repository's name stays there when a compose file's `name:`
+ * appears or differs: moving it would recreate every container, and Compose names its named volumes after
+ * the project, so the services would come up on new, empty volumes. `docker.project_name` moves it on
+ * purpose.
+ */
+export function keptProjectName(resolved: ProjectName, previous: Pick<StackSnapshot, 'project'> | null, repository: string): string {
+  const runsUnderRepositoryName = previous !== null && previous.project === defaultProjectName(repository)
+  return resolved.source === 'compose file' && runsUnderRepositoryName ? previous.project : resolved.name
+}
+
+function invalidComposeName(file: string, value: unknown): InvalidConfigError {
+  const given = typeof value === 'string' ? quoted(value) : `a ${Array.isArray(value) ? 'list' : typeof value}`
+  const interpolated = typeof value === 'string' && value.includes('$')
+  return new InvalidConfigError(
+    file,
+    'name',
+    interpolated
+      ? `${given}: kedge needs a project name fixed in the file, without variables`
+      : `${given} is not a Compose project name: expected lower-case letters, digits, "-" and "_", starting with a letter or digit`,
+    {hint: 'fix the name, or set docker.project_name in kedge.yaml, which takes precedence'},
+  )
+}
+
+/**
+ * Services that belong only to profiles kedge.yaml does not enable. Compose v2 leaves them out of `config`
+ * already; v1 prints every service, and `up` of one by name would start it whatever its profiles.
+ */
+function servicesOfOtherProfiles(resolved: string, enabled: readonly string[]): Set<string> {
+  if (!resolved.includes('profiles:')) return new Set()
+  // Compose's own output, not a file of the repository: parsed in linear time, without a bound on its tokens.
+  const services = ((parseBoundedYaml(resolved, {maxTokens: Infinity}) as {services?: Record<string, {profiles?: unknown}>} | null)?.services ?? {})
+  return new Set(
+    Object.entries(services)
+      .filter(([, service]) => Array.isArray(service?.profiles) && service.profiles.length > 0 && !service.profiles.some((profile) => enabled.includes(String(profile))))
+      .map(([name]) => name),
+  )
+}
+
+/** A repository name as a Compose project name, which may not contain ".". */
+export function defaultProjectName(repository: string): string {
+  return repository.replaceAll('.', '-')
+}
+
+/** The snapshot of what runs now: the last good deployment's. */
+export function deployedSnapshot(context: KedgeContext, repository: RepositoryRow): StackSnapshot | null {
+  return parseSnapshot(lastGoodDeployment(context.db, repository.id)?.snapshot ?? null)
+}
+
+/**
+ * A compose file as YAML, to say where Compose's refusal points and which name it sets; null when it is
+ * not valid YAML (Compose says why). The file was checked by resolveComposeFiles, so that reading it is
+ * safe and parsing it bounded.
+ */
+function readYamlOrNull(repoRoot: string, stackDir: string, file: string): unknown {
+  const text = readComposeText(repoRoot, stackDir, file)
+  try {
+    return parseComposeYaml(text, file)
+  } catch {
+    return null
+  }
+}

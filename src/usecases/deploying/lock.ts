@@ -1,0 +1,118 @@
+import {setTimeout as sleep} from 'node:timers/promises'
+
+import {ExternalError} from '../../model/errors.js'
+import {markInterrupted} from '../../store/deployments.js'
+import {dropLock, tryTakeLock} from '../../store/locks.js'
+import type {LockRow, RepositoryRow} from '../../store/schema.js'
+import {storageFault} from '../../store/storage-errors.js'
+import type {KedgeContext} from '../context.js'
+import {currentProcess, isProcessRunning, type ProcessIdentity} from '../../adapters/process/process-identity.js'
+
+const POLL_MS = 200
+
+/** Names held by this process: the database row alone cannot tell two holders in one process apart. */
+const heldHere = new Set<string>()
+
+export interface HeldLock {
+  name: string
+  release(): void
+}
+
+export interface LockOptions {
+  purpose: string
+  /** How long to wait for the holder to finish; 0 fails at once. */
+  waitMs: number
+  signal?: AbortSignal
+  onWait?: (holder: LockRow) => void
+}
+
+export const repositoryLockName = (repository: string) => `repository:${repository}`
+
+export async function acquireLock(context: KedgeContext, name: string, options: LockOptions): Promise<HeldLock> {
+  const self = currentProcess()
+  const deadline = Date.now() + options.waitMs
+  let announced = false
+  for (;;) {
+    options.signal?.throwIfAborted()
+    if (!heldHere.has(name)) {
+      // A row naming this process for a lock it does not hold is left over from a release that could not
+      // be written (a full disk): it would keep this process out forever.
+      const isHeld = (current: LockRow) => !isSameProcess(current, self) && isProcessRunning(current)
+      const attempt = tryTakeLock(context.db, name, {...self, purpose: options.purpose, acquiredAt: new Date()}, isHeld)
+      if (attempt.taken) {
+        heldHere.add(name)
+        return {
+          name,
+          release: () => {
+            heldHere.delete(name)
+            dropLock(context.db, name, self)
+          },
+        }
+      }
+      if (!announced) options.onWait?.(attempt.current)
+      announced = true
+      if (Date.now() >= deadline) throw lockBusy(name, attempt.current)
+    } else if (Date.now() >= deadline) {
+      throw lockBusy(name, {...self, name, purpose: 'another task of this process', acquiredAt: new Date()})
+    }
+    await sleep(POLL_MS, undefined, {signal: options.signal})
+  }
+}
+
+/**
+ * Runs `work` holding the repository's lock. Whoever takes the lock first marks deployments left
+ * `pending` by a holder that died as interrupted, so history never shows a deploy forever in progress.
+ */
+export async function withRepositoryLock<T>(
+  context: KedgeContext,
+  repository: RepositoryRow,
+  options: LockOptions,
+  work: (recovered: number) => Promise<T>,
+): Promise<T> {
+  try {
+    const lock = await acquireLock(context, repositoryLockName(repository.name), options)
+    try {
+      return await work(markInterrupted(context.db, repository.id))
+    } finally {
+      lock.release()
+    }
+  } catch (error) {
+    // Every change to a repository passes here, serve's rounds included: a full or read-only home is
+    // reported as such wherever the error ends up (the CLI, serve's log, the API).
+    throw storageFault(context.home, error) ?? error
+  }
+}
+
+/**
+ * As withRepositoryLock, but without waiting: when another process holds the repository, returns
+ * `{busy: holder}` instead of running `work`.
+ */
+export async function tryWithRepositoryLock<T>(
+  context: KedgeContext,
+  repository: RepositoryRow,
+  purpose: string,
+  work: (recovered: number) => Promise<T>,
+): Promise<T | {busy: LockRow}> {
+  let holder: LockRow | undefined
+  try {
+    return await withRepositoryLock(context, repository, {purpose, waitMs: 0, onWait: (current) => (holder = current)}, work)
+  } catch (error) {
+    if (holder && error instanceof ExternalError && error.code === 'busy') return {busy: holder}
+    throw error
+  }
+}
+
+export function describeHolder(holder: LockRow): string {
+  return `${holder.purpose} (pid ${holder.pid} on ${holder.host}, since ${holder.acquiredAt.toISOString()})`
+}
+
+function isSameProcess(holder: ProcessIdentity, self: ProcessIdentity): boolean {
+  return holder.host === self.host && holder.pid === self.pid && holder.processStart === self.processStart
+}
+
+function lockBusy(name: string, holder: LockRow): ExternalError {
+  return new ExternalError(`${name.replace(':', ' ')} is busy: held by ${describeHolder(holder)}`, {
+    code: 'busy',
+    hint: 'wait for it to finish, or stop that process',
+  })
+}

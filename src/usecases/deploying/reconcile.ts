@@ -1,0 +1,150 @@
+import path from 'node:path'
+
+import {remoteBranchHead} from '../../adapters/git/git.js'
+import {loadKedgeConfig, type KedgeConfig} from '../../model/config/kedge-config.js'
+import {asKedgeError, ExternalError, type KedgeError} from '../../model/errors.js'
+import {lastAttemptAt, lastGoodDeployment} from '../../store/deployments.js'
+import {recordRepositoryError, updateRepository} from '../../store/repositories.js'
+import type {LockRow, RepositoryRow} from '../../store/schema.js'
+import type {KedgeContext} from '../context.js'
+import {withRepositoryAccess} from '../repositories/credentials.js'
+import {applyCheckedOutCommit, fetchHead, listOwnedContainers, type DeployOutcome} from './deploy.js'
+import {stackPaths} from '../repositories/stack-paths.js'
+import {deployedSnapshot, readDesiredStack} from './desired-stack.js'
+import {tryWithRepositoryLock} from './lock.js'
+import {planChanges, type ServiceChange} from '../../model/stack/plan.js'
+
+export type ReconcileResult =
+  | {kind: 'busy'; holder: LockRow}
+  | {kind: 'unreachable'; error: KedgeError}
+  | {kind: 'no-branch'; error: KedgeError}
+  | {kind: 'up-to-date'; commit: string}
+  | {kind: 'pinned'; commit: string}
+  | {kind: 'already-failed'; commit: string}
+  | {kind: 'pending'; commit: string; mode: KedgeConfig['mode']; changes: ServiceChange[]}
+  | {kind: 'already-pending'; commit: string}
+  | {kind: 'plan-failed'; commit: string; error: KedgeError}
+  | {kind: 'deployed'; outcome: DeployOutcome}
+  | {kind: 'engine-unavailable'; commit: string; error: KedgeError}
+
+export interface ReconcileOptions {
+  trigger: 'startup' | 'git'
+  /** Aborted to abandon a deploy in progress; a failure once it is aborted counts as an interruption. */
+  signal?: AbortSignal
+  /** Called with the number of deployments found interrupted by a holder that died. */
+  onRecovered?: (count: number) => void
+  /** Called when a new commit ends a rollback's pin. */
+  onUnpinned?: (pinned: string, head: string) => void
+  /** Called once the remote was asked for the branch head, with how long that took. */
+  onPolled?: (outcome: {success: boolean; seconds: number; head: string | null}) => void
+}
+
+export function unpin(context: KedgeContext, repository: RepositoryRow): void {
+  updateRepository(context.db, repository.id, {pinnedCommit: null, pinReason: null, pinnedAtHead: null})
+}
+
+/**
+ * One round of the deploy loop for a repository: ask the remote for the branch head (one cheap round
+ * trip), and only when it moved fetch it and, by the mode its kedge.yaml sets, apply it (auto) or record
+ * what applying it would change (notify, manual). A commit that already failed is not retried until the
+ * branch moves again; one that was interrupted is.
+ */
+export async function reconcileRepository(context: KedgeContext, repository: RepositoryRow, options: ReconcileOptions): Promise<ReconcileResult> {
+  const result = await tryWithRepositoryLock(context, repository, `kedge serve (${options.trigger})`, async (recovered) => {
+    if (recovered > 0) options.onRecovered?.(recovered)
+    return reconcileLocked(context, repository, options)
+  })
+  return 'busy' in result ? {kind: 'busy', holder: result.busy} : result
+}
+
+async function reconcileLocked(context: KedgeContext, repository: RepositoryRow, options: ReconcileOptions): Promise<ReconcileResult> {
+  let head: string | null
+  const polling = performance.now()
+  try {
+    head = await withRepositoryAccess(context, repository, (access) =>
+      remoteBranchHead(repository.url, repository.branch, {signal: options.signal, access}),
+    )
+    options.onPolled?.({success: head !== null, seconds: (performance.now() - polling) / 1000, head})
+  } catch (error) {
+    options.onPolled?.({success: false, seconds: (performance.now() - polling) / 1000, head: null})
+    recordRepositoryError(context.db, repository.id, error)
+    return {kind: 'unreachable', error: asKedgeError(error, 'git_failed')}
+  }
+  if (head === null) {
+    const error = new ExternalError(`branch "${repository.branch}" no longer exists on ${repository.url}`, {code: 'unknown_branch'})
+    recordRepositoryError(context.db, repository.id, error)
+    return {kind: 'no-branch', error}
+  }
+  updateRepository(context.db, repository.id, {remoteHead: head, remoteCheckedAt: new Date()})
+
+  if (repository.pinnedCommit) {
+    // A rollback holds until the branch moves past the head it rolled back from.
+    if (head === repository.pinnedAtHead || head === repository.pinnedCommit) {
+      updateRepository(context.db, repository.id, {lastError: null, lastErrorAt: null})
+      return {kind: 'pinned', commit: repository.pinnedCommit}
+    }
+    unpin(context, repository)
+    options.onUnpinned?.(repository.pinnedCommit, head)
+  }
+  if (lastGoodDeployment(context.db, repository.id)?.commit === head) {
+    // The stack runs the branch head: whatever went wrong before (a remote that did not answer) is over.
+    updateRepository(context.db, repository.id, {pendingCommit: null, pendingChanges: null, lastError: null, lastErrorAt: null})
+    return {kind: 'up-to-date', commit: head}
+  }
+  const attempt = lastAttemptAt(context.db, repository.id, head)
+  if (attempt?.status === 'failed' && !attempt.interrupted) return {kind: 'already-failed', commit: head}
+  if (repository.pendingCommit === head) return {kind: 'already-pending', commit: head}
+
+  const commit = await fetchHead(context, repository, options.signal)
+  const mode = modeOfCheckout(context, repository)
+  if (mode === 'auto') return deployWhenEngineAnswers(context, repository, commit, options)
+  return recordPendingChanges(context, repository, commit, mode, options.signal)
+}
+
+/** A commit that arrives while the Docker engine is down waits for it, without a failed deployment for each round. */
+async function deployWhenEngineAnswers(context: KedgeContext, repository: RepositoryRow, commit: string, options: ReconcileOptions): Promise<ReconcileResult> {
+  try {
+    return {kind: 'deployed', outcome: await applyCheckedOutCommit(context, repository, commit, options.trigger, options.signal)}
+  } catch (error) {
+    const failure = asKedgeError(error, 'deploy_failed')
+    if (failure.code !== 'engine_unavailable') throw error
+    recordRepositoryError(context.db, repository.id, failure)
+    return {kind: 'engine-unavailable', commit, error: failure}
+  }
+}
+
+/** notify and manual: work out what applying the commit would change, record it, apply nothing. */
+async function recordPendingChanges(
+  context: KedgeContext,
+  repository: RepositoryRow,
+  commit: string,
+  mode: KedgeConfig['mode'],
+  signal?: AbortSignal,
+): Promise<ReconcileResult> {
+  try {
+    const deployed = deployedSnapshot(context, repository)
+    const {snapshot} = await readDesiredStack(stackPaths(context, repository.name), repository, commit, deployed, signal)
+    const deployedHere = deployed?.project === snapshot.project
+    const changes = planChanges(snapshot.services, await listOwnedContainers(repository.name, snapshot.project, {deployedHere, services: snapshot.services}), deployed?.services)
+    updateRepository(context.db, repository.id, {pendingCommit: commit, pendingChanges: JSON.stringify(changes), lastError: null, lastErrorAt: null})
+    return {kind: 'pending', commit, mode, changes}
+  } catch (error) {
+    recordRepositoryError(context.db, repository.id, error)
+    return {kind: 'plan-failed', commit, error: asKedgeError(error, 'plan_failed')}
+  }
+}
+
+/** The mode the fetched commit's kedge.yaml asks for; an invalid file is left to the deploy, which records why it fails. */
+function modeOfCheckout(context: KedgeContext, repository: RepositoryRow): KedgeConfig['mode'] {
+  return readCheckoutConfig(context, repository)?.mode ?? 'auto'
+}
+
+/** kedge.yaml as the clone has it now, or null when it is missing from the clone or invalid. */
+export function readCheckoutConfig(context: KedgeContext, repository: RepositoryRow): KedgeConfig | null {
+  const repoDir = stackPaths(context, repository.name).repoDir
+  try {
+    return loadKedgeConfig(repoDir, path.join(repoDir, repository.path))
+  } catch {
+    return null
+  }
+}

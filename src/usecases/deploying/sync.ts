@@ -1,0 +1,28 @@
+import {composeCommand} from '../../adapters/compose/compose.js'
+import type {LockRow} from '../../store/schema.js'
+import type {KedgeContext} from '../context.js'
+import {applyCheckedOutCommit, fetchHead, type DeployOutcome} from './deploy.js'
+import {withRepositoryLock} from './lock.js'
+import {unpin} from './reconcile.js'
+import {requireRepository} from '../repositories/require-repository.js'
+
+export const SYNC_LOCK_WAIT_MS = 10 * 60_000
+
+/** `kedge sync`: fetch the branch head and apply it now, whatever the mode, one deploy at a time. */
+export async function syncRepository(
+  context: KedgeContext,
+  name: string,
+  options: {signal?: AbortSignal; onLockWait?: (holder: LockRow) => void} = {},
+): Promise<DeployOutcome> {
+  const repository = requireRepository(context, name)
+  // Finding Compose (for v1 a start of its own, about as long as a `compose config`) overlaps the fetch
+  // instead of following it; should it fail, the deploy asks again and reports why.
+  void composeCommand().catch(() => undefined)
+  const lockOptions = {purpose: 'kedge sync', waitMs: SYNC_LOCK_WAIT_MS, signal: options.signal, onWait: options.onLockWait}
+  return withRepositoryLock(context, repository, lockOptions, async () => {
+    const commit = await fetchHead(context, repository, options.signal)
+    // An explicit sync means "the branch head, now": it ends a rollback's pin.
+    unpin(context, repository)
+    return applyCheckedOutCommit(context, repository, commit, 'manual', options.signal)
+  })
+}

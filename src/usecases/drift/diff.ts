@@ -1,0 +1,74 @@
+import {errorMessage} from '../../model/errors.js'
+import {lastAppliedDeployment} from '../../store/deployments.js'
+import type {RepositoryRow} from '../../store/schema.js'
+import type {KedgeContext} from '../context.js'
+import {fetchHead, listOwnedContainers} from '../deploying/deploy.js'
+import {stackPaths} from '../repositories/stack-paths.js'
+import {deployedSnapshot, readDesiredStack} from '../deploying/desired-stack.js'
+import type {Drift} from '../../model/stack/drift.js'
+import {inspectDrift} from './heal.js'
+import {withRepositoryLock} from '../deploying/lock.js'
+import {planChanges, type ServiceChange} from '../../model/stack/plan.js'
+import {requireRepository} from '../repositories/require-repository.js'
+import type {StackSnapshot} from '../../model/stack/stack-snapshot.js'
+import {parseSnapshot} from '../../model/stack/stored-snapshot.js'
+
+export interface DiffResult {
+  repo: string
+  /** The deployed commit, or null when nothing is deployed. */
+  commit: string | null
+  inSync: boolean
+  drift: Array<Omit<Drift, 'containerId'>>
+  /** Present when the branch head is ahead of the deployed commit: what applying it would change. */
+  head?: {commit: string; changes: ServiceChange[]}
+  /**
+   * Set when no deployment succeeded yet a failed one left containers kedge labelled: its commit and
+   * those containers. The branch head is then compared with them.
+   */
+  failedAttempt: {commit: string; containers: string[]} | null
+  /** Set after a rollback: the commit kept deployed instead of the branch head. */
+  pinned: {commit: string; reason: string | null} | null
+  warnings: string[]
+}
+
+const DIFF_LOCK_WAIT_MS = 60_000
+
+/**
+ * `kedge diff`: what runs against what the deployed commit wants, and, after fetching the branch, what
+ * its head would change. Changes nothing on the host.
+ */
+export async function diffRepository(context: KedgeContext, name: string): Promise<DiffResult> {
+  const repository = requireRepository(context, name)
+  return withRepositoryLock(context, repository, {purpose: 'kedge diff', waitMs: DIFF_LOCK_WAIT_MS}, async () => {
+    const warnings: string[] = []
+    const report = await inspectDrift(context, repository)
+    const deployed = report?.snapshot ?? deployedSnapshot(context, repository)
+    let attempt: Awaited<ReturnType<typeof failedAttemptLeft>> = null
+    let head: DiffResult['head']
+    try {
+      attempt = deployed ? null : await failedAttemptLeft(context, repository)
+      const commit = await fetchHead(context, repository)
+      if (commit !== deployed?.commit) {
+        const {snapshot} = await readDesiredStack(stackPaths(context, repository.name), repository, commit, deployed ?? attempt?.snapshot ?? null)
+        const deployedHere = (deployed ?? attempt?.snapshot)?.project === snapshot.project
+        const actual = await listOwnedContainers(repository.name, snapshot.project, {deployedHere, services: snapshot.services})
+        head = {commit, changes: planChanges(snapshot.services, actual, deployed?.services)}
+      }
+    } catch (error) {
+      warnings.push(`cannot tell what the branch head would change: ${errorMessage(error)}`)
+    }
+    const drift = (report?.drift ?? []).map(({containerId: _, ...entry}) => entry)
+    const pinned = repository.pinnedCommit ? {commit: repository.pinnedCommit, reason: repository.pinReason} : null
+    const inSync = drift.length === 0 && deployed !== null && (head === undefined || pinned !== null)
+    const failedAttempt = attempt ? {commit: attempt.snapshot.commit, containers: attempt.containers} : null
+    return {repo: repository.name, commit: deployed?.commit ?? null, inSync, drift, ...(head ? {head} : {}), failedAttempt, pinned, warnings}
+  })
+}
+
+/** What a failed deploy left when none succeeded: its snapshot and the containers kedge labelled for it; null when it left none. */
+async function failedAttemptLeft(context: KedgeContext, repository: RepositoryRow): Promise<{snapshot: StackSnapshot; containers: string[]} | null> {
+  const snapshot = parseSnapshot(lastAppliedDeployment(context.db, repository.id)?.snapshot ?? null)
+  if (!snapshot) return null
+  const containers = await listOwnedContainers(repository.name, snapshot.project)
+  return containers.length > 0 ? {snapshot, containers: containers.map((container) => container.name)} : null
+}

@@ -1,0 +1,199 @@
+import {randomBytes} from 'node:crypto'
+import {mkdirSync, renameSync, rmSync} from 'node:fs'
+import path from 'node:path'
+
+import {checkoutHead, cloneBranch, remoteBranches} from '../../adapters/git/git.js'
+import {isCredentialRefusal, withGitAccess, type GitAccess} from '../../adapters/git/git-access.js'
+import {resolveComposeFiles} from '../../adapters/files/compose-files.js'
+import {formatDuration} from '../../model/config/duration.js'
+import {loadKedgeConfig} from '../../model/config/kedge-config.js'
+import type {ReconciliationMode} from '../../model/config/reconciliation-mode.js'
+import {isInGitDirectory, repositoryDirectory} from '../../adapters/files/repository-file.js'
+import {ConflictError, errorMessage, InvalidInputError, isKedgeError, quoted} from '../../model/errors.js'
+import {findRepository, insertRepository} from '../../store/repositories.js'
+import type {NewRepositoryRow, RepositoryRow} from '../../store/schema.js'
+import {validateBranchName} from '../../model/repository/branch-name.js'
+import {resolveProjectName, type ProjectName} from '../deploying/desired-stack.js'
+import type {KedgeContext} from '../context.js'
+import {normalizeRepoName, parseRemoteUrl} from '../../model/repository/repo-url.js'
+import {prepareAuth, type AuthRequest} from './repository-auth.js'
+import {parseInterval} from '../../model/repository/repository-interval.js'
+import {webhookSecretColumns, type WebhookSecretRequest} from './webhook-receiver.js'
+import {toRepositoryView, type RepositoryView} from '../../model/repository/repository-view.js'
+import {normalizeStackPath} from '../../model/stack/stack-path.js'
+
+export interface AddRepositoryRequest {
+  url: string
+  name?: string
+  branch?: string
+  path?: string
+  interval?: string
+  auth?: AuthRequest
+  webhookSecret?: WebhookSecretRequest
+}
+
+export interface AddRepositoryResult {
+  repository: RepositoryView
+  /** What the clone showed, or null when the remote could not be reached now. */
+  checkout: {
+    commit: string
+    configFile: string | null
+    projectName: string
+    /** Where the project name came from: kedge.yaml, a compose file's top-level `name:`, or the repository's name. */
+    projectNameSource: ProjectName['source']
+    projectNameFile: string | null
+    composeFiles: string[]
+    mode: ReconciliationMode
+    interval: string | null
+  } | null
+  warnings: string[]
+}
+
+
+/**
+ * Registers a repository. When its remote answers, the branch must exist and the checkout must hold a
+ * valid kedge.yaml and a compose file: a repository kedge could not deploy is refused before anything is
+ * written. An unreachable network remote is registered with a warning and retried by the deploy loop.
+ */
+export async function addRepository(context: KedgeContext, request: AddRepositoryRequest): Promise<AddRepositoryResult> {
+  const remote = parseRemoteUrl(request.url)
+  const name = normalizeRepoName(request.name ?? requireDerivedName(remote.derivedName, request.url))
+  const branch = validateBranchName(request.branch ?? 'main')
+  const stackPath = refuseGitDirectory(normalizeStackPath(request.path))
+  const intervalMs = request.interval === undefined ? null : parseInterval(request.interval)
+  ensureNameIsFree(context, name)
+
+  const auth = await prepareAuth(request.auth, remote)
+  const webhookColumns = webhookSecretColumns(request.webhookSecret)
+  const warnings = [...auth.warnings]
+  return withGitAccess(remote.url, auth.credentials, async (access) => {
+    let heads: Map<string, string> | null = null
+    try {
+      heads = await remoteBranches(remote.url, {access})
+    } catch (error) {
+      const local = remote.kind === 'file' || remote.kind === 'path'
+      // A remote that answered and refused the credentials or the host key is not "unreachable, retry later".
+      if (local || !isKedgeError(error) || isCredentialRefusal(error)) throw error
+      warnings.push(`${errorMessage(error)}; registered anyway, kedge will retry`)
+    }
+    if (heads && !heads.has(branch)) throw unknownBranch(branch, remote.url, [...heads.keys()])
+
+    const staged = heads ? await stageCheckout(context, remote.url, branch, name, access) : null
+    try {
+      const checkout = staged ? await inspectCheckout(staged, stackPath, branch, name) : null
+      const values = {
+        name,
+        url: remote.url,
+        branch,
+        path: stackPath,
+        intervalMs,
+        createdAt: new Date(),
+        ...auth.columns(context.home.root, name, access.knownHosts()),
+        ...webhookColumns(context.home.root, name),
+      }
+      const row = registerWithCheckout(context, values, staged)
+      return {repository: toRepositoryView(row), checkout, warnings}
+    } finally {
+      if (staged) rmSync(staged, {recursive: true, force: true})
+    }
+  })
+}
+
+/** git's own directory is no stack: kedge reads only files of the commit. */
+function refuseGitDirectory(stackPath: string): string {
+  if (!isInGitDirectory(stackPath)) return stackPath
+  throw new InvalidInputError(`invalid path ${quoted(stackPath)}: .git is not part of the commit`, {
+    code: 'invalid_path',
+    hint: 'give a sub-directory of the repository that holds the compose file, e.g. stacks/web',
+  })
+}
+
+function requireDerivedName(derived: string, url: string): string {
+  if (derived.length > 0) return derived
+  throw new InvalidInputError(`cannot derive a repository name from ${quoted(url)}`, {code: 'invalid_name', hint: 'pass --name'})
+}
+
+function ensureNameIsFree({db}: KedgeContext, name: string): void {
+  const existing = findRepository(db, name)
+  if (existing) {
+    throw new ConflictError(`a repository named "${name}" is already registered (${existing.url})`, {
+      hint: 'choose another name with --name, or remove it first with "kedge repo remove"',
+    })
+  }
+}
+
+function unknownBranch(branch: string, url: string, branches: string[]): InvalidInputError {
+  const known = branches.length === 0 ? 'it has no branches' : `it has ${branches.slice(0, 10).join(', ')}`
+  return new InvalidInputError(`branch "${branch}" does not exist on ${url}: ${known}`, {
+    code: 'unknown_branch',
+    hint: 'pass the branch to watch with --branch',
+  })
+}
+
+async function stageCheckout(context: KedgeContext, url: string, branch: string, name: string, access: GitAccess): Promise<string> {
+  mkdirSync(context.home.stagingDir, {recursive: true})
+  const staged = path.join(context.home.stagingDir, `${name}-${randomBytes(4).toString('hex')}`)
+  try {
+    await cloneBranch(url, branch, staged, {access})
+  } catch (error) {
+    rmSync(staged, {recursive: true, force: true})
+    throw error
+  }
+  return staged
+}
+
+async function inspectCheckout(
+  checkoutDir: string,
+  stackPath: string,
+  branch: string,
+  name: string,
+): Promise<NonNullable<AddRepositoryResult['checkout']>> {
+  const stackDir = repositoryDirectory(checkoutDir, stackPath, () =>
+    new InvalidInputError(`path ${quoted(stackPath)} does not exist on branch "${branch}"`, {
+      code: 'invalid_path',
+      hint: 'pass the sub-directory that holds the compose file with --path',
+    }),
+  )
+  const config = loadKedgeConfig(checkoutDir, stackDir)
+  const composeFiles = resolveComposeFiles(checkoutDir, stackDir, config)
+  const project = resolveProjectName(checkoutDir, stackDir, config, composeFiles, name)
+  return {
+    commit: await checkoutHead(checkoutDir),
+    configFile: config.file,
+    projectName: project.name,
+    projectNameSource: project.source,
+    projectNameFile: project.file,
+    composeFiles,
+    mode: config.mode,
+    interval: config.intervalMs === undefined ? null : formatDuration(config.intervalMs),
+  }
+}
+
+/**
+ * The row and the clone are kept together or not at all: the clone is moved into place inside the
+ * transaction that inserts the row, and taken back when that transaction cannot commit (a full disk).
+ */
+function registerWithCheckout(context: KedgeContext, values: NewRepositoryRow, staged: string | null): RepositoryRow {
+  const target = context.home.repoDir(values.name)
+  let placed = false
+  try {
+    return context.db.$client
+      .transaction(() => {
+        const row = insertRepository(context.db, values)
+        if (staged) placeCheckout(staged, target)
+        placed = staged !== null
+        return row
+      })
+      .immediate()
+  } catch (error) {
+    if (placed) rmSync(target, {recursive: true, force: true})
+    throw error
+  }
+}
+
+/** A leftover directory under the repository's name can only be kedge's own, from an earlier crash. */
+function placeCheckout(staged: string, target: string): void {
+  mkdirSync(path.dirname(target), {recursive: true})
+  rmSync(target, {recursive: true, force: true})
+  renameSync(staged, target)
+}

@@ -1,0 +1,189 @@
+import {existsSync, rmSync} from 'node:fs'
+import path from 'node:path'
+
+import {composeDown} from '../../adapters/compose/compose.js'
+import {listAllKedgeContainers, listComposeProjectContainers, listKedgeContainers, stopAndRemoveContainer} from '../../adapters/engine/docker-engine.js'
+import {InvalidInputError, InvalidStateError, NotFoundError, quoted} from '../../model/errors.js'
+import {lastAppliedDeployment} from '../../store/deployments.js'
+import {deleteRepository, findRepository} from '../../store/repositories.js'
+import type {RepositoryRow} from '../../store/schema.js'
+import type {KedgeContext} from '../context.js'
+import {composeProjectOf} from '../deploying/deploy.js'
+import {stackPaths} from './stack-paths.js'
+import {LABELS} from '../../model/compose/labels.js'
+import {withRepositoryLock} from '../deploying/lock.js'
+import {REPO_NAME_PATTERN} from '../../model/repository/repo-url.js'
+import {requireRepository} from './require-repository.js'
+import {corruptRow, isRepositoryName} from '../../model/repository/row-checks.js'
+import {parseSnapshot} from '../../model/stack/stored-snapshot.js'
+
+export interface RemoveOptions {
+  /** Take the stack down: the containers kedge labelled for the repository, and the project's networks. */
+  down: boolean
+  /** Also remove the project's named volumes (`compose down --volumes`). */
+  volumes: boolean
+  /** Delete the stack directory, and with it whatever the containers wrote through bind mounts; implies `down`. */
+  purge: boolean
+}
+
+export interface StackTakenDown {
+  action: 'removed'
+  project: string
+  /** The containers kedge had labelled for the repository, stopped and removed. */
+  containers: string[]
+  /** Whether `compose down` removed the project's networks (and with --volumes its named volumes). */
+  networksRemoved: boolean
+  volumesRemoved: boolean
+  /**
+   * Containers of the project kedge did not label (one-off `compose run` containers, anyone else's):
+   * the operator's, left alone, and with them the project's networks and volumes, which they use.
+   */
+  leftAlone: string[]
+}
+
+export interface RemoveRepositoryResult {
+  name: string
+  removed: true
+  /** What `--down` did to the stack; null when it was not asked for. */
+  down: StackTakenDown | {action: 'none'; reason: string} | null
+  /** The stack directory, left where it is: its stack still runs from it, or it holds what the containers wrote. */
+  keptStackDir: string | null
+  /** The stack directory `--purge` deleted. */
+  purgedStackDir: string | null
+  /** Set when only the registration was removed and no file was deleted: why. */
+  filesUntouched?: string
+}
+
+const REMOVE_LOCK_WAIT_MS = 60_000
+
+/**
+ * Forgets a repository and deletes kedge's own copies of it: the clone, the generated files, the kept
+ * releases. Without `down` its stack keeps running as it is, from its stack directory; kedge never heals
+ * it again. With `down` kedge takes down the containers it labelled for the repository (a failed first
+ * deploy's included) and the project's networks, and leaves the stack directory: it holds whatever the
+ * containers wrote through relative bind mounts, which is the user's. Only `purge` deletes it.
+ */
+export async function removeRepository(context: KedgeContext, name: string, options: RemoveOptions): Promise<RemoveRepositoryResult> {
+  const repository = findRepository(context.db, name.trim().toLowerCase())
+  if (!repository && options.purge) return purgeLeftovers(context, name)
+  if (repository && !isRepositoryName(repository.name)) return removeCorruptRow(context, repository, options)
+  return removeRegistered(context, repository ?? requireRepository(context, name), options)
+}
+
+/**
+ * A registration whose stored name `repo add` would not take (kedge.db edited by hand or damaged): no
+ * directory of the home is its, and a path built from the name could be anywhere on the host. Its row
+ * alone goes, which is what removing a broken registration asks for; no file is deleted. --down and
+ * --purge are refused: which containers and which stack directory were its cannot be told.
+ */
+async function removeCorruptRow(context: KedgeContext, repository: RepositoryRow, options: RemoveOptions): Promise<RemoveRepositoryResult> {
+  if (options.down || options.purge) {
+    const error = corruptRow('repositories', repository.id, 'name', `${quoted(repository.name)} is not a repository name kedge accepts, so kedge cannot tell its stack`)
+    throw new InvalidStateError(`${error.message}; nothing was removed`, {
+      code: error.code,
+      hint: 'run "kedge repo remove" without --down, --volumes and --purge to remove only its registration, then take its stack down by hand',
+    })
+  }
+  return withRepositoryLock(context, repository, {purpose: 'kedge repo remove', waitMs: REMOVE_LOCK_WAIT_MS}, async () => {
+    deleteRepository(context.db, repository.name)
+    return {
+      name: repository.name,
+      removed: true as const,
+      down: null,
+      keptStackDir: null,
+      purgedStackDir: null,
+      filesUntouched: 'its stored name is not one kedge accepts, so no directory of the home is its',
+    }
+  })
+}
+
+/** The stack directory `--purge` would delete, for its confirmation; not_found when there is nothing of that name to remove. */
+export function stackDirToPurge(context: KedgeContext, name: string): string {
+  const repository = findRepository(context.db, name.trim().toLowerCase())
+  if (repository) return stackPaths(context, repository.name).stackDir
+  leftoverName(context, name)
+  return context.home.stackDir(name.trim().toLowerCase())
+}
+
+async function removeRegistered(context: KedgeContext, repository: RepositoryRow, options: RemoveOptions): Promise<RemoveRepositoryResult> {
+  return withRepositoryLock(context, repository, {purpose: 'kedge repo remove', waitMs: REMOVE_LOCK_WAIT_MS}, async () => {
+    // Checked before anything is taken down or deleted: every path lies inside the home.
+    const paths = stackPaths(context, repository.name)
+    const down = options.down || options.purge ? await takeDownStack(context, repository, options.volumes) : null
+    deleteRepository(context.db, repository.name)
+    rmSync(paths.repoDir, {recursive: true, force: true})
+    rmSync(paths.generatedDir, {recursive: true, force: true})
+    rmSync(paths.releasesDir, {recursive: true, force: true})
+    const stackDirExists = existsSync(paths.stackDir)
+    if (options.purge) rmSync(paths.stackDir, {recursive: true, force: true})
+    return {
+      name: repository.name,
+      removed: true as const,
+      down,
+      keptStackDir: stackDirExists && !options.purge ? paths.stackDir : null,
+      purgedStackDir: stackDirExists && options.purge ? paths.stackDir : null,
+    }
+  })
+}
+
+/** The name of a repository removed before whose stack directory or kept releases are still there; not_found otherwise. */
+function leftoverName(context: KedgeContext, input: string): string {
+  const name = input.trim().toLowerCase()
+  if (!REPO_NAME_PATTERN.test(name) || (!existsSync(context.home.stackDir(name)) && !existsSync(context.home.releasesDir(name)))) {
+    throw new NotFoundError(`no repository named ${quoted(input)}, and no stack directory of one`, {hint: 'run "kedge repo list" to see the registered repositories'})
+  }
+  return name
+}
+
+/**
+ * `--purge` of a repository removed before without it: deletes what kedge left of it (its stack
+ * directory, any kept releases). Refused while containers kedge started for it still exist: they run
+ * from that directory, and with the registration gone kedge no longer knows their Compose files.
+ */
+async function purgeLeftovers(context: KedgeContext, input: string): Promise<RemoveRepositoryResult> {
+  const name = leftoverName(context, input)
+  const stackDir = context.home.stackDir(name)
+  const releasesDir = context.home.releasesDir(name)
+  const running = (await listAllKedgeContainers()).filter((container) => container.labels[LABELS.repository] === name)
+  if (running.length > 0) {
+    throw new InvalidInputError(`containers kedge started for "${name}" still use ${stackDir}: ${running.map((container) => container.name).join(', ')}`, {
+      code: 'stack_running',
+      hint: `take them down first ("docker compose -p ${running[0]!.labels[LABELS.project] ?? name} down" in that directory), then purge again`,
+    })
+  }
+  const stackDirExists = existsSync(stackDir)
+  rmSync(stackDir, {recursive: true, force: true})
+  rmSync(releasesDir, {recursive: true, force: true})
+  return {name, removed: true, down: {action: 'none', reason: 'the repository was removed before'}, keptStackDir: null, purgedStackDir: stackDirExists ? stackDir : null}
+}
+
+/**
+ * Stops and removes the containers kedge labelled for the repository in its project, itself:
+ * `compose down` would also remove one-off `compose run` containers (Compose v1 always, v2 with
+ * --remove-orphans), which are the operator's. Then, when nothing else is left in the project, `compose
+ * down` removes its networks (and with `volumes` its named volumes).
+ */
+async function takeDownStack(context: KedgeContext, repository: RepositoryRow, volumes: boolean): Promise<RemoveRepositoryResult['down']> {
+  const applied = lastAppliedDeployment(context.db, repository.id)
+  const snapshot = parseSnapshot(applied?.snapshot ?? null, applied?.id ?? null)
+  if (!snapshot) return {action: 'none', reason: 'kedge has not deployed this repository'}
+  const project = snapshot.project
+  const labelled = (await listKedgeContainers(project)).filter((container) => container.labels[LABELS.repository] === repository.name)
+  await Promise.all(labelled.map((container) => stopAndRemoveContainer(container.id)))
+  const leftAlone = (await listComposeProjectContainers(project)).map((container) => container.name)
+  const paths = stackPaths(context, repository.name)
+  const compose = composeProjectOf(paths, snapshot)
+  // A deploy that failed before it placed the files (an image it could not pull) left nothing on the host.
+  const filesPresent = compose.files.every((file) => existsSync(path.resolve(compose.directory, file)))
+  if (labelled.length === 0 && !filesPresent) return {action: 'none', reason: 'kedge has not deployed this repository'}
+  const runDown = filesPresent && leftAlone.length === 0
+  if (runDown) await composeDown(compose, {volumes})
+  return {
+    action: 'removed',
+    project,
+    containers: labelled.map((container) => container.name),
+    networksRemoved: runDown,
+    volumesRemoved: runDown && volumes,
+    leftAlone,
+  }
+}

@@ -1,0 +1,154 @@
+import {listKedgeContainers} from '../../adapters/engine/docker-engine.js'
+import {DEFAULT_RECONCILIATION_MODE, type ReconciliationMode} from '../../model/config/reconciliation-mode.js'
+import {errorMessage, isKedgeError, quoted, type KedgeError} from '../../model/errors.js'
+import {lastAppliedDeployment, listDeployments} from '../../store/deployments.js'
+import {listRepositories} from '../../store/repositories.js'
+import type {DeploymentRow, RepositoryRow} from '../../store/schema.js'
+import type {StackContainer} from '../../model/stack/containers.js'
+import type {ReadContext} from '../context.js'
+import type {Drift} from '../../model/stack/drift.js'
+import {LABELS} from '../../model/compose/labels.js'
+import type {ServiceChange} from '../../model/stack/plan.js'
+import {requireRepository} from './require-repository.js'
+import {authView, type AuthView} from '../../model/repository/repository-view.js'
+import {checkDeploymentRow, checkRepositoryRow, isRepositoryName} from '../../model/repository/row-checks.js'
+import type {StackSnapshot} from '../../model/stack/stack-snapshot.js'
+import {parseSnapshot} from '../../model/stack/stored-snapshot.js'
+
+export interface ServiceStatus {
+  service: string
+  /** The image the deployed commit (else the failed deploy that started the container) wants; null for a container of a service it does not have. */
+  image: string | null
+  containers: Array<Pick<StackContainer, 'id' | 'name' | 'state' | 'status' | 'image' | 'health' | 'exitCode'>>
+}
+
+export interface RepositoryStatus {
+  name: string
+  url: string
+  branch: string
+  mode: ReconciliationMode
+  auth: AuthView
+  project: string | null
+  /** The branch head as last seen on the remote. */
+  head: {commit: string; checkedAt: string | null} | null
+  deployed: {commit: string; at: string; trigger: string} | null
+  lastDeployment: {commit: string; status: string; trigger: string; at: string; error: string | null} | null
+  inSync: boolean
+  /** Set when no deployment succeeded yet a failed one left containers kedge labelled: the commit it tried. */
+  failedAttempt: {commit: string; at: string} | null
+  pending: {commit: string; changes: ServiceChange[]} | null
+  pinned: {commit: string; reason: string | null} | null
+  lastError: {message: string; at: string | null} | null
+  /** The drift the last check found (serve checks on every engine event and every interval), and when. */
+  drift: {entries: Array<Omit<Drift, 'containerId'>>; checkedAt: string | null}
+  services: ServiceStatus[]
+  /** Set when the Docker engine could not be asked; the rest still holds. */
+  engineError: string | null
+  /**
+   * Set when the repository's rows could not be read, e.g. kedge.db holds what kedge never writes
+   * (corrupt_row): the status shows only its name, and lastError says the same.
+   */
+  rowError: {code: string; message: string; hint: string | null} | null
+}
+
+/**
+ * Every repository's status, or the named one's. A repository whose rows are corrupt (corrupt_row) is
+ * listed with that error and the others as they are; asked for by name, it is the error.
+ */
+export async function repositoryStatuses(context: ReadContext, name?: string): Promise<RepositoryStatus[]> {
+  if (name !== undefined) return [await statusOf(context, requireRepository(context, name))]
+  return Promise.all(
+    listRepositories(context.db).map((repository) =>
+      statusOf(context, repository).catch((error: unknown) => {
+        // A corrupt row, or a snapshot whose kedge.yaml no longer parses: that repository's error, not the listing's.
+        if (!isKedgeError(error)) throw error
+        return unreadableStatus(repository, error)
+      }),
+    ),
+  )
+}
+
+async function statusOf(context: ReadContext, unchecked: RepositoryRow): Promise<RepositoryStatus> {
+  const repository = checkRepositoryRow(unchecked)
+  const applied = checkedDeployment(lastAppliedDeployment(context.db, repository.id))
+  const good = applied && applied.status !== 'failed' ? applied : undefined
+  const latest = checkedDeployment(listDeployments(context.db, repository.id, 1)[0])
+  // Without a good deployment, a failed attempt's snapshot names the project its containers run in.
+  const attempted = parseSnapshot(applied?.snapshot ?? null, applied?.id ?? null)
+  const snapshot = good ? attempted : null
+  let containers: StackContainer[] = []
+  let engineError: string | null = null
+  if (attempted) {
+    try {
+      containers = (await listKedgeContainers(attempted.project)).filter((container) => container.labels[LABELS.repository] === repository.name)
+    } catch (error) {
+      engineError = errorMessage(error)
+    }
+  }
+  // A failed first deploy's services are those whose containers it left; the rest it never started.
+  const wanted = snapshot ?? (containers.length > 0 ? attempted : null)
+  const serviceNames = [...new Set([...(snapshot?.services.map((service) => service.name) ?? []), ...containers.map((container) => container.service)])].sort()
+  return {
+    name: repository.name,
+    url: repository.url,
+    branch: repository.branch,
+    mode: await deployedMode(snapshot),
+    auth: authView(repository),
+    project: wanted?.project ?? null,
+    head: repository.remoteHead ? {commit: repository.remoteHead, checkedAt: repository.remoteCheckedAt?.toISOString() ?? null} : null,
+    deployed: good ? {commit: good.commit, at: (good.finishedAt ?? good.startedAt).toISOString(), trigger: good.trigger} : null,
+    lastDeployment: latest
+      ? {commit: latest.commit, status: latest.status, trigger: latest.trigger, at: (latest.finishedAt ?? latest.startedAt).toISOString(), error: latest.error}
+      : null,
+    failedAttempt: !good && applied && containers.length > 0 ? {commit: applied.commit, at: (applied.finishedAt ?? applied.startedAt).toISOString()} : null,
+    inSync: good !== undefined && good.commit === (repository.pinnedCommit ?? repository.remoteHead),
+    pending: repository.pendingCommit ? {commit: repository.pendingCommit, changes: JSON.parse(repository.pendingChanges ?? '[]') as ServiceChange[]} : null,
+    pinned: repository.pinnedCommit ? {commit: repository.pinnedCommit, reason: repository.pinReason} : null,
+    lastError: repository.lastError ? {message: repository.lastError, at: repository.lastErrorAt?.toISOString() ?? null} : null,
+    drift: {entries: JSON.parse(repository.drift ?? '[]') as Array<Omit<Drift, 'containerId'>>, checkedAt: repository.driftCheckedAt?.toISOString() ?? null},
+    services: serviceNames.map((service) => ({
+      service,
+      image: wanted?.services.find((candidate) => candidate.name === service)?.image ?? null,
+      containers: containers
+        .filter((container) => container.service === service)
+        .map(({id, name, state, status, image, health, exitCode}) => ({id: id.slice(0, 12), name, state, status, image, health, exitCode})),
+    })),
+    engineError,
+    rowError: null,
+  }
+}
+
+function checkedDeployment(row: DeploymentRow | undefined): DeploymentRow | undefined {
+  return row && checkDeploymentRow(row)
+}
+
+/** What can be shown of a repository whose rows could not be read: its name and the error, nothing read from the rest. */
+function unreadableStatus(row: RepositoryRow, error: KedgeError): RepositoryStatus {
+  return {
+    name: isRepositoryName(row.name) ? row.name : quoted(String(row.name)),
+    url: typeof row.url === 'string' ? row.url : '',
+    branch: typeof row.branch === 'string' ? row.branch : '',
+    mode: DEFAULT_RECONCILIATION_MODE,
+    auth: {kind: 'none'},
+    project: null,
+    head: null,
+    deployed: null,
+    lastDeployment: null,
+    inSync: false,
+    failedAttempt: null,
+    pending: null,
+    pinned: null,
+    lastError: {message: error.message, at: null},
+    drift: {entries: [], checkedAt: null},
+    services: [],
+    engineError: null,
+    rowError: {code: error.code, message: error.message, hint: error.hint ?? null},
+  }
+}
+
+/** The mode the deployed commit runs in. Its kedge.yaml is parsed only when it had one: the parser loads a YAML and a schema library. */
+async function deployedMode(snapshot: StackSnapshot | null): Promise<ReconciliationMode> {
+  if (!snapshot?.kedgeConfig) return DEFAULT_RECONCILIATION_MODE
+  const {snapshotConfig} = await import('../../model/stack/snapshot-config.js')
+  return snapshotConfig(snapshot).mode
+}

@@ -1,0 +1,130 @@
+import {asKedgeError, ExternalError, InvalidInputError, NotFoundError, quoted} from '../../model/errors.js'
+import {finishDeployment, lastGoodDeployment, listGoodDeployments, startDeployment} from '../../store/deployments.js'
+import {findRepository, recordRepositoryError, updateRepository} from '../../store/repositories.js'
+import type {DeploymentRow, RepositoryRow} from '../../store/schema.js'
+import type {KedgeContext} from '../context.js'
+import {applyStack, listOwnedContainers, removeOtherProject, type DeployOutcome} from '../deploying/deploy.js'
+import {stackPaths} from '../repositories/stack-paths.js'
+import {failedAttempt} from '../deploying/host-failure.js'
+import {waitForServices} from '../deploying/health-gate.js'
+import {keepRunningLabels} from '../../model/stack/running-labels.js'
+import {snapshotConfig} from '../../model/stack/snapshot-config.js'
+import {parseSnapshot} from '../../model/stack/stored-snapshot.js'
+import {withRepositoryLock} from '../deploying/lock.js'
+import {releaseTree} from './releases.js'
+import {requireRepository} from '../repositories/require-repository.js'
+import {isoTimeOrNull} from '../../model/repository/row-checks.js'
+
+const ROLLBACK_LOCK_WAIT_MS = 10 * 60_000
+
+/**
+ * `kedge rollback`: applies an earlier successful deployment again, from what kedge kept (its release
+ * directory, else the clone, else the database snapshot), never from the remote, and pins the
+ * repository to it until a new commit arrives or `kedge sync` is run.
+ */
+export async function rollbackRepository(context: KedgeContext, name: string, commitPrefix: string, options: {signal?: AbortSignal} = {}): Promise<DeployOutcome> {
+  const repository = requireRepository(context, name)
+  const target = findTarget(context, repository, commitPrefix)
+  return withRepositoryLock(context, repository, {purpose: 'kedge rollback', waitMs: ROLLBACK_LOCK_WAIT_MS, signal: options.signal}, async () => {
+    const current = lastGoodDeployment(context.db, repository.id)
+    const outcome = await rollbackTo(context, repository, target, {
+      trigger: 'rollback',
+      replacedCommit: current?.commit ?? null,
+      pinnedAtHead: findRepository(context.db, repository.name)?.remoteHead ?? current?.commit ?? null,
+      reason: `rolled back by hand from ${current ? current.commit.slice(0, 7) : 'nothing'}`,
+      signal: options.signal,
+    })
+    if (outcome.error) throw outcome.error
+    return outcome
+  })
+}
+
+/** Rolls back to `target`, holding the repository's lock already; records the row and sets the pin. */
+export async function rollbackTo(
+  context: KedgeContext,
+  repository: RepositoryRow,
+  target: DeploymentRow,
+  options: {
+    trigger: 'rollback' | 'auto_rollback'
+    replacedCommit: string | null
+    /** The branch head rolled back from: the pin holds until the branch has another head. */
+    pinnedAtHead: string | null
+    reason: string
+    signal?: AbortSignal
+  },
+): Promise<DeployOutcome> {
+  const snapshot = parseSnapshot(target.snapshot, target.id)
+  if (!snapshot) throw new ExternalError(`the deployment of ${target.commit.slice(0, 7)} kept no snapshot to roll back to`, {code: 'no_snapshot'})
+  const deployment = startDeployment(context.db, {repositoryId: repository.id, commit: target.commit, trigger: options.trigger})
+  try {
+    const {tree, source} = await releaseTree(context, repository.name, snapshot)
+    const config = snapshotConfig(snapshot)
+    const running = lastGoodDeployment(context.db, repository.id)
+    const runningSnapshot = parseSnapshot(running?.snapshot ?? null, running?.id ?? null)
+    // Only the project that runs now is one kedge deployed: one it left long ago may be someone else's.
+    const deployedHere = runningSnapshot?.project === snapshot.project
+    const actual = await listOwnedContainers(repository.name, snapshot.project, {deployedHere, services: snapshot.services})
+    const restored = {...snapshot, services: keepRunningLabels(snapshot.services, actual)}
+    await applyStack(stackPaths(context, repository.name), repository.name, restored, actual, {drift: [], prune: config.prune, signal: options.signal, tree})
+    // Through the same gate as a deploy: a rollback that does not come up is recorded as failed.
+    await waitForServices(repository.name, snapshot.project, restored.services, config.healthTimeoutMs, options.signal)
+    if (runningSnapshot) await removeOtherProject(repository.name, runningSnapshot.project, snapshot.project)
+    const note = `${options.reason} (restored from the ${source})`
+    const finished = finishDeployment(context.db, deployment.id, {
+      status: 'rolled_back',
+      note,
+      replacedCommit: options.replacedCommit,
+      snapshot: JSON.stringify(restored),
+      project: snapshot.project,
+    })
+    updateRepository(context.db, repository.id, {
+      pinnedCommit: target.commit,
+      pinReason: options.reason,
+      pinnedAtHead: options.pinnedAtHead,
+      pendingCommit: null,
+      pendingChanges: null,
+    })
+    return {deployment: finished, changes: [], error: null}
+  } catch (caught) {
+    const error = asKedgeError(caught, 'rollback_failed')
+    const finished = finishDeployment(context.db, deployment.id, {
+      status: 'failed',
+      error: error.message,
+      replacedCommit: options.replacedCommit,
+      snapshot: JSON.stringify(snapshot),
+      project: snapshot.project,
+      ...(await failedAttempt(error, options.reason, options.signal)),
+    })
+    recordRepositoryError(context.db, repository.id, error)
+    return {deployment: finished, changes: [], error}
+  }
+}
+
+/** The successful deployment whose commit starts with the prefix; refuses an unknown or ambiguous one, naming candidates. */
+function findTarget(context: KedgeContext, repository: RepositoryRow, prefix: string): DeploymentRow {
+  const wanted = prefix.trim().toLowerCase()
+  if (!/^[0-9a-f]{4,64}$/.test(wanted)) {
+    throw new InvalidInputError(`invalid commit ${quoted(prefix)}: expected at least 4 hexadecimal digits of a commit`, {code: 'invalid_commit'})
+  }
+  const good = listGoodDeployments(context.db, repository.id)
+  const byCommit = new Map<string, DeploymentRow>()
+  for (const deployment of good) if (deployment.commit.startsWith(wanted) && !byCommit.has(deployment.commit)) byCommit.set(deployment.commit, deployment)
+  const candidates = (list: DeploymentRow[]) =>
+    [...new Set(list.map((deployment) => deployment.commit))]
+      .map((commit) => list.find((deployment) => deployment.commit === commit)!)
+      .slice(0, 10)
+      .map((deployment) => `${deployment.commit.slice(0, 12)} (${isoTimeOrNull(deployment.startedAt) ?? 'unknown time'})`)
+      .join(', ')
+  if (byCommit.size === 0) {
+    throw new NotFoundError(`no successful deployment of ${repository.name} has a commit starting with "${wanted}"`, {
+      hint: good.length > 0 ? `successful deployments: ${candidates(good)}` : `${repository.name} has no successful deployment to roll back to`,
+    })
+  }
+  if (byCommit.size > 1) {
+    throw new InvalidInputError(`commit "${wanted}" is ambiguous: ${candidates([...byCommit.values()])}`, {
+      code: 'ambiguous_commit',
+      hint: 'give more digits of the commit',
+    })
+  }
+  return [...byCommit.values()][0]!
+}
