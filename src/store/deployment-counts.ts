@@ -1,11 +1,11 @@
 import {count, eq, ne} from 'drizzle-orm'
 
 import type {KedgeDatabase} from './database.js'
-import {deployments, repositories} from './schema.js'
+import {deployments, repositories, type DeploymentStatus} from './schema.js'
 
 export interface DeploymentCount {
   repo: string
-  status: string
+  status: DeploymentStatus
   total: number
 }
 

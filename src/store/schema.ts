@@ -2,6 +2,7 @@ import {sql} from 'drizzle-orm'
 import {index, integer, sqliteTable, text} from 'drizzle-orm/sqlite-core'
 
 import {AUTH_KINDS, DEPLOYMENT_STATUSES, DEPLOYMENT_TRIGGERS} from '../model/repository/column-values.js'
+import type {DeploymentRow, LockRow, RepositoryRow} from '../model/rows.js'
 
 export {AUTH_KINDS, DEPLOYMENT_STATUSES, DEPLOYMENT_TRIGGERS, type AuthKind, type DeploymentStatus, type DeploymentTrigger} from '../model/repository/column-values.js'
 
@@ -74,9 +75,7 @@ export const deployments = sqliteTable(
   (table) => [index('deployments_repository_started').on(table.repositoryId, sql`${table.id} DESC`)],
 )
 
-export type RepositoryRow = typeof repositories.$inferSelect
-export type NewRepositoryRow = typeof repositories.$inferInsert
-export type DeploymentRow = typeof deployments.$inferSelect
+export type {DeploymentRow, LockRow, NewRepositoryRow, RepositoryRow} from '../model/rows.js'
 
 /**
  * Advisory locks that outlive a crashed holder: a holder is a process (host, pid and start time), and a
@@ -91,4 +90,11 @@ export const locks = sqliteTable('locks', {
   acquiredAt: integer('acquired_at', {mode: 'timestamp_ms'}).notNull(),
 })
 
-export type LockRow = typeof locks.$inferSelect
+/** The model's row types are these tables' rows exactly: a column added to one but not the other fails the type check here. */
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false
+const rowTypesMatch: [
+  Same<typeof repositories.$inferSelect, RepositoryRow>,
+  Same<typeof deployments.$inferSelect, DeploymentRow>,
+  Same<typeof locks.$inferSelect, LockRow>,
+] = [true, true, true]
+void rowTypesMatch

@@ -2,7 +2,7 @@ import {accessSync, constants, existsSync, statfsSync} from 'node:fs'
 import path from 'node:path'
 
 import {ExternalError, isKedgeError, type KedgeError} from '../model/errors.js'
-import type {KedgeHome} from '../adapters/files/home.js'
+import type {KedgeHome} from '../model/home.js'
 
 /**
  * The disk under the kedge home failing kedge: full, mounted read-only, or not writable for this user.

@@ -1,15 +1,36 @@
-import type {KedgeHome} from '../adapters/files/home.js'
+import type {KedgeHome} from '../model/home.js'
+import type {Clock} from '../ports/clock.js'
+import type {Compose} from '../ports/compose.js'
+import type {Engine} from '../ports/engine.js'
+import type {Git} from '../ports/git.js'
+import type {Processes} from '../ports/processes.js'
+import type {RepositoryFiles} from '../ports/repository-files.js'
+import type {ReadStore, Store} from '../ports/store.js'
 import type {StoreConnection} from '../store/connection.js'
 import type {KedgeDatabase} from '../store/database.js'
 
-/** What every use case needs: where kedge keeps its files, and its open database. */
-export interface KedgeContext {
+/** The world as the use cases reach it: one implementation of each port, wired in by the composition root (src/drivers/composition.ts). */
+export interface Ports {
+  store: Store
+  engine: Engine
+  compose: Compose
+  git: Git
+  files: RepositoryFiles
+  clock: Clock
+  processes: Processes
+}
+
+/** What every use case needs: where kedge keeps its files, and the ports. */
+export interface KedgeContext extends Ports {
   home: KedgeHome
+  /** @deprecated being replaced by `store` */
   db: KedgeDatabase
 }
 
-/** What the use cases that only read need: the database without drizzle's query builders. A KedgeContext is one. */
+/** What the use cases that only read need: the store's reads, without drizzle. A KedgeContext is one. */
 export interface ReadContext {
   home: KedgeHome
+  store: ReadStore
+  /** @deprecated being replaced by `store` */
   db: StoreConnection
 }

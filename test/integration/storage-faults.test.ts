@@ -8,7 +8,8 @@ import Database from 'better-sqlite3'
 
 import type {DeploymentView} from '../../src/model/repository/deployment-view.js'
 import {acquireLock} from '../../src/usecases/deploying/lock.js'
-import {resolveHome} from '../../src/adapters/files/home.js'
+import {kedgeContext} from '../../src/drivers/composition.js'
+import {resolveHome} from '../../src/model/home.js'
 import {closeDatabase, openDatabase} from '../../src/store/database.js'
 import type {RepositoryStatus} from '../../src/usecases/repositories/repository-status.js'
 import {runKedge, runKedgeJson, type CliResult} from '../helpers/cli.js'
@@ -203,7 +204,7 @@ describe('storage faults under the kedge home', {timeout: 120_000}, () => {
     const home = resolveHome(path.join(disk.dir, 'home'))
     const db = openDatabase(home.databaseFile)
     try {
-      const context = {home, db}
+      const context = kedgeContext(home, db)
       const lock = await acquireLock(context, 'repository:web', {purpose: 'a round of serve', waitMs: 0})
       db.$client.pragma('wal_checkpoint(TRUNCATE)')
       disk.fill()

@@ -4,7 +4,8 @@ import path from 'node:path'
 import {describe, it} from 'node:test'
 
 import {resolveComposeFiles} from '../../src/adapters/files/compose-files.js'
-import {loadKedgeConfig, parseKedgeConfig} from '../../src/model/config/kedge-config.js'
+import {parseKedgeConfig} from '../../src/model/config/kedge-config.js'
+import {loadKedgeConfig} from '../../src/adapters/files/kedge-config-file.js'
 import {InvalidConfigError, InvalidInputError} from '../../src/model/errors.js'
 import {tempDir} from '../helpers/temp.js'
 

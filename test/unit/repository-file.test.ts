@@ -5,8 +5,10 @@ import {describe, it} from 'node:test'
 
 import {COMPOSE_FILE_MAX_TOKENS, KEDGE_CONFIG_MAX_TOKENS, parseBoundedYaml, YamlTooComplexError} from '../../src/model/config/bounded-yaml.js'
 import {resolveComposeFiles} from '../../src/adapters/files/compose-files.js'
-import {loadKedgeConfig, parseKedgeConfig} from '../../src/model/config/kedge-config.js'
-import {isInGitDirectory, KEDGE_CONFIG_MAX_BYTES, readRepositoryText, repositoryDirectory} from '../../src/adapters/files/repository-file.js'
+import {parseKedgeConfig} from '../../src/model/config/kedge-config.js'
+import {loadKedgeConfig} from '../../src/adapters/files/kedge-config-file.js'
+import {readRepositoryText, repositoryDirectory} from '../../src/adapters/files/repository-file.js'
+import {isInGitDirectory, KEDGE_CONFIG_MAX_BYTES} from '../../src/model/config/repository-limits.js'
 import {InvalidConfigError, InvalidInputError, quoted} from '../../src/model/errors.js'
 import {tempDir} from '../helpers/temp.js'
 

@@ -1,5 +1,7 @@
 import type Docker from 'dockerode'
 
+import type {ContainerEvent} from '../../ports/engine.js'
+
 import {toStackContainer, type StackContainer} from '../../model/stack/containers.js'
 import {COMPOSE_LABELS, LABELS} from '../../model/compose/labels.js'
 import {errorMessage, ExternalError} from '../../model/errors.js'
@@ -86,14 +88,6 @@ async function imageId(reference: string): Promise<string | null> {
     if ((error as {statusCode?: number}).statusCode === 404) return null
     throw engineError(error)
   }
-}
-
-export interface ContainerEvent {
-  action: string
-  containerId: string
-  labels: Record<string, string>
-  /** Nanoseconds since the epoch, for resuming the stream where it broke. */
-  timeNano: bigint
 }
 
 /**

@@ -1,9 +1,11 @@
 import path from 'node:path'
 
 import {InvalidConfigError, InvalidInputError, quoted} from '../../model/errors.js'
-import {assertTokensAtMost, COMPOSE_FILE_MAX_TOKENS, parseBoundedYaml, YamlTooComplexError} from '../../model/config/bounded-yaml.js'
+import {assertTokensAtMost, COMPOSE_FILE_MAX_TOKENS} from '../../model/config/bounded-yaml.js'
 import type {KedgeConfig} from '../../model/config/kedge-config.js'
-import {COMPOSE_FILE_MAX_BYTES, readRepositoryText, refusalDetail, repositoryEntry} from './repository-file.js'
+import {tooComplex} from '../../model/config/compose-yaml.js'
+import {COMPOSE_FILE_MAX_BYTES} from '../../model/config/repository-limits.js'
+import {readRepositoryText, refusalDetail, repositoryEntry} from './repository-file.js'
 
 /** Compose's own search order when no file is named. */
 export const DEFAULT_COMPOSE_FILES = ['compose.yaml', 'compose.yml', 'docker-compose.yaml', 'docker-compose.yml'] as const
@@ -62,22 +64,4 @@ export function readComposeText(repoRoot: string, stackDir: string, file: string
     throw tooComplex(error, fromRoot)
   }
   return text
-}
-
-/**
- * A compose file's text as YAML, bounded (see parseBoundedYaml); `merge` resolves `<<` keys as Compose
- * does; `lenient` returns what parses despite errors. A file over the bound is an InvalidConfigError.
- */
-export function parseComposeYaml(text: string, shown: string, options: {merge?: boolean; lenient?: boolean} = {}): unknown {
-  try {
-    return parseBoundedYaml(text, {maxTokens: COMPOSE_FILE_MAX_TOKENS, ...options})
-  } catch (error) {
-    throw tooComplex(error, shown)
-  }
-}
-
-/** YamlTooComplexError as the refusal of the file; any other error as it is. */
-function tooComplex(error: unknown, shown: string): unknown {
-  if (!(error instanceof YamlTooComplexError)) return error
-  return new InvalidConfigError(shown, undefined, `too large to parse: ${error.message}`, {hint: 'split the stack into smaller files, or see docs/hostile-commits.md for the limits'})
 }

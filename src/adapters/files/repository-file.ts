@@ -3,11 +3,6 @@ import path from 'node:path'
 
 import {InvalidConfigError, InvalidInputError, quoted} from '../../model/errors.js'
 
-/** The largest kedge.yaml kedge reads; a real one is a few hundred bytes. */
-export const KEDGE_CONFIG_MAX_BYTES = 256 * 1024
-/** The largest compose file kedge reads; a compose file of a hundred services is well under 200 KiB. */
-export const COMPOSE_FILE_MAX_BYTES = 1024 * 1024
-
 /** Symbolic links followed on the way to one file before kedge gives up, as the kernel does (ELOOP). */
 const MAX_LINK_HOPS = 40
 
@@ -29,11 +24,6 @@ class RefusedPath extends Error {
   constructor(readonly reason: RefusalReason) {
     super(REFUSALS[reason].detail)
   }
-}
-
-/** True when a path relative to the repository root names .git or something inside it. */
-export function isInGitDirectory(relative: string): boolean {
-  return relative.replaceAll('\\', '/').split('/').some((part) => part.toLowerCase() === '.git')
 }
 
 /**

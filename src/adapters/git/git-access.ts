@@ -1,6 +1,7 @@
 import {readFileSync} from 'node:fs'
 
 import {ExternalError} from '../../model/errors.js'
+import type {GitAccess, GitCredentials} from '../../ports/git.js'
 import {registerSecret} from '../../model/secrets/redaction.js'
 import {createPrivateDirectory, removePrivateDirectory, writePrivateFile} from '../process/private-directory.js'
 
@@ -12,22 +13,6 @@ import {createPrivateDirectory, removePrivateDirectory, writePrivateFile} from '
 export const STALL_TIMEOUT_SECONDS = 20
 /** ssh options that end a connection which stopped answering, or never opened, after the stall timeout. */
 export const SSH_STALL_OPTIONS = ['-o', `ConnectTimeout=${STALL_TIMEOUT_SECONDS}`, '-o', 'ServerAliveInterval=10', '-o', `ServerAliveCountMax=${STALL_TIMEOUT_SECONDS / 10}`]
-
-/** What kedge authenticates to a remote with, in plain text: it only ever lives in memory and in GitAccess's files. */
-export type GitCredentials =
-  | {kind: 'ssh_key'; privateKey: string; keyFingerprint: string; knownHosts: string}
-  | {kind: 'token'; token: string; username: string; source: string}
-
-/** Git's environment for one operation, and the private files behind it. */
-export interface GitAccess {
-  readonly credentials: GitCredentials | null
-  readonly env: Record<string, string>
-  /** The Authorization header git sends to the remote's origin (env carries it to git), for kedge's own requests there. */
-  readonly httpAuthorization: string | null
-  /** The known_hosts ssh ended with: it holds the host key when it was accepted on first use. */
-  knownHosts(): string | null
-  close(): void
-}
 
 const NO_ACCESS: GitAccess = {credentials: null, env: {}, httpAuthorization: null, knownHosts: () => null, close: () => {}}
 

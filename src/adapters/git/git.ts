@@ -5,7 +5,8 @@ import {boundedLine} from '../../model/tool-output.js'
 import {formatDuration} from '../../model/config/duration.js'
 import {errorMessage, ExternalError} from '../../model/errors.js'
 import {runChild} from '../process/child-process.js'
-import {explainAuthFailure, SSH_STALL_OPTIONS, STALL_TIMEOUT_SECONDS, type GitAccess} from './git-access.js'
+import type {GitAccess, RemoteOptions} from '../../ports/git.js'
+import {explainAuthFailure, SSH_STALL_OPTIONS, STALL_TIMEOUT_SECONDS} from './git-access.js'
 import {discoverBranchHead} from './ref-discovery.js'
 import {entriesToPlace, indexInfo, parseTreeListing} from './tree-selection.js'
 
@@ -34,14 +35,6 @@ function gitEnvironment(): Record<string, string> {
     GIT_HTTP_LOW_SPEED_LIMIT: '1',
     GIT_HTTP_LOW_SPEED_TIME: String(STALL_TIMEOUT_SECONDS),
   }
-}
-
-/** For operations that talk to the remote: `signal` kills git when kedge abandons the work, `access` authenticates. */
-export interface RemoteOptions {
-  signal?: AbortSignal
-  access?: GitAccess
-  /** How long remoteBranchHead may take to ask the remote; git's query timeout when not given. */
-  timeoutMs?: number
 }
 
 /** Enough for ls-tree of every path a stack reads; output past it fails the command rather than being cut. */

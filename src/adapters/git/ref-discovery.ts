@@ -1,6 +1,6 @@
 import {fileURLToPath} from 'node:url'
 
-import type {GitAccess} from './git-access.js'
+import type {GitAccess} from '../../ports/git.js'
 import {hostGitSettingThatMatters} from './git-host-config.js'
 import {readLocalBranch} from './local-refs.js'
 import {askSmartHttp} from './smart-http-refs.js'

@@ -1,16 +1,7 @@
 import {readFileSync, readlinkSync} from 'node:fs'
 import {hostname} from 'node:os'
 
-/**
- * A process, told apart from a later one that reuses its pid by its start time, and from a process
- * in another pid namespace (a container sharing the host's name) by that namespace.
- */
-export interface ProcessIdentity {
-  host: string
-  pid: number
-  /** "<pid namespace>/<start time>", empty where /proc cannot tell. */
-  processStart: string
-}
+import type {ProcessIdentity, Processes} from '../../ports/processes.js'
 
 export function currentProcess(): ProcessIdentity {
   const start = readProcStat(process.pid)?.start
@@ -53,3 +44,6 @@ function readProcStat(pid: number): {state: string; start: string} | null {
   const fields = text.slice(text.lastIndexOf(')') + 2).split(' ')
   return {state: fields[0] ?? '', start: fields[19] ?? ''}
 }
+
+/** The Processes port over /proc. */
+export const hostProcesses: Processes = {current: currentProcess, isRunning: isProcessRunning}

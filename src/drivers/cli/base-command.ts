@@ -4,7 +4,7 @@ import chalk from 'chalk'
 import {stopOnSignals} from '../../adapters/process/child-process.js'
 import {composeTimeoutSetting} from '../../model/config/compose-timeout.js'
 import type {KedgeContext} from '../../usecases/context.js'
-import {resolveHome} from '../../adapters/files/home.js'
+import {resolveHome} from '../../model/home.js'
 import {redact, redactDeep} from '../../model/secrets/redaction.js'
 import type {CommandIO} from './command-io.js'
 import {reportCommandError} from './command-error.js'
@@ -69,15 +69,15 @@ export abstract class BaseCommand<T extends typeof Command> extends Command impl
     if (!ctor.readsOnly) composeTimeoutSetting()
   }
 
-  /** The database modules are loaded here, not with the command, so that `--help` and commands that need no state load none of them. */
+  /** The adapters are loaded here, not with the command, so that `--help` and commands that need no state load none of them. */
   public async context(): Promise<KedgeContext> {
     if (!this.state) {
       const {CommandState} = await import('./command-state.js')
       this.state ??= new CommandState(this.flags?.home, (this.ctor as typeof BaseCommand).readsOnly)
     }
     const {home, db} = this.state.context()
-    const {databaseOf} = await import('../../store/database.js')
-    return {home, db: databaseOf(db)}
+    const {kedgeContext} = await import('../composition.js')
+    return kedgeContext(home, db)
   }
 
   /** Everything a command prints passes through redaction: a secret kedge knows never reaches the terminal. */

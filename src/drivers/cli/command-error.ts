@@ -1,7 +1,7 @@
 import chalk from 'chalk'
 
 import {ExitCode, isKedgeError} from '../../model/errors.js'
-import type {KedgeHome} from '../../adapters/files/home.js'
+import type {KedgeHome} from '../../model/home.js'
 import {redact, redactDeep} from '../../model/secrets/redaction.js'
 import {storageFault} from '../../store/storage-errors.js'
 import {printError, type ErrorReport} from './error-output.js'

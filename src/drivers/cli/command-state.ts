@@ -1,9 +1,10 @@
 import type {ReadContext} from '../../usecases/context.js'
 import {registerSecretVariables} from '../../usecases/repositories/secret-variables.js'
-import {resolveHome, type KedgeHome} from '../../adapters/files/home.js'
+import {resolveHome, type KedgeHome} from '../../model/home.js'
 import {registerHomeSecrets} from '../../adapters/secrets/home-secrets.js'
 import {closeDatabase, openConnection, type StoreConnection} from '../../store/connection.js'
 import {requireWritableHome} from '../../store/storage-errors.js'
+import {readContext} from '../read-composition.js'
 
 /**
  * A command's home and database: the database is opened on first use, and closed once the command is
@@ -27,9 +28,9 @@ export class CommandState {
       if (!this.readsOnly) requireWritableHome(this.home)
       this.connection = openConnection(this.home.databaseFile, {readsOnly: this.readsOnly})
       registerHomeSecrets(this.home.root)
-      registerSecretVariables({home: this.home, db: this.connection})
+      registerSecretVariables(readContext(this.home, this.connection))
     }
-    return {home: this.home, db: this.connection}
+    return readContext(this.home, this.connection)
   }
 
   close(): void {

@@ -1,7 +1,8 @@
 import {setTimeout as sleep} from 'node:timers/promises'
 
 import {formatDuration} from '../../model/config/duration.js'
-import {watchContainerEvents, type ContainerEvent} from '../../adapters/engine/docker-engine.js'
+import {watchContainerEvents} from '../../adapters/engine/docker-engine.js'
+import type {ContainerEvent} from '../../ports/engine.js'
 import {LABELS} from '../../model/compose/labels.js'
 import {errorMessage} from '../../model/errors.js'
 import type {Logger} from './logger.js'

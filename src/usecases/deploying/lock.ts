@@ -6,7 +6,8 @@ import {dropLock, tryTakeLock} from '../../store/locks.js'
 import type {LockRow, RepositoryRow} from '../../store/schema.js'
 import {storageFault} from '../../store/storage-errors.js'
 import type {KedgeContext} from '../context.js'
-import {currentProcess, isProcessRunning, type ProcessIdentity} from '../../adapters/process/process-identity.js'
+import {currentProcess, isProcessRunning} from '../../adapters/process/process-identity.js'
+import type {ProcessIdentity} from '../../ports/processes.js'
 
 const POLL_MS = 200
 

@@ -1,7 +1,8 @@
 import path from 'node:path'
 
 import {remoteBranchHead} from '../../adapters/git/git.js'
-import {loadKedgeConfig, type KedgeConfig} from '../../model/config/kedge-config.js'
+import type {KedgeConfig} from '../../model/config/kedge-config.js'
+import {loadKedgeConfig} from '../../adapters/files/kedge-config-file.js'
 import {asKedgeError, ExternalError, type KedgeError} from '../../model/errors.js'
 import {lastAttemptAt, lastGoodDeployment} from '../../store/deployments.js'
 import {recordRepositoryError, updateRepository} from '../../store/repositories.js'

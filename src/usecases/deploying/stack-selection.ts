@@ -1,8 +1,9 @@
 import path from 'node:path'
 
 import {parseBoundedYaml} from '../../model/config/bounded-yaml.js'
-import {parseComposeYaml} from '../../adapters/files/compose-files.js'
-import {COMPOSE_FILE_MAX_BYTES, readRepositoryText} from '../../adapters/files/repository-file.js'
+import {parseComposeYaml} from '../../model/config/compose-yaml.js'
+import {COMPOSE_FILE_MAX_BYTES} from '../../model/config/repository-limits.js'
+import {readRepositoryText} from '../../adapters/files/repository-file.js'
 import {InvalidConfigError} from '../../model/errors.js'
 import {byCodeUnits} from '../../model/compose/text-order.js'
 

@@ -1,4 +1,5 @@
-import {withGitAccess, type GitAccess, type GitCredentials} from '../../adapters/git/git-access.js'
+import {withGitAccess} from '../../adapters/git/git-access.js'
+import type {GitAccess, GitCredentials} from '../../ports/git.js'
 import {ExternalError, InvalidInputError} from '../../model/errors.js'
 import {unseal} from '../../adapters/secrets/secret-box.js'
 import {isKedgeVariable, registerSecretVariable} from '../../model/secrets/secret-environment.js'

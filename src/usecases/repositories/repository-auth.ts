@@ -1,6 +1,6 @@
 import {readFileSync} from 'node:fs'
 
-import type {GitCredentials} from '../../adapters/git/git-access.js'
+import type {GitCredentials} from '../../ports/git.js'
 import {derivePublicKey} from '../../adapters/git/ssh-keygen.js'
 import {errorMessage, InvalidInputError} from '../../model/errors.js'
 import {registerSecret} from '../../model/secrets/redaction.js'

@@ -1,7 +1,7 @@
 import path from 'node:path'
 
 import {InvalidStateError, quoted} from '../../model/errors.js'
-import type {KedgeHome} from '../../adapters/files/home.js'
+import type {KedgeHome} from '../../model/home.js'
 import type {KedgeContext} from '../context.js'
 import {localEnvironmentOnce, type LocalEnvironment} from './local-env.js'
 import {checkRepositoryName} from '../../model/repository/row-checks.js'

@@ -1,0 +1,13 @@
+import type {Engine} from '../../ports/engine.js'
+import {currentImageIds, engineAnswers, listAllKedgeContainers, listComposeProjectContainers, listKedgeContainers, stopAndRemoveContainer, watchContainerEvents} from './docker-engine.js'
+
+/** The Engine port over the Docker engine's API socket (DOCKER_HOST, else /var/run/docker.sock). */
+export const dockerEngine: Engine = {
+  listKedgeContainers,
+  listAllKedgeContainers,
+  listComposeProjectContainers,
+  stopAndRemoveContainer,
+  currentImageIds,
+  answers: engineAnswers,
+  watchContainerEvents,
+}

@@ -1,0 +1,79 @@
+import type {AuthKind, DeploymentStatus, DeploymentTrigger} from './repository/column-values.js'
+
+/** A registered repository as the store keeps it (src/store/schema.ts checks that its table has exactly these columns). */
+export interface RepositoryRow {
+  id: number
+  name: string
+  url: string
+  branch: string
+  /** Sub-directory of the repository that holds kedge.yaml and the compose files; '' is the root. */
+  path: string
+  /** Poll interval set with `repo add --interval`; null defers to kedge.yaml, then to `serve --interval`. */
+  intervalMs: number | null
+  createdAt: Date
+  /** Last branch head seen on the remote, and when it was asked. */
+  remoteHead: string | null
+  remoteCheckedAt: Date | null
+  lastError: string | null
+  lastErrorAt: Date | null
+  /** Set by a rollback: the commit kept deployed instead of the branch head. */
+  pinnedCommit: string | null
+  pinReason: string | null
+  /** The branch head when the pin was set: a head other than this one is a new commit, which unpins. */
+  pinnedAtHead: string | null
+  /** In notify and manual modes: a branch head seen but not applied, and what applying it would change. */
+  pendingCommit: string | null
+  pendingChanges: string | null
+  /** The drift found by the last check (JSON), and when it was checked. */
+  drift: string | null
+  driftCheckedAt: Date | null
+  authKind: AuthKind | null
+  /** The deploy key (ssh_key) or the token (token), sealed with the home's secret key: never plain text. */
+  authSecret: string | null
+  /** For token_env: the environment variable that holds the token when kedge runs; the token is never stored. */
+  tokenEnv: string | null
+  /** For ssh_key: the deploy key's fingerprint, which tells which public key the server must accept. */
+  authKeyFingerprint: string | null
+  /** The SSH host keys kedge trusts for this remote (known_hosts format): given at add, or learned on first use. */
+  knownHosts: string | null
+  /** The secret push webhooks are signed with: the variable that holds it, or the secret sealed. */
+  webhookSecretEnv: string | null
+  webhookSecret: string | null
+  /** Host-local variables for Compose's interpolation (`repo set --env-file`), sealed with the home's secret key. */
+  localEnv: string | null
+}
+
+/** What a new registration must give; the rest has defaults or starts empty. */
+export type NewRepositoryRow = Pick<RepositoryRow, 'name' | 'url' | 'branch' | 'createdAt'> & Partial<Omit<RepositoryRow, 'id' | 'name' | 'url' | 'branch' | 'createdAt'>>
+
+/** One attempt to deploy, roll back or heal a repository's stack. */
+export interface DeploymentRow {
+  id: number
+  repositoryId: number
+  commit: string
+  trigger: DeploymentTrigger
+  status: DeploymentStatus
+  startedAt: Date
+  finishedAt: Date | null
+  error: string | null
+  /** JSON of what was applied (compose files, kedge.yaml), enough to restore it without the remote. */
+  snapshot: string | null
+  /** For a rollback: the commit it replaced. */
+  replacedCommit: string | null
+  /** Free-form detail, e.g. why a rollback was automatic. */
+  note: string | null
+  /** The Compose project it applied. */
+  project: string | null
+  /** Failed because kedge stopped or crashed mid-way, not because of the commit: worth retrying. */
+  interrupted: boolean
+}
+
+/** An advisory lock's holder: a process (host, pid and start time), so that a crashed holder's lock is free. */
+export interface LockRow {
+  name: string
+  host: string
+  pid: number
+  processStart: string
+  purpose: string
+  acquiredAt: Date
+}

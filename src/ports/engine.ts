@@ -1,0 +1,27 @@
+import type {StackContainer} from '../model/stack/containers.js'
+
+/** A container event the engine reports about a container kedge labelled. */
+export interface ContainerEvent {
+  action: string
+  containerId: string
+  labels: Record<string, string>
+  /** Nanoseconds since the epoch, for resuming the stream where it broke. */
+  timeNano: bigint
+}
+
+/** The Docker engine kedge's stacks run on, as the use cases see it. Every call fails with engine_unavailable when it does not answer in time. */
+export interface Engine {
+  /** kedge's labelled containers of one Compose project. */
+  listKedgeContainers(project: string): Promise<StackContainer[]>
+  /** Every container kedge labelled, whichever project. */
+  listAllKedgeContainers(): Promise<StackContainer[]>
+  /** Every container of a Compose project, kedge's or not. */
+  listComposeProjectContainers(project: string): Promise<StackContainer[]>
+  stopAndRemoveContainer(id: string): Promise<void>
+  /** The image id each reference names now, for those the engine has. */
+  currentImageIds(references: string[]): Promise<Map<string, string>>
+  /** Whether the engine answers a ping; never throws. */
+  answers(): Promise<boolean>
+  /** Streams events about kedge's containers until the stream ends or `signal` aborts. */
+  watchContainerEvents(options: {sinceSeconds?: number; signal: AbortSignal; onConnected: () => void; onEvent: (event: ContainerEvent) => void}): Promise<void>
+}

@@ -1,0 +1,23 @@
+import type {KedgeConfig} from '../model/config/kedge-config.js'
+
+/** A stack's kedge.yaml as read: its settings, and the text with its path (null when there is no file), which a deployment keeps. */
+export interface KedgeConfigFile {
+  config: KedgeConfig
+  text: {path: string; content: string} | null
+}
+
+/**
+ * The files of a repository checkout, read safely: every path is followed inside the repository only,
+ * only regular files are read, and each read is bounded (docs/hostile-commits.md).
+ */
+export interface RepositoryFiles {
+  /** The kedge.yaml (or kedge.yml) of `stackDir`; a missing file means all defaults. */
+  readKedgeConfig(repoRoot: string, stackDir: string): KedgeConfigFile
+  /** The stack's compose files, relative to `stackDir`, each checked as kedge reads it. */
+  resolveComposeFiles(repoRoot: string, stackDir: string, config: KedgeConfig): string[]
+  readComposeText(repoRoot: string, stackDir: string, file: string): string
+  /** A file's text, at most `maxBytes`; null when there is no such file. */
+  readText(root: string, relative: string, maxBytes: number, shown?: string): string | null
+  /** The real directory `stackPath` names inside the repository; `missing` is thrown when there is none. */
+  directory(root: string, stackPath: string, missing: () => Error): string
+}

@@ -1,0 +1,67 @@
+import type {KedgeError} from '../model/errors.js'
+import type {DeploymentStatus, DeploymentTrigger} from '../model/repository/column-values.js'
+import type {DeploymentRow, LockRow, NewRepositoryRow, RepositoryRow} from '../model/rows.js'
+
+export type RepositoryChanges = Partial<Omit<RepositoryRow, 'id' | 'name'>>
+
+export interface DeploymentOutcome {
+  status: Exclude<DeploymentStatus, 'pending'>
+  error?: string | null
+  note?: string | null
+  replacedCommit?: string | null
+  snapshot?: string | null
+  project?: string | null
+  interrupted?: boolean
+}
+
+export interface DeploymentCount {
+  repo: string
+  status: DeploymentStatus
+  total: number
+}
+
+export type LockHolder = Omit<LockRow, 'name'>
+
+/** What the commands that only read need of the store: no writing, so it can be a read-only copy. */
+export interface ReadStore {
+  findRepository(name: string): RepositoryRow | undefined
+  listRepositories(): RepositoryRow[]
+  /** The names of the variables that hold secrets (token and webhook variables), to redact their values. */
+  secretVariableNames(): string[]
+  /** The newest deployment of each repository, by repository id. */
+  latestDeployments(): Map<number, DeploymentRow>
+  listDeployments(repositoryId: number, limit: number): DeploymentRow[]
+  /** The newest deployment that left the stack as its commit wants it. */
+  lastGoodDeployment(repositoryId: number): DeploymentRow | undefined
+  /** The last good deployment, else the newest failed one with a snapshot (it may have put containers on the host). */
+  lastAppliedDeployment(repositoryId: number): DeploymentRow | undefined
+}
+
+/** kedge's SQLite database, as the use cases see it. */
+export interface Store extends ReadStore {
+  /** Inserts the row, running `commitGate` inside the same transaction: the row is kept only if it returns. */
+  insertRepository(values: NewRepositoryRow, commitGate?: (row: RepositoryRow) => void): RepositoryRow
+  updateRepository(id: number, values: RepositoryChanges): void
+  /** Records the last error on the repository, for `status`. */
+  recordRepositoryError(id: number, error: unknown): void
+  deleteRepository(name: string): boolean
+
+  startDeployment(values: {repositoryId: number; commit: string; trigger: DeploymentTrigger}): DeploymentRow
+  finishDeployment(id: number, outcome: DeploymentOutcome): DeploymentRow
+  /** Every deployment that left its commit running, newest first. */
+  listGoodDeployments(repositoryId: number): DeploymentRow[]
+  /** The newest attempt at this commit, whatever became of it. */
+  lastAttemptAt(repositoryId: number, commit: string): DeploymentRow | undefined
+  /** Marks the repository's `pending` deployments as interrupted; returns how many. */
+  markInterrupted(repositoryId: number): number
+  /** Attempts with this trigger since `since`, not counting interrupted ones. */
+  countDeploymentsSince(repositoryId: number, trigger: DeploymentTrigger, since: Date): number
+  countDeploymentsByStatus(): DeploymentCount[]
+
+  /** Takes the lock for `holder` unless a live holder (per `isAlive`) has it, in one transaction. */
+  tryTakeLock(name: string, holder: LockHolder, isAlive: (current: LockRow) => boolean): {taken: true} | {taken: false; current: LockRow}
+  dropLock(name: string, holder: Pick<LockHolder, 'host' | 'pid' | 'processStart'>): void
+
+  /** The error as a storage fault of the home (full, read-only, not writable), or null when it is not one. */
+  storageFault(error: unknown, options?: {anyError?: boolean}): KedgeError | null
+}

@@ -1,0 +1,39 @@
+import type {KedgeHome} from '../model/home.js'
+import type {Store} from '../ports/store.js'
+import type {StoreConnection} from './connection.js'
+import {databaseOf} from './database.js'
+import {countDeploymentsByStatus} from './deployment-counts.js'
+import {countDeploymentsSince, finishDeployment, lastAttemptAt, listGoodDeployments, markInterrupted, startDeployment} from './deployments.js'
+import {dropLock, tryTakeLock} from './locks.js'
+import {readStore} from './read-store.js'
+import {deleteRepository, insertRepository, recordRepositoryError, updateRepository} from './repositories.js'
+import {storageFault} from './storage-errors.js'
+
+/** The Store port over kedge.db in `home`: the reads as plain SQL, the writes through drizzle. */
+export function sqliteStore(home: Pick<KedgeHome, 'root' | 'databaseFile'>, connection: StoreConnection): Store {
+  const db = databaseOf(connection)
+  return {
+    ...readStore(connection),
+    insertRepository: (values, commitGate) =>
+      db.$client
+        .transaction(() => {
+          const row = insertRepository(db, values)
+          commitGate?.(row)
+          return row
+        })
+        .immediate(),
+    updateRepository: (id, values) => updateRepository(db, id, values),
+    recordRepositoryError: (id, error) => recordRepositoryError(db, id, error),
+    deleteRepository: (name) => deleteRepository(db, name),
+    startDeployment: (values) => startDeployment(db, values),
+    finishDeployment: (id, outcome) => finishDeployment(db, id, outcome),
+    listGoodDeployments: (repositoryId) => listGoodDeployments(db, repositoryId),
+    lastAttemptAt: (repositoryId, commit) => lastAttemptAt(db, repositoryId, commit),
+    markInterrupted: (repositoryId) => markInterrupted(db, repositoryId),
+    countDeploymentsSince: (repositoryId, trigger, since) => countDeploymentsSince(db, repositoryId, trigger, since),
+    countDeploymentsByStatus: () => countDeploymentsByStatus(db),
+    tryTakeLock: (name, holder, isAlive) => tryTakeLock(db, name, holder, isAlive),
+    dropLock: (name, holder) => dropLock(db, name, holder),
+    storageFault: (error, options) => storageFault(home, error, options),
+  }
+}
