@@ -2,9 +2,9 @@ import type {Dirent, Stats} from 'node:fs'
 import {readdir, readFile, stat} from 'node:fs/promises'
 import path from 'node:path'
 
+import type {Discovery} from './discovery.js'
 import {gitConfigKeys} from './git-config-keys.js'
 import {OBJECT_ID_LENGTH} from './object-id.js'
-import type {Discovery} from './ref-discovery.js'
 
 /**
  * Reads a branch of a repository on this host from its files, as `git upload-pack` would advertise it:

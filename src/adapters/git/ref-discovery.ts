@@ -1,12 +1,10 @@
 import {fileURLToPath} from 'node:url'
 
 import type {GitAccess} from '../../ports/git.js'
+import type {Discovery} from './discovery.js'
 import {hostGitSettingThatMatters} from './git-host-config.js'
 import {readLocalBranch} from './local-refs.js'
 import {askSmartHttp} from './smart-http-refs.js'
-
-/** What kedge learnt of a branch without git: its commit (null: the remote has no such branch), or why only git can tell. */
-export type Discovery = {known: true; head: string | null} | {known: false; why: string}
 
 export interface DiscoveryOptions {
   timeoutMs: number

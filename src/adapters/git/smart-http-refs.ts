@@ -2,7 +2,7 @@ import http from 'node:http'
 import https from 'node:https'
 
 import {errorMessage, ExternalError} from '../../model/errors.js'
-import type {Discovery} from './ref-discovery.js'
+import type {Discovery} from './discovery.js'
 import {type AdvertisementAnswer, BranchAdvertisementReader} from './upload-pack-advertisement.js'
 
 const ADVERTISEMENT_TYPE = 'application/x-git-upload-pack-advertisement'
