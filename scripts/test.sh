@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# The one test command (npm test): provisions the test bed, builds, type-checks, runs the unit tests and
-# every integration test on Compose v2, and beside them the integration tests whose outcome depends on the
-# Compose version again on Compose v1 (the legacy second leg) where the machine has it; then the faults.
+# The one test command (npm test): provisions the test bed, builds, type-checks, checks the directions of
+# src/'s imports (.dependency-cruiser.cjs), runs the unit tests and every integration test on Compose v2,
+# and beside them the integration tests whose outcome depends on the Compose version again on Compose v1
+# (the legacy second leg) where the machine has it; then the faults.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -20,6 +21,7 @@ run_faults() {
 bash scripts/test-env.sh
 npm run --silent build
 npm run --silent typecheck
+npm run --silent depcheck
 
 V1_FILES=(deploy rollback stack-changes file-change repo-remove stack-settings private-home)
 has_v1() { docker-compose version --short 2>/dev/null | grep -qE '^1\.'; }
