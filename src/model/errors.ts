@@ -10,13 +10,42 @@ export const ExitCode = {
   internal: 70,
 } as const
 
+/**
+ * Every machine code kedge answers with, in `--json` and in the HTTP API. Both are interfaces others
+ * script against, so a code is never renamed; a typo in one is a type error. docs/README.md's table of
+ * error codes lists exactly these (test/unit/error-codes.test.ts).
+ */
+export const ERROR_CODES = [
+  // Something outside kedge failed, or a deployment did (exit 1).
+  'git_failed', 'store_unavailable', 'home_full', 'home_read_only', 'home_not_writable',
+  'compose_failed', 'compose_missing', 'engine_unavailable', 'engine_error', 'project_taken',
+  'busy', 'already_running', 'interrupted', 'unhealthy', 'no_snapshot',
+  'deploy_failed', 'plan_failed', 'rollback_failed', 'heal_failed',
+  'auth_failed', 'auth_required', 'remote_redirected', 'host_key_unknown', 'host_key_changed',
+  'token_missing', 'secret_key_missing', 'secret_key_mismatch', 'secret_unreadable', 'secret_key_unreadable',
+  'ssh_missing', 'invalid_ssh_key', 'listen_failed', 'admin_token_unreadable', 'corrupt_row', 'outside_home',
+  // The input was refused (exit 2).
+  'invalid_input', 'invalid_usage', 'unknown_command', 'invalid_url', 'invalid_name', 'invalid_branch',
+  'invalid_path', 'invalid_interval', 'unknown_branch', 'invalid_config', 'no_compose_file', 'conflict',
+  'not_found', 'invalid_commit', 'ambiguous_commit', 'invalid_auth', 'invalid_known_hosts',
+  'invalid_secret_key', 'invalid_env_file', 'invalid_listen', 'invalid_compose_timeout',
+  'invalid_admin_token', 'confirmation_required', 'not_confirmed', 'stack_running',
+  // A bug in kedge (exit 70).
+  'internal',
+  // Only the HTTP side of kedge serve answers these (docs/http.md).
+  'unauthorized', 'bad_signature', 'invalid_request', 'invalid_webhook', 'payload_too_large',
+  'unsupported_media_type', 'uri_too_long', 'headers_too_large', 'request_timeout', 'not_watching', 'webhook_busy',
+] as const
+
+export type ErrorCode = (typeof ERROR_CODES)[number]
+
 export interface KedgeErrorOptions {
   hint?: string
   cause?: unknown
 }
 
 export abstract class KedgeError extends Error {
-  abstract readonly code: string
+  abstract readonly code: ErrorCode
   abstract readonly exitCode: number
   readonly hint?: string
 
@@ -29,10 +58,10 @@ export abstract class KedgeError extends Error {
 
 /** The user gave kedge something it cannot accept: a flag, an argument, a file in their repository. */
 export class InvalidInputError extends KedgeError {
-  readonly code: string
+  readonly code: ErrorCode
   readonly exitCode = ExitCode.invalidInput
 
-  constructor(message: string, options: KedgeErrorOptions & {code?: string} = {}) {
+  constructor(message: string, options: KedgeErrorOptions & {code?: ErrorCode} = {}) {
     super(message, options)
     this.code = options.code ?? 'invalid_input'
   }
@@ -61,10 +90,10 @@ export class ConflictError extends KedgeError {
 
 /** A caller of the HTTP side without the right token or signature. */
 export class UnauthorizedError extends KedgeError {
-  readonly code: string
+  readonly code: ErrorCode
   readonly exitCode = ExitCode.failed
 
-  constructor(message: string, options: KedgeErrorOptions & {code?: string} = {}) {
+  constructor(message: string, options: KedgeErrorOptions & {code?: ErrorCode} = {}) {
     super(message, options)
     this.code = options.code ?? 'unauthorized'
   }
@@ -72,10 +101,10 @@ export class UnauthorizedError extends KedgeError {
 
 /** Something outside kedge (a git remote, the Docker engine, the disk) did not do what was asked. */
 export class ExternalError extends KedgeError {
-  readonly code: string
+  readonly code: ErrorCode
   readonly exitCode = ExitCode.failed
 
-  constructor(message: string, options: KedgeErrorOptions & {code: string}) {
+  constructor(message: string, options: KedgeErrorOptions & {code: ErrorCode}) {
     super(message, options)
     this.code = options.code
   }
@@ -100,10 +129,10 @@ export class ComposeFailedError extends ExternalError {
  * is not used, and only what depends on it fails. `code` says which check refused it (corrupt_row, …).
  */
 export class InvalidStateError extends KedgeError {
-  readonly code: string
+  readonly code: ErrorCode
   readonly exitCode = ExitCode.failed
 
-  constructor(message: string, options: KedgeErrorOptions & {code: string}) {
+  constructor(message: string, options: KedgeErrorOptions & {code: ErrorCode}) {
     super(message, options)
     this.code = options.code
   }
@@ -114,7 +143,7 @@ export function isKedgeError(error: unknown): error is KedgeError {
 }
 
 /** An expected failure as it is, anything else wrapped as an external failure with that code. */
-export function asKedgeError(error: unknown, code: string): KedgeError {
+export function asKedgeError(error: unknown, code: ErrorCode): KedgeError {
   return isKedgeError(error) ? error : new ExternalError(errorMessage(error), {code, cause: error})
 }
 
