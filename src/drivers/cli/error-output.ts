@@ -1,7 +1,10 @@
 import chalk from 'chalk'
 
+import type {ErrorCode} from '../../model/errors.js'
+
 export interface ErrorReport {
-  code: string
+  /** `exit`: oclif's own exit (this.exit()), which prints nothing. */
+  code: ErrorCode | 'exit'
   message: string
   hint?: string
   exitCode: number

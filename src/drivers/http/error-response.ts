@@ -1,11 +1,11 @@
-import {ExitCode, isKedgeError, type KedgeError} from '../../model/errors.js'
+import {type ErrorCode, ExitCode, isKedgeError, type KedgeError} from '../../model/errors.js'
 
 export interface ErrorBody {
-  error: {code: string; message: string; hint?: string}
+  error: {code: ErrorCode; message: string; hint?: string}
 }
 
 /** HTTP statuses for kedge's error codes; the rest follow the error's class. */
-const STATUS_BY_CODE: Record<string, number> = {
+const STATUS_BY_CODE: Partial<Record<ErrorCode, number>> = {
   not_found: 404,
   conflict: 409,
   busy: 409,

@@ -3,6 +3,7 @@ import type {Socket} from 'node:net'
 
 import type {FastifyError, FastifyReply, FastifyRequest} from 'fastify'
 
+import type {ErrorCode} from '../../model/errors.js'
 import {describeLimit} from './body-limits.js'
 import {boundedEcho} from './bounded-echo.js'
 import type {ErrorBody} from './error-response.js'
@@ -52,6 +53,6 @@ function clientErrorAnswer(code: string | undefined): [number, string, ErrorBody
   }
 }
 
-function body(code: string, message: string): ErrorBody {
+function body(code: ErrorCode, message: string): ErrorBody {
   return {error: {code, message}}
 }
