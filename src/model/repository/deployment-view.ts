@@ -1,4 +1,4 @@
-import type {DeploymentRow} from '../../store/schema.js'
+import type {DeploymentRow} from '../rows.js'
 import {checkDeploymentRow} from './row-checks.js'
 
 /** How a deployment is shown to people and in `--json`. */

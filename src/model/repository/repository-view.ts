@@ -1,5 +1,5 @@
 import {formatDuration} from '../config/duration.js'
-import type {DeploymentRow, RepositoryRow} from '../../store/schema.js'
+import type {DeploymentRow, RepositoryRow} from '../rows.js'
 import {checkRepositoryRow, isCorruptRow, isoTimeOrNull} from './row-checks.js'
 import {parseKnownHosts, type KnownHost} from './ssh-keys.js'
 
