@@ -22,6 +22,16 @@ export interface Engine {
   currentImageIds(references: string[]): Promise<Map<string, string>>
   /** Whether the engine answers a ping; never throws. */
   answers(): Promise<boolean>
-  /** Streams events about kedge's containers until the stream ends or `signal` aborts. */
-  watchContainerEvents(options: {sinceSeconds?: number; signal: AbortSignal; onConnected: () => void; onEvent: (event: ContainerEvent) => void}): Promise<void>
+  /**
+   * Streams events about kedge's containers until the stream ends or `signal` aborts. Fails with
+   * engine_unavailable when the stream does not open in time; once open, it has no time limit. A line
+   * that is no event is skipped, and `onUnreadable` told why.
+   */
+  watchContainerEvents(options: {
+    sinceSeconds?: number
+    signal: AbortSignal
+    onConnected: () => void
+    onEvent: (event: ContainerEvent) => void
+    onUnreadable: (problem: string) => void
+  }): Promise<void>
 }

@@ -1,3 +1,5 @@
+import {StringDecoder} from 'node:string_decoder'
+
 import type Docker from 'dockerode'
 
 import type {ContainerEvent} from '../../ports/engine.js'
@@ -5,8 +7,11 @@ import type {ContainerEvent} from '../../ports/engine.js'
 import {toStackContainer, type StackContainer} from '../../model/stack/containers.js'
 import {COMPOSE_LABELS, LABELS} from '../../model/compose/labels.js'
 import {errorMessage, ExternalError} from '../../model/errors.js'
-import {callEngine, streamFromEngine} from './engine-transport.js'
+import {callEngine, EngineTimeoutError, streamFromEngine} from './engine-transport.js'
+import {MAX_EVENT_LINE_CHARS, parseContainerEvent, quoted} from './event-lines.js'
+import {EVENTS_CONNECT_TIMEOUT_MS, PING_TIMEOUT_MS, QUERY_TIMEOUT_MS, REMOVE_TIMEOUT_MS, STOP_MARGIN_MS, UNLIMITED_STOP_MS} from './engine-timeouts.js'
 import {byCodeUnits} from '../../model/compose/text-order.js'
+import {formatDuration} from '../../model/config/duration.js'
 
 /** Every container kedge labelled for this Compose project, running or not; one-off `compose run` containers are not part of the stack. */
 export async function listKedgeContainers(project: string): Promise<StackContainer[]> {
@@ -27,7 +32,7 @@ export async function listComposeProjectContainers(project: string): Promise<Sta
 
 async function listContainers(labelFilters: string[]): Promise<StackContainer[]> {
   try {
-    const raw = await callEngine({method: 'GET', path: '/containers/json', query: {all: true, filters: {label: labelFilters}}})
+    const raw = await callEngine({method: 'GET', path: '/containers/json', query: {all: true, filters: {label: labelFilters}}, timeoutMs: QUERY_TIMEOUT_MS})
     if (!Array.isArray(raw)) throw new Error(`the container list was not a list: ${String(raw).slice(0, 200)}`)
     return (raw as Docker.ContainerInfo[]).map(toStackContainer).sort((a, b) => byCodeUnits(a.name, b.name))
   } catch (error) {
@@ -37,16 +42,24 @@ async function listContainers(labelFilters: string[]): Promise<StackContainer[]>
 
 export async function removeContainer(id: string): Promise<void> {
   try {
-    await callEngine({method: 'DELETE', path: `/containers/${encodeURIComponent(id)}`, query: {force: true}})
+    await callEngine({method: 'DELETE', path: `/containers/${encodeURIComponent(id)}`, query: {force: true}, timeoutMs: REMOVE_TIMEOUT_MS})
   } catch (error) {
     if ((error as {statusCode?: number}).statusCode !== 404) throw engineError(error)
   }
 }
 
+/** How long Compose gives an orphan it stops before it kills it, in seconds. */
+const ORPHAN_STOP_SECONDS = 10
+
 /** Stops a container as Compose stops an orphan (SIGTERM, then SIGKILL after 10 s), then removes it. */
 export async function stopAndRemoveContainer(id: string): Promise<void> {
   try {
-    await callEngine({method: 'POST', path: `/containers/${encodeURIComponent(id)}/stop`, query: {t: 10}})
+    await callEngine({
+      method: 'POST',
+      path: `/containers/${encodeURIComponent(id)}/stop`,
+      query: {t: ORPHAN_STOP_SECONDS},
+      timeoutMs: ORPHAN_STOP_SECONDS * 1000 + STOP_MARGIN_MS,
+    })
   } catch (error) {
     // 304: it was not running; 404: it is gone already.
     const status = (error as {statusCode?: number}).statusCode
@@ -58,16 +71,28 @@ export async function stopAndRemoveContainer(id: string): Promise<void> {
 /** Restarts a container as `docker restart` does: stopped within the stop timeout it was created with, then started. */
 export async function restartContainer(id: string): Promise<void> {
   try {
-    await callEngine({method: 'POST', path: `/containers/${encodeURIComponent(id)}/restart`})
+    const stopMs = await stopTimeoutMs(id)
+    await callEngine({method: 'POST', path: `/containers/${encodeURIComponent(id)}/restart`, timeoutMs: stopMs + STOP_MARGIN_MS})
   } catch (error) {
     throw engineError(error)
   }
 }
 
+/** The engine's default stop timeout, for a container created without one (`stop_grace_period`), in seconds. */
+const DEFAULT_STOP_SECONDS = 10
+
+/** How long the engine waits for the container to stop before it kills it (the restart's own wait). */
+async function stopTimeoutMs(id: string): Promise<number> {
+  const inspected = (await callEngine({method: 'GET', path: `/containers/${encodeURIComponent(id)}/json`, timeoutMs: QUERY_TIMEOUT_MS})) as {Config?: {StopTimeout?: unknown}}
+  const seconds = inspected.Config?.StopTimeout
+  if (typeof seconds !== 'number') return DEFAULT_STOP_SECONDS * 1000
+  return seconds < 0 ? UNLIMITED_STOP_MS : seconds * 1000
+}
+
 /** Sends a signal (such as SIGHUP) to a container's main process, as `docker kill --signal` does. */
 export async function signalContainer(id: string, signal: string): Promise<void> {
   try {
-    await callEngine({method: 'POST', path: `/containers/${encodeURIComponent(id)}/kill`, query: {signal}})
+    await callEngine({method: 'POST', path: `/containers/${encodeURIComponent(id)}/kill`, query: {signal}, timeoutMs: QUERY_TIMEOUT_MS})
   } catch (error) {
     throw engineError(error)
   }
@@ -83,7 +108,8 @@ export async function currentImageIds(references: string[]): Promise<Map<string,
 
 async function imageId(reference: string): Promise<string | null> {
   try {
-    return ((await callEngine({method: 'GET', path: `/images/${reference.split('/').map(encodeURIComponent).join('/')}/json`})) as Docker.ImageInspectInfo).Id
+    const path = `/images/${reference.split('/').map(encodeURIComponent).join('/')}/json`
+    return ((await callEngine({method: 'GET', path, timeoutMs: QUERY_TIMEOUT_MS})) as Docker.ImageInspectInfo).Id
   } catch (error) {
     if ((error as {statusCode?: number}).statusCode === 404) return null
     throw engineError(error)
@@ -93,12 +119,14 @@ async function imageId(reference: string): Promise<string | null> {
 /**
  * Streams the engine's events about containers kedge labelled, from `sinceSeconds` on, until the
  * stream ends (the engine stopped, the connection broke) or `signal` aborts. Resolves when it ends.
+ * A line that is not an event is skipped and handed to `onUnreadable`; the stream goes on.
  */
 export async function watchContainerEvents(options: {
   sinceSeconds?: number
   signal: AbortSignal
   onConnected: () => void
   onEvent: (event: ContainerEvent) => void
+  onUnreadable: (problem: string) => void
 }): Promise<void> {
   let stream: NodeJS.ReadableStream
   try {
@@ -107,6 +135,7 @@ export async function watchContainerEvents(options: {
       path: '/events',
       query: {since: options.sinceSeconds, filters: {type: ['container'], label: [`${LABELS.managed}=true`]}},
       signal: options.signal,
+      timeoutMs: EVENTS_CONNECT_TIMEOUT_MS,
     })
   } catch (error) {
     if (options.signal.aborted) return
@@ -114,6 +143,8 @@ export async function watchContainerEvents(options: {
   }
   options.onConnected()
   await new Promise<void>((resolve) => {
+    // Decoded across chunks: a chunk may end inside a character of a label's value.
+    const decoder = new StringDecoder('utf8')
     let buffered = ''
     const finish = () => {
       options.signal.removeEventListener('abort', abort)
@@ -125,18 +156,23 @@ export async function watchContainerEvents(options: {
     }
     options.signal.addEventListener('abort', abort, {once: true})
     stream.on('data', (chunk: Buffer) => {
-      buffered += chunk.toString()
+      buffered += decoder.write(chunk)
       const lines = buffered.split('\n')
       buffered = lines.pop()!
+      if (buffered.length > MAX_EVENT_LINE_CHARS) {
+        options.onUnreadable(`more than ${MAX_EVENT_LINE_CHARS} characters without a line break, dropped: ${quoted(buffered)}`)
+        buffered = ''
+      }
       for (const line of lines) {
         if (line.trim().length === 0) continue
-        const raw = JSON.parse(line) as {Action?: string; status?: string; id?: string; Actor?: {ID?: string; Attributes?: Record<string, string>}; timeNano?: number}
-        options.onEvent({
-          action: raw.Action ?? raw.status ?? '',
-          containerId: raw.Actor?.ID ?? raw.id ?? '',
-          labels: raw.Actor?.Attributes ?? {},
-          timeNano: BigInt(raw.timeNano ?? 0),
-        })
+        let event: ContainerEvent
+        try {
+          event = parseContainerEvent(line)
+        } catch (error) {
+          options.onUnreadable(errorMessage(error))
+          continue
+        }
+        options.onEvent(event)
       }
     })
     stream.on('end', finish)
@@ -148,7 +184,7 @@ export async function watchContainerEvents(options: {
 /** Fails with engine_unavailable when the engine does not answer: checked before a deploy records anything. */
 export async function pingEngine(): Promise<void> {
   try {
-    await callEngine({method: 'GET', path: '/_ping'})
+    await callEngine({method: 'GET', path: '/_ping', timeoutMs: PING_TIMEOUT_MS})
   } catch (error) {
     throw engineError(error)
   }
@@ -169,6 +205,14 @@ export async function engineAnswers(): Promise<boolean> {
 
 /** An engine that answered with an error status is up: only a failure to reach it is engine_unavailable. */
 function engineError(error: unknown): ExternalError {
+  if (error instanceof EngineTimeoutError) {
+    const {method, path, timeoutMs} = error.request
+    return new ExternalError(`the Docker engine did not answer ${method} ${path} within ${formatDuration(timeoutMs)}`, {
+      code: 'engine_unavailable',
+      hint: 'dockerd takes connections but does not answer: check it with `docker info` and its log, and restart it if it stays stuck',
+      cause: error,
+    })
+  }
   const status = (error as {statusCode?: unknown}).statusCode
   if (typeof status === 'number') {
     return new ExternalError(`the Docker engine refused: ${errorMessage(error)}`, {code: 'engine_error', cause: error})

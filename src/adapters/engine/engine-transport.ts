@@ -5,6 +5,8 @@ import path from 'node:path'
 
 import type Docker from 'dockerode'
 
+import {formatDuration} from '../../model/config/duration.js'
+
 export interface EngineRequest {
   method: 'GET' | 'POST' | 'DELETE'
   /** The API path without a query, such as `/containers/json`. */
@@ -12,6 +14,22 @@ export interface EngineRequest {
   /** Object values are sent as JSON, as the engine expects `filters`; undefined values are left out. */
   query?: Record<string, unknown>
   signal?: AbortSignal
+  /**
+   * How long the engine gets: for callEngine, to send its whole answer; for streamFromEngine, to open
+   * the stream (it may then stay open for as long as the engine runs).
+   */
+  timeoutMs: number
+}
+
+/** The engine did not answer in time: it accepted the connection (or never let it finish) and sent nothing back. */
+export class EngineTimeoutError extends Error {
+  readonly request: Pick<EngineRequest, 'method' | 'path' | 'timeoutMs'>
+
+  constructor({method, path, timeoutMs}: EngineRequest) {
+    super(`no answer to ${method} ${path} within ${formatDuration(timeoutMs)}`)
+    this.name = 'EngineTimeoutError'
+    this.request = {method, path, timeoutMs}
+  }
 }
 
 /** An answer the engine gave with an error status: it is up, and refused. */
@@ -54,23 +72,57 @@ function localSocketPath(): string | null {
   return existsSync(perUser) ? perUser : '/var/run/docker.sock'
 }
 
-/** The engine's answer parsed as JSON (text when it is not JSON). Fails with the engine's status, or with the connection's error. */
+/**
+ * The engine's answer parsed as JSON (text when it is not JSON). Fails with the engine's status, with the
+ * connection's error, or with EngineTimeoutError when the whole answer is not in within `timeoutMs`.
+ */
 export async function callEngine(request: EngineRequest): Promise<unknown> {
-  const socketPath = localSocketPath()
-  if (!socketPath) return dial(request, false)
-  const response = await openOverSocket(socketPath, request)
-  const body = await readBody(response)
-  if (isSuccess(response.statusCode)) return parseBody(body)
-  throw statusError(response.statusCode ?? 0, parseBody(body))
+  return withinTimeout(request, async (signal) => {
+    const socketPath = localSocketPath()
+    if (!socketPath) return dial({...request, signal}, false)
+    const response = await openOverSocket(socketPath, {...request, signal})
+    const body = await readBody(response)
+    if (isSuccess(response.statusCode)) return parseBody(body)
+    throw statusError(response.statusCode ?? 0, parseBody(body))
+  })
 }
 
-/** The engine's answer as a stream, for the event stream: it stays open until the engine or `signal` ends it. */
+/**
+ * The engine's answer as a stream, for the event stream: it stays open until the engine or `signal` ends
+ * it. Fails with EngineTimeoutError when the engine has not opened it within `timeoutMs`.
+ */
 export async function streamFromEngine(request: EngineRequest): Promise<NodeJS.ReadableStream> {
-  const socketPath = localSocketPath()
-  if (!socketPath) return (await dial(request, true)) as NodeJS.ReadableStream
-  const response = await openOverSocket(socketPath, request)
-  if (isSuccess(response.statusCode)) return response
-  throw statusError(response.statusCode ?? 0, parseBody(await readBody(response)))
+  // Once the stream is open the timeout no longer applies: the caller ends the stream (destroys it) when it is done.
+  return withinTimeout(request, async (signal) => {
+    const socketPath = localSocketPath()
+    if (!socketPath) return (await dial({...request, signal}, true)) as NodeJS.ReadableStream
+    const response = await openOverSocket(socketPath, {...request, signal})
+    if (isSuccess(response.statusCode)) return response
+    throw statusError(response.statusCode ?? 0, parseBody(await readBody(response)))
+  })
+}
+
+/**
+ * Runs `work` with a signal that aborts after `request.timeoutMs` (or with `request.signal`), and fails as
+ * soon as it does, whether or not `work` noticed: a connection the engine holds open without a word
+ * must not hold its caller too.
+ */
+async function withinTimeout<T>(request: EngineRequest, work: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  const controller = new AbortController()
+  const timer = setTimeout(() => controller.abort(new EngineTimeoutError(request)), request.timeoutMs)
+  const forward = () => controller.abort(request.signal?.reason)
+  if (request.signal?.aborted) forward()
+  else request.signal?.addEventListener('abort', forward, {once: true})
+  const aborted = new Promise<never>((_, reject) => {
+    if (controller.signal.aborted) reject(controller.signal.reason)
+    else controller.signal.addEventListener('abort', () => reject(controller.signal.reason), {once: true})
+  })
+  try {
+    return await Promise.race([work(controller.signal), aborted])
+  } finally {
+    clearTimeout(timer)
+    request.signal?.removeEventListener('abort', forward)
+  }
 }
 
 async function openOverSocket(socketPath: string, request: EngineRequest): Promise<IncomingMessage> {

@@ -1,8 +1,7 @@
 import {setTimeout as sleep} from 'node:timers/promises'
 
 import {formatDuration} from '../../model/config/duration.js'
-import {watchContainerEvents} from '../../adapters/engine/docker-engine.js'
-import type {ContainerEvent} from '../../ports/engine.js'
+import type {ContainerEvent, Engine} from '../../ports/engine.js'
 import {LABELS} from '../../model/compose/labels.js'
 import {errorMessage} from '../../model/errors.js'
 import type {Logger} from './logger.js'
@@ -14,6 +13,7 @@ const MIN_RETRY_MS = 250
 const MAX_RETRY_MS = 5000
 
 export interface EngineWatcherSettings {
+  engine: Engine
   logger: Logger
   stop: AbortSignal
   /** A container of this repository may have drifted. */
@@ -37,13 +37,13 @@ export class EngineWatcher {
   }
 
   private async run(): Promise<void> {
-    const {logger, stop} = this.settings
+    const {engine, logger, stop} = this.settings
     let sinceSeconds: number | undefined
     let lostAt: number | null = null
     let retryMs = MIN_RETRY_MS
     while (!stop.aborted) {
       try {
-        await watchContainerEvents({
+        await engine.watchContainerEvents({
           sinceSeconds,
           signal: stop,
           onConnected: () => {
@@ -59,6 +59,8 @@ export class EngineWatcher {
             const repository = event.labels[LABELS.repository]
             if (repository && DRIFT_ACTIONS.test(event.action)) this.settings.onDriftEvent(repository, event)
           },
+          // One garbled line costs the events it would have told, no more: the stream goes on.
+          onUnreadable: (problem) => logger.log('warn', 'events.unreadable', {error: problem}),
         })
         if (stop.aborted) return
         if (lostAt === null) logger.log('warn', 'events.disconnected', {error: 'the event stream ended'})

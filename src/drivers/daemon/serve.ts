@@ -91,6 +91,7 @@ export async function serve(context: KedgeContext, options: ServeOptions): Promi
   const watching = new AbortController()
   options.stop.addEventListener('abort', () => watching.abort(), {once: true})
   const events = new EngineWatcher({
+    engine: context.engine,
     logger,
     stop: watching.signal,
     onDriftEvent: (repository) => loops.get(repository)?.nudge(),
