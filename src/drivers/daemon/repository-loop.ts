@@ -1,4 +1,6 @@
+import {composeTimeoutSetting} from '../../model/config/compose-timeout.js'
 import {formatDuration, MAX_TIMER_MS} from '../../model/config/duration.js'
+import {DEFAULT_HEALTH_TIMEOUT_MS} from '../../model/config/kedge-config.js'
 import type {KedgeContext} from '../../usecases/context.js'
 import {describeHolder} from '../../usecases/deploying/lock.js'
 import {describeChanges} from '../../model/stack/plan.js'
@@ -6,11 +8,11 @@ import {describeDrift, healDrift, type HealResult} from '../../usecases/drift/he
 import {readCheckoutConfig, reconcileRepository, type ReconcileResult} from '../../usecases/deploying/reconcile.js'
 import {MIN_INTERVAL_MS} from '../../model/repository/repository-interval.js'
 import {checkRepositoryRow, isCorruptRow} from '../../model/repository/row-checks.js'
-import {errorMessage} from '../../model/errors.js'
+import {errorMessage, type ExternalError} from '../../model/errors.js'
 import {parseKnownHosts} from '../../model/repository/ssh-keys.js'
-import {findRepository} from '../../store/repositories.js'
-import type {DeploymentRow, RepositoryRow} from '../../store/schema.js'
+import type {DeploymentRow, RepositoryRow} from '../../model/rows.js'
 import {moreVerbose, type Logger} from './logger.js'
+import {DEFAULT_COMPOSE_LIMIT_MS, RoundDeadline, roundDeadlineMs} from './round-deadline.js'
 
 const MAX_BACKOFF_MS = 5 * 60_000
 const NUDGE_SETTLE_MS = 250
@@ -37,7 +39,7 @@ export interface LoopSettings {
   /** Set when `serve --log-format` / `--log-level` chose them for every repository, over kedge.yaml's. */
   fixedLogFormat: boolean
   fixedLogLevel: boolean
-  /** Aborted when in-flight work must be abandoned. */
+  /** Aborted when in-flight work must be abandoned (each round's own deadline aborts its work too). */
   abandon: AbortSignal
   observer?: LoopObserver
 }
@@ -67,6 +69,8 @@ export class RepositoryLoop {
   private waitingForEngine = false
   /** The corrupt_row error last logged for the repository's row, so that it is logged once, not at every look. */
   private corruptMessage: string | null = null
+  /** Compose's limit on its longest commands, which a round's deadline is counted from; read when the loop starts. */
+  private composeLimitMs = DEFAULT_COMPOSE_LIMIT_MS
 
   constructor(
     private readonly context: KedgeContext,
@@ -121,9 +125,10 @@ export class RepositoryLoop {
   }
 
   private async run(): Promise<void> {
+    this.composeLimitMs = composeTimeoutSetting() ?? DEFAULT_COMPOSE_LIMIT_MS
     let trigger: 'startup' | 'git' = 'startup'
     for (;;) {
-      const found = findRepository(this.context.db, this.name)
+      const found = this.context.store.findRepository(this.name)
       if (!found || this.stopped.signal.aborted) return
       const repository = this.checkedRow(found)
       if (!repository) {
@@ -149,7 +154,7 @@ export class RepositoryLoop {
         this.nextPollAt = Date.now() + (requested && result?.kind === 'busy' ? REQUESTED_POLL_RETRY_MS : this.nextDelay(repository))
         if (this.failures > 0) logger.log('info', 'poll.retry', {repo: this.name, in: formatDuration(this.nextPollAt - Date.now())})
       }
-      const current = findRepository(this.context.db, this.name)
+      const current = this.context.store.findRepository(this.name)
       if (current && !this.stopped.signal.aborted && this.checkedRow(current)) {
         const found = await this.checkDrift(current, logger)
         if (byEvent && !this.confirming && (found === 'in-sync' || found === 'busy')) {
@@ -213,12 +218,26 @@ export class RepositoryLoop {
   }
 
   private async healOrLog(repository: RepositoryRow, logger: Logger): Promise<HealResult | null> {
+    const deadline = this.deadlineFor(repository, 'drift', logger)
     try {
-      return await healDrift(this.context, repository, {signal: this.settings.abandon})
+      return await deadline.race(healDrift(this.context, repository, {signal: deadline.signal}))
     } catch (error) {
-      logger.log('warn', 'drift.check_failed', {repo: this.name, error: errorMessage(error)})
+      if (error !== deadline.overdue) logger.log('warn', 'drift.check_failed', {repo: this.name, error: errorMessage(error)})
       return null
+    } finally {
+      deadline.end()
+      if (deadline.overdue) this.context.store.recordRepositoryError(repository.id, deadline.overdue)
     }
+  }
+
+  /**
+   * The deadline of a round's work (see round-deadline.ts). When it passes, the work is told to stop,
+   * and the log says so at once; the error is recorded on the repository once the work has stopped.
+   */
+  private deadlineFor(repository: RepositoryRow, round: 'poll' | 'drift', logger: Logger): RoundDeadline {
+    const limitMs = () => roundDeadlineMs(this.composeLimitMs, readCheckoutConfig(this.context, repository)?.healthTimeoutMs ?? DEFAULT_HEALTH_TIMEOUT_MS)
+    const overdue = (error: ExternalError) => logger.log('error', 'round.overdue', {repo: this.name, round, error: error.message})
+    return new RoundDeadline(this.settings.abandon, limitMs, overdue)
   }
 
   private logHeal(result: HealResult, logger: Logger): void {
@@ -255,30 +274,37 @@ export class RepositoryLoop {
     const hostKeysBefore = repository.knownHosts
     const observer = this.settings.observer
     const started = performance.now()
+    const deadline = this.deadlineFor(repository, 'poll', logger)
     try {
-      const result = await reconcileRepository(this.context, repository, {
+      const reconciling = reconcileRepository(this.context, repository, {
         trigger,
-        signal: this.settings.abandon,
+        signal: deadline.signal,
         onPolled: (outcome) => observer?.polled(this.name, outcome),
         onRecovered: (count) => logger.log('warn', 'deploy.interrupted', {repo: this.name, deployments: count}),
         onUnpinned: (pinned, head) => logger.log('info', 'rollback.unpinned', {repo: this.name, pinned: pinned.slice(0, 12), head: head.slice(0, 12)}),
       })
+      const result = await deadline.race(reconciling)
       this.report(result, logger)
+      // A round stopped at its deadline backs off like any other that could not do its job.
+      if (deadline.overdue && !roundFailed(result)) this.failures++
       observer?.reconciled(this.name, {success: !roundFailed(result) && !(result.kind === 'deployed' && result.outcome.error), seconds: (performance.now() - started) / 1000})
       if (result.kind === 'deployed') observer?.deployed(this.name, result.outcome.deployment, result.outcome.error === null)
       return result
     } catch (error) {
       observer?.reconciled(this.name, {success: false, seconds: (performance.now() - started) / 1000})
       this.failures++
-      logger.log('error', 'reconcile.failed', {repo: this.name, error: errorMessage(error)})
+      if (error !== deadline.overdue) logger.log('error', 'reconcile.failed', {repo: this.name, error: errorMessage(error)})
       return null
     } finally {
+      deadline.end()
       // The first contact with an SSH remote trusts its host key from then on: say which key that was.
       if (!hostKeysBefore?.trim() && repository.knownHosts?.trim()) {
         for (const key of parseKnownHosts(repository.knownHosts)) {
           logger.log('warn', 'host_key.accepted', {repo: this.name, host: key.hosts, type: key.type, fingerprint: key.fingerprint})
         }
       }
+      // After the work's own record of how it ended (`interrupted`, say), which would hide why.
+      if (deadline.overdue) this.context.store.recordRepositoryError(repository.id, deadline.overdue)
     }
   }
 

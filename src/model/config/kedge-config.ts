@@ -11,6 +11,8 @@ import {DEFAULT_RECONCILIATION_MODE, RECONCILIATION_MODES, type ReconciliationMo
 export const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const
 export const LOG_FORMATS = ['text', 'json'] as const
 export const CONFIG_FILENAMES = ['kedge.yaml', 'kedge.yml'] as const
+/** reconciliation.health_timeout when kedge.yaml sets none. */
+export const DEFAULT_HEALTH_TIMEOUT_MS = 60_000
 
 /** Compose's own rule for project names. */
 export const PROJECT_NAME_PATTERN = /^[a-z0-9][a-z0-9_-]*$/
@@ -188,7 +190,7 @@ function parseConfigText(text: string, file: string): KedgeConfig {
     prune: reconciliation?.prune ?? true,
     maxHeals: reconciliation?.max_heals ?? 5,
     healWindowMs: reconciliation?.heal_window ?? 5 * 60_000,
-    healthTimeoutMs: reconciliation?.health_timeout ?? 60_000,
+    healthTimeoutMs: reconciliation?.health_timeout ?? DEFAULT_HEALTH_TIMEOUT_MS,
     rollbackOnFailure: reconciliation?.rollback_on_failure ?? true,
     keepReleases: reconciliation?.keep_releases ?? 10,
     logging: {level: logging?.level, format: logging?.format},
