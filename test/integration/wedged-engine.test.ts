@@ -14,7 +14,7 @@ import {WedgedEngine} from '../helpers/wedged-engine.js'
 /** How long the engine gets to answer a ping (src/adapters/engine/engine-timeouts.ts): the first thing a deploy asks. */
 const PING_TIMEOUT_MS = 10_000
 /** kedge's own start, its git fetch of a local remote, and a loaded host. */
-const SLACK_MS = 10_000
+const SLACK_MS = 15_000
 const ENGINE_DID_NOT_ANSWER = /^Error: the Docker engine did not answer GET \/_ping within 10s\nHint: dockerd takes connections but does not answer[^\n]*\n$/
 
 /** The repository locks held now, read in this process: a kedge command would wait for a held one. */
