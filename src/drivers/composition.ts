@@ -4,6 +4,7 @@ import {dockerEngine} from '../adapters/engine/engine-port.js'
 import {checkoutFiles} from '../adapters/files/checkout-files.js'
 import {gitCli} from '../adapters/git/git-port.js'
 import {hostProcesses} from '../adapters/process/process-identity.js'
+import {homeSecrets} from '../adapters/secrets/secrets-port.js'
 import type {KedgeHome} from '../model/home.js'
 import type {StoreConnection} from '../store/connection.js'
 import {databaseOf} from '../store/database.js'
@@ -26,5 +27,6 @@ export function kedgeContext(home: KedgeHome, connection: StoreConnection): Kedg
     files: checkoutFiles,
     clock: systemClock,
     processes: hostProcesses,
+    secrets: homeSecrets(home.root),
   }
 }

@@ -5,6 +5,7 @@ import type {Engine} from '../ports/engine.js'
 import type {Git} from '../ports/git.js'
 import type {Processes} from '../ports/processes.js'
 import type {RepositoryFiles} from '../ports/repository-files.js'
+import type {Secrets} from '../ports/secrets.js'
 import type {ReadStore, Store} from '../ports/store.js'
 import type {StoreConnection} from '../store/connection.js'
 import type {KedgeDatabase} from '../store/database.js'
@@ -18,6 +19,7 @@ export interface Ports {
   files: RepositoryFiles
   clock: Clock
   processes: Processes
+  secrets: Secrets
 }
 
 /** What every use case needs: where kedge keeps its files, and the ports. */
@@ -27,10 +29,11 @@ export interface KedgeContext extends Ports {
   db: KedgeDatabase
 }
 
-/** What the use cases that only read need: the store's reads, without drizzle. A KedgeContext is one. */
+/** What the use cases that only read need: the store's reads, without drizzle, and the engine's listing for `status`. A KedgeContext is one. */
 export interface ReadContext {
   home: KedgeHome
   store: ReadStore
+  engine: Pick<Engine, 'listKedgeContainers'>
   /** @deprecated being replaced by `store` */
   db: StoreConnection
 }

@@ -298,8 +298,9 @@ export class RepositoryLoop {
     } finally {
       deadline.end()
       // The first contact with an SSH remote trusts its host key from then on: say which key that was.
-      if (!hostKeysBefore?.trim() && repository.knownHosts?.trim()) {
-        for (const key of parseKnownHosts(repository.knownHosts)) {
+      const hostKeysAfter = hostKeysBefore?.trim() || repository.authKind !== 'ssh_key' ? null : this.context.store.findRepository(this.name)?.knownHosts
+      if (hostKeysAfter?.trim()) {
+        for (const key of parseKnownHosts(hostKeysAfter)) {
           logger.log('warn', 'host_key.accepted', {repo: this.name, host: key.hosts, type: key.type, fingerprint: key.fingerprint})
         }
       }

@@ -5,14 +5,14 @@ import type {KedgeContext} from '../../usecases/context.js'
 import {acquireLock, describeHolder} from '../../usecases/deploying/lock.js'
 import {registerSecretVariables} from '../../usecases/repositories/secret-variables.js'
 import {errorMessage, ExternalError} from '../../model/errors.js'
-import {listRepositories} from '../../store/repositories.js'
-import type {LockRow} from '../../store/schema.js'
+import type {LockRow} from '../../model/rows.js'
 import type {Logger} from './logger.js'
 import {EngineWatcher} from './engine-watcher.js'
 import {RepositoryLoop} from './repository-loop.js'
-import {loadAdminToken} from '../http/admin-token.js'
+import type {ListenAddress} from '../http/listen-address.js'
 import {KedgeMetrics} from '../http/metrics.js'
-import {createHttpServer, type DaemonControl, type ListenAddress} from '../http/server.js'
+import {createHttpServer} from '../http/server.js'
+import type {DaemonControl} from '../http/server-options.js'
 import type {FastifyInstance} from 'fastify'
 import {keepYoungGenerationSmall} from './young-generation.js'
 
@@ -67,7 +67,7 @@ export async function serve(context: KedgeContext, options: ServeOptions): Promi
   const watchRegistry = (): boolean => {
     let registered: Set<string>
     try {
-      const rows = listRepositories(context.db)
+      const rows = context.store.listRepositories()
       registered = new Set(rows.map((repository) => repository.name))
       registerSecretVariables(context, rows)
     } catch (error) {
@@ -141,7 +141,7 @@ async function startHttp(
   parts: {logger: Logger; metrics: KedgeMetrics; control: DaemonControl; abandon: AbortSignal},
   listen: ListenAddress,
 ): Promise<FastifyInstance> {
-  const admin = loadAdminToken(context.home.root)
+  const admin = context.secrets.adminToken()
   const app = createHttpServer({context, ...parts, adminToken: admin.token})
   try {
     await app.listen({host: listen.host, port: listen.port})

@@ -16,7 +16,7 @@ import type {WebhookSecretRequest} from '../../usecases/repositories/webhook-rec
 import {InvalidInputError, UnauthorizedError} from '../../model/errors.js'
 import {tokenMatches} from './admin-token.js'
 import {errorResponse} from './error-response.js'
-import type {HttpServerOptions} from './server.js'
+import type {HttpServerOptions} from './server-options.js'
 
 interface NameParams {
   name: string

@@ -1,12 +1,8 @@
 import {Counter, Gauge, Histogram, Registry} from 'prom-client'
 
-import {listAllKedgeContainers} from '../../adapters/engine/docker-engine.js'
 import type {KedgeContext} from '../../usecases/context.js'
 import {LABELS} from '../../model/compose/labels.js'
-import type {LoopObserver} from '../daemon/repository-loop.js'
-import {countDeploymentsByStatus} from '../../store/deployment-counts.js'
-import {latestDeployments, listRepositories} from '../../store/repositories.js'
-import type {DeploymentRow} from '../../store/schema.js'
+import type {DeploymentRow} from '../../model/rows.js'
 
 const DURATION_BUCKETS = [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300]
 const COMMIT_TO_RUNNING_BUCKETS = [0.5, 1, 2, 5, 10, 20, 30, 60, 120, 300, 600, 1800]
@@ -15,9 +11,10 @@ const COMMIT_TO_RUNNING_BUCKETS = [0.5, 1, 2, 5, 10, 20, 30, 60, 120, 300, 600, 
  * kedge's Prometheus metrics, under the Go kedge's names so that its dashboards work. Counts that
  * live in the database (deployments, the last deployment) are read from it at scrape time, so that
  * deployments made by `kedge sync` in another process count too; the services' states are read from
- * the engine at scrape time.
+ * the engine at scrape time. It is the observer serve gives each repository's loop (the loop's
+ * LoopObserver, met by shape: the HTTP side does not depend on the daemon, which starts it).
  */
-export class KedgeMetrics implements LoopObserver {
+export class KedgeMetrics {
   readonly registry = new Registry()
   private readonly driftCounter: Counter<'repo' | 'service'>
   private readonly gitPolls: Counter<'repo' | 'success'>
@@ -34,7 +31,7 @@ export class KedgeMetrics implements LoopObserver {
   /** Per repository: the drift (service and type) the last check found, so that only new drift is counted. */
   private readonly drifted = new Map<string, Set<string>>()
 
-  constructor(context: KedgeContext, version: string) {
+  constructor({store, engine}: Pick<KedgeContext, 'store' | 'engine'>, version: string) {
     const registers = [this.registry]
     new Gauge({name: 'kedge_info', help: 'kedge build information.', labelNames: ['version'], registers}).set({version}, 1)
     new Counter({
@@ -44,7 +41,7 @@ export class KedgeMetrics implements LoopObserver {
       registers,
       collect() {
         this.reset()
-        for (const row of countDeploymentsByStatus(context.db)) this.inc({repo: row.repo, status: row.status}, row.total)
+        for (const row of store.countDeploymentsByStatus()) this.inc({repo: row.repo, status: row.status}, row.total)
       },
     })
     new Gauge({
@@ -54,8 +51,8 @@ export class KedgeMetrics implements LoopObserver {
       registers,
       collect() {
         this.reset()
-        const latest = latestDeployments(context.db)
-        for (const repository of listRepositories(context.db)) {
+        const latest = store.latestDeployments()
+        for (const repository of store.listRepositories()) {
           const deployment = latest.get(repository.id)
           if (deployment) this.set({repo: repository.name}, (deployment.finishedAt ?? deployment.startedAt).getTime() / 1000)
         }
@@ -69,7 +66,7 @@ export class KedgeMetrics implements LoopObserver {
       async collect() {
         this.reset()
         const counts = new Map<string, {repo: string; state: string; total: number}>()
-        for (const container of await listAllKedgeContainers().catch(() => [])) {
+        for (const container of await engine.listAllKedgeContainers().catch(() => [])) {
           const repo = container.labels[LABELS.repository] ?? ''
           const key = `${repo}\u0000${container.state}`
           const entry = counts.get(key) ?? {repo, state: container.state, total: 0}

@@ -1,39 +1,15 @@
 import Fastify, {type FastifyError, type FastifyInstance} from 'fastify'
 
-import type {KedgeContext} from '../../usecases/context.js'
-import type {Logger} from '../daemon/logger.js'
 import {InvalidInputError, isKedgeError} from '../../model/errors.js'
 import {redactDeep} from '../../model/secrets/redaction.js'
-import {storageFault} from '../../store/storage-errors.js'
 import {registerApiRoutes} from './api-routes.js'
 import {API_BODY_LIMIT, describeLimit, WEBHOOK_BODY_LIMIT} from './body-limits.js'
-export type {ListenAddress} from './listen-address.js'
 import {boundedEcho} from './bounded-echo.js'
 import {errorResponse} from './error-response.js'
 import {clientError, frameworkError} from './framework-errors.js'
-import type {KedgeMetrics} from './metrics.js'
 import {refuseBodiesCleanly} from './refusing-bodies.js'
+import type {HttpServerOptions} from './server-options.js'
 import {registerWebhookRoutes} from './webhook-routes.js'
-
-/** What the HTTP side asks of the running daemon. */
-export interface DaemonControl {
-  /** Asks the repository's loop for a poll now; false when serve does not watch it (yet). `onFailed` is called if that poll fails. */
-  requestPoll(repository: string, onFailed?: () => void): boolean
-  /** Every repository has been reconciled once since serve started. */
-  readiness(): {ready: boolean; pending: string[]}
-}
-
-export interface HttpServerOptions {
-  context: KedgeContext
-  logger: Logger
-  metrics: KedgeMetrics
-  control: DaemonControl
-  adminToken: string
-  /** Aborted when serve abandons in-flight work: deploys started through the API stop with the rest. */
-  abandon: AbortSignal
-  /** How long a client gets to send a request, its headers and its body (REQUEST_TIMEOUT_MS). */
-  requestTimeoutMs?: number
-}
 
 /** A client gets this long to send its request (a webhook body included); answers may take longer. */
 export const REQUEST_TIMEOUT_MS = 30_000
@@ -62,7 +38,7 @@ export function createHttpServer(options: HttpServerOptions): FastifyInstance {
   refuseBodiesCleanly(app)
   app.setErrorHandler((error: FastifyError, request, reply) => {
     // The API's writes fail on a full or read-only home as the CLI's do.
-    const fault = storageFault(options.context.home, error)
+    const fault = options.context.store.storageFault(error)
     const {status, body} = fault ? errorResponse(fault) : fastifyErrorResponse(error, request.routeOptions.bodyLimit)
     if (status >= 500) options.logger.log('error', 'http.failed', {error: error.message})
     return reply.status(status).send(body)

@@ -6,7 +6,7 @@ import {RecentDeliveries} from '../../model/repository/recent-deliveries.js'
 import {admitWebhook, receiveWebhook, webhookRefusal, type WebhookAdmission, type WebhookReceipt} from '../../usecases/repositories/webhook-receiver.js'
 import {errorMessage, isKedgeError} from '../../model/errors.js'
 import {WEBHOOK_BODY_LIMIT} from './body-limits.js'
-import type {HttpServerOptions} from './server.js'
+import type {HttpServerOptions} from './server-options.js'
 import {WebhookBodyBudget} from './webhook-body-budget.js'
 
 /**

@@ -62,7 +62,7 @@ export const LEFT_AS_FAILED = 'left as it failed: rollback_on_failure is off'
 export async function fetchHead(context: KedgeContext, repository: RepositoryRow, signal?: AbortSignal): Promise<string> {
   const {repoDir} = stackPaths(context, repository.name)
   try {
-    const commit = await withRepositoryAccess(context, repository, async (access) => {
+    const {value: commit} = await withRepositoryAccess(context, repository, async (access) => {
       if (!existsSync(path.join(repoDir, '.git'))) {
         rmSync(repoDir, {recursive: true, force: true})
         await cloneBranch(repository.url, repository.branch, repoDir, {signal, access})

@@ -62,9 +62,12 @@ async function reconcileLocked(context: KedgeContext, repository: RepositoryRow,
   let head: string | null
   const polling = performance.now()
   try {
-    head = await withRepositoryAccess(context, repository, (access) =>
+    const polled = await withRepositoryAccess(context, repository, (access) =>
       remoteBranchHead(repository.url, repository.branch, {signal: options.signal, access}),
     )
+    head = polled.value
+    // The fetch below must check the host key this poll accepted on first use.
+    repository = polled.repository
     options.onPolled?.({success: head !== null, seconds: (performance.now() - polling) / 1000, head})
   } catch (error) {
     options.onPolled?.({success: false, seconds: (performance.now() - polling) / 1000, head: null})

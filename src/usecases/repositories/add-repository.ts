@@ -2,18 +2,12 @@ import {randomBytes} from 'node:crypto'
 import {mkdirSync, renameSync, rmSync} from 'node:fs'
 import path from 'node:path'
 
-import {checkoutHead, cloneBranch, remoteBranches} from '../../adapters/git/git.js'
-import {isCredentialRefusal, withGitAccess} from '../../adapters/git/git-access.js'
 import type {GitAccess} from '../../ports/git.js'
-import {resolveComposeFiles} from '../../adapters/files/compose-files.js'
 import {formatDuration} from '../../model/config/duration.js'
-import {loadKedgeConfig} from '../../adapters/files/kedge-config-file.js'
 import type {ReconciliationMode} from '../../model/config/reconciliation-mode.js'
-import {repositoryDirectory} from '../../adapters/files/repository-file.js'
 import {isInGitDirectory} from '../../model/config/repository-limits.js'
 import {ConflictError, errorMessage, InvalidInputError, isKedgeError, quoted} from '../../model/errors.js'
-import {findRepository, insertRepository} from '../../store/repositories.js'
-import type {NewRepositoryRow, RepositoryRow} from '../../store/schema.js'
+import type {NewRepositoryRow, RepositoryRow} from '../../model/rows.js'
 import {validateBranchName} from '../../model/repository/branch-name.js'
 import {resolveProjectName, type ProjectName} from '../deploying/desired-stack.js'
 import type {KedgeContext} from '../context.js'
@@ -65,24 +59,24 @@ export async function addRepository(context: KedgeContext, request: AddRepositor
   const intervalMs = request.interval === undefined ? null : parseInterval(request.interval)
   ensureNameIsFree(context, name)
 
-  const auth = await prepareAuth(request.auth, remote)
-  const webhookColumns = webhookSecretColumns(request.webhookSecret)
+  const auth = await prepareAuth(context, request.auth, remote)
+  const webhookColumns = webhookSecretColumns(context, request.webhookSecret)
   const warnings = [...auth.warnings]
-  return withGitAccess(remote.url, auth.credentials, async (access) => {
+  return context.git.withAccess(remote.url, auth.credentials, async (access) => {
     let heads: Map<string, string> | null = null
     try {
-      heads = await remoteBranches(remote.url, {access})
+      heads = await context.git.remoteBranches(remote.url, {access})
     } catch (error) {
       const local = remote.kind === 'file' || remote.kind === 'path'
       // A remote that answered and refused the credentials or the host key is not "unreachable, retry later".
-      if (local || !isKedgeError(error) || isCredentialRefusal(error)) throw error
+      if (local || !isKedgeError(error) || context.git.isCredentialRefusal(error)) throw error
       warnings.push(`${errorMessage(error)}; registered anyway, kedge will retry`)
     }
     if (heads && !heads.has(branch)) throw unknownBranch(branch, remote.url, [...heads.keys()])
 
     const staged = heads ? await stageCheckout(context, remote.url, branch, name, access) : null
     try {
-      const checkout = staged ? await inspectCheckout(staged, stackPath, branch, name) : null
+      const checkout = staged ? await inspectCheckout(context, staged, stackPath, branch, name) : null
       const values = {
         name,
         url: remote.url,
@@ -90,8 +84,8 @@ export async function addRepository(context: KedgeContext, request: AddRepositor
         path: stackPath,
         intervalMs,
         createdAt: new Date(),
-        ...auth.columns(context.home.root, name, access.knownHosts()),
-        ...webhookColumns(context.home.root, name),
+        ...auth.columns(name, access.knownHosts()),
+        ...webhookColumns(name),
       }
       const row = registerWithCheckout(context, values, staged)
       return {repository: toRepositoryView(row), checkout, warnings}
@@ -115,8 +109,8 @@ function requireDerivedName(derived: string, url: string): string {
   throw new InvalidInputError(`cannot derive a repository name from ${quoted(url)}`, {code: 'invalid_name', hint: 'pass --name'})
 }
 
-function ensureNameIsFree({db}: KedgeContext, name: string): void {
-  const existing = findRepository(db, name)
+function ensureNameIsFree({store}: KedgeContext, name: string): void {
+  const existing = store.findRepository(name)
   if (existing) {
     throw new ConflictError(`a repository named "${name}" is already registered (${existing.url})`, {
       hint: 'choose another name with --name, or remove it first with "kedge repo remove"',
@@ -136,7 +130,7 @@ async function stageCheckout(context: KedgeContext, url: string, branch: string,
   mkdirSync(context.home.stagingDir, {recursive: true})
   const staged = path.join(context.home.stagingDir, `${name}-${randomBytes(4).toString('hex')}`)
   try {
-    await cloneBranch(url, branch, staged, {access})
+    await context.git.cloneBranch(url, branch, staged, {access})
   } catch (error) {
     rmSync(staged, {recursive: true, force: true})
     throw error
@@ -145,22 +139,23 @@ async function stageCheckout(context: KedgeContext, url: string, branch: string,
 }
 
 async function inspectCheckout(
+  {files, git}: KedgeContext,
   checkoutDir: string,
   stackPath: string,
   branch: string,
   name: string,
 ): Promise<NonNullable<AddRepositoryResult['checkout']>> {
-  const stackDir = repositoryDirectory(checkoutDir, stackPath, () =>
+  const stackDir = files.directory(checkoutDir, stackPath, () =>
     new InvalidInputError(`path ${quoted(stackPath)} does not exist on branch "${branch}"`, {
       code: 'invalid_path',
       hint: 'pass the sub-directory that holds the compose file with --path',
     }),
   )
-  const config = loadKedgeConfig(checkoutDir, stackDir)
-  const composeFiles = resolveComposeFiles(checkoutDir, stackDir, config)
+  const {config} = files.readKedgeConfig(checkoutDir, stackDir)
+  const composeFiles = files.resolveComposeFiles(checkoutDir, stackDir, config)
   const project = resolveProjectName(checkoutDir, stackDir, config, composeFiles, name)
   return {
-    commit: await checkoutHead(checkoutDir),
+    commit: await git.checkoutHead(checkoutDir),
     configFile: config.file,
     projectName: project.name,
     projectNameSource: project.source,
@@ -179,14 +174,10 @@ function registerWithCheckout(context: KedgeContext, values: NewRepositoryRow, s
   const target = context.home.repoDir(values.name)
   let placed = false
   try {
-    return context.db.$client
-      .transaction(() => {
-        const row = insertRepository(context.db, values)
-        if (staged) placeCheckout(staged, target)
-        placed = staged !== null
-        return row
-      })
-      .immediate()
+    return context.store.insertRepository(values, () => {
+      if (staged) placeCheckout(staged, target)
+      placed = staged !== null
+    })
   } catch (error) {
     if (placed) rmSync(target, {recursive: true, force: true})
     throw error

@@ -1,30 +1,27 @@
-import {withGitAccess} from '../../adapters/git/git-access.js'
 import type {GitAccess, GitCredentials} from '../../ports/git.js'
 import {ExternalError, InvalidInputError} from '../../model/errors.js'
-import {unseal} from '../../adapters/secrets/secret-box.js'
 import {isKedgeVariable, registerSecretVariable} from '../../model/secrets/secret-environment.js'
-import {updateRepository} from '../../store/repositories.js'
-import type {RepositoryRow} from '../../store/schema.js'
+import type {RepositoryRow} from '../../model/rows.js'
 import type {KedgeContext} from '../context.js'
 
 /** The user name a token is sent with when the URL names none; GitHub, GitLab and Gitea take any for a token. */
 export const DEFAULT_TOKEN_USER = 'x-access-token'
 
 /** The repository's credentials in plain text, for one operation; null when it has none of its own. */
-export function repositoryCredentials(context: KedgeContext, repository: RepositoryRow): GitCredentials | null {
+export function repositoryCredentials(context: Pick<KedgeContext, 'secrets'>, repository: RepositoryRow): GitCredentials | null {
   const owner = `repository "${repository.name}"`
   switch (repository.authKind) {
     case 'ssh_key':
       return {
         kind: 'ssh_key',
-        privateKey: unseal(context.home.root, requireSecret(repository), sealBinding(repository.name, 'ssh_key'), owner),
+        privateKey: context.secrets.open(requireSecret(repository), sealBinding(repository.name, 'ssh_key'), owner),
         keyFingerprint: repository.authKeyFingerprint ?? 'unknown',
         knownHosts: repository.knownHosts ?? '',
       }
     case 'token':
       return {
         kind: 'token',
-        token: unseal(context.home.root, requireSecret(repository), sealBinding(repository.name, 'token'), owner),
+        token: context.secrets.open(requireSecret(repository), sealBinding(repository.name, 'token'), owner),
         username: tokenUser(repository.url),
         source: 'stored token',
       }
@@ -35,22 +32,36 @@ export function repositoryCredentials(context: KedgeContext, repository: Reposit
   }
 }
 
+/** What a remote operation returned, and the repository's row as it is stored once the operation is over. */
+export interface RepositoryAccessResult<T> {
+  value: T
+  /** `repository` as given, or a copy holding the host keys accepted on first use, which the store now holds too. */
+  repository: RepositoryRow
+}
+
 /**
  * Runs a remote operation with the repository's credentials. A host key accepted on first use is kept
- * whether or not the operation then succeeds, so every later connection is checked against that key.
+ * whether or not the operation then succeeds, so every later connection is checked against that key;
+ * a later operation in the same round must be given the returned row, which holds it.
  */
-export async function withRepositoryAccess<T>(context: KedgeContext, repository: RepositoryRow, action: (access: GitAccess) => Promise<T>): Promise<T> {
-  return withGitAccess(repository.url, repositoryCredentials(context, repository), async (access) => {
+export async function withRepositoryAccess<T>(
+  context: Pick<KedgeContext, 'git' | 'store' | 'secrets'>,
+  repository: RepositoryRow,
+  action: (access: GitAccess) => Promise<T>,
+): Promise<RepositoryAccessResult<T>> {
+  let current = repository
+  const value = await context.git.withAccess(repository.url, repositoryCredentials(context, repository), async (access) => {
     try {
       return await action(access)
     } finally {
       const learned = access.knownHosts()
       if (learned && learned.trim().length > 0 && (repository.knownHosts ?? '').trim().length === 0) {
-        updateRepository(context.db, repository.id, {knownHosts: learned})
-        repository.knownHosts = learned
+        context.store.updateRepository(repository.id, {knownHosts: learned})
+        current = {...repository, knownHosts: learned}
       }
     }
   })
+  return {value, repository: current}
 }
 
 /** What a repository's sealed credential is bound to: it opens for this repository and this kind only. */

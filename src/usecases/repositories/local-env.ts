@@ -2,9 +2,7 @@ import {readFileSync} from 'node:fs'
 
 import {errorMessage, InvalidInputError} from '../../model/errors.js'
 import {registerLocalValue} from '../../model/secrets/redaction.js'
-import {seal, unseal} from '../../adapters/secrets/secret-box.js'
-import {findRepository, updateRepository} from '../../store/repositories.js'
-import type {RepositoryRow} from '../../store/schema.js'
+import type {RepositoryRow} from '../../model/rows.js'
 import type {InputText} from './repository-auth.js'
 import type {KedgeContext, ReadContext} from '../context.js'
 import {requireRepository} from './require-repository.js'
@@ -87,19 +85,22 @@ function parseValue(text: string): string | {error: string} {
 export function setLocalEnv(context: KedgeContext, name: string, input: InputText | null): LocalEnvView {
   const repository = requireRepository(context, name)
   if (input === null) {
-    updateRepository(context.db, repository.id, {localEnv: null})
+    context.store.updateRepository(repository.id, {localEnv: null})
     return {name: repository.name, variables: []}
   }
   const source = 'file' in input ? input.file : input.name
   const variables = parseEnvFile(readInput(input, source), source)
   for (const value of Object.values(variables)) registerLocalValue(value)
-  updateRepository(context.db, repository.id, {localEnv: seal(context.home.root, JSON.stringify(variables), localEnvBinding(repository.name))})
+  context.store.updateRepository(repository.id, {localEnv: context.secrets.seal(JSON.stringify(variables), localEnvBinding(repository.name))})
   return {name: repository.name, variables: Object.keys(variables).sort()}
 }
 
+/** What opening a local env file needs: the repository's row, and the key it was sealed with. */
+type OpeningContext = Pick<ReadContext, 'store'> & Pick<KedgeContext, 'secrets'>
+
 /** The variables of the repository's local env file, opened for one use; empty when it has none. */
-export function localEnvironment(context: ReadContext, repositoryName: string): LocalEnvironment {
-  const repository = findRepository(context.db, repositoryName)
+export function localEnvironment(context: OpeningContext, repositoryName: string): LocalEnvironment {
+  const repository = context.store.findRepository(repositoryName)
   return repository ? openLocalEnv(context, repository) : {}
 }
 
@@ -107,19 +108,19 @@ export function localEnvironment(context: ReadContext, repositoryName: string): 
  * The same, opened on the first call and then kept: one deploy runs Compose with one version of the file,
  * even when `repo set` replaces it meanwhile.
  */
-export function localEnvironmentOnce(context: ReadContext, repositoryName: string): () => LocalEnvironment {
+export function localEnvironmentOnce(context: OpeningContext, repositoryName: string): () => LocalEnvironment {
   let opened: LocalEnvironment | undefined
   return () => (opened ??= localEnvironment(context, repositoryName))
 }
 
 /** The names the repository's local env file sets. */
-export function localEnvView(context: ReadContext, repository: RepositoryRow): LocalEnvView {
+export function localEnvView(context: OpeningContext, repository: RepositoryRow): LocalEnvView {
   return {name: repository.name, variables: Object.keys(openLocalEnv(context, repository)).sort()}
 }
 
-function openLocalEnv(context: ReadContext, repository: RepositoryRow): LocalEnvironment {
+function openLocalEnv(context: OpeningContext, repository: RepositoryRow): LocalEnvironment {
   if (!repository.localEnv) return {}
-  const text = unseal(context.home.root, repository.localEnv, localEnvBinding(repository.name), `the local env file of repository "${repository.name}"`)
+  const text = context.secrets.open(repository.localEnv, localEnvBinding(repository.name), `the local env file of repository "${repository.name}"`)
   const variables = JSON.parse(text) as Record<string, string>
   for (const value of Object.values(variables)) registerLocalValue(value)
   return variables

@@ -1,12 +1,8 @@
 import {existsSync, rmSync} from 'node:fs'
 import path from 'node:path'
 
-import {composeDown} from '../../adapters/compose/compose.js'
-import {listAllKedgeContainers, listComposeProjectContainers, listKedgeContainers, stopAndRemoveContainer} from '../../adapters/engine/docker-engine.js'
 import {InvalidInputError, InvalidStateError, NotFoundError, quoted} from '../../model/errors.js'
-import {lastAppliedDeployment} from '../../store/deployments.js'
-import {deleteRepository, findRepository} from '../../store/repositories.js'
-import type {RepositoryRow} from '../../store/schema.js'
+import type {RepositoryRow} from '../../model/rows.js'
 import type {KedgeContext} from '../context.js'
 import {composeProjectOf} from '../deploying/deploy.js'
 import {stackPaths} from './stack-paths.js'
@@ -64,7 +60,7 @@ const REMOVE_LOCK_WAIT_MS = 60_000
  * containers wrote through relative bind mounts, which is the user's. Only `purge` deletes it.
  */
 export async function removeRepository(context: KedgeContext, name: string, options: RemoveOptions): Promise<RemoveRepositoryResult> {
-  const repository = findRepository(context.db, name.trim().toLowerCase())
+  const repository = context.store.findRepository(name.trim().toLowerCase())
   if (!repository && options.purge) return purgeLeftovers(context, name)
   if (repository && !isRepositoryName(repository.name)) return removeCorruptRow(context, repository, options)
   return removeRegistered(context, repository ?? requireRepository(context, name), options)
@@ -85,7 +81,7 @@ async function removeCorruptRow(context: KedgeContext, repository: RepositoryRow
     })
   }
   return withRepositoryLock(context, repository, {purpose: 'kedge repo remove', waitMs: REMOVE_LOCK_WAIT_MS}, async () => {
-    deleteRepository(context.db, repository.name)
+    context.store.deleteRepository(repository.name)
     return {
       name: repository.name,
       removed: true as const,
@@ -99,7 +95,7 @@ async function removeCorruptRow(context: KedgeContext, repository: RepositoryRow
 
 /** The stack directory `--purge` would delete, for its confirmation; not_found when there is nothing of that name to remove. */
 export function stackDirToPurge(context: KedgeContext, name: string): string {
-  const repository = findRepository(context.db, name.trim().toLowerCase())
+  const repository = context.store.findRepository(name.trim().toLowerCase())
   if (repository) return stackPaths(context, repository.name).stackDir
   leftoverName(context, name)
   return context.home.stackDir(name.trim().toLowerCase())
@@ -110,7 +106,7 @@ async function removeRegistered(context: KedgeContext, repository: RepositoryRow
     // Checked before anything is taken down or deleted: every path lies inside the home.
     const paths = stackPaths(context, repository.name)
     const down = options.down || options.purge ? await takeDownStack(context, repository, options.volumes) : null
-    deleteRepository(context.db, repository.name)
+    context.store.deleteRepository(repository.name)
     rmSync(paths.repoDir, {recursive: true, force: true})
     rmSync(paths.generatedDir, {recursive: true, force: true})
     rmSync(paths.releasesDir, {recursive: true, force: true})
@@ -144,7 +140,7 @@ async function purgeLeftovers(context: KedgeContext, input: string): Promise<Rem
   const name = leftoverName(context, input)
   const stackDir = context.home.stackDir(name)
   const releasesDir = context.home.releasesDir(name)
-  const running = (await listAllKedgeContainers()).filter((container) => container.labels[LABELS.repository] === name)
+  const running = (await context.engine.listAllKedgeContainers()).filter((container) => container.labels[LABELS.repository] === name)
   if (running.length > 0) {
     throw new InvalidInputError(`containers kedge started for "${name}" still use ${stackDir}: ${running.map((container) => container.name).join(', ')}`, {
       code: 'stack_running',
@@ -164,20 +160,20 @@ async function purgeLeftovers(context: KedgeContext, input: string): Promise<Rem
  * down` removes its networks (and with `volumes` its named volumes).
  */
 async function takeDownStack(context: KedgeContext, repository: RepositoryRow, volumes: boolean): Promise<RemoveRepositoryResult['down']> {
-  const applied = lastAppliedDeployment(context.db, repository.id)
+  const applied = context.store.lastAppliedDeployment(repository.id)
   const snapshot = parseSnapshot(applied?.snapshot ?? null, applied?.id ?? null)
   if (!snapshot) return {action: 'none', reason: 'kedge has not deployed this repository'}
   const project = snapshot.project
-  const labelled = (await listKedgeContainers(project)).filter((container) => container.labels[LABELS.repository] === repository.name)
-  await Promise.all(labelled.map((container) => stopAndRemoveContainer(container.id)))
-  const leftAlone = (await listComposeProjectContainers(project)).map((container) => container.name)
+  const labelled = (await context.engine.listKedgeContainers(project)).filter((container) => container.labels[LABELS.repository] === repository.name)
+  await Promise.all(labelled.map((container) => context.engine.stopAndRemoveContainer(container.id)))
+  const leftAlone = (await context.engine.listComposeProjectContainers(project)).map((container) => container.name)
   const paths = stackPaths(context, repository.name)
   const compose = composeProjectOf(paths, snapshot)
   // A deploy that failed before it placed the files (an image it could not pull) left nothing on the host.
   const filesPresent = compose.files.every((file) => existsSync(path.resolve(compose.directory, file)))
   if (labelled.length === 0 && !filesPresent) return {action: 'none', reason: 'kedge has not deployed this repository'}
   const runDown = filesPresent && leftAlone.length === 0
-  if (runDown) await composeDown(compose, {volumes})
+  if (runDown) await context.compose.down(compose, {volumes})
   return {
     action: 'removed',
     project,

@@ -1,13 +1,12 @@
 import {readFileSync} from 'node:fs'
 
 import type {GitCredentials} from '../../ports/git.js'
-import {derivePublicKey} from '../../adapters/git/ssh-keygen.js'
 import {errorMessage, InvalidInputError} from '../../model/errors.js'
 import {registerSecret} from '../../model/secrets/redaction.js'
-import {seal} from '../../adapters/secrets/secret-box.js'
 import {isKedgeVariable} from '../../model/secrets/secret-environment.js'
 import {looksLikeToken} from '../../model/secrets/token-shape.js'
-import type {NewRepositoryRow} from '../../store/schema.js'
+import type {NewRepositoryRow} from '../../model/rows.js'
+import type {KedgeContext} from '../context.js'
 import {sealBinding, tokenFromEnvironment, tokenUser} from './credentials.js'
 import type {RemoteUrl} from '../../model/repository/repo-url.js'
 import {fingerprintOf, requireKnownHosts} from '../../model/repository/ssh-keys.js'
@@ -27,7 +26,7 @@ export interface PreparedAuth {
   /** What git uses while the repository is being added. */
   credentials: GitCredentials | null
   /** The columns to store: the secret sealed, the host keys as given or as learned while adding. */
-  columns(home: string, repositoryName: string, learnedKnownHosts: string | null): AuthColumns
+  columns(repositoryName: string, learnedKnownHosts: string | null): AuthColumns
   warnings: string[]
 }
 
@@ -38,9 +37,9 @@ const HOST_VARIABLES =
   /^(PATH|HOME|USER|LOGNAME|SHELL|PWD|TERM|TMPDIR|LANG|TZ|HOSTNAME|LC_\w+|XDG_\w+|(HTTPS?|NO|ALL)_PROXY|(https?|no|all)_proxy|DOCKER_(HOST|CONFIG|CONTEXT|CERT_PATH|TLS_VERIFY)|SSH_AUTH_SOCK)$/
 
 /** Checks the credentials against the URL and reads them; nothing is written. */
-export async function prepareAuth(request: AuthRequest | undefined, remote: RemoteUrl): Promise<PreparedAuth> {
+export async function prepareAuth(context: Pick<KedgeContext, 'git' | 'secrets'>, request: AuthRequest | undefined, remote: RemoteUrl): Promise<PreparedAuth> {
   if (!request) return NO_AUTH
-  if (request.kind === 'ssh_key') return prepareSshKey(request, remote)
+  if (request.kind === 'ssh_key') return prepareSshKey(context, request, remote)
   if (remote.kind !== 'https' && remote.kind !== 'http') {
     throw new InvalidInputError(`a token authenticates over https://, and ${remote.url} is not an https:// URL`, {
       code: 'invalid_auth',
@@ -60,12 +59,12 @@ export async function prepareAuth(request: AuthRequest | undefined, remote: Remo
   const token = requireSecretInput(request.token, 'token', '--token-stdin')
   return {
     credentials: {kind: 'token', token, username, source: 'stored token'},
-    columns: (home, repositoryName) => ({authKind: 'token', authSecret: seal(home, token, sealBinding(repositoryName, 'token'))}),
+    columns: (repositoryName) => ({authKind: 'token', authSecret: context.secrets.seal(token, sealBinding(repositoryName, 'token'))}),
     warnings,
   }
 }
 
-async function prepareSshKey(request: Extract<AuthRequest, {kind: 'ssh_key'}>, remote: RemoteUrl): Promise<PreparedAuth> {
+async function prepareSshKey({git, secrets}: Pick<KedgeContext, 'git' | 'secrets'>, request: Extract<AuthRequest, {kind: 'ssh_key'}>, remote: RemoteUrl): Promise<PreparedAuth> {
   if (remote.kind !== 'ssh' && remote.kind !== 'scp') {
     throw new InvalidInputError(`an SSH key authenticates over SSH, and ${remote.url} is not an SSH URL`, {
       code: 'invalid_auth',
@@ -73,15 +72,15 @@ async function prepareSshKey(request: Extract<AuthRequest, {kind: 'ssh_key'}>, r
     })
   }
   const privateKey = readInput(request.key, 'the SSH key')
-  const keyFingerprint = fingerprintOf(await derivePublicKey(privateKey, inputName(request.key)))
+  const keyFingerprint = fingerprintOf(await git.derivePublicKey(privateKey, inputName(request.key)))
   // Only once it is known to be a key: the lines of a file passed by mistake would mask ordinary text.
   registerSecret(privateKey)
   const givenKnownHosts = request.knownHosts === undefined ? '' : requireKnownHosts(readInput(request.knownHosts, 'the known hosts'), inputName(request.knownHosts))
   return {
     credentials: {kind: 'ssh_key', privateKey, keyFingerprint, knownHosts: givenKnownHosts},
-    columns: (home, repositoryName, learned) => ({
+    columns: (repositoryName, learned) => ({
       authKind: 'ssh_key',
-      authSecret: seal(home, privateKey, sealBinding(repositoryName, 'ssh_key')),
+      authSecret: secrets.seal(privateKey, sealBinding(repositoryName, 'ssh_key')),
       authKeyFingerprint: keyFingerprint,
       knownHosts: givenKnownHosts || learned || null,
     }),

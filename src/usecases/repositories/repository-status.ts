@@ -1,9 +1,6 @@
-import {listKedgeContainers} from '../../adapters/engine/docker-engine.js'
 import {DEFAULT_RECONCILIATION_MODE, type ReconciliationMode} from '../../model/config/reconciliation-mode.js'
 import {errorMessage, isKedgeError, quoted, type KedgeError} from '../../model/errors.js'
-import {lastAppliedDeployment, listDeployments} from '../../store/deployments.js'
-import {listRepositories} from '../../store/repositories.js'
-import type {DeploymentRow, RepositoryRow} from '../../store/schema.js'
+import type {DeploymentRow, RepositoryRow} from '../../model/rows.js'
 import type {StackContainer} from '../../model/stack/containers.js'
 import type {ReadContext} from '../context.js'
 import type {Drift} from '../../model/stack/drift.js'
@@ -58,7 +55,7 @@ export interface RepositoryStatus {
 export async function repositoryStatuses(context: ReadContext, name?: string): Promise<RepositoryStatus[]> {
   if (name !== undefined) return [await statusOf(context, requireRepository(context, name))]
   return Promise.all(
-    listRepositories(context.db).map((repository) =>
+    context.store.listRepositories().map((repository) =>
       statusOf(context, repository).catch((error: unknown) => {
         // A corrupt row, or a snapshot whose kedge.yaml no longer parses: that repository's error, not the listing's.
         if (!isKedgeError(error)) throw error
@@ -70,9 +67,9 @@ export async function repositoryStatuses(context: ReadContext, name?: string): P
 
 async function statusOf(context: ReadContext, unchecked: RepositoryRow): Promise<RepositoryStatus> {
   const repository = checkRepositoryRow(unchecked)
-  const applied = checkedDeployment(lastAppliedDeployment(context.db, repository.id))
+  const applied = checkedDeployment(context.store.lastAppliedDeployment(repository.id))
   const good = applied && applied.status !== 'failed' ? applied : undefined
-  const latest = checkedDeployment(listDeployments(context.db, repository.id, 1)[0])
+  const latest = checkedDeployment(context.store.listDeployments(repository.id, 1)[0])
   // Without a good deployment, a failed attempt's snapshot names the project its containers run in.
   const attempted = parseSnapshot(applied?.snapshot ?? null, applied?.id ?? null)
   const snapshot = good ? attempted : null
@@ -80,7 +77,7 @@ async function statusOf(context: ReadContext, unchecked: RepositoryRow): Promise
   let engineError: string | null = null
   if (attempted) {
     try {
-      containers = (await listKedgeContainers(attempted.project)).filter((container) => container.labels[LABELS.repository] === repository.name)
+      containers = (await context.engine.listKedgeContainers(attempted.project)).filter((container) => container.labels[LABELS.repository] === repository.name)
     } catch (error) {
       engineError = errorMessage(error)
     }

@@ -1,4 +1,3 @@
-import {updateRepository} from '../../store/repositories.js'
 import type {KedgeContext} from '../context.js'
 import {repositoryView} from './list-repositories.js'
 import {parseInterval} from '../../model/repository/repository-interval.js'
@@ -14,7 +13,7 @@ export interface RepositorySettings {
 export function updateRepositorySettings(context: KedgeContext, name: string, settings: RepositorySettings): RepositoryView {
   const repository = requireRepository(context, name)
   if (settings.interval !== undefined) {
-    updateRepository(context.db, repository.id, {intervalMs: settings.interval === null ? null : parseInterval(settings.interval)})
+    context.store.updateRepository(repository.id, {intervalMs: settings.interval === null ? null : parseInterval(settings.interval)})
   }
   return repositoryView(context, name)
 }

@@ -1,6 +1,5 @@
 import {errorMessage, ExternalError, NotFoundError, UnauthorizedError} from '../../model/errors.js'
-import {seal, unseal} from '../../adapters/secrets/secret-box.js'
-import type {NewRepositoryRow, RepositoryRow} from '../../store/schema.js'
+import type {NewRepositoryRow, RepositoryRow} from '../../model/rows.js'
 import type {KedgeContext} from '../context.js'
 import {requireSecretFromEnvironment} from './credentials.js'
 import {readSecretVariable, requireSecretInput} from './repository-auth.js'
@@ -20,14 +19,17 @@ export interface WebhookReceipt {
 }
 
 /** Checks the secret and returns the columns that keep it: the variable's name, or the secret sealed. */
-export function webhookSecretColumns(request: WebhookSecretRequest | undefined): (home: string, repositoryName: string) => Pick<NewRepositoryRow, 'webhookSecretEnv' | 'webhookSecret'> {
+export function webhookSecretColumns(
+  {secrets}: Pick<KedgeContext, 'secrets'>,
+  request: WebhookSecretRequest | undefined,
+): (repositoryName: string) => Pick<NewRepositoryRow, 'webhookSecretEnv' | 'webhookSecret'> {
   if (!request) return () => ({})
   if (request.kind === 'env') {
     readSecretVariable(request.variable, '--webhook-secret-env')
     return () => ({webhookSecretEnv: request.variable})
   }
   const secret = requireSecretInput(request.secret, 'webhook secret', '--webhook-secret-stdin')
-  return (home, repositoryName) => ({webhookSecret: seal(home, secret, webhookBinding(repositoryName))})
+  return (repositoryName) => ({webhookSecret: secrets.seal(secret, webhookBinding(repositoryName))})
 }
 
 /** What a webhook's address and headers decide, before its body is read. */
@@ -131,7 +133,7 @@ function deliveryKeys(repositoryName: string, headers: WebhookHeaders, provider:
 /** The repository's webhook secret; undefined when it has none; throws when it has one that cannot be read now. */
 function webhookSecret(context: KedgeContext, repository: RepositoryRow): string | undefined {
   if (repository.webhookSecretEnv) return requireSecretFromEnvironment(repository.webhookSecretEnv, `the webhook secret of repository "${repository.name}"`)
-  if (repository.webhookSecret) return unseal(context.home.root, repository.webhookSecret, webhookBinding(repository.name), `repository "${repository.name}"`)
+  if (repository.webhookSecret) return context.secrets.open(repository.webhookSecret, webhookBinding(repository.name), `repository "${repository.name}"`)
   return undefined
 }
 

@@ -1,0 +1,29 @@
+import type {LOG_LEVELS} from '../../model/config/kedge-config.js'
+import type {KedgeContext} from '../../usecases/context.js'
+import type {KedgeMetrics} from './metrics.js'
+
+/** What the HTTP side asks of the running daemon. */
+export interface DaemonControl {
+  /** Asks the repository's loop for a poll now; false when serve does not watch it (yet). `onFailed` is called if that poll fails. */
+  requestPoll(repository: string, onFailed?: () => void): boolean
+  /** Every repository has been reconciled once since serve started. */
+  readiness(): {ready: boolean; pending: string[]}
+}
+
+/** Where the HTTP side writes its events: serve's log, whose logger has this shape. */
+export interface EventLog {
+  log(level: (typeof LOG_LEVELS)[number], event: string, fields?: Record<string, string | number | boolean | null | undefined>): void
+}
+
+/** What the HTTP side is made of; the routes read it too. */
+export interface HttpServerOptions {
+  context: KedgeContext
+  logger: EventLog
+  metrics: KedgeMetrics
+  control: DaemonControl
+  adminToken: string
+  /** Aborted when serve abandons in-flight work: deploys started through the API stop with the rest. */
+  abandon: AbortSignal
+  /** How long a client gets to send a request, its headers and its body (REQUEST_TIMEOUT_MS). */
+  requestTimeoutMs?: number
+}

@@ -1,0 +1,18 @@
+/** The API's admin token, and where it came from, for the log: the variable, or the file. */
+export interface AdminToken {
+  token: string
+  source: string
+}
+
+/** kedge's own secrets: the home's key that seals what kedge stores, and the API's admin token. */
+export interface Secrets {
+  /**
+   * `binding` names what the value is for (a repository and the kind of secret, say): opening it under
+   * another binding fails, so a sealed value copied to another repository's row is useless there.
+   */
+  seal(plaintext: string, binding: string): string
+  /** The plain text of a sealed value; `owner` names what it belongs to, for the error. */
+  open(sealed: string, binding: string, owner: string): string
+  /** KEDGE_ADMIN_TOKEN, else the home's admin.token, created with a random token the first time. */
+  adminToken(): AdminToken
+}
