@@ -4,7 +4,6 @@ import chalk from 'chalk'
 import {stopOnSignals} from '../../adapters/process/child-process.js'
 import {composeTimeoutSetting} from '../../model/config/compose-timeout.js'
 import type {KedgeContext} from '../../usecases/context.js'
-import {resolveHome} from '../../model/home.js'
 import {redact, redactDeep} from '../../model/secrets/redaction.js'
 import type {CommandIO} from './command-io.js'
 import {reportCommandError} from './command-error.js'
@@ -75,9 +74,9 @@ export abstract class BaseCommand<T extends typeof Command> extends Command impl
       const {CommandState} = await import('./command-state.js')
       this.state ??= new CommandState(this.flags?.home, (this.ctor as typeof BaseCommand).readsOnly)
     }
-    const {home, db} = this.state.context()
+    const connection = this.state.openedConnection()
     const {kedgeContext} = await import('../composition.js')
-    return kedgeContext(home, db)
+    return kedgeContext(this.state.home, connection)
   }
 
   /** Everything a command prints passes through redaction: a secret kedge knows never reaches the terminal. */
@@ -96,7 +95,8 @@ export abstract class BaseCommand<T extends typeof Command> extends Command impl
   }
 
   protected override async catch(error: Interfaces.CommandError): Promise<void> {
-    reportCommandError(error, {json: this.jsonEnabled(), debug: this.debugEnabled(), home: this.state?.home ?? resolveHome(this.flags?.home)})
+    // Before the state exists nothing has touched the home: no error can be its storage's.
+    reportCommandError(error, {json: this.jsonEnabled(), debug: this.debugEnabled(), storageFault: (cause) => this.state?.storageFault(cause) ?? null})
   }
 
   protected override async finally(error: Error | undefined): Promise<void> {

@@ -1,18 +1,16 @@
 import chalk from 'chalk'
 
-import {ExitCode, isKedgeError} from '../../model/errors.js'
-import type {KedgeHome} from '../../model/home.js'
+import {ExitCode, isKedgeError, type KedgeError} from '../../model/errors.js'
 import {redact, redactDeep} from '../../model/secrets/redaction.js'
-import {storageFault} from '../../store/storage-errors.js'
 import {printError, type ErrorReport} from './error-output.js'
 
 /**
  * How a command's failure reaches the user, whoever ran the command: the exit code, the one-line
  * message (or the JSON error), and with `debug` the stack trace.
  */
-export function reportCommandError(error: Error, options: {json: boolean; debug: boolean; home: KedgeHome}): void {
+export function reportCommandError(error: Error, options: {json: boolean; debug: boolean; storageFault: (error: unknown) => KedgeError | null}): void {
   // A full or read-only home is named as such, whichever library found it.
-  const report = toErrorReport(storageFault(options.home, error) ?? error)
+  const report = toErrorReport(options.storageFault(error) ?? error)
   process.exitCode = report.exitCode
   if (report.message.length > 0) printError(redactDeep(report), options.json)
   if (options.debug) for (const line of debugLines(error)) process.stderr.write(`${chalk.dim(redact(line))}\n`)

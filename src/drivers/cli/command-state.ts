@@ -1,9 +1,10 @@
+import type {KedgeError} from '../../model/errors.js'
 import type {ReadContext} from '../../usecases/context.js'
 import {registerSecretVariables} from '../../usecases/repositories/secret-variables.js'
 import {resolveHome, type KedgeHome} from '../../model/home.js'
 import {registerHomeSecrets} from '../../adapters/secrets/home-secrets.js'
 import {closeDatabase, openConnection, type StoreConnection} from '../../store/connection.js'
-import {requireWritableHome} from '../../store/storage-errors.js'
+import {requireWritableHome, storageFault} from '../../store/storage-errors.js'
 import {readContext} from '../read-composition.js'
 
 /**
@@ -24,14 +25,22 @@ export class CommandState {
   }
 
   context(): ReadContext {
+    return readContext(this.home, this.openedConnection())
+  }
+
+  /** The database's connection, for the commands that write to wrap (drizzle, in composition.ts). */
+  openedConnection(): StoreConnection {
     if (!this.connection) {
       if (!this.readsOnly) requireWritableHome(this.home)
       this.connection = openConnection(this.home.databaseFile, {readsOnly: this.readsOnly})
       registerHomeSecrets(this.home.root)
       registerSecretVariables(readContext(this.home, this.connection))
     }
-    return readContext(this.home, this.connection)
+    return this.connection
   }
+
+  /** The error as a storage fault of the home (full, read-only, not writable), or null when it is not one. */
+  readonly storageFault = (error: unknown): KedgeError | null => storageFault(this.home, error)
 
   close(): void {
     if (this.connection) closeDatabase(this.connection)

@@ -38,7 +38,7 @@ export async function runHotCommand(invocation: HotInvocation): Promise<void> {
   try {
     result = await BODIES[invocation.id](io, invocation.flags)
   } catch (error) {
-    reportCommandError(error as Error, {json: invocation.json, debug: false, home: state.home})
+    reportCommandError(error as Error, {json: invocation.json, debug: false, storageFault: state.storageFault})
   } finally {
     state.close()
   }
