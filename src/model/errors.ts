@@ -18,7 +18,7 @@ export const ExitCode = {
 export const ERROR_CODES = [
   // Something outside kedge failed, or a deployment did (exit 1).
   'git_failed', 'store_unavailable', 'home_full', 'home_read_only', 'home_not_writable',
-  'compose_failed', 'compose_missing', 'engine_unavailable', 'engine_error', 'project_taken',
+  'compose_failed', 'compose_missing', 'engine_unavailable', 'engine_error', 'round_overdue', 'project_taken',
   'busy', 'already_running', 'interrupted', 'unhealthy', 'no_snapshot',
   'deploy_failed', 'plan_failed', 'rollback_failed', 'heal_failed',
   'auth_failed', 'auth_required', 'remote_redirected', 'host_key_unknown', 'host_key_changed',
