@@ -1,13 +1,14 @@
 // Builds what bin/run.cjs's fast path needs (docs/performance.md): its manifest, derived from oclif's
-// configuration and the hot commands' own flag objects, and a bundle of the code those commands run.
-// Fails the build when a hot command uses anything the fast path could not do exactly as oclif does.
+// configuration and the hot commands' own flag and argument objects, and a bundle of the code those
+// commands run. A hot command that declares anything the fast path could not read exactly as oclif does
+// is left to oclif (and named in the build's output): it still runs, only without the fast path.
 import {mkdirSync, writeFileSync} from 'node:fs'
 import {isBuiltin} from 'node:module'
 import path from 'node:path'
 import {fileURLToPath, pathToFileURL} from 'node:url'
 import {isDeepStrictEqual} from 'node:util'
 
-import {Config, Flags} from '@oclif/core'
+import {Args, Config, Flags} from '@oclif/core'
 import {build, transform} from 'esbuild'
 
 import {FAST_PATH_MANIFEST_FILE, HOT_COMMAND_IDS} from '../dist/drivers/cli/fast-path/manifest.js'
@@ -18,7 +19,10 @@ const outdir = path.join(root, 'dist/fast-path')
 /** Hooks that run around every command; the fast path runs none. */
 const COMMAND_HOOKS = ['init', 'preparse', 'prerun', 'postrun', 'finally']
 /** What oclif does with a flag that the fast path does not. */
-const UNSUPPORTED_FLAG_FEATURES = ['multiple', 'options', 'delimiter', 'relationships', 'dependsOn', 'exclusive', 'deprecated', 'deprecateAliases', 'allowStdin']
+const UNSUPPORTED_FLAG_FEATURES = ['multiple', 'options', 'delimiter', 'relationships', 'dependsOn', 'exclusive', 'exactlyOne', 'combinable', 'deprecated', 'deprecateAliases', 'allowStdin']
+/** What oclif does with an argument that the fast path does not. */
+const UNSUPPORTED_ARG_FEATURES = ['multiple', 'options']
+
 /**
  * Packages worth bundling, whose many small modules cost more to load one by one than to parse together:
  * those the hot path loads (better-sqlite3's JavaScript: its native library is loaded by path), and
@@ -40,48 +44,90 @@ const PRECOMPUTED_MODULES = ['dist/store/row-columns.js']
 /** Modules that only declare (the schema's tables, drizzle's objects): left out of a bundle that uses none of their exports. */
 const DECLARATION_MODULES = ['dist/store/schema.js']
 
+/** oclif's own parse functions, as Flags.boolean(), Flags.integer(), Flags.string() and Args.string() make them. */
 const integerParse = Flags.integer().parse
+const booleanParseSource = Flags.boolean().parse.toString()
 const stringParseSource = Flags.string().parse.toString()
+const stringArgParseSource = Args.string().parse.toString()
 
-function refuse(what) {
-  throw new Error(`the fast path cannot run ${what}: remove the command from HOT_COMMAND_IDS, or teach the fast path`)
+/** Thrown for what the fast path cannot read as oclif does: the command is left to oclif. */
+class OclifOnly extends Error {}
+
+function oclifOnly(what) {
+  throw new OclifOnly(what)
 }
 
 /** How the fast path reads the flag's value, as oclif's own parser for it would. */
-function kindOf(id, name, manifestFlag, flag) {
-  if (manifestFlag.type === 'boolean') return 'boolean'
+function kindOf(name, manifestFlag, flag) {
+  if (manifestFlag.type === 'boolean') return flag.parse === undefined || flag.parse.toString() === booleanParseSource ? 'boolean' : oclifOnly(`--${name}: a boolean of its own (version, help)`)
   if (flag.parse === integerParse) return 'integer'
   if (flag.parse?.toString() === stringParseSource) return 'string'
-  return refuse(`${id} --${name}: a flag of its own type`)
+  return oclifOnly(`--${name}: a flag of its own type`)
+}
+
+function flagEntry(name, manifestFlag, flag) {
+  const unsupported = UNSUPPORTED_FLAG_FEATURES.find((feature) => flag[feature] !== undefined && flag[feature] !== false)
+  if (unsupported) oclifOnly(`--${name}: ${unsupported}`)
+  if (typeof flag.default === 'function') oclifOnly(`--${name}: a computed default`)
+  const aliases = [...(flag.aliases ?? []), ...(flag.charAliases ?? [])]
+  return {kind: kindOf(name, manifestFlag, flag), char: flag.char, aliases: aliases.length > 0 ? aliases : undefined, env: flag.env, default: flag.default, required: flag.required || undefined, min: flag.min, max: flag.max}
+}
+
+function argEntry(name, arg) {
+  const unsupported = UNSUPPORTED_ARG_FEATURES.find((feature) => arg[feature] !== undefined && arg[feature] !== false)
+  if (unsupported) oclifOnly(`argument ${name}: ${unsupported}`)
+  if (arg.parse?.toString() !== stringArgParseSource) oclifOnly(`argument ${name}: an argument of its own type`)
+  if (arg.default !== undefined && typeof arg.default !== 'string') oclifOnly(`argument ${name}: a default that is not a string`)
+  return {required: arg.required || undefined, default: arg.default, ignoreStdin: arg.ignoreStdin || undefined}
 }
 
 async function commandEntry(config, id) {
   const cached = config.findCommand(id, {must: true})
   const command = await cached.load()
-  if (Object.keys(cached.args ?? {}).length > 0 || cached.strict === false) refuse(`${id}: it takes arguments`)
-  if (command.state === 'deprecated' || command.deprecateAliases) refuse(`${id}: it is deprecated`)
+  if (cached.strict === false) oclifOnly('it takes any arguments (strict: false)')
+  if (command.state === 'deprecated' || command.deprecateAliases || command.deprecationOptions) oclifOnly('it is deprecated')
   const flags = {}
   for (const [name, manifestFlag] of Object.entries(cached.flags)) {
-    const flag = command.flags?.[name] ?? command.baseFlags?.[name] ?? manifestFlag
-    const unsupported = UNSUPPORTED_FLAG_FEATURES.find((feature) => flag[feature] !== undefined && flag[feature] !== false)
-    if (unsupported) refuse(`${id} --${name}: ${unsupported}`)
-    if (typeof flag.default === 'function') refuse(`${id} --${name}: a computed default`)
-    flags[name] = {kind: kindOf(id, name, manifestFlag, flag), env: flag.env, default: flag.default, required: flag.required || undefined, min: flag.min, max: flag.max}
+    flags[name] = flagEntry(name, manifestFlag, command.flags?.[name] ?? command.baseFlags?.[name] ?? manifestFlag)
   }
-  return {flags}
+  // The class's own objects, in their declared order: oclif assigns arguments in that order.
+  const args = {}
+  for (const [name, arg] of Object.entries(command.args ?? {})) args[name] = argEntry(name, arg)
+  return {flags, args, hasSubcommands: config.commandIDs.some((other) => other.startsWith(`${id}:`)), jsonFlag: command.enableJsonFlag === true}
 }
 
-async function writeManifest() {
-  const config = await Config.load(root)
+/** Throws when a plugin has a hook around commands: the fast path would have to run it, and runs none. */
+function checkHooks(config) {
   for (const plugin of config.plugins.values()) {
     const hook = COMMAND_HOOKS.find((event) => (plugin.hooks[event] ?? []).length > 0)
-    if (hook) refuse(`commands while ${plugin.name} has a ${hook} hook`)
+    if (hook) oclifOnly(`${plugin.name} has a ${hook} hook`)
+  }
+}
+
+/** The manifest, and the hot commands left to oclif with the reason. */
+async function writeManifest() {
+  const config = await Config.load(root)
+  const {additionalHelpFlags = [], additionalVersionFlags = []} = config.pjson.oclif
+  const oclif = {
+    envPrefix: config.scopedEnvVarKey(''),
+    dirname: config.dirname,
+    helpFlags: [...new Set([...additionalHelpFlags, '--help'])],
+    versionFlags: [...new Set(['--version', ...additionalVersionFlags])],
   }
   const commands = {}
-  for (const id of HOT_COMMAND_IDS) commands[id] = await commandEntry(config, id)
-  const manifest = {oclif: {envPrefix: config.scopedEnvVarKey(''), dirname: config.dirname}, commands}
+  const left = {}
+  for (const id of HOT_COMMAND_IDS) {
+    try {
+      checkHooks(config)
+      commands[id] = await commandEntry(config, id)
+    } catch (error) {
+      if (!(error instanceof OclifOnly)) throw error
+      left[id] = error.message
+    }
+  }
   mkdirSync(outdir, {recursive: true})
-  writeFileSync(path.join(outdir, FAST_PATH_MANIFEST_FILE), JSON.stringify(manifest, null, 2) + '\n')
+  writeFileSync(path.join(outdir, FAST_PATH_MANIFEST_FILE), JSON.stringify({oclif, commands, oclifOnly: left}, null, 2) + '\n')
+  return left
 }
 
 /** Only the packages worth bundling; the others, and Node's modules, stay imports (require() once converted) where they are needed. */
@@ -175,6 +221,7 @@ function checkStaticImports(metafile, entry) {
   }
 }
 
-await writeManifest()
+const left = await writeManifest()
 await writeBundles()
-console.log(`dist/fast-path: ${HOT_COMMAND_IDS.join(', ')}`)
+console.log(`dist/fast-path: ${HOT_COMMAND_IDS.filter((id) => !left[id]).join(', ') || 'no command'}`)
+for (const [id, reason] of Object.entries(left)) console.warn(`dist/fast-path: ${id} is left to oclif: ${reason}`)

@@ -225,6 +225,56 @@ describe('the fast path of repo list, status and history', {timeout: 480_000}, (
     assert.equal(again.oclif.code, 2)
   })
 
+  it('gives oclif\'s result for any arguments, or leaves them to oclif', async () => {
+    const name = deployed.name
+    // Which way each goes is asserted too: the forms oclif reads as the fast path does must stay fast.
+    const cases: Array<{args: string[]; via: 'fast path' | 'oclif'}> = [
+      // help: --help wherever it stands before "--"; kedge declares no -h, which oclif refuses
+      {args: ['status', '--help'], via: 'oclif'},
+      {args: ['status', '-h'], via: 'oclif'},
+      {args: ['repo', 'list', '--json', '--help'], via: 'oclif'},
+      {args: ['history', '--help', '--repo', name], via: 'oclif'},
+      {args: ['history', '--repo', name, '--', '--help'], via: 'oclif'},
+      {args: ['status', '--version'], via: 'oclif'},
+      // unknown flags and forms the fast path does not read
+      {args: ['status', '--frobnicate'], via: 'oclif'},
+      {args: ['status', '-x'], via: 'oclif'},
+      {args: ['status', '--no-json'], via: 'oclif'},
+      {args: ['status', '--json=true'], via: 'oclif'},
+      {args: ['status', '--json', '--json'], via: 'oclif'},
+      {args: ['history', '-r', name], via: 'oclif'},
+      // positional arguments: none of the hot commands declares one
+      {args: ['status', name], via: 'oclif'},
+      {args: ['repo', 'list', 'extra', '--json'], via: 'oclif'},
+      {args: ['status', '--repo', name, 'extra'], via: 'oclif'},
+      {args: ['status', '--json', '--', name], via: 'oclif'},
+      {args: ['status', '-'], via: 'oclif'},
+      {args: ['history', '--repo', name, 'a=b'], via: 'oclif'},
+      // --json, and "--" ending the flags
+      {args: ['status', '--json'], via: 'fast path'},
+      {args: ['status', '--json', '--'], via: 'fast path'},
+      {args: ['status', '--', '--json'], via: 'oclif'},
+      {args: ['repo', 'list', '--'], via: 'fast path'},
+      // values: --flag=value, --flag value, and values oclif reads otherwise or refuses
+      {args: ['history', `--repo=${name}`, '--limit=2'], via: 'fast path'},
+      {args: ['history', '--limit', '2', `--repo=${name}`, '--json'], via: 'fast path'},
+      {args: ['history', `--repo=${name}=x`], via: 'fast path'},
+      {args: ['status', '--repo', name, '--json', '--home', deployed.home], via: 'fast path'},
+      {args: ['history', '--repo', '-'], via: 'oclif'},
+      {args: ['history', '--repo', '--json'], via: 'oclif'},
+      {args: ['history', '--repo=--json'], via: 'oclif'},
+      {args: ['history', '--repo', name, '--limit', '-1'], via: 'oclif'},
+      {args: ['history', '--repo', name, '--limit', '1e3'], via: 'oclif'},
+      {args: ['history', '--repo', name, '--limit', '100001', '--json'], via: 'oclif'},
+      {args: ['history', '--limit', '3'], via: 'oclif'},
+    ]
+    for (const {args, via} of cases) {
+      const runs = await bothWays(args, {home: deployed.home})
+      assertSameOutput(runs, args.join(' '))
+      assert.equal(runs.fast.packages.includes('@oclif/core') ? 'oclif' : 'fast path', via, `${args.join(' ')}: the way it went`)
+    }
+  })
+
   it('leaves help, --debug, refused flags and what oclif reads from the environment to oclif', async () => {
     const themed = tempDir()
     mkdirSync(path.join(themed, 'kedge'))

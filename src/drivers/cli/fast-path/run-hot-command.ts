@@ -8,8 +8,8 @@ import {showStatus} from '../read-commands/status.js'
 import type {HotCommandId} from './manifest.js'
 import type {FlagValue, HotInvocation} from './match.js'
 
-/** The body each hot command's oclif class runs; the flags have the shapes the command's manifest entry guarantees. */
-const BODIES: Record<HotCommandId, (io: CommandIO, flags: Record<string, FlagValue>) => Promise<unknown>> = {
+/** The body each hot command's oclif class runs; the flags and arguments have the shapes the command's manifest entry guarantees. */
+const BODIES: Record<HotCommandId, (io: CommandIO, flags: Record<string, FlagValue>, args: Record<string, string>) => Promise<unknown>> = {
   'repo:list': (io) => showRepositories(io),
   status: (io, flags) => showStatus(io, flags as {repo?: string}),
   history: (io, flags) => showHistory(io, flags as {repo: string; limit: number}),
@@ -36,7 +36,7 @@ export async function runHotCommand(invocation: HotInvocation): Promise<void> {
   }
   let result: unknown
   try {
-    result = await BODIES[invocation.id](io, invocation.flags)
+    result = await BODIES[invocation.id](io, invocation.flags, invocation.args)
   } catch (error) {
     reportCommandError(error as Error, {json: invocation.json, debug: false, storageFault: state.storageFault})
   } finally {
