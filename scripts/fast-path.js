@@ -8,9 +8,10 @@ import path from 'node:path'
 import {fileURLToPath, pathToFileURL} from 'node:url'
 import {isDeepStrictEqual} from 'node:util'
 
-import {Args, Config, Flags} from '@oclif/core'
+import {Config} from '@oclif/core'
 import {build, transform} from 'esbuild'
 
+import {fastPathCommandOf, OclifOnlyError, oclifSettingsOf} from '../dist/drivers/cli/fast-path/derive-manifest.js'
 import {FAST_PATH_MANIFEST_FILE, HOT_COMMAND_IDS} from '../dist/drivers/cli/fast-path/manifest.js'
 
 const root = fileURLToPath(new URL('..', import.meta.url))
@@ -18,11 +19,6 @@ const outdir = path.join(root, 'dist/fast-path')
 
 /** Hooks that run around every command; the fast path runs none. */
 const COMMAND_HOOKS = ['init', 'preparse', 'prerun', 'postrun', 'finally']
-/** What oclif does with a flag that the fast path does not. */
-const UNSUPPORTED_FLAG_FEATURES = ['multiple', 'options', 'delimiter', 'relationships', 'dependsOn', 'exclusive', 'exactlyOne', 'combinable', 'deprecated', 'deprecateAliases', 'allowStdin']
-/** What oclif does with an argument that the fast path does not. */
-const UNSUPPORTED_ARG_FEATURES = ['multiple', 'options']
-
 /**
  * Packages worth bundling, whose many small modules cost more to load one by one than to parse together:
  * those the hot path loads (better-sqlite3's JavaScript: its native library is loaded by path), and
@@ -44,84 +40,27 @@ const PRECOMPUTED_MODULES = ['dist/store/row-columns.js']
 /** Modules that only declare (the schema's tables, drizzle's objects): left out of a bundle that uses none of their exports. */
 const DECLARATION_MODULES = ['dist/store/schema.js']
 
-/** oclif's own parse functions, as Flags.boolean(), Flags.integer(), Flags.string() and Args.string() make them. */
-const integerParse = Flags.integer().parse
-const booleanParseSource = Flags.boolean().parse.toString()
-const stringParseSource = Flags.string().parse.toString()
-const stringArgParseSource = Args.string().parse.toString()
-
-/** Thrown for what the fast path cannot read as oclif does: the command is left to oclif. */
-class OclifOnly extends Error {}
-
-function oclifOnly(what) {
-  throw new OclifOnly(what)
-}
-
-/** How the fast path reads the flag's value, as oclif's own parser for it would. */
-function kindOf(name, manifestFlag, flag) {
-  if (manifestFlag.type === 'boolean') return flag.parse === undefined || flag.parse.toString() === booleanParseSource ? 'boolean' : oclifOnly(`--${name}: a boolean of its own (version, help)`)
-  if (flag.parse === integerParse) return 'integer'
-  if (flag.parse?.toString() === stringParseSource) return 'string'
-  return oclifOnly(`--${name}: a flag of its own type`)
-}
-
-function flagEntry(name, manifestFlag, flag) {
-  const unsupported = UNSUPPORTED_FLAG_FEATURES.find((feature) => flag[feature] !== undefined && flag[feature] !== false)
-  if (unsupported) oclifOnly(`--${name}: ${unsupported}`)
-  if (typeof flag.default === 'function') oclifOnly(`--${name}: a computed default`)
-  const aliases = [...(flag.aliases ?? []), ...(flag.charAliases ?? [])]
-  return {kind: kindOf(name, manifestFlag, flag), char: flag.char, aliases: aliases.length > 0 ? aliases : undefined, env: flag.env, default: flag.default, required: flag.required || undefined, min: flag.min, max: flag.max}
-}
-
-function argEntry(name, arg) {
-  const unsupported = UNSUPPORTED_ARG_FEATURES.find((feature) => arg[feature] !== undefined && arg[feature] !== false)
-  if (unsupported) oclifOnly(`argument ${name}: ${unsupported}`)
-  if (arg.parse?.toString() !== stringArgParseSource) oclifOnly(`argument ${name}: an argument of its own type`)
-  if (arg.default !== undefined && typeof arg.default !== 'string') oclifOnly(`argument ${name}: a default that is not a string`)
-  return {required: arg.required || undefined, default: arg.default, ignoreStdin: arg.ignoreStdin || undefined}
-}
-
-async function commandEntry(config, id) {
-  const cached = config.findCommand(id, {must: true})
-  const command = await cached.load()
-  if (cached.strict === false) oclifOnly('it takes any arguments (strict: false)')
-  if (command.state === 'deprecated' || command.deprecateAliases || command.deprecationOptions) oclifOnly('it is deprecated')
-  const flags = {}
-  for (const [name, manifestFlag] of Object.entries(cached.flags)) {
-    flags[name] = flagEntry(name, manifestFlag, command.flags?.[name] ?? command.baseFlags?.[name] ?? manifestFlag)
-  }
-  // The class's own objects, in their declared order: oclif assigns arguments in that order.
-  const args = {}
-  for (const [name, arg] of Object.entries(command.args ?? {})) args[name] = argEntry(name, arg)
-  return {flags, args, hasSubcommands: config.commandIDs.some((other) => other.startsWith(`${id}:`)), jsonFlag: command.enableJsonFlag === true}
-}
-
 /** Throws when a plugin has a hook around commands: the fast path would have to run it, and runs none. */
 function checkHooks(config) {
   for (const plugin of config.plugins.values()) {
     const hook = COMMAND_HOOKS.find((event) => (plugin.hooks[event] ?? []).length > 0)
-    if (hook) oclifOnly(`${plugin.name} has a ${hook} hook`)
+    if (hook) throw new OclifOnlyError(`${plugin.name} has a ${hook} hook`)
   }
 }
 
 /** The manifest, and the hot commands left to oclif with the reason. */
 async function writeManifest() {
   const config = await Config.load(root)
-  const {additionalHelpFlags = [], additionalVersionFlags = []} = config.pjson.oclif
-  const oclif = {
-    envPrefix: config.scopedEnvVarKey(''),
-    dirname: config.dirname,
-    helpFlags: [...new Set([...additionalHelpFlags, '--help'])],
-    versionFlags: [...new Set(['--version', ...additionalVersionFlags])],
-  }
+  const oclif = oclifSettingsOf(config)
   const commands = {}
   const left = {}
   for (const id of HOT_COMMAND_IDS) {
     try {
       checkHooks(config)
-      commands[id] = await commandEntry(config, id)
+      const cached = config.findCommand(id, {must: true})
+      commands[id] = fastPathCommandOf(id, await cached.load(), Object.keys(cached.flags), config.commandIDs)
     } catch (error) {
-      if (!(error instanceof OclifOnly)) throw error
+      if (!(error instanceof OclifOnlyError)) throw error
       left[id] = error.message
     }
   }
