@@ -5,7 +5,8 @@ process.umask(0o077)
 // CommonJS, as the fast path's bundle is: a process that loads no ES module does not start Node's ES module loader.
 const {runFastPath} = require('../dist/fast-path/index.cjs')
 
-// repo list, status and history skip oclif's start-up when their arguments are plain: see docs/performance.md.
+// repo list, status and history skip oclif's start-up when the fast path reads their arguments exactly as
+// oclif would; anything else it hands to oclif unchanged: see docs/performance.md.
 runFastPath(process.argv.slice(2)).then(async (ran) => {
   if (ran) return
   const {execute} = await import('@oclif/core')
