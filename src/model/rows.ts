@@ -66,6 +66,8 @@ export interface DeploymentRow {
   project: string | null
   /** Failed because kedge stopped or crashed mid-way, not because of the commit: worth retrying. */
   interrupted: boolean
+  /** A failed deploy left as it failed because rollback_on_failure is off: drift healing holds until the next deploy. */
+  leftFailed: boolean
 }
 
 /** An advisory lock's holder: a process (host, pid and start time), so that a crashed holder's lock is free. */

@@ -12,6 +12,8 @@ export interface DeploymentOutcome {
   snapshot?: string | null
   project?: string | null
   interrupted?: boolean
+  /** Set on a failed deploy left as it failed (rollback_on_failure off): drift healing must not roll it back either. */
+  leftFailed?: boolean
 }
 
 export interface DeploymentCount {

@@ -26,6 +26,7 @@ export function finishDeployment(
     snapshot?: string | null
     project?: string | null
     interrupted?: boolean
+    leftFailed?: boolean
   },
 ): DeploymentRow {
   return db

@@ -71,6 +71,8 @@ export const deployments = sqliteTable(
     project: text('project'),
     /** Failed because kedge stopped or crashed mid-way, not because of the commit: worth retrying. */
     interrupted: integer('interrupted', {mode: 'boolean'}).notNull().default(false),
+    /** A failed deploy left as it failed because rollback_on_failure is off: drift healing holds until the next deploy. */
+    leftFailed: integer('left_failed', {mode: 'boolean'}).notNull().default(false),
   },
   (table) => [index('deployments_repository_started').on(table.repositoryId, sql`${table.id} DESC`)],
 )

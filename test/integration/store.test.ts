@@ -49,14 +49,18 @@ describe('the SQLite store', () => {
   it('applies the migrations an older database lacks when it is opened', async () => {
     const home = tempDir()
     const file = path.join(home, 'kedge.db')
-    const columns = (db: ReturnType<typeof openDatabase>) => db.$client.prepare("SELECT name FROM pragma_table_info('repositories')").pluck().all()
+    const columns = (db: ReturnType<typeof openDatabase>) => db.$client.prepare("SELECT name FROM pragma_table_info('deployments')").pluck().all()
     const older = openDatabase(file)
     const migrations = older.$client.prepare('SELECT count(*) FROM __drizzle_migrations').pluck().get()
+    const repository = insertRepository(older, {name: 'older', url: 'file:///tmp/older.git', branch: 'main', createdAt: new Date()})
     try {
-      // The database as the kedge before 0006_local_env left it.
-      older.$client.exec('ALTER TABLE repositories DROP COLUMN local_env')
+      // The database as the kedge before 0007_left_failed left it, with a deploy left as it failed and one that was not.
+      older.$client.exec('ALTER TABLE deployments DROP COLUMN left_failed')
       older.$client.exec('DELETE FROM __drizzle_migrations WHERE created_at = (SELECT max(created_at) FROM __drizzle_migrations)')
-      assert.ok(!columns(older).includes('local_env'))
+      assert.ok(!columns(older).includes('left_failed'))
+      const insert = older.$client.prepare(`INSERT INTO deployments (repository_id, "commit", "trigger", status, started_at, note, interrupted) VALUES (?, ?, 'git', 'failed', ?, ?, 0)`)
+      insert.run(repository.id, 'a'.repeat(40), Date.now(), 'left as it failed: rollback_on_failure is off')
+      insert.run(repository.id, 'b'.repeat(40), Date.now(), 'rolled back automatically to aaaaaaa')
     } finally {
       closeDatabase(older)
     }
@@ -64,8 +68,16 @@ describe('the SQLite store', () => {
     assert.equal(listed.code, 0, listed.stderr)
     const db = openDatabase(file)
     try {
-      assert.ok(columns(db).includes('local_env'))
+      assert.ok(columns(db).includes('left_failed'))
       assert.equal(db.$client.prepare('SELECT count(*) FROM __drizzle_migrations').pluck().get(), migrations)
+      // A failed deploy recorded before the column keeps holding drift healing: its note said it was left as it failed.
+      assert.deepEqual(
+        listDeployments(db, repository.id, 10).map((row) => [row.commit[0], row.leftFailed]),
+        [
+          ['b', false],
+          ['a', true],
+        ],
+      )
     } finally {
       closeDatabase(db)
     }

@@ -52,6 +52,7 @@ const GOOD_DEPLOYMENT: DeploymentRow = {
   note: null,
   project: 'webapp',
   interrupted: false,
+  leftFailed: false,
 }
 
 const SNAPSHOT: StackSnapshot = {
