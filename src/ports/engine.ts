@@ -18,10 +18,18 @@ export interface Engine {
   /** Every container of a Compose project, kedge's or not. */
   listComposeProjectContainers(project: string): Promise<StackContainer[]>
   stopAndRemoveContainer(id: string): Promise<void>
+  /** Removes a container at once, running or not; one already gone is no error. */
+  removeContainer(id: string): Promise<void>
+  /** Restarts a container as `docker restart` does. */
+  restartContainer(id: string): Promise<void>
+  /** Sends a signal (such as SIGHUP) to a container's main process. */
+  signalContainer(id: string, signal: string): Promise<void>
   /** The image id each reference names now, for those the engine has. */
   currentImageIds(references: string[]): Promise<Map<string, string>>
   /** Whether the engine answers a ping; never throws. */
   answers(): Promise<boolean>
+  /** Fails with engine_unavailable when the engine does not answer a ping. */
+  ping(): Promise<void>
   /**
    * Streams events about kedge's containers until the stream ends or `signal` aborts. Fails with
    * engine_unavailable when the stream does not open in time; once open, it has no time limit. A line

@@ -66,4 +66,6 @@ export interface Store extends ReadStore {
 
   /** The error as a storage fault of the home (full, read-only, not writable), or null when it is not one. */
   storageFault(error: unknown, options?: {anyError?: boolean}): KedgeError | null
+  /** Whether the error is already one of storageFault's (home_full, home_read_only, home_not_writable). */
+  isStorageFault(error: KedgeError): boolean
 }

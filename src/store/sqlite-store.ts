@@ -7,7 +7,7 @@ import {countDeploymentsSince, finishDeployment, lastAttemptAt, listGoodDeployme
 import {dropLock, tryTakeLock} from './locks.js'
 import {readStore} from './read-store.js'
 import {deleteRepository, insertRepository, recordRepositoryError, updateRepository} from './repositories.js'
-import {storageFault} from './storage-errors.js'
+import {isStorageFault, storageFault} from './storage-errors.js'
 
 /** The Store port over kedge.db in `home`: the reads as plain SQL, the writes through drizzle. */
 export function sqliteStore(home: Pick<KedgeHome, 'root' | 'databaseFile'>, connection: StoreConnection): Store {
@@ -35,5 +35,6 @@ export function sqliteStore(home: Pick<KedgeHome, 'root' | 'databaseFile'>, conn
     tryTakeLock: (name, holder, isAlive) => tryTakeLock(db, name, holder, isAlive),
     dropLock: (name, holder) => dropLock(db, name, holder),
     storageFault: (error, options) => storageFault(home, error, options),
+    isStorageFault,
   }
 }

@@ -3,6 +3,7 @@ import {mkdirSync, writeFileSync} from 'node:fs'
 import path from 'node:path'
 import {describe, it} from 'node:test'
 
+import {checkoutFiles} from '../../src/adapters/files/checkout-files.js'
 import {parseKedgeConfig} from '../../src/model/config/kedge-config.js'
 import {keptProjectName, resolveProjectName} from '../../src/usecases/deploying/desired-stack.js'
 import {InvalidConfigError} from '../../src/model/errors.js'
@@ -23,13 +24,13 @@ describe('the Compose project name', () => {
   it("is kedge.yaml's, else the last compose file's name:, else the repository's", () => {
     const {root, stackDir} = stack({'base.yaml': `name: base-name\n${SERVICES}`, 'prod.yaml': 'name: prod-name\n', 'plain.yaml': SERVICES})
     const ruled = parseKedgeConfig('docker:\n  project_name: from-kedge\n', 'stacks/app/kedge.yaml')
-    assert.deepEqual(resolveProjectName(root, stackDir, ruled, ['base.yaml', 'prod.yaml'], 'my.repo'), {name: 'from-kedge', source: 'kedge.yaml', file: 'stacks/app/kedge.yaml'})
-    assert.deepEqual(resolveProjectName(root, stackDir, NO_CONFIG, ['base.yaml', 'prod.yaml', 'plain.yaml'], 'my.repo'), {
+    assert.deepEqual(resolveProjectName(checkoutFiles, root, stackDir, ruled, ['base.yaml', 'prod.yaml'], 'my.repo'), {name: 'from-kedge', source: 'kedge.yaml', file: 'stacks/app/kedge.yaml'})
+    assert.deepEqual(resolveProjectName(checkoutFiles, root, stackDir, NO_CONFIG, ['base.yaml', 'prod.yaml', 'plain.yaml'], 'my.repo'), {
       name: 'prod-name',
       source: 'compose file',
       file: 'stacks/app/prod.yaml',
     })
-    assert.deepEqual(resolveProjectName(root, stackDir, NO_CONFIG, ['plain.yaml'], 'my.repo'), {name: 'my-repo', source: 'repository name', file: null})
+    assert.deepEqual(resolveProjectName(checkoutFiles, root, stackDir, NO_CONFIG, ['plain.yaml'], 'my.repo'), {name: 'my-repo', source: 'repository name', file: null})
   })
 
   const refused: Array<[string, string, RegExp]> = [
@@ -42,7 +43,7 @@ describe('the Compose project name', () => {
     it(`refuses a name with ${what}, naming the file`, () => {
       const {root, stackDir} = stack({'compose.yaml': `${header}${SERVICES}`})
       assert.throws(
-        () => resolveProjectName(root, stackDir, NO_CONFIG, ['compose.yaml'], 'app'),
+        () => resolveProjectName(checkoutFiles, root, stackDir, NO_CONFIG, ['compose.yaml'], 'app'),
         (error: unknown) => error instanceof InvalidConfigError && message.test(error.message) && !error.message.includes('\n'),
       )
     })
@@ -51,7 +52,7 @@ describe('the Compose project name', () => {
   it('is not bothered by an invalid name when kedge.yaml sets one', () => {
     const {root, stackDir} = stack({'compose.yaml': `name: Bad Name\n${SERVICES}`})
     const ruled = parseKedgeConfig('docker:\n  project_name: fine\n', 'kedge.yaml')
-    assert.equal(resolveProjectName(root, stackDir, ruled, ['compose.yaml'], 'app').name, 'fine')
+    assert.equal(resolveProjectName(checkoutFiles, root, stackDir, ruled, ['compose.yaml'], 'app').name, 'fine')
   })
 
   it("keeps a stack that runs under the repository's name there when a compose file's name: appears, so its named volumes stay", () => {

@@ -1,5 +1,17 @@
 import type {Engine} from '../../ports/engine.js'
-import {currentImageIds, engineAnswers, listAllKedgeContainers, listComposeProjectContainers, listKedgeContainers, stopAndRemoveContainer, watchContainerEvents} from './docker-engine.js'
+import {
+  currentImageIds,
+  engineAnswers,
+  listAllKedgeContainers,
+  listComposeProjectContainers,
+  listKedgeContainers,
+  pingEngine,
+  removeContainer,
+  restartContainer,
+  signalContainer,
+  stopAndRemoveContainer,
+  watchContainerEvents,
+} from './docker-engine.js'
 
 /** The Engine port over the Docker engine's API socket (DOCKER_HOST, else /var/run/docker.sock). */
 export const dockerEngine: Engine = {
@@ -7,7 +19,11 @@ export const dockerEngine: Engine = {
   listAllKedgeContainers,
   listComposeProjectContainers,
   stopAndRemoveContainer,
+  removeContainer,
+  restartContainer,
+  signalContainer,
   currentImageIds,
   answers: engineAnswers,
+  ping: pingEngine,
   watchContainerEvents,
 }

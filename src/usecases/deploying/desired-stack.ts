@@ -1,19 +1,14 @@
 import path from 'node:path'
 
-import {composeConfig} from '../../adapters/compose/compose.js'
-import {objectIds} from '../../adapters/git/git.js'
 import {parseBoundedYaml} from '../../model/config/bounded-yaml.js'
-import {readComposeText, resolveComposeFiles} from '../../adapters/files/compose-files.js'
 import {parseComposeYaml} from '../../model/config/compose-yaml.js'
-import {readKedgeConfig} from '../../adapters/files/kedge-config-file.js'
 import {PROJECT_NAME_PATTERN, type KedgeConfig} from '../../model/config/kedge-config.js'
-import {repositoryDirectory} from '../../adapters/files/repository-file.js'
 import {ComposeFailedError, InvalidConfigError, InvalidInputError, quoted} from '../../model/errors.js'
-import {lastGoodDeployment} from '../../store/deployments.js'
-import type {RepositoryRow} from '../../store/schema.js'
+import type {RepositoryRow} from '../../model/rows.js'
+import type {RepositoryFiles} from '../../ports/repository-files.js'
 import {COMPOSE_V2_HINT, isEmptyProject, locateComposeError, needsComposeV2} from '../../model/compose/compose-errors.js'
 import {formerServiceHashes, parseComposeConfig} from '../../model/compose/compose-model.js'
-import type {KedgeContext} from '../context.js'
+import type {KedgeContext, ReadContext} from '../context.js'
 import {declaredOnFileChange, hashesOf, parseOnFileChange} from './file-change.js'
 import {carriedHashes} from '../../model/stack/running-labels.js'
 import {readStackSelection} from './stack-selection.js'
@@ -42,6 +37,7 @@ export interface ProjectName {
  * hash of each service.
  */
 export async function readDesiredStack(
+  context: KedgeContext,
   paths: Pick<StackPaths, 'repoDir' | 'localEnvironment'>,
   repository: RepositoryRow,
   commit: string,
@@ -49,13 +45,14 @@ export async function readDesiredStack(
   signal?: AbortSignal,
 ): Promise<DesiredStack> {
   const {repoDir} = paths
+  const {files} = context
   // Every file kedge reads below, and each it names to Compose, is checked to be a regular file inside the repository.
-  const stackDir = repositoryDirectory(repoDir, repository.path, () =>
+  const stackDir = files.directory(repoDir, repository.path, () =>
     new InvalidInputError(`path ${quoted(repository.path)} does not exist at commit ${commit.slice(0, 7)}`, {code: 'invalid_path'}),
   )
-  const {config, text: kedgeConfigText} = readKedgeConfig(repoDir, stackDir)
-  const composeFiles = resolveComposeFiles(repoDir, stackDir, config)
-  const project = keptProjectName(resolveProjectName(repoDir, stackDir, config, composeFiles, repository.name), previous, repository.name)
+  const {config, text: kedgeConfigText} = files.readKedgeConfig(repoDir, stackDir)
+  const composeFiles = files.resolveComposeFiles(repoDir, stackDir, config)
+  const project = keptProjectName(resolveProjectName(files, repoDir, stackDir, config, composeFiles, repository.name), previous, repository.name)
   const noServices = (cause?: unknown) =>
     new InvalidConfigError(composeFiles.join(', '), 'services', 'none defined; kedge does not deploy an empty stack', {
       hint: `to take the stack down, run "kedge repo remove ${repository.name} --down"`,
@@ -64,21 +61,21 @@ export async function readDesiredStack(
   let resolved: string
   try {
     const compose = {name: project, files: composeFiles, directory: stackDir, profiles: config.profiles, environment: paths.localEnvironment()}
-    resolved = await composeConfig(compose, {signal})
+    resolved = await context.compose.config(compose, {signal})
   } catch (error) {
     if (!(error instanceof ComposeFailedError)) throw error
     if (isEmptyProject(error.reason)) throw noServices(error)
     const tooOld = needsComposeV2(error.reason)
     if (tooOld) throw new ComposeFailedError(error.action, tooOld, {cause: error, hint: COMPOSE_V2_HINT})
-    const documents = composeFiles.map((file) => readYamlOrNull(repoDir, stackDir, file))
+    const documents = composeFiles.map((file) => readYamlOrNull(files, repoDir, stackDir, file))
     throw new ComposeFailedError(error.action, locateComposeError(error.reason, documents), {cause: error})
   }
   const inactive = servicesOfOtherProfiles(resolved, config.profiles)
   const services = parseComposeConfig(resolved, repoDir).filter((service) => !inactive.has(service.name))
   // Compose v1 accepts a file without services, and deploying it would take the whole stack down.
   if (services.length === 0) throw noServices()
-  const ids = await objectIds(repoDir, commit, [...new Set(services.flatMap((service) => service.repositoryPaths))], signal)
-  const composeTexts = composeFiles.map((file) => ({path: file, content: readComposeText(repoDir, stackDir, file)}))
+  const ids = await context.git.objectIds(repoDir, commit, [...new Set(services.flatMap((service) => service.repositoryPaths))], signal)
+  const composeTexts = composeFiles.map((file) => ({path: file, content: files.readComposeText(repoDir, stackDir, file)}))
   const declared = declaredOnFileChange(composeTexts)
   return {
     config,
@@ -89,7 +86,7 @@ export async function readDesiredStack(
       stackPath: repository.path,
       composeFiles: composeTexts,
       kedgeConfig: kedgeConfigText,
-      placedPaths: readStackSelection(repoDir, repository.path, composeFiles, config.file, resolved),
+      placedPaths: readStackSelection(files, repoDir, repository.path, composeFiles, config.file, resolved),
       services: services.map((service) => {
         // Compose v1 drops the extension when it merges several files: then it is read from them.
         const onChange = service.onFileChange ?? declared.get(service.name)?.value
@@ -117,11 +114,18 @@ export async function readDesiredStack(
  * files (the last one that sets it, as Compose merges them), else the repository's name. kedge always
  * passes it to Compose, so a name Compose would refuse is refused here, naming the file.
  */
-export function resolveProjectName(repoRoot: string, stackDir: string, config: KedgeConfig, composeFiles: readonly string[], repository: string): ProjectName {
+export function resolveProjectName(
+  files: RepositoryFiles,
+  repoRoot: string,
+  stackDir: string,
+  config: KedgeConfig,
+  composeFiles: readonly string[],
+  repository: string,
+): ProjectName {
   if (config.projectName !== undefined) return {name: config.projectName, source: 'kedge.yaml', file: config.file}
   let named: ProjectName | null = null
   for (const file of composeFiles) {
-    const document = readYamlOrNull(repoRoot, stackDir, file)
+    const document = readYamlOrNull(files, repoRoot, stackDir, file)
     if (!document || typeof document !== 'object' || !('name' in document)) continue
     const value = (document as {name: unknown}).name
     if (value === null || value === undefined) continue
@@ -177,8 +181,8 @@ export function defaultProjectName(repository: string): string {
 }
 
 /** The snapshot of what runs now: the last good deployment's. */
-export function deployedSnapshot(context: KedgeContext, repository: RepositoryRow): StackSnapshot | null {
-  return parseSnapshot(lastGoodDeployment(context.db, repository.id)?.snapshot ?? null)
+export function deployedSnapshot(context: ReadContext, repository: RepositoryRow): StackSnapshot | null {
+  return parseSnapshot(context.store.lastGoodDeployment(repository.id)?.snapshot ?? null)
 }
 
 /**
@@ -186,8 +190,8 @@ export function deployedSnapshot(context: KedgeContext, repository: RepositoryRo
  * not valid YAML (Compose says why). The file was checked by resolveComposeFiles, so that reading it is
  * safe and parsing it bounded.
  */
-function readYamlOrNull(repoRoot: string, stackDir: string, file: string): unknown {
-  const text = readComposeText(repoRoot, stackDir, file)
+function readYamlOrNull(files: RepositoryFiles, repoRoot: string, stackDir: string, file: string): unknown {
+  const text = files.readComposeText(repoRoot, stackDir, file)
   try {
     return parseComposeYaml(text, file)
   } catch {

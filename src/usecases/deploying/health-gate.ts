@@ -1,11 +1,9 @@
-import {setTimeout as sleep} from 'node:timers/promises'
-
-import {listKedgeContainers} from '../../adapters/engine/docker-engine.js'
 import {formatDuration} from '../../model/config/duration.js'
 import {ExternalError} from '../../model/errors.js'
 import type {StackContainer} from '../../model/stack/containers.js'
 import {LABELS} from '../../model/compose/labels.js'
 import {hasCompleted, runsConfigOf, type DesiredService} from '../../model/stack/plan.js'
+import type {KedgeContext} from '../context.js'
 
 const POLL_MS = 250
 
@@ -66,6 +64,7 @@ function notReadyBecause(current: readonly StackContainer[]): string {
  * `timeoutMs` passes.
  */
 export async function waitForServices(
+  context: Pick<KedgeContext, 'engine' | 'clock'>,
   repository: string,
   project: string,
   services: readonly DesiredService[],
@@ -73,19 +72,20 @@ export async function waitForServices(
   signal?: AbortSignal,
 ): Promise<void> {
   if (services.length === 0) return
-  const deadline = Date.now() + timeoutMs
+  const {engine, clock} = context
+  const deadline = clock.now().getTime() + timeoutMs
   let restartsSeen = 0
   for (;;) {
-    const containers = (await listKedgeContainers(project)).filter((container) => container.labels[LABELS.repository] === repository)
+    const containers = (await engine.listKedgeContainers(project)).filter((container) => container.labels[LABELS.repository] === repository)
     const assessment = assessServices(services, containers)
     if (assessment.verdict === 'waiting' && assessment.restarting && ++restartsSeen >= RESTARTS_TOLERATED) {
       throw new ExternalError(`the deployment did not come up: ${assessment.reason}`, {code: 'unhealthy'})
     }
     if (assessment.verdict === 'failed') throw new ExternalError(`the deployment did not come up: ${assessment.reason}`, {code: 'unhealthy'})
     if (assessment.verdict === 'ready') return
-    if (Date.now() > deadline) {
+    if (clock.now().getTime() > deadline) {
       throw new ExternalError(`the deployment did not come up within ${formatDuration(timeoutMs)}: ${assessment.reason}`, {code: 'unhealthy'})
     }
-    await sleep(POLL_MS, undefined, {signal})
+    await clock.sleep(POLL_MS, signal)
   }
 }

@@ -1,6 +1,5 @@
-import {engineAnswers} from '../../adapters/engine/docker-engine.js'
 import type {KedgeError} from '../../model/errors.js'
-import {isStorageFault} from '../../store/storage-errors.js'
+import type {KedgeContext} from '../context.js'
 
 /** Why an attempt recorded as cut short by the host is tried again rather than held against its commit. */
 export const HOST_FAILED_NOTE = 'cut short by the host (its Docker engine or its disk); tried again once it is back'
@@ -12,13 +11,18 @@ export const HOST_FAILED_NOTE = 'cut short by the host (its Docker engine or its
  * interrupted: it is retried, not rolled back (a rollback needs the same host), and not counted by the
  * flap guard.
  */
-export async function failedForTheHost(error: KedgeError): Promise<boolean> {
-  return isStorageFault(error) || error.code === 'engine_unavailable' || !(await engineAnswers())
+export async function failedForTheHost(context: KedgeContext, error: KedgeError): Promise<boolean> {
+  return context.store.isStorageFault(error) || error.code === 'engine_unavailable' || !(await context.engine.answers())
 }
 
 /** How a failed attempt is recorded: as interrupted, its note naming the host, when the host or kedge's own stop cut it short. */
-export async function failedAttempt(error: KedgeError, note: string | null, signal?: AbortSignal): Promise<{interrupted: boolean; note: string | null}> {
+export async function failedAttempt(
+  context: KedgeContext,
+  error: KedgeError,
+  note: string | null,
+  signal?: AbortSignal,
+): Promise<{interrupted: boolean; note: string | null}> {
   if (signal?.aborted === true) return {interrupted: true, note}
-  if (!(await failedForTheHost(error))) return {interrupted: false, note}
+  if (!(await failedForTheHost(context, error))) return {interrupted: false, note}
   return {interrupted: true, note: note ? `${note} (${HOST_FAILED_NOTE})` : HOST_FAILED_NOTE}
 }

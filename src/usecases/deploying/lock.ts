@@ -1,13 +1,7 @@
-import {setTimeout as sleep} from 'node:timers/promises'
-
 import {ExternalError} from '../../model/errors.js'
-import {markInterrupted} from '../../store/deployments.js'
-import {dropLock, tryTakeLock} from '../../store/locks.js'
-import type {LockRow, RepositoryRow} from '../../store/schema.js'
-import {storageFault} from '../../store/storage-errors.js'
-import type {KedgeContext} from '../context.js'
-import {currentProcess, isProcessRunning} from '../../adapters/process/process-identity.js'
+import type {LockRow, RepositoryRow} from '../../model/rows.js'
 import type {ProcessIdentity} from '../../ports/processes.js'
+import type {KedgeContext} from '../context.js'
 
 const POLL_MS = 200
 
@@ -30,33 +24,34 @@ export interface LockOptions {
 export const repositoryLockName = (repository: string) => `repository:${repository}`
 
 export async function acquireLock(context: KedgeContext, name: string, options: LockOptions): Promise<HeldLock> {
-  const self = currentProcess()
-  const deadline = Date.now() + options.waitMs
+  const {store, clock, processes} = context
+  const self = processes.current()
+  const deadline = clock.now().getTime() + options.waitMs
   let announced = false
   for (;;) {
     options.signal?.throwIfAborted()
     if (!heldHere.has(name)) {
       // A row naming this process for a lock it does not hold is left over from a release that could not
       // be written (a full disk): it would keep this process out forever.
-      const isHeld = (current: LockRow) => !isSameProcess(current, self) && isProcessRunning(current)
-      const attempt = tryTakeLock(context.db, name, {...self, purpose: options.purpose, acquiredAt: new Date()}, isHeld)
+      const isHeld = (current: LockRow) => !isSameProcess(current, self) && processes.isRunning(current)
+      const attempt = store.tryTakeLock(name, {...self, purpose: options.purpose, acquiredAt: clock.now()}, isHeld)
       if (attempt.taken) {
         heldHere.add(name)
         return {
           name,
           release: () => {
             heldHere.delete(name)
-            dropLock(context.db, name, self)
+            store.dropLock(name, self)
           },
         }
       }
       if (!announced) options.onWait?.(attempt.current)
       announced = true
-      if (Date.now() >= deadline) throw lockBusy(name, attempt.current)
-    } else if (Date.now() >= deadline) {
-      throw lockBusy(name, {...self, name, purpose: 'another task of this process', acquiredAt: new Date()})
+      if (clock.now().getTime() >= deadline) throw lockBusy(name, attempt.current)
+    } else if (clock.now().getTime() >= deadline) {
+      throw lockBusy(name, {...self, name, purpose: 'another task of this process', acquiredAt: clock.now()})
     }
-    await sleep(POLL_MS, undefined, {signal: options.signal})
+    await clock.sleep(POLL_MS, options.signal)
   }
 }
 
@@ -73,14 +68,14 @@ export async function withRepositoryLock<T>(
   try {
     const lock = await acquireLock(context, repositoryLockName(repository.name), options)
     try {
-      return await work(markInterrupted(context.db, repository.id))
+      return await work(context.store.markInterrupted(repository.id))
     } finally {
       lock.release()
     }
   } catch (error) {
     // Every change to a repository passes here, serve's rounds included: a full or read-only home is
     // reported as such wherever the error ends up (the CLI, serve's log, the API).
-    throw storageFault(context.home, error) ?? error
+    throw context.store.storageFault(error) ?? error
   }
 }
 

@@ -1,19 +1,18 @@
 import path from 'node:path'
 
-import {remoteBranchHead} from '../../adapters/git/git.js'
 import type {KedgeConfig} from '../../model/config/kedge-config.js'
-import {loadKedgeConfig} from '../../adapters/files/kedge-config-file.js'
 import {asKedgeError, ExternalError, type KedgeError} from '../../model/errors.js'
-import {lastAttemptAt, lastGoodDeployment} from '../../store/deployments.js'
-import {recordRepositoryError, updateRepository} from '../../store/repositories.js'
-import type {LockRow, RepositoryRow} from '../../store/schema.js'
+import type {LockRow, RepositoryRow} from '../../model/rows.js'
+import {planChanges, type ServiceChange} from '../../model/stack/plan.js'
 import type {KedgeContext} from '../context.js'
 import {withRepositoryAccess} from '../repositories/credentials.js'
-import {applyCheckedOutCommit, fetchHead, listOwnedContainers, type DeployOutcome} from './deploy.js'
 import {stackPaths} from '../repositories/stack-paths.js'
+import type {DeployOutcome} from './attempt.js'
+import {applyCheckedOutCommit} from './deploy.js'
 import {deployedSnapshot, readDesiredStack} from './desired-stack.js'
+import {fetchHead} from './fetch-head.js'
 import {tryWithRepositoryLock} from './lock.js'
-import {planChanges, type ServiceChange} from '../../model/stack/plan.js'
+import {listOwnedContainers} from './owned-containers.js'
 
 export type ReconcileResult =
   | {kind: 'busy'; holder: LockRow}
@@ -41,7 +40,7 @@ export interface ReconcileOptions {
 }
 
 export function unpin(context: KedgeContext, repository: RepositoryRow): void {
-  updateRepository(context.db, repository.id, {pinnedCommit: null, pinReason: null, pinnedAtHead: null})
+  context.store.updateRepository(repository.id, {pinnedCommit: null, pinReason: null, pinnedAtHead: null})
 }
 
 /**
@@ -59,11 +58,12 @@ export async function reconcileRepository(context: KedgeContext, repository: Rep
 }
 
 async function reconcileLocked(context: KedgeContext, repository: RepositoryRow, options: ReconcileOptions): Promise<ReconcileResult> {
+  const {store} = context
   let head: string | null
   const polling = performance.now()
   try {
     const polled = await withRepositoryAccess(context, repository, (access) =>
-      remoteBranchHead(repository.url, repository.branch, {signal: options.signal, access}),
+      context.git.remoteBranchHead(repository.url, repository.branch, {signal: options.signal, access}),
     )
     head = polled.value
     // The fetch below must check the host key this poll accepted on first use.
@@ -71,31 +71,31 @@ async function reconcileLocked(context: KedgeContext, repository: RepositoryRow,
     options.onPolled?.({success: head !== null, seconds: (performance.now() - polling) / 1000, head})
   } catch (error) {
     options.onPolled?.({success: false, seconds: (performance.now() - polling) / 1000, head: null})
-    recordRepositoryError(context.db, repository.id, error)
+    store.recordRepositoryError(repository.id, error)
     return {kind: 'unreachable', error: asKedgeError(error, 'git_failed')}
   }
   if (head === null) {
     const error = new ExternalError(`branch "${repository.branch}" no longer exists on ${repository.url}`, {code: 'unknown_branch'})
-    recordRepositoryError(context.db, repository.id, error)
+    store.recordRepositoryError(repository.id, error)
     return {kind: 'no-branch', error}
   }
-  updateRepository(context.db, repository.id, {remoteHead: head, remoteCheckedAt: new Date()})
+  store.updateRepository(repository.id, {remoteHead: head, remoteCheckedAt: context.clock.now()})
 
   if (repository.pinnedCommit) {
     // A rollback holds until the branch moves past the head it rolled back from.
     if (head === repository.pinnedAtHead || head === repository.pinnedCommit) {
-      updateRepository(context.db, repository.id, {lastError: null, lastErrorAt: null})
+      store.updateRepository(repository.id, {lastError: null, lastErrorAt: null})
       return {kind: 'pinned', commit: repository.pinnedCommit}
     }
     unpin(context, repository)
     options.onUnpinned?.(repository.pinnedCommit, head)
   }
-  if (lastGoodDeployment(context.db, repository.id)?.commit === head) {
+  if (store.lastGoodDeployment(repository.id)?.commit === head) {
     // The stack runs the branch head: whatever went wrong before (a remote that did not answer) is over.
-    updateRepository(context.db, repository.id, {pendingCommit: null, pendingChanges: null, lastError: null, lastErrorAt: null})
+    store.updateRepository(repository.id, {pendingCommit: null, pendingChanges: null, lastError: null, lastErrorAt: null})
     return {kind: 'up-to-date', commit: head}
   }
-  const attempt = lastAttemptAt(context.db, repository.id, head)
+  const attempt = store.lastAttemptAt(repository.id, head)
   if (attempt?.status === 'failed' && !attempt.interrupted) return {kind: 'already-failed', commit: head}
   if (repository.pendingCommit === head) return {kind: 'already-pending', commit: head}
 
@@ -112,7 +112,7 @@ async function deployWhenEngineAnswers(context: KedgeContext, repository: Reposi
   } catch (error) {
     const failure = asKedgeError(error, 'deploy_failed')
     if (failure.code !== 'engine_unavailable') throw error
-    recordRepositoryError(context.db, repository.id, failure)
+    context.store.recordRepositoryError(repository.id, failure)
     return {kind: 'engine-unavailable', commit, error: failure}
   }
 }
@@ -127,13 +127,14 @@ async function recordPendingChanges(
 ): Promise<ReconcileResult> {
   try {
     const deployed = deployedSnapshot(context, repository)
-    const {snapshot} = await readDesiredStack(stackPaths(context, repository.name), repository, commit, deployed, signal)
+    const {snapshot} = await readDesiredStack(context, stackPaths(context, repository.name), repository, commit, deployed, signal)
     const deployedHere = deployed?.project === snapshot.project
-    const changes = planChanges(snapshot.services, await listOwnedContainers(repository.name, snapshot.project, {deployedHere, services: snapshot.services}), deployed?.services)
-    updateRepository(context.db, repository.id, {pendingCommit: commit, pendingChanges: JSON.stringify(changes), lastError: null, lastErrorAt: null})
+    const actual = await listOwnedContainers(context, repository.name, snapshot.project, {deployedHere, services: snapshot.services})
+    const changes = planChanges(snapshot.services, actual, deployed?.services)
+    context.store.updateRepository(repository.id, {pendingCommit: commit, pendingChanges: JSON.stringify(changes), lastError: null, lastErrorAt: null})
     return {kind: 'pending', commit, mode, changes}
   } catch (error) {
-    recordRepositoryError(context.db, repository.id, error)
+    context.store.recordRepositoryError(repository.id, error)
     return {kind: 'plan-failed', commit, error: asKedgeError(error, 'plan_failed')}
   }
 }
@@ -147,7 +148,7 @@ function modeOfCheckout(context: KedgeContext, repository: RepositoryRow): Kedge
 export function readCheckoutConfig(context: KedgeContext, repository: RepositoryRow): KedgeConfig | null {
   const repoDir = stackPaths(context, repository.name).repoDir
   try {
-    return loadKedgeConfig(repoDir, path.join(repoDir, repository.path))
+    return context.files.readKedgeConfig(repoDir, path.join(repoDir, repository.path)).config
   } catch {
     return null
   }

@@ -3,9 +3,9 @@ import path from 'node:path'
 import {parseBoundedYaml} from '../../model/config/bounded-yaml.js'
 import {parseComposeYaml} from '../../model/config/compose-yaml.js'
 import {COMPOSE_FILE_MAX_BYTES} from '../../model/config/repository-limits.js'
-import {readRepositoryText} from '../../adapters/files/repository-file.js'
 import {InvalidConfigError} from '../../model/errors.js'
 import {byCodeUnits} from '../../model/compose/text-order.js'
+import type {RepositoryFiles} from '../../ports/repository-files.js'
 
 /** What stackSelection works from. */
 export interface StackReads {
@@ -63,13 +63,20 @@ export function stackSelection(reads: StackReads): string[] | null {
 }
 
 /** stackSelection of a stack resolved in `checkoutDir`, its compose files read from there; undefined for the whole tree. */
-export function readStackSelection(checkoutDir: string, stackPath: string, composeFiles: readonly string[], kedgeConfigFile: string | null, resolvedYaml: string): string[] | undefined {
+export function readStackSelection(
+  files: Pick<RepositoryFiles, 'readText'>,
+  checkoutDir: string,
+  stackPath: string,
+  composeFiles: readonly string[],
+  kedgeConfigFile: string | null,
+  resolvedYaml: string,
+): string[] | undefined {
   // A file of `extends:` or `include:` is read as kedge reads the compose files: one that is no regular file
   // inside the repository, or too large, is one kedge cannot read, and the whole tree is placed.
   const readCompose = (file: string): unknown => {
     let text: string | null
     try {
-      text = readRepositoryText(checkoutDir, file, COMPOSE_FILE_MAX_BYTES)
+      text = files.readText(checkoutDir, file, COMPOSE_FILE_MAX_BYTES)
     } catch (error) {
       if (error instanceof InvalidConfigError) return null
       throw error

@@ -1,10 +1,11 @@
-import {composeCommand} from '../../adapters/compose/compose.js'
-import type {LockRow} from '../../store/schema.js'
+import type {LockRow} from '../../model/rows.js'
 import type {KedgeContext} from '../context.js'
-import {applyCheckedOutCommit, fetchHead, type DeployOutcome} from './deploy.js'
+import {requireRepository} from '../repositories/require-repository.js'
+import type {DeployOutcome} from './attempt.js'
+import {applyCheckedOutCommit} from './deploy.js'
+import {fetchHead} from './fetch-head.js'
 import {withRepositoryLock} from './lock.js'
 import {unpin} from './reconcile.js'
-import {requireRepository} from '../repositories/require-repository.js'
 
 export const SYNC_LOCK_WAIT_MS = 10 * 60_000
 
@@ -17,7 +18,7 @@ export async function syncRepository(
   const repository = requireRepository(context, name)
   // Finding Compose (for v1 a start of its own, about as long as a `compose config`) overlaps the fetch
   // instead of following it; should it fail, the deploy asks again and reports why.
-  void composeCommand().catch(() => undefined)
+  void context.compose.command().catch(() => undefined)
   const lockOptions = {purpose: 'kedge sync', waitMs: SYNC_LOCK_WAIT_MS, signal: options.signal, onWait: options.onLockWait}
   return withRepositoryLock(context, repository, lockOptions, async () => {
     const commit = await fetchHead(context, repository, options.signal)

@@ -1,17 +1,17 @@
 import {errorMessage} from '../../model/errors.js'
-import {lastAppliedDeployment} from '../../store/deployments.js'
-import type {RepositoryRow} from '../../store/schema.js'
-import type {KedgeContext} from '../context.js'
-import {fetchHead, listOwnedContainers} from '../deploying/deploy.js'
-import {stackPaths} from '../repositories/stack-paths.js'
-import {deployedSnapshot, readDesiredStack} from '../deploying/desired-stack.js'
+import type {RepositoryRow} from '../../model/rows.js'
 import type {Drift} from '../../model/stack/drift.js'
-import {inspectDrift} from './heal.js'
-import {withRepositoryLock} from '../deploying/lock.js'
 import {planChanges, type ServiceChange} from '../../model/stack/plan.js'
-import {requireRepository} from '../repositories/require-repository.js'
 import type {StackSnapshot} from '../../model/stack/stack-snapshot.js'
 import {parseSnapshot} from '../../model/stack/stored-snapshot.js'
+import type {KedgeContext} from '../context.js'
+import {deployedSnapshot, readDesiredStack} from '../deploying/desired-stack.js'
+import {fetchHead} from '../deploying/fetch-head.js'
+import {withRepositoryLock} from '../deploying/lock.js'
+import {listOwnedContainers} from '../deploying/owned-containers.js'
+import {requireRepository} from '../repositories/require-repository.js'
+import {stackPaths} from '../repositories/stack-paths.js'
+import {inspectDrift} from './heal.js'
 
 export interface DiffResult {
   repo: string
@@ -49,9 +49,9 @@ export async function diffRepository(context: KedgeContext, name: string): Promi
       attempt = deployed ? null : await failedAttemptLeft(context, repository)
       const commit = await fetchHead(context, repository)
       if (commit !== deployed?.commit) {
-        const {snapshot} = await readDesiredStack(stackPaths(context, repository.name), repository, commit, deployed ?? attempt?.snapshot ?? null)
+        const {snapshot} = await readDesiredStack(context, stackPaths(context, repository.name), repository, commit, deployed ?? attempt?.snapshot ?? null)
         const deployedHere = (deployed ?? attempt?.snapshot)?.project === snapshot.project
-        const actual = await listOwnedContainers(repository.name, snapshot.project, {deployedHere, services: snapshot.services})
+        const actual = await listOwnedContainers(context, repository.name, snapshot.project, {deployedHere, services: snapshot.services})
         head = {commit, changes: planChanges(snapshot.services, actual, deployed?.services)}
       }
     } catch (error) {
@@ -67,8 +67,8 @@ export async function diffRepository(context: KedgeContext, name: string): Promi
 
 /** What a failed deploy left when none succeeded: its snapshot and the containers kedge labelled for it; null when it left none. */
 async function failedAttemptLeft(context: KedgeContext, repository: RepositoryRow): Promise<{snapshot: StackSnapshot; containers: string[]} | null> {
-  const snapshot = parseSnapshot(lastAppliedDeployment(context.db, repository.id)?.snapshot ?? null)
+  const snapshot = parseSnapshot(context.store.lastAppliedDeployment(repository.id)?.snapshot ?? null)
   if (!snapshot) return null
-  const containers = await listOwnedContainers(repository.name, snapshot.project)
+  const containers = await listOwnedContainers(context, repository.name, snapshot.project)
   return containers.length > 0 ? {snapshot, containers: containers.map((container) => container.name)} : null
 }

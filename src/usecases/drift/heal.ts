@@ -1,19 +1,19 @@
-import {currentImageIds} from '../../adapters/engine/docker-engine.js'
 import {asKedgeError} from '../../model/errors.js'
-import {countDeploymentsSince, finishDeployment, listDeployments, startDeployment} from '../../store/deployments.js'
-import {recordRepositoryError, updateRepository} from '../../store/repositories.js'
-import type {LockRow, RepositoryRow} from '../../store/schema.js'
+import type {LockRow, RepositoryRow} from '../../model/rows.js'
 import type {StackContainer} from '../../model/stack/containers.js'
-import type {KedgeContext} from '../context.js'
-import {applyStack, imagesOf, LEFT_AS_FAILED, listOwnedContainers, type DeployOutcome} from '../deploying/deploy.js'
-import {stackPaths} from '../repositories/stack-paths.js'
-import {failedAttempt} from '../deploying/host-failure.js'
-import {releaseTree} from '../rollback/releases.js'
-import {deployedSnapshot} from '../deploying/desired-stack.js'
+import {detectDrift, type Drift} from '../../model/stack/drift.js'
 import {snapshotConfig} from '../../model/stack/snapshot-config.js'
 import type {StackSnapshot} from '../../model/stack/stack-snapshot.js'
-import {detectDrift, type Drift} from '../../model/stack/drift.js'
+import type {KedgeContext} from '../context.js'
+import {applyStack} from '../deploying/apply-stack.js'
+import {runAttempt, type DeployOutcome} from '../deploying/attempt.js'
+import {deployedSnapshot} from '../deploying/desired-stack.js'
+import {failedAttempt} from '../deploying/host-failure.js'
+import {imagesOf} from '../deploying/images.js'
 import {tryWithRepositoryLock} from '../deploying/lock.js'
+import {listOwnedContainers} from '../deploying/owned-containers.js'
+import {stackPaths} from '../repositories/stack-paths.js'
+import {releaseTree} from '../rollback/releases.js'
 
 export interface DriftReport {
   snapshot: StackSnapshot
@@ -21,19 +21,23 @@ export interface DriftReport {
   actual: StackContainer[]
   /** Whether the drift differs from what the previous check recorded. */
   changed: boolean
+  /** The drift as recorded on the repository's row (JSON, without container ids). */
+  recorded: string
 }
 
-/** Compares the deployed commit with what the engine runs, and records the result; null when nothing is deployed. */
-export async function inspectDrift(context: KedgeContext, repository: RepositoryRow): Promise<DriftReport | null> {
+/**
+ * Compares the deployed commit with what the engine runs, and records the result; null when nothing is
+ * deployed. `previous` is the drift recorded before (the repository's row as read, by default).
+ */
+export async function inspectDrift(context: KedgeContext, repository: RepositoryRow, previous: string | null = repository.drift): Promise<DriftReport | null> {
   const snapshot = deployedSnapshot(context, repository)
   if (!snapshot) return null
-  const actual = await listOwnedContainers(repository.name, snapshot.project, {deployedHere: true, services: snapshot.services})
-  const drift = detectDrift(snapshot.services, actual, await currentImageIds(imagesOf(snapshot)))
+  const actual = await listOwnedContainers(context, repository.name, snapshot.project, {deployedHere: true, services: snapshot.services})
+  const drift = detectDrift(snapshot.services, actual, await context.engine.currentImageIds(imagesOf(snapshot)))
   const recorded = JSON.stringify(drift.map(({containerId: _, ...entry}) => entry))
-  const changed = recorded !== (repository.drift ?? '[]')
-  updateRepository(context.db, repository.id, {drift: recorded, driftCheckedAt: new Date()})
-  repository.drift = recorded
-  return {snapshot, drift, actual, changed}
+  const changed = recorded !== (previous ?? '[]')
+  context.store.updateRepository(repository.id, {drift: recorded, driftCheckedAt: context.clock.now()})
+  return {snapshot, drift, actual, changed, recorded}
 }
 
 export type HealResult =
@@ -64,35 +68,34 @@ async function healLocked(context: KedgeContext, repository: RepositoryRow, sign
   const actionable = drift.filter((entry) => entry.type !== 'extra' || config.prune)
   if (actionable.length === 0) return {kind: 'in-sync', changed}
   if (config.mode !== 'auto') return {kind: 'recorded', mode: config.mode, drift, changed}
-  const newest = listDeployments(context.db, repository.id, 1)[0]
-  if (newest?.status === 'failed' && newest.note === LEFT_AS_FAILED) {
+  const newest = context.store.listDeployments(repository.id, 1)[0]
+  if (newest?.status === 'failed' && newest.leftFailed) {
     return {kind: 'held', drift, changed, reason: `${newest.commit.slice(0, 7)} failed and rollback_on_failure is off`}
   }
-  if (countDeploymentsSince(context.db, repository.id, 'drift', new Date(Date.now() - config.healWindowMs)) >= config.maxHeals) {
+  const windowStart = new Date(context.clock.now().getTime() - config.healWindowMs)
+  if (context.store.countDeploymentsSince(repository.id, 'drift', windowStart) >= config.maxHeals) {
     return {kind: 'flapping', drift, changed, maxHeals: config.maxHeals, windowMs: config.healWindowMs}
   }
 
-  const deployment = startDeployment(context.db, {repositoryId: repository.id, commit: snapshot.commit, trigger: 'drift'})
   const note = `healed: ${describeDrift(actionable)}`
-  try {
-    // After a rollback restored from a release or the database, the commit may not be in the clone.
-    const {tree} = await releaseTree(context, repository.name, snapshot)
-    await applyStack(stackPaths(context, repository.name), repository.name, snapshot, actual, {drift, prune: config.prune, signal, tree})
-    const finished = finishDeployment(context.db, deployment.id, {status: 'success', note, snapshot: JSON.stringify(snapshot), project: snapshot.project})
-    await inspectDrift(context, repository)
-    return {kind: 'healed', drift, outcome: {deployment: finished, changes: [], error: null}}
-  } catch (caught) {
-    const error = asKedgeError(caught, 'heal_failed')
-    const finished = finishDeployment(context.db, deployment.id, {
-      status: 'failed',
-      error: error.message,
-      snapshot: JSON.stringify(snapshot),
-      project: snapshot.project,
-      ...(await failedAttempt(error, note, signal)),
-    })
-    recordRepositoryError(context.db, repository.id, error)
-    return {kind: 'healed', drift, outcome: {deployment: finished, changes: [], error}}
-  }
+  const attempt = await runAttempt(context, repository, {commit: snapshot.commit, trigger: 'drift'}, {
+    work: async () => {
+      // After a rollback restored from a release or the database, the commit may not be in the clone.
+      const {tree} = await releaseTree(context, repository.name, snapshot)
+      await applyStack(context, stackPaths(context, repository.name), repository.name, snapshot, actual, {drift, prune: config.prune, signal, tree})
+      // What the heal left is recorded as the repository's drift; a check that fails fails the heal.
+      await inspectDrift(context, repository, report.recorded)
+      return {outcome: {status: 'success' as const, note, snapshot: JSON.stringify(snapshot), project: snapshot.project}}
+    },
+    failed: async (caught) => {
+      const error = asKedgeError(caught, 'heal_failed')
+      return {
+        error,
+        outcome: {snapshot: JSON.stringify(snapshot), project: snapshot.project, ...(await failedAttempt(context, error, note, signal))},
+      }
+    },
+  })
+  return {kind: 'healed', drift, outcome: {...attempt, changes: []}}
 }
 
 export function describeDrift(drift: readonly Drift[]): string {

@@ -153,7 +153,7 @@ async function inspectCheckout(
   )
   const {config} = files.readKedgeConfig(checkoutDir, stackDir)
   const composeFiles = files.resolveComposeFiles(checkoutDir, stackDir, config)
-  const project = resolveProjectName(checkoutDir, stackDir, config, composeFiles, name)
+  const project = resolveProjectName(files, checkoutDir, stackDir, config, composeFiles, name)
   return {
     commit: await git.checkoutHead(checkoutDir),
     configFile: config.file,

@@ -1,7 +1,6 @@
 import {existsSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, statSync, utimesSync, writeFileSync} from 'node:fs'
 import path from 'node:path'
 
-import {hasCommit, importTree, initRepository, updateTree} from '../../adapters/git/git.js'
 import type {KedgeContext} from '../context.js'
 import {insideDirectory, stackPaths} from '../repositories/stack-paths.js'
 import type {StackSnapshot} from '../../model/stack/stack-snapshot.js'
@@ -15,7 +14,7 @@ export async function keepRelease(context: KedgeContext, repository: string, com
   const {repoDir, releasesDir: releases} = stackPaths(context, repository)
   const target = insideDirectory(releases, commit)
   if (existsSync(target)) {
-    const now = new Date()
+    const now = context.clock.now()
     utimesSync(target, now, now)
   } else {
     mkdirSync(releases, {recursive: true})
@@ -23,7 +22,7 @@ export async function keepRelease(context: KedgeContext, repository: string, com
     try {
       const tree = path.join(staging, 'tree')
       mkdirSync(tree)
-      await updateTree(repoDir, commit, tree, path.join(staging, 'index'), undefined, placedPaths)
+      await context.git.updateTree(repoDir, commit, tree, path.join(staging, 'index'), undefined, placedPaths)
       renameSync(tree, target)
     } finally {
       rmSync(staging, {recursive: true, force: true})
@@ -46,12 +45,13 @@ export type ReleaseSource = 'release directory' | 'git clone' | 'database snapsh
 export async function releaseTree(context: KedgeContext, repository: string, snapshot: StackSnapshot): Promise<{tree: string; source: ReleaseSource}> {
   const {repoDir, releasesDir, generatedDir} = stackPaths(context, repository)
   const released = insideDirectory(releasesDir, snapshot.commit)
-  if (!existsSync(path.join(repoDir, '.git'))) await initRepository(repoDir)
+  const {git} = context
+  if (!existsSync(path.join(repoDir, '.git'))) await git.initRepository(repoDir)
   mkdirSync(generatedDir, {recursive: true})
   const scratch = mkdtempSync(path.join(generatedDir, '.import-'))
   try {
-    if (existsSync(released)) return {tree: await importTree(repoDir, released, path.join(scratch, 'index')), source: 'release directory'}
-    if (await hasCommit(repoDir, snapshot.commit)) return {tree: snapshot.commit, source: 'git clone'}
+    if (existsSync(released)) return {tree: await git.importTree(repoDir, released, path.join(scratch, 'index')), source: 'release directory'}
+    if (await git.hasCommit(repoDir, snapshot.commit)) return {tree: snapshot.commit, source: 'git clone'}
     const files = path.join(scratch, 'files')
     for (const file of [...snapshot.composeFiles.map((entry) => ({...entry, path: path.join(snapshot.stackPath, entry.path)})), ...(snapshot.kedgeConfig ? [snapshot.kedgeConfig] : [])]) {
       // The snapshot was checked when it was read (stack-snapshot.ts); this is the last word before writing.
@@ -59,7 +59,7 @@ export async function releaseTree(context: KedgeContext, repository: string, sna
       mkdirSync(path.dirname(target), {recursive: true})
       writeFileSync(target, file.content)
     }
-    return {tree: await importTree(repoDir, files, path.join(scratch, 'index')), source: 'database snapshot'}
+    return {tree: await git.importTree(repoDir, files, path.join(scratch, 'index')), source: 'database snapshot'}
   } finally {
     rmSync(scratch, {recursive: true, force: true})
   }

@@ -1,19 +1,19 @@
 import {asKedgeError, ExternalError, InvalidInputError, NotFoundError, quoted} from '../../model/errors.js'
-import {finishDeployment, lastGoodDeployment, listGoodDeployments, startDeployment} from '../../store/deployments.js'
-import {findRepository, recordRepositoryError, updateRepository} from '../../store/repositories.js'
-import type {DeploymentRow, RepositoryRow} from '../../store/schema.js'
-import type {KedgeContext} from '../context.js'
-import {applyStack, listOwnedContainers, removeOtherProject, type DeployOutcome} from '../deploying/deploy.js'
-import {stackPaths} from '../repositories/stack-paths.js'
-import {failedAttempt} from '../deploying/host-failure.js'
-import {waitForServices} from '../deploying/health-gate.js'
+import {isoTimeOrNull} from '../../model/repository/row-checks.js'
+import type {DeploymentRow, RepositoryRow} from '../../model/rows.js'
 import {keepRunningLabels} from '../../model/stack/running-labels.js'
 import {snapshotConfig} from '../../model/stack/snapshot-config.js'
 import {parseSnapshot} from '../../model/stack/stored-snapshot.js'
+import type {KedgeContext} from '../context.js'
+import {applyStack} from '../deploying/apply-stack.js'
+import {runAttempt, type DeployOutcome} from '../deploying/attempt.js'
+import {waitForServices} from '../deploying/health-gate.js'
+import {failedAttempt} from '../deploying/host-failure.js'
 import {withRepositoryLock} from '../deploying/lock.js'
-import {releaseTree} from './releases.js'
+import {listOwnedContainers, removeOtherProject} from '../deploying/owned-containers.js'
 import {requireRepository} from '../repositories/require-repository.js'
-import {isoTimeOrNull} from '../../model/repository/row-checks.js'
+import {stackPaths} from '../repositories/stack-paths.js'
+import {releaseTree} from './releases.js'
 
 const ROLLBACK_LOCK_WAIT_MS = 10 * 60_000
 
@@ -26,11 +26,11 @@ export async function rollbackRepository(context: KedgeContext, name: string, co
   const repository = requireRepository(context, name)
   const target = findTarget(context, repository, commitPrefix)
   return withRepositoryLock(context, repository, {purpose: 'kedge rollback', waitMs: ROLLBACK_LOCK_WAIT_MS, signal: options.signal}, async () => {
-    const current = lastGoodDeployment(context.db, repository.id)
+    const current = context.store.lastGoodDeployment(repository.id)
     const outcome = await rollbackTo(context, repository, target, {
       trigger: 'rollback',
       replacedCommit: current?.commit ?? null,
-      pinnedAtHead: findRepository(context.db, repository.name)?.remoteHead ?? current?.commit ?? null,
+      pinnedAtHead: context.store.findRepository(repository.name)?.remoteHead ?? current?.commit ?? null,
       reason: `rolled back by hand from ${current ? current.commit.slice(0, 7) : 'nothing'}`,
       signal: options.signal,
     })
@@ -39,7 +39,10 @@ export async function rollbackRepository(context: KedgeContext, name: string, co
   })
 }
 
-/** Rolls back to `target`, holding the repository's lock already; records the row and sets the pin. */
+/**
+ * Rolls back to `target`, holding the repository's lock already; records the row and sets the pin. A
+ * deploy whose commit failed calls it for its automatic rollback.
+ */
 export async function rollbackTo(
   context: KedgeContext,
   repository: RepositoryRow,
@@ -55,49 +58,52 @@ export async function rollbackTo(
 ): Promise<DeployOutcome> {
   const snapshot = parseSnapshot(target.snapshot, target.id)
   if (!snapshot) throw new ExternalError(`the deployment of ${target.commit.slice(0, 7)} kept no snapshot to roll back to`, {code: 'no_snapshot'})
-  const deployment = startDeployment(context.db, {repositoryId: repository.id, commit: target.commit, trigger: options.trigger})
-  try {
-    const {tree, source} = await releaseTree(context, repository.name, snapshot)
-    const config = snapshotConfig(snapshot)
-    const running = lastGoodDeployment(context.db, repository.id)
-    const runningSnapshot = parseSnapshot(running?.snapshot ?? null, running?.id ?? null)
-    // Only the project that runs now is one kedge deployed: one it left long ago may be someone else's.
-    const deployedHere = runningSnapshot?.project === snapshot.project
-    const actual = await listOwnedContainers(repository.name, snapshot.project, {deployedHere, services: snapshot.services})
-    const restored = {...snapshot, services: keepRunningLabels(snapshot.services, actual)}
-    await applyStack(stackPaths(context, repository.name), repository.name, restored, actual, {drift: [], prune: config.prune, signal: options.signal, tree})
-    // Through the same gate as a deploy: a rollback that does not come up is recorded as failed.
-    await waitForServices(repository.name, snapshot.project, restored.services, config.healthTimeoutMs, options.signal)
-    if (runningSnapshot) await removeOtherProject(repository.name, runningSnapshot.project, snapshot.project)
-    const note = `${options.reason} (restored from the ${source})`
-    const finished = finishDeployment(context.db, deployment.id, {
-      status: 'rolled_back',
-      note,
-      replacedCommit: options.replacedCommit,
-      snapshot: JSON.stringify(restored),
-      project: snapshot.project,
-    })
-    updateRepository(context.db, repository.id, {
-      pinnedCommit: target.commit,
-      pinReason: options.reason,
-      pinnedAtHead: options.pinnedAtHead,
-      pendingCommit: null,
-      pendingChanges: null,
-    })
-    return {deployment: finished, changes: [], error: null}
-  } catch (caught) {
-    const error = asKedgeError(caught, 'rollback_failed')
-    const finished = finishDeployment(context.db, deployment.id, {
-      status: 'failed',
-      error: error.message,
-      replacedCommit: options.replacedCommit,
-      snapshot: JSON.stringify(snapshot),
-      project: snapshot.project,
-      ...(await failedAttempt(error, options.reason, options.signal)),
-    })
-    recordRepositoryError(context.db, repository.id, error)
-    return {deployment: finished, changes: [], error}
-  }
+  const attempt = await runAttempt(context, repository, {commit: target.commit, trigger: options.trigger}, {
+    work: async () => {
+      const {tree, source} = await releaseTree(context, repository.name, snapshot)
+      const config = snapshotConfig(snapshot)
+      const running = context.store.lastGoodDeployment(repository.id)
+      const runningSnapshot = parseSnapshot(running?.snapshot ?? null, running?.id ?? null)
+      // Only the project that runs now is one kedge deployed: one it left long ago may be someone else's.
+      const deployedHere = runningSnapshot?.project === snapshot.project
+      const actual = await listOwnedContainers(context, repository.name, snapshot.project, {deployedHere, services: snapshot.services})
+      const restored = {...snapshot, services: keepRunningLabels(snapshot.services, actual)}
+      const paths = stackPaths(context, repository.name)
+      await applyStack(context, paths, repository.name, restored, actual, {drift: [], prune: config.prune, signal: options.signal, tree})
+      // Through the same gate as a deploy: a rollback that does not come up is recorded as failed.
+      await waitForServices(context, repository.name, snapshot.project, restored.services, config.healthTimeoutMs, options.signal)
+      if (runningSnapshot) await removeOtherProject(context, repository.name, runningSnapshot.project, snapshot.project)
+      return {
+        outcome: {
+          status: 'rolled_back' as const,
+          note: `${options.reason} (restored from the ${source})`,
+          replacedCommit: options.replacedCommit,
+          snapshot: JSON.stringify(restored),
+          project: snapshot.project,
+        },
+        repositoryChanges: {
+          pinnedCommit: target.commit,
+          pinReason: options.reason,
+          pinnedAtHead: options.pinnedAtHead,
+          pendingCommit: null,
+          pendingChanges: null,
+        },
+      }
+    },
+    failed: async (caught) => {
+      const error = asKedgeError(caught, 'rollback_failed')
+      return {
+        error,
+        outcome: {
+          replacedCommit: options.replacedCommit,
+          snapshot: JSON.stringify(snapshot),
+          project: snapshot.project,
+          ...(await failedAttempt(context, error, options.reason, options.signal)),
+        },
+      }
+    },
+  })
+  return {...attempt, changes: []}
 }
 
 /** The successful deployment whose commit starts with the prefix; refuses an unknown or ambiguous one, naming candidates. */
@@ -106,7 +112,7 @@ function findTarget(context: KedgeContext, repository: RepositoryRow, prefix: st
   if (!/^[0-9a-f]{4,64}$/.test(wanted)) {
     throw new InvalidInputError(`invalid commit ${quoted(prefix)}: expected at least 4 hexadecimal digits of a commit`, {code: 'invalid_commit'})
   }
-  const good = listGoodDeployments(context.db, repository.id)
+  const good = context.store.listGoodDeployments(repository.id)
   const byCommit = new Map<string, DeploymentRow>()
   for (const deployment of good) if (deployment.commit.startsWith(wanted) && !byCommit.has(deployment.commit)) byCommit.set(deployment.commit, deployment)
   const candidates = (list: DeploymentRow[]) =>

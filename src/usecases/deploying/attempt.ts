@@ -1,0 +1,59 @@
+import type {DeploymentTrigger} from '../../model/repository/column-values.js'
+import type {KedgeError} from '../../model/errors.js'
+import type {DeploymentRow, RepositoryRow} from '../../model/rows.js'
+import type {ServiceChange} from '../../model/stack/plan.js'
+import type {DeploymentOutcome, RepositoryChanges} from '../../ports/store.js'
+import type {KedgeContext} from '../context.js'
+
+/** What a deploy, a rollback or a heal ends with. */
+export interface DeployOutcome {
+  deployment: DeploymentRow
+  changes: ServiceChange[]
+  /** Why it failed; null on success. */
+  error: KedgeError | null
+}
+
+/** How an attempt that did its work is recorded: its row, and what the repository's row takes (the pin, the errors cleared). */
+export interface AttemptSucceeded {
+  outcome: DeploymentOutcome & {status: 'success' | 'rolled_back'}
+  repositoryChanges?: RepositoryChanges
+}
+
+/** How a failed attempt is recorded: the error (its message goes on the row and the repository) and the row's other fields. */
+export interface AttemptFailed {
+  error: KedgeError
+  outcome: Omit<DeploymentOutcome, 'status' | 'error'>
+}
+
+export interface AttemptSteps {
+  /** Does the attempt's work; whatever it throws is handed to `failed`. */
+  work: () => Promise<AttemptSucceeded>
+  /** Makes the failure's record; runs before the row is finished, so it may do more work first (deploy's automatic rollback). */
+  failed: (caught: unknown) => Promise<AttemptFailed>
+}
+
+/**
+ * One attempt at a repository's stack, as history shows it: a `pending` row for the commit, the work, then
+ * the row finished as the work succeeded (and the repository's row updated) or failed (and the error
+ * recorded on the repository). A row left `pending` by a crash is marked interrupted by the lock's next holder.
+ */
+export async function runAttempt(
+  context: KedgeContext,
+  repository: RepositoryRow,
+  start: {commit: string; trigger: DeploymentTrigger},
+  steps: AttemptSteps,
+): Promise<{deployment: DeploymentRow; error: KedgeError | null}> {
+  const {store} = context
+  const deployment = store.startDeployment({repositoryId: repository.id, commit: start.commit, trigger: start.trigger})
+  try {
+    const {outcome, repositoryChanges} = await steps.work()
+    const finished = store.finishDeployment(deployment.id, outcome)
+    if (repositoryChanges) store.updateRepository(repository.id, repositoryChanges)
+    return {deployment: finished, error: null}
+  } catch (caught) {
+    const {error, outcome} = await steps.failed(caught)
+    const finished = store.finishDeployment(deployment.id, {...outcome, status: 'failed', error: error.message})
+    store.recordRepositoryError(repository.id, error)
+    return {deployment: finished, error}
+  }
+}
