@@ -25,7 +25,7 @@ export type {DeployOutcome} from './attempt.js'
  * The note on a deploy that failed after changing the host and was not rolled back because
  * `rollback_on_failure` is off; the row's `leftFailed` says so to drift healing, which must not roll it back either.
  */
-export const LEFT_AS_FAILED = 'left as it failed: rollback_on_failure is off'
+const LEFT_AS_FAILED = 'left as it failed: rollback_on_failure is off'
 
 /**
  * Applies the commit checked out in the clone. Nothing on the host changes until the commit has been

@@ -1,0 +1,104 @@
+import assert from 'node:assert/strict'
+import {describe, it} from 'node:test'
+
+import {LABELS} from '../../src/model/compose/labels.js'
+import {ExternalError} from '../../src/model/errors.js'
+import type {DeploymentRow, RepositoryRow} from '../../src/model/rows.js'
+import type {DesiredService} from '../../src/model/stack/plan.js'
+import type {Clock} from '../../src/ports/clock.js'
+import type {Engine} from '../../src/ports/engine.js'
+import type {DeploymentOutcome, RepositoryChanges, Store} from '../../src/ports/store.js'
+import type {KedgeContext} from '../../src/usecases/context.js'
+import {runAttempt} from '../../src/usecases/deploying/attempt.js'
+import {waitForServices} from '../../src/usecases/deploying/health-gate.js'
+import {fakeContainer} from '../helpers/fake-container.js'
+
+const REPOSITORY = {id: 7, name: 'app'} as RepositoryRow
+
+/** The store's deployment and repository writes, kept in memory in the order they were made. */
+function recordingStore() {
+  const writes: Array<[string, unknown]> = []
+  const row = (outcome: Partial<DeploymentOutcome> = {}) => ({id: 1, repositoryId: REPOSITORY.id, commit: 'c'.repeat(40), status: 'pending', ...outcome}) as DeploymentRow
+  const store: Partial<Store> = {
+    startDeployment: (values) => (writes.push(['start', values]), row()),
+    finishDeployment: (id, outcome) => (writes.push(['finish', {id, ...outcome}]), row(outcome)),
+    updateRepository: (id: number, values: RepositoryChanges) => void writes.push(['repository', {id, ...values}]),
+    recordRepositoryError: (id: number, error: unknown) => void writes.push(['error', {id, message: (error as Error).message}]),
+  }
+  return {context: {store} as KedgeContext, writes}
+}
+
+describe('runAttempt', () => {
+  it("records a pending row, then the work's outcome and the repository's changes", async () => {
+    const {context, writes} = recordingStore()
+    const result = await runAttempt(context, REPOSITORY, {commit: 'c'.repeat(40), trigger: 'manual'}, {
+      work: async () => ({outcome: {status: 'success', project: 'app'}, repositoryChanges: {lastError: null}}),
+      failed: async () => assert.fail('the work did not fail'),
+    })
+    assert.equal(result.error, null)
+    assert.equal(result.deployment.status, 'success')
+    assert.deepEqual(writes, [
+      ['start', {repositoryId: 7, commit: 'c'.repeat(40), trigger: 'manual'}],
+      ['finish', {id: 1, status: 'success', project: 'app'}],
+      ['repository', {id: 7, lastError: null}],
+    ])
+  })
+
+  it("records a failure as failed with the error's message, after the failure's own work, and the error on the repository", async () => {
+    const {context, writes} = recordingStore()
+    const error = new ExternalError('the deployment did not come up: service web exited', {code: 'unhealthy'})
+    const result = await runAttempt(context, REPOSITORY, {commit: 'c'.repeat(40), trigger: 'git'}, {
+      work: async () => {
+        throw new Error('compose up failed')
+      },
+      failed: async (caught) => {
+        assert.equal((caught as Error).message, 'compose up failed')
+        writes.push(['failure handled', null])
+        return {error, outcome: {note: 'left as it failed: rollback_on_failure is off', leftFailed: true, interrupted: false}}
+      },
+    })
+    assert.equal(result.error, error)
+    assert.deepEqual(writes, [
+      ['start', {repositoryId: 7, commit: 'c'.repeat(40), trigger: 'git'}],
+      ['failure handled', null],
+      ['finish', {id: 1, note: 'left as it failed: rollback_on_failure is off', leftFailed: true, interrupted: false, status: 'failed', error: error.message}],
+      ['error', {id: 7, message: error.message}],
+    ])
+  })
+})
+
+describe('waitForServices', () => {
+  const services: DesiredService[] = [{name: 'web', image: 'img:1', replicas: 1, hash: 'h-web'}]
+  const labelled = {'io.kedge.config-hash': 'h-web', [LABELS.repository]: 'app'}
+
+  /** A clock that moves only when the gate sleeps, so that a timeout takes no time. */
+  function steppingClock(): Clock & {slept: number} {
+    let now = 1_700_000_000_000
+    const clock = {
+      slept: 0,
+      now: () => new Date(now),
+      sleep: async (ms: number) => {
+        clock.slept += ms
+        now += ms
+      },
+    }
+    return clock
+  }
+
+  it('times out by the clock, naming what it waited for', async () => {
+    const clock = steppingClock()
+    const engine: Partial<Engine> = {listKedgeContainers: async () => [fakeContainer('web', {state: 'created', labels: labelled})]}
+    await assert.rejects(waitForServices({engine: engine as Engine, clock}, 'app', 'app', services, 5_000, undefined), {
+      code: 'unhealthy',
+      message: 'the deployment did not come up within 5s: service web is not running yet',
+    })
+    assert.ok(clock.slept >= 5_000 && clock.slept <= 5_250, `slept ${clock.slept} ms`)
+  })
+
+  it('is done once the service runs, without sleeping', async () => {
+    const clock = steppingClock()
+    const engine: Partial<Engine> = {listKedgeContainers: async () => [fakeContainer('web', {labels: labelled})]}
+    await waitForServices({engine: engine as Engine, clock}, 'app', 'app', services, 5_000, undefined)
+    assert.equal(clock.slept, 0)
+  })
+})
