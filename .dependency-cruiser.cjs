@@ -23,6 +23,7 @@ const ENTRY_POINTS = [
   '^src/drivers/cli/fast-path/index\\.ts$',
   '^src/drivers/cli/fast-path/run-hot-command\\.ts$',
   '^src/drivers/cli/fast-path/manifest\\.ts$',
+  '^src/drivers/cli/fast-path/derive-manifest\\.ts$',
 ]
 
 /**

@@ -7,7 +7,6 @@ import {hostProcesses} from '../adapters/process/process-identity.js'
 import {homeSecrets} from '../adapters/secrets/secrets-port.js'
 import type {KedgeHome} from '../model/home.js'
 import type {StoreConnection} from '../store/connection.js'
-import {databaseOf} from '../store/database.js'
 import {sqliteStore} from '../store/sqlite-store.js'
 import type {KedgeContext} from '../usecases/context.js'
 
@@ -19,7 +18,6 @@ import type {KedgeContext} from '../usecases/context.js'
 export function kedgeContext(home: KedgeHome, connection: StoreConnection): KedgeContext {
   return {
     home,
-    db: databaseOf(connection),
     store: sqliteStore(home, connection),
     engine: dockerEngine,
     compose: composeCli,

@@ -9,7 +9,7 @@ import type {ReadContext} from '../usecases/context.js'
  * adapter loads (bench/cli-latency.ts); the engine's adapter is loaded by the first listing, which only `status` asks for.
  */
 export function readContext(home: KedgeHome, connection: StoreConnection): ReadContext {
-  return {home, db: connection, store: readStore(connection), engine: engineOnFirstUse}
+  return {home, store: readStore(connection), engine: engineOnFirstUse}
 }
 
 const engineOnFirstUse: ReadContext['engine'] = {

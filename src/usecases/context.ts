@@ -7,8 +7,6 @@ import type {Processes} from '../ports/processes.js'
 import type {RepositoryFiles} from '../ports/repository-files.js'
 import type {Secrets} from '../ports/secrets.js'
 import type {ReadStore, Store} from '../ports/store.js'
-import type {StoreConnection} from '../store/connection.js'
-import type {KedgeDatabase} from '../store/database.js'
 
 /** The world as the use cases reach it: one implementation of each port, wired in by the composition root (src/drivers/composition.ts). */
 export interface Ports {
@@ -25,8 +23,6 @@ export interface Ports {
 /** What every use case needs: where kedge keeps its files, and the ports. */
 export interface KedgeContext extends Ports {
   home: KedgeHome
-  /** @deprecated being replaced by `store` */
-  db: KedgeDatabase
 }
 
 /** What the use cases that only read need: the store's reads, without drizzle, and the engine's listing for `status`. A KedgeContext is one. */
@@ -34,6 +30,4 @@ export interface ReadContext {
   home: KedgeHome
   store: ReadStore
   engine: Pick<Engine, 'listKedgeContainers'>
-  /** @deprecated being replaced by `store` */
-  db: StoreConnection
 }
