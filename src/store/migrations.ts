@@ -22,7 +22,8 @@ interface MigrationJournal {
  *
  * A command that writes takes the write lock whatever it finds, so that one which may not write kedge.db
  * is refused as it opens it, before it changes anything else. A command that only reads first asks
- * without a lock: nearly always nothing is missing, and it neither waits for a writer nor writes.
+ * without a lock: nearly always nothing is missing, and it neither waits for a writer nor writes
+ * (bench/cli-latency.ts measures the read commands' start; docs/performance.md, "Opening the database").
  */
 export function migrate(client: Database.Database, options: {readsOnly: boolean}): void {
   if (options.readsOnly && tableExists(client) && !migrationMissing(client)) return

@@ -20,7 +20,8 @@ const DECODERS: Record<ColumnDecoding, (value: unknown) => unknown> = {
  * maps them (column names to keys, timestamps to dates, booleans). For the reads every command makes:
  * in a CLI process that lives for tens of milliseconds, building a query with drizzle costs several
  * times what SQLite takes to answer it. SQLite's rows come as arrays: better-sqlite3 takes several
- * times longer to make them objects keyed by column name.
+ * times longer to make them objects keyed by column name. bench/cli-latency.ts measures what it buys
+ * (docs/performance.md, "No drizzle").
  */
 export function plainSelect<Row>(columns: readonly RowColumn[]): PlainSelect<Row> {
   const read = (db: StoreConnection, sql: string) => {

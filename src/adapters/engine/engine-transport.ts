@@ -54,7 +54,8 @@ let dockerode: Promise<Docker> | undefined
 
 /**
  * dockerode reads DOCKER_HOST (and the TLS variables) itself. It is loaded only when the engine is not
- * on a local unix socket: loading it (with ssh2, gRPC and protobuf) takes longer than all of `kedge
+ * on a local unix socket (what that saves is measured by bench/idle-cost.ts, serve's memory, and
+ * bench/cli-latency.ts, `status`; docs/performance.md): loading it (with ssh2, gRPC and protobuf) takes longer than all of `kedge
  * status` does without it, and costs `serve` about 20 MB for the life of the process.
  */
 function remoteEngine(): Promise<Docker> {

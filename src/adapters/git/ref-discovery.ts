@@ -22,7 +22,7 @@ const TLS_TRUST_VARIABLES = ['GIT_SSL_CAINFO', 'GIT_SSL_CAPATH']
 /**
  * The branch head of a smart HTTP(S) remote or a repository on this host, found in-process: a poll then
  * costs an HTTP request or a few file reads instead of a `git ls-remote` process (and, for a local
- * remote, its git-upload-pack). Whenever that answer might differ from git's, it is not given and the
+ * remote, its git-upload-pack): bench/idle-cost.ts measures the CPU a poll costs (docs/performance.md). Whenever that answer might differ from git's, it is not given and the
  * caller asks git: ssh and git:// remotes, the host's git config rewriting URLs or setting http.* (see
  * hostGitSettingThatMatters), proxies and CA variables, a remote that refuses, redirects or answers
  * anything but plain protocol v0, a repository in anything but the plain layout.
