@@ -56,14 +56,22 @@ export abstract class KedgeError extends Error {
   }
 }
 
-/** The user gave kedge something it cannot accept: a flag, an argument, a file in their repository. */
-export class InvalidInputError extends KedgeError {
+/** A kind of error whose code the thrower names (the kind has a default where one fits). */
+abstract class ChosenCodeError extends KedgeError {
   readonly code: ErrorCode
+
+  constructor(message: string, options: KedgeErrorOptions & {code: ErrorCode}) {
+    super(message, options)
+    this.code = options.code
+  }
+}
+
+/** The user gave kedge something it cannot accept: a flag, an argument, a file in their repository. */
+export class InvalidInputError extends ChosenCodeError {
   readonly exitCode = ExitCode.invalidInput
 
   constructor(message: string, options: KedgeErrorOptions & {code?: ErrorCode} = {}) {
-    super(message, options)
-    this.code = options.code ?? 'invalid_input'
+    super(message, {...options, code: options.code ?? 'invalid_input'})
   }
 }
 
@@ -89,25 +97,17 @@ export class ConflictError extends KedgeError {
 }
 
 /** A caller of the HTTP side without the right token or signature. */
-export class UnauthorizedError extends KedgeError {
-  readonly code: ErrorCode
+export class UnauthorizedError extends ChosenCodeError {
   readonly exitCode = ExitCode.failed
 
   constructor(message: string, options: KedgeErrorOptions & {code?: ErrorCode} = {}) {
-    super(message, options)
-    this.code = options.code ?? 'unauthorized'
+    super(message, {...options, code: options.code ?? 'unauthorized'})
   }
 }
 
 /** Something outside kedge (a git remote, the Docker engine, the disk) did not do what was asked. */
-export class ExternalError extends KedgeError {
-  readonly code: ErrorCode
+export class ExternalError extends ChosenCodeError {
   readonly exitCode = ExitCode.failed
-
-  constructor(message: string, options: KedgeErrorOptions & {code: ErrorCode}) {
-    super(message, options)
-    this.code = options.code
-  }
 }
 
 /**
@@ -128,14 +128,8 @@ export class ComposeFailedError extends ExternalError {
  * kedge's own state holds what kedge never writes (its database edited by hand, or damaged): the value
  * is not used, and only what depends on it fails. `code` says which check refused it (corrupt_row, …).
  */
-export class InvalidStateError extends KedgeError {
-  readonly code: ErrorCode
+export class InvalidStateError extends ChosenCodeError {
   readonly exitCode = ExitCode.failed
-
-  constructor(message: string, options: KedgeErrorOptions & {code: ErrorCode}) {
-    super(message, options)
-    this.code = options.code
-  }
 }
 
 export function isKedgeError(error: unknown): error is KedgeError {

@@ -4,7 +4,8 @@ import type {DeploymentRow, LockRow, NewRepositoryRow, RepositoryRow} from '../m
 
 export type RepositoryChanges = Partial<Omit<RepositoryRow, 'id' | 'name'>>
 
-export interface DeploymentOutcome {
+/** How an attempt ended, as its row records it (a type, not an interface: the store redacts it field by field). */
+export type DeploymentOutcome = {
   status: Exclude<DeploymentStatus, 'pending'>
   error?: string | null
   note?: string | null

@@ -1,11 +1,12 @@
 import {and, count, desc, eq, gte, inArray} from 'drizzle-orm'
 
+import type {DeploymentOutcome} from '../ports/store.js'
 import type {StoreConnection} from './connection.js'
 import type {KedgeDatabase} from './database.js'
 import {plainSelect} from './plain-select.js'
 import {redactFields} from './redact-fields.js'
 import {ROW_COLUMNS} from './row-columns.js'
-import {deployments, type DeploymentRow, type DeploymentStatus, type DeploymentTrigger} from './schema.js'
+import {deployments, type DeploymentRow, type DeploymentTrigger} from './schema.js'
 
 export function startDeployment(db: KedgeDatabase, values: {repositoryId: number; commit: string; trigger: DeploymentTrigger}): DeploymentRow {
   return db
@@ -18,16 +19,7 @@ export function startDeployment(db: KedgeDatabase, values: {repositoryId: number
 export function finishDeployment(
   db: KedgeDatabase,
   id: number,
-  outcome: {
-    status: Exclude<DeploymentStatus, 'pending'>
-    error?: string | null
-    note?: string | null
-    replacedCommit?: string | null
-    snapshot?: string | null
-    project?: string | null
-    interrupted?: boolean
-    leftFailed?: boolean
-  },
+  outcome: DeploymentOutcome,
 ): DeploymentRow {
   return db
     .update(deployments)

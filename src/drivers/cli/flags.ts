@@ -1,4 +1,7 @@
-import {Flags} from '@oclif/core'
+import {Args, Flags} from '@oclif/core'
 
 /** `--repo NAME`, for the commands that act on one registered repository. */
 export const repoFlag = Flags.string({summary: 'Name of the repository.', required: true})
+
+/** The repository's name as the command's argument (`repo remove NAME`, `repo set NAME`). */
+export const repositoryNameArg = Args.string({description: 'Name of the repository', required: true})

@@ -80,27 +80,20 @@ export class KedgeMetrics {
     this.engineOutages = new Counter({name: 'kedge_engine_outages_total', help: 'Times the Docker engine\'s event stream broke (the daemon stopped or restarted).', registers})
     this.driftCounter = new Counter({name: 'kedge_drift_detected_total', help: 'Drift found, by repository and service.', labelNames: ['repo', 'service'], registers})
     this.gitPolls = new Counter({name: 'kedge_git_polls_total', help: 'Polls of the remote for the branch head.', labelNames: ['repo', 'success'], registers})
-    this.reconciliationDuration = new Histogram({
-      name: 'kedge_reconciliation_duration_seconds',
-      help: 'How long a round of the deploy loop took: poll, and fetch and deploy when the branch moved.',
-      labelNames: ['repo', 'success'],
-      buckets: DURATION_BUCKETS,
-      registers,
-    })
-    this.gitPollDuration = new Histogram({
-      name: 'kedge_git_poll_duration_seconds',
-      help: 'How long asking the remote for the branch head took.',
-      labelNames: ['repo', 'success'],
-      buckets: DURATION_BUCKETS,
-      registers,
-    })
-    this.commitToRunning = new Histogram({
-      name: 'kedge_commit_to_running_seconds',
-      help: 'From a new commit being seen (a push webhook, else the poll that found it) to its stack running and healthy.',
-      labelNames: ['repo'],
-      buckets: COMMIT_TO_RUNNING_BUCKETS,
-      registers,
-    })
+    const histogram = <Label extends string>(name: string, help: string, labelNames: Label[], buckets: number[]) => new Histogram({name, help, labelNames, buckets, registers})
+    this.reconciliationDuration = histogram(
+      'kedge_reconciliation_duration_seconds',
+      'How long a round of the deploy loop took: poll, and fetch and deploy when the branch moved.',
+      ['repo', 'success'],
+      DURATION_BUCKETS,
+    )
+    this.gitPollDuration = histogram('kedge_git_poll_duration_seconds', 'How long asking the remote for the branch head took.', ['repo', 'success'], DURATION_BUCKETS)
+    this.commitToRunning = histogram(
+      'kedge_commit_to_running_seconds',
+      'From a new commit being seen (a push webhook, else the poll that found it) to its stack running and healthy.',
+      ['repo'],
+      COMMIT_TO_RUNNING_BUCKETS,
+    )
   }
 
   engineAvailability(connected: boolean): void {

@@ -1,7 +1,8 @@
-import {Args, Flags} from '@oclif/core'
+import {Flags} from '@oclif/core'
 import chalk from 'chalk'
 
 import {BaseCommand} from '../../base-command.js'
+import {repositoryNameArg} from '../../flags.js'
 import {canAsk, confirmByTyping} from '../../confirm.js'
 import type {KedgeContext} from '../../../../usecases/context.js'
 import {removeRepository, stackDirToPurge, type RemoveRepositoryResult} from '../../../../usecases/repositories/remove-repository.js'
@@ -21,7 +22,7 @@ export default class RepoRemove extends BaseCommand<typeof RepoRemove> {
   ]
 
   static override args = {
-    name: Args.string({description: 'Name of the repository', required: true}),
+    name: repositoryNameArg,
   }
 
   static override flags = {

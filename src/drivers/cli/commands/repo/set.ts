@@ -1,7 +1,8 @@
-import {Args, Flags} from '@oclif/core'
+import {Flags} from '@oclif/core'
 import chalk from 'chalk'
 
 import {BaseCommand} from '../../base-command.js'
+import {repositoryNameArg} from '../../flags.js'
 import {readStandardInput} from '../../stdin.js'
 import {setLocalEnv, type LocalEnvView} from '../../../../usecases/repositories/local-env.js'
 import type {InputText} from '../../../../usecases/repositories/repository-auth.js'
@@ -24,7 +25,7 @@ export default class RepoSet extends BaseCommand<typeof RepoSet> {
   ]
 
   static override args = {
-    name: Args.string({description: 'Name of the repository', required: true}),
+    name: repositoryNameArg,
   }
 
   // Not --env-file: Node (20 and 22) takes an --env-file anywhere on its command line, even after the
