@@ -1,0 +1,588 @@
+import {createHash} from 'node:crypto'
+import {existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import path from 'node:path'
+
+import {parse as parseYaml, stringify as stringifyYaml} from 'yaml'
+
+import {checkoutFiles} from '../../src/adapters/files/checkout-files.js'
+import type {ComposeProject} from '../../src/model/compose/compose-invocation.js'
+import {COMPOSE_LABELS, LABELS} from '../../src/model/compose/labels.js'
+import {ComposeFailedError, ExternalError, isKedgeError, type KedgeError} from '../../src/model/errors.js'
+import {resolveHome, type KedgeHome} from '../../src/model/home.js'
+import type {DeploymentRow, LockRow, NewRepositoryRow, RepositoryRow} from '../../src/model/rows.js'
+import type {StackContainer} from '../../src/model/stack/containers.js'
+import type {Clock} from '../../src/ports/clock.js'
+import type {Compose} from '../../src/ports/compose.js'
+import type {Engine} from '../../src/ports/engine.js'
+import type {Git, GitAccess} from '../../src/ports/git.js'
+import type {ProcessIdentity, Processes} from '../../src/ports/processes.js'
+import type {Secrets} from '../../src/ports/secrets.js'
+import type {DeploymentCount, DeploymentOutcome, Store} from '../../src/ports/store.js'
+import type {KedgeContext} from '../../src/usecases/context.js'
+
+/*
+ * Fakes behind every port of KedgeContext, for unit tests of the use cases' decisions: no Docker, no git
+ * process, no SQLite. The files port is the real one (checkoutFiles) over a temp dir, which is simpler
+ * than a fake and touches nothing else.
+ */
+
+/** A clock that moves only when told to, or when something sleeps on it. */
+export class FakeClock implements Clock {
+  constructor(private current = Date.parse('2026-01-01T00:00:00Z')) {}
+  now(): Date {
+    return new Date(this.current)
+  }
+  advance(ms: number): void {
+    this.current += ms
+  }
+  async sleep(ms: number, signal?: AbortSignal): Promise<void> {
+    signal?.throwIfAborted()
+    this.current += ms
+  }
+}
+
+const FAULT_CODES = new Set(['home_full', 'home_read_only', 'home_not_writable'])
+
+/**
+ * kedge.db in memory, with the semantics of src/store: ids increasing, rows handed out as copies,
+ * timestamps from the test's clock (so that the flap guard's window can be driven by it).
+ */
+export class MemoryStore implements Store {
+  readonly repositories = new Map<number, RepositoryRow>()
+  readonly deployments: DeploymentRow[] = []
+  readonly locks = new Map<string, LockRow>()
+  private nextRepositoryId = 1
+  private nextDeploymentId = 1
+
+  constructor(private readonly clock: Clock) {}
+
+  findRepository(name: string): RepositoryRow | undefined {
+    const row = [...this.repositories.values()].find((repository) => repository.name === name)
+    return row && {...row}
+  }
+  listRepositories(): RepositoryRow[] {
+    return [...this.repositories.values()].sort((a, b) => (a.name < b.name ? -1 : 1)).map((row) => ({...row}))
+  }
+  secretVariableNames(): string[] {
+    return [...this.repositories.values()].flatMap((row) => [row.tokenEnv, row.webhookSecretEnv]).filter((name): name is string => !!name)
+  }
+  latestDeployments(): Map<number, DeploymentRow> {
+    const latest = new Map<number, DeploymentRow>()
+    for (const row of this.deployments) latest.set(row.repositoryId, {...row})
+    return latest
+  }
+  listDeployments(repositoryId: number, limit: number): DeploymentRow[] {
+    return this.newestFirst(repositoryId).slice(0, limit)
+  }
+  lastGoodDeployment(repositoryId: number): DeploymentRow | undefined {
+    return this.newestFirst(repositoryId).find(isGood)
+  }
+  lastAppliedDeployment(repositoryId: number): DeploymentRow | undefined {
+    return this.lastGoodDeployment(repositoryId) ?? this.newestFirst(repositoryId).find((row) => row.status === 'failed' && row.snapshot !== null)
+  }
+
+  insertRepository(values: NewRepositoryRow, commitGate?: (row: RepositoryRow) => void): RepositoryRow {
+    if (this.findRepository(values.name)) throw new Error(`UNIQUE constraint failed: repositories.name (${values.name})`)
+    const row: RepositoryRow = {...emptyRepository(), path: '', ...values, id: this.nextRepositoryId}
+    commitGate?.({...row})
+    this.nextRepositoryId++
+    this.repositories.set(row.id, row)
+    return {...row}
+  }
+  updateRepository(id: number, values: Partial<Omit<RepositoryRow, 'id' | 'name'>>): void {
+    const row = this.repositories.get(id)
+    if (row) Object.assign(row, definedOnly(values))
+  }
+  recordRepositoryError(id: number, error: unknown): void {
+    this.updateRepository(id, {lastError: error instanceof Error ? error.message : String(error), lastErrorAt: this.clock.now()})
+  }
+  deleteRepository(name: string): boolean {
+    const row = this.findRepository(name)
+    return row ? this.repositories.delete(row.id) : false
+  }
+
+  startDeployment(values: {repositoryId: number; commit: string; trigger: DeploymentRow['trigger']}): DeploymentRow {
+    const row: DeploymentRow = {
+      id: this.nextDeploymentId++,
+      ...values,
+      status: 'pending',
+      startedAt: this.clock.now(),
+      finishedAt: null,
+      error: null,
+      snapshot: null,
+      replacedCommit: null,
+      note: null,
+      project: null,
+      interrupted: false,
+      leftFailed: false,
+    }
+    this.deployments.push(row)
+    return {...row}
+  }
+  finishDeployment(id: number, outcome: DeploymentOutcome): DeploymentRow {
+    const row = this.deployments.find((candidate) => candidate.id === id)
+    if (!row) throw new Error(`no deployment ${id}`)
+    Object.assign(row, definedOnly(outcome), {finishedAt: this.clock.now()})
+    return {...row}
+  }
+  listGoodDeployments(repositoryId: number): DeploymentRow[] {
+    return this.newestFirst(repositoryId).filter(isGood)
+  }
+  lastAttemptAt(repositoryId: number, commit: string): DeploymentRow | undefined {
+    return this.newestFirst(repositoryId).find((row) => row.commit === commit)
+  }
+  markInterrupted(repositoryId: number): number {
+    const pending = this.deployments.filter((row) => row.repositoryId === repositoryId && row.status === 'pending')
+    for (const row of pending) {
+      Object.assign(row, {status: 'failed', interrupted: true, error: 'interrupted: kedge stopped before the deployment finished', finishedAt: this.clock.now()})
+    }
+    return pending.length
+  }
+  countDeploymentsSince(repositoryId: number, trigger: DeploymentRow['trigger'], since: Date): number {
+    return this.deployments.filter(
+      (row) => row.repositoryId === repositoryId && row.trigger === trigger && row.startedAt.getTime() >= since.getTime() && !row.interrupted,
+    ).length
+  }
+  countDeploymentsByStatus(): DeploymentCount[] {
+    const counts = new Map<string, DeploymentCount>()
+    for (const row of this.deployments) {
+      const repo = this.repositories.get(row.repositoryId)?.name ?? String(row.repositoryId)
+      const key = `${repo}\0${row.status}`
+      const count = counts.get(key) ?? {repo, status: row.status, total: 0}
+      count.total++
+      counts.set(key, count)
+    }
+    return [...counts.values()]
+  }
+
+  tryTakeLock(name: string, holder: Omit<LockRow, 'name'>, isAlive: (current: LockRow) => boolean): {taken: true} | {taken: false; current: LockRow} {
+    const current = this.locks.get(name)
+    if (current && isAlive({...current})) return {taken: false, current: {...current}}
+    this.locks.set(name, {name, ...holder})
+    return {taken: true}
+  }
+  dropLock(name: string, holder: Pick<LockRow, 'host' | 'pid' | 'processStart'>): void {
+    const current = this.locks.get(name)
+    if (current && current.host === holder.host && current.pid === holder.pid && current.processStart === holder.processStart) this.locks.delete(name)
+  }
+
+  /** Only an error that already is a storage fault is one: the fake has no disk to inspect. */
+  storageFault(error: unknown): KedgeError | null {
+    return isKedgeError(error) && FAULT_CODES.has(error.code) ? error : null
+  }
+  isStorageFault(error: KedgeError): boolean {
+    return FAULT_CODES.has(error.code)
+  }
+
+  /** The repository's deployments, oldest first, as copies: what a test asserts on. */
+  history(repositoryId: number): DeploymentRow[] {
+    return this.deployments.filter((row) => row.repositoryId === repositoryId).map((row) => ({...row}))
+  }
+
+  private newestFirst(repositoryId: number): DeploymentRow[] {
+    return this.deployments
+      .filter((row) => row.repositoryId === repositoryId)
+      .sort((a, b) => b.id - a.id)
+      .map((row) => ({...row}))
+  }
+}
+
+function isGood(row: DeploymentRow): boolean {
+  return row.status === 'success' || row.status === 'rolled_back'
+}
+
+/** drizzle's `set` leaves a column alone when its value is undefined. */
+function definedOnly<T extends object>(values: T): Partial<T> {
+  return Object.fromEntries(Object.entries(values).filter(([, value]) => value !== undefined)) as Partial<T>
+}
+
+function emptyRepository(): Omit<RepositoryRow, 'id' | 'name' | 'url' | 'branch' | 'createdAt'> {
+  return {
+    path: '',
+    intervalMs: null,
+    remoteHead: null,
+    remoteCheckedAt: null,
+    lastError: null,
+    lastErrorAt: null,
+    pinnedCommit: null,
+    pinReason: null,
+    pinnedAtHead: null,
+    pendingCommit: null,
+    pendingChanges: null,
+    drift: null,
+    driftCheckedAt: null,
+    authKind: null,
+    authSecret: null,
+    tokenEnv: null,
+    authKeyFingerprint: null,
+    knownHosts: null,
+    webhookSecretEnv: null,
+    webhookSecret: null,
+    localEnv: null,
+  }
+}
+
+export type EngineMutation =
+  | {action: 'remove' | 'stop-and-remove' | 'restart'; id: string; service: string}
+  | {action: 'signal'; id: string; service: string; signal: string}
+
+/**
+ * A Docker engine holding containers in memory, filtered by label as the real engine's queries are.
+ * `available = false` makes every call fail with engine_unavailable, as a stopped daemon does.
+ */
+export class FakeEngine implements Engine {
+  containers: StackContainer[] = []
+  /** Image references the engine has, and their ids. */
+  readonly images = new Map<string, string>()
+  available = true
+  readonly mutations: EngineMutation[] = []
+  private nextId = 1
+
+  async listKedgeContainers(project: string): Promise<StackContainer[]> {
+    this.check()
+    return this.copies((container) => container.managedByKedge && container.labels[LABELS.project] === project)
+  }
+  async listAllKedgeContainers(): Promise<StackContainer[]> {
+    this.check()
+    return this.copies((container) => container.managedByKedge)
+  }
+  async listComposeProjectContainers(project: string): Promise<StackContainer[]> {
+    this.check()
+    return this.copies((container) => container.labels[COMPOSE_LABELS.project] === project)
+  }
+  async stopAndRemoveContainer(id: string): Promise<void> {
+    this.check()
+    this.mutations.push({action: 'stop-and-remove', id, service: this.serviceOf(id)})
+    this.containers = this.containers.filter((container) => container.id !== id)
+  }
+  async removeContainer(id: string): Promise<void> {
+    this.check()
+    this.mutations.push({action: 'remove', id, service: this.serviceOf(id)})
+    this.containers = this.containers.filter((container) => container.id !== id)
+  }
+  async restartContainer(id: string): Promise<void> {
+    this.check()
+    this.mutations.push({action: 'restart', id, service: this.serviceOf(id)})
+  }
+  async signalContainer(id: string, signal: string): Promise<void> {
+    this.check()
+    this.mutations.push({action: 'signal', id, service: this.serviceOf(id), signal})
+  }
+  async currentImageIds(references: string[]): Promise<Map<string, string>> {
+    this.check()
+    return new Map(references.filter((reference) => this.images.has(reference)).map((reference) => [reference, this.images.get(reference)!]))
+  }
+  async answers(): Promise<boolean> {
+    return this.available
+  }
+  async ping(): Promise<void> {
+    this.check()
+  }
+  async watchContainerEvents(): Promise<void> {
+    this.check()
+  }
+
+  /** A container as Compose creates it: Compose's labels, and kedge's from the override file. */
+  create(project: string, service: string, image: string, labels: Record<string, string>, state: Partial<StackContainer> = {}): StackContainer {
+    const id = `${String(this.nextId++).padStart(4, '0')}${'c'.repeat(60)}`
+    const container: StackContainer = {
+      id,
+      name: `${project}-${service}-1`,
+      service,
+      state: 'running',
+      status: 'Up 5 seconds',
+      image,
+      imageId: this.images.get(image) ?? `sha256:${createHash('sha256').update(image).digest('hex')}`,
+      health: null,
+      exitCode: null,
+      labels: {...labels, [COMPOSE_LABELS.project]: project, [COMPOSE_LABELS.service]: service},
+      managedByKedge: labels[LABELS.managed] === 'true',
+      ...state,
+    }
+    this.containers.push(container)
+    return container
+  }
+
+  /** The services running in a project, with the commit kedge's label says each runs. */
+  running(project: string): Record<string, string> {
+    return Object.fromEntries(
+      this.containers
+        .filter((container) => container.labels[COMPOSE_LABELS.project] === project && container.state === 'running')
+        .map((container) => [container.service, container.labels[LABELS.commit] ?? '']),
+    )
+  }
+
+  private check(): void {
+    if (!this.available) throw new ExternalError('the Docker engine does not answer', {code: 'engine_unavailable'})
+  }
+  private serviceOf(id: string): string {
+    return this.containers.find((container) => container.id === id)?.service ?? ''
+  }
+  private copies(keep: (container: StackContainer) => boolean): StackContainer[] {
+    return this.containers.filter(keep).map((container) => ({...container, labels: {...container.labels}}))
+  }
+}
+
+export interface ComposeCall {
+  action: 'config' | 'pull' | 'up' | 'down'
+  project: string
+  services?: string[]
+}
+
+/**
+ * What the next `up` does instead of succeeding: fail before changing anything, or change the containers
+ * first (they come up exited, as a crashing service does) and then fail, or be cut short by the host
+ * (the engine goes away mid-way).
+ */
+export type UpFailure = {error: Error; touchesHost?: boolean; engineGoesAway?: boolean}
+
+/**
+ * Docker Compose over the fake engine. `config` resolves the project's compose files as `compose config`
+ * would for a small stack (the files merged, the project named); `up` creates the named services'
+ * containers with the labels of kedge's override file, replacing the old ones.
+ */
+export class FakeCompose implements Compose {
+  readonly calls: ComposeCall[] = []
+  /** Failures for the next `up`s, in order; an `up` with none queued succeeds. */
+  readonly upFailures: UpFailure[] = []
+  configFailure: Error | null = null
+  pullFailure: Error | null = null
+
+  constructor(private readonly engine: FakeEngine) {}
+
+  async command() {
+    return {argv: ['docker', 'compose'], generation: 'v2' as const}
+  }
+  async config(project: ComposeProject): Promise<string> {
+    this.calls.push({action: 'config', project: project.name})
+    if (this.configFailure) throw this.configFailure
+    const services: Record<string, Record<string, unknown>> = {}
+    for (const file of project.files) {
+      const document = parseYaml(readFileSync(path.resolve(project.directory, file), 'utf8')) as {services?: Record<string, Record<string, unknown>>}
+      for (const [name, service] of Object.entries(document.services ?? {})) services[name] = {...services[name], ...service}
+    }
+    return stringifyYaml({name: project.name, services, networks: {default: {name: `${project.name}_default`}}})
+  }
+  async pull(project: ComposeProject, services: string[]): Promise<void> {
+    this.calls.push({action: 'pull', project: project.name, services})
+    if (this.pullFailure) throw this.pullFailure
+    for (const image of Object.values(this.imagesOf(project))) if (!this.engine.images.has(image)) this.engine.images.set(image, `sha256:${hex(image)}`)
+  }
+  async up(project: ComposeProject, options: {services?: string[]}): Promise<void> {
+    const services = options.services ?? []
+    this.calls.push({action: 'up', project: project.name, services})
+    const failure = this.upFailures.shift()
+    if (failure?.engineGoesAway) {
+      this.engine.available = false
+      throw failure.error
+    }
+    if (failure && !failure.touchesHost) throw failure.error
+    const labels = this.labelsOf(project)
+    const images = this.imagesOf(project)
+    for (const service of services) {
+      for (const old of this.engine.containers.filter((container) => container.labels[COMPOSE_LABELS.project] === project.name && container.service === service)) {
+        this.engine.containers = this.engine.containers.filter((container) => container.id !== old.id)
+      }
+      const exited = failure ? {state: 'exited', status: 'Exited (1) 1 second ago', exitCode: 1} : {}
+      this.engine.create(project.name, service, images[service] ?? 'unknown:latest', labels[service] ?? {}, exited)
+    }
+    if (failure) throw failure.error
+  }
+  async down(project: ComposeProject): Promise<void> {
+    this.calls.push({action: 'down', project: project.name})
+    this.engine.containers = this.engine.containers.filter((container) => container.labels[COMPOSE_LABELS.project] !== project.name)
+  }
+
+  /** The actions Compose was asked for, in order: what a test asserts on. */
+  actions(): string[] {
+    return this.calls.map((call) => (call.services ? `${call.action} ${call.services.join(',')}` : call.action))
+  }
+
+  /** kedge's labels per service, from the override file (the last of the project's files, as kedge passes them). */
+  private labelsOf(project: ComposeProject): Record<string, Record<string, string>> {
+    const labels: Record<string, Record<string, string>> = {}
+    for (const file of project.files) {
+      const document = parseYaml(readFileSync(path.resolve(project.directory, file), 'utf8')) as {services?: Record<string, {labels?: Record<string, string>}>}
+      for (const [name, service] of Object.entries(document.services ?? {})) if (service.labels) labels[name] = {...labels[name], ...service.labels}
+    }
+    return labels
+  }
+  private imagesOf(project: ComposeProject): Record<string, string> {
+    const images: Record<string, string> = {}
+    for (const file of project.files) {
+      const document = parseYaml(readFileSync(path.resolve(project.directory, file), 'utf8')) as {services?: Record<string, {image?: string}>}
+      for (const [name, service] of Object.entries(document.services ?? {})) if (service.image) images[name] = service.image
+    }
+    return images
+  }
+}
+
+/** A failure as Compose reports it. */
+export function composeFailure(action: string, reason: string): ComposeFailedError {
+  return new ComposeFailedError(action, reason)
+}
+
+function hex(text: string): string {
+  return createHash('sha256').update(text).digest('hex')
+}
+
+/**
+ * git over remotes held in memory: each commit is a set of files, each remote a head per branch. A clone is
+ * a real directory (the use cases read its files through the files port), holding a `.git` marker.
+ */
+export class FakeGit implements Git {
+  /** Commit id → its files (path → content). */
+  readonly commits = new Map<string, Record<string, string>>()
+  /** URL → branch → head. */
+  readonly remotes = new Map<string, Map<string, string>>()
+  /** When set, asking the remote fails with it, as an unreachable host does. */
+  unreachable: Error | null = null
+  private readonly trees = new Map<string, Record<string, string>>()
+  private readonly fetched = new Map<string, Set<string>>()
+  private readonly placed = new Map<string, Set<string>>()
+  private nextTree = 1
+
+  /** Adds a commit with these files and makes it the branch's head; returns its id. */
+  push(url: string, branch: string, files: Record<string, string>): string {
+    const id = hex(`${url}\0${branch}\0${this.commits.size}\0${JSON.stringify(files)}`).slice(0, 40)
+    this.commits.set(id, files)
+    this.setHead(url, branch, id)
+    return id
+  }
+  setHead(url: string, branch: string, head: string | null): void {
+    const branches = this.remotes.get(url) ?? new Map<string, string>()
+    if (head === null) branches.delete(branch)
+    else branches.set(branch, head)
+    this.remotes.set(url, branches)
+  }
+
+  async withAccess<T>(_url: string, credentials: Parameters<Git['withAccess']>[1], action: (access: GitAccess) => Promise<T>): Promise<T> {
+    return action({credentials, env: {}, httpAuthorization: null, knownHosts: () => null, close: () => undefined})
+  }
+  isCredentialRefusal(): boolean {
+    return false
+  }
+  async remoteBranches(url: string): Promise<Map<string, string>> {
+    this.reach()
+    return new Map(this.remotes.get(url) ?? [])
+  }
+  async remoteBranchHead(url: string, branch: string): Promise<string | null> {
+    this.reach()
+    return this.remotes.get(url)?.get(branch) ?? null
+  }
+  async cloneBranch(_url: string, _branch: string, directory: string): Promise<void> {
+    this.reach()
+    mkdirSync(path.join(directory, '.git'), {recursive: true})
+  }
+  async fetchBranch(directory: string, url: string, branch: string): Promise<string> {
+    this.reach()
+    const head = this.remotes.get(url)?.get(branch)
+    if (!head) throw new ExternalError(`couldn't find remote ref ${branch}`, {code: 'git_failed'})
+    for (const entry of readdirSync(directory)) if (entry !== '.git') rmSync(path.join(directory, entry), {recursive: true, force: true})
+    writeFiles(directory, this.commits.get(head)!)
+    writeFileSync(path.join(directory, '.git', 'HEAD'), head)
+    const fetched = this.fetched.get(directory) ?? new Set<string>()
+    fetched.add(head)
+    this.fetched.set(directory, fetched)
+    return head
+  }
+  async checkoutHead(directory: string): Promise<string> {
+    return readFileSync(path.join(directory, '.git', 'HEAD'), 'utf8')
+  }
+  async updateTree(_repository: string, commit: string, target: string): Promise<void> {
+    const files = this.commits.get(commit) ?? this.trees.get(commit)
+    if (!files) throw new ExternalError(`fatal: not a tree object: ${commit}`, {code: 'git_failed'})
+    for (const old of this.placed.get(target) ?? []) if (!(old in files)) rmSync(path.join(target, old), {force: true})
+    writeFiles(target, files)
+    this.placed.set(target, new Set(Object.keys(files)))
+  }
+  async importTree(_repository: string, directory: string): Promise<string> {
+    const id = `tree-${this.nextTree++}`
+    this.trees.set(id, readFiles(directory))
+    return id
+  }
+  async initRepository(directory: string): Promise<void> {
+    mkdirSync(path.join(directory, '.git'), {recursive: true})
+  }
+  async hasCommit(repository: string, commit: string): Promise<boolean> {
+    return this.fetched.get(repository)?.has(commit) ?? false
+  }
+  async objectIds(_repository: string, commit: string, paths: string[]): Promise<Map<string, string>> {
+    const files = this.commits.get(commit) ?? {}
+    return new Map(paths.filter((file) => file in files).map((file) => [file, hex(files[file]!).slice(0, 40)]))
+  }
+  async derivePublicKey(): Promise<string> {
+    throw new Error('the fake git holds no keys')
+  }
+
+  private reach(): void {
+    if (this.unreachable) throw this.unreachable
+  }
+}
+
+function writeFiles(root: string, files: Record<string, string>): void {
+  for (const [file, content] of Object.entries(files)) {
+    mkdirSync(path.dirname(path.join(root, file)), {recursive: true})
+    writeFileSync(path.join(root, file), content)
+  }
+}
+
+function readFiles(root: string, prefix = ''): Record<string, string> {
+  const files: Record<string, string> = {}
+  for (const entry of readdirSync(path.join(root, prefix))) {
+    const relative = path.join(prefix, entry)
+    if (statSync(path.join(root, relative)).isDirectory()) Object.assign(files, readFiles(root, relative))
+    else files[relative] = readFileSync(path.join(root, relative), 'utf8')
+  }
+  return files
+}
+
+/** This process, and the processes a test says still run. */
+export class FakeProcesses implements Processes {
+  readonly alive: ProcessIdentity[] = []
+  current(): ProcessIdentity {
+    return {host: 'test-host', pid: 4242, processStart: 'ns/1'}
+  }
+  isRunning(identity: ProcessIdentity): boolean {
+    return this.alive.some((other) => other.host === identity.host && other.pid === identity.pid && other.processStart === identity.processStart)
+  }
+}
+
+/** Seals by wrapping: the fake has no key, only the binding is checked. */
+export const fakeSecrets: Secrets = {
+  seal: (plaintext, binding) => JSON.stringify({binding, plaintext}),
+  open: (sealed, binding, owner) => {
+    const value = JSON.parse(sealed) as {binding: string; plaintext: string}
+    if (value.binding !== binding) throw new ExternalError(`the secret of ${owner} does not open here`, {code: 'secret_unreadable'})
+    return value.plaintext
+  },
+  adminToken: () => ({token: 'test-token', source: 'test'}),
+}
+
+export interface FakeWorld {
+  context: KedgeContext
+  home: KedgeHome
+  clock: FakeClock
+  store: MemoryStore
+  engine: FakeEngine
+  compose: FakeCompose
+  git: FakeGit
+  processes: FakeProcesses
+  /** Removes the temp home. */
+  cleanup(): void
+}
+
+/** A KedgeContext over the fakes, its home in a new temp dir. */
+export function fakeWorld(): FakeWorld {
+  const root = mkdtempSync(path.join(tmpdir(), 'kedge-unit-'))
+  const home = resolveHome(path.join(root, 'home'))
+  const clock = new FakeClock()
+  const store = new MemoryStore(clock)
+  const engine = new FakeEngine()
+  const compose = new FakeCompose(engine)
+  const git = new FakeGit()
+  const processes = new FakeProcesses()
+  const context: KedgeContext = {home, store, engine, compose, git, files: checkoutFiles, clock, processes, secrets: fakeSecrets}
+  return {context, home, clock, store, engine, compose, git, processes, cleanup: () => existsSync(root) && rmSync(root, {recursive: true, force: true})}
+}
