@@ -335,7 +335,7 @@ export interface ComposeCall {
  * first (they come up exited, as a crashing service does) and then fail, or be cut short by the host
  * (the engine goes away mid-way).
  */
-export type UpFailure = {error: Error; touchesHost?: boolean; engineGoesAway?: boolean}
+export type UpFailure = {error: Error; touchesHost?: boolean; engineGoesAway?: boolean; whileRunning?: () => void}
 
 /**
  * Docker Compose over the fake engine. `config` resolves the project's compose files as `compose config`
@@ -373,6 +373,7 @@ export class FakeCompose implements Compose {
     const services = options.services ?? []
     this.calls.push({action: 'up', project: project.name, services})
     const failure = this.upFailures.shift()
+    failure?.whileRunning?.()
     if (failure?.engineGoesAway) {
       this.engine.available = false
       throw failure.error
@@ -571,6 +572,12 @@ export interface FakeWorld {
   processes: FakeProcesses
   /** Removes the temp home. */
   cleanup(): void
+}
+
+/** A small stack's files: `web` at `version`, and `worker`, with kedge.yaml when given. */
+export function stackFiles(version: string, kedgeYaml?: string): Record<string, string> {
+  const compose = `services:\n  web:\n    image: web:${version}\n  worker:\n    image: worker:1\n`
+  return {'compose.yaml': compose, ...(kedgeYaml === undefined ? {} : {'kedge.yaml': kedgeYaml})}
 }
 
 /** A KedgeContext over the fakes, its home in a new temp dir. */
