@@ -97,9 +97,12 @@ export class MemoryStore implements Store {
   recordRepositoryError(id: number, error: unknown): void {
     this.updateRepository(id, {lastError: error instanceof Error ? error.message : String(error), lastErrorAt: this.clock.now()})
   }
+  /** Its deployments go with it (the foreign key cascades). */
   deleteRepository(name: string): boolean {
     const row = this.findRepository(name)
-    return row ? this.repositories.delete(row.id) : false
+    if (!row) return false
+    this.deployments.splice(0, this.deployments.length, ...this.deployments.filter((deployment) => deployment.repositoryId !== row.id))
+    return this.repositories.delete(row.id)
   }
 
   startDeployment(values: {repositoryId: number; commit: string; trigger: DeploymentRow['trigger']}): DeploymentRow {
@@ -147,7 +150,8 @@ export class MemoryStore implements Store {
   countDeploymentsByStatus(): DeploymentCount[] {
     const counts = new Map<string, DeploymentCount>()
     for (const row of this.deployments) {
-      const repo = this.repositories.get(row.repositoryId)?.name ?? String(row.repositoryId)
+      const repo = this.repositories.get(row.repositoryId)?.name
+      if (repo === undefined || row.status === 'pending') continue
       const key = `${repo}\0${row.status}`
       const count = counts.get(key) ?? {repo, status: row.status, total: 0}
       count.total++
@@ -369,8 +373,8 @@ export class FakeCompose implements Compose {
     if (this.pullFailure) throw this.pullFailure
     for (const image of Object.values(this.imagesOf(project))) if (!this.engine.images.has(image)) this.engine.images.set(image, `sha256:${hex(image)}`)
   }
-  async up(project: ComposeProject, options: {services?: string[]}): Promise<void> {
-    const services = options.services ?? []
+  async up(project: ComposeProject, options: {services?: readonly string[]}): Promise<void> {
+    const services = [...(options.services ?? [])]
     this.calls.push({action: 'up', project: project.name, services})
     const failure = this.upFailures.shift()
     failure?.whileRunning?.()

@@ -96,7 +96,7 @@ describe('the reconcile ladder', () => {
       const result = await round()
 
       assert.equal(result.kind, 'pending')
-      const expected: ServiceChange[] = [{service: 'web', action: 'recreate'}]
+      const expected: Array<Pick<ServiceChange, 'service' | 'action'>> = [{service: 'web', action: 'recreate'}]
       assert.deepEqual(result.kind === 'pending' && {mode: result.mode, commit: result.commit, changes: result.changes.map(({service, action}) => ({service, action}))}, {mode, commit: head, changes: expected})
       assert.equal(row().pendingCommit, head)
       assert.deepEqual(
