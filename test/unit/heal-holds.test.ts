@@ -57,8 +57,8 @@ describe('healing drift', () => {
       {commit: healed.commit, trigger: healed.trigger, status: healed.status, note: healed.note, error: healed.error, interrupted: healed.interrupted},
       {commit: good, trigger: 'drift', status: 'success', note: 'healed: web stopped', error: null, interrupted: false},
     )
-    assert.ok(world.compose.actions().includes('up web'), world.compose.actions().join('; '))
-    assert.ok(!world.compose.actions().some((action) => action.startsWith('up') && action.includes('worker')), 'only the drifted service is brought up')
+    assert.deepEqual(world.compose.actions(), ['up web'], 'only the drifted service is brought up; nothing is read or pulled')
+    assert.deepEqual(world.engine.mutations, [])
     assert.deepEqual(world.engine.running('app'), {web: good, worker: good})
     assert.equal(row().drift, '[]', 'what the heal left is recorded: no drift')
   })

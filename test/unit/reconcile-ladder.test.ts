@@ -5,6 +5,7 @@ import {ExternalError} from '../../src/model/errors.js'
 import type {RepositoryRow} from '../../src/model/rows.js'
 import type {ServiceChange} from '../../src/model/stack/plan.js'
 import {reconcileRepository, type ReconcileResult} from '../../src/usecases/deploying/reconcile.js'
+import {rollbackRepository} from '../../src/usecases/rollback/rollback.js'
 import {composeFailure, fakeWorld, stackFiles, type FakeWorld} from '../helpers/fake-ports.js'
 
 const URL = 'https://git.example/app.git'
@@ -19,8 +20,7 @@ describe('the reconcile ladder', () => {
     repository = world.store.insertRepository({name: 'app', url: URL, branch: 'main', createdAt: world.clock.now()})
     good = world.git.push(URL, 'main', stackFiles('1'))
     assert.equal((await round()).kind, 'deployed')
-    world.compose.calls.length = 0
-    world.engine.mutations.length = 0
+    forgetCalls()
   })
   afterEach(() => world.cleanup())
 
@@ -29,6 +29,10 @@ describe('the reconcile ladder', () => {
     return reconcileRepository(world.context, world.store.findRepository('app')!, {trigger: 'git', ...options})
   }
   const row = () => world.store.findRepository('app')!
+  function forgetCalls(): void {
+    world.compose.calls.length = 0
+    world.engine.mutations.length = 0
+  }
   const rows = () => world.store.history(repository.id)
 
   /** Nothing was attempted: no new deployment row, no Compose call, no container touched. */
@@ -114,6 +118,30 @@ describe('the reconcile ladder', () => {
       assertNothingApplied(1)
     })
   }
+
+  it('pins a rollback by hand to the head it rolled back from', async () => {
+    const second = world.git.push(URL, 'main', stackFiles('2'))
+    assert.equal((await round()).kind, 'deployed')
+    forgetCalls()
+
+    const outcome = await rollbackRepository(world.context, 'app', good.slice(0, 8))
+
+    const {commit, trigger, status, replacedCommit, note} = outcome.deployment
+    assert.deepEqual({commit, trigger, status, replacedCommit, note}, {
+      commit: good,
+      trigger: 'rollback',
+      status: 'rolled_back',
+      replacedCommit: second,
+      note: `rolled back by hand from ${second.slice(0, 7)} (restored from the release directory)`,
+    })
+    assert.deepEqual({pinnedCommit: row().pinnedCommit, pinnedAtHead: row().pinnedAtHead}, {pinnedCommit: good, pinnedAtHead: second})
+    assert.deepEqual(world.compose.actions(), ['up web'])
+    assert.deepEqual(world.engine.running('app'), {web: good, worker: good})
+
+    forgetCalls()
+    assert.deepEqual(await round(), {kind: 'pinned', commit: good})
+    assertNothingApplied(3)
+  })
 
   it('stays on a rollback pin while the head is unchanged, and a new head unpins and deploys', async () => {
     const failing = world.git.push(URL, 'main', stackFiles('2'))
