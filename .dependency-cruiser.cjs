@@ -176,7 +176,6 @@ module.exports = {
       exportsFields: ['exports'],
       conditionNames: ['import', 'require', 'node', 'default', 'types'],
       mainFields: ['module', 'main', 'types', 'typings'],
-      extensionAlias: {'.js': ['.ts', '.js']},
     },
     moduleSystems: ['es6', 'cjs'],
     skipAnalysisNotInRules: true,
