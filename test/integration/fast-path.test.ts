@@ -229,7 +229,7 @@ describe('the fast path of repo list, status and history', {timeout: 480_000}, (
     const name = deployed.name
     // Which way each goes is asserted too: the forms oclif reads as the fast path does must stay fast.
     const cases: Array<{args: string[]; via: 'fast path' | 'oclif'}> = [
-      // help: --help wherever it stands before "--"; kedge declares no -h, which oclif refuses
+      // help: --help (and -h) wherever it stands before "--"
       {args: ['status', '--help'], via: 'oclif'},
       {args: ['status', '-h'], via: 'oclif'},
       {args: ['repo', 'list', '--json', '--help'], via: 'oclif'},
