@@ -1,16 +1,17 @@
 import {composeTimeoutSetting} from '../../model/config/compose-timeout.js'
 import {formatDuration, MAX_TIMER_MS} from '../../model/config/duration.js'
-import {DEFAULT_HEALTH_TIMEOUT_MS} from '../../model/config/kedge-config.js'
+import {DEFAULT_HEALTH_TIMEOUT_MS, type KedgeConfig} from '../../model/config/kedge-config.js'
 import type {KedgeContext} from '../../usecases/context.js'
 import {describeHolder} from '../../usecases/deploying/lock.js'
 import {describeChanges} from '../../model/stack/plan.js'
-import {describeDrift, healDrift, type HealResult} from '../../usecases/drift/heal.js'
-import {readCheckoutConfig, reconcileRepository, type ReconcileResult} from '../../usecases/deploying/reconcile.js'
+import {describeDrift, type HealResult, type ParsedDeployment} from '../../usecases/drift/heal.js'
+import {readCheckoutConfig, type ReconcileResult} from '../../usecases/deploying/reconcile.js'
+import {runRound, type LockedRound} from '../../usecases/round.js'
 import {MIN_INTERVAL_MS} from '../../model/repository/repository-interval.js'
 import {checkRepositoryRow, isCorruptRow} from '../../model/repository/row-checks.js'
 import {errorMessage, type ExternalError} from '../../model/errors.js'
 import {parseKnownHosts} from '../../model/repository/ssh-keys.js'
-import type {DeploymentRow, RepositoryRow} from '../../model/rows.js'
+import type {DeploymentRow, LockRow, RepositoryRow} from '../../model/rows.js'
 import {moreVerbose, type Logger} from './logger.js'
 import {DEFAULT_COMPOSE_LIMIT_MS, RoundDeadline, roundDeadlineMs} from './round-deadline.js'
 
@@ -71,6 +72,13 @@ export class RepositoryLoop {
   private corruptMessage: string | null = null
   /** Compose's limit on its longest commands, which a round's deadline is counted from; read when the loop starts. */
   private composeLimitMs = DEFAULT_COMPOSE_LIMIT_MS
+  /**
+   * The clone's kedge.yaml (null when invalid), as read at the branch head it was read for: read again only
+   * when a fetch moved the clone, so that a round reads it once, and an idle round not at all.
+   */
+  private checkout: {head: string | null; config: KedgeConfig | null} | null = null
+  /** The deployed snapshot and its kedge.yaml, parsed once per deployment rather than at every drift check. */
+  private readonly deployed: {current: ParsedDeployment | null} = {current: null}
 
   constructor(
     private readonly context: KedgeContext,
@@ -138,13 +146,15 @@ export class RepositoryLoop {
       const logger = this.loggerFor(repository)
       const byEvent = this.nudged
       this.nudged = false
-      if (this.pollRequested || Date.now() >= this.nextPollAt) {
-        const requested = this.pollRequested
-        this.pollRequested = false
-        // Requests made from here on are served by the next round, not this one.
-        const listeners = this.pollFailureListeners
-        this.pollFailureListeners = []
-        const result = await this.reconcileOnce(repository, trigger, logger)
+      const pollDue = this.pollRequested || Date.now() >= this.nextPollAt
+      const requested = pollDue && this.pollRequested
+      if (pollDue) this.pollRequested = false
+      // Requests made from here on are served by the next round, not this one.
+      const listeners = pollDue ? this.pollFailureListeners : []
+      if (pollDue) this.pollFailureListeners = []
+      const {reconciled, drift} = await this.roundOnce(repository, pollDue ? trigger : null, logger)
+      if (pollDue) {
+        const result = reconciled ?? null
         if (result?.kind === 'busy') this.pollFailureListeners.unshift(...listeners)
         else if (result === null || roundFailed(result)) for (const onFailed of listeners) onFailed()
         // A round another process held the lock for did not reconcile anything; any other outcome did.
@@ -154,10 +164,8 @@ export class RepositoryLoop {
         this.nextPollAt = Date.now() + (requested && result?.kind === 'busy' ? REQUESTED_POLL_RETRY_MS : this.nextDelay(repository))
         if (this.failures > 0) logger.log('info', 'poll.retry', {repo: this.name, in: formatDuration(this.nextPollAt - Date.now())})
       }
-      const current = this.context.store.findRepository(this.name)
-      if (current && !this.stopped.signal.aborted && this.checkedRow(current)) {
-        const found = await this.checkDrift(current, logger)
-        if (byEvent && !this.confirming && (found === 'in-sync' || found === 'busy')) {
+      if (drift !== undefined) {
+        if (byEvent && !this.confirming && (drift === 'in-sync' || drift === 'busy')) {
           this.confirming = true
           this.nudge(EVENT_CONFIRM_MS)
         } else {
@@ -210,32 +218,125 @@ export class RepositoryLoop {
     })
   }
 
-  /** Checks for drift and acts on it by the mode; returns what the check found. */
-  private async checkDrift(repository: RepositoryRow, logger: Logger): Promise<HealResult['kind'] | 'failed'> {
-    const result = await this.healOrLog(repository, logger)
-    if (result) this.logHeal(result, logger)
-    return result?.kind ?? 'failed'
-  }
-
-  private async healOrLog(repository: RepositoryRow, logger: Logger): Promise<HealResult | null> {
-    const deadline = this.deadlineFor(repository, 'drift', logger)
+  /**
+   * One round under one take of the repository's lock: the poll (when `trigger` says one is due) and the
+   * deploy it leads to, then the drift check and its heal, within one deadline (see round-deadline.ts).
+   * `reconciled` is null when the poll failed, undefined when none was due; `drift` is undefined when no
+   * check ran (the row was removed or damaged meanwhile, serve is stopping, the round ran past its deadline).
+   */
+  private async roundOnce(
+    repository: RepositoryRow,
+    trigger: 'startup' | 'git' | null,
+    logger: Logger,
+  ): Promise<{reconciled?: ReconcileResult | null; drift?: HealResult['kind'] | 'failed'}> {
+    const outcome: {reconciled?: ReconcileResult | null; drift?: HealResult['kind'] | 'failed'} = {}
+    const hostKeysBefore = repository.knownHosts
+    const started = performance.now()
+    // A round with a poll may deploy and then heal: its deadline counts both.
+    const deadline = this.deadlineFor(trigger ? 2 : 1, trigger ? 'poll' : 'drift', logger)
     try {
-      return await deadline.race(healDrift(this.context, repository, {signal: deadline.signal}))
+      const onRecovered = (count: number) => logger.log('warn', 'deploy.interrupted', {repo: this.name, deployments: count})
+      const purpose = `kedge serve (${trigger ?? 'drift'})`
+      const round = await deadline.race(
+        runRound(this.context, repository, {purpose, onRecovered: trigger ? onRecovered : undefined}, async (locked) => {
+          if (trigger) outcome.reconciled = await this.reconcilePhase(locked, repository, trigger, deadline, started, logger)
+          if (deadline.overdue) return
+          const current = this.context.store.findRepository(this.name)
+          if (current && !this.stopped.signal.aborted && this.checkedRow(current)) outcome.drift = await this.healPhase(locked, current, deadline.signal, logger)
+        }),
+      )
+      if (round.kind === 'busy') this.roundBusy(round.holder, trigger, started, logger, outcome)
     } catch (error) {
-      if (error !== deadline.overdue) logger.log('warn', 'drift.check_failed', {repo: this.name, error: errorMessage(error)})
-      return null
+      // The lock could not be taken (a storage fault), or the round was given up past its deadline.
+      if (trigger && outcome.reconciled === undefined) {
+        this.settings.observer?.reconciled(this.name, {success: false, seconds: (performance.now() - started) / 1000})
+        this.failures++
+        outcome.reconciled = null
+        if (error !== deadline.overdue) logger.log('error', 'reconcile.failed', {repo: this.name, error: errorMessage(error)})
+      } else if (!trigger && error !== deadline.overdue) {
+        logger.log('warn', 'drift.check_failed', {repo: this.name, error: errorMessage(error)})
+      }
+      outcome.drift ??= 'failed'
     } finally {
       deadline.end()
+      if (trigger) this.reportHostKeys(repository, hostKeysBefore, logger)
+      // After the work's own record of how it ended (`interrupted`, say), which would hide why.
       if (deadline.overdue) this.context.store.recordRepositoryError(repository.id, deadline.overdue)
+    }
+    return outcome
+  }
+
+  /** Another process holds the repository: neither the poll nor the drift check could run. */
+  private roundBusy(holder: LockRow, trigger: 'startup' | 'git' | null, started: number, logger: Logger, outcome: {reconciled?: ReconcileResult | null; drift?: string}): void {
+    if (trigger) {
+      const result: ReconcileResult = {kind: 'busy', holder}
+      this.report(result, logger)
+      this.settings.observer?.reconciled(this.name, {success: true, seconds: (performance.now() - started) / 1000})
+      outcome.reconciled = result
+    }
+    outcome.drift = 'busy'
+  }
+
+  private async reconcilePhase(
+    round: LockedRound,
+    repository: RepositoryRow,
+    trigger: 'startup' | 'git',
+    deadline: RoundDeadline,
+    started: number,
+    logger: Logger,
+  ): Promise<ReconcileResult | null> {
+    const observer = this.settings.observer
+    try {
+      const result = await round.reconcile(repository, {
+        trigger,
+        signal: deadline.signal,
+        onPolled: (outcome) => observer?.polled(this.name, outcome),
+        onUnpinned: (pinned, head) => logger.log('info', 'rollback.unpinned', {repo: this.name, pinned: pinned.slice(0, 12), head: head.slice(0, 12)}),
+        onCheckoutConfig: (commit, config) => (this.checkout = {head: commit, config}),
+      })
+      this.report(result, logger)
+      // A round stopped at its deadline backs off like any other that could not do its job.
+      if (deadline.overdue && !roundFailed(result)) this.failures++
+      observer?.reconciled(this.name, {success: !roundFailed(result) && !(result.kind === 'deployed' && result.outcome.error), seconds: (performance.now() - started) / 1000})
+      if (result.kind === 'deployed') observer?.deployed(this.name, result.outcome.deployment, result.outcome.error === null)
+      return result
+    } catch (error) {
+      observer?.reconciled(this.name, {success: false, seconds: (performance.now() - started) / 1000})
+      this.failures++
+      if (error !== deadline.overdue) logger.log('error', 'reconcile.failed', {repo: this.name, error: errorMessage(error)})
+      return null
+    }
+  }
+
+  /** Checks for drift and acts on it by the mode; returns what the check found. */
+  private async healPhase(round: LockedRound, repository: RepositoryRow, signal: AbortSignal, logger: Logger): Promise<HealResult['kind'] | 'failed'> {
+    try {
+      const result = await round.heal(repository, {signal, parsed: this.deployed})
+      this.logHeal(result, logger)
+      return result.kind
+    } catch (error) {
+      logger.log('warn', 'drift.check_failed', {repo: this.name, error: errorMessage(error)})
+      return 'failed'
+    }
+  }
+
+  /** The first contact with an SSH remote trusts its host key from then on: say which key that was. */
+  private reportHostKeys(repository: RepositoryRow, hostKeysBefore: string | null, logger: Logger): void {
+    const hostKeysAfter = hostKeysBefore?.trim() || repository.authKind !== 'ssh_key' ? null : this.context.store.findRepository(this.name)?.knownHosts
+    if (!hostKeysAfter?.trim()) return
+    for (const key of parseKnownHosts(hostKeysAfter)) {
+      logger.log('warn', 'host_key.accepted', {repo: this.name, host: key.hosts, type: key.type, fingerprint: key.fingerprint})
     }
   }
 
   /**
-   * The deadline of a round's work (see round-deadline.ts). When it passes, the work is told to stop,
-   * and the log says so at once; the error is recorded on the repository once the work has stopped.
+   * The deadline of a round's work (see round-deadline.ts), for `phases` (a poll, a drift check) each
+   * allowed a round's time. When it passes, the work is told to stop, and the log says so at once; the
+   * error is recorded on the repository once the work has stopped.
    */
-  private deadlineFor(repository: RepositoryRow, round: 'poll' | 'drift', logger: Logger): RoundDeadline {
-    const limitMs = () => roundDeadlineMs(this.composeLimitMs, readCheckoutConfig(this.context, repository)?.healthTimeoutMs ?? DEFAULT_HEALTH_TIMEOUT_MS)
+  private deadlineFor(phases: number, round: 'poll' | 'drift', logger: Logger): RoundDeadline {
+    // Asked again when the time comes: the commit the round fetched may allow more.
+    const limitMs = () => phases * roundDeadlineMs(this.composeLimitMs, this.checkout?.config?.healthTimeoutMs ?? DEFAULT_HEALTH_TIMEOUT_MS)
     const overdue = (error: ExternalError) => logger.log('error', 'round.overdue', {repo: this.name, round, error: error.message})
     return new RoundDeadline(this.settings.abandon, limitMs, overdue)
   }
@@ -267,45 +368,6 @@ export class RepositoryLoop {
         if (error) return logger.log('error', 'drift.heal_failed', {repo, commit: deployment.commit.slice(0, 12), error: error.message})
         return logger.log('info', 'drift.healed', {repo, commit: deployment.commit.slice(0, 12), took})
       }
-    }
-  }
-
-  private async reconcileOnce(repository: RepositoryRow, trigger: 'startup' | 'git', logger: Logger): Promise<ReconcileResult | null> {
-    const hostKeysBefore = repository.knownHosts
-    const observer = this.settings.observer
-    const started = performance.now()
-    const deadline = this.deadlineFor(repository, 'poll', logger)
-    try {
-      const reconciling = reconcileRepository(this.context, repository, {
-        trigger,
-        signal: deadline.signal,
-        onPolled: (outcome) => observer?.polled(this.name, outcome),
-        onRecovered: (count) => logger.log('warn', 'deploy.interrupted', {repo: this.name, deployments: count}),
-        onUnpinned: (pinned, head) => logger.log('info', 'rollback.unpinned', {repo: this.name, pinned: pinned.slice(0, 12), head: head.slice(0, 12)}),
-      })
-      const result = await deadline.race(reconciling)
-      this.report(result, logger)
-      // A round stopped at its deadline backs off like any other that could not do its job.
-      if (deadline.overdue && !roundFailed(result)) this.failures++
-      observer?.reconciled(this.name, {success: !roundFailed(result) && !(result.kind === 'deployed' && result.outcome.error), seconds: (performance.now() - started) / 1000})
-      if (result.kind === 'deployed') observer?.deployed(this.name, result.outcome.deployment, result.outcome.error === null)
-      return result
-    } catch (error) {
-      observer?.reconciled(this.name, {success: false, seconds: (performance.now() - started) / 1000})
-      this.failures++
-      if (error !== deadline.overdue) logger.log('error', 'reconcile.failed', {repo: this.name, error: errorMessage(error)})
-      return null
-    } finally {
-      deadline.end()
-      // The first contact with an SSH remote trusts its host key from then on: say which key that was.
-      const hostKeysAfter = hostKeysBefore?.trim() || repository.authKind !== 'ssh_key' ? null : this.context.store.findRepository(this.name)?.knownHosts
-      if (hostKeysAfter?.trim()) {
-        for (const key of parseKnownHosts(hostKeysAfter)) {
-          logger.log('warn', 'host_key.accepted', {repo: this.name, host: key.hosts, type: key.type, fingerprint: key.fingerprint})
-        }
-      }
-      // After the work's own record of how it ended (`interrupted`, say), which would hide why.
-      if (deadline.overdue) this.context.store.recordRepositoryError(repository.id, deadline.overdue)
     }
   }
 
@@ -347,7 +409,9 @@ export class RepositoryLoop {
 
   /** The repository's interval (repo add --interval, else kedge.yaml, else serve's), doubled per consecutive failure up to a cap. */
   private nextDelay(repository: RepositoryRow): number {
-    return this.backedOff(repository.intervalMs ?? readCheckoutConfig(this.context, repository)?.intervalMs ?? this.settings.defaultIntervalMs)
+    // The round has just read the fetched commit's kedge.yaml, if it fetched; the row it was given is older.
+    const config = this.checkout ? this.checkout.config : this.checkoutConfig(repository)
+    return this.backedOff(repository.intervalMs ?? config?.intervalMs ?? this.settings.defaultIntervalMs)
   }
 
   private backedOff(intervalMs: number): number {
@@ -357,8 +421,14 @@ export class RepositoryLoop {
     return Math.min(interval * 2 ** this.failures, Math.max(interval, MAX_BACKOFF_MS))
   }
 
+  /** The clone's kedge.yaml: as the last round read it, or read now when someone else's fetch (kedge sync) moved the clone. */
+  private checkoutConfig(repository: RepositoryRow): KedgeConfig | null {
+    if (this.checkout?.head !== repository.remoteHead) this.checkout = {head: repository.remoteHead, config: readCheckoutConfig(this.context, repository)}
+    return this.checkout.config
+  }
+
   private loggerFor(repository: RepositoryRow): Logger {
-    const logging = readCheckoutConfig(this.context, repository)?.logging
+    const logging = this.checkoutConfig(repository)?.logging
     if (!logging) return this.settings.logger
     return this.settings.logger.with({
       // A repository may ask for more detail, never for less: its own commit must not hide its deploys from the operator.

@@ -1,5 +1,3 @@
-import {createHash} from 'node:crypto'
-
 import {YAMLParseError} from 'yaml'
 import {z} from 'zod'
 
@@ -120,31 +118,9 @@ const schema = z.strictObject(
   {error: 'expected a mapping at the top level'},
 )
 
-/**
- * The files serve parses again and again (each round reads a repository's kedge.yaml, each drift check
- * the deployed one): kept by a hash of their content, so that an idle serve does not parse and validate
- * them each time. An invalid file is kept with its error, so that a commit serve cannot deploy is not
- * parsed again on every pass.
- */
-const parsedConfigs = new Map<string, {config: KedgeConfig} | {error: unknown}>()
-const PARSED_CONFIGS_KEPT = 512
-
 /** Parses the text of a kedge.yaml; `file` names it in errors. Pure: no file system access. The result is frozen. */
 export function parseKedgeConfig(text: string, file: string): KedgeConfig {
-  const key = createHash('sha256').update(file).update('\u0000').update(text).digest('base64')
-  let known = parsedConfigs.get(key)
-  if (!known) {
-    try {
-      known = {config: deepFreeze(parseConfigText(text, file))}
-    } catch (error) {
-      if (!(error instanceof InvalidConfigError)) throw error
-      known = {error}
-    }
-    if (parsedConfigs.size >= PARSED_CONFIGS_KEPT) parsedConfigs.delete(parsedConfigs.keys().next().value!)
-    parsedConfigs.set(key, known)
-  }
-  if ('error' in known) throw known.error
-  return known.config
+  return deepFreeze(parseConfigText(text, file))
 }
 
 function deepFreeze<T>(value: T): T {
@@ -197,8 +173,11 @@ function parseConfigText(text: string, file: string): KedgeConfig {
   }
 }
 
+/** Frozen, so one value serves every caller. */
+const DEFAULT_CONFIG = parseKedgeConfig('', '')
+
 export function defaultKedgeConfig(): KedgeConfig {
-  return parseKedgeConfig('', '')
+  return DEFAULT_CONFIG
 }
 
 function knownFields(sectionPath: PropertyKey[]): string {

@@ -1,7 +1,7 @@
 import type {KedgeConfig} from '../../model/config/kedge-config.js'
 import {asKedgeError, ExternalError} from '../../model/errors.js'
 import type {DeploymentTrigger} from '../../model/repository/column-values.js'
-import type {RepositoryRow} from '../../model/rows.js'
+import type {DeploymentRow, RepositoryRow} from '../../model/rows.js'
 import {driftBaseline, driftToRepair} from '../../model/stack/drift.js'
 import {planChanges, type ServiceChange} from '../../model/stack/plan.js'
 import {keepRunningLabels} from '../../model/stack/running-labels.js'
@@ -13,13 +13,21 @@ import {keepRelease} from '../rollback/releases.js'
 import {rollbackTo} from '../rollback/rollback.js'
 import {applyStack} from './apply-stack.js'
 import {runAttempt, type AttemptFailed, type DeployOutcome} from './attempt.js'
-import {readDesiredStack} from './desired-stack.js'
+import {readDesiredStack, type CheckoutRead} from './desired-stack.js'
 import {waitForServices} from './health-gate.js'
 import {failedForTheHost, HOST_FAILED_NOTE} from './host-failure.js'
-import {ensureImages, imagesOfServices} from './images.js'
+import {ensureImages, imagesOf, imagesOfServices} from './images.js'
 import {listOwnedContainers, removeOtherProject} from './owned-containers.js'
 
 export type {DeployOutcome} from './attempt.js'
+
+/** What the caller read already this round, so that the deploy does not read it again. */
+export interface AlreadyRead {
+  /** The last good deployment; null when there is none. */
+  lastGood?: DeploymentRow | null
+  /** The checkout's stack directory and kedge.yaml (see readCheckout). */
+  checkout?: CheckoutRead
+}
 
 /**
  * The note on a deploy that failed after changing the host and was not rolled back because
@@ -40,9 +48,10 @@ export async function applyCheckedOutCommit(
   commit: string,
   trigger: DeploymentTrigger,
   signal?: AbortSignal,
+  known: AlreadyRead = {},
 ): Promise<DeployOutcome> {
   await context.engine.ping()
-  const previous = context.store.lastGoodDeployment(repository.id)
+  const previous = known.lastGood !== undefined ? (known.lastGood ?? undefined) : context.store.lastGoodDeployment(repository.id)
   const previousSnapshot = parseSnapshot(previous?.snapshot ?? null)
   const paths = stackPaths(context, repository.name)
   // How far the work got: what the failure's record and the release after a success are made from.
@@ -54,7 +63,7 @@ export async function applyCheckedOutCommit(
   }
 
   const work = async () => {
-    const desired = await readDesiredStack(context, paths, repository, commit, previousSnapshot, signal)
+    const desired = await readDesiredStack(context, paths, repository, commit, previousSnapshot, signal, {checkout: known.checkout})
     const {config} = desired
     progress.config = config
     const actual = await listOwnedContainers(context, repository.name, desired.snapshot.project, {
@@ -64,10 +73,12 @@ export async function applyCheckedOutCommit(
     const applied: StackSnapshot = {...desired.snapshot, services: keepRunningLabels(desired.snapshot.services, actual)}
     progress.snapshot = applied
     progress.changes = planChanges(applied.services, actual, previousSnapshot?.services)
-    await ensureImages(context, applied, paths, signal)
     // Drift of what runs now is repaired on the way, measured against the commit that runs (see driftToRepair).
     const baseline = driftBaseline(previousSnapshot?.services ?? [], applied.services, actual)
-    const drift = driftToRepair(baseline, applied.services, actual, await context.engine.currentImageIds(imagesOfServices(baseline)))
+    // One look at the images for both; a pull changes what the references name, so then they are looked at again.
+    const present = await context.engine.currentImageIds([...new Set([...imagesOf(applied), ...imagesOfServices(baseline)])])
+    const pulled = await ensureImages(context, applied, paths, signal, present)
+    const drift = driftToRepair(baseline, applied.services, actual, pulled ? await context.engine.currentImageIds(imagesOfServices(baseline)) : present)
     signal?.throwIfAborted()
     progress.touchedHost = true
     await applyStack(context, paths, repository.name, applied, actual, {drift, prune: config.prune, signal})

@@ -5,7 +5,7 @@ import {parseComposeYaml} from '../../model/config/compose-yaml.js'
 import {PROJECT_NAME_PATTERN, type KedgeConfig} from '../../model/config/kedge-config.js'
 import {ComposeFailedError, InvalidConfigError, InvalidInputError, quoted} from '../../model/errors.js'
 import type {RepositoryRow} from '../../model/rows.js'
-import type {RepositoryFiles} from '../../ports/repository-files.js'
+import type {KedgeConfigFile, RepositoryFiles} from '../../ports/repository-files.js'
 import {COMPOSE_V2_HINT, isEmptyProject, locateComposeError, needsComposeV2} from '../../model/compose/compose-errors.js'
 import {formerServiceHashes, parseComposeConfig} from '../../model/compose/compose-model.js'
 import type {KedgeContext, ReadContext} from '../context.js'
@@ -43,14 +43,14 @@ export async function readDesiredStack(
   commit: string,
   previous: StackSnapshot | null,
   signal?: AbortSignal,
+  known: {checkout?: CheckoutRead} = {},
 ): Promise<DesiredStack> {
   const {repoDir} = paths
   const {files} = context
-  // Every file kedge reads below, and each it names to Compose, is checked to be a regular file inside the repository.
-  const stackDir = files.directory(repoDir, repository.path, () =>
-    new InvalidInputError(`path ${quoted(repository.path)} does not exist at commit ${commit.slice(0, 7)}`, {code: 'invalid_path'}),
-  )
-  const {config, text: kedgeConfigText} = files.readKedgeConfig(repoDir, stackDir)
+  const checkout = known.checkout ?? readCheckout(files, repoDir, repository, commit)
+  if ('error' in checkout) throw checkout.error
+  const {stackDir} = checkout
+  const {config, text: kedgeConfigText} = checkout.file
   const composeFiles = files.resolveComposeFiles(repoDir, stackDir, config)
   const project = keptProjectName(resolveProjectName(files, repoDir, stackDir, config, composeFiles, repository.name), previous, repository.name)
   const noServices = (cause?: unknown) =>
@@ -106,6 +106,22 @@ export async function readDesiredStack(
         }
       }),
     },
+  }
+}
+
+/** The stack's directory and its kedge.yaml as the clone has them, read once a round; or why they could not be read. */
+export type CheckoutRead = {stackDir: string; file: KedgeConfigFile} | {error: unknown}
+
+/** Reads the stack directory and kedge.yaml of the commit checked out in the clone; a failure is kept for the deploy to report. */
+export function readCheckout(files: RepositoryFiles, repoDir: string, repository: RepositoryRow, commit: string): CheckoutRead {
+  try {
+    // Every file kedge reads, and each it names to Compose, is checked to be a regular file inside the repository.
+    const stackDir = files.directory(repoDir, repository.path, () =>
+      new InvalidInputError(`path ${quoted(repository.path)} does not exist at commit ${commit.slice(0, 7)}`, {code: 'invalid_path'}),
+    )
+    return {stackDir, file: files.readKedgeConfig(repoDir, stackDir)}
+  } catch (error) {
+    return {error}
   }
 }
 

@@ -4,15 +4,25 @@ import type {KedgeContext} from '../context.js'
 import type {StackPaths} from '../repositories/stack-paths.js'
 import {cloneProjectOf} from './compose-project.js'
 
-/** Pulls only the images the engine lacks, before anything on the host changes. */
-export async function ensureImages(context: KedgeContext, snapshot: StackSnapshot, paths: StackPaths, signal?: AbortSignal): Promise<void> {
+/**
+ * Pulls only the images the engine lacks, before anything on the host changes; returns whether it pulled.
+ * `present` is the engine's answer for (at least) the snapshot's images when the caller asked already.
+ */
+export async function ensureImages(
+  context: KedgeContext,
+  snapshot: StackSnapshot,
+  paths: StackPaths,
+  signal?: AbortSignal,
+  present?: ReadonlyMap<string, string>,
+): Promise<boolean> {
   const images = [...new Set(imagesOf(snapshot))]
-  const present = await context.engine.currentImageIds(images)
-  const missing = new Set(images.filter((image) => !present.has(image)))
+  const known = present ?? (await context.engine.currentImageIds(images))
+  const missing = new Set(images.filter((image) => !known.has(image)))
   const services = snapshot.services.filter((service) => service.image !== null && missing.has(service.image)).map((service) => service.name)
-  if (services.length === 0) return
+  if (services.length === 0) return false
   // From the clone: the stack directory must not change before the images are there.
   await context.compose.pull(cloneProjectOf(paths, snapshot), services, {signal})
+  return true
 }
 
 export function imagesOf(snapshot: StackSnapshot): string[] {

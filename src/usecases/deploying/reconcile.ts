@@ -2,14 +2,15 @@ import path from 'node:path'
 
 import type {KedgeConfig} from '../../model/config/kedge-config.js'
 import {asKedgeError, ExternalError, type KedgeError} from '../../model/errors.js'
-import type {LockRow, RepositoryRow} from '../../model/rows.js'
+import type {DeploymentRow, LockRow, RepositoryRow} from '../../model/rows.js'
 import {planChanges, type ServiceChange} from '../../model/stack/plan.js'
+import {parseSnapshot} from '../../model/stack/stored-snapshot.js'
 import type {KedgeContext} from '../context.js'
 import {withRepositoryAccess} from '../repositories/credentials.js'
 import {stackPaths} from '../repositories/stack-paths.js'
 import type {DeployOutcome} from './attempt.js'
-import {applyCheckedOutCommit} from './deploy.js'
-import {deployedSnapshot, readDesiredStack} from './desired-stack.js'
+import {applyCheckedOutCommit, type AlreadyRead} from './deploy.js'
+import {readCheckout, readDesiredStack} from './desired-stack.js'
 import {fetchHead} from './fetch-head.js'
 import {tryWithRepositoryLock} from './lock.js'
 import {listOwnedContainers} from './owned-containers.js'
@@ -37,6 +38,8 @@ export interface ReconcileOptions {
   onUnpinned?: (pinned: string, head: string) => void
   /** Called once the remote was asked for the branch head, with how long that took. */
   onPolled?: (outcome: {success: boolean; seconds: number; head: string | null}) => void
+  /** Called with the fetched commit's kedge.yaml as the round read it (null when it is invalid), for what the caller derives from it. */
+  onCheckoutConfig?: (commit: string, config: KedgeConfig | null) => void
 }
 
 export function unpin(context: KedgeContext, repository: RepositoryRow): void {
@@ -57,23 +60,46 @@ export async function reconcileRepository(context: KedgeContext, repository: Rep
   return 'busy' in result ? {kind: 'busy', holder: result.busy} : result
 }
 
-async function reconcileLocked(context: KedgeContext, repository: RepositoryRow, options: ReconcileOptions): Promise<ReconcileResult> {
+/** As reconcileRepository, for a caller that holds the repository's lock already (see runRound). */
+export async function reconcileLocked(context: KedgeContext, repository: RepositoryRow, options: ReconcileOptions): Promise<ReconcileResult> {
   const {store} = context
-  let head: string | null
   const polling = performance.now()
+  let polled = false
+  let step: ReconcileResult | {fetched: string; lastGood: DeploymentRow | null}
   try {
-    const polled = await withRepositoryAccess(context, repository, (access) =>
-      context.git.remoteBranchHead(repository.url, repository.branch, {signal: options.signal, access}),
-    )
-    head = polled.value
-    // The fetch below must check the host key this poll accepted on first use.
-    repository = polled.repository
-    options.onPolled?.({success: head !== null, seconds: (performance.now() - polling) / 1000, head})
+    // One access for the poll and the fetch: the credentials are opened once a round, and a host key the
+    // poll accepted on first use is the one the fetch is checked against.
+    const access = await withRepositoryAccess(context, repository, async (access) => {
+      const head = await context.git.remoteBranchHead(repository.url, repository.branch, {signal: options.signal, access})
+      polled = true
+      options.onPolled?.({success: head !== null, seconds: (performance.now() - polling) / 1000, head})
+      const found = afterPoll(context, repository, head, options)
+      if ('kind' in found) return found
+      return {fetched: await fetchHead(context, repository, options.signal, {access, recordedHead: head ?? undefined}), lastGood: found.lastGood}
+    })
+    step = access.value
+    repository = access.repository
   } catch (error) {
+    if (polled) throw error
     options.onPolled?.({success: false, seconds: (performance.now() - polling) / 1000, head: null})
     store.recordRepositoryError(repository.id, error)
     return {kind: 'unreachable', error: asKedgeError(error, 'git_failed')}
   }
+  if ('kind' in step) return step
+
+  const {fetched: commit, lastGood} = step
+  const checkout = readCheckout(context.files, stackPaths(context, repository.name).repoDir, repository, commit)
+  const config = 'file' in checkout ? checkout.file.config : null
+  options.onCheckoutConfig?.(commit, config)
+  // An invalid kedge.yaml is left to the deploy, which records why it fails.
+  const mode = config?.mode ?? 'auto'
+  if (mode === 'auto') return deployWhenEngineAnswers(context, repository, commit, options, {lastGood, checkout})
+  return recordPendingChanges(context, repository, commit, mode, {lastGood, checkout}, options.signal)
+}
+
+/** What the branch head the poll found calls for: a result that ends the round, or the fetch (with the last good deployment, read once). */
+function afterPoll(context: KedgeContext, repository: RepositoryRow, head: string | null, options: ReconcileOptions): ReconcileResult | {lastGood: DeploymentRow | null} {
+  const {store} = context
   if (head === null) {
     const error = new ExternalError(`branch "${repository.branch}" no longer exists on ${repository.url}`, {code: 'unknown_branch'})
     store.recordRepositoryError(repository.id, error)
@@ -90,7 +116,8 @@ async function reconcileLocked(context: KedgeContext, repository: RepositoryRow,
     unpin(context, repository)
     options.onUnpinned?.(repository.pinnedCommit, head)
   }
-  if (store.lastGoodDeployment(repository.id)?.commit === head) {
+  const lastGood = store.lastGoodDeployment(repository.id) ?? null
+  if (lastGood?.commit === head) {
     // The stack runs the branch head: whatever went wrong before (a remote that did not answer) is over.
     store.updateRepository(repository.id, {pendingCommit: null, pendingChanges: null, lastError: null, lastErrorAt: null})
     return {kind: 'up-to-date', commit: head}
@@ -98,17 +125,19 @@ async function reconcileLocked(context: KedgeContext, repository: RepositoryRow,
   const attempt = store.lastAttemptAt(repository.id, head)
   if (attempt?.status === 'failed' && !attempt.interrupted) return {kind: 'already-failed', commit: head}
   if (repository.pendingCommit === head) return {kind: 'already-pending', commit: head}
-
-  const commit = await fetchHead(context, repository, options.signal)
-  const mode = modeOfCheckout(context, repository)
-  if (mode === 'auto') return deployWhenEngineAnswers(context, repository, commit, options)
-  return recordPendingChanges(context, repository, commit, mode, options.signal)
+  return {lastGood}
 }
 
 /** A commit that arrives while the Docker engine is down waits for it, without a failed deployment for each round. */
-async function deployWhenEngineAnswers(context: KedgeContext, repository: RepositoryRow, commit: string, options: ReconcileOptions): Promise<ReconcileResult> {
+async function deployWhenEngineAnswers(
+  context: KedgeContext,
+  repository: RepositoryRow,
+  commit: string,
+  options: ReconcileOptions,
+  known: AlreadyRead,
+): Promise<ReconcileResult> {
   try {
-    return {kind: 'deployed', outcome: await applyCheckedOutCommit(context, repository, commit, options.trigger, options.signal)}
+    return {kind: 'deployed', outcome: await applyCheckedOutCommit(context, repository, commit, options.trigger, options.signal, known)}
   } catch (error) {
     const failure = asKedgeError(error, 'deploy_failed')
     if (failure.code !== 'engine_unavailable') throw error
@@ -123,11 +152,12 @@ async function recordPendingChanges(
   repository: RepositoryRow,
   commit: string,
   mode: KedgeConfig['mode'],
+  known: AlreadyRead,
   signal?: AbortSignal,
 ): Promise<ReconcileResult> {
   try {
-    const deployed = deployedSnapshot(context, repository)
-    const {snapshot} = await readDesiredStack(context, stackPaths(context, repository.name), repository, commit, deployed, signal)
+    const deployed = parseSnapshot(known.lastGood?.snapshot ?? null)
+    const {snapshot} = await readDesiredStack(context, stackPaths(context, repository.name), repository, commit, deployed, signal, {checkout: known.checkout})
     const deployedHere = deployed?.project === snapshot.project
     const actual = await listOwnedContainers(context, repository.name, snapshot.project, {deployedHere, services: snapshot.services})
     const changes = planChanges(snapshot.services, actual, deployed?.services)
@@ -137,11 +167,6 @@ async function recordPendingChanges(
     context.store.recordRepositoryError(repository.id, error)
     return {kind: 'plan-failed', commit, error: asKedgeError(error, 'plan_failed')}
   }
-}
-
-/** The mode the fetched commit's kedge.yaml asks for; an invalid file is left to the deploy, which records why it fails. */
-function modeOfCheckout(context: KedgeContext, repository: RepositoryRow): KedgeConfig['mode'] {
-  return readCheckoutConfig(context, repository)?.mode ?? 'auto'
 }
 
 /** kedge.yaml as the clone has it now, or null when it is missing from the clone or invalid. */

@@ -1,13 +1,14 @@
 import {asKedgeError} from '../../model/errors.js'
-import type {LockRow, RepositoryRow} from '../../model/rows.js'
+import type {KedgeConfig} from '../../model/config/kedge-config.js'
+import type {DeploymentRow, LockRow, RepositoryRow} from '../../model/rows.js'
 import type {StackContainer} from '../../model/stack/containers.js'
 import {detectDrift, type Drift} from '../../model/stack/drift.js'
 import {snapshotConfig} from '../../model/stack/snapshot-config.js'
 import type {StackSnapshot} from '../../model/stack/stack-snapshot.js'
+import {parseSnapshot} from '../../model/stack/stored-snapshot.js'
 import type {KedgeContext} from '../context.js'
 import {applyStack} from '../deploying/apply-stack.js'
 import {runAttempt, type DeployOutcome} from '../deploying/attempt.js'
-import {deployedSnapshot} from '../deploying/desired-stack.js'
 import {failedAttempt} from '../deploying/host-failure.js'
 import {imagesOf} from '../deploying/images.js'
 import {tryWithRepositoryLock} from '../deploying/lock.js'
@@ -29,15 +30,50 @@ export interface DriftReport {
  * Compares the deployed commit with what the engine runs, and records the result; null when nothing is
  * deployed. `previous` is the drift recorded before (the repository's row as read, by default).
  */
-export async function inspectDrift(context: KedgeContext, repository: RepositoryRow, previous: string | null = repository.drift): Promise<DriftReport | null> {
-  const snapshot = deployedSnapshot(context, repository)
-  if (!snapshot) return null
+export async function inspectDrift(
+  context: KedgeContext,
+  repository: RepositoryRow,
+  previous: string | null = repository.drift,
+  known: DeployedKnown = {},
+): Promise<DriftReport | null> {
+  const deployed = deployedOf(context, repository, known)
+  if (!deployed) return null
+  const {snapshot} = deployed
   const actual = await listOwnedContainers(context, repository.name, snapshot.project, {deployedHere: true, services: snapshot.services})
   const drift = detectDrift(snapshot.services, actual, await context.engine.currentImageIds(imagesOf(snapshot)))
   const recorded = JSON.stringify(drift.map(({containerId: _, ...entry}) => entry))
   const changed = recorded !== (previous ?? '[]')
   context.store.updateRepository(repository.id, {drift: recorded, driftCheckedAt: context.clock.now()})
   return {snapshot, drift, actual, changed, recorded}
+}
+
+/** The deployed snapshot and its kedge.yaml, parsed once per deployment: a caller that checks again and again (serve) keeps it between checks. */
+export interface ParsedDeployment {
+  deploymentId: number
+  snapshot: StackSnapshot
+  config: KedgeConfig
+}
+
+export interface DeployedKnown {
+  /** The last good deployment, when the caller read it already this round; null when there is none. */
+  lastGood?: DeploymentRow | null
+  /** Where the parsed deployment is kept between checks; a check of another deployment replaces it. */
+  parsed?: {current: ParsedDeployment | null}
+}
+
+export interface HealOptions extends DeployedKnown {
+  signal?: AbortSignal
+}
+
+function deployedOf(context: KedgeContext, repository: RepositoryRow, known: DeployedKnown): ParsedDeployment | null {
+  const row = known.lastGood !== undefined ? known.lastGood : (context.store.lastGoodDeployment(repository.id) ?? null)
+  const kept = known.parsed?.current
+  if (row && kept?.deploymentId === row.id) return kept
+  const snapshot = parseSnapshot(row?.snapshot ?? null)
+  if (!row || !snapshot) return null
+  const parsed = {deploymentId: row.id, snapshot, config: snapshotConfig(snapshot)}
+  if (known.parsed) known.parsed.current = parsed
+  return parsed
 }
 
 export type HealResult =
@@ -55,16 +91,22 @@ export type HealResult =
  * record it. Each heal is a deployment with trigger `drift`; past `max_heals` heals in `heal_window`
  * (kedge.yaml; 5 in 5 minutes by default) kedge stops healing until the window has room again.
  */
-export async function healDrift(context: KedgeContext, repository: RepositoryRow, options: {signal?: AbortSignal} = {}): Promise<HealResult> {
-  const result = await tryWithRepositoryLock(context, repository, 'kedge serve (drift)', () => healLocked(context, repository, options.signal))
+export async function healDrift(context: KedgeContext, repository: RepositoryRow, options: HealOptions = {}): Promise<HealResult> {
+  const result = await tryWithRepositoryLock(context, repository, 'kedge serve (drift)', () => healLocked(context, repository, options))
   return 'busy' in result ? {kind: 'busy', holder: result.busy} : result
 }
 
-async function healLocked(context: KedgeContext, repository: RepositoryRow, signal?: AbortSignal): Promise<HealResult> {
-  const report = await inspectDrift(context, repository)
-  if (!report) return {kind: 'nothing-deployed'}
+/** As healDrift, for a caller that holds the repository's lock already (see runRound). */
+export async function healLocked(context: KedgeContext, repository: RepositoryRow, options: HealOptions = {}): Promise<HealResult> {
+  const {signal} = options
+  // Read and parsed once: the checks below and the heal's own check after it are of the same deployment.
+  const lastGood = options.lastGood !== undefined ? options.lastGood : (context.store.lastGoodDeployment(repository.id) ?? null)
+  const known = {lastGood, parsed: options.parsed ?? {current: null}}
+  const deployed = deployedOf(context, repository, known)
+  const report = await inspectDrift(context, repository, repository.drift, known)
+  if (!report || !deployed) return {kind: 'nothing-deployed'}
   const {snapshot, drift, actual, changed} = report
-  const config = snapshotConfig(snapshot)
+  const {config} = deployed
   const actionable = drift.filter((entry) => entry.type !== 'extra' || config.prune)
   if (actionable.length === 0) return {kind: 'in-sync', changed}
   if (config.mode !== 'auto') return {kind: 'recorded', mode: config.mode, drift, changed}
@@ -84,7 +126,7 @@ async function healLocked(context: KedgeContext, repository: RepositoryRow, sign
       const {tree} = await releaseTree(context, repository.name, snapshot)
       await applyStack(context, stackPaths(context, repository.name), repository.name, snapshot, actual, {drift, prune: config.prune, signal, tree})
       // What the heal left is recorded as the repository's drift; a check that fails fails the heal.
-      await inspectDrift(context, repository, report.recorded)
+      await inspectDrift(context, repository, report.recorded, known)
       return {outcome: {status: 'success' as const, note, snapshot: JSON.stringify(snapshot), project: snapshot.project}}
     },
     failed: async (caught) => {

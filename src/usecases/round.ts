@@ -1,0 +1,41 @@
+import type {LockRow, RepositoryRow} from '../model/rows.js'
+import type {KedgeContext} from './context.js'
+import {tryWithRepositoryLock} from './deploying/lock.js'
+import {reconcileLocked, type ReconcileOptions, type ReconcileResult} from './deploying/reconcile.js'
+import {healLocked, type HealOptions, type HealResult} from './drift/heal.js'
+
+/** What a round may do while it holds the repository's lock: poll (and deploy), then check for drift (and heal). */
+export interface LockedRound {
+  reconcile(repository: RepositoryRow, options: ReconcileOptions): Promise<ReconcileResult>
+  heal(repository: RepositoryRow, options?: HealOptions): Promise<HealResult>
+}
+
+export interface RoundOptions {
+  /** What the lock says it is held for. */
+  purpose: string
+  /** Called with the number of deployments found interrupted by a holder that died. */
+  onRecovered?: (count: number) => void
+}
+
+export type RoundResult<T> = {kind: 'busy'; holder: LockRow} | {kind: 'ran'; value: T}
+
+/**
+ * One round of serve for a repository under one take of its lock: `work` polls and deploys, then
+ * checks for drift, with no gap between in which another process could take the repository.
+ */
+export async function runRound<T>(
+  context: KedgeContext,
+  repository: RepositoryRow,
+  options: RoundOptions,
+  work: (round: LockedRound) => Promise<T>,
+): Promise<RoundResult<T>> {
+  const round: LockedRound = {
+    reconcile: (current, reconcileOptions) => reconcileLocked(context, current, reconcileOptions),
+    heal: (current, healOptions) => healLocked(context, current, healOptions),
+  }
+  const result = await tryWithRepositoryLock(context, repository, options.purpose, async (recovered) => {
+    if (recovered > 0) options.onRecovered?.(recovered)
+    return {kind: 'ran' as const, value: await work(round)}
+  })
+  return 'busy' in result ? {kind: 'busy', holder: result.busy} : result
+}
