@@ -1,4 +1,4 @@
-import type {LockRow, RepositoryRow} from '../model/rows.js'
+import type {DeploymentRow, LockRow, RepositoryRow} from '../model/rows.js'
 import type {KedgeContext} from './context.js'
 import {tryWithRepositoryLock} from './deploying/lock.js'
 import {reconcileLocked, type ReconcileOptions, type ReconcileResult} from './deploying/reconcile.js'
@@ -29,9 +29,15 @@ export async function runRound<T>(
   options: RoundOptions,
   work: (round: LockedRound) => Promise<T>,
 ): Promise<RoundResult<T>> {
+  // A deploy that succeeded is the last good deployment the drift check after it looks at: not read again.
+  let deployed: DeploymentRow | undefined
   const round: LockedRound = {
-    reconcile: (current, reconcileOptions) => reconcileLocked(context, current, reconcileOptions),
-    heal: (current, healOptions) => healLocked(context, current, healOptions),
+    reconcile: async (current, reconcileOptions) => {
+      const result = await reconcileLocked(context, current, reconcileOptions)
+      if (result.kind === 'deployed' && result.outcome.deployment.status === 'success') deployed = result.outcome.deployment
+      return result
+    },
+    heal: (current, healOptions = {}) => healLocked(context, current, {lastGood: deployed, ...healOptions}),
   }
   const result = await tryWithRepositoryLock(context, repository, options.purpose, async (recovered) => {
     if (recovered > 0) options.onRecovered?.(recovered)
