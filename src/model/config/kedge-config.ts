@@ -1,3 +1,5 @@
+import {createHash} from 'node:crypto'
+
 import {YAMLParseError} from 'yaml'
 import {z} from 'zod'
 
@@ -118,9 +120,27 @@ const schema = z.strictObject(
   {error: 'expected a mapping at the top level'},
 )
 
+/**
+ * Invalid files, kept with their error by a hash of their content: a hostile commit's kedge.yaml (an
+ * alias bomb, a file at the token bound) is not parsed again wherever it is read again (docs/hostile-commits.md).
+ * A valid file is not kept: a round of serve reads it once, and the deployed one is parsed once per deployment.
+ */
+const refusedConfigs = new Map<string, InvalidConfigError>()
+const REFUSED_CONFIGS_KEPT = 512
+
 /** Parses the text of a kedge.yaml; `file` names it in errors. Pure: no file system access. The result is frozen. */
 export function parseKedgeConfig(text: string, file: string): KedgeConfig {
-  return deepFreeze(parseConfigText(text, file))
+  const key = createHash('sha256').update(file).update('\u0000').update(text).digest('base64')
+  const refused = refusedConfigs.get(key)
+  if (refused) throw refused
+  try {
+    return deepFreeze(parseConfigText(text, file))
+  } catch (error) {
+    if (!(error instanceof InvalidConfigError)) throw error
+    if (refusedConfigs.size >= REFUSED_CONFIGS_KEPT) refusedConfigs.delete(refusedConfigs.keys().next().value!)
+    refusedConfigs.set(key, error)
+    throw error
+  }
 }
 
 function deepFreeze<T>(value: T): T {
