@@ -78,6 +78,9 @@ export async function restartContainer(id: string): Promise<void> {
   }
 }
 
+/** Node's longest timer: setTimeout takes a longer delay as 1 ms. */
+const LONGEST_TIMER_MS = 2 ** 31 - 1
+
 /** The engine's default stop timeout, for a container created without one (`stop_grace_period`), in seconds. */
 const DEFAULT_STOP_SECONDS = 10
 
@@ -86,7 +89,8 @@ async function stopTimeoutMs(id: string): Promise<number> {
   const inspected = (await callEngine({method: 'GET', path: `/containers/${encodeURIComponent(id)}/json`, timeoutMs: QUERY_TIMEOUT_MS})) as {Config?: {StopTimeout?: unknown}}
   const seconds = inspected.Config?.StopTimeout
   if (typeof seconds !== 'number') return DEFAULT_STOP_SECONDS * 1000
-  return seconds < 0 ? UNLIMITED_STOP_MS : seconds * 1000
+  // A timer longer than Node's longest (about 24.8 days) would fire at once.
+  return seconds < 0 ? UNLIMITED_STOP_MS : Math.min(seconds * 1000, LONGEST_TIMER_MS - STOP_MARGIN_MS)
 }
 
 /** Sends a signal (such as SIGHUP) to a container's main process, as `docker kill --signal` does. */

@@ -253,7 +253,11 @@ export class RepositoryLoop {
         this.failures++
         outcome.reconciled = null
         if (error !== deadline.overdue) logger.log('error', 'reconcile.failed', {repo: this.name, error: errorMessage(error)})
-      } else if (!trigger && error !== deadline.overdue) {
+      } else if (trigger && error !== deadline.overdue) {
+        // The poll had its outcome, then the round failed (the lock's release, the drift check's reads).
+        this.failures++
+        logger.log('error', 'reconcile.failed', {repo: this.name, error: errorMessage(error)})
+      } else if (error !== deadline.overdue) {
         logger.log('warn', 'drift.check_failed', {repo: this.name, error: errorMessage(error)})
       }
       outcome.drift ??= 'failed'
@@ -261,9 +265,18 @@ export class RepositoryLoop {
       deadline.end()
       if (trigger) this.reportHostKeys(repository, hostKeysBefore, logger)
       // After the work's own record of how it ended (`interrupted`, say), which would hide why.
-      if (deadline.overdue) this.context.store.recordRepositoryError(repository.id, deadline.overdue)
+      if (deadline.overdue) this.recordOverdue(repository, deadline.overdue, logger)
     }
     return outcome
+  }
+
+  /** A failure to write it (a full disk) is logged: it must not end the repository's loop. */
+  private recordOverdue(repository: RepositoryRow, overdue: Error, logger: Logger): void {
+    try {
+      this.context.store.recordRepositoryError(repository.id, overdue)
+    } catch (error) {
+      logger.log('error', 'round.overdue', {repo: this.name, error: `${overdue.message}; recording it failed: ${errorMessage(error)}`})
+    }
   }
 
   /** Another process holds the repository: neither the poll nor the drift check could run. */

@@ -48,8 +48,12 @@ export async function acquireLock(context: KedgeContext, name: string, options: 
       if (!announced) options.onWait?.(attempt.current)
       announced = true
       if (clock.now().getTime() >= deadline) throw lockBusy(name, attempt.current)
-    } else if (clock.now().getTime() >= deadline) {
-      throw lockBusy(name, {...self, name, purpose: 'another task of this process', acquiredAt: clock.now()})
+    } else {
+      // Another task of this process holds it (a round that ran past its deadline and is still stopping): busy, like any other holder.
+      const holder = {...self, name, purpose: 'another task of this process', acquiredAt: clock.now()}
+      if (!announced) options.onWait?.(holder)
+      announced = true
+      if (clock.now().getTime() >= deadline) throw lockBusy(name, holder)
     }
     await clock.sleep(POLL_MS, options.signal)
   }
