@@ -1,4 +1,4 @@
-import type {AuthKind, DeploymentStatus, DeploymentTrigger} from './repository/column-values.js'
+import type {AuthKind, DeploymentStatus, DeploymentTrigger, StackHold} from './repository/column-values.js'
 
 /** A registered repository as the store keeps it (src/store/schema.ts checks that its table has exactly these columns). */
 export interface RepositoryRow {
@@ -14,19 +14,9 @@ export interface RepositoryRow {
   /** Last branch head seen on the remote, and when it was asked. */
   remoteHead: string | null
   remoteCheckedAt: Date | null
+  /** The last error of the repository itself (the remote did not answer, the fetch failed), for `status`. */
   lastError: string | null
   lastErrorAt: Date | null
-  /** Set by a rollback: the commit kept deployed instead of the branch head. */
-  pinnedCommit: string | null
-  pinReason: string | null
-  /** The branch head when the pin was set: a head other than this one is a new commit, which unpins. */
-  pinnedAtHead: string | null
-  /** In notify and manual modes: a branch head seen but not applied, and what applying it would change. */
-  pendingCommit: string | null
-  pendingChanges: string | null
-  /** The drift found by the last check (JSON), and when it was checked. */
-  drift: string | null
-  driftCheckedAt: Date | null
   authKind: AuthKind | null
   /** The deploy key (ssh_key) or the token (token), sealed with the home's secret key: never plain text. */
   authSecret: string | null
@@ -46,10 +36,48 @@ export interface RepositoryRow {
 /** What a new registration must give; the rest has defaults or starts empty. */
 export type NewRepositoryRow = Pick<RepositoryRow, 'name' | 'url' | 'branch' | 'createdAt'> & Partial<Omit<RepositoryRow, 'id' | 'name' | 'url' | 'branch' | 'createdAt'>>
 
-/** One attempt to deploy, roll back or heal a repository's stack. */
+/** One stack of a registered repository (a directory with a compose file), with the state kedge keeps for it. */
+export interface StackRow {
+  id: number
+  repositoryId: number
+  /** Unique within the repository: its directory's name, or the name kedge.yaml gives it; a root stack takes the repository's. */
+  name: string
+  /** The stack's directory, relative to the repository root; '' is the root. */
+  path: string
+  createdAt: Date
+  /** Set by `kedge down` or `kedge suspend`: kedge neither deploys nor heals the stack until `up` or `resume`. */
+  hold: StackHold | null
+  heldAt: Date | null
+  /** The last error of a deploy, a plan or a check of this stack, for `status`. */
+  lastError: string | null
+  lastErrorAt: Date | null
+  /** Set by a rollback: the commit kept deployed instead of the branch head. */
+  pinnedCommit: string | null
+  pinReason: string | null
+  /** The branch head when the pin was set: a head other than this one is a new commit, which unpins. */
+  pinnedAtHead: string | null
+  /** In notify and manual modes: a branch head seen but not applied, and what applying it would change. */
+  pendingCommit: string | null
+  pendingChanges: string | null
+  /** The drift found by the last check (JSON), and when it was checked. */
+  drift: string | null
+  driftCheckedAt: Date | null
+}
+
+/** What a new stack must give; its state starts empty. */
+export type NewStackRow = Pick<StackRow, 'repositoryId' | 'name' | 'path' | 'createdAt'>
+
+/** What a deploy, a heal or a rollback acts on: one stack, with the repository it belongs to. */
+export interface StackTarget {
+  repository: RepositoryRow
+  stack: StackRow
+}
+
+/** One attempt to deploy, roll back or heal a stack. */
 export interface DeploymentRow {
   id: number
   repositoryId: number
+  stackId: number
   commit: string
   trigger: DeploymentTrigger
   status: DeploymentStatus

@@ -1,8 +1,9 @@
 import type {KedgeError} from '../model/errors.js'
 import type {DeploymentStatus, DeploymentTrigger} from '../model/repository/column-values.js'
-import type {DeploymentRow, LockRow, NewRepositoryRow, RepositoryRow} from '../model/rows.js'
+import type {DeploymentRow, LockRow, NewRepositoryRow, NewStackRow, RepositoryRow, StackRow} from '../model/rows.js'
 
 export type RepositoryChanges = Partial<Omit<RepositoryRow, 'id' | 'name'>>
+export type StackChanges = Partial<Omit<StackRow, 'id' | 'repositoryId'>>
 
 /** How an attempt ended, as its row records it (a type, not an interface: the store redacts it field by field). */
 export type DeploymentOutcome = {
@@ -19,6 +20,7 @@ export type DeploymentOutcome = {
 
 export interface DeploymentCount {
   repo: string
+  stack: string
   status: DeploymentStatus
   total: number
 }
@@ -31,13 +33,17 @@ export interface ReadStore {
   listRepositories(): RepositoryRow[]
   /** The names of the variables that hold secrets (token and webhook variables), to redact their values. */
   secretVariableNames(): string[]
-  /** The newest deployment of each repository, by repository id. */
+  /** A repository's stacks, by name. */
+  listStacks(repositoryId: number): StackRow[]
+  /** Every repository's stacks, by repository id and then name. */
+  listAllStacks(): StackRow[]
+  /** The newest deployment of each stack, by stack id. */
   latestDeployments(): Map<number, DeploymentRow>
-  listDeployments(repositoryId: number, limit: number): DeploymentRow[]
+  listDeployments(stackId: number, limit: number): DeploymentRow[]
   /** The newest deployment that left the stack as its commit wants it. */
-  lastGoodDeployment(repositoryId: number): DeploymentRow | undefined
+  lastGoodDeployment(stackId: number): DeploymentRow | undefined
   /** The last good deployment, else the newest failed one with a snapshot (it may have put containers on the host). */
-  lastAppliedDeployment(repositoryId: number): DeploymentRow | undefined
+  lastAppliedDeployment(stackId: number): DeploymentRow | undefined
 }
 
 /** kedge's SQLite database, as the use cases see it. */
@@ -49,16 +55,23 @@ export interface Store extends ReadStore {
   recordRepositoryError(id: number, error: unknown): void
   deleteRepository(name: string): boolean
 
-  startDeployment(values: {repositoryId: number; commit: string; trigger: DeploymentTrigger}): DeploymentRow
+  insertStack(values: NewStackRow): StackRow
+  updateStack(id: number, values: StackChanges): void
+  /** Records the last error on the stack, for `status`. */
+  recordStackError(id: number, error: unknown): void
+  /** Deletes the stack with its history. */
+  deleteStack(id: number): boolean
+
+  startDeployment(values: {repositoryId: number; stackId: number; commit: string; trigger: DeploymentTrigger}): DeploymentRow
   finishDeployment(id: number, outcome: DeploymentOutcome): DeploymentRow
   /** Every deployment that left its commit running, newest first. */
-  listGoodDeployments(repositoryId: number): DeploymentRow[]
+  listGoodDeployments(stackId: number): DeploymentRow[]
   /** The newest attempt at this commit, whatever became of it. */
-  lastAttemptAt(repositoryId: number, commit: string): DeploymentRow | undefined
+  lastAttemptAt(stackId: number, commit: string): DeploymentRow | undefined
   /** Marks the repository's `pending` deployments as interrupted; returns how many. */
   markInterrupted(repositoryId: number): number
   /** Attempts with this trigger since `since`, not counting interrupted ones. */
-  countDeploymentsSince(repositoryId: number, trigger: DeploymentTrigger, since: Date): number
+  countDeploymentsSince(stackId: number, trigger: DeploymentTrigger, since: Date): number
   countDeploymentsByStatus(): DeploymentCount[]
 
   /** Takes the lock for `holder` unless a live holder (per `isAlive`) has it, in one transaction. */

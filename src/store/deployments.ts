@@ -8,7 +8,7 @@ import {redactFields} from './redact-fields.js'
 import {ROW_COLUMNS} from './row-columns.js'
 import {deployments, type DeploymentRow, type DeploymentTrigger} from './schema.js'
 
-export function startDeployment(db: KedgeDatabase, values: {repositoryId: number; commit: string; trigger: DeploymentTrigger}): DeploymentRow {
+export function startDeployment(db: KedgeDatabase, values: {repositoryId: number; stackId: number; commit: string; trigger: DeploymentTrigger}): DeploymentRow {
   return db
     .insert(deployments)
     .values({...values, status: 'pending', startedAt: new Date()})
@@ -31,42 +31,42 @@ export function finishDeployment(
 
 const deploymentRows = plainSelect<DeploymentRow>(ROW_COLUMNS.deployments)
 
-export function listDeployments(db: StoreConnection, repositoryId: number, limit: number): DeploymentRow[] {
-  return deploymentRows.all(db, 'SELECT * FROM deployments WHERE repository_id = ? ORDER BY id DESC LIMIT ?', repositoryId, limit)
+export function listDeployments(db: StoreConnection, stackId: number, limit: number): DeploymentRow[] {
+  return deploymentRows.all(db, 'SELECT * FROM deployments WHERE stack_id = ? ORDER BY id DESC LIMIT ?', stackId, limit)
 }
 
 /** The newest deployment that left the stack as its commit wants it. */
-export function lastGoodDeployment(db: StoreConnection, repositoryId: number): DeploymentRow | undefined {
-  return deploymentRows.get(db, "SELECT * FROM deployments WHERE repository_id = ? AND status IN ('success', 'rolled_back') ORDER BY id DESC LIMIT 1", repositoryId)
+export function lastGoodDeployment(db: StoreConnection, stackId: number): DeploymentRow | undefined {
+  return deploymentRows.get(db, "SELECT * FROM deployments WHERE stack_id = ? AND status IN ('success', 'rolled_back') ORDER BY id DESC LIMIT 1", stackId)
 }
 
 /**
  * The newest deployment that may have put containers on the host: the last good one, else the newest
  * failed attempt that got as far as a snapshot (a failed first deploy can leave containers running).
  */
-export function lastAppliedDeployment(db: StoreConnection, repositoryId: number): DeploymentRow | undefined {
+export function lastAppliedDeployment(db: StoreConnection, stackId: number): DeploymentRow | undefined {
   return (
-    lastGoodDeployment(db, repositoryId) ??
-    deploymentRows.get(db, "SELECT * FROM deployments WHERE repository_id = ? AND status = 'failed' AND snapshot IS NOT NULL ORDER BY id DESC LIMIT 1", repositoryId)
+    lastGoodDeployment(db, stackId) ??
+    deploymentRows.get(db, "SELECT * FROM deployments WHERE stack_id = ? AND status = 'failed' AND snapshot IS NOT NULL ORDER BY id DESC LIMIT 1", stackId)
   )
 }
 
 /** Every deployment that left its commit running (success, rolled_back), newest first. */
-export function listGoodDeployments(db: KedgeDatabase, repositoryId: number): DeploymentRow[] {
+export function listGoodDeployments(db: KedgeDatabase, stackId: number): DeploymentRow[] {
   return db
     .select()
     .from(deployments)
-    .where(and(eq(deployments.repositoryId, repositoryId), inArray(deployments.status, ['success', 'rolled_back'])))
+    .where(and(eq(deployments.stackId, stackId), inArray(deployments.status, ['success', 'rolled_back'])))
     .orderBy(desc(deployments.id))
     .all()
 }
 
 /** The newest attempt at this commit, whatever became of it. */
-export function lastAttemptAt(db: KedgeDatabase, repositoryId: number, commit: string): DeploymentRow | undefined {
+export function lastAttemptAt(db: KedgeDatabase, stackId: number, commit: string): DeploymentRow | undefined {
   return db
     .select()
     .from(deployments)
-    .where(and(eq(deployments.repositoryId, repositoryId), eq(deployments.commit, commit)))
+    .where(and(eq(deployments.stackId, stackId), eq(deployments.commit, commit)))
     .orderBy(desc(deployments.id))
     .limit(1)
     .get()
@@ -82,11 +82,11 @@ export function markInterrupted(db: KedgeDatabase, repositoryId: number): number
 }
 
 /** Deployments that were cut short (kedge stopped, the engine went away) are not counted: they said nothing about the stack. */
-export function countDeploymentsSince(db: KedgeDatabase, repositoryId: number, trigger: DeploymentTrigger, since: Date): number {
+export function countDeploymentsSince(db: KedgeDatabase, stackId: number, trigger: DeploymentTrigger, since: Date): number {
   const row = db
     .select({total: count()})
     .from(deployments)
-    .where(and(eq(deployments.repositoryId, repositoryId), eq(deployments.trigger, trigger), gte(deployments.startedAt, since), eq(deployments.interrupted, false)))
+    .where(and(eq(deployments.stackId, stackId), eq(deployments.trigger, trigger), gte(deployments.startedAt, since), eq(deployments.interrupted, false)))
     .get()
   return row?.total ?? 0
 }

@@ -2,6 +2,7 @@ import type {ReadStore} from '../ports/store.js'
 import type {StoreConnection} from './connection.js'
 import {lastAppliedDeployment, lastGoodDeployment, listDeployments} from './deployments.js'
 import {findRepository, latestDeployments, listRepositories, secretVariableNames} from './repositories.js'
+import {listAllStacks, listStacks} from './stacks.js'
 
 /**
  * The store's reads over a bare better-sqlite3 connection: plain SQL, no drizzle, so that the read
@@ -13,9 +14,11 @@ export function readStore(db: StoreConnection): ReadStore {
     findRepository: (name) => findRepository(db, name),
     listRepositories: () => listRepositories(db),
     secretVariableNames: () => secretVariableNames(db),
+    listStacks: (repositoryId) => listStacks(db, repositoryId),
+    listAllStacks: () => listAllStacks(db),
     latestDeployments: () => latestDeployments(db),
-    listDeployments: (repositoryId, limit) => listDeployments(db, repositoryId, limit),
-    lastGoodDeployment: (repositoryId) => lastGoodDeployment(db, repositoryId),
-    lastAppliedDeployment: (repositoryId) => lastAppliedDeployment(db, repositoryId),
+    listDeployments: (stackId, limit) => listDeployments(db, stackId, limit),
+    lastGoodDeployment: (stackId) => lastGoodDeployment(db, stackId),
+    lastAppliedDeployment: (stackId) => lastAppliedDeployment(db, stackId),
   }
 }

@@ -29,7 +29,7 @@ export function secretVariableNames(db: StoreConnection): string[] {
 }
 
 export function updateRepository(db: KedgeDatabase, id: number, values: Partial<Omit<RepositoryRow, 'id' | 'name'>>): void {
-  db.update(repositories).set(redactFields(values, {text: ['lastError'], json: ['pendingChanges', 'drift']})).where(eq(repositories.id, id)).run()
+  db.update(repositories).set(redactFields(values, {text: ['lastError']})).where(eq(repositories.id, id)).run()
 }
 
 /** Records the last error on the repository, for `status`; the message is kedge's or the tool's own. */
@@ -41,9 +41,9 @@ export function deleteRepository(db: KedgeDatabase, name: string): boolean {
   return db.delete(repositories).where(eq(repositories.name, name)).run().changes > 0
 }
 
-/** The newest deployment of each repository, keyed by repository id: one look-up in the index per repository, not a scan of the history. */
+/** The newest deployment of each stack, keyed by stack id: one look-up in the index per stack, not a scan of the history. */
 export function latestDeployments(db: StoreConnection): Map<number, DeploymentRow> {
-  const newest = 'SELECT (SELECT max(id) FROM deployments WHERE repository_id = repositories.id) FROM repositories'
+  const newest = 'SELECT (SELECT max(id) FROM deployments WHERE stack_id = stacks.id) FROM stacks'
   const rows = deploymentRows.all(db, `SELECT * FROM deployments WHERE id IN (${newest})`)
-  return new Map(rows.map((row) => [row.repositoryId, row]))
+  return new Map(rows.map((row) => [row.stackId, row]))
 }

@@ -1,6 +1,6 @@
 import {getTableColumns, type Column, type Table} from 'drizzle-orm'
 
-import {deployments, repositories} from './schema.js'
+import {deployments, repositories, stacks} from './schema.js'
 
 /** What becomes of a column's value read from SQLite, as drizzle maps it. */
 export type ColumnDecoding = 'value' | 'date' | 'boolean'
@@ -19,6 +19,7 @@ export interface RowColumn {
  */
 export const ROW_COLUMNS = {
   repositories: rowColumnsOf(repositories),
+  stacks: rowColumnsOf(stacks),
   deployments: rowColumnsOf(deployments),
 }
 

@@ -1,10 +1,10 @@
 import {sql} from 'drizzle-orm'
-import {index, integer, sqliteTable, text} from 'drizzle-orm/sqlite-core'
+import {index, integer, sqliteTable, text, uniqueIndex} from 'drizzle-orm/sqlite-core'
 
-import {AUTH_KINDS, DEPLOYMENT_STATUSES, DEPLOYMENT_TRIGGERS} from '../model/repository/column-values.js'
-import type {DeploymentRow, LockRow, RepositoryRow} from '../model/rows.js'
+import {AUTH_KINDS, DEPLOYMENT_STATUSES, DEPLOYMENT_TRIGGERS, STACK_HOLDS} from '../model/repository/column-values.js'
+import type {DeploymentRow, LockRow, RepositoryRow, StackRow} from '../model/rows.js'
 
-export {AUTH_KINDS, DEPLOYMENT_STATUSES, DEPLOYMENT_TRIGGERS, type AuthKind, type DeploymentStatus, type DeploymentTrigger} from '../model/repository/column-values.js'
+export {AUTH_KINDS, DEPLOYMENT_STATUSES, DEPLOYMENT_TRIGGERS, STACK_HOLDS, type AuthKind, type DeploymentStatus, type DeploymentTrigger, type StackHold} from '../model/repository/column-values.js'
 
 export const repositories = sqliteTable('repositories', {
   id: integer('id').primaryKey({autoIncrement: true}),
@@ -19,19 +19,9 @@ export const repositories = sqliteTable('repositories', {
   /** Last branch head seen on the remote, and when it was asked. */
   remoteHead: text('remote_head'),
   remoteCheckedAt: integer('remote_checked_at', {mode: 'timestamp_ms'}),
+  /** The last error of the repository itself (the remote did not answer, the fetch failed). */
   lastError: text('last_error'),
   lastErrorAt: integer('last_error_at', {mode: 'timestamp_ms'}),
-  /** Set by a rollback: the commit kept deployed instead of the branch head. */
-  pinnedCommit: text('pinned_commit'),
-  pinReason: text('pin_reason'),
-  /** The branch head when the pin was set: a head other than this one is a new commit, which unpins. */
-  pinnedAtHead: text('pinned_at_head'),
-  /** In notify and manual modes: a branch head seen but not applied, and what applying it would change. */
-  pendingCommit: text('pending_commit'),
-  pendingChanges: text('pending_changes'),
-  /** The drift found by the last check (JSON), and when it was checked. */
-  drift: text('drift'),
-  driftCheckedAt: integer('drift_checked_at', {mode: 'timestamp_ms'}),
   authKind: text('auth_kind', {enum: AUTH_KINDS}),
   /** The deploy key (ssh_key) or the token (token), sealed with the home's secret key: never plain text. */
   authSecret: text('auth_secret'),
@@ -48,6 +38,37 @@ export const repositories = sqliteTable('repositories', {
   localEnv: text('local_env'),
 })
 
+export const stacks = sqliteTable(
+  'stacks',
+  {
+    id: integer('id').primaryKey({autoIncrement: true}),
+    repositoryId: integer('repository_id')
+      .notNull()
+      .references(() => repositories.id, {onDelete: 'cascade'}),
+    name: text('name').notNull(),
+    /** The stack's directory, relative to the repository root; '' is the root. */
+    path: text('path').notNull().default(''),
+    createdAt: integer('created_at', {mode: 'timestamp_ms'}).notNull(),
+    /** `down` or `suspended`: kedge neither deploys nor heals the stack; null is active. */
+    hold: text('hold', {enum: STACK_HOLDS}),
+    heldAt: integer('held_at', {mode: 'timestamp_ms'}),
+    lastError: text('last_error'),
+    lastErrorAt: integer('last_error_at', {mode: 'timestamp_ms'}),
+    /** Set by a rollback: the commit kept deployed instead of the branch head. */
+    pinnedCommit: text('pinned_commit'),
+    pinReason: text('pin_reason'),
+    /** The branch head when the pin was set: a head other than this one is a new commit, which unpins. */
+    pinnedAtHead: text('pinned_at_head'),
+    /** In notify and manual modes: a branch head seen but not applied, and what applying it would change. */
+    pendingCommit: text('pending_commit'),
+    pendingChanges: text('pending_changes'),
+    /** The drift found by the last check (JSON), and when it was checked. */
+    drift: text('drift'),
+    driftCheckedAt: integer('drift_checked_at', {mode: 'timestamp_ms'}),
+  },
+  (table) => [uniqueIndex('stacks_repository_name').on(table.repositoryId, table.name)],
+)
+
 export const deployments = sqliteTable(
   'deployments',
   {
@@ -55,6 +76,9 @@ export const deployments = sqliteTable(
     repositoryId: integer('repository_id')
       .notNull()
       .references(() => repositories.id, {onDelete: 'cascade'}),
+    stackId: integer('stack_id')
+      .notNull()
+      .references(() => stacks.id, {onDelete: 'cascade'}),
     commit: text('commit').notNull(),
     trigger: text('trigger', {enum: DEPLOYMENT_TRIGGERS}).notNull(),
     status: text('status', {enum: DEPLOYMENT_STATUSES}).notNull(),
@@ -74,10 +98,10 @@ export const deployments = sqliteTable(
     /** A failed deploy left as it failed because rollback_on_failure is off: drift healing holds until the next deploy. */
     leftFailed: integer('left_failed', {mode: 'boolean'}).notNull().default(false),
   },
-  (table) => [index('deployments_repository_started').on(table.repositoryId, sql`${table.id} DESC`)],
+  (table) => [index('deployments_repository_started').on(table.repositoryId, sql`${table.id} DESC`), index('deployments_stack_started').on(table.stackId, sql`${table.id} DESC`)],
 )
 
-export type {DeploymentRow, LockRow, NewRepositoryRow, RepositoryRow} from '../model/rows.js'
+export type {DeploymentRow, LockRow, NewRepositoryRow, NewStackRow, RepositoryRow, StackRow} from '../model/rows.js'
 
 /**
  * Advisory locks that outlive a crashed holder: a holder is a process (host, pid and start time), and a
@@ -96,7 +120,8 @@ export const locks = sqliteTable('locks', {
 type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false
 const rowTypesMatch: [
   Same<typeof repositories.$inferSelect, RepositoryRow>,
+  Same<typeof stacks.$inferSelect, StackRow>,
   Same<typeof deployments.$inferSelect, DeploymentRow>,
   Same<typeof locks.$inferSelect, LockRow>,
-] = [true, true, true]
+] = [true, true, true, true]
 void rowTypesMatch

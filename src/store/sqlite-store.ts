@@ -7,6 +7,7 @@ import {countDeploymentsSince, finishDeployment, lastAttemptAt, listGoodDeployme
 import {dropLock, tryTakeLock} from './locks.js'
 import {readStore} from './read-store.js'
 import {deleteRepository, insertRepository, recordRepositoryError, updateRepository} from './repositories.js'
+import {deleteStack, insertStack, recordStackError, updateStack} from './stacks.js'
 import {isStorageFault, storageFault} from './storage-errors.js'
 
 /** The Store port over kedge.db in `home`: the reads as plain SQL, the writes through drizzle. */
@@ -25,12 +26,16 @@ export function sqliteStore(home: Pick<KedgeHome, 'root' | 'databaseFile'>, conn
     updateRepository: (id, values) => updateRepository(db, id, values),
     recordRepositoryError: (id, error) => recordRepositoryError(db, id, error),
     deleteRepository: (name) => deleteRepository(db, name),
+    insertStack: (values) => insertStack(db, values),
+    updateStack: (id, values) => updateStack(db, id, values),
+    recordStackError: (id, error) => recordStackError(db, id, error),
+    deleteStack: (id) => deleteStack(db, id),
     startDeployment: (values) => startDeployment(db, values),
     finishDeployment: (id, outcome) => finishDeployment(db, id, outcome),
-    listGoodDeployments: (repositoryId) => listGoodDeployments(db, repositoryId),
-    lastAttemptAt: (repositoryId, commit) => lastAttemptAt(db, repositoryId, commit),
+    listGoodDeployments: (stackId) => listGoodDeployments(db, stackId),
+    lastAttemptAt: (stackId, commit) => lastAttemptAt(db, stackId, commit),
     markInterrupted: (repositoryId) => markInterrupted(db, repositoryId),
-    countDeploymentsSince: (repositoryId, trigger, since) => countDeploymentsSince(db, repositoryId, trigger, since),
+    countDeploymentsSince: (stackId, trigger, since) => countDeploymentsSince(db, stackId, trigger, since),
     countDeploymentsByStatus: () => countDeploymentsByStatus(db),
     tryTakeLock: (name, holder, isAlive) => tryTakeLock(db, name, holder, isAlive),
     dropLock: (name, holder) => dropLock(db, name, holder),

@@ -1,4 +1,4 @@
-import type {DeploymentRow, LockRow, RepositoryRow} from '../model/rows.js'
+import type {DeploymentRow, LockRow, RepositoryRow, StackTarget} from '../model/rows.js'
 import type {KedgeContext} from './context.js'
 import {tryWithRepositoryLock} from './deploying/lock.js'
 import {reconcileLocked, type ReconcileOptions, type ReconcileResult} from './deploying/reconcile.js'
@@ -6,8 +6,8 @@ import {healLocked, type HealOptions, type HealResult} from './drift/heal.js'
 
 /** What a round may do while it holds the repository's lock: poll (and deploy), then check for drift (and heal). */
 export interface LockedRound {
-  reconcile(repository: RepositoryRow, options: ReconcileOptions): Promise<ReconcileResult>
-  heal(repository: RepositoryRow, options?: HealOptions): Promise<HealResult>
+  reconcile(target: StackTarget, options: ReconcileOptions): Promise<ReconcileResult>
+  heal(target: StackTarget, options?: HealOptions): Promise<HealResult>
 }
 
 export interface RoundOptions {

@@ -7,6 +7,7 @@ import {describeChanges} from '../../model/stack/plan.js'
 import {describeDrift, type HealResult, type ParsedDeployment} from '../../usecases/drift/heal.js'
 import {readCheckoutConfig, type ReconcileResult} from '../../usecases/deploying/reconcile.js'
 import {runRound, type LockedRound} from '../../usecases/round.js'
+import {onlyStack} from '../../usecases/stacks/stacks.js'
 import {MIN_INTERVAL_MS} from '../../model/repository/repository-interval.js'
 import {checkRepositoryRow, isCorruptRow} from '../../model/repository/row-checks.js'
 import {errorMessage, type ExternalError} from '../../model/errors.js'
@@ -273,7 +274,7 @@ export class RepositoryLoop {
   /** A failure to write it (a full disk) is logged: it must not end the repository's loop. */
   private recordOverdue(repository: RepositoryRow, overdue: Error, logger: Logger): void {
     try {
-      this.context.store.recordRepositoryError(repository.id, overdue)
+      this.context.store.recordStackError(onlyStack(this.context, repository).stack.id, overdue)
     } catch (error) {
       logger.log('error', 'round.overdue', {repo: this.name, error: `${overdue.message}; recording it failed: ${errorMessage(error)}`})
     }
@@ -300,7 +301,7 @@ export class RepositoryLoop {
   ): Promise<ReconcileResult | null> {
     const observer = this.settings.observer
     try {
-      const result = await round.reconcile(repository, {
+      const result = await round.reconcile(onlyStack(this.context, repository), {
         trigger,
         signal: deadline.signal,
         onPolled: (outcome) => observer?.polled(this.name, outcome),
@@ -324,7 +325,7 @@ export class RepositoryLoop {
   /** Checks for drift and acts on it by the mode; returns what the check found. */
   private async healPhase(round: LockedRound, repository: RepositoryRow, signal: AbortSignal, logger: Logger): Promise<HealResult['kind'] | 'failed'> {
     try {
-      const result = await round.heal(repository, {signal, parsed: this.deployed})
+      const result = await round.heal(onlyStack(this.context, repository), {signal, parsed: this.deployed})
       this.logHeal(result, logger)
       return result.kind
     } catch (error) {
@@ -436,7 +437,7 @@ export class RepositoryLoop {
 
   /** The clone's kedge.yaml: as the last round read it, or read now when someone else's fetch (kedge sync) moved the clone. */
   private checkoutConfig(repository: RepositoryRow): KedgeConfig | null {
-    if (this.checkout?.head !== repository.remoteHead) this.checkout = {head: repository.remoteHead, config: readCheckoutConfig(this.context, repository)}
+    if (this.checkout?.head !== repository.remoteHead) this.checkout = {head: repository.remoteHead, config: readCheckoutConfig(this.context, onlyStack(this.context, repository))}
     return this.checkout.config
   }
 

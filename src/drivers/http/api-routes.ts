@@ -123,7 +123,7 @@ export async function registerApiRoutes(api: FastifyInstance, options: HttpServe
 
 /** A deployment that ran and failed is an error with the deployment alongside, as the CLI prints both. */
 function sendOutcome(reply: {status(code: number): {send(body: unknown): unknown}}, repo: string, outcome: DeployOutcome): unknown {
-  const deployment = toDeploymentView(outcome.deployment)
+  const deployment = toDeploymentView(outcome.deployment, outcome.stack)
   if (outcome.error) {
     const {status, body} = errorResponse(outcome.error)
     return reply.status(status).send({...body, deployment})

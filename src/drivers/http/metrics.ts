@@ -37,24 +37,26 @@ export class KedgeMetrics {
     new Counter({
       name: 'kedge_deployments_total',
       help: 'Finished deployments, by repository and status (success, failed, rolled_back).',
-      labelNames: ['repo', 'status'],
+      labelNames: ['repo', 'stack', 'status'],
       registers,
       collect() {
         this.reset()
-        for (const row of store.countDeploymentsByStatus()) this.inc({repo: row.repo, status: row.status}, row.total)
+        for (const row of store.countDeploymentsByStatus()) this.inc({repo: row.repo, stack: row.stack, status: row.status}, row.total)
       },
     })
     new Gauge({
       name: 'kedge_last_deployment_timestamp_seconds',
-      help: 'When the newest deployment of the repository finished (or started, while it runs).',
-      labelNames: ['repo'],
+      help: 'When the newest deployment of the stack finished (or started, while it runs).',
+      labelNames: ['repo', 'stack'],
       registers,
       collect() {
         this.reset()
         const latest = store.latestDeployments()
-        for (const repository of store.listRepositories()) {
-          const deployment = latest.get(repository.id)
-          if (deployment) this.set({repo: repository.name}, (deployment.finishedAt ?? deployment.startedAt).getTime() / 1000)
+        const repositories = new Map(store.listRepositories().map((repository) => [repository.id, repository.name]))
+        for (const stack of store.listAllStacks()) {
+          const deployment = latest.get(stack.id)
+          const repo = repositories.get(stack.repositoryId)
+          if (deployment && repo !== undefined) this.set({repo, stack: stack.name}, (deployment.finishedAt ?? deployment.startedAt).getTime() / 1000)
         }
       },
     })

@@ -12,3 +12,7 @@ export type DeploymentStatus = (typeof DEPLOYMENT_STATUSES)[number]
 /** How kedge authenticates to a remote; none (null) leaves it to the host's own git and ssh setup. */
 export const AUTH_KINDS = ['ssh_key', 'token', 'token_env'] as const
 export type AuthKind = (typeof AUTH_KINDS)[number]
+
+/** Why kedge leaves a stack alone: `down` (taken down, kept down) or `suspended` (left as it runs); none (null) is active. */
+export const STACK_HOLDS = ['down', 'suspended'] as const
+export type StackHold = (typeof STACK_HOLDS)[number]

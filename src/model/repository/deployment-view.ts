@@ -4,6 +4,8 @@ import {checkDeploymentRow} from './row-checks.js'
 /** How a deployment is shown to people and in `--json`. */
 export interface DeploymentView {
   id: number
+  /** The stack it deployed: for a repository of one root stack, the repository's name. */
+  stack: string
   commit: string
   status: string
   trigger: string
@@ -17,10 +19,11 @@ export interface DeploymentView {
 }
 
 /** corrupt_row when the row holds what kedge never writes (a time that is not one): it is not shown half-read. */
-export function toDeploymentView(unchecked: DeploymentRow): DeploymentView {
+export function toDeploymentView(unchecked: DeploymentRow, stack: string): DeploymentView {
   const row = checkDeploymentRow(unchecked)
   return {
     id: row.id,
+    stack,
     commit: row.commit,
     status: row.status,
     trigger: row.trigger,

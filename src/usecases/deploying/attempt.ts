@@ -1,25 +1,27 @@
 import type {DeploymentTrigger} from '../../model/repository/column-values.js'
 import type {KedgeError} from '../../model/errors.js'
-import type {DeploymentRow, RepositoryRow} from '../../model/rows.js'
+import type {DeploymentRow, StackTarget} from '../../model/rows.js'
 import type {ServiceChange} from '../../model/stack/plan.js'
-import type {DeploymentOutcome, RepositoryChanges} from '../../ports/store.js'
+import type {DeploymentOutcome, StackChanges} from '../../ports/store.js'
 import type {KedgeContext} from '../context.js'
 
 /** What a deploy, a rollback or a heal ends with. */
 export interface DeployOutcome {
   deployment: DeploymentRow
+  /** The stack's name. */
+  stack: string
   changes: ServiceChange[]
   /** Why it failed; null on success. */
   error: KedgeError | null
 }
 
-/** How an attempt that did its work is recorded: its row, and what the repository's row takes (the pin, the errors cleared). */
+/** How an attempt that did its work is recorded: its row, and what the stack's row takes (the pin, the errors cleared). */
 export interface AttemptSucceeded {
   outcome: DeploymentOutcome & {status: 'success' | 'rolled_back'}
-  repositoryChanges?: RepositoryChanges
+  stackChanges?: StackChanges
 }
 
-/** How a failed attempt is recorded: the error (its message goes on the row and the repository) and the row's other fields. */
+/** How a failed attempt is recorded: the error (its message goes on the row and the stack) and the row's other fields. */
 export interface AttemptFailed {
   error: KedgeError
   outcome: Omit<DeploymentOutcome, 'status' | 'error'>
@@ -33,27 +35,27 @@ export interface AttemptSteps {
 }
 
 /**
- * One attempt at a repository's stack, as history shows it: a `pending` row for the commit, the work, then
- * the row finished as the work succeeded (and the repository's row updated) or failed (and the error
- * recorded on the repository). A row left `pending` by a crash is marked interrupted by the lock's next holder.
+ * One attempt at a stack, as history shows it: a `pending` row for the commit, the work, then the row
+ * finished as the work succeeded (and the stack's row updated) or failed (and the error recorded on the
+ * stack). A row left `pending` by a crash is marked interrupted by the lock's next holder.
  */
 export async function runAttempt(
   context: KedgeContext,
-  repository: RepositoryRow,
+  {repository, stack}: StackTarget,
   start: {commit: string; trigger: DeploymentTrigger},
   steps: AttemptSteps,
-): Promise<{deployment: DeploymentRow; error: KedgeError | null}> {
+): Promise<{deployment: DeploymentRow; stack: string; error: KedgeError | null}> {
   const {store} = context
-  const deployment = store.startDeployment({repositoryId: repository.id, commit: start.commit, trigger: start.trigger})
+  const deployment = store.startDeployment({repositoryId: repository.id, stackId: stack.id, commit: start.commit, trigger: start.trigger})
   try {
-    const {outcome, repositoryChanges} = await steps.work()
+    const {outcome, stackChanges} = await steps.work()
     const finished = store.finishDeployment(deployment.id, outcome)
-    if (repositoryChanges) store.updateRepository(repository.id, repositoryChanges)
-    return {deployment: finished, error: null}
+    if (stackChanges) store.updateStack(stack.id, stackChanges)
+    return {deployment: finished, stack: stack.name, error: null}
   } catch (caught) {
     const {error, outcome} = await steps.failed(caught)
     const finished = store.finishDeployment(deployment.id, {...outcome, status: 'failed', error: error.message})
-    store.recordRepositoryError(repository.id, error)
-    return {deployment: finished, error}
+    store.recordStackError(stack.id, error)
+    return {deployment: finished, stack: stack.name, error}
   }
 }

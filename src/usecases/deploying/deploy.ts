@@ -1,7 +1,7 @@
 import type {KedgeConfig} from '../../model/config/kedge-config.js'
 import {asKedgeError, ExternalError} from '../../model/errors.js'
 import type {DeploymentTrigger} from '../../model/repository/column-values.js'
-import type {DeploymentRow, RepositoryRow} from '../../model/rows.js'
+import type {DeploymentRow, StackTarget} from '../../model/rows.js'
 import {driftBaseline, driftToRepair} from '../../model/stack/drift.js'
 import {planChanges, type ServiceChange} from '../../model/stack/plan.js'
 import {keepRunningLabels} from '../../model/stack/running-labels.js'
@@ -44,14 +44,15 @@ const LEFT_AS_FAILED = 'left as it failed: rollback_on_failure is off'
  */
 export async function applyCheckedOutCommit(
   context: KedgeContext,
-  repository: RepositoryRow,
+  target: StackTarget,
   commit: string,
   trigger: DeploymentTrigger,
   signal?: AbortSignal,
   known: AlreadyRead = {},
 ): Promise<DeployOutcome> {
   await context.engine.ping()
-  const previous = known.lastGood !== undefined ? (known.lastGood ?? undefined) : context.store.lastGoodDeployment(repository.id)
+  const {repository, stack} = target
+  const previous = known.lastGood !== undefined ? (known.lastGood ?? undefined) : context.store.lastGoodDeployment(stack.id)
   const previousSnapshot = parseSnapshot(previous?.snapshot ?? null)
   const paths = stackPaths(context, repository.name)
   // How far the work got: what the failure's record and the release after a success are made from.
@@ -63,7 +64,7 @@ export async function applyCheckedOutCommit(
   }
 
   const work = async () => {
-    const desired = await readDesiredStack(context, paths, repository, commit, previousSnapshot, signal, {checkout: known.checkout})
+    const desired = await readDesiredStack(context, paths, target, commit, previousSnapshot, signal, {checkout: known.checkout})
     const {config} = desired
     progress.config = config
     const actual = await listOwnedContainers(context, repository.name, desired.snapshot.project, {
@@ -87,7 +88,7 @@ export async function applyCheckedOutCommit(
     if (previousSnapshot) await removeOtherProject(context, repository.name, previousSnapshot.project, applied.project)
     return {
       outcome: {status: 'success' as const, snapshot: JSON.stringify(applied), project: applied.project},
-      repositoryChanges: {lastError: null, lastErrorAt: null, pendingCommit: null, pendingChanges: null},
+      stackChanges: {lastError: null, lastErrorAt: null, pendingCommit: null, pendingChanges: null},
     }
   }
 
@@ -101,7 +102,7 @@ export async function applyCheckedOutCommit(
     let leftFailed = false
     if (progress.touchedHost && !interrupted && !hostFailed && previous !== undefined) {
       if (progress.config?.rollbackOnFailure === true) {
-        const rollback = await rollbackTo(context, repository, previous, {
+        const rollback = await rollbackTo(context, target, previous, {
           trigger: 'auto_rollback',
           replacedCommit: commit,
           pinnedAtHead: commit,
@@ -127,7 +128,7 @@ export async function applyCheckedOutCommit(
     }
   }
 
-  const attempt = await runAttempt(context, repository, {commit, trigger}, {work, failed})
+  const attempt = await runAttempt(context, target, {commit, trigger}, {work, failed})
   const {snapshot, config, changes} = progress
   if (!attempt.error && snapshot && config) await keepRelease(context, repository.name, commit, config.keepReleases, snapshot.placedPaths).catch(() => undefined)
   return {...attempt, changes}

@@ -4,7 +4,7 @@ import {parseBoundedYaml} from '../../model/config/bounded-yaml.js'
 import {parseComposeYaml} from '../../model/config/compose-yaml.js'
 import {PROJECT_NAME_PATTERN, type KedgeConfig} from '../../model/config/kedge-config.js'
 import {ComposeFailedError, InvalidConfigError, InvalidInputError, quoted} from '../../model/errors.js'
-import type {RepositoryRow} from '../../model/rows.js'
+import type {StackRow, StackTarget} from '../../model/rows.js'
 import type {KedgeConfigFile, RepositoryFiles} from '../../ports/repository-files.js'
 import {COMPOSE_V2_HINT, isEmptyProject, locateComposeError, needsComposeV2} from '../../model/compose/compose-errors.js'
 import {formerServiceHashes, parseComposeConfig} from '../../model/compose/compose-model.js'
@@ -39,7 +39,7 @@ export interface ProjectName {
 export async function readDesiredStack(
   context: KedgeContext,
   paths: Pick<StackPaths, 'repoDir' | 'localEnvironment'>,
-  repository: RepositoryRow,
+  {repository, stack}: StackTarget,
   commit: string,
   previous: StackSnapshot | null,
   signal?: AbortSignal,
@@ -47,7 +47,7 @@ export async function readDesiredStack(
 ): Promise<DesiredStack> {
   const {repoDir} = paths
   const {files} = context
-  const checkout = known.checkout ?? readCheckout(files, repoDir, repository, commit)
+  const checkout = known.checkout ?? readCheckout(files, repoDir, stack, commit)
   if ('error' in checkout) throw checkout.error
   const {stackDir} = checkout
   const {config, text: kedgeConfigText} = checkout.file
@@ -83,10 +83,10 @@ export async function readDesiredStack(
       version: 1,
       commit,
       project,
-      stackPath: repository.path,
+      stackPath: stack.path,
       composeFiles: composeTexts,
       kedgeConfig: kedgeConfigText,
-      placedPaths: readStackSelection(files, repoDir, repository.path, composeFiles, config.file, resolved),
+      placedPaths: readStackSelection(files, repoDir, stack.path, composeFiles, config.file, resolved),
       services: services.map((service) => {
         // Compose v1 drops the extension when it merges several files: then it is read from them.
         const onChange = service.onFileChange ?? declared.get(service.name)?.value
@@ -113,11 +113,11 @@ export async function readDesiredStack(
 export type CheckoutRead = {stackDir: string; file: KedgeConfigFile} | {error: unknown}
 
 /** Reads the stack directory and kedge.yaml of the commit checked out in the clone; a failure is kept for the deploy to report. */
-export function readCheckout(files: RepositoryFiles, repoDir: string, repository: RepositoryRow, commit: string): CheckoutRead {
+export function readCheckout(files: RepositoryFiles, repoDir: string, stack: Pick<StackRow, 'path'>, commit: string): CheckoutRead {
   try {
     // Every file kedge reads, and each it names to Compose, is checked to be a regular file inside the repository.
-    const stackDir = files.directory(repoDir, repository.path, () =>
-      new InvalidInputError(`path ${quoted(repository.path)} does not exist at commit ${commit.slice(0, 7)}`, {code: 'invalid_path'}),
+    const stackDir = files.directory(repoDir, stack.path, () =>
+      new InvalidInputError(`path ${quoted(stack.path)} does not exist at commit ${commit.slice(0, 7)}`, {code: 'invalid_path'}),
     )
     return {stackDir, file: files.readKedgeConfig(repoDir, stackDir)}
   } catch (error) {
@@ -197,8 +197,8 @@ export function defaultProjectName(repository: string): string {
 }
 
 /** The snapshot of what runs now: the last good deployment's. */
-export function deployedSnapshot(context: ReadContext, repository: RepositoryRow): StackSnapshot | null {
-  return parseSnapshot(context.store.lastGoodDeployment(repository.id)?.snapshot ?? null)
+export function deployedSnapshot(context: ReadContext, stack: Pick<StackRow, 'id'>): StackSnapshot | null {
+  return parseSnapshot(context.store.lastGoodDeployment(stack.id)?.snapshot ?? null)
 }
 
 /**

@@ -2,7 +2,7 @@ import path from 'node:path'
 
 import type {KedgeConfig} from '../../model/config/kedge-config.js'
 import {asKedgeError, ExternalError, type KedgeError} from '../../model/errors.js'
-import type {DeploymentRow, LockRow, RepositoryRow} from '../../model/rows.js'
+import type {DeploymentRow, LockRow, StackTarget} from '../../model/rows.js'
 import {planChanges, type ServiceChange} from '../../model/stack/plan.js'
 import {parseSnapshot} from '../../model/stack/stored-snapshot.js'
 import type {KedgeContext} from '../context.js'
@@ -42,8 +42,8 @@ export interface ReconcileOptions {
   onCheckoutConfig?: (commit: string, config: KedgeConfig | null) => void
 }
 
-export function unpin(context: KedgeContext, repository: RepositoryRow): void {
-  context.store.updateRepository(repository.id, {pinnedCommit: null, pinReason: null, pinnedAtHead: null})
+export function unpin(context: KedgeContext, {stack}: StackTarget): void {
+  context.store.updateStack(stack.id, {pinnedCommit: null, pinReason: null, pinnedAtHead: null})
 }
 
 /**
@@ -52,17 +52,19 @@ export function unpin(context: KedgeContext, repository: RepositoryRow): void {
  * what applying it would change (notify, manual). A commit that already failed is not retried until the
  * branch moves again; one that was interrupted is.
  */
-export async function reconcileRepository(context: KedgeContext, repository: RepositoryRow, options: ReconcileOptions): Promise<ReconcileResult> {
-  const result = await tryWithRepositoryLock(context, repository, `kedge serve (${options.trigger})`, async (recovered) => {
+export async function reconcileRepository(context: KedgeContext, target: StackTarget, options: ReconcileOptions): Promise<ReconcileResult> {
+  const result = await tryWithRepositoryLock(context, target.repository, `kedge serve (${options.trigger})`, async (recovered) => {
     if (recovered > 0) options.onRecovered?.(recovered)
-    return reconcileLocked(context, repository, options)
+    return reconcileLocked(context, target, options)
   })
   return 'busy' in result ? {kind: 'busy', holder: result.busy} : result
 }
 
 /** As reconcileRepository, for a caller that holds the repository's lock already (see runRound). */
-export async function reconcileLocked(context: KedgeContext, repository: RepositoryRow, options: ReconcileOptions): Promise<ReconcileResult> {
+export async function reconcileLocked(context: KedgeContext, target: StackTarget, options: ReconcileOptions): Promise<ReconcileResult> {
   const {store} = context
+  let {repository} = target
+  const {stack} = target
   const polling = performance.now()
   let polled = false
   let step: ReconcileResult | {fetched: string; lastGood: DeploymentRow | null}
@@ -73,7 +75,7 @@ export async function reconcileLocked(context: KedgeContext, repository: Reposit
       const head = await context.git.remoteBranchHead(repository.url, repository.branch, {signal: options.signal, access})
       polled = true
       options.onPolled?.({success: head !== null, seconds: (performance.now() - polling) / 1000, head})
-      const found = afterPoll(context, repository, head, options)
+      const found = afterPoll(context, target, head, options)
       if ('kind' in found) return found
       return {fetched: await fetchHead(context, repository, options.signal, {access, recordedHead: head ?? undefined}), lastGood: found.lastGood}
     })
@@ -88,60 +90,63 @@ export async function reconcileLocked(context: KedgeContext, repository: Reposit
   if ('kind' in step) return step
 
   const {fetched: commit, lastGood} = step
-  const checkout = readCheckout(context.files, stackPaths(context, repository.name).repoDir, repository, commit)
+  target = {repository, stack}
+  const checkout = readCheckout(context.files, stackPaths(context, repository.name).repoDir, stack, commit)
   const config = 'file' in checkout ? checkout.file.config : null
   options.onCheckoutConfig?.(commit, config)
   // An invalid kedge.yaml is left to the deploy, which records why it fails.
   const mode = config?.mode ?? 'auto'
-  if (mode === 'auto') return deployWhenEngineAnswers(context, repository, commit, options, {lastGood, checkout})
-  return recordPendingChanges(context, repository, commit, mode, {lastGood, checkout}, options.signal)
+  if (mode === 'auto') return deployWhenEngineAnswers(context, target, commit, options, {lastGood, checkout})
+  return recordPendingChanges(context, target, commit, mode, {lastGood, checkout}, options.signal)
 }
 
 /** What the branch head the poll found calls for: a result that ends the round, or the fetch (with the last good deployment, read once). */
-function afterPoll(context: KedgeContext, repository: RepositoryRow, head: string | null, options: ReconcileOptions): ReconcileResult | {lastGood: DeploymentRow | null} {
+function afterPoll(context: KedgeContext, target: StackTarget, head: string | null, options: ReconcileOptions): ReconcileResult | {lastGood: DeploymentRow | null} {
   const {store} = context
+  const {repository, stack} = target
   if (head === null) {
     const error = new ExternalError(`branch "${repository.branch}" no longer exists on ${repository.url}`, {code: 'unknown_branch'})
     store.recordRepositoryError(repository.id, error)
     return {kind: 'no-branch', error}
   }
-  store.updateRepository(repository.id, {remoteHead: head, remoteCheckedAt: context.clock.now()})
+  // The remote answered: whatever kept it from answering before is over.
+  store.updateRepository(repository.id, {remoteHead: head, remoteCheckedAt: context.clock.now(), ...(repository.lastError ? {lastError: null, lastErrorAt: null} : {})})
 
-  if (repository.pinnedCommit) {
+  if (stack.pinnedCommit) {
     // A rollback holds until the branch moves past the head it rolled back from.
-    if (head === repository.pinnedAtHead || head === repository.pinnedCommit) {
-      store.updateRepository(repository.id, {lastError: null, lastErrorAt: null})
-      return {kind: 'pinned', commit: repository.pinnedCommit}
+    if (head === stack.pinnedAtHead || head === stack.pinnedCommit) {
+      store.updateStack(stack.id, {lastError: null, lastErrorAt: null})
+      return {kind: 'pinned', commit: stack.pinnedCommit}
     }
-    unpin(context, repository)
-    options.onUnpinned?.(repository.pinnedCommit, head)
+    unpin(context, target)
+    options.onUnpinned?.(stack.pinnedCommit, head)
   }
-  const lastGood = store.lastGoodDeployment(repository.id) ?? null
+  const lastGood = store.lastGoodDeployment(stack.id) ?? null
   if (lastGood?.commit === head) {
-    // The stack runs the branch head: whatever went wrong before (a remote that did not answer) is over.
-    store.updateRepository(repository.id, {pendingCommit: null, pendingChanges: null, lastError: null, lastErrorAt: null})
+    // The stack runs the branch head: whatever went wrong before is over.
+    store.updateStack(stack.id, {pendingCommit: null, pendingChanges: null, lastError: null, lastErrorAt: null})
     return {kind: 'up-to-date', commit: head}
   }
-  const attempt = store.lastAttemptAt(repository.id, head)
+  const attempt = store.lastAttemptAt(stack.id, head)
   if (attempt?.status === 'failed' && !attempt.interrupted) return {kind: 'already-failed', commit: head}
-  if (repository.pendingCommit === head) return {kind: 'already-pending', commit: head}
+  if (stack.pendingCommit === head) return {kind: 'already-pending', commit: head}
   return {lastGood}
 }
 
 /** A commit that arrives while the Docker engine is down waits for it, without a failed deployment for each round. */
 async function deployWhenEngineAnswers(
   context: KedgeContext,
-  repository: RepositoryRow,
+  target: StackTarget,
   commit: string,
   options: ReconcileOptions,
   known: AlreadyRead,
 ): Promise<ReconcileResult> {
   try {
-    return {kind: 'deployed', outcome: await applyCheckedOutCommit(context, repository, commit, options.trigger, options.signal, known)}
+    return {kind: 'deployed', outcome: await applyCheckedOutCommit(context, target, commit, options.trigger, options.signal, known)}
   } catch (error) {
     const failure = asKedgeError(error, 'deploy_failed')
     if (failure.code !== 'engine_unavailable') throw error
-    context.store.recordRepositoryError(repository.id, failure)
+    context.store.recordStackError(target.stack.id, failure)
     return {kind: 'engine-unavailable', commit, error: failure}
   }
 }
@@ -149,7 +154,7 @@ async function deployWhenEngineAnswers(
 /** notify and manual: work out what applying the commit would change, record it, apply nothing. */
 async function recordPendingChanges(
   context: KedgeContext,
-  repository: RepositoryRow,
+  target: StackTarget,
   commit: string,
   mode: KedgeConfig['mode'],
   known: AlreadyRead,
@@ -157,23 +162,24 @@ async function recordPendingChanges(
 ): Promise<ReconcileResult> {
   try {
     const deployed = parseSnapshot(known.lastGood?.snapshot ?? null)
-    const {snapshot} = await readDesiredStack(context, stackPaths(context, repository.name), repository, commit, deployed, signal, {checkout: known.checkout})
+    const {repository, stack} = target
+    const {snapshot} = await readDesiredStack(context, stackPaths(context, repository.name), target, commit, deployed, signal, {checkout: known.checkout})
     const deployedHere = deployed?.project === snapshot.project
     const actual = await listOwnedContainers(context, repository.name, snapshot.project, {deployedHere, services: snapshot.services})
     const changes = planChanges(snapshot.services, actual, deployed?.services)
-    context.store.updateRepository(repository.id, {pendingCommit: commit, pendingChanges: JSON.stringify(changes), lastError: null, lastErrorAt: null})
+    context.store.updateStack(stack.id, {pendingCommit: commit, pendingChanges: JSON.stringify(changes), lastError: null, lastErrorAt: null})
     return {kind: 'pending', commit, mode, changes}
   } catch (error) {
-    context.store.recordRepositoryError(repository.id, error)
+    context.store.recordStackError(target.stack.id, error)
     return {kind: 'plan-failed', commit, error: asKedgeError(error, 'plan_failed')}
   }
 }
 
 /** kedge.yaml as the clone has it now, or null when it is missing from the clone or invalid. */
-export function readCheckoutConfig(context: KedgeContext, repository: RepositoryRow): KedgeConfig | null {
+export function readCheckoutConfig(context: KedgeContext, {repository, stack}: StackTarget): KedgeConfig | null {
   const repoDir = stackPaths(context, repository.name).repoDir
   try {
-    return context.files.readKedgeConfig(repoDir, path.join(repoDir, repository.path)).config
+    return context.files.readKedgeConfig(repoDir, path.join(repoDir, stack.path)).config
   } catch {
     return null
   }

@@ -1,5 +1,5 @@
 import {errorMessage} from '../../model/errors.js'
-import type {RepositoryRow} from '../../model/rows.js'
+import type {StackTarget} from '../../model/rows.js'
 import type {Drift} from '../../model/stack/drift.js'
 import {planChanges, type ServiceChange} from '../../model/stack/plan.js'
 import type {StackSnapshot} from '../../model/stack/stack-snapshot.js'
@@ -9,12 +9,13 @@ import {deployedSnapshot, readDesiredStack} from '../deploying/desired-stack.js'
 import {fetchHead} from '../deploying/fetch-head.js'
 import {withRepositoryLock} from '../deploying/lock.js'
 import {listOwnedContainers} from '../deploying/owned-containers.js'
-import {requireRepository} from '../repositories/require-repository.js'
 import {stackPaths} from '../repositories/stack-paths.js'
+import {requireOneStack} from '../stacks/stacks.js'
 import {inspectDrift} from './heal.js'
 
 export interface DiffResult {
   repo: string
+  stack: string
   /** The deployed commit, or null when nothing is deployed. */
   commit: string | null
   inSync: boolean
@@ -37,19 +38,20 @@ const DIFF_LOCK_WAIT_MS = 60_000
  * `kedge diff`: what runs against what the deployed commit wants, and, after fetching the branch, what
  * its head would change. Changes nothing on the host.
  */
-export async function diffRepository(context: KedgeContext, name: string): Promise<DiffResult> {
-  const repository = requireRepository(context, name)
+export async function diffRepository(context: KedgeContext, address: string): Promise<DiffResult> {
+  const target = requireOneStack(context, address)
+  const {repository, stack} = target
   return withRepositoryLock(context, repository, {purpose: 'kedge diff', waitMs: DIFF_LOCK_WAIT_MS}, async () => {
     const warnings: string[] = []
-    const report = await inspectDrift(context, repository)
-    const deployed = report?.snapshot ?? deployedSnapshot(context, repository)
+    const report = await inspectDrift(context, target)
+    const deployed = report?.snapshot ?? deployedSnapshot(context, stack)
     let attempt: Awaited<ReturnType<typeof failedAttemptLeft>> = null
     let head: DiffResult['head']
     try {
-      attempt = deployed ? null : await failedAttemptLeft(context, repository)
+      attempt = deployed ? null : await failedAttemptLeft(context, target)
       const commit = await fetchHead(context, repository)
       if (commit !== deployed?.commit) {
-        const {snapshot} = await readDesiredStack(context, stackPaths(context, repository.name), repository, commit, deployed ?? attempt?.snapshot ?? null)
+        const {snapshot} = await readDesiredStack(context, stackPaths(context, repository.name), target, commit, deployed ?? attempt?.snapshot ?? null)
         const deployedHere = (deployed ?? attempt?.snapshot)?.project === snapshot.project
         const actual = await listOwnedContainers(context, repository.name, snapshot.project, {deployedHere, services: snapshot.services})
         head = {commit, changes: planChanges(snapshot.services, actual, deployed?.services)}
@@ -58,16 +60,16 @@ export async function diffRepository(context: KedgeContext, name: string): Promi
       warnings.push(`cannot tell what the branch head would change: ${errorMessage(error)}`)
     }
     const drift = (report?.drift ?? []).map(({containerId: _, ...entry}) => entry)
-    const pinned = repository.pinnedCommit ? {commit: repository.pinnedCommit, reason: repository.pinReason} : null
+    const pinned = stack.pinnedCommit ? {commit: stack.pinnedCommit, reason: stack.pinReason} : null
     const inSync = drift.length === 0 && deployed !== null && (head === undefined || pinned !== null)
     const failedAttempt = attempt ? {commit: attempt.snapshot.commit, containers: attempt.containers} : null
-    return {repo: repository.name, commit: deployed?.commit ?? null, inSync, drift, ...(head ? {head} : {}), failedAttempt, pinned, warnings}
+    return {repo: repository.name, stack: stack.name, commit: deployed?.commit ?? null, inSync, drift, ...(head ? {head} : {}), failedAttempt, pinned, warnings}
   })
 }
 
 /** What a failed deploy left when none succeeded: its snapshot and the containers kedge labelled for it; null when it left none. */
-async function failedAttemptLeft(context: KedgeContext, repository: RepositoryRow): Promise<{snapshot: StackSnapshot; containers: string[]} | null> {
-  const snapshot = parseSnapshot(context.store.lastAppliedDeployment(repository.id)?.snapshot ?? null)
+async function failedAttemptLeft(context: KedgeContext, {repository, stack}: StackTarget): Promise<{snapshot: StackSnapshot; containers: string[]} | null> {
+  const snapshot = parseSnapshot(context.store.lastAppliedDeployment(stack.id)?.snapshot ?? null)
   if (!snapshot) return null
   const containers = await listOwnedContainers(context, repository.name, snapshot.project)
   return containers.length > 0 ? {snapshot, containers: containers.map((container) => container.name)} : null

@@ -1,6 +1,6 @@
 import {asKedgeError} from '../../model/errors.js'
 import type {KedgeConfig} from '../../model/config/kedge-config.js'
-import type {DeploymentRow, LockRow, RepositoryRow} from '../../model/rows.js'
+import type {DeploymentRow, LockRow, StackTarget} from '../../model/rows.js'
 import type {StackContainer} from '../../model/stack/containers.js'
 import {detectDrift, type Drift} from '../../model/stack/drift.js'
 import {snapshotConfig} from '../../model/stack/snapshot-config.js'
@@ -22,28 +22,29 @@ export interface DriftReport {
   actual: StackContainer[]
   /** Whether the drift differs from what the previous check recorded. */
   changed: boolean
-  /** The drift as recorded on the repository's row (JSON, without container ids). */
+  /** The drift as recorded on the stack's row (JSON, without container ids). */
   recorded: string
 }
 
 /**
  * Compares the deployed commit with what the engine runs, and records the result; null when nothing is
- * deployed. `previous` is the drift recorded before (the repository's row as read, by default).
+ * deployed. `previous` is the drift recorded before (the stack's row as read, by default).
  */
 export async function inspectDrift(
   context: KedgeContext,
-  repository: RepositoryRow,
-  previous: string | null = repository.drift,
+  target: StackTarget,
+  previous: string | null = target.stack.drift,
   known: DeployedKnown = {},
 ): Promise<DriftReport | null> {
-  const deployed = deployedOf(context, repository, known)
+  const {repository, stack} = target
+  const deployed = deployedOf(context, target, known)
   if (!deployed) return null
   const {snapshot} = deployed
   const actual = await listOwnedContainers(context, repository.name, snapshot.project, {deployedHere: true, services: snapshot.services})
   const drift = detectDrift(snapshot.services, actual, await context.engine.currentImageIds(imagesOf(snapshot)))
   const recorded = JSON.stringify(drift.map(({containerId: _, ...entry}) => entry))
   const changed = recorded !== (previous ?? '[]')
-  context.store.updateRepository(repository.id, {drift: recorded, driftCheckedAt: context.clock.now()})
+  context.store.updateStack(stack.id, {drift: recorded, driftCheckedAt: context.clock.now()})
   return {snapshot, drift, actual, changed, recorded}
 }
 
@@ -65,8 +66,8 @@ export interface HealOptions extends DeployedKnown {
   signal?: AbortSignal
 }
 
-function deployedOf(context: KedgeContext, repository: RepositoryRow, known: DeployedKnown): ParsedDeployment | null {
-  const row = known.lastGood !== undefined ? known.lastGood : (context.store.lastGoodDeployment(repository.id) ?? null)
+function deployedOf(context: KedgeContext, {stack}: StackTarget, known: DeployedKnown): ParsedDeployment | null {
+  const row = known.lastGood !== undefined ? known.lastGood : (context.store.lastGoodDeployment(stack.id) ?? null)
   const kept = known.parsed?.current
   if (row && kept?.deploymentId === row.id) return kept
   const snapshot = parseSnapshot(row?.snapshot ?? null)
@@ -91,42 +92,43 @@ export type HealResult =
  * record it. Each heal is a deployment with trigger `drift`; past `max_heals` heals in `heal_window`
  * (kedge.yaml; 5 in 5 minutes by default) kedge stops healing until the window has room again.
  */
-export async function healDrift(context: KedgeContext, repository: RepositoryRow, options: HealOptions = {}): Promise<HealResult> {
-  const result = await tryWithRepositoryLock(context, repository, 'kedge serve (drift)', () => healLocked(context, repository, options))
+export async function healDrift(context: KedgeContext, target: StackTarget, options: HealOptions = {}): Promise<HealResult> {
+  const result = await tryWithRepositoryLock(context, target.repository, 'kedge serve (drift)', () => healLocked(context, target, options))
   return 'busy' in result ? {kind: 'busy', holder: result.busy} : result
 }
 
 /** As healDrift, for a caller that holds the repository's lock already (see runRound). */
-export async function healLocked(context: KedgeContext, repository: RepositoryRow, options: HealOptions = {}): Promise<HealResult> {
+export async function healLocked(context: KedgeContext, target: StackTarget, options: HealOptions = {}): Promise<HealResult> {
   const {signal} = options
+  const {repository, stack} = target
   // Read and parsed once: the checks below and the heal's own check after it are of the same deployment.
-  const lastGood = options.lastGood !== undefined ? options.lastGood : (context.store.lastGoodDeployment(repository.id) ?? null)
+  const lastGood = options.lastGood !== undefined ? options.lastGood : (context.store.lastGoodDeployment(stack.id) ?? null)
   const known = {lastGood, parsed: options.parsed ?? {current: null}}
-  const deployed = deployedOf(context, repository, known)
-  const report = await inspectDrift(context, repository, repository.drift, known)
+  const deployed = deployedOf(context, target, known)
+  const report = await inspectDrift(context, target, stack.drift, known)
   if (!report || !deployed) return {kind: 'nothing-deployed'}
   const {snapshot, drift, actual, changed} = report
   const {config} = deployed
   const actionable = drift.filter((entry) => entry.type !== 'extra' || config.prune)
   if (actionable.length === 0) return {kind: 'in-sync', changed}
   if (config.mode !== 'auto') return {kind: 'recorded', mode: config.mode, drift, changed}
-  const newest = context.store.listDeployments(repository.id, 1)[0]
+  const newest = context.store.listDeployments(stack.id, 1)[0]
   if (newest?.status === 'failed' && newest.leftFailed) {
     return {kind: 'held', drift, changed, reason: `${newest.commit.slice(0, 7)} failed and rollback_on_failure is off`}
   }
   const windowStart = new Date(context.clock.now().getTime() - config.healWindowMs)
-  if (context.store.countDeploymentsSince(repository.id, 'drift', windowStart) >= config.maxHeals) {
+  if (context.store.countDeploymentsSince(stack.id, 'drift', windowStart) >= config.maxHeals) {
     return {kind: 'flapping', drift, changed, maxHeals: config.maxHeals, windowMs: config.healWindowMs}
   }
 
   const note = `healed: ${describeDrift(actionable)}`
-  const attempt = await runAttempt(context, repository, {commit: snapshot.commit, trigger: 'drift'}, {
+  const attempt = await runAttempt(context, target, {commit: snapshot.commit, trigger: 'drift'}, {
     work: async () => {
       // After a rollback restored from a release or the database, the commit may not be in the clone.
       const {tree} = await releaseTree(context, repository.name, snapshot)
       await applyStack(context, stackPaths(context, repository.name), repository.name, snapshot, actual, {drift, prune: config.prune, signal, tree})
       // What the heal left is recorded as the repository's drift; a check that fails fails the heal.
-      await inspectDrift(context, repository, report.recorded, known)
+      await inspectDrift(context, target, report.recorded, known)
       return {outcome: {status: 'success' as const, note, snapshot: JSON.stringify(snapshot), project: snapshot.project}}
     },
     failed: async (caught) => {

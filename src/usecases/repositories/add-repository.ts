@@ -2,6 +2,7 @@ import {randomBytes} from 'node:crypto'
 import {mkdirSync, renameSync, rmSync} from 'node:fs'
 import path from 'node:path'
 
+
 import type {GitAccess} from '../../ports/git.js'
 import {formatDuration} from '../../model/config/duration.js'
 import type {ReconciliationMode} from '../../model/config/reconciliation-mode.js'
@@ -17,6 +18,7 @@ import {parseInterval} from '../../model/repository/repository-interval.js'
 import {webhookSecretColumns, type WebhookSecretRequest} from './webhook-receiver.js'
 import {toRepositoryView, type RepositoryView} from '../../model/repository/repository-view.js'
 import {normalizeStackPath} from '../../model/stack/stack-path.js'
+import {rootStackValues} from '../stacks/stacks.js'
 
 export interface AddRepositoryRequest {
   url: string
@@ -174,7 +176,9 @@ function registerWithCheckout(context: KedgeContext, values: NewRepositoryRow, s
   const target = context.home.repoDir(values.name)
   let placed = false
   try {
-    return context.store.insertRepository(values, () => {
+    return context.store.insertRepository(values, (row) => {
+      // In the same transaction: a repository is never recorded without its stack.
+      context.store.insertStack(rootStackValues(row))
       if (staged) placeCheckout(staged, target)
       placed = staged !== null
     })

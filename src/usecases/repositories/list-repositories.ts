@@ -1,13 +1,23 @@
+import type {DeploymentRow} from '../../model/rows.js'
 import type {ReadContext} from '../context.js'
 import {toRepositoryView, type RepositoryView} from '../../model/repository/repository-view.js'
 import {requireRepository} from './require-repository.js'
 
 export function listRepositoryViews({store}: ReadContext): RepositoryView[] {
-  const latest = store.latestDeployments()
+  // The newest deployment of each stack, and of those the newest of each repository.
+  const latest = new Map<number, DeploymentRow>()
+  for (const row of store.latestDeployments().values()) {
+    if ((latest.get(row.repositoryId)?.id ?? -1) < row.id) latest.set(row.repositoryId, row)
+  }
   return store.listRepositories().map((row) => toRepositoryView(row, latest.get(row.id)))
 }
 
 export function repositoryView(context: ReadContext, name: string): RepositoryView {
   const row = requireRepository(context, name)
-  return toRepositoryView(row, context.store.listDeployments(row.id, 1)[0])
+  const newest = context.store
+    .listStacks(row.id)
+    .map((stack) => context.store.listDeployments(stack.id, 1)[0])
+    .filter((deployment) => deployment !== undefined)
+    .sort((a, b) => b.id - a.id)[0]
+  return toRepositoryView(row, newest)
 }

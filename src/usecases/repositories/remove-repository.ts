@@ -160,7 +160,8 @@ async function purgeLeftovers(context: KedgeContext, input: string): Promise<Rem
  * down` removes its networks (and with `volumes` its named volumes).
  */
 async function takeDownStack(context: KedgeContext, repository: RepositoryRow, volumes: boolean): Promise<RemoveRepositoryResult['down']> {
-  const applied = context.store.lastAppliedDeployment(repository.id)
+  const stack = context.store.listStacks(repository.id)[0]
+  const applied = stack && context.store.lastAppliedDeployment(stack.id)
   const snapshot = parseSnapshot(applied?.snapshot ?? null, applied?.id ?? null)
   if (!snapshot) return {action: 'none', reason: 'kedge has not deployed this repository'}
   const project = snapshot.project

@@ -1,14 +1,14 @@
 import {DEFAULT_RECONCILIATION_MODE, type ReconciliationMode} from '../../model/config/reconciliation-mode.js'
 import {errorMessage, isKedgeError, quoted, type KedgeError} from '../../model/errors.js'
-import type {DeploymentRow, RepositoryRow} from '../../model/rows.js'
+import type {DeploymentRow, RepositoryRow, StackRow, StackTarget} from '../../model/rows.js'
 import type {StackContainer} from '../../model/stack/containers.js'
 import type {ReadContext} from '../context.js'
 import type {Drift} from '../../model/stack/drift.js'
 import {LABELS} from '../../model/compose/labels.js'
 import type {ServiceChange} from '../../model/stack/plan.js'
-import {requireRepository} from './require-repository.js'
+import {requireStacks} from '../stacks/stacks.js'
 import {authView, type AuthView} from '../../model/repository/repository-view.js'
-import {checkDeploymentRow, checkRepositoryRow, isRepositoryName} from '../../model/repository/row-checks.js'
+import {checkDeploymentRow, checkRepositoryRow, checkStackRow, isRepositoryName} from '../../model/repository/row-checks.js'
 import type {StackSnapshot} from '../../model/stack/stack-snapshot.js'
 import {parseSnapshot} from '../../model/stack/stored-snapshot.js'
 
@@ -20,7 +20,10 @@ export interface ServiceStatus {
 }
 
 export interface RepositoryStatus {
+  /** The repository's name. */
   name: string
+  /** The stack's name: for a repository of one root stack, the repository's. */
+  stack: string
   url: string
   branch: string
   mode: ReconciliationMode
@@ -49,27 +52,55 @@ export interface RepositoryStatus {
 }
 
 /**
- * Every repository's status, or the named one's. A repository whose rows are corrupt (corrupt_row) is
- * listed with that error and the others as they are; asked for by name, it is the error.
+ * Every stack's status, or those of the address (`<repository>` or `<repository>/<stack>`). A stack whose
+ * rows are corrupt (corrupt_row) is listed with that error and the others as they are; asked for by
+ * name, it is the error.
  */
-export async function repositoryStatuses(context: ReadContext, name?: string): Promise<RepositoryStatus[]> {
-  if (name !== undefined) return [await statusOf(context, requireRepository(context, name))]
+export async function repositoryStatuses(context: ReadContext, address?: string): Promise<RepositoryStatus[]> {
+  if (address !== undefined) return Promise.all(requireStacks(context, address).map((target) => statusOf(context, target)))
+  const stacks = new Map<number, StackRow[]>()
+  for (const stack of context.store.listAllStacks()) stacks.set(stack.repositoryId, [...(stacks.get(stack.repositoryId) ?? []), stack])
   return Promise.all(
-    context.store.listRepositories().map((repository) =>
-      statusOf(context, repository).catch((error: unknown) => {
-        // A corrupt row, or a snapshot whose kedge.yaml no longer parses: that repository's error, not the listing's.
-        if (!isKedgeError(error)) throw error
-        return unreadableStatus(repository, error)
-      }),
+    context.store.listRepositories().flatMap((repository) =>
+      (stacks.get(repository.id) ?? [rootStackless(repository)]).map((stack) =>
+        statusOf(context, {repository, stack}).catch((error: unknown) => {
+          // A corrupt row, or a snapshot whose kedge.yaml no longer parses: that stack's error, not the listing's.
+          if (!isKedgeError(error)) throw error
+          return unreadableStatus(repository, stack, error)
+        }),
+      ),
     ),
   )
 }
 
-async function statusOf(context: ReadContext, unchecked: RepositoryRow): Promise<RepositoryStatus> {
-  const repository = checkRepositoryRow(unchecked)
-  const applied = checkedDeployment(context.store.lastAppliedDeployment(repository.id))
+/** A repository without a stack row (its registration was cut short): listed with nothing deployed. */
+function rootStackless(repository: RepositoryRow): StackRow {
+  return {
+    id: -1,
+    repositoryId: repository.id,
+    name: repository.name,
+    path: repository.path,
+    createdAt: repository.createdAt,
+    hold: null,
+    heldAt: null,
+    lastError: null,
+    lastErrorAt: null,
+    pinnedCommit: null,
+    pinReason: null,
+    pinnedAtHead: null,
+    pendingCommit: null,
+    pendingChanges: null,
+    drift: null,
+    driftCheckedAt: null,
+  }
+}
+
+async function statusOf(context: ReadContext, target: StackTarget): Promise<RepositoryStatus> {
+  const repository = checkRepositoryRow(target.repository)
+  const stack = checkStackRow(target.stack, repository.name)
+  const applied = checkedDeployment(context.store.lastAppliedDeployment(stack.id))
   const good = applied && applied.status !== 'failed' ? applied : undefined
-  const latest = checkedDeployment(context.store.listDeployments(repository.id, 1)[0])
+  const latest = checkedDeployment(context.store.listDeployments(stack.id, 1)[0])
   // Without a good deployment, a failed attempt's snapshot names the project its containers run in.
   const attempted = parseSnapshot(applied?.snapshot ?? null, applied?.id ?? null)
   const snapshot = good ? attempted : null
@@ -85,8 +116,10 @@ async function statusOf(context: ReadContext, unchecked: RepositoryRow): Promise
   // A failed first deploy's services are those whose containers it left; the rest it never started.
   const wanted = snapshot ?? (containers.length > 0 ? attempted : null)
   const serviceNames = [...new Set([...(snapshot?.services.map((service) => service.name) ?? []), ...containers.map((container) => container.service)])].sort()
+  const lastError = newestError(repository, stack)
   return {
     name: repository.name,
+    stack: stack.name,
     url: repository.url,
     branch: repository.branch,
     mode: await deployedMode(snapshot),
@@ -98,11 +131,11 @@ async function statusOf(context: ReadContext, unchecked: RepositoryRow): Promise
       ? {commit: latest.commit, status: latest.status, trigger: latest.trigger, at: (latest.finishedAt ?? latest.startedAt).toISOString(), error: latest.error}
       : null,
     failedAttempt: !good && applied && containers.length > 0 ? {commit: applied.commit, at: (applied.finishedAt ?? applied.startedAt).toISOString()} : null,
-    inSync: good !== undefined && good.commit === (repository.pinnedCommit ?? repository.remoteHead),
-    pending: repository.pendingCommit ? {commit: repository.pendingCommit, changes: JSON.parse(repository.pendingChanges ?? '[]') as ServiceChange[]} : null,
-    pinned: repository.pinnedCommit ? {commit: repository.pinnedCommit, reason: repository.pinReason} : null,
-    lastError: repository.lastError ? {message: repository.lastError, at: repository.lastErrorAt?.toISOString() ?? null} : null,
-    drift: {entries: JSON.parse(repository.drift ?? '[]') as Array<Omit<Drift, 'containerId'>>, checkedAt: repository.driftCheckedAt?.toISOString() ?? null},
+    inSync: good !== undefined && good.commit === (stack.pinnedCommit ?? repository.remoteHead),
+    pending: stack.pendingCommit ? {commit: stack.pendingCommit, changes: JSON.parse(stack.pendingChanges ?? '[]') as ServiceChange[]} : null,
+    pinned: stack.pinnedCommit ? {commit: stack.pinnedCommit, reason: stack.pinReason} : null,
+    lastError: lastError ? {message: lastError.message, at: lastError.at?.toISOString() ?? null} : null,
+    drift: {entries: JSON.parse(stack.drift ?? '[]') as Array<Omit<Drift, 'containerId'>>, checkedAt: stack.driftCheckedAt?.toISOString() ?? null},
     services: serviceNames.map((service) => ({
       service,
       image: wanted?.services.find((candidate) => candidate.name === service)?.image ?? null,
@@ -115,14 +148,25 @@ async function statusOf(context: ReadContext, unchecked: RepositoryRow): Promise
   }
 }
 
+/** The repository's error (its remote, its fetch) or the stack's (a deploy, a plan), whichever came last. */
+function newestError(repository: RepositoryRow, stack: StackRow): {message: string; at: Date | null} | null {
+  const errors = [
+    {message: repository.lastError, at: repository.lastErrorAt},
+    {message: stack.lastError, at: stack.lastErrorAt},
+  ].filter((error): error is {message: string; at: Date | null} => error.message !== null)
+  errors.sort((a, b) => (b.at?.getTime() ?? 0) - (a.at?.getTime() ?? 0))
+  return errors[0] ?? null
+}
+
 function checkedDeployment(row: DeploymentRow | undefined): DeploymentRow | undefined {
   return row && checkDeploymentRow(row)
 }
 
 /** What can be shown of a repository whose rows could not be read: its name and the error, nothing read from the rest. */
-function unreadableStatus(row: RepositoryRow, error: KedgeError): RepositoryStatus {
+function unreadableStatus(row: RepositoryRow, stack: StackRow, error: KedgeError): RepositoryStatus {
   return {
     name: isRepositoryName(row.name) ? row.name : quoted(String(row.name)),
+    stack: typeof stack.name === 'string' ? stack.name : quoted(String(stack.name)),
     url: typeof row.url === 'string' ? row.url : '',
     branch: typeof row.branch === 'string' ? row.branch : '',
     mode: DEFAULT_RECONCILIATION_MODE,

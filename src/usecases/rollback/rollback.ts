@@ -1,6 +1,6 @@
 import {asKedgeError, ExternalError, InvalidInputError, NotFoundError, quoted} from '../../model/errors.js'
 import {isoTimeOrNull} from '../../model/repository/row-checks.js'
-import type {DeploymentRow, RepositoryRow} from '../../model/rows.js'
+import type {DeploymentRow, StackTarget} from '../../model/rows.js'
 import {keepRunningLabels} from '../../model/stack/running-labels.js'
 import {snapshotConfig} from '../../model/stack/snapshot-config.js'
 import {parseSnapshot} from '../../model/stack/stored-snapshot.js'
@@ -11,8 +11,8 @@ import {waitForServices} from '../deploying/health-gate.js'
 import {failedAttempt} from '../deploying/host-failure.js'
 import {withRepositoryLock} from '../deploying/lock.js'
 import {listOwnedContainers, removeOtherProject} from '../deploying/owned-containers.js'
-import {requireRepository} from '../repositories/require-repository.js'
 import {stackPaths} from '../repositories/stack-paths.js'
+import {requireOneStack, stackLabel} from '../stacks/stacks.js'
 import {releaseTree} from './releases.js'
 
 const ROLLBACK_LOCK_WAIT_MS = 10 * 60_000
@@ -22,12 +22,13 @@ const ROLLBACK_LOCK_WAIT_MS = 10 * 60_000
  * directory, else the clone, else the database snapshot), never from the remote, and pins the
  * repository to it until a new commit arrives or `kedge sync` is run.
  */
-export async function rollbackRepository(context: KedgeContext, name: string, commitPrefix: string, options: {signal?: AbortSignal} = {}): Promise<DeployOutcome> {
-  const repository = requireRepository(context, name)
-  const target = findTarget(context, repository, commitPrefix)
+export async function rollbackRepository(context: KedgeContext, address: string, commitPrefix: string, options: {signal?: AbortSignal} = {}): Promise<DeployOutcome> {
+  const stackTarget = requireOneStack(context, address)
+  const {repository, stack} = stackTarget
+  const target = findTarget(context, stackTarget, commitPrefix)
   return withRepositoryLock(context, repository, {purpose: 'kedge rollback', waitMs: ROLLBACK_LOCK_WAIT_MS, signal: options.signal}, async () => {
-    const current = context.store.lastGoodDeployment(repository.id)
-    const outcome = await rollbackTo(context, repository, target, {
+    const current = context.store.lastGoodDeployment(stack.id)
+    const outcome = await rollbackTo(context, stackTarget, target, {
       trigger: 'rollback',
       replacedCommit: current?.commit ?? null,
       pinnedAtHead: context.store.findRepository(repository.name)?.remoteHead ?? current?.commit ?? null,
@@ -45,7 +46,7 @@ export async function rollbackRepository(context: KedgeContext, name: string, co
  */
 export async function rollbackTo(
   context: KedgeContext,
-  repository: RepositoryRow,
+  stackTarget: StackTarget,
   target: DeploymentRow,
   options: {
     trigger: 'rollback' | 'auto_rollback'
@@ -58,11 +59,12 @@ export async function rollbackTo(
 ): Promise<DeployOutcome> {
   const snapshot = parseSnapshot(target.snapshot, target.id)
   if (!snapshot) throw new ExternalError(`the deployment of ${target.commit.slice(0, 7)} kept no snapshot to roll back to`, {code: 'no_snapshot'})
-  const attempt = await runAttempt(context, repository, {commit: target.commit, trigger: options.trigger}, {
+  const {repository, stack} = stackTarget
+  const attempt = await runAttempt(context, stackTarget, {commit: target.commit, trigger: options.trigger}, {
     work: async () => {
       const {tree, source} = await releaseTree(context, repository.name, snapshot)
       const config = snapshotConfig(snapshot)
-      const running = context.store.lastGoodDeployment(repository.id)
+      const running = context.store.lastGoodDeployment(stack.id)
       const runningSnapshot = parseSnapshot(running?.snapshot ?? null, running?.id ?? null)
       // Only the project that runs now is one kedge deployed: one it left long ago may be someone else's.
       const deployedHere = runningSnapshot?.project === snapshot.project
@@ -81,7 +83,7 @@ export async function rollbackTo(
           snapshot: JSON.stringify(restored),
           project: snapshot.project,
         },
-        repositoryChanges: {
+        stackChanges: {
           pinnedCommit: target.commit,
           pinReason: options.reason,
           pinnedAtHead: options.pinnedAtHead,
@@ -107,12 +109,13 @@ export async function rollbackTo(
 }
 
 /** The successful deployment whose commit starts with the prefix; refuses an unknown or ambiguous one, naming candidates. */
-function findTarget(context: KedgeContext, repository: RepositoryRow, prefix: string): DeploymentRow {
+function findTarget(context: KedgeContext, stackTarget: StackTarget, prefix: string): DeploymentRow {
   const wanted = prefix.trim().toLowerCase()
   if (!/^[0-9a-f]{4,64}$/.test(wanted)) {
     throw new InvalidInputError(`invalid commit ${quoted(prefix)}: expected at least 4 hexadecimal digits of a commit`, {code: 'invalid_commit'})
   }
-  const good = context.store.listGoodDeployments(repository.id)
+  const good = context.store.listGoodDeployments(stackTarget.stack.id)
+  const shown = stackLabel(stackTarget)
   const byCommit = new Map<string, DeploymentRow>()
   for (const deployment of good) if (deployment.commit.startsWith(wanted) && !byCommit.has(deployment.commit)) byCommit.set(deployment.commit, deployment)
   const candidates = (list: DeploymentRow[]) =>
@@ -122,8 +125,8 @@ function findTarget(context: KedgeContext, repository: RepositoryRow, prefix: st
       .map((deployment) => `${deployment.commit.slice(0, 12)} (${isoTimeOrNull(deployment.startedAt) ?? 'unknown time'})`)
       .join(', ')
   if (byCommit.size === 0) {
-    throw new NotFoundError(`no successful deployment of ${repository.name} has a commit starting with "${wanted}"`, {
-      hint: good.length > 0 ? `successful deployments: ${candidates(good)}` : `${repository.name} has no successful deployment to roll back to`,
+    throw new NotFoundError(`no successful deployment of ${shown} has a commit starting with "${wanted}"`, {
+      hint: good.length > 0 ? `successful deployments: ${candidates(good)}` : `${shown} has no successful deployment to roll back to`,
     })
   }
   if (byCommit.size > 1) {

@@ -23,7 +23,7 @@ export default class Rollback extends BaseCommand<typeof Rollback> {
 
   async run(): Promise<{repo: string; deployment: DeploymentView}> {
     const outcome = await rollbackRepository(await this.context(), this.flags.repo, this.args.commit, {signal: this.interrupted})
-    const deployment = toDeploymentView(outcome.deployment)
+    const deployment = toDeploymentView(outcome.deployment, outcome.stack)
     this.log(`${chalk.magenta('Rolled back')} ${chalk.bold(this.flags.repo)} to ${deployment.commit.slice(0, 7)}${deployment.replacedCommit ? ` (was ${deployment.replacedCommit.slice(0, 7)})` : ''}`)
     this.log(`  ${deployment.note}`)
     this.log(`  pinned: serve keeps ${deployment.commit.slice(0, 7)} until a new commit is pushed or "kedge sync --repo ${this.flags.repo}" runs`)

@@ -29,7 +29,7 @@ export default class Sync extends BaseCommand<typeof Sync> {
       signal: this.interrupted,
       onLockWait: (holder) => this.warnAll([`waiting for ${describeHolder(holder)}`]),
     })
-    const deployment = toDeploymentView(outcome.deployment)
+    const deployment = toDeploymentView(outcome.deployment, outcome.stack)
     if (outcome.error) {
       if (deployment.note) this.warnAll([deployment.note])
       throw outcome.error

@@ -1,0 +1,68 @@
+import {InvalidStateError, NotFoundError, quoted} from '../../model/errors.js'
+import type {RepositoryRow, StackRow, StackTarget} from '../../model/rows.js'
+import type {ReadContext} from '../context.js'
+import {requireRepository} from '../repositories/require-repository.js'
+
+/** The stack a repository registered with one compose project has: named after it, at its `--path`. */
+export function rootStackValues(repository: Pick<RepositoryRow, 'id' | 'name' | 'path' | 'createdAt'>) {
+  return {repositoryId: repository.id, name: repository.name, path: repository.path, createdAt: repository.createdAt}
+}
+
+/** The repository's stacks, by name. */
+export function stacksOf(context: Pick<ReadContext, 'store'>, repository: RepositoryRow): StackRow[] {
+  return context.store.listStacks(repository.id)
+}
+
+/**
+ * The stacks an address names: `<repository>` is every stack of the repository, `<repository>/<stack>`
+ * one of them. not_found names what is missing.
+ */
+export function requireStacks(context: Pick<ReadContext, 'store'>, address: string): StackTarget[] {
+  const {repositoryName, stackName} = splitAddress(address)
+  const repository = requireRepository(context, repositoryName)
+  const stacks = stacksOf(context, repository)
+  if (stackName === undefined) return stacks.map((stack) => ({repository, stack}))
+  const stack = stacks.find((candidate) => candidate.name === stackName) ?? stacks.find((candidate) => candidate.name.toLowerCase() === stackName.toLowerCase())
+  if (!stack) {
+    const known = stacks.map((candidate) => candidate.name).join(', ')
+    throw new NotFoundError(`${repository.name} has no stack named ${quoted(stackName)}`, {
+      hint: known ? `its stacks: ${known}` : `${repository.name} has no stack yet: run "kedge sync --repo ${repository.name}"`,
+    })
+  }
+  return [{repository, stack}]
+}
+
+/** The one stack an address names; a repository of several stacks must be narrowed to one. */
+export function requireOneStack(context: Pick<ReadContext, 'store'>, address: string): StackTarget {
+  const targets = requireStacks(context, address)
+  if (targets.length === 1) return targets[0]!
+  const repository = splitAddress(address).repositoryName
+  if (targets.length === 0) throw new NotFoundError(`${quoted(repository)} has no stack yet`, {hint: `run "kedge sync --repo ${repository}" first`})
+  throw new NotFoundError(`${quoted(repository)} has ${targets.length} stacks: name one as <repository>/<stack>`, {
+    hint: `its stacks: ${targets.map((target) => `${target.repository.name}/${target.stack.name}`).join(', ')}`,
+  })
+}
+
+/** `<repository>` or `<repository>/<stack>`. */
+export function splitAddress(address: string): {repositoryName: string; stackName?: string} {
+  const slash = address.indexOf('/')
+  if (slash < 0) return {repositoryName: address}
+  return {repositoryName: address.slice(0, slash), stackName: address.slice(slash + 1)}
+}
+
+/** How a stack is named to people: the repository's name alone for its root stack, else `<repository>/<stack>`. */
+export function stackLabel(target: StackTarget): string {
+  return target.stack.name === target.repository.name ? target.repository.name : `${target.repository.name}/${target.stack.name}`
+}
+
+/** The stack of a repository that holds one; serve's rounds work on one stack per repository. */
+export function onlyStack(context: Pick<ReadContext, 'store'>, repository: RepositoryRow): StackTarget {
+  const stacks = stacksOf(context, repository)
+  if (stacks.length !== 1) {
+    throw new InvalidStateError(`${repository.name} has ${stacks.length} stacks recorded; kedge expects one`, {
+      code: 'corrupt_row',
+      hint: `run "kedge repo remove ${repository.name}" and add the repository again`,
+    })
+  }
+  return {repository, stack: stacks[0]!}
+}
