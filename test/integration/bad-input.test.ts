@@ -7,6 +7,7 @@ import {after, before, describe, it} from 'node:test'
 import {closeDatabase, openDatabase} from '../../src/store/database.js'
 import {finishDeployment, startDeployment} from '../../src/store/deployments.js'
 import {insertRepository} from '../../src/store/repositories.js'
+import {insertStack} from '../../src/store/stacks.js'
 import {runKedge} from '../helpers/cli.js'
 import {containerIds} from '../helpers/docker.js'
 import {git, GitRemote, SIMPLE_COMPOSE} from '../helpers/git-remote.js'
@@ -290,8 +291,9 @@ describe('bad input', {timeout: 480_000}, async () => {
       const db = openDatabase(path.join(fixture.stack.home, 'kedge.db'))
       try {
         const repository = insertRepository(db, {name: ambiguous, url: '/nonexistent/ambiguous.git', branch: 'main', path: '.', createdAt: new Date()})
+        const stack = insertStack(db, {repositoryId: repository.id, name: ambiguous, path: '.', createdAt: new Date()})
         for (const commit of ['abcd1111'.padEnd(40, '1'), 'abcd2222'.padEnd(40, '2')]) {
-          finishDeployment(db, startDeployment(db, {repositoryId: repository.id, commit, trigger: 'git'}).id, {status: 'success', snapshot: null})
+          finishDeployment(db, startDeployment(db, {repositoryId: repository.id, stackId: stack.id, commit, trigger: 'git'}).id, {status: 'success', snapshot: null})
         }
       } finally {
         closeDatabase(db)

@@ -8,6 +8,7 @@ import type {RepositoryStatus} from '../../src/usecases/repositories/repository-
 import {closeDatabase, openDatabase} from '../../src/store/database.js'
 import {finishDeployment, startDeployment} from '../../src/store/deployments.js'
 import {insertRepository} from '../../src/store/repositories.js'
+import {insertStack} from '../../src/store/stacks.js'
 import {runKedge, runKedgeJson} from '../helpers/cli.js'
 import {docker, kedgeContainers} from '../helpers/docker.js'
 import {ServeProcess} from '../helpers/serve.js'
@@ -70,8 +71,9 @@ describe('kedge rollback', () => {
     const db = openDatabase(path.join(home, 'kedge.db'))
     try {
       const repository = insertRepository(db, {name: 'fake', url: '/srv/none.git', branch: 'main', path: '.', createdAt: new Date()})
+      const stack = insertStack(db, {repositoryId: repository.id, name: 'fake', path: '.', createdAt: new Date()})
       for (const commit of ['abcd1111'.padEnd(40, '1'), 'abcd2222'.padEnd(40, '2')]) {
-        finishDeployment(db, startDeployment(db, {repositoryId: repository.id, commit, trigger: 'git'}).id, {status: 'success', snapshot: null})
+        finishDeployment(db, startDeployment(db, {repositoryId: repository.id, stackId: stack.id, commit, trigger: 'git'}).id, {status: 'success', snapshot: null})
       }
     } finally {
       closeDatabase(db)

@@ -1,17 +1,22 @@
 import assert from 'node:assert/strict'
-import {existsSync, writeFileSync} from 'node:fs'
+import {existsSync, readFileSync, writeFileSync} from 'node:fs'
 import path from 'node:path'
 import {describe, it} from 'node:test'
+import {fileURLToPath} from 'node:url'
 
+import Database from 'better-sqlite3'
 import {eq, getTableColumns, type Table} from 'drizzle-orm'
 
 import {closeDatabase, openDatabase} from '../../src/store/database.js'
 import {lastGoodDeployment, listDeployments} from '../../src/store/deployments.js'
 import {findRepository, insertRepository, latestDeployments, listRepositories} from '../../src/store/repositories.js'
-import {deployments, repositories} from '../../src/store/schema.js'
+import {deployments, repositories, stacks} from '../../src/store/schema.js'
+import {insertStack, listAllStacks, listStacks} from '../../src/store/stacks.js'
 import {runKedge, runKedgeJson} from '../helpers/cli.js'
 import {GitRemote, SIMPLE_COMPOSE} from '../helpers/git-remote.js'
 import {tempDir} from '../helpers/temp.js'
+
+const MIGRATIONS = fileURLToPath(new URL('../../drizzle', import.meta.url))
 
 describe('the SQLite store', () => {
   it('is created and migrated on first use, in WAL mode with foreign keys', async () => {
@@ -26,7 +31,7 @@ describe('the SQLite store', () => {
       assert.equal(db.$client.pragma('journal_mode', {simple: true}), 'wal')
       assert.equal(db.$client.pragma('foreign_keys', {simple: true}), 1)
       const tables = db.$client.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").pluck().all()
-      assert.deepEqual(tables.filter((name) => !String(name).startsWith('sqlite_')), ['__drizzle_migrations', 'deployments', 'locks', 'repositories'])
+      assert.deepEqual(tables.filter((name) => !String(name).startsWith('sqlite_')), ['__drizzle_migrations', 'deployments', 'locks', 'repositories', 'stacks'])
       const applied = db.$client.prepare('SELECT count(*) FROM __drizzle_migrations').pluck().get()
       assert.ok(Number(applied) >= 1)
     } finally {
@@ -46,41 +51,58 @@ describe('the SQLite store', () => {
     }
   })
 
-  it('applies the migrations an older database lacks when it is opened', async () => {
+  it('applies the migrations an older database lacks when it is opened: each repository becomes its root stack, with its history and state', async () => {
     const home = tempDir()
     const file = path.join(home, 'kedge.db')
-    const columns = (db: ReturnType<typeof openDatabase>) => db.$client.prepare("SELECT name FROM pragma_table_info('deployments')").pluck().all()
-    const older = openDatabase(file)
-    const migrations = older.$client.prepare('SELECT count(*) FROM __drizzle_migrations').pluck().get()
-    const repository = insertRepository(older, {name: 'older', url: 'file:///tmp/older.git', branch: 'main', createdAt: new Date()})
-    try {
-      // The database as the kedge before 0007_left_failed left it, with a deploy left as it failed and one that was not.
-      older.$client.exec('ALTER TABLE deployments DROP COLUMN left_failed')
-      older.$client.exec('DELETE FROM __drizzle_migrations WHERE created_at = (SELECT max(created_at) FROM __drizzle_migrations)')
-      assert.ok(!columns(older).includes('left_failed'))
-      const insert = older.$client.prepare(`INSERT INTO deployments (repository_id, "commit", "trigger", status, started_at, note, interrupted) VALUES (?, ?, 'git', 'failed', ?, ?, 0)`)
-      insert.run(repository.id, 'a'.repeat(40), Date.now(), 'left as it failed: rollback_on_failure is off')
-      insert.run(repository.id, 'b'.repeat(40), Date.now(), 'rolled back automatically to aaaaaaa')
-    } finally {
-      closeDatabase(older)
+    // The database as the kedge before 0007_left_failed left it: its migrations, each recorded as drizzle records them.
+    const older = new Database(file)
+    const journal = JSON.parse(readFileSync(path.join(MIGRATIONS, 'meta', '_journal.json'), 'utf8')) as {entries: Array<{tag: string; when: number}>}
+    older.exec('CREATE TABLE "__drizzle_migrations" (id INTEGER PRIMARY KEY, hash text NOT NULL, created_at numeric)')
+    for (const {tag, when} of journal.entries.filter((entry) => entry.tag < '0007')) {
+      for (const statement of readFileSync(path.join(MIGRATIONS, `${tag}.sql`), 'utf8').split('--> statement-breakpoint')) older.exec(statement)
+      older.prepare('INSERT INTO "__drizzle_migrations" (hash, created_at) VALUES (?, ?)').run(tag, when)
     }
+    const at = Date.now()
+    older
+      .prepare(`INSERT INTO repositories (name, url, branch, path, created_at, pinned_commit, pin_reason, pinned_at_head, drift, drift_checked_at) VALUES ('older', 'file:///tmp/older.git', 'main', 'deploy', ?, ?, 'rolled back by hand', ?, '[]', ?)`)
+      .run(at, 'a'.repeat(40), 'c'.repeat(40), at)
+    older.prepare(`INSERT INTO repositories (name, url, branch, created_at) VALUES ('other', 'file:///tmp/other.git', 'main', ?)`).run(at)
+    const insert = older.prepare(`INSERT INTO deployments (repository_id, "commit", "trigger", status, started_at, note, interrupted) VALUES (?, ?, 'git', ?, ?, ?, 0)`)
+    insert.run(1, 'a'.repeat(40), 'success', at, null)
+    insert.run(1, 'b'.repeat(40), 'failed', at, 'left as it failed: rollback_on_failure is off')
+    insert.run(2, 'd'.repeat(40), 'failed', at, 'rolled back automatically to aaaaaaa')
+    older.close()
+
     const listed = await runKedgeJson(['repo', 'list'], {home})
     assert.equal(listed.code, 0, listed.stderr)
     const db = openDatabase(file)
     try {
-      assert.ok(columns(db).includes('left_failed'))
-      assert.equal(db.$client.prepare('SELECT count(*) FROM __drizzle_migrations').pluck().get(), migrations)
-      // A failed deploy recorded before the column keeps holding drift healing: its note said it was left as it failed.
+      assert.equal(db.$client.prepare('SELECT count(*) FROM __drizzle_migrations').pluck().get(), journal.entries.length)
+      const stackRows = listAllStacks(db)
       assert.deepEqual(
-        listDeployments(db, repository.id, 10).map((row) => [row.commit[0], row.leftFailed]),
+        stackRows.map((stack) => [stack.repositoryId, stack.name, stack.path, stack.pinnedCommit, stack.pinReason, stack.pinnedAtHead, stack.drift]),
         [
-          ['b', false],
-          ['a', true],
+          [1, 'older', 'deploy', 'a'.repeat(40), 'rolled back by hand', 'c'.repeat(40), '[]'],
+          [2, 'other', '', null, null, null, null],
         ],
       )
+      // A failed deploy recorded before 0007 keeps holding drift healing: its note said it was left as it failed.
+      assert.deepEqual(
+        listDeployments(db, stackRows[0]!.id, 10).map((row) => [row.commit[0], row.status, row.leftFailed, row.repositoryId]),
+        [
+          ['b', 'failed', true, 1],
+          ['a', 'success', false, 1],
+        ],
+      )
+      assert.deepEqual(listDeployments(db, stackRows[1]!.id, 10).map((row) => [row.commit[0], row.leftFailed]), [['d', false]])
+      assert.ok(!db.$client.prepare("SELECT name FROM pragma_table_info('repositories')").pluck().all().includes('pinned_commit'))
+      assert.deepEqual(db.$client.pragma('foreign_key_check'), [])
     } finally {
       closeDatabase(db)
     }
+    const history = await runKedgeJson<Array<{stack: string; commit: string}>>(['history', '--repo', 'older'], {home})
+    assert.equal(history.code, 0, history.stderr)
+    assert.deepEqual(history.json.map((row) => [row.stack, row.commit[0]]), [['older', 'b'], ['older', 'a']])
   })
 
   it('reads rows with plain SQL exactly as drizzle maps them', () => {
@@ -96,16 +118,20 @@ describe('the SQLite store', () => {
         )
       const full = insertRepository(db, {...filled(repositories, 'full'), id: 1} as typeof repositories.$inferInsert)
       const bare = insertRepository(db, {name: 'bare', url: '/bare', branch: 'main', createdAt: new Date(1_700_000_000_456)})
-      db.insert(deployments).values({...filled(deployments, 'full'), id: 1, repositoryId: full.id, status: 'success'} as typeof deployments.$inferInsert).run()
-      db.insert(deployments).values({repositoryId: bare.id, commit: 'abc', trigger: 'git', status: 'failed', startedAt: new Date()}).run()
+      const fullStack = db.insert(stacks).values({...filled(stacks, 'full'), id: 1, repositoryId: full.id, hold: 'down'} as typeof stacks.$inferInsert).returning().get()
+      const bareStack = insertStack(db, {repositoryId: bare.id, name: 'bare', path: '', createdAt: new Date(1_700_000_000_789)})
+      db.insert(deployments).values({...filled(deployments, 'full'), id: 1, repositoryId: full.id, stackId: fullStack.id, status: 'success'} as typeof deployments.$inferInsert).run()
+      db.insert(deployments).values({repositoryId: bare.id, stackId: bareStack.id, commit: 'abc', trigger: 'git', status: 'failed', startedAt: new Date()}).run()
 
       assert.deepEqual(listRepositories(db), db.select().from(repositories).orderBy(repositories.name).all())
       assert.deepEqual(findRepository(db, 'bare'), bare)
+      assert.deepEqual(listAllStacks(db), db.select().from(stacks).orderBy(stacks.repositoryId, stacks.name).all())
+      assert.deepEqual(listStacks(db, bare.id), [bareStack])
       assert.deepEqual([...latestDeployments(db).values()], db.select().from(deployments).all())
-      for (const repository of [full, bare]) {
-        assert.deepEqual(listDeployments(db, repository.id, 10), db.select().from(deployments).where(eq(deployments.repositoryId, repository.id)).all())
+      for (const stack of [fullStack, bareStack]) {
+        assert.deepEqual(listDeployments(db, stack.id, 10), db.select().from(deployments).where(eq(deployments.stackId, stack.id)).all())
       }
-      assert.deepEqual(lastGoodDeployment(db, full.id), db.select().from(deployments).where(eq(deployments.id, 1)).get())
+      assert.deepEqual(lastGoodDeployment(db, fullStack.id), db.select().from(deployments).where(eq(deployments.id, 1)).get())
     } finally {
       closeDatabase(db)
     }
