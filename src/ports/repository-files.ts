@@ -1,4 +1,6 @@
 import type {KedgeConfig} from '../model/config/kedge-config.js'
+import type {StackOverrides} from '../model/config/stack-config.js'
+import type {StackTree} from '../model/stack/stack-layout.js'
 
 /** A stack's kedge.yaml as read: its settings, and the text with its path (null when there is no file), which a deployment keeps. */
 export interface KedgeConfigFile {
@@ -13,6 +15,11 @@ export interface KedgeConfigFile {
 export interface RepositoryFiles {
   /** The kedge.yaml (or kedge.yml) of `stackDir`; a missing file means all defaults. */
   readKedgeConfig(repoRoot: string, stackDir: string): KedgeConfigFile
+  /**
+   * The own kedge.yaml of one of several stacks (`stackDir`): only what it sets, which
+   * withStackOverrides (model/config/stack-config.ts) lays over the repository's; null when there is none.
+   */
+  readStackConfig(repoRoot: string, stackDir: string): {overrides: StackOverrides | null; text: KedgeConfigFile['text']}
   /** The stack's compose files, relative to `stackDir`, each checked as kedge reads it. */
   resolveComposeFiles(repoRoot: string, stackDir: string, config: KedgeConfig): string[]
   readComposeText(repoRoot: string, stackDir: string, file: string): string
@@ -20,4 +27,6 @@ export interface RepositoryFiles {
   readText(root: string, relative: string, maxBytes: number, shown?: string): string | null
   /** The real directory `stackPath` names inside the repository; `missing` is thrown when there is none. */
   directory(root: string, stackPath: string, missing: () => Error): string
+  /** The checkout's directories for the stack layout (model/stack/stack-layout.ts): real directories only, each listing bounded. */
+  stackTree(repoRoot: string): StackTree
 }

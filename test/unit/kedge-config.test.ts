@@ -25,6 +25,7 @@ describe('parseKedgeConfig', () => {
       rollbackOnFailure: true,
       keepReleases: 10,
       logging: {level: undefined, format: undefined},
+      stacks: undefined,
     })
   })
 

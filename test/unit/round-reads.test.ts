@@ -101,6 +101,8 @@ function fakeWorld(root: string) {
     readComposeText: () => COMPOSE_YAML,
     readText: (_root, relative) => (relative === 'compose.yaml' ? COMPOSE_YAML : null),
     directory: (root) => root,
+    readStackConfig: () => ({overrides: null, text: null}),
+    stackTree: () => ({subdirectories: () => [], holdsComposeFile: () => true, holdsStack: () => true}),
   }
 
   const compose: Partial<Compose> = {

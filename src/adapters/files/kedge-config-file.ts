@@ -2,6 +2,7 @@ import path from 'node:path'
 
 import {CONFIG_FILENAMES, defaultKedgeConfig, parseKedgeConfig, type KedgeConfig} from '../../model/config/kedge-config.js'
 import {KEDGE_CONFIG_MAX_BYTES} from '../../model/config/repository-limits.js'
+import {parseStackConfig, type StackOverrides} from '../../model/config/stack-config.js'
 import {readRepositoryText} from './repository-file.js'
 
 /**
@@ -17,6 +18,16 @@ export function loadKedgeConfig(repoRoot: string, stackDir: string): KedgeConfig
 export function readKedgeConfig(repoRoot: string, stackDir: string): {config: KedgeConfig; text: {path: string; content: string} | null} {
   const text = readKedgeConfigText(repoRoot, stackDir)
   return {config: text === null ? {...defaultKedgeConfig(), file: null} : parseKedgeConfig(text.content, text.path), text}
+}
+
+/**
+ * The own kedge.yaml of a stack of several (`stackDir`, a directory the stack layout found), read as
+ * readKedgeConfig reads the repository's: what it sets, and the text with its path; null for both when
+ * the stack has none.
+ */
+export function readStackConfig(repoRoot: string, stackDir: string): {overrides: StackOverrides | null; text: {path: string; content: string} | null} {
+  const text = readKedgeConfigText(repoRoot, stackDir)
+  return {overrides: text === null ? null : parseStackConfig(text.content, text.path), text}
 }
 
 /** The text of the stack's kedge.yaml and its path relative to the repository root, read safely; null when there is none. */

@@ -1,12 +1,10 @@
-import {createHash} from 'node:crypto'
-
-import {YAMLParseError} from 'yaml'
 import {z} from 'zod'
 
-import {clipped, errorMessage, InvalidConfigError, quoted} from '../errors.js'
-import {KEDGE_CONFIG_MAX_TOKENS, parseBoundedYaml, YamlTooComplexError} from './bounded-yaml.js'
+import {quoted} from '../errors.js'
+import {deepFreeze, keepingRefusals, parseConfigDocument, validated} from './config-document.js'
 import {DURATION_EXPECTED, parseDuration} from './duration.js'
 import {DEFAULT_RECONCILIATION_MODE, RECONCILIATION_MODES, type ReconciliationMode} from './reconciliation-mode.js'
+import {stackEntries, type StackEntry} from './stack-entries.js'
 
 export const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const
 export const LOG_FORMATS = ['text', 'json'] as const
@@ -42,6 +40,8 @@ export interface KedgeConfig {
   keepReleases: number
   /** Only what the file sets: `serve` falls back to its own flags for the rest. */
   logging: {level?: (typeof LOG_LEVELS)[number]; format?: (typeof LOG_FORMATS)[number]}
+  /** The repository's stacks as listed; undefined when kedge.yaml lists none (model/stack/stack-layout.ts). */
+  stacks?: readonly StackEntry[]
 }
 
 const oneOf = (values: readonly string[]) => `one of ${values.join(', ')}`
@@ -60,49 +60,48 @@ const relativeFile = z.string({error: 'expected a file path'}).min(1, {error: 'e
 /** Sections the Go kedge reads from its own global config; accepted so its files work unchanged, and unused. */
 const compatibilitySection = z.record(z.string(), z.unknown(), {error: 'expected a mapping'}).optional()
 
+/** kedge.yaml's `docker:` section; a stack's own kedge.yaml sets it too (stack-config.ts). */
+export const dockerSection = z.strictObject(
+  {
+    project_name: z
+      .string({error: 'expected a string'})
+      .regex(PROJECT_NAME_PATTERN, {
+        error: 'expected lower-case letters, digits, "-" and "_", starting with a letter or digit',
+      })
+      .optional(),
+    compose_file: z
+      .union([relativeFile, z.array(relativeFile).min(1, {error: 'expected at least one file'})], {
+        error: 'expected a file path or a list of file paths',
+      })
+      .optional(),
+    profiles: z
+      .array(
+        z.string({error: 'expected a profile name'}).regex(PROFILE_NAME_PATTERN, {
+          error: 'expected profile names of letters, digits, "_", "." and "-", starting with a letter or digit',
+        }),
+        {error: 'expected a list of profile names'},
+      )
+      .optional(),
+  },
+  {error: 'expected a mapping'},
+)
+
+/** The fields of kedge.yaml's `reconciliation:` section; a stack's own kedge.yaml sets all but `interval` (stack-config.ts). */
+export const reconciliationFields = {
+  mode: z.enum(RECONCILIATION_MODES, {error: `expected ${oneOf(RECONCILIATION_MODES)}`}).optional(),
+  interval: duration.optional(),
+  prune: z.boolean({error: 'expected true or false'}).optional(),
+  max_heals: z.number({error: 'expected a whole number'}).int({error: 'expected a whole number'}).min(0, {error: 'expected 0 or more'}).optional(),
+  heal_window: duration.optional(),
+  health_timeout: duration.optional(),
+  rollback_on_failure: z.boolean({error: 'expected true or false'}).optional(),
+  keep_releases: z.number({error: 'expected a whole number'}).int({error: 'expected a whole number'}).min(1, {error: 'expected 1 or more'}).optional(),
+}
+
 const schema = z.strictObject(
   {
-    docker: z
-      .strictObject(
-        {
-          project_name: z
-            .string({error: 'expected a string'})
-            .regex(PROJECT_NAME_PATTERN, {
-              error: 'expected lower-case letters, digits, "-" and "_", starting with a letter or digit',
-            })
-            .optional(),
-          compose_file: z
-            .union([relativeFile, z.array(relativeFile).min(1, {error: 'expected at least one file'})], {
-              error: 'expected a file path or a list of file paths',
-            })
-            .optional(),
-          profiles: z
-            .array(
-              z.string({error: 'expected a profile name'}).regex(PROFILE_NAME_PATTERN, {
-                error: 'expected profile names of letters, digits, "_", "." and "-", starting with a letter or digit',
-              }),
-              {error: 'expected a list of profile names'},
-            )
-            .optional(),
-        },
-        {error: 'expected a mapping'},
-      )
-      .optional(),
-    reconciliation: z
-      .strictObject(
-        {
-          mode: z.enum(RECONCILIATION_MODES, {error: `expected ${oneOf(RECONCILIATION_MODES)}`}).optional(),
-          interval: duration.optional(),
-          prune: z.boolean({error: 'expected true or false'}).optional(),
-          max_heals: z.number({error: 'expected a whole number'}).int({error: 'expected a whole number'}).min(0, {error: 'expected 0 or more'}).optional(),
-          heal_window: duration.optional(),
-          health_timeout: duration.optional(),
-          rollback_on_failure: z.boolean({error: 'expected true or false'}).optional(),
-          keep_releases: z.number({error: 'expected a whole number'}).int({error: 'expected a whole number'}).min(1, {error: 'expected 1 or more'}).optional(),
-        },
-        {error: 'expected a mapping'},
-      )
-      .optional(),
+    docker: dockerSection.optional(),
+    reconciliation: z.strictObject(reconciliationFields, {error: 'expected a mapping'}).optional(),
     logging: z
       .strictObject(
         {
@@ -112,6 +111,7 @@ const schema = z.strictObject(
         {error: 'expected a mapping'},
       )
       .optional(),
+    stacks: stackEntries.optional(),
     git: compatibilitySection,
     state: compatibilitySection,
     server: compatibilitySection,
@@ -120,62 +120,18 @@ const schema = z.strictObject(
   {error: 'expected a mapping at the top level'},
 )
 
-/**
- * Invalid files, kept with their error by a hash of their content: a hostile commit's kedge.yaml (an
- * alias bomb, a file at the token bound) is not parsed again wherever it is read again (docs/hostile-commits.md).
- * A valid file is not kept: a round of serve reads it once, and the deployed one is parsed once per deployment.
- */
-const refusedConfigs = new Map<string, InvalidConfigError>()
-const REFUSED_CONFIGS_KEPT = 512
+/** The sections only a repository's own kedge.yaml sets: the Go kedge's global ones, accepted and unused. */
+export const COMPATIBILITY_SECTIONS = ['git', 'state', 'server', 'telemetry'] as const
 
 /** Parses the text of a kedge.yaml; `file` names it in errors. Pure: no file system access. The result is frozen. */
 export function parseKedgeConfig(text: string, file: string): KedgeConfig {
-  const key = createHash('sha256').update(file).update('\u0000').update(text).digest('base64')
-  const refused = refusedConfigs.get(key)
-  if (refused) throw refused
-  try {
-    return deepFreeze(parseConfigText(text, file))
-  } catch (error) {
-    if (!(error instanceof InvalidConfigError)) throw error
-    if (refusedConfigs.size >= REFUSED_CONFIGS_KEPT) refusedConfigs.delete(refusedConfigs.keys().next().value!)
-    refusedConfigs.set(key, error)
-    throw error
-  }
+  return parseOnce(text, file)
 }
 
-function deepFreeze<T>(value: T): T {
-  if (value && typeof value === 'object') {
-    for (const inner of Object.values(value)) deepFreeze(inner)
-    Object.freeze(value)
-  }
-  return value
-}
+const parseOnce = keepingRefusals((text, file) => deepFreeze(parseConfigText(text, file)))
 
 function parseConfigText(text: string, file: string): KedgeConfig {
-  let document: unknown
-  try {
-    // Warnings (an unknown tag, a collection as a key) are not printed; the schema refuses those anyway.
-    document = parseBoundedYaml(text, {maxTokens: KEDGE_CONFIG_MAX_TOKENS})
-  } catch (error) {
-    if (error instanceof YamlTooComplexError) {
-      throw new InvalidConfigError(file, undefined, `too large to parse: ${error.message}`, {hint: 'a kedge.yaml holds a few settings; see docs/hostile-commits.md'})
-    }
-    // The parser also throws plain errors, e.g. on an alias bomb ("Excessive alias count").
-    const where = error instanceof YAMLParseError && error.linePos?.[0] ? `line ${error.linePos[0].line}, column ${error.linePos[0].col}: ` : ''
-    const reason = clipped(firstLine(errorMessage(error)).replace(/\s*at line \d+, column \d+:?$/, ''))
-    throw new InvalidConfigError(file, undefined, `invalid YAML: ${where}${reason}`)
-  }
-  const parsed = schema.safeParse(document ?? {})
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]!
-    const field = issue.path.join('.')
-    if (issue.code === 'unrecognized_keys') {
-      const keys = issue.keys.map((key) => (field ? `${field}.${plainKey(key)}` : plainKey(key)))
-      throw new InvalidConfigError(file, keys[0], `unknown field (expected ${knownFields(issue.path)})`)
-    }
-    throw new InvalidConfigError(file, field || undefined, issue.message)
-  }
-  const {docker, reconciliation, logging} = parsed.data
+  const {docker, reconciliation, logging, stacks} = validated(schema, parseConfigDocument(text, file), file)
   return {
     file,
     projectName: docker?.project_name,
@@ -190,6 +146,7 @@ function parseConfigText(text: string, file: string): KedgeConfig {
     rollbackOnFailure: reconciliation?.rollback_on_failure ?? true,
     keepReleases: reconciliation?.keep_releases ?? 10,
     logging: {level: logging?.level, format: logging?.format},
+    stacks,
   }
 }
 
@@ -198,22 +155,4 @@ const DEFAULT_CONFIG = parseKedgeConfig('', '')
 
 export function defaultKedgeConfig(): KedgeConfig {
   return DEFAULT_CONFIG
-}
-
-function knownFields(sectionPath: PropertyKey[]): string {
-  let shape: z.ZodRawShape = schema.shape
-  for (const key of sectionPath) {
-    const inner = (shape[String(key)] as z.ZodOptional<z.ZodObject> | undefined)?.unwrap()
-    shape = inner?.shape ?? {}
-  }
-  return Object.keys(shape).join(', ')
-}
-
-/** A key as written when it looks like one, else quoted (and cut short): a key may hold a newline, or a megabyte. */
-function plainKey(key: string): string {
-  return /^[\w.-]{1,80}$/.test(key) ? key : quoted(key)
-}
-
-function firstLine(text: string): string {
-  return text.split('\n')[0]!.trim()
 }

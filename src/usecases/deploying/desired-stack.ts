@@ -15,6 +15,7 @@ import {readStackSelection} from './stack-selection.js'
 import type {StackPaths} from '../repositories/stack-paths.js'
 import type {StackSnapshot} from '../../model/stack/stack-snapshot.js'
 import {parseSnapshot} from '../../model/stack/stored-snapshot.js'
+import {defaultProjectName} from '../../model/stack/stack-names.js'
 
 export interface DesiredStack {
   config: KedgeConfig
@@ -189,11 +190,6 @@ function servicesOfOtherProfiles(resolved: string, enabled: readonly string[]): 
       .filter(([, service]) => Array.isArray(service?.profiles) && service.profiles.length > 0 && !service.profiles.some((profile) => enabled.includes(String(profile))))
       .map(([name]) => name),
   )
-}
-
-/** A repository name as a Compose project name, which may not contain ".". */
-export function defaultProjectName(repository: string): string {
-  return repository.replaceAll('.', '-')
 }
 
 /** The snapshot of what runs now: the last good deployment's. */
