@@ -5,7 +5,8 @@ import {describe, it} from 'node:test'
 
 import {resolveComposeFiles} from '../../src/adapters/files/compose-files.js'
 import {parseKedgeConfig} from '../../src/model/config/kedge-config.js'
-import {loadKedgeConfig} from '../../src/adapters/files/kedge-config-file.js'
+import {parseStackConfig, withStackOverrides} from '../../src/model/config/stack-config.js'
+import {loadKedgeConfig, readStackConfig} from '../../src/adapters/files/kedge-config-file.js'
 import {InvalidConfigError, InvalidInputError} from '../../src/model/errors.js'
 import {tempDir} from '../helpers/temp.js'
 
@@ -110,6 +111,16 @@ telemetry:
     ['a bad health_timeout', 'reconciliation:\n  health_timeout: 1 minute\n', /^kedge\.yaml: reconciliation\.health_timeout: expected a duration/],
     ['a string for prune', 'reconciliation:\n  prune: "yes"\n', /^kedge\.yaml: reconciliation\.prune: expected true or false/],
     ['an unknown log level', 'logging:\n  level: loud\n', /^kedge\.yaml: logging\.level: expected one of debug, info, warn, error/],
+    ['an empty list of stacks', 'stacks: []\n', /^kedge\.yaml: stacks: expected at least one stack$/],
+    ['a single stack not in a list', 'stacks: apps/web\n', /^kedge\.yaml: stacks: expected a list of directories$/],
+    ['a number for a stack', 'stacks: [5]\n', /^kedge\.yaml: stacks\.0: expected a directory path, or a mapping of path, name and after$/],
+    ['a stack without a path', 'stacks:\n  - name: web\n', /^kedge\.yaml: stacks\.0\.path: expected a directory path$/],
+    ['an unknown field of a stack', 'stacks:\n  - {path: web, after_: db}\n', /^kedge\.yaml: stacks\.0\.after_: unknown field \(expected path, name, after\)$/],
+    ['a stack name with a space', 'stacks:\n  - {path: web, name: my web}\n', /^kedge\.yaml: stacks\.0\.name: expected letters, digits, "_", "\." and "-", starting with a letter or digit, at most 64 characters$/],
+    ['a stack name of 65 characters', `stacks:\n  - {path: web, name: ${'w'.repeat(65)}}\n`, /^kedge\.yaml: stacks\.0\.name: expected letters/],
+    ['a number for after', 'stacks:\n  - {path: web, after: 5}\n', /^kedge\.yaml: stacks\.0\.after: expected a stack name or a list of stack names$/],
+    ['a bad name in after', 'stacks:\n  - {path: web, after: [db, -x]}\n', /^kedge\.yaml: stacks\.0\.after\.1: expected letters/],
+    ['more than 256 stacks', `stacks:\n${Array.from({length: 257}, (_, index) => `  - s${index}\n`).join('')}`, /^kedge\.yaml: stacks: expected at most 256 stacks$/],
   ]
   for (const [what, text, message] of invalid) {
     it(`refuses ${what} with the file, the field and what was expected`, () => {
@@ -119,6 +130,94 @@ telemetry:
       )
     })
   }
+})
+
+describe('stacks: in kedge.yaml', () => {
+  it('reads paths and mappings, after as a name or a list', () => {
+    const config = parseKedgeConfig('stacks:\n  - apps/*\n  - {path: infra/db, name: db}\n  - {path: web, after: db}\n  - {path: api, after: [db, db, web]}\n', 'kedge.yaml')
+    assert.deepEqual(config.stacks, [
+      {path: 'apps/*', after: []},
+      {path: 'infra/db', name: 'db', after: []},
+      {path: 'web', after: ['db']},
+      {path: 'api', after: ['db', 'web']},
+    ])
+    assert.ok(Object.isFrozen(config.stacks![3]!.after))
+  })
+})
+
+describe('parseStackConfig and withStackOverrides', () => {
+  const repository = parseKedgeConfig(
+    'docker:\n  profiles: [seed]\nreconciliation:\n  mode: notify\n  interval: 5m\n  health_timeout: 2m\n  keep_releases: 3\nlogging:\n  level: debug\nstacks: ["apps/*"]\n',
+    'kedge.yaml',
+  )
+
+  it('gives only what the file sets', () => {
+    assert.deepEqual(parseStackConfig('', 'apps/web/kedge.yaml'), {})
+    assert.deepEqual(
+      parseStackConfig('docker:\n  project_name: web\n  compose_file: prod.yaml\nreconciliation:\n  prune: false\n  health_timeout: 30s\n  rollback_on_failure: false\n', 'apps/web/kedge.yaml'),
+      {projectName: 'web', composeFiles: ['prod.yaml'], prune: false, healthTimeoutMs: 30_000, rollbackOnFailure: false},
+    )
+  })
+
+  it("lays a stack's settings over the repository's, the project and compose files from the stack's file only", () => {
+    const config = withStackOverrides(repository, parseStackConfig('reconciliation:\n  mode: auto\n  prune: false\n', 'apps/web/kedge.yaml'), 'apps/web/kedge.yaml')
+    assert.deepEqual(config, {
+      file: 'apps/web/kedge.yaml',
+      composeFiles: undefined,
+      profiles: ['seed'],
+      mode: 'auto',
+      intervalMs: 300_000,
+      prune: false,
+      maxHeals: 5,
+      healWindowMs: 300_000,
+      healthTimeoutMs: 120_000,
+      rollbackOnFailure: true,
+      keepReleases: 3,
+      logging: {level: 'debug', format: undefined},
+    })
+    assert.ok(Object.isFrozen(config) && Object.isFrozen(config.profiles))
+    const named = withStackOverrides(parseKedgeConfig('docker:\n  project_name: shop\n  compose_file: a.yaml\n', 'kedge.yaml'), parseStackConfig('docker:\n  profiles: []\n', 'web/kedge.yaml'), 'web/kedge.yaml')
+    assert.equal(named.projectName, undefined)
+    assert.equal(named.composeFiles, undefined)
+    assert.deepEqual(named.profiles, [])
+  })
+
+  it("keeps the repository's settings for a stack without a file of its own", () => {
+    const config = withStackOverrides(repository, null, null)
+    assert.equal(config.file, null)
+    assert.equal(config.mode, 'notify')
+    assert.equal(config.healthTimeoutMs, 120_000)
+  })
+
+  const refused: Array<[string, string, string]> = [
+    ['stacks', 'stacks: [x]\n', 'apps/web/kedge.yaml: stacks: is set in the repository\'s kedge.yaml, not in a stack\'s: a stack does not hold stacks'],
+    ['logging', 'logging:\n  level: debug\n', 'apps/web/kedge.yaml: logging: is set in the repository\'s kedge.yaml, not in a stack\'s: kedge logs a repository at one level and format'],
+    ['reconciliation.interval', 'reconciliation:\n  mode: auto\n  interval: 1m\n', 'apps/web/kedge.yaml: reconciliation.interval: is set in the repository\'s kedge.yaml, not in a stack\'s: the repository is polled once for all its stacks'],
+    ['a compatibility section', 'server:\n  port: 8080\n', 'apps/web/kedge.yaml: server: is set in the repository\'s kedge.yaml, not in a stack\'s: the Go kedge reads it from the repository only'],
+    ['an unknown field', 'reconciliation:\n  intervall: 1m\n', 'apps/web/kedge.yaml: reconciliation.intervall: unknown field (expected mode, prune, max_heals, heal_window, health_timeout, rollback_on_failure, keep_releases)'],
+    ['an invalid value', 'reconciliation:\n  mode: sometimes\n', 'apps/web/kedge.yaml: reconciliation.mode: expected one of auto, notify, manual'],
+    ['invalid YAML', 'docker: [\n', 'apps/web/kedge.yaml: invalid YAML: line 2, column 1: Flow sequence in block collection must be sufficiently indented and end with a ]'],
+  ]
+  for (const [what, text, message] of refused) {
+    it(`refuses ${what} in a stack's file, naming the file and the field`, () => {
+      assert.throws(
+        () => parseStackConfig(text, 'apps/web/kedge.yaml'),
+        (error: unknown) => error instanceof InvalidConfigError && error.message === message && (error.hint !== undefined || !message.includes('not in a stack')),
+      )
+    })
+  }
+
+  it("reads a stack's own kedge.yaml from its directory, null when it has none", () => {
+    const root = tempDir()
+    mkdirSync(path.join(root, 'apps/web'), {recursive: true})
+    mkdirSync(path.join(root, 'apps/api'), {recursive: true})
+    writeFileSync(path.join(root, 'apps/web/kedge.yml'), 'reconciliation:\n  prune: false\n')
+    assert.deepEqual(readStackConfig(root, path.join(root, 'apps/web')), {
+      overrides: {prune: false},
+      text: {path: 'apps/web/kedge.yml', content: 'reconciliation:\n  prune: false\n'},
+    })
+    assert.deepEqual(readStackConfig(root, path.join(root, 'apps/api')), {overrides: null, text: null})
+  })
 })
 
 describe('loadKedgeConfig and resolveComposeFiles', () => {

@@ -79,10 +79,11 @@ function knownFields(schema: z.ZodObject, sectionPath: PropertyKey[]): string {
   return mapping instanceof z.ZodObject ? Object.keys(mapping.shape).join(', ') : ''
 }
 
-/** The mapping or list `type` stands for: an optional one unwrapped, the mapping or list of a choice. */
+/** The mapping or list `type` stands for: an optional one unwrapped, the mapping or list of a choice or of a transformation. */
 function structural(type: z.ZodType | undefined): z.ZodType | undefined {
   if (type instanceof z.ZodOptional) return structural(type.unwrap() as z.ZodType)
-  if (type instanceof z.ZodUnion) return (type.options as z.ZodType[]).find((option) => option instanceof z.ZodObject || option instanceof z.ZodArray)
+  if (type instanceof z.ZodUnion) return (type.options as z.ZodType[]).map(structural).find(isStructure)
+  if (type instanceof z.ZodPipe) return [type.in as z.ZodType, type.out as z.ZodType].map(structural).find(isStructure)
   return type
 }
 
@@ -93,4 +94,8 @@ function plainKey(key: string): string {
 
 function firstLine(text: string): string {
   return text.split('\n')[0]!.trim()
+}
+
+function isStructure(type: z.ZodType | undefined): boolean {
+  return type instanceof z.ZodObject || type instanceof z.ZodArray
 }

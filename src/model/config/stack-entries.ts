@@ -23,20 +23,17 @@ const stackPath = z
 
 const stackName = z.string({error: 'expected a stack name'}).regex(STACK_NAME_PATTERN, {error: STACK_NAME_EXPECTED})
 
-const after = z
-  .union([stackName, z.array(stackName, {error: 'expected a list of stack names'}).max(MAX_STACKS, {error: `expected at most ${MAX_STACKS} names`})], {
-    error: 'expected a stack name or a list of stack names',
-  })
-  .transform((names): readonly string[] => [...new Set([names].flat())])
+const after = z.preprocess(
+  (value) => (typeof value === 'string' ? [value] : value),
+  z.array(stackName, {error: 'expected a stack name or a list of stack names'}).max(MAX_STACKS, {error: `expected at most ${MAX_STACKS} names`}),
+)
 
-const entry = z.union(
-  [
-    stackPath.transform((path): StackEntry => ({path, after: []})),
-    z
-      .strictObject({path: stackPath, name: stackName.optional(), after: after.optional()}, {error: 'expected a mapping'})
-      .transform(({path, name, after}): StackEntry => (name === undefined ? {path, after: after ?? []} : {path, name, after: after ?? []})),
-  ],
-  {error: 'expected a directory path, or a mapping of path, name and after'},
+/** A directory written alone stands for a mapping of its path, so that a mapping's errors name its own field. */
+const entry = z.preprocess(
+  (value) => (typeof value === 'string' ? {path: value} : value),
+  z
+    .strictObject({path: stackPath, name: stackName.optional(), after: after.optional()}, {error: 'expected a directory path, or a mapping of path, name and after'})
+    .transform(({path, name, after}): StackEntry => ({path, ...(name === undefined ? {} : {name}), after: [...new Set(after ?? [])]})),
 )
 
 /** kedge.yaml's `stacks:`, as written; resolveStackLayout (model/stack/stack-layout.ts) reads it against a checkout. */
