@@ -89,6 +89,11 @@ describe('resolveStackLayout without stacks:', () => {
     assert.equal(layout('', {'deploy/apps/web': 'compose'}, {configDir: 'deploy'})[0]!.path, 'deploy/apps/web')
   })
 
+  it('refuses more than 256 stacks under apps/', () => {
+    const dirs = Object.fromEntries(Array.from({length: 257}, (_, index): [string, Holds] => [`apps/s${index}`, 'compose']))
+    refused(() => layout('', dirs), 'kedge.yaml: "apps" holds more than 256 stacks, the most one repository holds')
+  })
+
   it('leaves a repository with no compose file and no stacks to the root stack, whose compose files are then reported missing', () => {
     assert.deepEqual(layout('', {'apps/docs': 'nothing'}), [{name: 'shop', path: '', after: [], root: true, defaultProject: 'shop'}])
   })
@@ -97,7 +102,7 @@ describe('resolveStackLayout without stacks:', () => {
     refused(() => layout('docker:\n  project_name: shop\n', {'apps/web': 'compose'}), 'kedge.yaml: docker.project_name: names the project of a repository without stacks')
     refused(
       () => layout('', {'apps/my web': 'compose'}),
-      'kedge.yaml: "apps/my web", found under apps/, has a name that is not a stack name: expected letters, digits, "_", "." and "-", starting with a letter or digit, at most 64 characters',
+      'apps/my web: a stack found under apps/ whose directory\'s name is not a stack name: expected letters, digits, "_", "." and "-", starting with a letter or digit, at most 64 characters',
     )
   })
 })

@@ -96,6 +96,7 @@ class Layout {
       .map((name) => path.posix.join(apps, name))
       .filter((dir) => this.holdsStack(dir, () => this.refuse(undefined, `${quoted(apps)} holds more directories than kedge looks at (${MAX_DIRECTORY_LOOKS})`, 'list the stacks under stacks:')))
     if (found.length === 0) return [this.rootStack()]
+    if (found.length > MAX_STACKS) this.refuse(undefined, `${quoted(apps)} holds more than ${MAX_STACKS} stacks, the most one repository holds`, 'split the stacks among repositories')
     this.refuseRepositoryProject()
     return this.ordered(found.map((dir): Candidate => ({path: dir, after: [], entry: -1, literal: false})))
   }
@@ -114,7 +115,7 @@ class Layout {
           this.refuse(`stacks.${index}`, `${quoted(dir)} is listed twice, also as stacks.${known.entry}`, 'list each directory once')
         }
         if (known && (known.literal || glob)) {
-          // A glob that matches a listed directory, or a second glob: the stack keeps the first's name and waits for both.
+          // A glob matching a directory listed on its own leaves it the listed entry's options; two globs' stack waits for what both name.
           if (!known.literal) known.after.push(...entry.after)
           continue
         }
@@ -207,12 +208,13 @@ class Layout {
   /** A stack named after its directory: the directory's name, the repository's for the repository root. */
   private directoryName(dir: string, entry: number): string {
     const name = dir === '' ? this.input.repository : path.posix.basename(dir)
-    if (!isStackName(name)) {
-      const where = entry === -1 ? `${quoted(dir)}, found under ${APPS_DIRECTORY}/,` : `${quoted(dir)}`
-      const fix = entry === -1 ? 'rename the directory, or list it under stacks: with a name' : 'give the stack a name with name:, or rename the directory'
-      this.refuse(entry === -1 ? undefined : `stacks.${entry}`, `${where} has a name that is not a stack name: ${STACK_NAME_EXPECTED}`, fix)
+    if (isStackName(name)) return name
+    if (entry === -1) {
+      throw new InvalidConfigError(dir, undefined, `a stack found under ${APPS_DIRECTORY}/ whose directory's name is not a stack name: ${STACK_NAME_EXPECTED}`, {
+        hint: 'rename the directory, or list the stacks under stacks: in kedge.yaml, this one with a name:',
+      })
     }
-    return name
+    return this.refuse(`stacks.${entry}`, `${quoted(dir)} has a name that is not a stack name: ${STACK_NAME_EXPECTED}`, 'give the stack a name with name:, or rename the directory')
   }
 
   private ordered(found: readonly Candidate[]): StackSpec[] {
