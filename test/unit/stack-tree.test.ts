@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict'
-import {mkdirSync, symlinkSync, writeFileSync} from 'node:fs'
+import {mkdirSync, rmSync, symlinkSync, writeFileSync} from 'node:fs'
 import path from 'node:path'
 import {describe, it} from 'node:test'
 
@@ -64,6 +64,9 @@ describe('stackTree', () => {
     assert.equal(tree.holdsStack('apps/host'), false)
     assert.equal(tree.holdsStack('apps/missing'), false)
     assert.equal(tree.holdsStack('.git'), false)
+    assert.equal(tree.holdsStack(''), false)
+    write(root, 'compose.yaml')
+    assert.equal(tree.holdsComposeFile(''), true)
   })
 
   it('refuses a directory of more entries than it reads, naming it', () => {
@@ -73,6 +76,19 @@ describe('stackTree', () => {
     assert.throws(
       () => stackTree(root).subdirectories('apps'),
       (error: unknown) => error instanceof InvalidConfigError && error.message === `apps: holds more than ${MAX_DIRECTORY_ENTRIES} entries, the most kedge reads of a directory when looking for stacks`,
+    )
+  })
+
+  it('gives the stack layout the compose file at the root before apps/', () => {
+    const {root} = repository()
+    write(root, 'compose.yaml')
+    write(root, 'apps/web/compose.yaml')
+    const config = parseKedgeConfig('', 'kedge.yaml')
+    assert.deepEqual(resolveStackLayout({repository: 'shop', configDir: '', config}, stackTree(root)), [{name: 'shop', path: '', after: [], root: true, defaultProject: 'shop'}])
+    rmSync(path.join(root, 'compose.yaml'))
+    assert.deepEqual(
+      resolveStackLayout({repository: 'shop', configDir: '', config}, stackTree(root)).map((spec) => spec.path),
+      ['apps/web'],
     )
   })
 

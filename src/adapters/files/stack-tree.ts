@@ -18,7 +18,7 @@ export const MAX_DIRECTORY_ENTRIES = 1000
  * inside the repository, a link to one included (docs/hostile-commits.md).
  */
 export function stackTree(repoRoot: string): StackTree {
-  const holdsFile = (dir: string, names: readonly string[]) => isRealDirectory(repoRoot, dir) && names.some((name) => isRepositoryFile(repoRoot, `${dir}/${name}`))
+  const holdsFile = (dir: string, names: readonly string[]) => isRealDirectory(repoRoot, dir) && names.some((name) => isRepositoryFile(repoRoot, path.posix.join(dir, name)))
   return {
     subdirectories: (dir) => subdirectories(repoRoot, dir),
     holdsComposeFile: (dir) => holdsFile(dir, DEFAULT_COMPOSE_FILES),
