@@ -11,6 +11,7 @@ CREATE TABLE `stacks` (
 	`pinned_commit` text,
 	`pin_reason` text,
 	`pinned_at_head` text,
+	`unchanged_head` text,
 	`pending_commit` text,
 	`pending_changes` text,
 	`drift` text,

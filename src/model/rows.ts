@@ -56,6 +56,8 @@ export interface StackRow {
   pinReason: string | null
   /** The branch head when the pin was set: a head other than this one is a new commit, which unpins. */
   pinnedAtHead: string | null
+  /** A branch head found to change nothing the stack reads: the stack counts as running it, without a deploy. */
+  unchangedHead: string | null
   /** In notify and manual modes: a branch head seen but not applied, and what applying it would change. */
   pendingCommit: string | null
   pendingChanges: string | null

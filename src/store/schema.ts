@@ -59,6 +59,8 @@ export const stacks = sqliteTable(
     pinReason: text('pin_reason'),
     /** The branch head when the pin was set: a head other than this one is a new commit, which unpins. */
     pinnedAtHead: text('pinned_at_head'),
+    /** A branch head found to change nothing the stack reads: the stack counts as running it, without a deploy. */
+    unchangedHead: text('unchanged_head'),
     /** In notify and manual modes: a branch head seen but not applied, and what applying it would change. */
     pendingCommit: text('pending_commit'),
     pendingChanges: text('pending_changes'),

@@ -2,6 +2,8 @@
 export const LABELS = {
   managed: 'io.kedge.managed',
   repository: 'io.kedge.repo',
+  /** Only on the containers of one of several stacks of a repository: a root stack's containers never had it, and a new label recreates a container. */
+  stack: 'io.kedge.stack',
   project: 'io.kedge.project',
   service: 'io.kedge.service',
   /** The commit that last changed the service (not merely the last deployed one, so unchanged services keep their labels). */
@@ -17,10 +19,11 @@ export const COMPOSE_LABELS = {
   oneoff: 'com.docker.compose.oneoff',
 } as const
 
-export function serviceLabels(input: {repository: string; project: string; service: string; commit: string; configHash: string}): Record<string, string> {
+export function serviceLabels(input: {repository: string; stack?: string; project: string; service: string; commit: string; configHash: string}): Record<string, string> {
   return {
     [LABELS.managed]: 'true',
     [LABELS.repository]: input.repository,
+    ...(input.stack === undefined ? {} : {[LABELS.stack]: input.stack}),
     [LABELS.project]: input.project,
     [LABELS.service]: input.service,
     [LABELS.commit]: input.commit,

@@ -15,6 +15,11 @@ export interface StackSnapshot {
   composeFiles: Array<{path: string; content: string}>
   kedgeConfig: {path: string; content: string} | null
   /**
+   * Set for one of several stacks of a repository (absent for a repository's single root stack): its
+   * name, and its own kedge.yaml, whose settings override the repository's (`kedgeConfig`).
+   */
+  stack?: {name: string; config: {path: string; content: string} | null}
+  /**
    * The files of the commit placed in the stack directory and kept in releases: paths relative to the
    * repository root (see stackSelection). Absent for the whole tree, as in snapshots kedge wrote before.
    */

@@ -8,7 +8,7 @@ import {keepRunningLabels} from '../../model/stack/running-labels.js'
 import type {StackSnapshot} from '../../model/stack/stack-snapshot.js'
 import {parseSnapshot} from '../../model/stack/stored-snapshot.js'
 import type {KedgeContext} from '../context.js'
-import {stackPaths} from '../repositories/stack-paths.js'
+import {stackPathsOf} from '../repositories/stack-paths.js'
 import {keepRelease} from '../rollback/releases.js'
 import {rollbackTo} from '../rollback/rollback.js'
 import {applyStack} from './apply-stack.js'
@@ -54,7 +54,7 @@ export async function applyCheckedOutCommit(
   const {repository, stack} = target
   const previous = known.lastGood !== undefined ? (known.lastGood ?? undefined) : context.store.lastGoodDeployment(stack.id)
   const previousSnapshot = parseSnapshot(previous?.snapshot ?? null)
-  const paths = stackPaths(context, repository.name)
+  const paths = stackPathsOf(context, target)
   // How far the work got: what the failure's record and the release after a success are made from.
   const progress: {snapshot: StackSnapshot | null; config: KedgeConfig | null; changes: ServiceChange[]; touchedHost: boolean} = {
     snapshot: null,
@@ -130,6 +130,6 @@ export async function applyCheckedOutCommit(
 
   const attempt = await runAttempt(context, target, {commit, trigger}, {work, failed})
   const {snapshot, config, changes} = progress
-  if (!attempt.error && snapshot && config) await keepRelease(context, repository.name, commit, config.keepReleases, snapshot.placedPaths).catch(() => undefined)
+  if (!attempt.error && snapshot && config) await keepRelease(context, paths, commit, config.keepReleases, snapshot.placedPaths).catch(() => undefined)
   return {...attempt, changes}
 }

@@ -53,7 +53,10 @@ export async function readDesiredStack(
   const {stackDir} = checkout
   const {config, text: kedgeConfigText} = checkout.file
   const composeFiles = files.resolveComposeFiles(repoDir, stackDir, config)
-  const project = keptProjectName(resolveProjectName(files, repoDir, stackDir, config, composeFiles, repository.name), previous, repository.name)
+  // One of several stacks runs as `<repository>-<stack>` unless its own kedge.yaml names the project.
+  const project = checkout.stack
+    ? (config.projectName ?? checkout.stack.defaultProject)
+    : keptProjectName(resolveProjectName(files, repoDir, stackDir, config, composeFiles, repository.name), previous, repository.name)
   const noServices = (cause?: unknown) =>
     new InvalidConfigError(composeFiles.join(', '), 'services', 'none defined; kedge does not deploy an empty stack', {
       hint: `to take the stack down, run "kedge repo remove ${repository.name} --down"`,
@@ -87,6 +90,7 @@ export async function readDesiredStack(
       stackPath: stack.path,
       composeFiles: composeTexts,
       kedgeConfig: kedgeConfigText,
+      ...(checkout.stack ? {stack: {name: stack.name, config: checkout.stack.config}} : {}),
       placedPaths: readStackSelection(files, repoDir, stack.path, composeFiles, config.file, resolved),
       services: services.map((service) => {
         // Compose v1 drops the extension when it merges several files: then it is read from them.
@@ -111,7 +115,14 @@ export async function readDesiredStack(
 }
 
 /** The stack's directory and its kedge.yaml as the clone has them, read once a round; or why they could not be read. */
-export type CheckoutRead = {stackDir: string; file: KedgeConfigFile} | {error: unknown}
+export type CheckoutRead = {stackDir: string; file: KedgeConfigFile; stack?: StackCheckout} | {error: unknown}
+
+/** What one of several stacks of a repository adds: its own kedge.yaml (already merged into `file.config`) and its project name. */
+export interface StackCheckout {
+  config: {path: string; content: string} | null
+  /** `<repository>-<stack>`, unless the stack's kedge.yaml names a project. */
+  defaultProject: string
+}
 
 /** Reads the stack directory and kedge.yaml of the commit checked out in the clone; a failure is kept for the deploy to report. */
 export function readCheckout(files: RepositoryFiles, repoDir: string, stack: Pick<StackRow, 'path'>, commit: string): CheckoutRead {

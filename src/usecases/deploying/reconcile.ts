@@ -7,7 +7,7 @@ import {planChanges, type ServiceChange} from '../../model/stack/plan.js'
 import {parseSnapshot} from '../../model/stack/stored-snapshot.js'
 import type {KedgeContext} from '../context.js'
 import {withRepositoryAccess} from '../repositories/credentials.js'
-import {stackPaths} from '../repositories/stack-paths.js'
+import {stackPaths, stackPathsOf} from '../repositories/stack-paths.js'
 import type {DeployOutcome} from './attempt.js'
 import {applyCheckedOutCommit, type AlreadyRead} from './deploy.js'
 import {readCheckout, readDesiredStack} from './desired-stack.js'
@@ -163,7 +163,7 @@ async function recordPendingChanges(
   try {
     const deployed = parseSnapshot(known.lastGood?.snapshot ?? null)
     const {repository, stack} = target
-    const {snapshot} = await readDesiredStack(context, stackPaths(context, repository.name), target, commit, deployed, signal, {checkout: known.checkout})
+    const {snapshot} = await readDesiredStack(context, stackPathsOf(context, target), target, commit, deployed, signal, {checkout: known.checkout})
     const deployedHere = deployed?.project === snapshot.project
     const actual = await listOwnedContainers(context, repository.name, snapshot.project, {deployedHere, services: snapshot.services})
     const changes = planChanges(snapshot.services, actual, deployed?.services)

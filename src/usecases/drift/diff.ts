@@ -9,7 +9,7 @@ import {deployedSnapshot, readDesiredStack} from '../deploying/desired-stack.js'
 import {fetchHead} from '../deploying/fetch-head.js'
 import {withRepositoryLock} from '../deploying/lock.js'
 import {listOwnedContainers} from '../deploying/owned-containers.js'
-import {stackPaths} from '../repositories/stack-paths.js'
+import {stackPathsOf} from '../repositories/stack-paths.js'
 import {requireOneStack} from '../stacks/stacks.js'
 import {inspectDrift} from './heal.js'
 
@@ -51,7 +51,7 @@ export async function diffRepository(context: KedgeContext, address: string): Pr
       attempt = deployed ? null : await failedAttemptLeft(context, target)
       const commit = await fetchHead(context, repository)
       if (commit !== deployed?.commit) {
-        const {snapshot} = await readDesiredStack(context, stackPaths(context, repository.name), target, commit, deployed ?? attempt?.snapshot ?? null)
+        const {snapshot} = await readDesiredStack(context, stackPathsOf(context, target), target, commit, deployed ?? attempt?.snapshot ?? null)
         const deployedHere = (deployed ?? attempt?.snapshot)?.project === snapshot.project
         const actual = await listOwnedContainers(context, repository.name, snapshot.project, {deployedHere, services: snapshot.services})
         head = {commit, changes: planChanges(snapshot.services, actual, deployed?.services)}

@@ -13,7 +13,7 @@ import {failedAttempt} from '../deploying/host-failure.js'
 import {imagesOf} from '../deploying/images.js'
 import {tryWithRepositoryLock} from '../deploying/lock.js'
 import {listOwnedContainers} from '../deploying/owned-containers.js'
-import {stackPaths} from '../repositories/stack-paths.js'
+import {stackPathsOf} from '../repositories/stack-paths.js'
 import {releaseTree} from '../rollback/releases.js'
 
 export interface DriftReport {
@@ -125,8 +125,9 @@ export async function healLocked(context: KedgeContext, target: StackTarget, opt
   const attempt = await runAttempt(context, target, {commit: snapshot.commit, trigger: 'drift'}, {
     work: async () => {
       // After a rollback restored from a release or the database, the commit may not be in the clone.
-      const {tree} = await releaseTree(context, repository.name, snapshot)
-      await applyStack(context, stackPaths(context, repository.name), repository.name, snapshot, actual, {drift, prune: config.prune, signal, tree})
+      const paths = stackPathsOf(context, target)
+      const {tree} = await releaseTree(context, paths, snapshot)
+      await applyStack(context, paths, repository.name, snapshot, actual, {drift, prune: config.prune, signal, tree})
       // What the heal left is recorded as the repository's drift; a check that fails fails the heal.
       await inspectDrift(context, target, report.recorded, known)
       return {outcome: {status: 'success' as const, note, snapshot: JSON.stringify(snapshot), project: snapshot.project}}

@@ -88,6 +88,7 @@ function rootStackless(repository: RepositoryRow): StackRow {
     pinnedCommit: null,
     pinReason: null,
     pinnedAtHead: null,
+    unchangedHead: null,
     pendingCommit: null,
     pendingChanges: null,
     drift: null,

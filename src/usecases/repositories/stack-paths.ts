@@ -2,6 +2,8 @@ import path from 'node:path'
 
 import {InvalidStateError, quoted} from '../../model/errors.js'
 import type {KedgeHome} from '../../model/home.js'
+import type {StackTarget} from '../../model/rows.js'
+import {isStackName} from '../../model/stack/stack-names.js'
 import type {KedgeContext} from '../context.js'
 import {localEnvironmentOnce, type LocalEnvironment} from './local-env.js'
 import {checkRepositoryName} from '../../model/repository/row-checks.js'
@@ -56,4 +58,31 @@ export function insideDirectory(root: string, candidate: string, what = quoted(r
     })
   }
   return resolved
+}
+
+/**
+ * Where a stack's files live: a repository's root stack in the repository's own directories, as ever;
+ * one of several stacks in directories of its own, named `<repository>+<stack>` ("+" is in neither name),
+ * beside the one clone of the repository.
+ */
+export function stackPathsOf(context: KedgeContext, {repository, stack}: StackTarget): StackPaths {
+  const paths = stackPaths(context, repository.name)
+  if (isRootStack({repository, stack})) return paths
+  if (!isStackName(stack.name)) throw new InvalidStateError(`refusing to use the stack name ${quoted(String(stack.name))} as a directory`, {code: 'corrupt_row'})
+  const {home} = context
+  const key = `${repository.name}+${stack.name}`
+  const generated = insideHome(home, home.generatedDir(key))
+  return {
+    ...paths,
+    stackDir: insideHome(home, home.stackDir(key)),
+    generatedDir: generated,
+    releasesDir: insideHome(home, home.releasesDir(key)),
+    indexFile: path.join(generated, 'stack.index'),
+    overrideFile: path.join(generated, 'compose.override.yaml'),
+  }
+}
+
+/** The stack kept in kedge.yaml's own directory: the repository's single stack, run under its name. */
+export function isRootStack({repository, stack}: StackTarget): boolean {
+  return stack.path === repository.path
 }

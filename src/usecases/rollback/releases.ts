@@ -2,7 +2,7 @@ import {existsSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, sta
 import path from 'node:path'
 
 import type {KedgeContext} from '../context.js'
-import {insideDirectory, stackPaths} from '../repositories/stack-paths.js'
+import {insideDirectory, type StackPaths} from '../repositories/stack-paths.js'
 import type {StackSnapshot} from '../../model/stack/stack-snapshot.js'
 
 /**
@@ -10,8 +10,8 @@ import type {StackSnapshot} from '../../model/stack/stack-snapshot.js'
  * rollback restores every file the stack reads (bind-mounted config included) without the remote.
  * `placedPaths` are the snapshot's: the release holds what the stack directory holds.
  */
-export async function keepRelease(context: KedgeContext, repository: string, commit: string, keep: number, placedPaths?: readonly string[]): Promise<void> {
-  const {repoDir, releasesDir: releases} = stackPaths(context, repository)
+export async function keepRelease(context: KedgeContext, paths: StackPaths, commit: string, keep: number, placedPaths?: readonly string[]): Promise<void> {
+  const {repoDir, releasesDir: releases} = paths
   const target = insideDirectory(releases, commit)
   if (existsSync(target)) {
     const now = context.clock.now()
@@ -42,8 +42,8 @@ export type ReleaseSource = 'release directory' | 'git clone' | 'database snapsh
  * from the clone if it still has the commit, else from the snapshot in the database (compose files and
  * kedge.yaml only).
  */
-export async function releaseTree(context: KedgeContext, repository: string, snapshot: StackSnapshot): Promise<{tree: string; source: ReleaseSource}> {
-  const {repoDir, releasesDir, generatedDir} = stackPaths(context, repository)
+export async function releaseTree(context: KedgeContext, paths: StackPaths, snapshot: StackSnapshot): Promise<{tree: string; source: ReleaseSource}> {
+  const {repoDir, releasesDir, generatedDir} = paths
   const released = insideDirectory(releasesDir, snapshot.commit)
   const {git} = context
   if (!existsSync(path.join(repoDir, '.git'))) await git.initRepository(repoDir)
@@ -53,7 +53,7 @@ export async function releaseTree(context: KedgeContext, repository: string, sna
     if (existsSync(released)) return {tree: await git.importTree(repoDir, released, path.join(scratch, 'index')), source: 'release directory'}
     if (await git.hasCommit(repoDir, snapshot.commit)) return {tree: snapshot.commit, source: 'git clone'}
     const files = path.join(scratch, 'files')
-    for (const file of [...snapshot.composeFiles.map((entry) => ({...entry, path: path.join(snapshot.stackPath, entry.path)})), ...(snapshot.kedgeConfig ? [snapshot.kedgeConfig] : [])]) {
+    for (const file of [...snapshot.composeFiles.map((entry) => ({...entry, path: path.join(snapshot.stackPath, entry.path)})), ...(snapshot.kedgeConfig ? [snapshot.kedgeConfig] : []), ...(snapshot.stack?.config ? [snapshot.stack.config] : [])]) {
       // The snapshot was checked when it was read (stack-snapshot.ts); this is the last word before writing.
       const target = insideDirectory(files, file.path, 'the files restored from the snapshot')
       mkdirSync(path.dirname(target), {recursive: true})

@@ -11,7 +11,7 @@ import {waitForServices} from '../deploying/health-gate.js'
 import {failedAttempt} from '../deploying/host-failure.js'
 import {withRepositoryLock} from '../deploying/lock.js'
 import {listOwnedContainers, removeOtherProject} from '../deploying/owned-containers.js'
-import {stackPaths} from '../repositories/stack-paths.js'
+import {stackPathsOf} from '../repositories/stack-paths.js'
 import {requireOneStack, stackLabel} from '../stacks/stacks.js'
 import {releaseTree} from './releases.js'
 
@@ -62,7 +62,8 @@ export async function rollbackTo(
   const {repository, stack} = stackTarget
   const attempt = await runAttempt(context, stackTarget, {commit: target.commit, trigger: options.trigger}, {
     work: async () => {
-      const {tree, source} = await releaseTree(context, repository.name, snapshot)
+      const paths = stackPathsOf(context, stackTarget)
+      const {tree, source} = await releaseTree(context, paths, snapshot)
       const config = snapshotConfig(snapshot)
       const running = context.store.lastGoodDeployment(stack.id)
       const runningSnapshot = parseSnapshot(running?.snapshot ?? null, running?.id ?? null)
@@ -70,7 +71,6 @@ export async function rollbackTo(
       const deployedHere = runningSnapshot?.project === snapshot.project
       const actual = await listOwnedContainers(context, repository.name, snapshot.project, {deployedHere, services: snapshot.services})
       const restored = {...snapshot, services: keepRunningLabels(snapshot.services, actual)}
-      const paths = stackPaths(context, repository.name)
       await applyStack(context, paths, repository.name, restored, actual, {drift: [], prune: config.prune, signal: options.signal, tree})
       // Through the same gate as a deploy: a rollback that does not come up is recorded as failed.
       await waitForServices(context, repository.name, snapshot.project, restored.services, config.healthTimeoutMs, options.signal)
