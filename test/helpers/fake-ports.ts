@@ -10,7 +10,7 @@ import type {ComposeProject} from '../../src/model/compose/compose-invocation.js
 import {COMPOSE_LABELS, LABELS} from '../../src/model/compose/labels.js'
 import {ComposeFailedError, ExternalError, isKedgeError, type KedgeError} from '../../src/model/errors.js'
 import {resolveHome, type KedgeHome} from '../../src/model/home.js'
-import type {DeploymentRow, LockRow, NewRepositoryRow, RepositoryRow} from '../../src/model/rows.js'
+import type {DeploymentRow, LockRow, NewRepositoryRow, NewStackRow, RepositoryRow, StackRow, StackTarget} from '../../src/model/rows.js'
 import type {StackContainer} from '../../src/model/stack/containers.js'
 import type {Clock} from '../../src/ports/clock.js'
 import type {Compose} from '../../src/ports/compose.js'
@@ -18,8 +18,9 @@ import type {Engine} from '../../src/ports/engine.js'
 import type {Git, GitAccess} from '../../src/ports/git.js'
 import type {ProcessIdentity, Processes} from '../../src/ports/processes.js'
 import type {Secrets} from '../../src/ports/secrets.js'
-import type {DeploymentCount, DeploymentOutcome, Store} from '../../src/ports/store.js'
+import type {DeploymentCount, DeploymentOutcome, RepositoryChanges, StackChanges, Store} from '../../src/ports/store.js'
 import type {KedgeContext} from '../../src/usecases/context.js'
+import {rootStackValues} from '../../src/usecases/stacks/stacks.js'
 
 /*
  * Fakes behind every port of KedgeContext, for unit tests of the use cases' decisions: no Docker, no git
@@ -50,9 +51,11 @@ const FAULT_CODES = new Set(['home_full', 'home_read_only', 'home_not_writable']
  */
 export class MemoryStore implements Store {
   readonly repositories = new Map<number, RepositoryRow>()
+  readonly stacks = new Map<number, StackRow>()
   readonly deployments: DeploymentRow[] = []
   readonly locks = new Map<string, LockRow>()
   private nextRepositoryId = 1
+  private nextStackId = 1
   private nextDeploymentId = 1
 
   constructor(private readonly clock: Clock) {}
@@ -67,45 +70,92 @@ export class MemoryStore implements Store {
   secretVariableNames(): string[] {
     return [...this.repositories.values()].flatMap((row) => [row.tokenEnv, row.webhookSecretEnv]).filter((name): name is string => !!name)
   }
+  listStacks(repositoryId: number): StackRow[] {
+    return [...this.stacks.values()]
+      .filter((stack) => stack.repositoryId === repositoryId)
+      .sort((a, b) => (a.name < b.name ? -1 : 1))
+      .map((row) => ({...row}))
+  }
+  listAllStacks(): StackRow[] {
+    return [...this.stacks.values()]
+      .sort((a, b) => a.repositoryId - b.repositoryId || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
+      .map((row) => ({...row}))
+  }
   latestDeployments(): Map<number, DeploymentRow> {
     const latest = new Map<number, DeploymentRow>()
-    for (const row of this.deployments) latest.set(row.repositoryId, {...row})
+    for (const row of this.deployments) latest.set(row.stackId, {...row})
     return latest
   }
-  listDeployments(repositoryId: number, limit: number): DeploymentRow[] {
-    return this.newestFirst(repositoryId).slice(0, limit)
+  listDeployments(stackId: number, limit: number): DeploymentRow[] {
+    return this.newestFirst(stackId).slice(0, limit)
   }
-  lastGoodDeployment(repositoryId: number): DeploymentRow | undefined {
-    return this.newestFirst(repositoryId).find(isGood)
+  lastGoodDeployment(stackId: number): DeploymentRow | undefined {
+    return this.newestFirst(stackId).find(isGood)
   }
-  lastAppliedDeployment(repositoryId: number): DeploymentRow | undefined {
-    return this.lastGoodDeployment(repositoryId) ?? this.newestFirst(repositoryId).find((row) => row.status === 'failed' && row.snapshot !== null)
+  lastAppliedDeployment(stackId: number): DeploymentRow | undefined {
+    return this.lastGoodDeployment(stackId) ?? this.newestFirst(stackId).find((row) => row.status === 'failed' && row.snapshot !== null)
   }
 
   insertRepository(values: NewRepositoryRow, commitGate?: (row: RepositoryRow) => void): RepositoryRow {
     if (this.findRepository(values.name)) throw new Error(`UNIQUE constraint failed: repositories.name (${values.name})`)
     const row: RepositoryRow = {...emptyRepository(), path: '', ...values, id: this.nextRepositoryId}
-    commitGate?.({...row})
-    this.nextRepositoryId++
+    // The gate runs inside the insert's transaction: it sees the row, and what it writes goes if it throws.
+    const stackIdBefore = this.nextStackId
     this.repositories.set(row.id, row)
+    try {
+      commitGate?.({...row})
+    } catch (error) {
+      for (const stack of this.listStacks(row.id)) this.stacks.delete(stack.id)
+      this.repositories.delete(row.id)
+      this.nextStackId = stackIdBefore
+      throw error
+    }
+    this.nextRepositoryId++
     return {...row}
   }
-  updateRepository(id: number, values: Partial<Omit<RepositoryRow, 'id' | 'name'>>): void {
+  updateRepository(id: number, values: RepositoryChanges): void {
     const row = this.repositories.get(id)
     if (row) Object.assign(row, definedOnly(values))
   }
   recordRepositoryError(id: number, error: unknown): void {
     this.updateRepository(id, {lastError: error instanceof Error ? error.message : String(error), lastErrorAt: this.clock.now()})
   }
-  /** Its deployments go with it (the foreign key cascades). */
+  /** Its stacks and deployments go with it (the foreign keys cascade). */
   deleteRepository(name: string): boolean {
     const row = this.findRepository(name)
     if (!row) return false
+    for (const stack of this.listStacks(row.id)) this.deleteStack(stack.id)
     this.deployments.splice(0, this.deployments.length, ...this.deployments.filter((deployment) => deployment.repositoryId !== row.id))
     return this.repositories.delete(row.id)
   }
 
-  startDeployment(values: {repositoryId: number; commit: string; trigger: DeploymentRow['trigger']}): DeploymentRow {
+  insertStack(values: NewStackRow): StackRow {
+    if (!this.repositories.has(values.repositoryId)) throw new Error(`FOREIGN KEY constraint failed: stacks.repository_id (${values.repositoryId})`)
+    if (this.listStacks(values.repositoryId).some((stack) => stack.name === values.name)) {
+      throw new Error(`UNIQUE constraint failed: stacks.repository_id, stacks.name (${values.name})`)
+    }
+    const row: StackRow = {...emptyStack(), ...values, id: this.nextStackId++}
+    this.stacks.set(row.id, row)
+    return {...row}
+  }
+  updateStack(id: number, values: StackChanges): void {
+    const row = this.stacks.get(id)
+    if (row) Object.assign(row, definedOnly(values))
+  }
+  recordStackError(id: number, error: unknown): void {
+    this.updateStack(id, {lastError: error instanceof Error ? error.message : String(error), lastErrorAt: this.clock.now()})
+  }
+  /** Its deployments go with it (the foreign key cascades). */
+  deleteStack(id: number): boolean {
+    this.deployments.splice(0, this.deployments.length, ...this.deployments.filter((deployment) => deployment.stackId !== id))
+    return this.stacks.delete(id)
+  }
+
+  startDeployment(values: {repositoryId: number; stackId: number; commit: string; trigger: DeploymentRow['trigger']}): DeploymentRow {
+    const stack = this.stacks.get(values.stackId)
+    if (!stack || stack.repositoryId !== values.repositoryId) {
+      throw new Error(`FOREIGN KEY constraint failed: deployments.stack_id (${values.stackId} of repository ${values.repositoryId})`)
+    }
     const row: DeploymentRow = {
       id: this.nextDeploymentId++,
       ...values,
@@ -129,11 +179,11 @@ export class MemoryStore implements Store {
     Object.assign(row, definedOnly(outcome), {finishedAt: this.clock.now()})
     return {...row}
   }
-  listGoodDeployments(repositoryId: number): DeploymentRow[] {
-    return this.newestFirst(repositoryId).filter(isGood)
+  listGoodDeployments(stackId: number): DeploymentRow[] {
+    return this.newestFirst(stackId).filter(isGood)
   }
-  lastAttemptAt(repositoryId: number, commit: string): DeploymentRow | undefined {
-    return this.newestFirst(repositoryId).find((row) => row.commit === commit)
+  lastAttemptAt(stackId: number, commit: string): DeploymentRow | undefined {
+    return this.newestFirst(stackId).find((row) => row.commit === commit)
   }
   markInterrupted(repositoryId: number): number {
     const pending = this.deployments.filter((row) => row.repositoryId === repositoryId && row.status === 'pending')
@@ -142,18 +192,19 @@ export class MemoryStore implements Store {
     }
     return pending.length
   }
-  countDeploymentsSince(repositoryId: number, trigger: DeploymentRow['trigger'], since: Date): number {
+  countDeploymentsSince(stackId: number, trigger: DeploymentRow['trigger'], since: Date): number {
     return this.deployments.filter(
-      (row) => row.repositoryId === repositoryId && row.trigger === trigger && row.startedAt.getTime() >= since.getTime() && !row.interrupted,
+      (row) => row.stackId === stackId && row.trigger === trigger && row.startedAt.getTime() >= since.getTime() && !row.interrupted,
     ).length
   }
   countDeploymentsByStatus(): DeploymentCount[] {
     const counts = new Map<string, DeploymentCount>()
     for (const row of this.deployments) {
       const repo = this.repositories.get(row.repositoryId)?.name
-      if (repo === undefined || row.status === 'pending') continue
-      const key = `${repo}\0${row.status}`
-      const count = counts.get(key) ?? {repo, status: row.status, total: 0}
+      const stack = this.stacks.get(row.stackId)?.name
+      if (repo === undefined || stack === undefined || row.status === 'pending') continue
+      const key = `${repo}\0${stack}\0${row.status}`
+      const count = counts.get(key) ?? {repo, stack, status: row.status, total: 0}
       count.total++
       counts.set(key, count)
     }
@@ -179,14 +230,29 @@ export class MemoryStore implements Store {
     return FAULT_CODES.has(error.code)
   }
 
-  /** The repository's deployments, oldest first, as copies: what a test asserts on. */
-  history(repositoryId: number): DeploymentRow[] {
-    return this.deployments.filter((row) => row.repositoryId === repositoryId).map((row) => ({...row}))
+  /** The stack's deployments, oldest first, as copies: what a test asserts on. */
+  history(stackId: number): DeploymentRow[] {
+    return this.deployments.filter((row) => row.stackId === stackId).map((row) => ({...row}))
   }
 
-  private newestFirst(repositoryId: number): DeploymentRow[] {
+  /** The stack as stored now, a copy: what a test asserts on after a use case has written it. */
+  stack(stackId: number): StackRow {
+    const row = this.stacks.get(stackId)
+    if (!row) throw new Error(`no stack ${stackId}`)
+    return {...row}
+  }
+
+  /** The stack as stored now, with its repository as stored now: what a use case is handed. */
+  target(stackId: number): StackTarget {
+    const stack = this.stack(stackId)
+    const repository = this.repositories.get(stack.repositoryId)
+    if (!repository) throw new Error(`no repository ${stack.repositoryId}`)
+    return {repository: {...repository}, stack}
+  }
+
+  private newestFirst(stackId: number): DeploymentRow[] {
     return this.deployments
-      .filter((row) => row.repositoryId === repositoryId)
+      .filter((row) => row.stackId === stackId)
       .sort((a, b) => b.id - a.id)
       .map((row) => ({...row}))
   }
@@ -209,13 +275,6 @@ function emptyRepository(): Omit<RepositoryRow, 'id' | 'name' | 'url' | 'branch'
     remoteCheckedAt: null,
     lastError: null,
     lastErrorAt: null,
-    pinnedCommit: null,
-    pinReason: null,
-    pinnedAtHead: null,
-    pendingCommit: null,
-    pendingChanges: null,
-    drift: null,
-    driftCheckedAt: null,
     authKind: null,
     authSecret: null,
     tokenEnv: null,
@@ -225,6 +284,38 @@ function emptyRepository(): Omit<RepositoryRow, 'id' | 'name' | 'url' | 'branch'
     webhookSecret: null,
     localEnv: null,
   }
+}
+
+function emptyStack(): Omit<StackRow, 'id' | keyof NewStackRow> {
+  return {
+    hold: null,
+    heldAt: null,
+    lastError: null,
+    lastErrorAt: null,
+    pinnedCommit: null,
+    pinReason: null,
+    pinnedAtHead: null,
+    pendingCommit: null,
+    pendingChanges: null,
+    drift: null,
+    driftCheckedAt: null,
+  }
+}
+
+/** A repository registered as `repo add` leaves it: the row and its root stack, named after it. */
+export interface RegisteredRepository {
+  repository: RepositoryRow
+  stack: StackRow
+  target: StackTarget
+}
+
+/** Inserts a repository and its root stack, as add-repository does inside its commit gate. */
+export function registerRepository(store: MemoryStore, values: NewRepositoryRow): RegisteredRepository {
+  let stack: StackRow | undefined
+  const repository = store.insertRepository(values, (row) => {
+    stack = store.insertStack(rootStackValues(row))
+  })
+  return {repository, stack: stack!, target: {repository, stack: stack!}}
 }
 
 export type EngineMutation =
