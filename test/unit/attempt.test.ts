@@ -3,51 +3,52 @@ import {describe, it} from 'node:test'
 
 import {LABELS} from '../../src/model/compose/labels.js'
 import {ExternalError} from '../../src/model/errors.js'
-import type {DeploymentRow, RepositoryRow} from '../../src/model/rows.js'
+import type {DeploymentRow, RepositoryRow, StackRow, StackTarget} from '../../src/model/rows.js'
 import type {DesiredService} from '../../src/model/stack/plan.js'
 import type {Clock} from '../../src/ports/clock.js'
 import type {Engine} from '../../src/ports/engine.js'
-import type {DeploymentOutcome, RepositoryChanges, Store} from '../../src/ports/store.js'
+import type {DeploymentOutcome, StackChanges, Store} from '../../src/ports/store.js'
 import type {KedgeContext} from '../../src/usecases/context.js'
 import {runAttempt} from '../../src/usecases/deploying/attempt.js'
 import {waitForServices} from '../../src/usecases/deploying/health-gate.js'
 import {fakeContainer} from '../helpers/fake-container.js'
 
-const REPOSITORY = {id: 7, name: 'app'} as RepositoryRow
+const TARGET: StackTarget = {repository: {id: 7, name: 'app'} as RepositoryRow, stack: {id: 11, repositoryId: 7, name: 'app'} as StackRow}
 
-/** The store's deployment and repository writes, kept in memory in the order they were made. */
+/** The store's deployment and stack writes, kept in memory in the order they were made. */
 function recordingStore() {
   const writes: Array<[string, unknown]> = []
-  const row = (outcome: Partial<DeploymentOutcome> = {}) => ({id: 1, repositoryId: REPOSITORY.id, commit: 'c'.repeat(40), status: 'pending', ...outcome}) as DeploymentRow
+  const row = (outcome: Partial<DeploymentOutcome> = {}) => ({id: 1, repositoryId: TARGET.repository.id, stackId: TARGET.stack.id, commit: 'c'.repeat(40), status: 'pending', ...outcome}) as DeploymentRow
   const store: Partial<Store> = {
     startDeployment: (values) => (writes.push(['start', values]), row()),
     finishDeployment: (id, outcome) => (writes.push(['finish', {id, ...outcome}]), row(outcome)),
-    updateRepository: (id: number, values: RepositoryChanges) => void writes.push(['repository', {id, ...values}]),
-    recordRepositoryError: (id: number, error: unknown) => void writes.push(['error', {id, message: (error as Error).message}]),
+    updateStack: (id: number, values: StackChanges) => void writes.push(['stack', {id, ...values}]),
+    recordStackError: (id: number, error: unknown) => void writes.push(['error', {id, message: (error as Error).message}]),
   }
   return {context: {store} as KedgeContext, writes}
 }
 
 describe('runAttempt', () => {
-  it("records a pending row, then the work's outcome and the repository's changes", async () => {
+  it("records a pending row, then the work's outcome and the stack's changes", async () => {
     const {context, writes} = recordingStore()
-    const result = await runAttempt(context, REPOSITORY, {commit: 'c'.repeat(40), trigger: 'manual'}, {
-      work: async () => ({outcome: {status: 'success', project: 'app'}, repositoryChanges: {lastError: null}}),
+    const result = await runAttempt(context, TARGET, {commit: 'c'.repeat(40), trigger: 'manual'}, {
+      work: async () => ({outcome: {status: 'success', project: 'app'}, stackChanges: {lastError: null}}),
       failed: async () => assert.fail('the work did not fail'),
     })
     assert.equal(result.error, null)
     assert.equal(result.deployment.status, 'success')
+    assert.equal(result.stack, 'app')
     assert.deepEqual(writes, [
-      ['start', {repositoryId: 7, commit: 'c'.repeat(40), trigger: 'manual'}],
+      ['start', {repositoryId: 7, stackId: 11, commit: 'c'.repeat(40), trigger: 'manual'}],
       ['finish', {id: 1, status: 'success', project: 'app'}],
-      ['repository', {id: 7, lastError: null}],
+      ['stack', {id: 11, lastError: null}],
     ])
   })
 
-  it("records a failure as failed with the error's message, after the failure's own work, and the error on the repository", async () => {
+  it("records a failure as failed with the error's message, after the failure's own work, and the error on the stack", async () => {
     const {context, writes} = recordingStore()
     const error = new ExternalError('the deployment did not come up: service web exited', {code: 'unhealthy'})
-    const result = await runAttempt(context, REPOSITORY, {commit: 'c'.repeat(40), trigger: 'git'}, {
+    const result = await runAttempt(context, TARGET, {commit: 'c'.repeat(40), trigger: 'git'}, {
       work: async () => {
         throw new Error('compose up failed')
       },
@@ -59,10 +60,10 @@ describe('runAttempt', () => {
     })
     assert.equal(result.error, error)
     assert.deepEqual(writes, [
-      ['start', {repositoryId: 7, commit: 'c'.repeat(40), trigger: 'git'}],
+      ['start', {repositoryId: 7, stackId: 11, commit: 'c'.repeat(40), trigger: 'git'}],
       ['failure handled', null],
       ['finish', {id: 1, note: 'left as it failed: rollback_on_failure is off', leftFailed: true, interrupted: false, status: 'failed', error: error.message}],
-      ['error', {id: 7, message: error.message}],
+      ['error', {id: 11, message: error.message}],
     ])
   })
 })

@@ -2,10 +2,10 @@ import assert from 'node:assert/strict'
 import {afterEach, beforeEach, describe, it} from 'node:test'
 
 import {ExternalError} from '../../src/model/errors.js'
-import type {DeploymentRow, RepositoryRow} from '../../src/model/rows.js'
+import type {DeploymentRow, StackTarget} from '../../src/model/rows.js'
 import {HOST_FAILED_NOTE} from '../../src/usecases/deploying/host-failure.js'
 import {reconcileRepository, type ReconcileResult} from '../../src/usecases/deploying/reconcile.js'
-import {composeFailure, fakeWorld, stackFiles, type FakeWorld} from '../helpers/fake-ports.js'
+import {composeFailure, fakeWorld, registerRepository, stackFiles, type FakeWorld} from '../helpers/fake-ports.js'
 
 const URL = 'https://git.example/app.git'
 const LEFT_AS_FAILED = 'left as it failed: rollback_on_failure is off'
@@ -21,18 +21,19 @@ const short = (commit: string) => commit.slice(0, 7)
 
 describe('deploying a new commit', () => {
   let world: FakeWorld
-  let repository: RepositoryRow
+  let target: StackTarget
   let good: string
 
   beforeEach(() => {
     world = fakeWorld()
-    repository = world.store.insertRepository({name: 'app', url: URL, branch: 'main', createdAt: world.clock.now()})
+    target = registerRepository(world.store, {name: 'app', url: URL, branch: 'main', createdAt: world.clock.now()}).target
   })
   afterEach(() => world.cleanup())
 
-  const round = (options: {signal?: AbortSignal} = {}): Promise<ReconcileResult> => reconcileRepository(world.context, repository, {trigger: 'git', ...options})
-  const row = () => world.store.findRepository('app')!
-  const history = () => world.store.history(repository.id).map(summary)
+  const round = (options: {signal?: AbortSignal} = {}): Promise<ReconcileResult> => reconcileRepository(world.context, target, {trigger: 'git', ...options})
+  // A deploy's pin and error are the stack's.
+  const row = () => world.store.stack(target.stack.id)
+  const history = () => world.store.history(target.stack.id).map(summary)
 
   /** Deploys a first, good commit; clears what the test then asserts on. */
   async function deployGood(kedgeYaml?: string): Promise<void> {
@@ -219,11 +220,11 @@ describe('deploying a new commit', () => {
   it('marks a deployment left pending by a holder that died as interrupted, and retries its commit', async () => {
     await deployGood()
     const head = world.git.push(URL, 'main', stackFiles('2'))
-    world.store.startDeployment({repositoryId: repository.id, commit: head, trigger: 'git'})
+    world.store.startDeployment({repositoryId: target.repository.id, stackId: target.stack.id, commit: head, trigger: 'git'})
     world.store.tryTakeLock('repository:app', {host: 'test-host', pid: 999, processStart: 'ns/0', purpose: 'kedge serve (git)', acquiredAt: world.clock.now()}, () => false)
     const recovered: number[] = []
 
-    const result = await reconcileRepository(world.context, repository, {trigger: 'git', onRecovered: (count) => recovered.push(count)})
+    const result = await reconcileRepository(world.context, target, {trigger: 'git', onRecovered: (count) => recovered.push(count)})
 
     assert.equal(result.kind, 'deployed')
     assert.deepEqual(recovered, [1])

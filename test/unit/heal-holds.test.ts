@@ -2,31 +2,32 @@ import assert from 'node:assert/strict'
 import {afterEach, beforeEach, describe, it} from 'node:test'
 
 import {ExternalError} from '../../src/model/errors.js'
-import type {RepositoryRow} from '../../src/model/rows.js'
+import type {StackRow} from '../../src/model/rows.js'
 import {reconcileRepository} from '../../src/usecases/deploying/reconcile.js'
 import {syncRepository} from '../../src/usecases/deploying/sync.js'
 import {HOST_FAILED_NOTE} from '../../src/usecases/deploying/host-failure.js'
 import {healDrift, type HealResult} from '../../src/usecases/drift/heal.js'
-import {composeFailure, fakeWorld, stackFiles, type FakeWorld} from '../helpers/fake-ports.js'
+import {composeFailure, fakeWorld, registerRepository, stackFiles, type FakeWorld} from '../helpers/fake-ports.js'
 
 const URL = 'https://git.example/app.git'
 const MINUTE = 60_000
 
 describe('healing drift', () => {
   let world: FakeWorld
-  let repository: RepositoryRow
+  let stack: StackRow
   let good: string
 
   beforeEach(() => {
     world = fakeWorld()
-    repository = world.store.insertRepository({name: 'app', url: URL, branch: 'main', createdAt: world.clock.now()})
+    stack = registerRepository(world.store, {name: 'app', url: URL, branch: 'main', createdAt: world.clock.now()}).stack
   })
   afterEach(() => world.cleanup())
 
-  const row = () => world.store.findRepository('app')!
-  const rows = () => world.store.history(repository.id)
-  const heal = (): Promise<HealResult> => healDrift(world.context, row())
-  const round = () => reconcileRepository(world.context, row(), {trigger: 'git'})
+  // The drift found is the stack's.
+  const row = () => world.store.stack(stack.id)
+  const rows = () => world.store.history(stack.id)
+  const heal = (): Promise<HealResult> => healDrift(world.context, world.store.target(stack.id))
+  const round = () => reconcileRepository(world.context, world.store.target(stack.id), {trigger: 'git'})
 
   /** Deploys a first commit as `kedge sync` does, whatever its mode. */
   async function deployGood(kedgeYaml?: string): Promise<void> {

@@ -2,22 +2,22 @@ import assert from 'node:assert/strict'
 import {afterEach, beforeEach, describe, it} from 'node:test'
 
 import {ExternalError} from '../../src/model/errors.js'
-import type {RepositoryRow} from '../../src/model/rows.js'
+import type {StackRow} from '../../src/model/rows.js'
 import type {ServiceChange} from '../../src/model/stack/plan.js'
 import {reconcileRepository, type ReconcileResult} from '../../src/usecases/deploying/reconcile.js'
 import {rollbackRepository} from '../../src/usecases/rollback/rollback.js'
-import {composeFailure, fakeWorld, stackFiles, type FakeWorld} from '../helpers/fake-ports.js'
+import {composeFailure, fakeWorld, registerRepository, stackFiles, type FakeWorld} from '../helpers/fake-ports.js'
 
 const URL = 'https://git.example/app.git'
 
 describe('the reconcile ladder', () => {
   let world: FakeWorld
-  let repository: RepositoryRow
+  let stack: StackRow
   let good: string
 
   beforeEach(async () => {
     world = fakeWorld()
-    repository = world.store.insertRepository({name: 'app', url: URL, branch: 'main', createdAt: world.clock.now()})
+    stack = registerRepository(world.store, {name: 'app', url: URL, branch: 'main', createdAt: world.clock.now()}).stack
     good = world.git.push(URL, 'main', stackFiles('1'))
     assert.equal((await round()).kind, 'deployed')
     forgetCalls()
@@ -25,15 +25,17 @@ describe('the reconcile ladder', () => {
   afterEach(() => world.cleanup())
 
   function round(options: {onUnpinned?: (pinned: string, head: string) => void} = {}): Promise<ReconcileResult> {
-    // Each round reads the repository's row afresh, as serve's loop does.
-    return reconcileRepository(world.context, world.store.findRepository('app')!, {trigger: 'git', ...options})
+    // Each round reads the repository's and the stack's rows afresh, as serve's loop does.
+    return reconcileRepository(world.context, world.store.target(stack.id), {trigger: 'git', ...options})
   }
-  const row = () => world.store.findRepository('app')!
+  /** The remote's errors are the repository's; a deploy's or a plan's, its pin and what is pending are the stack's. */
+  const repositoryRow = () => world.store.findRepository('app')!
+  const stackRow = () => world.store.stack(stack.id)
   function forgetCalls(): void {
     world.compose.calls.length = 0
     world.engine.mutations.length = 0
   }
-  const rows = () => world.store.history(repository.id)
+  const rows = () => world.store.history(stack.id)
 
   /** Nothing was attempted: no new deployment row, no Compose call, no container touched. */
   function assertNothingApplied(rowsBefore: number): void {
@@ -43,14 +45,16 @@ describe('the reconcile ladder', () => {
     assert.deepEqual(world.engine.running('app'), {web: good, worker: good})
   }
 
-  it('is up to date when the stack runs the branch head, and clears an error left by an earlier round', async () => {
-    world.store.updateRepository(repository.id, {lastError: 'the remote did not answer', lastErrorAt: world.clock.now()})
+  it('is up to date when the stack runs the branch head, and clears the errors left by an earlier round', async () => {
+    world.store.updateRepository(stack.repositoryId, {lastError: 'the remote did not answer', lastErrorAt: world.clock.now()})
+    world.store.updateStack(stack.id, {lastError: 'an earlier deploy failed', lastErrorAt: world.clock.now()})
 
     const result = await round()
 
     assert.deepEqual(result, {kind: 'up-to-date', commit: good})
-    assert.equal(row().lastError, null)
-    assert.equal(row().remoteHead, good)
+    assert.equal(repositoryRow().lastError, null)
+    assert.equal(stackRow().lastError, null)
+    assert.equal(repositoryRow().remoteHead, good)
     assertNothingApplied(1)
   })
 
@@ -61,7 +65,8 @@ describe('the reconcile ladder', () => {
     const result = await round()
 
     assert.equal(result.kind, 'unreachable')
-    assert.equal(row().lastError, 'fatal: unable to access https://git.example/app.git/: Could not resolve host')
+    assert.equal(repositoryRow().lastError, 'fatal: unable to access https://git.example/app.git/: Could not resolve host')
+    assert.equal(stackRow().lastError, null, 'the stack did nothing wrong')
     assertNothingApplied(1)
   })
 
@@ -71,7 +76,7 @@ describe('the reconcile ladder', () => {
     const result = await round()
 
     assert.equal(result.kind, 'no-branch')
-    assert.equal(row().lastError, `branch "main" no longer exists on ${URL}`)
+    assert.equal(repositoryRow().lastError, `branch "main" no longer exists on ${URL}`)
     assertNothingApplied(1)
   })
 
@@ -95,19 +100,19 @@ describe('the reconcile ladder', () => {
   for (const mode of ['notify', 'manual'] as const) {
     it(`in ${mode} mode records the head and what applying it would change, applies nothing, and is already-pending on the next round`, async () => {
       const head = world.git.push(URL, 'main', stackFiles('2', `reconciliation:\n  mode: ${mode}\n`))
-      world.store.updateRepository(repository.id, {lastError: 'an earlier failure', lastErrorAt: world.clock.now()})
+      world.store.updateStack(stack.id, {lastError: 'an earlier failure', lastErrorAt: world.clock.now()})
 
       const result = await round()
 
       assert.equal(result.kind, 'pending')
       const expected: Array<Pick<ServiceChange, 'service' | 'action'>> = [{service: 'web', action: 'recreate'}]
       assert.deepEqual(result.kind === 'pending' && {mode: result.mode, commit: result.commit, changes: result.changes.map(({service, action}) => ({service, action}))}, {mode, commit: head, changes: expected})
-      assert.equal(row().pendingCommit, head)
+      assert.equal(stackRow().pendingCommit, head)
       assert.deepEqual(
-        (JSON.parse(row().pendingChanges!) as ServiceChange[]).map(({service, action}) => ({service, action})),
+        (JSON.parse(stackRow().pendingChanges!) as ServiceChange[]).map(({service, action}) => ({service, action})),
         expected,
       )
-      assert.equal(row().lastError, null)
+      assert.equal(stackRow().lastError, null)
       assert.equal(rows().length, 1, 'no deployment is recorded')
       assert.deepEqual(world.compose.actions(), ['config'], 'only read: nothing pulled, nothing started')
       assert.deepEqual(world.engine.mutations, [])
@@ -134,7 +139,7 @@ describe('the reconcile ladder', () => {
       replacedCommit: second,
       note: `rolled back by hand from ${second.slice(0, 7)} (restored from the release directory)`,
     })
-    assert.deepEqual({pinnedCommit: row().pinnedCommit, pinnedAtHead: row().pinnedAtHead}, {pinnedCommit: good, pinnedAtHead: second})
+    assert.deepEqual({pinnedCommit: stackRow().pinnedCommit, pinnedAtHead: stackRow().pinnedAtHead}, {pinnedCommit: good, pinnedAtHead: second})
     assert.deepEqual(world.compose.actions(), ['up web'])
     assert.deepEqual(world.engine.running('app'), {web: good, worker: good})
 
@@ -147,15 +152,15 @@ describe('the reconcile ladder', () => {
     const failing = world.git.push(URL, 'main', stackFiles('2'))
     world.compose.upFailures.push({error: composeFailure('start the stack', 'container app-web-1 exited (1)'), touchesHost: true})
     await round()
-    assert.equal(row().pinnedCommit, good)
+    assert.equal(stackRow().pinnedCommit, good)
     world.compose.calls.length = 0
     world.engine.mutations.length = 0
-    world.store.updateRepository(repository.id, {lastError: 'the failure before the rollback', lastErrorAt: world.clock.now()})
+    world.store.updateStack(stack.id, {lastError: 'the failure before the rollback', lastErrorAt: world.clock.now()})
 
     assert.deepEqual(await round(), {kind: 'pinned', commit: good})
-    assert.equal(row().pinnedCommit, good)
-    assert.equal(row().pinnedAtHead, failing)
-    assert.equal(row().lastError, null)
+    assert.equal(stackRow().pinnedCommit, good)
+    assert.equal(stackRow().pinnedAtHead, failing)
+    assert.equal(stackRow().lastError, null)
     assertNothingApplied(3)
 
     const next = world.git.push(URL, 'main', stackFiles('3'))
@@ -164,8 +169,8 @@ describe('the reconcile ladder', () => {
 
     assert.equal(result.kind, 'deployed')
     assert.deepEqual(unpinned, [[good, next]])
-    assert.equal(row().pinnedCommit, null)
-    assert.equal(row().pinnedAtHead, null)
+    assert.equal(stackRow().pinnedCommit, null)
+    assert.equal(stackRow().pinnedAtHead, null)
     const newest = rows().at(-1)!
     assert.deepEqual({commit: newest.commit, status: newest.status, trigger: newest.trigger}, {commit: next, status: 'success', trigger: 'git'})
     assert.deepEqual(world.engine.running('app'), {web: next, worker: good})

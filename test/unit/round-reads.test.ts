@@ -8,7 +8,7 @@ import {parse} from 'yaml'
 
 import {parseKedgeConfig} from '../../src/model/config/kedge-config.js'
 import {resolveHome} from '../../src/model/home.js'
-import type {DeploymentRow, RepositoryRow} from '../../src/model/rows.js'
+import type {DeploymentRow, RepositoryRow, StackRow, StackTarget} from '../../src/model/rows.js'
 import type {StackContainer} from '../../src/model/stack/containers.js'
 import type {Compose} from '../../src/ports/compose.js'
 import type {Engine} from '../../src/ports/engine.js'
@@ -48,13 +48,23 @@ function fakeWorld(root: string) {
     authKind: 'token',
     authSecret: 'sealed',
     knownHosts: null,
+    lastError: null,
+    intervalMs: null,
+    localEnv: null,
+  } as unknown as RepositoryRow
+  const stack = {
+    id: 3,
+    repositoryId: 1,
+    name: 'app',
+    path: '.',
+    hold: null,
+    lastError: null,
     pinnedCommit: null,
     pinnedAtHead: null,
     pendingCommit: null,
     drift: null,
-    intervalMs: null,
-    localEnv: null,
-  } as unknown as RepositoryRow
+  } as unknown as StackRow
+  const target: StackTarget = {repository, stack}
   mkdirSync(path.join(home.repoDir('app'), '.git'), {recursive: true})
 
   const deployments: DeploymentRow[] = []
@@ -66,6 +76,9 @@ function fakeWorld(root: string) {
       if ('remoteHead' in values) note('store.remoteHead')
     },
     recordRepositoryError: (_id, error) => assert.fail(`no error was expected: ${(error as Error).message}`),
+    listStacks: () => [stack],
+    updateStack: () => undefined,
+    recordStackError: (_id, error) => assert.fail(`no error was expected: ${(error as Error).message}`),
     lastGoodDeployment: () => (note('store.lastGoodDeployment'), deployments.findLast((row) => row.status === 'success')),
     lastAttemptAt: () => undefined,
     listDeployments: (_id, limit) => deployments.slice(-limit).reverse(),
@@ -149,7 +162,7 @@ function fakeWorld(root: string) {
     processes: {current: () => ({host: 'here', pid: 1, processStart: ''}), isRunning: () => true},
     secrets: {open: () => (note('secrets.open'), 'token'), seal: () => 'sealed', adminToken: () => ({token: 't', source: 'test'})},
   } as unknown as KedgeContext
-  return {context, repository, calls, deployments}
+  return {context, repository, target, calls, deployments}
 }
 
 describe('one deploying round of serve', () => {
@@ -157,10 +170,10 @@ describe('one deploying round of serve', () => {
   after(() => rmSync(root, {recursive: true, force: true}))
 
   it('reads each input once: one lock, one access, one kedge.yaml, one last good deployment, one look at the images and the containers before up', async () => {
-    const {context, repository, calls, deployments} = fakeWorld(root)
+    const {context, repository, target, calls, deployments} = fakeWorld(root)
     const round = await runRound(context, repository, {purpose: 'kedge serve (git)'}, async (locked) => {
-      const reconciled = await locked.reconcile(repository, {trigger: 'git'})
-      const healed = await locked.heal(repository)
+      const reconciled = await locked.reconcile(target, {trigger: 'git'})
+      const healed = await locked.heal(target)
       return {reconciled, healed}
     })
     assert.equal(round.kind, 'ran')

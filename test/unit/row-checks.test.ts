@@ -2,12 +2,12 @@ import assert from 'node:assert/strict'
 import path from 'node:path'
 import {describe, it} from 'node:test'
 
-import {checkDeploymentRow, checkRepositoryName, checkRepositoryRow, isContainedPath, isCorruptRow, isoTimeOrNull} from '../../src/model/repository/row-checks.js'
+import {checkDeploymentRow, checkRepositoryName, checkRepositoryRow, checkStackRow, isContainedPath, isCorruptRow, isoTimeOrNull} from '../../src/model/repository/row-checks.js'
 import {insideDirectory, insideHome} from '../../src/usecases/repositories/stack-paths.js'
 import type {StackSnapshot} from '../../src/model/stack/stack-snapshot.js'
 import {parseSnapshot} from '../../src/model/stack/stored-snapshot.js'
 import {InvalidStateError} from '../../src/model/errors.js'
-import type {DeploymentRow, RepositoryRow} from '../../src/store/schema.js'
+import type {DeploymentRow, RepositoryRow, StackRow} from '../../src/store/schema.js'
 
 const GOOD_REPOSITORY: RepositoryRow = {
   id: 7,
@@ -21,13 +21,6 @@ const GOOD_REPOSITORY: RepositoryRow = {
   remoteCheckedAt: null,
   lastError: null,
   lastErrorAt: null,
-  pinnedCommit: null,
-  pinReason: null,
-  pinnedAtHead: null,
-  pendingCommit: null,
-  pendingChanges: null,
-  drift: '[]',
-  driftCheckedAt: null,
   authKind: null,
   authSecret: null,
   tokenEnv: null,
@@ -38,9 +31,29 @@ const GOOD_REPOSITORY: RepositoryRow = {
   localEnv: null,
 }
 
+const GOOD_STACK: StackRow = {
+  id: 5,
+  repositoryId: 7,
+  name: 'webapp',
+  path: '.',
+  createdAt: new Date(1_700_000_000_000),
+  hold: null,
+  heldAt: null,
+  lastError: null,
+  lastErrorAt: null,
+  pinnedCommit: null,
+  pinReason: null,
+  pinnedAtHead: null,
+  pendingCommit: null,
+  pendingChanges: null,
+  drift: '[]',
+  driftCheckedAt: null,
+}
+
 const GOOD_DEPLOYMENT: DeploymentRow = {
   id: 3,
   repositoryId: 7,
+  stackId: 5,
   commit: 'a'.repeat(40),
   trigger: 'git',
   status: 'success',
@@ -105,8 +118,6 @@ describe('checkRepositoryRow', () => {
     ['a remote helper', {url: 'ext::sh -c id'}, /column url/],
     ['a timestamp that is not one', {createdAt: new Date('yesterday-ish')}, /column created_at: not a timestamp/],
     ['a last error time that is not one', {lastErrorAt: new Date(Number.NaN)}, /column last_error_at/],
-    ['drift that is not JSON', {drift: '{broken'}, /column drift: not JSON/],
-    ['pending changes that are not a list', {pendingChanges: '{"a":1}'}, /column pending_changes: not a JSON list/],
     ['an unknown kind of credentials', {authKind: 'password'}, /column auth_kind/],
   ]
   for (const [what, change, message] of refused) {
@@ -128,6 +139,58 @@ describe('checkRepositoryRow', () => {
 
   it('quotes a name with control characters, keeping the message on one line', () => {
     assert.match(corruptMessage(() => checkRepositoryName('evil\nname', 1)), /"evil\\nname"/)
+  })
+})
+
+describe('checkStackRow', () => {
+  it('takes a row as repo add, sync, down and suspend write it', () => {
+    assert.equal(checkStackRow(GOOD_STACK, 'webapp'), GOOD_STACK)
+    for (const path of ['', '.', 'stacks/web']) checkStackRow({...GOOD_STACK, path}, 'webapp')
+    for (const name of ['web', 'Web_2', 'api.v2', 'a-b']) checkStackRow({...GOOD_STACK, name}, 'webapp')
+    checkStackRow({...GOOD_STACK, hold: 'down', heldAt: new Date(1_700_000_000_000)}, 'webapp')
+    checkStackRow({...GOOD_STACK, hold: 'suspended', heldAt: new Date(1_700_000_000_000)}, 'webapp')
+    checkStackRow({...GOOD_STACK, drift: null, pendingCommit: 'c'.repeat(40), pendingChanges: '[{"service":"web","action":"recreate"}]'}, 'webapp')
+  })
+
+  const refused: Array<[string, Partial<Record<keyof StackRow, unknown>>, RegExp]> = [
+    ['a name that leads out of the home', {name: '../../victim'}, /stacks row 5, column name: "\.\.\/\.\.\/victim"/],
+    ['a name with a slash', {name: 'web/api'}, /column name/],
+    ['an empty name', {name: ''}, /column name/],
+    ['a name starting with a dot', {name: '.hidden'}, /column name/],
+    ['a name that is not text', {name: 42}, /column name/],
+    ['a path with ".."', {path: 'stacks/../../..'}, /column path/],
+    ['a path going up', {path: '../elsewhere'}, /column path/],
+    ['an absolute path', {path: '/etc'}, /column path/],
+    ['a path under .git', {path: '.git/hooks'}, /column path/],
+    ['a path not normalised', {path: 'stacks//web/'}, /column path/],
+    ['an unknown hold', {hold: 'paused'}, /column hold: "paused" is not down or suspended/],
+    ['a creation time that is not one', {createdAt: new Date('yesterday-ish')}, /column created_at: not a timestamp/],
+    ['a missing creation time', {createdAt: null}, /column created_at: not a timestamp/],
+    ['a hold time that is not one', {heldAt: new Date(Number.NaN)}, /column held_at/],
+    ['a last error time that is not one', {lastErrorAt: 'yesterday'}, /column last_error_at/],
+    ['a drift check time that is not one', {driftCheckedAt: new Date(Number.NaN)}, /column drift_checked_at/],
+    ['drift that is not JSON', {drift: '{broken'}, /column drift: not JSON/],
+    ['drift that is not a list', {drift: '{"web":"stopped"}'}, /column drift: not a JSON list/],
+    ['pending changes that are not JSON', {pendingChanges: '[{'}, /column pending_changes: not JSON/],
+    ['pending changes that are not a list', {pendingChanges: '{"a":1}'}, /column pending_changes: not a JSON list/],
+  ]
+  for (const [what, change, message] of refused) {
+    it(`refuses ${what} as corrupt_row`, () => {
+      assert.match(corruptMessage(() => checkStackRow({...GOOD_STACK, ...change} as StackRow, 'webapp')), message)
+    })
+  }
+
+  it('names the repository to remove in its hint', () => {
+    try {
+      checkStackRow({...GOOD_STACK, hold: 'paused'} as unknown as StackRow, 'webapp')
+      assert.fail('expected corrupt_row')
+    } catch (error) {
+      assert.match((error as InvalidStateError).hint!, /kedge repo remove webapp/)
+    }
+  })
+
+  it('quotes a name with control characters, keeping the message on one line', () => {
+    assert.match(corruptMessage(() => checkStackRow({...GOOD_STACK, name: 'evil\nname'}, 'webapp')), /"evil\\nname"/)
   })
 })
 
