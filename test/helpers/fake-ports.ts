@@ -295,6 +295,7 @@ function emptyStack(): Omit<StackRow, 'id' | keyof NewStackRow> {
     pinnedCommit: null,
     pinReason: null,
     pinnedAtHead: null,
+    unchangedHead: null,
     pendingCommit: null,
     pendingChanges: null,
     drift: null,

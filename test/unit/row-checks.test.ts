@@ -44,6 +44,7 @@ const GOOD_STACK: StackRow = {
   pinnedCommit: null,
   pinReason: null,
   pinnedAtHead: null,
+  unchangedHead: null,
   pendingCommit: null,
   pendingChanges: null,
   drift: '[]',
