@@ -1,12 +1,12 @@
 import type {DeploymentRow, LockRow, RepositoryRow, StackTarget} from '../model/rows.js'
 import type {KedgeContext} from './context.js'
 import {tryWithRepositoryLock} from './deploying/lock.js'
-import {reconcileLocked, type ReconcileOptions, type ReconcileResult} from './deploying/reconcile.js'
+import {reconcileStacksLocked, type ReconcileOptions, type RepositoryRound} from './deploying/reconcile.js'
 import {healLocked, type HealOptions, type HealResult} from './drift/heal.js'
 
-/** What a round may do while it holds the repository's lock: poll (and deploy), then check for drift (and heal). */
+/** What a round may do while it holds the repository's lock: poll (and deploy its stacks), then check each stack for drift (and heal). */
 export interface LockedRound {
-  reconcile(target: StackTarget, options: ReconcileOptions): Promise<ReconcileResult>
+  reconcile(repository: RepositoryRow, options: ReconcileOptions): Promise<RepositoryRound>
   heal(target: StackTarget, options?: HealOptions): Promise<HealResult>
 }
 
@@ -30,14 +30,16 @@ export async function runRound<T>(
   work: (round: LockedRound) => Promise<T>,
 ): Promise<RoundResult<T>> {
   // A deploy that succeeded is the last good deployment the drift check after it looks at: not read again.
-  let deployed: DeploymentRow | undefined
+  const deployed = new Map<number, DeploymentRow>()
   const round: LockedRound = {
     reconcile: async (current, reconcileOptions) => {
-      const result = await reconcileLocked(context, current, reconcileOptions)
-      if (result.kind === 'deployed' && result.outcome.deployment.status === 'success') deployed = result.outcome.deployment
+      const result = await reconcileStacksLocked(context, current, reconcileOptions)
+      for (const {target, result: stack} of result.kind === 'stacks' ? result.results : []) {
+        if (stack.kind === 'deployed' && stack.outcome.deployment.status === 'success') deployed.set(target.stack.id, stack.outcome.deployment)
+      }
       return result
     },
-    heal: (current, healOptions = {}) => healLocked(context, current, {lastGood: deployed, ...healOptions}),
+    heal: (current, healOptions = {}) => healLocked(context, current, {lastGood: deployed.get(current.stack.id), ...healOptions}),
   }
   const result = await tryWithRepositoryLock(context, repository, options.purpose, async (recovered) => {
     if (recovered > 0) options.onRecovered?.(recovered)

@@ -57,13 +57,20 @@ function fakeWorld(root: string) {
     repositoryId: 1,
     name: 'app',
     path: '.',
+    createdAt: new Date(),
     hold: null,
+    heldAt: null,
     lastError: null,
+    lastErrorAt: null,
     pinnedCommit: null,
+    pinReason: null,
     pinnedAtHead: null,
+    unchangedHead: null,
     pendingCommit: null,
+    pendingChanges: null,
     drift: null,
-  } as unknown as StackRow
+    driftCheckedAt: null,
+  } satisfies StackRow
   const target: StackTarget = {repository, stack}
   mkdirSync(path.join(home.repoDir('app'), '.git'), {recursive: true})
 
@@ -172,9 +179,11 @@ describe('one deploying round of serve', () => {
   it('reads each input once: one lock, one access, one kedge.yaml, one last good deployment, one look at the images and the containers before up', async () => {
     const {context, repository, target, calls, deployments} = fakeWorld(root)
     const round = await runRound(context, repository, {purpose: 'kedge serve (git)'}, async (locked) => {
-      const reconciled = await locked.reconcile(target, {trigger: 'git'})
+      const round = await locked.reconcile(repository, {trigger: 'git'})
       const healed = await locked.heal(target)
-      return {reconciled, healed}
+      assert.ok(round.kind === 'stacks', JSON.stringify(round))
+      assert.deepEqual(round.results.map((entry) => entry.target.stack.id), [target.stack.id])
+      return {reconciled: round.results[0]!.result, healed}
     })
     assert.equal(round.kind, 'ran')
     assert.ok(round.kind === 'ran')

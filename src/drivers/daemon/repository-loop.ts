@@ -5,14 +5,15 @@ import type {KedgeContext} from '../../usecases/context.js'
 import {describeHolder} from '../../usecases/deploying/lock.js'
 import {describeChanges} from '../../model/stack/plan.js'
 import {describeDrift, type HealResult, type ParsedDeployment} from '../../usecases/drift/heal.js'
-import {readCheckoutConfig, type ReconcileResult} from '../../usecases/deploying/reconcile.js'
+import {readCheckoutConfig, type ReconcileResult, type RepositoryRound} from '../../usecases/deploying/reconcile.js'
 import {runRound, type LockedRound} from '../../usecases/round.js'
-import {onlyStack} from '../../usecases/stacks/stacks.js'
+import {isRootStack} from '../../usecases/repositories/stack-paths.js'
+import {onlyStack, stacksOf} from '../../usecases/stacks/stacks.js'
 import {MIN_INTERVAL_MS} from '../../model/repository/repository-interval.js'
 import {checkRepositoryRow, isCorruptRow} from '../../model/repository/row-checks.js'
 import {errorMessage, type ExternalError} from '../../model/errors.js'
 import {parseKnownHosts} from '../../model/repository/ssh-keys.js'
-import type {DeploymentRow, LockRow, RepositoryRow} from '../../model/rows.js'
+import type {DeploymentRow, LockRow, RepositoryRow, StackTarget} from '../../model/rows.js'
 import {moreVerbose, type Logger} from './logger.js'
 import {DEFAULT_COMPOSE_LIMIT_MS, RoundDeadline, roundDeadlineMs} from './round-deadline.js'
 
@@ -31,8 +32,8 @@ export interface LoopObserver {
   polled(repo: string, outcome: {success: boolean; seconds: number; head: string | null}): void
   reconciled(repo: string, outcome: {success: boolean; seconds: number}): void
   deployed(repo: string, deployment: DeploymentRow, succeeded: boolean): void
-  /** The drift a check found now (empty when in sync); called after every check that could compare. */
-  driftChecked(repo: string, drift: Array<{service: string; type: string}>): void
+  /** The drift a check of a stack found now (empty when in sync); called after every check that could compare. */
+  driftChecked(repo: string, stack: string, drift: Array<{service: string; type: string}>): void
 }
 
 export interface LoopSettings {
@@ -78,8 +79,8 @@ export class RepositoryLoop {
    * when a fetch moved the clone, so that a round reads it once, and an idle round not at all.
    */
   private checkout: {head: string | null; config: KedgeConfig | null} | null = null
-  /** The deployed snapshot and its kedge.yaml, parsed once per deployment rather than at every drift check. */
-  private readonly deployed: {current: ParsedDeployment | null} = {current: null}
+  /** Each stack's deployed snapshot and its settings, by stack id, parsed once per deployment rather than at every drift check. */
+  private readonly deployed = new Map<number, {current: ParsedDeployment | null}>()
 
   constructor(
     private readonly context: KedgeContext,
@@ -292,7 +293,7 @@ export class RepositoryLoop {
   }
 
   private async reconcilePhase(
-    round: LockedRound,
+    rounds: LockedRound,
     repository: RepositoryRow,
     trigger: 'startup' | 'git',
     deadline: RoundDeadline,
@@ -301,18 +302,26 @@ export class RepositoryLoop {
   ): Promise<ReconcileResult | null> {
     const observer = this.settings.observer
     try {
-      const result = await round.reconcile(onlyStack(this.context, repository), {
+      const round = await rounds.reconcile(repository, {
         trigger,
         signal: deadline.signal,
         onPolled: (outcome) => observer?.polled(this.name, outcome),
-        onUnpinned: (pinned, head) => logger.log('info', 'rollback.unpinned', {repo: this.name, pinned: pinned.slice(0, 12), head: head.slice(0, 12)}),
+        onUnpinned: (pinned, head, target) => logger.log('info', 'rollback.unpinned', {...stackFields(target), pinned: pinned.slice(0, 12), head: head.slice(0, 12)}),
         onCheckoutConfig: (commit, config) => (this.checkout = {head: commit, config}),
       })
-      this.report(result, logger)
+      const stacks = round.kind === 'stacks' ? round.results : []
+      if (round.kind !== 'stacks') this.report(round, logger)
+      for (const {target, result} of stacks) this.report(result, logger, target)
+      const result = summaryOf(round)
+      this.failures = roundFailed(result) ? this.failures + 1 : 0
+      // A deploy the host cut short is retried as soon as the engine is back, before a drift check could
+      // heal the stack back to the commit that ran before it.
+      this.waitingForEngine = (round.kind === 'stacks' ? stacks.map((entry) => entry.result) : [round]).some(waitsForEngine)
       // A round stopped at its deadline backs off like any other that could not do its job.
       if (deadline.overdue && !roundFailed(result)) this.failures++
-      observer?.reconciled(this.name, {success: !roundFailed(result) && !(result.kind === 'deployed' && result.outcome.error), seconds: (performance.now() - started) / 1000})
-      if (result.kind === 'deployed') observer?.deployed(this.name, result.outcome.deployment, result.outcome.error === null)
+      const deployFailed = stacks.some(({result: stack}) => stack.kind === 'deployed' && stack.outcome.error)
+      observer?.reconciled(this.name, {success: !roundFailed(result) && !deployFailed, seconds: (performance.now() - started) / 1000})
+      for (const {result: stack} of stacks) if (stack.kind === 'deployed') observer?.deployed(this.name, stack.outcome.deployment, stack.outcome.error === null)
       return result
     } catch (error) {
       observer?.reconciled(this.name, {success: false, seconds: (performance.now() - started) / 1000})
@@ -322,16 +331,29 @@ export class RepositoryLoop {
     }
   }
 
-  /** Checks for drift and acts on it by the mode; returns what the check found. */
+  /** Checks each stack for drift and acts on it by its mode; returns what the checks found (the first that was not in sync). */
   private async healPhase(round: LockedRound, repository: RepositoryRow, signal: AbortSignal, logger: Logger): Promise<HealResult['kind'] | 'failed'> {
-    try {
-      const result = await round.heal(onlyStack(this.context, repository), {signal, parsed: this.deployed})
-      this.logHeal(result, logger)
-      return result.kind
-    } catch (error) {
-      logger.log('warn', 'drift.check_failed', {repo: this.name, error: errorMessage(error)})
-      return 'failed'
+    const found: Array<HealResult['kind'] | 'failed'> = []
+    for (const stack of stacksOf(this.context, repository)) {
+      if (signal.aborted) break
+      const target = {repository, stack}
+      try {
+        const result = await round.heal(target, {signal, parsed: this.parsedDeployment(stack.id)})
+        this.logHeal(result, logger, target)
+        found.push(result.kind)
+      } catch (error) {
+        logger.log('warn', 'drift.check_failed', {...stackFields(target), error: errorMessage(error)})
+        found.push('failed')
+      }
     }
+    return found.find((kind) => kind !== 'in-sync') ?? 'in-sync'
+  }
+
+  /** Where a stack's parsed deployment is kept between checks. */
+  private parsedDeployment(stackId: number): {current: ParsedDeployment | null} {
+    let kept = this.deployed.get(stackId)
+    if (!kept) this.deployed.set(stackId, (kept = {current: null}))
+    return kept
   }
 
   /** The first contact with an SSH remote trusts its host key from then on: say which key that was. */
@@ -355,68 +377,71 @@ export class RepositoryLoop {
     return new RoundDeadline(this.settings.abandon, limitMs, overdue)
   }
 
-  private logHeal(result: HealResult, logger: Logger): void {
+  private logHeal(result: HealResult, logger: Logger, target: StackTarget): void {
     const repo = this.name
-    if (result.kind === 'in-sync') this.settings.observer?.driftChecked(repo, [])
-    if ('drift' in result) this.settings.observer?.driftChecked(repo, result.drift)
+    const fields = stackFields(target)
+    if (result.kind === 'in-sync') this.settings.observer?.driftChecked(repo, target.stack.name, [])
+    if ('drift' in result) this.settings.observer?.driftChecked(repo, target.stack.name, result.drift)
     switch (result.kind) {
       case 'busy':
       case 'nothing-deployed':
         return
       case 'in-sync':
-        if (result.changed) logger.log('info', 'drift.resolved', {repo})
+        if (result.changed) logger.log('info', 'drift.resolved', fields)
         return
       case 'recorded':
-        if (result.changed) logger.log('warn', 'drift.detected', {repo, mode: result.mode, drift: describeDrift(result.drift)})
+        if (result.changed) logger.log('warn', 'drift.detected', {...fields, mode: result.mode, drift: describeDrift(result.drift)})
         return
       case 'held':
-        if (result.changed) logger.log('warn', 'drift.held', {repo, drift: describeDrift(result.drift), reason: result.reason})
+        if (result.changed) logger.log('warn', 'drift.held', {...fields, drift: describeDrift(result.drift), reason: result.reason})
         return
       case 'flapping':
-        if (result.changed) logger.log('warn', 'drift.detected', {repo, mode: 'auto', drift: describeDrift(result.drift)})
-        return logger.log('warn', 'drift.flapping', {repo, drift: describeDrift(result.drift), heals: result.maxHeals, within: formatDuration(result.windowMs)})
+        if (result.changed) logger.log('warn', 'drift.detected', {...fields, mode: 'auto', drift: describeDrift(result.drift)})
+        return logger.log('warn', 'drift.flapping', {...fields, drift: describeDrift(result.drift), heals: result.maxHeals, within: formatDuration(result.windowMs)})
       case 'healed': {
         const {deployment, error} = result.outcome
         const took = tookOf(deployment)
-        logger.log('warn', 'drift.detected', {repo, mode: 'auto', drift: describeDrift(result.drift)})
-        if (error) return logger.log('error', 'drift.heal_failed', {repo, commit: deployment.commit.slice(0, 12), error: error.message})
-        return logger.log('info', 'drift.healed', {repo, commit: deployment.commit.slice(0, 12), took})
+        logger.log('warn', 'drift.detected', {...fields, mode: 'auto', drift: describeDrift(result.drift)})
+        if (error) return logger.log('error', 'drift.heal_failed', {...fields, commit: deployment.commit.slice(0, 12), error: error.message})
+        return logger.log('info', 'drift.healed', {...fields, commit: deployment.commit.slice(0, 12), took})
       }
     }
   }
 
-  private report(result: ReconcileResult, logger: Logger): void {
+  /** Logs what a round did, for the repository or one of its stacks. */
+  private report(result: ReconcileResult, logger: Logger, target?: StackTarget): void {
     const repo = this.name
-    this.failures = roundFailed(result) ? this.failures + 1 : 0
-    // A deploy the host cut short is retried as soon as the engine is back, before a drift check could
-    // heal the stack back to the commit that ran before it.
-    this.waitingForEngine = result.kind === 'engine-unavailable' || (result.kind === 'deployed' && result.outcome.deployment.interrupted)
+    const fields = target ? stackFields(target) : {repo}
     switch (result.kind) {
       case 'busy':
-        return logger.log('debug', 'poll.busy', {repo, holder: describeHolder(result.holder)})
+        return logger.log('debug', 'poll.busy', {...fields, holder: describeHolder(result.holder)})
       case 'unreachable':
       case 'no-branch':
-        return logger.log('warn', 'poll.failed', {repo, error: result.error.message})
+        return logger.log('warn', 'poll.failed', {...fields, error: result.error.message})
       case 'up-to-date':
-        return logger.log('debug', 'poll.unchanged', {repo, commit: result.commit.slice(0, 12)})
+        return logger.log('debug', 'poll.unchanged', {...fields, commit: result.commit.slice(0, 12)})
       case 'pinned':
-        return logger.log('debug', 'poll.pinned', {repo, commit: result.commit.slice(0, 12)})
+        return logger.log('debug', 'poll.pinned', {...fields, commit: result.commit.slice(0, 12)})
       case 'already-failed':
-        return logger.log('debug', 'poll.skipped', {repo, commit: result.commit.slice(0, 12), reason: 'this commit failed to deploy; waiting for a new one'})
+        return logger.log('debug', 'poll.skipped', {...fields, commit: result.commit.slice(0, 12), reason: 'this commit failed to deploy; waiting for a new one'})
       case 'already-pending':
-        return logger.log('debug', 'poll.pending', {repo, commit: result.commit.slice(0, 12)})
+        return logger.log('debug', 'poll.pending', {...fields, commit: result.commit.slice(0, 12)})
       case 'pending':
-        return logger.log('info', 'change.pending', {repo, commit: result.commit.slice(0, 12), mode: result.mode, changes: describeChanges(result.changes)})
+        return logger.log('info', 'change.pending', {...fields, commit: result.commit.slice(0, 12), mode: result.mode, changes: describeChanges(result.changes)})
       case 'plan-failed':
-        return logger.log('warn', 'plan.failed', {repo, commit: result.commit.slice(0, 12), error: result.error.message})
+        return logger.log('warn', 'plan.failed', {...fields, commit: result.commit.slice(0, 12), error: result.error.message})
       case 'engine-unavailable':
-        return logger.log('warn', 'deploy.deferred', {repo, commit: result.commit.slice(0, 12), error: result.error.message})
+        return logger.log('warn', 'deploy.deferred', {...fields, commit: result.commit.slice(0, 12), error: result.error.message})
+      case 'unchanged':
+        return logger.log('debug', 'poll.unchanged', {...fields, commit: result.commit.slice(0, 12), reason: 'the commit changes nothing the stack reads'})
+      case 'skipped':
+        return logger.log('warn', 'deploy.skipped', {...fields, commit: result.commit.slice(0, 12), reason: result.deployment.note})
       case 'deployed': {
         const {deployment, changes, error} = result.outcome
         const took = tookOf(deployment)
-        const fields = {repo, commit: deployment.commit.slice(0, 12), trigger: deployment.trigger, took}
-        if (error) return logger.log('error', 'deploy.failed', {...fields, error: error.message, ...(deployment.note ? {action: deployment.note} : {})})
-        return logger.log('info', 'deploy.succeeded', {...fields, changes: describeChanges(changes)})
+        const deployed = {...fields, commit: deployment.commit.slice(0, 12), trigger: deployment.trigger, took}
+        if (error) return logger.log('error', 'deploy.failed', {...deployed, error: error.message, ...(deployment.note ? {action: deployment.note} : {})})
+        return logger.log('info', 'deploy.succeeded', {...deployed, changes: describeChanges(changes)})
       }
     }
   }
@@ -467,4 +492,25 @@ function roundFailed(result: ReconcileResult): boolean {
 /** How long a finished deployment took, as logged. */
 function tookOf(deployment: DeploymentRow): string | undefined {
   return deployment.finishedAt ? formatDuration(Math.max(1, deployment.finishedAt.getTime() - deployment.startedAt.getTime())) : undefined
+}
+
+/** A stack as logs name it: the repository, and the stack's own name when it is one of several. */
+function stackFields(target: StackTarget): {repo: string; stack?: string} {
+  return isRootStack(target) ? {repo: target.repository.name} : {repo: target.repository.name, stack: target.stack.name}
+}
+
+/** Whether a stack's round leaves a commit waiting for the Docker engine. */
+function waitsForEngine(result: ReconcileResult): boolean {
+  return result.kind === 'engine-unavailable' || (result.kind === 'deployed' && result.outcome.deployment.interrupted)
+}
+
+/**
+ * One result for the whole round, for what the loop decides from it (backing off, telling webhooks
+ * their poll failed): the repository's own failure, else the first stack's round that failed, else the
+ * first deploy, else the first stack's result.
+ */
+function summaryOf(round: RepositoryRound): ReconcileResult {
+  if (round.kind !== 'stacks') return round
+  const results = round.results.map((entry) => entry.result)
+  return results.find(roundFailed) ?? results.find((result) => result.kind === 'deployed') ?? results[0] ?? {kind: 'up-to-date', commit: round.head}
 }

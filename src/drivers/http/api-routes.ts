@@ -22,6 +22,10 @@ interface NameParams {
   name: string
 }
 
+interface StackParams extends NameParams {
+  stack?: string
+}
+
 interface AddBody {
   url: string
   name?: string
@@ -37,6 +41,11 @@ interface AddBody {
 }
 
 const NAME_PARAMS = {type: 'object', properties: {name: {type: 'string', minLength: 1, maxLength: 63}}, required: ['name']} as const
+const STACK_PARAMS = {
+  type: 'object',
+  properties: {name: {type: 'string', minLength: 1, maxLength: 63}, stack: {type: 'string', minLength: 1, maxLength: 64}},
+  required: ['name', 'stack'],
+} as const
 const TEXT = {type: 'string', minLength: 1, maxLength: 16_384} as const
 
 /**
@@ -97,28 +106,43 @@ export async function registerApiRoutes(api: FastifyInstance, options: HttpServe
     schema: {params: NAME_PARAMS, querystring: {type: 'object', additionalProperties: false, properties: {down: {type: 'string', enum: ['true', 'false']}}}},
   }, async (request) => removeRepository(context, request.params.name, {down: request.query.down === 'true', volumes: false, purge: false}))
 
-  api.get<{Params: NameParams}>('/repos/:name/status', {schema: {params: NAME_PARAMS}}, async (request) => (await repositoryStatuses(context, request.params.name))[0])
+  // Each stack's own routes beside the repository's: `/repos/:name/X` is all of its stacks, `/repos/:name/stacks/:stack/X` one.
+  for (const prefix of ['/repos/:name', '/repos/:name/stacks/:stack']) {
+    const params = prefix.includes(':stack') ? STACK_PARAMS : NAME_PARAMS
+    const addressOf = (request: {params: StackParams}) => (request.params.stack === undefined ? request.params.name : `${request.params.name}/${request.params.stack}`)
 
-  api.get<{Params: NameParams}>('/repos/:name/diff', {schema: {params: NAME_PARAMS}}, async (request) => diffRepository(context, request.params.name))
+    api.get<{Params: StackParams}>(`${prefix}/status`, {schema: {params}}, async (request) => {
+      const statuses = await repositoryStatuses(context, addressOf(request))
+      return statuses.length === 1 ? statuses[0] : statuses
+    })
 
-  api.get<{Params: NameParams; Querystring: {limit?: string}}>('/repos/:name/history', {
-    schema: {
-      params: NAME_PARAMS,
-      querystring: {type: 'object', additionalProperties: false, properties: {limit: {type: 'string', pattern: '^([1-9][0-9]{0,2}|1000)$'}}},
-    },
-  }, async (request) => repositoryHistory(context, request.params.name, Number(request.query.limit ?? 20)))
+    api.get<{Params: StackParams}>(`${prefix}/diff`, {schema: {params}}, async (request) => diffRepository(context, addressOf(request)))
 
-  // No body, or an empty object: a field (a "commit", say) would be ignored, and the head deployed instead.
-  api.post<{Params: NameParams}>('/repos/:name/sync', {schema: {params: NAME_PARAMS, body: {type: ['object', 'null'], additionalProperties: false}}}, async (request, reply) => {
-    return sendOutcome(reply, request.params.name, await syncRepository(context, request.params.name, {signal: options.abandon}))
-  })
+    api.get<{Params: StackParams; Querystring: {limit?: string}}>(`${prefix}/history`, {
+      schema: {
+        params,
+        querystring: {type: 'object', additionalProperties: false, properties: {limit: {type: 'string', pattern: '^([1-9][0-9]{0,2}|1000)$'}}},
+      },
+    }, async (request) => repositoryHistory(context, addressOf(request), Number(request.query.limit ?? 20)))
 
-  api.post<{Params: NameParams; Body: {commit: string}}>('/repos/:name/rollback', {
-    schema: {
-      params: NAME_PARAMS,
-      body: {type: 'object', additionalProperties: false, required: ['commit'], properties: {commit: {type: 'string', minLength: 1, maxLength: 64}}},
-    },
-  }, async (request, reply) => sendOutcome(reply, request.params.name, await rollbackRepository(context, request.params.name, request.body.commit, {signal: options.abandon})))
+    // No body, or an empty object: a field (a "commit", say) would be ignored, and the head deployed instead.
+    api.post<{Params: StackParams}>(`${prefix}/sync`, {schema: {params, body: {type: ['object', 'null'], additionalProperties: false}}}, async (request, reply) => {
+      const outcomes = await syncRepository(context, addressOf(request), {signal: options.abandon})
+      if (outcomes.length === 1) return sendOutcome(reply, request.params.name, outcomes[0]!)
+      const failed = outcomes.find((outcome) => outcome.error)
+      const stacks = outcomes.map((outcome) => ({stack: outcome.stack, deployment: toDeploymentView(outcome.deployment, outcome.stack), changes: outcome.changes, ...(outcome.skipped ? {skipped: outcome.skipped} : {})}))
+      if (!failed?.error) return reply.status(200).send({repo: request.params.name, stacks})
+      const {status, body} = errorResponse(failed.error)
+      return reply.status(status).send({...body, stacks})
+    })
+
+    api.post<{Params: StackParams; Body: {commit: string}}>(`${prefix}/rollback`, {
+      schema: {
+        params,
+        body: {type: 'object', additionalProperties: false, required: ['commit'], properties: {commit: {type: 'string', minLength: 1, maxLength: 64}}},
+      },
+    }, async (request, reply) => sendOutcome(reply, request.params.name, await rollbackRepository(context, addressOf(request), request.body.commit, {signal: options.abandon})))
+  }
 }
 
 /** A deployment that ran and failed is an error with the deployment alongside, as the CLI prints both. */

@@ -16,7 +16,7 @@ const COMMIT_TO_RUNNING_BUCKETS = [0.5, 1, 2, 5, 10, 20, 30, 60, 120, 300, 600, 
  */
 export class KedgeMetrics {
   readonly registry = new Registry()
-  private readonly driftCounter: Counter<'repo' | 'service'>
+  private readonly driftCounter: Counter<'repo' | 'stack' | 'service'>
   private readonly gitPolls: Counter<'repo' | 'success'>
   private readonly reconciliationDuration: Histogram<'repo' | 'success'>
   private readonly gitPollDuration: Histogram<'repo' | 'success'>
@@ -80,7 +80,7 @@ export class KedgeMetrics {
     })
     this.engineUp = new Gauge({name: 'kedge_engine_up', help: 'Whether serve\'s event stream from the Docker engine is connected (1) or not (0).', registers})
     this.engineOutages = new Counter({name: 'kedge_engine_outages_total', help: 'Times the Docker engine\'s event stream broke (the daemon stopped or restarted).', registers})
-    this.driftCounter = new Counter({name: 'kedge_drift_detected_total', help: 'Drift found, by repository and service.', labelNames: ['repo', 'service'], registers})
+    this.driftCounter = new Counter({name: 'kedge_drift_detected_total', help: 'Drift found, by repository, stack and service.', labelNames: ['repo', 'stack', 'service'], registers})
     this.gitPolls = new Counter({name: 'kedge_git_polls_total', help: 'Polls of the remote for the branch head.', labelNames: ['repo', 'success'], registers})
     const histogram = <Label extends string>(name: string, help: string, labelNames: Label[], buckets: number[]) => new Histogram({name, help, labelNames, buckets, registers})
     this.reconciliationDuration = histogram(
@@ -132,12 +132,13 @@ export class KedgeMetrics {
     this.commitToRunning.observe({repo}, ((deployment.finishedAt?.getTime() ?? Date.now()) - waiting.seenAt) / 1000)
   }
 
-  driftChecked(repo: string, drift: Array<{service: string; type: string}>): void {
-    const before = this.drifted.get(repo) ?? new Set<string>()
+  driftChecked(repo: string, stack: string, drift: Array<{service: string; type: string}>): void {
+    const key = `${repo}/${stack}`
+    const before = this.drifted.get(key) ?? new Set<string>()
     const now = new Set(drift.map((entry) => `${entry.service}\u0000${entry.type}`))
     for (const entry of drift) {
-      if (!before.has(`${entry.service}\u0000${entry.type}`)) this.driftCounter.inc({repo, service: entry.service})
+      if (!before.has(`${entry.service}\u0000${entry.type}`)) this.driftCounter.inc({repo, stack, service: entry.service})
     }
-    this.drifted.set(repo, now)
+    this.drifted.set(key, now)
   }
 }

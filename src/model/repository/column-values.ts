@@ -6,7 +6,8 @@
 export const DEPLOYMENT_TRIGGERS = ['git', 'drift', 'manual', 'rollback', 'auto_rollback', 'startup'] as const
 export type DeploymentTrigger = (typeof DEPLOYMENT_TRIGGERS)[number]
 
-export const DEPLOYMENT_STATUSES = ['pending', 'success', 'failed', 'rolled_back'] as const
+/** `skipped`: a stack deployed after another (`after:`) kept its commit because that one failed. */
+export const DEPLOYMENT_STATUSES = ['pending', 'success', 'failed', 'rolled_back', 'skipped'] as const
 export type DeploymentStatus = (typeof DEPLOYMENT_STATUSES)[number]
 
 /** How kedge authenticates to a remote; none (null) leaves it to the host's own git and ssh setup. */

@@ -5,6 +5,7 @@ import {InvalidStateError, quoted} from '../errors.js'
 import {AUTH_KINDS, DEPLOYMENT_STATUSES, DEPLOYMENT_TRIGGERS, STACK_HOLDS} from './column-values.js'
 import type {DeploymentRow, RepositoryRow, StackRow} from '../rows.js'
 import {validateBranchName} from './branch-name.js'
+import {isStackName} from '../stack/stack-names.js'
 import {REPO_NAME_PATTERN} from './repo-url.js'
 import {MIN_INTERVAL_MS} from './repository-interval.js'
 
@@ -72,13 +73,11 @@ export function checkRepositoryRow(row: RepositoryRow): RepositoryRow {
   return row
 }
 
-/** A stack name as kedge takes it: usable as `<repository>/<stack>` and as a part of a Compose project name. */
-export const STACK_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/
 
 /** Every column of a stack row kedge relies on; corrupt_row for the first that is not as kedge writes it. */
 export function checkStackRow(row: StackRow, repository: string): StackRow {
   const bad = (column: string, detail: string) => corruptRow('stacks', row.id, column, detail, repositoryHint(repository))
-  if (typeof row.name !== 'string' || !STACK_NAME_PATTERN.test(row.name)) throw bad('name', `${quoted(String(row.name))} is not a stack name kedge accepts`)
+  if (typeof row.name !== 'string' || !isStackName(row.name)) throw bad('name', `${quoted(String(row.name))} is not a stack name kedge accepts`)
   if (!isStackPath(row.path)) throw bad('path', `${quoted(String(row.path))} is not a normalised path inside the repository`)
   if (row.hold !== null && !(STACK_HOLDS as readonly unknown[]).includes(row.hold)) throw bad('hold', `${quoted(String(row.hold))} is not down or suspended`)
   checkTimestamp(row.createdAt, 'created_at', bad, false)

@@ -3,15 +3,17 @@ import path from 'node:path'
 import {parseBoundedYaml} from '../../model/config/bounded-yaml.js'
 import {parseComposeYaml} from '../../model/config/compose-yaml.js'
 import {PROJECT_NAME_PATTERN, type KedgeConfig} from '../../model/config/kedge-config.js'
-import {ComposeFailedError, InvalidConfigError, InvalidInputError, quoted} from '../../model/errors.js'
+import {ComposeFailedError, InvalidConfigError, quoted} from '../../model/errors.js'
 import type {StackRow, StackTarget} from '../../model/rows.js'
-import type {KedgeConfigFile, RepositoryFiles} from '../../ports/repository-files.js'
+import type {RepositoryFiles} from '../../ports/repository-files.js'
 import {COMPOSE_V2_HINT, isEmptyProject, locateComposeError, needsComposeV2} from '../../model/compose/compose-errors.js'
 import {formerServiceHashes, parseComposeConfig} from '../../model/compose/compose-model.js'
 import type {KedgeContext, ReadContext} from '../context.js'
 import {declaredOnFileChange, hashesOf, parseOnFileChange} from './file-change.js'
 import {carriedHashes} from '../../model/stack/running-labels.js'
 import {readStackSelection} from './stack-selection.js'
+import {readStackCheckout, type CheckoutRead} from '../stacks/checkout-stacks.js'
+export type {CheckoutRead} from '../stacks/checkout-stacks.js'
 import type {StackPaths} from '../repositories/stack-paths.js'
 import type {StackSnapshot} from '../../model/stack/stack-snapshot.js'
 import {parseSnapshot} from '../../model/stack/stored-snapshot.js'
@@ -48,7 +50,7 @@ export async function readDesiredStack(
 ): Promise<DesiredStack> {
   const {repoDir} = paths
   const {files} = context
-  const checkout = known.checkout ?? readCheckout(files, repoDir, stack, commit)
+  const checkout = known.checkout ?? readStackCheckout(context, {repository, stack}, commit)
   if ('error' in checkout) throw checkout.error
   const {stackDir} = checkout
   const {config, text: kedgeConfigText} = checkout.file
@@ -111,29 +113,6 @@ export async function readDesiredStack(
         }
       }),
     },
-  }
-}
-
-/** The stack's directory and its kedge.yaml as the clone has them, read once a round; or why they could not be read. */
-export type CheckoutRead = {stackDir: string; file: KedgeConfigFile; stack?: StackCheckout} | {error: unknown}
-
-/** What one of several stacks of a repository adds: its own kedge.yaml (already merged into `file.config`) and its project name. */
-export interface StackCheckout {
-  config: {path: string; content: string} | null
-  /** `<repository>-<stack>`, unless the stack's kedge.yaml names a project. */
-  defaultProject: string
-}
-
-/** Reads the stack directory and kedge.yaml of the commit checked out in the clone; a failure is kept for the deploy to report. */
-export function readCheckout(files: RepositoryFiles, repoDir: string, stack: Pick<StackRow, 'path'>, commit: string): CheckoutRead {
-  try {
-    // Every file kedge reads, and each it names to Compose, is checked to be a regular file inside the repository.
-    const stackDir = files.directory(repoDir, stack.path, () =>
-      new InvalidInputError(`path ${quoted(stack.path)} does not exist at commit ${commit.slice(0, 7)}`, {code: 'invalid_path'}),
-    )
-    return {stackDir, file: files.readKedgeConfig(repoDir, stackDir)}
-  } catch (error) {
-    return {error}
   }
 }
 

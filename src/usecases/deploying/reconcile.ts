@@ -2,15 +2,18 @@ import path from 'node:path'
 
 import type {KedgeConfig} from '../../model/config/kedge-config.js'
 import {asKedgeError, ExternalError, type KedgeError} from '../../model/errors.js'
-import type {DeploymentRow, LockRow, StackTarget} from '../../model/rows.js'
+import type {DeploymentRow, LockRow, RepositoryRow, StackTarget} from '../../model/rows.js'
 import {planChanges, type ServiceChange} from '../../model/stack/plan.js'
 import {parseSnapshot} from '../../model/stack/stored-snapshot.js'
 import type {KedgeContext} from '../context.js'
 import {withRepositoryAccess} from '../repositories/credentials.js'
-import {stackPaths, stackPathsOf} from '../repositories/stack-paths.js'
+import {isRootStack, stackPaths, stackPathsOf} from '../repositories/stack-paths.js'
+import {readCheckoutStacks} from '../stacks/checkout-stacks.js'
+import {stacksOf} from '../stacks/stacks.js'
 import type {DeployOutcome} from './attempt.js'
 import {applyCheckedOutCommit, type AlreadyRead} from './deploy.js'
-import {readCheckout, readDesiredStack} from './desired-stack.js'
+import {readDesiredStack} from './desired-stack.js'
+import {leavesStackAlone} from './stack-changes.js'
 import {fetchHead} from './fetch-head.js'
 import {tryWithRepositoryLock} from './lock.js'
 import {listOwnedContainers} from './owned-containers.js'
@@ -27,6 +30,10 @@ export type ReconcileResult =
   | {kind: 'plan-failed'; commit: string; error: KedgeError}
   | {kind: 'deployed'; outcome: DeployOutcome}
   | {kind: 'engine-unavailable'; commit: string; error: KedgeError}
+  /** The commit changes nothing one of several stacks reads: it counts as running it, without a deploy. */
+  | {kind: 'unchanged'; commit: string}
+  /** A stack it is deployed after (`after:`) failed this round: it keeps its commit. */
+  | {kind: 'skipped'; commit: string; blockedBy: string; deployment: DeploymentRow}
 
 export interface ReconcileOptions {
   trigger: 'startup' | 'git'
@@ -35,10 +42,10 @@ export interface ReconcileOptions {
   /** Called with the number of deployments found interrupted by a holder that died. */
   onRecovered?: (count: number) => void
   /** Called when a new commit ends a rollback's pin. */
-  onUnpinned?: (pinned: string, head: string) => void
+  onUnpinned?: (pinned: string, head: string, target: StackTarget) => void
   /** Called once the remote was asked for the branch head, with how long that took. */
   onPolled?: (outcome: {success: boolean; seconds: number; head: string | null}) => void
-  /** Called with the fetched commit's kedge.yaml as the round read it (null when it is invalid), for what the caller derives from it. */
+  /** Called with the fetched commit's kedge.yaml (the repository's) as the round read it (null when it is invalid), for what the caller derives from it. */
   onCheckoutConfig?: (commit: string, config: KedgeConfig | null) => void
 }
 
@@ -47,10 +54,8 @@ export function unpin(context: KedgeContext, {stack}: StackTarget): void {
 }
 
 /**
- * One round of the deploy loop for a repository: ask the remote for the branch head (one cheap round
- * trip), and only when it moved fetch it and, by the mode its kedge.yaml sets, apply it (auto) or record
- * what applying it would change (notify, manual). A commit that already failed is not retried until the
- * branch moves again; one that was interrupted is.
+ * One round of the deploy loop for a repository's stack, under the repository's lock (see
+ * reconcileStacksLocked, which does the work for all of them).
  */
 export async function reconcileRepository(context: KedgeContext, target: StackTarget, options: ReconcileOptions): Promise<ReconcileResult> {
   const result = await tryWithRepositoryLock(context, target.repository, `kedge serve (${options.trigger})`, async (recovered) => {
@@ -60,24 +65,56 @@ export async function reconcileRepository(context: KedgeContext, target: StackTa
   return 'busy' in result ? {kind: 'busy', holder: result.busy} : result
 }
 
-/** As reconcileRepository, for a caller that holds the repository's lock already (see runRound). */
+/** As reconcileRepository, for a caller that holds the repository's lock already: the round of all its stacks, and this one's result. */
 export async function reconcileLocked(context: KedgeContext, target: StackTarget, options: ReconcileOptions): Promise<ReconcileResult> {
+  const round = await reconcileStacksLocked(context, target.repository, options)
+  if (round.kind !== 'stacks') return round
+  return (round.results.find((entry) => entry.target.stack.id === target.stack.id) ?? round.results[0])?.result ?? {kind: 'up-to-date', commit: round.head}
+}
+
+/** One stack's part in a round. */
+export interface StackRound {
+  target: StackTarget
+  result: ReconcileResult
+}
+
+/** A round of a repository: the remote did not answer (or lost the branch), or each stack's result, in deploy order. */
+export type RepositoryRound = Extract<ReconcileResult, {kind: 'unreachable' | 'no-branch'}> | {kind: 'stacks'; head: string; results: StackRound[]}
+
+/**
+ * One round of the deploy loop for a repository: ask the remote for the branch head (one cheap round
+ * trip), and only when it moved past a stack fetch it (once, for all of them) and read which stacks the
+ * commit holds. Each stack the commit changes is then, by the mode its settings say, applied (auto) or
+ * recorded with what applying it would change (notify, manual), in the order `after:` sets; a stack
+ * whose dependency failed keeps its commit and is recorded as skipped. A commit changes one of several
+ * stacks when it changes a file the stack reads: a stack it leaves alone costs no Compose call. A commit
+ * that already failed is not retried until the branch moves again; one that was interrupted is.
+ */
+export async function reconcileStacksLocked(context: KedgeContext, repository: RepositoryRow, options: ReconcileOptions): Promise<RepositoryRound> {
   const {store} = context
-  let {repository} = target
-  const {stack} = target
   const polling = performance.now()
   let polled = false
-  let step: ReconcileResult | {fetched: string; lastGood: DeploymentRow | null}
+  let step: RepositoryRound | {head: string; fetched: string; decided: Map<number, Decision>}
   try {
     // One access for the poll and the fetch: the credentials are opened once a round, and a host key the
     // poll accepted on first use is the one the fetch is checked against.
-    const access = await withRepositoryAccess(context, repository, async (access) => {
+    const access = await withRepositoryAccess(context, repository, async (access): Promise<typeof step> => {
       const head = await context.git.remoteBranchHead(repository.url, repository.branch, {signal: options.signal, access})
       polled = true
       options.onPolled?.({success: head !== null, seconds: (performance.now() - polling) / 1000, head})
-      const found = afterPoll(context, target, head, options)
-      if ('kind' in found) return found
-      return {fetched: await fetchHead(context, repository, options.signal, {access, recordedHead: head ?? undefined}), lastGood: found.lastGood}
+      if (head === null) {
+        const error = new ExternalError(`branch "${repository.branch}" no longer exists on ${repository.url}`, {code: 'unknown_branch'})
+        store.recordRepositoryError(repository.id, error)
+        return {kind: 'no-branch', error}
+      }
+      // The remote answered: whatever kept it from answering before is over.
+      store.updateRepository(repository.id, {remoteHead: head, remoteCheckedAt: context.clock.now(), ...(repository.lastError ? {lastError: null, lastErrorAt: null} : {})})
+      const known = stacksOf(context, repository)
+      const decided = new Map(known.map((stack) => [stack.id, afterPoll(context, {repository, stack}, head, options)]))
+      if (known.length > 0 && [...decided.values()].every((decision) => 'kind' in decision)) {
+        return {kind: 'stacks', head, results: known.map((stack) => ({target: {repository, stack}, result: decided.get(stack.id) as ReconcileResult}))}
+      }
+      return {head, fetched: await fetchHead(context, repository, options.signal, {access, recordedHead: head}), decided}
     })
     step = access.value
     repository = access.repository
@@ -89,48 +126,86 @@ export async function reconcileLocked(context: KedgeContext, target: StackTarget
   }
   if ('kind' in step) return step
 
-  const {fetched: commit, lastGood} = step
-  target = {repository, stack}
-  const checkout = readCheckout(context.files, stackPaths(context, repository.name).repoDir, stack, commit)
-  const config = 'file' in checkout ? checkout.file.config : null
-  options.onCheckoutConfig?.(commit, config)
-  // An invalid kedge.yaml is left to the deploy, which records why it fails.
-  const mode = config?.mode ?? 'auto'
-  if (mode === 'auto') return deployWhenEngineAnswers(context, target, commit, options, {lastGood, checkout})
-  return recordPendingChanges(context, target, commit, mode, {lastGood, checkout}, options.signal)
+  const {head, fetched: commit, decided} = step
+  const layout = readCheckoutStacks(context, repository, commit)
+  options.onCheckoutConfig?.(commit, layout.config)
+  const failed = new Set<string>()
+  const results: StackRound[] = []
+  for (const {target: found, after, checkout} of layout.stacks) {
+    const target = {repository, stack: found.stack}
+    const decision = decided.get(target.stack.id) ?? afterPoll(context, target, head, options)
+    if ('kind' in decision) {
+      results.push({target, result: decision})
+      continue
+    }
+    const blockedBy = after.find((name) => failed.has(name))
+    if (blockedBy !== undefined) {
+      failed.add(target.stack.name)
+      results.push({target, result: recordSkipped(context, target, commit, blockedBy)})
+      continue
+    }
+    const known = {lastGood: decision.lastGood, checkout}
+    if (!isRootStack(target) && (await leavesStackAlone(context, target, decision.lastGood, commit, options.signal))) {
+      store.updateStack(target.stack.id, {unchangedHead: commit, pendingCommit: null, pendingChanges: null, lastError: null, lastErrorAt: null})
+      results.push({target, result: {kind: 'unchanged', commit}})
+      continue
+    }
+    // An invalid kedge.yaml is left to the deploy, which records why it fails.
+    const mode = ('file' in checkout ? checkout.file.config.mode : null) ?? 'auto'
+    const result = mode === 'auto' ? await deployWhenEngineAnswers(context, target, commit, options, known) : await recordPendingChanges(context, target, commit, mode, known, options.signal)
+    if (stackFailed(result)) failed.add(target.stack.name)
+    results.push({target, result})
+  }
+  return {kind: 'stacks', head, results}
 }
 
-/** What the branch head the poll found calls for: a result that ends the round, or the fetch (with the last good deployment, read once). */
-function afterPoll(context: KedgeContext, target: StackTarget, head: string | null, options: ReconcileOptions): ReconcileResult | {lastGood: DeploymentRow | null} {
-  const {store} = context
-  const {repository, stack} = target
-  if (head === null) {
-    const error = new ExternalError(`branch "${repository.branch}" no longer exists on ${repository.url}`, {code: 'unknown_branch'})
-    store.recordRepositoryError(repository.id, error)
-    return {kind: 'no-branch', error}
-  }
-  // The remote answered: whatever kept it from answering before is over.
-  store.updateRepository(repository.id, {remoteHead: head, remoteCheckedAt: context.clock.now(), ...(repository.lastError ? {lastError: null, lastErrorAt: null} : {})})
+/** What the poll found for a stack: a result that ends its round, or the fetch it needs (with its last good deployment, read once). */
+type Decision = ReconcileResult | {lastGood: DeploymentRow | null}
 
+/** What the branch head the poll found calls for, for one stack. */
+function afterPoll(context: KedgeContext, target: StackTarget, head: string, options: ReconcileOptions): Decision {
+  const {store} = context
+  const {stack} = target
   if (stack.pinnedCommit) {
     // A rollback holds until the branch moves past the head it rolled back from.
     if (head === stack.pinnedAtHead || head === stack.pinnedCommit) {
-      store.updateStack(stack.id, {lastError: null, lastErrorAt: null})
+      if (stack.lastError) store.updateStack(stack.id, {lastError: null, lastErrorAt: null})
       return {kind: 'pinned', commit: stack.pinnedCommit}
     }
     unpin(context, target)
-    options.onUnpinned?.(stack.pinnedCommit, head)
+    options.onUnpinned?.(stack.pinnedCommit, head, target)
   }
   const lastGood = store.lastGoodDeployment(stack.id) ?? null
-  if (lastGood?.commit === head) {
+  if (lastGood?.commit === head || (stack.unchangedHead === head && lastGood !== null)) {
     // The stack runs the branch head: whatever went wrong before is over.
-    store.updateStack(stack.id, {pendingCommit: null, pendingChanges: null, lastError: null, lastErrorAt: null})
+    if (stack.pendingCommit || stack.lastError) store.updateStack(stack.id, {pendingCommit: null, pendingChanges: null, lastError: null, lastErrorAt: null})
     return {kind: 'up-to-date', commit: head}
   }
   const attempt = store.lastAttemptAt(stack.id, head)
-  if (attempt?.status === 'failed' && !attempt.interrupted) return {kind: 'already-failed', commit: head}
+  if ((attempt?.status === 'failed' || attempt?.status === 'skipped') && !attempt.interrupted) return {kind: 'already-failed', commit: head}
   if (stack.pendingCommit === head) return {kind: 'already-pending', commit: head}
   return {lastGood}
+}
+
+/** Whether the stack's round failed, so that the stacks deployed after it keep their commit. */
+function stackFailed(result: ReconcileResult): boolean {
+  if (result.kind === 'deployed') return result.outcome.error !== null
+  return result.kind === 'plan-failed' || result.kind === 'engine-unavailable'
+}
+
+/** A stack whose dependency failed this round keeps its commit; the skip is recorded, and held like a failure until the branch moves. */
+export function recordSkipped(
+  context: KedgeContext,
+  target: StackTarget,
+  commit: string,
+  blockedBy: string,
+  trigger: 'git' | 'manual' = 'git',
+): Extract<ReconcileResult, {kind: 'skipped'}> {
+  const {store} = context
+  const deployment = store.startDeployment({repositoryId: target.repository.id, stackId: target.stack.id, commit, trigger})
+  const reason = `skipped: ${blockedBy}, which it is deployed after, failed at ${commit.slice(0, 7)}`
+  const finished = store.finishDeployment(deployment.id, {status: 'skipped', note: reason})
+  return {kind: 'skipped', commit, blockedBy, deployment: finished}
 }
 
 /** A commit that arrives while the Docker engine is down waits for it, without a failed deployment for each round. */

@@ -1,6 +1,7 @@
 import {InvalidStateError, NotFoundError, quoted} from '../../model/errors.js'
 import type {RepositoryRow, StackRow, StackTarget} from '../../model/rows.js'
 import type {ReadContext} from '../context.js'
+import {checkStackRow} from '../../model/repository/row-checks.js'
 import {requireRepository} from '../repositories/require-repository.js'
 
 /** The stack a repository registered with one compose project has: named after it, at its `--path`. */
@@ -10,7 +11,8 @@ export function rootStackValues(repository: Pick<RepositoryRow, 'id' | 'name' | 
 
 /** The repository's stacks, by name. */
 export function stacksOf(context: Pick<ReadContext, 'store'>, repository: RepositoryRow): StackRow[] {
-  return context.store.listStacks(repository.id)
+  // Checked like the repository's row: a damaged path must not become a directory kedge reads or writes.
+  return context.store.listStacks(repository.id).map((stack) => checkStackRow(stack, repository.name))
 }
 
 /**

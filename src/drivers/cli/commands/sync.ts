@@ -3,7 +3,7 @@ import chalk from 'chalk'
 import {BaseCommand} from '../base-command.js'
 import {repoFlag} from '../flags.js'
 import {describeHolder} from '../../../usecases/deploying/lock.js'
-import {syncRepository} from '../../../usecases/deploying/sync.js'
+import {syncRepository, type SyncOutcome} from '../../../usecases/deploying/sync.js'
 import {toDeploymentView, type DeploymentView} from '../../../model/repository/deployment-view.js'
 import type {ServiceChange} from '../../../model/stack/plan.js'
 
@@ -11,6 +11,8 @@ export interface SyncResult {
   repo: string
   deployment: DeploymentView
   changes: ServiceChange[]
+  /** Set when a stack it is deployed after failed: it kept its commit. */
+  skipped?: {blockedBy: string}
 }
 
 export default class Sync extends BaseCommand<typeof Sync> {
@@ -24,19 +26,34 @@ export default class Sync extends BaseCommand<typeof Sync> {
     repo: repoFlag,
   }
 
-  async run(): Promise<SyncResult> {
-    const outcome = await syncRepository(await this.context(), this.flags.repo, {
+  /** One stack's result as before; a repository of several stacks, each stack's, in the order they were applied. */
+  async run(): Promise<SyncResult | {repo: string; stacks: SyncResult[]}> {
+    const outcomes = await syncRepository(await this.context(), this.flags.repo, {
       signal: this.interrupted,
       onLockWait: (holder) => this.warnAll([`waiting for ${describeHolder(holder)}`]),
     })
+    const results = outcomes.map((outcome) => this.report(outcome, outcomes.length > 1))
+    const failed = outcomes.find((outcome) => outcome.error)
+    if (failed?.error) throw failed.error
+    return results.length === 1 ? results[0]! : {repo: this.flags.repo, stacks: results}
+  }
+
+  private report(outcome: SyncOutcome, named: boolean): SyncResult {
     const deployment = toDeploymentView(outcome.deployment, outcome.stack)
+    const what = named ? `${this.flags.repo.split('/')[0]}/${outcome.stack}` : this.flags.repo
+    const result = {repo: this.flags.repo, deployment, changes: outcome.changes, ...(outcome.skipped ? {skipped: outcome.skipped} : {})}
+    if (outcome.skipped) {
+      this.warnAll([`${what}: ${deployment.note}`])
+      return result
+    }
     if (outcome.error) {
       if (deployment.note) this.warnAll([deployment.note])
-      throw outcome.error
+      if (named) this.warnAll([`${what}: ${outcome.error.message.split('\n')[0]}`])
+      return result
     }
-    this.log(`${chalk.green('Deployed')} ${chalk.bold(this.flags.repo)} at ${deployment.commit.slice(0, 7)} (project ${deployment.project})`)
+    this.log(`${chalk.green('Deployed')} ${chalk.bold(what)} at ${deployment.commit.slice(0, 7)} (project ${deployment.project})`)
     for (const change of outcome.changes) this.log(`  ${change.action.padEnd(8)} ${change.service}${change.signal ? ` (signal ${change.signal})` : ''}${change.to ? `  ${change.from ?? '-'} → ${change.to}` : ''}`)
     if (outcome.changes.length === 0) this.log('  no service changed')
-    return {repo: this.flags.repo, deployment, changes: outcome.changes}
+    return result
   }
 }
