@@ -3,7 +3,7 @@ import {beforeEach, describe, it} from 'node:test'
 
 import {isKedgeError} from '../../src/model/errors.js'
 import type {RepositoryRow, StackTarget} from '../../src/model/rows.js'
-import {onlyStack, requireOneStack, requireStacks, splitAddress, stackLabel} from '../../src/usecases/stacks/stacks.js'
+import {requireOneStack, requireStacks, splitAddress, stackLabel} from '../../src/usecases/stacks/stacks.js'
 import {FakeClock, MemoryStore, registerRepository} from '../helpers/fake-ports.js'
 
 /** The error's code, message and hint, asserting that it is kedge's own and one line. */
@@ -25,7 +25,6 @@ describe('stack addresses', () => {
   let context: {store: MemoryStore}
   let single: RepositoryRow
   let several: RepositoryRow
-  let empty: RepositoryRow
 
   beforeEach(() => {
     const clock = new FakeClock()
@@ -36,7 +35,7 @@ describe('stack addresses', () => {
     several = registerRepository(store, {name: 'platform', url: 'https://git.example/platform.git', branch: 'main', createdAt}).repository
     store.insertStack({repositoryId: several.id, name: 'Web', path: 'web', createdAt})
     store.insertStack({repositoryId: several.id, name: 'worker', path: 'worker', createdAt})
-    empty = store.insertRepository({name: 'bare', url: 'https://git.example/bare.git', branch: 'main', createdAt})
+    store.insertRepository({name: 'bare', url: 'https://git.example/bare.git', branch: 'main', createdAt})
   })
 
   describe('splitAddress', () => {
@@ -152,23 +151,6 @@ describe('stack addresses', () => {
       assert.equal(stackLabel(requireOneStack(context, 'platform/platform')), 'platform')
       assert.equal(stackLabel(requireOneStack(context, 'platform/worker')), 'platform/worker')
       assert.equal(stackLabel(requireOneStack(context, 'platform/web')), 'platform/Web')
-    })
-  })
-
-  describe('onlyStack', () => {
-    it('gives the one stack of a repository', () => {
-      const target = onlyStack(context, single)
-      assert.deepEqual(target, requireOneStack(context, 'app'))
-    })
-
-    it('refuses a repository of several stacks, or of none, as corrupt_row naming how many it has', () => {
-      const severalRefused = refusal(() => onlyStack(context, several))
-      assert.equal(severalRefused.code, 'corrupt_row')
-      assert.equal(severalRefused.message, 'platform has 3 stacks recorded; kedge expects one')
-      assert.match(severalRefused.hint!, /kedge repo remove platform/)
-      const noneRefused = refusal(() => onlyStack(context, empty))
-      assert.equal(noneRefused.code, 'corrupt_row')
-      assert.equal(noneRefused.message, 'bare has 0 stacks recorded; kedge expects one')
     })
   })
 })

@@ -7,8 +7,8 @@ import {describeChanges} from '../../model/stack/plan.js'
 import {describeDrift, type HealResult, type ParsedDeployment} from '../../usecases/drift/heal.js'
 import {readCheckoutConfig, type ReconcileResult, type RepositoryRound} from '../../usecases/deploying/reconcile.js'
 import {runRound, type LockedRound} from '../../usecases/round.js'
-import {isRootStack} from '../../usecases/repositories/stack-paths.js'
-import {onlyStack, stacksOf} from '../../usecases/stacks/stacks.js'
+import {isRootStack} from '../../model/stack/stack-names.js'
+import {stacksOf} from '../../usecases/stacks/stacks.js'
 import {MIN_INTERVAL_MS} from '../../model/repository/repository-interval.js'
 import {checkRepositoryRow, isCorruptRow} from '../../model/repository/row-checks.js'
 import {errorMessage, type ExternalError} from '../../model/errors.js'
@@ -275,7 +275,7 @@ export class RepositoryLoop {
   /** A failure to write it (a full disk) is logged: it must not end the repository's loop. */
   private recordOverdue(repository: RepositoryRow, overdue: Error, logger: Logger): void {
     try {
-      this.context.store.recordStackError(onlyStack(this.context, repository).stack.id, overdue)
+      this.context.store.recordRepositoryError(repository.id, overdue)
     } catch (error) {
       logger.log('error', 'round.overdue', {repo: this.name, error: `${overdue.message}; recording it failed: ${errorMessage(error)}`})
     }
@@ -462,7 +462,7 @@ export class RepositoryLoop {
 
   /** The clone's kedge.yaml: as the last round read it, or read now when someone else's fetch (kedge sync) moved the clone. */
   private checkoutConfig(repository: RepositoryRow): KedgeConfig | null {
-    if (this.checkout?.head !== repository.remoteHead) this.checkout = {head: repository.remoteHead, config: readCheckoutConfig(this.context, onlyStack(this.context, repository))}
+    if (this.checkout?.head !== repository.remoteHead) this.checkout = {head: repository.remoteHead, config: readCheckoutConfig(this.context, repository)}
     return this.checkout.config
   }
 

@@ -78,16 +78,20 @@ type Named = Candidate & {name: string}
 class Layout {
   private looks = 0
   private readonly file: string
+  /** kedge.yaml's directory as the tree names directories: '' for the root, however `--path` stored it ('' or '.'). */
+  private readonly configDir: string
 
   constructor(
     private readonly input: StackLayoutInput,
     private readonly tree: StackTree,
   ) {
-    this.file = input.config.file ?? path.posix.join(input.configDir, 'kedge.yaml')
+    this.configDir = input.configDir.split('/').filter((segment) => segment !== '' && segment !== '.').join('/')
+    this.file = input.config.file ?? path.posix.join(this.configDir, 'kedge.yaml')
   }
 
   found(): StackSpec[] {
-    const {config, configDir} = this.input
+    const {config} = this.input
+    const {configDir} = this
     if (config.composeFiles !== undefined || this.tree.holdsComposeFile(configDir)) return [this.rootStack()]
     const apps = path.posix.join(configDir, APPS_DIRECTORY)
     const found = this.tree
@@ -144,7 +148,7 @@ class Layout {
     const segments = this.segmentsOf(entry.path, field)
     const glob = segments.some(isGlobSegment)
     const shown = quoted(entry.path)
-    if (segments.join('/') === this.input.configDir) {
+    if (segments.join('/') === this.configDir) {
       this.refuse(field, `${shown} is kedge.yaml's own directory`, 'list the directories of the stacks, each with its compose file')
     }
     if (!glob) {
@@ -156,7 +160,7 @@ class Layout {
     }
     if (entry.name !== undefined) this.refuse(`${field}.name`, `names one directory, and ${shown} is a glob`, 'list the directory on its own to give it a name')
     if (segments.some((segment) => segment.includes('**'))) this.refuse(field, `${shown}: "**" is not supported`, 'a glob matches within one directory: use "*" for each level')
-    const dirs = this.expand(segments, field, shown).filter((dir) => dir !== this.input.configDir && this.holdsStack(dir, () => this.tooManyLooks(field, shown)))
+    const dirs = this.expand(segments, field, shown).filter((dir) => dir !== this.configDir && this.holdsStack(dir, () => this.tooManyLooks(field, shown)))
     if (dirs.length === 0) this.refuse(field, `${shown} matches no directory holding a compose file or a kedge.yaml`, "check the pattern: it is relative to kedge.yaml's directory, and hidden directories never match")
     return {dirs, glob}
   }
@@ -165,7 +169,7 @@ class Layout {
   private segmentsOf(written: string, field: string): string[] {
     const outside = () => this.refuse(field, `${quoted(written)} is outside the repository`, "a stack's directory is relative to kedge.yaml's directory, inside the repository")
     if (path.posix.isAbsolute(written)) outside()
-    const segments = this.input.configDir.split('/').filter(Boolean)
+    const segments = this.configDir.split('/').filter(Boolean)
     for (const segment of written.split('/')) {
       if (segment === '' || segment === '.') continue
       if (segment !== '..') segments.push(segment)

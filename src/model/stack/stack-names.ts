@@ -19,3 +19,8 @@ export function defaultProjectName(repository: string): string {
 export function stackProjectName(repository: string, stack: string): string {
   return `${repository}-${stack}`.toLowerCase().replace(/[^a-z0-9_-]/g, '-')
 }
+
+/** The stack kept in kedge.yaml's own directory: the repository's single stack, run under its name. */
+export function isRootStack({repository, stack}: {repository: {path: string}; stack: {path: string}}): boolean {
+  return stack.path === repository.path
+}

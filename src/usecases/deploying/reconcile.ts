@@ -7,7 +7,8 @@ import {planChanges, type ServiceChange} from '../../model/stack/plan.js'
 import {parseSnapshot} from '../../model/stack/stored-snapshot.js'
 import type {KedgeContext} from '../context.js'
 import {withRepositoryAccess} from '../repositories/credentials.js'
-import {isRootStack, stackPaths, stackPathsOf} from '../repositories/stack-paths.js'
+import {isRootStack} from '../../model/stack/stack-names.js'
+import {stackPaths, stackPathsOf} from '../repositories/stack-paths.js'
 import {readCheckoutStacks} from '../stacks/checkout-stacks.js'
 import {stacksOf} from '../stacks/stacks.js'
 import type {DeployOutcome} from './attempt.js'
@@ -250,11 +251,11 @@ async function recordPendingChanges(
   }
 }
 
-/** kedge.yaml as the clone has it now, or null when it is missing from the clone or invalid. */
-export function readCheckoutConfig(context: KedgeContext, {repository, stack}: StackTarget): KedgeConfig | null {
+/** The repository's kedge.yaml as the clone has it now, or null when it is missing from the clone or invalid. */
+export function readCheckoutConfig(context: KedgeContext, repository: RepositoryRow): KedgeConfig | null {
   const repoDir = stackPaths(context, repository.name).repoDir
   try {
-    return context.files.readKedgeConfig(repoDir, path.join(repoDir, stack.path)).config
+    return context.files.readKedgeConfig(repoDir, path.join(repoDir, repository.path)).config
   } catch {
     return null
   }

@@ -18,7 +18,8 @@ import {parseInterval} from '../../model/repository/repository-interval.js'
 import {webhookSecretColumns, type WebhookSecretRequest} from './webhook-receiver.js'
 import {toRepositoryView, type RepositoryView} from '../../model/repository/repository-view.js'
 import {normalizeStackPath} from '../../model/stack/stack-path.js'
-import {rootStackValues} from '../stacks/stacks.js'
+import {resolveStackLayout} from '../../model/stack/stack-layout.js'
+import {withStackOverrides} from '../../model/config/stack-config.js'
 
 export interface AddRepositoryRequest {
   url: string
@@ -43,6 +44,8 @@ export interface AddRepositoryResult {
     composeFiles: string[]
     mode: ReconciliationMode
     interval: string | null
+    /** Set when the repository holds several stacks (`stacks:` in kedge.yaml, or apps/*\/): each, in deploy order; the fields above are then the repository's kedge.yaml's. */
+    stacks?: Array<{name: string; path: string; project: string; composeFiles: string[]}>
   } | null
   warnings: string[]
 }
@@ -89,7 +92,8 @@ export async function addRepository(context: KedgeContext, request: AddRepositor
         ...auth.columns(name, access.knownHosts()),
         ...webhookColumns(name),
       }
-      const row = registerWithCheckout(context, values, staged)
+      const stacks = checkout ? (checkout.stacks ?? [{name, path: stackPath}]) : []
+      const row = registerWithCheckout(context, values, staged, stacks)
       return {repository: toRepositoryView(row), checkout, warnings}
     } finally {
       if (staged) rmSync(staged, {recursive: true, force: true})
@@ -154,6 +158,26 @@ async function inspectCheckout(
     }),
   )
   const {config} = files.readKedgeConfig(checkoutDir, stackDir)
+  const layout = resolveStackLayout({repository: name, configDir: stackPath, config}, files.stackTree(checkoutDir))
+  if (layout.length !== 1 || !layout[0]!.root) {
+    return {
+      commit: await git.checkoutHead(checkoutDir),
+      configFile: config.file,
+      projectName: '',
+      projectNameSource: 'repository name',
+      projectNameFile: null,
+      composeFiles: [],
+      mode: config.mode,
+      interval: config.intervalMs === undefined ? null : formatDuration(config.intervalMs),
+      stacks: layout.map((spec) => {
+        // Each stack is checked as its deploy will read it: its own kedge.yaml over the repository's, and its compose files.
+        const dir = files.directory(checkoutDir, spec.path, () => new InvalidInputError(`the stack directory ${quoted(spec.path)} does not exist`, {code: 'invalid_path'}))
+        const own = files.readStackConfig(checkoutDir, dir)
+        const stackConfig = withStackOverrides(config, own.overrides, own.text?.path ?? null)
+        return {name: spec.name, path: spec.path, project: stackConfig.projectName ?? spec.defaultProject, composeFiles: files.resolveComposeFiles(checkoutDir, dir, stackConfig)}
+      }),
+    }
+  }
   const composeFiles = files.resolveComposeFiles(checkoutDir, stackDir, config)
   const project = resolveProjectName(files, checkoutDir, stackDir, config, composeFiles, name)
   return {
@@ -172,13 +196,14 @@ async function inspectCheckout(
  * The row and the clone are kept together or not at all: the clone is moved into place inside the
  * transaction that inserts the row, and taken back when that transaction cannot commit (a full disk).
  */
-function registerWithCheckout(context: KedgeContext, values: NewRepositoryRow, staged: string | null): RepositoryRow {
+function registerWithCheckout(context: KedgeContext, values: NewRepositoryRow, staged: string | null, stacks: Array<{name: string; path: string}>): RepositoryRow {
   const target = context.home.repoDir(values.name)
   let placed = false
   try {
     return context.store.insertRepository(values, (row) => {
-      // In the same transaction: a repository is never recorded without its stack.
-      context.store.insertStack(rootStackValues(row))
+      // In the same transaction: a repository is recorded with the stacks its checkout holds (none when the
+      // remote did not answer: its first round records them).
+      for (const stack of stacks) context.store.insertStack({repositoryId: row.id, name: stack.name, path: stack.path, createdAt: row.createdAt})
       if (staged) placeCheckout(staged, target)
       placed = staged !== null
     })

@@ -6,6 +6,7 @@ import type {ReadContext} from '../context.js'
 import type {Drift} from '../../model/stack/drift.js'
 import {LABELS} from '../../model/compose/labels.js'
 import type {ServiceChange} from '../../model/stack/plan.js'
+import {isRootStack} from '../../model/stack/stack-names.js'
 import {requireStacks} from '../stacks/stacks.js'
 import {authView, type AuthView} from '../../model/repository/repository-view.js'
 import {checkDeploymentRow, checkRepositoryRow, checkStackRow, isRepositoryName} from '../../model/repository/row-checks.js'
@@ -24,6 +25,8 @@ export interface RepositoryStatus {
   name: string
   /** The stack's name: for a repository of one root stack, the repository's. */
   stack: string
+  /** How commands name the stack: the repository's name for its root stack, else `<repository>/<stack>`. */
+  address: string
   url: string
   branch: string
   mode: ReconciliationMode
@@ -121,6 +124,7 @@ async function statusOf(context: ReadContext, target: StackTarget): Promise<Repo
   return {
     name: repository.name,
     stack: stack.name,
+    address: isRootStack({repository, stack}) ? repository.name : `${repository.name}/${stack.name}`,
     url: repository.url,
     branch: repository.branch,
     mode: await deployedMode(snapshot),
@@ -132,7 +136,7 @@ async function statusOf(context: ReadContext, target: StackTarget): Promise<Repo
       ? {commit: latest.commit, status: latest.status, trigger: latest.trigger, at: (latest.finishedAt ?? latest.startedAt).toISOString(), error: latest.error}
       : null,
     failedAttempt: !good && applied && containers.length > 0 ? {commit: applied.commit, at: (applied.finishedAt ?? applied.startedAt).toISOString()} : null,
-    inSync: good !== undefined && good.commit === (stack.pinnedCommit ?? repository.remoteHead),
+    inSync: good !== undefined && (good.commit === (stack.pinnedCommit ?? repository.remoteHead) || (stack.pinnedCommit === null && stack.unchangedHead === repository.remoteHead)),
     pending: stack.pendingCommit ? {commit: stack.pendingCommit, changes: JSON.parse(stack.pendingChanges ?? '[]') as ServiceChange[]} : null,
     pinned: stack.pinnedCommit ? {commit: stack.pinnedCommit, reason: stack.pinReason} : null,
     lastError: lastError ? {message: lastError.message, at: lastError.at?.toISOString() ?? null} : null,
@@ -168,6 +172,7 @@ function unreadableStatus(row: RepositoryRow, stack: StackRow, error: KedgeError
   return {
     name: isRepositoryName(row.name) ? row.name : quoted(String(row.name)),
     stack: typeof stack.name === 'string' ? stack.name : quoted(String(stack.name)),
+    address: isRepositoryName(row.name) ? row.name : quoted(String(row.name)),
     url: typeof row.url === 'string' ? row.url : '',
     branch: typeof row.branch === 'string' ? row.branch : '',
     mode: DEFAULT_RECONCILIATION_MODE,

@@ -3,7 +3,7 @@ import path from 'node:path'
 import {InvalidStateError, quoted} from '../../model/errors.js'
 import type {KedgeHome} from '../../model/home.js'
 import type {StackTarget} from '../../model/rows.js'
-import {isStackName} from '../../model/stack/stack-names.js'
+import {isRootStack, isStackName} from '../../model/stack/stack-names.js'
 import type {KedgeContext} from '../context.js'
 import {localEnvironmentOnce, type LocalEnvironment} from './local-env.js'
 import {checkRepositoryName} from '../../model/repository/row-checks.js'
@@ -80,9 +80,4 @@ export function stackPathsOf(context: KedgeContext, {repository, stack}: StackTa
     indexFile: path.join(generated, 'stack.index'),
     overrideFile: path.join(generated, 'compose.override.yaml'),
   }
-}
-
-/** The stack kept in kedge.yaml's own directory: the repository's single stack, run under its name. */
-export function isRootStack({repository, stack}: StackTarget): boolean {
-  return stack.path === repository.path
 }

@@ -6,7 +6,8 @@ import {resolveStackLayout} from '../../model/stack/stack-layout.js'
 import {stackProjectName} from '../../model/stack/stack-names.js'
 import type {KedgeConfigFile, RepositoryFiles} from '../../ports/repository-files.js'
 import type {KedgeContext} from '../context.js'
-import {isRootStack, stackPaths} from '../repositories/stack-paths.js'
+import {isRootStack} from '../../model/stack/stack-names.js'
+import {stackPaths} from '../repositories/stack-paths.js'
 
 /** The stack's directory and its settings as the clone has them, read once a round; or why they could not be read. */
 export type CheckoutRead = {stackDir: string; file: KedgeConfigFile; stack?: StackCheckout} | {error: unknown}

@@ -1,4 +1,4 @@
-import {InvalidStateError, NotFoundError, quoted} from '../../model/errors.js'
+import {NotFoundError, quoted} from '../../model/errors.js'
 import type {RepositoryRow, StackRow, StackTarget} from '../../model/rows.js'
 import type {ReadContext} from '../context.js'
 import {checkStackRow} from '../../model/repository/row-checks.js'
@@ -55,16 +55,4 @@ export function splitAddress(address: string): {repositoryName: string; stackNam
 /** How a stack is named to people: the repository's name alone for its root stack, else `<repository>/<stack>`. */
 export function stackLabel(target: StackTarget): string {
   return target.stack.name === target.repository.name ? target.repository.name : `${target.repository.name}/${target.stack.name}`
-}
-
-/** The stack of a repository that holds one; serve's rounds work on one stack per repository. */
-export function onlyStack(context: Pick<ReadContext, 'store'>, repository: RepositoryRow): StackTarget {
-  const stacks = stacksOf(context, repository)
-  if (stacks.length !== 1) {
-    throw new InvalidStateError(`${repository.name} has ${stacks.length} stacks recorded; kedge expects one`, {
-      code: 'corrupt_row',
-      hint: `run "kedge repo remove ${repository.name}" and add the repository again`,
-    })
-  }
-  return {repository, stack: stacks[0]!}
 }

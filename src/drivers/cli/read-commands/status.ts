@@ -15,7 +15,7 @@ export async function showStatus(io: CommandIO, flags: {repo?: string}): Promise
 }
 
 function renderStatus(status: RepositoryStatus): string {
-  const lines = [`${chalk.bold(status.name)}  branch ${status.branch}, mode ${status.mode}${status.project ? `, project ${status.project}` : ''}`]
+  const lines = [`${chalk.bold(status.address)}  branch ${status.branch}, mode ${status.mode}${status.project ? `, project ${status.project}` : ''}`]
   lines.push(`  head      ${shortCommit(status.head?.commit)}${status.head?.checkedAt ? `  (checked ${localTime(status.head.checkedAt)})` : ''}`)
   const sync = status.deployed ? (status.inSync ? chalk.green('in sync') : chalk.yellow('behind the branch')) : chalk.yellow('never deployed')
   const leftover = status.failedAttempt ? `; the containers below are left from the failed deploy of ${shortCommit(status.failedAttempt.commit)}` : ''
@@ -27,7 +27,7 @@ function renderStatus(status: RepositoryStatus): string {
   if (status.pinned) lines.push(`  ${chalk.magenta('pinned')}    ${shortCommit(status.pinned.commit)} by a rollback${status.pinned.reason ? `: ${status.pinned.reason}` : ''}`)
   if (status.pending) {
     const changes = status.pending.changes.map((change) => `${change.action} ${change.service}`).join(', ') || 'no service changes'
-    lines.push(`  pending   ${shortCommit(status.pending.commit)}  would ${changes}; run "kedge sync --repo ${status.name}"`)
+    lines.push(`  pending   ${shortCommit(status.pending.commit)}  would ${changes}; run "kedge sync --repo ${status.address}"`)
   }
   if (status.lastError) lines.push(`  ${chalk.red('error')}     ${status.lastError.message.split('\n')[0]}`)
   if (status.rowError?.hint) lines.push(`  hint      ${status.rowError.hint}`)

@@ -96,8 +96,12 @@ A private repository takes a deploy key (--ssh-key, for ssh:// and git@host: URL
     this.log(`${chalk.green('Added')} ${chalk.bold(repository.name)} (${repository.url}, branch ${repository.branch})`)
     if (checkout) {
       this.log(`  commit   ${checkout.commit.slice(0, 7)}`)
-      this.log(`  project  ${checkout.projectName} (${projectNameOrigin(checkout)})`)
-      this.log(`  compose  ${checkout.composeFiles.join(', ')}`)
+      if (checkout.stacks) {
+        for (const stack of checkout.stacks) this.log(`  stack    ${stack.name} (${stack.path}: project ${stack.project}, ${stack.composeFiles.join(', ')})`)
+      } else {
+        this.log(`  project  ${checkout.projectName} (${projectNameOrigin(checkout)})`)
+        this.log(`  compose  ${checkout.composeFiles.join(', ')}`)
+      }
       this.log(`  mode     ${checkout.mode}`)
     }
     for (const [label, text] of authLines(repository.auth)) this.log(`  ${label.padEnd(8)} ${text}`)
