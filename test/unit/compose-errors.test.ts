@@ -3,7 +3,7 @@ import {describe, it} from 'node:test'
 
 import {parse} from 'yaml'
 
-import {composeV2Features, isEmptyProject, locateComposeError, needsComposeV2} from '../../src/model/compose/compose-errors.js'
+import {addressPoolHint, composeV2Features, isEmptyProject, locateComposeError, needsComposeV2} from '../../src/model/compose/compose-errors.js'
 
 const files = [parse('services:\n  web:\n    image: app:1\n    ports: ["8080:80", notaport]\n  db:\n    image: db:1\n')]
 
@@ -90,5 +90,13 @@ describe('Compose v1 refusing what only Compose v2 knows', () => {
       assert.deepEqual(composeV2Features(reason), [], reason)
       assert.equal(needsComposeV2(reason), null, reason)
     }
+  })
+})
+
+describe('the engine out of address pools', () => {
+  it('says what ran out and how to fix it, and nothing for other refusals', () => {
+    const reason = 'Error response from daemon: could not find an available, non-overlapping IPv4 address pool among the defaults to assign to the network'
+    assert.match(addressPoolHint(reason)!, /^the Docker engine ran out of address pools .*default-address-pools.*docs\/stacks\.md$/)
+    assert.equal(addressPoolHint('network kt_default not found'), null)
   })
 })

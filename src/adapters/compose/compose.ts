@@ -16,6 +16,7 @@ import {boundedLine, crashLine} from '../../model/tool-output.js'
 import {composeTimeoutSetting} from '../../model/config/compose-timeout.js'
 import {formatDuration} from '../../model/config/duration.js'
 import {ComposeFailedError, errorMessage, ExternalError} from '../../model/errors.js'
+import {addressPoolHint} from '../../model/compose/compose-errors.js'
 import {redact} from '../../model/secrets/redaction.js'
 import {environmentWithoutSecrets} from '../../model/secrets/secret-environment.js'
 import {KILL_GRACE_MS, runChild, type ChildOutcome} from '../process/child-process.js'
@@ -130,7 +131,7 @@ async function runCompose(
   if (ENGINE_GONE.test(detail)) {
     throw new ExternalError(`compose could not ${what}: the Docker engine did not answer (${detail})`, {code: 'engine_unavailable', cause})
   }
-  throw new ComposeFailedError(what, detail, {cause})
+  throw new ComposeFailedError(what, detail, {cause, hint: addressPoolHint(detail) ?? undefined})
 }
 
 function failureDetail(outcome: ChildOutcome, timeoutMs: number): string {

@@ -115,6 +115,15 @@ export function needsComposeV2(reason: string): string | null {
 
 export const COMPOSE_V2_HINT = 'install the Docker Compose plugin ("docker compose") and leave KEDGE_COMPOSE unset or set it to "docker compose"; see Requirements in README.md'
 
+/**
+ * The engine's refusal of one more bridge network: its default address pools hold about 30, and every
+ * stack with a default network takes one. A hint that says what ran out and how to fix it; null otherwise.
+ */
+export function addressPoolHint(reason: string): string | null {
+  if (!/could not find an available, non-overlapping IPv4 address pool/i.test(reason)) return null
+  return 'the Docker engine ran out of address pools for networks (one per stack network): add "default-address-pools" to /etc/docker/daemon.json and restart dockerd, or let stacks share an external network; see docs/stacks.md'
+}
+
 /** v2's whole word on compose files without services, where v1 resolves them to none. */
 export function isEmptyProject(reason: string): boolean {
   return /^empty compose file$/.test(reason.trim())
