@@ -2,10 +2,12 @@ import {existsSync, rmSync} from 'node:fs'
 import path from 'node:path'
 
 import {InvalidInputError, InvalidStateError, NotFoundError, quoted} from '../../model/errors.js'
-import type {RepositoryRow} from '../../model/rows.js'
+import type {RepositoryRow, StackTarget} from '../../model/rows.js'
+import {isRootStack} from '../../model/stack/stack-names.js'
 import type {KedgeContext} from '../context.js'
 import {composeProjectOf} from '../deploying/compose-project.js'
-import {stackPaths} from './stack-paths.js'
+import {stackPaths, stackPathsOf, type StackPaths} from './stack-paths.js'
+import {stacksOf} from '../stacks/stacks.js'
 import {LABELS} from '../../model/compose/labels.js'
 import {withRepositoryLock} from '../deploying/lock.js'
 import {REPO_NAME_PATTERN} from '../../model/repository/repo-url.js'
@@ -48,6 +50,8 @@ export interface RemoveRepositoryResult {
   purgedStackDir: string | null
   /** Set when only the registration was removed and no file was deleted: why. */
   filesUntouched?: string
+  /** For a repository of several stacks: each stack's part (the fields above are then its root stack's, or empty). */
+  stacks?: Array<{stack: string; down: RemoveRepositoryResult['down']; keptStackDir: string | null; purgedStackDir: string | null}>
 }
 
 const REMOVE_LOCK_WAIT_MS = 60_000
@@ -93,32 +97,44 @@ async function removeCorruptRow(context: KedgeContext, repository: RepositoryRow
   })
 }
 
-/** The stack directory `--purge` would delete, for its confirmation; not_found when there is nothing of that name to remove. */
-export function stackDirToPurge(context: KedgeContext, name: string): string {
+/** The stack directories `--purge` would delete, for its confirmation; not_found when there is nothing of that name to remove. */
+export function stackDirsToPurge(context: KedgeContext, name: string): string[] {
   const repository = context.store.findRepository(name.trim().toLowerCase())
-  if (repository) return stackPaths(context, repository.name).stackDir
+  if (repository) return [stackPaths(context, repository.name).stackDir, ...otherStacks(context, repository).map((target) => stackPathsOf(context, target).stackDir)]
   leftoverName(context, name)
-  return context.home.stackDir(name.trim().toLowerCase())
+  return [context.home.stackDir(name.trim().toLowerCase())]
+}
+
+/** The repository's stacks other than its root stack, whose files live in directories of their own. */
+function otherStacks(context: KedgeContext, repository: RepositoryRow): StackTarget[] {
+  return stacksOf(context, repository)
+    .map((stack) => ({repository, stack}))
+    .filter((target) => !isRootStack(target))
 }
 
 async function removeRegistered(context: KedgeContext, repository: RepositoryRow, options: RemoveOptions): Promise<RemoveRepositoryResult> {
   return withRepositoryLock(context, repository, {purpose: 'kedge repo remove', waitMs: REMOVE_LOCK_WAIT_MS}, async () => {
     // Checked before anything is taken down or deleted: every path lies inside the home.
     const paths = stackPaths(context, repository.name)
-    const down = options.down || options.purge ? await takeDownStack(context, repository, options.volumes) : null
+    const stacks = stacksOf(context, repository).map((stack) => ({repository, stack}))
+    const others = stacks.filter((target) => !isRootStack(target)).map((target) => ({target, paths: stackPathsOf(context, target)}))
+    const root = stacks.find((target) => isRootStack(target))
+    const takeDown = options.down || options.purge
+    const down = takeDown && (root || others.length === 0) ? await takeDownStack(context, root ?? null, repository, options.volumes) : null
+    const downs: Array<RemoveRepositoryResult['down']> = []
+    for (const other of others) downs.push(takeDown ? await takeDownStack(context, other.target, repository, options.volumes) : null)
     context.store.deleteRepository(repository.name)
     rmSync(paths.repoDir, {recursive: true, force: true})
-    rmSync(paths.generatedDir, {recursive: true, force: true})
-    rmSync(paths.releasesDir, {recursive: true, force: true})
-    const stackDirExists = existsSync(paths.stackDir)
-    if (options.purge) rmSync(paths.stackDir, {recursive: true, force: true})
-    return {
-      name: repository.name,
-      removed: true as const,
-      down,
-      keptStackDir: stackDirExists && !options.purge ? paths.stackDir : null,
-      purgedStackDir: stackDirExists && options.purge ? paths.stackDir : null,
+    const removeFiles = (stackPaths: StackPaths) => {
+      rmSync(stackPaths.generatedDir, {recursive: true, force: true})
+      rmSync(stackPaths.releasesDir, {recursive: true, force: true})
+      const stackDirExists = existsSync(stackPaths.stackDir)
+      if (options.purge) rmSync(stackPaths.stackDir, {recursive: true, force: true})
+      return {keptStackDir: stackDirExists && !options.purge ? stackPaths.stackDir : null, purgedStackDir: stackDirExists && options.purge ? stackPaths.stackDir : null}
     }
+    const result = {name: repository.name, removed: true as const, down, ...removeFiles(paths)}
+    if (others.length === 0) return result
+    return {...result, stacks: others.map((other, index) => ({stack: other.target.stack.name, down: downs[index] ?? null, ...removeFiles(other.paths)}))}
   })
 }
 
@@ -159,16 +175,15 @@ async function purgeLeftovers(context: KedgeContext, input: string): Promise<Rem
  * --remove-orphans), which are the operator's. Then, when nothing else is left in the project, `compose
  * down` removes its networks (and with `volumes` its named volumes).
  */
-async function takeDownStack(context: KedgeContext, repository: RepositoryRow, volumes: boolean): Promise<RemoveRepositoryResult['down']> {
-  const stack = context.store.listStacks(repository.id)[0]
-  const applied = stack && context.store.lastAppliedDeployment(stack.id)
+async function takeDownStack(context: KedgeContext, target: StackTarget | null, repository: RepositoryRow, volumes: boolean): Promise<RemoveRepositoryResult['down']> {
+  const applied = target ? context.store.lastAppliedDeployment(target.stack.id) : undefined
   const snapshot = parseSnapshot(applied?.snapshot ?? null, applied?.id ?? null)
   if (!snapshot) return {action: 'none', reason: 'kedge has not deployed this repository'}
   const project = snapshot.project
   const labelled = (await context.engine.listKedgeContainers(project)).filter((container) => container.labels[LABELS.repository] === repository.name)
   await Promise.all(labelled.map((container) => context.engine.stopAndRemoveContainer(container.id)))
   const leftAlone = (await context.engine.listComposeProjectContainers(project)).map((container) => container.name)
-  const paths = stackPaths(context, repository.name)
+  const paths = target ? stackPathsOf(context, target) : stackPaths(context, repository.name)
   const compose = composeProjectOf(paths, snapshot)
   // A deploy that failed before it placed the files (an image it could not pull) left nothing on the host.
   const filesPresent = compose.files.every((file) => existsSync(path.resolve(compose.directory, file)))

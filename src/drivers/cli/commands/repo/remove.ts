@@ -5,7 +5,7 @@ import {BaseCommand} from '../../base-command.js'
 import {repositoryNameArg} from '../../flags.js'
 import {canAsk, confirmByTyping} from '../../confirm.js'
 import type {KedgeContext} from '../../../../usecases/context.js'
-import {removeRepository, stackDirToPurge, type RemoveRepositoryResult} from '../../../../usecases/repositories/remove-repository.js'
+import {removeRepository, stackDirsToPurge, type RemoveRepositoryResult} from '../../../../usecases/repositories/remove-repository.js'
 import {InvalidInputError} from '../../../../model/errors.js'
 
 export default class RepoRemove extends BaseCommand<typeof RepoRemove> {
@@ -44,7 +44,7 @@ export default class RepoRemove extends BaseCommand<typeof RepoRemove> {
 
   /** --purge deletes data: a person types the repository name; without a terminal, or under --json, only --yes says so. */
   private async confirmPurge(context: KedgeContext): Promise<void> {
-    const stackDir = stackDirToPurge(context, this.args.name)
+    const stackDir = stackDirsToPurge(context, this.args.name).join(', ')
     const name = this.args.name.trim().toLowerCase()
     const why = this.jsonEnabled() ? 'under --json' : canAsk() ? null : 'standard input is not a terminal'
     if (why) {
@@ -83,5 +83,8 @@ function outcomeLines(result: RemoveRepositoryResult): string[] {
   }
   if (result.purgedStackDir) lines.push(`files: deleted ${result.purgedStackDir}`)
   if (result.filesUntouched) lines.push(`files: none deleted (${result.filesUntouched})`)
+  for (const stack of result.stacks ?? []) {
+    for (const line of outcomeLines({name: result.name, removed: true, ...stack})) lines.push(`${stack.stack}: ${line}`)
+  }
   return lines
 }
