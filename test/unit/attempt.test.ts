@@ -41,7 +41,7 @@ describe('runAttempt', () => {
     assert.deepEqual(writes, [
       ['start', {repositoryId: 7, stackId: 11, commit: 'c'.repeat(40), trigger: 'manual'}],
       ['finish', {id: 1, status: 'success', project: 'app'}],
-      ['stack', {id: 11, lastError: null}],
+      ['stack', {id: 11, unchangedHead: null, lastError: null}],
     ])
   })
 

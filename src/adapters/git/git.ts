@@ -263,7 +263,7 @@ export async function objectIds(repository: string, commit: string, paths: strin
   const ids = new Map<string, string>()
   if (paths.length === 0) return ids
   // -z: paths as they are, not quoted (a name with non-ASCII characters would not match otherwise).
-  const output = await run('list the commit\'s files', () => localGit(['-C', repository, 'ls-tree', '-z', '--full-tree', commit, '--', ...paths], {signal}))
+  const output = await run('list the commit\'s files', () => localGit(['--literal-pathspecs', '-C', repository, 'ls-tree', '-z', '--full-tree', commit, '--', ...paths], {signal}))
   for (const entry of output.split('\0')) {
     const match = /^\d+ \w+ ([0-9a-f]+)\t(.+)$/s.exec(entry)
     if (match) ids.set(match[2]!, match[1]!)

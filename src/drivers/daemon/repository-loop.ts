@@ -79,6 +79,8 @@ export class RepositoryLoop {
    * when a fetch moved the clone, so that a round reads it once, and an idle round not at all.
    */
   private checkout: {head: string | null; config: KedgeConfig | null} | null = null
+  /** The repository's id, once a round has read its row: how its stacks are counted for a round's deadline. */
+  private repositoryId: number | null = null
   /** Each stack's deployed snapshot and its settings, by stack id, parsed once per deployment rather than at every drift check. */
   private readonly deployed = new Map<number, {current: ParsedDeployment | null}>()
 
@@ -232,6 +234,7 @@ export class RepositoryLoop {
     logger: Logger,
   ): Promise<{reconciled?: ReconcileResult | null; drift?: HealResult['kind'] | 'failed'}> {
     const outcome: {reconciled?: ReconcileResult | null; drift?: HealResult['kind'] | 'failed'} = {}
+    this.repositoryId = repository.id
     const hostKeysBefore = repository.knownHosts
     const started = performance.now()
     // A round with a poll may deploy and then heal: its deadline counts both.
@@ -336,6 +339,8 @@ export class RepositoryLoop {
     const found: Array<HealResult['kind'] | 'failed'> = []
     for (const stack of stacksOf(this.context, repository)) {
       if (signal.aborted) break
+      // A stack its repository no longer holds is neither deployed nor healed.
+      if (stack.hold === 'gone') continue
       const target = {repository, stack}
       try {
         const result = await round.heal(target, {signal, parsed: this.parsedDeployment(stack.id)})
@@ -372,7 +377,9 @@ export class RepositoryLoop {
    */
   private deadlineFor(phases: number, round: 'poll' | 'drift', logger: Logger): RoundDeadline {
     // Asked again when the time comes: the commit the round fetched may allow more.
-    const limitMs = () => phases * roundDeadlineMs(this.composeLimitMs, this.checkout?.config?.healthTimeoutMs ?? DEFAULT_HEALTH_TIMEOUT_MS)
+    // Each stack of the repository may deploy (or be checked) in the round, one after another.
+    const stacks = () => Math.max(1, this.context.store.listStacks(this.repositoryId ?? -1).length)
+    const limitMs = () => phases * stacks() * roundDeadlineMs(this.composeLimitMs, this.checkout?.config?.healthTimeoutMs ?? DEFAULT_HEALTH_TIMEOUT_MS)
     const overdue = (error: ExternalError) => logger.log('error', 'round.overdue', {repo: this.name, round, error: error.message})
     return new RoundDeadline(this.settings.abandon, limitMs, overdue)
   }
@@ -436,6 +443,8 @@ export class RepositoryLoop {
         return logger.log('debug', 'poll.unchanged', {...fields, commit: result.commit.slice(0, 12), reason: 'the commit changes nothing the stack reads'})
       case 'skipped':
         return logger.log('warn', 'deploy.skipped', {...fields, commit: result.commit.slice(0, 12), reason: result.deployment.note})
+      case 'gone':
+        return logger.log(result.prune ? 'warn' : 'debug', 'stack.gone', {...fields, commit: result.commit.slice(0, 12), action: result.prune ? 'taken down' : 'left running (prune is off)'})
       case 'deployed': {
         const {deployment, changes, error} = result.outcome
         const took = tookOf(deployment)

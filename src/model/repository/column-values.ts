@@ -6,14 +6,20 @@
 export const DEPLOYMENT_TRIGGERS = ['git', 'drift', 'manual', 'rollback', 'auto_rollback', 'startup'] as const
 export type DeploymentTrigger = (typeof DEPLOYMENT_TRIGGERS)[number]
 
-/** `skipped`: a stack deployed after another (`after:`) kept its commit because that one failed. */
-export const DEPLOYMENT_STATUSES = ['pending', 'success', 'failed', 'rolled_back', 'skipped'] as const
+/**
+ * `skipped`: a stack deployed after another (`after:`) kept its commit because that one failed.
+ * `removed`: the stack was taken down (its repository no longer holds it); what ran before is not running.
+ */
+export const DEPLOYMENT_STATUSES = ['pending', 'success', 'failed', 'rolled_back', 'skipped', 'removed'] as const
 export type DeploymentStatus = (typeof DEPLOYMENT_STATUSES)[number]
 
 /** How kedge authenticates to a remote; none (null) leaves it to the host's own git and ssh setup. */
 export const AUTH_KINDS = ['ssh_key', 'token', 'token_env'] as const
 export type AuthKind = (typeof AUTH_KINDS)[number]
 
-/** Why kedge leaves a stack alone: `down` (taken down, kept down) or `suspended` (left as it runs); none (null) is active. */
-export const STACK_HOLDS = ['down', 'suspended'] as const
+/**
+ * Why kedge leaves a stack alone: `down` (taken down, kept down), `suspended` (left as it runs), or `gone`
+ * (its repository no longer holds it); none (null) is active.
+ */
+export const STACK_HOLDS = ['down', 'suspended', 'gone'] as const
 export type StackHold = (typeof STACK_HOLDS)[number]

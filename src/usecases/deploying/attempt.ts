@@ -50,12 +50,14 @@ export async function runAttempt(
   try {
     const {outcome, stackChanges} = await steps.work()
     const finished = store.finishDeployment(deployment.id, outcome)
-    if (stackChanges) store.updateStack(stack.id, stackChanges)
+    // What runs now is this attempt's: a head found to leave the stack alone before no longer says so.
+    store.updateStack(stack.id, {unchangedHead: null, ...stackChanges})
     return {deployment: finished, stack: stack.name, error: null}
   } catch (caught) {
     const {error, outcome} = await steps.failed(caught)
     const finished = store.finishDeployment(deployment.id, {...outcome, status: 'failed', error: error.message})
     store.recordStackError(stack.id, error)
+    if (stack.unchangedHead) store.updateStack(stack.id, {unchangedHead: null})
     return {deployment: finished, stack: stack.name, error}
   }
 }

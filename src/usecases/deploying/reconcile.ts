@@ -2,7 +2,7 @@ import path from 'node:path'
 
 import type {KedgeConfig} from '../../model/config/kedge-config.js'
 import {asKedgeError, ExternalError, type KedgeError} from '../../model/errors.js'
-import type {DeploymentRow, LockRow, RepositoryRow, StackTarget} from '../../model/rows.js'
+import type {DeploymentRow, LockRow, RepositoryRow, StackRow, StackTarget} from '../../model/rows.js'
 import {planChanges, type ServiceChange} from '../../model/stack/plan.js'
 import {parseSnapshot} from '../../model/stack/stored-snapshot.js'
 import type {KedgeContext} from '../context.js'
@@ -10,7 +10,9 @@ import {withRepositoryAccess} from '../repositories/credentials.js'
 import {isRootStack} from '../../model/stack/stack-names.js'
 import {stackPaths, stackPathsOf} from '../repositories/stack-paths.js'
 import {readCheckoutStacks} from '../stacks/checkout-stacks.js'
-import {stacksOf} from '../stacks/stacks.js'
+import {takeDownContainers} from '../stacks/take-down.js'
+import type {CheckoutRead} from '../stacks/checkout-stacks.js'
+import {checkStackRow, isCorruptRow} from '../../model/repository/row-checks.js'
 import type {DeployOutcome} from './attempt.js'
 import {applyCheckedOutCommit, type AlreadyRead} from './deploy.js'
 import {readDesiredStack} from './desired-stack.js'
@@ -35,6 +37,8 @@ export type ReconcileResult =
   | {kind: 'unchanged'; commit: string}
   /** A stack it is deployed after (`after:`) failed this round: it keeps its commit. */
   | {kind: 'skipped'; commit: string; blockedBy: string; deployment: DeploymentRow}
+  /** The repository no longer holds the stack: taken down (prune) or left running. */
+  | {kind: 'gone'; commit: string; prune: boolean}
 
 export interface ReconcileOptions {
   trigger: 'startup' | 'git'
@@ -80,7 +84,7 @@ export interface StackRound {
 }
 
 /** A round of a repository: the remote did not answer (or lost the branch), or each stack's result, in deploy order. */
-export type RepositoryRound = Extract<ReconcileResult, {kind: 'unreachable' | 'no-branch'}> | {kind: 'stacks'; head: string; results: StackRound[]}
+export type RepositoryRound = Extract<ReconcileResult, {kind: 'unreachable' | 'no-branch' | 'plan-failed'}> | {kind: 'stacks'; head: string; results: StackRound[]}
 
 /**
  * One round of the deploy loop for a repository: ask the remote for the branch head (one cheap round
@@ -110,9 +114,11 @@ export async function reconcileStacksLocked(context: KedgeContext, repository: R
       }
       // The remote answered: whatever kept it from answering before is over.
       store.updateRepository(repository.id, {remoteHead: head, remoteCheckedAt: context.clock.now(), ...(repository.lastError ? {lastError: null, lastErrorAt: null} : {})})
-      const known = stacksOf(context, repository)
-      const decided = new Map(known.map((stack) => [stack.id, afterPoll(context, {repository, stack}, head, options)]))
-      if (known.length > 0 && [...decided.values()].every((decision) => 'kind' in decision)) {
+      const known = store.listStacks(repository.id)
+      const decided = new Map(known.map((stack) => [stack.id, decide(context, repository, stack, head, options)]))
+      // A repository whose stacks all left it is fetched each round: a commit may bring them back.
+      const active = known.filter((stack) => stack.hold !== 'gone')
+      if (active.length > 0 && active.every((stack) => 'kind' in decided.get(stack.id)!)) {
         return {kind: 'stacks', head, results: known.map((stack) => ({target: {repository, stack}, result: decided.get(stack.id) as ReconcileResult}))}
       }
       return {head, fetched: await fetchHead(context, repository, options.signal, {access, recordedHead: head}), decided}
@@ -130,34 +136,102 @@ export async function reconcileStacksLocked(context: KedgeContext, repository: R
   const {head, fetched: commit, decided} = step
   const layout = readCheckoutStacks(context, repository, commit)
   options.onCheckoutConfig?.(commit, layout.config)
+  if (layout.error && layout.stacks.length === 0) {
+    // No stack to record it on (the repository was added while its remote did not answer): the repository's error.
+    store.recordRepositoryError(repository.id, layout.error)
+    return {kind: 'plan-failed', commit, error: asKedgeError(layout.error, 'invalid_config')}
+  }
+  // Stacks that failed this round (or failed at this commit before): the stacks deployed after them keep their commit.
   const failed = new Set<string>()
+  // Stacks that wait for the Docker engine: the stacks deployed after them wait too, without a record.
+  const waiting = new Set<string>()
   const results: StackRound[] = []
   for (const {target: found, after, checkout} of layout.stacks) {
     const target = {repository, stack: found.stack}
-    const decision = decided.get(target.stack.id) ?? afterPoll(context, target, head, options)
-    if ('kind' in decision) {
-      results.push({target, result: decision})
-      continue
-    }
-    const blockedBy = after.find((name) => failed.has(name))
-    if (blockedBy !== undefined) {
+    try {
+      const result = await reconcileStack(context, target, {head, commit, after, checkout, failed, waiting, decision: decided.get(target.stack.id)}, options)
+      if (waitsForEngine(result)) waiting.add(target.stack.name)
+      else if (stackFailed(result)) failed.add(target.stack.name)
+      results.push({target, result})
+    } catch (error) {
+      // One stack's fault (its row damaged, its files unreadable) is its own: the others go on.
+      if (options.signal?.aborted) throw error
+      store.recordStackError(target.stack.id, error)
       failed.add(target.stack.name)
-      results.push({target, result: recordSkipped(context, target, commit, blockedBy)})
-      continue
+      results.push({target, result: {kind: 'plan-failed', commit, error: asKedgeError(error, 'plan_failed')}})
     }
-    const known = {lastGood: decision.lastGood, checkout}
-    if (!isRootStack(target) && (await leavesStackAlone(context, target, decision.lastGood, commit, options.signal))) {
-      store.updateStack(target.stack.id, {unchangedHead: commit, pendingCommit: null, pendingChanges: null, lastError: null, lastErrorAt: null})
-      results.push({target, result: {kind: 'unchanged', commit}})
-      continue
-    }
-    // An invalid kedge.yaml is left to the deploy, which records why it fails.
-    const mode = ('file' in checkout ? checkout.file.config.mode : null) ?? 'auto'
-    const result = mode === 'auto' ? await deployWhenEngineAnswers(context, target, commit, options, known) : await recordPendingChanges(context, target, commit, mode, known, options.signal)
-    if (stackFailed(result)) failed.add(target.stack.name)
-    results.push({target, result})
   }
+  for (const gone of layout.gone) results.push({target: gone, result: await retireStack(context, gone, commit, layout.config?.prune ?? false)})
   return {kind: 'stacks', head, results}
+}
+
+/** One stack's part of a round whose commit was fetched. */
+async function reconcileStack(
+  context: KedgeContext,
+  target: StackTarget,
+  round: {head: string; commit: string; after: readonly string[]; checkout: CheckoutRead; failed: ReadonlySet<string>; waiting: ReadonlySet<string>; decision: Decision | undefined},
+  options: ReconcileOptions,
+): Promise<ReconcileResult> {
+  const {store} = context
+  const {commit, checkout} = round
+  const decision = round.decision ?? decide(context, target.repository, target.stack, round.head, options)
+  if ('kind' in decision) return decision
+  const waitingFor = round.after.find((name) => round.waiting.has(name))
+  if (waitingFor !== undefined) {
+    return {kind: 'engine-unavailable', commit, error: new ExternalError(`waiting for ${waitingFor}, which it is deployed after, to be deployed once the Docker engine answers`, {code: 'engine_unavailable'})}
+  }
+  const blockedBy = round.after.find((name) => round.failed.has(name))
+  if (blockedBy !== undefined) {
+    // Recorded once per commit; a later round finds the skip and keeps waiting, without another row.
+    const skippedBefore = store.lastAttemptAt(target.stack.id, commit)?.status === 'skipped'
+    return skippedBefore ? {kind: 'already-failed', commit} : recordSkipped(context, target, commit, blockedBy)
+  }
+  const known = {lastGood: decision.lastGood, checkout}
+  // Only a stack that runs its last good deployment, read from a checkout that could be read, may be left alone.
+  const runsLastGood = decision.lastGood !== null && store.listDeployments(target.stack.id, 1)[0]?.id === decision.lastGood.id
+  if (!isRootStack(target) && !('error' in checkout) && runsLastGood && (await leavesStackAlone(context, target, decision.lastGood, commit, options.signal))) {
+    store.updateStack(target.stack.id, {unchangedHead: commit, pendingCommit: null, pendingChanges: null, lastError: null, lastErrorAt: null})
+    return {kind: 'unchanged', commit}
+  }
+  // An invalid kedge.yaml is left to the deploy, which records why it fails.
+  const mode = ('file' in checkout ? checkout.file.config.mode : null) ?? 'auto'
+  return mode === 'auto' ? deployWhenEngineAnswers(context, target, commit, options, known) : recordPendingChanges(context, target, commit, mode, known, options.signal)
+}
+
+/** The poll's decision for a stack whose row is checked first: a damaged row is that stack's failure, not the round's. */
+function decide(context: KedgeContext, repository: RepositoryRow, stack: StackRow, head: string, options: ReconcileOptions): Decision {
+  try {
+    checkStackRow(stack, repository.name)
+  } catch (error) {
+    if (!isCorruptRow(error)) throw error
+    return {kind: 'plan-failed', commit: head, error}
+  }
+  if (stack.hold === 'gone') return {kind: 'gone', commit: head, prune: false}
+  return afterPoll(context, {repository, stack}, head, options)
+}
+
+/**
+ * A stack the commit no longer holds (its folder deleted, or dropped from `stacks:`): with prune on,
+ * taken down (its containers; its files and volumes stay) and recorded in its history; with prune off,
+ * left running and reported. Either way kedge neither deploys nor heals it until the repository holds it again.
+ */
+async function retireStack(context: KedgeContext, target: StackTarget, commit: string, prune: boolean): Promise<ReconcileResult> {
+  const {store} = context
+  const note = `no longer in the repository at ${commit.slice(0, 7)}: ${prune ? 'taken down (prune is on)' : 'left running (prune is off)'}`
+  if (prune) {
+    const deployment = store.startDeployment({repositoryId: target.repository.id, stackId: target.stack.id, commit, trigger: 'git'})
+    try {
+      await takeDownContainers(context, target)
+      store.finishDeployment(deployment.id, {status: 'removed', note})
+    } catch (error) {
+      const failure = asKedgeError(error, 'deploy_failed')
+      store.finishDeployment(deployment.id, {status: 'failed', error: failure.message, note})
+      store.recordStackError(target.stack.id, failure)
+      return {kind: 'plan-failed', commit, error: failure}
+    }
+  }
+  store.updateStack(target.stack.id, {hold: 'gone', heldAt: context.clock.now(), pendingCommit: null, pendingChanges: null, drift: null})
+  return {kind: 'gone', commit, prune}
 }
 
 /** What the poll found for a stack: a result that ends its round, or the fetch it needs (with its last good deployment, read once). */
@@ -183,15 +257,20 @@ function afterPoll(context: KedgeContext, target: StackTarget, head: string, opt
     return {kind: 'up-to-date', commit: head}
   }
   const attempt = store.lastAttemptAt(stack.id, head)
-  if ((attempt?.status === 'failed' || attempt?.status === 'skipped') && !attempt.interrupted) return {kind: 'already-failed', commit: head}
+  if (attempt?.status === 'failed' && !attempt.interrupted) return {kind: 'already-failed', commit: head}
   if (stack.pendingCommit === head) return {kind: 'already-pending', commit: head}
   return {lastGood}
 }
 
-/** Whether the stack's round failed, so that the stacks deployed after it keep their commit. */
+/** Whether the stack's commit waits for the Docker engine: not the commit's fault, so not a failure its dependents are skipped for. */
+function waitsForEngine(result: ReconcileResult): boolean {
+  return result.kind === 'engine-unavailable' || (result.kind === 'deployed' && result.outcome.deployment.interrupted)
+}
+
+/** Whether the stack does not run the commit after its round, so that the stacks deployed after it keep theirs. */
 function stackFailed(result: ReconcileResult): boolean {
   if (result.kind === 'deployed') return result.outcome.error !== null
-  return result.kind === 'plan-failed' || result.kind === 'engine-unavailable'
+  return result.kind === 'plan-failed' || result.kind === 'engine-unavailable' || result.kind === 'already-failed' || result.kind === 'skipped'
 }
 
 /** A stack whose dependency failed this round keeps its commit; the skip is recorded, and held like a failure until the branch moves. */

@@ -1,19 +1,17 @@
 import {existsSync, rmSync} from 'node:fs'
-import path from 'node:path'
 
 import {InvalidInputError, InvalidStateError, NotFoundError, quoted} from '../../model/errors.js'
 import type {RepositoryRow, StackTarget} from '../../model/rows.js'
 import {isRootStack} from '../../model/stack/stack-names.js'
 import type {KedgeContext} from '../context.js'
-import {composeProjectOf} from '../deploying/compose-project.js'
 import {stackPaths, stackPathsOf, type StackPaths} from './stack-paths.js'
 import {stacksOf} from '../stacks/stacks.js'
+import {takeDownStack, type StackDown} from '../stacks/take-down.js'
 import {LABELS} from '../../model/compose/labels.js'
 import {withRepositoryLock} from '../deploying/lock.js'
 import {REPO_NAME_PATTERN} from '../../model/repository/repo-url.js'
 import {requireRepository} from './require-repository.js'
 import {corruptRow, isRepositoryName} from '../../model/repository/row-checks.js'
-import {parseSnapshot} from '../../model/stack/stored-snapshot.js'
 
 export interface RemoveOptions {
   /** Take the stack down: the containers kedge labelled for the repository, and the project's networks. */
@@ -24,26 +22,13 @@ export interface RemoveOptions {
   purge: boolean
 }
 
-export interface StackTakenDown {
-  action: 'removed'
-  project: string
-  /** The containers kedge had labelled for the repository, stopped and removed. */
-  containers: string[]
-  /** Whether `compose down` removed the project's networks (and with --volumes its named volumes). */
-  networksRemoved: boolean
-  volumesRemoved: boolean
-  /**
-   * Containers of the project kedge did not label (one-off `compose run` containers, anyone else's):
-   * the operator's, left alone, and with them the project's networks and volumes, which they use.
-   */
-  leftAlone: string[]
-}
+export type {StackTakenDown} from '../stacks/take-down.js'
 
 export interface RemoveRepositoryResult {
   name: string
   removed: true
   /** What `--down` did to the stack; null when it was not asked for. */
-  down: StackTakenDown | {action: 'none'; reason: string} | null
+  down: StackDown | null
   /** The stack directory, left where it is: its stack still runs from it, or it holds what the containers wrote. */
   keptStackDir: string | null
   /** The stack directory `--purge` deleted. */
@@ -120,9 +105,9 @@ async function removeRegistered(context: KedgeContext, repository: RepositoryRow
     const others = stacks.filter((target) => !isRootStack(target)).map((target) => ({target, paths: stackPathsOf(context, target)}))
     const root = stacks.find((target) => isRootStack(target))
     const takeDown = options.down || options.purge
-    const down = takeDown && (root || others.length === 0) ? await takeDownStack(context, root ?? null, repository, options.volumes) : null
+    const down = takeDown && (root || others.length === 0) ? await takeDownStack(context, root ?? null, repository, {volumes: options.volumes}) : null
     const downs: Array<RemoveRepositoryResult['down']> = []
-    for (const other of others) downs.push(takeDown ? await takeDownStack(context, other.target, repository, options.volumes) : null)
+    for (const other of others) downs.push(takeDown ? await takeDownStack(context, other.target, repository, {volumes: options.volumes}) : null)
     context.store.deleteRepository(repository.name)
     rmSync(paths.repoDir, {recursive: true, force: true})
     const removeFiles = (stackPaths: StackPaths) => {
@@ -167,35 +152,4 @@ async function purgeLeftovers(context: KedgeContext, input: string): Promise<Rem
   rmSync(stackDir, {recursive: true, force: true})
   rmSync(releasesDir, {recursive: true, force: true})
   return {name, removed: true, down: {action: 'none', reason: 'the repository was removed before'}, keptStackDir: null, purgedStackDir: stackDirExists ? stackDir : null}
-}
-
-/**
- * Stops and removes the containers kedge labelled for the repository in its project, itself:
- * `compose down` would also remove one-off `compose run` containers (Compose v1 always, v2 with
- * --remove-orphans), which are the operator's. Then, when nothing else is left in the project, `compose
- * down` removes its networks (and with `volumes` its named volumes).
- */
-async function takeDownStack(context: KedgeContext, target: StackTarget | null, repository: RepositoryRow, volumes: boolean): Promise<RemoveRepositoryResult['down']> {
-  const applied = target ? context.store.lastAppliedDeployment(target.stack.id) : undefined
-  const snapshot = parseSnapshot(applied?.snapshot ?? null, applied?.id ?? null)
-  if (!snapshot) return {action: 'none', reason: 'kedge has not deployed this repository'}
-  const project = snapshot.project
-  const labelled = (await context.engine.listKedgeContainers(project)).filter((container) => container.labels[LABELS.repository] === repository.name)
-  await Promise.all(labelled.map((container) => context.engine.stopAndRemoveContainer(container.id)))
-  const leftAlone = (await context.engine.listComposeProjectContainers(project)).map((container) => container.name)
-  const paths = target ? stackPathsOf(context, target) : stackPaths(context, repository.name)
-  const compose = composeProjectOf(paths, snapshot)
-  // A deploy that failed before it placed the files (an image it could not pull) left nothing on the host.
-  const filesPresent = compose.files.every((file) => existsSync(path.resolve(compose.directory, file)))
-  if (labelled.length === 0 && !filesPresent) return {action: 'none', reason: 'kedge has not deployed this repository'}
-  const runDown = filesPresent && leftAlone.length === 0
-  if (runDown) await context.compose.down(compose, {volumes})
-  return {
-    action: 'removed',
-    project,
-    containers: labelled.map((container) => container.name),
-    networksRemoved: runDown,
-    volumesRemoved: runDown && volumes,
-    leftAlone,
-  }
 }

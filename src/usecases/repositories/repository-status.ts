@@ -8,6 +8,7 @@ import {LABELS} from '../../model/compose/labels.js'
 import type {ServiceChange} from '../../model/stack/plan.js'
 import {isRootStack} from '../../model/stack/stack-names.js'
 import {requireStacks} from '../stacks/stacks.js'
+import {requireRepository} from './require-repository.js'
 import {authView, type AuthView} from '../../model/repository/repository-view.js'
 import {checkDeploymentRow, checkRepositoryRow, checkStackRow, isRepositoryName} from '../../model/repository/row-checks.js'
 import type {StackSnapshot} from '../../model/stack/stack-snapshot.js'
@@ -60,7 +61,15 @@ export interface RepositoryStatus {
  * name, it is the error.
  */
 export async function repositoryStatuses(context: ReadContext, address?: string): Promise<RepositoryStatus[]> {
-  if (address !== undefined) return Promise.all(requireStacks(context, address).map((target) => statusOf(context, target)))
+  if (address !== undefined) {
+    const targets = requireStacks(context, address)
+    // A repository whose stacks are not known yet (its remote did not answer when it was added) still has a status: its own error.
+    if (targets.length === 0) {
+      const repository = requireRepository(context, address)
+      return [await statusOf(context, {repository, stack: rootStackless(repository)})]
+    }
+    return Promise.all(targets.map((target) => statusOf(context, target)))
+  }
   const stacks = new Map<number, StackRow[]>()
   for (const stack of context.store.listAllStacks()) stacks.set(stack.repositoryId, [...(stacks.get(stack.repositoryId) ?? []), stack])
   return Promise.all(

@@ -1,8 +1,8 @@
 import type {KedgeConfig} from '../../model/config/kedge-config.js'
 import {withStackOverrides} from '../../model/config/stack-config.js'
-import {InvalidInputError, quoted} from '../../model/errors.js'
+import {InvalidConfigError, InvalidInputError, quoted} from '../../model/errors.js'
 import type {RepositoryRow, StackRow, StackTarget} from '../../model/rows.js'
-import {resolveStackLayout} from '../../model/stack/stack-layout.js'
+import {resolveStackLayout, type StackSpec} from '../../model/stack/stack-layout.js'
 import {stackProjectName} from '../../model/stack/stack-names.js'
 import type {KedgeConfigFile, RepositoryFiles} from '../../ports/repository-files.js'
 import type {KedgeContext} from '../context.js'
@@ -31,6 +31,8 @@ export interface CheckoutStack {
 export interface CheckoutStacks {
   /** The repository's kedge.yaml; null when it could not be read. */
   config: KedgeConfig | null
+  /** Why the layout could not be read; each known stack then has it as its checkout's error. */
+  error?: unknown
   stacks: CheckoutStack[]
   /** Stacks kedge recorded that the commit no longer holds. */
   gone: StackTarget[]
@@ -53,16 +55,41 @@ export function readCheckoutStacks(context: KedgeContext, repository: Repository
     const specs = resolveStackLayout({repository: repository.name, configDir: repository.path, config: repositoryFile.config}, files.stackTree(repoDir))
     layout = {configDir, repositoryFile, specs}
   } catch (error) {
-    return {config: null, stacks: known.map((stack) => ({target: {repository, stack}, after: [], checkout: {error}})), gone: []}
+    return {config: null, error, stacks: known.map((stack) => ({target: {repository, stack}, after: [], checkout: {error}})), gone: []}
   }
   const {configDir, repositoryFile, specs} = layout
   const stacks = specs.map((spec): CheckoutStack => {
-    const target = {repository, stack: recordedStack(context, repository, known, spec)}
+    const recorded = recordedStack(context, repository, known, spec)
+    if ('error' in recorded) return {target: {repository, stack: recorded.stack}, after: spec.after, checkout: {error: recorded.error}}
+    const target = {repository, stack: recorded}
     if (spec.root) return {target, after: spec.after, checkout: {stackDir: configDir, file: repositoryFile}}
     return {target, after: spec.after, checkout: ownCheckout(files, repoDir, repositoryFile, spec.path, spec.defaultProject)}
   })
+  refuseSharedProjects(stacks)
   const listed = new Set(specs.map((spec) => spec.name))
-  return {config: repositoryFile.config, stacks, gone: known.filter((stack) => !listed.has(stack.name)).map((stack) => ({repository, stack}))}
+  return {config: repositoryFile.config, stacks, gone: known.filter((stack) => !listed.has(stack.name) && stack.hold !== 'gone').map((stack) => ({repository, stack}))}
+}
+
+/**
+ * Two stacks of one project would take each other's containers for their own and remove them: each
+ * stack that shares its project (a stack's own `docker.project_name`) fails with that error instead.
+ */
+function refuseSharedProjects(stacks: CheckoutStack[]): void {
+  const byProject = new Map<string, CheckoutStack[]>()
+  for (const entry of stacks) {
+    const {checkout} = entry
+    if (!('file' in checkout) || !checkout.stack) continue
+    const project = checkout.file.config.projectName ?? checkout.stack.defaultProject
+    byProject.set(project, [...(byProject.get(project) ?? []), entry])
+  }
+  for (const [project, sharing] of byProject) {
+    if (sharing.length < 2) continue
+    const names = sharing.map((entry) => entry.target.stack.name).join(', ')
+    const error = new InvalidConfigError(sharing[0]!.target.repository.path ? `${sharing[0]!.target.repository.path}/kedge.yaml` : 'kedge.yaml', 'stacks', `the stacks ${names} would share the Compose project ${quoted(project)}`, {
+      hint: 'give each stack its own docker.project_name, or none (each then runs as <repository>-<stack>)',
+    })
+    for (const entry of sharing) entry.checkout = {error}
+  }
 }
 
 /** One stack's directory and settings at the commit checked out in the clone, read without the rest of the layout. */
@@ -99,11 +126,24 @@ function ownCheckout(files: RepositoryFiles, repoDir: string, repositoryFile: Ke
   }
 }
 
-/** The stack's row, recorded the first time the layout names it, its directory kept up to date. */
-function recordedStack(context: KedgeContext, repository: RepositoryRow, known: StackRow[], spec: {name: string; path: string}): StackRow {
+/**
+ * The stack's row, recorded the first time the layout names it, its directory kept up to date, and taken
+ * back from `gone` when the repository holds it again. A stack that moves between kedge.yaml's own
+ * directory and a directory of its own would change its project and its directories in the home, and
+ * come up without what its containers wrote: refused, for that stack.
+ */
+function recordedStack(context: KedgeContext, repository: RepositoryRow, known: StackRow[], spec: StackSpec): StackRow | {stack: StackRow; error: InvalidConfigError} {
   const row = known.find((stack) => stack.name === spec.name)
   if (!row) return context.store.insertStack({repositoryId: repository.id, name: spec.name, path: spec.path, createdAt: context.clock.now()})
-  if (row.path === spec.path) return row
-  context.store.updateStack(row.id, {path: spec.path})
-  return {...row, path: spec.path}
+  const wasRoot = isRootStack({repository, stack: row})
+  if (wasRoot !== spec.root) {
+    const error = new InvalidConfigError(spec.root ? (repository.path ? `${repository.path}/kedge.yaml` : 'kedge.yaml') : spec.path, undefined, `the stack ${quoted(spec.name)} would move ${wasRoot ? 'from the repository root' : `from ${quoted(row.path)}`} to ${spec.root ? 'the repository root' : quoted(spec.path)}, which changes its Compose project and its directories`, {
+      hint: 'give the stack another name (the old one is then taken down as no longer in the repository), or remove the repository and add it again',
+    })
+    return {stack: row, error}
+  }
+  const changes = {...(row.path === spec.path ? {} : {path: spec.path}), ...(row.hold === 'gone' ? {hold: null, heldAt: null} : {})}
+  if (Object.keys(changes).length === 0) return row
+  context.store.updateStack(row.id, changes)
+  return {...row, ...changes}
 }

@@ -2,6 +2,7 @@ import {NotFoundError, quoted} from '../../model/errors.js'
 import type {RepositoryRow, StackRow, StackTarget} from '../../model/rows.js'
 import type {ReadContext} from '../context.js'
 import {checkStackRow} from '../../model/repository/row-checks.js'
+import {isRootStack} from '../../model/stack/stack-names.js'
 import {requireRepository} from '../repositories/require-repository.js'
 
 /** The stack a repository registered with one compose project has: named after it, at its `--path`. */
@@ -54,5 +55,5 @@ export function splitAddress(address: string): {repositoryName: string; stackNam
 
 /** How a stack is named to people: the repository's name alone for its root stack, else `<repository>/<stack>`. */
 export function stackLabel(target: StackTarget): string {
-  return target.stack.name === target.repository.name ? target.repository.name : `${target.repository.name}/${target.stack.name}`
+  return isRootStack(target) ? target.repository.name : `${target.repository.name}/${target.stack.name}`
 }

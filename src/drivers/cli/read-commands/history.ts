@@ -11,7 +11,10 @@ export async function showHistory(io: CommandIO, flags: {repo: string; limit: nu
     io.log(`No deployments of ${flags.repo} yet.`)
     return deployments
   }
+  // A repository of several stacks: which stack each row deployed.
+  const named = new Set(deployments.map((deployment) => deployment.stack)).size > 1
   const rows = deployments.map((deployment) => [
+    ...(named ? [deployment.stack] : []),
     localTime(deployment.startedAt),
     shortCommit(deployment.commit),
     deployment.trigger,
@@ -19,7 +22,7 @@ export async function showHistory(io: CommandIO, flags: {repo: string; limit: nu
     elapsed(deployment.startedAt, deployment.finishedAt),
     firstLine(deployment.error ?? deployment.note ?? ''),
   ])
-  io.log(renderTable(['STARTED', 'COMMIT', 'TRIGGER', 'STATUS', 'TOOK', 'DETAIL'], rows))
+  io.log(renderTable([...(named ? ['STACK'] : []), 'STARTED', 'COMMIT', 'TRIGGER', 'STATUS', 'TOOK', 'DETAIL'], rows))
   return deployments
 }
 
