@@ -1,9 +1,12 @@
 import assert from 'node:assert/strict'
-import {chmodSync, existsSync, readFileSync, writeFileSync} from 'node:fs'
+import {chmodSync, existsSync, readdirSync, readFileSync, statSync, writeFileSync} from 'node:fs'
 import path from 'node:path'
 import {after, describe, it} from 'node:test'
 
+import Database from 'better-sqlite3'
+
 import type {DeploymentView} from '../../src/model/repository/deployment-view.js'
+import type {DryRunResult} from '../../src/usecases/deploying/dry-run.js'
 import type {RepositoryStatus} from '../../src/usecases/repositories/repository-status.js'
 import {runKedge, runKedgeJson} from '../helpers/cli.js'
 import {composeCommand, docker, kedgeContainers, removeComposeProject} from '../helpers/docker.js'
@@ -175,5 +178,91 @@ describe('many stacks in one repository', () => {
     const [apiStatus] = await statuses(stack, `${stack.name}/api`)
     assert.equal(apiStatus!.pinned, null)
     assert.ok(existsSync(path.join(stack.home, 'releases', `${stack.name}+web`)))
+  })
+})
+
+/** What a dry run must leave as it was: every row of kedge.db, every file of the home (with its size and time), and the containers. */
+function homeState(home: string, projects: string[]): string {
+  const db = new Database(path.join(home, 'kedge.db'), {readonly: true})
+  try {
+    const tables = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").pluck().all() as string[]
+    const rows = Object.fromEntries(tables.map((table) => [table, db.prepare(`SELECT * FROM "${table}"`).all()]))
+    const files = readdirSync(home, {recursive: true, withFileTypes: true})
+      .filter((entry) => entry.isFile() && !/kedge\.db-(wal|shm)$/.test(entry.name))
+      .map((entry) => {
+        const file = path.join(entry.parentPath, entry.name)
+        const stat = statSync(file)
+        return `${path.relative(home, file)} ${stat.size} ${stat.mtimeMs}`
+      })
+      .sort()
+    const containers = projects.map((project) => kedgeContainers(project).map((container) => `${container.id} ${container.state}`))
+    return JSON.stringify({rows, files, containers})
+  } finally {
+    db.close()
+  }
+}
+
+describe('many stacks in one repository: what a commit takes away, and what sync would do', () => {
+  it('sync --dry-run says which stacks the head would redeploy, why and what each would change, and changes nothing', async () => {
+    const stack = await registeredStack({'apps/web/compose.yaml': service('web'), 'apps/api/compose.yaml': service('api'), 'shared/x.conf': 'one\n'})
+    cleanUpProjects(stack.name, ['web', 'api', 'jobs'])
+    assert.equal((await runKedge(['sync', '--repo', stack.name], {home: stack.home})).code, 0)
+    stack.remote.commit({'apps/web/compose.yaml': service('web', '    environment:\n      LEVEL: "2"\n'), 'apps/jobs/compose.yaml': service('jobs'), 'README.md': 'x\n'})
+    const projects = ['web', 'api', 'jobs'].map((name) => `${stack.name}-${name}`)
+    const before = homeState(stack.home, projects)
+
+    const dry = await runKedgeJson<DryRunResult>(['sync', '--repo', stack.name, '--dry-run'], {home: stack.home})
+    assert.equal(dry.code, 0, dry.stderr)
+    assert.deepEqual(
+      dry.json.stacks.map((entry) => [entry.address, entry.action, entry.changedFiles, entry.changes.map((change) => `${change.action} ${change.service}`)]),
+      [
+        [`${stack.name}/api`, 'unchanged', [], []],
+        [`${stack.name}/jobs`, 'deploy', null, ['create jobs']],
+        [`${stack.name}/web`, 'deploy', ['apps/web'], ['recreate web']],
+      ],
+    )
+    const text = await runKedge(['sync', '--repo', `${stack.name}/web`, '--dry-run'], {home: stack.home})
+    assert.equal(text.code, 0, text.stderr)
+    assert.match(text.stdout, new RegExp(`${stack.name}/web: would deploy \\(changed: apps/web\\)\\n    recreate web`))
+    assert.equal(homeState(stack.home, projects), before, 'the home, the database and the containers are as they were')
+    assert.deepEqual(readdirSync(path.join(stack.home, 'staging')), [], 'the dry run left no clone behind')
+  })
+
+  it('takes down a stack whose folder is deleted (prune on), records it, and leaves it alone; repo remove --down takes every stack down', async () => {
+    const stack = await registeredStack({'apps/web/compose.yaml': service('web'), 'apps/api/compose.yaml': service('api')})
+    cleanUpProjects(stack.name, ['web', 'api'])
+    const serve = new ServeProcess(stack.home, ['--interval', '2s'])
+    after(() => serve.stop())
+    for (const name of ['api', 'web']) await serve.waitForLog((line) => line.event === 'deploy.succeeded' && line.stack === name, 120_000)
+    const api = kedgeContainers(`${stack.name}-api`)[0]!
+    const commit = stack.remote.commit({'apps/web/compose.yaml': null})
+    await serve.waitForLog((line) => line.event === 'stack.gone' && line.stack === 'web' && line.commit === commit.slice(0, 12), 120_000)
+    assert.deepEqual(kedgeContainers(`${stack.name}-web`), [], 'its containers are gone')
+    assert.equal(kedgeContainers(`${stack.name}-api`)[0]!.id, api.id, 'api is untouched')
+    assert.deepEqual((await history(stack, `${stack.name}/web`)).map((row) => [row.status, row.note]), [
+      ['removed', `no longer in the repository at ${commit.slice(0, 7)}: taken down (prune is on)`],
+      ['success', null],
+    ])
+    const [web] = await statuses(stack, `${stack.name}/web`)
+    assert.equal(web!.lastDeployment?.status, 'removed')
+    assert.equal(await serve.stop(), 0)
+
+    const removed = await runKedgeJson<{stacks: Array<{stack: string; down: {action: string}}>}>(['repo', 'remove', stack.name, '--down'], {home: stack.home})
+    assert.equal(removed.code, 0, removed.stderr)
+    assert.deepEqual(removed.json.stacks.map((entry) => [entry.stack, entry.down.action]), [['api', 'removed'], ['web', 'none']])
+    assert.deepEqual(kedgeContainers(`${stack.name}-api`), [])
+    assert.ok(existsSync(path.join(stack.home, 'stacks', `${stack.name}+api`)), 'its files stay without --purge')
+  })
+
+  it('refuses two stacks that would share a Compose project, changing nothing on the host', async () => {
+    const stack = await registeredStack({'apps/web/compose.yaml': service('web'), 'apps/api/compose.yaml': service('api')})
+    cleanUpProjects(stack.name, ['web', 'api'])
+    assert.equal((await runKedge(['sync', '--repo', stack.name], {home: stack.home})).code, 0)
+    const before = {web: kedgeContainers(`${stack.name}-web`)[0]!.id, api: kedgeContainers(`${stack.name}-api`)[0]!.id}
+    stack.remote.commit({'apps/web/kedge.yaml': `docker:\n  project_name: ${stack.name}-api\n`})
+    const refused = await runKedge(['sync', '--repo', stack.name], {home: stack.home})
+    assert.notEqual(refused.code, 0)
+    assert.match(refused.stderr, new RegExp(`the stacks api, web would share the Compose project "${stack.name}-api"`))
+    assert.deepEqual({web: kedgeContainers(`${stack.name}-web`)[0]!.id, api: kedgeContainers(`${stack.name}-api`)[0]!.id}, before)
   })
 })

@@ -2,6 +2,7 @@ import path from 'node:path'
 
 import {CONFIG_FILENAMES} from '../../model/config/kedge-config.js'
 import type {DeploymentRow, StackTarget} from '../../model/rows.js'
+import type {StackSnapshot} from '../../model/stack/stack-snapshot.js'
 import {parseSnapshot} from '../../model/stack/stored-snapshot.js'
 import type {KedgeContext} from '../context.js'
 import {stackPaths} from '../repositories/stack-paths.js'
@@ -14,14 +15,31 @@ import {stackPaths} from '../repositories/stack-paths.js'
  */
 export async function leavesStackAlone(context: KedgeContext, target: StackTarget, lastGood: DeploymentRow | null, commit: string, signal?: AbortSignal): Promise<boolean> {
   const snapshot = parseSnapshot(lastGood?.snapshot ?? null, lastGood?.id ?? null)
-  if (!snapshot?.placedPaths || !snapshot.stack) return false
+  const {repoDir} = stackPaths(context, target.repository.name)
+  return snapshot !== null && (await changedReads(context, target, snapshot, {repoDir, commit}, signal))?.length === 0
+}
+
+/**
+ * The paths the stack read at its deployed commit (`snapshot`) whose objects differ at `commit` of the
+ * clone in `next.repoDir` (the repository's own, or another clone of it); null when that cannot be told.
+ */
+export async function changedReads(
+  context: KedgeContext,
+  target: StackTarget,
+  snapshot: StackSnapshot,
+  next: {repoDir: string; commit: string},
+  signal?: AbortSignal,
+): Promise<string[] | null> {
+  if (!snapshot.placedPaths || !snapshot.stack) return null
   const reads = [...snapshot.placedPaths, ...CONFIG_FILENAMES.map((name) => path.posix.join(target.repository.path, name))]
   const {repoDir} = stackPaths(context, target.repository.name)
+  let before: Map<string, string>
+  let after: Map<string, string>
   try {
-    const [before, after] = await Promise.all([context.git.objectIds(repoDir, snapshot.commit, reads, signal), context.git.objectIds(repoDir, commit, reads, signal)])
-    return before.size === after.size && [...before].every(([file, id]) => after.get(file) === id)
+    ;[before, after] = await Promise.all([context.git.objectIds(repoDir, snapshot.commit, reads, signal), context.git.objectIds(next.repoDir, next.commit, reads, signal)])
   } catch {
-    // The deployed commit is no longer in the clone: the deploy works out what changed.
-    return false
+    // The deployed commit is no longer in the clone: what changed cannot be told, and the deploy works it out.
+    return null
   }
+  return [...new Set([...before.keys(), ...after.keys()])].filter((file) => before.get(file) !== after.get(file)).sort()
 }

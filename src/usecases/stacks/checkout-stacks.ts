@@ -44,9 +44,16 @@ export interface CheckoutStacks {
  * cannot be read (an invalid kedge.yaml, a cycle in `after`), the stacks kedge knows are returned, each
  * with that error, so that each records the failed deploy and keeps running as it is.
  */
-export function readCheckoutStacks(context: KedgeContext, repository: RepositoryRow, commit: string): CheckoutStacks {
+export function readCheckoutStacks(
+  context: KedgeContext,
+  repository: RepositoryRow,
+  commit: string,
+  options: {repoDir?: string; record?: boolean} = {},
+): CheckoutStacks {
   const {files, store} = context
-  const {repoDir} = stackPaths(context, repository.name)
+  // `kedge sync --dry-run` reads another clone, and records nothing.
+  const repoDir = options.repoDir ?? stackPaths(context, repository.name).repoDir
+  const record = options.record ?? true
   const known = store.listStacks(repository.id)
   let layout
   try {
@@ -59,7 +66,7 @@ export function readCheckoutStacks(context: KedgeContext, repository: Repository
   }
   const {configDir, repositoryFile, specs} = layout
   const stacks = specs.map((spec): CheckoutStack => {
-    const recorded = recordedStack(context, repository, known, spec)
+    const recorded = recordedStack(context, repository, known, spec, record)
     if ('error' in recorded) return {target: {repository, stack: recorded.stack}, after: spec.after, checkout: {error: recorded.error}}
     const target = {repository, stack: recorded}
     if (spec.root) return {target, after: spec.after, checkout: {stackDir: configDir, file: repositoryFile}}
@@ -132,9 +139,10 @@ function ownCheckout(files: RepositoryFiles, repoDir: string, repositoryFile: Ke
  * directory and a directory of its own would change its project and its directories in the home, and
  * come up without what its containers wrote: refused, for that stack.
  */
-function recordedStack(context: KedgeContext, repository: RepositoryRow, known: StackRow[], spec: StackSpec): StackRow | {stack: StackRow; error: InvalidConfigError} {
+function recordedStack(context: KedgeContext, repository: RepositoryRow, known: StackRow[], spec: StackSpec, record: boolean): StackRow | {stack: StackRow; error: InvalidConfigError} {
   const row = known.find((stack) => stack.name === spec.name)
-  if (!row) return context.store.insertStack({repositoryId: repository.id, name: spec.name, path: spec.path, createdAt: context.clock.now()})
+  const values = {repositoryId: repository.id, name: spec.name, path: spec.path, createdAt: context.clock.now()}
+  if (!row) return record ? context.store.insertStack(values) : unrecordedStack(values)
   const wasRoot = isRootStack({repository, stack: row})
   if (wasRoot !== spec.root) {
     const error = new InvalidConfigError(spec.root ? (repository.path ? `${repository.path}/kedge.yaml` : 'kedge.yaml') : spec.path, undefined, `the stack ${quoted(spec.name)} would move ${wasRoot ? 'from the repository root' : `from ${quoted(row.path)}`} to ${spec.root ? 'the repository root' : quoted(spec.path)}, which changes its Compose project and its directories`, {
@@ -144,6 +152,26 @@ function recordedStack(context: KedgeContext, repository: RepositoryRow, known: 
   }
   const changes = {...(row.path === spec.path ? {} : {path: spec.path}), ...(row.hold === 'gone' ? {hold: null, heldAt: null} : {})}
   if (Object.keys(changes).length === 0) return row
-  context.store.updateStack(row.id, changes)
+  if (record) context.store.updateStack(row.id, changes)
   return {...row, ...changes}
+}
+
+/** A stack the layout names and kedge has not recorded, as a dry run shows it: no id, no history. */
+function unrecordedStack(values: Pick<StackRow, 'repositoryId' | 'name' | 'path' | 'createdAt'>): StackRow {
+  return {
+    ...values,
+    id: -1,
+    hold: null,
+    heldAt: null,
+    lastError: null,
+    lastErrorAt: null,
+    pinnedCommit: null,
+    pinReason: null,
+    pinnedAtHead: null,
+    unchangedHead: null,
+    pendingCommit: null,
+    pendingChanges: null,
+    drift: null,
+    driftCheckedAt: null,
+  }
 }

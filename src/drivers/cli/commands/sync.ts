@@ -1,8 +1,10 @@
+import {Flags} from '@oclif/core'
 import chalk from 'chalk'
 
 import {BaseCommand} from '../base-command.js'
 import {repoFlag} from '../flags.js'
 import {describeHolder} from '../../../usecases/deploying/lock.js'
+import {dryRunSync, type DryRunResult} from '../../../usecases/deploying/dry-run.js'
 import {syncRepository, type SyncOutcome} from '../../../usecases/deploying/sync.js'
 import {toDeploymentView, type DeploymentView} from '../../../model/repository/deployment-view.js'
 import type {ServiceChange} from '../../../model/stack/plan.js'
@@ -20,14 +22,16 @@ export default class Sync extends BaseCommand<typeof Sync> {
   static override description =
     'Works whether or not "kedge serve" runs: deploys are one at a time per repository, so sync waits for a deploy in progress (up to 10 minutes). Exits 0 when the deployment succeeded, 1 with the error when it failed.'
 
-  static override examples = ['<%= config.bin %> sync --repo webapp', '<%= config.bin %> sync --repo webapp --json']
+  static override examples = ['<%= config.bin %> sync --repo webapp', '<%= config.bin %> sync --repo infra/web', '<%= config.bin %> sync --repo infra --dry-run']
 
   static override flags = {
     repo: repoFlag,
+    'dry-run': Flags.boolean({summary: 'Say which stacks the branch head would redeploy, why, and what each would change; change nothing.', default: false}),
   }
 
   /** One stack's result as before; a repository of several stacks, each stack's, in the order they were applied. */
-  async run(): Promise<SyncResult | {repo: string; stacks: SyncResult[]}> {
+  async run(): Promise<SyncResult | {repo: string; stacks: SyncResult[]} | DryRunResult> {
+    if (this.flags['dry-run']) return this.dryRun()
     const outcomes = await syncRepository(await this.context(), this.flags.repo, {
       signal: this.interrupted,
       onLockWait: (holder) => this.warnAll([`waiting for ${describeHolder(holder)}`]),
@@ -36,6 +40,19 @@ export default class Sync extends BaseCommand<typeof Sync> {
     const failed = outcomes.find((outcome) => outcome.error)
     if (failed?.error) throw failed.error
     return results.length === 1 ? results[0]! : {repo: this.flags.repo, stacks: results}
+  }
+
+  private async dryRun(): Promise<DryRunResult> {
+    const result = await dryRunSync(await this.context(), this.flags.repo, {signal: this.interrupted})
+    this.log(`${chalk.bold(this.flags.repo)}: the branch head is ${result.commit.slice(0, 7)}; nothing was changed`)
+    for (const stack of result.stacks) {
+      const files = stack.changedFiles === null ? '' : stack.changedFiles.length > 0 ? ` (changed: ${stack.changedFiles.join(', ')})` : ''
+      const verdict = {deploy: chalk.green('would deploy'), unchanged: 'unchanged', held: chalk.yellow('left alone'), failed: chalk.red('would fail')}[stack.action]
+      this.log(`  ${stack.address}: ${verdict}${files}${stack.reason ? `: ${stack.reason.split('\n')[0]}` : ''}`)
+      for (const change of stack.changes) this.log(`    ${change.action.padEnd(8)} ${change.service}${change.to ? `  ${change.from ?? '-'} → ${change.to}` : ''}`)
+      if (stack.action === 'deploy' && stack.changes.length === 0) this.log('    no service would change')
+    }
+    return result
   }
 
   private report(outcome: SyncOutcome, named: boolean): SyncResult {
