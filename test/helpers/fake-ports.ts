@@ -21,6 +21,7 @@ import type {Secrets} from '../../src/ports/secrets.js'
 import type {DeploymentCount, DeploymentOutcome, RepositoryChanges, StackChanges, Store} from '../../src/ports/store.js'
 import type {KedgeContext} from '../../src/usecases/context.js'
 import {rootStackValues} from '../../src/usecases/stacks/stacks.js'
+import {EMPTY_STACK_STATE} from '../../src/model/stack/stack-row.js'
 
 /*
  * Fakes behind every port of KedgeContext, for unit tests of the use cases' decisions: no Docker, no git
@@ -288,18 +289,7 @@ function emptyRepository(): Omit<RepositoryRow, 'id' | 'name' | 'url' | 'branch'
 
 function emptyStack(): Omit<StackRow, 'id' | keyof NewStackRow> {
   return {
-    hold: null,
-    heldAt: null,
-    lastError: null,
-    lastErrorAt: null,
-    pinnedCommit: null,
-    pinReason: null,
-    pinnedAtHead: null,
-    unchangedHead: null,
-    pendingCommit: null,
-    pendingChanges: null,
-    drift: null,
-    driftCheckedAt: null,
+    ...EMPTY_STACK_STATE,
   }
 }
 

@@ -17,6 +17,7 @@ import type {RepositoryFiles} from '../../src/ports/repository-files.js'
 import type {DeploymentOutcome, Store} from '../../src/ports/store.js'
 import type {KedgeContext} from '../../src/usecases/context.js'
 import {runRound} from '../../src/usecases/round.js'
+import {EMPTY_STACK_STATE} from '../../src/model/stack/stack-row.js'
 
 const HEAD = 'a'.repeat(40)
 const KEDGE_YAML = 'reconciliation:\n  mode: auto\n  health_timeout: 5s\n'
@@ -58,18 +59,7 @@ function fakeWorld(root: string) {
     name: 'app',
     path: '.',
     createdAt: new Date(),
-    hold: null,
-    heldAt: null,
-    lastError: null,
-    lastErrorAt: null,
-    pinnedCommit: null,
-    pinReason: null,
-    pinnedAtHead: null,
-    unchangedHead: null,
-    pendingCommit: null,
-    pendingChanges: null,
-    drift: null,
-    driftCheckedAt: null,
+    ...EMPTY_STACK_STATE,
   } satisfies StackRow
   const target: StackTarget = {repository, stack}
   mkdirSync(path.join(home.repoDir('app'), '.git'), {recursive: true})

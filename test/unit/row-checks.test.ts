@@ -8,6 +8,7 @@ import type {StackSnapshot} from '../../src/model/stack/stack-snapshot.js'
 import {parseSnapshot} from '../../src/model/stack/stored-snapshot.js'
 import {InvalidStateError} from '../../src/model/errors.js'
 import type {DeploymentRow, RepositoryRow, StackRow} from '../../src/store/schema.js'
+import {EMPTY_STACK_STATE} from '../../src/model/stack/stack-row.js'
 
 const GOOD_REPOSITORY: RepositoryRow = {
   id: 7,
@@ -37,18 +38,8 @@ const GOOD_STACK: StackRow = {
   name: 'webapp',
   path: '.',
   createdAt: new Date(1_700_000_000_000),
-  hold: null,
-  heldAt: null,
-  lastError: null,
-  lastErrorAt: null,
-  pinnedCommit: null,
-  pinReason: null,
-  pinnedAtHead: null,
-  unchangedHead: null,
-  pendingCommit: null,
-  pendingChanges: null,
+  ...EMPTY_STACK_STATE,
   drift: '[]',
-  driftCheckedAt: null,
 }
 
 const GOOD_DEPLOYMENT: DeploymentRow = {

@@ -13,6 +13,7 @@ import {authView, type AuthView} from '../../model/repository/repository-view.js
 import {checkDeploymentRow, checkRepositoryRow, checkStackRow, isRepositoryName} from '../../model/repository/row-checks.js'
 import type {StackSnapshot} from '../../model/stack/stack-snapshot.js'
 import {parseSnapshot} from '../../model/stack/stored-snapshot.js'
+import {EMPTY_STACK_STATE} from '../../model/stack/stack-row.js'
 
 export interface ServiceStatus {
   service: string
@@ -93,18 +94,7 @@ function rootStackless(repository: RepositoryRow): StackRow {
     name: repository.name,
     path: repository.path,
     createdAt: repository.createdAt,
-    hold: null,
-    heldAt: null,
-    lastError: null,
-    lastErrorAt: null,
-    pinnedCommit: null,
-    pinReason: null,
-    pinnedAtHead: null,
-    unchangedHead: null,
-    pendingCommit: null,
-    pendingChanges: null,
-    drift: null,
-    driftCheckedAt: null,
+    ...EMPTY_STACK_STATE,
   }
 }
 

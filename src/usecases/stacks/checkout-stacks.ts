@@ -8,6 +8,7 @@ import type {KedgeConfigFile, RepositoryFiles} from '../../ports/repository-file
 import type {KedgeContext} from '../context.js'
 import {isRootStack} from '../../model/stack/stack-names.js'
 import {stackPaths} from '../repositories/stack-paths.js'
+import {EMPTY_STACK_STATE} from '../../model/stack/stack-row.js'
 
 /** The stack's directory and its settings as the clone has them, read once a round; or why they could not be read. */
 export type CheckoutRead = {stackDir: string; file: KedgeConfigFile; stack?: StackCheckout} | {error: unknown}
@@ -161,17 +162,6 @@ function unrecordedStack(values: Pick<StackRow, 'repositoryId' | 'name' | 'path'
   return {
     ...values,
     id: -1,
-    hold: null,
-    heldAt: null,
-    lastError: null,
-    lastErrorAt: null,
-    pinnedCommit: null,
-    pinReason: null,
-    pinnedAtHead: null,
-    unchangedHead: null,
-    pendingCommit: null,
-    pendingChanges: null,
-    drift: null,
-    driftCheckedAt: null,
+    ...EMPTY_STACK_STATE,
   }
 }
