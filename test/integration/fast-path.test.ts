@@ -96,7 +96,8 @@ async function engineOverTcp(): Promise<string> {
   return `tcp://127.0.0.1:${(server.address() as net.AddressInfo).port}`
 }
 
-describe('the fast path of repo list, status and history', {timeout: 480_000}, () => {
+// A bound on the whole, not a timing: under a loaded machine its hundreds of starts of both CLIs take minutes.
+describe('the fast path of repo list, status and history', {timeout: 900_000}, () => {
   // Made while the suite is defined, not in a hook: the directories and stacks must live as long as the suite.
   probeDir = tempDir('kedge-probe-')
   writeFileSync(path.join(probeDir, 'probe.cjs'), PACKAGE_PROBE)

@@ -249,7 +249,7 @@ describe('many stacks in one repository: what a commit takes away, and what sync
 
     const removed = await runKedgeJson<{stacks: Array<{stack: string; down: {action: string}}>}>(['repo', 'remove', stack.name, '--down'], {home: stack.home})
     assert.equal(removed.code, 0, removed.stderr)
-    assert.deepEqual(removed.json.stacks.map((entry) => [entry.stack, entry.down.action]), [['api', 'removed'], ['web', 'none']])
+    assert.deepEqual(removed.json.stacks.map((entry) => [entry.stack, entry.down.action]), [['api', 'removed'], ['web', 'removed']])
     assert.deepEqual(kedgeContainers(`${stack.name}-api`), [])
     assert.ok(existsSync(path.join(stack.home, 'stacks', `${stack.name}+api`)), 'its files stay without --purge')
   })

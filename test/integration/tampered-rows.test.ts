@@ -55,9 +55,10 @@ describe('rows of kedge.db changed by hand', () => {
     const {home} = good
     const badTime = await registeredStack({'docker-compose.yaml': SIMPLE_COMPOSE}, {home})
     const badJson = await registeredStack({'docker-compose.yaml': SIMPLE_COMPOSE}, {home})
-    const insert = `INSERT INTO deployments (repository_id, "commit", "trigger", status, started_at, snapshot, interrupted) VALUES (?, ?, 'git', 'success', ?, ?, 0)`
-    tamper(home, insert, repositoryId(home, badTime.name), 'a'.repeat(40), 'garbage', null)
-    tamper(home, insert, repositoryId(home, badJson.name), 'b'.repeat(40), Date.now(), '{"version": 1, "commit": ')
+    const insert = `INSERT INTO deployments (repository_id, stack_id, "commit", "trigger", status, started_at, snapshot, interrupted) VALUES (?, (SELECT id FROM stacks WHERE repository_id = ?), ?, 'git', 'success', ?, ?, 0)`
+    const [timeId, jsonId] = [repositoryId(home, badTime.name), repositoryId(home, badJson.name)]
+    tamper(home, insert, timeId, timeId, 'a'.repeat(40), 'garbage', null)
+    tamper(home, insert, jsonId, jsonId, 'b'.repeat(40), Date.now(), '{"version": 1, "commit": ')
 
     const status = await runKedgeJson<RepositoryStatus[]>(['status'], {home})
     assert.equal(status.code, 0, status.stderr)
