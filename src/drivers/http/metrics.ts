@@ -36,7 +36,7 @@ export class KedgeMetrics {
     new Gauge({name: 'kedge_info', help: 'kedge build information.', labelNames: ['version'], registers}).set({version}, 1)
     new Counter({
       name: 'kedge_deployments_total',
-      help: 'Finished deployments, by repository and status (success, failed, rolled_back).',
+      help: 'Finished deployments, by repository, stack and status (success, failed, rolled_back, skipped, removed).',
       labelNames: ['repo', 'stack', 'status'],
       registers,
       collect() {
