@@ -1,4 +1,6 @@
-import {and, count, desc, eq, gte, inArray} from 'drizzle-orm'
+import {and, count, desc, eq, gte, inArray, notInArray} from 'drizzle-orm'
+
+import {HOLD_TRIGGERS} from '../model/repository/column-values.js'
 
 import type {DeploymentOutcome} from '../ports/store.js'
 import type {StoreConnection} from './connection.js'
@@ -35,9 +37,12 @@ export function listDeployments(db: StoreConnection, stackId: number, limit: num
   return deploymentRows.all(db, 'SELECT * FROM deployments WHERE stack_id = ? ORDER BY id DESC LIMIT ?', stackId, limit)
 }
 
+/** A hold's rows (`kedge down`, `suspend`, `resume`) succeed without deploying a commit. */
+const NOT_A_HOLD = `trigger NOT IN (${HOLD_TRIGGERS.map((trigger) => `'${trigger}'`).join(', ')})`
+
 /** The newest deployment that left the stack as its commit wants it. */
 export function lastGoodDeployment(db: StoreConnection, stackId: number): DeploymentRow | undefined {
-  return deploymentRows.get(db, "SELECT * FROM deployments WHERE stack_id = ? AND status IN ('success', 'rolled_back') ORDER BY id DESC LIMIT 1", stackId)
+  return deploymentRows.get(db, `SELECT * FROM deployments WHERE stack_id = ? AND status IN ('success', 'rolled_back') AND ${NOT_A_HOLD} ORDER BY id DESC LIMIT 1`, stackId)
 }
 
 /**
@@ -56,17 +61,17 @@ export function listGoodDeployments(db: KedgeDatabase, stackId: number): Deploym
   return db
     .select()
     .from(deployments)
-    .where(and(eq(deployments.stackId, stackId), inArray(deployments.status, ['success', 'rolled_back'])))
+    .where(and(eq(deployments.stackId, stackId), inArray(deployments.status, ['success', 'rolled_back']), notInArray(deployments.trigger, [...HOLD_TRIGGERS])))
     .orderBy(desc(deployments.id))
     .all()
 }
 
-/** The newest attempt at this commit, whatever became of it. */
+/** The newest attempt at this commit, whatever became of it; a hold's rows attempt nothing. */
 export function lastAttemptAt(db: KedgeDatabase, stackId: number, commit: string): DeploymentRow | undefined {
   return db
     .select()
     .from(deployments)
-    .where(and(eq(deployments.stackId, stackId), eq(deployments.commit, commit)))
+    .where(and(eq(deployments.stackId, stackId), eq(deployments.commit, commit), notInArray(deployments.trigger, [...HOLD_TRIGGERS])))
     .orderBy(desc(deployments.id))
     .limit(1)
     .get()

@@ -8,6 +8,7 @@ import {parse as parseYaml, stringify as stringifyYaml} from 'yaml'
 import {checkoutFiles} from '../../src/adapters/files/checkout-files.js'
 import type {ComposeProject} from '../../src/model/compose/compose-invocation.js'
 import {COMPOSE_LABELS, LABELS} from '../../src/model/compose/labels.js'
+import {isHoldTrigger} from '../../src/model/repository/column-values.js'
 import {ComposeFailedError, ExternalError, isKedgeError, type KedgeError} from '../../src/model/errors.js'
 import {resolveHome, type KedgeHome} from '../../src/model/home.js'
 import type {DeploymentRow, LockRow, NewRepositoryRow, NewStackRow, RepositoryRow, StackRow, StackTarget} from '../../src/model/rows.js'
@@ -184,7 +185,7 @@ export class MemoryStore implements Store {
     return this.newestFirst(stackId).filter(isGood)
   }
   lastAttemptAt(stackId: number, commit: string): DeploymentRow | undefined {
-    return this.newestFirst(stackId).find((row) => row.commit === commit)
+    return this.newestFirst(stackId).find((row) => row.commit === commit && !isHoldTrigger(row.trigger))
   }
   markInterrupted(repositoryId: number): number {
     const pending = this.deployments.filter((row) => row.repositoryId === repositoryId && row.status === 'pending')
@@ -260,7 +261,7 @@ export class MemoryStore implements Store {
 }
 
 function isGood(row: DeploymentRow): boolean {
-  return row.status === 'success' || row.status === 'rolled_back'
+  return (row.status === 'success' || row.status === 'rolled_back') && !isHoldTrigger(row.trigger)
 }
 
 /** drizzle's `set` leaves a column alone when its value is undefined. */

@@ -3,8 +3,21 @@
  * (core/row-checks.ts) imports them without loading drizzle.
  */
 
-export const DEPLOYMENT_TRIGGERS = ['git', 'drift', 'manual', 'rollback', 'auto_rollback', 'startup'] as const
+/** `up`: the deploy of `kedge up`, which ends a hold; the hold's own rows have a trigger of HOLD_TRIGGERS. */
+export const DEPLOYMENT_TRIGGERS = ['git', 'drift', 'manual', 'rollback', 'auto_rollback', 'startup', 'up', 'down', 'suspend', 'resume'] as const
 export type DeploymentTrigger = (typeof DEPLOYMENT_TRIGGERS)[number]
+
+/**
+ * Rows that record a hold set or ended (`kedge down`, `suspend`, `resume`), for history: they deploy no
+ * commit, so they are never a stack's last good deployment, nor an attempt at a commit.
+ */
+export const HOLD_TRIGGERS = ['down', 'suspend', 'resume'] as const satisfies readonly DeploymentTrigger[]
+export type HoldTrigger = (typeof HOLD_TRIGGERS)[number]
+
+export function isHoldTrigger(trigger: DeploymentTrigger): trigger is HoldTrigger {
+  return (HOLD_TRIGGERS as readonly string[]).includes(trigger)
+}
+
 
 /**
  * `skipped`: a stack deployed after another (`after:`) kept its commit because that one failed.

@@ -10,7 +10,7 @@ import {withRepositoryAccess} from '../repositories/credentials.js'
 import {isRootStack} from '../../model/stack/stack-names.js'
 import {stackPaths, stackPathsOf} from '../repositories/stack-paths.js'
 import {readCheckoutStacks} from '../stacks/checkout-stacks.js'
-import {takeDownContainers} from '../stacks/take-down.js'
+import {takeDownStack} from '../stacks/take-down.js'
 import type {CheckoutRead} from '../stacks/checkout-stacks.js'
 import {checkStackRow, isCorruptRow} from '../../model/repository/row-checks.js'
 import type {DeployOutcome} from './attempt.js'
@@ -221,7 +221,7 @@ async function retireStack(context: KedgeContext, target: StackTarget, commit: s
   if (prune) {
     const deployment = store.startDeployment({repositoryId: target.repository.id, stackId: target.stack.id, commit, trigger: 'git'})
     try {
-      await takeDownContainers(context, target)
+      await takeDownStack(context, target, {volumes: false})
       store.finishDeployment(deployment.id, {status: 'removed', note})
     } catch (error) {
       const failure = asKedgeError(error, 'deploy_failed')

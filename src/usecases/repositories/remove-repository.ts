@@ -105,9 +105,9 @@ async function removeRegistered(context: KedgeContext, repository: RepositoryRow
     const others = stacks.filter((target) => !isRootStack(target)).map((target) => ({target, paths: stackPathsOf(context, target)}))
     const root = stacks.find((target) => isRootStack(target))
     const takeDown = options.down || options.purge
-    const down = takeDown && (root || others.length === 0) ? await takeDownStack(context, root ?? null, repository, {volumes: options.volumes}) : null
+    const down = takeDown && (root || others.length === 0) ? await takeDownOrSay(context, root ?? null, options.volumes) : null
     const downs: Array<RemoveRepositoryResult['down']> = []
-    for (const other of others) downs.push(takeDown ? await takeDownStack(context, other.target, repository, {volumes: options.volumes}) : null)
+    for (const other of others) downs.push(takeDown ? await takeDownOrSay(context, other.target, options.volumes) : null)
     context.store.deleteRepository(repository.name)
     rmSync(paths.repoDir, {recursive: true, force: true})
     const removeFiles = (stackPaths: StackPaths) => {
@@ -152,4 +152,10 @@ async function purgeLeftovers(context: KedgeContext, input: string): Promise<Rem
   rmSync(stackDir, {recursive: true, force: true})
   rmSync(releasesDir, {recursive: true, force: true})
   return {name, removed: true, down: {action: 'none', reason: 'the repository was removed before'}, keptStackDir: null, purgedStackDir: stackDirExists ? stackDir : null}
+}
+
+/** The stack taken down, as `kedge down` does (takeDownStack); or why there was nothing to take down. */
+async function takeDownOrSay(context: KedgeContext, target: StackTarget | null, volumes: boolean): Promise<StackDown> {
+  const down = target ? await takeDownStack(context, target, {volumes}) : null
+  return down ?? {action: 'none', reason: 'kedge has not deployed this repository'}
 }

@@ -2,16 +2,16 @@ import {existsSync} from 'node:fs'
 import path from 'node:path'
 
 import {LABELS} from '../../model/compose/labels.js'
-import type {RepositoryRow, StackTarget} from '../../model/rows.js'
+import type {StackTarget} from '../../model/rows.js'
 import {parseSnapshot} from '../../model/stack/stored-snapshot.js'
 import type {KedgeContext} from '../context.js'
 import {composeProjectOf} from '../deploying/compose-project.js'
-import {stackPaths, stackPathsOf} from '../repositories/stack-paths.js'
+import {stackPathsOf} from '../repositories/stack-paths.js'
 
 export interface StackTakenDown {
   action: 'removed'
   project: string
-  /** The containers kedge had labelled for the stack, stopped and removed. */
+  /** The containers kedge had labelled for the repository, stopped and removed. */
   containers: string[]
   /** Whether `compose down` removed the project's networks (and with --volumes its named volumes). */
   networksRemoved: boolean
@@ -23,41 +23,38 @@ export interface StackTakenDown {
   leftAlone: string[]
 }
 
-/** What taking a stack down did; `none` when kedge never deployed it. */
-export type StackDown = StackTakenDown | {action: 'none'; reason: string}
-
-/** Takes the stack down, keeping its files and volumes: for a stack its repository no longer holds. */
-export async function takeDownContainers(context: KedgeContext, target: StackTarget): Promise<StackDown> {
-  return takeDownStack(context, target, target.repository, {volumes: false})
-}
-
 /**
- * Stops and removes the containers kedge labelled for the stack in its project, itself:
+ * Stops and removes the containers kedge labelled for the repository in the stack's project, itself:
  * `compose down` would also remove one-off `compose run` containers (Compose v1 always, v2 with
  * --remove-orphans), which are the operator's. Then, when nothing else is left in the project, `compose
- * down` removes its networks (and with `volumes` its named volumes).
+ * down` removes its networks (and with `volumes` its named volumes). The stack directory stays: it
+ * holds what the containers wrote through bind mounts. null when kedge has put nothing of the stack on
+ * the host.
  */
-export async function takeDownStack(context: KedgeContext, target: StackTarget | null, repository: RepositoryRow, {volumes}: {volumes: boolean}): Promise<StackDown> {
-  const applied = target ? context.store.lastAppliedDeployment(target.stack.id) : undefined
+export async function takeDownStack(context: KedgeContext, target: StackTarget, options: {volumes: boolean}): Promise<StackTakenDown | null> {
+  const {repository, stack} = target
+  const applied = context.store.lastAppliedDeployment(stack.id)
   const snapshot = parseSnapshot(applied?.snapshot ?? null, applied?.id ?? null)
-  if (!snapshot) return {action: 'none', reason: 'kedge has not deployed this repository'}
+  if (!snapshot) return null
   const project = snapshot.project
   const labelled = (await context.engine.listKedgeContainers(project)).filter((container) => container.labels[LABELS.repository] === repository.name)
   await Promise.all(labelled.map((container) => context.engine.stopAndRemoveContainer(container.id)))
   const leftAlone = (await context.engine.listComposeProjectContainers(project)).map((container) => container.name)
-  const paths = target ? stackPathsOf(context, target) : stackPaths(context, repository.name)
-  const compose = composeProjectOf(paths, snapshot)
+  const compose = composeProjectOf(stackPathsOf(context, target), snapshot)
   // A deploy that failed before it placed the files (an image it could not pull) left nothing on the host.
   const filesPresent = compose.files.every((file) => existsSync(path.resolve(compose.directory, file)))
-  if (labelled.length === 0 && !filesPresent) return {action: 'none', reason: 'kedge has not deployed this repository'}
+  if (labelled.length === 0 && !filesPresent) return null
   const runDown = filesPresent && leftAlone.length === 0
-  if (runDown) await context.compose.down(compose, {volumes})
+  if (runDown) await context.compose.down(compose, {volumes: options.volumes})
   return {
     action: 'removed',
     project,
     containers: labelled.map((container) => container.name),
     networksRemoved: runDown,
-    volumesRemoved: runDown && volumes,
+    volumesRemoved: runDown && options.volumes,
     leftAlone,
   }
 }
+
+/** What taking a stack down did; `none` when kedge never put anything of it on the host. */
+export type StackDown = StackTakenDown | {action: 'none'; reason: string}
