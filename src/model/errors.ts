@@ -29,7 +29,7 @@ export const ERROR_CODES = [
   'invalid_path', 'invalid_interval', 'unknown_branch', 'invalid_config', 'no_compose_file', 'conflict',
   'not_found', 'invalid_commit', 'ambiguous_commit', 'invalid_auth', 'invalid_known_hosts',
   'invalid_secret_key', 'invalid_env_file', 'invalid_listen', 'invalid_compose_timeout',
-  'invalid_admin_token', 'confirmation_required', 'not_confirmed', 'stack_running',
+  'invalid_admin_token', 'confirmation_required', 'not_confirmed', 'stack_running', 'stack_held',
   // A bug in kedge (exit 70).
   'internal',
   // Only the HTTP side of kedge serve answers these (docs/http.md).

@@ -393,6 +393,8 @@ export class RepositoryLoop {
       case 'busy':
       case 'nothing-deployed':
         return
+      case 'stack-held':
+        return logger.log('debug', 'drift.not_checked', {...fields, hold: result.hold.kind, since: result.hold.since})
       case 'in-sync':
         if (result.changed) logger.log('info', 'drift.resolved', fields)
         return
@@ -439,6 +441,8 @@ export class RepositoryLoop {
         return logger.log('warn', 'plan.failed', {...fields, commit: result.commit.slice(0, 12), error: result.error.message})
       case 'engine-unavailable':
         return logger.log('warn', 'deploy.deferred', {...fields, commit: result.commit.slice(0, 12), error: result.error.message})
+      case 'stack-held':
+        return logger.log('debug', 'poll.held', {...fields, hold: result.hold.kind, since: result.hold.since})
       case 'unchanged':
         return logger.log('debug', 'poll.unchanged', {...fields, commit: result.commit.slice(0, 12), reason: 'the commit changes nothing the stack reads'})
       case 'skipped':

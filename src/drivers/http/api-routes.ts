@@ -11,6 +11,8 @@ import type {AuthRequest} from '../../usecases/repositories/repository-auth.js'
 import {repositoryStatuses} from '../../usecases/repositories/repository-status.js'
 import {rollbackRepository} from '../../usecases/rollback/rollback.js'
 import {syncRepository} from '../../usecases/deploying/sync.js'
+import {downStacks, resumeStacks, suspendStacks} from '../../usecases/stacks/holds.js'
+import {toHoldResult} from '../../usecases/stacks/hold-result.js'
 import {updateRepositorySettings} from '../../usecases/repositories/update-repository.js'
 import type {WebhookSecretRequest} from '../../usecases/repositories/webhook-receiver.js'
 import {InvalidInputError, UnauthorizedError} from '../../model/errors.js'
@@ -131,6 +133,26 @@ export async function registerApiRoutes(api: FastifyInstance, options: HttpServe
       if (outcomes.length === 1) return sendOutcome(reply, request.params.name, outcomes[0]!)
       const failed = outcomes.find((outcome) => outcome.error)
       const stacks = outcomes.map((outcome) => ({stack: outcome.stack, deployment: toDeploymentView(outcome.deployment, outcome.stack), changes: outcome.changes, ...(outcome.skipped ? {skipped: outcome.skipped} : {})}))
+      if (!failed?.error) return reply.status(200).send({repo: request.params.name, stacks})
+      const {status, body} = errorResponse(failed.error)
+      return reply.status(status).send({...body, stacks})
+    })
+
+    for (const [action, hold] of [['down', downStacks], ['suspend', suspendStacks], ['resume', resumeStacks]] as const) {
+      api.post<{Params: StackParams}>(`${prefix}/${action}`, {schema: {params, body: {type: ['object', 'null'], additionalProperties: false}}}, async (request, reply) => {
+        const changes = await hold(context, addressOf(request), {by: 'the API', signal: options.abandon})
+        const stacks = changes.map(toHoldResult)
+        const failed = changes.find((change) => change.error)
+        if (!failed?.error) return reply.status(200).send({repo: request.params.name, stacks})
+        const {status, body} = errorResponse(failed.error)
+        return reply.status(status).send({...body, stacks})
+      })
+    }
+
+    api.post<{Params: StackParams}>(`${prefix}/up`, {schema: {params, body: {type: ['object', 'null'], additionalProperties: false}}}, async (request, reply) => {
+      const outcomes = await syncRepository(context, addressOf(request), {up: true, signal: options.abandon})
+      const stacks = outcomes.map((outcome) => ({stack: outcome.stack, deployment: toDeploymentView(outcome.deployment, outcome.stack), changes: outcome.changes, ...(outcome.skipped ? {skipped: outcome.skipped} : {})}))
+      const failed = outcomes.find((outcome) => outcome.error)
       if (!failed?.error) return reply.status(200).send({repo: request.params.name, stacks})
       const {status, body} = errorResponse(failed.error)
       return reply.status(status).send({...body, stacks})

@@ -8,6 +8,7 @@ export interface ErrorBody {
 const STATUS_BY_CODE: Partial<Record<ErrorCode, number>> = {
   not_found: 404,
   conflict: 409,
+  stack_held: 409,
   busy: 409,
   already_running: 409,
   unauthorized: 401,

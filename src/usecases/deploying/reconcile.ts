@@ -4,6 +4,7 @@ import type {KedgeConfig} from '../../model/config/kedge-config.js'
 import {asKedgeError, ExternalError, type KedgeError} from '../../model/errors.js'
 import type {DeploymentRow, LockRow, RepositoryRow, StackRow, StackTarget} from '../../model/rows.js'
 import {planChanges, type ServiceChange} from '../../model/stack/plan.js'
+import {holdOf, type HoldView} from '../../model/stack/stack-hold.js'
 import {parseSnapshot} from '../../model/stack/stored-snapshot.js'
 import type {KedgeContext} from '../context.js'
 import {withRepositoryAccess} from '../repositories/credentials.js'
@@ -39,6 +40,8 @@ export type ReconcileResult =
   | {kind: 'skipped'; commit: string; blockedBy: string; deployment: DeploymentRow}
   /** The repository no longer holds the stack: taken down (prune) or left running. */
   | {kind: 'gone'; commit: string; prune: boolean}
+  /** Held by `kedge down` or `kedge suspend`: no deploy, no plan, until `up` or `resume`. */
+  | {kind: 'stack-held'; hold: HoldView}
 
 export interface ReconcileOptions {
   trigger: 'startup' | 'git'
@@ -241,6 +244,8 @@ type Decision = ReconcileResult | {lastGood: DeploymentRow | null}
 function afterPoll(context: KedgeContext, target: StackTarget, head: string, options: ReconcileOptions): Decision {
   const {store} = context
   const {stack} = target
+  const hold = holdOf(stack)
+  if (hold) return {kind: 'stack-held', hold}
   if (stack.pinnedCommit) {
     // A rollback holds until the branch moves past the head it rolled back from.
     if (head === stack.pinnedAtHead || head === stack.pinnedCommit) {

@@ -4,6 +4,7 @@ import type {KedgeContext} from '../context.js'
 import {requireRepository} from '../repositories/require-repository.js'
 import {readCheckoutStacks} from '../stacks/checkout-stacks.js'
 import {splitAddress} from '../stacks/stacks.js'
+import {endHold, refuseHeld} from '../stacks/holds.js'
 import type {DeployOutcome} from './attempt.js'
 import {applyCheckedOutCommit} from './deploy.js'
 import {fetchHead} from './fetch-head.js'
@@ -23,7 +24,8 @@ export type SyncOutcome = DeployOutcome & {skipped?: {blockedBy: string}}
 export async function syncRepository(
   context: KedgeContext,
   address: string,
-  options: {signal?: AbortSignal; onLockWait?: (holder: LockRow) => void} = {},
+  /** `up`: end the stacks' holds and deploy them (`kedge up`); without it a held stack is refused. */
+  options: {signal?: AbortSignal; onLockWait?: (holder: LockRow) => void; up?: boolean} = {},
 ): Promise<SyncOutcome[]> {
   const {repositoryName, stackName} = splitAddress(address)
   const repository = requireRepository(context, repositoryName)
@@ -32,6 +34,7 @@ export async function syncRepository(
   void context.compose.command().catch(() => undefined)
   const lockOptions = {purpose: 'kedge sync', waitMs: SYNC_LOCK_WAIT_MS, signal: options.signal, onWait: options.onLockWait}
   return withRepositoryLock(context, repository, lockOptions, async () => {
+    if (!options.up) refuseHeld(context, address, 'sync')
     const commit = await fetchHead(context, repository, options.signal)
     const layout = readCheckoutStacks(context, repository, commit)
     const chosen = stackName === undefined ? layout.stacks : layout.stacks.filter((entry) => entry.target.stack.name.toLowerCase() === stackName.toLowerCase())
@@ -51,7 +54,8 @@ export async function syncRepository(
       }
       // An explicit sync means "the branch head, now": it ends a rollback's pin.
       unpin(context, target)
-      const outcome = await applyCheckedOutCommit(context, target, commit, 'manual', options.signal, {checkout})
+      if (options.up) endHold(context, target)
+      const outcome = await applyCheckedOutCommit(context, target, commit, options.up ? 'up' : 'manual', options.signal, {checkout})
       if (outcome.error) failed.add(target.stack.name)
       outcomes.push(outcome)
     }

@@ -1,4 +1,6 @@
 import {asKedgeError} from '../../model/errors.js'
+import {isHoldTrigger} from '../../model/repository/column-values.js'
+import {holdOf, type HoldView} from '../../model/stack/stack-hold.js'
 import type {KedgeConfig} from '../../model/config/kedge-config.js'
 import type {DeploymentRow, LockRow, StackTarget} from '../../model/rows.js'
 import type {StackContainer} from '../../model/stack/containers.js'
@@ -85,6 +87,8 @@ export type HealResult =
   | {kind: 'flapping'; drift: Drift[]; changed: boolean; maxHeals: number; windowMs: number}
   | {kind: 'held'; drift: Drift[]; changed: boolean; reason: string}
   | {kind: 'healed'; drift: Drift[]; outcome: DeployOutcome}
+  /** Held by `kedge down` or `kedge suspend`: not checked, not healed; a stack taken down has no containers, and that is no drift. */
+  | {kind: 'stack-held'; hold: HoldView}
 
 /**
  * Checks a repository for drift and acts by its mode: `auto` re-applies the deployed commit (kedge
@@ -101,6 +105,8 @@ export async function healDrift(context: KedgeContext, target: StackTarget, opti
 export async function healLocked(context: KedgeContext, target: StackTarget, options: HealOptions = {}): Promise<HealResult> {
   const {signal} = options
   const {repository, stack} = target
+  const hold = holdOf(stack)
+  if (hold) return {kind: 'stack-held', hold}
   // Read and parsed once: the checks below and the heal's own check after it are of the same deployment.
   const lastGood = options.lastGood !== undefined ? options.lastGood : (context.store.lastGoodDeployment(stack.id) ?? null)
   const known = {lastGood, parsed: options.parsed ?? {current: null}}
@@ -112,7 +118,8 @@ export async function healLocked(context: KedgeContext, target: StackTarget, opt
   const actionable = drift.filter((entry) => entry.type !== 'extra' || config.prune)
   if (actionable.length === 0) return {kind: 'in-sync', changed}
   if (config.mode !== 'auto') return {kind: 'recorded', mode: config.mode, drift, changed}
-  const newest = context.store.listDeployments(stack.id, 1)[0]
+  // A hold's rows (down, suspend, resume) deploy nothing: they neither set nor end a failed deploy's hold.
+  const newest = context.store.listDeployments(stack.id, HOLD_ROWS_LOOKED_PAST).find((row) => !isHoldTrigger(row.trigger))
   if (newest?.status === 'failed' && newest.leftFailed) {
     return {kind: 'held', drift, changed, reason: `${newest.commit.slice(0, 7)} failed and rollback_on_failure is off`}
   }
@@ -142,6 +149,9 @@ export async function healLocked(context: KedgeContext, target: StackTarget, opt
   })
   return {kind: 'healed', drift, outcome: {...attempt, changes: []}}
 }
+
+/** How many of a stack's newest rows the heal looks through for its newest deploy: hold rows come one or two at a time. */
+const HOLD_ROWS_LOOKED_PAST = 20
 
 export function describeDrift(drift: readonly Drift[]): string {
   return drift.map((entry) => `${entry.service} ${entry.type}`).join(', ')

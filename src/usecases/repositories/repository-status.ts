@@ -14,6 +14,7 @@ import {checkDeploymentRow, checkRepositoryRow, checkStackRow, isRepositoryName}
 import type {StackSnapshot} from '../../model/stack/stack-snapshot.js'
 import {parseSnapshot} from '../../model/stack/stored-snapshot.js'
 import {EMPTY_STACK_STATE} from '../../model/stack/stack-row.js'
+import {holdOf, type HoldView} from '../../model/stack/stack-hold.js'
 
 export interface ServiceStatus {
   service: string
@@ -43,6 +44,8 @@ export interface RepositoryStatus {
   failedAttempt: {commit: string; at: string} | null
   pending: {commit: string; changes: ServiceChange[]} | null
   pinned: {commit: string; reason: string | null} | null
+  /** Set by `kedge down` or `kedge suspend`: kedge neither deploys nor heals the stack until `up` or `resume`. */
+  hold: HoldView | null
   lastError: {message: string; at: string | null} | null
   /** The drift the last check found (serve checks on every engine event and every interval), and when. */
   drift: {entries: Array<Omit<Drift, 'containerId'>>; checkedAt: string | null}
@@ -135,9 +138,11 @@ async function statusOf(context: ReadContext, target: StackTarget): Promise<Repo
       ? {commit: latest.commit, status: latest.status, trigger: latest.trigger, at: (latest.finishedAt ?? latest.startedAt).toISOString(), error: latest.error}
       : null,
     failedAttempt: !good && applied && containers.length > 0 ? {commit: applied.commit, at: (applied.finishedAt ?? applied.startedAt).toISOString()} : null,
-    inSync: good !== undefined && (good.commit === (stack.pinnedCommit ?? repository.remoteHead) || (stack.pinnedCommit === null && stack.unchangedHead === repository.remoteHead)),
+    // A stack taken down runs nothing: it is not in sync, whatever commit it last ran.
+    inSync: stack.hold !== 'down' && good !== undefined && (good.commit === (stack.pinnedCommit ?? repository.remoteHead) || (stack.pinnedCommit === null && stack.unchangedHead === repository.remoteHead)),
     pending: stack.pendingCommit ? {commit: stack.pendingCommit, changes: JSON.parse(stack.pendingChanges ?? '[]') as ServiceChange[]} : null,
     pinned: stack.pinnedCommit ? {commit: stack.pinnedCommit, reason: stack.pinReason} : null,
+    hold: holdOf(stack),
     lastError: lastError ? {message: lastError.message, at: lastError.at?.toISOString() ?? null} : null,
     drift: {entries: JSON.parse(stack.drift ?? '[]') as Array<Omit<Drift, 'containerId'>>, checkedAt: stack.driftCheckedAt?.toISOString() ?? null},
     services: serviceNames.map((service) => ({
@@ -184,6 +189,7 @@ function unreadableStatus(row: RepositoryRow, stack: StackRow, error: KedgeError
     failedAttempt: null,
     pending: null,
     pinned: null,
+    hold: null,
     lastError: {message: error.message, at: null},
     drift: {entries: [], checkedAt: null},
     services: [],

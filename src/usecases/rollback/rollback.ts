@@ -14,6 +14,7 @@ import {listOwnedContainers, removeOtherProject} from '../deploying/owned-contai
 import {stackPathsOf} from '../repositories/stack-paths.js'
 import {requireOneStack, stackLabel} from '../stacks/stacks.js'
 import {releaseTree} from './releases.js'
+import {refuseHeld} from '../stacks/holds.js'
 
 const ROLLBACK_LOCK_WAIT_MS = 10 * 60_000
 
@@ -24,6 +25,7 @@ const ROLLBACK_LOCK_WAIT_MS = 10 * 60_000
  */
 export async function rollbackRepository(context: KedgeContext, address: string, commitPrefix: string, options: {signal?: AbortSignal} = {}): Promise<DeployOutcome> {
   const stackTarget = requireOneStack(context, address)
+  refuseHeld(context, address, 'roll back')
   const {repository, stack} = stackTarget
   const target = findTarget(context, stackTarget, commitPrefix)
   return withRepositoryLock(context, repository, {purpose: 'kedge rollback', waitMs: ROLLBACK_LOCK_WAIT_MS, signal: options.signal}, async () => {

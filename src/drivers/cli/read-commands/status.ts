@@ -1,5 +1,6 @@
 import chalk from 'chalk'
 
+import {holdRelease} from '../../../model/stack/stack-hold.js'
 import {repositoryStatuses, type RepositoryStatus} from '../../../usecases/repositories/repository-status.js'
 import {authLines} from '../auth-lines.js'
 import type {CommandIO} from '../command-io.js'
@@ -17,7 +18,7 @@ export async function showStatus(io: CommandIO, flags: {repo?: string}): Promise
 function renderStatus(status: RepositoryStatus): string {
   const lines = [`${chalk.bold(status.address)}  branch ${status.branch}, mode ${status.mode}${status.project ? `, project ${status.project}` : ''}`]
   lines.push(`  head      ${shortCommit(status.head?.commit)}${status.head?.checkedAt ? `  (checked ${localTime(status.head.checkedAt)})` : ''}`)
-  const sync = status.deployed ? (status.inSync ? chalk.green('in sync') : chalk.yellow('behind the branch')) : chalk.yellow('never deployed')
+  const sync = status.hold?.kind === 'down' ? chalk.yellow('taken down') : status.deployed ? (status.inSync ? chalk.green('in sync') : chalk.yellow('behind the branch')) : chalk.yellow('never deployed')
   const leftover = status.failedAttempt ? `; the containers below are left from the failed deploy of ${shortCommit(status.failedAttempt.commit)}` : ''
   lines.push(`  deployed  ${shortCommit(status.deployed?.commit)}${status.deployed ? `  at ${localTime(status.deployed.at)} (${status.deployed.trigger})` : ''}  ${sync}${leftover}`)
   for (const [label, text] of authLines(status.auth)) lines.push(`  ${label.padEnd(9)} ${text}`)
@@ -25,6 +26,10 @@ function renderStatus(status: RepositoryStatus): string {
     lines.push(`  last      ${shortCommit(status.lastDeployment.commit)}  ${colourStatus(status.lastDeployment.status)} at ${localTime(status.lastDeployment.at)}`)
   }
   if (status.pinned) lines.push(`  ${chalk.magenta('pinned')}    ${shortCommit(status.pinned.commit)} by a rollback${status.pinned.reason ? `: ${status.pinned.reason}` : ''}`)
+  if (status.hold) {
+    const since = status.hold.since ? ` since ${localTime(status.hold.since)}` : ''
+    lines.push(`  ${chalk.yellow('held')}      ${status.hold.kind}${since}, ${holdRelease(status.hold.kind, status.address)}`)
+  }
   if (status.pending) {
     const changes = status.pending.changes.map((change) => `${change.action} ${change.service}`).join(', ') || 'no service changes'
     lines.push(`  pending   ${shortCommit(status.pending.commit)}  would ${changes}; run "kedge sync --repo ${status.address}"`)
@@ -38,7 +43,7 @@ function renderStatus(status: RepositoryStatus): string {
   if (status.services.length > 0) {
     const rows = status.services.flatMap((service) =>
       service.containers.length === 0
-        ? [[service.service, '-', chalk.red('missing'), service.image ?? '-']]
+        ? [[service.service, '-', status.hold?.kind === 'down' ? 'down' : chalk.red('missing'), service.image ?? '-']]
         : service.containers.map((container) => [service.service, container.name, colourState(container.state, container.status), container.image]),
     )
     lines.push(indent(renderTable(['SERVICE', 'CONTAINER', 'STATE', 'IMAGE'], rows)))
