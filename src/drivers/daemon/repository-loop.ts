@@ -351,7 +351,8 @@ export class RepositoryLoop {
         found.push('failed')
       }
     }
-    return found.find((kind) => kind !== 'in-sync') ?? 'in-sync'
+    // A held stack is not checked: it says nothing of the others, which may be in sync.
+    return found.find((kind) => kind !== 'in-sync' && kind !== 'stack-held') ?? 'in-sync'
   }
 
   /** Where a stack's parsed deployment is kept between checks. */
