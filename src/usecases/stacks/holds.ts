@@ -1,4 +1,4 @@
-import {asKedgeError, InvalidInputError, type KedgeError} from '../../model/errors.js'
+import {asKedgeError, InvalidInputError, isKedgeError, type KedgeError} from '../../model/errors.js'
 import type {HoldTrigger, StackHold} from '../../model/repository/column-values.js'
 import type {DeploymentRow, StackTarget} from '../../model/rows.js'
 import {holdOf, holdRelease, type HoldView} from '../../model/stack/stack-hold.js'
@@ -29,7 +29,7 @@ export interface HoldChange {
   deployment: DeploymentRow | null
   /** For down: what was taken off the host; null when kedge had put nothing of the stack there. */
   takenDown?: StackTakenDown | null
-  /** Set when taking it down failed: the stack is not held, and kedge keeps acting on it. */
+  /** Set when taking it down failed: the stack keeps the hold it had (none: kedge keeps acting on it). */
   error?: KedgeError
 }
 
@@ -63,7 +63,9 @@ async function downOne(context: KedgeContext, target: StackTarget, options: Hold
   } catch (caught) {
     const error = asKedgeError(caught, 'compose_failed')
     store.recordStackError(stack.id, error)
-    const deployment = row && store.finishDeployment(row.id, {status: 'failed', error: error.message, note: `kedge down by ${options.by} failed: not held`})
+    const deployment = row && store.finishDeployment(row.id, {status: 'failed', error: error.message, note: `kedge down by ${options.by} failed`})
+    // The row says it failed; an error kedge did not expect is still a bug, and reported as one.
+    if (!isKedgeError(caught)) throw caught
     return {address, stack: stack.name, hold: holdOf(stack), changed: false, deployment, error}
   }
 }
