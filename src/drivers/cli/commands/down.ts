@@ -7,7 +7,7 @@ import {downStacks} from '../../../usecases/stacks/holds.js'
 export default class Down extends BaseCommand<typeof Down> {
   static override summary = 'Take stacks down and keep them down, until "kedge up".'
   static override description =
-    'Stops and removes the containers kedge labelled for the stack (every stack of the repository, or the one named <repository>/<stack>); named volumes, networks shared with containers kedge did not start, and the stack directory stay. Until "kedge up", serve neither deploys nor heals the stack, across restarts, and "kedge sync" and "kedge rollback" refuse it. The hold is recorded in history. Exits 1 when a stack could not be taken down: it is then not held.'
+    'Stops and removes the containers kedge labelled for the stack (every stack of the repository, or the one named <repository>/<stack>); named volumes, networks shared with containers kedge did not start, and the stack directory stay. Until "kedge up", serve neither deploys nor heals the stack, across restarts, and "kedge sync" and "kedge rollback" refuse it. The hold is recorded in history. Exits 1 when a stack could not be taken down: it keeps the hold it had.'
 
   static override examples = ['<%= config.bin %> down infra/web', '<%= config.bin %> down --repo infra --json']
 
