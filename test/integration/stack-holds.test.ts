@@ -1,10 +1,13 @@
 import assert from 'node:assert/strict'
+import {readFileSync} from 'node:fs'
+import path from 'node:path'
 import {after, describe, it} from 'node:test'
 
 import type {DeploymentView} from '../../src/model/repository/deployment-view.js'
 import type {RepositoryStatus} from '../../src/usecases/repositories/repository-status.js'
 import {runKedge, runKedgeJson} from '../helpers/cli.js'
 import {docker, kedgeContainers, removeComposeProject} from '../helpers/docker.js'
+import {request} from '../helpers/http.js'
 import {ServeProcess, type LogLine} from '../helpers/serve.js'
 import {registeredStack} from '../helpers/stack.js'
 
@@ -94,6 +97,42 @@ describe('stacks kept down or left alone', () => {
       ['down', 'success'],
     ])
     assert.match(rows[4]!.note!, /^taken down by .+: removed .+; kept down until "kedge up /)
+  })
+
+  it('holds a stack through the API, under the stack\'s routes and the repository\'s', async () => {
+    const stack = await registeredStack(bothAt('1'))
+    after(() => ['web', 'api'].forEach((name) => removeComposeProject(`${stack.name}-${name}`)))
+    assert.equal((await runKedge(['sync', '--repo', stack.name], {home: stack.home})).code, 0)
+    const serve = new ServeProcess(stack.home, ['--interval', '1h'])
+    after(() => serve.stop())
+    const base = String((await serve.waitForLog((line) => line.event === 'http.listening', 30_000)).address)
+    const token = readFileSync(path.join(stack.home, 'admin.token'), 'utf8').trim()
+    const post = (route: string) => request(base, 'POST', `/api/v1/repos/${stack.name}${route}`, {token})
+
+    const suspended = await post('/stacks/web/suspend')
+    assert.equal(suspended.status, 200, suspended.text)
+    assert.equal(suspended.json.stacks[0].hold.kind, 'suspended')
+    assert.match(suspended.json.stacks[0].deployment.note, /^suspended by the API: /)
+    const refused = await post('/stacks/web/sync')
+    assert.deepEqual([refused.status, refused.json.error.code], [409, 'stack_held'])
+    const resumed = await post('/stacks/web/resume')
+    assert.deepEqual([resumed.status, resumed.json.stacks[0].hold], [200, null])
+
+    const down = await post('/stacks/web/down')
+    assert.equal(down.status, 200, down.text)
+    assert.deepEqual(down.json.stacks[0].takenDown.containers, [`${stack.name}-web-web-1`])
+    assert.deepEqual(kedgeContainers(`${stack.name}-web`), [])
+    const status = await request(base, 'GET', `/api/v1/repos/${stack.name}/stacks/web/status`, {token})
+    assert.equal(status.json.hold.kind, 'down')
+
+    const up = await post('/up')
+    assert.equal(up.status, 200, up.text)
+    assert.deepEqual(up.json.stacks.map((entry: {stack: string; deployment: DeploymentView}) => [entry.stack, entry.deployment.trigger, entry.deployment.status]), [
+      ['api', 'up', 'success'],
+      ['web', 'up', 'success'],
+    ])
+    assert.equal(kedgeContainers(`${stack.name}-web`)[0]?.state, 'running')
+    assert.equal(await serve.stop(), 0)
   })
 
   it('refuses down of an unknown repository or stack, changing nothing', async () => {
