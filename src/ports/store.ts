@@ -40,6 +40,8 @@ export interface ReadStore {
   /** The newest deployment of each stack, by stack id. */
   latestDeployments(): Map<number, DeploymentRow>
   listDeployments(stackId: number, limit: number): DeploymentRow[]
+  /** The newest row that applied (or tried to apply) a commit, or took the stack away: not a hold's row (`down`, `suspend`, `resume`). */
+  newestAttempt(stackId: number): DeploymentRow | undefined
   /** The newest deployment that left the stack as its commit wants it. */
   lastGoodDeployment(stackId: number): DeploymentRow | undefined
   /** The last good deployment, else the newest failed one with a snapshot (it may have put containers on the host). */

@@ -40,6 +40,11 @@ export function listDeployments(db: StoreConnection, stackId: number, limit: num
 /** A hold's rows (`kedge down`, `suspend`, `resume`) succeed without deploying a commit. */
 const NOT_A_HOLD = `trigger NOT IN (${HOLD_TRIGGERS.map((trigger) => `'${trigger}'`).join(', ')})`
 
+/** The newest row that applied (or tried to apply) a commit, or took the stack away: not a hold's row. */
+export function newestAttempt(db: StoreConnection, stackId: number): DeploymentRow | undefined {
+  return deploymentRows.get(db, `SELECT * FROM deployments WHERE stack_id = ? AND ${NOT_A_HOLD} ORDER BY id DESC LIMIT 1`, stackId)
+}
+
 /** The newest deployment that left the stack as its commit wants it. */
 export function lastGoodDeployment(db: StoreConnection, stackId: number): DeploymentRow | undefined {
   return deploymentRows.get(db, `SELECT * FROM deployments WHERE stack_id = ? AND status IN ('success', 'rolled_back') AND ${NOT_A_HOLD} ORDER BY id DESC LIMIT 1`, stackId)

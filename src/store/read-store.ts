@@ -1,6 +1,6 @@
 import type {ReadStore} from '../ports/store.js'
 import type {StoreConnection} from './connection.js'
-import {lastAppliedDeployment, lastGoodDeployment, listDeployments} from './deployments.js'
+import {lastAppliedDeployment, lastGoodDeployment, listDeployments, newestAttempt} from './deployments.js'
 import {findRepository, latestDeployments, listRepositories, secretVariableNames} from './repositories.js'
 import {listAllStacks, listStacks} from './stacks.js'
 
@@ -18,6 +18,7 @@ export function readStore(db: StoreConnection): ReadStore {
     listAllStacks: () => listAllStacks(db),
     latestDeployments: () => latestDeployments(db),
     listDeployments: (stackId, limit) => listDeployments(db, stackId, limit),
+    newestAttempt: (stackId) => newestAttempt(db, stackId),
     lastGoodDeployment: (stackId) => lastGoodDeployment(db, stackId),
     lastAppliedDeployment: (stackId) => lastAppliedDeployment(db, stackId),
   }

@@ -91,6 +91,9 @@ export class MemoryStore implements Store {
   listDeployments(stackId: number, limit: number): DeploymentRow[] {
     return this.newestFirst(stackId).slice(0, limit)
   }
+  newestAttempt(stackId: number): DeploymentRow | undefined {
+    return this.newestFirst(stackId).find((row) => !isHoldTrigger(row.trigger))
+  }
   lastGoodDeployment(stackId: number): DeploymentRow | undefined {
     return this.newestFirst(stackId).find(isGood)
   }

@@ -68,6 +68,7 @@ function exercise(store: Store) {
   seen.workerIds = store.listDeployments(worker.id, 10).map((row) => row.id)
   seen.lastGood = timeless(store.lastGoodDeployment(appStack!.id))
   seen.lastGoodWorker = timeless(store.lastGoodDeployment(worker.id))
+  seen.newestAttempt = timeless(store.newestAttempt(appStack!.id))
   seen.lastApplied = timeless(store.lastAppliedDeployment(appStack!.id))
   seen.lastAppliedOther = timeless(store.lastAppliedDeployment(otherStack!.id))
   seen.good = store.listGoodDeployments(appStack!.id).map((row) => row.id)

@@ -1,7 +1,7 @@
 import path from 'node:path'
 
 import type {KedgeConfig} from '../../model/config/kedge-config.js'
-import {asKedgeError, ExternalError, type KedgeError} from '../../model/errors.js'
+import {asKedgeError, ExternalError, isKedgeError, type KedgeError} from '../../model/errors.js'
 import type {DeploymentRow, LockRow, RepositoryRow, StackRow, StackTarget} from '../../model/rows.js'
 import {planChanges, type ServiceChange} from '../../model/stack/plan.js'
 import {holdOf, type HoldView} from '../../model/stack/stack-hold.js'
@@ -149,6 +149,8 @@ export async function reconcileStacksLocked(context: KedgeContext, repository: R
   // Stacks that wait for the Docker engine: the stacks deployed after them wait too, without a record.
   const waiting = new Set<string>()
   const results: StackRound[] = []
+  // First, so that a stack taking over a gone one's project (a renamed stack) is deployed after it is retired.
+  for (const gone of layout.gone) results.push({target: gone, result: await retireStack(context, gone, commit, layout.config?.prune ?? false)})
   for (const {target: found, after, checkout} of layout.stacks) {
     const target = {repository, stack: found.stack}
     try {
@@ -157,14 +159,15 @@ export async function reconcileStacksLocked(context: KedgeContext, repository: R
       else if (stackFailed(result)) failed.add(target.stack.name)
       results.push({target, result})
     } catch (error) {
-      // One stack's fault (its row damaged, its files unreadable) is its own: the others go on.
+      // One stack's fault (its row damaged, its files unreadable) is its own: the others go on. An error
+      // kedge did not expect is recorded too, and still reported as the bug it is.
       if (options.signal?.aborted) throw error
       store.recordStackError(target.stack.id, error)
+      if (!isKedgeError(error)) throw error
       failed.add(target.stack.name)
       results.push({target, result: {kind: 'plan-failed', commit, error: asKedgeError(error, 'plan_failed')}})
     }
   }
-  for (const gone of layout.gone) results.push({target: gone, result: await retireStack(context, gone, commit, layout.config?.prune ?? false)})
   return {kind: 'stacks', head, results}
 }
 
@@ -177,7 +180,9 @@ async function reconcileStack(
 ): Promise<ReconcileResult> {
   const {store} = context
   const {commit, checkout} = round
-  const decision = round.decision ?? decide(context, target.repository, target.stack, round.head, options)
+  // A stack the poll found gone that the commit holds again is decided afresh, from its row as now recorded.
+  const stale = round.decision !== undefined && 'kind' in round.decision && round.decision.kind === 'gone' && target.stack.hold !== 'gone'
+  const decision = round.decision !== undefined && !stale ? round.decision : decide(context, target.repository, target.stack, round.head, options)
   if ('kind' in decision) return decision
   const waitingFor = round.after.find((name) => round.waiting.has(name))
   if (waitingFor !== undefined) {
@@ -191,7 +196,7 @@ async function reconcileStack(
   }
   const known = {lastGood: decision.lastGood, checkout}
   // Only a stack that runs its last good deployment, read from a checkout that could be read, may be left alone.
-  const runsLastGood = decision.lastGood !== null && store.listDeployments(target.stack.id, 1)[0]?.id === decision.lastGood.id
+  const runsLastGood = decision.lastGood !== null && store.newestAttempt(target.stack.id)?.id === decision.lastGood.id
   if (!isRootStack(target) && !('error' in checkout) && runsLastGood && (await leavesStackAlone(context, target, decision.lastGood, commit, options.signal))) {
     store.updateStack(target.stack.id, {unchangedHead: commit, pendingCommit: null, pendingChanges: null, lastError: null, lastErrorAt: null})
     return {kind: 'unchanged', commit}
@@ -233,7 +238,7 @@ async function retireStack(context: KedgeContext, target: StackTarget, commit: s
       return {kind: 'plan-failed', commit, error: failure}
     }
   }
-  store.updateStack(target.stack.id, {hold: 'gone', heldAt: context.clock.now(), pendingCommit: null, pendingChanges: null, drift: null})
+  store.updateStack(target.stack.id, {hold: 'gone', heldAt: context.clock.now(), pendingCommit: null, pendingChanges: null, unchangedHead: null, drift: null})
   return {kind: 'gone', commit, prune}
 }
 

@@ -1,5 +1,4 @@
 import {asKedgeError} from '../../model/errors.js'
-import {isHoldTrigger} from '../../model/repository/column-values.js'
 import {holdOf, type HoldView} from '../../model/stack/stack-hold.js'
 import type {KedgeConfig} from '../../model/config/kedge-config.js'
 import type {DeploymentRow, LockRow, StackTarget} from '../../model/rows.js'
@@ -119,7 +118,7 @@ export async function healLocked(context: KedgeContext, target: StackTarget, opt
   if (actionable.length === 0) return {kind: 'in-sync', changed}
   if (config.mode !== 'auto') return {kind: 'recorded', mode: config.mode, drift, changed}
   // A hold's rows (down, suspend, resume) deploy nothing: they neither set nor end a failed deploy's hold.
-  const newest = context.store.listDeployments(stack.id, HOLD_ROWS_LOOKED_PAST).find((row) => !isHoldTrigger(row.trigger))
+  const newest = context.store.newestAttempt(stack.id)
   if (newest?.status === 'failed' && newest.leftFailed) {
     return {kind: 'held', drift, changed, reason: `${newest.commit.slice(0, 7)} failed and rollback_on_failure is off`}
   }
@@ -149,9 +148,6 @@ export async function healLocked(context: KedgeContext, target: StackTarget, opt
   })
   return {kind: 'healed', drift, outcome: {...attempt, changes: []}}
 }
-
-/** How many of a stack's newest rows the heal looks through for its newest deploy: hold rows come one or two at a time. */
-const HOLD_ROWS_LOOKED_PAST = 20
 
 export function describeDrift(drift: readonly Drift[]): string {
   return drift.map((entry) => `${entry.service} ${entry.type}`).join(', ')

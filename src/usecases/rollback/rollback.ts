@@ -24,11 +24,13 @@ const ROLLBACK_LOCK_WAIT_MS = 10 * 60_000
  * repository to it until a new commit arrives or `kedge sync` is run.
  */
 export async function rollbackRepository(context: KedgeContext, address: string, commitPrefix: string, options: {signal?: AbortSignal} = {}): Promise<DeployOutcome> {
-  const stackTarget = requireOneStack(context, address)
+  const {repository, stack} = requireOneStack(context, address)
   refuseHeld(context, address, 'roll back')
-  const {repository, stack} = stackTarget
-  const target = findTarget(context, stackTarget, commitPrefix)
+  const target = findTarget(context, {repository, stack}, commitPrefix)
   return withRepositoryLock(context, repository, {purpose: 'kedge rollback', waitMs: ROLLBACK_LOCK_WAIT_MS, signal: options.signal}, async () => {
+    // Asked again under the lock: a `kedge down` that held it while this waited has the last word.
+    refuseHeld(context, address, 'roll back')
+    const stackTarget = requireOneStack(context, address)
     const current = context.store.lastGoodDeployment(stack.id)
     const outcome = await rollbackTo(context, stackTarget, target, {
       trigger: 'rollback',

@@ -75,7 +75,7 @@ export function readCheckoutStacks(
   })
   refuseSharedProjects(stacks)
   const listed = new Set(specs.map((spec) => spec.name))
-  return {config: repositoryFile.config, stacks, gone: known.filter((stack) => !listed.has(stack.name) && stack.hold !== 'gone').map((stack) => ({repository, stack}))}
+  return {config: repositoryFile.config, stacks, gone: known.filter((stack) => !listed.has(stack.name) && stack.hold === null).map((stack) => ({repository, stack}))}
 }
 
 /**

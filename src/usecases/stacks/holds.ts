@@ -50,6 +50,8 @@ export async function downStacks(context: KedgeContext, address: string, options
 async function downOne(context: KedgeContext, target: StackTarget, options: HoldOptions): Promise<HoldChange> {
   const {store} = context
   const {stack} = target
+  // A stack its repository no longer holds was settled then (taken down, or left running with prune off): it stays as it is.
+  if (stack.hold === 'gone') return unchanged(target)
   const address = stackLabel(target)
   const row = startRow(context, target, 'down')
   try {
@@ -102,7 +104,8 @@ export function refuseHeld(context: Pick<KedgeContext, 'store'>, address: string
   const {repositoryName, stackName} = splitAddress(address)
   const repository = requireRepository(context, repositoryName)
   const named = stacksOf(context, repository).filter((stack) => stackName === undefined || stack.name.toLowerCase() === stackName.toLowerCase())
-  const held = named.filter((stack) => stack.hold !== null)
+  // A stack gone from the repository is settled by the fetched layout: the sync brings it back or leaves it.
+  const held = named.filter((stack) => stack.hold === 'down' || stack.hold === 'suspended')
   const first = held[0]
   if (!first?.hold) return
   const target = {repository, stack: first}

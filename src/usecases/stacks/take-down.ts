@@ -3,6 +3,7 @@ import path from 'node:path'
 
 import {LABELS} from '../../model/compose/labels.js'
 import type {StackTarget} from '../../model/rows.js'
+import {isRootStack} from '../../model/stack/stack-names.js'
 import {parseSnapshot} from '../../model/stack/stored-snapshot.js'
 import type {KedgeContext} from '../context.js'
 import {composeProjectOf} from '../deploying/compose-project.js'
@@ -37,7 +38,12 @@ export async function takeDownStack(context: KedgeContext, target: StackTarget, 
   const snapshot = parseSnapshot(applied?.snapshot ?? null, applied?.id ?? null)
   if (!snapshot) return null
   const project = snapshot.project
-  const labelled = (await context.engine.listKedgeContainers(project)).filter((container) => container.labels[LABELS.repository] === repository.name)
+  // Only this stack's: a container of the repository's other stack in the same project (one that took over
+  // its project) carries that stack's name; a root stack's containers carry none.
+  const ownStack = isRootStack(target) ? undefined : stack.name
+  const labelled = (await context.engine.listKedgeContainers(project)).filter(
+    (container) => container.labels[LABELS.repository] === repository.name && container.labels[LABELS.stack] === ownStack,
+  )
   await Promise.all(labelled.map((container) => context.engine.stopAndRemoveContainer(container.id)))
   const leftAlone = (await context.engine.listComposeProjectContainers(project)).map((container) => container.name)
   const compose = composeProjectOf(stackPathsOf(context, target), snapshot)
