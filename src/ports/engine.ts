@@ -1,9 +1,14 @@
 import type {StackContainer} from '../model/stack/containers.js'
 
 /** A container event the engine reports about a container kedge labelled. */
-export interface ContainerEvent {
+/** One event of the engine's stream: of a container, or of an image (a pull or a tag moves what a reference names). */
+export interface EngineEvent {
+  /** `container` or `image`; other kinds are not asked for. */
+  type: string
   action: string
-  containerId: string
+  /** The container's id, or the image's reference. */
+  actorId: string
+  /** The container's labels (an image event's attributes: its name). */
   labels: Record<string, string>
   /** Nanoseconds since the epoch, for resuming the stream where it broke. */
   timeNano: bigint
@@ -31,15 +36,15 @@ export interface Engine {
   /** Fails with engine_unavailable when the engine does not answer a ping. */
   ping(): Promise<void>
   /**
-   * Streams events about kedge's containers until the stream ends or `signal` aborts. Fails with
+   * Streams the engine's container and image events until the stream ends or `signal` aborts. Fails with
    * engine_unavailable when the stream does not open in time; once open, it has no time limit. A line
    * that is no event is skipped, and `onUnreadable` told why.
    */
-  watchContainerEvents(options: {
+  watchEvents(options: {
     sinceSeconds?: number
     signal: AbortSignal
     onConnected: () => void
-    onEvent: (event: ContainerEvent) => void
+    onEvent: (event: EngineEvent) => void
     onUnreadable: (problem: string) => void
   }): Promise<void>
 }

@@ -369,7 +369,7 @@ export class FakeEngine implements Engine {
   async ping(): Promise<void> {
     this.check()
   }
-  async watchContainerEvents(): Promise<void> {
+  async watchEvents(): Promise<void> {
     this.check()
   }
 

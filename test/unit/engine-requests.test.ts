@@ -6,10 +6,10 @@ import {tmpdir} from 'node:os'
 import path from 'node:path'
 import {after, before, describe, it} from 'node:test'
 
-import {watchContainerEvents} from '../../src/adapters/engine/docker-engine.js'
+import {watchEvents} from '../../src/adapters/engine/docker-engine.js'
 import {callEngine, EngineTimeoutError, streamFromEngine} from '../../src/adapters/engine/engine-transport.js'
-import {parseContainerEvent} from '../../src/adapters/engine/event-lines.js'
-import type {ContainerEvent} from '../../src/ports/engine.js'
+import {parseEngineEvent} from '../../src/adapters/engine/event-lines.js'
+import type {EngineEvent} from '../../src/ports/engine.js'
 
 const socketIn = (name: string) => path.join(mkdtempSync(path.join(tmpdir(), 'kedge-engine-')), name)
 
@@ -59,8 +59,8 @@ async function eventEngine(chunks: Array<string | Buffer>): Promise<{socketPath:
   }
 }
 
-const engineEvent = (action: string, id: string, labels: Record<string, string> = {}) =>
-  JSON.stringify({status: action, id, Type: 'container', Action: action, Actor: {ID: id, Attributes: labels}, time: 1733400000, timeNano: 1733400000123456789})
+const engineEvent = (action: string, id: string, labels: Record<string, string> = {}, type = 'container') =>
+  JSON.stringify({status: action, id, Type: type, Action: action, Actor: {ID: id, Attributes: labels}, time: 1733400000, timeNano: 1733400000123456789})
 
 describe('engine requests', () => {
   const dockerHost = process.env.DOCKER_HOST
@@ -136,29 +136,31 @@ describe('engine requests', () => {
       split.subarray(0, cut),
       split.subarray(cut),
       `${engineEvent('destroy', 'ghi')}\n`,
+      `${engineEvent('tag', 'kedge-test/busybox:2', {name: 'kedge-test/busybox:2'}, 'image')}\n`,
     ])
     process.env.DOCKER_HOST = `unix://${engine.socketPath}`
     const controller = new AbortController()
-    const events: ContainerEvent[] = []
+    const events: EngineEvent[] = []
     const problems: string[] = []
     let connected = false
     try {
-      const watching = watchContainerEvents({
+      const watching = watchEvents({
         signal: controller.signal,
         onConnected: () => (connected = true),
         onEvent: (event) => {
           events.push(event)
-          if (events.length === 2) controller.abort()
+          if (events.length === 3) controller.abort()
         },
         onUnreadable: (problem) => problems.push(problem),
       })
       await watching
       assert.equal(connected, true)
       assert.deepEqual(
-        events.map((event) => [event.action, event.containerId, event.labels.note ?? null]),
+        events.map((event) => [event.type, event.action, event.actorId, event.labels.note ?? event.labels.name ?? null]),
         [
-          ['die', 'abc', 'snow ☃ here'],
-          ['destroy', 'ghi', null],
+          ['container', 'die', 'abc', 'snow ☃ here'],
+          ['container', 'destroy', 'ghi', null],
+          ['image', 'tag', 'kedge-test/busybox:2', 'kedge-test/busybox:2'],
         ],
       )
       assert.equal(problems.length, 4, problems.join('\n'))
@@ -176,10 +178,10 @@ describe('engine requests', () => {
     const engine = await eventEngine(['x'.repeat(700_000), 'x'.repeat(700_000), `\n${engineEvent('die', 'abc')}\n`])
     process.env.DOCKER_HOST = `unix://${engine.socketPath}`
     const controller = new AbortController()
-    const events: ContainerEvent[] = []
+    const events: EngineEvent[] = []
     const problems: string[] = []
     try {
-      await watchContainerEvents({
+      await watchEvents({
         signal: controller.signal,
         onConnected: () => undefined,
         onEvent: (event) => {
@@ -188,7 +190,7 @@ describe('engine requests', () => {
         },
         onUnreadable: (problem) => problems.push(problem),
       })
-      assert.deepEqual(events.map((event) => event.containerId), ['abc'])
+      assert.deepEqual(events.map((event) => event.actorId), ['abc'])
       assert.ok(problems.length >= 1)
       assert.match(problems[0]!, /^more than 1048576 characters without a line break, dropped: "x{200}…"$/)
     } finally {
@@ -200,20 +202,20 @@ describe('engine requests', () => {
 
 describe('an engine event line', () => {
   it('reads the time in nanoseconds, past what a double holds exactly', () => {
-    const event = parseContainerEvent(engineEvent('die', 'abc', {'io.kedge.repository': 'web'}))
+    const event = parseEngineEvent(engineEvent('die', 'abc', {'io.kedge.repository': 'web'}))
     assert.equal(event.action, 'die')
-    assert.equal(event.containerId, 'abc')
+    assert.equal(event.actorId, 'abc')
     assert.deepEqual(event.labels, {'io.kedge.repository': 'web'})
     assert.equal(event.timeNano / 1_000_000_000n, 1733400000n)
   })
 
   it('takes the older fields (status, id) when Action and Actor are missing', () => {
-    assert.deepEqual(parseContainerEvent('{"status":"stop","id":"abc","timeNano":5}'), {action: 'stop', containerId: 'abc', labels: {}, timeNano: 5n})
+    assert.deepEqual(parseEngineEvent('{"status":"stop","id":"abc","timeNano":5}'), {type: 'container', action: 'stop', actorId: 'abc', labels: {}, timeNano: 5n})
   })
 
   it('refuses attributes that are not a mapping, quoting at most 200 characters of the line', () => {
     const line = JSON.stringify({Action: 'die', Actor: {ID: 'abc', Attributes: 'x'.repeat(500)}})
-    assert.throws(() => parseContainerEvent(line), (error: Error) => error.message.startsWith('an event whose Actor.Attributes is not a mapping: ') && error.message.length < 300)
+    assert.throws(() => parseEngineEvent(line), (error: Error) => error.message.startsWith('an event whose Actor.Attributes is not a mapping: ') && error.message.length < 300)
   })
 })
 

@@ -2,13 +2,13 @@ import {StringDecoder} from 'node:string_decoder'
 
 import type Docker from 'dockerode'
 
-import type {ContainerEvent} from '../../ports/engine.js'
+import type {EngineEvent} from '../../ports/engine.js'
 
 import {toStackContainer, type StackContainer} from '../../model/stack/containers.js'
 import {COMPOSE_LABELS, LABELS} from '../../model/compose/labels.js'
 import {errorMessage, ExternalError} from '../../model/errors.js'
 import {callEngine, EngineTimeoutError, streamFromEngine} from './engine-transport.js'
-import {MAX_EVENT_LINE_CHARS, parseContainerEvent, quoted} from './event-lines.js'
+import {MAX_EVENT_LINE_CHARS, parseEngineEvent, quoted} from './event-lines.js'
 import {EVENTS_CONNECT_TIMEOUT_MS, PING_TIMEOUT_MS, QUERY_TIMEOUT_MS, REMOVE_TIMEOUT_MS, STOP_MARGIN_MS, UNLIMITED_STOP_MS} from './engine-timeouts.js'
 import {byCodeUnits} from '../../model/compose/text-order.js'
 import {formatDuration} from '../../model/config/duration.js'
@@ -121,15 +121,15 @@ async function imageId(reference: string): Promise<string | null> {
 }
 
 /**
- * Streams the engine's events about containers kedge labelled, from `sinceSeconds` on, until the
+ * Streams the engine's container and image events, from `sinceSeconds` on, until the
  * stream ends (the engine stopped, the connection broke) or `signal` aborts. Resolves when it ends.
  * A line that is not an event is skipped and handed to `onUnreadable`; the stream goes on.
  */
-export async function watchContainerEvents(options: {
+export async function watchEvents(options: {
   sinceSeconds?: number
   signal: AbortSignal
   onConnected: () => void
-  onEvent: (event: ContainerEvent) => void
+  onEvent: (event: EngineEvent) => void
   onUnreadable: (problem: string) => void
 }): Promise<void> {
   let stream: NodeJS.ReadableStream
@@ -137,7 +137,9 @@ export async function watchContainerEvents(options: {
     stream = await streamFromEngine({
       method: 'GET',
       path: '/events',
-      query: {since: options.sinceSeconds, filters: {type: ['container'], label: [`${LABELS.managed}=true`]}},
+      // Not filtered by kedge's label: a container Compose made in a kedge project without it (`compose
+      // run`, `up --scale` by hand) is drift too, and an image event has no labels at all.
+      query: {since: options.sinceSeconds, filters: {type: ['container', 'image']}},
       signal: options.signal,
       timeoutMs: EVENTS_CONNECT_TIMEOUT_MS,
     })
@@ -169,9 +171,9 @@ export async function watchContainerEvents(options: {
       }
       for (const line of lines) {
         if (line.trim().length === 0) continue
-        let event: ContainerEvent
+        let event: EngineEvent
         try {
-          event = parseContainerEvent(line)
+          event = parseEngineEvent(line)
         } catch (error) {
           options.onUnreadable(errorMessage(error))
           continue

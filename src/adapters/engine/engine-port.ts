@@ -10,7 +10,7 @@ import {
   restartContainer,
   signalContainer,
   stopAndRemoveContainer,
-  watchContainerEvents,
+  watchEvents,
 } from './docker-engine.js'
 
 /** The Engine port over the Docker engine's API socket (DOCKER_HOST, else /var/run/docker.sock). */
@@ -25,5 +25,5 @@ export const dockerEngine: Engine = {
   currentImageIds,
   answers: engineAnswers,
   ping: pingEngine,
-  watchContainerEvents,
+  watchEvents,
 }

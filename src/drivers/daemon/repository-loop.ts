@@ -13,7 +13,9 @@ import {MIN_INTERVAL_MS} from '../../model/repository/repository-interval.js'
 import {checkRepositoryRow, isCorruptRow} from '../../model/repository/row-checks.js'
 import {errorMessage, type ExternalError} from '../../model/errors.js'
 import {parseKnownHosts} from '../../model/repository/ssh-keys.js'
-import type {DeploymentRow, LockRow, RepositoryRow, StackTarget} from '../../model/rows.js'
+import type {DeploymentRow, LockRow, RepositoryRow, StackRow, StackTarget} from '../../model/rows.js'
+import {DriftCheckGate, type CheckedStack} from './drift-check-gate.js'
+import type {EngineChange} from './engine-watcher.js'
 import {moreVerbose, type Logger} from './logger.js'
 import {DEFAULT_COMPOSE_LIMIT_MS, RoundDeadline, roundDeadlineMs} from './round-deadline.js'
 
@@ -45,6 +47,8 @@ export interface LoopSettings {
   /** Aborted when in-flight work must be abandoned (each round's own deadline aborts its work too). */
   abandon: AbortSignal
   observer?: LoopObserver
+  /** Whether the engine's event stream is connected now; without it (or while it is not), every round lists every stack. */
+  eventsLive?: () => boolean
 }
 
 /**
@@ -83,12 +87,15 @@ export class RepositoryLoop {
   private repositoryId: number | null = null
   /** Each stack's deployed snapshot and its settings, by stack id, parsed once per deployment rather than at every drift check. */
   private readonly deployed = new Map<number, {current: ParsedDeployment | null}>()
+  /** Which stacks a round's drift check may leave unlisted, as the engine's events tell (see drift-check-gate.ts). */
+  private readonly driftChecks: DriftCheckGate
 
   constructor(
     private readonly context: KedgeContext,
     readonly name: string,
     private readonly settings: LoopSettings,
   ) {
+    this.driftChecks = new DriftCheckGate(settings.eventsLive ?? (() => false))
     this.done = this.run().catch((error: unknown) => {
       // Only the database failing gets here; the loop ends rather than take the process down.
       settings.logger.log('error', 'loop.failed', {repo: name, error: errorMessage(error)})
@@ -132,8 +139,17 @@ export class RepositoryLoop {
 
   /** The engine's event stream is back after breaking: check for drift, and deploy a commit that waited for it. */
   engineReconnected(): void {
+    // Events were missed: every stack is listed again.
+    this.driftChecks.forgetAll()
     if (this.waitingForEngine) this.requestPoll()
     this.nudge()
+  }
+
+  /** An engine event: the stacks it may have changed are listed at their next check, at once if kedge's containers may have drifted. */
+  engineChanged(change: EngineChange): void {
+    if (change.kind === 'images') return this.driftChecks.forgetAll()
+    this.driftChecks.touched(change.projects)
+    if (change.mayDrift && change.repository === this.name) this.nudge()
   }
 
   private async run(): Promise<void> {
@@ -171,6 +187,8 @@ export class RepositoryLoop {
       if (drift !== undefined) {
         if (byEvent && !this.confirming && (drift === 'in-sync' || drift === 'busy')) {
           this.confirming = true
+          // The look confirms what the engine's listing may have lagged behind: it lists every stack.
+          this.driftChecks.forgetAll()
           this.nudge(EVENT_CONFIRM_MS)
         } else {
           this.confirming = false
@@ -340,19 +358,42 @@ export class RepositoryLoop {
     for (const stack of stacksOf(this.context, repository)) {
       if (signal.aborted) break
       // A stack its repository no longer holds is neither deployed nor healed.
-      if (stack.hold === 'gone') continue
+      if (stack.hold === 'gone') {
+        this.driftChecks.forget(stack.id)
+        continue
+      }
       const target = {repository, stack}
+      const lastGood = this.context.store.lastGoodDeployment(stack.id) ?? null
+      const checked = this.checkedStack(stack, lastGood)
+      // Found in sync before, and nothing the engine told since could change that: no listing this round.
+      if (checked && !this.driftChecks.needsCheck(checked)) {
+        found.push('in-sync')
+        continue
+      }
+      if (checked) this.driftChecks.begin(checked)
       try {
-        const result = await round.heal(target, {signal, parsed: this.parsedDeployment(stack.id)})
+        const result = await round.heal(target, {signal, lastGood, parsed: this.parsedDeployment(stack.id)})
+        this.driftChecks.end(stack.id, result.kind === 'in-sync')
         this.logHeal(result, logger, target)
         found.push(result.kind)
       } catch (error) {
+        this.driftChecks.end(stack.id, false)
         logger.log('warn', 'drift.check_failed', {...stackFields(target), error: errorMessage(error)})
         found.push('failed')
       }
     }
     // A held stack is not checked: it says nothing of the others, which may be in sync.
     return found.find((kind) => kind !== 'in-sync' && kind !== 'stack-held') ?? 'in-sync'
+  }
+
+  /**
+   * The stack as the drift-check gate knows it: its project, as its deployed snapshot names it, and what
+   * else a check's verdict depends on. Null until a check has parsed the deployment it compares with.
+   */
+  private checkedStack(stack: StackRow, lastGood: DeploymentRow | null): CheckedStack | null {
+    const parsed = this.deployed.get(stack.id)?.current
+    if (!lastGood || parsed?.deploymentId !== lastGood.id) return null
+    return {id: stack.id, project: parsed.snapshot.project, stamp: `${lastGood.id}|${stack.hold ?? ''}|${stack.drift ?? ''}`}
   }
 
   /** Where a stack's parsed deployment is kept between checks. */

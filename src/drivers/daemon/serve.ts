@@ -62,7 +62,9 @@ export async function serve(context: KedgeContext, options: ServeOptions): Promi
   const {logger} = options
   const loops = new Map<string, RepositoryLoop>()
   const metrics = new KedgeMetrics(context, options.http?.version ?? 'unknown')
-  const loopSettings = {...options, observer: metrics}
+  // Whether the engine's event stream is connected now: a loop may skip listing a quiet stack only then.
+  let eventsLive = false
+  const loopSettings = {...options, observer: metrics, eventsLive: () => eventsLive}
   /** Returns whether the registry could be read. */
   const watchRegistry = (): boolean => {
     let registered: Set<string>
@@ -94,11 +96,19 @@ export async function serve(context: KedgeContext, options: ServeOptions): Promi
     engine: context.engine,
     logger,
     stop: watching.signal,
-    onDriftEvent: (repository) => loops.get(repository)?.nudge(),
+    onChange: (change) => {
+      // A kedge container names its repository; a container Compose made by hand in a kedge project, or an image, may be anyone's.
+      const named = change.kind === 'containers' && change.repository !== null ? loops.get(change.repository) : undefined
+      if (named) return named.engineChanged(change)
+      for (const loop of loops.values()) loop.engineChanged(change)
+    },
     onReconnected: () => {
       for (const loop of loops.values()) loop.engineReconnected()
     },
-    onAvailability: (connected) => metrics.engineAvailability(connected),
+    onAvailability: (connected) => {
+      eventsLive = connected
+      metrics.engineAvailability(connected)
+    },
   })
   let registryRead = false
   const control: DaemonControl = {

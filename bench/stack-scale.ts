@@ -1,0 +1,126 @@
+/**
+ * Idle cost at scale: one `kedge serve` with 1,000 deployed one-service stacks (by default 20
+ * repositories of 50 stacks, and 200 repositories of one), every repository polling every 60 s. Once
+ * every stack runs and a whole interval has passed, it measures serve over a stretch of no changes:
+ * CPU (its own and that of any process it waited for) as a share of one core, and resident memory.
+ * The stretch is 5 minutes by default, the backstop of serve's drift checks (drift-check-gate.ts), so
+ * that every stack's full listing falls in it once.
+ * Target (issue 18): under 1% of one core and under 120 MB RSS. The stacks use `network_mode: none`
+ * (1,000 default networks would exhaust the engine's address pools, docs/stacks.md).
+ * Needs the test bed (scripts/test-env.sh) and a build (npm run build).
+ * Usage: node --import tsx bench/stack-scale.ts [--monorepos 20] [--stacks 50] [--singles 200] [--seconds 300]
+ */
+import {readFileSync} from 'node:fs'
+import path from 'node:path'
+import {setTimeout as sleep} from 'node:timers/promises'
+
+import {BenchRemote, BenchServe, composesUnderTest, docker, inScratch, kedgeEnvironment, KEDGE_BIN, option, run, until} from './fixtures.js'
+import {median, writeResults} from './results.js'
+
+const MONOREPOS = Number(option('--monorepos') ?? 20)
+const STACKS = Number(option('--stacks') ?? 50)
+const SINGLES = Number(option('--singles') ?? 200)
+const SECONDS = Number(option('--seconds') ?? 300)
+const INTERVAL = '60s'
+const CLOCK_TICKS = Number(run('getconf', ['CLK_TCK']).trim()) || 100
+
+const stack = `services:\n  app:\n    image: kedge-test/busybox:1\n    network_mode: none\n    stop_grace_period: 0s\n`
+
+/** utime + stime + cutime + cstime of a process, in seconds. */
+function cpuSeconds(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+  return fields.slice(11, 15).reduce((sum, value) => sum + Number(value), 0) / CLOCK_TICKS
+}
+
+function rssMegabytes(pid: number): number {
+  const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))
+  return Number(match?.[1] ?? 0) / 1024
+}
+
+/** The bench's running containers, by the repository label kedge put on them. */
+function runningStacks(prefix: string): number {
+  const repositories = docker('ps', '--filter', 'label=io.kedge.managed=true', '--format', '{{.Label "io.kedge.repo"}}').split('\n')
+  return repositories.filter((name) => name.startsWith(prefix)).length
+}
+
+/** Removes every container of the bench's repositories, a hundred at a time. */
+function removeContainers(prefix: string): void {
+  const ids = docker('ps', '--all', '--filter', 'label=io.kedge.managed=true', '--format', '{{.ID}} {{.Label "io.kedge.repo"}}')
+    .split('\n')
+    .filter((line) => line.split(' ')[1]?.startsWith(prefix))
+    .map((line) => line.split(' ')[0]!)
+  for (let i = 0; i < ids.length; i += 100) docker('rm', '--force', ...ids.slice(i, i + 100))
+}
+
+async function main(): Promise<void> {
+  const compose = composesUnderTest('v2')[0]!
+  const prefix = `ks${process.pid}-`
+  const total = MONOREPOS * STACKS + SINGLES
+  await inScratch('kedge-bench-scale-', [], async (work) => {
+    const env = kedgeEnvironment(path.join(work, 'home'), compose)
+    const add = (name: string, files: Record<string, string>) => {
+      const remote = new BenchRemote(path.join(work, name), files)
+      run(process.execPath, [KEDGE_BIN, 'repo', 'add', `file://${remote.bare}`, '--name', name, '--interval', INTERVAL], {env})
+    }
+    // Registered a batch at a time while serve runs, so that the first deploys do not all start at once.
+    const batches: Array<Array<[string, Record<string, string>]>> = []
+    const batchCount = Math.max(1, Math.ceil(MONOREPOS / 5))
+    for (let b = 0; b < batchCount; b++) {
+      const batch: Array<[string, Record<string, string>]> = []
+      for (let m = b * 5; m < Math.min(MONOREPOS, (b + 1) * 5); m++) {
+        const files: Record<string, string> = {}
+        for (let i = 0; i < STACKS; i++) files[`apps/s${String(i).padStart(2, '0')}/compose.yaml`] = stack
+        batch.push([`${prefix}m${m}`, files])
+      }
+      for (let i = Math.floor((b * SINGLES) / batchCount); i < Math.floor(((b + 1) * SINGLES) / batchCount); i++) batch.push([`${prefix}o${i}`, {'compose.yaml': stack}])
+      batches.push(batch)
+    }
+    let expected = 0
+    let serve: BenchServe | undefined
+    try {
+      for (const batch of batches) {
+        for (const [name, files] of batch) {
+          add(name, files)
+          expected += Object.keys(files).length
+        }
+        serve ??= new BenchServe(env)
+        const started = Date.now()
+        await until(() => runningStacks(prefix) >= expected, 1_800_000, 2000)
+        console.log(`${expected} of ${total} stacks running (batch took ${Math.round((Date.now() - started) / 1000)} s)`)
+      }
+      const base = await serve!.address()
+      await until(async () => (await fetch(`${base}/ready`).catch(() => undefined))?.status === 200, 600_000, 1000)
+      // A whole interval and more, so that every repository's round after its deploy has run.
+      await sleep(90_000)
+      const pid = serve!.pid
+      const cpuBefore = cpuSeconds(pid)
+      const rss: number[] = []
+      const started = performance.now()
+      while (performance.now() - started < SECONDS * 1000) {
+        rss.push(rssMegabytes(pid))
+        await sleep(1000)
+      }
+      const elapsed = (performance.now() - started) / 1000
+      const cpu = cpuSeconds(pid) - cpuBefore
+      const result = {
+        compose: `${compose.command} ${compose.version}`,
+        stacks: total,
+        repositories: MONOREPOS + SINGLES,
+        interval: INTERVAL,
+        seconds: Math.round(elapsed),
+        cpuMs: Math.round(cpu * 1000),
+        cpuPercentOfOneCore: Number(((cpu / elapsed) * 100).toFixed(2)),
+        rssMedianMb: Math.round(median(rss)),
+        rssMaxMb: Math.round(Math.max(...rss)),
+      }
+      console.table([result])
+      console.log(writeResults('stack-scale', result))
+    } finally {
+      await serve?.stop()
+      removeContainers(prefix)
+    }
+  })
+}
+
+await main()

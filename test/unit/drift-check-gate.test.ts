@@ -1,0 +1,136 @@
+import assert from 'node:assert/strict'
+import {describe, it} from 'node:test'
+
+import {DriftCheckGate, FULL_CHECK_MS} from '../../src/drivers/daemon/drift-check-gate.js'
+import {changeOf} from '../../src/drivers/daemon/engine-watcher.js'
+
+const web = {id: 1, project: 'shop-web', stamp: '7||[]'}
+const api = {id: 2, project: 'shop-api', stamp: '8||[]'}
+
+/** A gate whose clock and event stream the test sets. */
+function gate() {
+  const world = {now: 1_000_000, live: true}
+  const checks = new DriftCheckGate(
+    () => world.live,
+    () => world.now,
+  )
+  /** One whole check: begin, the listing, end. */
+  const check = (stack: typeof web, inSync = true) => {
+    checks.begin(stack)
+    checks.end(stack.id, inSync)
+  }
+  return {world, checks, check}
+}
+
+describe('the drift-check gate', () => {
+  it('lists a stack it never checked, and skips one found in sync until something could have changed', () => {
+    const {checks, check} = gate()
+    assert.equal(checks.needsCheck(web), true)
+    check(web)
+    assert.equal(checks.needsCheck(web), false)
+    assert.equal(checks.needsCheck(api), true, 'another stack is not covered by the first one’s check')
+  })
+
+  it('lists again a stack whose project an event touched, and only that one', () => {
+    const {checks, check} = gate()
+    check(web)
+    check(api)
+    checks.touched(['shop-api', 'unrelated'])
+    assert.equal(checks.needsCheck(api), true)
+    assert.equal(checks.needsCheck(web), false)
+  })
+
+  it('does not trust a check an event arrived during', () => {
+    const {checks} = gate()
+    checks.begin(web)
+    checks.touched(['shop-web'])
+    checks.end(web.id, true)
+    assert.equal(checks.needsCheck(web), true)
+  })
+
+  it('keeps listing a stack found drifted, or whose check failed', () => {
+    const {checks, check} = gate()
+    check(web, false)
+    assert.equal(checks.needsCheck(web), true)
+    check(web, false)
+    assert.equal(checks.needsCheck(web), true)
+  })
+
+  it('lists again when the stamp or the project changes (a new deployment, a hold, recorded drift)', () => {
+    const {checks, check} = gate()
+    check(web)
+    assert.equal(checks.needsCheck({...web, stamp: '9||[]'}), true)
+    assert.equal(checks.needsCheck({...web, project: 'shop-web-2'}), true)
+    assert.equal(checks.needsCheck(web), false)
+  })
+
+  it('lists every stack once FULL_CHECK_MS has passed since its last listing', () => {
+    const {world, checks, check} = gate()
+    check(web)
+    world.now += FULL_CHECK_MS - 1
+    assert.equal(checks.needsCheck(web), false)
+    world.now += 1
+    assert.equal(checks.needsCheck(web), true)
+  })
+
+  it('skips nothing while the event stream is down, nor after it, until a check with the stream live', () => {
+    const {world, checks, check} = gate()
+    check(web)
+    world.live = false
+    assert.equal(checks.needsCheck(web), true)
+    check(web)
+    world.live = true
+    // The check ran while events could not be heard: it says nothing of now.
+    assert.equal(checks.needsCheck(web), true)
+    checks.begin(web)
+    world.live = false
+    checks.end(web.id, true)
+    world.live = true
+    assert.equal(checks.needsCheck(web), true, 'the stream broke during the check')
+    check(web)
+    assert.equal(checks.needsCheck(web), false)
+  })
+
+  it('forgets every stack at once (an image moved, the stream came back), including one being checked', () => {
+    const {checks, check} = gate()
+    check(web)
+    checks.begin(api)
+    checks.forgetAll()
+    checks.end(api.id, true)
+    assert.equal(checks.needsCheck(web), true)
+    assert.equal(checks.needsCheck(api), true)
+  })
+
+  it('forgets a stack the repository no longer holds', () => {
+    const {checks, check} = gate()
+    check(web)
+    checks.forget(web.id)
+    assert.equal(checks.needsCheck(web), true)
+  })
+})
+
+describe('what an engine event may have changed', () => {
+  const event = (action: string, labels: Record<string, string>, type = 'container') => ({type, action, actorId: 'abc', labels, timeNano: 0n})
+  const kedgeLabels = {'io.kedge.repo': 'shop', 'io.kedge.project': 'shop-web', 'com.docker.compose.project': 'shop-web'}
+
+  it('names the projects of a kedge container, and asks for a check at once when it may have drifted', () => {
+    assert.deepEqual(changeOf(event('die', kedgeLabels)), {kind: 'containers', projects: ['shop-web'], repository: 'shop', mayDrift: true})
+    assert.deepEqual(changeOf(event('start', kedgeLabels)), {kind: 'containers', projects: ['shop-web'], repository: 'shop', mayDrift: false})
+  })
+
+  it('names the project of a container Compose made without kedge’s labels, without a check at once', () => {
+    assert.deepEqual(changeOf(event('create', {'com.docker.compose.project': 'shop-web'})), {kind: 'containers', projects: ['shop-web'], repository: null, mayDrift: false})
+  })
+
+  it('ignores what changes nothing a check reads: healthcheck execs, attaches, containers of no project', () => {
+    assert.equal(changeOf(event('exec_start: /bin/sh -c true', kedgeLabels)), null)
+    assert.equal(changeOf(event('exec_die', kedgeLabels)), null)
+    assert.equal(changeOf(event('attach', kedgeLabels)), null)
+    assert.equal(changeOf(event('die', {})), null)
+    assert.equal(changeOf(event('create', {}, 'network')), null)
+  })
+
+  it('takes any image event as a change to every stack', () => {
+    assert.deepEqual(changeOf(event('tag', {name: 'kedge-test/busybox:2'}, 'image')), {kind: 'images'})
+  })
+})
