@@ -21,7 +21,6 @@ import type {ProcessIdentity, Processes} from '../../src/ports/processes.js'
 import type {Secrets} from '../../src/ports/secrets.js'
 import type {DeploymentCount, DeploymentOutcome, RepositoryChanges, StackChanges, Store} from '../../src/ports/store.js'
 import type {KedgeContext} from '../../src/usecases/context.js'
-import {rootStackValues} from '../../src/usecases/stacks/stacks.js'
 import {EMPTY_STACK_STATE} from '../../src/model/stack/stack-row.js'
 
 /*
@@ -302,6 +301,11 @@ export interface RegisteredRepository {
   repository: RepositoryRow
   stack: StackRow
   target: StackTarget
+}
+
+/** The stack a repository registered with one compose project has: named after it, at its `--path`. */
+export function rootStackValues(repository: Pick<RepositoryRow, 'id' | 'name' | 'path' | 'createdAt'>) {
+  return {repositoryId: repository.id, name: repository.name, path: repository.path, createdAt: repository.createdAt}
 }
 
 /** Inserts a repository and its root stack, as add-repository does inside its commit gate. */
@@ -599,9 +603,16 @@ export class FakeGit implements Git {
   async hasCommit(repository: string, commit: string): Promise<boolean> {
     return this.fetched.get(repository)?.has(commit) ?? false
   }
+  /** A file's id is its content's hash; a directory's, that of every file under it (as a tree's id is, in git). */
   async objectIds(_repository: string, commit: string, paths: string[]): Promise<Map<string, string>> {
     const files = this.commits.get(commit) ?? {}
-    return new Map(paths.filter((file) => file in files).map((file) => [file, hex(files[file]!).slice(0, 40)]))
+    const ids = new Map<string, string>()
+    for (const wanted of paths) {
+      if (wanted in files) ids.set(wanted, hex(files[wanted]!).slice(0, 40))
+      const under = Object.entries(files).filter(([file]) => file.startsWith(`${wanted}/`) || wanted === '.')
+      if (!(wanted in files) && under.length > 0) ids.set(wanted, hex(JSON.stringify(under.sort())).slice(0, 40))
+    }
+    return ids
   }
   async derivePublicKey(): Promise<string> {
     throw new Error('the fake git holds no keys')
@@ -660,6 +671,10 @@ export interface FakeWorld {
   compose: FakeCompose
   git: FakeGit
   processes: FakeProcesses
+  /** Forgets the Compose calls and engine mutations so far, so that a test sees only those of the step it checks. */
+  forgetCalls(): void
+  /** Someone stops a service's container (docker stop). */
+  stopService(service: string): void
   /** Removes the temp home. */
   cleanup(): void
 }
@@ -681,5 +696,14 @@ export function fakeWorld(): FakeWorld {
   const git = new FakeGit()
   const processes = new FakeProcesses()
   const context: KedgeContext = {home, store, engine, compose, git, files: checkoutFiles, clock, processes, secrets: fakeSecrets}
-  return {context, home, clock, store, engine, compose, git, processes, cleanup: () => existsSync(root) && rmSync(root, {recursive: true, force: true})}
+  const forgetCalls = () => {
+    compose.calls.length = 0
+    engine.mutations.length = 0
+  }
+  const stopService = (service: string) => {
+    const container = engine.containers.find((candidate) => candidate.service === service)
+    if (!container) throw new Error(`no container of ${service} to stop`)
+    Object.assign(container, {state: 'exited', status: 'Exited (0) 3 seconds ago', exitCode: 0})
+  }
+  return {context, home, clock, store, engine, compose, git, processes, forgetCalls, stopService, cleanup: () => existsSync(root) && rmSync(root, {recursive: true, force: true})}
 }

@@ -156,7 +156,8 @@ export async function reconcileStacksLocked(context: KedgeContext, repository: R
     try {
       const result = await reconcileStack(context, target, {head, commit, after, checkout, failed, waiting, decision: decided.get(target.stack.id)}, options)
       if (waitsForEngine(result)) waiting.add(target.stack.name)
-      else if (stackFailed(result)) failed.add(target.stack.name)
+      // A stack rolled back at this head (its deploy failed, or an operator said so) does not run it either.
+      else if (stackFailed(result) || (result.kind === 'pinned' && target.stack.pinnedAtHead === head)) failed.add(target.stack.name)
       results.push({target, result})
     } catch (error) {
       // One stack's fault (its row damaged, its files unreadable) is its own: the others go on. An error
