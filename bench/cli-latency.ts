@@ -12,7 +12,6 @@ import {fileURLToPath} from 'node:url'
 
 import {closeDatabase, openDatabase} from '../src/store/database.js'
 import {deployments, repositories, stacks} from '../src/store/schema.js'
-import {rootStackValues} from '../src/usecases/stacks/stacks.js'
 import {median, writeResults} from './results.js'
 
 const root = fileURLToPath(new URL('..', import.meta.url))
@@ -30,7 +29,7 @@ function fillHome(): void {
     db.$client.transaction(() => {
       for (let i = 0; i < REPOSITORIES; i++) {
         const row = db.insert(repositories).values({name: `repo-${i}`, url: `/srv/git/repo-${i}.git`, branch: 'main', path: '.', createdAt: new Date()}).returning().get()
-        const stack = db.insert(stacks).values(rootStackValues(row)).returning().get()
+        const stack = db.insert(stacks).values({repositoryId: row.id, name: row.name, path: row.path, createdAt: row.createdAt}).returning().get()
         const rows = i === 0 ? HISTORY_ROWS - (REPOSITORIES - 1) : 1
         for (let n = 0; n < rows; n++) {
           const at = new Date(Date.now() - (rows - n) * 60_000)

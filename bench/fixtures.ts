@@ -128,8 +128,9 @@ export class BenchServe {
   readonly child: ChildProcess
   private log = ''
 
-  constructor(env: NodeJS.ProcessEnv, args: string[] = []) {
-    this.child = spawn(process.execPath, [KEDGE_BIN, 'serve', '--log-format', 'json', '--listen', '127.0.0.1:0', ...args], {env, stdio: ['ignore', 'pipe', 'pipe']})
+  /** `bin` is this checkout's kedge unless another one is measured beside it. */
+  constructor(env: NodeJS.ProcessEnv, args: string[] = [], bin = KEDGE_BIN) {
+    this.child = spawn(process.execPath, [bin, 'serve', '--log-format', 'json', '--listen', '127.0.0.1:0', ...args], {env, stdio: ['ignore', 'pipe', 'pipe']})
     const keep = (chunk: Buffer) => (this.log = (this.log + chunk.toString()).slice(-200_000))
     this.child.stdout!.on('data', keep)
     this.child.stderr!.on('data', keep)

@@ -1,14 +1,16 @@
 /**
- * Idle cost at scale: one `kedge serve` with 1,000 deployed one-service stacks (by default 20
+ * Idle cost at scale: one `kedge serve` with 1,000 deployed one-service stacks (by default 16
  * repositories of 50 stacks, and 200 repositories of one), every repository polling every 60 s. Once
  * every stack runs and a whole interval has passed, it measures serve over a stretch of no changes:
  * CPU (its own and that of any process it waited for) as a share of one core, and resident memory.
  * The stretch is 5 minutes by default, the backstop of serve's drift checks (drift-check-gate.ts), so
  * that every stack's full listing falls in it once.
+ * `--compare DIR` measures, on the same deployed stacks, the serve of another checkout of kedge (built)
+ * right after this one's: the side-by-side figure for a change.
  * Target (issue 18): under 1% of one core and under 120 MB RSS. The stacks use `network_mode: none`
  * (1,000 default networks would exhaust the engine's address pools, docs/stacks.md).
  * Needs the test bed (scripts/test-env.sh) and a build (npm run build).
- * Usage: node --import tsx bench/stack-scale.ts [--monorepos 20] [--stacks 50] [--singles 200] [--seconds 300]
+ * Usage: node --import tsx bench/stack-scale.ts [--monorepos 16] [--stacks 50] [--singles 200] [--seconds 300] [--compare DIR]
  */
 import {readFileSync} from 'node:fs'
 import path from 'node:path'
@@ -17,10 +19,11 @@ import {setTimeout as sleep} from 'node:timers/promises'
 import {BenchRemote, BenchServe, composesUnderTest, docker, inScratch, kedgeEnvironment, KEDGE_BIN, option, run, until} from './fixtures.js'
 import {median, writeResults} from './results.js'
 
-const MONOREPOS = Number(option('--monorepos') ?? 20)
+const MONOREPOS = Number(option('--monorepos') ?? 16)
 const STACKS = Number(option('--stacks') ?? 50)
 const SINGLES = Number(option('--singles') ?? 200)
 const SECONDS = Number(option('--seconds') ?? 300)
+const COMPARE = option('--compare')
 const INTERVAL = '60s'
 const CLOCK_TICKS = Number(run('getconf', ['CLK_TCK']).trim()) || 100
 
@@ -51,6 +54,30 @@ function removeContainers(prefix: string): void {
     .filter((line) => line.split(' ')[1]?.startsWith(prefix))
     .map((line) => line.split(' ')[0]!)
   for (let i = 0; i < ids.length; i += 100) docker('rm', '--force', ...ids.slice(i, i + 100))
+}
+
+/** serve over a quiet stretch, once it is ready and a whole interval has passed. */
+async function measure(serve: BenchServe): Promise<Record<string, number>> {
+  const base = await serve.address()
+  await until(async () => (await fetch(`${base}/ready`).catch(() => undefined))?.status === 200, 600_000, 1000)
+  // A whole interval and more, so that every repository's round after its deploy (or serve's start) has run.
+  await sleep(90_000)
+  const cpuBefore = cpuSeconds(serve.pid)
+  const rss: number[] = []
+  const started = performance.now()
+  while (performance.now() - started < SECONDS * 1000) {
+    rss.push(rssMegabytes(serve.pid))
+    await sleep(1000)
+  }
+  const elapsed = (performance.now() - started) / 1000
+  const cpu = cpuSeconds(serve.pid) - cpuBefore
+  return {
+    seconds: Math.round(elapsed),
+    cpuMs: Math.round(cpu * 1000),
+    cpuPercentOfOneCore: Number(((cpu / elapsed) * 100).toFixed(2)),
+    rssMedianMb: Math.round(median(rss)),
+    rssMaxMb: Math.round(Math.max(...rss)),
+  }
 }
 
 async function main(): Promise<void> {
@@ -89,32 +116,14 @@ async function main(): Promise<void> {
         await until(() => runningStacks(prefix) >= expected, 1_800_000, 2000)
         console.log(`${expected} of ${total} stacks running (batch took ${Math.round((Date.now() - started) / 1000)} s)`)
       }
-      const base = await serve!.address()
-      await until(async () => (await fetch(`${base}/ready`).catch(() => undefined))?.status === 200, 600_000, 1000)
-      // A whole interval and more, so that every repository's round after its deploy has run.
-      await sleep(90_000)
-      const pid = serve!.pid
-      const cpuBefore = cpuSeconds(pid)
-      const rss: number[] = []
-      const started = performance.now()
-      while (performance.now() - started < SECONDS * 1000) {
-        rss.push(rssMegabytes(pid))
-        await sleep(1000)
+      const rows = [{kedge: 'this checkout', ...(await measure(serve!))}]
+      if (COMPARE) {
+        await serve!.stop()
+        serve = new BenchServe(env, [], path.join(path.resolve(COMPARE), 'bin/run.cjs'))
+        rows.push({kedge: path.resolve(COMPARE), ...(await measure(serve))})
       }
-      const elapsed = (performance.now() - started) / 1000
-      const cpu = cpuSeconds(pid) - cpuBefore
-      const result = {
-        compose: `${compose.command} ${compose.version}`,
-        stacks: total,
-        repositories: MONOREPOS + SINGLES,
-        interval: INTERVAL,
-        seconds: Math.round(elapsed),
-        cpuMs: Math.round(cpu * 1000),
-        cpuPercentOfOneCore: Number(((cpu / elapsed) * 100).toFixed(2)),
-        rssMedianMb: Math.round(median(rss)),
-        rssMaxMb: Math.round(Math.max(...rss)),
-      }
-      console.table([result])
+      const result = {compose: `${compose.command} ${compose.version}`, stacks: total, repositories: MONOREPOS + SINGLES, interval: INTERVAL, rows}
+      console.table(rows)
       console.log(writeResults('stack-scale', result))
     } finally {
       await serve?.stop()

@@ -70,6 +70,16 @@ describe('many stacks in one repository', () => {
     assert.deepEqual((await history(stack, stack.name)).map((row) => row.stack).sort(), ['api', 'web'])
     const table = await runKedge(['status'], {home: stack.home})
     assert.match(table.stdout, new RegExp(`${stack.name}/web`))
+    docker('stop', '--time', '0', kedgeContainers(`${stack.name}-web`)[0]!.id)
+    const diff = await runKedgeJson<{repo: string; stacks: Array<{stack: string; inSync: boolean; drift: Array<{service: string; type: string}>}>}>(['diff', '--repo', stack.name], {home: stack.home})
+    assert.deepEqual(diff.json.stacks.map((entry) => [entry.stack, entry.inSync, entry.drift.map((drift) => `${drift.service} ${drift.type}`)]), [
+      ['api', true, []],
+      ['web', false, ['web stopped']],
+    ])
+    const diffText = await runKedge(['diff', '--repo', stack.name, '--exit-code'], {home: stack.home})
+    assert.equal(diffText.code, 1, diffText.stderr)
+    assert.match(diffText.stdout, new RegExp(`^${stack.name}/api deployed at [0-9a-f]{7}\nIn sync\n${stack.name}/web deployed at`, 'm'))
+    assert.equal((await runKedge(['diff', '--repo', `${stack.name}/api`, '--exit-code'], {home: stack.home})).code, 0)
 
     const unknown = await runKedge(['history', '--repo', `${stack.name}/nope`], {home: stack.home})
     assert.equal(unknown.code, 2)
@@ -252,6 +262,15 @@ describe('many stacks in one repository: what a commit takes away, and what sync
     assert.deepEqual(removed.json.stacks.map((entry) => [entry.stack, entry.down.action]), [['api', 'removed'], ['web', 'removed']])
     assert.deepEqual(kedgeContainers(`${stack.name}-api`), [])
     assert.ok(existsSync(path.join(stack.home, 'stacks', `${stack.name}+api`)), 'its files stay without --purge')
+    // Removed before: --purge still finds every stack's directory, and deletes them.
+    const purged = await runKedgeJson<{purgedStackDir: string | null; stacks: Array<{stack: string; purgedStackDir: string | null}>}>(['repo', 'remove', stack.name, '--purge', '--yes'], {home: stack.home})
+    assert.equal(purged.code, 0, purged.stderr)
+    assert.deepEqual(purged.json.stacks.map((entry) => [entry.stack, entry.purgedStackDir]), [
+      ['api', path.join(stack.home, 'stacks', `${stack.name}+api`)],
+      ['web', path.join(stack.home, 'stacks', `${stack.name}+web`)],
+    ])
+    assert.deepEqual(readdirSync(path.join(stack.home, 'stacks')).filter((entry) => entry.startsWith(stack.name)), [])
+    assert.equal((await runKedge(['repo', 'remove', stack.name, '--purge', '--yes'], {home: stack.home})).code, 2, 'nothing is left to purge')
   })
 
   it('refuses two stacks that would share a Compose project, changing nothing on the host', async () => {

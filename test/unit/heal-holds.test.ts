@@ -34,21 +34,12 @@ describe('healing drift', () => {
     good = world.git.push(URL, 'main', stackFiles('1', kedgeYaml))
     await syncRepository(world.context, 'app')
     assert.equal(rows().at(-1)!.status, 'success')
-    forgetCalls()
-  }
-  function forgetCalls(): void {
-    world.compose.calls.length = 0
-    world.engine.mutations.length = 0
-  }
-  /** Someone stops the web container (docker stop). */
-  function stopWeb(): void {
-    const web = world.engine.containers.find((container) => container.service === 'web')!
-    Object.assign(web, {state: 'exited', status: 'Exited (0) 3 seconds ago', exitCode: 0})
+    world.forgetCalls()
   }
 
   it('heals a stopped service in auto mode, recording a drift deployment and the drift it found', async () => {
     await deployGood()
-    stopWeb()
+    world.stopService('web')
 
     const result = await heal()
 
@@ -69,12 +60,12 @@ describe('healing drift', () => {
     const start = world.clock.now().getTime()
 
     for (let heals = 0; heals < 2; heals++) {
-      stopWeb()
+      world.stopService('web')
       assert.equal((await heal()).kind, 'healed')
       world.clock.advance(MINUTE)
     }
-    stopWeb()
-    forgetCalls()
+    world.stopService('web')
+    world.forgetCalls()
     const rowsBefore = rows().length
 
     const flapping = await heal()
@@ -95,7 +86,7 @@ describe('healing drift', () => {
 
   it('does not count a heal the host cut short toward the flap guard', async () => {
     await deployGood('reconciliation:\n  max_heals: 1\n  heal_window: 10m\n')
-    stopWeb()
+    world.stopService('web')
     world.compose.upFailures.push({error: new ExternalError('the Docker engine does not answer', {code: 'engine_unavailable'}), engineGoesAway: true})
 
     assert.equal((await heal()).kind, 'healed')
@@ -119,7 +110,7 @@ describe('healing drift', () => {
     world.compose.upFailures.push({error: composeFailure('start the stack', 'container app-web-1 exited (1)'), touchesHost: true})
     await round()
     assert.equal(rows().at(-1)!.leftFailed, true)
-    forgetCalls()
+    world.forgetCalls()
     const rowsBefore = rows().length
 
     const result = await heal()
@@ -141,8 +132,8 @@ describe('healing drift', () => {
     const failed = rows().at(-1)!
     assert.deepEqual({status: failed.status, leftFailed: failed.leftFailed}, {status: 'failed', leftFailed: false})
     world.compose.configFailure = null
-    stopWeb()
-    forgetCalls()
+    world.stopService('web')
+    world.forgetCalls()
 
     const result = await heal()
 
@@ -154,7 +145,7 @@ describe('healing drift', () => {
 
   it('in notify mode records the drift and changes nothing', async () => {
     await deployGood('reconciliation:\n  mode: notify\n')
-    stopWeb()
+    world.stopService('web')
 
     const result = await heal()
 

@@ -8,8 +8,7 @@ import type {DeploymentRow} from '../../src/model/rows.js'
 import type {Store} from '../../src/ports/store.js'
 import {closeDatabase, openConnection} from '../../src/store/connection.js'
 import {sqliteStore} from '../../src/store/sqlite-store.js'
-import {rootStackValues} from '../../src/usecases/stacks/stacks.js'
-import {FakeClock, MemoryStore} from '../helpers/fake-ports.js'
+import {FakeClock, MemoryStore, rootStackValues} from '../helpers/fake-ports.js'
 
 /** Every field of a row but its times, which the two stores take from different clocks. */
 function timeless(row: DeploymentRow | undefined) {

@@ -20,7 +20,7 @@ describe('the reconcile ladder', () => {
     stack = registerRepository(world.store, {name: 'app', url: URL, branch: 'main', createdAt: world.clock.now()}).stack
     good = world.git.push(URL, 'main', stackFiles('1'))
     assert.equal((await round()).kind, 'deployed')
-    forgetCalls()
+    world.forgetCalls()
   })
   afterEach(() => world.cleanup())
 
@@ -31,10 +31,6 @@ describe('the reconcile ladder', () => {
   /** The remote's errors are the repository's; a deploy's or a plan's, its pin and what is pending are the stack's. */
   const repositoryRow = () => world.store.findRepository('app')!
   const stackRow = () => world.store.stack(stack.id)
-  function forgetCalls(): void {
-    world.compose.calls.length = 0
-    world.engine.mutations.length = 0
-  }
   const rows = () => world.store.history(stack.id)
 
   /** Nothing was attempted: no new deployment row, no Compose call, no container touched. */
@@ -127,7 +123,7 @@ describe('the reconcile ladder', () => {
   it('pins a rollback by hand to the head it rolled back from', async () => {
     const second = world.git.push(URL, 'main', stackFiles('2'))
     assert.equal((await round()).kind, 'deployed')
-    forgetCalls()
+    world.forgetCalls()
 
     const outcome = await rollbackRepository(world.context, 'app', good.slice(0, 8))
 
@@ -143,7 +139,7 @@ describe('the reconcile ladder', () => {
     assert.deepEqual(world.compose.actions(), ['up web'])
     assert.deepEqual(world.engine.running('app'), {web: good, worker: good})
 
-    forgetCalls()
+    world.forgetCalls()
     assert.deepEqual(await round(), {kind: 'pinned', commit: good})
     assertNothingApplied(3)
   })

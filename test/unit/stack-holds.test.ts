@@ -24,7 +24,7 @@ describe('stacks kept down or left alone', () => {
     stack = registerRepository(world.store, {name: 'app', url: URL, branch: 'main', createdAt: world.clock.now()}).stack
     first = world.git.push(URL, 'main', stackFiles('1'))
     await syncRepository(world.context, 'app')
-    forgetCalls()
+    world.forgetCalls()
   })
   afterEach(() => world.cleanup())
 
@@ -32,14 +32,6 @@ describe('stacks kept down or left alone', () => {
   const rows = () => world.store.history(stack.id)
   const round = () => reconcileRepository(world.context, world.store.target(stack.id), {trigger: 'git'})
   const heal = () => healDrift(world.context, world.store.target(stack.id))
-  function forgetCalls(): void {
-    world.compose.calls.length = 0
-    world.engine.mutations.length = 0
-  }
-  function stopWeb(): void {
-    const web = world.engine.containers.find((container) => container.service === 'web')!
-    Object.assign(web, {state: 'exited', status: 'Exited (0) 3 seconds ago', exitCode: 0})
-  }
   async function refusal(work: () => Promise<unknown>): Promise<{code: string; message: string; hint?: string; exitCode: number}> {
     const error = await work().then(
       () => assert.fail('expected a refusal'),
@@ -60,7 +52,7 @@ describe('stacks kept down or left alone', () => {
     assert.match(down.note!, /^taken down by alice: removed .*; kept down until "kedge up app"$/)
     assert.equal(world.store.lastGoodDeployment(stack.id)?.trigger, 'manual', 'the down row is no deployment of a commit')
 
-    forgetCalls()
+    world.forgetCalls()
     world.git.push(URL, 'main', stackFiles('2'))
     assert.deepEqual(await round(), {kind: 'stack-held', hold: change!.hold})
     assert.deepEqual(await heal(), {kind: 'stack-held', hold: change!.hold})
@@ -76,7 +68,7 @@ describe('stacks kept down or left alone', () => {
     await downStacks(world.context, 'app', BY)
     const head = world.git.push(URL, 'main', stackFiles('2'))
     const before = rows().length
-    forgetCalls()
+    world.forgetCalls()
 
     const sync = await refusal(() => syncRepository(world.context, 'app'))
     assert.deepEqual(sync, {code: 'stack_held', exitCode: 2, message: 'app is down: kedge does not sync it; nothing was changed', hint: '"kedge up app" deploys it again'})
@@ -101,7 +93,7 @@ describe('stacks kept down or left alone', () => {
     assert.deepEqual(world.engine.running('app'), {web: first, worker: first})
     assert.deepEqual(world.compose.calls, [])
 
-    stopWeb()
+    world.stopService('web')
     assert.equal((await heal()).kind, 'stack-held')
     const head = world.git.push(URL, 'main', stackFiles('2'))
     assert.equal((await round()).kind, 'stack-held')

@@ -3,7 +3,7 @@ import type {FastifyInstance} from 'fastify'
 import {addRepository, type AddRepositoryRequest} from '../../usecases/repositories/add-repository.js'
 import {toDeploymentView} from '../../model/repository/deployment-view.js'
 import type {DeployOutcome} from '../../usecases/deploying/deploy.js'
-import {diffRepository} from '../../usecases/drift/diff.js'
+import {diffStacks} from '../../usecases/drift/diff.js'
 import {repositoryHistory} from '../../usecases/repositories/history.js'
 import {listRepositoryViews, repositoryView} from '../../usecases/repositories/list-repositories.js'
 import {removeRepository} from '../../usecases/repositories/remove-repository.js'
@@ -118,7 +118,10 @@ export async function registerApiRoutes(api: FastifyInstance, options: HttpServe
       return statuses.length === 1 ? statuses[0] : statuses
     })
 
-    api.get<{Params: StackParams}>(`${prefix}/diff`, {schema: {params}}, async (request) => diffRepository(context, addressOf(request)))
+    api.get<{Params: StackParams}>(`${prefix}/diff`, {schema: {params}}, async (request) => {
+      const results = await diffStacks(context, addressOf(request))
+      return results.length === 1 ? results[0] : {repo: request.params.name, stacks: results}
+    })
 
     api.get<{Params: StackParams; Querystring: {limit?: string}}>(`${prefix}/history`, {
       schema: {

@@ -10,7 +10,7 @@ import {fetchHead} from '../deploying/fetch-head.js'
 import {withRepositoryLock} from '../deploying/lock.js'
 import {listOwnedContainers} from '../deploying/owned-containers.js'
 import {stackPathsOf} from '../repositories/stack-paths.js'
-import {requireOneStack} from '../stacks/stacks.js'
+import {requireSomeStacks} from '../stacks/stacks.js'
 import {inspectDrift} from './heal.js'
 
 export interface DiffResult {
@@ -35,36 +35,52 @@ export interface DiffResult {
 const DIFF_LOCK_WAIT_MS = 60_000
 
 /**
- * `kedge diff`: what runs against what the deployed commit wants, and, after fetching the branch, what
- * its head would change. Changes nothing on the host.
+ * `kedge diff`: for each stack the address names (every stack of a plain repository), what runs against
+ * what the deployed commit wants, and, after fetching the branch once, what its head would change.
+ * Changes nothing on the host.
  */
-export async function diffRepository(context: KedgeContext, address: string): Promise<DiffResult> {
-  const target = requireOneStack(context, address)
-  const {repository, stack} = target
+export async function diffStacks(context: KedgeContext, address: string): Promise<DiffResult[]> {
+  const targets = requireSomeStacks(context, address)
+  const {repository} = targets[0]
   return withRepositoryLock(context, repository, {purpose: 'kedge diff', waitMs: DIFF_LOCK_WAIT_MS}, async () => {
-    const warnings: string[] = []
-    const report = await inspectDrift(context, target)
-    const deployed = report?.snapshot ?? deployedSnapshot(context, stack)
-    let attempt: Awaited<ReturnType<typeof failedAttemptLeft>> = null
-    let head: DiffResult['head']
+    let head: {commit: string} | {error: unknown}
     try {
-      attempt = deployed ? null : await failedAttemptLeft(context, target)
-      const commit = await fetchHead(context, repository)
-      if (commit !== deployed?.commit) {
-        const {snapshot} = await readDesiredStack(context, stackPathsOf(context, target), target, commit, deployed ?? attempt?.snapshot ?? null)
-        const deployedHere = (deployed ?? attempt?.snapshot)?.project === snapshot.project
-        const actual = await listOwnedContainers(context, repository.name, snapshot.project, {deployedHere, services: snapshot.services})
-        head = {commit, changes: planChanges(snapshot.services, actual, deployed?.services)}
-      }
+      head = {commit: await fetchHead(context, repository)}
     } catch (error) {
-      warnings.push(`cannot tell what the branch head would change: ${errorMessage(error)}`)
+      head = {error}
     }
-    const drift = (report?.drift ?? []).map(({containerId: _, ...entry}) => entry)
-    const pinned = stack.pinnedCommit ? {commit: stack.pinnedCommit, reason: stack.pinReason} : null
-    const inSync = drift.length === 0 && deployed !== null && (head === undefined || pinned !== null)
-    const failedAttempt = attempt ? {commit: attempt.snapshot.commit, containers: attempt.containers} : null
-    return {repo: repository.name, stack: stack.name, commit: deployed?.commit ?? null, inSync, drift, ...(head ? {head} : {}), failedAttempt, pinned, warnings}
+    const results: DiffResult[] = []
+    for (const target of targets) results.push(await diffStack(context, target, head))
+    return results
   })
+}
+
+/** One stack's diff, under the repository's lock, against the branch head fetched for all of them. */
+async function diffStack(context: KedgeContext, target: StackTarget, fetched: {commit: string} | {error: unknown}): Promise<DiffResult> {
+  const {repository, stack} = target
+  const warnings: string[] = []
+  const report = await inspectDrift(context, target)
+  const deployed = report?.snapshot ?? deployedSnapshot(context, stack)
+  let attempt: Awaited<ReturnType<typeof failedAttemptLeft>> = null
+  let head: DiffResult['head']
+  try {
+    attempt = deployed ? null : await failedAttemptLeft(context, target)
+    if ('error' in fetched) throw fetched.error
+    const {commit} = fetched
+    if (commit !== deployed?.commit) {
+      const {snapshot} = await readDesiredStack(context, stackPathsOf(context, target), target, commit, deployed ?? attempt?.snapshot ?? null)
+      const deployedHere = (deployed ?? attempt?.snapshot)?.project === snapshot.project
+      const actual = await listOwnedContainers(context, repository.name, snapshot.project, {deployedHere, services: snapshot.services})
+      head = {commit, changes: planChanges(snapshot.services, actual, deployed?.services)}
+    }
+  } catch (error) {
+    warnings.push(`cannot tell what the branch head would change: ${errorMessage(error)}`)
+  }
+  const drift = (report?.drift ?? []).map(({containerId: _, ...entry}) => entry)
+  const pinned = stack.pinnedCommit ? {commit: stack.pinnedCommit, reason: stack.pinReason} : null
+  const inSync = drift.length === 0 && deployed !== null && (head === undefined || pinned !== null)
+  const failedAttempt = attempt ? {commit: attempt.snapshot.commit, containers: attempt.containers} : null
+  return {repo: repository.name, stack: stack.name, commit: deployed?.commit ?? null, inSync, drift, ...(head ? {head} : {}), failedAttempt, pinned, warnings}
 }
 
 /** What a failed deploy left when none succeeded: its snapshot and the containers kedge labelled for it; null when it left none. */

@@ -1,10 +1,11 @@
-import {existsSync, rmSync} from 'node:fs'
+import {existsSync, readdirSync, rmSync} from 'node:fs'
+import path from 'node:path'
 
 import {InvalidInputError, InvalidStateError, NotFoundError, quoted} from '../../model/errors.js'
 import type {RepositoryRow, StackTarget} from '../../model/rows.js'
-import {isRootStack} from '../../model/stack/stack-names.js'
+import {isRootStack, isStackName} from '../../model/stack/stack-names.js'
 import type {KedgeContext} from '../context.js'
-import {stackPaths, stackPathsOf, type StackPaths} from './stack-paths.js'
+import {insideHome, stackPaths, stackPathsOf, type StackPaths} from './stack-paths.js'
 import {stacksOf} from '../stacks/stacks.js'
 import {takeDownStack, type StackDown} from '../stacks/take-down.js'
 import {LABELS} from '../../model/compose/labels.js'
@@ -86,8 +87,7 @@ async function removeCorruptRow(context: KedgeContext, repository: RepositoryRow
 export function stackDirsToPurge(context: KedgeContext, name: string): string[] {
   const repository = context.store.findRepository(name.trim().toLowerCase())
   if (repository) return [stackPaths(context, repository.name).stackDir, ...otherStacks(context, repository).map((target) => stackPathsOf(context, target).stackDir)]
-  leftoverName(context, name)
-  return [context.home.stackDir(name.trim().toLowerCase())]
+  return leftovers(context, name).keys.map((key) => context.home.stackDir(key))
 }
 
 /** The repository's stacks other than its root stack, whose files live in directories of their own. */
@@ -123,35 +123,60 @@ async function removeRegistered(context: KedgeContext, repository: RepositoryRow
   })
 }
 
-/** The name of a repository removed before whose stack directory or kept releases are still there; not_found otherwise. */
-function leftoverName(context: KedgeContext, input: string): string {
+/**
+ * What a repository removed before left in the home (stack directories, kept releases), under its name
+ * and, for its other stacks, `<name>+<stack>`; not_found when it left nothing.
+ */
+function leftovers(context: KedgeContext, input: string): {name: string; keys: string[]} {
   const name = input.trim().toLowerCase()
-  if (!REPO_NAME_PATTERN.test(name) || (!existsSync(context.home.stackDir(name)) && !existsSync(context.home.releasesDir(name)))) {
+  const keys = new Set<string>()
+  if (REPO_NAME_PATTERN.test(name)) {
+    for (const dirOf of [context.home.stackDir, context.home.releasesDir]) {
+      if (existsSync(dirOf(name))) keys.add(name)
+      for (const entry of entriesOf(path.dirname(dirOf(name)))) {
+        if (entry.startsWith(`${name}+`) && isStackName(entry.slice(name.length + 1))) keys.add(entry)
+      }
+    }
+  }
+  if (keys.size === 0) {
     throw new NotFoundError(`no repository named ${quoted(input)}, and no stack directory of one`, {hint: 'run "kedge repo list" to see the registered repositories'})
   }
-  return name
+  return {name, keys: [...keys].sort()}
+}
+
+/** The names in a directory of the home; none when it does not exist yet. */
+function entriesOf(directory: string): string[] {
+  return existsSync(directory) ? readdirSync(directory) : []
 }
 
 /**
- * `--purge` of a repository removed before without it: deletes what kedge left of it (its stack
- * directory, any kept releases). Refused while containers kedge started for it still exist: they run
- * from that directory, and with the registration gone kedge no longer knows their Compose files.
+ * `--purge` of a repository removed before without it: deletes what kedge left of it (the stack
+ * directories of all its stacks, any kept releases). Refused while containers kedge started for it still
+ * exist: they run from those directories, and with the registration gone kedge no longer knows their Compose files.
  */
 async function purgeLeftovers(context: KedgeContext, input: string): Promise<RemoveRepositoryResult> {
-  const name = leftoverName(context, input)
-  const stackDir = context.home.stackDir(name)
-  const releasesDir = context.home.releasesDir(name)
+  const {name, keys} = leftovers(context, input)
   const running = (await context.engine.listAllKedgeContainers()).filter((container) => container.labels[LABELS.repository] === name)
   if (running.length > 0) {
-    throw new InvalidInputError(`containers kedge started for "${name}" still use ${stackDir}: ${running.map((container) => container.name).join(', ')}`, {
+    throw new InvalidInputError(`containers kedge started for "${name}" still use its stack directories: ${running.map((container) => container.name).join(', ')}`, {
       code: 'stack_running',
       hint: `take them down first ("docker compose -p ${running[0]!.labels[LABELS.project] ?? name} down" in that directory), then purge again`,
     })
   }
-  const stackDirExists = existsSync(stackDir)
-  rmSync(stackDir, {recursive: true, force: true})
-  rmSync(releasesDir, {recursive: true, force: true})
-  return {name, removed: true, down: {action: 'none', reason: 'the repository was removed before'}, keptStackDir: null, purgedStackDir: stackDirExists ? stackDir : null}
+  const down = {action: 'none' as const, reason: 'the repository was removed before'}
+  const purge = (key: string) => {
+    // Every path is checked to lie inside the home before anything is deleted.
+    const stackDir = insideHome(context.home, context.home.stackDir(key))
+    const releasesDir = insideHome(context.home, context.home.releasesDir(key))
+    const stackDirExists = existsSync(stackDir)
+    rmSync(stackDir, {recursive: true, force: true})
+    rmSync(releasesDir, {recursive: true, force: true})
+    return stackDirExists ? stackDir : null
+  }
+  const result = {name, removed: true as const, down, keptStackDir: null, purgedStackDir: keys.includes(name) ? purge(name) : null}
+  const others = keys.filter((key) => key !== name)
+  if (others.length === 0) return result
+  return {...result, stacks: others.map((key) => ({stack: key.slice(name.length + 1), down, keptStackDir: null, purgedStackDir: purge(key)}))}
 }
 
 /** The stack taken down, as `kedge down` does (takeDownStack); or why there was nothing to take down. */

@@ -5,11 +5,6 @@ import {checkStackRow} from '../../model/repository/row-checks.js'
 import {isRootStack} from '../../model/stack/stack-names.js'
 import {requireRepository} from '../repositories/require-repository.js'
 
-/** The stack a repository registered with one compose project has: named after it, at its `--path`. */
-export function rootStackValues(repository: Pick<RepositoryRow, 'id' | 'name' | 'path' | 'createdAt'>) {
-  return {repositoryId: repository.id, name: repository.name, path: repository.path, createdAt: repository.createdAt}
-}
-
 /** The repository's stacks, by name. */
 export function stacksOf(context: Pick<ReadContext, 'store'>, repository: RepositoryRow): StackRow[] {
   // Checked like the repository's row: a damaged path must not become a directory kedge reads or writes.
@@ -35,13 +30,19 @@ export function requireStacks(context: Pick<ReadContext, 'store'>, address: stri
   return [{repository, stack}]
 }
 
+/** As requireStacks, refusing a repository that has no stack yet (nothing deployed, nothing recorded). */
+export function requireSomeStacks(context: Pick<ReadContext, 'store'>, address: string): [StackTarget, ...StackTarget[]] {
+  const [first, ...rest] = requireStacks(context, address)
+  if (first) return [first, ...rest]
+  const repository = splitAddress(address).repositoryName
+  throw new NotFoundError(`${quoted(repository)} has no stack yet`, {hint: `run "kedge sync --repo ${repository}" first`})
+}
+
 /** The one stack an address names; a repository of several stacks must be narrowed to one. */
 export function requireOneStack(context: Pick<ReadContext, 'store'>, address: string): StackTarget {
-  const targets = requireStacks(context, address)
-  if (targets.length === 1) return targets[0]!
-  const repository = splitAddress(address).repositoryName
-  if (targets.length === 0) throw new NotFoundError(`${quoted(repository)} has no stack yet`, {hint: `run "kedge sync --repo ${repository}" first`})
-  throw new NotFoundError(`${quoted(repository)} has ${targets.length} stacks: name one as <repository>/<stack>`, {
+  const targets = requireSomeStacks(context, address)
+  if (targets.length === 1) return targets[0]
+  throw new NotFoundError(`${quoted(splitAddress(address).repositoryName)} has ${targets.length} stacks: name one as <repository>/<stack>`, {
     hint: `its stacks: ${targets.map((target) => `${target.repository.name}/${target.stack.name}`).join(', ')}`,
   })
 }

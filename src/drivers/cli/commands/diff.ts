@@ -4,18 +4,19 @@ import chalk from 'chalk'
 import {BaseCommand} from '../base-command.js'
 import {repoFlag} from '../flags.js'
 import {shortCommit} from '../render.js'
-import {diffRepository, type DiffResult} from '../../../usecases/drift/diff.js'
+import {diffStacks, type DiffResult} from '../../../usecases/drift/diff.js'
 import {ExitCode} from '../../../model/errors.js'
 
 export default class Diff extends BaseCommand<typeof Diff> {
   static override summary = 'Show drift from the deployed commit, and what the branch head would change.'
   static override description =
-    'Compares the containers kedge labelled with what the deployed commit wants (missing, stopped, wrong_image, wrong_config, extra, unhealthy), then fetches the branch and shows what its head would create, recreate, start or remove. Changes nothing.'
+    'For each stack of the repository (or the one named as <repository>/<stack>), compares the containers kedge labelled with what the deployed commit wants (missing, stopped, wrong_image, wrong_config, extra, unhealthy), then fetches the branch and shows what its head would create, recreate, start or remove. Changes nothing.'
 
   static override examples = [
     '<%= config.bin %> diff --repo webapp',
     '<%= config.bin %> diff --repo webapp --json',
     '<%= config.bin %> diff --repo webapp --exit-code && echo "in sync"',
+    '<%= config.bin %> diff --repo infra/web',
   ]
 
   static override flags = {
@@ -23,17 +24,21 @@ export default class Diff extends BaseCommand<typeof Diff> {
     'exit-code': Flags.boolean({summary: 'Exit 1 when not in sync, like git diff --exit-code.', default: false}),
   }
 
-  async run(): Promise<DiffResult> {
-    const result = await diffRepository(await this.context(), this.flags.repo)
-    this.warnAll(result.warnings)
-    this.log(render(result))
-    if (this.flags['exit-code'] && !result.inSync) process.exitCode = ExitCode.failed
-    return result
+  /** One stack's diff as before; a repository of several stacks, each stack's. */
+  async run(): Promise<DiffResult | {repo: string; stacks: DiffResult[]}> {
+    const results = await diffStacks(await this.context(), this.flags.repo)
+    const named = results.length > 1
+    for (const result of results) {
+      this.warnAll(named ? result.warnings.map((warning) => `${result.repo}/${result.stack}: ${warning}`) : result.warnings)
+      this.log(render(result, named))
+    }
+    if (this.flags['exit-code'] && results.some((result) => !result.inSync)) process.exitCode = ExitCode.failed
+    return named ? {repo: this.flags.repo, stacks: results} : results[0]!
   }
 }
 
-function render(result: DiffResult): string {
-  const lines: string[] = [headline(result)]
+function render(result: DiffResult, named: boolean): string {
+  const lines: string[] = [headline(result, named ? `${result.repo}/${result.stack}` : result.repo)]
   if (result.pinned) lines.push(chalk.magenta(`Pinned to ${shortCommit(result.pinned.commit)} by a rollback${result.pinned.reason ? `: ${result.pinned.reason}` : ''}`))
   if (result.inSync) lines.push(chalk.green('In sync'))
   const byService = new Map<string, DiffResult['drift']>()
@@ -56,9 +61,9 @@ function render(result: DiffResult): string {
   return lines.join('\n')
 }
 
-function headline(result: DiffResult): string {
-  if (result.commit) return `${chalk.bold(result.repo)} deployed at ${shortCommit(result.commit)}`
-  if (!result.failedAttempt) return `${chalk.bold(result.repo)} is not deployed`
+function headline(result: DiffResult, name: string): string {
+  if (result.commit) return `${chalk.bold(name)} deployed at ${shortCommit(result.commit)}`
+  if (!result.failedAttempt) return `${chalk.bold(name)} is not deployed`
   const {commit, containers} = result.failedAttempt
-  return `${chalk.bold(result.repo)}: no deploy succeeded yet; the failed deploy of ${shortCommit(commit)} left ${containers.length} container${containers.length === 1 ? '' : 's'} (${containers.join(', ')})`
+  return `${chalk.bold(name)}: no deploy succeeded yet; the failed deploy of ${shortCommit(commit)} left ${containers.length} container${containers.length === 1 ? '' : 's'} (${containers.join(', ')})`
 }
