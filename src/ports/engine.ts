@@ -6,9 +6,9 @@ export interface EngineEvent {
   /** `container` or `image`; other kinds are not asked for. */
   type: string
   action: string
-  /** The container's id, or the image's reference. */
+  /** The container's id, or the image's. */
   actorId: string
-  /** The container's labels (an image event's attributes: its name). */
+  /** The container's labels (an image event's attributes: its name, the reference it concerns). */
   labels: Record<string, string>
   /** Nanoseconds since the epoch, for resuming the stream where it broke. */
   timeNano: bigint

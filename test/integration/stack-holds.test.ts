@@ -51,6 +51,14 @@ describe('stacks kept down or left alone', () => {
     const held = await status()
     assert.equal(held.hold?.kind, 'down')
     assert.equal(held.inSync, false)
+    // diff of the repository: the stack kept down is shown as such, not compared (nothing reads as missing).
+    const diff = await runKedgeJson<{stacks: Array<{stack: string; inSync: boolean; drift: unknown[]; hold: {kind: string} | null}>}>(['diff', '--repo', stack.name], {home: stack.home})
+    assert.equal(diff.code, 0, diff.stderr)
+    assert.deepEqual(diff.json.stacks.map((entry) => [entry.stack, entry.inSync, entry.drift.length, entry.hold?.kind ?? null]), [
+      ['api', true, 0, null],
+      ['web', false, 0, 'down'],
+    ])
+    assert.match((await kedge('diff', '--repo', stack.name)).stdout, new RegExp(`^${stack.name}/web is kept down \\(kedge down, since [^)]+\\); "kedge up" deploys it again$`, 'm'))
     assert.match((await kedge('status', '--repo', `${stack.name}/web`)).stdout, new RegExp(`held +down since [^,]+, "kedge up ${stack.name}/web" deploys it again`))
     const refused = await kedge('sync', '--repo', `${stack.name}/web`)
     assert.equal(refused.code, 2)

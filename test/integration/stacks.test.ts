@@ -255,6 +255,7 @@ describe('many stacks in one repository: what a commit takes away, and what sync
     ])
     const [web] = await statuses(stack, `${stack.name}/web`)
     assert.equal(web!.lastDeployment?.status, 'removed')
+    assert.equal(web!.inSync, true, 'taken down as the repository asks')
     assert.equal(await serve.stop(), 0)
 
     const removed = await runKedgeJson<{stacks: Array<{stack: string; down: {action: string}}>}>(['repo', 'remove', stack.name, '--down'], {home: stack.home})

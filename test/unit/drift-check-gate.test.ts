@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import {describe, it} from 'node:test'
 
-import {DriftCheckGate, FULL_CHECK_MS} from '../../src/drivers/daemon/drift-check-gate.js'
+import {DriftCheckGate, FULL_CHECK_MS, SETTLED_AFTER_MS} from '../../src/drivers/daemon/drift-check-gate.js'
 import {changeOf} from '../../src/drivers/daemon/engine-watcher.js'
 
 const web = {id: 1, project: 'shop-web', stamp: '7||[]'}
@@ -46,6 +46,18 @@ describe('the drift-check gate', () => {
     checks.touched(['shop-web'])
     checks.end(web.id, true)
     assert.equal(checks.needsCheck(web), true)
+  })
+
+  it('does not trust a listing made soon after an event: the engine’s listing can lag its events', () => {
+    const {world, checks, check} = gate()
+    check(web)
+    checks.touched(['shop-web'])
+    world.now += SETTLED_AFTER_MS - 1
+    check(web)
+    assert.equal(checks.needsCheck(web), true, 'listed again at the next round')
+    world.now += 1
+    check(web)
+    assert.equal(checks.needsCheck(web), false)
   })
 
   it('keeps listing a stack found drifted, or whose check failed', () => {
@@ -130,7 +142,9 @@ describe('what an engine event may have changed', () => {
     assert.equal(changeOf(event('create', {}, 'network')), null)
   })
 
-  it('takes any image event as a change to every stack', () => {
-    assert.deepEqual(changeOf(event('tag', {name: 'kedge-test/busybox:2'}, 'image')), {kind: 'images'})
+  it('takes an image event that can move a reference as a change to every stack, and ignores the others', () => {
+    for (const action of ['tag', 'untag', 'pull', 'load', 'import', 'delete']) assert.deepEqual(changeOf(event(action, {name: 'kedge-test/busybox:2'}, 'image')), {kind: 'images'}, action)
+    assert.equal(changeOf(event('push', {name: 'kedge-test/busybox:2'}, 'image')), null)
+    assert.equal(changeOf(event('save', {name: 'kedge-test/busybox:2'}, 'image')), null)
   })
 })

@@ -110,4 +110,34 @@ describe('a round of a repository of several stacks', () => {
     ])
     assert.deepEqual(world.engine.containers.filter((container) => container.service === 'web').map((container) => container.image), ['web:2'])
   })
+
+  it('notices a stack gone from the repository coming back, even while every other stack is held', async () => {
+    // The apps/*/ layout without a kedge.yaml: a folder deleted is a stack gone.
+    const {'kedge.yaml': _, ...files} = layout()
+    world.git.push(URL, 'main', files)
+    await round()
+    const {'apps/worker/compose.yaml': __, ...withoutWorker} = files
+    world.git.push(URL, 'main', withoutWorker)
+    assert.deepEqual(kinds(await round()), [
+      ['worker', 'gone'],
+      ['proxy', 'unchanged'],
+      ['web', 'unchanged'],
+    ])
+    for (const stack of world.store.listStacks(repository.id)) if (stack.name !== 'worker') world.store.updateStack(stack.id, {hold: 'suspended', heldAt: world.clock.now()})
+    world.forgetCalls()
+    assert.deepEqual(kinds(await round()), [
+      ['proxy', 'stack-held'],
+      ['web', 'stack-held'],
+      ['worker', 'gone'],
+    ], 'an unmoved branch is not fetched again')
+    const {'kedge.yaml': ___, ...withWorker} = layout({worker: 'worker:2'})
+    world.git.push(URL, 'main', withWorker)
+    const back = await round()
+    assert.deepEqual(kinds(back), [
+      ['proxy', 'stack-held'],
+      ['web', 'stack-held'],
+      ['worker', 'deployed'],
+    ])
+    assert.equal(world.store.listStacks(repository.id).find((stack) => stack.name === 'worker')!.hold, null)
+  })
 })

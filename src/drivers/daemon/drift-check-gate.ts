@@ -1,8 +1,16 @@
 /**
  * How long a stack found in sync goes without a listing of its containers, however quiet the engine's
- * events: the backstop for anything the event stream could not tell (an event the engine dropped).
+ * events: the backstop for anything the event stream could not tell (an event the engine dropped, an
+ * image a build moved without an event).
  */
 export const FULL_CHECK_MS = 5 * 60_000
+
+/**
+ * A listing this soon after an event about the stack's project is not trusted to stand for the
+ * following rounds: on a busy host the engine's listing lags its events (a `die` before the container
+ * reads as exited), by up to about the two seconds serve's confirming look waits.
+ */
+export const SETTLED_AFTER_MS = 5000
 
 /** What a check was of: a stack, by id, and the Compose project its containers are in. */
 export interface CheckedStack {
@@ -18,18 +26,22 @@ export interface CheckedStack {
 interface Entry {
   project: string
   stamp: string
-  /** When the check that found the stack in sync began. */
-  since: number
-  /** Set while its check runs: an event then makes its outcome stale. */
-  checking: boolean
-  touched: boolean
+  /** When the check that found the stack in sync began; null while no such check stands. */
+  inSyncSince: number | null
+  /** When its check began, while it runs. */
+  checkingSince: number | null
+  /** Set when an event arrived while its check ran: its outcome is stale. */
+  touchedWhileChecking: boolean
+  /** When an event last touched its project. */
+  lastTouch: number
 }
 
 /**
  * Which of a repository's stacks a drift check must list. A stack found in sync needs no listing until
  * an engine event touches its project, its stamp changes, the event stream breaks, or FULL_CHECK_MS
- * passes. Without it, serve lists every stack's containers every round: bench/many-stacks.ts (idle)
- * measures what skipping the quiet ones saves (docs/performance.md, "Many stacks in one repository").
+ * passes. Without it, serve lists every stack's containers every round: bench/stack-scale.ts (1,000
+ * stacks idle, --compare) and bench/many-stacks.ts (idle round) measure what skipping the quiet ones
+ * saves (docs/performance.md, "Idle cost at scale").
  */
 export class DriftCheckGate {
   private readonly entries = new Map<number, Entry>()
@@ -44,37 +56,46 @@ export class DriftCheckGate {
   /** Whether the stack must be listed this round. */
   needsCheck(stack: CheckedStack): boolean {
     const entry = this.entries.get(stack.id)
-    if (!entry || entry.checking || !this.eventsLive()) return true
-    return entry.project !== stack.project || entry.stamp !== stack.stamp || this.now() - entry.since >= this.fullCheckMs
+    if (!entry || entry.inSyncSince === null || !this.eventsLive()) return true
+    return entry.project !== stack.project || entry.stamp !== stack.stamp || this.now() - entry.inSyncSince >= this.fullCheckMs
   }
 
   /** A check of the stack begins: until it ends, an event about its project makes its outcome stale. */
   begin(stack: CheckedStack): void {
-    this.entries.set(stack.id, {project: stack.project, stamp: stack.stamp, since: this.now(), checking: true, touched: !this.eventsLive()})
+    const previous = this.entries.get(stack.id)
+    const lastTouch = previous?.project === stack.project ? previous.lastTouch : -Infinity
+    this.entries.set(stack.id, {project: stack.project, stamp: stack.stamp, inSyncSince: null, checkingSince: this.now(), touchedWhileChecking: !this.eventsLive(), lastTouch})
   }
 
-  /** The check ended: a stack found in sync, with no event meanwhile and the stream live throughout, may skip the next ones. */
+  /**
+   * The check ended. A stack found in sync may skip the next ones when no event came during the check,
+   * the stream was live throughout, and its last event was long enough before the check for the
+   * listing to show it.
+   */
   end(stackId: number, inSync: boolean): void {
     const entry = this.entries.get(stackId)
-    if (!entry?.checking) return
-    if (!inSync || entry.touched || !this.eventsLive()) this.entries.delete(stackId)
-    else entry.checking = false
+    if (entry?.checkingSince == null) return
+    const settled = entry.checkingSince - entry.lastTouch >= SETTLED_AFTER_MS
+    entry.inSyncSince = inSync && settled && !entry.touchedWhileChecking && this.eventsLive() ? entry.checkingSince : null
+    entry.checkingSince = null
   }
 
   /** An engine event about one of these projects' containers. */
   touched(projects: readonly string[]): void {
-    for (const [id, entry] of this.entries) {
+    const now = this.now()
+    for (const entry of this.entries.values()) {
       if (!projects.includes(entry.project)) continue
-      if (entry.checking) entry.touched = true
-      else this.entries.delete(id)
+      entry.lastTouch = now
+      entry.inSyncSince = null
+      if (entry.checkingSince !== null) entry.touchedWhileChecking = true
     }
   }
 
-  /** Every stack is listed at its next check: an image moved, the event stream broke, or a check must be confirmed. */
+  /** Every stack is listed at its next check: an image moved, or events were missed (the stream broke, a line was unreadable). */
   forgetAll(): void {
-    for (const [id, entry] of this.entries) {
-      if (entry.checking) entry.touched = true
-      else this.entries.delete(id)
+    for (const entry of this.entries.values()) {
+      entry.inSyncSince = null
+      if (entry.checkingSince !== null) entry.touchedWhileChecking = true
     }
   }
 

@@ -8,6 +8,8 @@ import type {Logger} from './logger.js'
 
 /** Container events that can mean drift: worth a check at once. */
 const DRIFT_ACTIONS = /^(die|stop|destroy|oom|pause|health_status: unhealthy)$/
+/** Image events that can change which image a reference names. */
+const IMAGE_ACTIONS = /^(tag|untag|pull|load|import|delete)$/
 /** Container events that change nothing a drift check reads: healthchecks run as execs every few seconds. */
 const READ_ONLY_ACTIONS = /^(exec_|attach$|detach$|resize$|top$|copy$|archive-path$|extract-to-dir$|export$|commit$)/
 
@@ -17,6 +19,8 @@ export type EngineChange =
   | {kind: 'containers'; projects: string[]; repository: string | null; mayDrift: boolean}
   /** An image was pulled, tagged, removed or loaded: a reference may now name another image. */
   | {kind: 'images'}
+  /** A line of the stream could not be read: whatever it told is lost. */
+  | {kind: 'missed'}
 
 const MIN_RETRY_MS = 250
 const MAX_RETRY_MS = 5000
@@ -68,8 +72,11 @@ export class EngineWatcher {
             const change = changeOf(event)
             if (change) this.settings.onChange(change)
           },
-          // One garbled line costs the events it would have told, no more: the stream goes on.
-          onUnreadable: (problem) => logger.log('warn', 'events.unreadable', {error: problem}),
+          // One garbled line costs the events it would have told, no more: the stream goes on, and every stack is listed again.
+          onUnreadable: (problem) => {
+            logger.log('warn', 'events.unreadable', {error: problem})
+            this.settings.onChange({kind: 'missed'})
+          },
         })
         if (stop.aborted) return
         if (lostAt === null) logger.log('warn', 'events.disconnected', {error: 'the event stream ended'})
@@ -88,7 +95,7 @@ export class EngineWatcher {
 
 /** What an event may have changed; null when nothing a drift check reads. */
 export function changeOf(event: EngineEvent): EngineChange | null {
-  if (event.type === 'image') return {kind: 'images'}
+  if (event.type === 'image') return IMAGE_ACTIONS.test(event.action) ? {kind: 'images'} : null
   if (event.type !== 'container' || READ_ONLY_ACTIONS.test(event.action)) return null
   const projects = [...new Set([event.labels[LABELS.project], event.labels[COMPOSE_LABELS.project]].filter((project): project is string => !!project))]
   if (projects.length === 0) return null

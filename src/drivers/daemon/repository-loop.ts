@@ -147,7 +147,7 @@ export class RepositoryLoop {
 
   /** An engine event: the stacks it may have changed are listed at their next check, at once if kedge's containers may have drifted. */
   engineChanged(change: EngineChange): void {
-    if (change.kind === 'images') return this.driftChecks.forgetAll()
+    if (change.kind !== 'containers') return this.driftChecks.forgetAll()
     this.driftChecks.touched(change.projects)
     if (change.mayDrift && change.repository === this.name) this.nudge()
   }
@@ -187,8 +187,7 @@ export class RepositoryLoop {
       if (drift !== undefined) {
         if (byEvent && !this.confirming && (drift === 'in-sync' || drift === 'busy')) {
           this.confirming = true
-          // The look confirms what the engine's listing may have lagged behind: it lists every stack.
-          this.driftChecks.forgetAll()
+          // The stacks the event touched are listed again: a listing so soon after it is not trusted (drift-check-gate.ts).
           this.nudge(EVENT_CONFIRM_MS)
         } else {
           this.confirming = false

@@ -96,10 +96,8 @@ export async function serve(context: KedgeContext, options: ServeOptions): Promi
     engine: context.engine,
     logger,
     stop: watching.signal,
+    // Every loop is told: a project is looked up in each loop's own stacks, and two repositories' stacks may share one.
     onChange: (change) => {
-      // A kedge container names its repository; a container Compose made by hand in a kedge project, or an image, may be anyone's.
-      const named = change.kind === 'containers' && change.repository !== null ? loops.get(change.repository) : undefined
-      if (named) return named.engineChanged(change)
       for (const loop of loops.values()) loop.engineChanged(change)
     },
     onReconnected: () => {

@@ -120,7 +120,7 @@ export async function registerApiRoutes(api: FastifyInstance, options: HttpServe
 
     api.get<{Params: StackParams}>(`${prefix}/diff`, {schema: {params}}, async (request) => {
       const results = await diffStacks(context, addressOf(request))
-      return results.length === 1 ? results[0] : {repo: request.params.name, stacks: results}
+      return results.length === 1 ? results[0] : {repo: results[0]!.repo, stacks: results}
     })
 
     api.get<{Params: StackParams; Querystring: {limit?: string}}>(`${prefix}/history`, {

@@ -119,9 +119,9 @@ export async function reconcileStacksLocked(context: KedgeContext, repository: R
       store.updateRepository(repository.id, {remoteHead: head, remoteCheckedAt: context.clock.now(), ...(repository.lastError ? {lastError: null, lastErrorAt: null} : {})})
       const known = store.listStacks(repository.id)
       const decided = new Map(known.map((stack) => [stack.id, decide(context, repository, stack, head, options)]))
-      // A repository whose stacks all left it is fetched each round: a commit may bring them back.
-      const active = known.filter((stack) => stack.hold !== 'gone')
-      if (active.length > 0 && active.every((stack) => 'kind' in decided.get(stack.id)!)) {
+      // A stack gone from the repository may come back with any new commit: a head it was not looked for at is fetched.
+      const lookedFor = known.every((stack) => stack.hold !== 'gone' || stack.unchangedHead === head)
+      if (known.length > 0 && lookedFor && known.every((stack) => 'kind' in decided.get(stack.id)!)) {
         return {kind: 'stacks', head, results: known.map((stack) => ({target: {repository, stack}, result: decided.get(stack.id) as ReconcileResult}))}
       }
       return {head, fetched: await fetchHead(context, repository, options.signal, {access, recordedHead: head}), decided}
@@ -151,13 +151,18 @@ export async function reconcileStacksLocked(context: KedgeContext, repository: R
   const results: StackRound[] = []
   // First, so that a stack taking over a gone one's project (a renamed stack) is deployed after it is retired.
   for (const gone of layout.gone) results.push({target: gone, result: await retireStack(context, gone, commit, layout.config?.prune ?? false)})
+  // Stacks gone before that this commit does not bring back: not looked for again until the branch moves.
+  const back = new Set(layout.stacks.map((found) => found.target.stack.id))
+  for (const stack of store.listStacks(repository.id)) {
+    if (stack.hold === 'gone' && !back.has(stack.id) && stack.unchangedHead !== commit) store.updateStack(stack.id, {unchangedHead: commit})
+  }
   for (const {target: found, after, checkout} of layout.stacks) {
     const target = {repository, stack: found.stack}
     try {
       const result = await reconcileStack(context, target, {head, commit, after, checkout, failed, waiting, decision: decided.get(target.stack.id)}, options)
       if (waitsForEngine(result)) waiting.add(target.stack.name)
       // A stack rolled back at this head (its deploy failed, or an operator said so) does not run it either.
-      else if (stackFailed(result) || (result.kind === 'pinned' && target.stack.pinnedAtHead === head)) failed.add(target.stack.name)
+      else if (stackFailed(result) || (result.kind === 'pinned' && target.stack.pinnedAtHead === head && result.commit !== head)) failed.add(target.stack.name)
       results.push({target, result})
     } catch (error) {
       // One stack's fault (its row damaged, its files unreadable) is its own: the others go on. An error
@@ -239,7 +244,8 @@ async function retireStack(context: KedgeContext, target: StackTarget, commit: s
       return {kind: 'plan-failed', commit, error: failure}
     }
   }
-  store.updateStack(target.stack.id, {hold: 'gone', heldAt: context.clock.now(), pendingCommit: null, pendingChanges: null, unchangedHead: null, drift: null})
+  // unchangedHead: the head it was found gone at (see reconcileStacksLocked's poll).
+  store.updateStack(target.stack.id, {hold: 'gone', heldAt: context.clock.now(), pendingCommit: null, pendingChanges: null, unchangedHead: commit, drift: null})
   return {kind: 'gone', commit, prune}
 }
 

@@ -1,4 +1,5 @@
 import {errorMessage} from '../../model/errors.js'
+import {holdOf, type HoldView} from '../../model/stack/stack-hold.js'
 import type {StackTarget} from '../../model/rows.js'
 import type {Drift} from '../../model/stack/drift.js'
 import {planChanges, type ServiceChange} from '../../model/stack/plan.js'
@@ -29,6 +30,12 @@ export interface DiffResult {
   failedAttempt: {commit: string; containers: string[]} | null
   /** Set after a rollback: the commit kept deployed instead of the branch head. */
   pinned: {commit: string; reason: string | null} | null
+  /**
+   * Set when the stack is held. One kept down (`kedge down`) or gone from the repository is not compared:
+   * as in `status`, one kept down is not in sync, and one gone is once it was taken down (prune on). A
+   * suspended stack is compared as any other.
+   */
+  hold: HoldView | null
   warnings: string[]
 }
 
@@ -49,16 +56,29 @@ export async function diffStacks(context: KedgeContext, address: string): Promis
     } catch (error) {
       head = {error}
     }
+    if (targets.length === 1) return [await diffStack(context, targets[0], head)]
+    // One stack's failure (the engine refused its listing, its project is someone else's) is that stack's warning.
     const results: DiffResult[] = []
-    for (const target of targets) results.push(await diffStack(context, target, head))
+    for (const target of targets) results.push(await diffStack(context, target, head).catch((error: unknown) => failedDiff(target, error)))
     return results
   })
+}
+
+function failedDiff({repository, stack}: StackTarget, error: unknown): DiffResult {
+  const warnings = [`cannot compare it: ${errorMessage(error)}`]
+  return {repo: repository.name, stack: stack.name, commit: null, inSync: false, drift: [], failedAttempt: null, pinned: null, hold: holdOf(stack), warnings}
 }
 
 /** One stack's diff, under the repository's lock, against the branch head fetched for all of them. */
 async function diffStack(context: KedgeContext, target: StackTarget, fetched: {commit: string} | {error: unknown}): Promise<DiffResult> {
   const {repository, stack} = target
   const warnings: string[] = []
+  const hold = holdOf(stack)
+  if (hold?.kind === 'down' || hold?.kind === 'gone') {
+    const deployed = deployedSnapshot(context, stack)
+    const inSync = hold.kind === 'gone' && context.store.newestAttempt(stack.id)?.status === 'removed'
+    return {repo: repository.name, stack: stack.name, commit: deployed?.commit ?? null, inSync, drift: [], failedAttempt: null, pinned: null, hold, warnings}
+  }
   const report = await inspectDrift(context, target)
   const deployed = report?.snapshot ?? deployedSnapshot(context, stack)
   let attempt: Awaited<ReturnType<typeof failedAttemptLeft>> = null
@@ -80,7 +100,7 @@ async function diffStack(context: KedgeContext, target: StackTarget, fetched: {c
   const pinned = stack.pinnedCommit ? {commit: stack.pinnedCommit, reason: stack.pinReason} : null
   const inSync = drift.length === 0 && deployed !== null && (head === undefined || pinned !== null)
   const failedAttempt = attempt ? {commit: attempt.snapshot.commit, containers: attempt.containers} : null
-  return {repo: repository.name, stack: stack.name, commit: deployed?.commit ?? null, inSync, drift, ...(head ? {head} : {}), failedAttempt, pinned, warnings}
+  return {repo: repository.name, stack: stack.name, commit: deployed?.commit ?? null, inSync, drift, ...(head ? {head} : {}), failedAttempt, pinned, hold, warnings}
 }
 
 /** What a failed deploy left when none succeeded: its snapshot and the containers kedge labelled for it; null when it left none. */

@@ -87,7 +87,10 @@ async function removeCorruptRow(context: KedgeContext, repository: RepositoryRow
 export function stackDirsToPurge(context: KedgeContext, name: string): string[] {
   const repository = context.store.findRepository(name.trim().toLowerCase())
   if (repository) return [stackPaths(context, repository.name).stackDir, ...otherStacks(context, repository).map((target) => stackPathsOf(context, target).stackDir)]
-  return leftovers(context, name).keys.map((key) => context.home.stackDir(key))
+  const dirs = leftovers(context, name).keys.map((key) => context.home.stackDir(key))
+  // A stack that left only kept releases has no directory to show.
+  const present = dirs.filter((dir) => existsSync(dir))
+  return present.length > 0 ? present : dirs.slice(0, 1)
 }
 
 /** The repository's stacks other than its root stack, whose files live in directories of their own. */

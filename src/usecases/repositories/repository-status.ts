@@ -138,8 +138,12 @@ async function statusOf(context: ReadContext, target: StackTarget): Promise<Repo
       ? {commit: latest.commit, status: latest.status, trigger: latest.trigger, at: (latest.finishedAt ?? latest.startedAt).toISOString(), error: latest.error}
       : null,
     failedAttempt: !good && applied && containers.length > 0 ? {commit: applied.commit, at: (applied.finishedAt ?? applied.startedAt).toISOString()} : null,
-    // A stack taken down runs nothing: it is not in sync, whatever commit it last ran.
-    inSync: stack.hold !== 'down' && good !== undefined && (good.commit === (stack.pinnedCommit ?? repository.remoteHead) || (stack.pinnedCommit === null && stack.unchangedHead === repository.remoteHead)),
+    // A stack taken down runs nothing: it is not in sync, whatever commit it last ran. One gone from the
+    // repository is, once taken down (prune on); left running (prune off), it is drift.
+    inSync:
+      stack.hold === 'gone'
+        ? latest?.status === 'removed'
+        : stack.hold !== 'down' && good !== undefined && (good.commit === (stack.pinnedCommit ?? repository.remoteHead) || (stack.pinnedCommit === null && stack.unchangedHead === repository.remoteHead)),
     pending: stack.pendingCommit ? {commit: stack.pendingCommit, changes: JSON.parse(stack.pendingChanges ?? '[]') as ServiceChange[]} : null,
     pinned: stack.pinnedCommit ? {commit: stack.pinnedCommit, reason: stack.pinReason} : null,
     hold: holdOf(stack),

@@ -33,14 +33,14 @@ export default class Diff extends BaseCommand<typeof Diff> {
       this.log(render(result, named))
     }
     if (this.flags['exit-code'] && results.some((result) => !result.inSync)) process.exitCode = ExitCode.failed
-    return named ? {repo: this.flags.repo, stacks: results} : results[0]!
+    return named ? {repo: results[0]!.repo, stacks: results} : results[0]!
   }
 }
 
 function render(result: DiffResult, named: boolean): string {
   const lines: string[] = [headline(result, named ? `${result.repo}/${result.stack}` : result.repo)]
   if (result.pinned) lines.push(chalk.magenta(`Pinned to ${shortCommit(result.pinned.commit)} by a rollback${result.pinned.reason ? `: ${result.pinned.reason}` : ''}`))
-  if (result.inSync) lines.push(chalk.green('In sync'))
+  if (result.inSync && result.hold?.kind !== 'gone') lines.push(chalk.green('In sync'))
   const byService = new Map<string, DiffResult['drift']>()
   for (const entry of result.drift) byService.set(entry.service, [...(byService.get(entry.service) ?? []), entry])
   for (const [service, entries] of byService) {
@@ -62,6 +62,8 @@ function render(result: DiffResult, named: boolean): string {
 }
 
 function headline(result: DiffResult, name: string): string {
+  if (result.hold?.kind === 'down') return `${chalk.bold(name)} is kept down (kedge down${result.hold.since ? `, since ${result.hold.since}` : ''}); "kedge up" deploys it again`
+  if (result.hold?.kind === 'gone') return `${chalk.bold(name)} is no longer in the repository; kedge ${result.inSync ? 'took it down' : 'leaves it running (prune is off)'}`
   if (result.commit) return `${chalk.bold(name)} deployed at ${shortCommit(result.commit)}`
   if (!result.failedAttempt) return `${chalk.bold(name)} is not deployed`
   const {commit, containers} = result.failedAttempt
