@@ -8,29 +8,17 @@
  * kedge by KEDGE_COMPOSE. Prints a table and writes bench/results/idle-cost-*.json.
  * Usage: node --import tsx bench/idle-cost.ts [--sizes 1,10,50,200] [--seconds 60] [--compose v2|v1|both]
  */
-import {readFileSync, mkdtempSync, rmSync} from 'node:fs'
+import {mkdtempSync, rmSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import path from 'node:path'
 import {setTimeout as sleep} from 'node:timers/promises'
 
 import {BenchRemote, BenchServe, composesUnderTest, KEDGE_BIN, kedgeEnvironment, option, run, until, type BenchCompose} from './fixtures.js'
+import {cpuSeconds, rssMegabytes} from './process-use.js'
 import {median, writeResults} from './results.js'
 
 const sizes = (option('--sizes') ?? '1,10,50,200').split(',').map(Number)
 const seconds = Number(option('--seconds') ?? 60)
-const CLOCK_TICKS = Number(run('getconf', ['CLK_TCK']).trim()) || 100
-
-/** utime + stime + cutime + cstime of a process, in seconds. */
-function cpuSeconds(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
-  return fields.slice(11, 15).reduce((sum, value) => sum + Number(value), 0) / CLOCK_TICKS
-}
-
-function rssMegabytes(pid: number): number {
-  const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))
-  return Number(match?.[1] ?? 0) / 1024
-}
 
 /** A GET that survives a connection the busy server dropped: retried until it answers. */
 async function get(url: string): Promise<Response> {

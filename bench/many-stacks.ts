@@ -9,10 +9,10 @@
  * Needs the test bed (scripts/test-env.sh) and a build (npm run build).
  * Usage: node --import tsx bench/many-stacks.ts [--stacks N] [--rounds N]
  */
-import {readFileSync} from 'node:fs'
 import path from 'node:path'
 
 import {BenchRemote, BenchServe, composesUnderTest, inScratch, kedgeEnvironment, option, readyImage, run, summarize, until, KEDGE_BIN} from './fixtures.js'
+import {cpuSeconds} from './process-use.js'
 import {median, writeResults} from './results.js'
 
 const STACKS = Number(option('--stacks')) || 50
@@ -20,12 +20,6 @@ const ROUNDS = Number(option('--rounds')) || 5
 const POLL = '2s'
 
 const stack = (version: number) => `services:\n  app:\n    image: kedge-test/busybox:${version}\n    network_mode: none\n    stop_grace_period: 0s\n`
-
-/** serve's user and system CPU time so far, in ms. */
-function cpuMs(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ')
-  return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100
-}
 
 async function main(): Promise<void> {
   const compose = composesUnderTest('v2')[0]!
@@ -59,11 +53,11 @@ async function main(): Promise<void> {
       // A whole interval for both serves to settle, then a quiet minute: nothing changes.
       await new Promise((resolve) => setTimeout(resolve, 5000))
       const quietMs = 60_000
-      const before = {many: cpuMs(serve.many.pid), one: cpuMs(serve.one.pid)}
+      const before = {many: cpuSeconds(serve.many.pid) * 1000, one: cpuSeconds(serve.one.pid) * 1000}
       await new Promise((resolve) => setTimeout(resolve, quietMs))
       const rounds = quietMs / 2000
       const idleOf = (which: 'many' | 'one') => {
-        const cpu = cpuMs(serve[which].pid) - before[which]
+        const cpu = cpuSeconds(serve[which].pid) * 1000 - before[which]
         return {cpuMs: Math.round(cpu), cpuMsPerRound: Number((cpu / rounds).toFixed(1)), cpuPercentOfACore: Number(((cpu / quietMs) * 100).toFixed(2))}
       }
       const idle = {seconds: quietMs / 1000, many: idleOf('many'), one: idleOf('one')}

@@ -12,11 +12,11 @@
  * Needs the test bed (scripts/test-env.sh) and a build (npm run build).
  * Usage: node --import tsx bench/stack-scale.ts [--monorepos 16] [--stacks 50] [--singles 200] [--seconds 300] [--compare DIR]
  */
-import {readFileSync} from 'node:fs'
 import path from 'node:path'
 import {setTimeout as sleep} from 'node:timers/promises'
 
 import {BenchRemote, BenchServe, composesUnderTest, docker, inScratch, kedgeEnvironment, KEDGE_BIN, option, run, until} from './fixtures.js'
+import {cpuSeconds, rssMegabytes} from './process-use.js'
 import {median, writeResults} from './results.js'
 
 const MONOREPOS = Number(option('--monorepos') ?? 16)
@@ -25,21 +25,8 @@ const SINGLES = Number(option('--singles') ?? 200)
 const SECONDS = Number(option('--seconds') ?? 300)
 const COMPARE = option('--compare')
 const INTERVAL = '60s'
-const CLOCK_TICKS = Number(run('getconf', ['CLK_TCK']).trim()) || 100
 
 const stack = `services:\n  app:\n    image: kedge-test/busybox:1\n    network_mode: none\n    stop_grace_period: 0s\n`
-
-/** utime + stime + cutime + cstime of a process, in seconds. */
-function cpuSeconds(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
-  return fields.slice(11, 15).reduce((sum, value) => sum + Number(value), 0) / CLOCK_TICKS
-}
-
-function rssMegabytes(pid: number): number {
-  const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))
-  return Number(match?.[1] ?? 0) / 1024
-}
 
 /** The bench's running containers, by the repository label kedge put on them. */
 function runningStacks(prefix: string): number {
