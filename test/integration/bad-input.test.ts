@@ -510,14 +510,17 @@ describe('bad input', {timeout: 480_000}, async () => {
 
   it('serve with a KEDGE_ADMIN_TOKEN too short to use, or an address already taken: refused at once', async () => {
     const home = tempDir()
-    const result = await runKedge(['serve', '--listen', '127.0.0.1:0'], {home, env: {KEDGE_ADMIN_TOKEN: 'short'}, timeoutMs: 10_000})
+    // "At once" is the exit itself: a serve that went on would be killed at this bound and fail the test. The
+    // bound is loose because several test files share the machine and a CLI start can take seconds there.
+    const bound = {timeoutMs: 45_000}
+    const result = await runKedge(['serve', '--listen', '127.0.0.1:0'], {home, env: {KEDGE_ADMIN_TOKEN: 'short'}, ...bound})
     assert.equal(result.code, 2, result.stderr)
     assert.match(result.stderr, /^Error: KEDGE_ADMIN_TOKEN does not hold a usable admin token/m)
     const taken = net.createServer()
     await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve))
     try {
       const port = (taken.address() as net.AddressInfo).port
-      const busy = await runKedge(['serve', '--listen', `127.0.0.1:${port}`], {home, timeoutMs: 10_000})
+      const busy = await runKedge(['serve', '--listen', `127.0.0.1:${port}`], {home, ...bound})
       assert.equal(busy.code, 1, busy.stderr)
       assert.match(busy.stderr, new RegExp(`^Error: cannot listen on 127\\.0\\.0\\.1:${port}: `, 'm'))
     } finally {
@@ -586,7 +589,7 @@ describe('a KEDGE_COMPOSE_TIMEOUT kedge cannot read', () => {
     const stack = await registeredStack({'docker-compose.yaml': SIMPLE_COMPOSE})
     const unchanged = homeContents(stack.home)
     for (const args of [['sync', '--repo', stack.name], ['serve', '--listen', '127.0.0.1:0']]) {
-      const result = await runKedge(args, {home: stack.home, env: {KEDGE_COMPOSE_TIMEOUT: 'soon'}, timeoutMs: 15_000})
+      const result = await runKedge(args, {home: stack.home, env: {KEDGE_COMPOSE_TIMEOUT: 'soon'}, timeoutMs: 45_000})
       assert.equal(result.code, 2, result.stderr)
       assert.match(result.stderr, ONE_LINE_ERROR)
       assert.match(result.stderr, /^Error: invalid KEDGE_COMPOSE_TIMEOUT "soon": expected a duration/)
