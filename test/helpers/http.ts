@@ -1,6 +1,10 @@
 import http from 'node:http'
 
-/** One HTTP request; the body parsed as JSON when it is JSON (else `json` is null). */
+/**
+ * One HTTP request on a connection of its own; the body parsed as JSON when it is JSON (else `json` is null).
+ * Not fetch: its pool reuses an idle connection, and one the server closes for idling (5 s) just as a slow
+ * test sends on it fails with "other side closed".
+ */
 export async function request(base: string, method: string, route: string, options: {token?: string; body?: unknown; raw?: string | Buffer; headers?: Record<string, string>} = {}) {
   const headers: Record<string, string> = {...options.headers}
   if (options.token) headers.authorization = `Bearer ${options.token}`
@@ -9,15 +13,30 @@ export async function request(base: string, method: string, route: string, optio
     body = JSON.stringify(options.body)
     headers['content-type'] = 'application/json'
   }
-  const response = await fetch(`${base}${route}`, {method, headers, body})
-  const text = await response.text()
+  if (body !== undefined) headers['content-length'] = String(Buffer.byteLength(body))
+  const answer = await new Promise<{status: number; headers: Headers; text: string}>((resolve, reject) => {
+    const outgoing = http.request(`${base}${route}`, {method, headers, agent: false}, (response) => {
+      const chunks: Buffer[] = []
+      response.on('data', (chunk: Buffer) => chunks.push(chunk))
+      response.on('error', reject)
+      response.on('end', () => {
+        const received = new Headers()
+        for (const [name, value] of Object.entries(response.headers)) {
+          for (const one of Array.isArray(value) ? value : value === undefined ? [] : [value]) received.append(name, one)
+        }
+        resolve({status: response.statusCode ?? 0, headers: received, text: Buffer.concat(chunks).toString('utf8')})
+      })
+    })
+    outgoing.on('error', reject)
+    outgoing.end(body)
+  })
   let json: any = null
   try {
-    json = JSON.parse(text)
+    json = JSON.parse(answer.text)
   } catch {
     // metrics, or an empty body
   }
-  return {status: response.status, headers: response.headers, text, json}
+  return {...answer, json}
 }
 
 /**
