@@ -53,6 +53,8 @@ export interface Store extends ReadStore {
   /** Inserts the row, running `commitGate` inside the same transaction: the row is kept only if it returns. */
   insertRepository(values: NewRepositoryRow, commitGate?: (row: RepositoryRow) => void): RepositoryRow
   updateRepository(id: number, values: RepositoryChanges): void
+  /** Records the branch head a poll or fetch found, and when: what every poll writes, so a query of its own. */
+  recordRemoteHead(id: number, head: string, checkedAt: Date): void
   /** Records the last error on the repository, for `status`. */
   recordRepositoryError(id: number, error: unknown): void
   deleteRepository(name: string): boolean

@@ -1,6 +1,7 @@
 import {drizzle, type BetterSQLite3Database} from 'drizzle-orm/better-sqlite3'
 
 import {openConnection, type OpenOptions, type StoreConnection} from './connection.js'
+import {oncePerDatabase} from './once-per-database.js'
 import * as schema from './schema.js'
 
 export {closeDatabase, type OpenOptions} from './connection.js'
@@ -12,14 +13,5 @@ export function openDatabase(file: string, options: OpenOptions = {}): KedgeData
   return databaseOf(openConnection(file, options))
 }
 
-const databases = new WeakMap<StoreConnection, KedgeDatabase>()
-
 /** The connection wrapped in drizzle, once however often it is asked for. */
-export function databaseOf(connection: StoreConnection): KedgeDatabase {
-  let database = databases.get(connection)
-  if (!database) {
-    database = drizzle({client: connection.$client, schema})
-    databases.set(connection, database)
-  }
-  return database
-}
+export const databaseOf = /* @__PURE__ */ oncePerDatabase((connection: StoreConnection): KedgeDatabase => drizzle({client: connection.$client, schema}))

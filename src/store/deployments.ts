@@ -1,10 +1,11 @@
-import {and, count, desc, eq, gte, inArray, notInArray} from 'drizzle-orm'
+import {and, count, desc, eq, gte, inArray, notInArray, sql} from 'drizzle-orm'
 
 import {HOLD_TRIGGERS} from '../model/repository/column-values.js'
 
 import type {DeploymentOutcome} from '../ports/store.js'
 import type {StoreConnection} from './connection.js'
 import type {KedgeDatabase} from './database.js'
+import {oncePerDatabase} from './once-per-database.js'
 import {plainSelect} from './plain-select.js'
 import {redactFields} from './redact-fields.js'
 import {ROW_COLUMNS} from './row-columns.js'
@@ -83,7 +84,18 @@ export function lastAttemptAt(db: KedgeDatabase, stackId: number, commit: string
 }
 
 /** Marks a repository's `pending` deployments as interrupted: only called by the holder of its lock, so none is in progress. */
+/** Whether the repository has a deployment still pending: asked at every take of its lock, and almost always no. */
+const pendingOf = /* @__PURE__ */ oncePerDatabase((db: KedgeDatabase) =>
+  db
+    .select({id: deployments.id})
+    .from(deployments)
+    .where(and(eq(deployments.repositoryId, sql.placeholder('repositoryId')), eq(deployments.status, 'pending')))
+    .limit(1)
+    .prepare(),
+)
+
 export function markInterrupted(db: KedgeDatabase, repositoryId: number): number {
+  if (pendingOf(db).get({repositoryId}) === undefined) return 0
   return db
     .update(deployments)
     .set({status: 'failed', interrupted: true, error: 'interrupted: kedge stopped before the deployment finished', finishedAt: new Date()})

@@ -1,6 +1,7 @@
 import type {Statement} from 'better-sqlite3'
 
 import type {StoreConnection} from './connection.js'
+import {oncePerDatabase} from './once-per-database.js'
 import type {ColumnDecoding, RowColumn} from './row-columns.js'
 
 export interface PlainSelect<Row> {
@@ -24,6 +25,8 @@ const DECODERS: Record<ColumnDecoding, (value: unknown) => unknown> = {
  * (docs/performance.md, "No drizzle").
  */
 export function plainSelect<Row>(columns: readonly RowColumn[]): PlainSelect<Row> {
+  // Each query prepared once per connection: serve asks the same ones at every round.
+  const queriesOf = oncePerDatabase((_client: StoreConnection['$client']) => new Map<string, ReturnType<typeof read>>())
   const read = (db: StoreConnection, sql: string) => {
     const statement = db.$client.prepare(sql).raw(true)
     const positions = new Map(statement.columns().map((column, position) => [column.name, position]))
@@ -35,13 +38,19 @@ export function plainSelect<Row>(columns: readonly RowColumn[]): PlainSelect<Row
     }
     return {statement: statement as Statement<unknown[], unknown[]>, toRow}
   }
+  const preparedFor = (db: StoreConnection, sql: string) => {
+    const byQuery = queriesOf(db.$client)
+    let query = byQuery.get(sql)
+    if (!query) byQuery.set(sql, (query = read(db, sql)))
+    return query
+  }
   return {
     all: (db, sql, ...params) => {
-      const {statement, toRow} = read(db, sql)
+      const {statement, toRow} = preparedFor(db, sql)
       return statement.all(...params).map(toRow)
     },
     get: (db, sql, ...params) => {
-      const {statement, toRow} = read(db, sql)
+      const {statement, toRow} = preparedFor(db, sql)
       const values = statement.get(...params)
       return values === undefined ? undefined : toRow(values)
     },

@@ -1,7 +1,8 @@
-import {eq} from 'drizzle-orm'
+import {eq, sql} from 'drizzle-orm'
 
 import type {StoreConnection} from './connection.js'
 import type {KedgeDatabase} from './database.js'
+import {oncePerDatabase} from './once-per-database.js'
 import {plainSelect} from './plain-select.js'
 import {redactFields} from './redact-fields.js'
 import {ROW_COLUMNS} from './row-columns.js'
@@ -30,6 +31,22 @@ export function secretVariableNames(db: StoreConnection): string[] {
 
 export function updateRepository(db: KedgeDatabase, id: number, values: Partial<Omit<RepositoryRow, 'id' | 'name'>>): void {
   db.update(repositories).set(redactFields(values, {text: ['lastError']})).where(eq(repositories.id, id)).run()
+}
+
+/**
+ * Prepared once per database: every poll of every repository writes it. An update's values take no
+ * placeholder of their own, so the time is given as the column stores it (timestamp_ms).
+ */
+const remoteHeadUpdate = /* @__PURE__ */ oncePerDatabase((db: KedgeDatabase) =>
+  db
+    .update(repositories)
+    .set({remoteHead: sql`${sql.placeholder('head')}`, remoteCheckedAt: sql`${sql.placeholder('checkedAt')}`})
+    .where(eq(repositories.id, sql.placeholder('id')))
+    .prepare(),
+)
+
+export function recordRemoteHead(db: KedgeDatabase, id: number, head: string, checkedAt: Date): void {
+  remoteHeadUpdate(db).run({id, head, checkedAt: checkedAt.getTime()})
 }
 
 /** Records the last error on the repository, for `status`; the message is kedge's or the tool's own. */

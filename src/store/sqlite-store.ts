@@ -6,7 +6,7 @@ import {countDeploymentsByStatus} from './deployment-counts.js'
 import {countDeploymentsSince, finishDeployment, lastAttemptAt, listGoodDeployments, markInterrupted, startDeployment} from './deployments.js'
 import {dropLock, tryTakeLock} from './locks.js'
 import {readStore} from './read-store.js'
-import {deleteRepository, insertRepository, recordRepositoryError, updateRepository} from './repositories.js'
+import {deleteRepository, insertRepository, recordRemoteHead, recordRepositoryError, updateRepository} from './repositories.js'
 import {deleteStack, insertStack, recordStackError, updateStack} from './stacks.js'
 import {isStorageFault, storageFault} from './storage-errors.js'
 
@@ -24,6 +24,7 @@ export function sqliteStore(home: Pick<KedgeHome, 'root' | 'databaseFile'>, conn
         })
         .immediate(),
     updateRepository: (id, values) => updateRepository(db, id, values),
+    recordRemoteHead: (id, head, checkedAt) => recordRemoteHead(db, id, head, checkedAt),
     recordRepositoryError: (id, error) => recordRepositoryError(db, id, error),
     deleteRepository: (name) => deleteRepository(db, name),
     insertStack: (values) => insertStack(db, values),

@@ -121,6 +121,9 @@ export class MemoryStore implements Store {
     const row = this.repositories.get(id)
     if (row) Object.assign(row, definedOnly(values))
   }
+  recordRemoteHead(id: number, head: string, checkedAt: Date): void {
+    this.updateRepository(id, {remoteHead: head, remoteCheckedAt: checkedAt})
+  }
   recordRepositoryError(id: number, error: unknown): void {
     this.updateRepository(id, {lastError: error instanceof Error ? error.message : String(error), lastErrorAt: this.clock.now()})
   }

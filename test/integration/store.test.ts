@@ -9,7 +9,8 @@ import {eq, getTableColumns, type Table} from 'drizzle-orm'
 
 import {closeDatabase, openDatabase} from '../../src/store/database.js'
 import {lastGoodDeployment, listDeployments} from '../../src/store/deployments.js'
-import {findRepository, insertRepository, latestDeployments, listRepositories} from '../../src/store/repositories.js'
+import {dropLock, findLock, tryTakeLock} from '../../src/store/locks.js'
+import {findRepository, insertRepository, latestDeployments, listRepositories, recordRemoteHead} from '../../src/store/repositories.js'
 import {deployments, repositories, stacks} from '../../src/store/schema.js'
 import {insertStack, listAllStacks, listStacks} from '../../src/store/stacks.js'
 import {runKedge, runKedgeJson} from '../helpers/cli.js'
@@ -151,6 +152,40 @@ describe('the SQLite store', () => {
     for (const result of results) assert.equal(result.code, 0, result.stderr)
     const listed = await runKedgeJson<Array<{name: string}>>(['repo', 'list'], {home})
     assert.deepEqual(listed.json.map((repo) => repo.name).sort(), [...names].sort())
+  })
+
+  it("takes, refuses, takes over and drops a lock, records a poll's head, and reads what was written since each query was prepared", () => {
+    const db = openDatabase(path.join(tempDir(), 'kedge.db'))
+    try {
+      const first = {host: 'h', pid: 10, processStart: 'ns/1', purpose: 'first', acquiredAt: new Date(1_700_000_000_000)}
+      const second = {host: 'h', pid: 20, processStart: 'ns/2', purpose: 'second', acquiredAt: new Date(1_700_000_000_500)}
+      assert.deepEqual(tryTakeLock(db, 'repository:a', first, () => true), {taken: true})
+      assert.deepEqual(tryTakeLock(db, 'repository:a', second, () => true), {taken: false, current: {name: 'repository:a', ...first}})
+      // The first holder died: the second takes its row over, every column its own.
+      assert.deepEqual(tryTakeLock(db, 'repository:a', second, () => false), {taken: true})
+      assert.deepEqual(findLock(db, 'repository:a'), {name: 'repository:a', ...second})
+      // A drop names its holder: the dead one's drop leaves the row.
+      dropLock(db, 'repository:a', first)
+      assert.deepEqual(findLock(db, 'repository:a'), {name: 'repository:a', ...second})
+      dropLock(db, 'repository:a', second)
+      assert.equal(findLock(db, 'repository:a'), undefined)
+
+      // The plain reads keep their prepared statements: a row written after the first read is read the next time.
+      const repository = insertRepository(db, {name: 'r', url: '/r', branch: 'main', createdAt: new Date()})
+      const stack = insertStack(db, {repositoryId: repository.id, name: 'r', path: '', createdAt: new Date()})
+      assert.equal(lastGoodDeployment(db, stack.id), undefined)
+      db.insert(deployments).values({repositoryId: repository.id, stackId: stack.id, commit: 'c'.repeat(40), trigger: 'git', status: 'success', startedAt: new Date()}).run()
+      assert.equal(lastGoodDeployment(db, stack.id)?.commit, 'c'.repeat(40))
+
+      // A poll's head and time, written by its own prepared update, read back as any other write is.
+      recordRemoteHead(db, repository.id, 'd'.repeat(40), new Date(1_700_000_123_456))
+      recordRemoteHead(db, repository.id, 'e'.repeat(40), new Date(1_700_000_234_567))
+      const polled = findRepository(db, 'r')!
+      assert.deepEqual([polled.remoteHead, polled.remoteCheckedAt], ['e'.repeat(40), new Date(1_700_000_234_567)])
+      assert.deepEqual(polled, db.select().from(repositories).where(eq(repositories.id, repository.id)).get())
+    } finally {
+      closeDatabase(db)
+    }
   })
 
   it('makes a writer in another process wait for the lock instead of failing', async () => {

@@ -69,9 +69,8 @@ function fakeWorld(root: string) {
 
   const store: Partial<Store> = {
     findRepository: () => repository,
-    updateRepository: (_id, values) => {
-      if ('remoteHead' in values) note('store.remoteHead')
-    },
+    updateRepository: (_id, values) => assert.ok(!('remoteHead' in values), 'a head is recorded with recordRemoteHead'),
+    recordRemoteHead: () => note('store.remoteHead'),
     recordRepositoryError: (_id, error) => assert.fail(`no error was expected: ${(error as Error).message}`),
     listStacks: () => [stack],
     updateStack: () => undefined,

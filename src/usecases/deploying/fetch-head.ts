@@ -29,7 +29,7 @@ export async function fetchHead(context: KedgeContext, repository: RepositoryRow
   }
   try {
     const commit = options.access ? await fetch(options.access) : (await withRepositoryAccess(context, repository, fetch)).value
-    if (commit !== options.recordedHead) context.store.updateRepository(repository.id, {remoteHead: commit, remoteCheckedAt: context.clock.now()})
+    if (commit !== options.recordedHead) context.store.recordRemoteHead(repository.id, commit, context.clock.now())
     return commit
   } catch (error) {
     context.store.recordRepositoryError(repository.id, error)

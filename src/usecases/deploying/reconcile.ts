@@ -116,7 +116,8 @@ export async function reconcileStacksLocked(context: KedgeContext, repository: R
         return {kind: 'no-branch', error}
       }
       // The remote answered: whatever kept it from answering before is over.
-      store.updateRepository(repository.id, {remoteHead: head, remoteCheckedAt: context.clock.now(), ...(repository.lastError ? {lastError: null, lastErrorAt: null} : {})})
+      store.recordRemoteHead(repository.id, head, context.clock.now())
+      if (repository.lastError) store.updateRepository(repository.id, {lastError: null, lastErrorAt: null})
       const known = store.listStacks(repository.id)
       const decided = new Map(known.map((stack) => [stack.id, decide(context, repository, stack, head, options)]))
       // A stack gone from the repository may come back with any new commit: a head it was not looked for at is fetched.
