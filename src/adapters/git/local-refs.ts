@@ -1,5 +1,5 @@
 import type {Dirent, Stats} from 'node:fs'
-import {readdir, readFile, stat} from 'node:fs/promises'
+import {readdirSync, readFileSync, statSync} from 'node:fs'
 import path from 'node:path'
 
 import type {Discovery} from './discovery.js'
@@ -18,28 +18,32 @@ import {OBJECT_ID_LENGTH} from './object-id.js'
  * repository, a repository extension or hidden refs, a symbolic or odd ref, a repository not owned by
  * kedge's user (git refuses it as "dubious ownership"), any file that cannot be read. Like upload-pack
  * without its connectivity check, a ref to a missing object is still reported; fetching it then fails.
+ *
+ * The few small files are read synchronously: serve reads them at every poll of every such repository,
+ * and the promise API's open, stat, read and close, each a trip through the thread pool, cost several
+ * times the reads themselves (bench/stack-scale.ts; docs/performance.md, "Idle cost at scale").
  */
-export async function readLocalBranch(location: string, branch: string): Promise<Discovery> {
-  const repository = await locateGitDirectory(location)
+export function readLocalBranch(location: string, branch: string): Discovery {
+  const repository = locateGitDirectory(location)
   if ('why' in repository) return {known: false, why: repository.why}
   const {gitDir, ownedPaths} = repository
   for (const owned of ownedPaths) {
     if (!ownedByUs(owned)) return {known: false, why: `${owned.path} belongs to another user`}
   }
-  const format = await objectFormat(gitDir)
+  const format = objectFormat(gitDir)
   if ('why' in format) return {known: false, why: format.why}
   const objectId = new RegExp(`^[0-9a-f]{${format.length}}$`)
 
   const refsDir = path.join(gitDir, 'refs', 'heads')
   const loosePath = path.join(refsDir, branch)
   if (!loosePath.startsWith(`${refsDir}${path.sep}`)) return {known: false, why: `"${branch}" leaves refs/heads`}
-  const loose = await readOptional(loosePath)
+  const loose = readOptional(loosePath)
   if (loose.kind === 'unreadable') return {known: false, why: loose.why}
   if (loose.kind === 'text') {
     const commit = loose.text.replace(/\n$/, '')
     return objectId.test(commit) ? {known: true, head: commit} : {known: false, why: `refs/heads/${branch} is not a plain ref`}
   }
-  const packed = await readOptional(path.join(gitDir, 'packed-refs'))
+  const packed = readOptional(path.join(gitDir, 'packed-refs'))
   if (packed.kind === 'unreadable') return {known: false, why: packed.why}
   if (packed.kind === 'missing') return {known: true, head: null}
   return findPackedRef(packed.text, `refs/heads/${branch}`, objectId)
@@ -51,29 +55,29 @@ interface OwnedPath {
 }
 
 /** git upload-pack's own search, cut short: `<location>/.git`, then `<location>`; the rest is git's. */
-async function locateGitDirectory(location: string): Promise<{gitDir: string; ownedPaths: OwnedPath[]} | {why: string}> {
-  const top = await statOptional(location)
+function locateGitDirectory(location: string): {gitDir: string; ownedPaths: OwnedPath[]} | {why: string} {
+  const top = statOptional(location)
   if (!top?.isDirectory()) return {why: `${location} is not a directory`}
-  const entries = await listOptional(location)
+  const entries = listOptional(location)
   if (!entries) return {why: `${location} cannot be listed`}
   const dotGit = path.join(location, '.git')
   const dotGitEntry = entries.get('.git')
   if (dotGitEntry?.isFile()) {
-    const [gitFile, dotGitStats] = await Promise.all([readOptional(dotGit), statOptional(dotGit)])
+    const [gitFile, dotGitStats] = [readOptional(dotGit), statOptional(dotGit)]
     const target = gitFile.kind === 'text' ? /^gitdir: (.+)\n?$/.exec(gitFile.text)?.[1] : undefined
     if (!target || !dotGitStats) return {why: `${dotGit} is not a plain gitdir: file`}
     const gitDir = path.resolve(location, target)
-    const [gitDirStats, gitDirEntries] = await Promise.all([statOptional(gitDir), listOptional(gitDir)])
-    if (!gitDirStats || !(await isGitDirectory(gitDir, gitDirEntries))) return {why: `${dotGit} points at no repository`}
+    const [gitDirStats, gitDirEntries] = [statOptional(gitDir), listOptional(gitDir)]
+    if (!gitDirStats || !(isGitDirectory(gitDir, gitDirEntries))) return {why: `${dotGit} points at no repository`}
     return {gitDir, ownedPaths: [{path: location, stats: top}, {path: dotGit, stats: dotGitStats}, {path: gitDir, stats: gitDirStats}]}
   }
   if (dotGitEntry?.isDirectory()) {
-    const [dotGitStats, dotGitEntries] = await Promise.all([statOptional(dotGit), listOptional(dotGit)])
-    if (!dotGitStats || !(await isGitDirectory(dotGit, dotGitEntries))) return {why: `${dotGit} is not a repository`}
+    const [dotGitStats, dotGitEntries] = [statOptional(dotGit), listOptional(dotGit)]
+    if (!dotGitStats || !(isGitDirectory(dotGit, dotGitEntries))) return {why: `${dotGit} is not a repository`}
     return {gitDir: dotGit, ownedPaths: [{path: location, stats: top}, {path: dotGit, stats: dotGitStats}]}
   }
   if (dotGitEntry) return {why: `${dotGit} is neither a directory nor a file`}
-  if (!(await isGitDirectory(location, entries))) return {why: `${location} is not a repository`}
+  if (!(isGitDirectory(location, entries))) return {why: `${location} is not a repository`}
   return {gitDir: location, ownedPaths: [{path: location, stats: top}]}
 }
 
@@ -82,16 +86,16 @@ async function locateGitDirectory(location: string): Promise<{gitDir: string; ow
  * objects/ and refs/ (real directories, not links); and neither a linked work tree's (commondir) nor
  * a reftable repository's.
  */
-async function isGitDirectory(gitDir: string, entries: Map<string, Dirent> | null): Promise<boolean> {
+function isGitDirectory(gitDir: string, entries: Map<string, Dirent> | null): boolean {
   if (!entries?.get('HEAD')?.isFile() || !entries.get('objects')?.isDirectory() || !entries.get('refs')?.isDirectory()) return false
   if (entries.has('commondir') || entries.has('reftable')) return false
-  const head = await readOptional(path.join(gitDir, 'HEAD'))
+  const head = readOptional(path.join(gitDir, 'HEAD'))
   return head.kind === 'text' && /^(ref: refs\/\S+|[0-9a-f]{40}|[0-9a-f]{64})\n?$/.test(head.text)
 }
 
 /** The repository's object id length, when its config holds nothing that changes how refs are read or shown. */
-async function objectFormat(gitDir: string): Promise<{length: number} | {why: string}> {
-  const file = await readOptional(path.join(gitDir, 'config'))
+function objectFormat(gitDir: string): {length: number} | {why: string} {
+  const file = readOptional(path.join(gitDir, 'config'))
   if (file.kind !== 'text') return {why: file.kind === 'missing' ? 'the repository has no config' : file.why}
   const config = file.text
   const keys = gitConfigKeys(config)
@@ -133,17 +137,17 @@ function ownedByUs(owned: OwnedPath): boolean {
 }
 
 /** A directory's entries by name, their types as lstat sees them; null when it cannot be listed. */
-async function listOptional(directory: string): Promise<Map<string, Dirent> | null> {
+function listOptional(directory: string): Map<string, Dirent> | null {
   try {
-    return new Map((await readdir(directory, {withFileTypes: true})).map((entry) => [entry.name, entry]))
+    return new Map(readdirSync(directory, {withFileTypes: true}).map((entry) => [entry.name, entry]))
   } catch {
     return null
   }
 }
 
-async function statOptional(file: string): Promise<Stats | null> {
+function statOptional(file: string): Stats | null {
   try {
-    return await stat(file)
+    return statSync(file)
   } catch {
     return null
   }
@@ -152,9 +156,9 @@ async function statOptional(file: string): Promise<Stats | null> {
 /** Anything but a file that is there or missing (a directory, no permission) is a reason to ask git. */
 type FileRead = {kind: 'text'; text: string} | {kind: 'missing'} | {kind: 'unreadable'; why: string}
 
-async function readOptional(file: string): Promise<FileRead> {
+function readOptional(file: string): FileRead {
   try {
-    return {kind: 'text', text: await readFile(file, 'utf8')}
+    return {kind: 'text', text: readFileSync(file, 'utf8')}
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code
     return code === 'ENOENT' ? {kind: 'missing'} : {kind: 'unreadable', why: `${file} cannot be read (${code ?? 'error'})`}

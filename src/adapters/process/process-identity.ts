@@ -3,9 +3,18 @@ import {hostname} from 'node:os'
 
 import type {ProcessIdentity, Processes} from '../../ports/processes.js'
 
+/**
+ * Read once: a process's identity does not change while it runs, and serve asks for it at every take of a
+ * repository's lock (bench/stack-scale.ts; docs/performance.md, "Idle cost at scale").
+ */
+let current: ProcessIdentity | undefined
+
 export function currentProcess(): ProcessIdentity {
-  const start = readProcStat(process.pid)?.start
-  return {host: hostname(), pid: process.pid, processStart: start ? `${pidNamespace('self')}/${start}` : ''}
+  if (!current) {
+    const start = readProcStat(process.pid)?.start
+    current = {host: hostname(), pid: process.pid, processStart: start ? `${pidNamespace('self')}/${start}` : ''}
+  }
+  return {...current}
 }
 
 /** Whether that process still runs. One this process cannot see (another host, another pid namespace) counts as running. */
