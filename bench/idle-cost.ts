@@ -14,8 +14,8 @@ import path from 'node:path'
 import {setTimeout as sleep} from 'node:timers/promises'
 
 import {BenchRemote, BenchServe, composesUnderTest, KEDGE_BIN, kedgeEnvironment, option, run, until, type BenchCompose} from './fixtures.js'
-import {cpuSeconds, rssMegabytes} from './process-use.js'
-import {median, writeResults} from './results.js'
+import {watchProcess} from './process-use.js'
+import {writeResults} from './results.js'
 
 const sizes = (option('--sizes') ?? '1,10,50,200').split(',').map(Number)
 const seconds = Number(option('--seconds') ?? 60)
@@ -54,24 +54,17 @@ async function measure(compose: BenchCompose, size: number): Promise<Record<stri
       await until(async () => (await get(`${base}/ready`)).status === 200, 900_000, 500)
       // One full interval for every loop to settle into its rhythm before measuring.
       await sleep(10_000)
-      const cpuBefore = cpuSeconds(serve.pid)
       const pollsBefore = await pollSeconds(base)
-      const rss: number[] = []
-      const started = performance.now()
-      while (performance.now() - started < seconds * 1000) {
-        rss.push(rssMegabytes(serve.pid))
-        await sleep(1000)
-      }
-      const elapsed = (performance.now() - started) / 1000
-      const cpu = cpuSeconds(serve.pid) - cpuBefore
+      const use = await watchProcess(serve.pid, seconds)
+      const cpu = use.cpuSeconds
       const polls = await pollSeconds(base)
       const pollCount = polls.count - pollsBefore.count
       return {
         compose: compose.name,
         repositories: size,
-        rssMedianMb: Math.round(median(rss)),
-        rssMaxMb: Math.round(Math.max(...rss)),
-        cpuPercentOfOneCore: Number(((cpu / elapsed) * 100).toFixed(2)),
+        rssMedianMb: use.rssMedianMb,
+        rssMaxMb: use.rssMaxMb,
+        cpuPercentOfOneCore: use.cpuPercentOfOneCore,
         cpuMsPerPoll: pollCount > 0 ? Number(((cpu * 1000) / pollCount).toFixed(1)) : 0,
         polls: pollCount,
         pollMsMean: pollCount > 0 ? Number((((polls.sum - pollsBefore.sum) / pollCount) * 1000).toFixed(1)) : 0,

@@ -3,26 +3,26 @@
  * repositories of 50 stacks, and 200 repositories of one), every repository polling every 60 s. Once
  * every stack runs and a whole interval has passed, it measures serve over a stretch of no changes:
  * CPU (its own and that of any process it waited for) as a share of one core, and resident memory.
- * The stretch is 5 minutes by default, the backstop of serve's drift checks (drift-check-gate.ts), so
+ * The stretch is 10 minutes by default, the backstop of serve's drift checks (drift-check-gate.ts), so
  * that every stack's full listing falls in it once.
  * `--compare DIR` measures, on the same deployed stacks, the serve of another checkout of kedge (built)
  * right after this one's: the side-by-side figure for a change.
  * Target (issue 18): under 1% of one core and under 120 MB RSS. The stacks use `network_mode: none`
  * (1,000 default networks would exhaust the engine's address pools, docs/stacks.md).
  * Needs the test bed (scripts/test-env.sh) and a build (npm run build).
- * Usage: node --import tsx bench/stack-scale.ts [--monorepos 16] [--stacks 50] [--singles 200] [--seconds 300] [--compare DIR]
+ * Usage: node --import tsx bench/stack-scale.ts [--monorepos 16] [--stacks 50] [--singles 200] [--seconds 600] [--compare DIR]
  */
 import path from 'node:path'
 import {setTimeout as sleep} from 'node:timers/promises'
 
 import {BenchRemote, BenchServe, composesUnderTest, docker, inScratch, kedgeEnvironment, KEDGE_BIN, option, run, until} from './fixtures.js'
-import {cpuSeconds, rssMegabytes} from './process-use.js'
-import {median, writeResults} from './results.js'
+import {watchProcess} from './process-use.js'
+import {writeResults} from './results.js'
 
 const MONOREPOS = Number(option('--monorepos') ?? 16)
 const STACKS = Number(option('--stacks') ?? 50)
 const SINGLES = Number(option('--singles') ?? 200)
-const SECONDS = Number(option('--seconds') ?? 300)
+const SECONDS = Number(option('--seconds') ?? 600)
 const COMPARE = option('--compare')
 const INTERVAL = '60s'
 
@@ -49,21 +49,13 @@ async function measure(serve: BenchServe, base: string, seconds: number): Promis
   await until(async () => (await fetch(`${base}/ready`).catch(() => undefined))?.status === 200, 600_000, 1000)
   // A whole interval and more, so that every repository's round after its deploy (or serve's start) has run.
   await sleep(90_000)
-  const cpuBefore = cpuSeconds(serve.pid)
-  const rss: number[] = []
-  const started = performance.now()
-  while (performance.now() - started < seconds * 1000) {
-    rss.push(rssMegabytes(serve.pid))
-    await sleep(1000)
-  }
-  const elapsed = (performance.now() - started) / 1000
-  const cpu = cpuSeconds(serve.pid) - cpuBefore
+  const use = await watchProcess(serve.pid, seconds)
   return {
-    seconds: Math.round(elapsed),
-    cpuMs: Math.round(cpu * 1000),
-    cpuPercentOfOneCore: Number(((cpu / elapsed) * 100).toFixed(2)),
-    rssMedianMb: Math.round(median(rss)),
-    rssMaxMb: Math.round(Math.max(...rss)),
+    seconds: Math.round(use.seconds),
+    cpuMs: Math.round(use.cpuSeconds * 1000),
+    cpuPercentOfOneCore: use.cpuPercentOfOneCore,
+    rssMedianMb: use.rssMedianMb,
+    rssMaxMb: use.rssMaxMb,
   }
 }
 

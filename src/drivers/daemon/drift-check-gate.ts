@@ -1,9 +1,11 @@
 /**
  * How long a stack found in sync goes without a listing of its containers, however quiet the engine's
  * events: the backstop for anything the event stream could not tell (an event the engine dropped, an
- * image a build moved without an event).
+ * image a build moved without an event). Ten minutes, Flux's usual interval for its own drift checks: a
+ * listing costs serve about 3 ms of CPU (three engine requests and a write), and 1,000 quiet stacks listed
+ * every five minutes cost 1% of a core by themselves (bench/stack-scale.ts).
  */
-export const FULL_CHECK_MS = 5 * 60_000
+export const FULL_CHECK_MS = 10 * 60_000
 
 /**
  * A listing this soon after an event about the stack's project is not trusted to stand for the
