@@ -83,7 +83,6 @@ export function lastAttemptAt(db: KedgeDatabase, stackId: number, commit: string
     .get()
 }
 
-/** Marks a repository's `pending` deployments as interrupted: only called by the holder of its lock, so none is in progress. */
 /** Whether the repository has a deployment still pending: asked at every take of its lock, and almost always no. */
 const pendingOf = /* @__PURE__ */ oncePerDatabase((db: KedgeDatabase) =>
   db
@@ -94,6 +93,7 @@ const pendingOf = /* @__PURE__ */ oncePerDatabase((db: KedgeDatabase) =>
     .prepare(),
 )
 
+/** Marks a repository's `pending` deployments as interrupted: only called by the holder of its lock, so none is in progress. */
 export function markInterrupted(db: KedgeDatabase, repositoryId: number): number {
   if (pendingOf(db).get({repositoryId}) === undefined) return 0
   return db

@@ -27,10 +27,13 @@ const DECODERS: Record<ColumnDecoding, (value: unknown) => unknown> = {
 export function plainSelect<Row>(columns: readonly RowColumn[]): PlainSelect<Row> {
   // Each query prepared once per connection: serve asks the same ones at every round.
   const queriesOf = oncePerDatabase((_client: StoreConnection['$client']) => new Map<string, ReturnType<typeof read>>())
+  // The columns named rather than `*`: a statement kept while another process migrates the database is
+  // compiled again by SQLite, and `*` would then expand to the columns in their new order.
+  const selected = `SELECT ${columns.map((column) => `"${column.name}"`).join(', ')} `
   const read = (db: StoreConnection, sql: string) => {
-    const statement = db.$client.prepare(sql).raw(true)
-    const positions = new Map(statement.columns().map((column, position) => [column.name, position]))
-    const decoders = columns.map((column) => [column.key, positions.get(column.name)!, DECODERS[column.decoding]] as const)
+    if (!sql.startsWith('SELECT * ')) throw new Error(`a plain select reads whole rows: ${sql}`)
+    const statement = db.$client.prepare(selected + sql.slice('SELECT * '.length)).raw(true)
+    const decoders = columns.map((column, position) => [column.key, position, DECODERS[column.decoding]] as const)
     const toRow = (values: unknown[]) => {
       const row: Record<string, unknown> = {}
       for (const [key, position, decode] of decoders) row[key] = values[position] === null ? null : decode(values[position])

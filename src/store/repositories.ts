@@ -34,8 +34,8 @@ export function updateRepository(db: KedgeDatabase, id: number, values: Partial<
 }
 
 /**
- * Prepared once per database: every poll of every repository writes it. An update's values take no
- * placeholder of their own, so the time is given as the column stores it (timestamp_ms).
+ * Prepared once per database: every poll of every repository writes it. drizzle's types take no placeholder
+ * among an update's values, so each is given as SQL, and the time as the column stores it (timestamp_ms).
  */
 const remoteHeadUpdate = /* @__PURE__ */ oncePerDatabase((db: KedgeDatabase) =>
   db

@@ -10,6 +10,7 @@ import {after, before, describe, it} from 'node:test'
 
 import {openGitAccess} from '../../src/adapters/git/git-access.js'
 import {remoteBranchHead} from '../../src/adapters/git/git.js'
+import {readLocalBranch} from '../../src/adapters/git/local-refs.js'
 import type {GitAccess, RemoteOptions} from '../../src/ports/git.js'
 import {ExternalError} from '../../src/model/errors.js'
 import {runKedge} from '../helpers/cli.js'
@@ -147,6 +148,17 @@ describe('ref discovery in a repository on this host', {timeout: 60_000}, () => 
     const hiding = GitRemote.create(FILES)
     git(hiding.bareDir, 'config', 'uploadpack.hideRefs', 'refs/heads/main')
     assert.deepEqual(await ask(hiding.bareDir, 'main'), {head: null, gitRuns: 1}, 'a hidden ref stays hidden')
+  })
+
+  it('leaves a FIFO or a directory where a ref file belongs to git, without waiting on it', () => {
+    const odd = GitRemote.create(FILES)
+    // No loose ref for the branch, so packed-refs is read: a FIFO there would hold a blocking open forever.
+    git(odd.bareDir, 'pack-refs', '--all')
+    execFileSync('rm', [path.join(odd.bareDir, 'packed-refs')])
+    execFileSync('mkfifo', [path.join(odd.bareDir, 'packed-refs')])
+    assert.deepEqual(readLocalBranch(odd.bareDir, 'main'), {known: false, why: `${path.join(odd.bareDir, 'packed-refs')} is not a regular file`})
+    mkdirSync(path.join(odd.bareDir, 'refs', 'heads', 'main'))
+    assert.deepEqual(readLocalBranch(odd.bareDir, 'main'), {known: false, why: `${path.join(odd.bareDir, 'refs', 'heads', 'main')} is not a regular file`})
   })
 
   it('gives git a repository of another user, which git refuses', {skip: process.getuid?.() !== 0 && 'only root can give a repository away'}, async () => {

@@ -1,5 +1,5 @@
 import type {Dirent, Stats} from 'node:fs'
-import {readdirSync, readFileSync, statSync} from 'node:fs'
+import {closeSync, constants, fstatSync, openSync, readdirSync, readFileSync, statSync} from 'node:fs'
 import path from 'node:path'
 
 import type {Discovery} from './discovery.js'
@@ -156,11 +156,21 @@ function statOptional(file: string): Stats | null {
 /** Anything but a file that is there or missing (a directory, no permission) is a reason to ask git. */
 type FileRead = {kind: 'text'; text: string} | {kind: 'missing'} | {kind: 'unreadable'; why: string}
 
+/**
+ * Opened without blocking and read only if it is a regular file: a FIFO or a device in the repository's
+ * place would otherwise hold the read, and serve's one thread with it. (A hung network mount still would,
+ * as it would hold git.)
+ */
 function readOptional(file: string): FileRead {
+  let descriptor: number | undefined
   try {
-    return {kind: 'text', text: readFileSync(file, 'utf8')}
+    descriptor = openSync(file, constants.O_RDONLY | constants.O_NONBLOCK)
+    if (!fstatSync(descriptor).isFile()) return {kind: 'unreadable', why: `${file} is not a regular file`}
+    return {kind: 'text', text: readFileSync(descriptor, 'utf8')}
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code
     return code === 'ENOENT' ? {kind: 'missing'} : {kind: 'unreadable', why: `${file} cannot be read (${code ?? 'error'})`}
+  } finally {
+    if (descriptor !== undefined) closeSync(descriptor)
   }
 }

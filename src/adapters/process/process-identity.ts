@@ -4,17 +4,19 @@ import {hostname} from 'node:os'
 import type {ProcessIdentity, Processes} from '../../ports/processes.js'
 
 /**
- * Read once: a process's identity does not change while it runs, and serve asks for it at every take of a
- * repository's lock (bench/stack-scale.ts; docs/performance.md, "Idle cost at scale").
+ * Read once: a process's start does not change while it runs, and serve asks for it at every take of a
+ * repository's lock (bench/stack-scale.ts; docs/performance.md, "Idle cost at scale"). The host name is
+ * asked each time, as isProcessRunning asks it: a host renamed while serve runs must not make serve's
+ * own locks read as another host's.
  */
-let current: ProcessIdentity | undefined
+let ownStart: string | undefined
 
 export function currentProcess(): ProcessIdentity {
-  if (!current) {
+  if (ownStart === undefined) {
     const start = readProcStat(process.pid)?.start
-    current = {host: hostname(), pid: process.pid, processStart: start ? `${pidNamespace('self')}/${start}` : ''}
+    ownStart = start ? `${pidNamespace('self')}/${start}` : ''
   }
-  return {...current}
+  return {host: hostname(), pid: process.pid, processStart: ownStart}
 }
 
 /** Whether that process still runs. One this process cannot see (another host, another pid namespace) counts as running. */
