@@ -63,21 +63,22 @@ function locateGitDirectory(location: string): {gitDir: string; ownedPaths: Owne
   const dotGit = path.join(location, '.git')
   const dotGitEntry = entries.get('.git')
   if (dotGitEntry?.isFile()) {
-    const [gitFile, dotGitStats] = [readOptional(dotGit), statOptional(dotGit)]
+    const gitFile = readOptional(dotGit)
+    const dotGitStats = statOptional(dotGit)
     const target = gitFile.kind === 'text' ? /^gitdir: (.+)\n?$/.exec(gitFile.text)?.[1] : undefined
     if (!target || !dotGitStats) return {why: `${dotGit} is not a plain gitdir: file`}
     const gitDir = path.resolve(location, target)
-    const [gitDirStats, gitDirEntries] = [statOptional(gitDir), listOptional(gitDir)]
-    if (!gitDirStats || !(isGitDirectory(gitDir, gitDirEntries))) return {why: `${dotGit} points at no repository`}
+    const gitDirStats = statOptional(gitDir)
+    if (!gitDirStats || !isGitDirectory(gitDir, listOptional(gitDir))) return {why: `${dotGit} points at no repository`}
     return {gitDir, ownedPaths: [{path: location, stats: top}, {path: dotGit, stats: dotGitStats}, {path: gitDir, stats: gitDirStats}]}
   }
   if (dotGitEntry?.isDirectory()) {
-    const [dotGitStats, dotGitEntries] = [statOptional(dotGit), listOptional(dotGit)]
-    if (!dotGitStats || !(isGitDirectory(dotGit, dotGitEntries))) return {why: `${dotGit} is not a repository`}
+    const dotGitStats = statOptional(dotGit)
+    if (!dotGitStats || !isGitDirectory(dotGit, listOptional(dotGit))) return {why: `${dotGit} is not a repository`}
     return {gitDir: dotGit, ownedPaths: [{path: location, stats: top}, {path: dotGit, stats: dotGitStats}]}
   }
   if (dotGitEntry) return {why: `${dotGit} is neither a directory nor a file`}
-  if (!(isGitDirectory(location, entries))) return {why: `${location} is not a repository`}
+  if (!isGitDirectory(location, entries)) return {why: `${location} is not a repository`}
   return {gitDir: location, ownedPaths: [{path: location, stats: top}]}
 }
 
