@@ -46,6 +46,10 @@ export interface ReadStore {
   lastGoodDeployment(stackId: number): DeploymentRow | undefined
   /** The last good deployment, else the newest failed one with a snapshot (it may have put containers on the host). */
   lastAppliedDeployment(stackId: number): DeploymentRow | undefined
+  /** The last good deployment's id and commit, without the rest of its row (its snapshot): what a quiet round needs of it. */
+  lastGoodSummary(stackId: number): {id: number; commit: string} | undefined
+  /** Whether one of the repository's deployments is still pending: under way, or left so by a holder of its lock that died. */
+  hasPendingDeployment(repositoryId: number): boolean
 }
 
 /** kedge's SQLite database, as the use cases see it. */

@@ -1,4 +1,4 @@
-import {and, count, desc, eq, gte, inArray, notInArray, sql} from 'drizzle-orm'
+import {and, count, desc, eq, gte, inArray, notInArray} from 'drizzle-orm'
 
 import {HOLD_TRIGGERS} from '../model/repository/column-values.js'
 
@@ -51,6 +51,26 @@ export function lastGoodDeployment(db: StoreConnection, stackId: number): Deploy
   return deploymentRows.get(db, `SELECT * FROM deployments WHERE stack_id = ? AND status IN ('success', 'rolled_back') AND ${NOT_A_HOLD} ORDER BY id DESC LIMIT 1`, stackId)
 }
 
+/** The last good deployment's id and commit, without its snapshot: what serve's quiet round needs of it (bench/stack-scale.ts). */
+const lastGoodSummaryOf = /* @__PURE__ */ oncePerDatabase((client: StoreConnection['$client']) =>
+  client.prepare<[number], {id: number; commit: string}>(
+    `SELECT id, "commit" FROM deployments WHERE stack_id = ? AND status IN ('success', 'rolled_back') AND ${NOT_A_HOLD} ORDER BY id DESC LIMIT 1`,
+  ),
+)
+
+export function lastGoodSummary(db: StoreConnection, stackId: number): {id: number; commit: string} | undefined {
+  return lastGoodSummaryOf(db.$client).get(stackId)
+}
+
+/** Whether the repository has a deployment still pending (left by a holder of its lock that died, or under way). */
+const pendingOf = /* @__PURE__ */ oncePerDatabase((client: StoreConnection['$client']) =>
+  client.prepare<[number], {id: number}>("SELECT id FROM deployments WHERE repository_id = ? AND status = 'pending' LIMIT 1"),
+)
+
+export function hasPendingDeployment(db: StoreConnection, repositoryId: number): boolean {
+  return pendingOf(db.$client).get(repositoryId) !== undefined
+}
+
 /**
  * The newest deployment that may have put containers on the host: the last good one, else the newest
  * failed attempt that got as far as a snapshot (a failed first deploy can leave containers running).
@@ -83,19 +103,10 @@ export function lastAttemptAt(db: KedgeDatabase, stackId: number, commit: string
     .get()
 }
 
-/** Whether the repository has a deployment still pending: asked at every take of its lock, and almost always no. */
-const pendingOf = /* @__PURE__ */ oncePerDatabase((db: KedgeDatabase) =>
-  db
-    .select({id: deployments.id})
-    .from(deployments)
-    .where(and(eq(deployments.repositoryId, sql.placeholder('repositoryId')), eq(deployments.status, 'pending')))
-    .limit(1)
-    .prepare(),
-)
-
 /** Marks a repository's `pending` deployments as interrupted: only called by the holder of its lock, so none is in progress. */
 export function markInterrupted(db: KedgeDatabase, repositoryId: number): number {
-  if (pendingOf(db).get({repositoryId}) === undefined) return 0
+  // Asked at every take of the lock, and almost always none: the update is left out.
+  if (!hasPendingDeployment(db, repositoryId)) return 0
   return db
     .update(deployments)
     .set({status: 'failed', interrupted: true, error: 'interrupted: kedge stopped before the deployment finished', finishedAt: new Date()})

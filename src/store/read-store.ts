@@ -1,6 +1,6 @@
 import type {ReadStore} from '../ports/store.js'
 import type {StoreConnection} from './connection.js'
-import {lastAppliedDeployment, lastGoodDeployment, listDeployments, newestAttempt} from './deployments.js'
+import {hasPendingDeployment, lastAppliedDeployment, lastGoodDeployment, lastGoodSummary, listDeployments, newestAttempt} from './deployments.js'
 import {findRepository, latestDeployments, listRepositories, secretVariableNames} from './repositories.js'
 import {listAllStacks, listStacks} from './stacks.js'
 
@@ -21,5 +21,7 @@ export function readStore(db: StoreConnection): ReadStore {
     newestAttempt: (stackId) => newestAttempt(db, stackId),
     lastGoodDeployment: (stackId) => lastGoodDeployment(db, stackId),
     lastAppliedDeployment: (stackId) => lastAppliedDeployment(db, stackId),
+    lastGoodSummary: (stackId) => lastGoodSummary(db, stackId),
+    hasPendingDeployment: (repositoryId) => hasPendingDeployment(db, repositoryId),
   }
 }

@@ -1,7 +1,9 @@
-import type {DeploymentRow, LockRow, RepositoryRow, StackTarget} from '../model/rows.js'
+import {checkStackRow, isCorruptRow} from '../model/repository/row-checks.js'
+import type {DeploymentRow, LockRow, RepositoryRow, StackRow, StackTarget} from '../model/rows.js'
+import {quietVerdict} from '../model/stack/quiet-verdict.js'
 import type {KedgeContext} from './context.js'
 import {tryWithRepositoryLock} from './deploying/lock.js'
-import {reconcileStacksLocked, type ReconcileOptions, type RepositoryRound} from './deploying/reconcile.js'
+import {pollBranchHead, reconcileStacksLocked, type PollOutcome, type ReconcileOptions, type RepositoryRound, type StackRound} from './deploying/reconcile.js'
 import {healLocked, type HealOptions, type HealResult} from './drift/heal.js'
 
 /** What a round may do while it holds the repository's lock: poll (and deploy its stacks), then check each stack for drift (and heal). */
@@ -46,4 +48,48 @@ export async function runRound<T>(
     return {kind: 'ran' as const, value: await work(round)}
   })
   return 'busy' in result ? {kind: 'busy', holder: result.busy} : result
+}
+
+export interface LookOptions extends Pick<ReconcileOptions, 'signal' | 'onPolled'> {
+  /** Whether a drift check must list the stack's containers this round (it runs `lastGood`); a round that must list one takes the lock. */
+  needsListing: (stack: StackRow, lastGood: {id: number}) => boolean
+}
+
+/** A round's poll, made before its lock: a round with nothing to do, or the poll a locked round goes on from. */
+export type RoundLook = {kind: 'quiet'; head: string; results: StackRound[]} | {kind: 'lock'; polled: PollOutcome}
+
+/**
+ * Polls the repository and, when the branch head calls for nothing, ends the round without its lock:
+ * every stack runs the head (or is held, pinned, gone at it) with nothing to record, no drift check has
+ * to list containers, and no deployment is pending (one a holder that died left is recovered by the
+ * lock's next holder). Reads alone decide it; were another process changing the repository meanwhile, the
+ * round would have found the lock taken, and done nothing either. Most rounds of serve are such rounds:
+ * the lock's take and release were a third of their cost (bench/stack-scale.ts; docs/performance.md,
+ * "Idle cost at scale").
+ */
+export async function lookBeforeLock(context: KedgeContext, repository: RepositoryRow, options: LookOptions): Promise<RoundLook> {
+  const polled = await pollBranchHead(context, repository, options)
+  if (polled.kind !== 'head' || context.store.hasPendingDeployment(repository.id)) return {kind: 'lock', polled}
+  const {head} = polled
+  const stacks = context.store.listStacks(repository.id)
+  const results: StackRound[] = []
+  for (const stack of stacks) {
+    if (!rowIsSound(stack, repository.name)) return {kind: 'lock', polled}
+    const lastGood = stack.hold ? undefined : context.store.lastGoodSummary(stack.id)
+    const verdict = quietVerdict(stack, head, lastGood)
+    if (!verdict || (lastGood && options.needsListing(stack, lastGood))) return {kind: 'lock', polled}
+    results.push({target: {repository: polled.repository, stack}, result: verdict})
+  }
+  return results.length > 0 ? {kind: 'quiet', head, results} : {kind: 'lock', polled}
+}
+
+/** A damaged row is decided under the lock, where the round records it as that stack's failure. */
+function rowIsSound(stack: StackRow, repositoryName: string): boolean {
+  try {
+    checkStackRow(stack, repositoryName)
+    return true
+  } catch (error) {
+    if (isCorruptRow(error)) return false
+    throw error
+  }
 }

@@ -99,6 +99,13 @@ export class MemoryStore implements Store {
   lastAppliedDeployment(stackId: number): DeploymentRow | undefined {
     return this.lastGoodDeployment(stackId) ?? this.newestFirst(stackId).find((row) => row.status === 'failed' && row.snapshot !== null)
   }
+  lastGoodSummary(stackId: number): {id: number; commit: string} | undefined {
+    const row = this.lastGoodDeployment(stackId)
+    return row && {id: row.id, commit: row.commit}
+  }
+  hasPendingDeployment(repositoryId: number): boolean {
+    return this.deployments.some((row) => row.repositoryId === repositoryId && row.status === 'pending')
+  }
 
   insertRepository(values: NewRepositoryRow, commitGate?: (row: RepositoryRow) => void): RepositoryRow {
     if (this.findRepository(values.name)) throw new Error(`UNIQUE constraint failed: repositories.name (${values.name})`)

@@ -76,6 +76,12 @@ function fakeWorld(root: string) {
     updateStack: () => undefined,
     recordStackError: (_id, error) => assert.fail(`no error was expected: ${(error as Error).message}`),
     lastGoodDeployment: () => (note('store.lastGoodDeployment'), deployments.findLast((row) => row.status === 'success')),
+    lastGoodSummary: () => {
+      note('store.lastGoodSummary')
+      const row = deployments.findLast((candidate) => candidate.status === 'success')
+      return row && {id: row.id, commit: row.commit}
+    },
+    hasPendingDeployment: () => deployments.some((row) => row.status === 'pending'),
     lastAttemptAt: () => undefined,
     listDeployments: (_id, limit) => deployments.slice(-limit).reverse(),
     countDeploymentsSince: () => 0,
@@ -165,7 +171,7 @@ describe('one deploying round of serve', () => {
   const root = mkdtempSync(path.join(tmpdir(), 'kedge-round-reads-'))
   after(() => rmSync(root, {recursive: true, force: true}))
 
-  it('reads each input once: one lock, one access, one kedge.yaml, one last good deployment, one look at the images and the containers before up', async () => {
+  it('reads each input once: one lock, one kedge.yaml, one last good deployment, one look at the images and the containers before up', async () => {
     const {context, repository, target, calls, deployments} = fakeWorld(root)
     const round = await runRound(context, repository, {purpose: 'kedge serve (git)'}, async (locked) => {
       const round = await locked.reconcile(repository, {trigger: 'git'})
@@ -181,12 +187,14 @@ describe('one deploying round of serve', () => {
     assert.deepEqual(deployments.map((row) => row.status), ['success'])
 
     assert.equal(calls.count('store.tryTakeLock'), 1, 'the lock is taken once for the poll, the deploy and the drift check')
-    assert.equal(calls.count('git.withAccess'), 1, 'one access serves the poll and the fetch')
-    assert.equal(calls.count('secrets.open'), 1, 'the credentials are opened once')
+    // The poll needs no lock, so it has an access of its own (see lookBeforeLock); the fetch has the other.
+    assert.equal(calls.count('git.withAccess'), 2, 'one access for the poll, one for the fetch')
+    assert.equal(calls.count('secrets.open'), 2, 'the credentials are opened for each')
     assert.equal(calls.count('store.remoteHead'), 1, 'the branch head is recorded once')
     assert.equal(calls.count('files.readKedgeConfig'), 1, 'kedge.yaml is read once')
     // The drift check after the deploy is given the deployment the round made.
-    assert.equal(calls.count('store.lastGoodDeployment'), 1, 'the last good deployment is read once')
+    assert.equal(calls.count('store.lastGoodSummary'), 1, "the poll's decision reads the last good deployment's id and commit once")
+    assert.equal(calls.count('store.lastGoodDeployment'), 1, 'the whole row is read once, for the deploy')
     assert.equal(calls.before('engine.currentImageIds', 'compose.up'), 1, 'the images are looked at once before up')
     assert.equal(calls.before('engine.listKedgeContainers', 'compose.up'), 1, "kedge's containers are listed once before up")
     assert.equal(calls.before('engine.listComposeProjectContainers', 'compose.up'), 1, "the project's containers are listed once before up")

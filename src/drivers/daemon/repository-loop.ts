@@ -5,8 +5,8 @@ import type {KedgeContext} from '../../usecases/context.js'
 import {describeHolder} from '../../usecases/deploying/lock.js'
 import {describeChanges} from '../../model/stack/plan.js'
 import {describeDrift, type HealResult, type ParsedDeployment} from '../../usecases/drift/heal.js'
-import {readCheckoutConfig, type ReconcileResult, type RepositoryRound} from '../../usecases/deploying/reconcile.js'
-import {runRound, type LockedRound} from '../../usecases/round.js'
+import {readCheckoutConfig, type PollOutcome, type ReconcileResult, type RepositoryRound, type StackRound} from '../../usecases/deploying/reconcile.js'
+import {lookBeforeLock, runRound, type LockedRound} from '../../usecases/round.js'
 import {isRootStack} from '../../model/stack/stack-names.js'
 import {stacksOf} from '../../usecases/stacks/stacks.js'
 import {MIN_INTERVAL_MS} from '../../model/repository/repository-interval.js'
@@ -259,9 +259,19 @@ export class RepositoryLoop {
     try {
       const onRecovered = (count: number) => logger.log('warn', 'deploy.interrupted', {repo: this.name, deployments: count})
       const purpose = `kedge serve (${trigger ?? 'drift'})`
+      let polled: PollOutcome | undefined
+      if (trigger === 'git') {
+        const look = await deadline.race(lookBeforeLock(this.context, repository, {signal: deadline.signal, onPolled: this.onPolled, needsListing: this.needsListing}))
+        if (look.kind === 'quiet') {
+          outcome.reconciled = this.roundReconciled({kind: 'stacks', head: look.head, results: look.results}, deadline, started, logger)
+          outcome.drift = this.quietlyChecked(look.results, logger)
+          return outcome
+        }
+        polled = look.polled
+      }
       const round = await deadline.race(
         runRound(this.context, repository, {purpose, onRecovered: trigger ? onRecovered : undefined}, async (locked) => {
-          if (trigger) outcome.reconciled = await this.reconcilePhase(locked, repository, trigger, deadline, started, logger)
+          if (trigger) outcome.reconciled = await this.reconcilePhase(locked, repository, trigger, deadline, started, logger, polled)
           if (deadline.overdue) return
           const current = this.context.store.findRepository(this.name)
           if (current && !this.stopped.signal.aborted && this.checkedRow(current)) outcome.drift = await this.healPhase(locked, current, deadline.signal, logger)
@@ -319,36 +329,58 @@ export class RepositoryLoop {
     deadline: RoundDeadline,
     started: number,
     logger: Logger,
+    polled: PollOutcome | undefined,
   ): Promise<ReconcileResult | null> {
     const observer = this.settings.observer
     try {
       const round = await rounds.reconcile(repository, {
         trigger,
         signal: deadline.signal,
-        onPolled: (outcome) => observer?.polled(this.name, outcome),
+        polled,
+        onPolled: this.onPolled,
         onUnpinned: (pinned, head, target) => logger.log('info', 'rollback.unpinned', {...stackFields(target), pinned: pinned.slice(0, 12), head: head.slice(0, 12)}),
         onCheckoutConfig: (commit, config) => (this.checkout = {head: commit, config}),
       })
-      const stacks = round.kind === 'stacks' ? round.results : []
-      if (round.kind !== 'stacks') this.report(round, logger)
-      for (const {target, result} of stacks) this.report(result, logger, target)
-      const result = summaryOf(round)
-      this.failures = roundFailed(result) ? this.failures + 1 : 0
-      // A deploy the host cut short is retried as soon as the engine is back, before a drift check could
-      // heal the stack back to the commit that ran before it.
-      this.waitingForEngine = (round.kind === 'stacks' ? stacks.map((entry) => entry.result) : [round]).some(waitsForEngine)
-      // A round stopped at its deadline backs off like any other that could not do its job.
-      if (deadline.overdue && !roundFailed(result)) this.failures++
-      const deployFailed = stacks.some(({result: stack}) => stack.kind === 'deployed' && stack.outcome.error)
-      observer?.reconciled(this.name, {success: !roundFailed(result) && !deployFailed, seconds: (performance.now() - started) / 1000})
-      for (const {result: stack} of stacks) if (stack.kind === 'deployed') observer?.deployed(this.name, stack.outcome.deployment, stack.outcome.error === null)
-      return result
+      return this.roundReconciled(round, deadline, started, logger)
     } catch (error) {
       observer?.reconciled(this.name, {success: false, seconds: (performance.now() - started) / 1000})
       this.failures++
       if (error !== deadline.overdue) logger.log('error', 'reconcile.failed', {repo: this.name, error: errorMessage(error)})
       return null
     }
+  }
+
+  /** What a round's poll led to, logged and counted: the round's one result, for what the loop decides from it. */
+  private roundReconciled(round: RepositoryRound, deadline: RoundDeadline, started: number, logger: Logger): ReconcileResult {
+    const observer = this.settings.observer
+    const stacks = round.kind === 'stacks' ? round.results : []
+    if (round.kind !== 'stacks') this.report(round, logger)
+    for (const {target, result} of stacks) this.report(result, logger, target)
+    const result = summaryOf(round)
+    this.failures = roundFailed(result) ? this.failures + 1 : 0
+    // A deploy the host cut short is retried as soon as the engine is back, before a drift check could
+    // heal the stack back to the commit that ran before it.
+    this.waitingForEngine = (round.kind === 'stacks' ? stacks.map((entry) => entry.result) : [round]).some(waitsForEngine)
+    // A round stopped at its deadline backs off like any other that could not do its job.
+    if (deadline.overdue && !roundFailed(result)) this.failures++
+    const deployFailed = stacks.some(({result: stack}) => stack.kind === 'deployed' && stack.outcome.error)
+    observer?.reconciled(this.name, {success: !roundFailed(result) && !deployFailed, seconds: (performance.now() - started) / 1000})
+    for (const {result: stack} of stacks) if (stack.kind === 'deployed') observer?.deployed(this.name, stack.outcome.deployment, stack.outcome.error === null)
+    return result
+  }
+
+  private readonly onPolled = (outcome: {success: boolean; seconds: number; head: string | null}) => this.settings.observer?.polled(this.name, outcome)
+
+  /** Whether a drift check must list the stack's containers this round, rather than trust its last listing (drift-check-gate.ts). */
+  private readonly needsListing = (stack: StackRow, lastGood: {id: number}): boolean => {
+    const checked = this.checkedStack(stack, lastGood)
+    return checked === null || this.driftChecks.needsCheck(checked)
+  }
+
+  /** The drift check of a round that needed no listing: what healPhase would have found and logged. */
+  private quietlyChecked(results: readonly StackRound[], logger: Logger): HealResult['kind'] {
+    for (const {target, result} of results) if (result.kind === 'stack-held') this.logHeal(result, logger, target)
+    return 'in-sync'
   }
 
   /** Checks each stack for drift and acts on it by its mode; returns what the checks found (the first that was not in sync). */
@@ -362,8 +394,8 @@ export class RepositoryLoop {
         continue
       }
       const target = {repository, stack}
-      const lastGood = this.context.store.lastGoodDeployment(stack.id) ?? null
-      const checked = this.checkedStack(stack, lastGood)
+      const summary = this.context.store.lastGoodSummary(stack.id)
+      const checked = summary ? this.checkedStack(stack, summary) : null
       // Found in sync before, and nothing the engine told since could change that: no listing this round.
       if (checked && !this.driftChecks.needsCheck(checked)) {
         found.push('in-sync')
@@ -371,7 +403,7 @@ export class RepositoryLoop {
       }
       if (checked) this.driftChecks.begin(checked)
       try {
-        const result = await round.heal(target, {signal, lastGood, parsed: this.parsedDeployment(stack.id)})
+        const result = await round.heal(target, {signal, parsed: this.parsedDeployment(stack.id)})
         this.driftChecks.end(stack.id, result.kind === 'in-sync')
         this.logHeal(result, logger, target)
         found.push(result.kind)
@@ -389,9 +421,9 @@ export class RepositoryLoop {
    * The stack as the drift-check gate knows it: its project, as its deployed snapshot names it, and what
    * else a check's verdict depends on. Null until a check has parsed the deployment it compares with.
    */
-  private checkedStack(stack: StackRow, lastGood: DeploymentRow | null): CheckedStack | null {
+  private checkedStack(stack: StackRow, lastGood: {id: number}): CheckedStack | null {
     const parsed = this.deployed.get(stack.id)?.current
-    if (!lastGood || parsed?.deploymentId !== lastGood.id) return null
+    if (parsed?.deploymentId !== lastGood.id) return null
     return {id: stack.id, project: parsed.snapshot.project, stamp: `${lastGood.id}|${stack.hold ?? ''}|${stack.drift ?? ''}`}
   }
 
@@ -419,10 +451,11 @@ export class RepositoryLoop {
   private deadlineFor(phases: number, round: 'poll' | 'drift', logger: Logger): RoundDeadline {
     // Asked again when the time comes: the commit the round fetched may allow more.
     // Each stack of the repository may deploy (or be checked) in the round, one after another.
-    const stacks = () => Math.max(1, this.context.store.listStacks(this.repositoryId ?? -1).length)
-    const limitMs = () => phases * stacks() * roundDeadlineMs(this.composeLimitMs, this.checkout?.config?.healthTimeoutMs ?? DEFAULT_HEALTH_TIMEOUT_MS)
+    const limitMs = (stacks: number) => phases * stacks * roundDeadlineMs(this.composeLimitMs, this.checkout?.config?.healthTimeoutMs ?? DEFAULT_HEALTH_TIMEOUT_MS)
+    const countedLimitMs = () => limitMs(Math.max(1, this.context.store.listStacks(this.repositoryId ?? -1).length))
     const overdue = (error: ExternalError) => logger.log('error', 'round.overdue', {repo: this.name, round, error: error.message})
-    return new RoundDeadline(this.settings.abandon, limitMs, overdue)
+    // One stack's limit first: no round has less, and it is counted only by a round that outlasts it.
+    return new RoundDeadline(this.settings.abandon, countedLimitMs, overdue, undefined, limitMs(1))
   }
 
   private logHeal(result: HealResult, logger: Logger, target: StackTarget): void {

@@ -40,10 +40,15 @@ export class RoundDeadline {
     private readonly limitMs: () => number,
     private readonly onOverdue: (error: ExternalError) => void,
     private readonly graceMs = OVERDUE_GRACE_MS,
+    /**
+     * No more than the limit can be, taken for it at first so that starting a round asks nothing (the limit
+     * counts the repository's stacks, a query at every round: bench/stack-scale.ts); `limitMs` is asked once it passes.
+     */
+    firstLimitMs?: number,
   ) {
     if (abandon.aborted) this.forwardAbandon()
     else abandon.addEventListener('abort', this.forwardAbandon, {once: true})
-    this.arm()
+    this.arm(firstLimitMs)
   }
 
   get signal(): AbortSignal {
@@ -72,14 +77,15 @@ export class RoundDeadline {
     this.abandon.removeEventListener('abort', this.forwardAbandon)
   }
 
-  private arm(): void {
+  private arm(knownLimit?: number): void {
     if (this.controller.signal.aborted) return
-    const limit = this.limitMs()
+    const limit = knownLimit ?? this.limitMs()
     const left = this.started + limit - Date.now()
     if (left > 0) {
       this.timer = setTimeout(() => this.arm(), Math.min(left, MAX_TIMER_MS))
       return
     }
+    if (knownLimit !== undefined) return this.arm()
     this.overdue = new ExternalError(`the round ran past its deadline of ${formatDuration(limit)} and was stopped`, {
       code: 'round_overdue',
       hint: "serve's log says what the round was doing; it is tried again after the usual backoff",

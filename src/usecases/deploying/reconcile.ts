@@ -4,7 +4,8 @@ import type {KedgeConfig} from '../../model/config/kedge-config.js'
 import {asKedgeError, ExternalError, isKedgeError, type KedgeError} from '../../model/errors.js'
 import type {DeploymentRow, LockRow, RepositoryRow, StackRow, StackTarget} from '../../model/rows.js'
 import {planChanges, type ServiceChange} from '../../model/stack/plan.js'
-import {holdOf, type HoldView} from '../../model/stack/stack-hold.js'
+import type {HoldView} from '../../model/stack/stack-hold.js'
+import {quietVerdict} from '../../model/stack/quiet-verdict.js'
 import {parseSnapshot} from '../../model/stack/stored-snapshot.js'
 import type {KedgeContext} from '../context.js'
 import {withRepositoryAccess} from '../repositories/credentials.js'
@@ -53,6 +54,8 @@ export interface ReconcileOptions {
   onUnpinned?: (pinned: string, head: string, target: StackTarget) => void
   /** Called once the remote was asked for the branch head, with how long that took. */
   onPolled?: (outcome: {success: boolean; seconds: number; head: string | null}) => void
+  /** The poll this round's caller made already (see pollBranchHead): the remote is not asked again. */
+  polled?: PollOutcome
   /** Called with the fetched commit's kedge.yaml (the repository's) as the round read it (null when it is invalid), for what the caller derives from it. */
   onCheckoutConfig?: (commit: string, config: KedgeConfig | null) => void
 }
@@ -100,44 +103,21 @@ export type RepositoryRound = Extract<ReconcileResult, {kind: 'unreachable' | 'n
  */
 export async function reconcileStacksLocked(context: KedgeContext, repository: RepositoryRow, options: ReconcileOptions): Promise<RepositoryRound> {
   const {store} = context
-  const polling = performance.now()
-  let polled = false
-  let step: RepositoryRound | {head: string; fetched: string; decided: Map<number, Decision>}
-  try {
-    // One access for the poll and the fetch: the credentials are opened once a round, and a host key the
-    // poll accepted on first use is the one the fetch is checked against.
-    const access = await withRepositoryAccess(context, repository, async (access): Promise<typeof step> => {
-      const head = await context.git.remoteBranchHead(repository.url, repository.branch, {signal: options.signal, access})
-      polled = true
-      options.onPolled?.({success: head !== null, seconds: (performance.now() - polling) / 1000, head})
-      if (head === null) {
-        const error = new ExternalError(`branch "${repository.branch}" no longer exists on ${repository.url}`, {code: 'unknown_branch'})
-        store.recordRepositoryError(repository.id, error)
-        return {kind: 'no-branch', error}
-      }
-      // The remote answered: whatever kept it from answering before is over.
-      store.recordRemoteHead(repository.id, head, context.clock.now())
-      if (repository.lastError) store.updateRepository(repository.id, {lastError: null, lastErrorAt: null})
-      const known = store.listStacks(repository.id)
-      const decided = new Map(known.map((stack) => [stack.id, decide(context, repository, stack, head, options)]))
-      // A stack gone from the repository may come back with any new commit: a head it was not looked for at is fetched.
-      const lookedFor = known.every((stack) => stack.hold !== 'gone' || stack.unchangedHead === head)
-      if (known.length > 0 && lookedFor && known.every((stack) => 'kind' in decided.get(stack.id)!)) {
-        return {kind: 'stacks', head, results: known.map((stack) => ({target: {repository, stack}, result: decided.get(stack.id) as ReconcileResult}))}
-      }
-      return {head, fetched: await fetchHead(context, repository, options.signal, {access, recordedHead: head}), decided}
-    })
-    step = access.value
-    repository = access.repository
-  } catch (error) {
-    if (polled) throw error
-    options.onPolled?.({success: false, seconds: (performance.now() - polling) / 1000, head: null})
-    store.recordRepositoryError(repository.id, error)
-    return {kind: 'unreachable', error: asKedgeError(error, 'git_failed')}
+  const polled = options.polled ?? (await pollBranchHead(context, repository, options))
+  if (polled.kind !== 'head') return polled
+  const {head} = polled
+  repository = polled.repository
+  const known = store.listStacks(repository.id)
+  const decided = new Map(known.map((stack) => [stack.id, decide(context, repository, stack, head, options)]))
+  // A stack gone from the repository may come back with any new commit: a head it was not looked for at is fetched.
+  const lookedFor = known.every((stack) => stack.hold !== 'gone' || stack.unchangedHead === head)
+  if (known.length > 0 && lookedFor && known.every((stack) => 'kind' in decided.get(stack.id)!)) {
+    return {kind: 'stacks', head, results: known.map((stack) => ({target: {repository, stack}, result: decided.get(stack.id) as ReconcileResult}))}
   }
-  if ('kind' in step) return step
-
-  const {head, fetched: commit, decided} = step
+  // The row the poll returned: a host key it accepted on first use is the one the fetch is checked against.
+  const fetched = await withRepositoryAccess(context, repository, (access) => fetchHead(context, repository, options.signal, {access, recordedHead: head}))
+  repository = fetched.repository
+  const commit = fetched.value
   const layout = readCheckoutStacks(context, repository, commit)
   options.onCheckoutConfig?.(commit, layout.config)
   if (layout.error && layout.stacks.length === 0) {
@@ -176,6 +156,39 @@ export async function reconcileStacksLocked(context: KedgeContext, repository: R
     }
   }
   return {kind: 'stacks', head, results}
+}
+
+/** What a poll of a repository's remote found: the branch head, with the repository's row as it is stored since; or why there is none. */
+export type PollOutcome = {kind: 'head'; head: string; repository: RepositoryRow} | Extract<ReconcileResult, {kind: 'unreachable' | 'no-branch'}>
+
+/**
+ * Asks the remote for the branch head (one cheap round trip) and records what it said on the
+ * repository. It needs no lock: what it writes is the repository's own record of its remote.
+ */
+export async function pollBranchHead(context: KedgeContext, repository: RepositoryRow, options: Pick<ReconcileOptions, 'signal' | 'onPolled'>): Promise<PollOutcome> {
+  const {store} = context
+  const polling = performance.now()
+  const seconds = () => (performance.now() - polling) / 1000
+  let head: string | null
+  try {
+    const asked = await withRepositoryAccess(context, repository, (access) => context.git.remoteBranchHead(repository.url, repository.branch, {signal: options.signal, access}))
+    head = asked.value
+    repository = asked.repository
+  } catch (error) {
+    options.onPolled?.({success: false, seconds: seconds(), head: null})
+    store.recordRepositoryError(repository.id, error)
+    return {kind: 'unreachable', error: asKedgeError(error, 'git_failed')}
+  }
+  options.onPolled?.({success: head !== null, seconds: seconds(), head})
+  if (head === null) {
+    const error = new ExternalError(`branch "${repository.branch}" no longer exists on ${repository.url}`, {code: 'unknown_branch'})
+    store.recordRepositoryError(repository.id, error)
+    return {kind: 'no-branch', error}
+  }
+  // The remote answered: whatever kept it from answering before is over.
+  store.recordRemoteHead(repository.id, head, context.clock.now())
+  if (repository.lastError) store.updateRepository(repository.id, {lastError: null, lastErrorAt: null})
+  return {kind: 'head', head, repository}
 }
 
 /** One stack's part of a round whose commit was fetched. */
@@ -257,12 +270,12 @@ type Decision = ReconcileResult | {lastGood: DeploymentRow | null}
 function afterPoll(context: KedgeContext, target: StackTarget, head: string, options: ReconcileOptions): Decision {
   const {store} = context
   const {stack} = target
-  const hold = holdOf(stack)
-  if (hold) return {kind: 'stack-held', hold}
+  // Most rounds end here: the stack runs the head (or is held, or pinned), and nothing needs writing.
+  const quiet = quietVerdict(stack, head, store.lastGoodSummary(stack.id))
+  if (quiet) return quiet
   if (stack.pinnedCommit) {
-    // A rollback holds until the branch moves past the head it rolled back from.
     if (head === stack.pinnedAtHead || head === stack.pinnedCommit) {
-      if (stack.lastError) store.updateStack(stack.id, {lastError: null, lastErrorAt: null})
+      store.updateStack(stack.id, {lastError: null, lastErrorAt: null})
       return {kind: 'pinned', commit: stack.pinnedCommit}
     }
     unpin(context, target)
