@@ -3,7 +3,7 @@ import type {DeploymentRow, LockRow, RepositoryRow, StackRow, StackTarget} from 
 import {quietVerdict} from '../model/stack/quiet-verdict.js'
 import type {KedgeContext} from './context.js'
 import {tryWithRepositoryLock} from './deploying/lock.js'
-import {pollBranchHead, reconcileStacksLocked, type PollOutcome, type ReconcileOptions, type RepositoryRound, type StackRound} from './deploying/reconcile.js'
+import {askBranchHead, reconcileStacksLocked, recordPoll, type AskedHead, type ReconcileOptions, type RepositoryRound, type StackRound} from './deploying/reconcile.js'
 import {healLocked, type HealOptions, type HealResult} from './drift/heal.js'
 
 /** What a round may do while it holds the repository's lock: poll (and deploy its stacks), then check each stack for drift (and heal). */
@@ -22,8 +22,9 @@ export interface RoundOptions {
 export type RoundResult<T> = {kind: 'busy'; holder: LockRow} | {kind: 'ran'; value: T}
 
 /**
- * One round of serve for a repository under one take of its lock: `work` polls and deploys, then
- * checks for drift, with no gap between in which another process could take the repository.
+ * The locked part of a round of serve for a repository, under one take of its lock: `work` polls (or
+ * acts on the poll lookBeforeLock made) and deploys, then checks for drift, with no gap between in
+ * which another process could take the repository.
  */
 export async function runRound<T>(
   context: KedgeContext,
@@ -55,32 +56,34 @@ export interface LookOptions extends Pick<ReconcileOptions, 'signal' | 'onPolled
   needsListing: (stack: StackRow, lastGood: {id: number}) => boolean
 }
 
-/** A round's poll, made before its lock: a round with nothing to do, or the poll a locked round goes on from. */
-export type RoundLook = {kind: 'quiet'; head: string; results: StackRound[]} | {kind: 'lock'; polled: PollOutcome}
+/** A round's poll, made before its lock: a round with nothing to do, or what the remote said, for the locked round to go on from. */
+export type RoundLook = {kind: 'quiet'; head: string; results: StackRound[]} | {kind: 'lock'; asked: AskedHead}
 
 /**
- * Polls the repository and, when the branch head calls for nothing, ends the round without its lock:
- * every stack runs the head (or is held, pinned, gone at it) with nothing to record, no drift check has
- * to list containers, and no deployment is pending (one a holder that died left is recovered by the
- * lock's next holder). Reads alone decide it; were another process changing the repository meanwhile, the
- * round would have found the lock taken, and done nothing either. Most rounds of serve are such rounds:
- * the lock's take and release were a third of their cost (bench/stack-scale.ts; docs/performance.md,
- * "Idle cost at scale").
+ * A poll round's first step, without the repository's lock: asks the remote for the branch head and,
+ * when it calls for nothing, ends the round there. It calls for nothing when every stack runs the head
+ * (or is held, pinned, or gone at it) with nothing to record, no drift check has to list containers,
+ * and no deployment is pending (the lock's next holder recovers one a holder that died left). Reads
+ * alone decide it, and it writes only what the old round did in that case: the poll, on the
+ * repository. Otherwise nothing is recorded here: the locked round records the answer and acts on it.
+ * Most rounds of serve are quiet ones: taking and letting go of the lock were a third of their cost
+ * (bench/stack-scale.ts; docs/performance.md, "Idle cost at scale").
  */
 export async function lookBeforeLock(context: KedgeContext, repository: RepositoryRow, options: LookOptions): Promise<RoundLook> {
-  const polled = await pollBranchHead(context, repository, options)
-  if (polled.kind !== 'head' || context.store.hasPendingDeployment(repository.id)) return {kind: 'lock', polled}
-  const {head} = polled
-  const stacks = context.store.listStacks(repository.id)
+  const asked = await askBranchHead(context, repository, options)
+  if (asked.kind !== 'answered' || asked.head === null || context.store.hasPendingDeployment(repository.id)) return {kind: 'lock', asked}
+  const {head} = asked
   const results: StackRound[] = []
-  for (const stack of stacks) {
-    if (!rowIsSound(stack, repository.name)) return {kind: 'lock', polled}
+  for (const stack of context.store.listStacks(repository.id)) {
+    if (!rowIsSound(stack, repository.name)) return {kind: 'lock', asked}
     const lastGood = stack.hold ? undefined : context.store.lastGoodSummary(stack.id)
     const verdict = quietVerdict(stack, head, lastGood)
-    if (!verdict || (lastGood && options.needsListing(stack, lastGood))) return {kind: 'lock', polled}
-    results.push({target: {repository: polled.repository, stack}, result: verdict})
+    if (!verdict || (lastGood && options.needsListing(stack, lastGood))) return {kind: 'lock', asked}
+    results.push({target: {repository: asked.repository, stack}, result: verdict})
   }
-  return results.length > 0 ? {kind: 'quiet', head, results} : {kind: 'lock', polled}
+  if (results.length === 0) return {kind: 'lock', asked}
+  recordPoll(context, repository, asked)
+  return {kind: 'quiet', head, results}
 }
 
 /** A damaged row is decided under the lock, where the round records it as that stack's failure. */

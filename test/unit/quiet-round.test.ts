@@ -10,7 +10,7 @@ const URL = 'https://git.example/infra.git'
 const app = (image: string) => `services:\n  app:\n    image: ${image}\n`
 const files = (web: string) => ({'kedge.yaml': 'stacks:\n  - path: apps/web\n  - path: apps/worker\n', 'apps/web/compose.yaml': app(web), 'apps/worker/compose.yaml': app('worker:1')})
 
-const kinds = (look: RoundLook) => (look.kind === 'quiet' ? look.results.map(({target, result}) => [target.stack.name, result.kind]) : look.polled.kind)
+const kinds = (look: RoundLook) => (look.kind === 'quiet' ? look.results.map(({target, result}) => [target.stack.name, result.kind]) : look.asked.kind)
 
 describe("a round's look before the lock", () => {
   let world: FakeWorld
@@ -45,14 +45,17 @@ describe("a round's look before the lock", () => {
 
   it('takes the lock for a new commit, and gives the locked round its poll', async () => {
     const head = world.git.push(URL, 'main', files('web:2'))
+    const recorded = world.store.findRepository('infra')!.remoteHead
     const found = await look()
-    assert.ok(found.kind === 'lock' && found.polled.kind === 'head' && found.polled.head === head, JSON.stringify(found))
+    assert.ok(found.kind === 'lock' && found.asked.kind === 'answered' && found.asked.head === head, JSON.stringify(found))
+    assert.equal(world.store.findRepository('infra')!.remoteHead, recorded, 'the new head is recorded by the locked round that acts on it')
     let asked = 0
     const ask = world.git.remoteBranchHead.bind(world.git)
     world.git.remoteBranchHead = (...args) => (asked++, ask(...args))
-    const round = await reconcileStacksLocked(world.context, world.store.findRepository('infra')!, {trigger: 'git', polled: found.polled})
+    const round = await reconcileStacksLocked(world.context, world.store.findRepository('infra')!, {trigger: 'git', polled: found.asked})
     assert.equal(asked, 0, 'the locked round does not ask the remote again')
     assert.ok(round.kind === 'stacks', JSON.stringify(round))
+    assert.equal(world.store.findRepository('infra')!.remoteHead, head)
     assert.deepEqual(round.results.map(({target, result}) => [target.stack.name, result.kind]), [
       ['web', 'deployed'],
       ['worker', 'unchanged'],
@@ -70,7 +73,8 @@ describe("a round's look before the lock", () => {
     world.store.finishDeployment(pending.id, {status: 'failed', error: 'x'})
     world.git.unreachable = new Error('connection refused')
     const failed = await look()
-    assert.ok(failed.kind === 'lock' && failed.polled.kind === 'unreachable', JSON.stringify(failed))
+    assert.ok(failed.kind === 'lock' && failed.asked.kind === 'failed', JSON.stringify(failed))
+    assert.equal(world.store.findRepository('infra')!.lastError, null, "the failure is recorded by the locked round, which reports it")
   })
 
   it('is quiet for stacks held on purpose, and for a pin the branch has not moved past', async () => {

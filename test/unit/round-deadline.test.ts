@@ -43,6 +43,21 @@ describe("a serve round's deadline", () => {
     }
   })
 
+  it('takes a first limit it is given without asking, and asks only once that has passed', async () => {
+    let asked = 0
+    const started = Date.now()
+    const deadline = new RoundDeadline(new AbortController().signal, () => (asked++, 250), () => undefined, undefined, 100)
+    try {
+      assert.equal(asked, 0, 'a round starts without asking for its limit')
+      await aborted(deadline.signal)
+      assert.ok(Date.now() - started >= 245, `aborted after ${Date.now() - started} ms`)
+      assert.equal(asked, 2, 'asked when the first limit passed, and again when the real one did')
+      assert.match(deadline.overdue!.message, /deadline of 250ms/)
+    } finally {
+      deadline.end()
+    }
+  })
+
   it('ends with the work when it ends in time, and leaves no timer behind', async () => {
     const deadline = new RoundDeadline(new AbortController().signal, () => 50, () => assert.fail('overdue'))
     assert.equal(await deadline.race(Promise.resolve('done')), 'done')

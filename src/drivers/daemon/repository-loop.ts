@@ -5,7 +5,7 @@ import type {KedgeContext} from '../../usecases/context.js'
 import {describeHolder} from '../../usecases/deploying/lock.js'
 import {describeChanges} from '../../model/stack/plan.js'
 import {describeDrift, type HealResult, type ParsedDeployment} from '../../usecases/drift/heal.js'
-import {readCheckoutConfig, type PollOutcome, type ReconcileResult, type RepositoryRound, type StackRound} from '../../usecases/deploying/reconcile.js'
+import {readCheckoutConfig, type AskedHead, type ReconcileResult, type RepositoryRound, type StackRound} from '../../usecases/deploying/reconcile.js'
 import {lookBeforeLock, runRound, type LockedRound} from '../../usecases/round.js'
 import {isRootStack} from '../../model/stack/stack-names.js'
 import {stacksOf} from '../../usecases/stacks/stacks.js'
@@ -240,8 +240,10 @@ export class RepositoryLoop {
   }
 
   /**
-   * One round under one take of the repository's lock: the poll (when `trigger` says one is due) and the
-   * deploy it leads to, then the drift check and its heal, within one deadline (see round-deadline.ts).
+   * One round, within one deadline (see round-deadline.ts): the poll (when `trigger` says one is due),
+   * made before the lock by every round but serve's first and ending the round when it calls for nothing
+   * (lookBeforeLock); else, under one take of the repository's lock, the deploy it leads to, then the
+   * drift check and its heal.
    * `reconciled` is null when the poll failed, undefined when none was due; `drift` is undefined when no
    * check ran (the row was removed or damaged meanwhile, serve is stopping, the round ran past its deadline).
    */
@@ -259,7 +261,7 @@ export class RepositoryLoop {
     try {
       const onRecovered = (count: number) => logger.log('warn', 'deploy.interrupted', {repo: this.name, deployments: count})
       const purpose = `kedge serve (${trigger ?? 'drift'})`
-      let polled: PollOutcome | undefined
+      let polled: AskedHead | undefined
       if (trigger === 'git') {
         const look = await deadline.race(lookBeforeLock(this.context, repository, {signal: deadline.signal, onPolled: this.onPolled, needsListing: this.needsListing}))
         if (look.kind === 'quiet') {
@@ -267,7 +269,7 @@ export class RepositoryLoop {
           outcome.drift = this.quietlyChecked(look.results, logger)
           return outcome
         }
-        polled = look.polled
+        polled = look.asked
       }
       const round = await deadline.race(
         runRound(this.context, repository, {purpose, onRecovered: trigger ? onRecovered : undefined}, async (locked) => {
@@ -329,7 +331,7 @@ export class RepositoryLoop {
     deadline: RoundDeadline,
     started: number,
     logger: Logger,
-    polled: PollOutcome | undefined,
+    polled: AskedHead | undefined,
   ): Promise<ReconcileResult | null> {
     const observer = this.settings.observer
     try {

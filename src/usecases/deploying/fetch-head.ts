@@ -8,7 +8,7 @@ import {withRepositoryAccess} from '../repositories/credentials.js'
 import {stackPaths} from '../repositories/stack-paths.js'
 
 export interface FetchOptions {
-  /** Access the caller opened already (serve's round polls and fetches with one); else the fetch opens its own. */
+  /** Access the caller opened already; else the fetch opens its own. */
   access?: GitAccess
   /** The branch head the caller recorded on the repository already: it is not written again when the fetch finds the same. */
   recordedHead?: string

@@ -54,8 +54,8 @@ export interface ReconcileOptions {
   onUnpinned?: (pinned: string, head: string, target: StackTarget) => void
   /** Called once the remote was asked for the branch head, with how long that took. */
   onPolled?: (outcome: {success: boolean; seconds: number; head: string | null}) => void
-  /** The poll this round's caller made already (see pollBranchHead): the remote is not asked again. */
-  polled?: PollOutcome
+  /** What the remote said when this round's caller asked it already (see lookBeforeLock): it is not asked again. */
+  polled?: AskedHead
   /** Called with the fetched commit's kedge.yaml (the repository's) as the round read it (null when it is invalid), for what the caller derives from it. */
   onCheckoutConfig?: (commit: string, config: KedgeConfig | null) => void
 }
@@ -103,7 +103,7 @@ export type RepositoryRound = Extract<ReconcileResult, {kind: 'unreachable' | 'n
  */
 export async function reconcileStacksLocked(context: KedgeContext, repository: RepositoryRow, options: ReconcileOptions): Promise<RepositoryRound> {
   const {store} = context
-  const polled = options.polled ?? (await pollBranchHead(context, repository, options))
+  const polled = recordPoll(context, repository, options.polled ?? (await askBranchHead(context, repository, options)))
   if (polled.kind !== 'head') return polled
   const {head} = polled
   repository = polled.repository
@@ -114,10 +114,8 @@ export async function reconcileStacksLocked(context: KedgeContext, repository: R
   if (known.length > 0 && lookedFor && known.every((stack) => 'kind' in decided.get(stack.id)!)) {
     return {kind: 'stacks', head, results: known.map((stack) => ({target: {repository, stack}, result: decided.get(stack.id) as ReconcileResult}))}
   }
-  // The row the poll returned: a host key it accepted on first use is the one the fetch is checked against.
-  const fetched = await withRepositoryAccess(context, repository, (access) => fetchHead(context, repository, options.signal, {access, recordedHead: head}))
-  repository = fetched.repository
-  const commit = fetched.value
+  // With the row the poll returned: a host key it accepted on first use is the one the fetch is checked against.
+  const commit = await fetchHead(context, repository, options.signal, {recordedHead: head})
   const layout = readCheckoutStacks(context, repository, commit)
   options.onCheckoutConfig?.(commit, layout.config)
   if (layout.error && layout.stacks.length === 0) {
@@ -158,37 +156,45 @@ export async function reconcileStacksLocked(context: KedgeContext, repository: R
   return {kind: 'stacks', head, results}
 }
 
-/** What a poll of a repository's remote found: the branch head, with the repository's row as it is stored since; or why there is none. */
+/** What the remote said when asked for the branch head: the head (null when the branch is gone), with the repository's row as stored since; or the error. */
+export type AskedHead = {kind: 'answered'; head: string | null; repository: RepositoryRow} | {kind: 'failed'; error: unknown}
+
+/** What a poll found, once recorded: the branch head, or why there is none. */
 export type PollOutcome = {kind: 'head'; head: string; repository: RepositoryRow} | Extract<ReconcileResult, {kind: 'unreachable' | 'no-branch'}>
 
 /**
- * Asks the remote for the branch head (one cheap round trip) and records what it said on the
- * repository. It needs no lock: what it writes is the repository's own record of its remote.
+ * Asks the remote for the branch head (one cheap round trip), and records nothing but a host key accepted
+ * on first use: it needs no lock (see lookBeforeLock), and what it found is recorded by whoever acts on it.
  */
-export async function pollBranchHead(context: KedgeContext, repository: RepositoryRow, options: Pick<ReconcileOptions, 'signal' | 'onPolled'>): Promise<PollOutcome> {
-  const {store} = context
+export async function askBranchHead(context: KedgeContext, repository: RepositoryRow, options: Pick<ReconcileOptions, 'signal' | 'onPolled'>): Promise<AskedHead> {
   const polling = performance.now()
   const seconds = () => (performance.now() - polling) / 1000
-  let head: string | null
   try {
     const asked = await withRepositoryAccess(context, repository, (access) => context.git.remoteBranchHead(repository.url, repository.branch, {signal: options.signal, access}))
-    head = asked.value
-    repository = asked.repository
+    options.onPolled?.({success: asked.value !== null, seconds: seconds(), head: asked.value})
+    return {kind: 'answered', head: asked.value, repository: asked.repository}
   } catch (error) {
     options.onPolled?.({success: false, seconds: seconds(), head: null})
-    store.recordRepositoryError(repository.id, error)
-    return {kind: 'unreachable', error: asKedgeError(error, 'git_failed')}
+    return {kind: 'failed', error}
   }
-  options.onPolled?.({success: head !== null, seconds: seconds(), head})
-  if (head === null) {
+}
+
+/** Records what the remote said on the repository: its branch head, or why there is none. */
+export function recordPoll(context: KedgeContext, repository: RepositoryRow, asked: AskedHead): PollOutcome {
+  const {store} = context
+  if (asked.kind === 'failed') {
+    store.recordRepositoryError(repository.id, asked.error)
+    return {kind: 'unreachable', error: asKedgeError(asked.error, 'git_failed')}
+  }
+  if (asked.head === null) {
     const error = new ExternalError(`branch "${repository.branch}" no longer exists on ${repository.url}`, {code: 'unknown_branch'})
     store.recordRepositoryError(repository.id, error)
     return {kind: 'no-branch', error}
   }
   // The remote answered: whatever kept it from answering before is over.
-  store.recordRemoteHead(repository.id, head, context.clock.now())
+  store.recordRemoteHead(repository.id, asked.head, context.clock.now())
   if (repository.lastError) store.updateRepository(repository.id, {lastError: null, lastErrorAt: null})
-  return {kind: 'head', head, repository}
+  return {kind: 'head', head: asked.head, repository: asked.repository}
 }
 
 /** One stack's part of a round whose commit was fetched. */
