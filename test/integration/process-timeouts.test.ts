@@ -44,6 +44,17 @@ function composeProcesses(project: string): number[] {
   return found
 }
 
+/**
+ * The project's Compose processes left once those already killed have had a moment to end: a process
+ * SIGKILL reached stays in /proc, not yet a zombie, while the kernel frees its memory (the alias bomb's
+ * is large, and a loaded machine takes a while). Empty when none is left; a process still there after
+ * five seconds was left behind.
+ */
+async function composeLeft(project: string): Promise<number[]> {
+  await waitFor('the killed Compose processes to end', () => composeProcesses(project).length === 0, 5000).catch(() => undefined)
+  return composeProcesses(project)
+}
+
 /** Whether some Compose process of the project is well into expanding the aliases (and past reacting to SIGTERM). */
 function composeBusy(project: string): boolean {
   return composeProcesses(project).some((pid) => {
@@ -69,7 +80,7 @@ describe('process timeouts', {timeout: 180_000, skip: SKIP_V1}, () => {
     assert.ok(took < 2000 + GRACE_AND_SLACK_MS, `sync took ${took} ms`)
     assert.match(hung.stderr, /^Error: [^\n]+\n(Hint: [^\n]+\n)?$/)
     assert.match(hung.stderr, /^Error: compose could not validate the compose files: timed out after 2s \(killed: it ignored SIGTERM for 10s\)/)
-    assert.deepEqual(composeProcesses(stack.name), [])
+    assert.deepEqual(await composeLeft(stack.name), [])
 
     // The repository's lock was let go: the next sync takes it at once and deploys a good commit.
     stack.remote.commit({'compose.yaml': SIMPLE_COMPOSE}, 'fixed')
@@ -90,7 +101,7 @@ describe('process timeouts', {timeout: 180_000, skip: SKIP_V1}, () => {
       kedge.kill('SIGTERM')
       assert.equal(await exited, 143)
       assert.ok(Date.now() - stopping < GRACE_AND_SLACK_MS, `kedge took ${Date.now() - stopping} ms to stop`)
-      assert.deepEqual(composeProcesses(stack.name), [])
+      assert.deepEqual(await composeLeft(stack.name), [])
     } finally {
       kedge.kill('SIGKILL')
     }
@@ -104,7 +115,7 @@ describe('process timeouts', {timeout: 180_000, skip: SKIP_V1}, () => {
     const stopping = Date.now()
     assert.equal(await serve.stop(), 0)
     assert.ok(Date.now() - stopping < 5000 + GRACE_AND_SLACK_MS, `serve took ${Date.now() - stopping} ms to stop`)
-    assert.deepEqual(composeProcesses(stack.name), [])
+    assert.deepEqual(await composeLeft(stack.name), [])
   })
 })
 
@@ -130,7 +141,7 @@ describe('a command interrupted', {timeout: 180_000}, () => {
       await waitFor('Compose to replace the container', upRunning, 60_000)
       kedge.kill('SIGINT')
       assert.equal(await exited, 130)
-      assert.deepEqual(composeProcesses(stack.name), [])
+      assert.deepEqual(await composeLeft(stack.name), [])
     } finally {
       kedge.kill('SIGKILL')
     }
