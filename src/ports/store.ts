@@ -33,6 +33,8 @@ export interface ReadStore {
   listRepositories(): RepositoryRow[]
   /** The names of the variables that hold secrets (token and webhook variables), to redact their values. */
   secretVariableNames(): string[]
+  /** Each repository's name and the variables its secrets are read from, by name: the registry as serve watches it. */
+  repositoryRegistry(): Array<{name: string; tokenEnv: string | null; webhookSecretEnv: string | null}>
   /** A repository's stacks, by name. */
   listStacks(repositoryId: number): StackRow[]
   /** Every repository's stacks, by repository id and then name. */

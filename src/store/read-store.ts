@@ -1,7 +1,7 @@
 import type {ReadStore} from '../ports/store.js'
 import type {StoreConnection} from './connection.js'
 import {hasPendingDeployment, lastAppliedDeployment, lastGoodDeployment, lastGoodSummary, listDeployments, newestAttempt} from './deployments.js'
-import {findRepository, latestDeployments, listRepositories, secretVariableNames} from './repositories.js'
+import {findRepository, latestDeployments, listRepositories, repositoryRegistry, secretVariableNames} from './repositories.js'
 import {listAllStacks, listStacks} from './stacks.js'
 
 /**
@@ -14,6 +14,7 @@ export function readStore(db: StoreConnection): ReadStore {
     findRepository: (name) => findRepository(db, name),
     listRepositories: () => listRepositories(db),
     secretVariableNames: () => secretVariableNames(db),
+    repositoryRegistry: () => repositoryRegistry(db),
     listStacks: (repositoryId) => listStacks(db, repositoryId),
     listAllStacks: () => listAllStacks(db),
     latestDeployments: () => latestDeployments(db),

@@ -68,6 +68,9 @@ export class MemoryStore implements Store {
   listRepositories(): RepositoryRow[] {
     return [...this.repositories.values()].sort((a, b) => (a.name < b.name ? -1 : 1)).map((row) => ({...row}))
   }
+  repositoryRegistry(): Array<{name: string; tokenEnv: string | null; webhookSecretEnv: string | null}> {
+    return this.listRepositories().map(({name, tokenEnv, webhookSecretEnv}) => ({name, tokenEnv, webhookSecretEnv}))
+  }
   secretVariableNames(): string[] {
     return [...this.repositories.values()].flatMap((row) => [row.tokenEnv, row.webhookSecretEnv]).filter((name): name is string => !!name)
   }

@@ -8,9 +8,9 @@ import Database from 'better-sqlite3'
 import {eq, getTableColumns, type Table} from 'drizzle-orm'
 
 import {closeDatabase, openDatabase} from '../../src/store/database.js'
-import {lastGoodDeployment, listDeployments} from '../../src/store/deployments.js'
+import {hasPendingDeployment, lastGoodDeployment, lastGoodSummary, listDeployments, markInterrupted} from '../../src/store/deployments.js'
 import {dropLock, findLock, tryTakeLock} from '../../src/store/locks.js'
-import {findRepository, insertRepository, latestDeployments, listRepositories, recordRemoteHead} from '../../src/store/repositories.js'
+import {findRepository, insertRepository, latestDeployments, listRepositories, recordRemoteHead, repositoryRegistry} from '../../src/store/repositories.js'
 import {deployments, repositories, stacks} from '../../src/store/schema.js'
 import {insertStack, listAllStacks, listStacks} from '../../src/store/stacks.js'
 import {runKedge, runKedgeJson} from '../helpers/cli.js'
@@ -154,7 +154,7 @@ describe('the SQLite store', () => {
     assert.deepEqual(listed.json.map((repo) => repo.name).sort(), [...names].sort())
   })
 
-  it("takes, refuses, takes over and drops a lock, records a poll's head, and reads what was written since each query was prepared", () => {
+  it("takes, refuses, takes over and drops a lock, records a poll's head, answers a quiet round's and serve's registry reads, and reads what was written since each query was prepared", () => {
     const db = openDatabase(path.join(tempDir(), 'kedge.db'))
     try {
       const first = {host: 'h', pid: 10, processStart: 'ns/1', purpose: 'first', acquiredAt: new Date(1_700_000_000_000)}
@@ -176,6 +176,22 @@ describe('the SQLite store', () => {
       assert.equal(lastGoodDeployment(db, stack.id), undefined)
       db.insert(deployments).values({repositoryId: repository.id, stackId: stack.id, commit: 'c'.repeat(40), trigger: 'git', status: 'success', startedAt: new Date()}).run()
       assert.equal(lastGoodDeployment(db, stack.id)?.commit, 'c'.repeat(40))
+      // A quiet round's reads: the last good deployment's id and commit alone, and whether one is pending.
+      assert.deepEqual(lastGoodSummary(db, stack.id), {id: lastGoodDeployment(db, stack.id)!.id, commit: 'c'.repeat(40)})
+      assert.equal(hasPendingDeployment(db, repository.id), false)
+      const pending = db.insert(deployments).values({repositoryId: repository.id, stackId: stack.id, commit: 'f'.repeat(40), trigger: 'git', status: 'pending', startedAt: new Date()}).returning().get()
+      assert.equal(hasPendingDeployment(db, repository.id), true)
+      assert.equal(lastGoodSummary(db, stack.id)?.commit, 'c'.repeat(40), 'a pending deployment is not a good one')
+      assert.equal(markInterrupted(db, repository.id), 1)
+      assert.equal(hasPendingDeployment(db, repository.id), false)
+      assert.equal(db.select().from(deployments).where(eq(deployments.id, pending.id)).get()?.interrupted, true)
+      // serve's registry: each name with the variables its secrets come from, as written since the query was prepared.
+      assert.deepEqual(repositoryRegistry(db), [{name: 'r', tokenEnv: null, webhookSecretEnv: null}])
+      insertRepository(db, {name: 'q', url: '/q', branch: 'main', createdAt: new Date(), tokenEnv: 'Q_TOKEN'})
+      assert.deepEqual(repositoryRegistry(db), [
+        {name: 'q', tokenEnv: 'Q_TOKEN', webhookSecretEnv: null},
+        {name: 'r', tokenEnv: null, webhookSecretEnv: null},
+      ])
 
       // A poll's head and time, written by its own prepared update, read back as any other write is.
       recordRemoteHead(db, repository.id, 'd'.repeat(40), new Date(1_700_000_123_456))

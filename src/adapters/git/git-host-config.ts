@@ -45,7 +45,9 @@ export function hostGitSettingThatMatters(): string | null {
 
 function fingerprintOf(file: string): string {
   try {
-    const stats = statSync(file, {bigint: true})
+    // A missing file, the usual case for most of them, is told without an exception: this runs at every poll.
+    const stats = statSync(file, {bigint: true, throwIfNoEntry: false})
+    if (!stats) return `${file} ENOENT`
     return `${file} ${stats.ino} ${stats.size} ${stats.mtimeNs} ${stats.ctimeNs}`
   } catch (error) {
     return `${file} ${(error as NodeJS.ErrnoException).code ?? 'error'}`

@@ -65,13 +65,18 @@ export async function serve(context: KedgeContext, options: ServeOptions): Promi
   // Whether the engine's event stream is connected now: a loop may skip listing a quiet stack only then.
   let eventsLive = false
   const loopSettings = {...options, observer: metrics, eventsLive: () => eventsLive}
+  /** The registry as last read; read every second, and almost always unchanged (bench/stack-scale.ts). */
+  let lastRegistry: string | null = null
   /** Returns whether the registry could be read. */
   const watchRegistry = (): boolean => {
     let registered: Set<string>
     try {
-      const rows = context.store.listRepositories()
+      const rows = context.store.repositoryRegistry()
+      const registry = rows.map((row) => `${row.name}\0${row.tokenEnv ?? ''}\0${row.webhookSecretEnv ?? ''}`).join('\n')
+      if (registry === lastRegistry) return true
       registered = new Set(rows.map((repository) => repository.name))
       registerSecretVariables(context, rows)
+      lastRegistry = registry
     } catch (error) {
       logger.log('error', 'registry.failed', {error: errorMessage(error)})
       return false
