@@ -69,6 +69,8 @@ export interface Store extends ReadStore {
   updateStack(id: number, values: StackChanges): void
   /** Records the last error on the stack, for `status`. */
   recordStackError(id: number, error: unknown): void
+  /** Records what a drift check found (its JSON) and when: what every listing of a stack writes, so a query of its own. */
+  recordDriftCheck(id: number, drift: string, checkedAt: Date): void
   /** Deletes the stack with its history. */
   deleteStack(id: number): boolean
 

@@ -7,7 +7,7 @@ import {countDeploymentsSince, finishDeployment, lastAttemptAt, listGoodDeployme
 import {dropLock, tryTakeLock} from './locks.js'
 import {readStore} from './read-store.js'
 import {deleteRepository, insertRepository, recordRemoteHead, recordRepositoryError, updateRepository} from './repositories.js'
-import {deleteStack, insertStack, recordStackError, updateStack} from './stacks.js'
+import {deleteStack, insertStack, recordDriftCheck, recordStackError, updateStack} from './stacks.js'
 import {isStorageFault, storageFault} from './storage-errors.js'
 
 /** The Store port over kedge.db in `home`: the reads as plain SQL, the writes through drizzle. */
@@ -30,6 +30,7 @@ export function sqliteStore(home: Pick<KedgeHome, 'root' | 'databaseFile'>, conn
     insertStack: (values) => insertStack(db, values),
     updateStack: (id, values) => updateStack(db, id, values),
     recordStackError: (id, error) => recordStackError(db, id, error),
+    recordDriftCheck: (id, drift, checkedAt) => recordDriftCheck(db, id, drift, checkedAt),
     deleteStack: (id) => deleteStack(db, id),
     startDeployment: (values) => startDeployment(db, values),
     finishDeployment: (id, outcome) => finishDeployment(db, id, outcome),

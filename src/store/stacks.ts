@@ -1,7 +1,8 @@
-import {eq} from 'drizzle-orm'
+import {eq, sql} from 'drizzle-orm'
 
 import type {StoreConnection} from './connection.js'
 import type {KedgeDatabase} from './database.js'
+import {oncePerDatabase} from './once-per-database.js'
 import {plainSelect} from './plain-select.js'
 import {redactFields} from './redact-fields.js'
 import {ROW_COLUMNS} from './row-columns.js'
@@ -25,6 +26,20 @@ export function insertStack(db: KedgeDatabase, values: NewStackRow): StackRow {
 
 export function updateStack(db: KedgeDatabase, id: number, values: Partial<Omit<StackRow, 'id' | 'repositoryId'>>): void {
   db.update(stacks).set(redactFields(values, {text: ['lastError'], json: ['pendingChanges', 'drift']})).where(eq(stacks.id, id)).run()
+}
+
+/** Prepared once per database, as recordRemoteHead is: every listing of a stack's containers writes it (bench/stack-scale.ts). */
+const driftCheckUpdate = /* @__PURE__ */ oncePerDatabase((db: KedgeDatabase) =>
+  db
+    .update(stacks)
+    .set({drift: sql`${sql.placeholder('drift')}`, driftCheckedAt: sql`${sql.placeholder('checkedAt')}`})
+    .where(eq(stacks.id, sql.placeholder('id')))
+    .prepare(),
+)
+
+/** Records what a drift check found (JSON, redacted as updateStack redacts it) and when. */
+export function recordDriftCheck(db: KedgeDatabase, id: number, drift: string, checkedAt: Date): void {
+  driftCheckUpdate(db).run({id, drift: redactFields({drift}, {json: ['drift']}).drift, checkedAt: checkedAt.getTime()})
 }
 
 /** Records the last error on the stack, for `status`; the message is kedge's or the tool's own. */

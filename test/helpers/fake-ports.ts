@@ -162,6 +162,9 @@ export class MemoryStore implements Store {
   recordStackError(id: number, error: unknown): void {
     this.updateStack(id, {lastError: error instanceof Error ? error.message : String(error), lastErrorAt: this.clock.now()})
   }
+  recordDriftCheck(id: number, drift: string, checkedAt: Date): void {
+    this.updateStack(id, {drift, driftCheckedAt: checkedAt})
+  }
   /** Its deployments go with it (the foreign key cascades). */
   deleteStack(id: number): boolean {
     this.deployments.splice(0, this.deployments.length, ...this.deployments.filter((deployment) => deployment.stackId !== id))

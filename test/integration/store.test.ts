@@ -12,7 +12,7 @@ import {hasPendingDeployment, lastGoodDeployment, lastGoodSummary, listDeploymen
 import {dropLock, findLock, tryTakeLock} from '../../src/store/locks.js'
 import {findRepository, insertRepository, latestDeployments, listRepositories, recordRemoteHead, repositoryRegistry} from '../../src/store/repositories.js'
 import {deployments, repositories, stacks} from '../../src/store/schema.js'
-import {insertStack, listAllStacks, listStacks} from '../../src/store/stacks.js'
+import {insertStack, listAllStacks, listStacks, recordDriftCheck, updateStack} from '../../src/store/stacks.js'
 import {runKedge, runKedgeJson} from '../helpers/cli.js'
 import {GitRemote, SIMPLE_COMPOSE} from '../helpers/git-remote.js'
 import {tempDir} from '../helpers/temp.js'
@@ -185,6 +185,15 @@ describe('the SQLite store', () => {
       assert.equal(markInterrupted(db, repository.id), 1)
       assert.equal(hasPendingDeployment(db, repository.id), false)
       assert.equal(db.select().from(deployments).where(eq(deployments.id, pending.id)).get()?.interrupted, true)
+      // A drift check's record, by its own prepared update, redacted as updateStack redacts it.
+      const drift = JSON.stringify([{service: 'web', type: 'changed', detail: 'pulled from https://deploy:s3cr3t-pass@registry.example/app'}])
+      const other = insertStack(db, {repositoryId: repository.id, name: 'other', path: 'other', createdAt: new Date()})
+      recordDriftCheck(db, stack.id, drift, new Date(1_700_000_345_678))
+      updateStack(db, other.id, {drift, driftCheckedAt: new Date(1_700_000_345_678)})
+      const [checked, viaUpdate] = [stack.id, other.id].map((id) => listStacks(db, repository.id).find((row) => row.id === id)!)
+      assert.equal(checked!.driftCheckedAt?.getTime(), 1_700_000_345_678)
+      assert.equal(checked!.drift, viaUpdate!.drift)
+      assert.doesNotMatch(checked!.drift!, /s3cr3t-pass/, 'a credential in a URL is masked')
       // serve's registry: each name with the variables its secrets come from, as written since the query was prepared.
       assert.deepEqual(repositoryRegistry(db), [{name: 'r', tokenEnv: null, webhookSecretEnv: null}])
       insertRepository(db, {name: 'q', url: '/q', branch: 'main', createdAt: new Date(), tokenEnv: 'Q_TOKEN'})

@@ -74,6 +74,7 @@ function fakeWorld(root: string) {
     recordRepositoryError: (_id, error) => assert.fail(`no error was expected: ${(error as Error).message}`),
     listStacks: () => [stack],
     updateStack: () => undefined,
+    recordDriftCheck: () => undefined,
     recordStackError: (_id, error) => assert.fail(`no error was expected: ${(error as Error).message}`),
     lastGoodDeployment: () => (note('store.lastGoodDeployment'), deployments.findLast((row) => row.status === 'success')),
     lastGoodSummary: () => {

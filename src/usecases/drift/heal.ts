@@ -45,7 +45,7 @@ export async function inspectDrift(
   const drift = detectDrift(snapshot.services, actual, await context.engine.currentImageIds(imagesOf(snapshot)))
   const recorded = JSON.stringify(drift.map(({containerId: _, ...entry}) => entry))
   const changed = recorded !== (previous ?? '[]')
-  context.store.updateStack(stack.id, {drift: recorded, driftCheckedAt: context.clock.now()})
+  context.store.recordDriftCheck(stack.id, recorded, context.clock.now())
   return {snapshot, drift, actual, changed, recorded}
 }
 
