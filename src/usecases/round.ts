@@ -1,4 +1,4 @@
-import {checkStackRow, isCorruptRow} from '../model/repository/row-checks.js'
+import {stackRowDamage} from '../model/repository/row-checks.js'
 import type {DeploymentRow, LockRow, RepositoryRow, StackRow, StackTarget} from '../model/rows.js'
 import {quietVerdict} from '../model/stack/quiet-verdict.js'
 import type {KedgeContext} from './context.js'
@@ -75,7 +75,8 @@ export async function lookBeforeLock(context: KedgeContext, repository: Reposito
   const {head} = asked
   const results: StackRound[] = []
   for (const stack of context.store.listStacks(repository.id)) {
-    if (!rowIsSound(stack, repository.name)) return {kind: 'lock', asked}
+    // A damaged row is decided under the lock, where the round records it as that stack's failure.
+    if (stackRowDamage(stack, repository.name)) return {kind: 'lock', asked}
     const lastGood = stack.hold ? undefined : context.store.lastGoodSummary(stack.id)
     const verdict = quietVerdict(stack, head, lastGood)
     if (!verdict || (lastGood && options.needsListing(stack, lastGood))) return {kind: 'lock', asked}
@@ -84,15 +85,4 @@ export async function lookBeforeLock(context: KedgeContext, repository: Reposito
   if (results.length === 0) return {kind: 'lock', asked}
   recordPoll(context, repository, asked)
   return {kind: 'quiet', head, results}
-}
-
-/** A damaged row is decided under the lock, where the round records it as that stack's failure. */
-function rowIsSound(stack: StackRow, repositoryName: string): boolean {
-  try {
-    checkStackRow(stack, repositoryName)
-    return true
-  } catch (error) {
-    if (isCorruptRow(error)) return false
-    throw error
-  }
 }

@@ -89,6 +89,17 @@ export function checkStackRow(row: StackRow, repository: string): StackRow {
   return row
 }
 
+/** What is damaged in a stack row (checkStackRow's corrupt_row error), or null when it is as kedge writes it. */
+export function stackRowDamage(row: StackRow, repository: string): InvalidStateError | null {
+  try {
+    checkStackRow(row, repository)
+    return null
+  } catch (error) {
+    if (isCorruptRow(error)) return error
+    throw error
+  }
+}
+
 /** The columns of a deployment row kedge shows and compares (its snapshot is checked where it is parsed, stack-snapshot.ts). */
 export function checkDeploymentRow(row: DeploymentRow): DeploymentRow {
   const bad = (column: string, detail: string) => corruptRow('deployments', row.id, column, detail)

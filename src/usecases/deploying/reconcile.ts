@@ -14,7 +14,7 @@ import {stackPaths, stackPathsOf} from '../repositories/stack-paths.js'
 import {readCheckoutStacks} from '../stacks/checkout-stacks.js'
 import {takeDownStack} from '../stacks/take-down.js'
 import type {CheckoutRead} from '../stacks/checkout-stacks.js'
-import {checkStackRow, isCorruptRow} from '../../model/repository/row-checks.js'
+import {stackRowDamage} from '../../model/repository/row-checks.js'
 import type {DeployOutcome} from './attempt.js'
 import {applyCheckedOutCommit, type AlreadyRead} from './deploy.js'
 import {readDesiredStack} from './desired-stack.js'
@@ -234,12 +234,8 @@ async function reconcileStack(
 
 /** The poll's decision for a stack whose row is checked first: a damaged row is that stack's failure, not the round's. */
 function decide(context: KedgeContext, repository: RepositoryRow, stack: StackRow, head: string, options: ReconcileOptions): Decision {
-  try {
-    checkStackRow(stack, repository.name)
-  } catch (error) {
-    if (!isCorruptRow(error)) throw error
-    return {kind: 'plan-failed', commit: head, error}
-  }
+  const damage = stackRowDamage(stack, repository.name)
+  if (damage) return {kind: 'plan-failed', commit: head, error: damage}
   if (stack.hold === 'gone') return {kind: 'gone', commit: head, prune: false}
   return afterPoll(context, {repository, stack}, head, options)
 }
