@@ -8,7 +8,7 @@ const PROCESS_AND_NETWORK_BUILTINS = [
   'child_process', 'cluster', 'worker_threads', 'net', 'tls', 'http', 'https', 'http2', 'dgram', 'dns', 'dns/promises',
 ]
 /** The packages that do I/O: the engine's API, SQLite, the HTTP server, metrics, the CLI framework. */
-const IO_PACKAGES = ['dockerode', 'better-sqlite3', 'drizzle-orm', 'fastify', 'prom-client', '@oclif/[^/]+']
+const IO_PACKAGES = ['dockerode', 'better-sqlite3', 'drizzle-orm', 'fastify', 'prom-client', '@oclif/[^/]+', 'nodemailer']
 
 /** A built-in module's name as imported, with or without `node:`. */
 const builtin = (names) => `^(node:)?(${names.join('|')})$`

@@ -1,22 +1,34 @@
+import {hostname} from 'node:os'
+
 import {systemClock} from '../adapters/clock/system-clock.js'
 import {composeCli} from '../adapters/compose/compose-port.js'
 import {dockerEngine} from '../adapters/engine/engine-port.js'
 import {checkoutFiles} from '../adapters/files/checkout-files.js'
 import {gitCli} from '../adapters/git/git-port.js'
+import {messenger} from '../adapters/notify/messenger.js'
+import {hookRunner} from '../adapters/process/hook-runner.js'
 import {hostProcesses} from '../adapters/process/process-identity.js'
 import {homeSecrets} from '../adapters/secrets/secrets-port.js'
 import type {KedgeHome} from '../model/home.js'
+import {DEFAULT_ENDPOINTS} from '../model/notify/channel-message.js'
 import type {StoreConnection} from '../store/connection.js'
 import {sqliteStore} from '../store/sqlite-store.js'
 import type {KedgeContext} from '../usecases/context.js'
+import {DEFAULT_NOTIFIER_SETTINGS, Notifier, type NotifierSettings} from '../usecases/notifying/notifier.js'
+
+/** What the driver decides of the notifier: how it logs, and serve's settings (its flags). */
+export type NotifierChoices = Pick<NotifierSettings, 'log'> & Partial<Omit<NotifierSettings, 'log'>>
+
+/** A KedgeContext, with the notifier behind its announcer: the driver drains it before exiting, and serve counts what it sent. */
+export type ComposedContext = KedgeContext & {notifier: Notifier}
 
 /**
  * The composition root: the one place that chooses the adapters behind the ports (the CLI's base command
  * and, through it, serve). The read commands' context is made in read-composition.ts, which loads no
  * adapter but the store's reads, for their start time (bench/cli-latency.ts).
  */
-export function kedgeContext(home: KedgeHome, connection: StoreConnection): KedgeContext {
-  return {
+export function kedgeContext(home: KedgeHome, connection: StoreConnection, notifier: NotifierChoices): ComposedContext {
+  const ports = {
     home,
     store: sqliteStore(home, connection),
     engine: dockerEngine,
@@ -26,5 +38,15 @@ export function kedgeContext(home: KedgeHome, connection: StoreConnection): Kedg
     clock: systemClock,
     processes: hostProcesses,
     secrets: homeSecrets(home.root),
+    hooks: hookRunner,
+    messenger,
   }
+  const built = new Notifier(ports, {
+    ...DEFAULT_NOTIFIER_SETTINGS,
+    host: hostname(),
+    publicUrl: process.env.KEDGE_PUBLIC_URL || null,
+    endpoints: {slack: process.env.KEDGE_SLACK_URL || DEFAULT_ENDPOINTS.slack, discord: process.env.KEDGE_DISCORD_URL || DEFAULT_ENDPOINTS.discord},
+    ...notifier,
+  })
+  return {...ports, announcer: built, notifier: built}
 }

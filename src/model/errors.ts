@@ -20,7 +20,7 @@ export const ERROR_CODES = [
   'git_failed', 'store_unavailable', 'home_full', 'home_read_only', 'home_not_writable',
   'compose_failed', 'compose_missing', 'engine_unavailable', 'engine_error', 'round_overdue', 'project_taken',
   'busy', 'already_running', 'interrupted', 'unhealthy', 'no_snapshot',
-  'deploy_failed', 'plan_failed', 'rollback_failed', 'heal_failed',
+  'deploy_failed', 'plan_failed', 'rollback_failed', 'heal_failed', 'hook_failed', 'notify_failed',
   'auth_failed', 'auth_required', 'remote_redirected', 'host_key_unknown', 'host_key_changed',
   'token_missing', 'secret_key_missing', 'secret_key_mismatch', 'secret_unreadable', 'secret_key_unreadable',
   'ssh_missing', 'invalid_ssh_key', 'listen_failed', 'admin_token_unreadable', 'corrupt_row', 'outside_home',
@@ -29,7 +29,7 @@ export const ERROR_CODES = [
   'invalid_path', 'invalid_interval', 'unknown_branch', 'invalid_config', 'no_compose_file', 'conflict',
   'not_found', 'invalid_commit', 'ambiguous_commit', 'invalid_auth', 'invalid_known_hosts',
   'invalid_secret_key', 'invalid_env_file', 'invalid_listen', 'invalid_compose_timeout',
-  'invalid_admin_token', 'confirmation_required', 'not_confirmed', 'stack_running', 'stack_held',
+  'invalid_admin_token', 'invalid_notify_url', 'invalid_events', 'confirmation_required', 'not_confirmed', 'stack_running', 'stack_held',
   // A bug in kedge (exit 70).
   'internal',
   // Only the HTTP side of kedge serve answers these (docs/http.md).

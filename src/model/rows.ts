@@ -1,4 +1,4 @@
-import type {AuthKind, DeploymentStatus, DeploymentTrigger, StackHold} from './repository/column-values.js'
+import type {AuthKind, DeploymentStatus, DeploymentTrigger, Forge, StackHold} from './repository/column-values.js'
 
 /** A registered repository as the store keeps it (src/store/schema.ts checks that its table has exactly these columns). */
 export interface RepositoryRow {
@@ -31,6 +31,12 @@ export interface RepositoryRow {
   webhookSecret: string | null
   /** Host-local variables for Compose's interpolation (`repo set --env-file`), sealed with the home's secret key. */
   localEnv: string | null
+  /** Whether the repository's hooks (kedge.yaml `hooks:`) may run on the host: set by the operator, never by the repository. */
+  allowHooks: boolean
+  /** The forge kedge posts commit statuses to (`repo add --commit-status`); null posts none. */
+  commitStatus: Forge | null
+  /** The forge's API base, when it is not the one the remote's URL implies. */
+  commitStatusApi: string | null
 }
 
 /** What a new registration must give; the rest has defaults or starts empty. */
@@ -98,6 +104,10 @@ export interface DeploymentRow {
   interrupted: boolean
   /** A failed deploy left as it failed because rollback_on_failure is off: drift healing holds until the next deploy. */
   leftFailed: boolean
+  /** Why it happened (JSON, see DeployReason): the trigger's source, the files the stack reads that changed, the services recreated, the drift healed. */
+  reason: string | null
+  /** What the repository's hooks did (JSON, see HookRun[]): each hook's exit, or why it was skipped, and its output, redacted. */
+  hooks: string | null
 }
 
 /** An advisory lock's holder: a process (host, pid and start time), so that a crashed holder's lock is free. */
@@ -108,4 +118,18 @@ export interface LockRow {
   processStart: string
   purpose: string
   acquiredAt: Date
+}
+
+/** Where kedge sends notifications (see src/model/notify). */
+export interface NotificationChannelRow {
+  id: number
+  /** The URL sealed with the home's secret key: never plain text. */
+  url: string
+  /** The URL with its secrets masked, for `notify list` and the log. */
+  display: string
+  /** The events it is sent (JSON array of names); null is every event. */
+  events: string | null
+  /** Only this repository's events; null is every repository's. */
+  repositoryId: number | null
+  createdAt: Date
 }

@@ -41,6 +41,8 @@ export interface Git {
   hasCommit(repository: string, commit: string): Promise<boolean>
   /** The blob ids of `paths` at `commit`. */
   objectIds(repository: string, commit: string, paths: string[], signal?: AbortSignal): Promise<Map<string, string>>
+  /** The files under `paths` (everything for none) that differ between two commits of the clone. */
+  changedFiles(repository: string, from: string, to: string, paths: readonly string[], signal?: AbortSignal): Promise<string[]>
   /** The public half of an ssh private key, from ssh-keygen. */
   derivePublicKey(privateKey: string, source: string): Promise<string>
 }

@@ -29,4 +29,10 @@ export interface RepositoryFiles {
   directory(root: string, stackPath: string, missing: () => Error): string
   /** The checkout's directories for the stack layout (model/stack/stack-layout.ts): real directories only, each listing bounded. */
   stackTree(repoRoot: string): StackTree
+  /**
+   * A hook's file (`relative` to the repository root): its real absolute path, and whether it carries the
+   * execute bit (else it is run with /bin/sh); null when there is none. Refused (invalid_config) when it
+   * leads outside the repository or is not a regular file.
+   */
+  hookFile(repoRoot: string, relative: string): {path: string; executable: boolean} | null
 }

@@ -1,6 +1,6 @@
 import type {KedgeError} from '../model/errors.js'
 import type {DeploymentStatus, DeploymentTrigger} from '../model/repository/column-values.js'
-import type {DeploymentRow, LockRow, NewRepositoryRow, NewStackRow, RepositoryRow, StackRow} from '../model/rows.js'
+import type {DeploymentRow, LockRow, NewRepositoryRow, NewStackRow, NotificationChannelRow, RepositoryRow, StackRow} from '../model/rows.js'
 
 export type RepositoryChanges = Partial<Omit<RepositoryRow, 'id' | 'name'>>
 export type StackChanges = Partial<Omit<StackRow, 'id' | 'repositoryId'>>
@@ -16,6 +16,10 @@ export type DeploymentOutcome = {
   interrupted?: boolean
   /** Set on a failed deploy left as it failed (rollback_on_failure off): drift healing must not roll it back either. */
   leftFailed?: boolean
+  /** Why it happened (JSON, see DeployReason). */
+  reason?: string | null
+  /** What its hooks did so far (JSON, see HookRecord). */
+  hooks?: string | null
 }
 
 export interface DeploymentCount {
@@ -52,6 +56,8 @@ export interface ReadStore {
   lastGoodSummary(stackId: number): {id: number; commit: string} | undefined
   /** Whether one of the repository's deployments is still pending: under way, or left so by a holder of its lock that died. */
   hasPendingDeployment(repositoryId: number): boolean
+  /** Where notifications go, oldest first. */
+  listNotificationChannels(): NotificationChannelRow[]
 }
 
 /** kedge's SQLite database, as the use cases see it. */
@@ -76,6 +82,8 @@ export interface Store extends ReadStore {
 
   startDeployment(values: {repositoryId: number; stackId: number; commit: string; trigger: DeploymentTrigger}): DeploymentRow
   finishDeployment(id: number, outcome: DeploymentOutcome): DeploymentRow
+  /** Records what the hooks that run after the outcome (success, failure) did: the row's `hooks` (JSON), redacted. */
+  recordDeploymentHooks(id: number, hooks: string): void
   /** Every deployment that left its commit running, newest first. */
   listGoodDeployments(stackId: number): DeploymentRow[]
   /** The newest attempt at this commit, whatever became of it. */
@@ -85,6 +93,9 @@ export interface Store extends ReadStore {
   /** Attempts with this trigger since `since`, not counting interrupted ones. */
   countDeploymentsSince(stackId: number, trigger: DeploymentTrigger, since: Date): number
   countDeploymentsByStatus(): DeploymentCount[]
+
+  insertNotificationChannel(values: Omit<NotificationChannelRow, 'id'>): NotificationChannelRow
+  deleteNotificationChannel(id: number): boolean
 
   /** Takes the lock for `holder` unless a live holder (per `isAlive`) has it, in one transaction. */
   tryTakeLock(name: string, holder: LockHolder, isAlive: (current: LockRow) => boolean): {taken: true} | {taken: false; current: LockRow}

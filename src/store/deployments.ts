@@ -26,10 +26,15 @@ export function finishDeployment(
 ): DeploymentRow {
   return db
     .update(deployments)
-    .set({...redactFields(outcome, {text: ['error', 'note'], content: ['snapshot']}), finishedAt: new Date()})
+    .set({...redactFields(outcome, {text: ['error', 'note'], json: ['reason', 'hooks'], content: ['snapshot']}), finishedAt: new Date()})
     .where(eq(deployments.id, id))
     .returning()
     .get()
+}
+
+/** The hooks that run once the outcome is recorded (success, failure) add their records to the row. */
+export function recordDeploymentHooks(db: KedgeDatabase, id: number, hooks: string): void {
+  db.update(deployments).set(redactFields({hooks}, {json: ['hooks']})).where(eq(deployments.id, id)).run()
 }
 
 const deploymentRows = plainSelect<DeploymentRow>(ROW_COLUMNS.deployments)

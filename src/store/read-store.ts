@@ -2,6 +2,7 @@ import type {ReadStore} from '../ports/store.js'
 import type {StoreConnection} from './connection.js'
 import {hasPendingDeployment, lastAppliedDeployment, lastGoodDeployment, lastGoodSummary, listDeployments, newestAttempt} from './deployments.js'
 import {findRepository, latestDeployments, listRepositories, repositoryRegistry, secretVariableNames} from './repositories.js'
+import {listNotificationChannels} from './notification-channels.js'
 import {listAllStacks, listStacks} from './stacks.js'
 
 /**
@@ -24,5 +25,6 @@ export function readStore(db: StoreConnection): ReadStore {
     lastAppliedDeployment: (stackId) => lastAppliedDeployment(db, stackId),
     lastGoodSummary: (stackId) => lastGoodSummary(db, stackId),
     hasPendingDeployment: (repositoryId) => hasPendingDeployment(db, repositoryId),
+    listNotificationChannels: () => listNotificationChannels(db),
   }
 }

@@ -1,6 +1,6 @@
 import {getTableColumns, type Column, type Table} from 'drizzle-orm'
 
-import {deployments, repositories, stacks} from './schema.js'
+import {deployments, notificationChannels, repositories, stacks} from './schema.js'
 
 /** What becomes of a column's value read from SQLite, as drizzle maps it. */
 export type ColumnDecoding = 'value' | 'date' | 'boolean'
@@ -21,6 +21,7 @@ export const ROW_COLUMNS = {
   repositories: rowColumnsOf(repositories),
   stacks: rowColumnsOf(stacks),
   deployments: rowColumnsOf(deployments),
+  notificationChannels: rowColumnsOf(notificationChannels),
 }
 
 function rowColumnsOf(table: Table): RowColumn[] {

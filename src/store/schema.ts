@@ -1,8 +1,8 @@
 import {sql} from 'drizzle-orm'
 import {index, integer, sqliteTable, text, uniqueIndex} from 'drizzle-orm/sqlite-core'
 
-import {AUTH_KINDS, DEPLOYMENT_STATUSES, DEPLOYMENT_TRIGGERS, STACK_HOLDS} from '../model/repository/column-values.js'
-import type {DeploymentRow, LockRow, RepositoryRow, StackRow} from '../model/rows.js'
+import {AUTH_KINDS, DEPLOYMENT_STATUSES, DEPLOYMENT_TRIGGERS, FORGES, STACK_HOLDS} from '../model/repository/column-values.js'
+import type {DeploymentRow, LockRow, NotificationChannelRow, RepositoryRow, StackRow} from '../model/rows.js'
 
 export {AUTH_KINDS, DEPLOYMENT_STATUSES, DEPLOYMENT_TRIGGERS, STACK_HOLDS, type AuthKind, type DeploymentStatus, type DeploymentTrigger, type StackHold} from '../model/repository/column-values.js'
 
@@ -36,6 +36,12 @@ export const repositories = sqliteTable('repositories', {
   webhookSecret: text('webhook_secret'),
   /** Host-local variables for Compose's interpolation (`repo set --env-file`), sealed with the home's secret key. */
   localEnv: text('local_env'),
+  /** Whether the repository's hooks (kedge.yaml `hooks:`) may run on the host: set by the operator, never by the repository. */
+  allowHooks: integer('allow_hooks', {mode: 'boolean'}).notNull().default(false),
+  /** The forge kedge posts commit statuses to (`repo add --commit-status`); null posts none. */
+  commitStatus: text('commit_status', {enum: FORGES}),
+  /** The forge's API base, when it is not the one the remote's URL implies. */
+  commitStatusApi: text('commit_status_api'),
 })
 
 export const stacks = sqliteTable(
@@ -99,11 +105,15 @@ export const deployments = sqliteTable(
     interrupted: integer('interrupted', {mode: 'boolean'}).notNull().default(false),
     /** A failed deploy left as it failed because rollback_on_failure is off: drift healing holds until the next deploy. */
     leftFailed: integer('left_failed', {mode: 'boolean'}).notNull().default(false),
+    /** Why it happened (JSON, see DeployReason): the trigger's source, the files the stack reads that changed, the services recreated, the drift healed. */
+    reason: text('reason'),
+    /** What the repository's hooks did (JSON, see HookRun[]): each hook's exit, or why it was skipped, and its output, redacted. */
+    hooks: text('hooks'),
   },
   (table) => [index('deployments_repository_started').on(table.repositoryId, sql`${table.id} DESC`), index('deployments_stack_started').on(table.stackId, sql`${table.id} DESC`)],
 )
 
-export type {DeploymentRow, LockRow, NewRepositoryRow, NewStackRow, RepositoryRow, StackRow} from '../model/rows.js'
+export type {DeploymentRow, LockRow, NewRepositoryRow, NewStackRow, NotificationChannelRow, RepositoryRow, StackRow} from '../model/rows.js'
 
 /**
  * Advisory locks that outlive a crashed holder: a holder is a process (host, pid and start time), and a
@@ -118,6 +128,20 @@ export const locks = sqliteTable('locks', {
   acquiredAt: integer('acquired_at', {mode: 'timestamp_ms'}).notNull(),
 })
 
+/** Where kedge sends notifications: a URL in Apprise's forms, sealed (it carries secrets), and which events of which repository. */
+export const notificationChannels = sqliteTable('notification_channels', {
+  id: integer('id').primaryKey({autoIncrement: true}),
+  /** The URL sealed with the home's secret key: never plain text. */
+  url: text('url').notNull(),
+  /** The URL with its secrets masked, for `notify list` and the log. */
+  display: text('display').notNull(),
+  /** The events it is sent (JSON array of names); null is every event. */
+  events: text('events'),
+  /** Only this repository's events; null is every repository's. */
+  repositoryId: integer('repository_id').references(() => repositories.id, {onDelete: 'cascade'}),
+  createdAt: integer('created_at', {mode: 'timestamp_ms'}).notNull(),
+})
+
 /** The model's row types are these tables' rows exactly: a column added to one but not the other fails the type check here. */
 type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false
 const rowTypesMatch: [
@@ -125,5 +149,6 @@ const rowTypesMatch: [
   Same<typeof stacks.$inferSelect, StackRow>,
   Same<typeof deployments.$inferSelect, DeploymentRow>,
   Same<typeof locks.$inferSelect, LockRow>,
-] = [true, true, true, true]
+  Same<typeof notificationChannels.$inferSelect, NotificationChannelRow>,
+] = [true, true, true, true, true]
 void rowTypesMatch

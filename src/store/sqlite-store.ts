@@ -3,8 +3,9 @@ import type {Store} from '../ports/store.js'
 import type {StoreConnection} from './connection.js'
 import {databaseOf} from './database.js'
 import {countDeploymentsByStatus} from './deployment-counts.js'
-import {countDeploymentsSince, finishDeployment, lastAttemptAt, listGoodDeployments, markInterrupted, startDeployment} from './deployments.js'
+import {countDeploymentsSince, finishDeployment, lastAttemptAt, listGoodDeployments, markInterrupted, recordDeploymentHooks, startDeployment} from './deployments.js'
 import {dropLock, tryTakeLock} from './locks.js'
+import {deleteNotificationChannel, insertNotificationChannel} from './notification-channels.js'
 import {readStore} from './read-store.js'
 import {deleteRepository, insertRepository, recordRemoteHead, recordRepositoryError, updateRepository} from './repositories.js'
 import {deleteStack, insertStack, recordDriftCheck, recordStackError, updateStack} from './stacks.js'
@@ -34,6 +35,9 @@ export function sqliteStore(home: Pick<KedgeHome, 'root' | 'databaseFile'>, conn
     deleteStack: (id) => deleteStack(db, id),
     startDeployment: (values) => startDeployment(db, values),
     finishDeployment: (id, outcome) => finishDeployment(db, id, outcome),
+    recordDeploymentHooks: (id, hooks) => recordDeploymentHooks(db, id, hooks),
+    insertNotificationChannel: (values) => insertNotificationChannel(db, values),
+    deleteNotificationChannel: (id) => deleteNotificationChannel(db, id),
     listGoodDeployments: (stackId) => listGoodDeployments(db, stackId),
     lastAttemptAt: (stackId, commit) => lastAttemptAt(db, stackId, commit),
     markInterrupted: (repositoryId) => markInterrupted(db, repositoryId),

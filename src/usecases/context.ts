@@ -1,8 +1,11 @@
 import type {KedgeHome} from '../model/home.js'
+import type {Announcer} from '../ports/announcer.js'
 import type {Clock} from '../ports/clock.js'
 import type {Compose} from '../ports/compose.js'
 import type {Engine} from '../ports/engine.js'
 import type {Git} from '../ports/git.js'
+import type {HookRunner} from '../ports/hook-runner.js'
+import type {Messenger} from '../ports/messenger.js'
 import type {Processes} from '../ports/processes.js'
 import type {RepositoryFiles} from '../ports/repository-files.js'
 import type {Secrets} from '../ports/secrets.js'
@@ -18,6 +21,12 @@ export interface Ports {
   clock: Clock
   processes: Processes
   secrets: Secrets
+  /** Runs the repositories' deploy hooks. */
+  hooks: HookRunner
+  /** Delivers notifications and commit statuses. */
+  messenger: Messenger
+  /** Takes what kedge did, to tell people of it (the notifier, src/usecases/notifying). */
+  announcer: Announcer
 }
 
 /** What every use case needs: where kedge keeps its files, and the ports. */

@@ -11,12 +11,16 @@ import {COMPOSE_LABELS, LABELS} from '../../src/model/compose/labels.js'
 import {isHoldTrigger} from '../../src/model/repository/column-values.js'
 import {ComposeFailedError, ExternalError, isKedgeError, type KedgeError} from '../../src/model/errors.js'
 import {resolveHome, type KedgeHome} from '../../src/model/home.js'
-import type {DeploymentRow, LockRow, NewRepositoryRow, NewStackRow, RepositoryRow, StackRow, StackTarget} from '../../src/model/rows.js'
+import type {DeploymentRow, LockRow, NewRepositoryRow, NewStackRow, NotificationChannelRow, RepositoryRow, StackRow, StackTarget} from '../../src/model/rows.js'
 import type {StackContainer} from '../../src/model/stack/containers.js'
+import type {Announcer, KedgeEvent} from '../../src/ports/announcer.js'
 import type {Clock} from '../../src/ports/clock.js'
 import type {Compose} from '../../src/ports/compose.js'
 import type {Engine} from '../../src/ports/engine.js'
 import type {Git, GitAccess} from '../../src/ports/git.js'
+import type {HookExit, HookRun, HookRunner} from '../../src/ports/hook-runner.js'
+import type {Messenger} from '../../src/ports/messenger.js'
+import type {Delivery, OutgoingMessage} from '../../src/model/notify/outgoing-message.js'
 import type {ProcessIdentity, Processes} from '../../src/ports/processes.js'
 import type {Secrets} from '../../src/ports/secrets.js'
 import type {DeploymentCount, DeploymentOutcome, RepositoryChanges, StackChanges, Store} from '../../src/ports/store.js'
@@ -55,6 +59,7 @@ export class MemoryStore implements Store {
   readonly stacks = new Map<number, StackRow>()
   readonly deployments: DeploymentRow[] = []
   readonly locks = new Map<string, LockRow>()
+  readonly channels: NotificationChannelRow[] = []
   private nextRepositoryId = 1
   private nextStackId = 1
   private nextDeploymentId = 1
@@ -189,6 +194,8 @@ export class MemoryStore implements Store {
       project: null,
       interrupted: false,
       leftFailed: false,
+      reason: null,
+      hooks: null,
     }
     this.deployments.push(row)
     return {...row}
@@ -198,6 +205,24 @@ export class MemoryStore implements Store {
     if (!row) throw new Error(`no deployment ${id}`)
     Object.assign(row, definedOnly(outcome), {finishedAt: this.clock.now()})
     return {...row}
+  }
+  recordDeploymentHooks(id: number, hooks: string): void {
+    const row = this.deployments.find((candidate) => candidate.id === id)
+    if (!row) throw new Error(`no deployment ${id}`)
+    row.hooks = hooks
+  }
+  listNotificationChannels(): NotificationChannelRow[] {
+    return this.channels.map((row) => ({...row}))
+  }
+  insertNotificationChannel(values: Omit<NotificationChannelRow, 'id'>): NotificationChannelRow {
+    const row = {...values, id: this.channels.length + 1}
+    this.channels.push(row)
+    return {...row}
+  }
+  deleteNotificationChannel(id: number): boolean {
+    const index = this.channels.findIndex((row) => row.id === id)
+    if (index >= 0) this.channels.splice(index, 1)
+    return index >= 0
   }
   listGoodDeployments(stackId: number): DeploymentRow[] {
     return this.newestFirst(stackId).filter(isGood)
@@ -303,6 +328,9 @@ function emptyRepository(): Omit<RepositoryRow, 'id' | 'name' | 'url' | 'branch'
     webhookSecretEnv: null,
     webhookSecret: null,
     localEnv: null,
+    allowHooks: false,
+    commitStatus: null,
+    commitStatusApi: null,
   }
 }
 
@@ -630,6 +658,12 @@ export class FakeGit implements Git {
     }
     return ids
   }
+  async changedFiles(_repository: string, from: string, to: string, paths: readonly string[]): Promise<string[]> {
+    const before = this.commits.get(from) ?? {}
+    const after = this.commits.get(to) ?? {}
+    const under = (file: string) => paths.length === 0 || paths.some((wanted) => wanted === '.' || file === wanted || file.startsWith(`${wanted}/`))
+    return [...new Set([...Object.keys(before), ...Object.keys(after)])].filter((file) => under(file) && before[file] !== after[file]).sort()
+  }
   async derivePublicKey(): Promise<string> {
     throw new Error('the fake git holds no keys')
   }
@@ -687,6 +721,9 @@ export interface FakeWorld {
   compose: FakeCompose
   git: FakeGit
   processes: FakeProcesses
+  hooks: FakeHookRunner
+  announcer: RecordingAnnouncer
+  messenger: FakeMessenger
   /** Forgets the Compose calls and engine mutations so far, so that a test sees only those of the step it checks. */
   forgetCalls(): void
   /** Someone stops a service's container (docker stop). */
@@ -711,7 +748,10 @@ export function fakeWorld(): FakeWorld {
   const compose = new FakeCompose(engine)
   const git = new FakeGit()
   const processes = new FakeProcesses()
-  const context: KedgeContext = {home, store, engine, compose, git, files: checkoutFiles, clock, processes, secrets: fakeSecrets}
+  const hooks = new FakeHookRunner()
+  const announcer = new RecordingAnnouncer()
+  const messenger = new FakeMessenger()
+  const context: KedgeContext = {home, store, engine, compose, git, files: checkoutFiles, clock, processes, secrets: fakeSecrets, hooks, messenger, announcer}
   const forgetCalls = () => {
     compose.calls.length = 0
     engine.mutations.length = 0
@@ -721,5 +761,34 @@ export function fakeWorld(): FakeWorld {
     if (!container) throw new Error(`no container of ${service} to stop`)
     Object.assign(container, {state: 'exited', status: 'Exited (0) 3 seconds ago', exitCode: 0})
   }
-  return {context, home, clock, store, engine, compose, git, processes, forgetCalls, stopService, cleanup: () => existsSync(root) && rmSync(root, {recursive: true, force: true})}
+  return {context, home, clock, store, engine, compose, git, processes, hooks, announcer, messenger, forgetCalls, stopService, cleanup: () => existsSync(root) && rmSync(root, {recursive: true, force: true})}
+}
+
+/** Runs no hook: records each run and answers with `exit` (exit 0, no output, by default). */
+export class FakeHookRunner implements HookRunner {
+  readonly runs: HookRun[] = []
+  exit: Partial<HookExit> = {}
+  async run(hook: HookRun): Promise<HookExit> {
+    this.runs.push(hook)
+    return {code: 0, signal: null, timedOut: false, output: '', seconds: 0, ...this.exit}
+  }
+}
+
+/** Keeps every event announced, for a test to check what kedge would have told people. */
+export class RecordingAnnouncer implements Announcer {
+  readonly events: KedgeEvent[] = []
+  announce(event: KedgeEvent): void {
+    this.events.push(event)
+  }
+}
+
+/** Delivers nothing: records each message and answers 200, or throws `failure` when one is set. */
+export class FakeMessenger implements Messenger {
+  readonly sent: OutgoingMessage[] = []
+  failure: Error | null = null
+  async deliver(message: OutgoingMessage): Promise<Delivery> {
+    this.sent.push(message)
+    if (this.failure) throw this.failure
+    return {status: 200, answer: ''}
+  }
 }

@@ -204,7 +204,7 @@ describe('storage faults under the kedge home', {timeout: 120_000}, () => {
     const home = resolveHome(path.join(disk.dir, 'home'))
     const db = openDatabase(home.databaseFile)
     try {
-      const context = kedgeContext(home, db)
+      const context = kedgeContext(home, db, {log: () => undefined})
       const lock = await acquireLock(context, 'repository:web', {purpose: 'a round of serve', waitMs: 0})
       db.$client.pragma('wal_checkpoint(TRUNCATE)')
       disk.fill()

@@ -25,7 +25,8 @@ function recordingStore() {
     updateStack: (id: number, values: StackChanges) => void writes.push(['stack', {id, ...values}]),
     recordStackError: (id: number, error: unknown) => void writes.push(['error', {id, message: (error as Error).message}]),
   }
-  return {context: {store} as KedgeContext, writes}
+  const announcer = {announce: (event: {kind: string}) => void writes.push(['announce', event.kind])}
+  return {context: {store, announcer} as unknown as KedgeContext, writes}
 }
 
 describe('runAttempt', () => {
@@ -40,8 +41,10 @@ describe('runAttempt', () => {
     assert.equal(result.stack, 'app')
     assert.deepEqual(writes, [
       ['start', {repositoryId: 7, stackId: 11, commit: 'c'.repeat(40), trigger: 'manual'}],
+      ['announce', 'deploy_started'],
       ['finish', {id: 1, status: 'success', project: 'app'}],
       ['stack', {id: 11, unchangedHead: null, lastError: null}],
+      ['announce', 'deployment_finished'],
     ])
   })
 
@@ -61,9 +64,11 @@ describe('runAttempt', () => {
     assert.equal(result.error, error)
     assert.deepEqual(writes, [
       ['start', {repositoryId: 7, stackId: 11, commit: 'c'.repeat(40), trigger: 'git'}],
+      ['announce', 'deploy_started'],
       ['failure handled', null],
       ['finish', {id: 1, note: 'left as it failed: rollback_on_failure is off', leftFailed: true, interrupted: false, status: 'failed', error: error.message}],
       ['error', {id: 11, message: error.message}],
+      ['announce', 'deployment_finished'],
     ])
   })
 })

@@ -41,6 +41,7 @@ describe('the HTTP side\'s refusals', () => {
     // Nothing here reaches a route: the server's own parts are enough.
     app = createHttpServer({
       context: {} as KedgeContext,
+      notifier: {sendNow: async () => ({status: 200, answer: ''}), totals: () => []},
       logger: {log: () => undefined} as unknown as Logger,
       metrics: {} as KedgeMetrics,
       control: {requestPoll: () => false, readiness: () => ({ready: true, pending: []})},

@@ -29,6 +29,9 @@ const SSH_REPOSITORY: RepositoryRow = {
   webhookSecretEnv: null,
   webhookSecret: null,
   localEnv: null,
+  allowHooks: false,
+  commitStatus: null,
+  commitStatusApi: null,
 }
 
 /** git whose ssh ends every operation with `learned` in its known_hosts; the credentials each operation got are kept. */

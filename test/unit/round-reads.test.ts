@@ -118,6 +118,7 @@ function fakeWorld(root: string) {
     readText: (_root, relative) => (relative === 'compose.yaml' ? COMPOSE_YAML : null),
     directory: (root) => root,
     readStackConfig: () => ({overrides: null, text: null}),
+    hookFile: () => null,
     stackTree: () => ({subdirectories: () => [], holdsComposeFile: () => true, holdsStack: () => true}),
   }
 
@@ -164,6 +165,7 @@ function fakeWorld(root: string) {
     clock: {now: () => new Date(), sleep: (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms))},
     processes: {current: () => ({host: 'here', pid: 1, processStart: ''}), isRunning: () => true},
     secrets: {open: () => (note('secrets.open'), 'token'), seal: () => 'sealed', adminToken: () => ({token: 't', source: 'test'})},
+    announcer: {announce: () => undefined},
   } as unknown as KedgeContext
   return {context, repository, target, calls, deployments}
 }

@@ -30,6 +30,9 @@ const GOOD_REPOSITORY: RepositoryRow = {
   webhookSecretEnv: null,
   webhookSecret: null,
   localEnv: null,
+  allowHooks: false,
+  commitStatus: null,
+  commitStatusApi: null,
 }
 
 const GOOD_STACK: StackRow = {
@@ -58,6 +61,8 @@ const GOOD_DEPLOYMENT: DeploymentRow = {
   project: 'webapp',
   interrupted: false,
   leftFailed: false,
+  reason: null,
+  hooks: null,
 }
 
 const SNAPSHOT: StackSnapshot = {

@@ -1,7 +1,7 @@
 import type {RepositoryFiles} from '../../ports/repository-files.js'
 import {readComposeText, resolveComposeFiles} from './compose-files.js'
 import {readKedgeConfig, readStackConfig} from './kedge-config-file.js'
-import {readRepositoryText, repositoryDirectory} from './repository-file.js'
+import {readRepositoryText, repositoryDirectory, repositoryHookFile} from './repository-file.js'
 import {stackTree} from './stack-tree.js'
 
 export const checkoutFiles: RepositoryFiles = {
@@ -12,4 +12,5 @@ export const checkoutFiles: RepositoryFiles = {
   readText: readRepositoryText,
   directory: repositoryDirectory,
   stackTree,
+  hookFile: repositoryHookFile,
 }

@@ -1,4 +1,4 @@
-import {closeSync, constants, fstatSync, lstatSync, openSync, readlinkSync, readSync} from 'node:fs'
+import {accessSync, closeSync, constants, fstatSync, lstatSync, openSync, readlinkSync, readSync} from 'node:fs'
 import path from 'node:path'
 
 import {InvalidConfigError, InvalidInputError, quoted} from '../../model/errors.js'
@@ -127,6 +127,28 @@ export function readRepositoryText(root: string, relative: string, maxBytes: num
     return text.toString('utf8')
   } finally {
     closeSync(fd)
+  }
+}
+
+/**
+ * A hook's file in the checkout (see RepositoryFiles.hookFile): it must lead, after its symbolic links, to
+ * a regular file inside the repository, or it is refused as readRepositoryText refuses one.
+ */
+export function repositoryHookFile(root: string, relative: string): {path: string; executable: boolean} | null {
+  const refuse = (detail: string, hint: string) => new InvalidConfigError(relative, undefined, detail, {hint})
+  const entry = repositoryEntry(root, relative, (reason, hint) => refuse(refusalDetail(reason), hint))
+  if (entry.kind === 'missing') return null
+  if (entry.kind !== 'file') throw refuse('is not a regular file', 'commit the hook as a regular file')
+  const file = path.join(root, ...entry.real.split('/'))
+  return {path: file, executable: isExecutable(file)}
+}
+
+function isExecutable(file: string): boolean {
+  try {
+    accessSync(file, constants.X_OK)
+    return true
+  } catch {
+    return false
   }
 }
 

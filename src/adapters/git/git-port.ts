@@ -1,5 +1,5 @@
 import type {Git} from '../../ports/git.js'
-import {checkoutHead, cloneBranch, fetchBranch, hasCommit, importTree, initRepository, objectIds, remoteBranches, remoteBranchHead, updateTree} from './git.js'
+import {changedFiles, checkoutHead, cloneBranch, fetchBranch, hasCommit, importTree, initRepository, objectIds, remoteBranches, remoteBranchHead, updateTree} from './git.js'
 import {isCredentialRefusal, withGitAccess} from './git-access.js'
 import {derivePublicKey} from './ssh-keygen.js'
 
@@ -17,5 +17,6 @@ export const gitCli: Git = {
   initRepository,
   hasCommit,
   objectIds,
+  changedFiles,
   derivePublicKey,
 }

@@ -271,6 +271,12 @@ export async function objectIds(repository: string, commit: string, paths: strin
   return ids
 }
 
+export async function changedFiles(repository: string, from: string, to: string, paths: readonly string[], signal?: AbortSignal): Promise<string[]> {
+  // -z: paths as they are, not quoted; --no-renames: a moved file is two changed paths, each of which a stack may read.
+  const output = await run('compare two commits', () => localGit(['--literal-pathspecs', '-C', repository, 'diff-tree', '-r', '-z', '--name-only', '--no-renames', '--no-commit-id', from, to, '--', ...paths], {signal}))
+  return output.split('\0').filter(Boolean).sort()
+}
+
 export async function checkoutHead(directory: string): Promise<string> {
   return (await run('read the checkout', () => localGit(['-C', directory, 'rev-parse', 'HEAD']))).trim()
 }

@@ -8,6 +8,7 @@ import {redact, redactDeep} from '../../model/secrets/redaction.js'
 import type {CommandIO} from './command-io.js'
 import {reportCommandError} from './command-error.js'
 import type {CommandState} from './command-state.js'
+import type {ComposedContext, NotifierChoices} from '../composition.js'
 
 export type CommandFlags<T extends typeof Command> = Interfaces.InferredFlags<(typeof BaseCommand)['baseFlags'] & T['flags']>
 export type CommandArgs<T extends typeof Command> = Interfaces.InferredArgs<T['args']>
@@ -50,6 +51,7 @@ export abstract class BaseCommand<T extends typeof Command> extends Command impl
   protected flags!: CommandFlags<T>
   protected args!: CommandArgs<T>
   private state?: CommandState
+  private composed?: ComposedContext
 
   public override async init(): Promise<void> {
     await super.init()
@@ -70,13 +72,25 @@ export abstract class BaseCommand<T extends typeof Command> extends Command impl
 
   /** The adapters are loaded here, not with the command, so that `--help` and commands that need no state load none of them. */
   public async context(): Promise<KedgeContext> {
+    return this.composedContext()
+  }
+
+  /** The context with the notifier behind its announcer, for the commands that use it themselves (notify test). */
+  protected async composedContext(): Promise<ComposedContext> {
+    if (this.composed) return this.composed
     if (!this.state) {
       const {CommandState} = await import('./command-state.js')
       this.state ??= new CommandState(this.flags?.home, (this.ctor as typeof BaseCommand).readsOnly)
     }
     const connection = this.state.openedConnection()
     const {kedgeContext} = await import('../composition.js')
-    return kedgeContext(this.state.home, connection)
+    this.composed = kedgeContext(this.state.home, connection, this.notifierChoices())
+    return this.composed
+  }
+
+  /** How the notifier logs, and its settings: a command warns on stderr of a notification it could not deliver; serve logs it. */
+  protected notifierChoices(): NotifierChoices {
+    return {log: (_level, _event, fields) => this.warnAll([`notification not delivered (${String(fields.channel ?? fields.event)}): ${String(fields.error)}`])}
   }
 
   /** Everything a command prints passes through redaction: a secret kedge knows never reaches the terminal. */
@@ -100,6 +114,8 @@ export abstract class BaseCommand<T extends typeof Command> extends Command impl
   }
 
   protected override async finally(error: Error | undefined): Promise<void> {
+    // What the command announced is delivered before it exits, within one delivery's timeout: never longer.
+    await this.composed?.notifier.drain(this.composed.notifier.sendTimeoutMs)
     this.state?.close()
     await super.finally(error)
   }

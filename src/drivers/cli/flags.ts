@@ -5,3 +5,6 @@ export const repoFlag = Flags.string({summary: 'Name of the repository.', requir
 
 /** The repository's name as the command's argument (`repo remove NAME`, `repo set NAME`). */
 export const repositoryNameArg = Args.string({description: 'Name of the repository', required: true})
+
+/** A notification channel's id, as `notify list` shows it. */
+export const channelIdArg = Args.integer({description: 'The channel\'s id, as "kedge notify list" shows it', required: true, min: 1})

@@ -68,6 +68,10 @@ export class RepositoryLoop {
   private wake: (() => void) | null = null
   private nextPollAt = 0
   private pollRequested = false
+  /** A push webhook asked for a poll since the last round (see foundBy). */
+  private webhookAsked = false
+  /** How this round's poll came about, for a deploy's reason: a webhook's request, or the interval (or the engine's return). */
+  private foundBy: 'poll' | 'webhook' = 'poll'
   /** Told if the round that serves their poll request fails; a round that found the lock taken serves none. */
   private pollFailureListeners: Array<() => void> = []
   /** Whether a round has finished since the loop started, failed or not: what /ready waits for. */
@@ -131,8 +135,9 @@ export class RepositoryLoop {
    * it: a burst of pushes causes one round in flight and one queued, never more. `onFailed` is called if
    * the round that serves this request cannot reach the remote or fails otherwise (`roundFailed`).
    */
-  requestPoll(onFailed?: () => void): void {
+  requestPoll(onFailed?: () => void, by: 'webhook' | 'engine' = 'webhook'): void {
     if (onFailed) this.pollFailureListeners.push(onFailed)
+    if (by === 'webhook') this.webhookAsked = true
     this.pollRequested = true
     this.wake?.()
   }
@@ -141,7 +146,7 @@ export class RepositoryLoop {
   engineReconnected(): void {
     // Events were missed: every stack is listed again.
     this.driftChecks.forgetAll()
-    if (this.waitingForEngine) this.requestPoll()
+    if (this.waitingForEngine) this.requestPoll(undefined, 'engine')
     this.nudge()
   }
 
@@ -169,6 +174,9 @@ export class RepositoryLoop {
       const pollDue = this.pollRequested || Date.now() >= this.nextPollAt
       const requested = pollDue && this.pollRequested
       if (pollDue) this.pollRequested = false
+      // A deploy this round makes was asked for by a push when a webhook asked since the last round: its reason says so.
+      this.foundBy = pollDue && this.webhookAsked ? 'webhook' : 'poll'
+      if (pollDue) this.webhookAsked = false
       // Requests made from here on are served by the next round, not this one.
       const listeners = pollDue ? this.pollFailureListeners : []
       if (pollDue) this.pollFailureListeners = []
@@ -342,6 +350,7 @@ export class RepositoryLoop {
         onPolled: this.onPolled,
         onUnpinned: (pinned, head, target) => logger.log('info', 'rollback.unpinned', {...stackFields(target), pinned: pinned.slice(0, 12), head: head.slice(0, 12)}),
         onCheckoutConfig: (commit, config) => (this.checkout = {head: commit, config}),
+        found: this.foundBy,
       })
       return this.roundReconciled(round, deadline, started, logger)
     } catch (error) {

@@ -2,6 +2,7 @@ import {setTimeout as sleep} from 'node:timers/promises'
 
 import {formatDuration} from '../../model/config/duration.js'
 import type {KedgeContext} from '../../usecases/context.js'
+import type {Notifier} from '../../usecases/notifying/notifier.js'
 import {acquireLock, describeHolder} from '../../usecases/deploying/lock.js'
 import {registerSecretVariables} from '../../usecases/repositories/secret-variables.js'
 import {errorMessage, ExternalError} from '../../model/errors.js'
@@ -18,6 +19,8 @@ import {keepYoungGenerationSmall} from './young-generation.js'
 
 /** How often the registry is re-read, so that `kedge repo add/remove` take effect without a restart. */
 const REGISTRY_POLL_MS = 1000
+/** How long serve, stopping, waits for the notifications under way. */
+const NOTIFY_DRAIN_MS = 2000
 /** After in-flight work is abandoned, how long loops get to record it before serve exits regardless. */
 const ABANDON_GRACE_MS = 2000
 
@@ -32,6 +35,8 @@ export interface ServeOptions {
   abandon: AbortSignal
   /** Where the HTTP side listens (health, metrics, API, webhooks); none when absent. */
   http?: {listen: ListenAddress; version: string}
+  /** The notifier behind the context's announcer: its totals are metrics, and the API's channel test sends through it. */
+  notifier: Pick<Notifier, 'sendNow' | 'totals' | 'drain'>
 }
 
 /**
@@ -61,7 +66,7 @@ export async function serve(context: KedgeContext, options: ServeOptions): Promi
   })
   const {logger} = options
   const loops = new Map<string, RepositoryLoop>()
-  const metrics = new KedgeMetrics(context, options.http?.version ?? 'unknown')
+  const metrics = new KedgeMetrics(context, options.http?.version ?? 'unknown', options.notifier)
   // Whether the engine's event stream is connected now: a loop may skip listing a quiet stack only then.
   let eventsLive = false
   const loopSettings = {...options, observer: metrics, eventsLive: () => eventsLive}
@@ -127,7 +132,7 @@ export async function serve(context: KedgeContext, options: ServeOptions): Promi
   }
   let http: FastifyInstance | undefined
   try {
-    if (options.http) http = await startHttp(context, {logger, metrics, control, abandon: options.abandon}, options.http.listen)
+    if (options.http) http = await startHttp(context, {logger, metrics, control, abandon: options.abandon, notifier: options.notifier}, options.http.listen)
     logger.log('info', 'serve.started', {home: context.home.root, pid: process.pid, interval: formatDuration(options.defaultIntervalMs)})
     registryRead = watchRegistry()
     while (!options.stop.aborted) {
@@ -144,6 +149,8 @@ export async function serve(context: KedgeContext, options: ServeOptions): Promi
     await untilDoneOrAbandoned([...loops.values()].map((loop) => loop.done).concat(events.done, httpClosed), options.abandon)
     http?.server.closeAllConnections()
     lock.release()
+    // What the last rounds announced gets one delivery's time, as a command's does.
+    await options.notifier.drain(NOTIFY_DRAIN_MS)
   }
   logger.log('info', 'serve.stopped', {})
 }
@@ -151,7 +158,7 @@ export async function serve(context: KedgeContext, options: ServeOptions): Promi
 /** The HTTP side, listening before any repository is reconciled, so that /health answers from the start. */
 async function startHttp(
   context: KedgeContext,
-  parts: {logger: Logger; metrics: KedgeMetrics; control: DaemonControl; abandon: AbortSignal},
+  parts: {logger: Logger; metrics: KedgeMetrics; control: DaemonControl; abandon: AbortSignal; notifier: ServeOptions['notifier']},
   listen: ListenAddress,
 ): Promise<FastifyInstance> {
   const admin = context.secrets.adminToken()

@@ -16,7 +16,9 @@ import {toHoldResult} from '../../usecases/stacks/hold-result.js'
 import {updateRepositorySettings} from '../../usecases/repositories/update-repository.js'
 import type {WebhookSecretRequest} from '../../usecases/repositories/webhook-receiver.js'
 import {InvalidInputError, UnauthorizedError} from '../../model/errors.js'
+import {COMMIT_STATUS_CHOICES} from '../../model/notify/commit-status.js'
 import {tokenMatches} from './admin-token.js'
+import {registerNotifyRoutes} from './notify-routes.js'
 import {errorResponse} from './error-response.js'
 import type {HttpServerOptions} from './server-options.js'
 
@@ -40,6 +42,16 @@ interface AddBody {
   tokenEnv?: string
   webhookSecret?: string
   webhookSecretEnv?: string
+  allowHooks?: boolean
+  commitStatus?: string
+  commitStatusApi?: string
+}
+
+interface SettingsBody {
+  interval?: string | null
+  allowHooks?: boolean
+  commitStatus?: string
+  commitStatusApi?: string | null
 }
 
 const NAME_PARAMS = {type: 'object', properties: {name: {type: 'string', minLength: 1, maxLength: 63}}, required: ['name']} as const
@@ -49,6 +61,8 @@ const STACK_PARAMS = {
   required: ['name', 'stack'],
 } as const
 const TEXT = {type: 'string', minLength: 1, maxLength: 16_384} as const
+const URL_TEXT = {type: 'string', minLength: 1, maxLength: 2048} as const
+const COMMIT_STATUS = {type: 'string', enum: [...COMMIT_STATUS_CHOICES]} as const
 
 /**
  * `/api/v1`: the CLI's operations over HTTP, calling the same core functions. Every route needs the
@@ -86,7 +100,8 @@ export async function registerApiRoutes(api: FastifyInstance, options: HttpServe
         required: ['url'],
         properties: {
           url: TEXT, name: TEXT, branch: TEXT, path: TEXT, interval: TEXT, sshKey: TEXT, knownHosts: TEXT, token: TEXT,
-          tokenEnv: TEXT, webhookSecret: TEXT, webhookSecretEnv: TEXT,
+          tokenEnv: TEXT, webhookSecret: TEXT, webhookSecretEnv: TEXT, allowHooks: {type: 'boolean'}, commitStatus: COMMIT_STATUS,
+          commitStatusApi: URL_TEXT,
         },
       },
     },
@@ -97,12 +112,24 @@ export async function registerApiRoutes(api: FastifyInstance, options: HttpServe
 
   api.get<{Params: NameParams}>('/repos/:name', {schema: {params: NAME_PARAMS}}, async (request) => repositoryView(context, request.params.name))
 
-  api.patch<{Params: NameParams; Body: {interval?: string | null}}>('/repos/:name', {
+  api.patch<{Params: NameParams; Body: SettingsBody}>('/repos/:name', {
     schema: {
       params: NAME_PARAMS,
-      body: {type: 'object', additionalProperties: false, minProperties: 1, properties: {interval: {type: ['string', 'null'], minLength: 1, maxLength: 32}}},
+      body: {
+        type: 'object',
+        additionalProperties: false,
+        minProperties: 1,
+        properties: {
+          interval: {type: ['string', 'null'], minLength: 1, maxLength: 32},
+          allowHooks: {type: 'boolean'},
+          commitStatus: COMMIT_STATUS,
+          commitStatusApi: {...URL_TEXT, type: ['string', 'null']},
+        },
+      },
     },
   }, async (request) => updateRepositorySettings(context, request.params.name, request.body))
+
+  await registerNotifyRoutes(api, options)
 
   api.delete<{Params: NameParams; Querystring: {down?: 'true' | 'false'}}>('/repos/:name', {
     schema: {params: NAME_PARAMS, querystring: {type: 'object', additionalProperties: false, properties: {down: {type: 'string', enum: ['true', 'false']}}}},
@@ -189,6 +216,9 @@ function toAddRequest(body: AddBody): AddRepositoryRequest {
     interval: body.interval,
     auth: authOf(body),
     webhookSecret: webhookSecretOf(body),
+    allowHooks: body.allowHooks,
+    commitStatus: body.commitStatus,
+    commitStatusApi: body.commitStatusApi,
   }
 }
 

@@ -1,6 +1,7 @@
 import {Counter, Gauge, Histogram, Registry} from 'prom-client'
 
 import type {KedgeContext} from '../../usecases/context.js'
+import type {Notifier} from '../../usecases/notifying/notifier.js'
 import {LABELS} from '../../model/compose/labels.js'
 import type {DeploymentRow} from '../../model/rows.js'
 
@@ -31,8 +32,18 @@ export class KedgeMetrics {
   /** Per repository: the drift (service and type) the last check found, so that only new drift is counted. */
   private readonly drifted = new Map<string, Set<string>>()
 
-  constructor({store, engine}: Pick<KedgeContext, 'store' | 'engine'>, version: string) {
+  constructor({store, engine}: Pick<KedgeContext, 'store' | 'engine'>, version: string, notifications: Pick<Notifier, 'totals'> | null = null) {
     const registers = [this.registry]
+    new Counter({
+      name: 'kedge_notifications_total',
+      help: 'Notifications and commit statuses, by channel (json, ntfy, slack, discord, gotify, mail, commit_status) and result (sent, failed, retried, folded).',
+      labelNames: ['channel', 'result'],
+      registers,
+      collect() {
+        this.reset()
+        for (const {channel, result, total} of notifications?.totals() ?? []) this.inc({channel, result}, total)
+      },
+    })
     new Gauge({name: 'kedge_info', help: 'kedge build information.', labelNames: ['version'], registers}).set({version}, 1)
     new Counter({
       name: 'kedge_deployments_total',

@@ -1,5 +1,6 @@
 import type {LOG_LEVELS} from '../../model/config/kedge-config.js'
 import type {KedgeContext} from '../../usecases/context.js'
+import type {Notifier} from '../../usecases/notifying/notifier.js'
 import type {KedgeMetrics} from './metrics.js'
 
 /** What the HTTP side asks of the running daemon. */
@@ -18,6 +19,8 @@ export interface EventLog {
 /** What the HTTP side is made of; the routes read it too. */
 export interface HttpServerOptions {
   context: KedgeContext
+  /** Sends `POST /notifications/:id/test` at once; its totals are kedge_notifications_total. */
+  notifier: Pick<Notifier, 'sendNow' | 'totals'>
   logger: EventLog
   metrics: KedgeMetrics
   control: DaemonControl

@@ -1,9 +1,9 @@
 import {z} from 'zod'
 
-import {quoted} from '../errors.js'
 import {deepFreeze, keepingRefusals, parseConfigDocument, validated} from './config-document.js'
-import {DURATION_EXPECTED, parseDuration} from './duration.js'
+import {duration} from './duration-field.js'
 import {DEFAULT_RECONCILIATION_MODE, RECONCILIATION_MODES, type ReconciliationMode} from './reconciliation-mode.js'
+import {hooksConfigOf, hooksSection, type HooksConfig} from './hooks-config.js'
 import {stackEntries, type StackEntry} from './stack-entries.js'
 
 export const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const
@@ -42,18 +42,11 @@ export interface KedgeConfig {
   logging: {level?: (typeof LOG_LEVELS)[number]; format?: (typeof LOG_FORMATS)[number]}
   /** The repository's stacks as listed; undefined when kedge.yaml lists none (model/stack/stack-layout.ts). */
   stacks?: readonly StackEntry[]
+  /** The deploy hooks kedge.yaml names (see hooks-config.ts); undefined leaves the defaults in `hooks/`. */
+  hooks?: HooksConfig
 }
 
 const oneOf = (values: readonly string[]) => `one of ${values.join(', ')}`
-
-const duration = z.union([z.string(), z.number()], {error: `expected ${DURATION_EXPECTED}`}).transform((value, ctx) => {
-  const ms = parseDuration(value)
-  if (ms === null) {
-    ctx.addIssue({code: 'custom', message: `expected ${DURATION_EXPECTED}, got ${typeof value === 'string' ? quoted(value) : value}`})
-    return z.NEVER
-  }
-  return ms
-})
 
 const relativeFile = z.string({error: 'expected a file path'}).min(1, {error: 'expected a file path'})
 
@@ -112,6 +105,7 @@ const schema = z.strictObject(
       )
       .optional(),
     stacks: stackEntries.optional(),
+    hooks: hooksSection.optional(),
     git: compatibilitySection,
     state: compatibilitySection,
     server: compatibilitySection,
@@ -131,7 +125,7 @@ export function parseKedgeConfig(text: string, file: string): KedgeConfig {
 const parseOnce = keepingRefusals((text, file) => deepFreeze(parseConfigText(text, file)))
 
 function parseConfigText(text: string, file: string): KedgeConfig {
-  const {docker, reconciliation, logging, stacks} = validated(schema, parseConfigDocument(text, file), file)
+  const {docker, reconciliation, logging, stacks, hooks} = validated(schema, parseConfigDocument(text, file), file)
   return {
     file,
     projectName: docker?.project_name,
@@ -147,6 +141,7 @@ function parseConfigText(text: string, file: string): KedgeConfig {
     keepReleases: reconciliation?.keep_releases ?? 10,
     logging: {level: logging?.level, format: logging?.format},
     stacks,
+    ...(hooks === undefined ? {} : {hooks: hooksConfigOf(hooks, file)}),
   }
 }
 

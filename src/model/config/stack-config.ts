@@ -2,6 +2,7 @@ import {z} from 'zod'
 
 import {InvalidConfigError} from '../errors.js'
 import {deepFreeze, keepingRefusals, parseConfigDocument, validated} from './config-document.js'
+import {hooksConfigOf, hooksSection, type HooksConfig} from './hooks-config.js'
 import {COMPATIBILITY_SECTIONS, dockerSection, reconciliationFields, type KedgeConfig} from './kedge-config.js'
 import type {ReconciliationMode} from './reconciliation-mode.js'
 
@@ -17,6 +18,8 @@ export interface StackOverrides {
   healthTimeoutMs?: number
   rollbackOnFailure?: boolean
   keepReleases?: number
+  /** The stack's own hooks, in place of the repository's. */
+  hooks?: HooksConfig
 }
 
 const {interval: _repositoryWide, ...stackReconciliationFields} = reconciliationFields
@@ -25,6 +28,7 @@ const schema = z.strictObject(
   {
     docker: dockerSection.optional(),
     reconciliation: z.strictObject(stackReconciliationFields, {error: 'expected a mapping'}).optional(),
+    hooks: hooksSection.optional(),
   },
   {error: 'expected a mapping at the top level'},
 )
@@ -53,7 +57,7 @@ function parseStackText(text: string, file: string): StackOverrides {
       })
     }
   }
-  const {docker, reconciliation} = validated(schema, document, file)
+  const {docker, reconciliation, hooks} = validated(schema, document, file)
   return withoutUnset({
     projectName: docker?.project_name,
     composeFiles: docker?.compose_file === undefined ? undefined : [docker.compose_file].flat(),
@@ -65,6 +69,7 @@ function parseStackText(text: string, file: string): StackOverrides {
     healthTimeoutMs: reconciliation?.health_timeout,
     rollbackOnFailure: reconciliation?.rollback_on_failure,
     keepReleases: reconciliation?.keep_releases,
+    hooks: hooks === undefined ? undefined : hooksConfigOf(hooks, file),
   })
 }
 

@@ -36,3 +36,7 @@ export type AuthKind = (typeof AUTH_KINDS)[number]
  */
 export const STACK_HOLDS = ['down', 'suspended', 'gone'] as const
 export type StackHold = (typeof STACK_HOLDS)[number]
+
+/** The forges kedge posts commit statuses to; Forgejo speaks Gitea's API. */
+export const FORGES = ['github', 'gitea', 'gitlab'] as const
+export type Forge = (typeof FORGES)[number]

@@ -1,4 +1,6 @@
 import type {DeploymentRow} from '../rows.js'
+import {parseReason, reasonLine, type DeployReason} from './deploy-reason.js'
+import {parseHookRecords, type HookRecord} from './hook-record.js'
 import {checkDeploymentRow} from './row-checks.js'
 
 /** How a deployment is shown to people and in `--json`. */
@@ -16,11 +18,18 @@ export interface DeploymentView {
   /** For a rollback: the commit it replaced. */
   replacedCommit: string | null
   note: string | null
+  /** Why it happened: the trigger's source, the files it read that changed, the services it changed, the drift it healed; null on rows older than reasons. */
+  reason: DeployReason | null
+  /** The reason in one line, as notifications carry it. */
+  reasonLine: string | null
+  /** What the repository's hooks did, output redacted. */
+  hooks: HookRecord[]
 }
 
 /** corrupt_row when the row holds what kedge never writes (a time that is not one): it is not shown half-read. */
 export function toDeploymentView(unchecked: DeploymentRow, stack: string): DeploymentView {
   const row = checkDeploymentRow(unchecked)
+  const reason = parseReason(row.reason)
   return {
     id: row.id,
     stack,
@@ -33,5 +42,8 @@ export function toDeploymentView(unchecked: DeploymentRow, stack: string): Deplo
     project: row.project,
     replacedCommit: row.replacedCommit,
     note: row.note,
+    reason,
+    reasonLine: reason ? reasonLine(reason) : null,
+    hooks: parseHookRecords(row.hooks),
   }
 }

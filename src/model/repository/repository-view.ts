@@ -30,6 +30,10 @@ export interface RepositoryView {
   auth: AuthView
   /** How push webhooks are verified: not taken (none), a secret read from a variable (env), or stored encrypted. */
   webhook: {kind: 'none' | 'env' | 'stored'; variable?: string}
+  /** Whether its hooks may run on the host (`--allow-hooks`). */
+  allowHooks: boolean
+  /** The forge it posts commit statuses to, and the API base when one was given; null posts none. */
+  commitStatus: {forge: string; api: string | null} | null
 }
 
 export function toRepositoryView(row: RepositoryRow, lastDeployment?: DeploymentRow): RepositoryView {
@@ -52,6 +56,8 @@ export function toRepositoryView(row: RepositoryRow, lastDeployment?: Deployment
     lastError: rowProblem(row) ?? row.lastError,
     auth: authView(row),
     webhook: row.webhookSecretEnv ? {kind: 'env', variable: row.webhookSecretEnv} : {kind: row.webhookSecret ? 'stored' : 'none'},
+    allowHooks: row.allowHooks === true,
+    commitStatus: row.commitStatus === null ? null : {forge: row.commitStatus, api: row.commitStatusApi},
   }
 }
 

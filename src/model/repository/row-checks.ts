@@ -2,7 +2,7 @@ import path from 'node:path'
 
 import {MAX_DURATION_MS} from '../config/duration.js'
 import {InvalidStateError, quoted} from '../errors.js'
-import {AUTH_KINDS, DEPLOYMENT_STATUSES, DEPLOYMENT_TRIGGERS, STACK_HOLDS} from './column-values.js'
+import {AUTH_KINDS, DEPLOYMENT_STATUSES, DEPLOYMENT_TRIGGERS, FORGES, STACK_HOLDS} from './column-values.js'
 import type {DeploymentRow, RepositoryRow, StackRow} from '../rows.js'
 import {validateBranchName} from './branch-name.js'
 import {isStackName} from '../stack/stack-names.js'
@@ -67,6 +67,7 @@ export function checkRepositoryRow(row: RepositoryRow): RepositoryRow {
     throw bad('interval_ms', `${quoted(String(row.intervalMs))} is not an interval of ${MIN_INTERVAL_MS} ms to ${MAX_DURATION_MS} ms`)
   }
   if (row.authKind !== null && !(AUTH_KINDS as readonly unknown[]).includes(row.authKind)) throw bad('auth_kind', `${quoted(String(row.authKind))} is not a kind of credentials`)
+  if (row.commitStatus !== null && !(FORGES as readonly unknown[]).includes(row.commitStatus)) throw bad('commit_status', `${quoted(String(row.commitStatus))} is not a forge kedge posts statuses to`)
   checkTimestamp(row.createdAt, 'created_at', bad, false)
   checkTimestamp(row.remoteCheckedAt, 'remote_checked_at', bad)
   checkTimestamp(row.lastErrorAt, 'last_error_at', bad)

@@ -37,27 +37,33 @@ export interface AttemptSteps {
 /**
  * One attempt at a stack, as history shows it: a `pending` row for the commit, the work, then the row
  * finished as the work succeeded (and the stack's row updated) or failed (and the error recorded on the
- * stack). A row left `pending` by a crash is marked interrupted by the lock's next holder.
+ * stack). A row left `pending` by a crash is marked interrupted by the lock's next holder. Its start and
+ * its end are announced (notifications, commit status), which never changes or delays its outcome.
  */
 export async function runAttempt(
   context: KedgeContext,
-  {repository, stack}: StackTarget,
-  start: {commit: string; trigger: DeploymentTrigger},
+  target: StackTarget,
+  start: {commit: string; trigger: DeploymentTrigger; previousCommit?: string | null},
   steps: AttemptSteps,
 ): Promise<{deployment: DeploymentRow; stack: string; error: KedgeError | null}> {
-  const {store} = context
+  const {store, announcer} = context
+  const {repository, stack} = target
   const deployment = store.startDeployment({repositoryId: repository.id, stackId: stack.id, commit: start.commit, trigger: start.trigger})
+  announcer.announce({kind: 'deploy_started', target, deployment})
+  const finished = (row: DeploymentRow) => announcer.announce({kind: 'deployment_finished', target, deployment: row, previousCommit: start.previousCommit ?? null})
   try {
     const {outcome, stackChanges} = await steps.work()
-    const finished = store.finishDeployment(deployment.id, outcome)
+    const row = store.finishDeployment(deployment.id, outcome)
     // What runs now is this attempt's: a head found to leave the stack alone before no longer says so.
     store.updateStack(stack.id, {unchangedHead: null, ...stackChanges})
-    return {deployment: finished, stack: stack.name, error: null}
+    finished(row)
+    return {deployment: row, stack: stack.name, error: null}
   } catch (caught) {
     const {error, outcome} = await steps.failed(caught)
-    const finished = store.finishDeployment(deployment.id, {...outcome, status: 'failed', error: error.message})
+    const row = store.finishDeployment(deployment.id, {...outcome, status: 'failed', error: error.message})
     store.recordStackError(stack.id, error)
     if (stack.unchangedHead) store.updateStack(stack.id, {unchangedHead: null})
-    return {deployment: finished, stack: stack.name, error}
+    finished(row)
+    return {deployment: row, stack: stack.name, error}
   }
 }

@@ -11,7 +11,11 @@ import type {KedgeContext} from '../context.js'
 import {stackPathsOf} from '../repositories/stack-paths.js'
 import {keepRelease} from '../rollback/releases.js'
 import {rollbackTo} from '../rollback/rollback.js'
+import {changedServices, sourceOf, type DeployReason} from '../../model/repository/deploy-reason.js'
+import type {HookRecord} from '../../model/repository/hook-record.js'
 import {applyStack} from './apply-stack.js'
+import {preHookFailure, runHook, type HookFacts} from './hooks.js'
+import {changedFilesSince} from './stack-changes.js'
 import {runAttempt, type AttemptFailed, type DeployOutcome} from './attempt.js'
 import {readDesiredStack, type CheckoutRead} from './desired-stack.js'
 import {waitForServices} from './health-gate.js'
@@ -23,6 +27,8 @@ export type {DeployOutcome} from './attempt.js'
 
 /** What the caller read already this round, so that the deploy does not read it again. */
 export interface AlreadyRead {
+  /** How a new commit of the branch was found (a `git` deploy's reason): by a poll, or because a push webhook asked. */
+  found?: 'poll' | 'webhook'
   /** The last good deployment; null when there is none. */
   lastGood?: DeploymentRow | null
   /** The checkout's stack directory and kedge.yaml (see readCheckout). */
@@ -56,17 +62,28 @@ export async function applyCheckedOutCommit(
   const previousSnapshot = parseSnapshot(previous?.snapshot ?? null)
   const paths = stackPathsOf(context, target)
   // How far the work got: what the failure's record and the release after a success are made from.
-  const progress: {snapshot: StackSnapshot | null; config: KedgeConfig | null; changes: ServiceChange[]; touchedHost: boolean} = {
+  const progress: {snapshot: StackSnapshot | null; config: KedgeConfig | null; changes: ServiceChange[]; touchedHost: boolean; reason: DeployReason; hooks: HookRecord[]} = {
     snapshot: null,
     config: null,
     changes: [],
     touchedHost: false,
+    reason: {source: sourceOf(trigger, known.found)},
+    hooks: [],
   }
+  const hookFacts = (status: string, error: string | null): HookFacts => ({commit, previousCommit: previous?.commit ?? null, trigger: progress.reason.source, status, error})
 
   const work = async () => {
     const desired = await readDesiredStack(context, paths, target, commit, previousSnapshot, signal, {checkout: known.checkout})
     const {config} = desired
     progress.config = config
+    progress.reason.files = previousSnapshot ? await changedFilesSince(context, target, previousSnapshot, commit, signal) : null
+    // Before anything on the host changes (not even a pull): a pre hook that fails leaves the running stack as it is.
+    const pre = await runHook(context, target, 'pre', {repoDir: paths.repoDir, config}, hookFacts('pending', null), signal)
+    if (pre) {
+      progress.hooks.push(pre)
+      const stopped = preHookFailure(pre)
+      if (stopped) throw stopped
+    }
     const actual = await listOwnedContainers(context, repository.name, desired.snapshot.project, {
       deployedHere: previousSnapshot?.project === desired.snapshot.project,
       services: desired.snapshot.services,
@@ -74,6 +91,7 @@ export async function applyCheckedOutCommit(
     const applied: StackSnapshot = {...desired.snapshot, services: keepRunningLabels(desired.snapshot.services, actual)}
     progress.snapshot = applied
     progress.changes = planChanges(applied.services, actual, previousSnapshot?.services)
+    progress.reason.services = changedServices(progress.changes)
     // Drift of what runs now is repaired on the way, measured against the commit that runs (see driftToRepair).
     const baseline = driftBaseline(previousSnapshot?.services ?? [], applied.services, actual)
     // One look at the images for both; a pull changes what the references name, so then they are looked at again.
@@ -87,7 +105,7 @@ export async function applyCheckedOutCommit(
     await waitForServices(context, repository.name, applied.project, applied.services, config.healthTimeoutMs, signal)
     if (previousSnapshot) await removeOtherProject(context, repository.name, previousSnapshot.project, applied.project)
     return {
-      outcome: {status: 'success' as const, snapshot: JSON.stringify(applied), project: applied.project},
+      outcome: {status: 'success' as const, snapshot: JSON.stringify(applied), project: applied.project, ...recordOf(progress)},
       stackChanges: {lastError: null, lastErrorAt: null, pendingCommit: null, pendingChanges: null},
     }
   }
@@ -124,12 +142,23 @@ export async function applyCheckedOutCommit(
     const {snapshot} = progress
     return {
       error,
-      outcome: {note, snapshot: snapshot ? JSON.stringify(snapshot) : null, project: snapshot?.project ?? null, interrupted: interrupted || hostFailed, leftFailed},
+      outcome: {note, snapshot: snapshot ? JSON.stringify(snapshot) : null, project: snapshot?.project ?? null, interrupted: interrupted || hostFailed, leftFailed, ...recordOf(progress)},
     }
   }
 
-  const attempt = await runAttempt(context, target, {commit, trigger}, {work, failed})
+  const attempt = await runAttempt(context, target, {commit, trigger, previousCommit: previous?.commit ?? null}, {work, failed})
   const {snapshot, config, changes} = progress
   if (!attempt.error && snapshot && config) await keepRelease(context, paths, commit, config.keepReleases, snapshot.placedPaths).catch(() => undefined)
+  // Once the outcome is recorded; what they do is recorded on the row and changes nothing else. A deploy kedge stopped runs neither.
+  if (config && !attempt.deployment.interrupted) {
+    const name = attempt.error ? 'failure' : 'success'
+    const after = await runHook(context, target, name, {repoDir: paths.repoDir, config}, hookFacts(attempt.deployment.status, attempt.deployment.error), signal)
+    if (after) context.store.recordDeploymentHooks(attempt.deployment.id, JSON.stringify([...progress.hooks, after]))
+  }
   return {...attempt, changes}
+}
+
+/** The reason and the hooks' records, as the deployment's row keeps them. */
+function recordOf(progress: {reason: DeployReason; hooks: readonly HookRecord[]}): {reason: string; hooks: string | null} {
+  return {reason: JSON.stringify(progress.reason), hooks: progress.hooks.length === 0 ? null : JSON.stringify(progress.hooks)}
 }

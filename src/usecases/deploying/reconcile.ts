@@ -56,6 +56,8 @@ export interface ReconcileOptions {
   onPolled?: (outcome: {success: boolean; seconds: number; head: string | null}) => void
   /** What the remote said when this round's caller asked it already (see lookBeforeLock): it is not asked again. */
   polled?: AskedHead
+  /** How the round's poll came about, for a deploy's reason: serve's interval, or a push webhook's request. */
+  found?: 'poll' | 'webhook'
   /** Called with the fetched commit's kedge.yaml (the repository's) as the round read it (null when it is invalid), for what the caller derives from it. */
   onCheckoutConfig?: (commit: string, config: KedgeConfig | null) => void
 }
@@ -184,13 +186,17 @@ export function recordPoll(context: KedgeContext, repository: RepositoryRow, ask
   const {store} = context
   if (asked.kind === 'failed') {
     store.recordRepositoryError(repository.id, asked.error)
-    return {kind: 'unreachable', error: asKedgeError(asked.error, 'git_failed')}
+    const error = asKedgeError(asked.error, 'git_failed')
+    context.announcer.announce({kind: 'repository_failed', repository, error: error.message})
+    return {kind: 'unreachable', error}
   }
   if (asked.head === null) {
     const error = new ExternalError(`branch "${repository.branch}" no longer exists on ${repository.url}`, {code: 'unknown_branch'})
     store.recordRepositoryError(repository.id, error)
+    context.announcer.announce({kind: 'repository_failed', repository, error: error.message})
     return {kind: 'no-branch', error}
   }
+  context.announcer.announce({kind: 'repository_answered', repository})
   // The remote answered: whatever kept it from answering before is over.
   store.recordRemoteHead(repository.id, asked.head, context.clock.now())
   if (repository.lastError) store.updateRepository(repository.id, {lastError: null, lastErrorAt: null})
@@ -220,7 +226,7 @@ async function reconcileStack(
     const skippedBefore = store.lastAttemptAt(target.stack.id, commit)?.status === 'skipped'
     return skippedBefore ? {kind: 'already-failed', commit} : recordSkipped(context, target, commit, blockedBy)
   }
-  const known = {lastGood: decision.lastGood, checkout}
+  const known = {lastGood: decision.lastGood, checkout, found: options.found}
   // Only a stack that runs its last good deployment, read from a checkout that could be read, may be left alone.
   const runsLastGood = decision.lastGood !== null && store.newestAttempt(target.stack.id)?.id === decision.lastGood.id
   if (!isRootStack(target) && !('error' in checkout) && runsLastGood && (await leavesStackAlone(context, target, decision.lastGood, commit, options.signal))) {

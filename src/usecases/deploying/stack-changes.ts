@@ -43,3 +43,18 @@ export async function changedReads(
   }
   return [...new Set([...before.keys(), ...after.keys()])].filter((file) => before.get(file) !== after.get(file)).sort()
 }
+
+/**
+ * For a deploy's reason: the files the stack reads that differ between its deployed commit and `commit`.
+ * One of several stacks reads what its deployment recorded (changedReads); a stack of the repository's
+ * root reads the whole of its path. Null when that cannot be told (the old commit is gone from the clone).
+ */
+export async function changedFilesSince(context: KedgeContext, target: StackTarget, snapshot: StackSnapshot, commit: string, signal?: AbortSignal): Promise<string[] | null> {
+  const {repoDir} = stackPaths(context, target.repository.name)
+  if (snapshot.placedPaths && snapshot.stack) return changedReads(context, target, snapshot, {repoDir, commit}, signal)
+  try {
+    return await context.git.changedFiles(repoDir, snapshot.commit, commit, target.repository.path ? [target.repository.path] : [], signal)
+  } catch {
+    return null
+  }
+}

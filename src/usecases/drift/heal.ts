@@ -4,6 +4,7 @@ import type {KedgeConfig} from '../../model/config/kedge-config.js'
 import type {DeploymentRow, LockRow, StackTarget} from '../../model/rows.js'
 import type {StackContainer} from '../../model/stack/containers.js'
 import {detectDrift, type Drift} from '../../model/stack/drift.js'
+import {healedDrift, type DeployReason} from '../../model/repository/deploy-reason.js'
 import {snapshotConfig} from '../../model/stack/snapshot-config.js'
 import type {StackSnapshot} from '../../model/stack/stack-snapshot.js'
 import {parseSnapshot} from '../../model/stack/stored-snapshot.js'
@@ -116,7 +117,11 @@ export async function healLocked(context: KedgeContext, target: StackTarget, opt
   const {config} = deployed
   const actionable = drift.filter((entry) => entry.type !== 'extra' || config.prune)
   if (actionable.length === 0) return {kind: 'in-sync', changed}
-  if (config.mode !== 'auto') return {kind: 'recorded', mode: config.mode, drift, changed}
+  if (config.mode !== 'auto') {
+    // Once per change of what is found: the same drift found again at the next check is no news.
+    if (changed) context.announcer.announce({kind: 'drift_detected', target, drift: actionable, mode: config.mode})
+    return {kind: 'recorded', mode: config.mode, drift, changed}
+  }
   // A hold's rows (down, suspend, resume) deploy nothing: they neither set nor end a failed deploy's hold.
   const newest = context.store.newestAttempt(stack.id)
   if (newest?.status === 'failed' && newest.leftFailed) {
@@ -124,11 +129,14 @@ export async function healLocked(context: KedgeContext, target: StackTarget, opt
   }
   const windowStart = new Date(context.clock.now().getTime() - config.healWindowMs)
   if (context.store.countDeploymentsSince(stack.id, 'drift', windowStart) >= config.maxHeals) {
+    // At every check while the guard holds: the notifier folds them into one message per window.
+    context.announcer.announce({kind: 'heal_stopped', target, drift: actionable, maxHeals: config.maxHeals, windowMs: config.healWindowMs})
     return {kind: 'flapping', drift, changed, maxHeals: config.maxHeals, windowMs: config.healWindowMs}
   }
 
   const note = `healed: ${describeDrift(actionable)}`
-  const attempt = await runAttempt(context, target, {commit: snapshot.commit, trigger: 'drift'}, {
+  const reason = JSON.stringify({source: 'heal', drift: healedDrift(actionable)} satisfies DeployReason)
+  const attempt = await runAttempt(context, target, {commit: snapshot.commit, trigger: 'drift', previousCommit: snapshot.commit}, {
     work: async () => {
       // After a rollback restored from a release or the database, the commit may not be in the clone.
       const paths = stackPathsOf(context, target)
@@ -136,13 +144,13 @@ export async function healLocked(context: KedgeContext, target: StackTarget, opt
       await applyStack(context, paths, repository.name, snapshot, actual, {drift, prune: config.prune, signal, tree})
       // What the heal left is recorded as the repository's drift; a check that fails fails the heal.
       await inspectDrift(context, target, report.recorded, known)
-      return {outcome: {status: 'success' as const, note, snapshot: JSON.stringify(snapshot), project: snapshot.project}}
+      return {outcome: {status: 'success' as const, note, snapshot: JSON.stringify(snapshot), project: snapshot.project, reason}}
     },
     failed: async (caught) => {
       const error = asKedgeError(caught, 'heal_failed')
       return {
         error,
-        outcome: {snapshot: JSON.stringify(snapshot), project: snapshot.project, ...(await failedAttempt(context, error, note, signal))},
+        outcome: {snapshot: JSON.stringify(snapshot), project: snapshot.project, reason, ...(await failedAttempt(context, error, note, signal))},
       }
     },
   })

@@ -19,6 +19,7 @@ import {webhookSecretColumns, type WebhookSecretRequest} from './webhook-receive
 import {toRepositoryView, type RepositoryView} from '../../model/repository/repository-view.js'
 import {normalizeStackPath} from '../../model/stack/stack-path.js'
 import {resolveStackLayout} from '../../model/stack/stack-layout.js'
+import {commitStatusSetting} from '../../model/notify/commit-status.js'
 import {withStackOverrides} from '../../model/config/stack-config.js'
 
 export interface AddRepositoryRequest {
@@ -29,6 +30,11 @@ export interface AddRepositoryRequest {
   interval?: string
   auth?: AuthRequest
   webhookSecret?: WebhookSecretRequest
+  /** Let the repository's hooks run on the host (kedge.yaml `hooks:`). */
+  allowHooks?: boolean
+  /** Post commit statuses to this forge (a name, or `auto`). */
+  commitStatus?: string
+  commitStatusApi?: string
 }
 
 export interface AddRepositoryResult {
@@ -62,6 +68,7 @@ export async function addRepository(context: KedgeContext, request: AddRepositor
   const branch = validateBranchName(request.branch ?? 'main')
   const stackPath = refuseGitDirectory(normalizeStackPath(request.path))
   const intervalMs = request.interval === undefined ? null : parseInterval(request.interval)
+  const statusColumns = request.commitStatus === undefined ? {} : commitStatusSetting(remote.url, request.commitStatus, request.commitStatusApi ?? null)
   ensureNameIsFree(context, name)
 
   const auth = await prepareAuth(context, request.auth, remote)
@@ -89,6 +96,8 @@ export async function addRepository(context: KedgeContext, request: AddRepositor
         path: stackPath,
         intervalMs,
         createdAt: new Date(),
+        allowHooks: request.allowHooks ?? false,
+        ...statusColumns,
         ...auth.columns(name, access.knownHosts()),
         ...webhookColumns(name),
       }

@@ -3,6 +3,7 @@ import {isoTimeOrNull} from '../../model/repository/row-checks.js'
 import type {DeploymentRow, StackTarget} from '../../model/rows.js'
 import {keepRunningLabels} from '../../model/stack/running-labels.js'
 import {snapshotConfig} from '../../model/stack/snapshot-config.js'
+import type {DeployReason} from '../../model/repository/deploy-reason.js'
 import {parseSnapshot} from '../../model/stack/stored-snapshot.js'
 import type {KedgeContext} from '../context.js'
 import {applyStack} from '../deploying/apply-stack.js'
@@ -64,7 +65,8 @@ export async function rollbackTo(
   const snapshot = parseSnapshot(target.snapshot, target.id)
   if (!snapshot) throw new ExternalError(`the deployment of ${target.commit.slice(0, 7)} kept no snapshot to roll back to`, {code: 'no_snapshot'})
   const {repository, stack} = stackTarget
-  const attempt = await runAttempt(context, stackTarget, {commit: target.commit, trigger: options.trigger}, {
+  const reason = JSON.stringify({source: options.trigger, detail: options.reason} satisfies DeployReason)
+  const attempt = await runAttempt(context, stackTarget, {commit: target.commit, trigger: options.trigger, previousCommit: options.replacedCommit}, {
     work: async () => {
       const paths = stackPathsOf(context, stackTarget)
       const {tree, source} = await releaseTree(context, paths, snapshot)
@@ -86,6 +88,7 @@ export async function rollbackTo(
           replacedCommit: options.replacedCommit,
           snapshot: JSON.stringify(restored),
           project: snapshot.project,
+          reason,
         },
         stackChanges: {
           pinnedCommit: target.commit,
@@ -104,6 +107,7 @@ export async function rollbackTo(
           replacedCommit: options.replacedCommit,
           snapshot: JSON.stringify(snapshot),
           project: snapshot.project,
+          reason,
           ...(await failedAttempt(context, error, options.reason, options.signal)),
         },
       }

@@ -61,7 +61,9 @@ async function downOne(context: KedgeContext, target: StackTarget, options: Hold
     store.updateStack(stack.id, {hold: 'down', heldAt, drift: null, driftCheckedAt: null, lastError: null, lastErrorAt: null})
     const removed = takenDown?.containers.length ? `removed ${takenDown.containers.join(', ')}` : 'no container of it was running'
     const note = `taken down by ${options.by}: ${removed}; kept down until "kedge up ${address}"`
-    return {address, stack: stack.name, hold: holdOf({hold: 'down', heldAt}), changed: true, deployment: row && store.finishDeployment(row.id, {status: 'success', note}), takenDown}
+    const deployment = row && store.finishDeployment(row.id, {status: 'success', note})
+    context.announcer.announce({kind: 'stack_held', target, hold: 'down', deployment, note})
+    return {address, stack: stack.name, hold: holdOf({hold: 'down', heldAt}), changed: true, deployment, takenDown}
   } catch (caught) {
     const error = asKedgeError(caught, 'compose_failed')
     store.recordStackError(stack.id, error)
@@ -143,6 +145,7 @@ function setHold(context: KedgeContext, target: StackTarget, hold: StackHold | n
   const row = startRow(context, target, trigger)
   store.updateStack(target.stack.id, {hold, heldAt})
   const deployment = row && store.finishDeployment(row.id, {status: 'success', note})
+  if (hold === 'suspended') context.announcer.announce({kind: 'stack_held', target, hold, deployment, note})
   return {address: stackLabel(target), stack: target.stack.name, hold: holdOf({hold, heldAt}), changed: true, deployment}
 }
 

@@ -7,12 +7,13 @@ import type {DeploymentView} from '../../../model/repository/deployment-view.js'
 
 export default class History extends BaseCommand<typeof History> {
   static override summary = "Show a repository's deployments, newest first."
-  static override examples = ['<%= config.bin %> history --repo webapp', '<%= config.bin %> history --repo webapp --limit 5 --json']
+  static override examples = ['<%= config.bin %> history --repo webapp', '<%= config.bin %> history --repo webapp --verbose --limit 3', '<%= config.bin %> history --repo webapp --limit 5 --json']
   static override readsOnly = true
 
   static override flags = {
     repo: repoFlag,
     limit: Flags.integer({summary: 'How many deployments to show.', default: 20, min: 1, max: 100_000}),
+    verbose: Flags.boolean({summary: "Show each deployment whole: why it happened, its hooks' output, its error's full text.", default: false}),
   }
 
   async run(): Promise<DeploymentView[]> {

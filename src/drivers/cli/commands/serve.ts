@@ -3,7 +3,9 @@ import {Flags} from '@oclif/core'
 import {BaseCommand} from '../base-command.js'
 import {parseInterval} from '../../../model/repository/repository-interval.js'
 import {LOG_FORMATS, LOG_LEVELS} from '../../../model/config/kedge-config.js'
-import type {LogFormat, LogLevel} from '../../daemon/logger.js'
+import type {Logger, LogFormat, LogLevel} from '../../daemon/logger.js'
+import type {NotifierChoices} from '../../composition.js'
+import {parseDurationFlag, parsePublicUrl} from '../notify-settings.js'
 import {InvalidInputError, quoted} from '../../../model/errors.js'
 import {parseListenAddress} from '../../http/listen-address.js'
 
@@ -34,6 +36,35 @@ export default class Serve extends BaseCommand<typeof Serve> {
       default: '127.0.0.1:8080',
       env: 'KEDGE_LISTEN',
     }),
+    'public-url': Flags.string({
+      summary: "The URL people reach this serve at, for the links of commit statuses (e.g. https://kedge.example.com).",
+      env: 'KEDGE_PUBLIC_URL',
+      helpGroup: 'NOTIFICATIONS',
+    }),
+    'notify-fold-window': Flags.string({
+      summary: 'The same event for the same stack is sent once per this window, with a count of what it folded.',
+      default: '10m',
+      helpGroup: 'NOTIFICATIONS',
+    }),
+    'notify-error-after': Flags.string({
+      summary: "A repository's error is sent once it has lasted this long (its recovery once).",
+      default: '5m',
+      helpGroup: 'NOTIFICATIONS',
+    }),
+  }
+
+  /** serve's log, which the notifier writes to as well: made before the context is. */
+  private logger?: Logger
+
+  protected override notifierChoices(): NotifierChoices {
+    const logger = this.logger
+    if (!logger) return super.notifierChoices()
+    return {
+      log: (level, event, fields) => logger.log(level, event, fields),
+      foldWindowMs: parseDurationFlag(this.flags['notify-fold-window'], '--notify-fold-window'),
+      errorAfterMs: parseDurationFlag(this.flags['notify-error-after'], '--notify-error-after'),
+      publicUrl: this.flags['public-url'] ? parsePublicUrl(this.flags['public-url']) : null,
+    }
   }
 
   async run(): Promise<void> {
@@ -42,11 +73,12 @@ export default class Serve extends BaseCommand<typeof Serve> {
     if (listen === null && this.flags.listen !== 'off') {
       throw new InvalidInputError(`invalid --listen ${quoted(this.flags.listen)}: expected HOST:PORT, e.g. 127.0.0.1:8080, or off`, {code: 'invalid_listen'})
     }
-    const context = await this.context()
     const [{serve}, {createLogger}] = await Promise.all([import('../../daemon/serve.js'), import('../../daemon/logger.js')])
     const format = this.jsonEnabled() ? 'json' : ((this.flags['log-format'] ?? 'text') as LogFormat)
     const level = (this.flags['log-level'] ?? 'info') as LogLevel
     const logger = createLogger({level, format})
+    this.logger = logger
+    const context = await this.composedContext()
 
     const stop = new AbortController()
     const abandon = new AbortController()
@@ -72,6 +104,7 @@ export default class Serve extends BaseCommand<typeof Serve> {
         stop: stop.signal,
         abandon: abandon.signal,
         http: listen ? {listen, version: this.config.version} : undefined,
+        notifier: context.notifier,
       })
     } finally {
       process.off('SIGTERM', onSignal)

@@ -12,7 +12,7 @@ import type {FlagValue, HotInvocation} from './match.js'
 const BODIES: Record<HotCommandId, (io: CommandIO, flags: Record<string, FlagValue>, args: Record<string, string>) => Promise<unknown>> = {
   'repo:list': (io) => showRepositories(io),
   status: (io, flags) => showStatus(io, flags as {repo?: string}),
-  history: (io, flags) => showHistory(io, flags as {repo: string; limit: number}),
+  history: (io, flags) => showHistory(io, flags as {repo: string; limit: number; verbose: boolean}),
 }
 
 /**

@@ -1,3 +1,5 @@
+import chalk from 'chalk'
+
 import type {DeploymentView} from '../../../model/repository/deployment-view.js'
 import {repositoryHistory} from '../../../usecases/repositories/history.js'
 import type {CommandIO} from '../command-io.js'
@@ -5,10 +7,14 @@ import {colourStatus, renderTable, shortCommit} from '../render.js'
 import {elapsed, localTime} from '../time.js'
 
 /** `kedge history`: a repository's deployments, newest first. */
-export async function showHistory(io: CommandIO, flags: {repo: string; limit: number}): Promise<DeploymentView[]> {
+export async function showHistory(io: CommandIO, flags: {repo: string; limit: number; verbose?: boolean}): Promise<DeploymentView[]> {
   const deployments = repositoryHistory(await io.context(), flags.repo, flags.limit)
   if (deployments.length === 0) {
     io.log(`No deployments of ${flags.repo} yet.`)
+    return deployments
+  }
+  if (flags.verbose) {
+    for (const deployment of deployments) io.log(verboseLines(deployment).join('\n'))
     return deployments
   }
   // A repository of several stacks: which stack each row deployed.
@@ -29,4 +35,26 @@ export async function showHistory(io: CommandIO, flags: {repo: string; limit: nu
 function firstLine(text: string): string {
   const line = text.split('\n')[0] ?? ''
   return line.length > 100 ? `${line.slice(0, 99)}…` : line
+}
+
+/** Most lines of a hook's output `--verbose` shows: its end, where it says why it failed. */
+const HOOK_OUTPUT_LINES = 20
+
+/** One deployment, whole: what it did, why, what its hooks printed and the error's full text. */
+function verboseLines(deployment: DeploymentView): string[] {
+  const took = elapsed(deployment.startedAt, deployment.finishedAt)
+  const lines = [`${chalk.bold(`#${deployment.id}`)}  ${deployment.stack}  ${localTime(deployment.startedAt)}  ${shortCommit(deployment.commit)}  ${deployment.trigger}  ${colourStatus(deployment.status)}  ${took}`]
+  const field = (label: string, text: string) => text.split('\n').forEach((line, index) => lines.push(`  ${(index === 0 ? label : '').padEnd(9)}${line}`))
+  if (deployment.reasonLine) field('reason', deployment.reasonLine)
+  if (deployment.replacedCommit) field('replaced', shortCommit(deployment.replacedCommit))
+  if (deployment.note) field('note', deployment.note)
+  if (deployment.error) field('error', deployment.error)
+  for (const hook of deployment.hooks) {
+    const exit = hook.exitCode === null ? '' : `, exit ${hook.exitCode}`
+    field(`${hook.hook} hook`, `${hook.file}: ${hook.outcome}${exit}, ${hook.seconds} s${hook.note ? ` (${hook.note})` : ''}`)
+    const output = hook.output.trimEnd().split('\n').filter((line, index, all) => line !== '' || index < all.length - 1)
+    for (const line of output.slice(-HOOK_OUTPUT_LINES)) lines.push(`           ${chalk.dim('|')} ${line}`)
+  }
+  lines.push('')
+  return lines
 }

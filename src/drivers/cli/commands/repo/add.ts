@@ -7,6 +7,7 @@ import {addRepository, type AddRepositoryResult} from '../../../../usecases/repo
 import type {AuthRequest} from '../../../../usecases/repositories/repository-auth.js'
 import type {WebhookSecretRequest} from '../../../../usecases/repositories/webhook-receiver.js'
 import {authLines} from '../../auth-lines.js'
+import {telling, tellingLines} from '../../telling-flags.js'
 
 /** Where the project name came from, in words: "kedge.yaml", "name: in compose.yaml", "the repository's name". */
 function projectNameOrigin(checkout: NonNullable<AddRepositoryResult['checkout']>): string {
@@ -79,6 +80,7 @@ A private repository takes a deploy key (--ssh-key, for ssh:// and git@host: URL
       exclusive: ['webhook-secret-env', 'token-stdin'],
       helpGroup: 'WEBHOOK',
     }),
+    ...telling,
   }
 
   async run(): Promise<AddRepositoryResult> {
@@ -90,6 +92,9 @@ A private repository takes a deploy key (--ssh-key, for ssh:// and git@host: URL
       interval: this.flags.interval,
       auth: await this.authRequest(),
       webhookSecret: await this.webhookSecretRequest(),
+      allowHooks: this.flags['allow-hooks'],
+      commitStatus: this.flags['commit-status'],
+      commitStatusApi: this.flags['commit-status-api'],
     })
     this.warnAll(result.warnings)
     const {repository, checkout} = result
@@ -105,6 +110,7 @@ A private repository takes a deploy key (--ssh-key, for ssh:// and git@host: URL
       this.log(`  mode     ${checkout.mode}`)
     }
     for (const [label, text] of authLines(repository.auth)) this.log(`  ${label.padEnd(8)} ${text}`)
+    for (const line of tellingLines(repository)) this.log(`  ${line}`)
     if (repository.webhook.kind !== 'none') this.log(`  webhook  POST /hooks/${repository.name} (secret ${repository.webhook.kind === 'env' ? `from $${repository.webhook.variable}` : 'stored encrypted'})`)
     return result
   }

@@ -7,21 +7,28 @@ import {readStandardInput} from '../../stdin.js'
 import {setLocalEnv, type LocalEnvView} from '../../../../usecases/repositories/local-env.js'
 import type {InputText} from '../../../../usecases/repositories/repository-auth.js'
 import {InvalidInputError} from '../../../../model/errors.js'
+import type {RepositoryView} from '../../../../model/repository/repository-view.js'
+import {updateRepositorySettings} from '../../../../usecases/repositories/update-repository.js'
+import {telling, tellingLines} from '../../telling-flags.js'
 
 export interface RepoSetResult {
   name: string
-  /** The names the local env file sets (never their values); empty once it is cleared. */
-  localEnv: {variables: string[]}
+  /** The names the local env file sets (never their values); empty once it is cleared; absent when it was left alone. */
+  localEnv?: {variables: string[]}
+  allowHooks: boolean
+  commitStatus: RepositoryView['commitStatus']
 }
 
 export default class RepoSet extends BaseCommand<typeof RepoSet> {
-  static override summary = "Change a registered repository's host-local settings."
+  static override summary = "Change a registered repository's host-local settings: its local env file, hooks and commit statuses."
   static override description = `--local-env gives the repository a local env file: values Compose interpolates into the compose files (\${PG_PASS:?}) that belong to this host and must not be in git. It is a dotenv file (NAME=value a line, # comments); kedge stores it encrypted with the home's secret key (<home>/secret.key, or KEDGE_SECRET_KEY), never in clear, and hands its values to Compose in its environment, where they win over the stack's committed .env file. Every value is treated as a secret and redacted from kedge's output. Setting it deploys nothing: "kedge sync --repo NAME" applies it now (recreating the services whose resolved configuration changed), and a running serve with the next commit it deploys.`
 
   static override examples = [
     '<%= config.bin %> repo set webapp --local-env /etc/kedge/webapp.env',
     'printf "PG_PASS=%s\\n" "$PG_PASS" | <%= config.bin %> repo set webapp --local-env -',
     '<%= config.bin %> repo set webapp --clear-local-env',
+    '<%= config.bin %> repo set webapp --allow-hooks',
+    '<%= config.bin %> repo set webapp --commit-status gitea --commit-status-api https://git.example.com/api/v1',
   ]
 
   static override args = {
@@ -36,21 +43,31 @@ export default class RepoSet extends BaseCommand<typeof RepoSet> {
       exclusive: ['clear-local-env'],
     }),
     'clear-local-env': Flags.boolean({summary: 'Remove the local env file.', exclusive: ['local-env'], default: false}),
+    ...telling,
   }
 
   async run(): Promise<RepoSetResult> {
+    const {flags} = this
+    const settings = {allowHooks: flags['allow-hooks'], commitStatus: flags['commit-status'], commitStatusApi: flags['commit-status-api']}
     const input = await this.envFileInput()
-    const view = setLocalEnv(await this.context(), this.args.name, input)
-    this.report(view, input === null)
-    return {name: view.name, localEnv: {variables: view.variables}}
+    if (input === undefined && Object.values(settings).every((value) => value === undefined)) {
+      throw new InvalidInputError('nothing to change', {code: 'invalid_input', hint: 'pass --local-env FILE, --clear-local-env, --allow-hooks, --no-allow-hooks or --commit-status'})
+    }
+    const context = await this.context()
+    // The settings first: they are checked before anything is written, so a refused one changes nothing.
+    const repository = updateRepositorySettings(context, this.args.name, settings)
+    const view = input === undefined ? undefined : setLocalEnv(context, this.args.name, input)
+    if (view) this.report(view, input === null)
+    if (Object.values(settings).some((value) => value !== undefined)) for (const line of tellingLines(repository)) this.log(`${chalk.green('Set')} ${line}`)
+    return {name: repository.name, ...(view ? {localEnv: {variables: view.variables}} : {}), allowHooks: repository.allowHooks, commitStatus: repository.commitStatus}
   }
 
-  private async envFileInput(): Promise<InputText | null> {
+  private async envFileInput(): Promise<InputText | null | undefined> {
     const file = this.flags['local-env']
     if (file === '-') return {content: await readStandardInput(), name: 'standard input'}
     if (file !== undefined) return {file}
     if (this.flags['clear-local-env']) return null
-    throw new InvalidInputError('nothing to change', {code: 'invalid_input', hint: 'pass --local-env FILE or --clear-local-env'})
+    return undefined
   }
 
   private report(view: LocalEnvView, cleared: boolean): void {

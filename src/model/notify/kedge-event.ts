@@ -1,0 +1,20 @@
+import type {ReconciliationMode} from '../config/reconciliation-mode.js'
+import type {DeploymentRow, RepositoryRow, StackTarget} from '../rows.js'
+import type {Drift} from '../stack/drift.js'
+
+/** What kedge did or found that its operators may want to hear of (the notifier, src/usecases/notifying, tells people of it). */
+export type KedgeEvent =
+  /** An attempt at a commit started: a forge's commit status goes `pending`. */
+  | {kind: 'deploy_started'; target: StackTarget; deployment: DeploymentRow}
+  /** An attempt (a deploy, a rollback, a heal) was recorded as finished. */
+  | {kind: 'deployment_finished'; target: StackTarget; deployment: DeploymentRow; previousCommit: string | null}
+  /** A drift check found drift other than the last check's, in a mode that leaves it to the operator. */
+  | {kind: 'drift_detected'; target: StackTarget; drift: readonly Drift[]; mode: Exclude<ReconciliationMode, 'auto'>}
+  /** The flap guard stopped healing the stack. */
+  | {kind: 'heal_stopped'; target: StackTarget; drift: readonly Drift[]; maxHeals: number; windowMs: number}
+  /** A poll could not reach the remote (or authenticate, or find the branch). */
+  | {kind: 'repository_failed'; repository: RepositoryRow; error: string}
+  /** A poll got the branch head. */
+  | {kind: 'repository_answered'; repository: RepositoryRow}
+  /** The stack was taken down or suspended (`kedge down`, `kedge suspend`). */
+  | {kind: 'stack_held'; target: StackTarget; hold: 'down' | 'suspended'; note: string; /** Its history row; null for a stack kedge knows no commit of. */ deployment: DeploymentRow | null}

@@ -1,0 +1,218 @@
+import {errorMessage} from '../../model/errors.js'
+import {formatDuration} from '../../model/config/duration.js'
+import {DEFAULT_ENDPOINTS, messageFor, type ServiceEndpoints} from '../../model/notify/channel-message.js'
+import {parseChannelUrl, type ChannelKind} from '../../model/notify/channel-url.js'
+import {foldKeyOf, notificationFor, repositoryNotification} from '../../model/notify/event-notification.js'
+import type {KedgeEvent} from '../../model/notify/kedge-event.js'
+import type {Notification} from '../../model/notify/notification.js'
+import type {Delivery} from '../../model/notify/outgoing-message.js'
+import type {NotificationChannelRow} from '../../model/rows.js'
+import {redact} from '../../model/secrets/redaction.js'
+import type {Announcer} from '../../ports/announcer.js'
+import type {KedgeContext} from '../context.js'
+import {channelEvents, openChannelUrl} from './channels.js'
+import {postCommitStatus} from './commit-status.js'
+
+export interface NotifierSettings {
+  /** The same event for the same stack is sent once per window; what it folds is counted in the next message. */
+  foldWindowMs: number
+  /** A repository's error is sent only once it has lasted this long; its recovery once. */
+  errorAfterMs: number
+  /** How long one delivery may take. */
+  sendTimeoutMs: number
+  /** The waits before each retry of a delivery that failed. */
+  retryDelaysMs: readonly number[]
+  /** serve's public URL, for a commit status's link; null leaves it out. */
+  publicUrl: string | null
+  /** This host's name, in a commit status's context (`kedge/<host>/<stack>`). */
+  host: string
+  endpoints: ServiceEndpoints
+  log: (level: 'info' | 'warn' | 'error', event: string, fields: Record<string, string>) => void
+}
+
+export const DEFAULT_NOTIFIER_SETTINGS: Omit<NotifierSettings, 'host' | 'log'> = {
+  foldWindowMs: 10 * 60_000,
+  errorAfterMs: 5 * 60_000,
+  sendTimeoutMs: 10_000,
+  retryDelaysMs: [2_000, 8_000],
+  publicUrl: null,
+  endpoints: DEFAULT_ENDPOINTS,
+}
+
+export type NotificationResult = 'sent' | 'failed' | 'retried' | 'folded'
+
+/** A window open for one fold key: what it folded since its first message. */
+interface FoldWindow {
+  folded: number
+  last: Notification
+  repositoryId: number | null
+}
+
+/**
+ * Tells people what kedge did: each event becomes a message (model/notify/event-notification.ts) sent to
+ * every channel that takes its kind and repository, and a forge's commit status where the repository
+ * asked for one. Quiet by design: the same event for the same stack is sent once per fold window, with a
+ * count of what it folded at the window's end; a repository error only once it has lasted errorAfterMs,
+ * and its recovery once. Never in the way: announce returns at once and never throws; a delivery that
+ * fails is retried with backoff, then logged and counted, and changes nothing else.
+ */
+export class Notifier implements Announcer {
+  private readonly windows = new Map<string, FoldWindow>()
+  private readonly failing = new Map<number, {since: number; notified: boolean}>()
+  private readonly inFlight = new Set<Promise<void>>()
+  private readonly counts = new Map<string, {channel: string; result: NotificationResult; total: number}>()
+
+  constructor(
+    private readonly context: Pick<KedgeContext, 'store' | 'secrets' | 'messenger' | 'clock'>,
+    private readonly settings: NotifierSettings,
+  ) {}
+
+  announce(event: KedgeEvent): void {
+    try {
+      this.take(event)
+    } catch (error) {
+      this.settings.log('error', 'notify.failed', {event: event.kind, error: redact(errorMessage(error))})
+    }
+  }
+
+  /** How long one delivery may take: what a command that exits gives the deliveries under way (see drain). */
+  get sendTimeoutMs(): number {
+    return this.settings.sendTimeoutMs
+  }
+
+  /** How many messages each kind of channel sent, failed, retried and folded (kedge_notifications_total). */
+  totals(): Array<{channel: string; result: NotificationResult; total: number}> {
+    return [...this.counts.values()]
+  }
+
+  /** Waits for the deliveries under way, at most `timeoutMs`: a command that exits first gives them that long. */
+  async drain(timeoutMs: number): Promise<void> {
+    if (this.inFlight.size === 0) return
+    let timer: NodeJS.Timeout | undefined
+    await Promise.race([Promise.allSettled([...this.inFlight]), new Promise((resolve) => (timer = setTimeout(resolve, timeoutMs)))])
+    clearTimeout(timer)
+  }
+
+  /** Sends one message to one channel now, without retries or folding: `kedge notify test`. */
+  async sendNow(channel: NotificationChannelRow, notification: Notification): Promise<Delivery> {
+    const target = parseChannelUrl(openChannelUrl(this.context, channel))
+    return this.context.messenger.deliver(messageFor(target, notification, this.settings.endpoints), {timeoutMs: this.settings.sendTimeoutMs})
+  }
+
+  private take(event: KedgeEvent): void {
+    const now = this.context.clock.now()
+    switch (event.kind) {
+      case 'deploy_started':
+      case 'deployment_finished':
+        if (event.target.repository.commitStatus !== null) {
+          this.track(this.withRetries('commit_status', `commit status of ${event.target.repository.name}`, event.kind, () => postCommitStatus(this.context, event, this.settings)))
+        }
+        break
+      case 'repository_failed':
+        return this.repositoryFailed(event.repository.id, event.repository.name, event.error, now)
+      case 'repository_answered':
+        return this.repositoryAnswered(event.repository.id, event.repository.name, now)
+    }
+    const notification = notificationFor(event, now)
+    if (notification) this.offer(notification, 'target' in event ? event.target.repository.id : null)
+  }
+
+  private repositoryFailed(id: number, name: string, error: string, now: Date): void {
+    const state = this.failing.get(id) ?? {since: now.getTime(), notified: false}
+    this.failing.set(id, state)
+    if (state.notified || now.getTime() - state.since < this.settings.errorAfterMs) return
+    state.notified = true
+    const lasted = formatDuration(Math.max(1000, Math.round((now.getTime() - state.since) / 1000) * 1000))
+    this.offer(repositoryNotification(name, 'repository_unreachable', `for ${lasted}: ${redact(error)}`, now), id)
+  }
+
+  private repositoryAnswered(id: number, name: string, now: Date): void {
+    const state = this.failing.get(id)
+    if (!state) return
+    this.failing.delete(id)
+    if (state.notified) this.offer(repositoryNotification(name, 'repository_recovered', 'the branch head was read again', now), id)
+  }
+
+  /** Sends the message, or folds it into the window its key has open. */
+  private offer(notification: Notification, repositoryId: number | null): void {
+    const key = foldKeyOf(notification)
+    const open = this.windows.get(key)
+    if (open) {
+      open.folded++
+      open.last = notification
+      for (const channel of this.channelsFor(notification, repositoryId)) this.count(channelKind(channel), 'folded')
+      return
+    }
+    this.windows.set(key, {folded: 0, last: notification, repositoryId})
+    this.dispatch(notification, repositoryId)
+    // Unreferenced: a command that exits sooner loses only the count of what it folded, which serve keeps.
+    setTimeout(() => this.closeWindow(key), this.settings.foldWindowMs).unref()
+  }
+
+  /** At a window's end, what it folded is sent as one message with the count, and a new window opens for it. */
+  private closeWindow(key: string): void {
+    const open = this.windows.get(key)
+    this.windows.delete(key)
+    if (!open || open.folded === 0) return
+    const window = formatDuration(this.settings.foldWindowMs)
+    this.offer({...open.last, folded: open.folded, message: `${open.last.message}\n(${open.folded} more like this in the last ${window})`}, open.repositoryId)
+  }
+
+  private dispatch(notification: Notification, repositoryId: number | null): void {
+    for (const channel of this.channelsFor(notification, repositoryId)) {
+      this.track(this.withRetries(channelKind(channel), channel.display, notification.event, () => this.sendNow(channel, notification)))
+    }
+  }
+
+  private channelsFor(notification: Notification, repositoryId: number | null): NotificationChannelRow[] {
+    return this.context.store.listNotificationChannels().filter((channel) => {
+      if (channel.repositoryId !== null && channel.repositoryId !== repositoryId) return false
+      const events = channelEvents(channel)
+      return events === null || events.includes(notification.event)
+    })
+  }
+
+  /** One delivery, retried after each of retryDelaysMs; counted under `kind`, and logged under `label` when it fails for good. */
+  private async withRetries(kind: string, label: string, what: string, send: () => Promise<unknown>): Promise<void> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await send()
+        this.count(kind, 'sent')
+        return
+      } catch (error) {
+        const delay = this.settings.retryDelaysMs[attempt]
+        if (delay === undefined) {
+          this.count(kind, 'failed')
+          this.deliveryFailed(label, what, error)
+          return
+        }
+        this.count(kind, 'retried')
+        await new Promise((resolve) => setTimeout(resolve, delay).unref())
+      }
+    }
+  }
+
+  private deliveryFailed(channel: string, what: string, error: unknown): void {
+    this.settings.log('warn', 'notify.failed', {channel, event: what, error: redact(errorMessage(error))})
+  }
+
+  private track(delivery: Promise<void>): void {
+    this.inFlight.add(delivery)
+    void delivery.finally(() => this.inFlight.delete(delivery))
+  }
+
+  private count(channel: string, result: NotificationResult): void {
+    const key = `${channel} ${result}`
+    const entry = this.counts.get(key) ?? {channel, result, total: 0}
+    entry.total++
+    this.counts.set(key, entry)
+  }
+}
+
+/** Each scheme's kind of channel: the metric's label. */
+const KIND_OF_SCHEME: Record<string, ChannelKind> = {json: 'json', jsons: 'json', ntfy: 'ntfy', ntfys: 'ntfy', slack: 'slack', discord: 'discord', gotify: 'gotify', gotifys: 'gotify', mailto: 'mail', mailtos: 'mail'}
+
+/** The channel's kind (json, ntfy, ...), from its display form: known without opening the sealed URL. */
+function channelKind(channel: NotificationChannelRow): string {
+  return KIND_OF_SCHEME[/^([a-z]+):/.exec(channel.display)?.[1] ?? ''] ?? 'unknown'
+}
