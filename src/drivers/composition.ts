@@ -12,6 +12,7 @@ import {homeSecrets} from '../adapters/secrets/secrets-port.js'
 import type {KedgeHome} from '../model/home.js'
 import {DEFAULT_ENDPOINTS} from '../model/notify/channel-message.js'
 import type {StoreConnection} from '../store/connection.js'
+import {parsePublicUrl} from './cli/notify-settings.js'
 import {sqliteStore} from '../store/sqlite-store.js'
 import type {KedgeContext} from '../usecases/context.js'
 import {DEFAULT_NOTIFIER_SETTINGS, Notifier, type NotifierSettings} from '../usecases/notifying/notifier.js'
@@ -44,7 +45,7 @@ export function kedgeContext(home: KedgeHome, connection: StoreConnection, notif
   const built = new Notifier(ports, {
     ...DEFAULT_NOTIFIER_SETTINGS,
     host: hostname(),
-    publicUrl: process.env.KEDGE_PUBLIC_URL || null,
+    publicUrl: process.env.KEDGE_PUBLIC_URL ? parsePublicUrl(process.env.KEDGE_PUBLIC_URL, 'KEDGE_PUBLIC_URL') : null,
     endpoints: {slack: process.env.KEDGE_SLACK_URL || DEFAULT_ENDPOINTS.slack, discord: process.env.KEDGE_DISCORD_URL || DEFAULT_ENDPOINTS.discord},
     ...notifier,
   })

@@ -17,7 +17,7 @@ export interface HookExit {
   signal: string | null
   /** Stopped at its timeout. */
   timedOut: boolean
-  /** Its standard output and error, bounded (their start and end), not yet redacted. */
+  /** The end of its standard output and error, redacted before it was cut (so that no secret is left half masked). */
   output: string
   seconds: number
 }

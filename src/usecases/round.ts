@@ -84,5 +84,6 @@ export async function lookBeforeLock(context: KedgeContext, repository: Reposito
   }
   if (results.length === 0) return {kind: 'lock', asked}
   recordPoll(context, repository, asked)
+  context.announcer.announce({kind: 'repository_answered', repository})
   return {kind: 'quiet', head, results}
 }

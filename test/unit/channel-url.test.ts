@@ -173,4 +173,10 @@ describe('displayChannelUrl', () => {
     assert.equal(displayChannelUrl('ftp://user:pw@host/x'), 'ftp://***')
     assert.equal(displayChannelUrl('not a url with s3cret'), '***')
   })
+
+  it("masks a webhook's path but a short first part: receivers take their token in it", () => {
+    assert.equal(displayChannelUrl('json://hooks.example/kedge'), 'json://hooks.example/kedge')
+    assert.equal(displayChannelUrl('jsons://hooks.example/hooks/4f1d2c3b9a8e7d6c'), 'jsons://hooks.example/hooks/***')
+    assert.equal(displayChannelUrl('json://n8n.example/4f1d2c3b-9a8e-7d6c-5b4a'), 'json://n8n.example/***')
+  })
 })

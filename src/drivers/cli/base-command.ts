@@ -90,7 +90,12 @@ export abstract class BaseCommand<T extends typeof Command> extends Command impl
 
   /** How the notifier logs, and its settings: a command warns on stderr of a notification it could not deliver; serve logs it. */
   protected notifierChoices(): NotifierChoices {
-    return {log: (_level, _event, fields) => this.warnAll([`notification not delivered (${String(fields.channel ?? fields.event)}): ${String(fields.error)}`])}
+    return {
+      // On stderr whatever the output mode: under --json too, where warnAll stays silent, it must not go unseen.
+      log: (_level, _event, fields) => this.warnAlways(`notification not delivered (${fields.channel ?? fields.about}): ${fields.error}`),
+      // One retry: a command waits at most one delivery's timeout for its notifications (see finally).
+      retryDelaysMs: [1000],
+    }
   }
 
   /** Everything a command prints passes through redaction: a secret kedge knows never reaches the terminal. */
@@ -108,6 +113,11 @@ export abstract class BaseCommand<T extends typeof Command> extends Command impl
     for (const warning of warnings) process.stderr.write(`${chalk.yellow('Warning:')} ${redact(warning)}\n`)
   }
 
+  /** A warning on stderr in every output mode: of what happened beside the command's result (a notification not delivered). */
+  protected warnAlways(warning: string): void {
+    process.stderr.write(`${chalk.yellow('Warning:')} ${redact(warning)}\n`)
+  }
+
   protected override async catch(error: Interfaces.CommandError): Promise<void> {
     // Before the state exists nothing has touched the home: no error can be its storage's.
     reportCommandError(error, {json: this.jsonEnabled(), debug: this.debugEnabled(), storageFault: (cause) => this.state?.storageFault(cause) ?? null})
@@ -115,7 +125,8 @@ export abstract class BaseCommand<T extends typeof Command> extends Command impl
 
   protected override async finally(error: Error | undefined): Promise<void> {
     // What the command announced is delivered before it exits, within one delivery's timeout: never longer.
-    await this.composed?.notifier.drain(this.composed.notifier.sendTimeoutMs)
+    const undelivered = await this.composed?.notifier.drain(this.composed.notifier.sendTimeoutMs)
+    if (undelivered) this.warnAlways(`${undelivered} notification${undelivered === 1 ? ' was' : 's were'} not delivered before kedge exited: the receiver did not answer in time`)
     this.state?.close()
     await super.finally(error)
   }

@@ -5,12 +5,15 @@ import {InvalidInputError, quoted} from '../../model/errors.js'
 export function parseDurationFlag(input: string, flag: string): number {
   if (input.trim() === '0') return 0
   const ms = parseDuration(input)
-  if (ms === null) throw new InvalidInputError(`invalid ${flag} ${quoted(input)}: expected ${DURATION_EXPECTED}, or 0`, {code: 'invalid_interval'})
+  if (ms === null || ms > MAX_NOTIFY_DURATION_MS) throw new InvalidInputError(`invalid ${flag} ${quoted(input)}: expected ${DURATION_EXPECTED} of at most 24h, or 0`, {code: 'invalid_interval'})
   return ms
 }
 
+/** A day: longer windows would outlast a timer (about 24.8 days at most), and tell nobody anything. */
+const MAX_NOTIFY_DURATION_MS = 24 * 60 * 60_000
+
 /** serve's public URL, for the links commit statuses carry: an http(s) URL without credentials. */
-export function parsePublicUrl(input: string): string {
+export function parsePublicUrl(input: string, source = '--public-url'): string {
   let url: URL | null = null
   try {
     url = new URL(input)
@@ -18,7 +21,7 @@ export function parsePublicUrl(input: string): string {
     // refused below
   }
   if (!url || (url.protocol !== 'https:' && url.protocol !== 'http:') || url.username || url.password || url.search || url.hash) {
-    throw new InvalidInputError(`invalid --public-url ${quoted(input)}: expected an http(s) URL without credentials`, {code: 'invalid_url', hint: 'e.g. https://kedge.example.com'})
+    throw new InvalidInputError(`invalid ${source} ${quoted(input)}: expected an http(s) URL without credentials`, {code: 'invalid_url', hint: 'e.g. https://kedge.example.com'})
   }
   return input.replace(/\/+$/, '')
 }

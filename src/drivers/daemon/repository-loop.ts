@@ -18,6 +18,7 @@ import {DriftCheckGate, type CheckedStack} from './drift-check-gate.js'
 import type {EngineChange} from './engine-watcher.js'
 import {moreVerbose, type Logger} from './logger.js'
 import {DEFAULT_COMPOSE_LIMIT_MS, RoundDeadline, roundDeadlineMs} from './round-deadline.js'
+import {DEFAULT_HOOK_TIMEOUT_MS} from '../../model/config/hooks-config.js'
 
 const MAX_BACKOFF_MS = 5 * 60_000
 const NUDGE_SETTLE_MS = 250
@@ -462,7 +463,9 @@ export class RepositoryLoop {
   private deadlineFor(phases: number, round: 'poll' | 'drift', logger: Logger): RoundDeadline {
     // Asked again when the time comes: the commit the round fetched may allow more.
     // Each stack of the repository may deploy (or be checked) in the round, one after another.
-    const limitMs = (stacks: number) => phases * stacks * roundDeadlineMs(this.composeLimitMs, this.checkout?.config?.healthTimeoutMs ?? DEFAULT_HEALTH_TIMEOUT_MS)
+    const config = () => this.checkout?.config
+    const limitMs = (stacks: number) =>
+      phases * stacks * roundDeadlineMs(this.composeLimitMs, config()?.healthTimeoutMs ?? DEFAULT_HEALTH_TIMEOUT_MS, config()?.hooks?.timeoutMs ?? DEFAULT_HOOK_TIMEOUT_MS)
     const countedLimitMs = () => limitMs(Math.max(1, this.context.store.listStacks(this.repositoryId ?? -1).length))
     const overdue = (error: ExternalError) => logger.log('error', 'round.overdue', {repo: this.name, round, error: error.message})
     // One stack's limit first: no round has less, and it is counted only by a round that outlasts it.

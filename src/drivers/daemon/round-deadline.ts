@@ -13,11 +13,12 @@ export const OVERDUE_GRACE_MS = 30_000
 /**
  * How long one round of serve (a poll and the deploy it leads to, or a drift check and its heal) may
  * take: more than a real round takes with every step at its own limit (a deploy's health gate and its
- * rollback's), so that only a round stuck where nothing else bounds it reaches it. About an hour with
- * the default limits.
+ * rollback's, its hooks'), so that only a round stuck where nothing else bounds it reaches it. About an
+ * hour with the default limits.
  */
-export function roundDeadlineMs(composeLimitMs: number, healthTimeoutMs: number): number {
-  return LONG_COMPOSE_COMMANDS * composeLimitMs + 2 * healthTimeoutMs + ROUND_MARGIN_MS
+export function roundDeadlineMs(composeLimitMs: number, healthTimeoutMs: number, hookTimeoutMs = 0): number {
+  // A deploy runs at most two hooks (pre, then success or failure), each within its own timeout.
+  return LONG_COMPOSE_COMMANDS * composeLimitMs + 2 * healthTimeoutMs + 2 * hookTimeoutMs + ROUND_MARGIN_MS
 }
 
 /**

@@ -150,7 +150,8 @@ export async function serve(context: KedgeContext, options: ServeOptions): Promi
     http?.server.closeAllConnections()
     lock.release()
     // What the last rounds announced gets one delivery's time, as a command's does.
-    await options.notifier.drain(NOTIFY_DRAIN_MS)
+    const undelivered = await options.notifier.drain(NOTIFY_DRAIN_MS)
+    if (undelivered > 0) logger.log('warn', 'notify.abandoned', {count: undelivered})
   }
   logger.log('info', 'serve.stopped', {})
 }

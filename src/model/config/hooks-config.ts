@@ -14,6 +14,9 @@ export type HookName = (typeof HOOK_NAMES)[number]
 /** How long a hook may run when kedge.yaml sets no `hooks.timeout`. */
 export const DEFAULT_HOOK_TIMEOUT_MS = 60_000
 
+/** The longest `hooks.timeout`: a hook runs inside a round of serve, which the deploy and its hooks must fit. */
+export const MAX_HOOK_TIMEOUT_MS = 60 * 60_000
+
 /** Where a hook is looked for when kedge.yaml names none: `hooks/<name>.sh` beside kedge.yaml. */
 export const DEFAULT_HOOKS_DIRECTORY = 'hooks'
 
@@ -23,11 +26,14 @@ export interface HooksConfig {
   timeoutMs?: number
 }
 
-const hookFile = z.string({error: 'expected a file path, relative to kedge.yaml'}).min(1, {error: 'expected a file path, relative to kedge.yaml'})
+const hookFile = z
+  .string({error: 'expected a file path, relative to kedge.yaml'})
+  .min(1, {error: 'expected a file path, relative to kedge.yaml'})
+  .refine((file) => !file.startsWith('/'), {error: 'expected a path relative to kedge.yaml, inside the repository'})
 
 /** kedge.yaml's `hooks:` section; a stack's own kedge.yaml sets it too, and then its hooks are the stack's. */
 export const hooksSection = z.strictObject(
-  {pre: hookFile.optional(), success: hookFile.optional(), failure: hookFile.optional(), timeout: duration.optional()},
+  {pre: hookFile.optional(), success: hookFile.optional(), failure: hookFile.optional(), timeout: duration.refine((ms) => ms <= MAX_HOOK_TIMEOUT_MS, {error: 'expected at most 1h'}).optional()},
   {error: 'expected a mapping of pre, success, failure and timeout'},
 )
 

@@ -371,8 +371,8 @@ function secretsOf(target: ChannelTarget): string[] {
 function shownUrl(target: ChannelTarget): string {
   switch (target.kind) {
     case 'json': {
-      const [, secure, rest] = /^http(s?):\/\/(.*)$/.exec(target.url)!
-      return `json${secure}://${shownAuth(target.auth)}${rest}`
+      const [, secure, host, path] = /^http(s?):\/\/([^/]*)(\/.*)?$/.exec(target.url)!
+      return `json${secure}://${shownAuth(target.auth)}${host}${shownPath(path ?? '/')}`
     }
     case 'ntfy': {
       const [, secure, host] = /^http(s?):\/\/(.*)$/.exec(target.server)!
@@ -396,6 +396,20 @@ function shownUrl(target: ChannelTarget): string {
     }
   }
 }
+
+/**
+ * A webhook's path as shown: many receivers take their token in it (`/hooks/<token>`), so only a short
+ * first part is shown, and every other part is masked.
+ */
+function shownPath(path: string): string {
+  return path
+    .split('/')
+    .map((part, index) => (part === '' || (index === 1 && part.length < SHOWN_PATH_PART) ? part : '***'))
+    .join('/')
+}
+
+/** The longest first part of a webhook's path that is shown: a token is longer. */
+const SHOWN_PATH_PART = 12
 
 function shownAuth(auth: HttpAuth | null): string {
   if (auth === null) return ''

@@ -221,7 +221,7 @@ function oneLine(text: string): string {
 }
 
 /** What `--commit-status` takes besides a forge's name: tell it from the URL, or post none. */
-export const COMMIT_STATUS_CHOICES = ['auto', 'off', ...FORGES] as const
+export const COMMIT_STATUS_CHOICES = ['auto', 'off', ...FORGES, 'forgejo'] as const
 
 /**
  * The repository's commit-status columns from `--commit-status` (a forge, `auto`, or `off`) and
@@ -234,8 +234,20 @@ export function commitStatusSetting(repoUrl: string, requested: string, api: str
   if (forge === null) {
     throw new InvalidInputError(`cannot tell the forge of ${quoted(repoUrl)} from its host`, {hint: 'name it: --commit-status github, gitea (also for Forgejo) or gitlab'})
   }
-  repositoryPathOf(repoUrl)
-  return {commitStatus: forge, commitStatusApi: api === null ? null : checkedApiBase(api)}
+  const apiBase = api === null ? null : checkedApiBase(api)
+  // Built once now, as every deploy will: a repository path the forge cannot take is refused here, not at each deploy.
+  commitStatusRequest({
+    forge,
+    apiBase: apiBase ?? defaultApiBase(forge, repoUrl),
+    repositoryPath: repositoryPathOf(repoUrl),
+    token: 'checked-at-registration',
+    commit: '0'.repeat(40),
+    state: 'pending',
+    context: 'kedge',
+    description: '',
+    targetUrl: null,
+  })
+  return {commitStatus: forge, commitStatusApi: apiBase}
 }
 
 function checkedApiBase(api: string): string {

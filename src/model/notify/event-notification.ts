@@ -24,12 +24,13 @@ export function notificationFor(event: KedgeEvent, time: Date): Notification | n
   switch (event.kind) {
     case 'deployment_finished':
       return deploymentNotification(event.target, event.deployment, event.previousCommit, time)
-    case 'drift_detected':
+    case 'drift_checked':
+      if (event.drift.length === 0) return null
       return stackNotification(event.target, time, {
         event: 'drift_detected',
         type: 'warning',
         title: `${event.target.stack.name}: drift detected (${event.mode} mode)`,
-        message: `${driftLines(event.drift)}\nkedge leaves it to you in ${event.mode} mode: "kedge sync --repo ${event.target.repository.name}" re-applies the deployed commit.`,
+        message: `${driftLines(event.drift)}\nkedge leaves it to you in ${event.mode} mode: "kedge sync --repo ${event.target.repository.name}" applies the branch head, which repairs it.`,
         reason: describeDrift(event.drift),
       })
     case 'heal_stopped':
@@ -81,10 +82,12 @@ function deploymentNotification(target: StackTarget, deployment: DeploymentRow, 
   const reason = parseReason(deployment.reason)
   const commit = short(deployment.commit)
   const took = deployment.finishedAt ? ` in ${formatDurationShort(deployment.finishedAt.getTime() - deployment.startedAt.getTime())}` : ''
+  const rollback = deployment.trigger === 'rollback' || deployment.trigger === 'auto_rollback'
+  const failedWhat = deployment.trigger === 'drift' ? 'healing' : rollback ? 'rollback to' : 'deploy of'
   const titles: Record<typeof event, string> = {
     deploy_succeeded: `${target.stack.name}: ${commit} deployed`,
-    deploy_failed: `${target.stack.name}: ${deployment.trigger === 'drift' ? 'healing' : 'deploy of'} ${commit} failed`,
-    rolled_back: `${target.stack.name}: rolled back to ${commit}`,
+    deploy_failed: `${target.stack.name}: ${failedWhat} ${commit} failed`,
+    rolled_back: `${target.stack.name}: rolled back to ${commit}${deployment.trigger === 'auto_rollback' ? ' automatically' : ''}`,
     drift_healed: `${target.stack.name}: drift healed`,
   }
   const lines = [
@@ -112,7 +115,7 @@ function eventOfDeployment(deployment: DeploymentRow): Extract<NotificationEvent
   if (deployment.status === 'failed') return deployment.interrupted ? null : 'deploy_failed'
   if (deployment.status !== 'success' && deployment.status !== 'rolled_back') return null
   if (deployment.trigger === 'drift') return 'drift_healed'
-  if (deployment.trigger === 'auto_rollback') return 'rolled_back'
+  if (deployment.trigger === 'auto_rollback' || deployment.trigger === 'rollback') return 'rolled_back'
   return 'deploy_succeeded'
 }
 

@@ -15,8 +15,10 @@ export type HealedDrift = Pick<Drift, 'service' | 'type' | 'expected' | 'actual'
 /** Why a deployment happened, as its row keeps it (the `reason` column, JSON). */
 export interface DeployReason {
   source: ReasonSource
-  /** The files the stack reads that differ from the deployed commit's; null when that cannot be told (a first deploy, the old commit gone). */
+  /** The files the stack reads that differ from the deployed commit's, the first MAX_REASON_FILES; null when that cannot be told (a first deploy, the old commit gone). */
   files?: string[] | null
+  /** How many more changed than `files` lists. */
+  moreFiles?: number
   /** What the deploy did to each service it changed. */
   services?: Array<Pick<ServiceChange, 'service' | 'action'>>
   /** For a heal: the drift it repaired. */
@@ -43,6 +45,15 @@ export function sourceOf(trigger: DeploymentTrigger, found: 'poll' | 'webhook' =
   }
 }
 
+/** A commit may change any number of files: a reason keeps this many names, and counts the rest. */
+export const MAX_REASON_FILES = 100
+
+/** The changed files as a reason keeps them. */
+export function changedFilesOf(files: readonly string[] | null): Pick<DeployReason, 'files' | 'moreFiles'> {
+  if (files === null) return {files: null}
+  return files.length <= MAX_REASON_FILES ? {files: [...files]} : {files: files.slice(0, MAX_REASON_FILES), moreFiles: files.length - MAX_REASON_FILES}
+}
+
 /** The parts of a plan worth keeping as a reason: only the services the deploy did something to. */
 export function changedServices(changes: readonly ServiceChange[]): NonNullable<DeployReason['services']> {
   return changes.map(({service, action}) => ({service, action}))
@@ -60,16 +71,16 @@ const MAX_LISTED = 5
 export function reasonLine(reason: DeployReason): string {
   const parts: string[] = []
   if (reason.files === null) parts.push('files changed: not known')
-  else if (reason.files !== undefined) parts.push(reason.files.length === 0 ? 'no file it reads changed' : `${listed(reason.files)} changed`)
+  else if (reason.files !== undefined) parts.push(reason.files.length === 0 ? 'no file it reads changed' : `${listed(reason.files, reason.moreFiles ?? 0)} changed`)
   if (reason.drift !== undefined && reason.drift.length > 0) parts.push(`drift: ${listed(reason.drift.map((entry) => `${entry.service} ${entry.type}`))}`)
   if (reason.services !== undefined && reason.services.length > 0) parts.push(describeChanges(reason.services.map((change) => ({...change, from: null, to: null}))))
   if (reason.detail) parts.push(reason.detail)
   return parts.length === 0 ? reason.source : `${reason.source}: ${parts.join('; ')}`
 }
 
-function listed(names: readonly string[]): string {
-  if (names.length <= MAX_LISTED) return names.join(', ')
-  return `${names.slice(0, MAX_LISTED).join(', ')} and ${names.length - MAX_LISTED} more`
+function listed(names: readonly string[], more = 0): string {
+  if (names.length <= MAX_LISTED && more === 0) return names.join(', ')
+  return `${names.slice(0, MAX_LISTED).join(', ')} and ${names.length - Math.min(names.length, MAX_LISTED) + more} more`
 }
 
 /** A stored reason, or null when the row has none (it predates reasons) or holds what kedge never writes. */

@@ -1,4 +1,4 @@
-import type {KedgeConfig} from '../../model/config/kedge-config.js'
+import {defaultKedgeConfig, type KedgeConfig} from '../../model/config/kedge-config.js'
 import {asKedgeError, ExternalError} from '../../model/errors.js'
 import type {DeploymentTrigger} from '../../model/repository/column-values.js'
 import type {DeploymentRow, StackTarget} from '../../model/rows.js'
@@ -11,11 +11,12 @@ import type {KedgeContext} from '../context.js'
 import {stackPathsOf} from '../repositories/stack-paths.js'
 import {keepRelease} from '../rollback/releases.js'
 import {rollbackTo} from '../rollback/rollback.js'
-import {changedServices, sourceOf, type DeployReason} from '../../model/repository/deploy-reason.js'
+import {changedFilesOf, changedServices, sourceOf, type DeployReason} from '../../model/repository/deploy-reason.js'
 import type {HookRecord} from '../../model/repository/hook-record.js'
 import {applyStack} from './apply-stack.js'
 import {preHookFailure, runHook, type HookFacts} from './hooks.js'
 import {changedFilesSince} from './stack-changes.js'
+import {readStackCheckout} from '../stacks/checkout-stacks.js'
 import {runAttempt, type AttemptFailed, type DeployOutcome} from './attempt.js'
 import {readDesiredStack, type CheckoutRead} from './desired-stack.js'
 import {waitForServices} from './health-gate.js'
@@ -62,9 +63,19 @@ export async function applyCheckedOutCommit(
   const previousSnapshot = parseSnapshot(previous?.snapshot ?? null)
   const paths = stackPathsOf(context, target)
   // How far the work got: what the failure's record and the release after a success are made from.
-  const progress: {snapshot: StackSnapshot | null; config: KedgeConfig | null; changes: ServiceChange[]; touchedHost: boolean; reason: DeployReason; hooks: HookRecord[]} = {
+  const progress: {
+    snapshot: StackSnapshot | null
+    config: KedgeConfig | null
+    /** The stack's kedge.yaml as read before Compose validated the commit; config once it did. */
+    settings: KedgeConfig | null
+    changes: ServiceChange[]
+    touchedHost: boolean
+    reason: DeployReason
+    hooks: HookRecord[]
+  } = {
     snapshot: null,
     config: null,
+    settings: null,
     changes: [],
     touchedHost: false,
     reason: {source: sourceOf(trigger, known.found)},
@@ -73,10 +84,14 @@ export async function applyCheckedOutCommit(
   const hookFacts = (status: string, error: string | null): HookFacts => ({commit, previousCommit: previous?.commit ?? null, trigger: progress.reason.source, status, error})
 
   const work = async () => {
-    const desired = await readDesiredStack(context, paths, target, commit, previousSnapshot, signal, {checkout: known.checkout})
+    // First: a commit that fails to be read still says which of its files changed.
+    Object.assign(progress.reason, changedFilesOf(previousSnapshot ? await changedFilesSince(context, target, previousSnapshot, commit, signal) : null))
+    const checkout = known.checkout ?? readStackCheckout(context, target, commit)
+    // The settings the failure hook is found by, should Compose refuse the commit below.
+    if ('file' in checkout) progress.settings = checkout.file.config
+    const desired = await readDesiredStack(context, paths, target, commit, previousSnapshot, signal, {checkout})
     const {config} = desired
     progress.config = config
-    progress.reason.files = previousSnapshot ? await changedFilesSince(context, target, previousSnapshot, commit, signal) : null
     // Before anything on the host changes (not even a pull): a pre hook that fails leaves the running stack as it is.
     const pre = await runHook(context, target, 'pre', {repoDir: paths.repoDir, config}, hookFacts('pending', null), signal)
     if (pre) {
@@ -150,12 +165,27 @@ export async function applyCheckedOutCommit(
   const {snapshot, config, changes} = progress
   if (!attempt.error && snapshot && config) await keepRelease(context, paths, commit, config.keepReleases, snapshot.placedPaths).catch(() => undefined)
   // Once the outcome is recorded; what they do is recorded on the row and changes nothing else. A deploy kedge stopped runs neither.
-  if (config && !attempt.deployment.interrupted) {
+  if (!attempt.deployment.interrupted) {
+    // A commit whose kedge.yaml could not be read has its failure hook looked for where the defaults say.
+    const settings = config ?? progress.settings ?? {...defaultKedgeConfig(), file: null}
     const name = attempt.error ? 'failure' : 'success'
-    const after = await runHook(context, target, name, {repoDir: paths.repoDir, config}, hookFacts(attempt.deployment.status, attempt.deployment.error), signal)
-    if (after) context.store.recordDeploymentHooks(attempt.deployment.id, JSON.stringify([...progress.hooks, after]))
+    const after = await runHook(context, target, name, {repoDir: paths.repoDir, config: settings}, hookFacts(attempt.deployment.status, attempt.deployment.error), signal)
+    if (after) recordAfterHook(context, attempt.deployment, [...progress.hooks, after])
   }
   return {...attempt, changes}
+}
+
+/** The after hook's record joins the row; a store that fails to take it leaves the deploy's outcome as recorded, and says so on the stack. */
+function recordAfterHook(context: KedgeContext, deployment: DeploymentRow, hooks: HookRecord[]): void {
+  try {
+    context.store.recordDeploymentHooks(deployment.id, JSON.stringify(hooks))
+  } catch (error) {
+    try {
+      context.store.recordStackError(deployment.stackId, error)
+    } catch {
+      // The store refuses every write (a full disk, say): the rounds that follow report it, in status and the log.
+    }
+  }
 }
 
 /** The reason and the hooks' records, as the deployment's row keeps them. */

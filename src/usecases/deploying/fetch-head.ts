@@ -1,6 +1,7 @@
 import {existsSync, rmSync} from 'node:fs'
 import path from 'node:path'
 
+import {errorMessage} from '../../model/errors.js'
 import type {RepositoryRow} from '../../model/rows.js'
 import type {GitAccess} from '../../ports/git.js'
 import type {KedgeContext} from '../context.js'
@@ -16,7 +17,8 @@ export interface FetchOptions {
 
 /**
  * Brings the repository's clone to its branch head (cloning it first if needed) and returns that
- * commit. Records what the remote said, or the error, on the repository.
+ * commit. Records what the remote said, or the error, on the repository, and announces it (a remote that
+ * answers the poll and then fails the fetch is failing, to the operator as to kedge).
  */
 export async function fetchHead(context: KedgeContext, repository: RepositoryRow, signal?: AbortSignal, options: FetchOptions = {}): Promise<string> {
   const {repoDir} = stackPaths(context, repository.name)
@@ -30,9 +32,12 @@ export async function fetchHead(context: KedgeContext, repository: RepositoryRow
   try {
     const commit = options.access ? await fetch(options.access) : (await withRepositoryAccess(context, repository, fetch)).value
     if (commit !== options.recordedHead) context.store.recordRemoteHead(repository.id, commit, context.clock.now())
+    context.announcer.announce({kind: 'repository_answered', repository})
     return commit
   } catch (error) {
     context.store.recordRepositoryError(repository.id, error)
+    // A fetch kedge itself stopped says nothing of the remote.
+    if (!signal?.aborted) context.announcer.announce({kind: 'repository_failed', repository, error: errorMessage(error)})
     throw error
   }
 }

@@ -46,12 +46,16 @@ export async function runHook(context: KedgeContext, target: StackTarget, name: 
   try {
     found = context.files.hookFile(place.repoDir, file)
   } catch (error) {
-    return record({outcome: 'failed', exitCode: null, seconds: 0, output: '', note: redact(errorMessage(error))})
+    // Refused (it leads outside the repository, or is no regular file): a failure only where hooks may run.
+    const refusal = redact(errorMessage(error))
+    return repository.allowHooks ? record({outcome: 'failed', exitCode: null, seconds: 0, output: '', note: refusal}) : skipped(record, repository, refusal)
   }
-  if (found === null) return named ? record({outcome: 'failed', exitCode: null, seconds: 0, output: '', note: 'kedge.yaml names it, and the commit has no such file'}) : null
-  if (!repository.allowHooks) {
-    return record({outcome: 'skipped', exitCode: null, seconds: 0, output: '', note: `hooks are not allowed for this repository: run "kedge repo set ${repository.name} --allow-hooks" to allow them`})
+  if (found === null) {
+    if (!named) return null
+    const missing = 'kedge.yaml names it, and the commit has no such file'
+    return repository.allowHooks ? record({outcome: 'failed', exitCode: null, seconds: 0, output: '', note: missing}) : skipped(record, repository, missing)
   }
+  if (!repository.allowHooks) return skipped(record, repository)
   const timeoutMs = place.config.hooks?.timeoutMs ?? DEFAULT_HOOK_TIMEOUT_MS
   try {
     const exit = await context.hooks.run({
@@ -79,6 +83,12 @@ export async function runHook(context: KedgeContext, target: StackTarget, name: 
   } catch (error) {
     return record({outcome: 'failed', exitCode: null, seconds: 0, output: '', note: `could not start: ${redact(errorMessage(error))}`})
   }
+}
+
+/** A hook the repository holds but may not run: recorded as there and skipped, with what else was found wrong. */
+function skipped(record: (fields: Omit<HookRecord, 'hook' | 'file'>) => HookRecord, repository: RepositoryRow, problem?: string): HookRecord {
+  const why = `hooks are not allowed for this repository: run "kedge repo set ${repository.name} --allow-hooks" to allow them`
+  return record({outcome: 'skipped', exitCode: null, seconds: 0, output: '', note: problem ? `${why} (and ${problem})` : why})
 }
 
 /** A pre hook that did not succeed stops the deploy: the error says which hook and why, with the last line it printed. */

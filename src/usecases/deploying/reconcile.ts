@@ -114,6 +114,8 @@ export async function reconcileStacksLocked(context: KedgeContext, repository: R
   // A stack gone from the repository may come back with any new commit: a head it was not looked for at is fetched.
   const lookedFor = known.every((stack) => stack.hold !== 'gone' || stack.unchangedHead === head)
   if (known.length > 0 && lookedFor && known.every((stack) => 'kind' in decided.get(stack.id)!)) {
+    // Nothing to fetch: the poll's answer is the remote's whole answer. Otherwise the fetch tells (fetchHead).
+    context.announcer.announce({kind: 'repository_answered', repository})
     return {kind: 'stacks', head, results: known.map((stack) => ({target: {repository, stack}, result: decided.get(stack.id) as ReconcileResult}))}
   }
   // With the row the poll returned: a host key it accepted on first use is the one the fetch is checked against.
@@ -196,7 +198,6 @@ export function recordPoll(context: KedgeContext, repository: RepositoryRow, ask
     context.announcer.announce({kind: 'repository_failed', repository, error: error.message})
     return {kind: 'no-branch', error}
   }
-  context.announcer.announce({kind: 'repository_answered', repository})
   // The remote answered: whatever kept it from answering before is over.
   store.recordRemoteHead(repository.id, asked.head, context.clock.now())
   if (repository.lastError) store.updateRepository(repository.id, {lastError: null, lastErrorAt: null})

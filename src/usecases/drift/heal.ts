@@ -116,12 +116,11 @@ export async function healLocked(context: KedgeContext, target: StackTarget, opt
   const {snapshot, drift, actual, changed} = report
   const {config} = deployed
   const actionable = drift.filter((entry) => entry.type !== 'extra' || config.prune)
+  // Every check is told of in the modes that leave drift to the operator, none found included: the
+  // notifier tells of drift it has not told of yet (a `kedge diff` that recorded it first is no matter).
+  if (config.mode !== 'auto') context.announcer.announce({kind: 'drift_checked', target, drift: actionable, mode: config.mode})
   if (actionable.length === 0) return {kind: 'in-sync', changed}
-  if (config.mode !== 'auto') {
-    // Once per change of what is found: the same drift found again at the next check is no news.
-    if (changed) context.announcer.announce({kind: 'drift_detected', target, drift: actionable, mode: config.mode})
-    return {kind: 'recorded', mode: config.mode, drift, changed}
-  }
+  if (config.mode !== 'auto') return {kind: 'recorded', mode: config.mode, drift, changed}
   // A hold's rows (down, suspend, resume) deploy nothing: they neither set nor end a failed deploy's hold.
   const newest = context.store.newestAttempt(stack.id)
   if (newest?.status === 'failed' && newest.leftFailed) {

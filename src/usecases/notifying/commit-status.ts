@@ -24,6 +24,7 @@ export async function postCommitStatus(
   context: Pick<KedgeContext, 'secrets' | 'messenger'>,
   event: Extract<KedgeEvent, {kind: 'deploy_started' | 'deployment_finished'}>,
   settings: StatusSettings,
+  signal?: AbortSignal,
 ): Promise<void> {
   const {repository, stack} = event.target
   const {deployment} = event
@@ -49,5 +50,5 @@ export async function postCommitStatus(
     description,
     targetUrl,
   })
-  await context.messenger.deliver(request, {timeoutMs: settings.sendTimeoutMs})
+  await context.messenger.deliver(request, {timeoutMs: settings.sendTimeoutMs, signal})
 }

@@ -8,6 +8,7 @@ import type {Notification} from '../../model/notify/notification.js'
 import type {Delivery} from '../../model/notify/outgoing-message.js'
 import type {NotificationChannelRow} from '../../model/rows.js'
 import {redact} from '../../model/secrets/redaction.js'
+import type {Drift} from '../../model/stack/drift.js'
 import type {Announcer} from '../../ports/announcer.js'
 import type {KedgeContext} from '../context.js'
 import {channelEvents, openChannelUrl} from './channels.js'
@@ -61,6 +62,12 @@ export class Notifier implements Announcer {
   private readonly failing = new Map<number, {since: number; notified: boolean}>()
   private readonly inFlight = new Set<Promise<void>>()
   private readonly counts = new Map<string, {channel: string; result: NotificationResult; total: number}>()
+  /** The drift last told of, per stack: a check that finds the same again is no news. */
+  private readonly toldDrift = new Map<number, string>()
+  /** Per commit of a stack, its statuses in order: a `pending` that is retried never lands after the outcome. */
+  private readonly statusChains = new Map<string, {latest: number; chain: Promise<void>}>()
+  /** Aborted when drain gives up: what is under way stops, and no retry starts. */
+  private readonly abandon = new AbortController()
 
   constructor(
     private readonly context: Pick<KedgeContext, 'store' | 'secrets' | 'messenger' | 'clock'>,
@@ -71,7 +78,7 @@ export class Notifier implements Announcer {
     try {
       this.take(event)
     } catch (error) {
-      this.settings.log('error', 'notify.failed', {event: event.kind, error: redact(errorMessage(error))})
+      this.settings.log('error', 'notify.failed', {about: event.kind, error: redact(errorMessage(error))})
     }
   }
 
@@ -85,18 +92,24 @@ export class Notifier implements Announcer {
     return [...this.counts.values()]
   }
 
-  /** Waits for the deliveries under way, at most `timeoutMs`: a command that exits first gives them that long. */
-  async drain(timeoutMs: number): Promise<void> {
-    if (this.inFlight.size === 0) return
+  /**
+   * Waits for the deliveries under way, at most `timeoutMs`: a command that exits first gives them that
+   * long. Resolves with how many were still under way then, which the caller reports as not delivered.
+   */
+  async drain(timeoutMs: number): Promise<number> {
+    if (this.inFlight.size === 0) return 0
     let timer: NodeJS.Timeout | undefined
     await Promise.race([Promise.allSettled([...this.inFlight]), new Promise((resolve) => (timer = setTimeout(resolve, timeoutMs)))])
     clearTimeout(timer)
+    const undelivered = this.inFlight.size
+    if (undelivered > 0) this.abandon.abort()
+    return undelivered
   }
 
   /** Sends one message to one channel now, without retries or folding: `kedge notify test`. */
   async sendNow(channel: NotificationChannelRow, notification: Notification): Promise<Delivery> {
     const target = parseChannelUrl(openChannelUrl(this.context, channel))
-    return this.context.messenger.deliver(messageFor(target, notification, this.settings.endpoints), {timeoutMs: this.settings.sendTimeoutMs})
+    return this.context.messenger.deliver(messageFor(target, notification, this.settings.endpoints), {timeoutMs: this.settings.sendTimeoutMs, signal: this.abandon.signal})
   }
 
   private take(event: KedgeEvent): void {
@@ -104,9 +117,10 @@ export class Notifier implements Announcer {
     switch (event.kind) {
       case 'deploy_started':
       case 'deployment_finished':
-        if (event.target.repository.commitStatus !== null) {
-          this.track(this.withRetries('commit_status', `commit status of ${event.target.repository.name}`, event.kind, () => postCommitStatus(this.context, event, this.settings)))
-        }
+        if (event.target.repository.commitStatus !== null) this.postStatus(event)
+        break
+      case 'drift_checked':
+        if (!this.driftIsNews(event.target.stack.id, event.drift)) return
         break
       case 'repository_failed':
         return this.repositoryFailed(event.repository.id, event.repository.name, event.error, now)
@@ -115,6 +129,33 @@ export class Notifier implements Announcer {
     }
     const notification = notificationFor(event, now)
     if (notification) this.offer(notification, 'target' in event ? event.target.repository.id : null)
+  }
+
+  /** Whether the drift a check found differs from what was last told of the stack; a check that finds none clears it. */
+  private driftIsNews(stackId: number, drift: readonly Drift[]): boolean {
+    const found = JSON.stringify(drift.map(({service, type, expected}) => [service, type, expected]))
+    if (drift.length === 0) {
+      this.toldDrift.delete(stackId)
+      return false
+    }
+    if (this.toldDrift.get(stackId) === found) return false
+    this.toldDrift.set(stackId, found)
+    return true
+  }
+
+  /** Each status of a commit of a stack waits for the one before; a `pending` not yet posted when the outcome comes is dropped. */
+  private postStatus(event: Extract<KedgeEvent, {kind: 'deploy_started' | 'deployment_finished'}>): void {
+    const {repository, stack} = event.target
+    const key = `${repository.id}/${stack.id}/${event.deployment.commit}`
+    const entry = this.statusChains.get(key) ?? {latest: 0, chain: Promise.resolve()}
+    const turn = ++entry.latest
+    const stale = () => event.kind === 'deploy_started' && entry.latest !== turn
+    entry.chain = entry.chain.then(() => this.withRetries('commit_status', `commit status of ${repository.name}`, event.kind, () => postCommitStatus(this.context, event, this.settings, this.abandon.signal), stale))
+    this.statusChains.set(key, entry)
+    const settled = entry.chain.finally(() => {
+      if (this.statusChains.get(key)?.latest === turn) this.statusChains.delete(key)
+    })
+    this.track(settled)
   }
 
   private repositoryFailed(id: number, name: string, error: string, now: Date): void {
@@ -149,18 +190,26 @@ export class Notifier implements Announcer {
     setTimeout(() => this.closeWindow(key), this.settings.foldWindowMs).unref()
   }
 
-  /** At a window's end, what it folded is sent as one message with the count, and a new window opens for it. */
+  /**
+   * At a window's end, what it folded is sent as one message with the count, and a new window opens for
+   * it. It runs from a timer, outside announce: what it throws (the store failing) is logged here.
+   */
   private closeWindow(key: string): void {
-    const open = this.windows.get(key)
-    this.windows.delete(key)
-    if (!open || open.folded === 0) return
-    const window = formatDuration(this.settings.foldWindowMs)
-    this.offer({...open.last, folded: open.folded, message: `${open.last.message}\n(${open.folded} more like this in the last ${window})`}, open.repositoryId)
+    try {
+      const open = this.windows.get(key)
+      this.windows.delete(key)
+      if (!open || open.folded === 0) return
+      const window = formatDuration(this.settings.foldWindowMs)
+      this.offer({...open.last, folded: open.folded, message: `${open.last.message}\n(${open.folded} more like this in the last ${window})`}, open.repositoryId)
+    } catch (error) {
+      this.settings.log('error', 'notify.failed', {about: 'folded', error: redact(errorMessage(error))})
+    }
   }
 
   private dispatch(notification: Notification, repositoryId: number | null): void {
     for (const channel of this.channelsFor(notification, repositoryId)) {
-      this.track(this.withRetries(channelKind(channel), channel.display, notification.event, () => this.sendNow(channel, notification)))
+      // Named by its id and kind: its display form may be the whole URL, which redaction masks as the secret it was sealed as.
+      this.track(this.withRetries(channelKind(channel), `${channelKind(channel)} channel ${channel.id}`, notification.event, () => this.sendNow(channel, notification)))
     }
   }
 
@@ -172,9 +221,13 @@ export class Notifier implements Announcer {
     })
   }
 
-  /** One delivery, retried after each of retryDelaysMs; counted under `kind`, and logged under `label` when it fails for good. */
-  private async withRetries(kind: string, label: string, what: string, send: () => Promise<unknown>): Promise<void> {
+  /**
+   * One delivery, retried after each of retryDelaysMs; counted under `kind`, and logged under `label` when
+   * it fails for good. It stops, uncounted, once `stale` says it is no longer worth sending, and once drain gave up.
+   */
+  private async withRetries(kind: string, label: string, what: string, send: () => Promise<unknown>, stale: () => boolean = () => false): Promise<void> {
     for (let attempt = 0; ; attempt++) {
+      if (stale() || this.abandon.signal.aborted) return
       try {
         await send()
         this.count(kind, 'sent')
@@ -193,7 +246,7 @@ export class Notifier implements Announcer {
   }
 
   private deliveryFailed(channel: string, what: string, error: unknown): void {
-    this.settings.log('warn', 'notify.failed', {channel, event: what, error: redact(errorMessage(error))})
+    this.settings.log('warn', 'notify.failed', {channel, about: what, error: redact(errorMessage(error))})
   }
 
   private track(delivery: Promise<void>): void {

@@ -20,6 +20,7 @@ import {toRepositoryView, type RepositoryView} from '../../model/repository/repo
 import {normalizeStackPath} from '../../model/stack/stack-path.js'
 import {resolveStackLayout} from '../../model/stack/stack-layout.js'
 import {commitStatusSetting} from '../../model/notify/commit-status.js'
+import {apiWithoutForge, requireTokenAuth} from './update-repository.js'
 import {withStackOverrides} from '../../model/config/stack-config.js'
 
 export interface AddRepositoryRequest {
@@ -68,7 +69,9 @@ export async function addRepository(context: KedgeContext, request: AddRepositor
   const branch = validateBranchName(request.branch ?? 'main')
   const stackPath = refuseGitDirectory(normalizeStackPath(request.path))
   const intervalMs = request.interval === undefined ? null : parseInterval(request.interval)
-  const statusColumns = request.commitStatus === undefined ? {} : commitStatusSetting(remote.url, request.commitStatus, request.commitStatusApi ?? null)
+  if (request.commitStatusApi !== undefined && (request.commitStatus === undefined || request.commitStatus === 'off')) throw apiWithoutForge()
+  const statusColumns = request.commitStatus === undefined ? null : commitStatusSetting(remote.url, request.commitStatus, request.commitStatusApi ?? null)
+  if (statusColumns?.commitStatus) requireTokenAuth(request.auth?.kind ?? null, name)
   ensureNameIsFree(context, name)
 
   const auth = await prepareAuth(context, request.auth, remote)
@@ -97,7 +100,7 @@ export async function addRepository(context: KedgeContext, request: AddRepositor
         intervalMs,
         createdAt: new Date(),
         allowHooks: request.allowHooks ?? false,
-        ...statusColumns,
+        ...(statusColumns ?? {}),
         ...auth.columns(name, access.knownHosts()),
         ...webhookColumns(name),
       }

@@ -1,4 +1,6 @@
 import {commitStatusSetting} from '../../model/notify/commit-status.js'
+import {InvalidInputError} from '../../model/errors.js'
+import type {AuthKind} from '../../model/repository/column-values.js'
 import type {RepositoryChanges} from '../../ports/store.js'
 import type {KedgeContext} from '../context.js'
 import {repositoryView} from './list-repositories.js'
@@ -22,14 +24,43 @@ export interface RepositorySettings {
  * round. Every setting is checked before any is written: a refused one changes nothing.
  */
 export function updateRepositorySettings(context: KedgeContext, name: string, settings: RepositorySettings): RepositoryView {
+  return planRepositorySettings(context, name, settings).apply()
+}
+
+/**
+ * The settings checked, and how to write them: a command that changes something else too (repo set's
+ * local env file) checks everything before it writes anything.
+ */
+export function planRepositorySettings(context: KedgeContext, name: string, settings: RepositorySettings): {apply: () => RepositoryView} {
   const repository = requireRepository(context, name)
   const changes: RepositoryChanges = {}
   if (settings.interval !== undefined) changes.intervalMs = settings.interval === null ? null : parseInterval(settings.interval)
   if (settings.allowHooks !== undefined) changes.allowHooks = settings.allowHooks
   if (settings.commitStatus !== undefined || settings.commitStatusApi !== undefined) {
     const requested = settings.commitStatus ?? repository.commitStatus ?? 'off'
-    Object.assign(changes, commitStatusSetting(repository.url, requested, settings.commitStatusApi === undefined ? repository.commitStatusApi : settings.commitStatusApi))
+    const api = settings.commitStatusApi === undefined ? repository.commitStatusApi : settings.commitStatusApi
+    if (requested === 'off' && settings.commitStatusApi) throw apiWithoutForge()
+    const status = commitStatusSetting(repository.url, requested, api)
+    if (status.commitStatus !== null) requireTokenAuth(repository.authKind, repository.name)
+    Object.assign(changes, status)
   }
-  if (Object.keys(changes).length > 0) context.store.updateRepository(repository.id, changes)
-  return repositoryView(context, name)
+  return {
+    apply: () => {
+      if (Object.keys(changes).length > 0) context.store.updateRepository(repository.id, changes)
+      return repositoryView(context, name)
+    },
+  }
+}
+
+/** A commit status is posted with the repository's token: a repository reached otherwise has none to post it with. */
+export function requireTokenAuth(authKind: AuthKind | null, name: string): void {
+  if (authKind === 'token' || authKind === 'token_env') return
+  const how = authKind === 'ssh_key' ? 'with an ssh key' : 'without credentials of its own'
+  throw new InvalidInputError(`${name} is reached ${how}: kedge has no token to post commit statuses with`, {
+    hint: 'register the repository with --token-stdin or --token-env (a token that may write commit statuses)',
+  })
+}
+
+export function apiWithoutForge(): InvalidInputError {
+  return new InvalidInputError('--commit-status-api names the API of a forge, and no forge is chosen', {hint: 'add --commit-status github, gitea or gitlab'})
 }

@@ -44,7 +44,7 @@ const HOOK_OUTPUT_LINES = 20
 function verboseLines(deployment: DeploymentView): string[] {
   const took = elapsed(deployment.startedAt, deployment.finishedAt)
   const lines = [`${chalk.bold(`#${deployment.id}`)}  ${deployment.stack}  ${localTime(deployment.startedAt)}  ${shortCommit(deployment.commit)}  ${deployment.trigger}  ${colourStatus(deployment.status)}  ${took}`]
-  const field = (label: string, text: string) => text.split('\n').forEach((line, index) => lines.push(`  ${(index === 0 ? label : '').padEnd(9)}${line}`))
+  const field = (label: string, text: string) => text.split('\n').forEach((line, index) => lines.push(`  ${(index === 0 ? label : '').padEnd(14)}${line}`))
   if (deployment.reasonLine) field('reason', deployment.reasonLine)
   if (deployment.replacedCommit) field('replaced', shortCommit(deployment.replacedCommit))
   if (deployment.note) field('note', deployment.note)
@@ -53,7 +53,7 @@ function verboseLines(deployment: DeploymentView): string[] {
     const exit = hook.exitCode === null ? '' : `, exit ${hook.exitCode}`
     field(`${hook.hook} hook`, `${hook.file}: ${hook.outcome}${exit}, ${hook.seconds} s${hook.note ? ` (${hook.note})` : ''}`)
     const output = hook.output.trimEnd().split('\n').filter((line, index, all) => line !== '' || index < all.length - 1)
-    for (const line of output.slice(-HOOK_OUTPUT_LINES)) lines.push(`           ${chalk.dim('|')} ${line}`)
+    for (const line of output.slice(-HOOK_OUTPUT_LINES)) lines.push(`${' '.repeat(16)}${chalk.dim('|')} ${line}`)
   }
   lines.push('')
   return lines

@@ -1,7 +1,7 @@
 import chalk from 'chalk'
 
 import {BaseCommand} from '../../base-command.js'
-import {channelIdArg} from '../../flags.js'
+import {channelId, channelIdArg} from '../../flags.js'
 import {removeChannel, type ChannelView} from '../../../../usecases/notifying/channels.js'
 
 export default class NotifyRemove extends BaseCommand<typeof NotifyRemove> {
@@ -11,7 +11,7 @@ export default class NotifyRemove extends BaseCommand<typeof NotifyRemove> {
   static override args = {id: channelIdArg}
 
   async run(): Promise<ChannelView> {
-    const channel = removeChannel(await this.context(), this.args.id)
+    const channel = removeChannel(await this.context(), channelId(this.args.id))
     this.log(`${chalk.green('Removed')} notification channel ${channel.id}: ${channel.url}`)
     return channel
   }

@@ -1,7 +1,7 @@
 import chalk from 'chalk'
 
 import {BaseCommand} from '../../base-command.js'
-import {channelIdArg} from '../../flags.js'
+import {channelId, channelIdArg} from '../../flags.js'
 import type {Delivery} from '../../../../model/notify/outgoing-message.js'
 import {testChannel, type ChannelView} from '../../../../usecases/notifying/channels.js'
 
@@ -14,7 +14,7 @@ export default class NotifyTest extends BaseCommand<typeof NotifyTest> {
 
   async run(): Promise<{channel: ChannelView; delivery: Delivery}> {
     const context = await this.composedContext()
-    const result = await testChannel(context, context.notifier, this.args.id)
+    const result = await testChannel(context, context.notifier, channelId(this.args.id))
     const {delivery} = result
     this.log(`${chalk.green('Sent')} a test message to ${result.channel.url}`)
     this.log(`  answer   ${delivery.status === null ? '' : `${delivery.status} `}${delivery.answer.split('\n')[0] ?? ''}`.trimEnd())

@@ -8,7 +8,7 @@ import {setLocalEnv, type LocalEnvView} from '../../../../usecases/repositories/
 import type {InputText} from '../../../../usecases/repositories/repository-auth.js'
 import {InvalidInputError} from '../../../../model/errors.js'
 import type {RepositoryView} from '../../../../model/repository/repository-view.js'
-import {updateRepositorySettings} from '../../../../usecases/repositories/update-repository.js'
+import {planRepositorySettings} from '../../../../usecases/repositories/update-repository.js'
 import {telling, tellingLines} from '../../telling-flags.js'
 
 export interface RepoSetResult {
@@ -54,9 +54,10 @@ export default class RepoSet extends BaseCommand<typeof RepoSet> {
       throw new InvalidInputError('nothing to change', {code: 'invalid_input', hint: 'pass --local-env FILE, --clear-local-env, --allow-hooks, --no-allow-hooks or --commit-status'})
     }
     const context = await this.context()
-    // The settings first: they are checked before anything is written, so a refused one changes nothing.
-    const repository = updateRepositorySettings(context, this.args.name, settings)
+    // Everything is checked before anything is written: the settings, then the env file (read and parsed before it is stored).
+    const planned = planRepositorySettings(context, this.args.name, settings)
     const view = input === undefined ? undefined : setLocalEnv(context, this.args.name, input)
+    const repository = planned.apply()
     if (view) this.report(view, input === null)
     if (Object.values(settings).some((value) => value !== undefined)) for (const line of tellingLines(repository)) this.log(`${chalk.green('Set')} ${line}`)
     return {name: repository.name, ...(view ? {localEnv: {variables: view.variables}} : {}), allowHooks: repository.allowHooks, commitStatus: repository.commitStatus}
