@@ -11,8 +11,12 @@ export interface Secrets {
    * another binding fails, so a sealed value copied to another repository's row is useless there.
    */
   seal(plaintext: string, binding: string): string
-  /** The plain text of a sealed value; `owner` names what it belongs to, for the error. */
-  open(sealed: string, binding: string, owner: string): string
+  /**
+   * The plain text of a sealed value; `owner` names what it belongs to, for the error. It is registered
+   * with redaction as a secret, unless it is `composite`: secrets among other text (a notification URL),
+   * whose parser registers its secret parts, and whose other parts (a host, a path) must stay readable.
+   */
+  open(sealed: string, binding: string, owner: string, options?: {composite?: boolean}): string
   /** KEDGE_ADMIN_TOKEN, else the home's admin.token, created with a random token the first time. */
   adminToken(): AdminToken
 }

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import {execFileSync} from 'node:child_process'
 import {existsSync, readFileSync} from 'node:fs'
 import path from 'node:path'
-import {describe, it} from 'node:test'
+import {after, describe, it} from 'node:test'
 
 import type {DeploymentView} from '../../src/model/repository/deployment-view.js'
 
@@ -100,6 +100,30 @@ describe('deploy hooks', {timeout: 180_000}, () => {
     assert.deepEqual(kedgeContainers(stack.name), [])
     const [latest] = await history(stack.home, stack.name)
     assert.equal(latest!.hooks[0]!.outcome, 'timed_out')
+  })
+
+  it('is over when the hook is, whatever it leaves running', async () => {
+    const marker = `sleep 298.${process.pid}${Date.now() % 1000}`
+    after(() => execFileSync('pkill', ['-f', marker], {stdio: 'ignore'}))
+    const stack = await registeredStack({'compose.yaml': SIMPLE_COMPOSE, 'hooks/success.sh': `setsid ${marker} &\n${marker} &\necho "left two sleepers"\n`}, {args: ['--allow-hooks']})
+    const started = Date.now()
+    const sync = await runKedge(['sync', '--repo', stack.name], {home: stack.home})
+    assert.equal(sync.code, 0, sync.stderr)
+    assert.ok(Date.now() - started < 30_000, `sync took ${Date.now() - started} ms`)
+    const [latest] = await history(stack.home, stack.name)
+    assert.deepEqual(latest!.hooks.map((hook) => [hook.hook, hook.outcome, hook.output.trim()]), [['success', 'ok', 'left two sleepers']])
+  })
+
+  it('stops a hook that prints without end, and keeps the end of what it printed', async () => {
+    const stack = await registeredStack({'compose.yaml': SIMPLE_COMPOSE, 'hooks/success.sh': 'while :; do printf "%0999d\\n" 0; done\n'}, {args: ['--allow-hooks']})
+    const sync = await runKedge(['sync', '--repo', stack.name], {home: stack.home})
+    assert.equal(sync.code, 0, sync.stderr)
+    const [latest] = await history(stack.home, stack.name)
+    const [hook] = latest!.hooks
+    assert.equal(hook!.outcome, 'failed')
+    assert.match(hook!.output, /^\[\d+ bytes printed; the last 16384 characters kept\]\n/)
+    assert.match(hook!.output, /\[stopped: it printed more than 16 MiB\]$/)
+    assert.ok(hook!.output.length < 17_000)
   })
 
   it('runs success with the deploy told in KEDGE_* variables and none of kedge\'s secrets; its failure is recorded and changes nothing', async () => {

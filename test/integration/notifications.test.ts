@@ -5,7 +5,10 @@ import {readFileSync, renameSync} from 'node:fs'
 import path from 'node:path'
 import {after, before, describe, it} from 'node:test'
 
-import type {ChannelView} from '../../src/usecases/notifying/channels.js'
+import {kedgeContext} from '../../src/drivers/composition.js'
+import {resolveHome} from '../../src/model/home.js'
+import {closeDatabase, openDatabase} from '../../src/store/database.js'
+import {addChannel as addChannelTo, type ChannelView} from '../../src/usecases/notifying/channels.js'
 
 import {runKedge, runKedgeJson} from '../helpers/cli.js'
 import {docker, kedgeContainers} from '../helpers/docker.js'
@@ -134,6 +137,33 @@ describe('notifications', {timeout: 240_000}, () => {
       }
     }
     assert.deepEqual(filesContaining(stack.home, [password, slackToken]), [])
+  })
+
+  it('sends 50 identical drift events in a minute as exactly one message, then one with the count', async () => {
+    const hook = await receiver()
+    const home = resolveHome(tempDir())
+    const db = openDatabase(home.databaseFile)
+    after(() => closeDatabase(db))
+    const context = kedgeContext(home, db, {log: () => undefined, foldWindowMs: 5000})
+    const repository = context.store.insertRepository({name: 'flapping', url: 'https://git.example/acme/flapping.git', branch: 'main', createdAt: new Date()})
+    const stack = context.store.insertStack({repositoryId: repository.id, name: 'flapping', path: '', createdAt: new Date()})
+    addChannelTo(context, {url: `json://127.0.0.1:${hook.port}/`})
+    const stopped = {service: 'web', type: 'stopped' as const, expected: 'running', actual: 'exited (137)', container: 'flapping-web-1', containerId: 'c1'}
+    const started = Date.now()
+    for (let event = 0; event < 50; event++) {
+      context.announcer.announce({kind: 'drift_checked', target: {repository, stack}, drift: [stopped], mode: 'notify'})
+      context.announcer.announce({kind: 'drift_checked', target: {repository, stack}, drift: [], mode: 'notify'})
+    }
+    await context.notifier.drain(5000)
+    assert.ok(Date.now() - started < 60_000)
+    assert.equal(hook.requests.length, 1)
+    assert.equal(hook.requests[0]!.json.folded, 0)
+    const [, summary] = await hook.waitFor(2, 15_000)
+    assert.equal(summary!.json.event, 'drift_detected')
+    assert.equal(summary!.json.folded, 49)
+    assert.match(summary!.json.message, /49 more like this in the last 5s/)
+    await new Promise((resolve) => setTimeout(resolve, 500))
+    assert.equal(hook.requests.length, 2)
   })
 
   it('tells of drift in notify mode once per window, then how often it came back', async () => {

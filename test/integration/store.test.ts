@@ -32,7 +32,7 @@ describe('the SQLite store', () => {
       assert.equal(db.$client.pragma('journal_mode', {simple: true}), 'wal')
       assert.equal(db.$client.pragma('foreign_keys', {simple: true}), 1)
       const tables = db.$client.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").pluck().all()
-      assert.deepEqual(tables.filter((name) => !String(name).startsWith('sqlite_')), ['__drizzle_migrations', 'deployments', 'locks', 'repositories', 'stacks'])
+      assert.deepEqual(tables.filter((name) => !String(name).startsWith('sqlite_')), ['__drizzle_migrations', 'deployments', 'locks', 'notification_channels', 'repositories', 'stacks'])
       const applied = db.$client.prepare('SELECT count(*) FROM __drizzle_migrations').pluck().get()
       assert.ok(Number(applied) >= 1)
     } finally {

@@ -2,6 +2,7 @@ import http from 'node:http'
 import https from 'node:https'
 
 import {errorMessage, ExternalError} from '../../model/errors.js'
+import {exchangeOnce} from '../net/exchange-once.js'
 import type {Discovery} from './discovery.js'
 import {type AdvertisementAnswer, BranchAdvertisementReader} from './upload-pack-advertisement.js'
 
@@ -55,51 +56,36 @@ export function askSmartHttp(url: URL, branch: string, options: SmartHttpOptions
     return Promise.resolve({known: false, why: `node cannot make the request (${errorMessage(error)})`})
   }
 
-  return new Promise<Discovery>((resolve, reject) => {
-    let settled = false
-    const finish = (outcome: {discovery: Discovery} | {error: ExternalError}): void => {
-      if (settled) return
-      settled = true
-      clearTimeout(timer)
-      options.signal?.removeEventListener('abort', abandon)
-      request.destroy()
-      if ('error' in outcome) reject(outcome.error)
-      else resolve(outcome.discovery)
-    }
-    const askGit = (why: string) => finish({discovery: {known: false, why}})
-    const abandon = () => finish({error: abandoned()})
-    const timer = setTimeout(() => {
-      const error = new ExternalError(`could not reach ${url.href}: timed out after ${options.timeoutMs / 1000}s waiting for its refs`, {
-        code: 'git_failed',
-        hint: 'check that the remote answers; kedge asks again at the next poll',
-      })
-      finish({error})
-    }, options.timeoutMs)
-    options.signal?.addEventListener('abort', abandon, {once: true})
-
-    request.on('error', (error: NodeJS.ErrnoException) => askGit(`the request failed (${error.code ?? error.message})`))
-    request.on('response', (response) => {
-      const type = (response.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase()
-      const encoding = (response.headers['content-encoding'] ?? 'identity').trim().toLowerCase()
-      if (response.statusCode !== 200) return askGit(`HTTP ${response.statusCode}`)
-      if (type !== ADVERTISEMENT_TYPE) return askGit(`the content type "${type}" is not a smart HTTP advertisement`)
-      if (encoding !== 'identity') return askGit(`the content encoding "${encoding}"`)
-      const reader = new BranchAdvertisementReader(branch)
-      let received = 0
-      const answer = (outcome: AdvertisementAnswer): void => {
-        if (outcome.kind === 'head') finish({discovery: {known: true, head: outcome.commit}})
-        else if (outcome.kind === 'no-branch') finish({discovery: {known: true, head: null}})
-        else askGit(outcome.reason)
-      }
-      response.on('data', (chunk: Buffer) => {
-        received += chunk.length
-        if (received > MAX_ADVERTISEMENT_BYTES) return askGit(`the advertisement is larger than ${MAX_ADVERTISEMENT_BYTES} bytes`)
-        const outcome = reader.push(chunk)
-        if (outcome) answer(outcome)
-      })
-      response.on('end', () => answer(reader.end()))
-      response.on('error', (error: NodeJS.ErrnoException) => askGit(`the answer broke off (${error.code ?? error.message})`))
+  const timedOut = () =>
+    new ExternalError(`could not reach ${url.href}: timed out after ${options.timeoutMs / 1000}s waiting for its refs`, {
+      code: 'git_failed',
+      hint: 'check that the remote answers; kedge asks again at the next poll',
     })
-    request.end()
+  const {done, finish} = exchangeOnce<Discovery>(request, options, {timedOut, abandoned})
+  const askGit = (why: string) => finish({value: {known: false, why}})
+  request.on('error', (error: NodeJS.ErrnoException) => askGit(`the request failed (${error.code ?? error.message})`))
+  request.on('response', (response) => {
+    const type = (response.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase()
+    const encoding = (response.headers['content-encoding'] ?? 'identity').trim().toLowerCase()
+    if (response.statusCode !== 200) return askGit(`HTTP ${response.statusCode}`)
+    if (type !== ADVERTISEMENT_TYPE) return askGit(`the content type "${type}" is not a smart HTTP advertisement`)
+    if (encoding !== 'identity') return askGit(`the content encoding "${encoding}"`)
+    const reader = new BranchAdvertisementReader(branch)
+    let received = 0
+    const answer = (outcome: AdvertisementAnswer): void => {
+      if (outcome.kind === 'head') finish({value: {known: true, head: outcome.commit}})
+      else if (outcome.kind === 'no-branch') finish({value: {known: true, head: null}})
+      else askGit(outcome.reason)
+    }
+    response.on('data', (chunk: Buffer) => {
+      received += chunk.length
+      if (received > MAX_ADVERTISEMENT_BYTES) return askGit(`the advertisement is larger than ${MAX_ADVERTISEMENT_BYTES} bytes`)
+      const outcome = reader.push(chunk)
+      if (outcome) answer(outcome)
+    })
+    response.on('end', () => answer(reader.end()))
+    response.on('error', (error: NodeJS.ErrnoException) => askGit(`the answer broke off (${error.code ?? error.message})`))
   })
+  request.end()
+  return done
 }

@@ -4,6 +4,7 @@ import https from 'node:https'
 import nodemailer, {type SendMailOptions} from 'nodemailer'
 
 import {clipped, ExternalError} from '../../model/errors.js'
+import {exchangeOnce} from '../net/exchange-once.js'
 import type {Delivery, OutgoingMail, OutgoingMessage, OutgoingRequest} from '../../model/notify/outgoing-message.js'
 import {redact} from '../../model/secrets/redaction.js'
 import type {Messenger} from '../../ports/messenger.js'
@@ -52,43 +53,32 @@ function sendRequest(message: OutgoingRequest, options: DeliveryOptions): Promis
     return Promise.reject(failed(`the request is invalid (${error instanceof Error ? error.message : String(error)})`))
   }
 
-  return new Promise<Delivery>((resolve, reject) => {
-    let settled = false
-    const finish = (outcome: {delivery: Delivery} | {error: ExternalError}): void => {
-      if (settled) return
-      settled = true
-      clearTimeout(timer)
-      options.signal?.removeEventListener('abort', abandon)
-      request.destroy()
-      if ('error' in outcome) reject(outcome.error)
-      else resolve(outcome.delivery)
-    }
-    const abandon = () => finish({error: failed('abandoned')})
-    const timer = setTimeout(() => finish({error: failed(`timed out after ${seconds(options.timeoutMs)}`)}), options.timeoutMs)
-    options.signal?.addEventListener('abort', abandon, {once: true})
-
-    request.on('error', (error: NodeJS.ErrnoException) => finish({error: failed(networkCause(error))}))
-    request.on('response', (response) => {
-      const status = response.statusCode ?? 0
-      const chunks: Buffer[] = []
-      let received = 0
-      const answered = (): void => {
-        const answer = Buffer.from(redact(Buffer.concat(chunks).toString('utf8'))).subarray(0, MAX_ANSWER_BYTES).toString('utf8')
-        if (status >= 200 && status < 300) return finish({delivery: {status, answer}})
-        const redirect = status >= 300 && status < 400 ? ' (a redirect, which kedge does not follow)' : ''
-        const line = firstLine(answer)
-        finish({error: failed(`HTTP ${status}${redirect}${line ? `: ${line}` : ''}`)})
-      }
-      response.on('data', (chunk: Buffer) => {
-        chunks.push(chunk)
-        received += chunk.length
-        if (received >= MAX_READ_BYTES) answered()
-      })
-      response.on('end', answered)
-      response.on('error', (error: NodeJS.ErrnoException) => finish({error: failed(`the answer broke off (${networkCause(error)})`)}))
-    })
-    request.end(message.body)
+  const {done, finish} = exchangeOnce<Delivery>(request, options, {
+    timedOut: () => failed(`timed out after ${seconds(options.timeoutMs)}`),
+    abandoned: () => failed('abandoned'),
   })
+  request.on('error', (error: NodeJS.ErrnoException) => finish({error: failed(networkCause(error))}))
+  request.on('response', (response) => {
+    const status = response.statusCode ?? 0
+    const chunks: Buffer[] = []
+    let received = 0
+    const answered = (): void => {
+      const answer = Buffer.from(redact(Buffer.concat(chunks).toString('utf8'))).subarray(0, MAX_ANSWER_BYTES).toString('utf8')
+      if (status >= 200 && status < 300) return finish({value: {status, answer}})
+      const redirect = status >= 300 && status < 400 ? ' (a redirect, which kedge does not follow)' : ''
+      const line = firstLine(answer)
+      finish({error: failed(`HTTP ${status}${redirect}${line ? `: ${line}` : ''}`)})
+    }
+    response.on('data', (chunk: Buffer) => {
+      chunks.push(chunk)
+      received += chunk.length
+      if (received >= MAX_READ_BYTES) answered()
+    })
+    response.on('end', answered)
+    response.on('error', (error: NodeJS.ErrnoException) => finish({error: failed(`the answer broke off (${networkCause(error)})`)}))
+  })
+  request.end(message.body)
+  return done
 }
 
 /**

@@ -1,4 +1,4 @@
-import {closeSync, fstatSync, mkdtempSync, openSync, readSync, rmSync} from 'node:fs'
+import {closeSync, fstatSync, mkdtempSync, openSync, readSync, rmSync, statSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import path from 'node:path'
 
@@ -13,6 +13,10 @@ const PASSED_VARIABLES = ['PATH', 'HOME', 'USER', 'LOGNAME', 'LANG', 'LC_ALL', '
 const KEPT_OUTPUT_CHARACTERS = 16 * 1024
 /** Read of the output's end before it is redacted and cut to what is kept, so that a secret the cut would halve is masked whole first. */
 const READ_OUTPUT_BYTES = 4 * KEPT_OUTPUT_CHARACTERS
+/** A hook that prints more than this is stopped: its output would fill the disk, and only its end is kept. */
+const MAX_OUTPUT_FILE_BYTES = 16 * 1024 * 1024
+/** How often the output's size is looked at while the hook runs. */
+const OUTPUT_CHECK_MS = 100
 /** Between SIGTERM and SIGKILL for a hook past its timeout. */
 const HOOK_KILL_GRACE_MS = 3_000
 
@@ -32,6 +36,11 @@ export const hookRunner: HookRunner = {
     Object.assign(env, hook.variables)
     const directory = mkdtempSync(path.join(tmpdir(), 'kedge-hook-'))
     const outputFile = path.join(directory, 'output')
+    // Stops the hook once its output passes the limit (runChild stops it as it would for an abort).
+    const tooMuch = new AbortController()
+    const watch = setInterval(() => {
+      if ((statSync(outputFile, {throwIfNoEntry: false})?.size ?? 0) > MAX_OUTPUT_FILE_BYTES) tooMuch.abort()
+    }, OUTPUT_CHECK_MS)
     try {
       const started = performance.now()
       const outcome = await runChild({
@@ -40,7 +49,7 @@ export const hookRunner: HookRunner = {
         cwd: hook.cwd,
         env,
         timeoutMs: hook.timeoutMs,
-        signal: hook.signal,
+        signal: hook.signal ? AbortSignal.any([hook.signal, tooMuch.signal]) : tooMuch.signal,
         // The shell's own complaints only (it could not open the file): the hook's output is in the file.
         maxStdoutBytes: 64 * 1024,
         killGraceMs: HOOK_KILL_GRACE_MS,
@@ -49,10 +58,15 @@ export const hookRunner: HookRunner = {
         code: outcome.code,
         signal: outcome.signal,
         timedOut: outcome.stopped === 'timeout',
-        output: keptOutput(outputFile) + outcome.stdout.toString('utf8') + outcome.stderr,
+        output:
+          keptOutput(outputFile) +
+          outcome.stdout.toString('utf8') +
+          outcome.stderr +
+          (tooMuch.signal.aborted ? `\n[stopped: it printed more than ${MAX_OUTPUT_FILE_BYTES / 1024 / 1024} MiB]` : ''),
         seconds: (performance.now() - started) / 1000,
       }
     } finally {
+      clearInterval(watch)
       rmSync(directory, {recursive: true, force: true})
     }
   },

@@ -41,8 +41,8 @@ export function seal(home: string, plaintext: string, binding: string): string {
   return [FORMAT, secretKey.id, iv.toString('base64'), cipher.getAuthTag().toString('base64'), ciphertext.toString('base64')].join(':')
 }
 
-/** `owner` names what the value belongs to, for the error. */
-export function unseal(home: string, sealed: string, binding: string, owner: string): string {
+/** `owner` names what the value belongs to, for the error; see Secrets.open for `composite`. */
+export function unseal(home: string, sealed: string, binding: string, owner: string, composite = false): string {
   const [format, keyId, ivText, tagText, ciphertext] = sealed.split(':')
   const iv = Buffer.from(ivText ?? '', 'base64')
   const tag = Buffer.from(tagText ?? '', 'base64')
@@ -61,7 +61,7 @@ export function unseal(home: string, sealed: string, binding: string, owner: str
     decipher.setAAD(Buffer.from(binding))
     decipher.setAuthTag(tag)
     const plaintext = Buffer.concat([decipher.update(Buffer.from(ciphertext, 'base64')), decipher.final()]).toString('utf8')
-    registerSecret(plaintext)
+    if (!composite) registerSecret(plaintext)
     return plaintext
   } catch {
     throw new ExternalError(`the stored credential of ${owner} does not decrypt with secret key ${secretKey.id}: it was altered`, {

@@ -6,7 +6,7 @@ import {seal, unseal} from './secret-box.js'
 export function homeSecrets(homeRoot: string): Secrets {
   return {
     seal: (plaintext, binding) => seal(homeRoot, plaintext, binding),
-    open: (sealed, binding, owner) => unseal(homeRoot, sealed, binding, owner),
+    open: (sealed, binding, owner, options) => unseal(homeRoot, sealed, binding, owner, options?.composite),
     adminToken: () => loadAdminToken(homeRoot),
   }
 }

@@ -1,11 +1,11 @@
-import {DURATION_EXPECTED, parseDuration} from '../../model/config/duration.js'
+import {parseDuration} from '../../model/config/duration.js'
 import {InvalidInputError, quoted} from '../../model/errors.js'
 
 /** A duration flag of serve's notifier (--notify-fold-window, --notify-error-after): 0 is allowed, and sends everything at once. */
 export function parseDurationFlag(input: string, flag: string): number {
   if (input.trim() === '0') return 0
   const ms = parseDuration(input)
-  if (ms === null || ms > MAX_NOTIFY_DURATION_MS) throw new InvalidInputError(`invalid ${flag} ${quoted(input)}: expected ${DURATION_EXPECTED} of at most 24h, or 0`, {code: 'invalid_interval'})
+  if (ms === null || ms > MAX_NOTIFY_DURATION_MS) throw new InvalidInputError(`invalid ${flag} ${quoted(input)}: expected a duration of at most 24h (such as 30s, 10m or 1h), or 0`, {code: 'invalid_interval'})
   return ms
 }
 

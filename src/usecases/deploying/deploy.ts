@@ -170,21 +170,26 @@ export async function applyCheckedOutCommit(
     const settings = config ?? progress.settings ?? {...defaultKedgeConfig(), file: null}
     const name = attempt.error ? 'failure' : 'success'
     const after = await runHook(context, target, name, {repoDir: paths.repoDir, config: settings}, hookFacts(attempt.deployment.status, attempt.deployment.error), signal)
-    if (after) recordAfterHook(context, attempt.deployment, [...progress.hooks, after])
+    if (after) return {...attempt, deployment: recordAfterHook(context, attempt.deployment, [...progress.hooks, after]), changes}
   }
   return {...attempt, changes}
 }
 
-/** The after hook's record joins the row; a store that fails to take it leaves the deploy's outcome as recorded, and says so on the stack. */
-function recordAfterHook(context: KedgeContext, deployment: DeploymentRow, hooks: HookRecord[]): void {
+/**
+ * The after hook's record joins the row (and the row the deploy returns); a store that fails to take it
+ * leaves the deploy's outcome as recorded, and says so on the stack.
+ */
+function recordAfterHook(context: KedgeContext, deployment: DeploymentRow, hooks: HookRecord[]): DeploymentRow {
   try {
     context.store.recordDeploymentHooks(deployment.id, JSON.stringify(hooks))
+    return {...deployment, hooks: JSON.stringify(hooks)}
   } catch (error) {
     try {
       context.store.recordStackError(deployment.stackId, error)
     } catch {
       // The store refuses every write (a full disk, say): the rounds that follow report it, in status and the log.
     }
+    return deployment
   }
 }
 

@@ -95,7 +95,7 @@ function skipped(record: (fields: Omit<HookRecord, 'hook' | 'file'>) => HookReco
 export function preHookFailure(record: HookRecord): ExternalError | null {
   if (record.outcome === 'ok' || record.outcome === 'skipped') return null
   const lastLine = record.output.trim().split('\n').at(-1)?.trim()
-  const ended = record.exitCode === null ? (record.note ?? 'failed') : `exited with ${record.exitCode}`
+  const ended = record.exitCode !== null ? `exited with ${record.exitCode}` : record.note?.startsWith('ended by') ? record.note : `failed: ${record.note ?? 'it did not run'}`
   const why = record.outcome === 'timed_out' ? record.note : `${ended}${lastLine ? `: ${lastLine}` : ''}`
   return new ExternalError(`the pre hook ${record.file} ${why}; nothing on the host was changed`, {
     code: 'hook_failed',

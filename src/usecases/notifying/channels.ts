@@ -64,7 +64,7 @@ export function findChannel(context: Pick<KedgeContext, 'store'>, id: number): N
 
 /** The channel's URL in plain text, for one delivery. */
 export function openChannelUrl(context: Pick<KedgeContext, 'secrets'>, channel: NotificationChannelRow): string {
-  return context.secrets.open(channel.url, SEAL_BINDING, `notification channel ${channel.id}`)
+  return context.secrets.open(channel.url, SEAL_BINDING, `notification channel ${channel.id}`, {composite: true})
 }
 
 /** The events the channel takes; null is every event. A value kedge never writes counts as every event, rather than none. */
