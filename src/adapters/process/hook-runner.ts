@@ -1,10 +1,10 @@
-import {closeSync, fstatSync, mkdtempSync, openSync, readSync, rmSync, statSync} from 'node:fs'
-import {tmpdir} from 'node:os'
+import {closeSync, fstatSync, openSync, readSync, statSync} from 'node:fs'
 import path from 'node:path'
 
 import {redact} from '../../model/secrets/redaction.js'
 import type {HookExit, HookRun, HookRunner} from '../../ports/hook-runner.js'
 import {runChild} from './child-process.js'
+import {createPrivateDirectory, removePrivateDirectory} from './private-directory.js'
 
 /** Of kedge's own environment, only what a script needs to find its tools and speak to the same engine: never a secret. */
 const PASSED_VARIABLES = ['PATH', 'HOME', 'USER', 'LOGNAME', 'LANG', 'LC_ALL', 'LC_CTYPE', 'TZ', 'TMPDIR', 'DOCKER_HOST', 'DOCKER_CONTEXT', 'DOCKER_CONFIG']
@@ -34,12 +34,17 @@ export const hookRunner: HookRunner = {
     const env: NodeJS.ProcessEnv = {}
     for (const name of PASSED_VARIABLES) if (process.env[name] !== undefined) env[name] = process.env[name]
     Object.assign(env, hook.variables)
-    const directory = mkdtempSync(path.join(tmpdir(), 'kedge-hook-'))
+    // Removed when the hook is over, and by kedge's exit or the next kedge should this one be killed first.
+    const directory = createPrivateDirectory({onDisk: true})
     const outputFile = path.join(directory, 'output')
     // Stops the hook once its output passes the limit (runChild stops it as it would for an abort).
     const tooMuch = new AbortController()
     const watch = setInterval(() => {
-      if ((statSync(outputFile, {throwIfNoEntry: false})?.size ?? 0) > MAX_OUTPUT_FILE_BYTES) tooMuch.abort()
+      try {
+        if ((statSync(outputFile, {throwIfNoEntry: false})?.size ?? 0) > MAX_OUTPUT_FILE_BYTES) tooMuch.abort()
+      } catch {
+        // Not readable now: the next look, or the hook's end, settles it.
+      }
     }, OUTPUT_CHECK_MS)
     try {
       const started = performance.now()
@@ -67,7 +72,7 @@ export const hookRunner: HookRunner = {
       }
     } finally {
       clearInterval(watch)
-      rmSync(directory, {recursive: true, force: true})
+      removePrivateDirectory(directory)
     }
   },
 }

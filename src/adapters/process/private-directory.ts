@@ -11,8 +11,13 @@ import path from 'node:path'
 const PREFIX = 'kedge-private-'
 const live = new Set<string>()
 
-export function createPrivateDirectory(): string {
-  const root = privateTempRoot()
+/**
+ * `onDisk`: in the temporary directory of the disk, not in memory, for what may grow large (a hook's
+ * output), with the same removal.
+ */
+export function createPrivateDirectory(options: {onDisk?: boolean} = {}): string {
+  // Resolved: a relative TMPDIR would name another place for a tool started in another directory.
+  const root = options.onDisk ? path.resolve(tmpdir()) : privateTempRoot()
   removeOrphans(root)
   const dir = mkdtempSync(path.join(root, `${PREFIX}${process.pid}-`))
   live.add(dir)

@@ -21,6 +21,9 @@ export function roundDeadlineMs(composeLimitMs: number, healthTimeoutMs: number,
   return LONG_COMPOSE_COMMANDS * composeLimitMs + 2 * healthTimeoutMs + 2 * hookTimeoutMs + ROUND_MARGIN_MS
 }
 
+/** How early a timer may fire by Date.now's reckoning. */
+const TIMER_SLACK_MS = 2
+
 /**
  * One round's deadline. Its signal aborts when `abandon` does, or once the round has run for `limitMs()`;
  * the limit is asked again when that time comes, as the commit the round fetched may allow more (a
@@ -82,7 +85,8 @@ export class RoundDeadline {
     if (this.controller.signal.aborted) return
     const limit = knownLimit ?? this.limitMs()
     const left = this.started + limit - Date.now()
-    if (left > 0) {
+    // A timer may fire a millisecond before Date.now says its time has come: that is its time.
+    if (left > TIMER_SLACK_MS) {
       this.timer = setTimeout(() => this.arm(), Math.min(left, MAX_TIMER_MS))
       return
     }

@@ -1,3 +1,5 @@
+import {setTimeout as sleep} from 'node:timers/promises'
+
 import {errorMessage} from '../../model/errors.js'
 import {formatDuration} from '../../model/config/duration.js'
 import {DEFAULT_ENDPOINTS, messageFor, type ServiceEndpoints} from '../../model/notify/channel-message.js'
@@ -240,7 +242,8 @@ export class Notifier implements Announcer {
           return
         }
         this.count(kind, 'retried')
-        await new Promise((resolve) => setTimeout(resolve, delay).unref())
+        // Cut short when drain gives up: the loop then ends at its next turn.
+        await sleep(delay, undefined, {signal: this.abandon.signal, ref: false}).catch(() => undefined)
       }
     }
   }
