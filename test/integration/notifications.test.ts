@@ -11,7 +11,7 @@ import {closeDatabase, openDatabase} from '../../src/store/database.js'
 import {addChannel as addChannelTo, type ChannelView} from '../../src/usecases/notifying/channels.js'
 
 import {runKedge, runKedgeJson} from '../helpers/cli.js'
-import {docker, kedgeContainers} from '../helpers/docker.js'
+import {docker, kedgeContainers, removeComposeProject} from '../helpers/docker.js'
 import {startForgeStatusServer, type ForgeStatusServer} from '../helpers/forge-status-server.js'
 import {GitHttpServer} from '../helpers/git-http-server.js'
 import {GitRemote, SIMPLE_COMPOSE} from '../helpers/git-remote.js'
@@ -286,7 +286,7 @@ describe('commit status', {timeout: 120_000}, () => {
     it(`posts pending, then success or failure, to ${kind}`, async () => {
       const home = tempDir()
       const name = uniqueName('kt-status')
-      after(() => docker('rm', '-f', ...kedgeContainers(name).map((container) => container.id), '--volumes').length)
+      after(() => removeComposeProject(name))
       const added = await runKedge(['repo', 'add', git.url(`${owner}/remote.git`), '--name', name, '--token-stdin', '--commit-status', kind, '--commit-status-api', forge.apiBase(kind)], {home, input: token})
       assert.equal(added.code, 0, added.stderr)
       const env = {KEDGE_PUBLIC_URL: 'https://kedge.example.com/'}
@@ -319,7 +319,7 @@ describe('commit status', {timeout: 120_000}, () => {
   it('a forge that refuses never fails the deploy', async () => {
     const home = tempDir()
     const name = uniqueName('kt-status')
-    after(() => docker('rm', '-f', ...kedgeContainers(name).map((container) => container.id)).length)
+    after(() => removeComposeProject(name))
     assert.equal((await runKedge(['repo', 'add', git.url(`${owner}/remote.git`), '--name', name, '--token-stdin', '--commit-status', 'gitea', '--commit-status-api', forge.apiBase('gitea')], {home, input: token})).code, 0)
     forge.setFailing(502)
     try {
