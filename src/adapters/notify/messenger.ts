@@ -1,7 +1,7 @@
 import http from 'node:http'
 import https from 'node:https'
 
-import nodemailer, {type SendMailOptions} from 'nodemailer'
+import type {SendMailOptions} from 'nodemailer'
 
 import {clipped, ExternalError} from '../../model/errors.js'
 import {exchangeOnce} from '../net/exchange-once.js'
@@ -87,6 +87,9 @@ function sendRequest(message: OutgoingRequest, options: DeliveryOptions): Promis
  */
 async function sendMail(mail: OutgoingMail, options: DeliveryOptions): Promise<Delivery> {
   const failed = (why: string) => deliveryFailed(`could not send mail through ${mail.host}:${mail.port}: ${why}`)
+  // Loaded for the first mail only: it costs every command that composes a context some 60 ms and
+  // 15 MB otherwise, and most homes send no mail (bench/idle-cost.ts measures serve's memory).
+  const {default: nodemailer} = await import('nodemailer')
   const transport = nodemailer.createTransport({
     host: mail.host,
     port: mail.port,
