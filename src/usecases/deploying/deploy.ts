@@ -65,9 +65,8 @@ export async function applyCheckedOutCommit(
   // How far the work got: what the failure's record and the release after a success are made from.
   const progress: {
     snapshot: StackSnapshot | null
+    /** The stack's kedge.yaml as the checkout has it: read before Compose validates the commit, so that a failure hook is found by it too. */
     config: KedgeConfig | null
-    /** The stack's kedge.yaml as read before Compose validated the commit; config once it did. */
-    settings: KedgeConfig | null
     changes: ServiceChange[]
     touchedHost: boolean
     reason: DeployReason
@@ -75,7 +74,6 @@ export async function applyCheckedOutCommit(
   } = {
     snapshot: null,
     config: null,
-    settings: null,
     changes: [],
     touchedHost: false,
     reason: {source: sourceOf(trigger, known.found)},
@@ -87,11 +85,10 @@ export async function applyCheckedOutCommit(
     // First: a commit that fails to be read still says which of its files changed.
     Object.assign(progress.reason, changedFilesOf(previousSnapshot ? await changedFilesSince(context, target, previousSnapshot, commit, signal) : null))
     const checkout = known.checkout ?? readStackCheckout(context, target, commit)
-    // The settings the failure hook is found by, should Compose refuse the commit below.
-    if ('file' in checkout) progress.settings = checkout.file.config
+    // Known before Compose reads the commit (readDesiredStack's config is this one): should it refuse the commit, the failure hook is found by it.
+    if ('file' in checkout) progress.config = checkout.file.config
     const desired = await readDesiredStack(context, paths, target, commit, previousSnapshot, signal, {checkout})
     const {config} = desired
-    progress.config = config
     // Before anything on the host changes (not even a pull): a pre hook that fails leaves the running stack as it is.
     const pre = await runHook(context, target, 'pre', {repoDir: paths.repoDir, config}, hookFacts('pending', null), signal)
     if (pre) {
@@ -167,7 +164,7 @@ export async function applyCheckedOutCommit(
   // Once the outcome is recorded; what they do is recorded on the row and changes nothing else. A deploy kedge stopped runs neither.
   if (!attempt.deployment.interrupted) {
     // A commit whose kedge.yaml could not be read has its failure hook looked for where the defaults say.
-    const settings = config ?? progress.settings ?? {...defaultKedgeConfig(), file: null}
+    const settings = config ?? {...defaultKedgeConfig(), file: null}
     const name = attempt.error ? 'failure' : 'success'
     const after = await runHook(context, target, name, {repoDir: paths.repoDir, config: settings}, hookFacts(attempt.deployment.status, attempt.deployment.error), signal)
     if (after) return {...attempt, deployment: recordAfterHook(context, attempt.deployment, [...progress.hooks, after]), changes}
