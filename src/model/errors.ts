@@ -27,7 +27,7 @@ export const ERROR_CODES = [
   // The input was refused (exit 2).
   'invalid_input', 'invalid_usage', 'unknown_command', 'invalid_url', 'invalid_name', 'invalid_branch',
   'invalid_path', 'invalid_interval', 'unknown_branch', 'invalid_config', 'no_compose_file', 'conflict',
-  'not_found', 'invalid_commit', 'ambiguous_commit', 'invalid_auth', 'invalid_known_hosts',
+  'not_found', 'no_home', 'invalid_commit', 'ambiguous_commit', 'invalid_auth', 'invalid_known_hosts',
   'invalid_secret_key', 'invalid_env_file', 'invalid_listen', 'invalid_compose_timeout',
   'invalid_admin_token', 'invalid_notify_url', 'invalid_events', 'confirmation_required', 'not_confirmed', 'stack_running', 'stack_held',
   // A bug in kedge (exit 70).

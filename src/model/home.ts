@@ -16,11 +16,58 @@ export interface KedgeHome {
   releasesDir(name: string): string
 }
 
-export const DEFAULT_HOME_DIRNAME = '.kedge'
+/** The home kedge used before it had a default of its own: `./.kedge`, still read where one exists. */
+export const WORKING_DIRECTORY_HOME = '.kedge'
 
-/** `--home` wins over `KEDGE_HOME` (oclif reads the variable as the flag's default), which wins over `./.kedge`. */
-export function resolveHome(homeFlag: string | undefined, cwd = process.cwd()): KedgeHome {
-  const root = path.resolve(cwd, homeFlag && homeFlag.length > 0 ? homeFlag : DEFAULT_HOME_DIRNAME)
+/** Where a service keeps its state (the Filesystem Hierarchy Standard's /var/lib), for root. */
+export const SYSTEM_HOME = '/var/lib/kedge'
+
+/** What the home's choice depends on, gathered by the caller: this module does no I/O. */
+export interface HomeSurroundings {
+  readonly cwd: string
+  /** The process's user id; undefined where there is none (Windows). */
+  readonly uid: number | undefined
+  /** The user's home directory. */
+  readonly userHome: string
+  readonly xdgStateHome: string | undefined
+  /** Whether `./.kedge` holds a kedge database. */
+  readonly workingDirectoryHomeExists: boolean
+}
+
+export type HomeSource = 'chosen' | 'working-directory' | 'default'
+
+export interface HomeChoice {
+  readonly root: string
+  /** chosen: --home or KEDGE_HOME; working-directory: an existing ./.kedge; default: the user's default. */
+  readonly source: HomeSource
+}
+
+/**
+ * `--home` wins over `KEDGE_HOME` (oclif reads the variable as the flag's default); then an existing
+ * `./.kedge`, so that a home made before the default existed is not left behind; then the default: the
+ * system's state directory for root (a service's, the one the systemd unit and the image use), and the
+ * XDG state directory for anyone else. Never the working directory: a service starts in `/`.
+ */
+export function chooseHome(homeFlag: string | undefined, around: HomeSurroundings): HomeChoice {
+  if (homeFlag && homeFlag.length > 0) return {root: path.resolve(around.cwd, homeFlag), source: 'chosen'}
+  if (around.workingDirectoryHomeExists) return {root: path.resolve(around.cwd, WORKING_DIRECTORY_HOME), source: 'working-directory'}
+  return {root: defaultHome(around), source: 'default'}
+}
+
+export function defaultHome(around: Pick<HomeSurroundings, 'uid' | 'userHome' | 'xdgStateHome'>): string {
+  if (around.uid === 0) return SYSTEM_HOME
+  // The XDG specification ignores a relative XDG_STATE_HOME.
+  const stateHome = around.xdgStateHome && path.isAbsolute(around.xdgStateHome) ? around.xdgStateHome : path.join(around.userHome, '.local', 'state')
+  return path.join(stateHome, 'kedge')
+}
+
+/** The places a home was looked for, in the order chooseHome looks: for the message of a command that found none. */
+export function placesLooked(choice: HomeChoice, around: HomeSurroundings): string[] {
+  if (choice.source === 'chosen') return [choice.root]
+  return [path.resolve(around.cwd, WORKING_DIRECTORY_HOME), defaultHome(around)]
+}
+
+export function resolveHome(root: string): KedgeHome {
   const reposDir = path.join(root, 'repos')
   return {
     root,

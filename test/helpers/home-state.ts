@@ -3,14 +3,17 @@ import path from 'node:path'
 
 import {closeDatabase, openDatabase} from '../../src/store/database.js'
 import {runKedgeJson} from './cli.js'
+import {tempDir} from './temp.js'
 
 /** What a refused command must leave unchanged: the registry and the directories under the home. */
 export async function homeState(home: string): Promise<{repositories: unknown; files: string[]}> {
-  const {json} = await runKedgeJson(['repo', 'list'], {home})
+  const {json} = await runKedgeJson<unknown>(['repo', 'list'], {home})
+  // A home that was never created holds no repositories, as an empty one does.
+  const never = (json as {error?: {code?: string}}).error?.code === 'no_home'
   const files = ['repos', 'staging'].flatMap((dir) =>
     existsSync(path.join(home, dir)) ? readdirSync(path.join(home, dir)).map((entry) => `${dir}/${entry}`) : [],
   )
-  return {repositories: json, files}
+  return {repositories: never ? [] : json, files}
 }
 
 export interface HomeContents {
@@ -60,4 +63,11 @@ function filesUnder(home: string): string[] {
   }
   if (existsSync(home)) walk('')
   return files.sort()
+}
+
+/** A new, empty kedge home (its database created and migrated), for commands that need one to exist. */
+export function emptyHome(): string {
+  const home = tempDir()
+  closeDatabase(openDatabase(path.join(home, 'kedge.db')))
+  return home
 }

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict'
 import {describe, it} from 'node:test'
 
 import {runKedge, runKedgeJson} from '../helpers/cli.js'
+import {emptyHome} from '../helpers/home-state.js'
 import {tempDir} from '../helpers/temp.js'
 
 describe('the kedge CLI', () => {
@@ -41,7 +42,7 @@ describe('the kedge CLI', () => {
   })
 
   it('prints a stack trace only with --debug or KEDGE_DEBUG=1', async () => {
-    const home = tempDir()
+    const home = emptyHome()
     const plain = await runKedge(['repo', 'remove', 'ghost'], {home})
     assert.doesNotMatch(plain.stderr, /\n\s+at /)
     const debug = await runKedge(['repo', 'remove', 'ghost', '--debug'], {home})

@@ -22,6 +22,12 @@ const MIGRATIONS = fileURLToPath(new URL('../../drizzle', import.meta.url))
 describe('the SQLite store', () => {
   it('is created and migrated on first use, in WAL mode with foreign keys', async () => {
     const home = path.join(tempDir(), 'fresh-home')
+    // A command that only reads creates no home.
+    const none = await runKedgeJson<{error: {code: string}}>(['repo', 'list'], {home})
+    assert.equal(none.code, 2)
+    assert.equal(none.json.error.code, 'no_home')
+    assert.equal(existsSync(home), false)
+    assert.equal((await runKedge(['notify', 'add', 'json://127.0.0.1:9/hook'], {home})).code, 0)
     const result = await runKedgeJson(['repo', 'list'], {home})
     assert.equal(result.code, 0, result.stderr)
     assert.deepEqual(result.json, [])
@@ -140,7 +146,7 @@ describe('the SQLite store', () => {
 
   it('lets several processes open a new database at the same moment', async () => {
     const home = path.join(tempDir(), 'raced-home')
-    const results = await Promise.all(Array.from({length: 12}, () => runKedgeJson(['repo', 'list'], {home})))
+    const results = await Promise.all(Array.from({length: 12}, (_, index) => runKedgeJson(['notify', 'add', `json://127.0.0.1:9/hook${index}`], {home})))
     for (const result of results) assert.equal(result.code, 0, result.stderr)
   })
 
@@ -219,7 +225,7 @@ describe('the SQLite store', () => {
     try {
       holder.$client.exec('BEGIN IMMEDIATE')
       insertRepository(holder, {name: 'held', url: '/x', branch: 'main', path: '.', createdAt: new Date()})
-      const waiting = runKedge(['repo', 'add', 'http://127.0.0.1:9/acme/waiter.git'], {home})
+      const waiting = runKedge(['repo', 'add', 'http://127.0.0.1:9/acme/waiter.git', '--allow-unreachable'], {home})
       await new Promise((resolve) => setTimeout(resolve, 1500))
       holder.$client.exec('COMMIT')
       const result = await waiting
@@ -233,16 +239,16 @@ describe('the SQLite store', () => {
 
   it('finds its migrations whatever the working directory', async () => {
     const cwd = tempDir()
-    const result = await runKedge(['repo', 'list'], {cwd})
+    const result = await runKedge(['notify', 'add', 'json://127.0.0.1:9/hook', '--home', 'state'], {cwd})
     assert.equal(result.code, 0, result.stderr)
-    assert.ok(existsSync(path.join(cwd, '.kedge', 'kedge.db')), 'the default home is ./.kedge')
+    assert.ok(existsSync(path.join(cwd, 'state', 'kedge.db')), '--home is relative to the working directory')
   })
 
   it('takes --home over KEDGE_HOME', async () => {
     const root = tempDir()
     const fromEnv = path.join(root, 'env-home')
     const fromFlag = path.join(root, 'flag-home')
-    const result = await runKedge(['repo', 'list', '--home', fromFlag], {home: fromEnv})
+    const result = await runKedge(['notify', 'add', 'json://127.0.0.1:9/hook', '--home', fromFlag], {home: fromEnv})
     assert.equal(result.code, 0, result.stderr)
     assert.ok(existsSync(path.join(fromFlag, 'kedge.db')))
     assert.equal(existsSync(fromEnv), false)
@@ -252,7 +258,7 @@ describe('the SQLite store', () => {
     const root = tempDir()
     const blocker = path.join(root, 'file')
     writeFileSync(blocker, 'not a directory')
-    const result = await runKedgeJson<{error: {code: string; message: string; hint: string}}>(['repo', 'list'], {home: path.join(blocker, 'home')})
+    const result = await runKedgeJson<{error: {code: string; message: string; hint: string}}>(['notify', 'add', 'json://127.0.0.1:9/hook'], {home: path.join(blocker, 'home')})
     assert.equal(result.code, 1)
     assert.equal(result.json.error.code, 'store_unavailable')
     assert.match(result.json.error.message, /^cannot open the kedge database .*file\/home\/kedge\.db: /)

@@ -23,9 +23,15 @@ export abstract class BaseCommand<T extends typeof Command> extends Command impl
   static override baseFlags = {
     home: Flags.string({
       summary: 'Directory where kedge keeps its state.',
-      description: 'Defaults to ./.kedge in the working directory.',
+      description: 'Defaults to /var/lib/kedge for root, else $XDG_STATE_HOME/kedge (~/.local/state/kedge); a ./.kedge that holds a kedge database is still used.',
       env: 'KEDGE_HOME',
       helpGroup: 'GLOBAL',
+    }),
+    // Read by bin/run.cjs before anything prints (with NO_COLOR); declared so that oclif accepts it.
+    'no-color': Flags.boolean({
+      summary: 'Print no colours (also NO_COLOR=1; colour is off anyway when the output is not a terminal).',
+      helpGroup: 'GLOBAL',
+      default: false,
     }),
     debug: Flags.boolean({
       summary: 'Show stack traces and internal detail on errors.',
@@ -39,6 +45,9 @@ export abstract class BaseCommand<T extends typeof Command> extends Command impl
    * disk), from a copy of its database; every other command refuses a read-only home before it starts.
    */
   static readsOnly = false
+
+  /** Commands that may create the home (they register something, or serve); the others need an existing one. */
+  static createsHome = false
 
   /**
    * Commands with a shutdown of their own on SIGINT and SIGTERM (serve). Every other command stops the
@@ -80,7 +89,8 @@ export abstract class BaseCommand<T extends typeof Command> extends Command impl
     if (this.composed) return this.composed
     if (!this.state) {
       const {CommandState} = await import('./command-state.js')
-      this.state ??= new CommandState(this.flags?.home, (this.ctor as typeof BaseCommand).readsOnly)
+      const ctor = this.ctor as typeof BaseCommand
+      this.state ??= new CommandState(this.flags?.home, ctor.readsOnly, ctor.createsHome)
     }
     const connection = this.state.openedConnection()
     const {kedgeContext} = await import('../composition.js')

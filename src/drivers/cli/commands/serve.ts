@@ -15,6 +15,7 @@ const GRACE_MS = 5000
 const EXIT_GRACE_MS = 1000
 
 export default class Serve extends BaseCommand<typeof Serve> {
+  static override createsHome = true
   static override summary = 'Keep every registered stack equal to its branch.'
   static override description = `Polls each repository's remote for its branch head (every interval: repo add --interval, else kedge.yaml's reconciliation.interval, else --interval) and deploys new commits as the repository's mode says. Repositories added or removed while it runs are picked up within seconds. Logs one line per event on stdout. Serves health, readiness, Prometheus metrics, the REST API and push webhooks over HTTP on --listen (default 127.0.0.1:8080). On SIGTERM or SIGINT it lets a deploy in progress finish for up to ${GRACE_MS / 1000}s, then abandons it, and exits 0; the stacks keep running. One serve per kedge home.`
 
@@ -28,9 +29,9 @@ export default class Serve extends BaseCommand<typeof Serve> {
   static override handlesSignals = true
 
   static override flags = {
-    interval: Flags.string({summary: 'Poll interval for repositories that set none.', default: '60s'}),
-    'log-format': Flags.string({summary: 'Log line format (default: each kedge.yaml, else text).', options: [...LOG_FORMATS]}),
-    'log-level': Flags.string({summary: 'Lowest level logged (default: each kedge.yaml, else info).', options: [...LOG_LEVELS]}),
+    interval: Flags.string({summary: 'Poll interval for repositories that set none.', default: '60s', env: 'KEDGE_INTERVAL'}),
+    'log-format': Flags.string({summary: 'Log line format (default: each kedge.yaml, else text).', options: [...LOG_FORMATS], env: 'KEDGE_LOG_FORMAT'}),
+    'log-level': Flags.string({summary: 'Lowest level logged (default: each kedge.yaml, else info).', options: [...LOG_LEVELS], env: 'KEDGE_LOG_LEVEL'}),
     listen: Flags.string({
       summary: 'Address of the HTTP side (health, metrics, API, webhooks): HOST:PORT, or "off".',
       default: '127.0.0.1:8080',

@@ -5,6 +5,7 @@ import {BaseCommand} from '../../base-command.js'
 import {addChannel, SUBSCRIBABLE_EVENTS, type ChannelView} from '../../../../usecases/notifying/channels.js'
 
 export default class NotifyAdd extends BaseCommand<typeof NotifyAdd> {
+  static override createsHome = true
   static override summary = 'Send notifications to a URL (Apprise forms: json, ntfy, slack, discord, gotify, mailto).'
   static override description = `The URL carries secrets (a Slack webhook's tokens, a password): kedge stores it encrypted with the home's secret key and shows it only masked. The same event for the same stack is sent once per fold window (serve --notify-fold-window, default 10m) with a count of what was folded; a repository's error only once it has lasted serve --notify-error-after (default 5m). A notification that fails is retried, logged and counted, and never changes a deploy. Events: ${SUBSCRIBABLE_EVENTS.join(', ')}.`
 

@@ -22,8 +22,9 @@ function projectNameOrigin(checkout: NonNullable<AddRepositoryResult['checkout']
 }
 
 export default class RepoAdd extends BaseCommand<typeof RepoAdd> {
+  static override createsHome = true
   static override summary = 'Register a git repository whose compose stack kedge keeps deployed.'
-  static override description = `The repository must hold a compose file (compose.yaml, docker-compose.yaml, ...) and may hold a kedge.yaml, at its root or under --path. When the remote answers, kedge checks that the branch exists, clones it under <home>/repos/<name>/ and validates kedge.yaml and the compose file before registering anything. A network remote that does not answer now is registered with a warning.
+  static override description = `The repository must hold a compose file (compose.yaml, docker-compose.yaml, ...) and may hold a kedge.yaml, at its root or under --path. When the remote answers, kedge checks that the branch exists, clones it under <home>/repos/<name>/ and validates kedge.yaml and the compose file before registering anything. A network remote that does not answer is refused, unless --allow-unreachable registers it with a warning (serve retries it).
 
 A private repository takes a deploy key (--ssh-key, for ssh:// and git@host: URLs) or a token (--token-env or --token-stdin, for https:// URLs). A deploy key or a token given on standard input is stored encrypted with the home's secret key (<home>/secret.key, or KEDGE_SECRET_KEY); a --token-env token is read from the variable each time kedge reaches the remote and never stored. The SSH host key is checked against --known-hosts, or accepted on first use and recorded; a changed host key is refused.`
 
@@ -50,6 +51,7 @@ A private repository takes a deploy key (--ssh-key, for ssh:// and git@host: URL
     branch: Flags.string({summary: 'Branch to deploy.', default: 'main'}),
     path: Flags.string({summary: 'Sub-directory that holds kedge.yaml and the compose file.'}),
     interval: Flags.string({summary: 'Poll interval, e.g. 30s or 5m (default: kedge.yaml, else 60s).'}),
+    'allow-unreachable': Flags.boolean({summary: 'Register a network remote that does not answer now; serve retries it.', default: false}),
     'ssh-key': Flags.file({
       summary: 'Private SSH deploy key (no passphrase); stored encrypted.',
       exclusive: ['token-env', 'token-stdin'],
@@ -95,6 +97,7 @@ A private repository takes a deploy key (--ssh-key, for ssh:// and git@host: URL
       allowHooks: this.flags['allow-hooks'],
       commitStatus: this.flags['commit-status'],
       commitStatusApi: this.flags['commit-status-api'],
+      allowUnreachable: this.flags['allow-unreachable'],
     })
     this.warnAll(result.warnings)
     const {repository, checkout} = result
