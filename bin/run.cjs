@@ -2,6 +2,11 @@
 // The home holds credentials and private clones: what kedge writes is its user's alone (see src/store/private-home.ts).
 process.umask(0o077)
 
+// no-color.org: NO_COLOR set and not empty turns colour off, and --no-color does for one command. Both
+// colour libraries (chalk for kedge's output, ansis for oclif's help) read FORCE_COLOR=0 as no colour;
+// without either, colour follows whether the stream is a terminal.
+if (process.env.NO_COLOR || process.argv.includes('--no-color')) process.env.FORCE_COLOR = '0'
+
 // CommonJS, as the fast path's bundle is: a process that loads no ES module does not start Node's ES module loader.
 const {runFastPath} = require('../dist/fast-path/index.cjs')
 

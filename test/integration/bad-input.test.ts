@@ -279,7 +279,7 @@ describe('bad input', {timeout: 480_000}, async () => {
     {name: 'an unknown repository for rollback', args: () => ['rollback', '--repo', 'nope', 'abcd1234'], expectExit: 2, expectMessage: /^Error: no repository named "nope"$/},
     {name: 'an unknown repository for repo remove', args: () => ['repo', 'remove', 'nope', '--down'], expectExit: 2, expectMessage: /^Error: no repository named "nope"$/},
     {name: 'repo remove --purge without --yes or a terminal', args: ({stack}) => ['repo', 'remove', stack.name, '--purge'], expectExit: 2, expectMessage: /^Error: --purge deletes \/.* and everything in it; refusing without --yes \(standard input is not a terminal\)$/},
-    {name: 'an empty --repo for status', args: () => ['status', '--repo='], expectExit: 2, expectMessage: /^Error: no repository named ""$/},
+    {name: 'an empty --repo for status', args: () => ['status', '--repo='], expectExit: 2, expectMessage: /^Error: no repository given$/},
     {name: 'a --repo with a newline', args: ({stack}) => ['history', '--repo', `${stack.name}\nx`], expectExit: 2, expectMessage: /^Error: no repository named "kt-[0-9a-f]+\\nx"$/},
   ])
 
@@ -327,7 +327,7 @@ describe('bad input', {timeout: 480_000}, async () => {
   refusalTable('flags', [
     {name: 'an unknown flag', args: () => ['status', '--bogus'], expectExit: 2, expectMessage: /^Error: Nonexistent flag: --bogus$/},
     {name: 'an unknown command', args: () => ['frobnicate'], expectExit: 2, expectMessage: /^Error: unknown command "frobnicate"$/},
-    {name: 'a missing required flag', args: () => ['history'], expectExit: 2, expectMessage: /^Error: Missing required flag repo$/},
+    {name: 'no repository, as argument or --repo', args: () => ['history'], expectExit: 2, expectMessage: /^Error: no repository given$/},
     {name: '--interval garbage', args: ({spare}) => ['repo', 'add', spare.fileUrl, '--interval', 'soonish'], expectExit: 2, expectMessage: /^Error: invalid interval "soonish": expected a duration/},
     {name: '--interval 0', args: ({spare}) => ['repo', 'add', spare.fileUrl, '--interval', '0'], expectExit: 2, expectMessage: /^Error: invalid interval "0": /},
     {name: '--interval negative', args: ({spare}) => ['repo', 'add', spare.fileUrl, '--interval=-5s'], expectExit: 2, expectMessage: /^Error: invalid interval "-5s": /},

@@ -77,15 +77,21 @@ describe('kedge repo add / list / remove', () => {
     assert.equal(added.code, 0, added.stderr)
   })
 
-  it('registers an unreachable network remote with a warning', async () => {
+  it('refuses a network remote that does not answer, and registers it with a warning when asked to', async () => {
     const home = tempDir()
-    const added = await runKedgeJson<{repository: RepoJson; checkout: null; warnings: string[]}>(['repo', 'add', 'http://127.0.0.1:9/acme/offline.git'], {home})
+    for (const url of ['http://127.0.0.1:9/acme/offline.git', 'https://kedge-no-such-host.invalid/acme/x.git']) {
+      const refused = await runKedge(['repo', 'add', url], {home})
+      assert.equal(refused.code, 1, refused.stderr)
+      assert.match(refused.stderr, /^Error: git could not reach [^\n]+\nHint: check the URL and the network; to register a remote that is down now and have serve retry it, pass --allow-unreachable\n$/)
+    }
+    assert.deepEqual((await homeState(home)).repositories, [])
+    const added = await runKedgeJson<{repository: RepoJson; checkout: null; warnings: string[]}>(['repo', 'add', 'http://127.0.0.1:9/acme/offline.git', '--allow-unreachable'], {home})
     assert.equal(added.code, 0, added.stderr)
     assert.equal(added.json.repository.name, 'offline')
     assert.equal(added.json.checkout, null)
     assert.equal(added.json.warnings.length, 1)
     assert.match(added.json.warnings[0]!, /git could not reach http:\/\/127\.0\.0\.1:9\/acme\/offline\.git: .*registered anyway/)
-    const text = await runKedge(['repo', 'add', 'http://127.0.0.1:9/acme/offline2.git'], {home})
+    const text = await runKedge(['repo', 'add', 'http://127.0.0.1:9/acme/offline2.git', '--allow-unreachable'], {home})
     assert.match(text.stderr, /^Warning: git could not reach/)
   })
 

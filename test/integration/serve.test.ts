@@ -51,7 +51,7 @@ describe('kedge serve', {timeout: 180_000}, () => {
   it('keeps deploying one repository while another remote is unreachable', async () => {
     const home = tempDir()
     const unreachable = uniqueName('kt-down')
-    assert.equal((await runKedge(['repo', 'add', 'http://127.0.0.1:9/acme/down.git', '--name', unreachable, '--interval', '1s'], {home})).code, 0)
+    assert.equal((await runKedge(['repo', 'add', 'http://127.0.0.1:9/acme/down.git', '--name', unreachable, '--interval', '1s', '--allow-unreachable'], {home})).code, 0)
     const stack = await registeredStack({'docker-compose.yaml': SIMPLE_COMPOSE}, {home, args: ['--interval', '1s']})
     const serve = new ServeProcess(home)
     await deployed(serve, stack.name, stack.remote.head())

@@ -98,6 +98,9 @@ describe('the fast path reads arguments as oclif does', () => {
       ['with-arguments', ['one', 'two', '-r', 'web', '-a', '-l', '9']],
       ['with-arguments', ['--', '--json', '-']],
       ['with-arguments', ['-', '--json']],
+      ['status', ['web']],
+      ['history', ['web', '--limit', '3']],
+      ['history', []],
     ]
     for (const [id, rest] of taken) {
       const command = COMMANDS.find(([name]) => name === id)![1]
@@ -108,9 +111,8 @@ describe('the fast path reads arguments as oclif does', () => {
   it('leaves to oclif what it would read otherwise or refuse', async () => {
     delete process.env.KEDGE_HOME
     const left: Array<[string, string[]]> = [
-      ['status', ['extra']],
+      ['status', ['web', 'extra']],
       ['status', ['-h']],
-      ['history', []],
       ['history', ['--repo', 'web', '--limit', '0']],
       ['history', ['--repo', '--json']],
       ['repo:list', ['--json', '--json']],

@@ -2,11 +2,17 @@ import {Args, Flags} from '@oclif/core'
 
 import {InvalidInputError, quoted} from '../../model/errors.js'
 
-/** `--repo NAME`, for the commands that act on one registered repository. */
-export const repoFlag = Flags.string({summary: 'Name of the repository.', required: true})
+export {givenRepository} from './given-repository.js'
 
-/** The repository's name as the command's argument (`repo remove NAME`, `repo set NAME`). */
-export const repositoryNameArg = Args.string({description: 'Name of the repository', required: true})
+/**
+ * The repository a command acts on, as its argument (`kedge sync web`) or as `--repo web`, whichever the
+ * user reaches for: every command that acts on one repository takes both (givenRepository reads them).
+ */
+// ignoreStdin: oclif would otherwise read a missing argument from a piped standard input.
+export const repositoryArg = Args.string({description: 'Name of the repository (or --repo NAME)', required: false, ignoreStdin: true})
+
+export const repoFlag = Flags.string({summary: 'Name of the repository (or give it as the argument).'})
+
 
 /** A notification channel's id, as `notify list` shows it: read by channelId, whose refusal is kedge's one-line error. */
 export const channelIdArg = Args.string({description: 'The channel\'s id, as "kedge notify list" shows it', required: true})

@@ -2,7 +2,7 @@ import {userInfo} from 'node:os'
 
 import {Args, Flags} from '@oclif/core'
 
-import {InvalidInputError} from '../../model/errors.js'
+import {givenRepository} from './given-repository.js'
 
 /** `<repository>[/<stack>]` as the argument, for the commands that hold a stack (`kedge down infra/web`). */
 export const stackAddressArg = Args.string({description: 'The repository, or one of its stacks as <repository>/<stack>', required: false})
@@ -12,14 +12,7 @@ export const stackAddressFlag = Flags.string({summary: 'The repository, or one o
 
 /** The address given as the argument or as --repo: exactly one of them. */
 export function givenAddress(arg: string | undefined, flag: string | undefined, command: string): string {
-  if (arg !== undefined && flag !== undefined && arg !== flag) {
-    throw new InvalidInputError(`two different stacks given: ${arg} and --repo ${flag}`, {code: 'invalid_usage', hint: `name one: kedge ${command} <repository>[/<stack>]`})
-  }
-  const address = arg ?? flag
-  if (address === undefined || address.trim() === '') {
-    throw new InvalidInputError('no repository given', {code: 'invalid_usage', hint: `kedge ${command} <repository>[/<stack>]`})
-  }
-  return address.trim()
+  return givenRepository(arg, flag, `${command} <repository>[/<stack>]`)
 }
 
 /** Who ran the command, for the history row: the user name, else the command line (a user without a passwd entry, in some containers). */

@@ -45,9 +45,11 @@ interface AddBody {
   allowHooks?: boolean
   commitStatus?: string
   commitStatusApi?: string
+  allowUnreachable?: boolean
 }
 
 interface SettingsBody {
+  branch?: string
   interval?: string | null
   allowHooks?: boolean
   commitStatus?: string
@@ -101,7 +103,7 @@ export async function registerApiRoutes(api: FastifyInstance, options: HttpServe
         properties: {
           url: TEXT, name: TEXT, branch: TEXT, path: TEXT, interval: TEXT, sshKey: TEXT, knownHosts: TEXT, token: TEXT,
           tokenEnv: TEXT, webhookSecret: TEXT, webhookSecretEnv: TEXT, allowHooks: {type: 'boolean'}, commitStatus: COMMIT_STATUS,
-          commitStatusApi: URL_TEXT,
+          commitStatusApi: URL_TEXT, allowUnreachable: {type: 'boolean'},
         },
       },
     },
@@ -120,6 +122,7 @@ export async function registerApiRoutes(api: FastifyInstance, options: HttpServe
         additionalProperties: false,
         minProperties: 1,
         properties: {
+          branch: {type: 'string', minLength: 1, maxLength: 255},
           interval: {type: ['string', 'null'], minLength: 1, maxLength: 32},
           allowHooks: {type: 'boolean'},
           commitStatus: COMMIT_STATUS,
@@ -219,6 +222,7 @@ function toAddRequest(body: AddBody): AddRepositoryRequest {
     allowHooks: body.allowHooks,
     commitStatus: body.commitStatus,
     commitStatusApi: body.commitStatusApi,
+    allowUnreachable: body.allowUnreachable,
   }
 }
 

@@ -21,3 +21,12 @@ export function validateBranchName(branch: string): string {
   }
   return branch
 }
+
+/** The remote answered without the branch: the branches it has are the hint. */
+export function unknownBranch(branch: string, url: string, branches: string[]): InvalidInputError {
+  const known = branches.length === 0 ? 'it has no branches' : `it has ${branches.slice(0, 10).join(', ')}`
+  return new InvalidInputError(`branch "${branch}" does not exist on ${url}: ${known}`, {
+    code: 'unknown_branch',
+    hint: 'pass the branch to watch with --branch',
+  })
+}

@@ -7,9 +7,9 @@ import type {GitAccess} from '../../ports/git.js'
 import {formatDuration} from '../../model/config/duration.js'
 import type {ReconciliationMode} from '../../model/config/reconciliation-mode.js'
 import {isInGitDirectory} from '../../model/config/repository-limits.js'
-import {ConflictError, errorMessage, InvalidInputError, isKedgeError, quoted} from '../../model/errors.js'
+import {ConflictError, errorMessage, ExternalError, InvalidInputError, isKedgeError, quoted, type KedgeError} from '../../model/errors.js'
 import type {NewRepositoryRow, RepositoryRow} from '../../model/rows.js'
-import {validateBranchName} from '../../model/repository/branch-name.js'
+import {unknownBranch, validateBranchName} from '../../model/repository/branch-name.js'
 import {resolveProjectName, type ProjectName} from '../deploying/desired-stack.js'
 import type {KedgeContext} from '../context.js'
 import {normalizeRepoName, parseRemoteUrl} from '../../model/repository/repo-url.js'
@@ -36,6 +36,8 @@ export interface AddRepositoryRequest {
   /** Post commit statuses to this forge (a name, or `auto`). */
   commitStatus?: string
   commitStatusApi?: string
+  /** Register a network remote that does not answer now (a host down for maintenance), to be retried by serve. */
+  allowUnreachable?: boolean
 }
 
 export interface AddRepositoryResult {
@@ -61,7 +63,8 @@ export interface AddRepositoryResult {
 /**
  * Registers a repository. When its remote answers, the branch must exist and the checkout must hold a
  * valid kedge.yaml and a compose file: a repository kedge could not deploy is refused before anything is
- * written. An unreachable network remote is registered with a warning and retried by the deploy loop.
+ * written. A network remote that does not answer is refused, unless allowUnreachable: then it is
+ * registered with a warning and retried by the deploy loop.
  */
 export async function addRepository(context: KedgeContext, request: AddRepositoryRequest): Promise<AddRepositoryResult> {
   const remote = parseRemoteUrl(request.url)
@@ -85,6 +88,8 @@ export async function addRepository(context: KedgeContext, request: AddRepositor
       const local = remote.kind === 'file' || remote.kind === 'path'
       // A remote that answered and refused the credentials or the host key is not "unreachable, retry later".
       if (local || !isKedgeError(error) || context.git.isCredentialRefusal(error)) throw error
+      // A mistyped host must not pass in a script: registering a remote that does not answer is asked for.
+      if (!request.allowUnreachable) throw unreachableRemote(error)
       warnings.push(`${errorMessage(error)}; registered anyway, kedge will retry`)
     }
     if (heads && !heads.has(branch)) throw unknownBranch(branch, remote.url, [...heads.keys()])
@@ -113,6 +118,14 @@ export async function addRepository(context: KedgeContext, request: AddRepositor
   })
 }
 
+function unreachableRemote(error: KedgeError): ExternalError {
+  return new ExternalError(error.message, {
+    code: error.code,
+    cause: error,
+    hint: 'check the URL and the network; to register a remote that is down now and have serve retry it, pass --allow-unreachable',
+  })
+}
+
 /** git's own directory is no stack: kedge reads only files of the commit. */
 function refuseGitDirectory(stackPath: string): string {
   if (!isInGitDirectory(stackPath)) return stackPath
@@ -136,13 +149,6 @@ function ensureNameIsFree({store}: KedgeContext, name: string): void {
   }
 }
 
-function unknownBranch(branch: string, url: string, branches: string[]): InvalidInputError {
-  const known = branches.length === 0 ? 'it has no branches' : `it has ${branches.slice(0, 10).join(', ')}`
-  return new InvalidInputError(`branch "${branch}" does not exist on ${url}: ${known}`, {
-    code: 'unknown_branch',
-    hint: 'pass the branch to watch with --branch',
-  })
-}
 
 async function stageCheckout(context: KedgeContext, url: string, branch: string, name: string, access: GitAccess): Promise<string> {
   mkdirSync(context.home.stagingDir, {recursive: true})

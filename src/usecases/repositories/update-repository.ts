@@ -6,9 +6,13 @@ import type {KedgeContext} from '../context.js'
 import {repositoryView} from './list-repositories.js'
 import {parseInterval} from '../../model/repository/repository-interval.js'
 import {requireRepository} from './require-repository.js'
+import {unknownBranch, validateBranchName} from '../../model/repository/branch-name.js'
+import {withRepositoryAccess} from './credentials.js'
 import type {RepositoryView} from '../../model/repository/repository-view.js'
 
 export interface RepositorySettings {
+  /** The branch to deploy from now on: it must exist on the remote. serve deploys its head at the next round. */
+  branch?: string
   /** A duration, or null to defer to kedge.yaml and serve's default again. */
   interval?: string | null
   /** Whether the repository's hooks may run on the host. */
@@ -23,17 +27,18 @@ export interface RepositorySettings {
  * Changes what can change without cloning again; a running serve picks it up at the repository's next
  * round. Every setting is checked before any is written: a refused one changes nothing.
  */
-export function updateRepositorySettings(context: KedgeContext, name: string, settings: RepositorySettings): RepositoryView {
-  return planRepositorySettings(context, name, settings).apply()
+export async function updateRepositorySettings(context: KedgeContext, name: string, settings: RepositorySettings): Promise<RepositoryView> {
+  return (await planRepositorySettings(context, name, settings)).apply()
 }
 
 /**
  * The settings checked, and how to write them: a command that changes something else too (repo set's
  * local env file) checks everything before it writes anything.
  */
-export function planRepositorySettings(context: KedgeContext, name: string, settings: RepositorySettings): {apply: () => RepositoryView} {
+export async function planRepositorySettings(context: KedgeContext, name: string, settings: RepositorySettings): Promise<{apply: () => RepositoryView}> {
   const repository = requireRepository(context, name)
   const changes: RepositoryChanges = {}
+  const branch = settings.branch === undefined ? undefined : validateBranchName(settings.branch)
   if (settings.interval !== undefined) changes.intervalMs = settings.interval === null ? null : parseInterval(settings.interval)
   if (settings.allowHooks !== undefined) changes.allowHooks = settings.allowHooks
   if (settings.commitStatus !== undefined || settings.commitStatusApi !== undefined) {
@@ -43,6 +48,12 @@ export function planRepositorySettings(context: KedgeContext, name: string, sett
     const status = commitStatusSetting(repository.url, requested, api)
     if (status.commitStatus !== null) requireTokenAuth(repository.authKind, repository.name)
     Object.assign(changes, status)
+  }
+  // Asked last, once everything that needs no remote passed: a branch the remote does not have is refused.
+  if (branch !== undefined && branch !== repository.branch) {
+    const {value: heads} = await withRepositoryAccess(context, repository, (access) => context.git.remoteBranches(repository.url, {access}))
+    if (!heads.has(branch)) throw unknownBranch(branch, repository.url, [...heads.keys()])
+    changes.branch = branch
   }
   return {
     apply: () => {

@@ -2,7 +2,7 @@ import {Flags} from '@oclif/core'
 import chalk from 'chalk'
 
 import {BaseCommand} from '../base-command.js'
-import {repoFlag} from '../flags.js'
+import {givenRepository, repoFlag, repositoryArg} from '../flags.js'
 import {shortCommit} from '../render.js'
 import {diffStacks, type DiffResult} from '../../../usecases/drift/diff.js'
 import {ExitCode} from '../../../model/errors.js'
@@ -19,6 +19,8 @@ export default class Diff extends BaseCommand<typeof Diff> {
     '<%= config.bin %> diff --repo infra/web',
   ]
 
+  static override args = {repository: repositoryArg}
+
   static override flags = {
     repo: repoFlag,
     'exit-code': Flags.boolean({summary: 'Exit 1 when not in sync, like git diff --exit-code.', default: false}),
@@ -26,7 +28,7 @@ export default class Diff extends BaseCommand<typeof Diff> {
 
   /** One stack's diff as before; a repository of several stacks, each stack's. */
   async run(): Promise<DiffResult | {repo: string; stacks: DiffResult[]}> {
-    const results = await diffStacks(await this.context(), this.flags.repo)
+    const results = await diffStacks(await this.context(), givenRepository(this.args.repository, this.flags.repo, 'diff <repository>[/<stack>]'))
     const named = results.length > 1
     for (const result of results) {
       this.warnAll(named ? result.warnings.map((warning) => `${result.repo}/${result.stack}: ${warning}`) : result.warnings)

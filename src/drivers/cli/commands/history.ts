@@ -1,14 +1,16 @@
 import {Flags} from '@oclif/core'
 
 import {BaseCommand} from '../base-command.js'
-import {repoFlag} from '../flags.js'
+import {repoFlag, repositoryArg} from '../flags.js'
 import {showHistory} from '../read-commands/history.js'
 import type {DeploymentView} from '../../../model/repository/deployment-view.js'
 
 export default class History extends BaseCommand<typeof History> {
   static override summary = "Show a repository's deployments, newest first."
-  static override examples = ['<%= config.bin %> history --repo webapp', '<%= config.bin %> history --repo webapp --verbose --limit 3', '<%= config.bin %> history --repo webapp --limit 5 --json']
+  static override examples = ['<%= config.bin %> history webapp', '<%= config.bin %> history --repo webapp --verbose --limit 3', '<%= config.bin %> history --repo webapp --limit 5 --json']
   static override readsOnly = true
+
+  static override args = {repository: repositoryArg}
 
   static override flags = {
     repo: repoFlag,
@@ -17,6 +19,6 @@ export default class History extends BaseCommand<typeof History> {
   }
 
   async run(): Promise<DeploymentView[]> {
-    return showHistory(this, this.flags)
+    return showHistory(this, {...this.flags, ...this.args})
   }
 }

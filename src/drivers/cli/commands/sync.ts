@@ -2,7 +2,7 @@ import {Flags} from '@oclif/core'
 import chalk from 'chalk'
 
 import {BaseCommand} from '../base-command.js'
-import {repoFlag} from '../flags.js'
+import {givenRepository, repoFlag, repositoryArg} from '../flags.js'
 import {describeHolder} from '../../../usecases/deploying/lock.js'
 import {dryRunSync, type DryRunResult} from '../../../usecases/deploying/dry-run.js'
 import {syncRepository, type SyncOutcome} from '../../../usecases/deploying/sync.js'
@@ -22,29 +22,35 @@ export default class Sync extends BaseCommand<typeof Sync> {
   static override description =
     'Works whether or not "kedge serve" runs: deploys are one at a time per repository, so sync waits for a deploy in progress (up to 10 minutes). Exits 0 when the deployment succeeded, 1 with the error when it failed.'
 
-  static override examples = ['<%= config.bin %> sync --repo webapp', '<%= config.bin %> sync --repo infra/web', '<%= config.bin %> sync --repo infra --dry-run']
+  static override examples = ['<%= config.bin %> sync webapp', '<%= config.bin %> sync --repo infra/web', '<%= config.bin %> sync --repo infra --dry-run']
+
+  static override args = {repository: repositoryArg}
 
   static override flags = {
     repo: repoFlag,
     'dry-run': Flags.boolean({summary: 'Say which stacks the branch head would redeploy, why, and what each would change; change nothing.', default: false}),
   }
 
+  private get repo(): string {
+    return givenRepository(this.args.repository, this.flags.repo, 'sync <repository>[/<stack>]')
+  }
+
   /** One stack's result as before; a repository of several stacks, each stack's, in the order they were applied. */
   async run(): Promise<SyncResult | {repo: string; stacks: SyncResult[]} | DryRunResult> {
     if (this.flags['dry-run']) return this.dryRun()
-    const outcomes = await syncRepository(await this.context(), this.flags.repo, {
+    const outcomes = await syncRepository(await this.context(), this.repo, {
       signal: this.interrupted,
       onLockWait: (holder) => this.warnAll([`waiting for ${describeHolder(holder)}`]),
     })
     const results = outcomes.map((outcome) => this.report(outcome, outcomes.length > 1))
     const failed = outcomes.find((outcome) => outcome.error)
     if (failed?.error) throw failed.error
-    return results.length === 1 ? results[0]! : {repo: this.flags.repo, stacks: results}
+    return results.length === 1 ? results[0]! : {repo: this.repo, stacks: results}
   }
 
   private async dryRun(): Promise<DryRunResult> {
-    const result = await dryRunSync(await this.context(), this.flags.repo, {signal: this.interrupted})
-    this.log(`${chalk.bold(this.flags.repo)}: the branch head is ${result.commit.slice(0, 7)}; nothing was changed`)
+    const result = await dryRunSync(await this.context(), this.repo, {signal: this.interrupted})
+    this.log(`${chalk.bold(this.repo)}: the branch head is ${result.commit.slice(0, 7)}; nothing was changed`)
     for (const stack of result.stacks) {
       const files = stack.changedFiles === null ? '' : stack.changedFiles.length > 0 ? ` (changed: ${stack.changedFiles.join(', ')})` : ''
       const verdict = {deploy: chalk.green('would deploy'), unchanged: 'unchanged', held: chalk.yellow('left alone'), failed: chalk.red('would fail')}[stack.action]
@@ -57,8 +63,8 @@ export default class Sync extends BaseCommand<typeof Sync> {
 
   private report(outcome: SyncOutcome, named: boolean): SyncResult {
     const deployment = toDeploymentView(outcome.deployment, outcome.stack)
-    const what = named ? `${this.flags.repo.split('/')[0]}/${outcome.stack}` : this.flags.repo
-    const result = {repo: this.flags.repo, deployment, changes: outcome.changes, ...(outcome.skipped ? {skipped: outcome.skipped} : {})}
+    const what = named ? `${this.repo.split('/')[0]}/${outcome.stack}` : this.repo
+    const result = {repo: this.repo, deployment, changes: outcome.changes, ...(outcome.skipped ? {skipped: outcome.skipped} : {})}
     if (outcome.skipped) {
       this.warnAll([`${what}: ${deployment.note}`])
       return result

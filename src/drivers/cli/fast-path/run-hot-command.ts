@@ -11,8 +11,8 @@ import type {FlagValue, HotInvocation} from './match.js'
 /** The body each hot command's oclif class runs; the flags and arguments have the shapes the command's manifest entry guarantees. */
 const BODIES: Record<HotCommandId, (io: CommandIO, flags: Record<string, FlagValue>, args: Record<string, string>) => Promise<unknown>> = {
   'repo:list': (io) => showRepositories(io),
-  status: (io, flags) => showStatus(io, flags as {repo?: string}),
-  history: (io, flags) => showHistory(io, flags as {repo: string; limit: number; verbose: boolean}),
+  status: (io, flags, args) => showStatus(io, {...(flags as {repo?: string}), ...args}),
+  history: (io, flags, args) => showHistory(io, {...(flags as {repo?: string; limit: number; verbose: boolean}), ...args}),
 }
 
 /**

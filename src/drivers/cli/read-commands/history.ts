@@ -3,14 +3,16 @@ import chalk from 'chalk'
 import type {DeploymentView} from '../../../model/repository/deployment-view.js'
 import {repositoryHistory} from '../../../usecases/repositories/history.js'
 import type {CommandIO} from '../command-io.js'
+import {givenRepository} from '../given-repository.js'
 import {colourStatus, renderTable, shortCommit} from '../render.js'
 import {elapsed, localTime} from '../time.js'
 
 /** `kedge history`: a repository's deployments, newest first. */
-export async function showHistory(io: CommandIO, flags: {repo: string; limit: number; verbose?: boolean}): Promise<DeploymentView[]> {
-  const deployments = repositoryHistory(await io.context(), flags.repo, flags.limit)
+export async function showHistory(io: CommandIO, flags: {repo?: string; repository?: string; limit: number; verbose?: boolean}): Promise<DeploymentView[]> {
+  const repo = givenRepository(flags.repository, flags.repo, 'history <repository>')
+  const deployments = repositoryHistory(await io.context(), repo, flags.limit)
   if (deployments.length === 0) {
-    io.log(`No deployments of ${flags.repo} yet.`)
+    io.log(`No deployments of ${repo} yet.`)
     return deployments
   }
   if (flags.verbose) {

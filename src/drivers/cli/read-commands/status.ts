@@ -4,12 +4,13 @@ import {holdRelease} from '../../../model/stack/stack-hold.js'
 import {repositoryStatuses, type RepositoryStatus} from '../../../usecases/repositories/repository-status.js'
 import {authLines} from '../auth-lines.js'
 import type {CommandIO} from '../command-io.js'
+import {optionalRepository} from '../given-repository.js'
 import {colourStatus, renderTable, shortCommit} from '../render.js'
 import {localTime} from '../time.js'
 
 /** `kedge status`: what is deployed, what the branch has, and how each service runs; every repository, or `repo`. */
-export async function showStatus(io: CommandIO, flags: {repo?: string}): Promise<RepositoryStatus[]> {
-  const statuses = await repositoryStatuses(await io.context(), flags.repo)
+export async function showStatus(io: CommandIO, given: {repo?: string; repository?: string}): Promise<RepositoryStatus[]> {
+  const statuses = await repositoryStatuses(await io.context(), optionalRepository(given.repository, given.repo, 'status [<repository>]'))
   if (statuses.length === 0) io.log('No repositories registered. Add one with "kedge repo add <url>".')
   io.log(statuses.map(renderStatus).join('\n\n'))
   return statuses

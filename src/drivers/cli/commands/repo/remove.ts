@@ -2,7 +2,7 @@ import {Flags} from '@oclif/core'
 import chalk from 'chalk'
 
 import {BaseCommand} from '../../base-command.js'
-import {repositoryNameArg} from '../../flags.js'
+import {givenRepository, repoFlag, repositoryArg} from '../../flags.js'
 import {canAsk, confirmByTyping} from '../../confirm.js'
 import type {KedgeContext} from '../../../../usecases/context.js'
 import {removeRepository, stackDirsToPurge, type RemoveRepositoryResult} from '../../../../usecases/repositories/remove-repository.js'
@@ -22,10 +22,11 @@ export default class RepoRemove extends BaseCommand<typeof RepoRemove> {
   ]
 
   static override args = {
-    name: repositoryNameArg,
+    name: repositoryArg,
   }
 
   static override flags = {
+    repo: repoFlag,
     down: Flags.boolean({summary: 'Also take the stack down: the containers kedge started, and the networks. Keeps the stack directory.', default: false}),
     volumes: Flags.boolean({summary: "Also remove the project's named volumes, and the data in them. Implies --down.", default: false}),
     purge: Flags.boolean({summary: 'Also delete the stack directory, and what the containers wrote into it. Implies --down; asks first.', default: false}),
@@ -36,16 +37,20 @@ export default class RepoRemove extends BaseCommand<typeof RepoRemove> {
     const context = await this.context()
     const {down, volumes, purge, yes} = this.flags
     if (purge && !yes) await this.confirmPurge(context)
-    const result = await removeRepository(context, this.args.name, {down: down || volumes || purge, volumes, purge})
+    const result = await removeRepository(context, this.name, {down: down || volumes || purge, volumes, purge})
     this.log(`${chalk.green('Removed')} ${chalk.bold(result.name)}`)
     for (const line of outcomeLines(result)) this.log(`  ${line}`)
     return result
   }
 
+  private get name(): string {
+    return givenRepository(this.args.name, this.flags.repo, 'repo remove <repository>')
+  }
+
   /** --purge deletes data: a person types the repository name; without a terminal, or under --json, only --yes says so. */
   private async confirmPurge(context: KedgeContext): Promise<void> {
-    const stackDir = stackDirsToPurge(context, this.args.name).join(', ')
-    const name = this.args.name.trim().toLowerCase()
+    const stackDir = stackDirsToPurge(context, this.name).join(', ')
+    const name = this.name.toLowerCase()
     const why = this.jsonEnabled() ? 'under --json' : canAsk() ? null : 'standard input is not a terminal'
     if (why) {
       throw new InvalidInputError(`--purge deletes ${stackDir} and everything in it; refusing without --yes (${why})`, {

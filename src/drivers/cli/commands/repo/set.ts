@@ -2,7 +2,7 @@ import {Flags} from '@oclif/core'
 import chalk from 'chalk'
 
 import {BaseCommand} from '../../base-command.js'
-import {repositoryNameArg} from '../../flags.js'
+import {givenRepository, repoFlag, repositoryArg} from '../../flags.js'
 import {readStandardInput} from '../../stdin.js'
 import {setLocalEnv, type LocalEnvView} from '../../../../usecases/repositories/local-env.js'
 import type {InputText} from '../../../../usecases/repositories/repository-auth.js'
@@ -13,6 +13,9 @@ import {telling, tellingLines} from '../../telling-flags.js'
 
 export interface RepoSetResult {
   name: string
+  branch: string
+  /** The repository's own poll interval; null when kedge.yaml's or serve's applies. */
+  interval: string | null
   /** The names the local env file sets (never their values); empty once it is cleared; absent when it was left alone. */
   localEnv?: {variables: string[]}
   allowHooks: boolean
@@ -20,10 +23,12 @@ export interface RepoSetResult {
 }
 
 export default class RepoSet extends BaseCommand<typeof RepoSet> {
-  static override summary = "Change a registered repository's host-local settings: its local env file, hooks and commit statuses."
+  static override summary = "Change a registered repository's settings: its branch, poll interval, local env file, hooks and commit statuses."
   static override description = `--local-env gives the repository a local env file: values Compose interpolates into the compose files (\${PG_PASS:?}) that belong to this host and must not be in git. It is a dotenv file (NAME=value a line, # comments); kedge stores it encrypted with the home's secret key (<home>/secret.key, or KEDGE_SECRET_KEY), never in clear, and hands its values to Compose in its environment, where they win over the stack's committed .env file. Every value is treated as a secret and redacted from kedge's output. Setting it deploys nothing: "kedge sync --repo NAME" applies it now (recreating the services whose resolved configuration changed), and a running serve with the next commit it deploys.`
 
   static override examples = [
+    '<%= config.bin %> repo set webapp --interval 5m --branch production',
+    '<%= config.bin %> repo set webapp --interval default',
     '<%= config.bin %> repo set webapp --local-env /etc/kedge/webapp.env',
     'printf "PG_PASS=%s\\n" "$PG_PASS" | <%= config.bin %> repo set webapp --local-env -',
     '<%= config.bin %> repo set webapp --clear-local-env',
@@ -32,12 +37,15 @@ export default class RepoSet extends BaseCommand<typeof RepoSet> {
   ]
 
   static override args = {
-    name: repositoryNameArg,
+    name: repositoryArg,
   }
 
   // Not --env-file: Node (20 and 22) takes an --env-file anywhere on its command line, even after the
   // script, as its own option, and would load the file into kedge's own environment.
   static override flags = {
+    repo: repoFlag,
+    branch: Flags.string({summary: 'Deploy this branch from now on (it must exist on the remote); serve deploys its head at its next poll.'}),
+    interval: Flags.string({summary: 'Poll interval, e.g. 30s or 5m; "default" goes back to kedge.yaml\'s, else serve\'s.'}),
     'local-env': Flags.string({
       summary: 'Dotenv file of host-local values for Compose\'s interpolation ("-" reads standard input); stored encrypted.',
       exclusive: ['clear-local-env'],
@@ -48,19 +56,24 @@ export default class RepoSet extends BaseCommand<typeof RepoSet> {
 
   async run(): Promise<RepoSetResult> {
     const {flags} = this
-    const settings = {allowHooks: flags['allow-hooks'], commitStatus: flags['commit-status'], commitStatusApi: flags['commit-status-api']}
+    const name = givenRepository(this.args.name, flags.repo, 'repo set <repository>')
+    const interval = flags.interval === undefined ? undefined : flags.interval.trim() === 'default' ? null : flags.interval
+    const settings = {branch: flags.branch, interval, allowHooks: flags['allow-hooks'], commitStatus: flags['commit-status'], commitStatusApi: flags['commit-status-api']}
     const input = await this.envFileInput()
     if (input === undefined && Object.values(settings).every((value) => value === undefined)) {
-      throw new InvalidInputError('nothing to change', {code: 'invalid_input', hint: 'pass --local-env FILE, --clear-local-env, --allow-hooks, --no-allow-hooks or --commit-status'})
+      throw new InvalidInputError('nothing to change', {code: 'invalid_input', hint: 'pass --branch, --interval, --local-env FILE, --clear-local-env, --allow-hooks, --no-allow-hooks or --commit-status'})
     }
     const context = await this.context()
     // Everything is checked before anything is written: the settings, then the env file (read and parsed before it is stored).
-    const planned = planRepositorySettings(context, this.args.name, settings)
-    const view = input === undefined ? undefined : setLocalEnv(context, this.args.name, input)
+    const planned = await planRepositorySettings(context, name, settings)
+    const view = input === undefined ? undefined : setLocalEnv(context, name, input)
     const repository = planned.apply()
     if (view) this.report(view, input === null)
-    if (Object.values(settings).some((value) => value !== undefined)) for (const line of tellingLines(repository)) this.log(`${chalk.green('Set')} ${line}`)
-    return {name: repository.name, ...(view ? {localEnv: {variables: view.variables}} : {}), allowHooks: repository.allowHooks, commitStatus: repository.commitStatus}
+    if (settings.branch !== undefined) this.log(`${chalk.green('Set')} branch   ${repository.branch}: serve deploys its head at the next poll ("kedge sync ${repository.name}" now)`)
+    if (settings.interval !== undefined) this.log(`${chalk.green('Set')} interval ${repository.interval ?? "kedge.yaml's, else serve's"}`)
+    const telling = [settings.allowHooks, settings.commitStatus, settings.commitStatusApi]
+    if (telling.some((value) => value !== undefined)) for (const line of tellingLines(repository)) this.log(`${chalk.green('Set')} ${line}`)
+    return {name: repository.name, branch: repository.branch, interval: repository.interval, ...(view ? {localEnv: {variables: view.variables}} : {}), allowHooks: repository.allowHooks, commitStatus: repository.commitStatus}
   }
 
   private async envFileInput(): Promise<InputText | null | undefined> {
