@@ -1,7 +1,7 @@
 import {hostname} from 'node:os'
 
 import {systemClock} from '../adapters/clock/system-clock.js'
-import {composeCli} from '../adapters/compose/compose-port.js'
+import {composeCli, composeCliShowing} from '../adapters/compose/compose-port.js'
 import {dockerEngine} from '../adapters/engine/engine-port.js'
 import {checkoutFiles} from '../adapters/files/checkout-files.js'
 import {gitCli} from '../adapters/git/git-port.js'
@@ -15,6 +15,7 @@ import type {StoreConnection} from '../store/connection.js'
 import {parsePublicUrl} from './cli/notify-settings.js'
 import {sqliteStore} from '../store/sqlite-store.js'
 import type {KedgeContext} from '../usecases/context.js'
+import {NO_PROGRESS, type Progress} from '../ports/progress.js'
 import {DEFAULT_NOTIFIER_SETTINGS, Notifier, type NotifierSettings} from '../usecases/notifying/notifier.js'
 
 /** What the driver decides of the notifier: how it logs, and serve's settings (its flags). */
@@ -23,17 +24,23 @@ export type NotifierChoices = Pick<NotifierSettings, 'log'> & Partial<Omit<Notif
 /** A KedgeContext, with the notifier behind its announcer: the driver drains it before exiting, and serve counts what it sent. */
 export type ComposedContext = KedgeContext & {notifier: Notifier}
 
+/** What a command shows while it works: its steps, and with --verbose what Compose prints. */
+export interface Showing {
+  progress?: Progress
+  composeOutput?: (chunk: Buffer) => void
+}
+
 /**
  * The composition root: the one place that chooses the adapters behind the ports (the CLI's base command
  * and, through it, serve). The read commands' context is made in read-composition.ts, which loads no
  * adapter but the store's reads, for their start time (bench/cli-latency.ts).
  */
-export function kedgeContext(home: KedgeHome, connection: StoreConnection, notifier: NotifierChoices): ComposedContext {
+export function kedgeContext(home: KedgeHome, connection: StoreConnection, notifier: NotifierChoices, showing: Showing = {}): ComposedContext {
   const ports = {
     home,
     store: sqliteStore(home, connection),
     engine: dockerEngine,
-    compose: composeCli,
+    compose: showing.composeOutput ? composeCliShowing(showing.composeOutput) : composeCli,
     git: gitCli,
     files: checkoutFiles,
     clock: systemClock,
@@ -41,6 +48,7 @@ export function kedgeContext(home: KedgeHome, connection: StoreConnection, notif
     secrets: homeSecrets(home.root),
     hooks: hookRunner,
     messenger,
+    progress: showing.progress ?? NO_PROGRESS,
   }
   const built = new Notifier(ports, {
     ...DEFAULT_NOTIFIER_SETTINGS,

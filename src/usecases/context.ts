@@ -7,6 +7,7 @@ import type {Git} from '../ports/git.js'
 import type {HookRunner} from '../ports/hook-runner.js'
 import type {Messenger} from '../ports/messenger.js'
 import type {Processes} from '../ports/processes.js'
+import type {Progress} from '../ports/progress.js'
 import type {RepositoryFiles} from '../ports/repository-files.js'
 import type {Secrets} from '../ports/secrets.js'
 import type {ReadStore, Store} from '../ports/store.js'
@@ -27,6 +28,8 @@ export interface Ports {
   messenger: Messenger
   /** Takes what kedge did, to tell people of it (the notifier, src/usecases/notifying). */
   announcer: Announcer
+  /** Tells the person running a command which step it is at. */
+  progress: Progress
 }
 
 /** What every use case needs: where kedge keeps its files, and the ports. */

@@ -20,6 +20,7 @@ import type {Engine} from '../../src/ports/engine.js'
 import type {Git, GitAccess} from '../../src/ports/git.js'
 import type {HookExit, HookRun, HookRunner} from '../../src/ports/hook-runner.js'
 import type {Messenger} from '../../src/ports/messenger.js'
+import {NO_PROGRESS} from '../../src/ports/progress.js'
 import type {Delivery, OutgoingMessage} from '../../src/model/notify/outgoing-message.js'
 import type {ProcessIdentity, Processes} from '../../src/ports/processes.js'
 import type {Secrets} from '../../src/ports/secrets.js'
@@ -751,7 +752,7 @@ export function fakeWorld(): FakeWorld {
   const hooks = new FakeHookRunner()
   const announcer = new RecordingAnnouncer()
   const messenger = new FakeMessenger()
-  const context: KedgeContext = {home, store, engine, compose, git, files: checkoutFiles, clock, processes, secrets: fakeSecrets, hooks, messenger, announcer}
+  const context: KedgeContext = {home, store, engine, compose, git, files: checkoutFiles, clock, processes, secrets: fakeSecrets, hooks, messenger, announcer, progress: NO_PROGRESS}
   const forgetCalls = () => {
     compose.calls.length = 0
     engine.mutations.length = 0

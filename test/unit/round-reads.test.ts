@@ -16,6 +16,7 @@ import type {Git, GitAccess} from '../../src/ports/git.js'
 import type {RepositoryFiles} from '../../src/ports/repository-files.js'
 import type {DeploymentOutcome, Store} from '../../src/ports/store.js'
 import type {KedgeContext} from '../../src/usecases/context.js'
+import {NO_PROGRESS} from '../../src/ports/progress.js'
 import {runRound} from '../../src/usecases/round.js'
 import {EMPTY_STACK_STATE} from '../../src/model/stack/stack-row.js'
 
@@ -166,6 +167,7 @@ function fakeWorld(root: string) {
     processes: {current: () => ({host: 'here', pid: 1, processStart: ''}), isRunning: () => true},
     secrets: {open: () => (note('secrets.open'), 'token'), seal: () => 'sealed', adminToken: () => ({token: 't', source: 'test'})},
     announcer: {announce: () => undefined},
+    progress: NO_PROGRESS,
   } as unknown as KedgeContext
   return {context, repository, target, calls, deployments}
 }

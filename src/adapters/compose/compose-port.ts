@@ -9,3 +9,14 @@ export const composeCli: Compose = {
   up: composeUp,
   down: composeDown,
 }
+
+/** The same, showing what Compose prints as it pulls, creates and starts (a command's --verbose). */
+export function composeCliShowing(show: (chunk: Buffer) => void): Compose {
+  return {
+    command: composeCommand,
+    config: composeConfig,
+    pull: (project, services, options) => composePull(project, services, {...options, onOutput: show}),
+    up: (project, options) => composeUp(project, {...options, onOutput: show}),
+    down: (project, options) => composeDown(project, {...options, onOutput: show}),
+  }
+}

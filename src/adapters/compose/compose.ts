@@ -84,6 +84,8 @@ async function versionOf(launch: ComposeLaunch): Promise<string | null> {
 
 export interface ComposeRunOptions {
   signal?: AbortSignal
+  /** Compose's own output as it prints it (a command's --verbose). */
+  onOutput?: (chunk: Buffer) => void
 }
 
 /** The merged configuration Compose would apply, as YAML; fails with Compose's own message when invalid. */
@@ -121,7 +123,7 @@ async function runCompose(
   const env = {...environmentWithoutSecrets(), ...project.environment}
   let outcome: ChildOutcome
   try {
-    outcome = await runChild({file, args: argv, cwd: project.directory, env, timeoutMs, signal: options.signal, maxStdoutBytes: OUTPUT_LIMIT})
+    outcome = await runChild({file, args: argv, cwd: project.directory, env, timeoutMs, signal: options.signal, maxStdoutBytes: OUTPUT_LIMIT, onStderr: options.onOutput})
   } catch (error) {
     throw new ComposeFailedError(what, errorMessage(error), {cause: error})
   }

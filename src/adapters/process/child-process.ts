@@ -29,6 +29,8 @@ export interface ChildRun {
   killGraceMs?: number
   /** The file mode creation mask the tool starts with, when it must differ from kedge's own. */
   umask?: number
+  /** Given the tool's standard error as it prints it (Compose's progress, for --verbose); it is kept as well. */
+  onStderr?: (chunk: Buffer) => void
 }
 
 export interface ChildOutcome {
@@ -121,7 +123,10 @@ export function runChild(run: ChildRun): Promise<ChildOutcome> {
       if (stdoutBytes > run.maxStdoutBytes) stop('output_limit')
       else stdout.push(chunk)
     })
-    child.stderr!.on('data', (chunk: Buffer) => stderr.append(chunk))
+    child.stderr!.on('data', (chunk: Buffer) => {
+      stderr.append(chunk)
+      run.onStderr?.(chunk)
+    })
     if (run.input !== undefined) {
       // A tool that exits before reading all of it closes the pipe: its exit status and stderr say why.
       child.stdin!.on('error', () => undefined)

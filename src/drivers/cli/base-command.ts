@@ -8,7 +8,8 @@ import {redact, redactDeep} from '../../model/secrets/redaction.js'
 import type {CommandIO} from './command-io.js'
 import {reportCommandError} from './command-error.js'
 import type {CommandState} from './command-state.js'
-import type {ComposedContext, NotifierChoices} from '../composition.js'
+import type {ComposedContext, NotifierChoices, Showing} from '../composition.js'
+import {showingOn} from './progress-lines.js'
 
 export type CommandFlags<T extends typeof Command> = Interfaces.InferredFlags<(typeof BaseCommand)['baseFlags'] & T['flags']>
 export type CommandArgs<T extends typeof Command> = Interfaces.InferredArgs<T['args']>
@@ -94,8 +95,15 @@ export abstract class BaseCommand<T extends typeof Command> extends Command impl
     }
     const connection = this.state.openedConnection()
     const {kedgeContext} = await import('../composition.js')
-    this.composed = kedgeContext(this.state.home, connection, this.notifierChoices())
+    this.composed = kedgeContext(this.state.home, connection, this.notifierChoices(), this.showing())
     return this.composed
+  }
+
+  /** What the command shows while it works (src/drivers/cli/progress-lines.ts); serve shows none of it, it logs. */
+  protected showing(): Showing {
+    // --verbose of the commands that apply stacks: Compose's own output (history's --verbose runs no Compose).
+    const verbose = (this.flags as {verbose?: unknown} | undefined)?.verbose === true
+    return showingOn(process.stderr, {json: this.jsonEnabled(), verbose})
   }
 
   /** How the notifier logs, and its settings: a command warns on stderr of a notification it could not deliver; serve logs it. */

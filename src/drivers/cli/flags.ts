@@ -13,6 +13,9 @@ export const repositoryArg = Args.string({description: 'Name of the repository (
 
 export const repoFlag = Flags.string({summary: 'Name of the repository (or give it as the argument).'})
 
+/** For the commands that run Compose: its own output, on stderr, as it pulls, creates and starts. */
+export const verboseFlag = Flags.boolean({summary: "Show Compose's own output (on stderr) as it pulls, creates and starts.", default: false})
+
 
 /** A notification channel's id, as `notify list` shows it: read by channelId, whose refusal is kedge's one-line error. */
 export const channelIdArg = Args.string({description: 'The channel\'s id, as "kedge notify list" shows it', required: true})

@@ -17,6 +17,8 @@ import {applyStack} from './apply-stack.js'
 import {preHookFailure, runHook, type HookFacts} from './hooks.js'
 import {changedFilesSince} from './stack-changes.js'
 import {readStackCheckout} from '../stacks/checkout-stacks.js'
+import {stackLabel} from '../stacks/stacks.js'
+import {changesLine} from '../../model/stack/changes-line.js'
 import {runAttempt, type AttemptFailed, type DeployOutcome} from './attempt.js'
 import {readDesiredStack, type CheckoutRead} from './desired-stack.js'
 import {waitForServices} from './health-gate.js'
@@ -79,6 +81,7 @@ export async function applyCheckedOutCommit(
     reason: {source: sourceOf(trigger, known.found)},
     hooks: [],
   }
+  const say = (what: string) => context.progress.step(`${stackLabel(target)}: ${what}`)
   const hookFacts = (status: string, error: string | null): HookFacts => ({commit, previousCommit: previous?.commit ?? null, trigger: progress.reason.source, status, error})
 
   const work = async () => {
@@ -87,6 +90,7 @@ export async function applyCheckedOutCommit(
     const checkout = known.checkout ?? readStackCheckout(context, target, commit)
     // Known before Compose reads the commit (readDesiredStack's config is this one): should it refuse the commit, the failure hook is found by it.
     if ('file' in checkout) progress.config = checkout.file.config
+    say(`validating ${commit.slice(0, 7)}: kedge.yaml and the compose files`)
     const desired = await readDesiredStack(context, paths, target, commit, previousSnapshot, signal, {checkout})
     const {config} = desired
     // Before anything on the host changes (not even a pull): a pre hook that fails leaves the running stack as it is.
@@ -108,12 +112,14 @@ export async function applyCheckedOutCommit(
     const baseline = driftBaseline(previousSnapshot?.services ?? [], applied.services, actual)
     // One look at the images for both; a pull changes what the references name, so then they are looked at again.
     const present = await context.engine.currentImageIds([...new Set([...imagesOf(applied), ...imagesOfServices(baseline)])])
-    const pulled = await ensureImages(context, applied, paths, signal, present)
+    const pulled = await ensureImages(context, applied, paths, signal, present, say)
     const drift = driftToRepair(baseline, applied.services, actual, pulled ? await context.engine.currentImageIds(imagesOfServices(baseline)) : present)
     signal?.throwIfAborted()
     progress.touchedHost = true
+    say(changesLine(progress.changes))
     await applyStack(context, paths, repository.name, applied, actual, {drift, prune: config.prune, signal})
     // Every service, not only the changed ones: a deploy succeeds only when the whole stack is up.
+    say('waiting for every service to run, and to be healthy where it has a health check')
     await waitForServices(context, repository.name, applied.project, applied.services, config.healthTimeoutMs, signal)
     if (previousSnapshot) await removeOtherProject(context, repository.name, previousSnapshot.project, applied.project)
     return {
@@ -132,6 +138,7 @@ export async function applyCheckedOutCommit(
     let leftFailed = false
     if (progress.touchedHost && !interrupted && !hostFailed && previous !== undefined) {
       if (progress.config?.rollbackOnFailure === true) {
+        say(`${commit.slice(0, 7)} failed (${error.message.split('\n')[0]}): rolling back to ${previous.commit.slice(0, 7)}`)
         const rollback = await rollbackTo(context, target, previous, {
           trigger: 'auto_rollback',
           replacedCommit: commit,

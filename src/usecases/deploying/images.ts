@@ -14,12 +14,14 @@ export async function ensureImages(
   paths: StackPaths,
   signal?: AbortSignal,
   present?: ReadonlyMap<string, string>,
+  say: (what: string) => void = () => {},
 ): Promise<boolean> {
   const images = [...new Set(imagesOf(snapshot))]
   const known = present ?? (await context.engine.currentImageIds(images))
   const missing = new Set(images.filter((image) => !known.has(image)))
   const services = snapshot.services.filter((service) => service.image !== null && missing.has(service.image)).map((service) => service.name)
   if (services.length === 0) return false
+  say(`pulling the images of ${services.join(', ')}`)
   // From the clone: the stack directory must not change before the images are there.
   await context.compose.pull(cloneProjectOf(paths, snapshot), services, {signal})
   return true

@@ -35,6 +35,7 @@ export async function syncRepository(
   const lockOptions = {purpose: 'kedge sync', waitMs: SYNC_LOCK_WAIT_MS, signal: options.signal, onWait: options.onLockWait}
   return withRepositoryLock(context, repository, lockOptions, async () => {
     if (!options.up) refuseHeld(context, address, 'sync')
+    context.progress.step(`${repository.name}: fetching ${repository.branch} from ${repository.url}`)
     const commit = await fetchHead(context, repository, options.signal)
     const layout = readCheckoutStacks(context, repository, commit)
     const chosen = stackName === undefined ? layout.stacks : layout.stacks.filter((entry) => entry.target.stack.name.toLowerCase() === stackName.toLowerCase())

@@ -82,6 +82,7 @@ export async function addRepository(context: KedgeContext, request: AddRepositor
   const warnings = [...auth.warnings]
   return context.git.withAccess(remote.url, auth.credentials, async (access) => {
     let heads: Map<string, string> | null = null
+    context.progress.step(`asking ${remote.url} for its branches`)
     try {
       heads = await context.git.remoteBranches(remote.url, {access})
     } catch (error) {
@@ -94,8 +95,10 @@ export async function addRepository(context: KedgeContext, request: AddRepositor
     }
     if (heads && !heads.has(branch)) throw unknownBranch(branch, remote.url, [...heads.keys()])
 
+    if (heads) context.progress.step(`cloning ${branch}`)
     const staged = heads ? await stageCheckout(context, remote.url, branch, name, access) : null
     try {
+      if (staged) context.progress.step('validating kedge.yaml and the compose files')
       const checkout = staged ? await inspectCheckout(context, staged, stackPath, branch, name) : null
       const values = {
         name,

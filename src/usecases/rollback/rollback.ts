@@ -14,6 +14,8 @@ import {withRepositoryLock} from '../deploying/lock.js'
 import {listOwnedContainers, removeOtherProject} from '../deploying/owned-containers.js'
 import {stackPathsOf} from '../repositories/stack-paths.js'
 import {requireOneStack, stackLabel} from '../stacks/stacks.js'
+import {planChanges} from '../../model/stack/plan.js'
+import {changesLine} from '../../model/stack/changes-line.js'
 import {releaseTree} from './releases.js'
 import {refuseHeld} from '../stacks/holds.js'
 
@@ -68,6 +70,8 @@ export async function rollbackTo(
   const reason = JSON.stringify({source: options.trigger, detail: options.reason} satisfies DeployReason)
   const attempt = await runAttempt(context, stackTarget, {commit: target.commit, trigger: options.trigger, previousCommit: options.replacedCommit}, {
     work: async () => {
+      const say = (what: string) => context.progress.step(`${stackLabel(stackTarget)}: ${what}`)
+      say(`restoring ${target.commit.slice(0, 7)} from what kedge kept of it`)
       const paths = stackPathsOf(context, stackTarget)
       const {tree, source} = await releaseTree(context, paths, snapshot)
       const config = snapshotConfig(snapshot)
@@ -77,8 +81,10 @@ export async function rollbackTo(
       const deployedHere = runningSnapshot?.project === snapshot.project
       const actual = await listOwnedContainers(context, repository.name, snapshot.project, {deployedHere, services: snapshot.services})
       const restored = {...snapshot, services: keepRunningLabels(snapshot.services, actual)}
+      say(changesLine(planChanges(restored.services, actual, runningSnapshot?.services)))
       await applyStack(context, paths, repository.name, restored, actual, {drift: [], prune: config.prune, signal: options.signal, tree})
       // Through the same gate as a deploy: a rollback that does not come up is recorded as failed.
+      say('waiting for every service to run, and to be healthy where it has a health check')
       await waitForServices(context, repository.name, snapshot.project, restored.services, config.healthTimeoutMs, options.signal)
       if (runningSnapshot) await removeOtherProject(context, repository.name, runningSnapshot.project, snapshot.project)
       return {

@@ -55,6 +55,7 @@ async function downOne(context: KedgeContext, target: StackTarget, options: Hold
   const address = stackLabel(target)
   const row = startRow(context, target, 'down')
   try {
+    context.progress.step(`${address}: taking the stack down`)
     const takenDown = await takeDownStack(context, target, {volumes: false})
     const heldAt = stack.hold === 'down' ? stack.heldAt : context.clock.now()
     // A stack without containers has no drift: what was recorded was of the containers it had.

@@ -1,3 +1,4 @@
+import {verboseFlag} from '../flags.js'
 import {BaseCommand} from '../base-command.js'
 import {holdLines} from '../hold-output.js'
 import {toHoldResult, type HoldResult} from '../../../usecases/stacks/hold-result.js'
@@ -12,7 +13,7 @@ export default class Down extends BaseCommand<typeof Down> {
   static override examples = ['<%= config.bin %> down infra/web', '<%= config.bin %> down --repo infra --json']
 
   static override args = {address: stackAddressArg}
-  static override flags = {repo: stackAddressFlag}
+  static override flags = {repo: stackAddressFlag, verbose: verboseFlag}
 
   async run(): Promise<{stacks: HoldResult[]}> {
     const address = givenAddress(this.args.address, this.flags.repo, 'down')

@@ -2,7 +2,7 @@ import {Args} from '@oclif/core'
 import chalk from 'chalk'
 
 import {BaseCommand} from '../base-command.js'
-import {givenRepository, repoFlag} from '../flags.js'
+import {givenRepository, repoFlag, verboseFlag} from '../flags.js'
 import {InvalidInputError} from '../../../model/errors.js'
 import {toDeploymentView, type DeploymentView} from '../../../model/repository/deployment-view.js'
 import {rollbackRepository} from '../../../usecases/rollback/rollback.js'
@@ -22,6 +22,7 @@ export default class Rollback extends BaseCommand<typeof Rollback> {
 
   static override flags = {
     repo: repoFlag,
+    verbose: verboseFlag,
   }
 
   async run(): Promise<{repo: string; deployment: DeploymentView}> {

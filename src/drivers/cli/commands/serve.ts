@@ -4,7 +4,7 @@ import {BaseCommand} from '../base-command.js'
 import {parseInterval} from '../../../model/repository/repository-interval.js'
 import {LOG_FORMATS, LOG_LEVELS} from '../../../model/config/kedge-config.js'
 import type {Logger, LogFormat, LogLevel} from '../../daemon/logger.js'
-import type {NotifierChoices} from '../../composition.js'
+import type {NotifierChoices, Showing} from '../../composition.js'
 import {parseDurationFlag, parsePublicUrl} from '../notify-settings.js'
 import {InvalidInputError, quoted} from '../../../model/errors.js'
 import {parseListenAddress} from '../../http/listen-address.js'
@@ -56,6 +56,11 @@ export default class Serve extends BaseCommand<typeof Serve> {
 
   /** serve's log, which the notifier writes to as well: made before the context is. */
   private logger?: Logger
+
+  /** serve logs what it does, one line an event: it shows no steps, even on a terminal. */
+  protected override showing(): Showing {
+    return {}
+  }
 
   protected override notifierChoices(): NotifierChoices {
     const logger = this.logger

@@ -2,7 +2,7 @@ import {Flags} from '@oclif/core'
 import chalk from 'chalk'
 
 import {BaseCommand} from '../base-command.js'
-import {givenRepository, repoFlag, repositoryArg} from '../flags.js'
+import {givenRepository, repoFlag, repositoryArg, verboseFlag} from '../flags.js'
 import {describeHolder} from '../../../usecases/deploying/lock.js'
 import {dryRunSync, type DryRunResult} from '../../../usecases/deploying/dry-run.js'
 import {syncRepository, type SyncOutcome} from '../../../usecases/deploying/sync.js'
@@ -28,6 +28,7 @@ export default class Sync extends BaseCommand<typeof Sync> {
 
   static override flags = {
     repo: repoFlag,
+    verbose: verboseFlag,
     'dry-run': Flags.boolean({summary: 'Say which stacks the branch head would redeploy, why, and what each would change; change nothing.', default: false}),
   }
 

@@ -1,5 +1,6 @@
 import chalk from 'chalk'
 
+import {verboseFlag} from '../flags.js'
 import {BaseCommand} from '../base-command.js'
 import {givenAddress, stackAddressArg, stackAddressFlag} from '../stack-address.js'
 import {toDeploymentView, type DeploymentView} from '../../../model/repository/deployment-view.js'
@@ -15,7 +16,7 @@ export default class Up extends BaseCommand<typeof Up> {
   static override examples = ['<%= config.bin %> up infra/web', '<%= config.bin %> up --repo infra --json']
 
   static override args = {address: stackAddressArg}
-  static override flags = {repo: stackAddressFlag}
+  static override flags = {repo: stackAddressFlag, verbose: verboseFlag}
 
   async run(): Promise<{stacks: Array<{stack: string; deployment: DeploymentView; changes: ServiceChange[]; skipped?: {blockedBy: string}}>}> {
     const address = givenAddress(this.args.address, this.flags.repo, 'up')
