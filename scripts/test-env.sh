@@ -28,6 +28,7 @@ install_missing_packages() {
   command -v ssh-keygen >/dev/null 2>&1 || packages+=(openssh-client)
   command -v docker-registry >/dev/null 2>&1 || packages+=(docker-registry)
   command -v htpasswd >/dev/null 2>&1 || packages+=(apache2-utils)
+  command -v systemd-analyze >/dev/null 2>&1 || packages+=(systemd) # verifies contrib/systemd/kedge.service
   local want_v1=0
   [ -n "$(compose_v1_version)" ] || want_v1=1
   [ ${#packages[@]} -eq 0 ] && [ $want_v1 -eq 0 ] && return 0

@@ -17,7 +17,7 @@ export const ExitCode = {
  */
 export const ERROR_CODES = [
   // Something outside kedge failed, or a deployment did (exit 1).
-  'git_failed', 'store_unavailable', 'home_full', 'home_read_only', 'home_not_writable',
+  'git_failed', 'store_unavailable', 'sqlite_unavailable', 'home_full', 'home_read_only', 'home_not_writable',
   'compose_failed', 'compose_missing', 'engine_unavailable', 'engine_error', 'round_overdue', 'project_taken',
   'busy', 'already_running', 'interrupted', 'unhealthy', 'no_snapshot',
   'deploy_failed', 'plan_failed', 'rollback_failed', 'heal_failed', 'hook_failed', 'notify_failed',

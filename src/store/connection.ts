@@ -1,5 +1,4 @@
 import {chmodSync, existsSync, readFileSync, statSync} from 'node:fs'
-import {createRequire} from 'node:module'
 import path from 'node:path'
 
 import Database from 'better-sqlite3'
@@ -7,6 +6,7 @@ import Database from 'better-sqlite3'
 import {errorMessage, ExternalError} from '../model/errors.js'
 import {migrate} from './migrations.js'
 import {DATABASE_MODE, preparePrivateHome} from './private-home.js'
+import {nativeLibrary, sqlitePackageDirectory, sqliteUnavailable} from './sqlite-library.js'
 import {storageFault} from './storage-errors.js'
 
 /**
@@ -32,6 +32,9 @@ export function openConnection(file: string, options: OpenOptions = {}): StoreCo
   try {
     return {$client: openClient(file, options.readsOnly ?? false)}
   } catch (error) {
+    // Not the home's fault: no database can be opened until the library is rebuilt.
+    const unavailable = sqliteUnavailable(error, sqlitePackageDirectory())
+    if (unavailable) throw unavailable
     const fault = storageFault({root: path.dirname(file), databaseFile: file}, error, {anyError: true})
     if (!fault) throw storeError(file, error)
     if (!options.readsOnly || !copyIsComplete(file)) throw fault
@@ -64,19 +67,6 @@ function openClient(file: string, readsOnly: boolean): Database.Database {
     throw error
   }
   return client
-}
-
-/**
- * better-sqlite3's native library, named by its path: left to find it, better-sqlite3 loads `bindings`,
- * which looks in a dozen places and costs more than loading the library. Its install puts the library
- * in build/Release (a prebuilt one, or node-gyp's release build), or build/Debug for a debug build.
- * One found nowhere is left to `bindings`, which finds it only where better-sqlite3 is not bundled: it
- * searches from its caller's package. (The fast path bundles better-sqlite3's JavaScript, which is why
- * package.json pins its exact version: the bundle must match the native library installed with it.)
- */
-function nativeLibrary(): string | undefined {
-  const root = path.dirname(createRequire(import.meta.url).resolve('better-sqlite3/package.json'))
-  return ['Release', 'Debug'].map((build) => path.join(root, 'build', build, 'better_sqlite3.node')).find((library) => existsSync(library))
 }
 
 /** A copy of kedge.db has every committed write when its write-ahead log holds none that were not copied back yet. */
