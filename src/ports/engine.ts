@@ -1,3 +1,4 @@
+import type {ContainerMount} from '../model/home-mount.js'
 import type {StackContainer} from '../model/stack/containers.js'
 
 /** A container event the engine reports about a container kedge labelled. */
@@ -35,6 +36,11 @@ export interface Engine {
   answers(): Promise<boolean>
   /** Fails with engine_unavailable when the engine does not answer a ping. */
   ping(): Promise<void>
+  /**
+   * The mounts of the container kedge itself runs in; null when it runs in none this engine knows (on the
+   * host, or in a container of another engine).
+   */
+  ownContainerMounts(): Promise<ContainerMount[] | null>
   /**
    * Streams the engine's container and image events until the stream ends or `signal` aborts. Fails with
    * engine_unavailable when the stream does not open in time; once open, it has no time limit. A line

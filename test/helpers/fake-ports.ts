@@ -11,6 +11,7 @@ import {COMPOSE_LABELS, LABELS} from '../../src/model/compose/labels.js'
 import {isHoldTrigger} from '../../src/model/repository/column-values.js'
 import {ComposeFailedError, ExternalError, isKedgeError, type KedgeError} from '../../src/model/errors.js'
 import {resolveHome, type KedgeHome} from '../../src/model/home.js'
+import type {ContainerMount} from '../../src/model/home-mount.js'
 import type {DeploymentRow, LockRow, NewRepositoryRow, NewStackRow, NotificationChannelRow, RepositoryRow, StackRow, StackTarget} from '../../src/model/rows.js'
 import type {StackContainer} from '../../src/model/stack/containers.js'
 import type {Announcer, KedgeEvent} from '../../src/ports/announcer.js'
@@ -375,6 +376,8 @@ export class FakeEngine implements Engine {
   /** Image references the engine has, and their ids. */
   readonly images = new Map<string, string>()
   available = true
+  /** The mounts of the container kedge runs in; null: kedge runs on the host. */
+  ownMounts: ContainerMount[] | null = null
   readonly mutations: EngineMutation[] = []
   private nextId = 1
 
@@ -417,6 +420,10 @@ export class FakeEngine implements Engine {
   }
   async ping(): Promise<void> {
     this.check()
+  }
+  async ownContainerMounts(): Promise<ContainerMount[] | null> {
+    this.check()
+    return this.ownMounts
   }
   async watchEvents(): Promise<void> {
     this.check()

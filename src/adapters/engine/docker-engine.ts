@@ -4,6 +4,7 @@ import type Docker from 'dockerode'
 
 import type {EngineEvent} from '../../ports/engine.js'
 
+import type {ContainerMount} from '../../model/home-mount.js'
 import {toStackContainer, type StackContainer} from '../../model/stack/containers.js'
 import {COMPOSE_LABELS, LABELS} from '../../model/compose/labels.js'
 import {errorMessage, ExternalError} from '../../model/errors.js'
@@ -185,6 +186,18 @@ export async function watchEvents(options: {
     stream.on('close', finish)
     stream.on('error', finish)
   })
+}
+
+/** A container's mounts, as `docker inspect` lists them; null when the engine has no such container. */
+export async function containerMounts(id: string): Promise<ContainerMount[] | null> {
+  try {
+    const inspected = (await callEngine({method: 'GET', path: `/containers/${encodeURIComponent(id)}/json`, timeoutMs: QUERY_TIMEOUT_MS})) as {Mounts?: unknown}
+    const mounts = Array.isArray(inspected.Mounts) ? (inspected.Mounts as Array<{Source?: unknown; Destination?: unknown}>) : []
+    return mounts.flatMap(({Source, Destination}) => (typeof Source === 'string' && typeof Destination === 'string' ? [{source: Source, destination: Destination}] : []))
+  } catch (error) {
+    if ((error as {statusCode?: number}).statusCode === 404) return null
+    throw engineError(error)
+  }
 }
 
 /** Fails with engine_unavailable when the engine does not answer: checked before a deploy records anything. */

@@ -12,6 +12,7 @@ import {
   stopAndRemoveContainer,
   watchEvents,
 } from './docker-engine.js'
+import {ownContainerMounts} from './own-container.js'
 
 /** The Engine port over the Docker engine's API socket (DOCKER_HOST, else /var/run/docker.sock). */
 export const dockerEngine: Engine = {
@@ -25,5 +26,6 @@ export const dockerEngine: Engine = {
   currentImageIds,
   answers: engineAnswers,
   ping: pingEngine,
+  ownContainerMounts,
   watchEvents,
 }

@@ -16,6 +16,7 @@ import {createHttpServer} from '../http/server.js'
 import type {DaemonControl} from '../http/server-options.js'
 import type {FastifyInstance} from 'fastify'
 import {keepYoungGenerationSmall} from './young-generation.js'
+import {warnWhenHomeIsElsewhereOnHost} from './home-mount-check.js'
 
 /** How often the registry is re-read, so that `kedge repo add/remove` take effect without a restart. */
 const REGISTRY_POLL_MS = 1000
@@ -134,6 +135,8 @@ export async function serve(context: KedgeContext, options: ServeOptions): Promi
   try {
     if (options.http) http = await startHttp(context, {logger, metrics, control, abandon: options.abandon, notifier: options.notifier}, options.http.listen)
     logger.log('info', 'serve.started', {home: context.home.root, pid: process.pid, interval: formatDuration(options.defaultIntervalMs)})
+    // Not awaited: an engine slow to answer must not hold the start.
+    void warnWhenHomeIsElsewhereOnHost(context, logger)
     registryRead = watchRegistry()
     while (!options.stop.aborted) {
       await sleep(REGISTRY_POLL_MS, undefined, {signal: options.stop}).catch(() => undefined)

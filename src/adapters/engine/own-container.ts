@@ -1,0 +1,34 @@
+import {readFile} from 'node:fs/promises'
+
+import type {ContainerMount} from '../../model/home-mount.js'
+import {containerMounts} from './docker-engine.js'
+
+/**
+ * Docker bind-mounts each container's /etc/hostname, /etc/hosts and /etc/resolv.conf from its own directory,
+ * `<data root>/containers/<id>/`, and /proc/self/mountinfo names that directory. This works under cgroup v2
+ * as well, where /proc/self/cgroup no longer names the container.
+ */
+const MOUNTINFO_ID = /\/containers\/([0-9a-f]{64})\//g
+/** Under cgroup v1, the container's cgroup: `/docker/<id>` (cgroupfs) or `docker-<id>.scope` (systemd). */
+const CGROUP_ID = /\/docker[-/]([0-9a-f]{64})(?:\.scope)?$/gm
+
+/** The ids that may be this process's container, most likely first; none outside a container. */
+export function ownContainerIdCandidates(mountinfo: string, cgroup: string): string[] {
+  const ids = [...mountinfo.matchAll(MOUNTINFO_ID), ...cgroup.matchAll(CGROUP_ID)].map((match) => match[1]!)
+  return [...new Set(ids)]
+}
+
+/** The mounts of the container this process runs in; null when it runs in none this engine has. */
+export async function ownContainerMounts(): Promise<ContainerMount[] | null> {
+  const [mountinfo, cgroup] = await Promise.all([readOrEmpty('/proc/self/mountinfo'), readOrEmpty('/proc/self/cgroup')])
+  for (const id of ownContainerIdCandidates(mountinfo, cgroup)) {
+    const mounts = await containerMounts(id)
+    if (mounts) return mounts
+  }
+  return null
+}
+
+/** A system without /proc (macOS, say) runs kedge in no container. */
+async function readOrEmpty(file: string): Promise<string> {
+  return readFile(file, 'utf8').catch(() => '')
+}
