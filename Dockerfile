@@ -70,17 +70,19 @@ RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
       ca-certificates nodejs git openssh-client docker-cli docker-compose tini \
  && rm -rf /var/lib/apt/lists/*
-# A user for running without root (docs/container.md): ssh refuses to start for a uid /etc/passwd does not name.
+# A user for running without root (docs/container.md): ssh refuses to start for a uid /etc/passwd does not
+# name, and Compose writes ~/.docker when it builds, so the user has a home of its own.
 RUN groupadd --gid 1000 kedge \
- && useradd --uid 1000 --gid 1000 --home-dir /nonexistent --no-create-home --shell /usr/sbin/nologin kedge
+ && useradd --uid 1000 --gid 1000 --home-dir /home/kedge --create-home --shell /usr/sbin/nologin kedge
 WORKDIR /opt/kedge
 COPY --from=production-dependencies /build/node_modules ./node_modules
 COPY --from=build /build/package.json /build/oclif.manifest.json ./
+COPY LICENSE ./
 COPY --from=build /build/bin/run.cjs ./bin/
 COPY --from=build /build/drizzle ./drizzle
 COPY --from=build /build/dist ./dist
 RUN ln -s /opt/kedge/bin/run.cjs /usr/local/bin/kedge \
- && mkdir -p /var/lib/kedge
+ && mkdir -p -m 0700 /var/lib/kedge
 
 # Compose resolves a stack's bind mounts on the host: mount the home at this same path (docs/container.md).
 ENV KEDGE_HOME=/var/lib/kedge \

@@ -14,9 +14,9 @@ const COMPOSE = 'services:\n  web:\n    image: kedge-test/busybox:1\n'
 const NOBODY = 65534
 
 /** Runs kedge with its output on a terminal (util-linux's `script` gives it a pseudo-terminal): stdout and stderr arrive together. */
-function onTerminal(args: string[], options: {home?: string; env?: NodeJS.ProcessEnv; cwd?: string} = {}): Promise<CliResult> {
+function onTerminal(args: string[], options: {home?: string; env?: NodeJS.ProcessEnv; cwd?: string; stderrTo?: string} = {}): Promise<CliResult> {
   const command = [process.execPath, KEDGE_BIN, ...args].map((word) => `'${word.replaceAll("'", `'\\''`)}'`).join(' ')
-  return spawned('script', ['-qefc', command, '/dev/null'], options)
+  return spawned('script', ['-qefc', options.stderrTo ? `${command} 2>'${options.stderrTo}'` : command, '/dev/null'], options)
 }
 
 /** Runs kedge with its output on pipes and no colour setting of the test runner's (runKedge sets FORCE_COLOR=0). */
@@ -64,6 +64,7 @@ describe('the CLI conventions', () => {
     for (const [what, run] of [
       ['NO_COLOR=1', onTerminal(['history', stack.name], {home: stack.home, env: {NO_COLOR: '1'}})],
       ['--no-color', onTerminal(['history', stack.name, '--no-color'], {home: stack.home})],
+      ['--no-color before the command', onTerminal(['--no-color', 'history', stack.name], {home: stack.home})],
       ['an error under NO_COLOR', onTerminal(['history', 'ghost'], {home: stack.home, env: {NO_COLOR: '1'}})],
       ['help under NO_COLOR', onTerminal(['sync', '--help'], {env: {NO_COLOR: '1'}})],
       ['a pipe', piped(['history', stack.name], {home: stack.home})],
@@ -73,6 +74,10 @@ describe('the CLI conventions', () => {
       assert.ok(!`${result.stdout}${result.stderr}`.includes(ESCAPE), `${what}: no escape codes`)
     }
     assert.ok((await onTerminal(['history', 'ghost'], {home: stack.home})).stdout.includes(`${ESCAPE}`), 'an error on a terminal is coloured')
+    // stderr is a file while stdout is the terminal: the error written to the file has no colour.
+    const errors = path.join(tempDir(), 'stderr.txt')
+    assert.equal((await onTerminal(['history', 'ghost'], {home: stack.home, stderrTo: errors})).code, 2)
+    assert.equal(readFileSync(errors, 'utf8'), 'Error: no repository named "ghost"\nHint: run "kedge repo list" to see the registered repositories\n')
   })
 
   it('answers -h and --help, -v, --version and kedge version', async () => {
@@ -141,9 +146,17 @@ describe('the CLI conventions', () => {
     const twice = await runKedgeJson<{error: {code: string; message: string}}>(['history', stack.name, '--repo', 'other'], {home: stack.home})
     assert.equal(twice.code, 2)
     assert.deepEqual([twice.json.error.code, twice.json.error.message], ['invalid_usage', `two different repositories given: "${stack.name}" and --repo "other"`])
+    assert.equal((await runKedge(['status', stack.name.toUpperCase(), '--repo', stack.name], {home: stack.home})).code, 0, 'names match without regard to case')
     const none = await runKedge(['sync'], {home: stack.home})
     assert.equal(none.code, 2)
     assert.equal(none.stderr, 'Error: no repository given\nHint: kedge sync <repository>[/<stack>], or --repo NAME\n')
+    // A name piped to standard input is no argument: nothing is suspended.
+    const piped = await runKedge(['suspend'], {home: stack.home, input: `${stack.name}\n`})
+    assert.equal(piped.code, 2)
+    assert.equal(piped.stderr, 'Error: no repository given\nHint: kedge suspend <repository>[/<stack>], or --repo NAME\n')
+    const commitless = await runKedge(['rollback', stack.name], {home: stack.home})
+    assert.equal(commitless.code, 2)
+    assert.equal(commitless.stderr, 'Error: Missing 1 required arg: commit\nHint: kedge rollback <repository> <commit>\n')
   })
 
   it('shows its steps on a terminal, nothing extra on a pipe or under --json, and Compose\'s output with --verbose', async () => {
@@ -200,6 +213,9 @@ describe('the CLI conventions', () => {
     const moved = await runKedgeJson<{branch: string}>(['repo', 'set', stack.name, '--branch', 'release'], {home: stack.home})
     assert.equal(moved.code, 0, moved.stderr)
     assert.equal(moved.json.branch, 'release')
+    // What was known of main is not kept as the new branch's: status shows release's head at once.
+    const switched = (await runKedgeJson<Array<{branch: string; head: {commit: string} | null; pending: unknown}>>(['status', stack.name], {home: stack.home})).json[0]!
+    assert.deepEqual([switched.branch, switched.head?.commit, switched.pending], ['release', release, null])
     const synced = await runKedgeJson<{deployment: {commit: string}}>(['sync', stack.name], {home: stack.home})
     assert.equal(synced.json.deployment.commit, release)
   })
@@ -244,6 +260,9 @@ describe('the CLI conventions', () => {
     const cwd = tempDir()
     chmodSync(cwd, 0o777)
     const asNobody = (args: string[]) => spawned('setpriv', [`--reuid=${NOBODY}`, `--regid=${NOBODY}`, '--clear-groups', process.execPath, KEDGE_BIN, ...args], {cwd, env: {HOME: userHome, XDG_STATE_HOME: ''}})
+    // Input refused by a command that would create the home creates none.
+    assert.equal((await asNobody(['repo', 'add', 'not a url'])).code, 2)
+    assert.equal((await asNobody(['notify', 'add', 'bogus://x'])).code, 2)
     const none = await asNobody(['repo', 'list'])
     assert.equal(none.code, 2, none.stderr)
     assert.equal(none.stderr, `Error: no kedge home at "${cwd}/.kedge" and "${userHome}/.local/state/kedge"\nHint: register a repository with "kedge repo add <url>" to create one, or name an existing home with --home or KEDGE_HOME\n`)

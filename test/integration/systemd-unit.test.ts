@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import {spawnSync} from 'node:child_process'
-import {copyFileSync, mkdirSync} from 'node:fs'
+import {chmodSync, copyFileSync, mkdirSync} from 'node:fs'
 import path from 'node:path'
 import {describe, it} from 'node:test'
 import {fileURLToPath} from 'node:url'
@@ -18,6 +18,10 @@ describe('contrib/systemd/kedge.service', () => {
     const root = tempDir('kedge-unit-root-')
     mkdirSync(path.join(root, 'usr/local/bin'), {recursive: true})
     copyFileSync(path.join(CHECKOUT, 'bin/run.cjs'), path.join(root, 'usr/local/bin/kedge'))
+    // ExecStartPre's mkdir, found on systemd's own search path as it would be on the host.
+    mkdirSync(path.join(root, 'usr/bin'), {recursive: true})
+    copyFileSync('/usr/bin/mkdir', path.join(root, 'usr/bin/mkdir'))
+    chmodSync(path.join(root, 'usr/bin/mkdir'), 0o755)
     mkdirSync(path.join(root, 'etc/systemd/system'), {recursive: true})
     const unit = path.join(root, 'etc/systemd/system/kedge.service')
     copyFileSync(UNIT, unit)

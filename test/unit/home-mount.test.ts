@@ -82,8 +82,10 @@ describe('ownContainerIdCandidates', () => {
     assert.deepEqual(ownContainerIdCandidates(`1 0 8:1 /containers/${ID}/hosts /etc/hosts rw - ext4 /dev/sdb rw`, `12:memory:/docker/${OTHER_ID}`), [ID, OTHER_ID])
   })
 
-  it('finds none on a host', () => {
+  it("finds none on a host, where another container's shared /dev/shm is mounted under its directory", () => {
     assert.deepEqual(ownContainerIdCandidates('22 1 254:0 / / rw,relatime - ext4 /dev/vda rw\n', '0::/user.slice/user-1000.slice/session-2.scope\n'), [])
+    const shared = `700 30 0:60 / /var/lib/docker/containers/${OTHER_ID}/mounts/shm rw,nosuid,nodev,noexec,relatime shared:300 - tmpfs shm rw,size=65536k`
+    assert.deepEqual(ownContainerIdCandidates(`22 1 254:0 / / rw,relatime - ext4 /dev/vda rw\n${shared}\n`, '0::/init.scope\n'), [])
     assert.deepEqual(ownContainerIdCandidates('', ''), [])
   })
 })

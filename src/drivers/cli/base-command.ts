@@ -1,5 +1,5 @@
 import {Command, Flags, type Interfaces} from '@oclif/core'
-import chalk from 'chalk'
+import {chalkStderr} from 'chalk'
 
 import {stopOnSignals} from '../../adapters/process/child-process.js'
 import {composeTimeoutSetting} from '../../model/config/compose-timeout.js'
@@ -128,12 +128,12 @@ export abstract class BaseCommand<T extends typeof Command> extends Command impl
   /** Warnings go to stderr in text mode; in JSON mode they travel inside the result. */
   protected warnAll(warnings: readonly string[]): void {
     if (this.jsonEnabled()) return
-    for (const warning of warnings) process.stderr.write(`${chalk.yellow('Warning:')} ${redact(warning)}\n`)
+    for (const warning of warnings) process.stderr.write(`${chalkStderr.yellow('Warning:')} ${redact(warning)}\n`)
   }
 
   /** A warning on stderr in every output mode: of what happened beside the command's result (a notification not delivered). */
   protected warnAlways(warning: string): void {
-    process.stderr.write(`${chalk.yellow('Warning:')} ${redact(warning)}\n`)
+    process.stderr.write(`${chalkStderr.yellow('Warning:')} ${redact(warning)}\n`)
   }
 
   protected override async catch(error: Interfaces.CommandError): Promise<void> {

@@ -1,4 +1,4 @@
-import chalk from 'chalk'
+import {chalkStderr as chalk} from 'chalk'
 
 import {ExitCode, isKedgeError, type KedgeError} from '../../model/errors.js'
 import {redact, redactDeep} from '../../model/secrets/redaction.js'

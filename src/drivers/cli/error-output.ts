@@ -1,4 +1,5 @@
-import chalk from 'chalk'
+// chalkStderr: colour as stderr is a terminal or not, whatever stdout is.
+import {chalkStderr as chalk} from 'chalk'
 
 import type {ErrorCode} from '../../model/errors.js'
 

@@ -5,7 +5,8 @@ import {InvalidInputError, quoted} from '../../model/errors.js'
 
 /** The repository named by the argument or by --repo: exactly one of them, or both the same. */
 export function givenRepository(arg: string | undefined, flag: string | undefined, usage: string): string {
-  if (arg !== undefined && flag !== undefined && arg.trim() !== flag.trim()) {
+  // Repository names are matched without regard to case, as everywhere else.
+  if (arg !== undefined && flag !== undefined && arg.trim().toLowerCase() !== flag.trim().toLowerCase()) {
     throw new InvalidInputError(`two different repositories given: ${quoted(arg)} and --repo ${quoted(flag)}`, {code: 'invalid_usage', hint: `name one: kedge ${usage}`})
   }
   const name = (arg ?? flag)?.trim()

@@ -1,4 +1,5 @@
-import chalk from 'chalk'
+// chalkStderr: colour as stderr is a terminal or not, whatever stdout is.
+import {chalkStderr as chalk} from 'chalk'
 
 import {redact} from '../../model/secrets/redaction.js'
 import type {Progress} from '../../ports/progress.js'

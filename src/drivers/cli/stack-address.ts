@@ -5,7 +5,7 @@ import {Args, Flags} from '@oclif/core'
 import {givenRepository} from './given-repository.js'
 
 /** `<repository>[/<stack>]` as the argument, for the commands that hold a stack (`kedge down infra/web`). */
-export const stackAddressArg = Args.string({description: 'The repository, or one of its stacks as <repository>/<stack>', required: false})
+export const stackAddressArg = Args.string({description: 'The repository, or one of its stacks as <repository>/<stack>', required: false, ignoreStdin: true})
 
 /** The same as `--repo`, like the other commands take it. */
 export const stackAddressFlag = Flags.string({summary: 'The repository, or one of its stacks as <repository>/<stack>.'})

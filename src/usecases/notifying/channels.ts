@@ -30,10 +30,15 @@ export interface AddChannelRequest {
 }
 
 /** Registers a channel: its URL checked (parsed as it will be sent to), sealed, and shown only masked. */
-export function addChannel(context: Pick<KedgeContext, 'store' | 'secrets' | 'clock'>, request: AddChannelRequest): ChannelView {
+/** What a request says by itself, checked without the home: the CLI asks before it opens the home. */
+export function checkChannelRequest(request: AddChannelRequest): {url: string; events: NotificationEvent[] | null} {
   const url = request.url.trim()
   parseChannelUrl(url)
-  const events = checkedEvents(request.events)
+  return {url, events: checkedEvents(request.events)}
+}
+
+export function addChannel(context: Pick<KedgeContext, 'store' | 'secrets' | 'clock'>, request: AddChannelRequest): ChannelView {
+  const {url, events} = checkChannelRequest(request)
   const repository = request.repository === undefined ? null : context.store.findRepository(request.repository)
   if (repository === undefined) throw new NotFoundError(`repository ${quoted(request.repository ?? '')} is not registered`, {hint: 'run "kedge repo list" to see the registered repositories'})
   const row = context.store.insertNotificationChannel({

@@ -67,14 +67,7 @@ export interface AddRepositoryResult {
  * registered with a warning and retried by the deploy loop.
  */
 export async function addRepository(context: KedgeContext, request: AddRepositoryRequest): Promise<AddRepositoryResult> {
-  const remote = parseRemoteUrl(request.url)
-  const name = normalizeRepoName(request.name ?? requireDerivedName(remote.derivedName, request.url))
-  const branch = validateBranchName(request.branch ?? 'main')
-  const stackPath = refuseGitDirectory(normalizeStackPath(request.path))
-  const intervalMs = request.interval === undefined ? null : parseInterval(request.interval)
-  if (request.commitStatusApi !== undefined && (request.commitStatus === undefined || request.commitStatus === 'off')) throw apiWithoutForge()
-  const statusColumns = request.commitStatus === undefined ? null : commitStatusSetting(remote.url, request.commitStatus, request.commitStatusApi ?? null)
-  if (statusColumns?.commitStatus) requireTokenAuth(request.auth?.kind ?? null, name)
+  const {remote, name, branch, stackPath, intervalMs, statusColumns} = checkAddRequest(request)
   ensureNameIsFree(context, name)
 
   const auth = await prepareAuth(context, request.auth, remote)
@@ -127,6 +120,22 @@ function unreachableRemote(error: KedgeError): ExternalError {
     cause: error,
     hint: 'check the URL and the network; to register a remote that is down now and have serve retry it, pass --allow-unreachable',
   })
+}
+
+/**
+ * What a request says by itself, checked without the home: the CLI asks before it opens the home, so
+ * that input refused creates no home.
+ */
+export function checkAddRequest(request: AddRepositoryRequest) {
+  const remote = parseRemoteUrl(request.url)
+  const name = normalizeRepoName(request.name ?? requireDerivedName(remote.derivedName, request.url))
+  const branch = validateBranchName(request.branch ?? 'main')
+  const stackPath = refuseGitDirectory(normalizeStackPath(request.path))
+  const intervalMs = request.interval === undefined ? null : parseInterval(request.interval)
+  if (request.commitStatusApi !== undefined && (request.commitStatus === undefined || request.commitStatus === 'off')) throw apiWithoutForge()
+  const statusColumns = request.commitStatus === undefined ? null : commitStatusSetting(remote.url, request.commitStatus, request.commitStatusApi ?? null)
+  if (statusColumns?.commitStatus) requireTokenAuth(request.auth?.kind ?? null, name)
+  return {remote, name, branch, stackPath, intervalMs, statusColumns}
 }
 
 /** git's own directory is no stack: kedge reads only files of the commit. */

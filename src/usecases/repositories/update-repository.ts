@@ -50,13 +50,18 @@ export async function planRepositorySettings(context: KedgeContext, name: string
     Object.assign(changes, status)
   }
   // Asked last, once everything that needs no remote passed: a branch the remote does not have is refused.
+  let branchMoved = false
   if (branch !== undefined && branch !== repository.branch) {
     const {value: heads} = await withRepositoryAccess(context, repository, (access) => context.git.remoteBranches(repository.url, {access}))
-    if (!heads.has(branch)) throw unknownBranch(branch, repository.url, [...heads.keys()])
-    changes.branch = branch
+    const head = heads.get(branch)
+    if (head === undefined) throw unknownBranch(branch, repository.url, [...heads.keys()])
+    // What was known of the old branch (its head, a change waiting on it, its poll's error) is not the new one's.
+    Object.assign(changes, {branch, remoteHead: head, remoteCheckedAt: context.clock.now(), lastError: null, lastErrorAt: null})
+    branchMoved = true
   }
   return {
     apply: () => {
+      if (branchMoved) for (const stack of context.store.listStacks(repository.id)) context.store.updateStack(stack.id, {pendingCommit: null, pendingChanges: null})
       if (Object.keys(changes).length > 0) context.store.updateRepository(repository.id, changes)
       return repositoryView(context, name)
     },

@@ -39,7 +39,8 @@ export default class Rollback extends BaseCommand<typeof Rollback> {
     const {repository, commit} = this.args
     const usage = 'rollback <repository> <commit>'
     if (commit !== undefined) return {repo: givenRepository(repository, this.flags.repo, usage), commit}
-    if (repository === undefined) throw new InvalidInputError('Missing 1 required arg: commit', {code: 'invalid_usage', hint: `kedge ${usage}`})
+    // One argument is the commit when --repo names the repository, else the repository without its commit.
+    if (repository === undefined || this.flags.repo === undefined) throw new InvalidInputError('Missing 1 required arg: commit', {code: 'invalid_usage', hint: `kedge ${usage}`})
     return {repo: givenRepository(undefined, this.flags.repo, usage), commit: repository}
   }
 }

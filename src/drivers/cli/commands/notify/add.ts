@@ -2,7 +2,7 @@ import {Args, Flags} from '@oclif/core'
 import chalk from 'chalk'
 
 import {BaseCommand} from '../../base-command.js'
-import {addChannel, SUBSCRIBABLE_EVENTS, type ChannelView} from '../../../../usecases/notifying/channels.js'
+import {addChannel, checkChannelRequest, SUBSCRIBABLE_EVENTS, type ChannelView} from '../../../../usecases/notifying/channels.js'
 
 export default class NotifyAdd extends BaseCommand<typeof NotifyAdd> {
   static override createsHome = true
@@ -26,7 +26,10 @@ export default class NotifyAdd extends BaseCommand<typeof NotifyAdd> {
   }
 
   async run(): Promise<ChannelView> {
-    const channel = addChannel(await this.context(), {url: this.args.url, events: this.flags.events, repository: this.flags.repo})
+    const request = {url: this.args.url, events: this.flags.events, repository: this.flags.repo}
+    // Refused input creates no home: it is checked before the home is opened.
+    checkChannelRequest(request)
+    const channel = addChannel(await this.context(), request)
     this.log(`${chalk.green('Added')} notification channel ${channel.id}: ${channel.url}`)
     this.log(`  events   ${channel.events === 'all' ? 'all' : channel.events.join(', ')}`)
     this.log(`  repo     ${channel.repository ?? 'every repository'}`)

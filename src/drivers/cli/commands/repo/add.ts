@@ -3,7 +3,7 @@ import chalk from 'chalk'
 
 import {BaseCommand} from '../../base-command.js'
 import {readStandardInput} from '../../stdin.js'
-import {addRepository, type AddRepositoryResult} from '../../../../usecases/repositories/add-repository.js'
+import {addRepository, checkAddRequest, type AddRepositoryRequest, type AddRepositoryResult} from '../../../../usecases/repositories/add-repository.js'
 import type {AuthRequest} from '../../../../usecases/repositories/repository-auth.js'
 import type {WebhookSecretRequest} from '../../../../usecases/repositories/webhook-receiver.js'
 import {authLines} from '../../auth-lines.js'
@@ -86,7 +86,7 @@ A private repository takes a deploy key (--ssh-key, for ssh:// and git@host: URL
   }
 
   async run(): Promise<AddRepositoryResult> {
-    const result = await addRepository(await this.context(), {
+    const request: AddRepositoryRequest = {
       url: this.args.url,
       name: this.flags.name,
       branch: this.flags.branch,
@@ -98,7 +98,10 @@ A private repository takes a deploy key (--ssh-key, for ssh:// and git@host: URL
       commitStatus: this.flags['commit-status'],
       commitStatusApi: this.flags['commit-status-api'],
       allowUnreachable: this.flags['allow-unreachable'],
-    })
+    }
+    // Refused input creates no home: what the request says by itself is checked before the home is opened.
+    checkAddRequest(request)
+    const result = await addRepository(await this.context(), request)
     this.warnAll(result.warnings)
     const {repository, checkout} = result
     this.log(`${chalk.green('Added')} ${chalk.bold(repository.name)} (${repository.url}, branch ${repository.branch})`)

@@ -44,7 +44,7 @@ export default class RepoSet extends BaseCommand<typeof RepoSet> {
   // script, as its own option, and would load the file into kedge's own environment.
   static override flags = {
     repo: repoFlag,
-    branch: Flags.string({summary: 'Deploy this branch from now on (it must exist on the remote); serve deploys its head at its next poll.'}),
+    branch: Flags.string({summary: 'Deploy this branch from now on (it must exist on the remote); serve acts on its head at its next poll.'}),
     interval: Flags.string({summary: 'Poll interval, e.g. 30s or 5m; "default" goes back to kedge.yaml\'s, else serve\'s.'}),
     'local-env': Flags.string({
       summary: 'Dotenv file of host-local values for Compose\'s interpolation ("-" reads standard input); stored encrypted.',
@@ -69,7 +69,7 @@ export default class RepoSet extends BaseCommand<typeof RepoSet> {
     const view = input === undefined ? undefined : setLocalEnv(context, name, input)
     const repository = planned.apply()
     if (view) this.report(view, input === null)
-    if (settings.branch !== undefined) this.log(`${chalk.green('Set')} branch   ${repository.branch}: serve deploys its head at the next poll ("kedge sync ${repository.name}" now)`)
+    if (settings.branch !== undefined) this.log(`${chalk.green('Set')} branch   ${repository.branch}: serve acts on its head at its next poll, as the mode says ("kedge sync ${repository.name}" deploys it now)`)
     if (settings.interval !== undefined) this.log(`${chalk.green('Set')} interval ${repository.interval ?? "kedge.yaml's, else serve's"}`)
     const telling = [settings.allowHooks, settings.commitStatus, settings.commitStatusApi]
     if (telling.some((value) => value !== undefined)) for (const line of tellingLines(repository)) this.log(`${chalk.green('Set')} ${line}`)
