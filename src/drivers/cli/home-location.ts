@@ -3,7 +3,7 @@ import {homedir} from 'node:os'
 import path from 'node:path'
 
 import {InvalidInputError, quoted} from '../../model/errors.js'
-import {chooseHome, placesLooked, resolveHome, WORKING_DIRECTORY_HOME, type HomeChoice, type HomeSurroundings, type KedgeHome} from '../../model/home.js'
+import {chooseHome, defaultHome, placesLooked, resolveHome, WORKING_DIRECTORY_HOME, type HomeChoice, type HomeSurroundings, type KedgeHome} from '../../model/home.js'
 
 export interface LocatedHome {
   readonly home: KedgeHome
@@ -45,7 +45,7 @@ export function tellOfWorkingDirectoryHome(located: LocatedHome, write: (line: s
   if (located.choice.source !== 'working-directory') return
   const told = path.join(located.home.root, TOLD_FILE)
   if (existsSync(told)) return
-  const defaultPlace = placesLooked({root: '', source: 'default'}, located.around)[1]
+  const defaultPlace = defaultHome(located.around)
   write(
     `using the kedge home in the working directory, ${located.home.root}: kedge's default home is now ${defaultPlace}. ` +
       `Move it there, or set KEDGE_HOME to keep it where it is (said once)`,
