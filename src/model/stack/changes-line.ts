@@ -11,6 +11,9 @@ const VERBS: Record<ServiceChange['action'], string> = {
   files: 'updating the files of',
 }
 
+/** The health gate's step, after a deploy's or a rollback's apply. */
+export const WAITING_FOR_SERVICES = 'waiting for every service to run, and to be healthy where it has a health check'
+
 /** What applying a stack is about to do, in one line for the person watching ("starting web, recreating db"). */
 export function changesLine(changes: readonly ServiceChange[]): string {
   if (changes.length === 0) return 'applying: every service is as the commit wants it'

@@ -18,7 +18,7 @@ import {preHookFailure, runHook, type HookFacts} from './hooks.js'
 import {changedFilesSince} from './stack-changes.js'
 import {readStackCheckout} from '../stacks/checkout-stacks.js'
 import {stackLabel} from '../stacks/stacks.js'
-import {changesLine} from '../../model/stack/changes-line.js'
+import {changesLine, WAITING_FOR_SERVICES} from '../../model/stack/changes-line.js'
 import {runAttempt, type AttemptFailed, type DeployOutcome} from './attempt.js'
 import {readDesiredStack, type CheckoutRead} from './desired-stack.js'
 import {waitForServices} from './health-gate.js'
@@ -119,7 +119,7 @@ export async function applyCheckedOutCommit(
     say(changesLine(progress.changes))
     await applyStack(context, paths, repository.name, applied, actual, {drift, prune: config.prune, signal})
     // Every service, not only the changed ones: a deploy succeeds only when the whole stack is up.
-    say('waiting for every service to run, and to be healthy where it has a health check')
+    say(WAITING_FOR_SERVICES)
     await waitForServices(context, repository.name, applied.project, applied.services, config.healthTimeoutMs, signal)
     if (previousSnapshot) await removeOtherProject(context, repository.name, previousSnapshot.project, applied.project)
     return {

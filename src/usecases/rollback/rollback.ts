@@ -15,7 +15,7 @@ import {listOwnedContainers, removeOtherProject} from '../deploying/owned-contai
 import {stackPathsOf} from '../repositories/stack-paths.js'
 import {requireOneStack, stackLabel} from '../stacks/stacks.js'
 import {planChanges} from '../../model/stack/plan.js'
-import {changesLine} from '../../model/stack/changes-line.js'
+import {changesLine, WAITING_FOR_SERVICES} from '../../model/stack/changes-line.js'
 import {releaseTree} from './releases.js'
 import {refuseHeld} from '../stacks/holds.js'
 
@@ -84,7 +84,7 @@ export async function rollbackTo(
       say(changesLine(planChanges(restored.services, actual, runningSnapshot?.services)))
       await applyStack(context, paths, repository.name, restored, actual, {drift: [], prune: config.prune, signal: options.signal, tree})
       // Through the same gate as a deploy: a rollback that does not come up is recorded as failed.
-      say('waiting for every service to run, and to be healthy where it has a health check')
+      say(WAITING_FOR_SERVICES)
       await waitForServices(context, repository.name, snapshot.project, restored.services, config.healthTimeoutMs, options.signal)
       if (runningSnapshot) await removeOtherProject(context, repository.name, runningSnapshot.project, snapshot.project)
       return {
