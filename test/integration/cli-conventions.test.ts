@@ -27,6 +27,10 @@ function piped(args: string[], options: {home?: string; env?: NodeJS.ProcessEnv;
 function spawned(file: string, args: string[], options: {home?: string; env?: NodeJS.ProcessEnv; cwd?: string}): Promise<CliResult> {
   const env: NodeJS.ProcessEnv = {...process.env, ...options.env}
   for (const name of ['FORCE_COLOR', 'NO_COLOR', 'KEDGE_HOME', 'KEDGE_DEBUG']) if (!(options.env && name in options.env)) delete env[name]
+  // A terminal's colour also depends on TERM and on CI markers (chalk gives none to TERM=dumb, an unset TERM or
+  // an unknown CI): the tests set a colour terminal outside any CI, whatever the runner has.
+  env.TERM = options.env?.TERM ?? 'xterm-256color'
+  for (const name of ['CI', 'COLORTERM', 'TF_BUILD', 'TEAMCITY_VERSION']) if (!(options.env && name in options.env)) delete env[name]
   if (options.home) env.KEDGE_HOME = options.home
   return new Promise((resolve, reject) => {
     const child = spawn(file, args, {env, cwd: options.cwd, stdio: ['ignore', 'pipe', 'pipe']})
