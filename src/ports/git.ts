@@ -39,6 +39,8 @@ export interface Git {
   importTree(repository: string, directory: string, indexFile: string): Promise<string>
   initRepository(directory: string): Promise<void>
   hasCommit(repository: string, commit: string): Promise<boolean>
+  /** How many commits `to` has that `from` has not (`git rev-list --count from..to`); null when either is not in the clone. */
+  commitsAhead(repository: string, from: string, to: string): Promise<number | null>
   /** The blob ids of `paths` at `commit`. */
   objectIds(repository: string, commit: string, paths: string[], signal?: AbortSignal): Promise<Map<string, string>>
   /** The files under `paths` (everything for none) that differ between two commits of the clone. */

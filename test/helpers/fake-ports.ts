@@ -655,6 +655,11 @@ export class FakeGit implements Git {
   async hasCommit(repository: string, commit: string): Promise<boolean> {
     return this.fetched.get(repository)?.has(commit) ?? false
   }
+  /** The fake's history has no parents: a commit not the same is one ahead, as a branch moved by one push. */
+  async commitsAhead(repository: string, from: string, to: string): Promise<number | null> {
+    if (!(await this.hasCommit(repository, from)) || !(await this.hasCommit(repository, to))) return null
+    return from === to ? 0 : 1
+  }
   /** A file's id is its content's hash; a directory's, that of every file under it (as a tree's id is, in git). */
   async objectIds(_repository: string, commit: string, paths: string[]): Promise<Map<string, string>> {
     const files = this.commits.get(commit) ?? {}

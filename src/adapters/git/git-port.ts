@@ -1,5 +1,5 @@
 import type {Git} from '../../ports/git.js'
-import {changedFiles, checkoutHead, cloneBranch, fetchBranch, hasCommit, importTree, initRepository, objectIds, remoteBranches, remoteBranchHead, updateTree} from './git.js'
+import {changedFiles, checkoutHead, commitsAhead, cloneBranch, fetchBranch, hasCommit, importTree, initRepository, objectIds, remoteBranches, remoteBranchHead, updateTree} from './git.js'
 import {isCredentialRefusal, withGitAccess} from './git-access.js'
 import {derivePublicKey} from './ssh-keygen.js'
 
@@ -16,6 +16,7 @@ export const gitCli: Git = {
   importTree,
   initRepository,
   hasCommit,
+  commitsAhead,
   objectIds,
   changedFiles,
   derivePublicKey,

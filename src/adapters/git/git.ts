@@ -258,6 +258,12 @@ export async function hasCommit(repository: string, commit: string): Promise<boo
   }
 }
 
+export async function commitsAhead(repository: string, from: string, to: string): Promise<number | null> {
+  if (!(await hasCommit(repository, from)) || !(await hasCommit(repository, to))) return null
+  const count = Number((await localGit(['-C', repository, 'rev-list', '--count', `${from}..${to}`])).trim())
+  return Number.isSafeInteger(count) ? count : null
+}
+
 /** Git's object id of each path in the commit (a blob for a file, a tree for a directory); absent paths are left out. */
 export async function objectIds(repository: string, commit: string, paths: string[], signal?: AbortSignal): Promise<Map<string, string>> {
   const ids = new Map<string, string>()

@@ -38,7 +38,8 @@ export interface RepositoryStatus {
   /** The branch head as last seen on the remote. */
   head: {commit: string; checkedAt: string | null} | null
   deployed: {commit: string; at: string; trigger: string} | null
-  lastDeployment: {commit: string; status: string; trigger: string; at: string; error: string | null} | null
+  /** `at` is when it finished (else started); `startedAt` and `finishedAt` (null while under way) time it. */
+  lastDeployment: {commit: string; status: string; trigger: string; at: string; startedAt: string; finishedAt: string | null; error: string | null} | null
   inSync: boolean
   /** Set when no deployment succeeded yet a failed one left containers kedge labelled: the commit it tried. */
   failedAttempt: {commit: string; at: string} | null
@@ -135,7 +136,15 @@ async function statusOf(context: ReadContext, target: StackTarget): Promise<Repo
     head: repository.remoteHead ? {commit: repository.remoteHead, checkedAt: repository.remoteCheckedAt?.toISOString() ?? null} : null,
     deployed: good ? {commit: good.commit, at: (good.finishedAt ?? good.startedAt).toISOString(), trigger: good.trigger} : null,
     lastDeployment: latest
-      ? {commit: latest.commit, status: latest.status, trigger: latest.trigger, at: (latest.finishedAt ?? latest.startedAt).toISOString(), error: latest.error}
+      ? {
+          commit: latest.commit,
+          status: latest.status,
+          trigger: latest.trigger,
+          at: (latest.finishedAt ?? latest.startedAt).toISOString(),
+          startedAt: latest.startedAt.toISOString(),
+          finishedAt: latest.finishedAt?.toISOString() ?? null,
+          error: latest.error,
+        }
       : null,
     failedAttempt: !good && applied && containers.length > 0 ? {commit: applied.commit, at: (applied.finishedAt ?? applied.startedAt).toISOString()} : null,
     // A stack taken down runs nothing: it is not in sync, whatever commit it last ran. One gone from the

@@ -1,0 +1,62 @@
+import type {ReconciliationMode} from '../../model/config/reconciliation-mode.js'
+import type {HoldView} from '../../model/stack/stack-hold.js'
+import {stackHealth, type StackHealth} from '../../model/stack/stack-health.js'
+import type {Git} from '../../ports/git.js'
+import type {ReadContext} from '../context.js'
+import {repositoryStatuses, type RepositoryStatus} from '../repositories/repository-status.js'
+
+/** One stack as the dashboard's overview lists it. */
+export interface StackOverview {
+  /** How commands name it: the repository's name for its root stack, else `<repository>/<stack>`. */
+  address: string
+  repo: string
+  stack: string
+  /** The repository's own stack, kept beside its kedge.yaml: the API names it by the repository alone. */
+  root: boolean
+  health: StackHealth
+  mode: ReconciliationMode
+  branch: string
+  deployed: RepositoryStatus['deployed']
+  head: RepositoryStatus['head']
+  /** How many commits the branch head is ahead of the deployed commit; null when unknown (nothing deployed, or a commit not in the clone). */
+  behind: number | null
+  lastDeployment: (NonNullable<RepositoryStatus['lastDeployment']> & {seconds: number | null}) | null
+  driftCount: number
+  hold: HoldView | null
+  lastError: RepositoryStatus['lastError']
+}
+
+/** Every stack of every repository, with its health, newest first by nothing: the dashboard sorts. */
+export async function stacksOverview(context: ReadContext & {git: Pick<Git, 'commitsAhead'>}): Promise<StackOverview[]> {
+  const statuses = await repositoryStatuses(context)
+  return Promise.all(statuses.map(async (status) => overviewOf(status, await behindOf(context, status))))
+}
+
+export function overviewOf(status: RepositoryStatus, behind: number | null): StackOverview {
+  const last = status.lastDeployment
+  const driftCount = status.drift.entries.length
+  return {
+    address: status.address,
+    repo: status.name,
+    stack: status.stack,
+    root: status.address === status.name,
+    health: stackHealth({hold: status.hold, lastDeployment: last, deployed: status.deployed, inSync: status.inSync, driftCount, unreadable: status.rowError !== null}),
+    mode: status.mode,
+    branch: status.branch,
+    deployed: status.deployed,
+    head: status.head,
+    behind,
+    lastDeployment: last ? {...last, seconds: last.finishedAt ? Math.max(0, (Date.parse(last.finishedAt) - Date.parse(last.startedAt)) / 1000) : null} : null,
+    driftCount,
+    hold: status.hold,
+    lastError: status.lastError,
+  }
+}
+
+/** Counted only when the two differ: an in-sync stack costs no git process. */
+async function behindOf(context: ReadContext & {git: Pick<Git, 'commitsAhead'>}, status: RepositoryStatus): Promise<number | null> {
+  if (!status.deployed || !status.head || status.rowError) return null
+  if (status.deployed.commit === status.head.commit) return 0
+  // A clone git cannot read shows as unknown here; the repository's own round reports it (lastError).
+  return context.git.commitsAhead(context.home.repoDir(status.name), status.deployed.commit, status.head.commit).catch(() => null)
+}
