@@ -1,3 +1,4 @@
+import type {AccessRole} from './access/access-token.js'
 import type {AuthKind, DeploymentStatus, DeploymentTrigger, Forge, StackHold} from './repository/column-values.js'
 
 /** A registered repository as the store keeps it (src/store/schema.ts checks that its table has exactly these columns). */
@@ -132,4 +133,19 @@ export interface NotificationChannelRow {
   /** Only this repository's events; null is every repository's. */
   repositoryId: number | null
   createdAt: Date
+}
+
+/** A named access token (`kedge token create`): never the token itself, only its hash (see src/model/access). */
+export interface AccessTokenRow {
+  id: number
+  /** Unique; a repository name's rule. */
+  name: string
+  role: AccessRole
+  /** The token's SHA-256 in hex: what a presented token is looked up by. */
+  tokenHash: string
+  createdAt: Date
+  /** null: it never expires. */
+  expiresAt: Date | null
+  /** When it was last presented, to the minute (a write per request would be a write per page view). */
+  lastUsedAt: Date | null
 }

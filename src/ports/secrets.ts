@@ -4,7 +4,7 @@ export interface AdminToken {
   source: string
 }
 
-/** kedge's own secrets: the home's key that seals what kedge stores, and the API's admin token. */
+/** kedge's own secrets: the home's key that seals what kedge stores, the API's admin token, and the randomness new ones are made of. */
 export interface Secrets {
   /**
    * `binding` names what the value is for (a repository and the kind of secret, say): opening it under
@@ -19,4 +19,6 @@ export interface Secrets {
   open(sealed: string, binding: string, owner: string, options?: {composite?: boolean}): string
   /** KEDGE_ADMIN_TOKEN, else the home's admin.token, created with a random token the first time. */
   adminToken(): AdminToken
+  /** `count` bytes from the system's cryptographic random source, for a new secret (an access token). */
+  randomBytes(count: number): Uint8Array
 }

@@ -1,6 +1,6 @@
 import type {KedgeError} from '../model/errors.js'
 import type {DeploymentStatus, DeploymentTrigger} from '../model/repository/column-values.js'
-import type {DeploymentRow, LockRow, NewRepositoryRow, NewStackRow, NotificationChannelRow, RepositoryRow, StackRow} from '../model/rows.js'
+import type {AccessTokenRow, DeploymentRow, LockRow, NewRepositoryRow, NewStackRow, NotificationChannelRow, RepositoryRow, StackRow} from '../model/rows.js'
 
 export type RepositoryChanges = Partial<Omit<RepositoryRow, 'id' | 'name'>>
 export type StackChanges = Partial<Omit<StackRow, 'id' | 'repositoryId'>>
@@ -58,6 +58,11 @@ export interface ReadStore {
   hasPendingDeployment(repositoryId: number): boolean
   /** Where notifications go, oldest first. */
   listNotificationChannels(): NotificationChannelRow[]
+  /** The access tokens (their hashes, never the tokens), by name. */
+  listAccessTokens(): AccessTokenRow[]
+  /** The access token whose token has this hash (hex SHA-256). */
+  findAccessTokenByHash(tokenHash: string): AccessTokenRow | undefined
+  findAccessTokenById(id: number): AccessTokenRow | undefined
 }
 
 /** kedge's SQLite database, as the use cases see it. */
@@ -96,6 +101,13 @@ export interface Store extends ReadStore {
 
   insertNotificationChannel(values: Omit<NotificationChannelRow, 'id'>): NotificationChannelRow
   deleteNotificationChannel(id: number): boolean
+
+  /** The new row; undefined, and nothing written, when a token already has its name. */
+  insertAccessToken(values: Omit<AccessTokenRow, 'id'>): AccessTokenRow | undefined
+  /** Records when the token was last presented (never moving it back). */
+  recordAccessTokenUse(id: number, usedAt: Date): void
+  /** The deleted row; undefined when no token has this name. */
+  deleteAccessToken(name: string): AccessTokenRow | undefined
 
   /** Takes the lock for `holder` unless a live holder (per `isAlive`) has it, in one transaction. */
   tryTakeLock(name: string, holder: LockHolder, isAlive: (current: LockRow) => boolean): {taken: true} | {taken: false; current: LockRow}

@@ -1,4 +1,5 @@
 import type {ReadStore} from '../ports/store.js'
+import {findAccessTokenByHash, findAccessTokenById, listAccessTokens} from './access-tokens.js'
 import type {StoreConnection} from './connection.js'
 import {hasPendingDeployment, lastAppliedDeployment, lastGoodDeployment, lastGoodSummary, listDeployments, newestAttempt} from './deployments.js'
 import {findRepository, latestDeployments, listRepositories, repositoryRegistry, secretVariableNames} from './repositories.js'
@@ -26,5 +27,8 @@ export function readStore(db: StoreConnection): ReadStore {
     lastGoodSummary: (stackId) => lastGoodSummary(db, stackId),
     hasPendingDeployment: (repositoryId) => hasPendingDeployment(db, repositoryId),
     listNotificationChannels: () => listNotificationChannels(db),
+    listAccessTokens: () => listAccessTokens(db),
+    findAccessTokenByHash: (tokenHash) => findAccessTokenByHash(db, tokenHash),
+    findAccessTokenById: (id) => findAccessTokenById(db, id),
   }
 }

@@ -1,6 +1,6 @@
 import {getTableColumns, type Column, type Table} from 'drizzle-orm'
 
-import {deployments, notificationChannels, repositories, stacks} from './schema.js'
+import {accessTokens, deployments, notificationChannels, repositories, stacks} from './schema.js'
 
 /** What becomes of a column's value read from SQLite, as drizzle maps it. */
 export type ColumnDecoding = 'value' | 'date' | 'boolean'
@@ -22,6 +22,7 @@ export const ROW_COLUMNS = {
   stacks: rowColumnsOf(stacks),
   deployments: rowColumnsOf(deployments),
   notificationChannels: rowColumnsOf(notificationChannels),
+  accessTokens: rowColumnsOf(accessTokens),
 }
 
 function rowColumnsOf(table: Table): RowColumn[] {

@@ -1,8 +1,9 @@
 import {sql} from 'drizzle-orm'
 import {index, integer, sqliteTable, text, uniqueIndex} from 'drizzle-orm/sqlite-core'
 
+import {ACCESS_ROLES} from '../model/access/access-token.js'
 import {AUTH_KINDS, DEPLOYMENT_STATUSES, DEPLOYMENT_TRIGGERS, FORGES, STACK_HOLDS} from '../model/repository/column-values.js'
-import type {DeploymentRow, LockRow, NotificationChannelRow, RepositoryRow, StackRow} from '../model/rows.js'
+import type {AccessTokenRow, DeploymentRow, LockRow, NotificationChannelRow, RepositoryRow, StackRow} from '../model/rows.js'
 
 export {AUTH_KINDS, DEPLOYMENT_STATUSES, DEPLOYMENT_TRIGGERS, STACK_HOLDS, type AuthKind, type DeploymentStatus, type DeploymentTrigger, type StackHold} from '../model/repository/column-values.js'
 
@@ -113,7 +114,7 @@ export const deployments = sqliteTable(
   (table) => [index('deployments_repository_started').on(table.repositoryId, sql`${table.id} DESC`), index('deployments_stack_started').on(table.stackId, sql`${table.id} DESC`)],
 )
 
-export type {DeploymentRow, LockRow, NewRepositoryRow, NewStackRow, NotificationChannelRow, RepositoryRow, StackRow} from '../model/rows.js'
+export type {AccessTokenRow, DeploymentRow, LockRow, NewRepositoryRow, NewStackRow, NotificationChannelRow, RepositoryRow, StackRow} from '../model/rows.js'
 
 /**
  * Advisory locks that outlive a crashed holder: a holder is a process (host, pid and start time), and a
@@ -142,6 +143,20 @@ export const notificationChannels = sqliteTable('notification_channels', {
   createdAt: integer('created_at', {mode: 'timestamp_ms'}).notNull(),
 })
 
+/** Named tokens for serve's dashboard and REST API (`kedge token`): only each token's hash, never the token. */
+export const accessTokens = sqliteTable('access_tokens', {
+  id: integer('id').primaryKey({autoIncrement: true}),
+  name: text('name').notNull().unique(),
+  role: text('role', {enum: ACCESS_ROLES}).notNull(),
+  /** The token's SHA-256 in hex: what a presented token is looked up by. */
+  tokenHash: text('token_hash').notNull().unique(),
+  createdAt: integer('created_at', {mode: 'timestamp_ms'}).notNull(),
+  /** null: it never expires. */
+  expiresAt: integer('expires_at', {mode: 'timestamp_ms'}),
+  /** When it was last presented, to the minute. */
+  lastUsedAt: integer('last_used_at', {mode: 'timestamp_ms'}),
+})
+
 /** The model's row types are these tables' rows exactly: a column added to one but not the other fails the type check here. */
 type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false
 const rowTypesMatch: [
@@ -150,5 +165,6 @@ const rowTypesMatch: [
   Same<typeof deployments.$inferSelect, DeploymentRow>,
   Same<typeof locks.$inferSelect, LockRow>,
   Same<typeof notificationChannels.$inferSelect, NotificationChannelRow>,
-] = [true, true, true, true, true]
+  Same<typeof accessTokens.$inferSelect, AccessTokenRow>,
+] = [true, true, true, true, true, true]
 void rowTypesMatch

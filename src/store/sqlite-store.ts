@@ -1,5 +1,6 @@
 import type {KedgeHome} from '../model/home.js'
 import type {Store} from '../ports/store.js'
+import {deleteAccessToken, insertAccessToken, recordAccessTokenUse} from './access-tokens.js'
 import type {StoreConnection} from './connection.js'
 import {databaseOf} from './database.js'
 import {countDeploymentsByStatus} from './deployment-counts.js'
@@ -38,6 +39,9 @@ export function sqliteStore(home: Pick<KedgeHome, 'root' | 'databaseFile'>, conn
     recordDeploymentHooks: (id, hooks) => recordDeploymentHooks(db, id, hooks),
     insertNotificationChannel: (values) => insertNotificationChannel(db, values),
     deleteNotificationChannel: (id) => deleteNotificationChannel(db, id),
+    insertAccessToken: (values) => insertAccessToken(db, values),
+    recordAccessTokenUse: (id, usedAt) => recordAccessTokenUse(db, id, usedAt),
+    deleteAccessToken: (name) => deleteAccessToken(db, name),
     listGoodDeployments: (stackId) => listGoodDeployments(db, stackId),
     lastAttemptAt: (stackId, commit) => lastAttemptAt(db, stackId, commit),
     markInterrupted: (repositoryId) => markInterrupted(db, repositoryId),

@@ -12,7 +12,7 @@ import {isHoldTrigger} from '../../src/model/repository/column-values.js'
 import {ComposeFailedError, ExternalError, isKedgeError, type KedgeError} from '../../src/model/errors.js'
 import {resolveHome, type KedgeHome} from '../../src/model/home.js'
 import type {ContainerMount} from '../../src/model/home-mount.js'
-import type {DeploymentRow, LockRow, NewRepositoryRow, NewStackRow, NotificationChannelRow, RepositoryRow, StackRow, StackTarget} from '../../src/model/rows.js'
+import type {AccessTokenRow, DeploymentRow, LockRow, NewRepositoryRow, NewStackRow, NotificationChannelRow, RepositoryRow, StackRow, StackTarget} from '../../src/model/rows.js'
 import type {StackContainer} from '../../src/model/stack/containers.js'
 import type {Announcer, KedgeEvent} from '../../src/ports/announcer.js'
 import type {Clock} from '../../src/ports/clock.js'
@@ -62,7 +62,9 @@ export class MemoryStore implements Store {
   readonly deployments: DeploymentRow[] = []
   readonly locks = new Map<string, LockRow>()
   readonly channels: NotificationChannelRow[] = []
+  readonly accessTokens: AccessTokenRow[] = []
   private nextRepositoryId = 1
+  private nextAccessTokenId = 1
   private nextStackId = 1
   private nextDeploymentId = 1
 
@@ -225,6 +227,33 @@ export class MemoryStore implements Store {
     const index = this.channels.findIndex((row) => row.id === id)
     if (index >= 0) this.channels.splice(index, 1)
     return index >= 0
+  }
+  listAccessTokens(): AccessTokenRow[] {
+    return [...this.accessTokens].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)).map((row) => ({...row}))
+  }
+  findAccessTokenByHash(tokenHash: string): AccessTokenRow | undefined {
+    const row = this.accessTokens.find((candidate) => candidate.tokenHash === tokenHash)
+    return row && {...row}
+  }
+  findAccessTokenById(id: number): AccessTokenRow | undefined {
+    const row = this.accessTokens.find((candidate) => candidate.id === id)
+    return row && {...row}
+  }
+  /** A name taken answers undefined and writes nothing, as kedge.db's store does; a hash taken is refused, as its unique index does. */
+  insertAccessToken(values: Omit<AccessTokenRow, 'id'>): AccessTokenRow | undefined {
+    if (this.accessTokens.some((row) => row.name === values.name)) return undefined
+    if (this.accessTokens.some((row) => row.tokenHash === values.tokenHash)) throw new Error('UNIQUE constraint failed: access_tokens.token_hash')
+    const row = {...values, id: this.nextAccessTokenId++}
+    this.accessTokens.push(row)
+    return {...row}
+  }
+  recordAccessTokenUse(id: number, usedAt: Date): void {
+    const row = this.accessTokens.find((candidate) => candidate.id === id)
+    if (row && (row.lastUsedAt === null || row.lastUsedAt.getTime() <= usedAt.getTime())) row.lastUsedAt = usedAt
+  }
+  deleteAccessToken(name: string): AccessTokenRow | undefined {
+    const index = this.accessTokens.findIndex((row) => row.name === name)
+    return index >= 0 ? this.accessTokens.splice(index, 1)[0] : undefined
   }
   listGoodDeployments(stackId: number): DeploymentRow[] {
     return this.newestFirst(stackId).filter(isGood)
@@ -714,7 +743,15 @@ export class FakeProcesses implements Processes {
   }
 }
 
-/** Seals by wrapping: the fake has no key, only the binding is checked. */
+/** Bytes that differ on each call yet are the same in every run: the n-th call's are the SHA-256 of n. */
+let randomCalls = 0
+function repeatableBytes(count: number): Uint8Array {
+  const bytes = Buffer.alloc(count)
+  for (let filled = 0; filled < count; filled += 32) createHash('sha256').update(`fake random ${randomCalls++}`).digest().copy(bytes, filled)
+  return bytes
+}
+
+/** Seals by wrapping: the fake has no key, only the binding is checked. Its random bytes are repeatable. */
 export const fakeSecrets: Secrets = {
   seal: (plaintext, binding) => JSON.stringify({binding, plaintext}),
   open: (sealed, binding, owner) => {
@@ -723,6 +760,7 @@ export const fakeSecrets: Secrets = {
     return value.plaintext
   },
   adminToken: () => ({token: 'test-token', source: 'test'}),
+  randomBytes: repeatableBytes,
 }
 
 export interface FakeWorld {

@@ -11,7 +11,8 @@ import {closeDatabase, openDatabase} from '../../src/store/database.js'
 import {hasPendingDeployment, lastGoodDeployment, lastGoodSummary, listDeployments, markInterrupted} from '../../src/store/deployments.js'
 import {dropLock, findLock, tryTakeLock} from '../../src/store/locks.js'
 import {findRepository, insertRepository, latestDeployments, listRepositories, recordRemoteHead, repositoryRegistry} from '../../src/store/repositories.js'
-import {deployments, repositories, stacks} from '../../src/store/schema.js'
+import {findAccessTokenByHash, findAccessTokenById, listAccessTokens} from '../../src/store/access-tokens.js'
+import {accessTokens, deployments, repositories, stacks} from '../../src/store/schema.js'
 import {insertStack, listAllStacks, listStacks, recordDriftCheck, updateStack} from '../../src/store/stacks.js'
 import {runKedge, runKedgeJson} from '../helpers/cli.js'
 import {GitRemote, SIMPLE_COMPOSE} from '../helpers/git-remote.js'
@@ -38,7 +39,7 @@ describe('the SQLite store', () => {
       assert.equal(db.$client.pragma('journal_mode', {simple: true}), 'wal')
       assert.equal(db.$client.pragma('foreign_keys', {simple: true}), 1)
       const tables = db.$client.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").pluck().all()
-      assert.deepEqual(tables.filter((name) => !String(name).startsWith('sqlite_')), ['__drizzle_migrations', 'deployments', 'locks', 'notification_channels', 'repositories', 'stacks'])
+      assert.deepEqual(tables.filter((name) => !String(name).startsWith('sqlite_')), ['__drizzle_migrations', 'access_tokens', 'deployments', 'locks', 'notification_channels', 'repositories', 'stacks'])
       const applied = db.$client.prepare('SELECT count(*) FROM __drizzle_migrations').pluck().get()
       assert.ok(Number(applied) >= 1)
     } finally {
@@ -139,6 +140,12 @@ describe('the SQLite store', () => {
         assert.deepEqual(listDeployments(db, stack.id, 10), db.select().from(deployments).where(eq(deployments.stackId, stack.id)).all())
       }
       assert.deepEqual(lastGoodDeployment(db, fullStack.id), db.select().from(deployments).where(eq(deployments.id, 1)).get())
+
+      const fullToken = db.insert(accessTokens).values({...filled(accessTokens, 'full'), id: 1, role: 'admin'} as typeof accessTokens.$inferInsert).returning().get()
+      db.insert(accessTokens).values({name: 'bare', role: 'read', tokenHash: 'f'.repeat(64), createdAt: new Date(1_700_000_000_999)}).run()
+      assert.deepEqual(listAccessTokens(db), db.select().from(accessTokens).orderBy(accessTokens.name).all())
+      assert.deepEqual(findAccessTokenByHash(db, 'f'.repeat(64)), db.select().from(accessTokens).where(eq(accessTokens.name, 'bare')).get())
+      assert.deepEqual(findAccessTokenById(db, fullToken.id), fullToken)
     } finally {
       closeDatabase(db)
     }

@@ -111,6 +111,24 @@ function exercise(store: Store) {
   return seen
 }
 
+/** The access tokens' calls: a name taken, the last use never moved back, a deleted row's id never used again. */
+function exerciseAccessTokens(store: Store) {
+  const seen: Record<string, unknown> = {}
+  const token = (name: string, hash: string) => ({name, role: 'read' as const, tokenHash: hash.repeat(64), createdAt: new Date(1000), expiresAt: null, lastUsedAt: null})
+  seen.inserted = [store.insertAccessToken(token('ci', 'a')), store.insertAccessToken({...token('admin', 'b'), role: 'admin', expiresAt: new Date(5000)})]
+  seen.nameTaken = store.insertAccessToken(token('ci', 'c'))
+  seen.hashTaken = refusal(() => store.insertAccessToken(token('other', 'a')))
+  seen.listed = store.listAccessTokens()
+  seen.byHash = [store.findAccessTokenByHash('b'.repeat(64)), store.findAccessTokenByHash('d'.repeat(64))]
+  seen.byId = [store.findAccessTokenById(1), store.findAccessTokenById(9)]
+  store.recordAccessTokenUse(1, new Date(7000))
+  store.recordAccessTokenUse(1, new Date(6000))
+  seen.lastUsed = store.findAccessTokenById(1)?.lastUsedAt
+  seen.deleted = [store.deleteAccessToken('ci'), store.deleteAccessToken('ci')]
+  seen.afterDelete = store.insertAccessToken(token('ci', 'e'))?.id
+  return seen
+}
+
 describe('MemoryStore', () => {
   const root = mkdtempSync(path.join(tmpdir(), 'kedge-store-'))
   after(() => rmSync(root, {recursive: true, force: true}))
@@ -122,6 +140,20 @@ describe('MemoryStore', () => {
       const real = exercise(sqliteStore({root, databaseFile: file}, connection))
       const fake = exercise(new MemoryStore(new FakeClock()))
       assert.deepEqual(fake, real)
+    } finally {
+      closeDatabase(connection)
+    }
+  })
+
+  it('answers for access tokens as kedge.db does', () => {
+    const file = path.join(root, 'tokens.db')
+    const connection = openConnection(file)
+    try {
+      const real = exerciseAccessTokens(sqliteStore({root, databaseFile: file}, connection))
+      const fake = exerciseAccessTokens(new MemoryStore(new FakeClock()))
+      assert.deepEqual(fake, real)
+      assert.equal(real.afterDelete, 3, 'AUTOINCREMENT: a deleted id is not used again')
+      assert.equal(real.hashTaken, true)
     } finally {
       closeDatabase(connection)
     }

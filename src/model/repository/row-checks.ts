@@ -139,9 +139,10 @@ function isInterval(value: unknown): boolean {
   return typeof value === 'number' && Number.isInteger(value) && value >= MIN_INTERVAL_MS && value <= MAX_DURATION_MS
 }
 
-type BadColumn = (column: string, detail: string) => InvalidStateError
+export type BadColumn = (column: string, detail: string) => InvalidStateError
 
-function checkTimestamp(value: unknown, column: string, bad: BadColumn, nullable = true): void {
+/** A timestamp column read back: a real time, or null where the column may be null. */
+export function checkTimestamp(value: unknown, column: string, bad: BadColumn, nullable = true): void {
   if (value === null && nullable) return
   if (!(value instanceof Date) || Number.isNaN(value.getTime())) throw bad(column, 'not a timestamp')
 }

@@ -1,3 +1,5 @@
+import {ACCESS_TOKENS_IN_TEXT} from '../access/token-format.js'
+
 /**
  * Every secret kedge has seen in this process, and the one function that removes them from text before
  * kedge writes it anywhere: logs, error output, `--json`, the database.
@@ -48,9 +50,16 @@ export function registerLocalValue(value: string | undefined | null): void {
 const URL_CREDENTIALS = /\b([a-z][a-z0-9+.-]*:\/\/)[^\s/@:"'\\]+:[^\s/@"'\\]*@/gi
 const AUTHORIZATION = /\b(authorization:\s*(?:basic|bearer|token)\s+)[^\s'"\\]+/gi
 
-/** Secrets kedge knows, and anything shaped like a credential: for messages, errors and logs. */
+/**
+ * Secrets kedge knows, and anything shaped like a credential: for messages, errors and logs. Its own
+ * access tokens (`kedge_…`) are masked by their shape: a process that checks one (serve) never learns the
+ * tokens it may be shown.
+ */
 export function redact(text: string): string {
-  return maskEach(redactKnown(text), localLongestFirst).replace(URL_CREDENTIALS, `$1${REDACTED}@`).replace(AUTHORIZATION, `$1${REDACTED}`)
+  return maskEach(redactKnown(text), localLongestFirst)
+    .replace(URL_CREDENTIALS, `$1${REDACTED}@`)
+    .replace(AUTHORIZATION, `$1${REDACTED}`)
+    .replace(ACCESS_TOKENS_IN_TEXT, REDACTED)
 }
 
 /**
