@@ -54,6 +54,7 @@ COPY bin ./bin
 COPY drizzle ./drizzle
 COPY scripts ./scripts
 COPY src ./src
+COPY web ./web
 # The commit the image is built from, which the build records (dist/build-info.json); declared here so
 # that the layers above stay cached whatever it is.
 ARG KEDGE_COMMIT=

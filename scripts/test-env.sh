@@ -29,6 +29,10 @@ install_missing_packages() {
   command -v docker-registry >/dev/null 2>&1 || packages+=(docker-registry)
   command -v htpasswd >/dev/null 2>&1 || packages+=(apache2-utils)
   command -v systemd-analyze >/dev/null 2>&1 || packages+=(systemd) # verifies contrib/systemd/kedge.service
+  # The dashboard's browser tests drive Debian's Chromium through playwright-core (no browser is downloaded);
+  # a font of its own, so that the screenshots in docs/images read the same on every machine.
+  [ -x /usr/bin/chromium ] || packages+=(chromium)
+  [ -e /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || packages+=(fonts-dejavu-core)
   local want_v1=0
   [ -n "$(compose_v1_version)" ] || want_v1=1
   [ ${#packages[@]} -eq 0 ] && [ $want_v1 -eq 0 ] && return 0

@@ -14,6 +14,7 @@ import {DEFAULT_ENDPOINTS} from '../model/notify/channel-message.js'
 import type {StoreConnection} from '../store/connection.js'
 import {parsePublicUrl} from './cli/notify-settings.js'
 import {sqliteStore} from '../store/sqlite-store.js'
+import {type DatabaseChanges, watchDatabaseChanges} from '../store/database-changes.js'
 import type {KedgeContext} from '../usecases/context.js'
 import {NO_PROGRESS, type Progress} from '../ports/progress.js'
 import {DEFAULT_NOTIFIER_SETTINGS, Notifier, type NotifierSettings} from '../usecases/notifying/notifier.js'
@@ -58,4 +59,9 @@ export function kedgeContext(home: KedgeHome, connection: StoreConnection, notif
     ...notifier,
   })
   return {...ports, announcer: built, notifier: built}
+}
+
+/** serve's watch on kedge.db's commits, for the dashboard's event stream: a connection of its own. */
+export function databaseChanges(home: KedgeHome): DatabaseChanges {
+  return watchDatabaseChanges(home.databaseFile)
 }

@@ -35,6 +35,7 @@ export const ERROR_CODES = [
   // Only the HTTP side of kedge serve answers these (docs/http.md).
   'unauthorized', 'bad_signature', 'invalid_request', 'invalid_webhook', 'payload_too_large',
   'unsupported_media_type', 'uri_too_long', 'headers_too_large', 'request_timeout', 'not_watching', 'webhook_busy',
+  'forbidden', 'csrf_failed', 'dashboard_missing',
 ] as const
 
 export type ErrorCode = (typeof ERROR_CODES)[number]
@@ -102,6 +103,15 @@ export class UnauthorizedError extends ChosenCodeError {
 
   constructor(message: string, options: KedgeErrorOptions & {code?: ErrorCode} = {}) {
     super(message, {...options, code: options.code ?? 'unauthorized'})
+  }
+}
+
+/** A caller of the HTTP side whose token or session may not do what it asked (a read-only token's write; a write without its CSRF token). */
+export class ForbiddenError extends ChosenCodeError {
+  readonly exitCode = ExitCode.failed
+
+  constructor(message: string, options: KedgeErrorOptions & {code?: ErrorCode} = {}) {
+    super(message, {...options, code: options.code ?? 'forbidden'})
   }
 }
 

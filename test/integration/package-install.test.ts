@@ -102,7 +102,7 @@ describe('the npm package, installed globally from its tarball', {timeout: INSTA
   it('holds what runs and nothing of development', (t) => {
     t.diagnostic(`npm pack (with prepack's build): ${installed.packSeconds.toFixed(0)} s; npm install -g: ${installed.installSeconds.toFixed(0)} s`)
     const files = installed.tarballFiles
-    for (const needed of ['package.json', 'LICENSE', 'README.md', 'npm-shrinkwrap.json', 'bin/run.cjs', 'oclif.manifest.json', 'dist/fast-path/index.cjs', 'drizzle/meta/_journal.json', 'contrib/systemd/kedge.service']) {
+    for (const needed of ['package.json', 'LICENSE', 'README.md', 'npm-shrinkwrap.json', 'bin/run.cjs', 'oclif.manifest.json', 'dist/fast-path/index.cjs', 'drizzle/meta/_journal.json', 'contrib/systemd/kedge.service', 'dist/dashboard/index.html']) {
       assert.ok(files.includes(needed), `the tarball lacks ${needed}`)
     }
     assert.ok(files.some((file) => /^dist\/drivers\/cli\/commands\/.+\.js$/.test(file)), 'the tarball lacks the commands')

@@ -9,6 +9,7 @@ import type {KedgeContext} from '../../src/usecases/context.js'
 import type {Logger} from '../../src/drivers/daemon/logger.js'
 import {boundedEcho, ECHO_LIMIT} from '../../src/drivers/http/bounded-echo.js'
 import type {KedgeMetrics} from '../../src/drivers/http/metrics.js'
+import {ChangeFeed} from '../../src/drivers/http/live/change-feed.js'
 import {createHttpServer} from '../../src/drivers/http/server.js'
 
 const REQUEST_TIMEOUT_MS = 1_000
@@ -48,6 +49,9 @@ describe('the HTTP side\'s refusals', () => {
       adminToken: 'a'.repeat(32),
       abandon: new AbortController().signal,
       requestTimeoutMs: REQUEST_TIMEOUT_MS,
+      tokens: {verify: () => null, grant: () => null},
+      feed: new ChangeFeed(),
+      dashboard: null,
     })
     await app.listen({host: '127.0.0.1', port: 0})
     port = (app.server.address() as AddressInfo).port

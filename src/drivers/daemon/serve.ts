@@ -17,6 +17,10 @@ import type {DaemonControl} from '../http/server-options.js'
 import type {FastifyInstance} from 'fastify'
 import {keepYoungGenerationSmall} from './young-generation.js'
 import {warnWhenHomeIsElsewhereOnHost} from './home-mount-check.js'
+import {type DatabaseChanges, DatabaseWatch} from './database-watch.js'
+import {ChangeFeed} from '../http/live/change-feed.js'
+import {loadDashboard} from '../http/dashboard/dashboard-assets.js'
+import type {NamedTokens} from '../http/access/request-access.js'
 
 /** How often the registry is re-read, so that `kedge repo add/remove` take effect without a restart. */
 const REGISTRY_POLL_MS = 1000
@@ -38,6 +42,10 @@ export interface ServeOptions {
   http?: {listen: ListenAddress; version: string}
   /** The notifier behind the context's announcer: its totals are metrics, and the API's channel test sends through it. */
   notifier: Pick<Notifier, 'sendNow' | 'totals' | 'drain'>
+  /** Opens a watch on the database's commits, which the dashboard's event stream tells of (store/database-changes.ts). */
+  databaseChanges: () => DatabaseChanges
+  /** The named access tokens the HTTP side takes beside the admin token. */
+  tokens: NamedTokens
 }
 
 /**
@@ -103,6 +111,13 @@ export async function serve(context: KedgeContext, options: ServeOptions): Promi
   // Its own signal, so that it also ends when serve fails to start (its HTTP side, say) rather than stops.
   const watching = new AbortController()
   options.stop.addEventListener('abort', () => watching.abort(), {once: true})
+  // The dashboard's live view: the database is watched only while an event stream is open.
+  const databaseWatch = new DatabaseWatch(
+    options.databaseChanges,
+    () => feed.change(null),
+    (error) => logger.log('warn', 'events.database_watch_failed', {error: errorMessage(error)}),
+  )
+  const feed = new ChangeFeed((watching) => (watching ? databaseWatch.start() : databaseWatch.stop()))
   const events = new EngineWatcher({
     engine: context.engine,
     logger,
@@ -110,6 +125,9 @@ export async function serve(context: KedgeContext, options: ServeOptions): Promi
     // Every loop is told: a project is looked up in each loop's own stacks, and two repositories' stacks may share one.
     onChange: (change) => {
       for (const loop of loops.values()) loop.engineChanged(change)
+      // Only this home's repositories' containers: another tool's project, or another kedge's, changes nothing the dashboard shows.
+      if (change.kind !== 'containers') feed.change(null)
+      else if (change.repository !== null && loops.has(change.repository)) feed.change(change.repository)
     },
     onReconnected: () => {
       for (const loop of loops.values()) loop.engineReconnected()
@@ -133,7 +151,7 @@ export async function serve(context: KedgeContext, options: ServeOptions): Promi
   }
   let http: FastifyInstance | undefined
   try {
-    if (options.http) http = await startHttp(context, {logger, metrics, control, abandon: options.abandon, notifier: options.notifier}, options.http.listen)
+    if (options.http) http = await startHttp(context, {logger, metrics, control, abandon: options.abandon, notifier: options.notifier, tokens: options.tokens, feed}, options.http.listen)
     logger.log('info', 'serve.started', {home: context.home.root, pid: process.pid, interval: formatDuration(options.defaultIntervalMs)})
     // Not awaited: an engine slow to answer must not hold the start.
     void warnWhenHomeIsElsewhereOnHost(context, logger)
@@ -151,6 +169,7 @@ export async function serve(context: KedgeContext, options: ServeOptions): Promi
     const httpClosed = http ? http.close() : Promise.resolve()
     await untilDoneOrAbandoned([...loops.values()].map((loop) => loop.done).concat(events.done, httpClosed), options.abandon)
     http?.server.closeAllConnections()
+    databaseWatch.close()
     lock.release()
     // What the last rounds announced gets one delivery's time, as a command's does.
     const undelivered = await options.notifier.drain(NOTIFY_DRAIN_MS)
@@ -162,11 +181,11 @@ export async function serve(context: KedgeContext, options: ServeOptions): Promi
 /** The HTTP side, listening before any repository is reconciled, so that /health answers from the start. */
 async function startHttp(
   context: KedgeContext,
-  parts: {logger: Logger; metrics: KedgeMetrics; control: DaemonControl; abandon: AbortSignal; notifier: ServeOptions['notifier']},
+  parts: {logger: Logger; metrics: KedgeMetrics; control: DaemonControl; abandon: AbortSignal; notifier: ServeOptions['notifier']; tokens: NamedTokens; feed: ChangeFeed},
   listen: ListenAddress,
 ): Promise<FastifyInstance> {
   const admin = context.secrets.adminToken()
-  const app = createHttpServer({context, ...parts, adminToken: admin.token})
+  const app = createHttpServer({context, ...parts, adminToken: admin.token, dashboard: loadDashboard()})
   try {
     await app.listen({host: listen.host, port: listen.port})
   } catch (error) {

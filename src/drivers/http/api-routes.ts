@@ -1,4 +1,4 @@
-import type {FastifyInstance} from 'fastify'
+import type {FastifyInstance, FastifyRequest} from 'fastify'
 
 import {addRepository, type AddRepositoryRequest} from '../../usecases/repositories/add-repository.js'
 import {toDeploymentView} from '../../model/repository/deployment-view.js'
@@ -15,9 +15,12 @@ import {downStacks, resumeStacks, suspendStacks} from '../../usecases/stacks/hol
 import {toHoldResult} from '../../usecases/stacks/hold-result.js'
 import {updateRepositorySettings} from '../../usecases/repositories/update-repository.js'
 import type {WebhookSecretRequest} from '../../usecases/repositories/webhook-receiver.js'
-import {InvalidInputError, UnauthorizedError} from '../../model/errors.js'
+import {InvalidInputError} from '../../model/errors.js'
 import {COMMIT_STATUS_CHOICES} from '../../model/notify/commit-status.js'
-import {tokenMatches} from './admin-token.js'
+import {type AccessSettings, checkWrite, requestAccess, type RequestAccess} from './access/request-access.js'
+import {registerEventStream} from './live/event-stream.js'
+import {actionContext} from './live/action-progress.js'
+import {stacksOverview} from '../../usecases/stacks/overview.js'
 import {registerNotifyRoutes} from './notify-routes.js'
 import {errorResponse} from './error-response.js'
 import type {HttpServerOptions} from './server-options.js'
@@ -70,15 +73,24 @@ const COMMIT_STATUS = {type: 'string', enum: [...COMMIT_STATUS_CHOICES]} as cons
  * `/api/v1`: the CLI's operations over HTTP, calling the same core functions. Every route needs the
  * admin token as a bearer token.
  */
-export async function registerApiRoutes(api: FastifyInstance, options: HttpServerOptions): Promise<void> {
+export async function registerApiRoutes(api: FastifyInstance, options: HttpServerOptions, access: AccessSettings): Promise<void> {
   const {context} = options
+  const now = () => context.clock.now().getTime()
   api.addHook('onRequest', async (request, reply) => {
-    const match = /^Bearer\s+(\S+)$/i.exec(request.headers.authorization ?? '')
-    if (!match || !tokenMatches(options.adminToken, match[1]!)) {
+    let caller: RequestAccess
+    try {
+      caller = requestAccess(request, access, now())
+    } catch (error) {
       reply.header('www-authenticate', 'Bearer')
-      throw new UnauthorizedError('missing or wrong admin token', {hint: 'send it as a bearer token in the Authorization header; it is in <home>/admin.token, or KEDGE_ADMIN_TOKEN'})
+      throw error
     }
+    if (request.method !== 'GET') checkWrite(request, caller, access)
   })
+  /** Who set a hold, as history shows it. */
+  const holdBy = (request: FastifyRequest) => {
+    const caller = requestAccess(request, access, now())
+    return `${caller.session ? 'the dashboard' : 'the API'} (${caller.name})`
+  }
 
   // A POST without a body (sync) may still say it is JSON; anything else must be valid JSON. Only JSON:
   // Fastify would also take text/plain, and answer a JSON body sent as text "body must be object".
@@ -93,6 +105,8 @@ export async function registerApiRoutes(api: FastifyInstance, options: HttpServe
   })
 
   api.get('/repos', async () => listRepositoryViews(context))
+  api.get('/stacks', async () => stacksOverview(context))
+  registerEventStream(api, options.feed, access, now)
 
   api.post<{Body: AddBody}>('/repos', {
     schema: {
@@ -162,7 +176,7 @@ export async function registerApiRoutes(api: FastifyInstance, options: HttpServe
 
     // No body, or an empty object: a field (a "commit", say) would be ignored, and the head deployed instead.
     api.post<{Params: StackParams}>(`${prefix}/sync`, {schema: {params, body: {type: ['object', 'null'], additionalProperties: false}}}, async (request, reply) => {
-      const outcomes = await syncRepository(context, addressOf(request), {signal: options.abandon})
+      const outcomes = await syncRepository(actionContext(request, options, addressOf(request)), addressOf(request), {signal: options.abandon})
       if (outcomes.length === 1) return sendOutcome(reply, request.params.name, outcomes[0]!)
       const failed = outcomes.find((outcome) => outcome.error)
       const stacks = outcomes.map((outcome) => ({stack: outcome.stack, deployment: toDeploymentView(outcome.deployment, outcome.stack), changes: outcome.changes, ...(outcome.skipped ? {skipped: outcome.skipped} : {})}))
@@ -173,7 +187,7 @@ export async function registerApiRoutes(api: FastifyInstance, options: HttpServe
 
     for (const [action, hold] of [['down', downStacks], ['suspend', suspendStacks], ['resume', resumeStacks]] as const) {
       api.post<{Params: StackParams}>(`${prefix}/${action}`, {schema: {params, body: {type: ['object', 'null'], additionalProperties: false}}}, async (request, reply) => {
-        const changes = await hold(context, addressOf(request), {by: 'the API', signal: options.abandon})
+        const changes = await hold(actionContext(request, options, addressOf(request)), addressOf(request), {by: holdBy(request), signal: options.abandon})
         const stacks = changes.map(toHoldResult)
         const failed = changes.find((change) => change.error)
         if (!failed?.error) return reply.status(200).send({repo: request.params.name, stacks})
@@ -183,7 +197,7 @@ export async function registerApiRoutes(api: FastifyInstance, options: HttpServe
     }
 
     api.post<{Params: StackParams}>(`${prefix}/up`, {schema: {params, body: {type: ['object', 'null'], additionalProperties: false}}}, async (request, reply) => {
-      const outcomes = await syncRepository(context, addressOf(request), {up: true, signal: options.abandon})
+      const outcomes = await syncRepository(actionContext(request, options, addressOf(request)), addressOf(request), {up: true, signal: options.abandon})
       const stacks = outcomes.map((outcome) => ({stack: outcome.stack, deployment: toDeploymentView(outcome.deployment, outcome.stack), changes: outcome.changes, ...(outcome.skipped ? {skipped: outcome.skipped} : {})}))
       const failed = outcomes.find((outcome) => outcome.error)
       if (!failed?.error) return reply.status(200).send({repo: request.params.name, stacks})
@@ -196,7 +210,7 @@ export async function registerApiRoutes(api: FastifyInstance, options: HttpServe
         params,
         body: {type: 'object', additionalProperties: false, required: ['commit'], properties: {commit: {type: 'string', minLength: 1, maxLength: 64}}},
       },
-    }, async (request, reply) => sendOutcome(reply, request.params.name, await rollbackRepository(context, addressOf(request), request.body.commit, {signal: options.abandon})))
+    }, async (request, reply) => sendOutcome(reply, request.params.name, await rollbackRepository(actionContext(request, options, addressOf(request)), addressOf(request), request.body.commit, {signal: options.abandon})))
   }
 }
 

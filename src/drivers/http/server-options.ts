@@ -1,6 +1,9 @@
 import type {LOG_LEVELS} from '../../model/config/kedge-config.js'
 import type {KedgeContext} from '../../usecases/context.js'
 import type {Notifier} from '../../usecases/notifying/notifier.js'
+import type {NamedTokens} from './access/request-access.js'
+import type {DashboardAssets} from './dashboard/dashboard-assets.js'
+import type {ChangeFeed} from './live/change-feed.js'
 import type {KedgeMetrics} from './metrics.js'
 
 /** What the HTTP side asks of the running daemon. */
@@ -29,4 +32,10 @@ export interface HttpServerOptions {
   abandon: AbortSignal
   /** How long a client gets to send a request, its headers and its body (REQUEST_TIMEOUT_MS). */
   requestTimeoutMs?: number
+  /** The named access tokens (`kedge token create`), beside the admin token. */
+  tokens: NamedTokens
+  /** What the dashboard's event stream tells; serve feeds it from the engine's events and the database's commits. */
+  feed: ChangeFeed
+  /** The built dashboard (loadDashboard); null answers / with dashboard_missing. */
+  dashboard: DashboardAssets | null
 }

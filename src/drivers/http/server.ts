@@ -3,6 +3,11 @@ import Fastify, {type FastifyError, type FastifyInstance} from 'fastify'
 import {InvalidInputError, isKedgeError} from '../../model/errors.js'
 import {redactDeep} from '../../model/secrets/redaction.js'
 import {registerApiRoutes} from './api-routes.js'
+import {SessionSigner} from './access/session-cookie.js'
+import type {AccessSettings} from './access/request-access.js'
+import {registerSessionRoutes} from './access/session-routes.js'
+import {registerDashboardRoutes} from './dashboard/dashboard-routes.js'
+import {SECURITY_HEADERS} from './dashboard/security-headers.js'
 import {API_BODY_LIMIT, describeLimit, WEBHOOK_BODY_LIMIT} from './body-limits.js'
 import {boundedEcho} from './bounded-echo.js'
 import {errorResponse} from './error-response.js'
@@ -50,6 +55,12 @@ export function createHttpServer(options: HttpServerOptions): FastifyInstance {
     options.logger.log('debug', 'http.request', {method: request.method, route: request.routeOptions.url ?? request.url.split('?')[0], status: reply.statusCode, ms: Math.round(reply.elapsedTime)})
   })
 
+  app.addHook('onSend', async (_request, reply) => {
+    reply.headers(SECURITY_HEADERS)
+  })
+  // The event streams are long requests: they end before the server waits for its requests to finish.
+  app.addHook('preClose', async () => options.feed.close())
+
   app.get('/health', async () => ({status: 'ok'}))
   app.get('/ready', async (_request, reply) => {
     const readiness = options.control.readiness()
@@ -60,7 +71,10 @@ export function createHttpServer(options: HttpServerOptions): FastifyInstance {
     return reply.type(options.metrics.registry.contentType).send(text)
   })
 
-  app.register(async (api) => registerApiRoutes(api, options), {prefix: '/api/v1'})
+  const access: AccessSettings = {adminToken: options.adminToken, tokens: options.tokens, sessions: new SessionSigner(options.adminToken)}
+  registerDashboardRoutes(app, options.dashboard)
+  app.register(async (session) => registerSessionRoutes(session, options, access), {prefix: '/api/v1/session'})
+  app.register(async (api) => registerApiRoutes(api, options, access), {prefix: '/api/v1'})
   app.register(async (hooks) => registerWebhookRoutes(hooks, options), {prefix: '/hooks'})
   return app
 }

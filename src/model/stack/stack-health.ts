@@ -15,13 +15,10 @@ export interface HealthInputs {
   deployed: {commit: string} | null
   inSync: boolean
   driftCount: number
-  /** The stack's rows could not be read (corrupt_row): nothing else about it is known. */
-  unreadable: boolean
 }
 
 export function stackHealth(inputs: HealthInputs): StackHealth {
   const {hold, lastDeployment: last} = inputs
-  if (inputs.unreadable) return 'failed'
   if (last?.status === 'pending') return 'deploying'
   if (hold) return hold.kind
   if (inputs.driftCount > 0) return 'drifted'
@@ -30,18 +27,4 @@ export function stackHealth(inputs: HealthInputs): StackHealth {
   if (last && (last.status === 'rolled_back' || (last.status === 'success' && (last.trigger === 'rollback' || last.trigger === 'auto_rollback')))) return 'rolled_back'
   if (!inputs.deployed) return 'not_deployed'
   return inputs.inSync ? 'in_sync' : 'behind'
-}
-
-/** How each health reads to a person. */
-export const HEALTH_LABELS: Record<StackHealth, string> = {
-  deploying: 'deploying',
-  down: 'down',
-  suspended: 'suspended',
-  gone: 'gone from the repository',
-  drifted: 'drifted',
-  failed: 'failed',
-  rolled_back: 'rolled back',
-  not_deployed: 'not deployed',
-  behind: 'behind the branch',
-  in_sync: 'in sync',
 }

@@ -124,7 +124,8 @@ export async function applyCheckedOutCommit(
     if (previousSnapshot) await removeOtherProject(context, repository.name, previousSnapshot.project, applied.project)
     return {
       outcome: {status: 'success' as const, snapshot: JSON.stringify(applied), project: applied.project, ...recordOf(progress)},
-      stackChanges: {lastError: null, lastErrorAt: null, pendingCommit: null, pendingChanges: null},
+      // The drift recorded was measured against what ran before: it says nothing of this deployment until the next check.
+      stackChanges: {lastError: null, lastErrorAt: null, pendingCommit: null, pendingChanges: null, drift: null, driftCheckedAt: null},
     }
   }
 

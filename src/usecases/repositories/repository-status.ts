@@ -15,6 +15,7 @@ import type {StackSnapshot} from '../../model/stack/stack-snapshot.js'
 import {parseSnapshot} from '../../model/stack/stored-snapshot.js'
 import {EMPTY_STACK_STATE} from '../../model/stack/stack-row.js'
 import {holdOf, type HoldView} from '../../model/stack/stack-hold.js'
+import {stackHealth, type StackHealth} from '../../model/stack/stack-health.js'
 
 export interface ServiceStatus {
   service: string
@@ -41,6 +42,8 @@ export interface RepositoryStatus {
   /** `at` is when it finished (else started); `startedAt` and `finishedAt` (null while under way) time it. */
   lastDeployment: {commit: string; status: string; trigger: string; at: string; startedAt: string; finishedAt: string | null; error: string | null} | null
   inSync: boolean
+  /** The stack's state at a glance (model/stack/stack-health.ts), as the dashboard shows it. */
+  health: StackHealth
   /** Set when no deployment succeeded yet a failed one left containers kedge labelled: the commit it tried. */
   failedAttempt: {commit: string; at: string} | null
   pending: {commit: string; changes: ServiceChange[]} | null
@@ -124,7 +127,7 @@ async function statusOf(context: ReadContext, target: StackTarget): Promise<Repo
   const wanted = snapshot ?? (containers.length > 0 ? attempted : null)
   const serviceNames = [...new Set([...(snapshot?.services.map((service) => service.name) ?? []), ...containers.map((container) => container.service)])].sort()
   const lastError = newestError(repository, stack)
-  return {
+  const status: Omit<RepositoryStatus, 'health'> = {
     name: repository.name,
     stack: stack.name,
     address: isRootStack({repository, stack}) ? repository.name : `${repository.name}/${stack.name}`,
@@ -168,6 +171,11 @@ async function statusOf(context: ReadContext, target: StackTarget): Promise<Repo
     engineError,
     rowError: null,
   }
+  return {...status, health: healthOf(status)}
+}
+
+function healthOf(status: Omit<RepositoryStatus, 'health'>): StackHealth {
+  return stackHealth({hold: status.hold, lastDeployment: status.lastDeployment, deployed: status.deployed, inSync: status.inSync, driftCount: status.drift.entries.length})
 }
 
 /** The repository's error (its remote, its fetch) or the stack's (a deploy, a plan), whichever came last. */
@@ -199,6 +207,7 @@ function unreadableStatus(row: RepositoryRow, stack: StackRow, error: KedgeError
     deployed: null,
     lastDeployment: null,
     inSync: false,
+    health: 'failed',
     failedAttempt: null,
     pending: null,
     pinned: null,

@@ -102,6 +102,9 @@ export async function rollbackTo(
           pinnedAtHead: options.pinnedAtHead,
           pendingCommit: null,
           pendingChanges: null,
+          // As after a deploy: the drift recorded was of what ran before.
+          drift: null,
+          driftCheckedAt: null,
         },
       }
     },

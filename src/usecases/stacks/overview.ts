@@ -1,6 +1,6 @@
 import type {ReconciliationMode} from '../../model/config/reconciliation-mode.js'
 import type {HoldView} from '../../model/stack/stack-hold.js'
-import {stackHealth, type StackHealth} from '../../model/stack/stack-health.js'
+import type {StackHealth} from '../../model/stack/stack-health.js'
 import type {Git} from '../../ports/git.js'
 import type {ReadContext} from '../context.js'
 import {repositoryStatuses, type RepositoryStatus} from '../repositories/repository-status.js'
@@ -40,7 +40,7 @@ export function overviewOf(status: RepositoryStatus, behind: number | null): Sta
     repo: status.name,
     stack: status.stack,
     root: status.address === status.name,
-    health: stackHealth({hold: status.hold, lastDeployment: last, deployed: status.deployed, inSync: status.inSync, driftCount, unreadable: status.rowError !== null}),
+    health: status.health,
     mode: status.mode,
     branch: status.branch,
     deployed: status.deployed,

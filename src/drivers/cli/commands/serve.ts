@@ -4,10 +4,11 @@ import {BaseCommand} from '../base-command.js'
 import {parseInterval} from '../../../model/repository/repository-interval.js'
 import {LOG_FORMATS, LOG_LEVELS} from '../../../model/config/kedge-config.js'
 import type {Logger, LogFormat, LogLevel} from '../../daemon/logger.js'
-import type {NotifierChoices, Showing} from '../../composition.js'
+import {databaseChanges, type NotifierChoices, type Showing} from '../../composition.js'
 import {parseDurationFlag, parsePublicUrl} from '../notify-settings.js'
 import {InvalidInputError, quoted} from '../../../model/errors.js'
 import {parseListenAddress} from '../../http/listen-address.js'
+import {accessTokenGrant, verifyAccessToken} from '../../../usecases/access/access-tokens.js'
 
 /** After SIGTERM, in-flight deploys get this long to finish before they are abandoned. */
 const GRACE_MS = 5000
@@ -111,6 +112,8 @@ export default class Serve extends BaseCommand<typeof Serve> {
         abandon: abandon.signal,
         http: listen ? {listen, version: this.config.version} : undefined,
         notifier: context.notifier,
+        databaseChanges: () => databaseChanges(context.home),
+        tokens: {verify: (presented) => verifyAccessToken(context, presented), grant: (id) => accessTokenGrant(context, id)},
       })
     } finally {
       process.off('SIGTERM', onSignal)

@@ -1,0 +1,108 @@
+import {ForbiddenError, UnauthorizedError} from '../../../model/errors.js'
+import {tokenMatches} from '../admin-token.js'
+import {type SessionClaims, type SessionSigner, sessionCookieOf} from './session-cookie.js'
+
+export type AccessRole = 'admin' | 'read'
+
+/** What a named access token grants (`kedge token create`), as its store answers it. */
+export interface TokenGrant {
+  role: AccessRole
+  name: string
+  tokenId: number
+}
+
+/** The named access tokens: how a presented one is checked, and whether a session's token still stands. */
+export interface NamedTokens {
+  verify(presented: string): TokenGrant | null
+  grant(tokenId: number): TokenGrant | null
+}
+
+/** Who is asking and what they may do. */
+export interface RequestAccess {
+  role: AccessRole
+  /** The token's name, or `admin token`. */
+  name: string
+  /** Set when the request came with the dashboard's session cookie rather than a bearer token. */
+  session: SessionClaims | null
+}
+
+export interface AccessSettings {
+  adminToken: string
+  tokens: NamedTokens
+  sessions: SessionSigner
+}
+
+export const ADMIN_NAME = 'admin token'
+
+const MISSING_TOKEN_HINT =
+  'send the admin token (<home>/admin.token, or KEDGE_ADMIN_TOKEN) or a token from "kedge token create" as a bearer token in the Authorization header, or log in to the dashboard at /'
+
+interface AskingRequest {
+  method: string
+  headers: Record<string, string | string[] | undefined>
+}
+
+/** A bearer token first (the API's clients), else the session cookie (the dashboard); 401 for neither. */
+export function requestAccess(request: AskingRequest, settings: AccessSettings, now: number): RequestAccess {
+  const authorization = headerOf(request, 'authorization')
+  if (authorization !== undefined) {
+    const match = /^Bearer\s+(\S+)$/i.exec(authorization)
+    const access = match ? tokenAccess(match[1]!, settings) : null
+    if (!access) throw new UnauthorizedError('missing or wrong token', {hint: MISSING_TOKEN_HINT})
+    return access
+  }
+  const cookie = sessionCookieOf(headerOf(request, 'cookie'))
+  const claims = cookie === undefined ? null : settings.sessions.read(cookie, now)
+  const access = claims ? sessionAccess(claims, settings) : null
+  if (!access) {
+    throw new UnauthorizedError(cookie === undefined ? 'missing or wrong token' : 'the session has ended', {hint: cookie === undefined ? MISSING_TOKEN_HINT : 'log in again'})
+  }
+  return access
+}
+
+/** The admin token or a named token; null for neither. */
+export function tokenAccess(presented: string, settings: AccessSettings): RequestAccess | null {
+  if (tokenMatches(settings.adminToken, presented)) return {role: 'admin', name: ADMIN_NAME, session: null}
+  const grant = settings.tokens.verify(presented)
+  return grant ? {role: grant.role, name: grant.name, session: null} : null
+}
+
+/**
+ * A write needs the admin role, and, from a session, the session's CSRF token in `X-CSRF-Token` and no
+ * other site's Origin: the cookie goes with any request the browser makes, the header only with the
+ * dashboard's own.
+ */
+export function checkWrite(request: AskingRequest, access: RequestAccess, settings: AccessSettings, options: {anyRole?: boolean} = {}): void {
+  if (access.session) {
+    if (!settings.sessions.csrfMatches(access.session, headerOf(request, 'x-csrf-token'))) {
+      throw new ForbiddenError('the request has no valid CSRF token', {code: 'csrf_failed', hint: 'reload the dashboard and try again'})
+    }
+    const origin = headerOf(request, 'origin')
+    if (origin !== undefined && !sameHost(origin, headerOf(request, 'host'))) {
+      throw new ForbiddenError('the request comes from another site', {code: 'csrf_failed', hint: 'use the dashboard served by kedge itself'})
+    }
+  }
+  if (!options.anyRole && access.role !== 'admin') {
+    throw new ForbiddenError(`"${access.name}" is a read-only token`, {hint: 'use the admin token, or a token made with "kedge token create --role admin"'})
+  }
+}
+
+function sessionAccess(claims: SessionClaims, settings: AccessSettings): RequestAccess | null {
+  // The admin token's sessions are signed with a key derived from it: a valid signature is the check.
+  if (claims.subject === 'admin') return {role: 'admin', name: ADMIN_NAME, session: claims}
+  const grant = settings.tokens.grant(claims.subject)
+  return grant ? {role: grant.role, name: grant.name, session: claims} : null
+}
+
+function sameHost(origin: string, host: string | undefined): boolean {
+  try {
+    return host !== undefined && new URL(origin).host === host
+  } catch {
+    return false
+  }
+}
+
+function headerOf(request: AskingRequest, name: string): string | undefined {
+  const value = request.headers[name]
+  return Array.isArray(value) ? value[0] : value
+}
