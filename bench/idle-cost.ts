@@ -6,9 +6,11 @@
  * Compose runs only before the measured stretch (serve plans each repository's first commit with
  * `compose config`), so one Compose is enough: v2 unless `--compose v1|both` says otherwise, named to
  * kedge by KEDGE_COMPOSE. Prints a table and writes bench/results/idle-cost-*.json.
- * Usage: node --import tsx bench/idle-cost.ts [--sizes 1,10,50,200] [--seconds 60] [--compose v2|v1|both]
+ * With `--dashboard`, the dashboard is open during the measured stretch: its page and files are read
+ * once, and its event stream is held open (so serve watches kedge.db's commits), as a browser tab does.
+ * Usage: node --import tsx bench/idle-cost.ts [--sizes 1,10,50,200] [--seconds 60] [--compose v2|v1|both] [--dashboard]
  */
-import {mkdtempSync, rmSync} from 'node:fs'
+import {mkdtempSync, readFileSync, rmSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import path from 'node:path'
 import {setTimeout as sleep} from 'node:timers/promises'
@@ -19,6 +21,19 @@ import {writeResults} from './results.js'
 
 const sizes = (option('--sizes') ?? '1,10,50,200').split(',').map(Number)
 const seconds = Number(option('--seconds') ?? 60)
+const dashboard = process.argv.includes('--dashboard')
+
+/** What a browser tab of the dashboard holds: the page read once, then the event stream open until `signal` aborts. */
+async function openDashboard(base: string, home: string, signal: AbortSignal): Promise<void> {
+  const token = readFileSync(path.join(home, 'admin.token'), 'utf8').trim()
+  const headers = {authorization: `Bearer ${token}`}
+  const page = await (await get(`${base}/`)).text()
+  for (const [, asset] of page.matchAll(/(?:src|href)="(\/assets\/[^"]+)"/g)) await (await get(`${base}${asset}`)).arrayBuffer()
+  await (await fetch(`${base}/api/v1/stacks`, {headers})).arrayBuffer()
+  const stream = await fetch(`${base}/api/v1/events`, {headers, signal})
+  if (stream.status !== 200) throw new Error(`the event stream answered ${stream.status}`)
+  void stream.body?.pipeTo(new WritableStream()).catch(() => undefined)
+}
 
 /** A GET that survives a connection the busy server dropped: retried until it answers. */
 async function get(url: string): Promise<Response> {
@@ -54,14 +69,17 @@ async function measure(compose: BenchCompose, size: number): Promise<Record<stri
       await until(async () => (await get(`${base}/ready`)).status === 200, 900_000, 500)
       // One full interval for every loop to settle into its rhythm before measuring.
       await sleep(10_000)
+      const tab = new AbortController()
+      if (dashboard) await openDashboard(base, path.join(work, 'home'), tab.signal)
       const pollsBefore = await pollSeconds(base)
-      const use = await watchProcess(serve.pid, seconds)
+      const use = await watchProcess(serve.pid, seconds).finally(() => tab.abort())
       const cpu = use.cpuSeconds
       const polls = await pollSeconds(base)
       const pollCount = polls.count - pollsBefore.count
       return {
         compose: compose.name,
         repositories: size,
+        dashboard: dashboard ? 'open' : 'closed',
         rssMedianMb: use.rssMedianMb,
         rssMaxMb: use.rssMaxMb,
         cpuPercentOfOneCore: use.cpuPercentOfOneCore,
@@ -87,4 +105,4 @@ for (const compose of composes) {
 }
 console.log(`serve idle, every repository polling every 10 s, measured over ${seconds} s`)
 console.table(rows)
-writeResults('idle-cost', {seconds, intervalSeconds: 10, composes, rows})
+writeResults('idle-cost', {seconds, intervalSeconds: 10, dashboard, composes, rows})

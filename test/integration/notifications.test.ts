@@ -299,7 +299,7 @@ describe('commit status', {timeout: 120_000}, () => {
         [kind, head, 'pending', context],
         [kind, head, 'success', context],
       ])
-      assert.equal(forge.calls[from + 1]!.targetUrl, `https://kedge.example.com/api/v1/repos/${name}/stacks/${name}/history`)
+      assert.equal(forge.calls[from + 1]!.targetUrl, `https://kedge.example.com/#/stack/${name}`)
       assert.equal(forge.calls[from + 1]!.description, `deployed ${name}`)
 
       const broken = remote.commit({'compose.yaml': BROKEN_COMPOSE})

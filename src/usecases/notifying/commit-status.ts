@@ -3,6 +3,7 @@ import type {KedgeEvent} from '../../model/notify/kedge-event.js'
 import type {DeploymentTrigger} from '../../model/repository/column-values.js'
 import type {KedgeContext} from '../context.js'
 import {repositoryCredentials} from '../repositories/credentials.js'
+import {isRootStack} from '../../model/stack/stack-names.js'
 
 /** The attempts that deploy a commit of the branch: a heal or a rollback says nothing new about the commit it applies. */
 const STATUS_TRIGGERS: readonly DeploymentTrigger[] = ['git', 'manual', 'startup', 'up']
@@ -38,7 +39,9 @@ export async function postCommitStatus(
       : deployment.status === 'success'
         ? `deployed ${stack.name}`
         : `${stack.name} failed: ${(deployment.error ?? deployment.status).split('\n')[0]}`
-  const targetUrl = settings.publicUrl === null ? null : `${settings.publicUrl.replace(/\/+$/, '')}/api/v1/repos/${encodeURIComponent(repository.name)}/stacks/${encodeURIComponent(stack.name)}/history`
+  // The stack's page on the dashboard: the person who clicks it in the forge sees its history and its containers.
+  const address = isRootStack({repository, stack}) ? repository.name : `${repository.name}/${stack.name}`
+  const targetUrl = settings.publicUrl === null ? null : `${settings.publicUrl.replace(/\/+$/, '')}/#/stack/${encodeURIComponent(address)}`
   const request = commitStatusRequest({
     forge: repository.commitStatus,
     apiBase: repository.commitStatusApi ?? defaultApiBase(repository.commitStatus, repository.url),
