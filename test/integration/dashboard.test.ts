@@ -138,6 +138,38 @@ describe('the dashboard, in a real browser against a real serve', () => {
     assert.deepEqual(after.json, before.json)
   })
 
+  it('filters and sorts with the keyboard alone, and fits a phone\'s screen', async () => {
+    await page.goto(`${base}/#/`)
+    await page.locator(`[data-stack="${steady.name}"]`).waitFor()
+    // From the top of the page, Tab reaches the filter; what is typed there narrows the rows at once.
+    await page.locator('body').focus()
+    for (let presses = 0; presses < 20 && !(await page.getByLabel('Filter by name').evaluate((input) => input === input.ownerDocument.activeElement)); presses++) {
+      await page.keyboard.press('Tab')
+    }
+    await page.keyboard.type(drifting.name.slice(0, 6))
+    assert.deepEqual(await page.locator('[data-stack]').evaluateAll((rows) => rows.map((row) => row.getAttribute('data-stack'))), [drifting.name])
+    await page.getByLabel('Filter by name').fill('')
+    await page.getByLabel('State').selectOption('rolled_back')
+    assert.deepEqual(await page.locator('[data-stack]').evaluateAll((rows) => rows.map((row) => row.getAttribute('data-stack'))), [steady.name])
+    await page.getByLabel('State').selectOption('all')
+    const stackHeading = page.getByRole('button', {name: /^Stack/})
+    await stackHeading.focus()
+    await page.keyboard.press('Enter')
+    const sorted = await page.locator('[data-stack]').evaluateAll((rows) => rows.map((row) => row.getAttribute('data-stack')))
+    await page.keyboard.press('Enter')
+    assert.deepEqual(await page.locator('[data-stack]').evaluateAll((rows) => rows.map((row) => row.getAttribute('data-stack'))), [...sorted].reverse(), 'Enter again sorts the other way')
+
+    await page.setViewportSize({width: 390, height: 844})
+    try {
+      await page.locator(`[data-stack="${steady.name}"]`).waitFor()
+      const widths = await page.evaluate('({page: document.documentElement.scrollWidth, screen: window.innerWidth})')
+      assert.deepEqual(widths, {page: 390, screen: 390}, 'nothing scrolls sideways on a phone')
+      await saveScreenshot(page, 'dashboard-phone.png')
+    } finally {
+      await page.setViewportSize({width: 1280, height: 800})
+    }
+  })
+
   it('shows a read-only token every stack and no action, refuses its writes, and ends its session once it is revoked', async () => {
     const created = await runKedgeJson<{token: string}>(['token', 'create', 'wallboard', '--json'], {home})
     assert.equal(created.code, 0, created.stderr)
