@@ -170,6 +170,23 @@ describe('the dashboard, in a real browser against a real serve', () => {
     }
   })
 
+  it('follows the system\'s dark mode, and keeps the one chosen in the top bar', async () => {
+    const background = () => page.evaluate('getComputedStyle(document.body).backgroundColor')
+    const light = await background()
+    await page.emulateMedia({colorScheme: 'dark'})
+    await waitFor('the dark theme', async () => (await page.evaluate('document.documentElement.dataset.theme')) === 'dark', 2000)
+    assert.notEqual(await background(), light)
+    await page.emulateMedia({colorScheme: 'light'})
+    await waitFor('the light theme again', async () => (await background()) === light, 2000)
+    // The toggle goes system, light, dark: two presses choose dark whatever the system says, and a reload keeps it.
+    for (let press = 0; press < 2; press++) await page.getByRole('button', {name: /theme/i}).click()
+    await page.reload()
+    await page.locator(`[data-stack="${steady.name}"]`).waitFor()
+    assert.equal(await page.evaluate('document.documentElement.dataset.theme'), 'dark')
+    await page.getByRole('button', {name: /theme/i}).click()
+    assert.equal(await page.evaluate('document.documentElement.dataset.theme'), 'light', 'back to the system\'s, light')
+  })
+
   it('shows a read-only token every stack and no action, refuses its writes, and ends its session once it is revoked', async () => {
     const created = await runKedgeJson<{token: string}>(['token', 'create', 'wallboard', '--json'], {home})
     assert.equal(created.code, 0, created.stderr)

@@ -13,9 +13,22 @@ export function storedTheme(): ThemeChoice {
   }
 }
 
+const SYSTEM_DARK = '(prefers-color-scheme: dark)'
+let followingSystem = false
+
+/**
+ * Sets the page's theme to `light` or `dark`, the system's when the choice is `system` (and again whenever
+ * the system's changes): the style sheet then holds each palette once, under `data-theme`.
+ */
 export function applyTheme(choice: ThemeChoice): void {
-  if (choice === 'system') delete document.documentElement.dataset.theme
-  else document.documentElement.dataset.theme = choice
+  const system = window.matchMedia(SYSTEM_DARK)
+  document.documentElement.dataset.theme = choice === 'system' ? (system.matches ? 'dark' : 'light') : choice
+  if (choice === 'system' && !followingSystem) {
+    followingSystem = true
+    system.addEventListener('change', () => {
+      if (storedTheme() === 'system') document.documentElement.dataset.theme = system.matches ? 'dark' : 'light'
+    })
+  }
   try {
     if (choice === 'system') localStorage.removeItem(STORAGE_KEY)
     else localStorage.setItem(STORAGE_KEY, choice)
