@@ -101,7 +101,7 @@ describe('kedge token', () => {
     const home = path.join(tempDir(), 'home')
     const kept = await create(home, ['kept'])
     const gone = await create(home, ['gone', '--role', 'admin'])
-    const goneId = withStore(home, (context) => verifyAccessToken(context, gone.token)!.tokenId)
+    const goneGrant = withStore(home, (context) => verifyAccessToken(context, gone.token)!)
 
     const revoked = await runKedgeJson<{name: string}>(['token', 'revoke', 'GONE'], {home})
     assert.equal(revoked.code, 0, revoked.stderr)
@@ -111,7 +111,7 @@ describe('kedge token', () => {
     assert.deepEqual((await list(home)).map((token) => token.name), ['kept'])
     withStore(home, (context) => {
       assert.equal(verifyAccessToken(context, gone.token), null)
-      assert.equal(accessTokenGrant(context, goneId), null)
+      assert.equal(accessTokenGrant(context, goneGrant.tokenId, goneGrant.fingerprint), null)
       assert.equal(verifyAccessToken(context, kept.token)?.name, 'kept')
     })
 

@@ -97,13 +97,19 @@ describe('the dashboard, in a real browser against a real serve', () => {
     await saveScreenshot(page, 'dashboard-overview.png')
   })
 
-  it('heals the drift from the stack\'s page, checked on the engine', async () => {
+  it('heals the drift from the stack\'s page with the deployed commit, leaving a newer one waiting, checked on the engine', async () => {
+    const deployed = drifting.remote.head()
+    // In manual mode a new commit waits for a sync: healing puts back what drifted and deploys nothing new.
+    drifting.remote.commit({'docker-compose.yaml': `${SIMPLE_COMPOSE}    environment:\n      RELEASE: "2"\n`}, 'waits')
     await page.locator(`[data-stack="${drifting.name}"] a`).first().click()
     await page.locator(`[data-stack-page="${drifting.name}"]`).waitFor()
     await page.locator('[data-drift-service="web"][data-drift-type="stopped"]').waitFor()
-    await runAction(page, 'Heal')
-    await waitFor('the stopped container running again', () => kedgeContainers(drifting.name).every((container) => container.state === 'running'), 10_000)
-    await page.locator(`[data-stack-page="${drifting.name}"] [data-health="in_sync"]`).waitFor({timeout: 5000})
+    const steps = await runAction(page, 'Heal')
+    assert.ok(steps.some((step) => step.includes('healing web stopped')), steps.join('\n'))
+    assert.deepEqual(kedgeContainers(drifting.name).map((container) => [container.commit, container.state]), [[deployed, 'running']])
+    const history = await runKedgeJson<DeploymentJson[]>(['history', drifting.name, '--json'], {home})
+    assert.deepEqual([history.json[0]?.commit, history.json[0]?.trigger, history.json[0]?.status], [deployed, 'drift', 'success'])
+    await waitFor('the page without drift', async () => (await page.locator(`[data-stack-page="${drifting.name}"] [data-health]`).getAttribute('data-health')) !== 'drifted', 5000)
     assert.equal(await page.locator('[data-drift-service]').count(), 0)
   })
 

@@ -120,7 +120,7 @@ describe('stacks kept down or left alone', () => {
     const suspended = await post('/stacks/web/suspend')
     assert.equal(suspended.status, 200, suspended.text)
     assert.equal(suspended.json.stacks[0].hold.kind, 'suspended')
-    assert.match(suspended.json.stacks[0].deployment.note, /^suspended by the API: /)
+    assert.match(suspended.json.stacks[0].deployment.note, /^suspended by the API \(admin token\): /)
     const refused = await post('/stacks/web/sync')
     assert.deepEqual([refused.status, refused.json.error.code], [409, 'stack_held'])
     const resumed = await post('/stacks/web/resume')

@@ -115,8 +115,10 @@ describe('access tokens: the use cases', () => {
   it('verifies a presented token: its grant, or null for another string, an unknown, revoked or expired token', () => {
     const read = createAccessToken(world.context, {name: 'viewer'})
     const admin = createAccessToken(world.context, {name: 'ci', role: 'admin', expires: '1h'})
-    assert.deepEqual(verifyAccessToken(world.context, read.token), {role: 'read', name: 'viewer', tokenId: 1})
-    assert.deepEqual(verifyAccessToken(world.context, admin.token), {role: 'admin', name: 'ci', tokenId: 2})
+    const readGrant = verifyAccessToken(world.context, read.token)
+    assert.deepEqual(readGrant && {...readGrant, fingerprint: readGrant.fingerprint.length}, {role: 'read', name: 'viewer', tokenId: 1, fingerprint: 16})
+    const adminGrant = verifyAccessToken(world.context, admin.token)
+    assert.deepEqual(adminGrant && {...adminGrant, fingerprint: adminGrant.fingerprint.length}, {role: 'admin', name: 'ci', tokenId: 2, fingerprint: 16})
     for (const other of ['', 'test-token', `${read.token} `, ` ${read.token}`, read.token.slice(0, -1), read.token.toUpperCase(), hashAccessToken(read.token)]) {
       assert.equal(verifyAccessToken(world.context, other), null, JSON.stringify(other))
     }
@@ -153,24 +155,25 @@ describe('access tokens: the use cases', () => {
   })
 
   it("gives a session's token its grant while it exists and has not expired", () => {
-    createAccessToken(world.context, {name: 'viewer'})
-    createAccessToken(world.context, {name: 'ci', role: 'admin', expires: '30m'})
-    assert.deepEqual(accessTokenGrant(world.context, 1), {role: 'read', name: 'viewer', tokenId: 1})
-    assert.deepEqual(accessTokenGrant(world.context, 2), {role: 'admin', name: 'ci', tokenId: 2})
-    assert.equal(accessTokenGrant(world.context, 3), null)
+    const viewer = verifyAccessToken(world.context, createAccessToken(world.context, {name: 'viewer'}).token)!
+    const ci = verifyAccessToken(world.context, createAccessToken(world.context, {name: 'ci', role: 'admin', expires: '30m'}).token)!
+    assert.deepEqual(accessTokenGrant(world.context, 1, viewer.fingerprint), viewer)
+    assert.deepEqual(accessTokenGrant(world.context, 2, ci.fingerprint), {role: 'admin', name: 'ci', tokenId: 2, fingerprint: ci.fingerprint})
+    assert.equal(accessTokenGrant(world.context, 3, ci.fingerprint), null)
+    assert.equal(accessTokenGrant(world.context, 2, viewer.fingerprint), null, 'another token under the same id is not the session\'s')
     world.clock.advance(30 * 60_000)
-    assert.equal(accessTokenGrant(world.context, 2), null, 'expired')
+    assert.equal(accessTokenGrant(world.context, 2, ci.fingerprint), null, 'expired')
     revokeAccessToken(world.context, 'viewer')
-    assert.equal(accessTokenGrant(world.context, 1), null, 'revoked')
+    assert.equal(accessTokenGrant(world.context, 1, viewer.fingerprint), null, 'revoked')
     // A new token never takes a revoked one's id, so an old session cannot come back to life.
     createAccessToken(world.context, {name: 'viewer'})
-    assert.equal(accessTokenGrant(world.context, 1), null)
+    assert.equal(accessTokenGrant(world.context, 1, viewer.fingerprint), null)
   })
 
   it('refuses a damaged row when it is presented, rather than misread its role', () => {
     const {token} = createAccessToken(world.context, {name: 'ci'})
     world.store.accessTokens[0]!.role = 'superadmin' as 'admin'
     assert.equal(refusal(() => verifyAccessToken(world.context, token)).code, 'corrupt_row')
-    assert.equal(refusal(() => accessTokenGrant(world.context, 1)).code, 'corrupt_row')
+    assert.equal(refusal(() => accessTokenGrant(world.context, 1, 'x')).code, 'corrupt_row')
   })
 })

@@ -7,7 +7,8 @@ import {isKedgeError} from '../../src/model/errors.js'
 
 const ADMIN = 'a'.repeat(43)
 const NOW = Date.parse('2026-12-06T10:00:00Z')
-const VIEWER: TokenGrant = {role: 'read', name: 'viewer', tokenId: 7}
+const VIEWER: TokenGrant = {role: 'read', name: 'viewer', tokenId: 7, fingerprint: '0123456789abcdef'}
+const VIEWER_SUBJECT = {tokenId: VIEWER.tokenId, fingerprint: VIEWER.fingerprint}
 
 function settings(tokens: TokenGrant[] = [VIEWER], admin = ADMIN): AccessSettings {
   return {
@@ -15,7 +16,7 @@ function settings(tokens: TokenGrant[] = [VIEWER], admin = ADMIN): AccessSetting
     sessions: new SessionSigner(admin),
     tokens: {
       verify: (presented) => tokens.find((grant) => presented === `token-of-${grant.name}`) ?? null,
-      grant: (id) => tokens.find((grant) => grant.tokenId === id) ?? null,
+      grant: (id, fingerprint) => tokens.find((grant) => grant.tokenId === id && grant.fingerprint === fingerprint) ?? null,
     },
   }
 }
@@ -33,7 +34,7 @@ function codeOf(action: () => unknown): string {
 describe('the session cookie', () => {
   it('reads back what it signed until it expires, and nothing else', () => {
     const signer = new SessionSigner(ADMIN)
-    const {cookie, claims} = signer.issue(7, NOW)
+    const {cookie, claims} = signer.issue(VIEWER_SUBJECT, NOW)
     assert.deepEqual(signer.read(cookie, NOW + 1000), claims)
     assert.equal(claims.expiresAt - claims.issuedAt, SESSION_LIFETIME_MS)
     assert.equal(signer.read(cookie, claims.expiresAt), null, 'expired')
@@ -78,9 +79,11 @@ describe('who a request is and what it may do', () => {
   it('takes a session cookie while its token stands', () => {
     const tokens = [VIEWER]
     const access = settings(tokens)
-    const {cookie} = access.sessions.issue(VIEWER.tokenId, NOW)
+    const {cookie} = access.sessions.issue(VIEWER_SUBJECT, NOW)
     const request = {method: 'GET', headers: {cookie: `kedge_session=${cookie}`}}
     assert.equal(requestAccess(request, access, NOW).name, 'viewer')
+    const other = access.sessions.issue({tokenId: VIEWER.tokenId, fingerprint: 'fedcba9876543210'}, NOW).cookie
+    assert.equal(codeOf(() => requestAccess({method: 'GET', headers: {cookie: `kedge_session=${other}`}}, access, NOW)), 'unauthorized', 'another token under the same id')
     tokens.pop()
     assert.equal(codeOf(() => requestAccess(request, access, NOW)), 'unauthorized', 'revoked')
   })
@@ -99,8 +102,10 @@ describe('who a request is and what it may do', () => {
     assert.equal(write({'x-csrf-token': 'guess'}), 'csrf_failed')
     assert.equal(write({'x-csrf-token': csrf, origin: 'https://evil.example'}), 'csrf_failed')
     assert.equal(write({'x-csrf-token': csrf, origin: 'null'}), 'csrf_failed')
+    assert.equal(write({'x-csrf-token': csrf, origin: 'https://kedge.example.com', 'x-forwarded-host': 'kedge.example.com'}), 'none', 'behind a proxy that changes Host')
+    assert.equal(write({'x-csrf-token': csrf, origin: 'https://evil.example', 'x-forwarded-host': 'kedge.example.com'}), 'csrf_failed')
 
-    const viewer = access.sessions.issue(VIEWER.tokenId, NOW)
+    const viewer = access.sessions.issue(VIEWER_SUBJECT, NOW)
     const request = {method: 'POST', headers: {cookie: `kedge_session=${viewer.cookie}`, 'x-csrf-token': access.sessions.csrfOf(viewer.claims)}}
     assert.equal(codeOf(() => checkWrite(request, requestAccess(request, access, NOW), access)), 'forbidden')
     assert.equal(codeOf(() => checkWrite(request, requestAccess(request, access, NOW), access, {anyRole: true})), 'none', 'a read-only session may log out')

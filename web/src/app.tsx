@@ -45,16 +45,25 @@ export function App() {
     else closeEventStream()
   }, [loggedIn])
 
+  // A logout that did not reach serve leaves the cookie valid: the person is told, and stays logged in.
+  const [logoutError, setLogoutError] = useState<string | null>(null)
   const leave = () => {
-    void logOut()
-      .catch(() => undefined)
-      .then(() => setState({kind: 'logged_out', notice: 'You are logged out.'}))
+    setLogoutError(null)
+    logOut().then(
+      () => setState({kind: 'logged_out', notice: 'You are logged out.'}),
+      (error: unknown) => setLogoutError(describeError(error).message),
+    )
   }
 
   const session = state.kind === 'logged_in' ? state.session : null
   return (
     <>
       <TopBar session={session} onLogOut={leave} />
+      {logoutError && (
+        <p class="notice notice-bad page-notice" role="alert">
+          Logging out failed: {logoutError}. The session is still open.
+        </p>
+      )}
       {state.kind === 'checking' && <Waiting />}
       {state.kind === 'unreachable' && <Unreachable message={state.message} onRetry={check} />}
       {state.kind === 'logged_out' && <LoginForm notice={state.notice} onLoggedIn={(next) => setState({kind: 'logged_in', session: next})} />}

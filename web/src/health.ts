@@ -1,6 +1,6 @@
 import type {StackHealth} from './api/types.js'
 
-/** As the server's HEALTH_LABELS read; a Record, so a health added on the server fails the type check here. */
+/** How each health reads to a person; a Record, so a health added on the server (model/stack/stack-health.ts) fails the type check here. */
 export const HEALTH_LABELS: Record<StackHealth, string> = {
   deploying: 'deploying',
   down: 'down',

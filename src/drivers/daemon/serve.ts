@@ -114,8 +114,13 @@ export async function serve(context: KedgeContext, options: ServeOptions): Promi
   // The dashboard's live view: the database is watched only while an event stream is open.
   const databaseWatch = new DatabaseWatch(
     options.databaseChanges,
-    () => feed.change(null),
-    (error) => logger.log('warn', 'events.database_watch_failed', {error: errorMessage(error)}),
+    (repository) => feed.change(repository),
+    () => feed.accessChanged(),
+    (error) => {
+      logger.log('warn', 'events.database_watch_failed', {error: errorMessage(error)})
+      // The streams end, so that no page says it is live while it is not; their reconnection opens the watch again.
+      feed.close()
+    },
   )
   const feed = new ChangeFeed((watching) => (watching ? databaseWatch.start() : databaseWatch.stop()))
   const events = new EngineWatcher({

@@ -4,6 +4,7 @@ import {addRepository, type AddRepositoryRequest} from '../../usecases/repositor
 import {toDeploymentView} from '../../model/repository/deployment-view.js'
 import type {DeployOutcome} from '../../usecases/deploying/deploy.js'
 import {diffStacks} from '../../usecases/drift/diff.js'
+import {healOnRequest} from '../../usecases/drift/heal-on-request.js'
 import {repositoryHistory} from '../../usecases/repositories/history.js'
 import {listRepositoryViews, repositoryView} from '../../usecases/repositories/list-repositories.js'
 import {removeRepository} from '../../usecases/repositories/remove-repository.js'
@@ -17,7 +18,7 @@ import {updateRepositorySettings} from '../../usecases/repositories/update-repos
 import type {WebhookSecretRequest} from '../../usecases/repositories/webhook-receiver.js'
 import {InvalidInputError} from '../../model/errors.js'
 import {COMMIT_STATUS_CHOICES} from '../../model/notify/commit-status.js'
-import {type AccessSettings, checkWrite, requestAccess, type RequestAccess} from './access/request-access.js'
+import {type AccessSettings, checkWrite, requestAccess, requireAdmin, type RequestAccess} from './access/request-access.js'
 import {registerEventStream} from './live/event-stream.js'
 import {actionContext} from './live/action-progress.js'
 import {stacksOverview} from '../../usecases/stacks/overview.js'
@@ -70,8 +71,9 @@ const URL_TEXT = {type: 'string', minLength: 1, maxLength: 2048} as const
 const COMMIT_STATUS = {type: 'string', enum: [...COMMIT_STATUS_CHOICES]} as const
 
 /**
- * `/api/v1`: the CLI's operations over HTTP, calling the same core functions. Every route needs the
- * admin token as a bearer token.
+ * `/api/v1`: the CLI's operations over HTTP, calling the same core functions. Every route needs a token
+ * (the admin token or an access token) as a bearer token, or the dashboard's session; what acts needs
+ * the admin role, and from a session its CSRF token.
  */
 export async function registerApiRoutes(api: FastifyInstance, options: HttpServerOptions, access: AccessSettings): Promise<void> {
   const {context} = options
@@ -85,6 +87,7 @@ export async function registerApiRoutes(api: FastifyInstance, options: HttpServe
       throw error
     }
     if (request.method !== 'GET') checkWrite(request, caller, access)
+    else if (request.routeOptions.url?.endsWith('/diff')) requireAdmin(caller)
   })
   /** Who set a hold, as history shows it. */
   const holdBy = (request: FastifyRequest) => {
@@ -106,7 +109,7 @@ export async function registerApiRoutes(api: FastifyInstance, options: HttpServe
 
   api.get('/repos', async () => listRepositoryViews(context))
   api.get('/stacks', async () => stacksOverview(context))
-  registerEventStream(api, options.feed, access, now)
+  registerEventStream(api, options.feed, access, now, options.logger)
 
   api.post<{Body: AddBody}>('/repos', {
     schema: {
@@ -195,6 +198,19 @@ export async function registerApiRoutes(api: FastifyInstance, options: HttpServe
         return reply.status(status).send({...body, stacks})
       })
     }
+
+    api.post<{Params: StackParams}>(`${prefix}/heal`, {schema: {params, body: {type: ['object', 'null'], additionalProperties: false}}}, async (request, reply) => {
+      const healed = await healOnRequest(actionContext(request, options, addressOf(request)), addressOf(request), {signal: options.abandon})
+      const stacks = healed.map((outcome) => ({
+        stack: outcome.stack,
+        result: outcome.result,
+        deployment: outcome.deployment ? toDeploymentView(outcome.deployment, outcome.stack) : null,
+      }))
+      const failed = healed.find((outcome) => outcome.error)
+      if (!failed?.error) return reply.status(200).send({repo: request.params.name, stacks})
+      const {status, body} = errorResponse(failed.error)
+      return reply.status(status).send({...body, stacks})
+    })
 
     api.post<{Params: StackParams}>(`${prefix}/up`, {schema: {params, body: {type: ['object', 'null'], additionalProperties: false}}}, async (request, reply) => {
       const outcomes = await syncRepository(actionContext(request, options, addressOf(request)), addressOf(request), {up: true, signal: options.abandon})

@@ -17,7 +17,15 @@ export interface AccessGrant {
   role: AccessRole
   name: string
   tokenId: number
+  /**
+   * The start of the token's hash: a session names its token by id and this, so that another token given
+   * the same id (a database restored or recreated, another home under the same admin token) is not it.
+   */
+  fingerprint: string
 }
+
+/** Hex digits of the token's hash a session keeps: 64 bits, enough that no other token shares them by chance. */
+const FINGERPRINT_LENGTH = 16
 
 export interface CreateAccessTokenRequest {
   name: string
@@ -110,16 +118,21 @@ export function verifyAccessToken(context: Pick<KedgeContext, 'store' | 'clock'>
   return grantOf(row)
 }
 
-/** The grant of the token with this id (a session's), while it exists and has not expired; null once it is revoked or expired. */
-export function accessTokenGrant(context: Pick<KedgeContext, 'store' | 'clock'>, tokenId: number): AccessGrant | null {
+/** The grant of a session's token, by its id and fingerprint, while it exists and has not expired; null once it is revoked or expired. */
+export function accessTokenGrant(context: Pick<KedgeContext, 'store' | 'clock'>, tokenId: number, fingerprint: string): AccessGrant | null {
   const stored = context.store.findAccessTokenById(tokenId)
   if (!stored) return null
   const row = checkAccessTokenRow(stored)
+  if (fingerprintOf(row) !== fingerprint) return null
   return hasExpired(row.expiresAt, context.clock.now()) ? null : grantOf(row)
 }
 
 function grantOf(row: AccessTokenRow): AccessGrant {
-  return {role: row.role, name: row.name, tokenId: row.id}
+  return {role: row.role, name: row.name, tokenId: row.id, fingerprint: fingerprintOf(row)}
+}
+
+function fingerprintOf(row: AccessTokenRow): string {
+  return row.tokenHash.slice(0, FINGERPRINT_LENGTH)
 }
 
 function accessTokenView(row: AccessTokenRow, now: Date): AccessTokenView {

@@ -17,6 +17,7 @@ import {tryWithRepositoryLock} from '../deploying/lock.js'
 import {listOwnedContainers} from '../deploying/owned-containers.js'
 import {stackPathsOf} from '../repositories/stack-paths.js'
 import {releaseTree} from '../rollback/releases.js'
+import {stackLabel} from '../stacks/stacks.js'
 
 export interface DriftReport {
   snapshot: StackSnapshot
@@ -66,6 +67,11 @@ export interface DeployedKnown {
 
 export interface HealOptions extends DeployedKnown {
   signal?: AbortSignal
+  /**
+   * Someone asked for this heal (the API's, the dashboard's Heal): it heals in every mode, and past the
+   * flap guard, which is there to stop kedge's own heals from looping, not a person's.
+   */
+  byOperator?: boolean
 }
 
 function deployedOf(context: KedgeContext, {stack}: StackTarget, known: DeployedKnown): ParsedDeployment | null {
@@ -120,20 +126,21 @@ export async function healLocked(context: KedgeContext, target: StackTarget, opt
   // notifier tells of drift it has not told of yet (a `kedge diff` that recorded it first is no matter).
   if (config.mode !== 'auto') context.announcer.announce({kind: 'drift_checked', target, drift: actionable, mode: config.mode})
   if (actionable.length === 0) return {kind: 'in-sync', changed}
-  if (config.mode !== 'auto') return {kind: 'recorded', mode: config.mode, drift, changed}
+  if (config.mode !== 'auto' && !options.byOperator) return {kind: 'recorded', mode: config.mode, drift, changed}
   // A hold's rows (down, suspend, resume) deploy nothing: they neither set nor end a failed deploy's hold.
   const newest = context.store.newestAttempt(stack.id)
   if (newest?.status === 'failed' && newest.leftFailed) {
     return {kind: 'held', drift, changed, reason: `${newest.commit.slice(0, 7)} failed and rollback_on_failure is off`}
   }
   const windowStart = new Date(context.clock.now().getTime() - config.healWindowMs)
-  if (context.store.countDeploymentsSince(stack.id, 'drift', windowStart) >= config.maxHeals) {
+  if (!options.byOperator && context.store.countDeploymentsSince(stack.id, 'drift', windowStart) >= config.maxHeals) {
     // At every check while the guard holds: the notifier folds them into one message per window.
     context.announcer.announce({kind: 'heal_stopped', target, drift: actionable, maxHeals: config.maxHeals, windowMs: config.healWindowMs})
     return {kind: 'flapping', drift, changed, maxHeals: config.maxHeals, windowMs: config.healWindowMs}
   }
 
   const note = `healed: ${describeDrift(actionable)}`
+  context.progress.step(`${stackLabel(target)}: healing ${describeDrift(actionable)}`)
   const reason = JSON.stringify({source: 'heal', drift: healedDrift(actionable)} satisfies DeployReason)
   const attempt = await runAttempt(context, target, {commit: snapshot.commit, trigger: 'drift', previousCommit: snapshot.commit}, {
     work: async () => {

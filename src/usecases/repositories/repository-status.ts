@@ -16,6 +16,7 @@ import {parseSnapshot} from '../../model/stack/stored-snapshot.js'
 import {EMPTY_STACK_STATE} from '../../model/stack/stack-row.js'
 import {holdOf, type HoldView} from '../../model/stack/stack-hold.js'
 import {stackHealth, type StackHealth} from '../../model/stack/stack-health.js'
+import {isHoldTrigger} from '../../model/repository/column-values.js'
 
 export interface ServiceStatus {
   service: string
@@ -111,6 +112,8 @@ async function statusOf(context: ReadContext, target: StackTarget): Promise<Repo
   const applied = checkedDeployment(context.store.lastAppliedDeployment(stack.id))
   const good = applied && applied.status !== 'failed' ? applied : undefined
   const latest = checkedDeployment(context.store.listDeployments(stack.id, 1)[0])
+  // A hold's rows (down, suspend, resume) deploy nothing: how the last attempt went is told by the one before them.
+  const lastAttempt = latest && isHoldTrigger(latest.trigger) ? checkedDeployment(context.store.newestAttempt(stack.id)) : latest
   // Without a good deployment, a failed attempt's snapshot names the project its containers run in.
   const attempted = parseSnapshot(applied?.snapshot ?? null, applied?.id ?? null)
   const snapshot = good ? attempted : null
@@ -171,11 +174,11 @@ async function statusOf(context: ReadContext, target: StackTarget): Promise<Repo
     engineError,
     rowError: null,
   }
-  return {...status, health: healthOf(status)}
+  return {...status, health: healthOf(status, lastAttempt)}
 }
 
-function healthOf(status: Omit<RepositoryStatus, 'health'>): StackHealth {
-  return stackHealth({hold: status.hold, lastDeployment: status.lastDeployment, deployed: status.deployed, inSync: status.inSync, driftCount: status.drift.entries.length})
+function healthOf(status: Omit<RepositoryStatus, 'health'>, lastAttempt: DeploymentRow | undefined): StackHealth {
+  return stackHealth({hold: status.hold, lastDeployment: lastAttempt ?? null, deployed: status.deployed, inSync: status.inSync, driftCount: status.drift.entries.length})
 }
 
 /** The repository's error (its remote, its fetch) or the stack's (a deploy, a plan), whichever came last. */

@@ -1,7 +1,7 @@
 import type {DeploymentView, HoldView, RepositoryStatus, ServiceChange} from '../api/types.js'
 import {plural, shortSha} from '../format.js'
 
-/** What an admin may ask of a stack; `heal` is a sync offered for drift that the mode leaves alone. */
+/** What an admin may ask of a stack; `heal` is offered for drift that the mode leaves alone, and deploys nothing new. */
 export type StackAction =
   | {kind: 'sync'}
   | {kind: 'heal'}
@@ -13,7 +13,7 @@ export type StackAction =
 
 /** The API route each action posts to, under the stack's path. */
 export function routeOf(action: StackAction): string {
-  return action.kind === 'heal' ? 'sync' : action.kind
+  return action.kind
 }
 
 export function bodyOf(action: StackAction): object {
@@ -73,8 +73,8 @@ export function confirmationOf(action: StackAction, status: RepositoryStatus): C
       return {
         title: `Heal ${address}?`,
         consequence:
-          `kedge syncs ${address} to put back what drifted (${plural(status.drift.entries.length, 'item')}): containers missing, stopped or changed are started or recreated as the deployed commit wants them.` +
-          (head && head !== deployed ? ` The branch head ${head} is newer than the deployed ${deployed ?? 'commit'}: it is deployed too.` : ''),
+          `kedge puts back what drifted in ${address} (${plural(status.drift.entries.length, 'item')}): containers missing, stopped or changed are started or recreated as the deployed commit ${deployed ?? ''} wants them.` +
+          (head && head !== deployed ? ` The branch head ${head} is not deployed: it still waits for a sync.` : ''),
       }
     case 'suspend':
       return {
@@ -122,7 +122,7 @@ export function failedLine(action: StackAction): string {
 interface DeployAnswer {
   deployment?: DeploymentView
   changes?: ServiceChange[]
-  stacks?: Array<{stack: string; deployment: DeploymentView | null; changes?: ServiceChange[]; skipped?: string; hold?: HoldView | null; changed?: boolean}>
+  stacks?: Array<{stack: string; deployment: DeploymentView | null; changes?: ServiceChange[]; skipped?: string; hold?: HoldView | null; changed?: boolean; result?: 'healed' | 'in-sync'}>
 }
 
 /** The success line for the stack `stackName` of the answer. */
@@ -133,10 +133,11 @@ export function successLine(action: StackAction, address: string, stackName: str
   const changes = body.changes ?? mine?.changes ?? []
   if (mine?.skipped) return `${address} was skipped: ${mine.skipped}`
   switch (action.kind) {
-    case 'sync':
     case 'heal':
+      return mine?.result === 'in-sync' ? `${address} had nothing to heal.` : `Healed ${address}${deployment ? ` at ${shortSha(deployment.commit)}` : ''}.`
+    case 'sync':
     case 'up': {
-      const verb = action.kind === 'up' ? 'Brought up' : action.kind === 'heal' ? 'Healed' : 'Deployed'
+      const verb = action.kind === 'up' ? 'Brought up' : 'Deployed'
       const at = deployment ? ` at ${shortSha(deployment.commit)}` : ''
       return `${verb} ${address}${at}: ${changesLine(changes)}.`
     }

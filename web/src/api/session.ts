@@ -18,12 +18,10 @@ export async function logIn(token: string): Promise<Session> {
   return remembered(await request<Session>(SESSION_PATH, {method: 'POST', body: {token}, expectUnauthorized: true}))
 }
 
+/** Ends the session; should that fail, the session stays as it was, CSRF token and all. */
 export async function logOut(): Promise<void> {
-  try {
-    await request<null>(SESSION_PATH, {method: 'DELETE', expectUnauthorized: true})
-  } finally {
-    setCsrfToken(null)
-  }
+  await request<null>(SESSION_PATH, {method: 'DELETE', expectUnauthorized: true})
+  setCsrfToken(null)
 }
 
 function remembered(session: Session): Session {

@@ -11,11 +11,25 @@ import {OverviewTable} from './overview-table.js'
 
 const EVERY_CHANGE = () => true
 
+/** The filter and the order as last set while the page is open: back from a stack's page, the overview is as it was left. */
+const kept: {filter: StackFilter; order: typeof DEFAULT_ORDER} = {filter: {text: '', health: 'all'}, order: DEFAULT_ORDER}
+
+function useRemembered<K extends keyof typeof kept>(key: K): [(typeof kept)[K], (value: (typeof kept)[K]) => void] {
+  const [value, setValue] = useState(kept[key])
+  return [
+    value,
+    (next) => {
+      kept[key] = next
+      setValue(next)
+    },
+  ]
+}
+
 export function OverviewPage() {
   usePageTitle('Stacks')
   const overview = useLiveResource('overview', loadOverview, EVERY_CHANGE)
-  const [filter, setFilter] = useState<StackFilter>({text: '', health: 'all'})
-  const [order, setOrder] = useState(DEFAULT_ORDER)
+  const [filter, setFilter] = useRemembered('filter')
+  const [order, setOrder] = useRemembered('order')
   const stacks = overview.data
 
   return (

@@ -6,7 +6,7 @@ import {ChangesTable} from './changes-table.js'
 import type {DiffCheck} from './use-diff.js'
 
 /** What applying the branch head would do: waiting in notify or manual mode (status), and as checked now (diff). */
-export function HeadChanges({status, diff}: {status: RepositoryStatus | null; diff: DiffCheck}) {
+export function HeadChanges({status, diff, canCheck}: {status: RepositoryStatus | null; diff: DiffCheck; canCheck: boolean}) {
   return (
     <section class="panel" aria-labelledby="head-title">
       <div class="panel-head">
@@ -15,9 +15,11 @@ export function HeadChanges({status, diff}: {status: RepositoryStatus | null; di
           {diff.checking ? 'Fetching the branch and comparing…' : diff.checkedAt && <>checked <TimeAgo iso={diff.checkedAt} /></>}
         </span>
         {diff.result && status && !diff.checking && isOutdated(diff.result, status) && <span class="stale">The deployed commit or the branch head moved since: check again.</span>}
-        <button type="button" class="button small" onClick={diff.check} disabled={diff.checking}>
-          Check again
-        </button>
+        {canCheck && (
+          <button type="button" class="button small" onClick={diff.check} disabled={diff.checking}>
+            Check again
+          </button>
+        )}
       </div>
       {status?.pending && (
         <div class="pending">
@@ -27,6 +29,7 @@ export function HeadChanges({status, diff}: {status: RepositoryStatus | null; di
           <ChangesTable changes={status.pending.changes} />
         </div>
       )}
+      {!canCheck && !status?.pending && <p class="muted">Comparing with the branch head fetches it, which only an admin's token may ask for.</p>}
       {diff.error !== null && <DiffError error={diff.error} />}
       {diff.result && <DiffAnswer result={diff.result} />}
     </section>

@@ -25,7 +25,7 @@ export function StackPage({address, role}: {address: string; role: Role}) {
   const concerns = (change: ChangeEvent) => change.repo === null || change.repo === target.repo
   const status = useLiveResource(`status:${address}`, () => loadStatus(target), concerns)
   const history = useLiveResource(`history:${address}`, () => loadHistory(target, stackName), concerns)
-  const diff = useDiff(target, stackName)
+  const diff = useDiff(target, stackName, role === 'admin')
   const actions = useStackActions(target, status.data, () => {
     status.reload()
     history.reload()
@@ -56,7 +56,7 @@ export function StackPage({address, role}: {address: string; role: Role}) {
           <DriftList drift={current.drift} held={current.hold !== null} />
         </div>
       )}
-      <HeadChanges status={current} diff={diff} />
+      <HeadChanges status={current} diff={diff} canCheck={role === 'admin'} />
       <section class="panel" aria-labelledby="history-title">
         <h2 id="history-title">Deploys</h2>
         {history.error !== null && <LoadError what="the history" error={history.error} onRetry={history.reload} />}

@@ -13,15 +13,16 @@ export interface DiffCheck {
 
 /**
  * What the branch head would change. The server fetches the remote and takes the repository's lock
- * for it, so it is asked when the page opens and when someone asks again, never on live updates.
+ * for it, so it is asked when the page opens and when someone asks again, never on live updates; and
+ * only by an admin, since it acts (a read-only token is refused it).
  */
-export function useDiff(target: StackAddress, stackName: string): DiffCheck {
-  const [state, setState] = useState<Omit<DiffCheck, 'check'>>({result: null, error: null, checking: true, checkedAt: null})
+export function useDiff(target: StackAddress, stackName: string, allowed: boolean): DiffCheck {
+  const [state, setState] = useState<Omit<DiffCheck, 'check'>>({result: null, error: null, checking: allowed, checkedAt: null})
   const alive = useRef(true)
   const inFlight = useRef(false)
 
   const check = async () => {
-    if (inFlight.current) return
+    if (inFlight.current || !allowed) return
     inFlight.current = true
     setState((previous) => ({...previous, checking: true}))
     try {

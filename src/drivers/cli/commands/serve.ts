@@ -113,7 +113,7 @@ export default class Serve extends BaseCommand<typeof Serve> {
         http: listen ? {listen, version: this.config.version} : undefined,
         notifier: context.notifier,
         databaseChanges: () => databaseChanges(context.home),
-        tokens: {verify: (presented) => verifyAccessToken(context, presented), grant: (id) => accessTokenGrant(context, id)},
+        tokens: {verify: (presented) => verifyAccessToken(context, presented), grant: (id, fingerprint) => accessTokenGrant(context, id, fingerprint)},
       })
     } finally {
       process.off('SIGTERM', onSignal)

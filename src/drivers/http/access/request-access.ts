@@ -9,12 +9,14 @@ export interface TokenGrant {
   role: AccessRole
   name: string
   tokenId: number
+  /** The start of the token's hash, which a session keeps beside the id. */
+  fingerprint: string
 }
 
 /** The named access tokens: how a presented one is checked, and whether a session's token still stands. */
 export interface NamedTokens {
   verify(presented: string): TokenGrant | null
-  grant(tokenId: number): TokenGrant | null
+  grant(tokenId: number, fingerprint: string): TokenGrant | null
 }
 
 /** Who is asking and what they may do. */
@@ -77,12 +79,14 @@ export function checkWrite(request: AskingRequest, access: RequestAccess, settin
     if (!settings.sessions.csrfMatches(access.session, headerOf(request, 'x-csrf-token'))) {
       throw new ForbiddenError('the request has no valid CSRF token', {code: 'csrf_failed', hint: 'reload the dashboard and try again'})
     }
-    const origin = headerOf(request, 'origin')
-    if (origin !== undefined && !sameHost(origin, headerOf(request, 'host'))) {
-      throw new ForbiddenError('the request comes from another site', {code: 'csrf_failed', hint: 'use the dashboard served by kedge itself'})
-    }
+    refuseOtherSites(request)
   }
-  if (!options.anyRole && access.role !== 'admin') {
+  if (!options.anyRole) requireAdmin(access)
+}
+
+/** The admin role: for every write, and for the reads that act (a diff fetches the branch, takes the repository's lock and records drift). */
+export function requireAdmin(access: RequestAccess): void {
+  if (access.role !== 'admin') {
     throw new ForbiddenError(`"${access.name}" is a read-only token`, {hint: 'use the admin token, or a token made with "kedge token create --role admin"'})
   }
 }
@@ -90,15 +94,27 @@ export function checkWrite(request: AskingRequest, access: RequestAccess, settin
 function sessionAccess(claims: SessionClaims, settings: AccessSettings): RequestAccess | null {
   // The admin token's sessions are signed with a key derived from it: a valid signature is the check.
   if (claims.subject === 'admin') return {role: 'admin', name: ADMIN_NAME, session: claims}
-  const grant = settings.tokens.grant(claims.subject)
+  const grant = settings.tokens.grant(claims.subject.tokenId, claims.subject.fingerprint)
   return grant ? {role: grant.role, name: grant.name, session: claims} : null
 }
 
-function sameHost(origin: string, host: string | undefined): boolean {
+/**
+ * A request a page of another site made: its Origin names another host than the one the browser asked
+ * for (`X-Forwarded-Host` behind a proxy that changes `Host`, which a page cannot set: it is no header a
+ * browser sends across sites without asking first). One with no Origin is not a browser's cross-site write.
+ */
+export function refuseOtherSites(request: AskingRequest): void {
+  const origin = headerOf(request, 'origin')
+  if (origin === undefined) return
+  const host = headerOf(request, 'x-forwarded-host') ?? headerOf(request, 'host')
+  let originHost: string | null = null
   try {
-    return host !== undefined && new URL(origin).host === host
+    originHost = new URL(origin).host
   } catch {
-    return false
+    // An Origin that is not a URL ("null", a sandboxed page) is another site's too.
+  }
+  if (originHost === null || originHost !== host) {
+    throw new ForbiddenError('the request comes from another site', {code: 'csrf_failed', hint: 'use the dashboard served by kedge itself'})
   }
 }
 

@@ -7,8 +7,11 @@ export const SESSION_LIFETIME_MS = 12 * 60 * 60 * 1000
 /** Longer is no cookie kedge wrote: it is not parsed. */
 const MAX_COOKIE_LENGTH = 512
 
-/** Who a session is for: the admin token itself, or a named access token by its id (so revoking the token ends its sessions). */
-export type SessionSubject = 'admin' | number
+/**
+ * Who a session is for: the admin token itself, or a named access token by its id and the start of its
+ * hash (so revoking the token ends its sessions, and no other token given the same id inherits them).
+ */
+export type SessionSubject = 'admin' | {tokenId: number; fingerprint: string}
 
 export interface SessionClaims {
   subject: SessionSubject
@@ -33,7 +36,8 @@ export class SessionSigner {
 
   issue(subject: SessionSubject, now: number): {cookie: string; claims: SessionClaims} {
     const claims: SessionClaims = {subject, issuedAt: now, expiresAt: now + SESSION_LIFETIME_MS, nonce: randomBytes(18).toString('base64url')}
-    const payload = Buffer.from(JSON.stringify({s: claims.subject, i: claims.issuedAt, e: claims.expiresAt, n: claims.nonce})).toString('base64url')
+    const named = claims.subject === 'admin' ? 'admin' : [claims.subject.tokenId, claims.subject.fingerprint]
+    const payload = Buffer.from(JSON.stringify({s: named, i: claims.issuedAt, e: claims.expiresAt, n: claims.nonce})).toString('base64url')
     return {cookie: `${payload}.${this.sign(payload)}`, claims}
   }
 
@@ -87,9 +91,16 @@ export function clearedSessionCookieHeader(options: {secure: boolean}): string {
 function claimsOf(fields: unknown): SessionClaims | null {
   if (typeof fields !== 'object' || fields === null) return null
   const {s, i, e, n} = fields as Record<string, unknown>
-  const subject = s === 'admin' || (typeof s === 'number' && Number.isSafeInteger(s) && s > 0) ? s : null
+  const subject = s === 'admin' ? s : tokenSubjectOf(s)
   if (subject === null || typeof i !== 'number' || typeof e !== 'number' || typeof n !== 'string') return null
   return {subject, issuedAt: i, expiresAt: e, nonce: n}
+}
+
+function tokenSubjectOf(value: unknown): SessionSubject | null {
+  if (!Array.isArray(value) || value.length !== 2) return null
+  const [tokenId, fingerprint] = value as [unknown, unknown]
+  if (typeof tokenId !== 'number' || !Number.isSafeInteger(tokenId) || tokenId <= 0 || typeof fingerprint !== 'string') return null
+  return {tokenId, fingerprint}
 }
 
 /** Compares in constant time for equal lengths; a length that differs says nothing about the secret. */

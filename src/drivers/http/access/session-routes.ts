@@ -1,9 +1,9 @@
 import type {FastifyInstance, FastifyRequest} from 'fastify'
 
-import {ForbiddenError, UnauthorizedError} from '../../../model/errors.js'
+import {UnauthorizedError} from '../../../model/errors.js'
 import type {HttpServerOptions} from '../server-options.js'
 import {tokenMatches} from '../admin-token.js'
-import {type AccessSettings, checkWrite, requestAccess} from './request-access.js'
+import {type AccessSettings, checkWrite, refuseOtherSites, requestAccess} from './request-access.js'
 import {clearedSessionCookieHeader, sessionCookieHeader} from './session-cookie.js'
 
 interface LoginBody {
@@ -30,9 +30,12 @@ export async function registerSessionRoutes(routes: FastifyInstance, options: Ht
   routes.post<{Body: LoginBody}>('/', {
     schema: {body: {type: 'object', additionalProperties: false, required: ['token'], properties: {token: {type: 'string', minLength: 1, maxLength: 256}}}},
   }, async (request, reply) => {
+    // A login posted by another site's page would sign the browser in under someone else's token.
     refuseOtherSites(request)
     const presented = request.body.token
-    const subject = tokenMatches(access.adminToken, presented) ? ('admin' as const) : access.tokens.verify(presented)?.tokenId
+    const admin = tokenMatches(access.adminToken, presented)
+    const grant = admin ? null : access.tokens.verify(presented)
+    const subject = admin ? ('admin' as const) : grant ? {tokenId: grant.tokenId, fingerprint: grant.fingerprint} : undefined
     if (subject === undefined) {
       options.logger.log('warn', 'http.login_refused', {from: request.ip})
       throw new UnauthorizedError('wrong token', {hint: 'give the admin token (<home>/admin.token) or a token from "kedge token create"'})
@@ -49,19 +52,6 @@ export async function registerSessionRoutes(routes: FastifyInstance, options: Ht
     checkWrite(request, caller, access, {anyRole: true})
     return reply.header('set-cookie', clearedSessionCookieHeader({secure: cameOverHttps(request)})).status(204).send()
   })
-}
-
-/** A login posted by another site's page would sign the browser in as someone else's token. */
-function refuseOtherSites(request: FastifyRequest): void {
-  const origin = request.headers.origin
-  if (origin === undefined) return
-  let host: string | null = null
-  try {
-    host = new URL(origin).host
-  } catch {
-    // An Origin that is not a URL ("null", say) is another site's too.
-  }
-  if (host !== request.headers.host) throw new ForbiddenError('the request comes from another site', {code: 'csrf_failed', hint: 'log in on the dashboard served by kedge itself'})
 }
 
 /** Behind a proxy that ends TLS, its X-Forwarded-Proto says so; it only adds Secure, which a client lying about it would deny itself. */

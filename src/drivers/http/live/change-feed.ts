@@ -4,6 +4,8 @@ export type LiveEvent =
   | {kind: 'change'; repo: string | null}
   /** A step of an action started from the API with an `X-Kedge-Action` id. */
   | {kind: 'progress'; action: string; address: string; step: string; at: string}
+  /** A token was created or revoked: each stream checks that its own still stands. */
+  | {kind: 'access'}
   /** serve is stopping: the streams end. */
   | {kind: 'closing'}
 
@@ -48,6 +50,10 @@ export class ChangeFeed {
 
   progress(action: string, address: string, step: string, at: Date): void {
     this.tell({kind: 'progress', action, address, step, at: at.toISOString()})
+  }
+
+  accessChanged(): void {
+    this.tell({kind: 'access'})
   }
 
   /** serve stops: every stream is ended. */

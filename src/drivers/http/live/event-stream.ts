@@ -1,6 +1,8 @@
 import type {FastifyInstance} from 'fastify'
 
+import {errorMessage, isKedgeError} from '../../../model/errors.js'
 import {redactDeep} from '../../../model/secrets/redaction.js'
+import type {EventLog} from '../server-options.js'
 import type {AccessSettings} from '../access/request-access.js'
 import {requestAccess} from '../access/request-access.js'
 import {SECURITY_HEADERS} from '../dashboard/security-headers.js'
@@ -17,7 +19,7 @@ const MAX_BUFFERED_BYTES = 1024 * 1024
  * `GET /api/v1/events`: server-sent events, so that the dashboard shows a change within a second of it
  * without asking again and again. Authenticated like every API route (see api-routes.ts).
  */
-export function registerEventStream(api: FastifyInstance, feed: ChangeFeed, access: AccessSettings, now: () => number): void {
+export function registerEventStream(api: FastifyInstance, feed: ChangeFeed, access: AccessSettings, now: () => number, logger: EventLog): void {
   api.get('/events', async (request, reply) => {
     if (feed.streams >= MAX_STREAMS) {
       return reply.status(503).send({error: {code: 'busy', message: `${MAX_STREAMS} event streams are open already`, hint: 'close a dashboard tab, or retry later'}})
@@ -38,17 +40,24 @@ export function registerEventStream(api: FastifyInstance, feed: ChangeFeed, acce
     const session = requestAccess(request, access, now()).session
     const unsubscribe = feed.subscribe((event: LiveEvent) => {
       if (event.kind === 'closing') return end()
+      if (event.kind === 'access') return void (stillAllowed() || end())
       if (event.kind === 'change') return send('change', {repo: event.repo})
       send('progress', {action: event.action, address: event.address, step: event.step, at: event.at})
     })
-    const keepAlive = setInterval(() => {
-      // A session that expired or whose token was revoked ends its stream; the browser's reconnect is then refused.
+    /** A session that expired or whose token was revoked ends its stream; the browser's reconnect is then refused. */
+    const stillAllowed = (): boolean => {
       try {
         requestAccess(request, access, now())
-      } catch {
-        return end()
+        return true
+      } catch (error) {
+        // A refusal is the answer; anything else (the database failing) is also the operator's to see.
+        if (!isKedgeError(error) || error.code !== 'unauthorized') logger.log('warn', 'http.stream_check_failed', {error: errorMessage(error)})
+        return false
       }
-      response.write(': keep-alive\n\n')
+    }
+    const keepAlive = setInterval(() => {
+      if (stillAllowed()) response.write(': keep-alive\n\n')
+      else end()
     }, KEEP_ALIVE_MS)
     const expiry = session ? setTimeout(() => end(), Math.max(0, session.expiresAt - now())) : null
     let ended = false
