@@ -129,6 +129,9 @@ describe('the dashboard, in a real browser against a real serve', () => {
     const history = await runKedgeJson<DeploymentJson[]>(['history', steady.name, '--json'], {home})
     assert.deepEqual(history.json.slice(0, 2).map((row) => [row.commit, row.trigger, row.status]), [[first, 'rollback', 'rolled_back'], [second, 'manual', 'success']])
     await page.locator(`[data-stack-page="${steady.name}"] [data-health="rolled_back"]`).waitFor({timeout: 5000})
+    const overview = (await page.evaluate('fetch("/api/v1/stacks").then((response) => response.json())')) as Array<{address: string; health: string; behind: number | null}>
+    const row = overview.find((candidate) => candidate.address === steady.name)
+    assert.deepEqual([row?.health, row?.behind], ['rolled_back', 1], 'one commit behind the branch once rolled back')
     await saveScreenshot(page, 'dashboard-stack.png')
   })
 

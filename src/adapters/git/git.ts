@@ -258,9 +258,15 @@ export async function hasCommit(repository: string, commit: string): Promise<boo
   }
 }
 
+/** One git process: a commit that is not in the clone makes rev-list fail, which is the "unknown" this answers. */
 export async function commitsAhead(repository: string, from: string, to: string): Promise<number | null> {
-  if (!(await hasCommit(repository, from)) || !(await hasCommit(repository, to))) return null
-  const count = Number((await localGit(['-C', repository, 'rev-list', '--count', `${from}..${to}`])).trim())
+  let output: string
+  try {
+    output = await localGit(['-C', repository, 'rev-list', '--count', `${from}..${to}`, '--'])
+  } catch {
+    return null
+  }
+  const count = Number(output.trim())
   return Number.isSafeInteger(count) ? count : null
 }
 

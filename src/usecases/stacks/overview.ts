@@ -57,6 +57,6 @@ export function overviewOf(status: RepositoryStatus, behind: number | null): Sta
 async function behindOf(context: ReadContext & {git: Pick<Git, 'commitsAhead'>}, status: RepositoryStatus): Promise<number | null> {
   if (!status.deployed || !status.head || status.rowError) return null
   if (status.deployed.commit === status.head.commit) return 0
-  // A clone git cannot read shows as unknown here; the repository's own round reports it (lastError).
-  return context.git.commitsAhead(context.home.repoDir(status.name), status.deployed.commit, status.head.commit).catch(() => null)
+  // Unknown (null) when git cannot tell, a commit missing from the clone say: the repository's own round reports a broken clone.
+  return context.git.commitsAhead(context.home.repoDir(status.name), status.deployed.commit, status.head.commit)
 }
