@@ -221,6 +221,9 @@ describe('the container image', {skip}, () => {
     assert.equal(await waitFor('the healthcheck to pass', () => docker('inspect', '--format', '{{.State.Health.Status}}', kedge).trim() === 'healthy', 60_000, 250), true)
     const port = docker('port', kedge, '8080/tcp').trim().split('\n')[0]!.split(':').pop()
     assert.equal((await request(`http://127.0.0.1:${port}`, 'GET', '/health')).status, 200)
+    const dashboard = await request(`http://127.0.0.1:${port}`, 'GET', '/')
+    assert.equal(dashboard.status, 200, 'the image serves the dashboard it built')
+    assert.match(dashboard.text, /<script type="module" src="\/assets\//)
     const status = JSON.parse(docker('exec', kedge, 'kedge', 'status', '--repo', name, '--json')) as unknown
     assert.match(JSON.stringify(status), new RegExp(remote.head()))
     assert.deepEqual(logLines(kedge).filter((line) => line.event === 'home.mount_mismatch'), [], 'no warning for a home at the same path')
