@@ -203,6 +203,7 @@ export async function registerApiRoutes(api: FastifyInstance, options: HttpServe
       const healed = await healOnRequest(actionContext(request, options, addressOf(request)), addressOf(request), {signal: options.abandon})
       const stacks = healed.map((outcome) => ({
         stack: outcome.stack,
+        address: outcome.address,
         result: outcome.result,
         deployment: outcome.deployment ? toDeploymentView(outcome.deployment, outcome.stack) : null,
       }))

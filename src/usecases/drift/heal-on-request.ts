@@ -11,6 +11,8 @@ import {healLocked, type HealResult} from './heal.js'
 /** What a heal asked for did to one stack. */
 export interface HealOnRequest {
   stack: string
+  /** How commands name it: `<repository>`, or `<repository>/<stack>`. */
+  address: string
   /** `healed`, or `in-sync` when there was nothing to heal. */
   result: 'healed' | 'in-sync'
   /** The heal's deployment; none when there was nothing to heal. */
@@ -41,15 +43,15 @@ export async function healOnRequest(context: KedgeContext, address: string, opti
 
 /** `label` is how commands name the stack (its address). */
 function resultOf(healed: HealResult, stack: string, label: string): HealOnRequest {
-  const refused = (error: KedgeError): HealOnRequest => ({stack, result: 'in-sync', deployment: null, error})
+  const refused = (error: KedgeError): HealOnRequest => ({stack, address: label, result: 'in-sync', deployment: null, error})
   switch (healed.kind) {
     case 'healed':
-      return {stack, result: 'healed', deployment: healed.outcome.deployment, error: healed.outcome.error}
+      return {stack, address: label, result: 'healed', deployment: healed.outcome.deployment, error: healed.outcome.error}
     // An operator's heal is neither left to the mode nor stopped by the flap guard: those two are kedge's own answers.
     case 'in-sync':
     case 'recorded':
     case 'flapping':
-      return {stack, result: 'in-sync', deployment: null, error: null}
+      return {stack, address: label, result: 'in-sync', deployment: null, error: null}
     case 'nothing-deployed':
       return refused(new NotFoundError(`${label} has nothing deployed to heal`, {hint: `run "kedge sync ${label}" to deploy it`}))
     case 'busy':
