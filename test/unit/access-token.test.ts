@@ -6,20 +6,10 @@ import {checkAccessTokenRow} from '../../src/model/access/access-token-row.js'
 import {hasExpired, hashAccessToken, isAccessTokenName, normalizeAccessTokenName, parseAccessRole} from '../../src/model/access/access-token.js'
 import {MAX_TOKEN_LIFETIME_MS, parseTokenLifetime} from '../../src/model/access/token-lifetime.js'
 import {formatAccessToken, isAccessTokenShape} from '../../src/model/access/token-format.js'
-import {isKedgeError, type KedgeError} from '../../src/model/errors.js'
 import type {AccessTokenRow} from '../../src/model/rows.js'
 import {createLogger} from '../../src/drivers/daemon/logger.js'
 import {redact, redactDeep} from '../../src/model/secrets/redaction.js'
-
-function refusal(action: () => unknown): KedgeError {
-  try {
-    action()
-  } catch (error) {
-    assert.ok(isKedgeError(error), String(error))
-    return error
-  }
-  assert.fail('it was accepted')
-}
+import {refusal} from '../helpers/refusal.js'
 
 const GOOD_ROW: AccessTokenRow = {
   id: 3,

@@ -3,7 +3,6 @@ import {afterEach, beforeEach, describe, it} from 'node:test'
 
 import {hashAccessToken} from '../../src/model/access/access-token.js'
 import {isAccessTokenShape} from '../../src/model/access/token-format.js'
-import {isKedgeError, type KedgeError} from '../../src/model/errors.js'
 import {
   accessTokenGrant,
   checkAccessTokenRequest,
@@ -14,16 +13,7 @@ import {
   verifyAccessToken,
 } from '../../src/usecases/access/access-tokens.js'
 import {fakeWorld, type FakeWorld} from '../helpers/fake-ports.js'
-
-function refusal(action: () => unknown): KedgeError {
-  try {
-    action()
-  } catch (error) {
-    assert.ok(isKedgeError(error), String(error))
-    return error
-  }
-  assert.fail('it was accepted')
-}
+import {refusal} from '../helpers/refusal.js'
 
 const HOUR = 3_600_000
 const DAY = 24 * HOUR

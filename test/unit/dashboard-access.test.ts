@@ -21,6 +21,7 @@ function settings(tokens: TokenGrant[] = [VIEWER], admin = ADMIN): AccessSetting
   }
 }
 
+/** The code of the kedge error `action` throws, or `none` when it lets the request through. */
 function codeOf(action: () => unknown): string {
   try {
     action()
