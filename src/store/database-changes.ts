@@ -7,8 +7,9 @@ export interface DatabaseChanges {
   /** Changes whenever a commit reached the database since it was last read. */
   version(): number
   /**
-   * Each repository's state as a person sees it (its head, its stacks' holds, drift, pins, pending
-   * commits and errors, its newest deployment and how that went), as one string: it differs only when
+   * Each repository's state as a person sees it (its URL, credentials' kind, branch and head, its stacks'
+   * holds, drift, pins, pending commits, the head each was found in sync with, and errors, its newest
+   * deployment and how that went), as one string: it differs only when
    * something shown differs, not when a poll or a check merely records its time.
    */
   repositoryVersions(): Map<string, string>
@@ -19,9 +20,9 @@ export interface DatabaseChanges {
 
 const REPOSITORY_VERSIONS = `
   SELECT r.name AS name,
-    coalesce(r.branch, '') || '|' || coalesce(r.remote_head, '') || '|' || coalesce(r.last_error_at, '') || '|' ||
+    r.url || '|' || coalesce(r.auth_kind, '') || '|' || coalesce(r.branch, '') || '|' || coalesce(r.remote_head, '') || '|' || coalesce(r.last_error_at, '') || '|' ||
     coalesce((SELECT group_concat(s.id || ':' || coalesce(s.hold, '') || ':' || coalesce(s.drift, '') || ':' || coalesce(s.pending_commit, '') || ':' ||
-      coalesce(s.pinned_commit, '') || ':' || coalesce(s.last_error_at, ''), ',') FROM stacks s WHERE s.repository_id = r.id), '') || '|' ||
+      coalesce(s.pinned_commit, '') || ':' || coalesce(s.unchanged_head, '') || ':' || coalesce(s.last_error_at, ''), ',') FROM stacks s WHERE s.repository_id = r.id), '') || '|' ||
     coalesce((SELECT d.id || ':' || d.status || ':' || length(coalesce(d.hooks, '')) FROM deployments d
       WHERE d.repository_id = r.id ORDER BY d.id DESC LIMIT 1), '') AS version
   FROM repositories r`

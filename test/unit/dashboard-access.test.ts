@@ -105,6 +105,7 @@ describe('who a request is and what it may do', () => {
     assert.equal(write({'x-csrf-token': csrf, origin: 'null'}), 'csrf_failed')
     assert.equal(write({'x-csrf-token': csrf, origin: 'https://kedge.example.com', 'x-forwarded-host': 'kedge.example.com'}), 'none', 'behind a proxy that changes Host')
     assert.equal(write({'x-csrf-token': csrf, origin: 'https://evil.example', 'x-forwarded-host': 'kedge.example.com'}), 'csrf_failed')
+    assert.equal(write({'x-csrf-token': csrf, origin: 'https://kedge.example.com:8443', 'x-forwarded-host': 'kedge.example.com:8443, 10.0.0.2'}), 'none', 'through two proxies')
 
     const viewer = access.sessions.issue(VIEWER_SUBJECT, NOW)
     const request = {method: 'POST', headers: {cookie: `kedge_session=${viewer.cookie}`, 'x-csrf-token': access.sessions.csrfOf(viewer.claims)}}

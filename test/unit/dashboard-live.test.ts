@@ -90,3 +90,28 @@ describe('the watch on kedge.db\'s commits', () => {
     watch.close()
   })
 })
+
+describe('the event stream', () => {
+  it('ends cleanly, and holds no listener, when the feed closes as the stream subscribes', async () => {
+    const fastify = (await import('fastify')).default
+    const {registerEventStream} = await import('../../src/drivers/http/live/event-stream.js')
+    const {SessionSigner} = await import('../../src/drivers/http/access/session-cookie.js')
+    const admin = 'a'.repeat(43)
+    // As serve's watch does when kedge.db cannot be opened: the first stream's subscription closes the feed.
+    const feed: ChangeFeed = new ChangeFeed((watching) => watching && feed.close())
+    const app = fastify()
+    const logged: string[] = []
+    registerEventStream(app, feed, {adminToken: admin, sessions: new SessionSigner(admin), tokens: {verify: () => null, grant: () => null}}, () => Date.now(), {log: (_level, event) => logged.push(event)})
+    await app.listen({host: '127.0.0.1', port: 0})
+    try {
+      const {port} = app.server.address() as {port: number}
+      const response = await fetch(`http://127.0.0.1:${port}/events`, {headers: {authorization: `Bearer ${admin}`}})
+      assert.equal(response.status, 200)
+      assert.equal(await response.text(), '', 'ended before its first event')
+      assert.equal(feed.streams, 0)
+      assert.deepEqual(logged, [])
+    } finally {
+      await app.close()
+    }
+  })
+})

@@ -258,16 +258,21 @@ export async function hasCommit(repository: string, commit: string): Promise<boo
   }
 }
 
-/** One git process: a commit that is not in the clone makes rev-list fail, which is the "unknown" this answers. */
+/**
+ * One git process. The clone is shallow (kedge fetches with --depth=1), so only commits on a path from
+ * `from` to `to` that the clone holds are counted (--ancestry-path); none found, or a commit missing from
+ * the clone (rev-list fails), is the "unknown" this answers: no count at all rather than a wrong one.
+ */
 export async function commitsAhead(repository: string, from: string, to: string): Promise<number | null> {
+  if (from === to) return 0
   let output: string
   try {
-    output = await localGit(['-C', repository, 'rev-list', '--count', `${from}..${to}`, '--'])
+    output = await localGit(['-C', repository, 'rev-list', '--count', '--ancestry-path', `${from}..${to}`, '--'])
   } catch {
     return null
   }
   const count = Number(output.trim())
-  return Number.isSafeInteger(count) ? count : null
+  return Number.isSafeInteger(count) && count > 0 ? count : null
 }
 
 /** Git's object id of each path in the commit (a blob for a file, a tree for a directory); absent paths are left out. */

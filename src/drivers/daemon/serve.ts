@@ -118,8 +118,9 @@ export async function serve(context: KedgeContext, options: ServeOptions): Promi
     () => feed.accessChanged(),
     (error) => {
       logger.log('warn', 'events.database_watch_failed', {error: errorMessage(error)})
-      // The streams end, so that no page says it is live while it is not; their reconnection opens the watch again.
-      feed.close()
+      // The streams end, so that no page says it is live while it is not; their reconnection opens the watch
+      // again. Not at once: the watch fails as a stream subscribes, which must be done first.
+      setImmediate(() => feed.close())
     },
   )
   const feed = new ChangeFeed((watching) => (watching ? databaseWatch.start() : databaseWatch.stop()))

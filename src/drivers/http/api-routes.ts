@@ -205,6 +205,7 @@ export async function registerApiRoutes(api: FastifyInstance, options: HttpServe
         stack: outcome.stack,
         address: outcome.address,
         result: outcome.result,
+        reason: outcome.reason,
         deployment: outcome.deployment ? toDeploymentView(outcome.deployment, outcome.stack) : null,
       }))
       const failed = healed.find((outcome) => outcome.error)

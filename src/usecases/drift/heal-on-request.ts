@@ -13,8 +13,12 @@ export interface HealOnRequest {
   stack: string
   /** How commands name it: `<repository>`, or `<repository>/<stack>`. */
   address: string
-  /** `healed`, or `in-sync` when there was nothing to heal. */
-  result: 'healed' | 'in-sync'
+  /**
+   * `healed`; `in-sync` when there was nothing to heal; `skipped` when the stack, one of several the
+   * address named, cannot be healed now (held, gone, nothing deployed): `reason` says why.
+   */
+  result: 'healed' | 'in-sync' | 'skipped'
+  reason: string | null
   /** The heal's deployment; none when there was nothing to heal. */
   deployment: DeploymentRow | null
   /** Why the stack could not be healed, or why its heal failed; null when it was healed or in sync. */
@@ -33,9 +37,12 @@ export async function healOnRequest(context: KedgeContext, address: string, opti
   return withRepositoryLock(context, repository, lockOptions, async () => {
     const results: HealOnRequest[] = []
     // Read under the lock: the drift to heal is the one recorded last.
-    for (const target of requireSomeStacks(context, address)) {
+    const targets = requireSomeStacks(context, address)
+    for (const target of targets) {
       const healed = await healLocked(context, target, {byOperator: true, signal: options.signal})
-      results.push(resultOf(healed, target.stack.name, stackLabel(target)))
+      const result = resultOf(healed, target.stack.name, stackLabel(target))
+      // Of several stacks, one that cannot be healed now is passed over, as `sync` passes over a stack it may not deploy: the others are healed.
+      results.push(result.error && targets.length > 1 && healed.kind !== 'healed' ? {...result, result: 'skipped', reason: result.error.message, error: null} : result)
     }
     return results
   })
@@ -43,15 +50,15 @@ export async function healOnRequest(context: KedgeContext, address: string, opti
 
 /** `label` is how commands name the stack (its address). */
 function resultOf(healed: HealResult, stack: string, label: string): HealOnRequest {
-  const refused = (error: KedgeError): HealOnRequest => ({stack, address: label, result: 'in-sync', deployment: null, error})
+  const refused = (error: KedgeError): HealOnRequest => ({stack, address: label, result: 'skipped', reason: error.message, deployment: null, error})
   switch (healed.kind) {
     case 'healed':
-      return {stack, address: label, result: 'healed', deployment: healed.outcome.deployment, error: healed.outcome.error}
+      return {stack, address: label, result: 'healed', reason: null, deployment: healed.outcome.deployment, error: healed.outcome.error}
     // An operator's heal is neither left to the mode nor stopped by the flap guard: those two are kedge's own answers.
     case 'in-sync':
     case 'recorded':
     case 'flapping':
-      return {stack, address: label, result: 'in-sync', deployment: null, error: null}
+      return {stack, address: label, result: 'in-sync', reason: null, deployment: null, error: null}
     case 'nothing-deployed':
       return refused(new NotFoundError(`${label} has nothing deployed to heal`, {hint: `run "kedge sync ${label}" to deploy it`}))
     case 'busy':

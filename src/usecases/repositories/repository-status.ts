@@ -112,8 +112,9 @@ async function statusOf(context: ReadContext, target: StackTarget): Promise<Repo
   const applied = checkedDeployment(context.store.lastAppliedDeployment(stack.id))
   const good = applied && applied.status !== 'failed' ? applied : undefined
   const latest = checkedDeployment(context.store.listDeployments(stack.id, 1)[0])
-  // A hold's rows (down, suspend, resume) deploy nothing: how the last attempt went is told by the one before them.
-  const lastAttempt = latest && isHoldTrigger(latest.trigger) ? checkedDeployment(context.store.newestAttempt(stack.id)) : latest
+  // A hold's rows (down, suspend, resume) deploy nothing: how the last attempt went is told by the one before
+  // them, unless the hold is under way (a `down` stopping containers), which is the stack's news.
+  const lastAttempt = latest && isHoldTrigger(latest.trigger) && latest.status !== 'pending' ? checkedDeployment(context.store.newestAttempt(stack.id)) : latest
   // Without a good deployment, a failed attempt's snapshot names the project its containers run in.
   const attempted = parseSnapshot(applied?.snapshot ?? null, applied?.id ?? null)
   const snapshot = good ? attempted : null

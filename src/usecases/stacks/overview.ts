@@ -56,7 +56,9 @@ export function overviewOf(status: RepositoryStatus, behind: number | null): Sta
 /** Counted only when the two differ: an in-sync stack costs no git process. */
 async function behindOf(context: ReadContext & {git: Pick<Git, 'commitsAhead'>}, status: RepositoryStatus): Promise<number | null> {
   if (!status.deployed || !status.head || status.rowError) return null
-  if (status.deployed.commit === status.head.commit) return 0
+  // In sync through a head that changed nothing of the stack (another stack's commit, a README) is no commit
+  // behind; in sync with a pin is not: the branch went on without it.
+  if ((status.inSync && !status.pinned) || status.deployed.commit === status.head.commit) return 0
   // Unknown (null) when git cannot tell, a commit missing from the clone say: the repository's own round reports a broken clone.
   return context.git.commitsAhead(context.home.repoDir(status.name), status.deployed.commit, status.head.commit)
 }

@@ -18,9 +18,13 @@ export async function logIn(token: string): Promise<Session> {
   return remembered(await request<Session>(SESSION_PATH, {method: 'POST', body: {token}, expectUnauthorized: true}))
 }
 
-/** Ends the session; should that fail, the session stays as it was, CSRF token and all. */
+/** Ends the session; should that fail, the session stays as it was, CSRF token and all. One that had ended already is logged out. */
 export async function logOut(): Promise<void> {
-  await request<null>(SESSION_PATH, {method: 'DELETE', expectUnauthorized: true})
+  try {
+    await request<null>(SESSION_PATH, {method: 'DELETE', expectUnauthorized: true})
+  } catch (error) {
+    if (!(error instanceof ApiError && error.status === 401)) throw error
+  }
   setCsrfToken(null)
 }
 

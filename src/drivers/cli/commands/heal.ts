@@ -7,7 +7,8 @@ import {healOnRequest} from '../../../usecases/drift/heal-on-request.js'
 interface HealedStack {
   stack: string
   address: string
-  result: 'healed' | 'in-sync'
+  result: 'healed' | 'in-sync' | 'skipped'
+  reason: string | null
   deployment: DeploymentView | null
 }
 
@@ -26,10 +27,11 @@ export default class Heal extends BaseCommand<typeof Heal> {
     const healed = await healOnRequest(await this.context(), address, {signal: this.interrupted})
     for (const outcome of healed) {
       if (outcome.error) continue
-      this.log(outcome.result === 'healed' ? `Healed ${outcome.address} (${outcome.deployment?.note ?? 'healed'})` : `${outcome.address}: nothing to heal`)
+      if (outcome.result === 'healed') this.log(`Healed ${outcome.address} (${outcome.deployment?.note ?? 'healed'})`)
+      else this.log(outcome.result === 'skipped' ? `${outcome.address}: skipped: ${outcome.reason ?? ''}` : `${outcome.address}: nothing to heal`)
     }
     const failed = healed.find((outcome) => outcome.error)
     if (failed?.error) throw failed.error
-    return {stacks: healed.map((outcome) => ({stack: outcome.stack, address: outcome.address, result: outcome.result, deployment: outcome.deployment ? toDeploymentView(outcome.deployment, outcome.stack) : null}))}
+    return {stacks: healed.map((outcome) => ({stack: outcome.stack, address: outcome.address, result: outcome.result, reason: outcome.reason, deployment: outcome.deployment ? toDeploymentView(outcome.deployment, outcome.stack) : null}))}
   }
 }

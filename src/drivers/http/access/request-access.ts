@@ -106,7 +106,8 @@ function sessionAccess(claims: SessionClaims, settings: AccessSettings): Request
 export function refuseOtherSites(request: AskingRequest): void {
   const origin = headerOf(request, 'origin')
   if (origin === undefined) return
-  const host = headerOf(request, 'x-forwarded-host') ?? headerOf(request, 'host')
+  // Proxies in a chain append theirs: the first is the one the browser asked for.
+  const host = headerOf(request, 'x-forwarded-host')?.split(',')[0]?.trim() ?? headerOf(request, 'host')
   let originHost: string | null = null
   try {
     originHost = new URL(origin).host

@@ -34,16 +34,12 @@ export function registerEventStream(api: FastifyInstance, feed: ChangeFeed, acce
       'x-accel-buffering': 'no',
     })
     const send = (name: string, data: unknown) => {
+      if (ended) return
       if (response.writableLength > MAX_BUFFERED_BYTES) return end()
       response.write(`event: ${name}\ndata: ${JSON.stringify(redactDeep(data))}\n\n`)
     }
     const session = requestAccess(request, access, now()).session
-    const unsubscribe = feed.subscribe((event: LiveEvent) => {
-      if (event.kind === 'closing') return end()
-      if (event.kind === 'access') return void (stillAllowed() || end())
-      if (event.kind === 'change') return send('change', {repo: event.repo})
-      send('progress', {action: event.action, address: event.address, step: event.step, at: event.at})
-    })
+    let ended = false
     /** A session that expired or whose token was revoked ends its stream; the browser's reconnect is then refused. */
     const stillAllowed = (): boolean => {
       try {
@@ -60,7 +56,8 @@ export function registerEventStream(api: FastifyInstance, feed: ChangeFeed, acce
       else end()
     }, KEEP_ALIVE_MS)
     const expiry = session ? setTimeout(() => end(), Math.max(0, session.expiresAt - now())) : null
-    let ended = false
+    // Subscribed last: what the feed tells at once (its watch failing as this first stream opens) finds the stream whole.
+    let unsubscribe = (): void => {}
     function end(): void {
       if (ended) return
       ended = true
@@ -69,6 +66,13 @@ export function registerEventStream(api: FastifyInstance, feed: ChangeFeed, acce
       if (expiry) clearTimeout(expiry)
       response.end()
     }
+    unsubscribe = feed.subscribe((event: LiveEvent) => {
+      if (event.kind === 'closing') return end()
+      if (event.kind === 'access') return void (stillAllowed() || end())
+      if (event.kind === 'change') return send('change', {repo: event.repo})
+      send('progress', {action: event.action, address: event.address, step: event.step, at: event.at})
+    })
+    if (ended) unsubscribe()
     request.raw.on('close', end)
     response.on('close', end)
     send('hello', {})
