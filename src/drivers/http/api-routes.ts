@@ -11,12 +11,12 @@ import {removeRepository} from '../../usecases/repositories/remove-repository.js
 import type {AuthRequest} from '../../usecases/repositories/repository-auth.js'
 import {repositoryStatuses} from '../../usecases/repositories/repository-status.js'
 import {rollbackRepository} from '../../usecases/rollback/rollback.js'
-import {syncRepository} from '../../usecases/deploying/sync.js'
+import {syncRepository, type SyncOutcome} from '../../usecases/deploying/sync.js'
 import {downStacks, resumeStacks, suspendStacks} from '../../usecases/stacks/holds.js'
 import {toHoldResult} from '../../usecases/stacks/hold-result.js'
 import {updateRepositorySettings} from '../../usecases/repositories/update-repository.js'
 import type {WebhookSecretRequest} from '../../usecases/repositories/webhook-receiver.js'
-import {InvalidInputError} from '../../model/errors.js'
+import {InvalidInputError, type KedgeError} from '../../model/errors.js'
 import {COMMIT_STATUS_CHOICES} from '../../model/notify/commit-status.js'
 import {type AccessSettings, checkWrite, requestAccess, requireAdmin, type RequestAccess} from './access/request-access.js'
 import {registerEventStream} from './live/event-stream.js'
@@ -78,6 +78,8 @@ const COMMIT_STATUS = {type: 'string', enum: [...COMMIT_STATUS_CHOICES]} as cons
 export async function registerApiRoutes(api: FastifyInstance, options: HttpServerOptions, access: AccessSettings): Promise<void> {
   const {context} = options
   const now = () => context.clock.now().getTime()
+  /** Who each request is, as its hook found: a hold's history row says who set it. */
+  const callers = new WeakMap<FastifyRequest, RequestAccess>()
   api.addHook('onRequest', async (request, reply) => {
     let caller: RequestAccess
     try {
@@ -88,10 +90,10 @@ export async function registerApiRoutes(api: FastifyInstance, options: HttpServe
     }
     if (request.method !== 'GET') checkWrite(request, caller, access)
     else if (request.routeOptions.url?.endsWith('/diff')) requireAdmin(caller)
+    callers.set(request, caller)
   })
-  /** Who set a hold, as history shows it. */
   const holdBy = (request: FastifyRequest) => {
-    const caller = requestAccess(request, access, now())
+    const caller = callers.get(request)!
     return `${caller.session ? 'the dashboard' : 'the API'} (${caller.name})`
   }
 
@@ -181,21 +183,13 @@ export async function registerApiRoutes(api: FastifyInstance, options: HttpServe
     api.post<{Params: StackParams}>(`${prefix}/sync`, {schema: {params, body: {type: ['object', 'null'], additionalProperties: false}}}, async (request, reply) => {
       const outcomes = await syncRepository(actionContext(request, options, addressOf(request)), addressOf(request), {signal: options.abandon})
       if (outcomes.length === 1) return sendOutcome(reply, request.params.name, outcomes[0]!)
-      const failed = outcomes.find((outcome) => outcome.error)
-      const stacks = outcomes.map((outcome) => ({stack: outcome.stack, deployment: toDeploymentView(outcome.deployment, outcome.stack), changes: outcome.changes, ...(outcome.skipped ? {skipped: outcome.skipped} : {})}))
-      if (!failed?.error) return reply.status(200).send({repo: request.params.name, stacks})
-      const {status, body} = errorResponse(failed.error)
-      return reply.status(status).send({...body, stacks})
+      return sendStacks(reply, request.params.name, outcomes, deployedStacks(outcomes))
     })
 
     for (const [action, hold] of [['down', downStacks], ['suspend', suspendStacks], ['resume', resumeStacks]] as const) {
       api.post<{Params: StackParams}>(`${prefix}/${action}`, {schema: {params, body: {type: ['object', 'null'], additionalProperties: false}}}, async (request, reply) => {
         const changes = await hold(actionContext(request, options, addressOf(request)), addressOf(request), {by: holdBy(request), signal: options.abandon})
-        const stacks = changes.map(toHoldResult)
-        const failed = changes.find((change) => change.error)
-        if (!failed?.error) return reply.status(200).send({repo: request.params.name, stacks})
-        const {status, body} = errorResponse(failed.error)
-        return reply.status(status).send({...body, stacks})
+        return sendStacks(reply, request.params.name, changes, changes.map(toHoldResult))
       })
     }
 
@@ -208,19 +202,12 @@ export async function registerApiRoutes(api: FastifyInstance, options: HttpServe
         reason: outcome.reason,
         deployment: outcome.deployment ? toDeploymentView(outcome.deployment, outcome.stack) : null,
       }))
-      const failed = healed.find((outcome) => outcome.error)
-      if (!failed?.error) return reply.status(200).send({repo: request.params.name, stacks})
-      const {status, body} = errorResponse(failed.error)
-      return reply.status(status).send({...body, stacks})
+      return sendStacks(reply, request.params.name, healed, stacks)
     })
 
     api.post<{Params: StackParams}>(`${prefix}/up`, {schema: {params, body: {type: ['object', 'null'], additionalProperties: false}}}, async (request, reply) => {
       const outcomes = await syncRepository(actionContext(request, options, addressOf(request)), addressOf(request), {up: true, signal: options.abandon})
-      const stacks = outcomes.map((outcome) => ({stack: outcome.stack, deployment: toDeploymentView(outcome.deployment, outcome.stack), changes: outcome.changes, ...(outcome.skipped ? {skipped: outcome.skipped} : {})}))
-      const failed = outcomes.find((outcome) => outcome.error)
-      if (!failed?.error) return reply.status(200).send({repo: request.params.name, stacks})
-      const {status, body} = errorResponse(failed.error)
-      return reply.status(status).send({...body, stacks})
+      return sendStacks(reply, request.params.name, outcomes, deployedStacks(outcomes))
     })
 
     api.post<{Params: StackParams; Body: {commit: string}}>(`${prefix}/rollback`, {
@@ -232,8 +219,23 @@ export async function registerApiRoutes(api: FastifyInstance, options: HttpServe
   }
 }
 
+type Reply = {status(code: number): {send(body: unknown): unknown}}
+
+/** Several stacks' results: 200 with them, or the first stack's error with them alongside. */
+function sendStacks(reply: Reply, repo: string, outcomes: ReadonlyArray<{error?: KedgeError | null}>, stacks: unknown[]): unknown {
+  const failed = outcomes.find((outcome) => outcome.error)?.error
+  if (!failed) return reply.status(200).send({repo, stacks})
+  const {status, body} = errorResponse(failed)
+  return reply.status(status).send({...body, stacks})
+}
+
+/** Each stack's deployment as a sync or an `up` answers it. */
+function deployedStacks(outcomes: SyncOutcome[]): unknown[] {
+  return outcomes.map((outcome) => ({stack: outcome.stack, deployment: toDeploymentView(outcome.deployment, outcome.stack), changes: outcome.changes, ...(outcome.skipped ? {skipped: outcome.skipped} : {})}))
+}
+
 /** A deployment that ran and failed is an error with the deployment alongside, as the CLI prints both. */
-function sendOutcome(reply: {status(code: number): {send(body: unknown): unknown}}, repo: string, outcome: DeployOutcome): unknown {
+function sendOutcome(reply: Reply, repo: string, outcome: DeployOutcome): unknown {
   const deployment = toDeploymentView(outcome.deployment, outcome.stack)
   if (outcome.error) {
     const {status, body} = errorResponse(outcome.error)

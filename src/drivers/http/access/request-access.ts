@@ -1,6 +1,6 @@
 import {ForbiddenError, UnauthorizedError} from '../../../model/errors.js'
 import {tokenMatches} from '../admin-token.js'
-import {type SessionClaims, type SessionSigner, sessionCookieOf} from './session-cookie.js'
+import {type SessionClaims, type SessionSigner, type SessionSubject, sessionCookieOf} from './session-cookie.js'
 
 export type AccessRole = 'admin' | 'read'
 
@@ -49,7 +49,7 @@ export function requestAccess(request: AskingRequest, settings: AccessSettings, 
   const authorization = headerOf(request, 'authorization')
   if (authorization !== undefined) {
     const match = /^Bearer\s+(\S+)$/i.exec(authorization)
-    const access = match ? tokenAccess(match[1]!, settings) : null
+    const access = match ? tokenAccess(match[1]!, settings)?.access : null
     if (!access) throw new UnauthorizedError('missing or wrong token', {hint: MISSING_TOKEN_HINT})
     return access
   }
@@ -62,11 +62,12 @@ export function requestAccess(request: AskingRequest, settings: AccessSettings, 
   return access
 }
 
-/** The admin token or a named token; null for neither. */
-export function tokenAccess(presented: string, settings: AccessSettings): RequestAccess | null {
-  if (tokenMatches(settings.adminToken, presented)) return {role: 'admin', name: ADMIN_NAME, session: null}
+/** The admin token or a named token, with what a session of it names as its subject; null for neither. */
+export function tokenAccess(presented: string, settings: AccessSettings): {access: RequestAccess; subject: SessionSubject} | null {
+  if (tokenMatches(settings.adminToken, presented)) return {access: {role: 'admin', name: ADMIN_NAME, session: null}, subject: 'admin'}
   const grant = settings.tokens.verify(presented)
-  return grant ? {role: grant.role, name: grant.name, session: null} : null
+  if (!grant) return null
+  return {access: {role: grant.role, name: grant.name, session: null}, subject: {tokenId: grant.tokenId, fingerprint: grant.fingerprint}}
 }
 
 /**

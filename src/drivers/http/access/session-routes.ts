@@ -2,8 +2,7 @@ import type {FastifyInstance, FastifyRequest} from 'fastify'
 
 import {UnauthorizedError} from '../../../model/errors.js'
 import type {HttpServerOptions} from '../server-options.js'
-import {tokenMatches} from '../admin-token.js'
-import {type AccessSettings, checkWrite, refuseOtherSites, requestAccess} from './request-access.js'
+import {type AccessSettings, checkWrite, refuseOtherSites, requestAccess, tokenAccess} from './request-access.js'
 import {clearedSessionCookieHeader, sessionCookieHeader} from './session-cookie.js'
 
 interface LoginBody {
@@ -32,16 +31,13 @@ export async function registerSessionRoutes(routes: FastifyInstance, options: Ht
   }, async (request, reply) => {
     // A login posted by another site's page would sign the browser in under someone else's token.
     refuseOtherSites(request)
-    const presented = request.body.token
-    const admin = tokenMatches(access.adminToken, presented)
-    const grant = admin ? null : access.tokens.verify(presented)
-    const subject = admin ? ('admin' as const) : grant ? {tokenId: grant.tokenId, fingerprint: grant.fingerprint} : undefined
-    if (subject === undefined) {
+    const presented = tokenAccess(request.body.token, access)
+    if (!presented) {
       options.logger.log('warn', 'http.login_refused', {from: request.ip})
       throw new UnauthorizedError('wrong token', {hint: 'give the admin token (<home>/admin.token) or a token from "kedge token create"'})
     }
-    const {cookie, claims} = access.sessions.issue(subject, now())
-    const caller = requestAccess({method: 'GET', headers: {cookie: `kedge_session=${cookie}`}}, access, now())
+    const {cookie, claims} = access.sessions.issue(presented.subject, now())
+    const caller = presented.access
     options.logger.log('info', 'http.login', {token: caller.name, role: caller.role})
     reply.header('set-cookie', sessionCookieHeader(cookie, {secure: cameOverHttps(request)}))
     return {role: caller.role, name: caller.name, csrf: access.sessions.csrfOf(claims), expiresAt: new Date(claims.expiresAt).toISOString()}
