@@ -19,8 +19,8 @@ describe('a stack\'s health at a glance', () => {
       ['gone', {hold: {kind: 'gone'}}],
       ['failed', {lastDeployment: {status: 'failed', trigger: 'git'}}],
       ['drifted', {lastDeployment: {status: 'failed', trigger: 'git'}, driftCount: 1}],
-      ['rolled_back', {lastDeployment: {status: 'success', trigger: 'auto_rollback'}}],
-      ['rolled_back', {lastDeployment: {status: 'success', trigger: 'rollback'}, inSync: false}],
+      ['rolled_back', {lastDeployment: {status: 'rolled_back', trigger: 'auto_rollback'}}],
+      ['rolled_back', {lastDeployment: {status: 'rolled_back', trigger: 'rollback'}, inSync: false}],
       ['rolled_back', {lastDeployment: {status: 'rolled_back', trigger: 'git'}}],
       ['not_deployed', {lastDeployment: null, deployed: null, inSync: false}],
     ]

@@ -23,8 +23,8 @@ export function stackHealth(inputs: HealthInputs): StackHealth {
   if (hold) return hold.kind
   if (inputs.driftCount > 0) return 'drifted'
   if (last?.status === 'failed') return 'failed'
-  // A deploy that failed and was put back is recorded rolled_back; the rollback itself (by hand, or kedge's own) is its own row.
-  if (last && (last.status === 'rolled_back' || (last.status === 'success' && (last.trigger === 'rollback' || last.trigger === 'auto_rollback')))) return 'rolled_back'
+  // A rollback, by hand or kedge's own after a failed deploy, is recorded with this status (rollback.ts).
+  if (last?.status === 'rolled_back') return 'rolled_back'
   if (!inputs.deployed) return 'not_deployed'
   return inputs.inSync ? 'in_sync' : 'behind'
 }
