@@ -29,6 +29,11 @@ install_missing_packages() {
   command -v docker-registry >/dev/null 2>&1 || packages+=(docker-registry)
   command -v htpasswd >/dev/null 2>&1 || packages+=(apache2-utils)
   command -v systemd-analyze >/dev/null 2>&1 || packages+=(systemd) # verifies contrib/systemd/kedge.service
+  # Test hosts for remote engines and Swarm: network namespaces and veth links (ip), a Docker daemon started
+  # inside one (nsenter), and TLS certificates made in the test (openssl).
+  command -v ip >/dev/null 2>&1 || packages+=(iproute2)
+  command -v nsenter >/dev/null 2>&1 || packages+=(util-linux)
+  command -v openssl >/dev/null 2>&1 || packages+=(openssl)
   # The dashboard's browser tests drive Debian's Chromium through playwright-core (no browser is downloaded);
   # a font of its own, so that the screenshots in docs/images read the same on every machine.
   [ -x /usr/bin/chromium ] || packages+=(chromium)

@@ -156,9 +156,9 @@ async function startSshd(configFile: string, port: number): Promise<ChildProcess
 }
 
 /** Whether an ssh server answers on the port: a bare TCP accept could come from whoever took the port before sshd. */
-function greets(port: number): Promise<boolean> {
+export function greets(port: number, host = '127.0.0.1'): Promise<boolean> {
   return new Promise((resolve) => {
-    const socket = net.connect(port, '127.0.0.1')
+    const socket = net.connect(port, host)
     socket.setTimeout(1000)
     socket.once('data', (data) => {
       socket.destroy()

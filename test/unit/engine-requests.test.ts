@@ -1,17 +1,26 @@
 import assert from 'node:assert/strict'
-import {mkdtempSync} from 'node:fs'
+import {mkdtempSync, rmSync} from 'node:fs'
 import http from 'node:http'
 import net from 'node:net'
 import {tmpdir} from 'node:os'
 import path from 'node:path'
 import {after, before, describe, it} from 'node:test'
 
-import {watchEvents} from '../../src/adapters/engine/docker-engine.js'
+import {dockerEngine} from '../../src/adapters/engine/engine-port.js'
 import {callEngine, EngineTimeoutError, streamFromEngine} from '../../src/adapters/engine/engine-transport.js'
 import {parseEngineEvent} from '../../src/adapters/engine/event-lines.js'
 import type {EngineEvent} from '../../src/ports/engine.js'
 
-const socketIn = (name: string) => path.join(mkdtempSync(path.join(tmpdir(), 'kedge-engine-')), name)
+/** A socket's path in a directory of its own, removed when the tests end. */
+const socketDirectories: string[] = []
+after(() => {
+  for (const directory of socketDirectories) rmSync(directory, {recursive: true, force: true})
+})
+const socketIn = (name: string) => {
+  const directory = mkdtempSync(path.join(tmpdir(), 'kedge-engine-'))
+  socketDirectories.push(directory)
+  return path.join(directory, name)
+}
 
 /** A unix socket that takes connections and never answers, as a wedged dockerd does. */
 async function wedgedSocket(): Promise<{socketPath: string; held: () => number; close: () => Promise<void>}> {
@@ -144,7 +153,7 @@ describe('engine requests', () => {
     const problems: string[] = []
     let connected = false
     try {
-      const watching = watchEvents({
+      const watching = dockerEngine.watchEvents({
         signal: controller.signal,
         onConnected: () => (connected = true),
         onEvent: (event) => {
@@ -181,7 +190,7 @@ describe('engine requests', () => {
     const events: EngineEvent[] = []
     const problems: string[] = []
     try {
-      await watchEvents({
+      await dockerEngine.watchEvents({
         signal: controller.signal,
         onConnected: () => undefined,
         onEvent: (event) => {
