@@ -18,7 +18,7 @@ export const ExitCode = {
 export const ERROR_CODES = [
   // Something outside kedge failed, or a deployment did (exit 1).
   'git_failed', 'store_unavailable', 'sqlite_unavailable', 'home_full', 'home_read_only', 'home_not_writable',
-  'compose_failed', 'compose_missing', 'engine_unavailable', 'engine_error', 'round_overdue', 'project_taken',
+  'compose_failed', 'compose_missing', 'engine_unavailable', 'engine_error', 'engine_changed', 'engine_refused', 'engine_untrusted', 'round_overdue', 'project_taken',
   'busy', 'already_running', 'interrupted', 'unhealthy', 'no_snapshot',
   'deploy_failed', 'plan_failed', 'rollback_failed', 'heal_failed', 'hook_failed', 'notify_failed',
   'auth_failed', 'auth_required', 'remote_redirected', 'host_key_unknown', 'host_key_changed',
@@ -30,6 +30,7 @@ export const ERROR_CODES = [
   'not_found', 'no_home', 'invalid_commit', 'ambiguous_commit', 'invalid_auth', 'invalid_known_hosts',
   'invalid_secret_key', 'invalid_env_file', 'invalid_listen', 'invalid_compose_timeout',
   'invalid_admin_token', 'invalid_notify_url', 'invalid_events', 'confirmation_required', 'not_confirmed', 'stack_running', 'stack_held',
+  'invalid_engine_host', 'invalid_engine_tls', 'invalid_docker_context',
   // A bug in kedge (exit 70).
   'internal',
   // Only the HTTP side of kedge serve answers these (docs/http.md).

@@ -38,6 +38,8 @@ export interface RepositoryRow {
   commitStatus: Forge | null
   /** The forge's API base, when it is not the one the remote's URL implies. */
   commitStatusApi: string | null
+  /** The engine its stacks run on (`repo add --engine`); null is the local engine. Set by the operator, never by a commit. */
+  engineId: number | null
 }
 
 /** What a new registration must give; the rest has defaults or starts empty. */
@@ -71,6 +73,8 @@ export interface StackRow {
   /** The drift found by the last check (JSON), and when it was checked. */
   drift: string | null
   driftCheckedAt: Date | null
+  /** The engine this stack runs on, over its repository's (`repo set NAME/STACK --engine`); null follows the repository. */
+  engineId: number | null
 }
 
 /** What a new stack must give; its state starts empty. */
@@ -109,6 +113,8 @@ export interface DeploymentRow {
   reason: string | null
   /** What the repository's hooks did (JSON, see HookRun[]): each hook's exit, or why it was skipped, and its output, redacted. */
   hooks: string | null
+  /** The engine it ran on; null is the local engine. */
+  engineId: number | null
 }
 
 /** An advisory lock's holder: a process (host, pid and start time), so that a crashed holder's lock is free. */
@@ -148,4 +154,31 @@ export interface AccessTokenRow {
   expiresAt: Date | null
   /** When it was last presented, to the minute (a write per request would be a write per page view). */
   lastUsedAt: Date | null
+}
+
+/**
+ * A Docker engine other than the local one, registered with `kedge engine add`: reached at `host`
+ * (unix://, tcp:// with TLS, ssh://), or through a Docker context. Its TLS material and ssh key are
+ * sealed with the home's secret key: never plain text.
+ */
+export interface EngineRow {
+  id: number
+  name: string
+  /** The endpoint as kedge reaches it (canonical URL); null for a context. */
+  host: string | null
+  /** A Docker context's name, read from `dockerConfig` (null: the default ~/.docker) each time kedge connects. */
+  context: string | null
+  dockerConfig: string | null
+  /** Sealed JSON {ca, cert, key} (PEM) for tcp:// with TLS. */
+  tlsSecret: string | null
+  /** What the client certificate says (subject, issuer, expiry): shown, never secret. */
+  tlsSummary: string | null
+  /** The ssh private key for ssh://, sealed. */
+  sshKey: string | null
+  sshKeyFingerprint: string | null
+  /** The engine host's ssh host keys (known_hosts format): given at add, or learned on first use. */
+  knownHosts: string | null
+  /** The engine's ID (or its Swarm cluster's), learned on first contact: another answer later is another engine. */
+  identity: string | null
+  createdAt: Date
 }

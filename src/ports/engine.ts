@@ -1,5 +1,7 @@
+import {ExternalError, type KedgeErrorOptions} from '../model/errors.js'
 import type {ContainerMount} from '../model/home-mount.js'
 import type {StackContainer} from '../model/stack/containers.js'
+import type {SwarmStackState} from '../model/swarm/swarm-state.js'
 
 /** A container event the engine reports about a container kedge labelled. */
 /** One event of the engine's stream: of a container, or of an image (a pull or a tag moves what a reference names). */
@@ -53,4 +55,69 @@ export interface Engine {
     onEvent: (event: EngineEvent) => void
     onUnreadable: (problem: string) => void
   }): Promise<void>
+
+  /*
+   * Swarm stacks. Each of these asks the swarm's managers, and fails with NotSwarmManagerError on an
+   * engine that is not one (in no swarm, a worker, or a manager whose swarm is locked).
+   */
+
+  /**
+   * The swarm's view of a stack: its services (those with the label com.docker.stack.namespace=namespace,
+   * with the engine's task counts), their tasks (every state, newest and oldest) and the swarm's nodes.
+   */
+  swarmState(namespace: string): Promise<SwarmStackState>
+  /** Removes a service; Swarm then stops its tasks by itself, within their stop grace period. One already gone is no error. */
+  removeService(id: string): Promise<void>
+  /**
+   * The networks, configs and secrets with the stack's namespace label, with their labels, for taking a
+   * stack down and pruning. A network just removed may still be listed for a moment, on the node where
+   * its last task stops; removing it again is no error.
+   */
+  listStackObjects(namespace: string): Promise<StackObjects>
+  /**
+   * Removes a network of a stack; one already gone is no error. While the tasks of removed services still
+   * hold it, it waits for them (a bounded time, NETWORK_IN_USE_WAIT_MS); it fails with NetworkInUseError
+   * when something else uses it (a service, a container attached to it), or the tasks stay past that time.
+   */
+  removeNetwork(id: string): Promise<void>
+  /** Removes a config; one already gone is no error. A service still using it makes the engine refuse. */
+  removeConfig(id: string): Promise<void>
+  /** Removes a secret; one already gone is no error. A service still using it makes the engine refuse. */
+  removeSecret(id: string): Promise<void>
+}
+
+/** A network, config or secret of a swarm stack. */
+export interface StackObject {
+  id: string
+  /** Its full name: `<namespace>_<key>`, or the `name:` the compose file gave it. */
+  name: string
+  labels: Record<string, string>
+}
+
+export interface StackObjects {
+  networks: StackObject[]
+  configs: StackObject[]
+  secrets: StackObject[]
+}
+
+/** How long removeNetwork waits for the tasks still attached to a network to stop: a stop grace period of 10 s (Swarm's default), and some. */
+export const NETWORK_IN_USE_WAIT_MS = 20_000
+
+/** The engine cannot answer for a swarm: it is in none, is a worker, or its swarm is locked. */
+export class NotSwarmManagerError extends ExternalError {
+  constructor(message: string, options: KedgeErrorOptions = {}) {
+    super(message, {...options, code: 'engine_error'})
+  }
+}
+
+/** A network of a stack still in use, so the engine keeps it: by what, in the engine's own words. */
+export class NetworkInUseError extends ExternalError {
+  constructor(
+    readonly networkId: string,
+    readonly usedBy: string,
+    message: string,
+    options: KedgeErrorOptions = {},
+  ) {
+    super(message, {...options, code: 'engine_error'})
+  }
 }

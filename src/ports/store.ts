@@ -1,6 +1,6 @@
 import type {KedgeError} from '../model/errors.js'
 import type {DeploymentStatus, DeploymentTrigger} from '../model/repository/column-values.js'
-import type {AccessTokenRow, DeploymentRow, LockRow, NewRepositoryRow, NewStackRow, NotificationChannelRow, RepositoryRow, StackRow} from '../model/rows.js'
+import type {AccessTokenRow, DeploymentRow, EngineRow, LockRow, NewRepositoryRow, NewStackRow, NotificationChannelRow, RepositoryRow, StackRow} from '../model/rows.js'
 
 export type RepositoryChanges = Partial<Omit<RepositoryRow, 'id' | 'name'>>
 export type StackChanges = Partial<Omit<StackRow, 'id' | 'repositoryId'>>
@@ -63,6 +63,10 @@ export interface ReadStore {
   /** The access token whose token has this hash (hex SHA-256). */
   findAccessTokenByHash(tokenHash: string): AccessTokenRow | undefined
   findAccessTokenById(id: number): AccessTokenRow | undefined
+  /** The registered engines (their material sealed), by name. */
+  listEngines(): EngineRow[]
+  findEngine(name: string): EngineRow | undefined
+  findEngineById(id: number): EngineRow | undefined
 }
 
 /** kedge's SQLite database, as the use cases see it. */
@@ -85,7 +89,7 @@ export interface Store extends ReadStore {
   /** Deletes the stack with its history. */
   deleteStack(id: number): boolean
 
-  startDeployment(values: {repositoryId: number; stackId: number; commit: string; trigger: DeploymentTrigger}): DeploymentRow
+  startDeployment(values: {repositoryId: number; stackId: number; commit: string; trigger: DeploymentTrigger; engineId?: number | null}): DeploymentRow
   finishDeployment(id: number, outcome: DeploymentOutcome): DeploymentRow
   /** Records what the hooks that run after the outcome (success, failure) did: the row's `hooks` (JSON), redacted. */
   recordDeploymentHooks(id: number, hooks: string): void
@@ -108,6 +112,13 @@ export interface Store extends ReadStore {
   recordAccessTokenUse(id: number, usedAt: Date): void
   /** The deleted row; undefined when no token has this name. */
   deleteAccessToken(name: string): AccessTokenRow | undefined
+
+  /** The new row; undefined, and nothing written, when an engine already has its name. */
+  insertEngine(values: Omit<EngineRow, 'id'>): EngineRow | undefined
+  /** Records host keys learned on first use, or the identity learned on first contact. */
+  updateEngine(id: number, values: Partial<Pick<EngineRow, 'knownHosts' | 'identity'>>): void
+  /** Deletes the engine unless a repository or stack is set to it, or a stack's newest deployment ran on it; says which. */
+  deleteEngine(name: string): {deleted: boolean; users: {repositories: string[]; stacks: string[]}}
 
   /** Takes the lock for `holder` unless a live holder (per `isAlive`) has it, in one transaction. */
   tryTakeLock(name: string, holder: LockHolder, isAlive: (current: LockRow) => boolean): {taken: true} | {taken: false; current: LockRow}

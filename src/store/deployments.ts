@@ -11,7 +11,7 @@ import {redactFields} from './redact-fields.js'
 import {ROW_COLUMNS} from './row-columns.js'
 import {deployments, type DeploymentRow, type DeploymentTrigger} from './schema.js'
 
-export function startDeployment(db: KedgeDatabase, values: {repositoryId: number; stackId: number; commit: string; trigger: DeploymentTrigger}): DeploymentRow {
+export function startDeployment(db: KedgeDatabase, values: {repositoryId: number; stackId: number; commit: string; trigger: DeploymentTrigger; engineId?: number | null}): DeploymentRow {
   return db
     .insert(deployments)
     .values({...values, status: 'pending', startedAt: new Date()})

@@ -3,6 +3,7 @@ import {findAccessTokenByHash, findAccessTokenById, listAccessTokens} from './ac
 import type {StoreConnection} from './connection.js'
 import {hasPendingDeployment, lastAppliedDeployment, lastGoodDeployment, lastGoodSummary, listDeployments, newestAttempt} from './deployments.js'
 import {findRepository, latestDeployments, listRepositories, repositoryRegistry, secretVariableNames} from './repositories.js'
+import {findEngine, findEngineById, listEngines} from './engines.js'
 import {listNotificationChannels} from './notification-channels.js'
 import {listAllStacks, listStacks} from './stacks.js'
 
@@ -30,5 +31,8 @@ export function readStore(db: StoreConnection): ReadStore {
     listAccessTokens: () => listAccessTokens(db),
     findAccessTokenByHash: (tokenHash) => findAccessTokenByHash(db, tokenHash),
     findAccessTokenById: (id) => findAccessTokenById(db, id),
+    listEngines: () => listEngines(db),
+    findEngine: (name) => findEngine(db, name),
+    findEngineById: (id) => findEngineById(db, id),
   }
 }

@@ -1,6 +1,6 @@
 import {getTableColumns, type Column, type Table} from 'drizzle-orm'
 
-import {accessTokens, deployments, notificationChannels, repositories, stacks} from './schema.js'
+import {accessTokens, deployments, engines, notificationChannels, repositories, stacks} from './schema.js'
 
 /** What becomes of a column's value read from SQLite, as drizzle maps it. */
 export type ColumnDecoding = 'value' | 'date' | 'boolean'
@@ -23,6 +23,7 @@ export const ROW_COLUMNS = {
   deployments: rowColumnsOf(deployments),
   notificationChannels: rowColumnsOf(notificationChannels),
   accessTokens: rowColumnsOf(accessTokens),
+  engines: rowColumnsOf(engines),
 }
 
 function rowColumnsOf(table: Table): RowColumn[] {

@@ -3,9 +3,29 @@ import {index, integer, sqliteTable, text, uniqueIndex} from 'drizzle-orm/sqlite
 
 import {ACCESS_ROLES} from '../model/access/access-token.js'
 import {AUTH_KINDS, DEPLOYMENT_STATUSES, DEPLOYMENT_TRIGGERS, FORGES, STACK_HOLDS} from '../model/repository/column-values.js'
-import type {AccessTokenRow, DeploymentRow, LockRow, NotificationChannelRow, RepositoryRow, StackRow} from '../model/rows.js'
+import type {AccessTokenRow, DeploymentRow, EngineRow, LockRow, NotificationChannelRow, RepositoryRow, StackRow} from '../model/rows.js'
 
 export {AUTH_KINDS, DEPLOYMENT_STATUSES, DEPLOYMENT_TRIGGERS, STACK_HOLDS, type AuthKind, type DeploymentStatus, type DeploymentTrigger, type StackHold} from '../model/repository/column-values.js'
+
+/** Docker engines other than the local one (`kedge engine add`), with their TLS material and ssh key sealed. */
+export const engines = sqliteTable('engines', {
+  id: integer('id').primaryKey({autoIncrement: true}),
+  name: text('name').notNull().unique(),
+  /** The endpoint (unix://, tcp://, ssh://); null for a context. */
+  host: text('host'),
+  context: text('context'),
+  dockerConfig: text('docker_config'),
+  /** Sealed JSON {ca, cert, key} with the home's secret key. */
+  tlsSecret: text('tls_secret'),
+  tlsSummary: text('tls_summary'),
+  /** The ssh private key, sealed. */
+  sshKey: text('ssh_key'),
+  sshKeyFingerprint: text('ssh_key_fingerprint'),
+  knownHosts: text('known_hosts'),
+  /** The engine's ID or its Swarm cluster's, learned on first contact. */
+  identity: text('identity'),
+  createdAt: integer('created_at', {mode: 'timestamp_ms'}).notNull(),
+})
 
 export const repositories = sqliteTable('repositories', {
   id: integer('id').primaryKey({autoIncrement: true}),
@@ -43,6 +63,8 @@ export const repositories = sqliteTable('repositories', {
   commitStatus: text('commit_status', {enum: FORGES}),
   /** The forge's API base, when it is not the one the remote's URL implies. */
   commitStatusApi: text('commit_status_api'),
+  /** The engine its stacks run on (`repo add --engine`); null is the local engine. */
+  engineId: integer('engine_id').references(() => engines.id, {onDelete: 'restrict'}),
 })
 
 export const stacks = sqliteTable(
@@ -74,6 +96,8 @@ export const stacks = sqliteTable(
     /** The drift found by the last check (JSON), and when it was checked. */
     drift: text('drift'),
     driftCheckedAt: integer('drift_checked_at', {mode: 'timestamp_ms'}),
+    /** The engine this stack runs on, over its repository's; null follows the repository. */
+    engineId: integer('engine_id').references(() => engines.id, {onDelete: 'restrict'}),
   },
   (table) => [uniqueIndex('stacks_repository_name').on(table.repositoryId, table.name)],
 )
@@ -110,11 +134,13 @@ export const deployments = sqliteTable(
     reason: text('reason'),
     /** What the repository's hooks did (JSON, see HookRun[]): each hook's exit, or why it was skipped, and its output, redacted. */
     hooks: text('hooks'),
+    /** The engine it ran on; null is the local engine. */
+    engineId: integer('engine_id').references(() => engines.id, {onDelete: 'restrict'}),
   },
   (table) => [index('deployments_repository_started').on(table.repositoryId, sql`${table.id} DESC`), index('deployments_stack_started').on(table.stackId, sql`${table.id} DESC`)],
 )
 
-export type {AccessTokenRow, DeploymentRow, LockRow, NewRepositoryRow, NewStackRow, NotificationChannelRow, RepositoryRow, StackRow} from '../model/rows.js'
+export type {AccessTokenRow, DeploymentRow, EngineRow, LockRow, NewRepositoryRow, NewStackRow, NotificationChannelRow, RepositoryRow, StackRow} from '../model/rows.js'
 
 /**
  * Advisory locks that outlive a crashed holder: a holder is a process (host, pid and start time), and a
@@ -166,5 +192,6 @@ const rowTypesMatch: [
   Same<typeof locks.$inferSelect, LockRow>,
   Same<typeof notificationChannels.$inferSelect, NotificationChannelRow>,
   Same<typeof accessTokens.$inferSelect, AccessTokenRow>,
-] = [true, true, true, true, true, true]
+  Same<typeof engines.$inferSelect, EngineRow>,
+] = [true, true, true, true, true, true, true]
 void rowTypesMatch

@@ -5,6 +5,7 @@ import type {StoreConnection} from './connection.js'
 import {databaseOf} from './database.js'
 import {countDeploymentsByStatus} from './deployment-counts.js'
 import {countDeploymentsSince, finishDeployment, lastAttemptAt, listGoodDeployments, markInterrupted, recordDeploymentHooks, startDeployment} from './deployments.js'
+import {deleteEngine, insertEngine, updateEngine} from './engines.js'
 import {dropLock, tryTakeLock} from './locks.js'
 import {deleteNotificationChannel, insertNotificationChannel} from './notification-channels.js'
 import {readStore} from './read-store.js'
@@ -42,6 +43,9 @@ export function sqliteStore(home: Pick<KedgeHome, 'root' | 'databaseFile'>, conn
     insertAccessToken: (values) => insertAccessToken(db, values),
     recordAccessTokenUse: (id, usedAt) => recordAccessTokenUse(db, id, usedAt),
     deleteAccessToken: (name) => deleteAccessToken(db, name),
+    insertEngine: (values) => insertEngine(db, values),
+    updateEngine: (id, values) => updateEngine(db, id, values),
+    deleteEngine: (name) => deleteEngine(db, name),
     listGoodDeployments: (stackId) => listGoodDeployments(db, stackId),
     lastAttemptAt: (stackId, commit) => lastAttemptAt(db, stackId, commit),
     markInterrupted: (repositoryId) => markInterrupted(db, repositoryId),

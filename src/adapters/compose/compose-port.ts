@@ -12,11 +12,20 @@ export const composeCli: Compose = {
 
 /** The same, showing what Compose prints as it pulls, creates and starts (a command's --verbose). */
 export function composeCliShowing(show: (chunk: Buffer) => void): Compose {
+  return composeCliFor({onOutput: show})
+}
+
+/**
+ * Compose run with `engineEnvironment` (a registered engine's DOCKER_HOST and TLS variables), so that it
+ * applies to that engine, and showing its output to `onOutput` when given.
+ */
+export function composeCliFor(options: {engineEnvironment?: Record<string, string>; onOutput?: (chunk: Buffer) => void}): Compose {
   return {
     command: composeCommand,
-    config: composeConfig,
-    pull: (project, services, options) => composePull(project, services, {...options, onOutput: show}),
-    up: (project, options) => composeUp(project, {...options, onOutput: show}),
-    down: (project, options) => composeDown(project, {...options, onOutput: show}),
+    // Its output is the merged file kedge reads, not progress: it is not shown.
+    config: (project, run) => composeConfig(project, {...run, engineEnvironment: options.engineEnvironment}),
+    pull: (project, services, run) => composePull(project, services, {...run, ...options}),
+    up: (project, run) => composeUp(project, {...run, ...options}),
+    down: (project, run) => composeDown(project, {...run, ...options}),
   }
 }

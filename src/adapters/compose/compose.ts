@@ -14,12 +14,12 @@ import {
 } from '../../model/compose/compose-invocation.js'
 import {boundedLine, crashLine} from '../../model/tool-output.js'
 import {composeTimeoutSetting} from '../../model/config/compose-timeout.js'
-import {formatDuration} from '../../model/config/duration.js'
 import {ComposeFailedError, errorMessage, ExternalError} from '../../model/errors.js'
 import {addressPoolHint} from '../../model/compose/compose-errors.js'
 import {redact} from '../../model/secrets/redaction.js'
 import {environmentWithoutSecrets} from '../../model/secrets/secret-environment.js'
-import {KILL_GRACE_MS, runChild, type ChildOutcome} from '../process/child-process.js'
+import {withoutDockerEndpoint} from '../../model/engine/engine-endpoint.js'
+import {runChild, type ChildOutcome, whyKedgeStopped} from '../process/child-process.js'
 import {composePluginPath} from './compose-plugin.js'
 
 const VERSION_TIMEOUT_MS = 15_000
@@ -86,6 +86,8 @@ export interface ComposeRunOptions {
   signal?: AbortSignal
   /** Compose's own output as it prints it (a command's --verbose). */
   onOutput?: (chunk: Buffer) => void
+  /** A registered engine's DOCKER_HOST (and TLS variables): Compose applies to that engine, whatever kedge's own environment names. */
+  engineEnvironment?: Record<string, string>
 }
 
 /** The merged configuration Compose would apply, as YAML; fails with Compose's own message when invalid. */
@@ -120,7 +122,11 @@ async function runCompose(
   const {file, args: argv} = commandLine(command, args)
   // The repository's local env file after the host's variables: Compose prefers its process environment
   // to the stack's committed .env file (both generations), so a host-local value wins over the committed one.
-  const env = {...environmentWithoutSecrets(), ...project.environment}
+  // A registered engine's variables last, and kedge's own DOCKER_HOST or DOCKER_CONTEXT left out: with both
+  // set, DOCKER_HOST wins over a context, and Compose would apply to another engine than the one kedge lists.
+  const env = options.engineEnvironment
+    ? {...withoutDockerEndpoint(environmentWithoutSecrets()), ...project.environment, ...options.engineEnvironment}
+    : {...environmentWithoutSecrets(), ...project.environment}
   let outcome: ChildOutcome
   try {
     outcome = await runChild({file, args: argv, cwd: project.directory, env, timeoutMs, signal: options.signal, maxStdoutBytes: OUTPUT_LIMIT, onStderr: options.onOutput})
@@ -137,16 +143,7 @@ async function runCompose(
 }
 
 function failureDetail(outcome: ChildOutcome, timeoutMs: number): string {
-  switch (outcome.stopped) {
-    case 'aborted':
-      return 'interrupted'
-    case 'timeout':
-      return `timed out after ${formatDuration(timeoutMs)}${outcome.signal === 'SIGKILL' ? ` (killed: it ignored SIGTERM for ${formatDuration(KILL_GRACE_MS)})` : ''}`
-    case 'output_limit':
-      return `it printed more than ${OUTPUT_LIMIT / (1024 * 1024)} MiB`
-    case null:
-      return composeReason(outcome.stderr) || (outcome.signal ? `killed by ${outcome.signal}` : `exit code ${outcome.code}`)
-  }
+  return whyKedgeStopped(outcome, timeoutMs, OUTPUT_LIMIT) ?? (composeReason(outcome.stderr) || (outcome.signal ? `killed by ${outcome.signal}` : `exit code ${outcome.code}`))
 }
 
 /** Compose's standard error as kept (its first and last 64 KiB when longer), redacted: an error's cause, for --debug. */

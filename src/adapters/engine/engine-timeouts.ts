@@ -33,3 +33,9 @@ export const UNLIMITED_STOP_MS = 15 * 60_000
  * so only the opening is bounded; the stream then stays open as long as the engine runs.
  */
 export const EVENTS_CONNECT_TIMEOUT_MS = 10_000
+
+/**
+ * Opening a TCP connection to an engine, with its TLS handshake: a host that drops the packets would
+ * otherwise hold the connection opening past the ping's limit, and read as a wedged engine.
+ */
+export const CONNECT_TIMEOUT_MS = 5_000

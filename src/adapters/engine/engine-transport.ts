@@ -1,66 +1,32 @@
 import {existsSync} from 'node:fs'
-import type {IncomingMessage} from 'node:http'
 import {homedir} from 'node:os'
 import path from 'node:path'
 
-import type Docker from 'dockerode'
+import {dockerodeTransport} from './dockerode-transport.js'
+import type {EngineRequest, EngineTransport} from './engine-request.js'
+import {unixTransport} from './unix-transport.js'
 
-import {formatDuration} from '../../model/config/duration.js'
-
-export interface EngineRequest {
-  method: 'GET' | 'POST' | 'DELETE'
-  /** The API path without a query, such as `/containers/json`. */
-  path: string
-  /** Object values are sent as JSON, as the engine expects `filters`; undefined values are left out. */
-  query?: Record<string, unknown>
-  signal?: AbortSignal
-  /**
-   * How long the engine gets: for callEngine, to send its whole answer; for streamFromEngine, to open
-   * the stream (it may then stay open for as long as the engine runs).
-   */
-  timeoutMs: number
-}
-
-/** The engine did not answer in time: it accepted the connection (or never let it finish) and sent nothing back. */
-export class EngineTimeoutError extends Error {
-  readonly request: Pick<EngineRequest, 'method' | 'path' | 'timeoutMs'>
-
-  constructor({method, path, timeoutMs}: EngineRequest) {
-    super(`no answer to ${method} ${path} within ${formatDuration(timeoutMs)}`)
-    this.name = 'EngineTimeoutError'
-    this.request = {method, path, timeoutMs}
-  }
-}
-
-/** An answer the engine gave with an error status: it is up, and refused. */
-export interface EngineStatusError extends Error {
-  statusCode: number
-}
-
-/** The reasons docker-modem gives each status, so an error reads the same whichever way the engine was reached. */
-const STATUS_CODES: Record<number, true | string> = {
-  200: true,
-  201: true,
-  204: true,
-  304: 'not modified',
-  400: 'bad parameter',
-  404: 'no such object',
-  409: 'conflict',
-  500: 'server error',
-  503: 'engine unavailable',
-}
-
-let dockerode: Promise<Docker> | undefined
+export {EngineTimeoutError, type EngineRequest, type EngineStatusError, type EngineTransport} from './engine-request.js'
 
 /**
- * dockerode reads DOCKER_HOST (and the TLS variables) itself. It is loaded only when the engine is not
- * on a local unix socket (what that saves is measured by bench/idle-cost.ts, serve's memory, and
- * bench/cli-latency.ts, `status`; docs/performance.md): loading it (with ssh2, gRPC and protobuf) takes longer than all of `kedge
- * status` does without it, and costs `serve` about 20 MB for the life of the process.
+ * The engine kedge's own environment names, read again for every request: DOCKER_HOST's unix socket,
+ * else Docker Desktop's per-user socket, else the system's; any other DOCKER_HOST through dockerode.
  */
-function remoteEngine(): Promise<Docker> {
-  dockerode ??= import('dockerode').then(({default: Dockerode}) => new Dockerode())
-  return dockerode
+export const environmentTransport: EngineTransport = {call: callEngine, stream: streamFromEngine}
+
+/** environmentTransport's call: the answer parsed as JSON (text when it is not JSON). */
+export function callEngine(request: EngineRequest): Promise<unknown> {
+  return transportNow().call(request)
+}
+
+/** environmentTransport's stream: the answer as a stream, open until the engine or the request's signal ends it. */
+export function streamFromEngine(request: EngineRequest): Promise<NodeJS.ReadableStream> {
+  return transportNow().stream(request)
+}
+
+function transportNow(): EngineTransport {
+  const socketPath = localSocketPath()
+  return socketPath ? unixTransport(socketPath) : dockerodeTransport
 }
 
 /** The socket dockerode would use: DOCKER_HOST's unix:// path, else Docker Desktop's per-user socket if there is one, else the system's. */
@@ -71,115 +37,4 @@ function localSocketPath(): string | null {
   if (named) return named
   const perUser = path.join(homedir(), '.docker', 'run', 'docker.sock')
   return existsSync(perUser) ? perUser : '/var/run/docker.sock'
-}
-
-/**
- * The engine's answer parsed as JSON (text when it is not JSON). Fails with the engine's status, with the
- * connection's error, or with EngineTimeoutError when the whole answer is not in within `timeoutMs`.
- */
-export async function callEngine(request: EngineRequest): Promise<unknown> {
-  return withinTimeout(request, async (signal) => {
-    const socketPath = localSocketPath()
-    if (!socketPath) return dial({...request, signal}, false)
-    const response = await openOverSocket(socketPath, {...request, signal})
-    const body = await readBody(response)
-    if (isSuccess(response.statusCode)) return parseBody(body)
-    throw statusError(response.statusCode ?? 0, parseBody(body))
-  })
-}
-
-/**
- * The engine's answer as a stream, for the event stream: it stays open until the engine or `signal` ends
- * it. Fails with EngineTimeoutError when the engine has not opened it within `timeoutMs`.
- */
-export async function streamFromEngine(request: EngineRequest): Promise<NodeJS.ReadableStream> {
-  // Once the stream is open the timeout no longer applies: the caller ends the stream (destroys it) when it is done.
-  return withinTimeout(request, async (signal) => {
-    const socketPath = localSocketPath()
-    if (!socketPath) return (await dial({...request, signal}, true)) as NodeJS.ReadableStream
-    const response = await openOverSocket(socketPath, {...request, signal})
-    if (isSuccess(response.statusCode)) return response
-    throw statusError(response.statusCode ?? 0, parseBody(await readBody(response)))
-  })
-}
-
-/**
- * Runs `work` with a signal that aborts after `request.timeoutMs` (or with `request.signal`), and fails as
- * soon as it does, whether or not `work` noticed: a connection the engine holds open without a word
- * must not hold its caller too.
- */
-async function withinTimeout<T>(request: EngineRequest, work: (signal: AbortSignal) => Promise<T>): Promise<T> {
-  const controller = new AbortController()
-  const timer = setTimeout(() => controller.abort(new EngineTimeoutError(request)), request.timeoutMs)
-  const forward = () => controller.abort(request.signal?.reason)
-  if (request.signal?.aborted) forward()
-  else request.signal?.addEventListener('abort', forward, {once: true})
-  const aborted = new Promise<never>((_, reject) => {
-    if (controller.signal.aborted) reject(controller.signal.reason)
-    else controller.signal.addEventListener('abort', () => reject(controller.signal.reason), {once: true})
-  })
-  try {
-    return await Promise.race([work(controller.signal), aborted])
-  } finally {
-    clearTimeout(timer)
-    request.signal?.removeEventListener('abort', forward)
-  }
-}
-
-async function openOverSocket(socketPath: string, request: EngineRequest): Promise<IncomingMessage> {
-  const {request: send} = await import('node:http')
-  return new Promise((resolve, reject) => {
-    const sent = send({socketPath, path: `${request.path}?${queryString(request.query)}`, method: request.method, signal: request.signal}, resolve)
-    sent.on('error', reject)
-    sent.end()
-  })
-}
-
-function readBody(response: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = []
-    response.on('data', (chunk: Buffer) => chunks.push(chunk))
-    response.on('error', reject)
-    response.on('end', () => resolve(Buffer.concat(chunks).toString()))
-  })
-}
-
-async function dial(request: EngineRequest, isStream: boolean): Promise<unknown> {
-  const {modem} = await remoteEngine()
-  return new Promise((resolve, reject) => {
-    modem.dial(
-      {path: `${request.path}?`, method: request.method, options: {...definedOnly(request.query)}, statusCodes: STATUS_CODES, isStream, abortSignal: request.signal},
-      (error: unknown, answer: unknown) => (error ? reject(error) : resolve(answer)),
-    )
-  })
-}
-
-function queryString(query: Record<string, unknown> | undefined): string {
-  const entries = Object.entries(definedOnly(query)).map(([key, value]): [string, string] => [key, typeof value === 'object' && value !== null ? JSON.stringify(value) : String(value)])
-  return new URLSearchParams(entries).toString()
-}
-
-function definedOnly(query: Record<string, unknown> | undefined): Record<string, unknown> {
-  return Object.fromEntries(Object.entries(query ?? {}).filter(([, value]) => value !== undefined))
-}
-
-function isSuccess(status: number | undefined): boolean {
-  return status !== undefined && STATUS_CODES[status] === true
-}
-
-function parseBody(body: string): unknown {
-  try {
-    return JSON.parse(body)
-  } catch {
-    return body
-  }
-}
-
-/** Worded as docker-modem words it: `(HTTP code 404) no such object - No such image: … `. */
-function statusError(status: number, body: unknown): EngineStatusError {
-  const reason = STATUS_CODES[status]
-  const cause = typeof body === 'object' && body !== null ? ((body as {message?: string}).message ?? JSON.stringify(body)) : String(body)
-  const error = new Error(`(HTTP code ${status}) ${typeof reason === 'string' ? reason : 'unexpected'} - ${cause} `) as EngineStatusError
-  error.statusCode = status
-  return error
 }

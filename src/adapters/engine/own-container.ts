@@ -1,7 +1,6 @@
 import {readFile} from 'node:fs/promises'
 
 import type {ContainerMount} from '../../model/home-mount.js'
-import {containerMounts} from './docker-engine.js'
 
 /**
  * Docker bind-mounts each container's /etc/hostname, /etc/hosts and /etc/resolv.conf from its own directory,
@@ -27,8 +26,11 @@ export function ownContainerIdCandidates(mountinfo: string, cgroup: string): str
   return [...new Set([...fromMounts, ...fromCgroup])]
 }
 
-/** The mounts of the container this process runs in; null when it runs in none this engine has. */
-export async function ownContainerMounts(): Promise<ContainerMount[] | null> {
+/**
+ * The mounts of the container this process runs in; null when it runs in none the engine has.
+ * `containerMounts` asks the engine for one container's (null when it has no such container).
+ */
+export async function ownContainerMounts(containerMounts: (id: string) => Promise<ContainerMount[] | null>): Promise<ContainerMount[] | null> {
   const [mountinfo, cgroup] = await Promise.all([readOrEmpty('/proc/self/mountinfo'), readOrEmpty('/proc/self/cgroup')])
   for (const id of ownContainerIdCandidates(mountinfo, cgroup)) {
     const mounts = await containerMounts(id)

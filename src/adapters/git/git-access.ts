@@ -3,16 +3,11 @@ import {readFileSync} from 'node:fs'
 import {ExternalError} from '../../model/errors.js'
 import type {GitAccess, GitCredentials} from '../../ports/git.js'
 import {registerSecret} from '../../model/secrets/redaction.js'
-import {createPrivateDirectory, removePrivateDirectory, writePrivateFile} from '../process/private-directory.js'
+import {createPrivateDirectory, removePrivateDirectory} from '../process/private-directory.js'
+import {explainSshRefusal, hostKeyChecking, pinnedKeyOptions, SSH_STALL_OPTIONS, STALL_TIMEOUT_SECONDS, writeSshKeyFiles, type SshKeyFiles} from '../process/ssh-options.js'
 
-/**
- * A remote that stops sending for this long is given up on by git itself (curl's low-speed limit, ssh's
- * keepalives), which ends its helper processes too; killing git from outside would leave an orphaned
- * git-remote-http or ssh holding the connection.
- */
-export const STALL_TIMEOUT_SECONDS = 20
-/** ssh options that end a connection which stopped answering, or never opened, after the stall timeout. */
-export const SSH_STALL_OPTIONS = ['-o', `ConnectTimeout=${STALL_TIMEOUT_SECONDS}`, '-o', 'ServerAliveInterval=10', '-o', `ServerAliveCountMax=${STALL_TIMEOUT_SECONDS / 10}`]
+/** ssh's options and its stall timeout are shared with the engines' ssh tunnel (process/ssh-options.ts). */
+export {SSH_STALL_OPTIONS, STALL_TIMEOUT_SECONDS}
 
 const NO_ACCESS: GitAccess = {credentials: null, env: {}, httpAuthorization: null, knownHosts: () => null, close: () => {}}
 
@@ -46,26 +41,16 @@ function tokenAccess(url: string, credentials: Extract<GitCredentials, {kind: 't
 }
 
 function sshAccess(credentials: Extract<GitCredentials, {kind: 'ssh_key'}>): GitAccess {
-  registerSecret(credentials.privateKey)
   const dir = createPrivateDirectory()
-  let keyFile: string
-  let knownHostsFile: string
+  let files: SshKeyFiles
   try {
-    keyFile = writePrivateFile(dir, 'key', credentials.privateKey.endsWith('\n') ? credentials.privateKey : `${credentials.privateKey}\n`)
-    knownHostsFile = writePrivateFile(dir, 'known_hosts', credentials.knownHosts)
+    files = writeSshKeyFiles(dir, credentials.privateKey, credentials.knownHosts)
   } catch (error) {
     removePrivateDirectory(dir)
     throw error
   }
-  // Strict once a host key is known; before that, the first key seen is trusted and recorded (accept-new),
-  // and a key that changes later is refused either way. -F /dev/null: no ssh_config may add trusted keys
-  // (KnownHostsCommand, VerifyHostKeyDNS) or identities of its own.
-  const checking = credentials.knownHosts.trim().length > 0 ? 'yes' : 'accept-new'
-  const command = [
-    'ssh', '-F', '/dev/null', '-o', 'BatchMode=yes', ...SSH_STALL_OPTIONS, '-o', 'IdentitiesOnly=yes', '-o', 'IdentityAgent=none', '-i', quote(keyFile),
-    '-o', `UserKnownHostsFile=${quote(knownHostsFile)}`, '-o', 'GlobalKnownHostsFile=/dev/null',
-    '-o', `StrictHostKeyChecking=${checking}`, '-o', 'HashKnownHosts=no', '-o', 'UpdateHostKeys=no', '-o', 'CheckHostIP=no',
-  ].join(' ')
+  const {knownHostsFile} = files
+  const command = ['ssh', ...pinnedKeyOptions({keyFile: quote(files.keyFile), knownHostsFile: quote(knownHostsFile)}, hostKeyChecking(credentials.knownHosts))].join(' ')
   return {
     credentials,
     env: {GIT_SSH_COMMAND: command},
@@ -110,37 +95,25 @@ export function explainAuthFailure(output: string, url: string, access: GitAcces
   const credentials = access?.credentials ?? null
   const deployKey = credentials?.kind === 'ssh_key' ? credentials : null
   const host = hostOf(url)
-  if (/REMOTE HOST IDENTIFICATION HAS CHANGED/.test(ours)) {
-    const offered = /(SHA256:[A-Za-z0-9+/=]+)/.exec(ours)?.[1]
-    return new ExternalError(`the SSH host key of ${host} changed${offered ? ` (it now offers ${offered})` : ''}: it is not the key kedge trusts for this repository`, {
-      code: 'host_key_changed',
-      hint: deployKey
-        ? 'if the server\'s key really changed, remove the repository and add it again with --known-hosts FILE'
-        : 'if the server\'s key really changed, update the known_hosts of the user kedge runs as',
-    })
-  }
-  if (/Host key verification failed|No \S+ host key is known/.test(ours)) {
-    return new ExternalError(`the SSH host key of ${host} is not one kedge trusts for this repository`, {
-      code: 'host_key_unknown',
-      hint: deployKey
-        ? 'remove the repository and add it again with the server\'s host key in --known-hosts FILE (ssh-keyscan prints it)'
-        : 'add the server\'s host key to the known_hosts of the user kedge runs as, or use --ssh-key with --known-hosts',
-    })
-  }
-  if (deployKey && /Load key .*: (invalid format|error in libcrypto)/.test(ours)) {
-    return new ExternalError(`ssh cannot read the deploy key ${deployKey.keyFingerprint}`, {
-      code: 'invalid_ssh_key',
-      hint: 'remove the repository and add it again with the key',
-    })
-  }
-  if (/Permission denied \([^)]*publickey/.test(ours)) {
-    return new ExternalError(`the SSH server ${host} refused ${deployKey ? `the deploy key ${deployKey.keyFingerprint}` : 'the SSH keys of this host'}`, {
-      code: 'auth_failed',
-      hint: deployKey
-        ? 'add the key\'s public half to the repository as a deploy key, or pass the right one with --ssh-key'
-        : 'pass a deploy key with --ssh-key',
-    })
-  }
+  const sshRefusal = explainSshRefusal(ours, {
+    host,
+    trustedFor: 'this repository',
+    offeredKey: deployKey ? `the deploy key ${deployKey.keyFingerprint}` : null,
+    hints: deployKey
+      ? {
+          hostKeyChanged: "if the server's key really changed, remove the repository and add it again with --known-hosts FILE",
+          hostKeyUnknown: "remove the repository and add it again with the server's host key in --known-hosts FILE (ssh-keyscan prints it)",
+          keyUnreadable: 'remove the repository and add it again with the key',
+          keyRefused: "add the key's public half to the repository as a deploy key, or pass the right one with --ssh-key",
+        }
+      : {
+          hostKeyChanged: "if the server's key really changed, update the known_hosts of the user kedge runs as",
+          hostKeyUnknown: "add the server's host key to the known_hosts of the user kedge runs as, or use --ssh-key with --known-hosts",
+          keyUnreadable: 'remove the repository and add it again with the key',
+          keyRefused: 'pass a deploy key with --ssh-key',
+        },
+  })
+  if (sshRefusal) return sshRefusal
   if (credentials?.kind === 'token' && /returned error: 30[1278]\b/.test(ours)) {
     return new ExternalError(`${host} redirects the repository elsewhere, and kedge does not send the token to another address`, {
       code: 'remote_redirected',

@@ -1,6 +1,8 @@
 import {spawn, type ChildProcess, type StdioOptions} from 'node:child_process'
 import {constants} from 'node:os'
 
+import {formatDuration} from '../../model/config/duration.js'
+
 /**
  * How long a tool gets between SIGTERM and SIGKILL. Compose cancels on SIGTERM and stops what it started
  * within a few seconds, and git ends at once; a Compose busy in its own code (expanding a YAML alias bomb,
@@ -41,6 +43,23 @@ export interface ChildOutcome {
   stderr: string
   /** Why kedge stopped it, if it did. */
   stopped: 'timeout' | 'aborted' | 'output_limit' | null
+}
+
+/**
+ * Why kedge stopped a tool, as its error says it (`outputLimit` is the bound it passed); null when kedge
+ * did not stop it, and the tool's own words are the reason.
+ */
+export function whyKedgeStopped(outcome: ChildOutcome, timeoutMs: number, outputLimit: number): string | null {
+  switch (outcome.stopped) {
+    case 'aborted':
+      return 'interrupted'
+    case 'timeout':
+      return `timed out after ${formatDuration(timeoutMs)}${outcome.signal === 'SIGKILL' ? ` (killed: it ignored SIGTERM for ${formatDuration(KILL_GRACE_MS)})` : ''}`
+    case 'output_limit':
+      return `it printed more than ${outputLimit / (1024 * 1024)} MiB`
+    case null:
+      return null
+  }
 }
 
 /**

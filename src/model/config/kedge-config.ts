@@ -15,6 +15,10 @@ export const DEFAULT_HEALTH_TIMEOUT_MS = 60_000
 /** Compose's own rule for project names. */
 export const PROJECT_NAME_PATTERN = /^[a-z0-9][a-z0-9_-]*$/
 
+/** How a stack is applied: `compose up` on an engine, or `docker stack deploy` on a Swarm manager (docs/multi-host.md). */
+export const DEPLOY_TARGETS = ['compose', 'swarm'] as const
+export type DeployTarget = (typeof DEPLOY_TARGETS)[number]
+
 /** The Compose specification's rule for profile names. */
 export const PROFILE_NAME_PATTERN = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/
 
@@ -25,6 +29,8 @@ export interface KedgeConfig {
   composeFiles?: string[]
   /** Compose profiles enabled in every Compose command; services of other profiles are not deployed. */
   profiles: readonly string[]
+  /** `compose` (the default) or `swarm`. */
+  target: DeployTarget
   mode: ReconciliationMode
   intervalMs?: number
   /** Remove containers kedge labelled whose service is gone, and surplus replicas. */
@@ -75,6 +81,7 @@ export const dockerSection = z.strictObject(
         {error: 'expected a list of profile names'},
       )
       .optional(),
+    target: z.enum(DEPLOY_TARGETS, {error: `expected ${oneOf(DEPLOY_TARGETS)}`}).optional(),
   },
   {error: 'expected a mapping'},
 )
@@ -131,6 +138,7 @@ function parseConfigText(text: string, file: string): KedgeConfig {
     projectName: docker?.project_name,
     composeFiles: docker?.compose_file === undefined ? undefined : [docker.compose_file].flat(),
     profiles: [...new Set(docker?.profiles ?? [])],
+    target: docker?.target ?? 'compose',
     mode: reconciliation?.mode ?? DEFAULT_RECONCILIATION_MODE,
     intervalMs: reconciliation?.interval,
     prune: reconciliation?.prune ?? true,

@@ -3,7 +3,7 @@ import {z} from 'zod'
 import {InvalidConfigError} from '../errors.js'
 import {deepFreeze, keepingRefusals, parseConfigDocument, validated} from './config-document.js'
 import {hooksConfigOf, hooksSection, type HooksConfig} from './hooks-config.js'
-import {COMPATIBILITY_SECTIONS, dockerSection, reconciliationFields, type KedgeConfig} from './kedge-config.js'
+import {COMPATIBILITY_SECTIONS, dockerSection, reconciliationFields, type DeployTarget, type KedgeConfig} from './kedge-config.js'
 import type {ReconciliationMode} from './reconciliation-mode.js'
 
 /** What a stack directory's own kedge.yaml sets; the rest comes from the repository's kedge.yaml. */
@@ -11,6 +11,7 @@ export interface StackOverrides {
   projectName?: string
   composeFiles?: readonly string[]
   profiles?: readonly string[]
+  target?: DeployTarget
   mode?: ReconciliationMode
   prune?: boolean
   maxHeals?: number
@@ -62,6 +63,7 @@ function parseStackText(text: string, file: string): StackOverrides {
     projectName: docker?.project_name,
     composeFiles: docker?.compose_file === undefined ? undefined : [docker.compose_file].flat(),
     profiles: docker?.profiles === undefined ? undefined : [...new Set(docker.profiles)],
+    target: docker?.target,
     mode: reconciliation?.mode,
     prune: reconciliation?.prune,
     maxHeals: reconciliation?.max_heals,

@@ -1,4 +1,5 @@
 import {formatDuration} from '../config/duration.js'
+import {LOCAL_ENGINE} from '../engine/engine-name.js'
 import type {DeploymentRow, RepositoryRow} from '../rows.js'
 import {checkRepositoryRow, isCorruptRow, isoTimeOrNull} from './row-checks.js'
 import {parseKnownHosts, type KnownHost} from './ssh-keys.js'
@@ -34,9 +35,11 @@ export interface RepositoryView {
   allowHooks: boolean
   /** The forge it posts commit statuses to, and the API base when one was given; null posts none. */
   commitStatus: {forge: string; api: string | null} | null
+  /** The engine its stacks run on: "local", or a registered engine's name. */
+  engine: string
 }
 
-export function toRepositoryView(row: RepositoryRow, lastDeployment?: DeploymentRow): RepositoryView {
+export function toRepositoryView(row: RepositoryRow, lastDeployment?: DeploymentRow, engine: string = LOCAL_ENGINE): RepositoryView {
   return {
     name: row.name,
     url: row.url,
@@ -58,6 +61,7 @@ export function toRepositoryView(row: RepositoryRow, lastDeployment?: Deployment
     webhook: row.webhookSecretEnv ? {kind: 'env', variable: row.webhookSecretEnv} : {kind: row.webhookSecret ? 'stored' : 'none'},
     allowHooks: row.allowHooks === true,
     commitStatus: row.commitStatus === null ? null : {forge: row.commitStatus, api: row.commitStatusApi},
+    engine,
   }
 }
 

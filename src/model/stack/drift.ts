@@ -2,8 +2,12 @@ import type {StackContainer} from './containers.js'
 import {COMPOSE_LABELS, LABELS} from '../compose/labels.js'
 import {hasCompleted, runsConfigOf, type DesiredService} from './plan.js'
 
-/** `foreign`: a container without kedge's labels in a project kedge deployed (an operator's `compose up`), which `up` replaces. */
-export const DRIFT_TYPES = ['missing', 'stopped', 'wrong_image', 'wrong_config', 'extra', 'unhealthy', 'foreign'] as const
+/**
+ * `foreign`: a container without kedge's labels in a project kedge deployed (an operator's `compose up`), which `up` replaces.
+ * Swarm stacks only (model/swarm/swarm-drift.ts): `scaled`, a service's replicas changed on the engine; `update_paused`,
+ * Swarm paused its update or rollback; `degraded`, fewer tasks run than the service wants, past a grace period.
+ */
+export const DRIFT_TYPES = ['missing', 'stopped', 'wrong_image', 'wrong_config', 'extra', 'unhealthy', 'foreign', 'scaled', 'update_paused', 'degraded'] as const
 export type DriftType = (typeof DRIFT_TYPES)[number]
 
 export interface Drift {

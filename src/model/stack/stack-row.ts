@@ -14,4 +14,5 @@ export const EMPTY_STACK_STATE = {
   pendingChanges: null,
   drift: null,
   driftCheckedAt: null,
+  engineId: null,
 } as const satisfies Omit<StackRow, 'id' | 'repositoryId' | 'name' | 'path' | 'createdAt'>

@@ -1,8 +1,11 @@
+import type {RecordedSwarmService} from '../swarm/swarm-state.js'
 import type {DesiredService} from './plan.js'
 
 export interface SnapshotService extends DesiredService {
   /** The commit that last changed this service: its containers carry it, so an unchanged service keeps its labels. */
   commit: string
+  /** For a swarm stack: the service as Swarm held it once the deployment passed its health gate (its spec's digest, its image). */
+  swarm?: RecordedSwarmService
 }
 
 /** What a deployment applied: enough to show it, diff against it and restore it without the remote. */
@@ -25,4 +28,6 @@ export interface StackSnapshot {
    */
   placedPaths?: string[]
   services: SnapshotService[]
+  /** `swarm` when it was applied with `docker stack deploy` (kedge.yaml's docker.target); absent for Compose. */
+  target?: 'swarm'
 }

@@ -15,6 +15,7 @@ export function checkSnapshot(snapshot: StackSnapshot, deploymentId: number | nu
   if (typeof snapshot.project !== 'string' || !/^[a-z0-9][a-z0-9_-]*$/.test(snapshot.project)) throw bad(`project ${quoted(String(snapshot.project))} is not a Compose project name`)
   if (!isContainedPath(snapshot.stackPath)) throw bad(`stackPath ${quoted(String(snapshot.stackPath))} leaves the repository`)
   if (!Array.isArray(snapshot.composeFiles) || !Array.isArray(snapshot.services)) throw bad('composeFiles and services must be lists')
+  if (snapshot.target !== undefined && snapshot.target !== 'swarm') throw bad(`target ${quoted(String(snapshot.target))} is not one kedge writes`)
   for (const file of snapshot.composeFiles) {
     // Compose files are named relative to the stack directory, and may reach up to the repository root, not beyond.
     const fromRoot = typeof file?.path === 'string' && !path.posix.isAbsolute(file.path) ? path.posix.join(snapshot.stackPath, file.path) : null
