@@ -3,6 +3,8 @@ import {hostname} from 'node:os'
 import {systemClock} from '../adapters/clock/system-clock.js'
 import {composeCli, composeCliShowing} from '../adapters/compose/compose-port.js'
 import {dockerEngine} from '../adapters/engine/engine-port.js'
+import {registeredEngines} from '../adapters/engines/registered-engines.js'
+import {stackCliFor} from '../adapters/compose/stack-cli.js'
 import {checkoutFiles} from '../adapters/files/checkout-files.js'
 import {gitCli} from '../adapters/git/git-port.js'
 import {messenger} from '../adapters/notify/messenger.js'
@@ -16,6 +18,7 @@ import {parsePublicUrl} from './cli/notify-settings.js'
 import {sqliteStore} from '../store/sqlite-store.js'
 import {type DatabaseChanges, watchDatabaseChanges} from '../store/database-changes.js'
 import type {KedgeContext} from '../usecases/context.js'
+import {connectRegistered} from '../usecases/engines/stack-engine.js'
 import {NO_PROGRESS, type Progress} from '../ports/progress.js'
 import {DEFAULT_NOTIFIER_SETTINGS, Notifier, type NotifierSettings} from '../usecases/notifying/notifier.js'
 
@@ -42,6 +45,8 @@ export function kedgeContext(home: KedgeHome, connection: StoreConnection, notif
     store: sqliteStore(home, connection),
     engine: dockerEngine,
     compose: showing.composeOutput ? composeCliShowing(showing.composeOutput) : composeCli,
+    stacks: stackCliFor(undefined, showing.composeOutput),
+    engines: registeredEngines({onOutput: showing.composeOutput}),
     git: gitCli,
     files: checkoutFiles,
     clock: systemClock,
@@ -58,7 +63,8 @@ export function kedgeContext(home: KedgeHome, connection: StoreConnection, notif
     endpoints: {slack: process.env.KEDGE_SLACK_URL || DEFAULT_ENDPOINTS.slack, discord: process.env.KEDGE_DISCORD_URL || DEFAULT_ENDPOINTS.discord},
     ...notifier,
   })
-  return {...ports, announcer: built, notifier: built}
+  const context: ComposedContext = {...ports, announcer: built, notifier: built, registeredEngine: async (row) => (await connectRegistered(context, row)).engine}
+  return context
 }
 
 /** serve's watch on kedge.db's commits, for the dashboard's event stream: a connection of its own. */

@@ -145,6 +145,8 @@ export abstract class BaseCommand<T extends typeof Command> extends Command impl
     // What the command announced is delivered before it exits, within one delivery's timeout: never longer.
     const undelivered = await this.composed?.notifier.drain(this.composed.notifier.sendTimeoutMs)
     if (undelivered) this.warnAlways(`${undelivered} notification${undelivered === 1 ? ' was' : 's were'} not delivered before kedge exited: the receiver did not answer in time`)
+    // An ssh tunnel to an engine ends with the command, and the TLS files in memory with it.
+    this.composed?.engines.closeAll()
     this.state?.close()
     await super.finally(error)
   }

@@ -7,7 +7,7 @@ import type {KedgeHome} from '../../model/home.js'
 import {registerHomeSecrets} from '../../adapters/secrets/home-secrets.js'
 import {closeDatabase, openConnection, type StoreConnection} from '../../store/connection.js'
 import {requireWritableHome, storageFault} from '../../store/storage-errors.js'
-import {readContext} from '../read-composition.js'
+import {closeReadEngines, readContext} from '../read-composition.js'
 import {locateHome, noHomeError, tellOfWorkingDirectoryHome, type LocatedHome} from './home-location.js'
 
 /**
@@ -56,6 +56,7 @@ export class CommandState {
   readonly storageFault = (error: unknown): KedgeError | null => storageFault(this.home, error)
 
   close(): void {
+    closeReadEngines()
     if (this.connection) closeDatabase(this.connection)
     this.connection = undefined
   }

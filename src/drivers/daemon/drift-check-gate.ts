@@ -14,9 +14,14 @@ export const FULL_CHECK_MS = 10 * 60_000
  */
 export const SETTLED_AFTER_MS = 5000
 
-/** What a check was of: a stack, by id, and the Compose project its containers are in. */
+/** A registered engine's id; null is the local engine. */
+export type EngineId = number | null
+
+/** What a check was of: a stack, by id, the engine it runs on, and the Compose project its containers are in there. */
 export interface CheckedStack {
   id: number
+  /** Two engines may each run a project of the same name: an event of one says nothing of the other's. */
+  engine: EngineId
   project: string
   /**
    * Whatever else the check's verdict depends on (the deployment it compares with, the stack's hold and
@@ -26,6 +31,7 @@ export interface CheckedStack {
 }
 
 interface Entry {
+  engine: EngineId
   project: string
   stamp: string
   /** When the check that found the stack in sync began; null while no such check stands. */
@@ -40,8 +46,8 @@ interface Entry {
 
 /**
  * Which of a repository's stacks a drift check must list. A stack found in sync needs no listing until
- * an engine event touches its project, its stamp changes, the event stream breaks, or FULL_CHECK_MS
- * passes. Without it, serve lists every stack's containers every round: bench/stack-scale.ts (1,000
+ * an event of its engine touches its project, its stamp changes, its engine's event stream breaks, or
+ * FULL_CHECK_MS passes. Without it, serve lists every stack's containers every round: bench/stack-scale.ts (1,000
  * stacks idle, --compare) and bench/many-stacks.ts (idle round) measure what skipping the quiet ones
  * saves (docs/performance.md, "Idle cost at scale").
  */
@@ -49,8 +55,8 @@ export class DriftCheckGate {
   private readonly entries = new Map<number, Entry>()
 
   constructor(
-    /** Whether the engine's event stream is connected now: while it is not, every stack is listed. */
-    private readonly eventsLive: () => boolean,
+    /** Whether the engine's event stream is connected now (and its events reach this gate): while it is not, every stack on it is listed. */
+    private readonly eventsLive: (engine: EngineId) => boolean,
     private readonly now: () => number = Date.now,
     private readonly fullCheckMs = FULL_CHECK_MS,
   ) {}
@@ -58,15 +64,23 @@ export class DriftCheckGate {
   /** Whether the stack must be listed this round. */
   needsCheck(stack: CheckedStack): boolean {
     const entry = this.entries.get(stack.id)
-    if (!entry || entry.inSyncSince === null || !this.eventsLive()) return true
-    return entry.project !== stack.project || entry.stamp !== stack.stamp || this.now() - entry.inSyncSince >= this.fullCheckMs
+    if (!entry || entry.inSyncSince === null || !this.eventsLive(stack.engine)) return true
+    return entry.engine !== stack.engine || entry.project !== stack.project || entry.stamp !== stack.stamp || this.now() - entry.inSyncSince >= this.fullCheckMs
   }
 
   /** A check of the stack begins: until it ends, an event about its project makes its outcome stale. */
   begin(stack: CheckedStack): void {
     const previous = this.entries.get(stack.id)
-    const lastTouch = previous?.project === stack.project ? previous.lastTouch : -Infinity
-    this.entries.set(stack.id, {project: stack.project, stamp: stack.stamp, inSyncSince: null, checkingSince: this.now(), touchedWhileChecking: !this.eventsLive(), lastTouch})
+    const lastTouch = previous?.engine === stack.engine && previous.project === stack.project ? previous.lastTouch : -Infinity
+    this.entries.set(stack.id, {
+      engine: stack.engine,
+      project: stack.project,
+      stamp: stack.stamp,
+      inSyncSince: null,
+      checkingSince: this.now(),
+      touchedWhileChecking: !this.eventsLive(stack.engine),
+      lastTouch,
+    })
   }
 
   /**
@@ -78,24 +92,28 @@ export class DriftCheckGate {
     const entry = this.entries.get(stackId)
     if (entry?.checkingSince == null) return
     const settled = entry.checkingSince - entry.lastTouch >= SETTLED_AFTER_MS
-    entry.inSyncSince = inSync && settled && !entry.touchedWhileChecking && this.eventsLive() ? entry.checkingSince : null
+    entry.inSyncSince = inSync && settled && !entry.touchedWhileChecking && this.eventsLive(entry.engine) ? entry.checkingSince : null
     entry.checkingSince = null
   }
 
-  /** An engine event about one of these projects' containers. */
-  touched(projects: readonly string[]): void {
+  /** An event of `engine` about one of these projects' containers. */
+  touched(engine: EngineId, projects: readonly string[]): void {
     const now = this.now()
     for (const entry of this.entries.values()) {
-      if (!projects.includes(entry.project)) continue
+      if (entry.engine !== engine || !projects.includes(entry.project)) continue
       entry.lastTouch = now
       entry.inSyncSince = null
       if (entry.checkingSince !== null) entry.touchedWhileChecking = true
     }
   }
 
-  /** Every stack is listed at its next check: an image moved, or events were missed (the stream broke, a line was unreadable). */
-  forgetAll(): void {
+  /**
+   * Every stack on `engine` is listed at its next check: an image moved there, or its events were missed
+   * (its stream broke, a line was unreadable, serve stopped watching it).
+   */
+  forgetEngine(engine: EngineId): void {
     for (const entry of this.entries.values()) {
+      if (entry.engine !== engine) continue
       entry.inSyncSince = null
       if (entry.checkingSince !== null) entry.touchedWhileChecking = true
     }

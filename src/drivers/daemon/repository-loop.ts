@@ -14,7 +14,8 @@ import {checkRepositoryRow, isCorruptRow} from '../../model/repository/row-check
 import {errorMessage, type ExternalError} from '../../model/errors.js'
 import {parseKnownHosts} from '../../model/repository/ssh-keys.js'
 import type {DeploymentRow, LockRow, RepositoryRow, StackRow, StackTarget} from '../../model/rows.js'
-import {DriftCheckGate, type CheckedStack} from './drift-check-gate.js'
+import {DriftCheckGate, type CheckedStack, type EngineId} from './drift-check-gate.js'
+import {stackEngineId} from './engine-use.js'
 import type {EngineChange} from './engine-watcher.js'
 import {moreVerbose, type Logger} from './logger.js'
 import {DEFAULT_COMPOSE_LIMIT_MS, RoundDeadline, roundDeadlineMs} from './round-deadline.js'
@@ -48,8 +49,13 @@ export interface LoopSettings {
   /** Aborted when in-flight work must be abandoned (each round's own deadline aborts its work too). */
   abandon: AbortSignal
   observer?: LoopObserver
-  /** Whether the engine's event stream is connected now; without it (or while it is not), every round lists every stack. */
-  eventsLive?: () => boolean
+  /**
+   * Whether the engine's event stream is connected now and its events reach this repository's loop;
+   * without it (or while it is not), every round lists every stack on that engine.
+   */
+  eventsLive?: (engine: EngineId, repository: string) => boolean
+  /** Whether serve watches the engine and finds it down: a drift check of its stacks waits for the others'. */
+  engineDown?: (engine: EngineId) => boolean
 }
 
 /**
@@ -77,8 +83,8 @@ export class RepositoryLoop {
   private pollFailureListeners: Array<() => void> = []
   /** Whether a round has finished since the loop started, failed or not: what /ready waits for. */
   reconciledOnce = false
-  /** A new commit, or one whose deploy the host cut short, waits for the Docker engine to answer again. */
-  private waitingForEngine = false
+  /** The engines a new commit, or one whose deploy the host cut short, waits for to answer again. */
+  private waitingForEngines = new Set<EngineId>()
   /** The corrupt_row error last logged for the repository's row, so that it is logged once, not at every look. */
   private corruptMessage: string | null = null
   /** Compose's limit on its longest commands, which a round's deadline is counted from; read when the loop starts. */
@@ -90,6 +96,8 @@ export class RepositoryLoop {
   private checkout: {head: string | null; config: KedgeConfig | null} | null = null
   /** The repository's id, once a round has read its row: how its stacks are counted for a round's deadline. */
   private repositoryId: number | null = null
+  /** The engine the repository is set to, as its row read last: a stack not set to one of its own runs there. */
+  private repositoryEngine: EngineId = null
   /** Each stack's deployed snapshot and its settings, by stack id, parsed once per deployment rather than at every drift check. */
   private readonly deployed = new Map<number, {current: ParsedDeployment | null}>()
   /** Which stacks a round's drift check may leave unlisted, as the engine's events tell (see drift-check-gate.ts). */
@@ -100,7 +108,7 @@ export class RepositoryLoop {
     readonly name: string,
     private readonly settings: LoopSettings,
   ) {
-    this.driftChecks = new DriftCheckGate(settings.eventsLive ?? (() => false))
+    this.driftChecks = new DriftCheckGate((engine) => settings.eventsLive?.(engine, name) ?? false)
     this.done = this.run().catch((error: unknown) => {
       // Only the database failing gets here; the loop ends rather than take the process down.
       settings.logger.log('error', 'loop.failed', {repo: name, error: errorMessage(error)})
@@ -144,17 +152,25 @@ export class RepositoryLoop {
   }
 
   /** The engine's event stream is back after breaking: check for drift, and deploy a commit that waited for it. */
-  engineReconnected(): void {
-    // Events were missed: every stack is listed again.
-    this.driftChecks.forgetAll()
-    if (this.waitingForEngine) this.requestPoll(undefined, 'engine')
+  engineReconnected(engine: EngineId): void {
+    // Events were missed: every stack on it is listed again.
+    this.driftChecks.forgetEngine(engine)
+    if (this.waitingForEngines.has(engine)) this.requestPoll(undefined, 'engine')
     this.nudge()
   }
 
-  /** An engine event: the stacks it may have changed are listed at their next check, at once if kedge's containers may have drifted. */
-  engineChanged(change: EngineChange): void {
-    if (change.kind !== 'containers') return this.driftChecks.forgetAll()
-    this.driftChecks.touched(change.projects)
+  /** serve no longer hears the engine's events (it stopped watching it): its stacks' last listings stand for nothing. */
+  engineUnheard(engine: EngineId): void {
+    this.driftChecks.forgetEngine(engine)
+  }
+
+  /**
+   * An event of `engine`: the stacks on it that it may have changed are listed at their next check, at
+   * once if kedge's containers may have drifted. Two engines' projects of the same name are not confused.
+   */
+  engineChanged(engine: EngineId, change: EngineChange): void {
+    if (change.kind !== 'containers') return this.driftChecks.forgetEngine(engine)
+    this.driftChecks.touched(engine, change.projects)
     if (change.mayDrift && change.repository === this.name) this.nudge()
   }
 
@@ -263,6 +279,7 @@ export class RepositoryLoop {
   ): Promise<{reconciled?: ReconcileResult | null; drift?: HealResult['kind'] | 'failed'}> {
     const outcome: {reconciled?: ReconcileResult | null; drift?: HealResult['kind'] | 'failed'} = {}
     this.repositoryId = repository.id
+    this.repositoryEngine = repository.engineId
     const hostKeysBefore = repository.knownHosts
     const started = performance.now()
     // A round with a poll may deploy and then heal: its deadline counts both.
@@ -370,9 +387,9 @@ export class RepositoryLoop {
     for (const {target, result} of stacks) this.report(result, logger, target)
     const result = summaryOf(round)
     this.failures = roundFailed(result) ? this.failures + 1 : 0
-    // A deploy the host cut short is retried as soon as the engine is back, before a drift check could
+    // A deploy the host cut short is retried as soon as its engine is back, before a drift check could
     // heal the stack back to the commit that ran before it.
-    this.waitingForEngine = (round.kind === 'stacks' ? stacks.map((entry) => entry.result) : [round]).some(waitsForEngine)
+    this.waitingForEngines = new Set(stacks.filter(({result: stack}) => waitsForEngine(stack)).map(({target}) => stackEngineId(target)))
     // A round stopped at its deadline backs off like any other that could not do its job.
     if (deadline.overdue && !roundFailed(result)) this.failures++
     const deployFailed = stacks.some(({result: stack}) => stack.kind === 'deployed' && stack.outcome.error)
@@ -398,7 +415,8 @@ export class RepositoryLoop {
   /** Checks each stack for drift and acts on it by its mode; returns what the checks found (the first that was not in sync). */
   private async healPhase(round: LockedRound, repository: RepositoryRow, signal: AbortSignal, logger: Logger): Promise<HealResult['kind'] | 'failed'> {
     const found: Array<HealResult['kind'] | 'failed'> = []
-    for (const stack of stacksOf(this.context, repository)) {
+    this.repositoryEngine = repository.engineId
+    for (const stack of this.upEnginesFirst(stacksOf(this.context, repository), repository)) {
       if (signal.aborted) break
       // A stack its repository no longer holds is neither deployed nor healed.
       if (stack.hold === 'gone') {
@@ -430,13 +448,28 @@ export class RepositoryLoop {
   }
 
   /**
-   * The stack as the drift-check gate knows it: its project, as its deployed snapshot names it, and what
-   * else a check's verdict depends on. Null until a check has parsed the deployment it compares with.
+   * The stacks to check, those on an engine serve finds down last: each check of one waits for its
+   * engine's time limits, and the stacks on engines that answer are not kept waiting behind it.
+   */
+  private upEnginesFirst(stacks: StackRow[], repository: RepositoryRow): StackRow[] {
+    const engineDown = this.settings.engineDown
+    if (!engineDown) return stacks
+    const down = (stack: StackRow) => engineDown(stackEngineId({repository, stack}))
+    return [...stacks.filter((stack) => !down(stack)), ...stacks.filter(down)]
+  }
+
+  /**
+   * The stack as the drift-check gate knows it: its engine, its project as its deployed snapshot names it,
+   * and what else a check's verdict depends on. Null until a check has parsed the deployment it compares with.
    */
   private checkedStack(stack: StackRow, lastGood: {id: number}): CheckedStack | null {
     const parsed = this.deployed.get(stack.id)?.current
     if (parsed?.deploymentId !== lastGood.id) return null
-    return {id: stack.id, project: parsed.snapshot.project, stamp: `${lastGood.id}|${stack.hold ?? ''}|${stack.drift ?? ''}`}
+    // The engine's container events tell nothing of a swarm stack (its services change without one, and its
+    // tasks run on other nodes): it is listed every round, three requests to the manager.
+    if (parsed.snapshot.target === 'swarm') return null
+    const engine = stackEngineId({repository: {engineId: this.repositoryEngine}, stack})
+    return {id: stack.id, engine, project: parsed.snapshot.project, stamp: `${lastGood.id}|${stack.hold ?? ''}|${stack.drift ?? ''}`}
   }
 
   /** Where a stack's parsed deployment is kept between checks. */

@@ -6,9 +6,12 @@ import type {Notifier} from '../../usecases/notifying/notifier.js'
 import {acquireLock, describeHolder} from '../../usecases/deploying/lock.js'
 import {registerSecretVariables} from '../../usecases/repositories/secret-variables.js'
 import {errorMessage, ExternalError} from '../../model/errors.js'
-import type {LockRow} from '../../model/rows.js'
+import type {EngineRow, LockRow} from '../../model/rows.js'
 import type {Logger} from './logger.js'
-import {EngineWatcher} from './engine-watcher.js'
+import {EngineWatchers} from './engine-watchers.js'
+import {LOCAL_ENGINE_IN_USE, ONLY_LOCAL_ENGINE, readEngineUse, type EngineUse} from './engine-use.js'
+import {connectRegistered} from '../../usecases/engines/stack-engine.js'
+import type {EngineId} from './drift-check-gate.js'
 import {RepositoryLoop} from './repository-loop.js'
 import type {ListenAddress} from '../http/listen-address.js'
 import {KedgeMetrics} from '../http/metrics.js'
@@ -62,7 +65,10 @@ async function untilDoneOrAbandoned(done: Promise<void>[], abandon: AbortSignal)
   await Promise.race([Promise.all(done), abandoned])
 }
 
-/** `kedge serve`: one loop per registered repository, until `stop` is aborted. One serve per kedge home. */
+/**
+ * `kedge serve`: one loop per registered repository, and one event watcher per engine in use (the local
+ * one, and each registered engine a repository or stack is set to), until `stop` is aborted. One serve per kedge home.
+ */
 export async function serve(context: KedgeContext, options: ServeOptions): Promise<void> {
   keepYoungGenerationSmall()
   let holder: LockRow | undefined
@@ -75,39 +81,6 @@ export async function serve(context: KedgeContext, options: ServeOptions): Promi
   })
   const {logger} = options
   const loops = new Map<string, RepositoryLoop>()
-  const metrics = new KedgeMetrics(context, options.http?.version ?? 'unknown', options.notifier)
-  // Whether the engine's event stream is connected now: a loop may skip listing a quiet stack only then.
-  let eventsLive = false
-  const loopSettings = {...options, observer: metrics, eventsLive: () => eventsLive}
-  /** The registry as last read; read every second, and almost always unchanged (bench/stack-scale.ts). */
-  let lastRegistry: string | null = null
-  /** Returns whether the registry could be read. */
-  const watchRegistry = (): boolean => {
-    let registered: Set<string>
-    try {
-      const rows = context.store.repositoryRegistry()
-      const registry = rows.map((row) => `${row.name}\0${row.tokenEnv ?? ''}\0${row.webhookSecretEnv ?? ''}`).join('\n')
-      if (registry === lastRegistry) return true
-      registered = new Set(rows.map((repository) => repository.name))
-      registerSecretVariables(context, rows)
-      lastRegistry = registry
-    } catch (error) {
-      logger.log('error', 'registry.failed', {error: errorMessage(error)})
-      return false
-    }
-    for (const name of registered) {
-      if (loops.has(name)) continue
-      loops.set(name, new RepositoryLoop(context, name, loopSettings))
-      logger.log('info', 'repo.watching', {repo: name})
-    }
-    for (const [name, loop] of loops) {
-      if (registered.has(name)) continue
-      loop.stop()
-      loops.delete(name)
-      logger.log('info', 'repo.unwatched', {repo: name})
-    }
-    return true
-  }
   // Its own signal, so that it also ends when serve fails to start (its HTTP side, say) rather than stops.
   const watching = new AbortController()
   options.stop.addEventListener('abort', () => watching.abort(), {once: true})
@@ -124,35 +97,91 @@ export async function serve(context: KedgeContext, options: ServeOptions): Promi
     },
   )
   const feed = new ChangeFeed((watching) => (watching ? databaseWatch.start() : databaseWatch.stop()))
-  const events = new EngineWatcher({
-    engine: context.engine,
+  /** Which engines are in use, and whose loops hear each one's events: read with the registry. */
+  let engineUse: EngineUse = ONLY_LOCAL_ENGINE
+  const loopsOn = (engine: EngineId) => [...loops.values()].filter((loop) => engineUse.routes(loop.name, engine))
+  const engines: EngineWatchers = new EngineWatchers({
     logger,
     stop: watching.signal,
-    // Every loop is told: a project is looked up in each loop's own stacks, and two repositories' stacks may share one.
-    onChange: (change) => {
-      for (const loop of loops.values()) loop.engineChanged(change)
+    connect: async (engine) => (engine.id === null ? context.engine : (await connectRegistered(context, currentEngineRow(context, engine.id, engine.name))).engine),
+    // A project is looked up in each loop's own stacks on that engine, and two repositories' stacks may share one.
+    onChange: (engine, change) => {
+      for (const loop of loopsOn(engine.id)) loop.engineChanged(engine.id, change)
       // Only this home's repositories' containers: another tool's project, or another kedge's, changes nothing the dashboard shows.
       if (change.kind !== 'containers') feed.change(null)
-      else if (change.repository !== null && loops.has(change.repository)) feed.change(change.repository)
+      else if (change.repository !== null && loops.has(change.repository) && engineUse.routes(change.repository, engine.id)) feed.change(change.repository)
     },
-    onReconnected: () => {
-      for (const loop of loops.values()) loop.engineReconnected()
+    onReconnected: (engine) => {
+      for (const loop of loopsOn(engine.id)) loop.engineReconnected(engine.id)
     },
-    onAvailability: (connected) => {
-      eventsLive = connected
-      metrics.engineAvailability(connected)
+    onAvailability: (engine, up) => metrics.engineAvailability(engine.name, up),
+    onUnwatched: (engine, replaced) => {
+      for (const loop of loops.values()) loop.engineUnheard(engine.id)
+      if (!replaced) metrics.engineUnwatched(engine.name)
     },
   })
+  const metrics = new KedgeMetrics(context, options.http?.version ?? 'unknown', options.notifier, {up: () => engines.upEngines(), logger})
+  const loopSettings = {
+    ...options,
+    observer: metrics,
+    // A loop may skip listing a quiet stack only while its engine's events are heard, and reach that loop.
+    eventsLive: (engine: EngineId, repository: string) => engines.isUp(engine) && engineUse.routes(repository, engine),
+    engineDown: (engine: EngineId) => engines.isDown(engine),
+  }
+  /**
+   * The registry as last read; read every second, and almost always unchanged (bench/stack-scale.ts).
+   * The engines in use are read with it, so that a repository or stack set to another engine has it watched.
+   */
+  let lastRegistry: string | null = null
+  /** Returns whether the registry could be read. */
+  const watchRegistry = (): boolean => {
+    let registered: Set<string> | null = null
+    try {
+      const inUse = readEngineUse(context.store)
+      const rows = context.store.repositoryRegistry()
+      const registry = rows.map((row) => `${row.name}\0${row.tokenEnv ?? ''}\0${row.webhookSecretEnv ?? ''}`).join('\n')
+      if (registry !== lastRegistry) {
+        registered = new Set(rows.map((repository) => repository.name))
+        registerSecretVariables(context, rows)
+        lastRegistry = registry
+      }
+      engineUse = inUse
+    } catch (error) {
+      logger.log('error', 'registry.failed', {error: errorMessage(error)})
+      return false
+    }
+    // Once serve has read the registry, an engine newly in use may have had events before its watcher connected.
+    engines.update(engineUse.engines, {missedEvents: registryRead})
+    if (registered) watchRepositories(registered)
+    return true
+  }
+  const watchRepositories = (registered: Set<string>): void => {
+    for (const name of registered) {
+      if (loops.has(name)) continue
+      loops.set(name, new RepositoryLoop(context, name, loopSettings))
+      logger.log('info', 'repo.watching', {repo: name})
+    }
+    for (const [name, loop] of loops) {
+      if (registered.has(name)) continue
+      loop.stop()
+      loops.delete(name)
+      logger.log('info', 'repo.unwatched', {repo: name})
+    }
+  }
   let registryRead = false
+  // The local engine at once, as serve starts: the registry says which others are in use.
+  engines.update([LOCAL_ENGINE_IN_USE], {missedEvents: false})
   const control: DaemonControl = {
     requestPoll: (name, onFailed) => {
       const loop = loops.get(name)
       loop?.requestPoll(onFailed)
       return loop !== undefined
     },
+    // An engine down does not make serve unready: its stacks wait for it, and the others go on.
     readiness: () => {
       const pending = [...loops.values()].filter((loop) => !loop.reconciledOnce).map((loop) => loop.name)
-      return {ready: registryRead && pending.length === 0, pending}
+      const watched = engines.states().map(({name, up, since}) => ({name, up, since: since.toISOString()}))
+      return {ready: registryRead && pending.length === 0, pending, engines: watched}
     },
   }
   let http: FastifyInstance | undefined
@@ -173,15 +202,26 @@ export async function serve(context: KedgeContext, options: ServeOptions): Promi
     // New requests are refused at once; a sync or rollback under way through the API is waited for
     // like the loops' deploys, and abandoned with them.
     const httpClosed = http ? http.close() : Promise.resolve()
-    await untilDoneOrAbandoned([...loops.values()].map((loop) => loop.done).concat(events.done, httpClosed), options.abandon)
+    await untilDoneOrAbandoned([...loops.values()].map((loop) => loop.done).concat(engines.done(), httpClosed), options.abandon)
     http?.server.closeAllConnections()
     databaseWatch.close()
+    context.engines.closeAll()
     lock.release()
     // What the last rounds announced gets one delivery's time, as a command's does.
     const undelivered = await options.notifier.drain(NOTIFY_DRAIN_MS)
     if (undelivered > 0) logger.log('warn', 'notify.abandoned', {count: undelivered})
   }
   logger.log('info', 'serve.stopped', {})
+}
+
+/**
+ * A registered engine's row as it is now, at each connection of its watcher: the host keys it learned on
+ * first use since are pinned from then on, as every other connection to it pins them.
+ */
+function currentEngineRow(context: KedgeContext, id: number, name: string): EngineRow {
+  const row = context.store.findEngineById(id)
+  if (!row) throw new ExternalError(`engine ${name} is no longer registered`, {code: 'engine_unavailable', hint: 'serve stops watching it at its next read of the registry'})
+  return row
 }
 
 /** The HTTP side, listening before any repository is reconciled, so that /health answers from the start. */

@@ -4,9 +4,22 @@ import type {KedgeContext} from '../../usecases/context.js'
 import type {Notifier} from '../../usecases/notifying/notifier.js'
 import {LABELS} from '../../model/compose/labels.js'
 import type {DeploymentRow} from '../../model/rows.js'
+import type {StackContainer} from '../../model/stack/containers.js'
+import {errorMessage} from '../../model/errors.js'
+import type {Engine} from '../../ports/engine.js'
 
 const DURATION_BUCKETS = [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300]
 const COMMIT_TO_RUNNING_BUCKETS = [0.5, 1, 2, 5, 10, 20, 30, 60, 120, 300, 600, 1800]
+/** How long a scrape waits for an engine's listing of kedge's containers: a slow engine must not make the scrape itself time out. */
+export const SERVICES_LISTING_MS = 2000
+
+/** Where the metrics tell of an engine they could not read: serve's log, whose logger has this shape. */
+export interface MetricsLog {
+  log(level: 'warn', event: string, fields: {engine: string; error: string}): void
+}
+
+/** The engines whose event streams are open now, as serve watches them: what kedge_services_total lists at scrape time. */
+export type UpEngines = () => Array<{name: string; engine: Pick<Engine, 'listAllKedgeContainers'>}>
 
 /**
  * kedge's Prometheus metrics, under the Go kedge's names so that its dashboards work. Counts that
@@ -22,9 +35,10 @@ export class KedgeMetrics {
   private readonly reconciliationDuration: Histogram<'repo' | 'success'>
   private readonly gitPollDuration: Histogram<'repo' | 'success'>
   private readonly commitToRunning: Histogram<'repo'>
-  private readonly engineUp: Gauge
-  private readonly engineOutages: Counter
-  private engineConnected = false
+  private readonly engineUp: Gauge<'engine'>
+  private readonly engineOutages: Counter<'engine'>
+  /** Per engine (by name): whether its stream was connected at its last report. */
+  private readonly engineConnected = new Map<string, boolean>()
   /** Per repository: the branch head last polled, and the commit first seen but not running yet. */
   private readonly lastHead = new Map<string, string>()
   private readonly waitingToRun = new Map<string, {commit: string; seenAt: number}>()
@@ -32,7 +46,12 @@ export class KedgeMetrics {
   /** Per repository: the drift (service and type) the last check found, so that only new drift is counted. */
   private readonly drifted = new Map<string, Set<string>>()
 
-  constructor({store, engine}: Pick<KedgeContext, 'store' | 'engine'>, version: string, notifications: Pick<Notifier, 'totals'> | null = null) {
+  constructor(
+    {store}: Pick<KedgeContext, 'store'>,
+    version: string,
+    notifications: Pick<Notifier, 'totals'> | null,
+    engines: {up: UpEngines; logger: MetricsLog},
+  ) {
     const registers = [this.registry]
     new Counter({
       name: 'kedge_notifications_total',
@@ -73,24 +92,38 @@ export class KedgeMetrics {
     })
     new Gauge({
       name: 'kedge_services_total',
-      help: 'Containers kedge manages, by repository and state, as the Docker engine reports them.',
-      labelNames: ['repo', 'state'],
+      help: 'Containers kedge manages, by engine, repository and state, as each Docker engine that is up reports them.',
+      labelNames: ['engine', 'repo', 'state'],
       registers,
       async collect() {
+        // Every engine at once, each within its bound: one slow engine costs the scrape its bound, not the sum.
+        const listings = await Promise.all(engines.up().map(({name, engine}) => listedWithin(name, engine, engines.logger)))
         this.reset()
-        const counts = new Map<string, {repo: string; state: string; total: number}>()
-        for (const container of await engine.listAllKedgeContainers().catch(() => [])) {
-          const repo = container.labels[LABELS.repository] ?? ''
-          const key = `${repo}\u0000${container.state}`
-          const entry = counts.get(key) ?? {repo, state: container.state, total: 0}
-          entry.total++
-          counts.set(key, entry)
+        for (const {name, containers} of listings) {
+          const counts = new Map<string, {repo: string; state: string; total: number}>()
+          for (const container of containers ?? []) {
+            const repo = container.labels[LABELS.repository] ?? ''
+            const key = `${repo}\u0000${container.state}`
+            const entry = counts.get(key) ?? {repo, state: container.state, total: 0}
+            entry.total++
+            counts.set(key, entry)
+          }
+          for (const {repo, state, total} of counts.values()) this.set({engine: name, repo, state}, total)
         }
-        for (const {repo, state, total} of counts.values()) this.set({repo, state}, total)
       },
     })
-    this.engineUp = new Gauge({name: 'kedge_engine_up', help: 'Whether serve\'s event stream from the Docker engine is connected (1) or not (0).', registers})
-    this.engineOutages = new Counter({name: 'kedge_engine_outages_total', help: 'Times the Docker engine\'s event stream broke (the daemon stopped or restarted).', registers})
+    this.engineUp = new Gauge({
+      name: 'kedge_engine_up',
+      help: 'Whether serve\'s event stream from the Docker engine is connected (1) or not (0), by engine ("local" for the one kedge runs beside).',
+      labelNames: ['engine'],
+      registers,
+    })
+    this.engineOutages = new Counter({
+      name: 'kedge_engine_outages_total',
+      help: 'Times the Docker engine\'s event stream broke (the daemon stopped or restarted, its host dropped off), by engine.',
+      labelNames: ['engine'],
+      registers,
+    })
     this.driftCounter = new Counter({name: 'kedge_drift_detected_total', help: 'Drift found, by repository, stack and service.', labelNames: ['repo', 'stack', 'service'], registers})
     this.gitPolls = new Counter({name: 'kedge_git_polls_total', help: 'Polls of the remote for the branch head.', labelNames: ['repo', 'success'], registers})
     const histogram = <Label extends string>(name: string, help: string, labelNames: Label[], buckets: number[]) => new Histogram({name, help, labelNames, buckets, registers})
@@ -109,11 +142,20 @@ export class KedgeMetrics {
     )
   }
 
-  engineAvailability(connected: boolean): void {
+  /** Whether the engine's event stream is connected, reported by its watcher at each (re)connection and break. */
+  engineAvailability(engine: string, connected: boolean): void {
     // An engine down from the start is no outage of one that answered.
-    if (!connected && this.engineConnected) this.engineOutages.inc()
-    this.engineConnected = connected
-    this.engineUp.set(connected ? 1 : 0)
+    if (!connected && this.engineConnected.get(engine) === true) this.engineOutages.inc({engine})
+    // Shown at 0 from the first report, so that a rate over it has a start.
+    else this.engineOutages.inc({engine}, 0)
+    this.engineConnected.set(engine, connected)
+    this.engineUp.set({engine}, connected ? 1 : 0)
+  }
+
+  /** serve no longer watches the engine (nothing is set to it): it has no state to show; its outages stay counted. */
+  engineUnwatched(engine: string): void {
+    this.engineConnected.delete(engine)
+    this.engineUp.remove({engine})
   }
 
   /** A push webhook for the repository arrived: a commit the next poll finds was seen now. */
@@ -151,5 +193,24 @@ export class KedgeMetrics {
       if (!before.has(`${entry.service}\u0000${entry.type}`)) this.driftCounter.inc({repo, stack, service: entry.service})
     }
     this.drifted.set(key, now)
+  }
+}
+
+/**
+ * The engine's listing of kedge's containers, or null when it failed or took longer than
+ * SERVICES_LISTING_MS (logged: the scrape shows that engine's services as absent).
+ */
+async function listedWithin(name: string, engine: Pick<Engine, 'listAllKedgeContainers'>, logger: MetricsLog): Promise<{name: string; containers: StackContainer[] | null}> {
+  let timer: NodeJS.Timeout | undefined
+  const bound = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(() => reject(new Error(`the engine did not list kedge's containers within ${SERVICES_LISTING_MS / 1000} s`)), SERVICES_LISTING_MS)
+  })
+  try {
+    return {name, containers: await Promise.race([engine.listAllKedgeContainers(), bound])}
+  } catch (error) {
+    logger.log('warn', 'metrics.services_unlisted', {engine: name, error: errorMessage(error)})
+    return {name, containers: null}
+  } finally {
+    clearTimeout(timer)
   }
 }

@@ -10,8 +10,19 @@ import type {KedgeMetrics} from './metrics.js'
 export interface DaemonControl {
   /** Asks the repository's loop for a poll now; false when serve does not watch it (yet). `onFailed` is called if that poll fails. */
   requestPoll(repository: string, onFailed?: () => void): boolean
-  /** Every repository has been reconciled once since serve started. */
-  readiness(): {ready: boolean; pending: string[]}
+  /**
+   * Every repository has been reconciled once since serve started; and the engines serve watches, each
+   * with whether its event stream is open and since when (absent from a server that watches none).
+   */
+  readiness(): {ready: boolean; pending: string[]; engines?: EngineReadiness[]}
+}
+
+/** An engine serve watches, as /ready tells of it: the local one is "local". */
+export interface EngineReadiness {
+  name: string
+  up: boolean
+  /** When it came up, or went down (or serve began watching it, while it never answered): ISO 8601. */
+  since: string
 }
 
 /** Where the HTTP side writes its events: serve's log, whose logger has this shape. */

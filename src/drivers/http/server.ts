@@ -1,6 +1,7 @@
 import Fastify, {type FastifyError, type FastifyInstance} from 'fastify'
 
-import {InvalidInputError, isKedgeError} from '../../model/errors.js'
+import {checkEngineName, LOCAL_ENGINE} from '../../model/engine/engine-name.js'
+import {InvalidInputError, isKedgeError, NotFoundError} from '../../model/errors.js'
 import {redactDeep} from '../../model/secrets/redaction.js'
 import {registerApiRoutes} from './api-routes.js'
 import {SessionSigner} from './access/session-cookie.js'
@@ -13,7 +14,7 @@ import {boundedEcho} from './bounded-echo.js'
 import {errorResponse} from './error-response.js'
 import {clientError, frameworkError} from './framework-errors.js'
 import {refuseBodiesCleanly} from './refusing-bodies.js'
-import type {HttpServerOptions} from './server-options.js'
+import type {EngineReadiness, HttpServerOptions} from './server-options.js'
 import {registerWebhookRoutes} from './webhook-routes.js'
 
 /** A client gets this long to send its request (a webhook body included); answers may take longer. */
@@ -62,9 +63,12 @@ export function createHttpServer(options: HttpServerOptions): FastifyInstance {
   app.addHook('preClose', async () => options.feed.close())
 
   app.get('/health', async () => ({status: 'ok'}))
-  app.get('/ready', async (_request, reply) => {
+  // Readiness is the repositories': an engine down (a remote one, say) does not make serve unready; ?engine=NAME asks of that engine alone.
+  app.get<{Querystring: {engine?: string}}>('/ready', {schema: {querystring: READY_QUERY}}, async (request, reply) => {
     const readiness = options.control.readiness()
-    return reply.status(readiness.ready ? 200 : 503).send(readiness)
+    if (request.query.engine === undefined) return reply.status(readiness.ready ? 200 : 503).send(readiness)
+    const engine = watchedEngine(readiness.engines ?? [], request.query.engine)
+    return reply.status(engine.up ? 200 : 503).send(engine)
   })
   app.get('/metrics', async (_request, reply) => {
     const text = await options.metrics.registry.metrics()
@@ -77,6 +81,19 @@ export function createHttpServer(options: HttpServerOptions): FastifyInstance {
   app.register(async (api) => registerApiRoutes(api, options, access), {prefix: '/api/v1'})
   app.register(async (hooks) => registerWebhookRoutes(hooks, options), {prefix: '/hooks'})
   return app
+}
+
+/** `/ready`'s one parameter: an engine's name, no longer than an engine name may be (and the echo of an error is bounded). */
+const READY_QUERY = {type: 'object', properties: {engine: {type: 'string', minLength: 1, maxLength: 100}}} as const
+
+/** The engine /ready?engine=NAME asks of: 400 for a name no engine can have, 404 for one serve does not watch. */
+function watchedEngine(engines: readonly EngineReadiness[], name: string): EngineReadiness {
+  if (name !== LOCAL_ENGINE) checkEngineName(name)
+  const found = engines.find((engine) => engine.name === name)
+  if (found) return found
+  throw new NotFoundError(`serve watches no engine named ${name}`, {
+    hint: 'serve watches the local engine and each registered engine a repository or stack is set to; "kedge engine list" shows the registered ones',
+  })
 }
 
 /** Fastify's own errors (validation, body limits, media types) in kedge's error format; kedge's errors as mapped. */

@@ -48,7 +48,7 @@ export async function runAttempt(
 ): Promise<{deployment: DeploymentRow; stack: string; error: KedgeError | null}> {
   const {store, announcer} = context
   const {repository, stack} = target
-  const deployment = store.startDeployment({repositoryId: repository.id, stackId: stack.id, commit: start.commit, trigger: start.trigger})
+  const deployment = store.startDeployment({repositoryId: repository.id, stackId: stack.id, commit: start.commit, trigger: start.trigger, engineId: context.engineInUse?.id ?? null})
   announcer.announce({kind: 'deploy_started', target, deployment})
   const finished = (row: DeploymentRow) => announcer.announce({kind: 'deployment_finished', target, deployment: row, previousCommit: start.previousCommit ?? null})
   try {

@@ -25,6 +25,12 @@ import {waitForServices} from './health-gate.js'
 import {failedForTheHost, HOST_FAILED_NOTE} from './host-failure.js'
 import {ensureImages, imagesOf, imagesOfServices} from './images.js'
 import {listOwnedContainers, removeOtherProject} from './owned-containers.js'
+import {onStackEngine} from '../engines/stack-engine.js'
+import {prepareSwarmStack} from '../swarm/apply-swarm-stack.js'
+import {swarmChanges} from '../swarm/swarm-changes.js'
+import {pruneUnusedSwarmObjects} from '../swarm/prune-swarm-objects.js'
+import {waitForSwarmServices, withRecordedServices} from '../swarm/swarm-health-gate.js'
+import {isSwarmSnapshot} from '../swarm/swarm-stack.js'
 
 export type {DeployOutcome} from './attempt.js'
 
@@ -59,6 +65,7 @@ export async function applyCheckedOutCommit(
   signal?: AbortSignal,
   known: AlreadyRead = {},
 ): Promise<DeployOutcome> {
+  context = await onStackEngine(context, target)
   await context.engine.ping()
   const {repository, stack} = target
   const previous = known.lastGood !== undefined ? (known.lastGood ?? undefined) : context.store.lastGoodDeployment(stack.id)
@@ -100,6 +107,7 @@ export async function applyCheckedOutCommit(
       const stopped = preHookFailure(pre)
       if (stopped) throw stopped
     }
+    if (isSwarmSnapshot(desired.snapshot)) return deploySwarm(desired.snapshot, config)
     const actual = await listOwnedContainers(context, repository.name, desired.snapshot.project, {
       deployedHere: previousSnapshot?.project === desired.snapshot.project,
       services: desired.snapshot.services,
@@ -125,6 +133,27 @@ export async function applyCheckedOutCommit(
     return {
       outcome: {status: 'success' as const, snapshot: JSON.stringify(applied), project: applied.project, ...recordOf(progress)},
       // The drift recorded was measured against what ran before: it says nothing of this deployment until the next check.
+      stackChanges: {lastError: null, lastErrorAt: null, pendingCommit: null, pendingChanges: null, drift: null, driftCheckedAt: null},
+    }
+  }
+
+  /** A swarm stack: planned against Swarm's services, applied with `docker stack deploy`, gated on Swarm's updates and tasks. */
+  const deploySwarm = async (snapshot: StackSnapshot, config: KedgeConfig) => {
+    const state = await context.engine.swarmState(snapshot.project)
+    progress.snapshot = snapshot
+    progress.changes = swarmChanges(snapshot, state, previousSnapshot ?? null)
+    progress.reason.services = changedServices(progress.changes)
+    const prepared = await prepareSwarmStack(context, paths, repository.name, snapshot, {prune: config.prune, signal, say})
+    signal?.throwIfAborted()
+    progress.touchedHost = true
+    say(changesLine(progress.changes))
+    await prepared.deploy()
+    say(WAITING_FOR_SERVICES)
+    const applied = withRecordedServices(snapshot, await waitForSwarmServices(context, snapshot, config.healthTimeoutMs, signal))
+    progress.snapshot = applied
+    await pruneUnusedSwarmObjects(context, repository.name, applied)
+    return {
+      outcome: {status: 'success' as const, snapshot: JSON.stringify(applied), project: applied.project, ...recordOf(progress)},
       stackChanges: {lastError: null, lastErrorAt: null, pendingCommit: null, pendingChanges: null, drift: null, driftCheckedAt: null},
     }
   }

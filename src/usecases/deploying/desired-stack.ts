@@ -22,6 +22,8 @@ import {defaultProjectName} from '../../model/stack/stack-names.js'
 export interface DesiredStack {
   config: KedgeConfig
   snapshot: StackSnapshot
+  /** The merged configuration as `compose config` printed it (YAML): a swarm deploy reads its networks, configs and secrets from it. */
+  resolved: string
 }
 
 /** Where a stack's Compose project name comes from, by precedence. */
@@ -85,6 +87,7 @@ export async function readDesiredStack(
   const declared = declaredOnFileChange(composeTexts)
   return {
     config,
+    resolved,
     snapshot: {
       version: 1,
       commit,
@@ -94,6 +97,7 @@ export async function readDesiredStack(
       kedgeConfig: kedgeConfigText,
       ...(checkout.stack ? {stack: {name: stack.name, config: checkout.stack.config}} : {}),
       placedPaths: readStackSelection(files, repoDir, stack.path, composeFiles, config.file, resolved),
+      ...(config.target === 'swarm' ? {target: 'swarm' as const} : {}),
       services: services.map((service) => {
         // Compose v1 drops the extension when it merges several files: then it is read from them.
         const onChange = service.onFileChange ?? declared.get(service.name)?.value

@@ -15,6 +15,7 @@ import {splitAddress, stackLabel} from '../stacks/stacks.js'
 import {readDesiredStack} from './desired-stack.js'
 import {listOwnedContainers} from './owned-containers.js'
 import {changedReads} from './stack-changes.js'
+import {onStackEngine} from '../engines/stack-engine.js'
 
 /** What `kedge sync` would do to one stack. */
 export interface DryRunStack {
@@ -72,6 +73,7 @@ async function dryRunStack(context: KedgeContext, {target, checkout}: CheckoutSt
   const shown = {stack: target.stack.name, address: stackLabel(target)}
   if (target.stack.hold) return {...shown, action: 'held', changedFiles: null, changes: [], reason: `held: ${target.stack.hold}`}
   if ('error' in checkout) return {...shown, action: 'failed', changedFiles: null, changes: [], reason: errorMessage(checkout.error)}
+  context = await onStackEngine(context, target)
   const lastGood = target.stack.id < 0 ? undefined : context.store.lastGoodDeployment(target.stack.id)
   const deployed = parseSnapshot(lastGood?.snapshot ?? null, lastGood?.id ?? null)
   const changedFiles = deployed ? await changedReads(context, target, deployed, {repoDir: staged, commit}, signal) : null

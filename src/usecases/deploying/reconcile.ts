@@ -22,6 +22,7 @@ import {leavesStackAlone} from './stack-changes.js'
 import {fetchHead} from './fetch-head.js'
 import {tryWithRepositoryLock} from './lock.js'
 import {listOwnedContainers} from './owned-containers.js'
+import {engineRowOf, onStackEngine} from '../engines/stack-engine.js'
 
 export type ReconcileResult =
   | {kind: 'busy'; holder: LockRow}
@@ -256,7 +257,7 @@ async function retireStack(context: KedgeContext, target: StackTarget, commit: s
   const {store} = context
   const note = `no longer in the repository at ${commit.slice(0, 7)}: ${prune ? 'taken down (prune is on)' : 'left running (prune is off)'}`
   if (prune) {
-    const deployment = store.startDeployment({repositoryId: target.repository.id, stackId: target.stack.id, commit, trigger: 'git'})
+    const deployment = store.startDeployment({repositoryId: target.repository.id, stackId: target.stack.id, commit, trigger: 'git', engineId: engineRowOf(context, target)?.id ?? null})
     try {
       await takeDownStack(context, target, {volumes: false})
       store.finishDeployment(deployment.id, {status: 'removed', note})
@@ -322,7 +323,7 @@ export function recordSkipped(
   trigger: 'git' | 'manual' = 'git',
 ): Extract<ReconcileResult, {kind: 'skipped'}> {
   const {store} = context
-  const deployment = store.startDeployment({repositoryId: target.repository.id, stackId: target.stack.id, commit, trigger})
+  const deployment = store.startDeployment({repositoryId: target.repository.id, stackId: target.stack.id, commit, trigger, engineId: engineRowOf(context, target)?.id ?? null})
   const reason = `skipped: ${blockedBy}, which it is deployed after, failed at ${commit.slice(0, 7)}`
   const finished = store.finishDeployment(deployment.id, {status: 'skipped', note: reason})
   return {kind: 'skipped', commit, blockedBy, deployment: finished}
@@ -356,6 +357,7 @@ async function recordPendingChanges(
   signal?: AbortSignal,
 ): Promise<ReconcileResult> {
   try {
+    context = await onStackEngine(context, target)
     const deployed = parseSnapshot(known.lastGood?.snapshot ?? null)
     const {repository, stack} = target
     const {snapshot} = await readDesiredStack(context, stackPathsOf(context, target), target, commit, deployed, signal, {checkout: known.checkout})

@@ -13,6 +13,7 @@ import {listOwnedContainers} from '../deploying/owned-containers.js'
 import {stackPathsOf} from '../repositories/stack-paths.js'
 import {requireSomeStacks} from '../stacks/stacks.js'
 import {inspectDrift} from './heal.js'
+import {onStackEngine} from '../engines/stack-engine.js'
 
 export interface DiffResult {
   repo: string
@@ -71,6 +72,7 @@ function failedDiff({repository, stack}: StackTarget, error: unknown): DiffResul
 
 /** One stack's diff, under the repository's lock, against the branch head fetched for all of them. */
 async function diffStack(context: KedgeContext, target: StackTarget, fetched: {commit: string} | {error: unknown}): Promise<DiffResult> {
+  context = await onStackEngine(context, target)
   const {repository, stack} = target
   const warnings: string[] = []
   const hold = holdOf(stack)
@@ -104,9 +106,11 @@ async function diffStack(context: KedgeContext, target: StackTarget, fetched: {c
 }
 
 /** What a failed deploy left when none succeeded: its snapshot and the containers kedge labelled for it; null when it left none. */
-async function failedAttemptLeft(context: KedgeContext, {repository, stack}: StackTarget): Promise<{snapshot: StackSnapshot; containers: string[]} | null> {
+async function failedAttemptLeft(context: KedgeContext, target: StackTarget): Promise<{snapshot: StackSnapshot; containers: string[]} | null> {
+  const {repository, stack} = target
   const snapshot = parseSnapshot(context.store.lastAppliedDeployment(stack.id)?.snapshot ?? null)
   if (!snapshot) return null
+  context = await onStackEngine(context, target)
   const containers = await listOwnedContainers(context, repository.name, snapshot.project)
   return containers.length > 0 ? {snapshot, containers: containers.map((container) => container.name)} : null
 }

@@ -18,6 +18,11 @@ import {listOwnedContainers} from '../deploying/owned-containers.js'
 import {stackPathsOf} from '../repositories/stack-paths.js'
 import {releaseTree} from '../rollback/releases.js'
 import {stackLabel} from '../stacks/stacks.js'
+import {onStackEngine} from '../engines/stack-engine.js'
+import {applySwarmStack} from '../swarm/apply-swarm-stack.js'
+import {waitForSwarmServices, withRecordedServices} from '../swarm/swarm-health-gate.js'
+import {swarmDrift} from '../swarm/swarm-drift-check.js'
+import {isSwarmSnapshot} from '../swarm/swarm-stack.js'
 
 export interface DriftReport {
   snapshot: StackSnapshot
@@ -42,9 +47,11 @@ export async function inspectDrift(
   const {repository, stack} = target
   const deployed = deployedOf(context, target, known)
   if (!deployed) return null
+  context = await onStackEngine(context, target)
   const {snapshot} = deployed
-  const actual = await listOwnedContainers(context, repository.name, snapshot.project, {deployedHere: true, services: snapshot.services})
-  const drift = detectDrift(snapshot.services, actual, await context.engine.currentImageIds(imagesOf(snapshot)))
+  const swarm = isSwarmSnapshot(snapshot)
+  const actual = swarm ? [] : await listOwnedContainers(context, repository.name, snapshot.project, {deployedHere: true, services: snapshot.services})
+  const drift = swarm ? await swarmDrift(context, stack.id, snapshot) : detectDrift(snapshot.services, actual, await context.engine.currentImageIds(imagesOf(snapshot)))
   const recorded = JSON.stringify(drift.map(({containerId: _, ...entry}) => entry))
   const changed = recorded !== (previous ?? '[]')
   context.store.recordDriftCheck(stack.id, recorded, context.clock.now())
@@ -113,6 +120,7 @@ export async function healLocked(context: KedgeContext, target: StackTarget, opt
   const {repository, stack} = target
   const hold = holdOf(stack)
   if (hold) return {kind: 'stack-held', hold}
+  context = await onStackEngine(context, target)
   // Read and parsed once: the checks below and the heal's own check after it are of the same deployment.
   const lastGood = options.lastGood !== undefined ? options.lastGood : (context.store.lastGoodDeployment(stack.id) ?? null)
   const known = {lastGood, parsed: options.parsed ?? {current: null}}
@@ -121,7 +129,10 @@ export async function healLocked(context: KedgeContext, target: StackTarget, opt
   if (!report || !deployed) return {kind: 'nothing-deployed'}
   const {snapshot, drift, actual, changed} = report
   const {config} = deployed
-  const actionable = drift.filter((entry) => entry.type !== 'extra' || config.prune)
+  // In a swarm stack, Swarm's own business (a shortfall it is rescheduling) and the services that are not
+  // kedge's are told, never acted on: a redeploy would not change them.
+  const leftToSwarm = isSwarmSnapshot(snapshot) ? new Set(['degraded', 'foreign']) : new Set<string>()
+  const actionable = drift.filter((entry) => (entry.type !== 'extra' || config.prune) && !leftToSwarm.has(entry.type))
   // Every check is told of in the modes that leave drift to the operator, none found included: the
   // notifier tells of drift it has not told of yet (a `kedge diff` that recorded it first is no matter).
   if (config.mode !== 'auto') context.announcer.announce({kind: 'drift_checked', target, drift: actionable, mode: config.mode})
@@ -147,10 +158,15 @@ export async function healLocked(context: KedgeContext, target: StackTarget, opt
       // After a rollback restored from a release or the database, the commit may not be in the clone.
       const paths = stackPathsOf(context, target)
       const {tree} = await releaseTree(context, paths, snapshot)
-      await applyStack(context, paths, repository.name, snapshot, actual, {drift, prune: config.prune, signal, tree})
+      let healed = snapshot
+      if (isSwarmSnapshot(snapshot)) {
+        // Swarm puts each service back to the spec of the commit: the heal is a redeploy of it, gated as a deploy is.
+        await applySwarmStack(context, paths, repository.name, snapshot, {prune: config.prune, signal, tree})
+        healed = withRecordedServices(snapshot, await waitForSwarmServices(context, snapshot, config.healthTimeoutMs, signal))
+      } else await applyStack(context, paths, repository.name, snapshot, actual, {drift, prune: config.prune, signal, tree})
       // What the heal left is recorded as the repository's drift; a check that fails fails the heal.
       await inspectDrift(context, target, report.recorded, known)
-      return {outcome: {status: 'success' as const, note, snapshot: JSON.stringify(snapshot), project: snapshot.project, reason}}
+      return {outcome: {status: 'success' as const, note, snapshot: JSON.stringify(healed), project: snapshot.project, reason}}
     },
     failed: async (caught) => {
       const error = asKedgeError(caught, 'heal_failed')

@@ -11,6 +11,7 @@ import {ConflictError, errorMessage, ExternalError, InvalidInputError, isKedgeEr
 import type {NewRepositoryRow, RepositoryRow} from '../../model/rows.js'
 import {unknownBranch, validateBranchName} from '../../model/repository/branch-name.js'
 import {resolveProjectName, type ProjectName} from '../deploying/desired-stack.js'
+import {registerChosenEngine, resolveEngineChoice, type EngineChoice} from '../engines/engine-choice.js'
 import type {KedgeContext} from '../context.js'
 import {normalizeRepoName, parseRemoteUrl} from '../../model/repository/repo-url.js'
 import {prepareAuth, type AuthRequest} from './repository-auth.js'
@@ -38,6 +39,8 @@ export interface AddRepositoryRequest {
   commitStatusApi?: string
   /** Register a network remote that does not answer now (a host down for maintenance), to be retried by serve. */
   allowUnreachable?: boolean
+  /** The engine its stacks run on (by name, address or context); the local engine when absent. */
+  engine?: EngineChoice
 }
 
 export interface AddRepositoryResult {
@@ -69,6 +72,7 @@ export interface AddRepositoryResult {
 export async function addRepository(context: KedgeContext, request: AddRepositoryRequest): Promise<AddRepositoryResult> {
   const {remote, name, branch, stackPath, intervalMs, statusColumns} = checkAddRequest(request)
   ensureNameIsFree(context, name)
+  const engineChoice = request.engine ? resolveEngineChoice(context, request.engine) : {row: null}
 
   const auth = await prepareAuth(context, request.auth, remote)
   const webhookColumns = webhookSecretColumns(context, request.webhookSecret)
@@ -106,8 +110,9 @@ export async function addRepository(context: KedgeContext, request: AddRepositor
         ...webhookColumns(name),
       }
       const stacks = checkout ? (checkout.stacks ?? [{name, path: stackPath}]) : []
-      const row = registerWithCheckout(context, values, staged, stacks)
-      return {repository: toRepositoryView(row), checkout, warnings}
+      const engine = registerChosenEngine(context, engineChoice)
+      const row = registerWithCheckout(context, {...values, engineId: engine?.id ?? null}, staged, stacks)
+      return {repository: toRepositoryView(row, undefined, engine?.name), checkout, warnings}
     } finally {
       if (staged) rmSync(staged, {recursive: true, force: true})
     }

@@ -144,7 +144,7 @@ export function requireSecretInput(input: string, what: string, flag: string): s
   return secret
 }
 
-function readInput(input: InputText, what: string): string {
+export function readInput(input: InputText, what: string): string {
   if ('content' in input) return input.content
   try {
     return readFileSync(input.file, 'utf8')
@@ -153,6 +153,6 @@ function readInput(input: InputText, what: string): string {
   }
 }
 
-function inputName(input: InputText): string {
+export function inputName(input: InputText): string {
   return 'file' in input ? input.file : input.name
 }

@@ -17,6 +17,9 @@ import {EMPTY_STACK_STATE} from '../../model/stack/stack-row.js'
 import {holdOf, type HoldView} from '../../model/stack/stack-hold.js'
 import {stackHealth, type StackHealth} from '../../model/stack/stack-health.js'
 import {isHoldTrigger} from '../../model/repository/column-values.js'
+import {engineName, engineRowOf} from '../engines/stack-engine.js'
+import {LOCAL_ENGINE} from '../../model/engine/engine-name.js'
+import {swarmTasksAsContainers} from '../../model/swarm/swarm-tasks-view.js'
 
 export interface ServiceStatus {
   service: string
@@ -37,6 +40,8 @@ export interface RepositoryStatus {
   mode: ReconciliationMode
   auth: AuthView
   project: string | null
+  /** The engine the stack runs on: "local", or a registered engine's name (kedge engine list). */
+  engine: string
   /** The branch head as last seen on the remote. */
   head: {commit: string; checkedAt: string | null} | null
   deployed: {commit: string; at: string; trigger: string} | null
@@ -120,9 +125,14 @@ async function statusOf(context: ReadContext, target: StackTarget): Promise<Repo
   const snapshot = good ? attempted : null
   let containers: StackContainer[] = []
   let engineError: string | null = null
+  const row = engineRowOf(context, target)
   if (attempted) {
     try {
-      containers = (await context.engine.listKedgeContainers(attempted.project)).filter((container) => container.labels[LABELS.repository] === repository.name)
+      const engine = row ? await context.registeredEngine(row) : context.engine
+      // A swarm stack's services run as Swarm's tasks, over the nodes: shown as its containers are.
+      containers = (
+        attempted.target === 'swarm' ? swarmTasksAsContainers(attempted.project, await engine.swarmState(attempted.project)) : await engine.listKedgeContainers(attempted.project)
+      ).filter((container) => container.labels[LABELS.repository] === repository.name)
     } catch (error) {
       engineError = errorMessage(error)
     }
@@ -140,6 +150,7 @@ async function statusOf(context: ReadContext, target: StackTarget): Promise<Repo
     mode: await deployedMode(snapshot),
     auth: authView(repository),
     project: wanted?.project ?? null,
+    engine: engineName(row),
     head: repository.remoteHead ? {commit: repository.remoteHead, checkedAt: repository.remoteCheckedAt?.toISOString() ?? null} : null,
     deployed: good ? {commit: good.commit, at: (good.finishedAt ?? good.startedAt).toISOString(), trigger: good.trigger} : null,
     lastDeployment: latest
@@ -207,6 +218,7 @@ function unreadableStatus(row: RepositoryRow, stack: StackRow, error: KedgeError
     mode: DEFAULT_RECONCILIATION_MODE,
     auth: {kind: 'none'},
     project: null,
+    engine: LOCAL_ENGINE,
     head: null,
     deployed: null,
     lastDeployment: null,

@@ -3,6 +3,9 @@ import {InvalidInputError} from '../../model/errors.js'
 import type {AuthKind} from '../../model/repository/column-values.js'
 import type {RepositoryChanges} from '../../ports/store.js'
 import type {KedgeContext} from '../context.js'
+import {choosesEngine, registerChosenEngine, resolveEngineChoice, type EngineChoice} from '../engines/engine-choice.js'
+import {engineName, engineRowOfDeployment} from '../engines/stack-engine.js'
+import type {RepositoryRow} from '../../model/rows.js'
 import {repositoryView} from './list-repositories.js'
 import {parseInterval} from '../../model/repository/repository-interval.js'
 import {requireRepository} from './require-repository.js'
@@ -21,6 +24,8 @@ export interface RepositorySettings {
   commitStatus?: string
   /** The forge's API base, when the remote's URL does not imply it; null for the implied one. */
   commitStatusApi?: string | null
+  /** The engine its stacks run on from now on: refused while one of them runs on another. */
+  engine?: EngineChoice
 }
 
 /**
@@ -49,6 +54,8 @@ export async function planRepositorySettings(context: KedgeContext, name: string
     if (status.commitStatus !== null) requireTokenAuth(repository.authKind, repository.name)
     Object.assign(changes, status)
   }
+  const engineChoice = settings.engine && choosesEngine(settings.engine) ? resolveEngineChoice(context, settings.engine) : null
+  if (engineChoice) refuseMovingRunningStacks(context, repository, 'row' in engineChoice ? (engineChoice.row?.id ?? null) : -1)
   // Asked last, once everything that needs no remote passed: a branch the remote does not have is refused.
   let branchMoved = false
   if (branch !== undefined && branch !== repository.branch) {
@@ -62,6 +69,7 @@ export async function planRepositorySettings(context: KedgeContext, name: string
   return {
     apply: () => {
       if (branchMoved) for (const stack of context.store.listStacks(repository.id)) context.store.updateStack(stack.id, {pendingCommit: null, pendingChanges: null})
+      if (engineChoice) changes.engineId = registerChosenEngine(context, engineChoice)?.id ?? null
       if (Object.keys(changes).length > 0) context.store.updateRepository(repository.id, changes)
       return repositoryView(context, name)
     },
@@ -79,4 +87,22 @@ export function requireTokenAuth(authKind: AuthKind | null, name: string): void 
 
 export function apiWithoutForge(): InvalidInputError {
   return new InvalidInputError('--commit-status-api names the API of a forge, and no forge is chosen', {hint: 'add --commit-status github, gitea or gitlab'})
+}
+
+/**
+ * A stack that runs (its newest applied deployment ran, and it was not taken down since) stays where it
+ * runs: moving the setting under it would leave its containers on the old engine, unwatched, and start a
+ * second copy on the new one. `engineId` -1 is an engine not registered yet, where nothing runs.
+ */
+function refuseMovingRunningStacks(context: KedgeContext, repository: RepositoryRow, engineId: number | null): void {
+  for (const stack of context.store.listStacks(repository.id)) {
+    if (stack.hold === 'down' || stack.engineId !== null) continue
+    const applied = context.store.lastAppliedDeployment(stack.id)
+    if (!applied || (applied.engineId ?? null) === engineId) continue
+    const where = engineName(engineRowOfDeployment(context, applied))
+    throw new InvalidInputError(`stack ${repository.name}/${stack.name} runs on engine ${where}: kedge will not move it while it runs`, {
+      code: 'stack_running',
+      hint: `take it down first ("kedge down ${repository.name}/${stack.name}"), set the engine, then "kedge up ${repository.name}/${stack.name}"`,
+    })
+  }
 }

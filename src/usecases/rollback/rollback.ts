@@ -18,6 +18,13 @@ import {planChanges} from '../../model/stack/plan.js'
 import {changesLine, WAITING_FOR_SERVICES} from '../../model/stack/changes-line.js'
 import {releaseTree} from './releases.js'
 import {refuseHeld} from '../stacks/holds.js'
+import {onStackEngine} from '../engines/stack-engine.js'
+import type {StackSnapshot} from '../../model/stack/stack-snapshot.js'
+import {applySwarmStack} from '../swarm/apply-swarm-stack.js'
+import {swarmChanges} from '../swarm/swarm-changes.js'
+import {pruneUnusedSwarmObjects} from '../swarm/prune-swarm-objects.js'
+import {waitForSwarmServices, withRecordedServices} from '../swarm/swarm-health-gate.js'
+import {isSwarmSnapshot} from '../swarm/swarm-stack.js'
 
 const ROLLBACK_LOCK_WAIT_MS = 10 * 60_000
 
@@ -64,6 +71,7 @@ export async function rollbackTo(
     signal?: AbortSignal
   },
 ): Promise<DeployOutcome> {
+  context = await onStackEngine(context, stackTarget)
   const snapshot = parseSnapshot(target.snapshot, target.id)
   if (!snapshot) throw new ExternalError(`the deployment of ${target.commit.slice(0, 7)} kept no snapshot to roll back to`, {code: 'no_snapshot'})
   const {repository, stack} = stackTarget
@@ -77,16 +85,25 @@ export async function rollbackTo(
       const config = snapshotConfig(snapshot)
       const running = context.store.lastGoodDeployment(stack.id)
       const runningSnapshot = parseSnapshot(running?.snapshot ?? null, running?.id ?? null)
-      // Only the project that runs now is one kedge deployed: one it left long ago may be someone else's.
-      const deployedHere = runningSnapshot?.project === snapshot.project
-      const actual = await listOwnedContainers(context, repository.name, snapshot.project, {deployedHere, services: snapshot.services})
-      const restored = {...snapshot, services: keepRunningLabels(snapshot.services, actual)}
-      say(changesLine(planChanges(restored.services, actual, runningSnapshot?.services)))
-      await applyStack(context, paths, repository.name, restored, actual, {drift: [], prune: config.prune, signal: options.signal, tree})
-      // Through the same gate as a deploy: a rollback that does not come up is recorded as failed.
-      say(WAITING_FOR_SERVICES)
-      await waitForServices(context, repository.name, snapshot.project, restored.services, config.healthTimeoutMs, options.signal)
-      if (runningSnapshot) await removeOtherProject(context, repository.name, runningSnapshot.project, snapshot.project)
+      let restored: StackSnapshot
+      if (isSwarmSnapshot(snapshot)) {
+        say(changesLine(swarmChanges(snapshot, await context.engine.swarmState(snapshot.project), runningSnapshot)))
+        await applySwarmStack(context, paths, repository.name, snapshot, {prune: config.prune, signal: options.signal, tree, say})
+        say(WAITING_FOR_SERVICES)
+        restored = withRecordedServices(snapshot, await waitForSwarmServices(context, snapshot, config.healthTimeoutMs, options.signal))
+        await pruneUnusedSwarmObjects(context, repository.name, restored)
+      } else {
+        // Only the project that runs now is one kedge deployed: one it left long ago may be someone else's.
+        const deployedHere = runningSnapshot?.project === snapshot.project
+        const actual = await listOwnedContainers(context, repository.name, snapshot.project, {deployedHere, services: snapshot.services})
+        restored = {...snapshot, services: keepRunningLabels(snapshot.services, actual)}
+        say(changesLine(planChanges(restored.services, actual, runningSnapshot?.services)))
+        await applyStack(context, paths, repository.name, restored, actual, {drift: [], prune: config.prune, signal: options.signal, tree})
+        // Through the same gate as a deploy: a rollback that does not come up is recorded as failed.
+        say(WAITING_FOR_SERVICES)
+        await waitForServices(context, repository.name, snapshot.project, restored.services, config.healthTimeoutMs, options.signal)
+        if (runningSnapshot) await removeOtherProject(context, repository.name, runningSnapshot.project, snapshot.project)
+      }
       return {
         outcome: {
           status: 'rolled_back' as const,

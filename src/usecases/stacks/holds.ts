@@ -7,6 +7,7 @@ import {withRepositoryLock} from '../deploying/lock.js'
 import {requireRepository} from '../repositories/require-repository.js'
 import {requireStacks, splitAddress, stackLabel, stacksOf} from './stacks.js'
 import {takeDownStack, type StackTakenDown} from './take-down.js'
+import {engineRowOf} from '../engines/stack-engine.js'
 
 const HOLD_LOCK_WAIT_MS = 10 * 60_000
 
@@ -158,8 +159,9 @@ function unchanged(target: StackTarget): HoldChange {
  * The history row of a hold, at the commit the stack runs (else the branch head last seen). A stack
  * kedge knows no commit of has no history yet, and gets no row: its hold still shows in `status`.
  */
-function startRow(context: KedgeContext, {repository, stack}: StackTarget, trigger: HoldTrigger): DeploymentRow | null {
+function startRow(context: KedgeContext, target: StackTarget, trigger: HoldTrigger): DeploymentRow | null {
+  const {repository, stack} = target
   const commit = context.store.lastAppliedDeployment(stack.id)?.commit ?? context.store.findRepository(repository.name)?.remoteHead ?? null
   if (commit === null) return null
-  return context.store.startDeployment({repositoryId: repository.id, stackId: stack.id, commit, trigger})
+  return context.store.startDeployment({repositoryId: repository.id, stackId: stack.id, commit, trigger, engineId: engineRowOf(context, target)?.id ?? null})
 }

@@ -24,6 +24,8 @@ export interface StackOverview {
   driftCount: number
   hold: HoldView | null
   lastError: RepositoryStatus['lastError']
+  /** The engine it runs on: "local", or a registered engine's name. */
+  engine: string
 }
 
 /** Every stack of every repository, with its health, newest first by nothing: the dashboard sorts. */
@@ -50,6 +52,7 @@ export function overviewOf(status: RepositoryStatus, behind: number | null): Sta
     driftCount,
     hold: status.hold,
     lastError: status.lastError,
+    engine: status.engine,
   }
 }
 

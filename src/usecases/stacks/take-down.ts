@@ -8,21 +8,11 @@ import {parseSnapshot} from '../../model/stack/stored-snapshot.js'
 import type {KedgeContext} from '../context.js'
 import {composeProjectOf} from '../deploying/compose-project.js'
 import {stackPathsOf} from '../repositories/stack-paths.js'
+import {onStackEngine} from '../engines/stack-engine.js'
+import type {StackTakenDown} from './taken-down.js'
+import {takeDownSwarmStack} from '../swarm/swarm-take-down.js'
+import {isSwarmSnapshot} from '../swarm/swarm-stack.js'
 
-export interface StackTakenDown {
-  action: 'removed'
-  project: string
-  /** The containers kedge had labelled for the repository, stopped and removed. */
-  containers: string[]
-  /** Whether `compose down` removed the project's networks (and with --volumes its named volumes). */
-  networksRemoved: boolean
-  volumesRemoved: boolean
-  /**
-   * Containers of the project kedge did not label (one-off `compose run` containers, anyone else's):
-   * the operator's, left alone, and with them the project's networks and volumes, which they use.
-   */
-  leftAlone: string[]
-}
 
 /**
  * Stops and removes the containers kedge labelled for the repository in the stack's project, itself:
@@ -37,6 +27,8 @@ export async function takeDownStack(context: KedgeContext, target: StackTarget, 
   const applied = context.store.lastAppliedDeployment(stack.id)
   const snapshot = parseSnapshot(applied?.snapshot ?? null, applied?.id ?? null)
   if (!snapshot) return null
+  context = await onStackEngine(context, target)
+  if (isSwarmSnapshot(snapshot)) return takeDownSwarmStack(context, target, snapshot, options)
   const project = snapshot.project
   // Only this stack's: a container of the repository's other stack in the same project (one that took over
   // its project) carries that stack's name; a root stack's containers carry none.
@@ -61,6 +53,8 @@ export async function takeDownStack(context: KedgeContext, target: StackTarget, 
     leftAlone,
   }
 }
+
+export type {StackTakenDown} from './taken-down.js'
 
 /** What taking a stack down did; `none` when kedge never put anything of it on the host. */
 export type StackDown = StackTakenDown | {action: 'none'; reason: string}

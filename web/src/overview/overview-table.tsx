@@ -81,6 +81,7 @@ function StackRow({stack}: {stack: StackOverview}) {
         <a href={stackHref(stack.address)} class="stack-link">
           {stack.address}
         </a>
+        {stack.engine !== 'local' && <span class="muted stack-engine"> on {stack.engine}</span>}
       </th>
       <td data-label="Health">
         <HealthBadge health={stack.health} />

@@ -43,6 +43,9 @@ export function StackFacts({status}: {status: RepositoryStatus}) {
             <span class="muted">not fetched yet</span>
           )}
         </Fact>
+        <Fact term="Engine">
+          <code>{status.engine}</code>
+        </Fact>
         {status.project && (
           <Fact term="Project">
             <code>{status.project}</code>

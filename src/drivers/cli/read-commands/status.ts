@@ -1,5 +1,6 @@
 import chalk from 'chalk'
 
+import {LOCAL_ENGINE} from '../../../model/engine/engine-name.js'
 import {holdRelease} from '../../../model/stack/stack-hold.js'
 import {repositoryStatuses, type RepositoryStatus} from '../../../usecases/repositories/repository-status.js'
 import {authLines} from '../auth-lines.js'
@@ -12,8 +13,21 @@ import {localTime} from '../time.js'
 export async function showStatus(io: CommandIO, given: {repo?: string; repository?: string}): Promise<RepositoryStatus[]> {
   const statuses = await repositoryStatuses(await io.context(), optionalRepository(given.repository, given.repo, 'status [<repository>]'))
   if (statuses.length === 0) io.log('No repositories registered. Add one with "kedge repo add <url>".')
-  io.log(statuses.map(renderStatus).join('\n\n'))
+  io.log(renderByEngine(statuses))
   return statuses
+}
+
+/**
+ * The stacks under a heading per engine once any runs on a registered one (the local engine first, then
+ * by name); with only the local engine, as ever, without headings. `--json` stays one list, each entry
+ * naming its engine.
+ */
+function renderByEngine(statuses: RepositoryStatus[]): string {
+  if (statuses.every((status) => status.engine === LOCAL_ENGINE)) return statuses.map(renderStatus).join('\n\n')
+  const engines = [...new Set(statuses.map((status) => status.engine))].sort((a, b) => (a === LOCAL_ENGINE ? -1 : b === LOCAL_ENGINE ? 1 : a < b ? -1 : 1))
+  return engines
+    .map((engine) => [chalk.bold.underline(`engine ${engine}`), ...statuses.filter((status) => status.engine === engine).map(renderStatus)].join('\n\n'))
+    .join('\n\n')
 }
 
 function renderStatus(status: RepositoryStatus): string {

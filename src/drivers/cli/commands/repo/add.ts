@@ -1,6 +1,7 @@
 import {Args, Flags} from '@oclif/core'
 import chalk from 'chalk'
 
+import {engineChoice, engineFlags} from '../../engine-flags.js'
 import {BaseCommand} from '../../base-command.js'
 import {readStandardInput} from '../../stdin.js'
 import {addRepository, checkAddRequest, type AddRepositoryRequest, type AddRepositoryResult} from '../../../../usecases/repositories/add-repository.js'
@@ -52,6 +53,7 @@ A private repository takes a deploy key (--ssh-key, for ssh:// and git@host: URL
     path: Flags.string({summary: 'Sub-directory that holds kedge.yaml and the compose file.'}),
     interval: Flags.string({summary: 'Poll interval, e.g. 30s or 5m (default: kedge.yaml, else 60s).'}),
     'allow-unreachable': Flags.boolean({summary: 'Register a network remote that does not answer now; serve retries it.', default: false}),
+    ...engineFlags,
     'ssh-key': Flags.file({
       summary: 'Private SSH deploy key (no passphrase); stored encrypted.',
       exclusive: ['token-env', 'token-stdin'],
@@ -98,6 +100,7 @@ A private repository takes a deploy key (--ssh-key, for ssh:// and git@host: URL
       commitStatus: this.flags['commit-status'],
       commitStatusApi: this.flags['commit-status-api'],
       allowUnreachable: this.flags['allow-unreachable'],
+      engine: engineChoice(this.flags),
     }
     // Refused input creates no home: what the request says by itself is checked before the home is opened.
     checkAddRequest(request)

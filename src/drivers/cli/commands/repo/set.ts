@@ -1,6 +1,7 @@
 import {Flags} from '@oclif/core'
 import chalk from 'chalk'
 
+import {engineChoice, engineFlags} from '../../engine-flags.js'
 import {BaseCommand} from '../../base-command.js'
 import {givenRepository, repoFlag, repositoryArg} from '../../flags.js'
 import {readStandardInput} from '../../stdin.js'
@@ -20,6 +21,8 @@ export interface RepoSetResult {
   localEnv?: {variables: string[]}
   allowHooks: boolean
   commitStatus: RepositoryView['commitStatus']
+  /** The engine its stacks run on. */
+  engine: string
 }
 
 export default class RepoSet extends BaseCommand<typeof RepoSet> {
@@ -51,6 +54,7 @@ export default class RepoSet extends BaseCommand<typeof RepoSet> {
       exclusive: ['clear-local-env'],
     }),
     'clear-local-env': Flags.boolean({summary: 'Remove the local env file.', exclusive: ['local-env'], default: false}),
+    ...engineFlags,
     ...telling,
   }
 
@@ -58,10 +62,10 @@ export default class RepoSet extends BaseCommand<typeof RepoSet> {
     const {flags} = this
     const name = givenRepository(this.args.name, flags.repo, 'repo set <repository>')
     const interval = flags.interval === undefined ? undefined : flags.interval.trim() === 'default' ? null : flags.interval
-    const settings = {branch: flags.branch, interval, allowHooks: flags['allow-hooks'], commitStatus: flags['commit-status'], commitStatusApi: flags['commit-status-api']}
+    const settings = {branch: flags.branch, interval, allowHooks: flags['allow-hooks'], commitStatus: flags['commit-status'], commitStatusApi: flags['commit-status-api'], engine: engineChoice(flags)}
     const input = await this.envFileInput()
     if (input === undefined && Object.values(settings).every((value) => value === undefined)) {
-      throw new InvalidInputError('nothing to change', {code: 'invalid_input', hint: 'pass --branch, --interval, --local-env FILE, --clear-local-env, --allow-hooks, --no-allow-hooks or --commit-status'})
+      throw new InvalidInputError('nothing to change', {code: 'invalid_input', hint: 'pass --branch, --interval, --local-env FILE, --clear-local-env, --allow-hooks, --no-allow-hooks, --commit-status or --engine'})
     }
     const context = await this.context()
     // Everything is checked before anything is written: the settings, then the env file (read and parsed before it is stored).
@@ -71,9 +75,10 @@ export default class RepoSet extends BaseCommand<typeof RepoSet> {
     if (view) this.report(view, input === null)
     if (settings.branch !== undefined) this.log(`${chalk.green('Set')} branch   ${repository.branch}: serve acts on its head at its next poll, as the mode says ("kedge sync ${repository.name}" deploys it now)`)
     if (settings.interval !== undefined) this.log(`${chalk.green('Set')} interval ${repository.interval ?? "kedge.yaml's, else serve's"}`)
+    if (settings.engine !== undefined) this.log(`${chalk.green('Set')} engine   ${repository.engine}: its stacks deploy there from their next deploy ("kedge up" for one taken down)`)
     const telling = [settings.allowHooks, settings.commitStatus, settings.commitStatusApi]
     if (telling.some((value) => value !== undefined)) for (const line of tellingLines(repository)) this.log(`${chalk.green('Set')} ${line}`)
-    return {name: repository.name, branch: repository.branch, interval: repository.interval, ...(view ? {localEnv: {variables: view.variables}} : {}), allowHooks: repository.allowHooks, commitStatus: repository.commitStatus}
+    return {name: repository.name, branch: repository.branch, interval: repository.interval, engine: repository.engine, ...(view ? {localEnv: {variables: view.variables}} : {}), allowHooks: repository.allowHooks, commitStatus: repository.commitStatus}
   }
 
   private async envFileInput(): Promise<InputText | null | undefined> {
