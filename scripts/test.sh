@@ -13,8 +13,11 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 run_tests() {
   KEDGE_COMPOSE="$1" node --import tsx --test --test-concurrency="$2" --test-reporter=spec "${@:3}"
 }
+# Files that stop and start Docker daemons of their own and wait for them within bounds (a daemon killed and
+# restarted; a Swarm node stopped, its tasks moved): they run one at a time, after the rest.
+ALONE_FILES=(faults swarm-multinode)
 run_faults() {
-  KEDGE_COMPOSE="$1" node --import tsx --test --test-concurrency=1 --test-reporter=spec test/integration/faults.test.ts
+  KEDGE_COMPOSE="$1" node --import tsx --test --test-concurrency=1 --test-reporter=spec "${@:2}"
 }
 
 [ -d node_modules ] || npm ci
@@ -39,7 +42,7 @@ fi
 
 echo "== Compose v2 ($(docker compose version --short)): unit and integration tests"
 v2_status=0
-run_tests "docker compose" 3 test/unit/*.test.ts $(ls test/integration/*.test.ts | grep -v '/faults\.test\.ts$') || v2_status=$?
+run_tests "docker compose" 3 test/unit/*.test.ts $(ls test/integration/*.test.ts | grep -vE "/($(IFS='|'; echo "${ALONE_FILES[*]}"))\.test\.ts$") || v2_status=$?
 
 v1_status=0
 if [ -n "$v1_pid" ]; then
@@ -52,9 +55,10 @@ fi
 rm -f "$v1_log"
 [ "$v2_status" -eq 0 ] && [ "$v1_status" -eq 0 ] || exit 1
 
-echo "== faults, alone: Compose v2"
-run_faults "docker compose"
+echo "== faults and a Swarm node's failure, alone: Compose v2"
+run_faults "docker compose" $(printf 'test/integration/%s.test.ts ' "${ALONE_FILES[@]}")
 if has_v1; then
+  # A swarm stack is deployed by the docker CLI, whichever Compose: its leg runs the faults only.
   echo "== faults, alone: Compose v1"
-  run_faults docker-compose
+  run_faults docker-compose test/integration/faults.test.ts
 fi

@@ -12,12 +12,16 @@ import {isHoldTrigger} from '../../src/model/repository/column-values.js'
 import {ComposeFailedError, ExternalError, isKedgeError, type KedgeError} from '../../src/model/errors.js'
 import {resolveHome, type KedgeHome} from '../../src/model/home.js'
 import type {ContainerMount} from '../../src/model/home-mount.js'
-import type {AccessTokenRow, DeploymentRow, LockRow, NewRepositoryRow, NewStackRow, NotificationChannelRow, RepositoryRow, StackRow, StackTarget} from '../../src/model/rows.js'
+import type {AccessTokenRow, DeploymentRow, EngineRow, LockRow, NewRepositoryRow, NewStackRow, NotificationChannelRow, RepositoryRow, StackRow, StackTarget} from '../../src/model/rows.js'
 import type {StackContainer} from '../../src/model/stack/containers.js'
 import type {Announcer, KedgeEvent} from '../../src/ports/announcer.js'
 import type {Clock} from '../../src/ports/clock.js'
 import type {Compose} from '../../src/ports/compose.js'
-import type {Engine} from '../../src/ports/engine.js'
+import {NetworkInUseError, NotSwarmManagerError, type Engine, type StackObject, type StackObjects} from '../../src/ports/engine.js'
+import {STACK_NAMESPACE_LABEL, type StackService, type StackTask, type SwarmNode} from '../../src/model/swarm/swarm-services.js'
+import type {SwarmStackState} from '../../src/model/swarm/swarm-state.js'
+import type {StackCli, StackDeployRunOptions, StackProject} from '../../src/ports/stack-cli.js'
+import type {ConnectedEngine, EngineAddress, EngineIdentity, EngineMaterial, Engines} from '../../src/ports/engines.js'
 import type {Git, GitAccess} from '../../src/ports/git.js'
 import type {HookExit, HookRun, HookRunner} from '../../src/ports/hook-runner.js'
 import type {Messenger} from '../../src/ports/messenger.js'
@@ -63,6 +67,8 @@ export class MemoryStore implements Store {
   readonly locks = new Map<string, LockRow>()
   readonly channels: NotificationChannelRow[] = []
   readonly accessTokens: AccessTokenRow[] = []
+  readonly engines: EngineRow[] = []
+  private nextEngineId = 1
   private nextRepositoryId = 1
   private nextAccessTokenId = 1
   private nextStackId = 1
@@ -180,7 +186,7 @@ export class MemoryStore implements Store {
     return this.stacks.delete(id)
   }
 
-  startDeployment(values: {repositoryId: number; stackId: number; commit: string; trigger: DeploymentRow['trigger']}): DeploymentRow {
+  startDeployment(values: {repositoryId: number; stackId: number; commit: string; trigger: DeploymentRow['trigger']; engineId?: number | null}): DeploymentRow {
     const stack = this.stacks.get(values.stackId)
     if (!stack || stack.repositoryId !== values.repositoryId) {
       throw new Error(`FOREIGN KEY constraint failed: deployments.stack_id (${values.stackId} of repository ${values.repositoryId})`)
@@ -188,6 +194,7 @@ export class MemoryStore implements Store {
     const row: DeploymentRow = {
       id: this.nextDeploymentId++,
       ...values,
+      engineId: values.engineId ?? null,
       status: 'pending',
       startedAt: this.clock.now(),
       finishedAt: null,
@@ -254,6 +261,40 @@ export class MemoryStore implements Store {
   deleteAccessToken(name: string): AccessTokenRow | undefined {
     const index = this.accessTokens.findIndex((row) => row.name === name)
     return index >= 0 ? this.accessTokens.splice(index, 1)[0] : undefined
+  }
+  listEngines(): EngineRow[] {
+    return [...this.engines].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)).map((row) => ({...row}))
+  }
+  findEngine(name: string): EngineRow | undefined {
+    const row = this.engines.find((candidate) => candidate.name === name)
+    return row && {...row}
+  }
+  findEngineById(id: number): EngineRow | undefined {
+    const row = this.engines.find((candidate) => candidate.id === id)
+    return row && {...row}
+  }
+  insertEngine(values: Omit<EngineRow, 'id'>): EngineRow | undefined {
+    if (this.engines.some((row) => row.name === values.name)) return undefined
+    const row = {...values, id: this.nextEngineId++}
+    this.engines.push(row)
+    return {...row}
+  }
+  updateEngine(id: number, values: Partial<Pick<EngineRow, 'knownHosts' | 'identity'>>): void {
+    const row = this.engines.find((candidate) => candidate.id === id)
+    if (row) Object.assign(row, definedOnly(values))
+  }
+  deleteEngine(name: string): {deleted: boolean; users: {repositories: string[]; stacks: string[]}} {
+    const row = this.engines.find((candidate) => candidate.name === name)
+    if (!row) return {deleted: false, users: {repositories: [], stacks: []}}
+    const repositories = [...this.repositories.values()].filter((repository) => repository.engineId === row.id).map((repository) => repository.name).sort()
+    const stacks = [...this.stacks.values()]
+      .filter((stack) => stack.engineId === row.id || this.newestFirst(stack.id)[0]?.engineId === row.id)
+      .map((stack) => `${this.repositories.get(stack.repositoryId)!.name}/${stack.name}`)
+      .sort()
+    if (repositories.length > 0 || stacks.length > 0) return {deleted: false, users: {repositories, stacks}}
+    for (const deployment of this.deployments) if (deployment.engineId === row.id) deployment.engineId = null
+    this.engines.splice(this.engines.indexOf(row), 1)
+    return {deleted: true, users: {repositories, stacks}}
   }
   listGoodDeployments(stackId: number): DeploymentRow[] {
     return this.newestFirst(stackId).filter(isGood)
@@ -362,6 +403,7 @@ function emptyRepository(): Omit<RepositoryRow, 'id' | 'name' | 'url' | 'branch'
     allowHooks: false,
     commitStatus: null,
     commitStatusApi: null,
+    engineId: null,
   }
 }
 
@@ -396,6 +438,13 @@ export type EngineMutation =
   | {action: 'remove' | 'stop-and-remove' | 'restart'; id: string; service: string}
   | {action: 'signal'; id: string; service: string; signal: string}
 
+/** A removal of a swarm object, as FakeEngine records it; `name` is empty for an object it did not have. */
+export interface SwarmRemoval {
+  kind: 'service' | 'network' | 'config' | 'secret'
+  id: string
+  name: string
+}
+
 /**
  * A Docker engine holding containers in memory, filtered by label as the real engine's queries are.
  * `available = false` makes every call fail with engine_unavailable, as a stopped daemon does.
@@ -408,6 +457,16 @@ export class FakeEngine implements Engine {
   /** The mounts of the container kedge runs in; null: kedge runs on the host. */
   ownMounts: ContainerMount[] | null = null
   readonly mutations: EngineMutation[] = []
+  /** The swarm's services, tasks and nodes, every stack's: swarmState gives a namespace's services and their tasks. */
+  swarm: {services: StackService[]; tasks: StackTask[]; nodes: SwarmNode[]} = {services: [], tasks: [], nodes: []}
+  /** The stacks' networks, configs and secrets: listStackObjects gives those with a namespace's label. */
+  stackObjects: StackObjects = {networks: [], configs: [], secrets: []}
+  /** False: the engine is no swarm manager, and every swarm call fails with NotSwarmManagerError. */
+  swarmManager = true
+  /** Network ids that removeNetwork refuses with NetworkInUseError, as for a service that still uses them. */
+  readonly networksInUse = new Set<string>()
+  /** Every removal of a swarm object asked for, in order; the object leaves the lists above. */
+  readonly swarmRemovals: SwarmRemoval[] = []
   private nextId = 1
 
   async listKedgeContainers(project: string): Promise<StackContainer[]> {
@@ -458,6 +517,38 @@ export class FakeEngine implements Engine {
     this.check()
   }
 
+  async swarmState(namespace: string): Promise<SwarmStackState> {
+    this.checkSwarm()
+    const services = this.swarm.services.filter((service) => service.namespace === namespace).map((service) => ({...service, labels: {...service.labels}}))
+    const ids = new Set(services.map((service) => service.id))
+    return {services, tasks: this.swarm.tasks.filter((task) => ids.has(task.serviceId)).map((task) => ({...task})), nodes: this.swarm.nodes.map((node) => ({...node}))}
+  }
+  async removeService(id: string): Promise<void> {
+    this.checkSwarm()
+    // Swarm stops a removed service's tasks by itself; here they are gone at once.
+    this.swarmRemovals.push({kind: 'service', id, name: this.swarm.services.find((service) => service.id === id)?.name ?? ''})
+    this.swarm.services = this.swarm.services.filter((service) => service.id !== id)
+    this.swarm.tasks = this.swarm.tasks.filter((task) => task.serviceId !== id)
+  }
+  async listStackObjects(namespace: string): Promise<StackObjects> {
+    this.checkSwarm()
+    const ofStack = (objects: StackObject[]) => objects.filter((object) => object.labels[STACK_NAMESPACE_LABEL] === namespace).map((object) => ({...object, labels: {...object.labels}}))
+    return {networks: ofStack(this.stackObjects.networks), configs: ofStack(this.stackObjects.configs), secrets: ofStack(this.stackObjects.secrets)}
+  }
+  async removeNetwork(id: string): Promise<void> {
+    this.checkSwarm()
+    if (this.networksInUse.has(id)) throw new NetworkInUseError(id, 'service other_web', `the Docker engine keeps network ${id}: it is still in use by service other_web`)
+    this.removeStackObject('network', 'networks', id)
+  }
+  async removeConfig(id: string): Promise<void> {
+    this.checkSwarm()
+    this.removeStackObject('config', 'configs', id)
+  }
+  async removeSecret(id: string): Promise<void> {
+    this.checkSwarm()
+    this.removeStackObject('secret', 'secrets', id)
+  }
+
   /** A container as Compose creates it: Compose's labels, and kedge's from the override file. */
   create(project: string, service: string, image: string, labels: Record<string, string>, state: Partial<StackContainer> = {}): StackContainer {
     const id = `${String(this.nextId++).padStart(4, '0')}${'c'.repeat(60)}`
@@ -490,6 +581,14 @@ export class FakeEngine implements Engine {
 
   private check(): void {
     if (!this.available) throw new ExternalError('the Docker engine does not answer', {code: 'engine_unavailable'})
+  }
+  private checkSwarm(): void {
+    this.check()
+    if (!this.swarmManager) throw new NotSwarmManagerError('the Docker engine is not a swarm manager: a swarm stack is deployed and read through a manager')
+  }
+  private removeStackObject(kind: SwarmRemoval['kind'], list: keyof StackObjects, id: string): void {
+    this.swarmRemovals.push({kind, id, name: this.stackObjects[list].find((object) => object.id === id)?.name ?? ''})
+    this.stackObjects[list] = this.stackObjects[list].filter((object) => object.id !== id)
   }
   private serviceOf(id: string): string {
     return this.containers.find((container) => container.id === id)?.service ?? ''
@@ -770,6 +869,8 @@ export interface FakeWorld {
   store: MemoryStore
   engine: FakeEngine
   compose: FakeCompose
+  /** The registered engines: each a FakeEngine and FakeCompose of its own, made when the world first connects to it. */
+  engines: FakeEngines
   git: FakeGit
   processes: FakeProcesses
   hooks: FakeHookRunner
@@ -802,7 +903,9 @@ export function fakeWorld(): FakeWorld {
   const hooks = new FakeHookRunner()
   const announcer = new RecordingAnnouncer()
   const messenger = new FakeMessenger()
-  const context: KedgeContext = {home, store, engine, compose, git, files: checkoutFiles, clock, processes, secrets: fakeSecrets, hooks, messenger, announcer, progress: NO_PROGRESS}
+  const engines = new FakeEngines()
+  const stacks = new FakeStackCli()
+  const context: KedgeContext = {home, store, engine, compose, stacks, engines, registeredEngine: async (row) => engines.of(row.name).engine, git, files: checkoutFiles, clock, processes, secrets: fakeSecrets, hooks, messenger, announcer, progress: NO_PROGRESS}
   const forgetCalls = () => {
     compose.calls.length = 0
     engine.mutations.length = 0
@@ -812,7 +915,42 @@ export function fakeWorld(): FakeWorld {
     if (!container) throw new Error(`no container of ${service} to stop`)
     Object.assign(container, {state: 'exited', status: 'Exited (0) 3 seconds ago', exitCode: 0})
   }
-  return {context, home, clock, store, engine, compose, git, processes, hooks, announcer, messenger, forgetCalls, stopService, cleanup: () => existsSync(root) && rmSync(root, {recursive: true, force: true})}
+  return {context, home, clock, store, engine, compose, engines, git, processes, hooks, announcer, messenger, forgetCalls, stopService, cleanup: () => existsSync(root) && rmSync(root, {recursive: true, force: true})}
+}
+
+/** Records each `docker stack deploy` asked for, and deploys nothing. */
+export class FakeStackCli implements StackCli {
+  readonly deploys: Array<{project: StackProject; options: StackDeployRunOptions}> = []
+  async deploy(project: StackProject, options: StackDeployRunOptions): Promise<void> {
+    this.deploys.push({project, options})
+  }
+}
+
+/** Registered engines over fakes: each name gets an engine and a Compose of its own, so a test can tell which engine a use case acted on. */
+export class FakeEngines implements Engines {
+  readonly byName = new Map<string, {engine: FakeEngine; compose: FakeCompose; identity: EngineIdentity}>()
+  readonly connections: Array<{key: string; name: string; address: EngineAddress; material: EngineMaterial}> = []
+  /** Names whose engine does not answer: connecting fails with engine_unavailable. */
+  readonly down = new Set<string>()
+
+  of(name: string): {engine: FakeEngine; compose: FakeCompose; identity: EngineIdentity} {
+    let entry = this.byName.get(name)
+    if (!entry) {
+      const engine = new FakeEngine()
+      entry = {engine, compose: new FakeCompose(engine), identity: {id: `ID-${name}`, name, serverVersion: '20.10.24', swarm: {state: 'inactive', manager: false, clusterId: null}}}
+      this.byName.set(name, entry)
+    }
+    return entry
+  }
+
+  async connect(key: string, name: string, address: EngineAddress, material: () => EngineMaterial): Promise<ConnectedEngine> {
+    if (this.down.has(name)) throw new ExternalError(`engine ${name} did not answer`, {code: 'engine_unavailable'})
+    this.connections.push({key, name, address, material: material()})
+    const entry = this.of(name)
+    return {engine: entry.engine, compose: entry.compose, stacks: new FakeStackCli(), environment: {DOCKER_HOST: `unix:///run/${name}.sock`}, identity: async () => entry.identity}
+  }
+
+  closeAll(): void {}
 }
 
 /** Runs no hook: records each run and answers with `exit` (exit 0, no output, by default). */

@@ -63,7 +63,9 @@ describe('the HTTP side of kedge serve', {timeout: 300_000}, () => {
       await serve.waitForLog((line) => line.event === 'poll.busy' && line.repo === stack.name)
       const notReady = await request(base, 'GET', '/ready')
       assert.equal(notReady.status, 503)
-      assert.deepEqual(notReady.json, {ready: false, pending: [stack.name]})
+      const {engines, ...readiness} = notReady.json as {engines: Array<{name: string; up: boolean}>}
+      assert.deepEqual(readiness, {ready: false, pending: [stack.name]})
+      assert.deepEqual(engines.map((engine) => [engine.name, engine.up]), [['local', true]])
       db.$client.prepare('DELETE FROM locks').run()
       await waitFor('/ready', async () => (await request(base, 'GET', '/ready')).status === 200, 90_000, 250)
       assert.equal(await serve.stop(), 0)

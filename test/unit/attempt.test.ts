@@ -40,7 +40,7 @@ describe('runAttempt', () => {
     assert.equal(result.deployment.status, 'success')
     assert.equal(result.stack, 'app')
     assert.deepEqual(writes, [
-      ['start', {repositoryId: 7, stackId: 11, commit: 'c'.repeat(40), trigger: 'manual'}],
+      ['start', {repositoryId: 7, stackId: 11, commit: 'c'.repeat(40), trigger: 'manual', engineId: null}],
       ['announce', 'deploy_started'],
       ['finish', {id: 1, status: 'success', project: 'app'}],
       ['stack', {id: 11, unchangedHead: null, lastError: null}],
@@ -63,7 +63,7 @@ describe('runAttempt', () => {
     })
     assert.equal(result.error, error)
     assert.deepEqual(writes, [
-      ['start', {repositoryId: 7, stackId: 11, commit: 'c'.repeat(40), trigger: 'git'}],
+      ['start', {repositoryId: 7, stackId: 11, commit: 'c'.repeat(40), trigger: 'git', engineId: null}],
       ['announce', 'deploy_started'],
       ['failure handled', null],
       ['finish', {id: 1, note: 'left as it failed: rollback_on_failure is off', leftFailed: true, interrupted: false, status: 'failed', error: error.message}],

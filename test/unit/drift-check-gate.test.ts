@@ -1,21 +1,23 @@
 import assert from 'node:assert/strict'
 import {describe, it} from 'node:test'
 
-import {DriftCheckGate, FULL_CHECK_MS, SETTLED_AFTER_MS} from '../../src/drivers/daemon/drift-check-gate.js'
+import {DriftCheckGate, FULL_CHECK_MS, SETTLED_AFTER_MS, type CheckedStack} from '../../src/drivers/daemon/drift-check-gate.js'
 import {changeOf} from '../../src/drivers/daemon/engine-watcher.js'
 
-const web = {id: 1, project: 'shop-web', stamp: '7||[]'}
-const api = {id: 2, project: 'shop-api', stamp: '8||[]'}
+const web = {id: 1, engine: null, project: 'shop-web', stamp: '7||[]'}
+const api = {id: 2, engine: null, project: 'shop-api', stamp: '8||[]'}
+/** A stack of another repository on the registered engine 4, whose Compose project has web's name. */
+const remoteWeb = {id: 3, engine: 4, project: 'shop-web', stamp: '9||[]'}
 
 /** A gate whose clock and event stream the test sets. */
 function gate() {
-  const world = {now: 1_000_000, live: true}
+  const world = {now: 1_000_000, live: true, remoteLive: true}
   const checks = new DriftCheckGate(
-    () => world.live,
+    (engine) => (engine === null ? world.live : world.remoteLive),
     () => world.now,
   )
   /** One whole check: begin, the listing, end. */
-  const check = (stack: typeof web, inSync = true) => {
+  const check = (stack: CheckedStack, inSync = true) => {
     checks.begin(stack)
     checks.end(stack.id, inSync)
   }
@@ -35,7 +37,7 @@ describe('the drift-check gate', () => {
     const {checks, check} = gate()
     check(web)
     check(api)
-    checks.touched(['shop-api', 'unrelated'])
+    checks.touched(null, ['shop-api', 'unrelated'])
     assert.equal(checks.needsCheck(api), true)
     assert.equal(checks.needsCheck(web), false)
   })
@@ -43,7 +45,7 @@ describe('the drift-check gate', () => {
   it('does not trust a check an event arrived during', () => {
     const {checks} = gate()
     checks.begin(web)
-    checks.touched(['shop-web'])
+    checks.touched(null, ['shop-web'])
     checks.end(web.id, true)
     assert.equal(checks.needsCheck(web), true)
   })
@@ -51,7 +53,7 @@ describe('the drift-check gate', () => {
   it('does not trust a listing made soon after an event: the engine’s listing can lag its events', () => {
     const {world, checks, check} = gate()
     check(web)
-    checks.touched(['shop-web'])
+    checks.touched(null, ['shop-web'])
     world.now += SETTLED_AFTER_MS - 1
     check(web)
     assert.equal(checks.needsCheck(web), true, 'listed again at the next round')
@@ -103,14 +105,39 @@ describe('the drift-check gate', () => {
     assert.equal(checks.needsCheck(web), false)
   })
 
-  it('forgets every stack at once (an image moved, the stream came back), including one being checked', () => {
+  it('forgets every stack of an engine at once (an image moved, the stream came back), including one being checked', () => {
     const {checks, check} = gate()
     check(web)
     checks.begin(api)
-    checks.forgetAll()
+    checks.forgetEngine(null)
     checks.end(api.id, true)
     assert.equal(checks.needsCheck(web), true)
     assert.equal(checks.needsCheck(api), true)
+  })
+
+  it('keeps two engines apart: an event, an image or a break of one says nothing of the other’s stacks, of the same project name or not', () => {
+    const {world, checks, check} = gate()
+    check(web)
+    check(remoteWeb)
+    checks.touched(4, ['shop-web'])
+    assert.equal(checks.needsCheck(remoteWeb), true, 'the remote stack the event was of')
+    assert.equal(checks.needsCheck(web), false, 'the local project of the same name')
+    check(remoteWeb)
+    world.now += SETTLED_AFTER_MS
+    check(remoteWeb)
+    checks.forgetEngine(null)
+    assert.equal(checks.needsCheck(web), true)
+    assert.equal(checks.needsCheck(remoteWeb), false)
+    world.remoteLive = false
+    check(web)
+    assert.equal(checks.needsCheck(remoteWeb), true, 'its engine’s stream is down')
+    assert.equal(checks.needsCheck(web), false, 'the local stream is live')
+  })
+
+  it('lists again a stack whose engine changed', () => {
+    const {checks, check} = gate()
+    check(web)
+    assert.equal(checks.needsCheck({...web, engine: 4}), true)
   })
 
   it('forgets a stack the repository no longer holds', () => {

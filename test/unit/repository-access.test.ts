@@ -32,6 +32,7 @@ const SSH_REPOSITORY: RepositoryRow = {
   allowHooks: false,
   commitStatus: null,
   commitStatusApi: null,
+  engineId: null,
 }
 
 /** git whose ssh ends every operation with `learned` in its known_hosts; the credentials each operation got are kept. */

@@ -33,6 +33,7 @@ const GOOD_REPOSITORY: RepositoryRow = {
   allowHooks: false,
   commitStatus: null,
   commitStatusApi: null,
+  engineId: null,
 }
 
 const GOOD_STACK: StackRow = {
@@ -63,6 +64,7 @@ const GOOD_DEPLOYMENT: DeploymentRow = {
   leftFailed: false,
   reason: null,
   hooks: null,
+  engineId: null,
 }
 
 const SNAPSHOT: StackSnapshot = {

@@ -38,6 +38,7 @@ describe('a stack as the overview lists it', () => {
     mode: 'manual',
     auth: {kind: 'none'},
     project: 'shop-api',
+    engine: 'local',
     head: {commit: 'b'.repeat(40), checkedAt: null},
     deployed: {commit: 'a'.repeat(40), at: '2026-12-06T10:00:03.000Z', trigger: 'manual'},
     lastDeployment: {commit: 'a'.repeat(40), status: 'success', trigger: 'manual', at: '2026-12-06T10:00:03.000Z', startedAt: '2026-12-06T10:00:00.500Z', finishedAt: '2026-12-06T10:00:03.000Z', error: null},
