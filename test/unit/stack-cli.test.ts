@@ -112,6 +112,8 @@ describe('stack deploy through a docker CLI that records what it is given', () =
       fakeDocker,
       [
         '#!/bin/sh',
+        // The version kedge asks for first, to know whether the CLI takes --detach: not a deploy to record.
+        '[ "$1" = "--version" ] && { echo "Docker version 28.2.2, build fake"; exit 0; }',
         'printf "%s\\n" "$@" > "$FAKE_RECORD.args"',
         'pwd > "$FAKE_RECORD.cwd"',
         'env > "$FAKE_RECORD.env"',
@@ -143,6 +145,20 @@ describe('stack deploy through a docker CLI that records what it is given', () =
     assert.ok(env.includes('DOCKER_HOST=unix:///run/kedge/e1.sock'))
     assert.ok(!env.some((line) => line.startsWith('KEDGE_')), 'kedge\'s own variables stay with kedge')
     assert.deepEqual(shown, ['Creating service demo_a\n'])
+  })
+
+  it('leaves out --detach for a CLI older than 26, which never waits and refuses the flag', async () => {
+    const olderCli = path.join(dir, 'docker-20')
+    writeFileSync(olderCli, readFileSync(fakeDocker, 'utf8').replace('Docker version 28.2.2, build fake', 'Docker version 20.10.24+dfsg1, build 297e128'))
+    chmodSync(olderCli, 0o755)
+    process.env.KEDGE_DOCKER = olderCli
+    try {
+      await stackDeploy(project(), {prune: false})
+    } finally {
+      process.env.KEDGE_DOCKER = fakeDocker
+    }
+    assert.deepEqual(recorded('args'), stackDeployArgs(project(), {prune: false, detachFlag: false}))
+    assert.ok(!recorded('args').some((arg) => arg.startsWith('--detach')))
   })
 
   it('fails with the CLI\'s line, its whole output behind it', async () => {

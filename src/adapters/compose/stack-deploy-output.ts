@@ -58,6 +58,7 @@ export function engineDidNotAnswer(reason: string): boolean {
 /** A hint for what the CLI's line says, where kedge knows one. */
 export function stackDeployHint(reason: string): string | undefined {
   if (NOT_A_MANAGER.test(reason)) return 'a swarm stack is deployed through a manager of its swarm: give the stack an engine that is one, or make this one a manager (`docker swarm init`)'
+  if (/unsupported Compose file version: 1\.0/.test(reason)) return 'this docker CLI reads a stack\'s compose files by their version: add `version: "3.8"` at the top of them, or install a docker CLI of 25 or later'
   return undefined
 }
 

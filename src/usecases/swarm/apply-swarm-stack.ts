@@ -62,7 +62,7 @@ export async function prepareSwarmStack(
   }
   for (const note of compatibility.warnings) options.say?.(`swarm: ${note.service ? `${note.service}: ` : ''}${note.message}`)
   const fileContents = new Map(overrideFilePaths(config).map((file) => [file, readFileSync(file)] as const))
-  writeFileSync(paths.overrideFile, renderSwarmOverrideFile({repository, snapshot, config, fileContents}))
+  writeFileSync(paths.overrideFile, withVersionOf(snapshot, renderSwarmOverrideFile({repository, snapshot, config, fileContents})))
 
   const local = project.environment ?? {}
   const lookup = (name: string) => process.env[name] ?? local[name]
@@ -86,4 +86,22 @@ export async function prepareSwarmStack(
       }
     },
   }
+}
+
+/**
+ * The override with the top-level `version:` of the user's files, when they give one: a docker CLI older
+ * than 25 loads each file by its version, and refuses one without it ("unsupported Compose file version:
+ * 1.0"); the newer ones ignore it.
+ */
+function withVersionOf(snapshot: StackSnapshot, override: string): string {
+  for (const file of snapshot.composeFiles) {
+    let version: unknown
+    try {
+      version = (parseYaml(file.content) as {version?: unknown} | null)?.version
+    } catch {
+      continue
+    }
+    if (typeof version === 'string' || typeof version === 'number') return `version: ${JSON.stringify(String(version))}\n${override}`
+  }
+  return override
 }
