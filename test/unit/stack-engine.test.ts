@@ -8,6 +8,7 @@ import {resolveEngineChoice} from '../../src/usecases/engines/engine-choice.js'
 import {removeEngine} from '../../src/usecases/engines/engine-registry.js'
 import {connectRegistered, engineRowOf} from '../../src/usecases/engines/stack-engine.js'
 import {takeDownStack} from '../../src/usecases/stacks/take-down.js'
+import {FOLLOW_REPOSITORY, setStackEngine} from '../../src/usecases/repositories/update-repository.js'
 import {fakeWorld, registerRepository, stackFiles, type FakeWorld} from '../helpers/fake-ports.js'
 
 const URL = 'https://git.example/app.git'
@@ -81,6 +82,18 @@ describe('a stack on a registered engine', () => {
     assert.throws(() => removeEngine(world.context, 'web2'), /engine web2 is still used by repository app/)
     assert.equal(engineRowOf(world.context, target)?.name, 'web2')
     assert.deepEqual(resolveEngineChoice(world.context, {engine: 'local'}), {row: null})
+  })
+
+  it('sets one stack on an engine of its own, refused while it runs elsewhere, and follows its repository again', async () => {
+    const web3 = engineRow(world, 'web3')
+    assert.deepEqual(setStackEngine(world.context, 'app/app', {engine: 'web3'}), {stack: 'app', engine: 'web3'})
+    const commit = world.git.push(URL, 'main', stackFiles('1'))
+    await reconcileRepository(world.context, {repository: target.repository, stack: world.store.stack(target.stack.id)}, {trigger: 'git'})
+    assert.deepEqual(world.engines.of('web3').engine.running('app'), {web: commit, worker: commit})
+    assert.deepEqual(world.engines.of('web2').engine.running('app'), {})
+    assert.equal(world.store.history(target.stack.id)[0]!.engineId, web3.id)
+    assert.throws(() => setStackEngine(world.context, 'app/app', {engine: FOLLOW_REPOSITORY}), /runs on engine web3: kedge will not move it while it runs/)
+    assert.equal(world.store.stack(target.stack.id).engineId, web3.id, 'a refused move changes nothing')
   })
 
   it('defers a deploy while the engine is down, recording no failed deployment', async () => {

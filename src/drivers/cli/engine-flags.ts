@@ -4,7 +4,7 @@ import type {EngineChoice} from '../../usecases/engines/engine-choice.js'
 
 /** How `repo add` and `repo set` choose the engine a repository's stacks run on (docs/multi-host.md). */
 export const engineFlags = {
-  engine: Flags.string({summary: 'Deploy its stacks to this registered engine (kedge engine list); "local" is the one kedge runs beside.', exclusive: ['docker-host', 'context'], helpGroup: 'ENGINE'}),
+  engine: Flags.string({summary: 'Deploy its stacks to this registered engine (kedge engine list); "local" is the one kedge runs beside. For one stack (repo set NAME/STACK), "repository" follows the repository\'s.', exclusive: ['docker-host', 'context'], helpGroup: 'ENGINE'}),
   'docker-host': Flags.string({
     summary: 'Deploy to the registered engine at this address; a unix:// socket not registered yet is registered.',
     exclusive: ['engine', 'context'],

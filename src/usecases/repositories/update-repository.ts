@@ -4,8 +4,9 @@ import type {AuthKind} from '../../model/repository/column-values.js'
 import type {RepositoryChanges} from '../../ports/store.js'
 import type {KedgeContext} from '../context.js'
 import {choosesEngine, registerChosenEngine, resolveEngineChoice, type EngineChoice} from '../engines/engine-choice.js'
-import {engineName, engineRowOfDeployment} from '../engines/stack-engine.js'
-import type {RepositoryRow} from '../../model/rows.js'
+import {engineName, engineRowOf, engineRowOfDeployment} from '../engines/stack-engine.js'
+import {requireOneStack, stackLabel} from '../stacks/stacks.js'
+import type {RepositoryRow, StackTarget} from '../../model/rows.js'
 import {repositoryView} from './list-repositories.js'
 import {parseInterval} from '../../model/repository/repository-interval.js'
 import {requireRepository} from './require-repository.js'
@@ -95,14 +96,48 @@ export function apiWithoutForge(): InvalidInputError {
  * second copy on the new one. `engineId` -1 is an engine not registered yet, where nothing runs.
  */
 function refuseMovingRunningStacks(context: KedgeContext, repository: RepositoryRow, engineId: number | null): void {
-  for (const stack of context.store.listStacks(repository.id)) {
-    if (stack.hold === 'down' || stack.engineId !== null) continue
-    const applied = context.store.lastAppliedDeployment(stack.id)
-    if (!applied || (applied.engineId ?? null) === engineId) continue
-    const where = engineName(engineRowOfDeployment(context, applied))
-    throw new InvalidInputError(`stack ${repository.name}/${stack.name} runs on engine ${where}: kedge will not move it while it runs`, {
-      code: 'stack_running',
-      hint: `take it down first ("kedge down ${repository.name}/${stack.name}"), set the engine, then "kedge up ${repository.name}/${stack.name}"`,
+  // A stack with an engine of its own stays on it, whatever its repository's setting.
+  for (const stack of context.store.listStacks(repository.id)) if (stack.engineId === null) refuseMovingRunningStack(context, {repository, stack}, engineId)
+}
+
+/**
+ * A stack that runs (its newest applied deployment ran, and it was not taken down since) stays where it
+ * runs: moving the setting under it would leave its containers on the old engine, unwatched, and start a
+ * second copy on the new one. `engineId` -1 is an engine not registered yet, where nothing runs.
+ */
+function refuseMovingRunningStack(context: KedgeContext, {repository, stack}: StackTarget, engineId: number | null): void {
+  if (stack.hold === 'down') return
+  const applied = context.store.lastAppliedDeployment(stack.id)
+  if (!applied || (applied.engineId ?? null) === engineId) return
+  const where = engineName(engineRowOfDeployment(context, applied))
+  throw new InvalidInputError(`stack ${repository.name}/${stack.name} runs on engine ${where}: kedge will not move it while it runs`, {
+    code: 'stack_running',
+    hint: `take it down first ("kedge down ${repository.name}/${stack.name}"), set the engine, then "kedge up ${repository.name}/${stack.name}"`,
+  })
+}
+
+/**
+ * One stack's engine, over its repository's (`repo set NAME/STACK --engine`); "local" is the local engine
+ * and `--engine repository` follows the repository's again. Refused while the stack runs elsewhere.
+ */
+export function setStackEngine(context: KedgeContext, address: string, choice: EngineChoice): {stack: string; engine: string} {
+  const target = requireOneStack(context, address)
+  const followsRepository = choice.engine === FOLLOW_REPOSITORY
+  const resolved = followsRepository ? null : resolveEngineChoice(context, choice)
+  const wanted = followsRepository ? target.repository.engineId : resolved && 'row' in resolved ? (resolved.row?.id ?? null) : -1
+  refuseMovingRunningStack(context, target, wanted)
+  // A stack set to "local" keeps a setting of its own (null would follow its repository): the local engine has no row, so it is stored as the repository's when that is local too.
+  const engineId = followsRepository ? null : registerChosenEngine(context, resolved!)?.id ?? null
+  if (!followsRepository && engineId === null && target.repository.engineId !== null) {
+    throw new InvalidInputError(`stack ${address} cannot be set to the local engine while its repository runs on another`, {
+      code: 'invalid_usage',
+      hint: `set the repository's engine instead ("kedge repo set ${target.repository.name} --engine local"), and the other stacks to theirs`,
     })
   }
+  context.store.updateStack(target.stack.id, {engineId})
+  const row = engineRowOf(context, {repository: target.repository, stack: {...target.stack, engineId}})
+  return {stack: stackLabel(target), engine: engineName(row)}
 }
+
+/** `--engine repository` for one stack: it follows its repository's engine again. */
+export const FOLLOW_REPOSITORY = 'repository'

@@ -9,7 +9,8 @@ import {setLocalEnv, type LocalEnvView} from '../../../../usecases/repositories/
 import type {InputText} from '../../../../usecases/repositories/repository-auth.js'
 import {InvalidInputError} from '../../../../model/errors.js'
 import type {RepositoryView} from '../../../../model/repository/repository-view.js'
-import {planRepositorySettings} from '../../../../usecases/repositories/update-repository.js'
+import {FOLLOW_REPOSITORY, planRepositorySettings, setStackEngine} from '../../../../usecases/repositories/update-repository.js'
+import {repositoryView} from '../../../../usecases/repositories/list-repositories.js'
 import {telling, tellingLines} from '../../telling-flags.js'
 
 export interface RepoSetResult {
@@ -23,6 +24,8 @@ export interface RepoSetResult {
   commitStatus: RepositoryView['commitStatus']
   /** The engine its stacks run on. */
   engine: string
+  /** `repo set NAME/STACK --engine`: the stack's engine now. */
+  stacks?: Record<string, string>
 }
 
 export default class RepoSet extends BaseCommand<typeof RepoSet> {
@@ -36,6 +39,8 @@ export default class RepoSet extends BaseCommand<typeof RepoSet> {
     'printf "PG_PASS=%s\\n" "$PG_PASS" | <%= config.bin %> repo set webapp --local-env -',
     '<%= config.bin %> repo set webapp --clear-local-env',
     '<%= config.bin %> repo set webapp --allow-hooks',
+    '<%= config.bin %> repo set webapp --engine web2',
+    '<%= config.bin %> repo set shop/api --engine web3',
     '<%= config.bin %> repo set webapp --commit-status gitea --commit-status-api https://git.example.com/api/v1',
   ]
 
@@ -61,6 +66,7 @@ export default class RepoSet extends BaseCommand<typeof RepoSet> {
   async run(): Promise<RepoSetResult> {
     const {flags} = this
     const name = givenRepository(this.args.name, flags.repo, 'repo set <repository>')
+    if (name.includes('/')) return this.setStackEngine(name)
     const interval = flags.interval === undefined ? undefined : flags.interval.trim() === 'default' ? null : flags.interval
     const settings = {branch: flags.branch, interval, allowHooks: flags['allow-hooks'], commitStatus: flags['commit-status'], commitStatusApi: flags['commit-status-api'], engine: engineChoice(flags)}
     const input = await this.envFileInput()
@@ -79,6 +85,23 @@ export default class RepoSet extends BaseCommand<typeof RepoSet> {
     const telling = [settings.allowHooks, settings.commitStatus, settings.commitStatusApi]
     if (telling.some((value) => value !== undefined)) for (const line of tellingLines(repository)) this.log(`${chalk.green('Set')} ${line}`)
     return {name: repository.name, branch: repository.branch, interval: repository.interval, engine: repository.engine, ...(view ? {localEnv: {variables: view.variables}} : {}), allowHooks: repository.allowHooks, commitStatus: repository.commitStatus}
+  }
+
+  /** `repo set NAME/STACK --engine E`: one stack's engine, the one setting a stack has of its own here. */
+  private async setStackEngine(address: string): Promise<RepoSetResult> {
+    const {flags} = this
+    const others = [flags.branch, flags.interval, flags['local-env'], flags['allow-hooks'], flags['commit-status'], flags['commit-status-api']].some((value) => value !== undefined)
+    const choice = engineChoice(flags)
+    if (others || flags['clear-local-env'] || !choice) {
+      throw new InvalidInputError(`${address} names one stack: only its engine can be set on its own`, {
+        code: 'invalid_usage',
+        hint: `pass --engine NAME (or --engine ${FOLLOW_REPOSITORY} to follow the repository's), or set the other settings on the repository`,
+      })
+    }
+    const set = setStackEngine(await this.context(), address, choice)
+    this.log(`${chalk.green('Set')} engine   ${set.engine} for ${set.stack}: it deploys there from its next deploy ("kedge up ${set.stack}" if it was taken down)`)
+    const repository = repositoryView(await this.context(), address.slice(0, address.indexOf('/')))
+    return {name: repository.name, branch: repository.branch, interval: repository.interval, engine: repository.engine, allowHooks: repository.allowHooks, commitStatus: repository.commitStatus, stacks: {[set.stack]: set.engine}}
   }
 
   private async envFileInput(): Promise<InputText | null | undefined> {
