@@ -15,7 +15,7 @@ run_tests() {
 }
 # Files that stop and start Docker daemons of their own and wait for them within bounds (a daemon killed and
 # restarted; a Swarm node stopped, its tasks moved): they run one at a time, after the rest.
-ALONE_FILES=(faults swarm-multinode)
+ALONE_FILES=(faults engines-serve swarm-multinode)
 run_faults() {
   KEDGE_COMPOSE="$1" node --import tsx --test --test-concurrency=1 --test-reporter=spec "${@:2}"
 }
