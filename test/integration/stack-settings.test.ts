@@ -102,7 +102,7 @@ describe('the local env file (repo set --local-env)', () => {
     writeFileSync(envFile, `# host-local\nPG_PASS=${secret}\nexport PG_USER="fromhost"\n`)
     const set = await runKedgeJson<{name: string; branch: string; interval: string | null; localEnv: {variables: string[]}}>(['repo', 'set', stack.name, '--local-env', envFile], {home: stack.home})
     assert.equal(set.code, 0, set.stderr)
-    assert.deepEqual(set.json, {name: stack.name, branch: 'main', interval: null, localEnv: {variables: ['PG_PASS', 'PG_USER']}, allowHooks: false, commitStatus: null})
+    assert.deepEqual(set.json, {name: stack.name, branch: 'main', interval: null, engine: 'local', localEnv: {variables: ['PG_PASS', 'PG_USER']}, allowHooks: false, commitStatus: null})
 
     const synced = await runKedgeJson<SyncJson>(['sync', '--repo', stack.name], {home: stack.home})
     assert.equal(synced.code, 0, synced.stdout + synced.stderr)

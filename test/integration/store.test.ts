@@ -12,8 +12,9 @@ import {hasPendingDeployment, lastGoodDeployment, lastGoodSummary, listDeploymen
 import {dropLock, findLock, tryTakeLock} from '../../src/store/locks.js'
 import {findRepository, insertRepository, latestDeployments, listRepositories, recordRemoteHead, repositoryRegistry} from '../../src/store/repositories.js'
 import {findAccessTokenByHash, findAccessTokenById, listAccessTokens} from '../../src/store/access-tokens.js'
-import {accessTokens, deployments, repositories, stacks} from '../../src/store/schema.js'
+import {accessTokens, engines, deployments, repositories, stacks} from '../../src/store/schema.js'
 import {insertStack, listAllStacks, listStacks, recordDriftCheck, updateStack} from '../../src/store/stacks.js'
+import {findEngine, findEngineById, listEngines} from '../../src/store/engines.js'
 import {runKedge, runKedgeJson} from '../helpers/cli.js'
 import {GitRemote, SIMPLE_COMPOSE} from '../helpers/git-remote.js'
 import {tempDir} from '../helpers/temp.js'
@@ -39,7 +40,7 @@ describe('the SQLite store', () => {
       assert.equal(db.$client.pragma('journal_mode', {simple: true}), 'wal')
       assert.equal(db.$client.pragma('foreign_keys', {simple: true}), 1)
       const tables = db.$client.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").pluck().all()
-      assert.deepEqual(tables.filter((name) => !String(name).startsWith('sqlite_')), ['__drizzle_migrations', 'access_tokens', 'deployments', 'locks', 'notification_channels', 'repositories', 'stacks'])
+      assert.deepEqual(tables.filter((name) => !String(name).startsWith('sqlite_')), ['__drizzle_migrations', 'access_tokens', 'deployments', 'engines', 'locks', 'notification_channels', 'repositories', 'stacks'])
       const applied = db.$client.prepare('SELECT count(*) FROM __drizzle_migrations').pluck().get()
       assert.ok(Number(applied) >= 1)
     } finally {
@@ -124,6 +125,12 @@ describe('the SQLite store', () => {
             return [name, values[column.dataType]]
           }),
         )
+      // The engine every filled row names (their engine_id is 7), and one with its optional columns null.
+      const fullEngine = db.insert(engines).values({...filled(engines, 'full'), id: 7} as typeof engines.$inferInsert).returning().get()
+      const bareEngine = db.insert(engines).values({name: 'bare', createdAt: new Date(1_700_000_000_321)}).returning().get()
+      assert.deepEqual(listEngines(db), db.select().from(engines).orderBy(engines.name).all())
+      assert.deepEqual(findEngine(db, 'bare'), bareEngine)
+      assert.deepEqual(findEngineById(db, 7), fullEngine)
       const full = insertRepository(db, {...filled(repositories, 'full'), id: 1} as typeof repositories.$inferInsert)
       const bare = insertRepository(db, {name: 'bare', url: '/bare', branch: 'main', createdAt: new Date(1_700_000_000_456)})
       const fullStack = db.insert(stacks).values({...filled(stacks, 'full'), id: 1, repositoryId: full.id, hold: 'down'} as typeof stacks.$inferInsert).returning().get()
