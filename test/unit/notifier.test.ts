@@ -88,6 +88,17 @@ describe('the notifier', () => {
     assert.match(String(body!.message), /compose could not up: boom/)
   })
 
+  it('tells in auto mode of a swarm service kedge leaves to Swarm, saying it will not redeploy for it', async () => {
+    const {notifier, target, bodies} = setUp({foldWindowMs: 0})
+    const degraded = {service: 'web', type: 'degraded' as const, expected: '3 running tasks', actual: '2 running tasks', container: 'shop_web', containerId: null}
+    notifier.announce({kind: 'drift_checked', target, drift: [degraded], mode: 'auto'})
+    await notifier.drain(1000)
+    const [body] = bodies()
+    assert.equal(body!.event, 'drift_detected')
+    assert.equal(body!.title, 'web: drift detected (auto mode)')
+    assert.match(String(body!.message), /kedge does not redeploy for it: Swarm places the tasks of a degraded service itself/)
+  })
+
   it('tells of drift a check finds again only once, until a check finds none', async () => {
     const {notifier, target, world} = setUp({foldWindowMs: 0})
     for (let i = 0; i < 5; i++) notifier.announce({kind: 'drift_checked', target, drift: [STOPPED], mode: 'manual'})

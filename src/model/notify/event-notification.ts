@@ -30,7 +30,10 @@ export function notificationFor(event: KedgeEvent, time: Date): Notification | n
         event: 'drift_detected',
         type: 'warning',
         title: `${event.target.stack.name}: drift detected (${event.mode} mode)`,
-        message: `${driftLines(event.drift)}\nkedge leaves it to you in ${event.mode} mode: "kedge sync --repo ${event.target.repository.name}" applies the branch head, which repairs it.`,
+        message:
+          event.mode === 'auto'
+            ? `${driftLines(event.drift)}\nkedge does not redeploy for it: Swarm places the tasks of a degraded service itself, and a foreign service is not kedge's.`
+            : `${driftLines(event.drift)}\nkedge leaves it to you in ${event.mode} mode: "kedge sync --repo ${event.target.repository.name}" applies the branch head, which repairs it.`,
         reason: describeDrift(event.drift),
       })
     case 'heal_stopped':

@@ -9,7 +9,8 @@ export type KedgeEvent =
   /** An attempt (a deploy, a rollback, a heal) was recorded as finished. */
   | {kind: 'deployment_finished'; target: StackTarget; deployment: DeploymentRow; previousCommit: string | null}
   /** A drift check in a mode that leaves drift to the operator, and what it found (none, maybe): the notifier tells of drift it has not told of. */
-  | {kind: 'drift_checked'; target: StackTarget; drift: readonly Drift[]; mode: Exclude<ReconciliationMode, 'auto'>}
+  /** In auto mode, only a swarm stack's drift that kedge leaves to Swarm (degraded) or to its owner (foreign). */
+  | {kind: 'drift_checked'; target: StackTarget; drift: readonly Drift[]; mode: ReconciliationMode}
   /** The flap guard stopped healing the stack. */
   | {kind: 'heal_stopped'; target: StackTarget; drift: readonly Drift[]; maxHeals: number; windowMs: number}
   /** A poll could not reach the remote (or authenticate, or find the branch). */

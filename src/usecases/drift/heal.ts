@@ -136,6 +136,8 @@ export async function healLocked(context: KedgeContext, target: StackTarget, opt
   // Every check is told of in the modes that leave drift to the operator, none found included: the
   // notifier tells of drift it has not told of yet (a `kedge diff` that recorded it first is no matter).
   if (config.mode !== 'auto') context.announcer.announce({kind: 'drift_checked', target, drift: actionable, mode: config.mode})
+  // What a heal would not change is told in auto mode too, or nobody would hear of a swarm service Swarm cannot place.
+  else if (isSwarmSnapshot(snapshot)) context.announcer.announce({kind: 'drift_checked', target, drift: drift.filter((entry) => leftToSwarm.has(entry.type)), mode: 'auto'})
   if (actionable.length === 0) return {kind: 'in-sync', changed}
   if (config.mode !== 'auto' && !options.byOperator) return {kind: 'recorded', mode: config.mode, drift, changed}
   // A hold's rows (down, suspend, resume) deploy nothing: they neither set nor end a failed deploy's hold.
