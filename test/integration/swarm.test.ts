@@ -322,6 +322,14 @@ configs:
     assert.equal(servedFile(), 'greeting=bonjour\n')
     assert.deepEqual(await drift(name), [])
 
+    // A config made from a file of the host: refused before the docker CLI could read it and send it to the swarm.
+    remote.commit({'compose.yaml': composeWithConfig.replace('file: ./app.conf', 'file: /etc/hostname')}, 'a host file')
+    const refused = await runKedge(['sync', '--repo', name], {home})
+    assert.notEqual(refused.code, 0)
+    assert.match(refused.stderr, /\/etc\/hostname: file: leads outside the repository/)
+    assert.deepEqual(configs(), [secondName], 'nothing made of the host file')
+    assert.deepEqual(webConfig(), [secondName])
+
     const down = await runKedge(['down', name], {home})
     assert.equal(down.code, 0, down.stderr)
     assert.deepEqual(services(engine, name), [])

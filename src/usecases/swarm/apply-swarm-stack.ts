@@ -1,4 +1,4 @@
-import {existsSync, mkdirSync, readFileSync, writeFileSync} from 'node:fs'
+import {mkdirSync, writeFileSync} from 'node:fs'
 import path from 'node:path'
 
 import {parse as parseYaml} from 'yaml'
@@ -61,13 +61,14 @@ export async function prepareSwarmStack(
     })
   }
   for (const note of compatibility.warnings) options.say?.(`swarm: ${note.service ? `${note.service}: ` : ''}${note.message}`)
-  const fileContents = new Map(overrideFilePaths(config).map((file) => [file, readFileSync(file)] as const))
+  const fileContents = new Map(overrideFilePaths(config).map((file) => [file, readObjectFile(context, paths, file)] as const))
   writeFileSync(paths.overrideFile, withVersionOf(snapshot, renderSwarmOverrideFile({repository, snapshot, config, fileContents})))
 
   const local = project.environment ?? {}
   const lookup = (name: string) => process.env[name] ?? local[name]
-  const dotEnvFile = path.join(project.directory, '.env')
-  const dotEnv = existsSync(dotEnvFile) ? parseDotEnv(readFileSync(dotEnvFile, 'utf8'), lookup) : {}
+  // Read as kedge reads a commit's files (docs/hostile-commits.md): inside the repository, a regular file, bounded.
+  const dotEnvText = context.files.readText(paths.stackDir, path.posix.join(snapshot.stackPath, '.env'), DOT_ENV_LIMIT, '.env')
+  const dotEnv = dotEnvText === null ? {} : parseDotEnv(dotEnvText, lookup)
   const {environment, ignored} = stackDeployEnvironment({dotEnv, processEnvironment: process.env, localEnvironment: local})
   if (ignored.length > 0) options.say?.(`swarm: .env sets ${ignored.join(', ')}, which would configure the docker CLI itself: left out`)
 
@@ -86,6 +87,28 @@ export async function prepareSwarmStack(
       }
     },
   }
+}
+
+/** A stack's `.env` is a few lines; Compose's own limit is none, kedge's is that of a kedge.yaml. */
+const DOT_ENV_LIMIT = 256 * 1024
+/** Swarm refuses a config or secret over 500 KB. */
+const OBJECT_FILE_LIMIT = 500 * 1024
+
+/**
+ * A config's or secret's file, as the docker CLI would read it to send it to the swarm: only one inside
+ * the repository, read as kedge reads a commit's files. `file: /etc/shadow` in a commit is refused here,
+ * before the CLI could read the host's file and hand it to every node.
+ */
+function readObjectFile(context: Pick<KedgeContext, 'files'>, paths: StackPaths, file: string): string {
+  const relative = path.relative(paths.stackDir, file)
+  if (relative === '' || relative.startsWith('..') || path.isAbsolute(relative)) {
+    throw new InvalidConfigError(file, 'file', 'leads outside the repository: a config or secret of a swarm stack is made from a file of the commit', {
+      hint: 'keep the file in the repository, or create the config or secret on the swarm yourself and declare it `external: true`',
+    })
+  }
+  const text = context.files.readText(paths.stackDir, relative, OBJECT_FILE_LIMIT, relative)
+  if (text === null) throw new InvalidConfigError(relative, undefined, 'no such file in the commit', {hint: 'commit the file the config or secret is made from'})
+  return text
 }
 
 /**
