@@ -10,6 +10,7 @@ import {gitCli} from '../adapters/git/git-port.js'
 import {messenger} from '../adapters/notify/messenger.js'
 import {hookRunner} from '../adapters/process/hook-runner.js'
 import {hostProcesses} from '../adapters/process/process-identity.js'
+import {privateFiles} from '../adapters/process/private-files.js'
 import {homeSecrets} from '../adapters/secrets/secrets-port.js'
 import type {KedgeHome} from '../model/home.js'
 import {DEFAULT_ENDPOINTS} from '../model/notify/channel-message.js'
@@ -20,6 +21,7 @@ import {type DatabaseChanges, watchDatabaseChanges} from '../store/database-chan
 import type {KedgeContext} from '../usecases/context.js'
 import {connectRegistered} from '../usecases/engines/stack-engine.js'
 import {NO_PROGRESS, type Progress} from '../ports/progress.js'
+import type {SopsFiles} from '../ports/sops.js'
 import {DEFAULT_NOTIFIER_SETTINGS, Notifier, type NotifierSettings} from '../usecases/notifying/notifier.js'
 
 /** What the driver decides of the notifier: how it logs, and serve's settings (its flags). */
@@ -52,6 +54,8 @@ export function kedgeContext(home: KedgeHome, connection: StoreConnection, notif
     clock: systemClock,
     processes: hostProcesses,
     secrets: homeSecrets(home.root),
+    sops: sopsFiles,
+    privateFiles: privateFiles(),
     hooks: hookRunner,
     messenger,
     progress: showing.progress ?? NO_PROGRESS,
@@ -65,6 +69,11 @@ export function kedgeContext(home: KedgeHome, connection: StoreConnection, notif
   })
   const context: ComposedContext = {...ports, announcer: built, notifier: built, registeredEngine: async (row) => (await connectRegistered(context, row)).engine}
   return context
+}
+
+/** The SOPS adapter and its age library load when a stack first declares a SOPS file, not with every command. */
+const sopsFiles: SopsFiles = {
+  decrypt: async (...args) => (await import('../adapters/secrets/sops-files.js')).sopsFiles.decrypt(...args),
 }
 
 /** serve's watch on kedge.db's commits, for the dashboard's event stream: a connection of its own. */

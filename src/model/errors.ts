@@ -24,13 +24,14 @@ export const ERROR_CODES = [
   'auth_failed', 'auth_required', 'remote_redirected', 'host_key_unknown', 'host_key_changed',
   'token_missing', 'secret_key_missing', 'secret_key_mismatch', 'secret_unreadable', 'secret_key_unreadable',
   'ssh_missing', 'invalid_ssh_key', 'listen_failed', 'admin_token_unreadable', 'corrupt_row', 'outside_home',
+  'secret_undecryptable', 'secret_tampered', 'age_key_missing',
   // The input was refused (exit 2).
   'invalid_input', 'invalid_usage', 'unknown_command', 'invalid_url', 'invalid_name', 'invalid_branch',
   'invalid_path', 'invalid_interval', 'unknown_branch', 'invalid_config', 'no_compose_file', 'conflict',
   'not_found', 'no_home', 'invalid_commit', 'ambiguous_commit', 'invalid_auth', 'invalid_known_hosts',
   'invalid_secret_key', 'invalid_env_file', 'invalid_listen', 'invalid_compose_timeout',
   'invalid_admin_token', 'invalid_notify_url', 'invalid_events', 'confirmation_required', 'not_confirmed', 'stack_running', 'stack_held',
-  'invalid_engine_host', 'invalid_engine_tls', 'invalid_docker_context',
+  'invalid_engine_host', 'invalid_engine_tls', 'invalid_docker_context', 'invalid_secret_file', 'invalid_age_key',
   // A bug in kedge (exit 70).
   'internal',
   // Only the HTTP side of kedge serve answers these (docs/http.md).

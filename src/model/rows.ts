@@ -32,6 +32,8 @@ export interface RepositoryRow {
   webhookSecret: string | null
   /** Host-local variables for Compose's interpolation (`repo set --env-file`), sealed with the home's secret key. */
   localEnv: string | null
+  /** The age identities its SOPS files are decrypted with (`repo set --age-key-stdin`), sealed with the home's secret key. */
+  ageKey: string | null
   /** Whether the repository's hooks (kedge.yaml `hooks:`) may run on the host: set by the operator, never by the repository. */
   allowHooks: boolean
   /** The forge kedge posts commit statuses to (`repo add --commit-status`); null posts none. */

@@ -21,4 +21,11 @@ export interface Secrets {
   adminToken(): AdminToken
   /** `count` bytes from the system's cryptographic random source, for a new secret (an access token). */
   randomBytes(count: number): Uint8Array
+  /**
+   * An HMAC-SHA256 of `value` (hex) keyed by the home's secret key and `purpose`: a digest of a secret that
+   * may be shown (in a container's label) without letting anyone who sees it test guesses of the secret.
+   */
+  keyedDigest(value: string, purpose: string): string
+  /** The age key file KEDGE_AGE_KEY_FILE names, as text with where it came from; null when the variable is not set. */
+  ageKeyFile(): {text: string; source: string} | null
 }

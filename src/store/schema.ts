@@ -57,6 +57,8 @@ export const repositories = sqliteTable('repositories', {
   webhookSecret: text('webhook_secret'),
   /** Host-local variables for Compose's interpolation (`repo set --env-file`), sealed with the home's secret key. */
   localEnv: text('local_env'),
+  /** The age identities its SOPS files are decrypted with (`repo set --age-key-stdin`), sealed with the home's secret key. */
+  ageKey: text('age_key'),
   /** Whether the repository's hooks (kedge.yaml `hooks:`) may run on the host: set by the operator, never by the repository. */
   allowHooks: integer('allow_hooks', {mode: 'boolean'}).notNull().default(false),
   /** The forge kedge posts commit statuses to (`repo add --commit-status`); null posts none. */

@@ -13,6 +13,8 @@ import type {Processes} from '../ports/processes.js'
 import type {Progress} from '../ports/progress.js'
 import type {RepositoryFiles} from '../ports/repository-files.js'
 import type {Secrets} from '../ports/secrets.js'
+import type {PrivateFiles} from '../ports/private-files.js'
+import type {SopsFiles} from '../ports/sops.js'
 import type {ReadStore, Store} from '../ports/store.js'
 
 /** The world as the use cases reach it: one implementation of each port, wired in by the composition root (src/drivers/composition.ts). */
@@ -31,6 +33,10 @@ export interface Ports {
   clock: Clock
   processes: Processes
   secrets: Secrets
+  /** Decrypts the SOPS files kedge.yaml declares. */
+  sops: SopsFiles
+  /** Holds their plaintext for Compose, in memory, for one run of it. */
+  privateFiles: PrivateFiles
   /** Runs the repositories' deploy hooks. */
   hooks: HookRunner
   /** Delivers notifications and commit statuses. */

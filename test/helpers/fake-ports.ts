@@ -1,4 +1,4 @@
-import {createHash} from 'node:crypto'
+import {createHash, createHmac} from 'node:crypto'
 import {existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import path from 'node:path'
@@ -9,7 +9,7 @@ import {checkoutFiles} from '../../src/adapters/files/checkout-files.js'
 import type {ComposeProject} from '../../src/model/compose/compose-invocation.js'
 import {COMPOSE_LABELS, LABELS} from '../../src/model/compose/labels.js'
 import {isHoldTrigger} from '../../src/model/repository/column-values.js'
-import {ComposeFailedError, ExternalError, isKedgeError, type KedgeError} from '../../src/model/errors.js'
+import {ComposeFailedError, ExternalError, InvalidInputError, isKedgeError, type KedgeError} from '../../src/model/errors.js'
 import {resolveHome, type KedgeHome} from '../../src/model/home.js'
 import type {ContainerMount} from '../../src/model/home-mount.js'
 import type {AccessTokenRow, DeploymentRow, EngineRow, LockRow, NewRepositoryRow, NewStackRow, NotificationChannelRow, RepositoryRow, StackRow, StackTarget} from '../../src/model/rows.js'
@@ -29,6 +29,8 @@ import {NO_PROGRESS} from '../../src/ports/progress.js'
 import type {Delivery, OutgoingMessage} from '../../src/model/notify/outgoing-message.js'
 import type {ProcessIdentity, Processes} from '../../src/ports/processes.js'
 import type {Secrets} from '../../src/ports/secrets.js'
+import type {SopsFiles} from '../../src/ports/sops.js'
+import type {PrivateFiles} from '../../src/ports/private-files.js'
 import type {DeploymentCount, DeploymentOutcome, RepositoryChanges, StackChanges, Store} from '../../src/ports/store.js'
 import type {KedgeContext} from '../../src/usecases/context.js'
 import {EMPTY_STACK_STATE} from '../../src/model/stack/stack-row.js'
@@ -400,6 +402,7 @@ function emptyRepository(): Omit<RepositoryRow, 'id' | 'name' | 'url' | 'branch'
     webhookSecretEnv: null,
     webhookSecret: null,
     localEnv: null,
+    ageKey: null,
     allowHooks: false,
     commitStatus: null,
     commitStatusApi: null,
@@ -860,6 +863,43 @@ export const fakeSecrets: Secrets = {
   },
   adminToken: () => ({token: 'test-token', source: 'test'}),
   randomBytes: repeatableBytes,
+  keyedDigest: (value, purpose) => createHmac('sha256', `fake key: ${purpose}`).update(value).digest('hex'),
+  ageKeyFile: () => null,
+}
+
+/**
+ * SOPS as the use cases see it: a "file" is `fake-sops:<identity>\n` and its plaintext, opened by that
+ * identity; entries are its `KEY=value` lines.
+ */
+export const fakeSops: SopsFiles = {
+  async decrypt(content, _format, identities, file) {
+    const [header, ...lines] = content.split('\n')
+    if (!header?.startsWith('fake-sops:')) throw new InvalidInputError(`${file}: not a SOPS file`, {code: 'invalid_secret_file'})
+    if (!identities.includes(header.slice('fake-sops:'.length))) throw new ExternalError(`${file}: no identity opens it`, {code: 'secret_undecryptable'})
+    const text = lines.join('\n')
+    const entries = lines.filter((line) => line.includes('=')).map((line) => [line.slice(0, line.indexOf('=')), line.slice(line.indexOf('=') + 1)] as const)
+    return {text, entries}
+  },
+}
+
+/** Private files in a temporary directory, removed after use as the real ones are; `written` keeps what each use saw. */
+export class FakePrivateFiles implements PrivateFiles {
+  readonly written: Array<Array<{path: string; content: string}>> = []
+
+  async withFiles<T>(files: ReadonlyArray<{name: string; content: string}>, use: (paths: string[]) => Promise<T>): Promise<T> {
+    const directory = mkdtempSync(path.join(tmpdir(), 'kedge-fake-private-'))
+    try {
+      const paths = files.map((file) => {
+        const target = path.join(directory, file.name)
+        writeFileSync(target, file.content, {mode: 0o600})
+        return target
+      })
+      this.written.push(files.map((file, index) => ({path: paths[index]!, content: file.content})))
+      return await use(paths)
+    } finally {
+      rmSync(directory, {recursive: true, force: true})
+    }
+  }
 }
 
 export interface FakeWorld {
@@ -905,7 +945,7 @@ export function fakeWorld(): FakeWorld {
   const messenger = new FakeMessenger()
   const engines = new FakeEngines()
   const stacks = new FakeStackCli()
-  const context: KedgeContext = {home, store, engine, compose, stacks, engines, registeredEngine: async (row) => engines.of(row.name).engine, git, files: checkoutFiles, clock, processes, secrets: fakeSecrets, hooks, messenger, announcer, progress: NO_PROGRESS}
+  const context: KedgeContext = {home, store, engine, compose, stacks, engines, registeredEngine: async (row) => engines.of(row.name).engine, git, files: checkoutFiles, clock, processes, secrets: fakeSecrets, sops: fakeSops, privateFiles: new FakePrivateFiles(), hooks, messenger, announcer, progress: NO_PROGRESS}
   const forgetCalls = () => {
     compose.calls.length = 0
     engine.mutations.length = 0

@@ -28,8 +28,32 @@ describe('parseKedgeConfig', () => {
       keepReleases: 10,
       logging: {level: undefined, format: undefined},
       stacks: undefined,
+      secrets: [],
     })
   })
+
+  it('reads SOPS files relative to kedge.yaml, their format by extension or as named', () => {
+    const config = parseKedgeConfig(
+      'secrets:\n  - file: secrets/app.sops.env\n    services: [web, web]\n  - file: db.enc\n    format: yaml\n    services: [db]\n',
+      'deploy/kedge.yaml',
+    )
+    assert.deepEqual(config.secrets, [
+      {file: 'deploy/secrets/app.sops.env', format: 'dotenv', services: ['web']},
+      {file: 'deploy/db.enc', format: 'yaml', services: ['db']},
+    ])
+  })
+
+  const refusedSecrets: Array<[string, string, string]> = [
+    ['a path out of the repository', 'secrets:\n  - file: ../x.env\n', 'kedge.yaml: secrets.0.file: expected a path relative to kedge.yaml, inside the repository, without ".."'],
+    ['a file whose format is not said', 'secrets:\n  - file: x.enc\n', 'kedge.yaml: secrets.0.format: x.enc: set format (one of dotenv, yaml, json): its extension does not say'],
+    ['a field it does not know', 'secrets:\n  - file: x.env\n    target: /run/x\n', 'kedge.yaml: secrets.0.target: unknown field (expected file, format, services)'],
+  ]
+  for (const [what, text, message] of refusedSecrets) {
+    it(`refuses ${what}`, () => {
+      assert.throws(() => parseKedgeConfig(text, 'kedge.yaml'), (error: unknown) => error instanceof InvalidConfigError && error.message === message)
+    })
+  }
+
 
   it('reads every field', () => {
     const config = parseKedgeConfig(
@@ -176,6 +200,7 @@ describe('parseStackConfig and withStackOverrides', () => {
       rollbackOnFailure: true,
       keepReleases: 3,
       logging: {level: 'debug', format: undefined},
+      secrets: [],
     })
     assert.ok(Object.isFrozen(config) && Object.isFrozen(config.profiles))
     const named = withStackOverrides(parseKedgeConfig('docker:\n  project_name: shop\n  compose_file: a.yaml\n', 'kedge.yaml'), parseStackConfig('docker:\n  profiles: []\n', 'web/kedge.yaml'), 'web/kedge.yaml')

@@ -29,6 +29,7 @@ const SSH_REPOSITORY: RepositoryRow = {
   webhookSecretEnv: null,
   webhookSecret: null,
   localEnv: null,
+  ageKey: null,
   allowHooks: false,
   commitStatus: null,
   commitStatusApi: null,

@@ -30,6 +30,7 @@ const GOOD_REPOSITORY: RepositoryRow = {
   webhookSecretEnv: null,
   webhookSecret: null,
   localEnv: null,
+  ageKey: null,
   allowHooks: false,
   commitStatus: null,
   commitStatusApi: null,

@@ -1,4 +1,4 @@
-import {createCipheriv, createDecipheriv, createHash, randomBytes} from 'node:crypto'
+import {createCipheriv, createDecipheriv, createHash, createHmac, randomBytes} from 'node:crypto'
 import {readFileSync} from 'node:fs'
 import path from 'node:path'
 
@@ -39,6 +39,12 @@ export function seal(home: string, plaintext: string, binding: string): string {
   cipher.setAAD(Buffer.from(binding))
   const ciphertext = Buffer.concat([cipher.update(plaintext, 'utf8'), cipher.final()])
   return [FORMAT, secretKey.id, iv.toString('base64'), cipher.getAuthTag().toString('base64'), ciphertext.toString('base64')].join(':')
+}
+
+/** See Secrets.keyedDigest: the key is derived from the home's secret key for `purpose`, so that no other use of that key meets it. */
+export function keyedDigest(home: string, value: string, purpose: string): string {
+  const derived = createHmac('sha256', loadKey(home, true).key).update(`kedge keyed digest: ${purpose}`).digest()
+  return createHmac('sha256', derived).update(value, 'utf8').digest('hex')
 }
 
 /** `owner` names what the value belongs to, for the error; see Secrets.open for `composite`. */

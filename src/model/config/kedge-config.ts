@@ -5,6 +5,7 @@ import {duration} from './duration-field.js'
 import {DEFAULT_RECONCILIATION_MODE, RECONCILIATION_MODES, type ReconciliationMode} from './reconciliation-mode.js'
 import {hooksConfigOf, hooksSection, type HooksConfig} from './hooks-config.js'
 import {stackEntries, type StackEntry} from './stack-entries.js'
+import {secretFilesOf, secretsSection, type SecretFile} from './secrets-config.js'
 
 export const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const
 export const LOG_FORMATS = ['text', 'json'] as const
@@ -50,6 +51,8 @@ export interface KedgeConfig {
   stacks?: readonly StackEntry[]
   /** The deploy hooks kedge.yaml names (see hooks-config.ts); undefined leaves the defaults in `hooks/`. */
   hooks?: HooksConfig
+  /** SOPS-encrypted files kedge decrypts and hands to Compose (secrets-config.ts). */
+  secrets: readonly SecretFile[]
 }
 
 const oneOf = (values: readonly string[]) => `one of ${values.join(', ')}`
@@ -113,6 +116,7 @@ const schema = z.strictObject(
       .optional(),
     stacks: stackEntries.optional(),
     hooks: hooksSection.optional(),
+    secrets: secretsSection.optional(),
     git: compatibilitySection,
     state: compatibilitySection,
     server: compatibilitySection,
@@ -132,7 +136,7 @@ export function parseKedgeConfig(text: string, file: string): KedgeConfig {
 const parseOnce = keepingRefusals((text, file) => deepFreeze(parseConfigText(text, file)))
 
 function parseConfigText(text: string, file: string): KedgeConfig {
-  const {docker, reconciliation, logging, stacks, hooks} = validated(schema, parseConfigDocument(text, file), file)
+  const {docker, reconciliation, logging, stacks, hooks, secrets} = validated(schema, parseConfigDocument(text, file), file)
   return {
     file,
     projectName: docker?.project_name,
@@ -150,6 +154,7 @@ function parseConfigText(text: string, file: string): KedgeConfig {
     logging: {level: logging?.level, format: logging?.format},
     stacks,
     ...(hooks === undefined ? {} : {hooks: hooksConfigOf(hooks, file)}),
+    secrets: secrets === undefined ? [] : secretFilesOf(secrets, file),
   }
 }
 

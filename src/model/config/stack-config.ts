@@ -5,6 +5,7 @@ import {deepFreeze, keepingRefusals, parseConfigDocument, validated} from './con
 import {hooksConfigOf, hooksSection, type HooksConfig} from './hooks-config.js'
 import {COMPATIBILITY_SECTIONS, dockerSection, reconciliationFields, type DeployTarget, type KedgeConfig} from './kedge-config.js'
 import type {ReconciliationMode} from './reconciliation-mode.js'
+import {secretFilesOf, secretsSection, type SecretFile} from './secrets-config.js'
 
 /** What a stack directory's own kedge.yaml sets; the rest comes from the repository's kedge.yaml. */
 export interface StackOverrides {
@@ -21,6 +22,8 @@ export interface StackOverrides {
   keepReleases?: number
   /** The stack's own hooks, in place of the repository's. */
   hooks?: HooksConfig
+  /** The stack's own SOPS files, in place of the repository's. */
+  secrets?: readonly SecretFile[]
 }
 
 const {interval: _repositoryWide, ...stackReconciliationFields} = reconciliationFields
@@ -30,6 +33,7 @@ const schema = z.strictObject(
     docker: dockerSection.optional(),
     reconciliation: z.strictObject(stackReconciliationFields, {error: 'expected a mapping'}).optional(),
     hooks: hooksSection.optional(),
+    secrets: secretsSection.optional(),
   },
   {error: 'expected a mapping at the top level'},
 )
@@ -58,7 +62,7 @@ function parseStackText(text: string, file: string): StackOverrides {
       })
     }
   }
-  const {docker, reconciliation, hooks} = validated(schema, document, file)
+  const {docker, reconciliation, hooks, secrets} = validated(schema, document, file)
   return withoutUnset({
     projectName: docker?.project_name,
     composeFiles: docker?.compose_file === undefined ? undefined : [docker.compose_file].flat(),
@@ -72,6 +76,7 @@ function parseStackText(text: string, file: string): StackOverrides {
     rollbackOnFailure: reconciliation?.rollback_on_failure,
     keepReleases: reconciliation?.keep_releases,
     hooks: hooks === undefined ? undefined : hooksConfigOf(hooks, file),
+    secrets: secrets === undefined ? undefined : secretFilesOf(secrets, file),
   })
 }
 

@@ -7,10 +7,13 @@ import {isInterruptedRecreate, type StackContainer} from '../../model/stack/cont
 import {containersToReplace, type Drift} from '../../model/stack/drift.js'
 import {joinersToReplace, planChanges} from '../../model/stack/plan.js'
 import type {StackSnapshot} from '../../model/stack/stack-snapshot.js'
+import {snapshotConfig} from '../../model/stack/snapshot-config.js'
+import type {RepositoryRow} from '../../model/rows.js'
 import type {KedgeContext} from '../context.js'
 import type {StackPaths} from '../repositories/stack-paths.js'
 import {composeProjectOf} from './compose-project.js'
 import {fileChangeSteps, placeKeepingMountedInodes, readPlacedFiles, recordPlacedFiles} from './file-change.js'
+import {upWithSecrets} from './secrets-up.js'
 
 /**
  * Puts the commit's files in the stack directory, writes kedge's override file beside them and runs
@@ -22,7 +25,7 @@ import {fileChangeSteps, placeKeepingMountedInodes, readPlacedFiles, recordPlace
 export async function applyStack(
   context: KedgeContext,
   paths: StackPaths,
-  repository: string,
+  repository: Pick<RepositoryRow, 'name' | 'ageKey'>,
   snapshot: StackSnapshot,
   actual: StackContainer[],
   options: {drift: Drift[]; prune: boolean; signal?: AbortSignal; tree?: string},
@@ -34,7 +37,7 @@ export async function applyStack(
   await placeKeepingMountedInodes(paths.stackDir, snapshot.services, () =>
     context.git.updateTree(paths.repoDir, options.tree ?? snapshot.commit, paths.stackDir, paths.indexFile, options.signal, snapshot.placedPaths),
   )
-  writeFileSync(paths.overrideFile, renderOverrideFile(repository, snapshot))
+  writeFileSync(paths.overrideFile, renderOverrideFile(repository.name, snapshot))
   const leftovers = actual.filter((container) => isInterruptedRecreate(container, snapshot.project)).map((container) => container.id)
   const replaced = new Set([...leftovers, ...containersToReplace(options.drift, actual, options.prune)])
   for (const id of replaced) await engine.removeContainer(id)
@@ -46,7 +49,11 @@ export async function applyStack(
     for (const container of remaining.filter((candidate) => gone.has(candidate.service))) await engine.stopAndRemoveContainer(container.id)
   }
   const services = changes.filter((change) => change.action !== 'remove' && !FILE_CHANGE_ACTIONS.includes(change.action)).map((change) => change.service)
-  if (services.length > 0) await context.compose.up(composeProjectOf(paths, snapshot), {signal: options.signal, services})
+  if (services.length > 0) {
+    const declared = snapshotConfig(snapshot).secrets
+    if (declared.length === 0) await context.compose.up(composeProjectOf(paths, snapshot), {signal: options.signal, services})
+    else await upWithSecrets(context, paths, repository, snapshot, declared, services, options.signal)
+  }
   for (const {container, signal} of fileChangeSteps(changes, remaining)) {
     await (signal ? engine.signalContainer(container.id, signal) : engine.restartContainer(container.id))
   }

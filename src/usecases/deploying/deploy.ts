@@ -125,7 +125,7 @@ export async function applyCheckedOutCommit(
     signal?.throwIfAborted()
     progress.touchedHost = true
     say(changesLine(progress.changes))
-    await applyStack(context, paths, repository.name, applied, actual, {drift, prune: config.prune, signal})
+    await applyStack(context, paths, repository, applied, actual, {drift, prune: config.prune, signal})
     // Every service, not only the changed ones: a deploy succeeds only when the whole stack is up.
     say(WAITING_FOR_SERVICES)
     await waitForServices(context, repository.name, applied.project, applied.services, config.healthTimeoutMs, signal)

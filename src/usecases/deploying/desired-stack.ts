@@ -18,6 +18,8 @@ import type {StackPaths} from '../repositories/stack-paths.js'
 import type {StackSnapshot} from '../../model/stack/stack-snapshot.js'
 import {parseSnapshot} from '../../model/stack/stored-snapshot.js'
 import {defaultProjectName} from '../../model/stack/stack-names.js'
+import {withSecretsDigest} from '../../model/stack/secret-digest.js'
+import {openStackSecrets, secretDigests} from './stack-secrets.js'
 
 export interface DesiredStack {
   config: KedgeConfig
@@ -82,6 +84,13 @@ export async function readDesiredStack(
   const services = parseComposeConfig(resolved, repoDir).filter((service) => !inactive.has(service.name))
   // Compose v1 accepts a file without services, and deploying it would take the whole stack down.
   if (services.length === 0) throw noServices()
+  const unknown = config.secrets.flatMap((entry) => (entry.services ?? []).filter((name) => !services.some((service) => service.name === name)).map((name) => ({entry, name})))
+  if (unknown.length > 0) {
+    const [{entry, name}] = unknown as [(typeof unknown)[number]]
+    throw new InvalidConfigError(config.file ?? 'kedge.yaml', 'secrets', `${entry.file} is for service "${name}", which the stack does not have`, {hint: 'name services of the compose files, or leave services out for every service'})
+  }
+  // Decrypted in memory, to know which services a changed secret changes; applyStack decrypts again from the placed files.
+  const digests = secretDigests(context, await openStackSecrets(context, repository, repoDir, config.secrets), services.map((service) => service.name))
   const ids = await context.git.objectIds(repoDir, commit, [...new Set(services.flatMap((service) => service.repositoryPaths))], signal)
   const composeTexts = composeFiles.map((file) => ({path: file, content: files.readComposeText(repoDir, stackDir, file)}))
   const declared = declaredOnFileChange(composeTexts)
@@ -96,14 +105,17 @@ export async function readDesiredStack(
       composeFiles: composeTexts,
       kedgeConfig: kedgeConfigText,
       ...(checkout.stack ? {stack: {name: stack.name, config: checkout.stack.config}} : {}),
-      placedPaths: readStackSelection(files, repoDir, stack.path, composeFiles, config.file, resolved),
+      placedPaths: withSecretFiles(readStackSelection(files, repoDir, stack.path, composeFiles, config.file, resolved), config),
       ...(config.target === 'swarm' ? {target: 'swarm' as const} : {}),
       services: services.map((service) => {
         // Compose v1 drops the extension when it merges several files: then it is read from them.
         const onChange = service.onFileChange ?? declared.get(service.name)?.value
-        const {hash, files} = hashesOf(service, ids, parseOnFileChange(onChange, declared.get(service.name)?.file ?? composeFiles.join(', '), service.name))
+        const hashes = hashesOf(service, ids, parseOnFileChange(onChange, declared.get(service.name)?.file ?? composeFiles.join(', '), service.name))
+        const {files} = hashes
+        const digest = digests.get(service.name)
+        const hash = withSecretsDigest(hashes.hash, digest)
         const same = previous?.services.find((old) => old.name === service.name)
-        const {unchanged, formerHashes} = carriedHashes(hash, formerServiceHashes(service, ids), same)
+        const {unchanged, formerHashes} = carriedHashes(hash, formerServiceHashes(service, ids).map((former) => withSecretsDigest(former, digest)), same)
         return {
           name: service.name,
           image: service.image,
@@ -118,6 +130,12 @@ export async function readDesiredStack(
       }),
     },
   }
+}
+
+/** The stack's files, and the SOPS files it declares: applyStack reads them from the stack directory, and releases keep them for a rollback. */
+function withSecretFiles(placed: string[] | undefined, config: KedgeConfig): string[] | undefined {
+  if (placed === undefined || config.secrets.length === 0) return placed
+  return [...new Set([...placed, ...config.secrets.map((entry) => entry.file)])]
 }
 
 /**

@@ -165,7 +165,7 @@ export async function healLocked(context: KedgeContext, target: StackTarget, opt
         // Swarm puts each service back to the spec of the commit: the heal is a redeploy of it, gated as a deploy is.
         await applySwarmStack(context, paths, repository.name, snapshot, {prune: config.prune, signal, tree})
         healed = withRecordedServices(snapshot, await waitForSwarmServices(context, snapshot, config.healthTimeoutMs, signal))
-      } else await applyStack(context, paths, repository.name, snapshot, actual, {drift, prune: config.prune, signal, tree})
+      } else await applyStack(context, paths, repository, snapshot, actual, {drift, prune: config.prune, signal, tree})
       // What the heal left is recorded as the repository's drift; a check that fails fails the heal.
       await inspectDrift(context, target, report.recorded, known)
       return {outcome: {status: 'success' as const, note, snapshot: JSON.stringify(healed), project: snapshot.project, reason}}

@@ -98,7 +98,7 @@ export async function rollbackTo(
         const actual = await listOwnedContainers(context, repository.name, snapshot.project, {deployedHere, services: snapshot.services})
         restored = {...snapshot, services: keepRunningLabels(snapshot.services, actual)}
         say(changesLine(planChanges(restored.services, actual, runningSnapshot?.services)))
-        await applyStack(context, paths, repository.name, restored, actual, {drift: [], prune: config.prune, signal: options.signal, tree})
+        await applyStack(context, paths, repository, restored, actual, {drift: [], prune: config.prune, signal: options.signal, tree})
         // Through the same gate as a deploy: a rollback that does not come up is recorded as failed.
         say(WAITING_FOR_SERVICES)
         await waitForServices(context, repository.name, snapshot.project, restored.services, config.healthTimeoutMs, options.signal)

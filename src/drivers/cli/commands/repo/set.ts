@@ -6,6 +6,7 @@ import {BaseCommand} from '../../base-command.js'
 import {givenRepository, repoFlag, repositoryArg} from '../../flags.js'
 import {readStandardInput} from '../../stdin.js'
 import {setLocalEnv, type LocalEnvView} from '../../../../usecases/repositories/local-env.js'
+import {planAgeKey} from '../../../../usecases/repositories/age-key.js'
 import type {InputText} from '../../../../usecases/repositories/repository-auth.js'
 import {InvalidInputError} from '../../../../model/errors.js'
 import type {RepositoryView} from '../../../../model/repository/repository-view.js'
@@ -26,6 +27,8 @@ export interface RepoSetResult {
   engine: string
   /** `repo set NAME/STACK --engine`: the stack's engine now. */
   stacks?: Record<string, string>
+  /** How many age identities it holds for its SOPS files; absent when they were left alone. */
+  ageKey?: {identities: number}
 }
 
 export default class RepoSet extends BaseCommand<typeof RepoSet> {
@@ -38,6 +41,7 @@ export default class RepoSet extends BaseCommand<typeof RepoSet> {
     '<%= config.bin %> repo set webapp --local-env /etc/kedge/webapp.env',
     'printf "PG_PASS=%s\\n" "$PG_PASS" | <%= config.bin %> repo set webapp --local-env -',
     '<%= config.bin %> repo set webapp --clear-local-env',
+    '<%= config.bin %> repo set webapp --age-key-stdin < keys.txt',
     '<%= config.bin %> repo set webapp --allow-hooks',
     '<%= config.bin %> repo set webapp --engine web2',
     '<%= config.bin %> repo set shop/api --engine web3',
@@ -59,6 +63,12 @@ export default class RepoSet extends BaseCommand<typeof RepoSet> {
       exclusive: ['clear-local-env'],
     }),
     'clear-local-env': Flags.boolean({summary: 'Remove the local env file.', exclusive: ['local-env'], default: false}),
+    'age-key-stdin': Flags.boolean({
+      summary: "Read the age identities of the repository's SOPS files from standard input (as age-keygen writes them); stored encrypted.",
+      exclusive: ['clear-age-key'],
+      default: false,
+    }),
+    'clear-age-key': Flags.boolean({summary: 'Remove the stored age identities.', exclusive: ['age-key-stdin'], default: false}),
     ...engineFlags,
     ...telling,
   }
@@ -70,21 +80,25 @@ export default class RepoSet extends BaseCommand<typeof RepoSet> {
     const interval = flags.interval === undefined ? undefined : flags.interval.trim() === 'default' ? null : flags.interval
     const settings = {branch: flags.branch, interval, allowHooks: flags['allow-hooks'], commitStatus: flags['commit-status'], commitStatusApi: flags['commit-status-api'], engine: engineChoice(flags)}
     const input = await this.envFileInput()
-    if (input === undefined && Object.values(settings).every((value) => value === undefined)) {
-      throw new InvalidInputError('nothing to change', {code: 'invalid_input', hint: 'pass --branch, --interval, --local-env FILE, --clear-local-env, --allow-hooks, --no-allow-hooks, --commit-status or --engine'})
+    const ageKey = flags['age-key-stdin'] ? await readStandardInput() : flags['clear-age-key'] ? null : undefined
+    if (input === undefined && ageKey === undefined && Object.values(settings).every((value) => value === undefined)) {
+      throw new InvalidInputError('nothing to change', {code: 'invalid_input', hint: 'pass --branch, --interval, --local-env FILE, --clear-local-env, --age-key-stdin, --clear-age-key, --allow-hooks, --no-allow-hooks, --commit-status or --engine'})
     }
     const context = await this.context()
     // Everything is checked before anything is written: the settings, then the env file (read and parsed before it is stored).
     const planned = await planRepositorySettings(context, name, settings)
+    const plannedAgeKey = ageKey === undefined ? undefined : planAgeKey(context, name, ageKey)
     const view = input === undefined ? undefined : setLocalEnv(context, name, input)
+    const age = plannedAgeKey?.apply()
     const repository = planned.apply()
     if (view) this.report(view, input === null)
+    if (age) this.log(age.identities === 0 ? `${chalk.green('Cleared')} the age identities of ${chalk.bold(age.name)}` : `${chalk.green('Set')} ${age.identities} age ${age.identities === 1 ? 'identity' : 'identities'} for the SOPS files of ${chalk.bold(age.name)} (stored encrypted); applied by the next deploy`)
     if (settings.branch !== undefined) this.log(`${chalk.green('Set')} branch   ${repository.branch}: serve acts on its head at its next poll, as the mode says ("kedge sync ${repository.name}" deploys it now)`)
     if (settings.interval !== undefined) this.log(`${chalk.green('Set')} interval ${repository.interval ?? "kedge.yaml's, else serve's"}`)
     if (settings.engine !== undefined) this.log(`${chalk.green('Set')} engine   ${repository.engine}: its stacks deploy there from their next deploy ("kedge up" for one taken down)`)
     const telling = [settings.allowHooks, settings.commitStatus, settings.commitStatusApi]
     if (telling.some((value) => value !== undefined)) for (const line of tellingLines(repository)) this.log(`${chalk.green('Set')} ${line}`)
-    return {name: repository.name, branch: repository.branch, interval: repository.interval, engine: repository.engine, ...(view ? {localEnv: {variables: view.variables}} : {}), allowHooks: repository.allowHooks, commitStatus: repository.commitStatus}
+    return {name: repository.name, branch: repository.branch, interval: repository.interval, engine: repository.engine, ...(view ? {localEnv: {variables: view.variables}} : {}), ...(age ? {ageKey: {identities: age.identities}} : {}), allowHooks: repository.allowHooks, commitStatus: repository.commitStatus}
   }
 
   /** `repo set NAME/STACK --engine E`: one stack's engine, the one setting a stack has of its own here. */
@@ -92,7 +106,7 @@ export default class RepoSet extends BaseCommand<typeof RepoSet> {
     const {flags} = this
     const others = [flags.branch, flags.interval, flags['local-env'], flags['allow-hooks'], flags['commit-status'], flags['commit-status-api']].some((value) => value !== undefined)
     const choice = engineChoice(flags)
-    if (others || flags['clear-local-env'] || !choice) {
+    if (others || flags['clear-local-env'] || flags['age-key-stdin'] || flags['clear-age-key'] || !choice) {
       throw new InvalidInputError(`${address} names one stack: only its engine can be set on its own`, {
         code: 'invalid_usage',
         hint: `pass --engine NAME (or --engine ${FOLLOW_REPOSITORY} to follow the repository's), or set the other settings on the repository`,
