@@ -6,7 +6,7 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
-# Test files run a few at a time (three of the v2 leg, two of the v1 leg beside it): they mostly wait on
+# Test files run a few at a time (four of the v2 leg, two of the v1 leg beside it): they mostly wait on
 # Docker, git and health checks, so five share a 2-core machine well. Each test uses its own names, homes
 # and ports. The fault tests (a Docker daemon of their own stopped and restarted, serve killed mid-deploy)
 # run alone afterwards: their waits are bounded, and a second file's load would stretch them past the bounds.
@@ -42,7 +42,7 @@ fi
 
 echo "== Compose v2 ($(docker compose version --short)): unit and integration tests"
 v2_status=0
-run_tests "docker compose" 3 test/unit/*.test.ts $(ls test/integration/*.test.ts | grep -vE "/($(IFS='|'; echo "${ALONE_FILES[*]}"))\.test\.ts$") || v2_status=$?
+run_tests "docker compose" 4 test/unit/*.test.ts $(ls test/integration/*.test.ts | grep -vE "/($(IFS='|'; echo "${ALONE_FILES[*]}"))\.test\.ts$") || v2_status=$?
 
 v1_status=0
 if [ -n "$v1_pid" ]; then

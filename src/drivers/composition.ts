@@ -11,6 +11,7 @@ import {messenger} from '../adapters/notify/messenger.js'
 import {hookRunner} from '../adapters/process/hook-runner.js'
 import {hostProcesses} from '../adapters/process/process-identity.js'
 import {privateFiles} from '../adapters/process/private-files.js'
+import {registryDigests} from '../adapters/registry/registry-digests.js'
 import {homeSecrets} from '../adapters/secrets/secrets-port.js'
 import type {KedgeHome} from '../model/home.js'
 import {DEFAULT_ENDPOINTS} from '../model/notify/channel-message.js'
@@ -22,6 +23,7 @@ import type {KedgeContext} from '../usecases/context.js'
 import {connectRegistered} from '../usecases/engines/stack-engine.js'
 import {NO_PROGRESS, type Progress} from '../ports/progress.js'
 import type {SopsFiles} from '../ports/sops.js'
+import type {Registries} from '../ports/registry.js'
 import {DEFAULT_NOTIFIER_SETTINGS, Notifier, type NotifierSettings} from '../usecases/notifying/notifier.js'
 
 /** What the driver decides of the notifier: how it logs, and serve's settings (its flags). */
@@ -56,6 +58,7 @@ export function kedgeContext(home: KedgeHome, connection: StoreConnection, notif
     secrets: homeSecrets(home.root),
     sops: sopsFiles,
     privateFiles: privateFiles(),
+    registries: registries(),
     hooks: hookRunner,
     messenger,
     progress: showing.progress ?? NO_PROGRESS,
@@ -74,6 +77,12 @@ export function kedgeContext(home: KedgeHome, connection: StoreConnection, notif
 /** The SOPS adapter and its age library load when a stack first declares a SOPS file, not with every command. */
 const sopsFiles: SopsFiles = {
   decrypt: async (...args) => (await import('../adapters/secrets/sops-files.js')).sopsFiles.decrypt(...args),
+}
+
+/** One adapter per context: it keeps the registries' tokens for their lifetime, so many tags of a registry cost one token request. */
+function registries(): Registries {
+  let made: Registries | undefined
+  return {currentDigest: (reference, options) => (made ??= registryDigests()).currentDigest(reference, options)}
 }
 
 /** serve's watch on kedge.db's commits, for the dashboard's event stream: a connection of its own. */

@@ -20,11 +20,11 @@ export const ERROR_CODES = [
   'git_failed', 'store_unavailable', 'sqlite_unavailable', 'home_full', 'home_read_only', 'home_not_writable',
   'compose_failed', 'compose_missing', 'engine_unavailable', 'engine_error', 'engine_changed', 'engine_refused', 'engine_untrusted', 'round_overdue', 'project_taken',
   'busy', 'already_running', 'interrupted', 'unhealthy', 'no_snapshot',
-  'deploy_failed', 'plan_failed', 'rollback_failed', 'heal_failed', 'hook_failed', 'notify_failed',
+  'deploy_failed', 'build_failed', 'plan_failed', 'rollback_failed', 'heal_failed', 'hook_failed', 'notify_failed',
   'auth_failed', 'auth_required', 'remote_redirected', 'host_key_unknown', 'host_key_changed',
   'token_missing', 'secret_key_missing', 'secret_key_mismatch', 'secret_unreadable', 'secret_key_unreadable',
   'ssh_missing', 'invalid_ssh_key', 'listen_failed', 'admin_token_unreadable', 'corrupt_row', 'outside_home',
-  'secret_undecryptable', 'secret_tampered', 'age_key_missing',
+  'secret_undecryptable', 'secret_tampered', 'age_key_missing', 'registry_failed', 'registry_auth_failed',
   // The input was refused (exit 2).
   'invalid_input', 'invalid_usage', 'unknown_command', 'invalid_url', 'invalid_name', 'invalid_branch',
   'invalid_path', 'invalid_interval', 'unknown_branch', 'invalid_config', 'no_compose_file', 'conflict',

@@ -72,6 +72,9 @@ export interface StackRow {
   /** In notify and manual modes: a branch head seen but not applied, and what applying it would change. */
   pendingCommit: string | null
   pendingChanges: string | null
+  /** In notify and manual modes: the new images the registry has for the stack's tags (JSON, see PendingImage[]), and when they were last asked for. */
+  pendingImages: string | null
+  imagesCheckedAt: Date | null
   /** The drift found by the last check (JSON), and when it was checked. */
   drift: string | null
   driftCheckedAt: Date | null
@@ -115,6 +118,8 @@ export interface DeploymentRow {
   reason: string | null
   /** What the repository's hooks did (JSON, see HookRun[]): each hook's exit, or why it was skipped, and its output, redacted. */
   hooks: string | null
+  /** What building the stack's images printed (its last 64 KiB, redacted), kept when a build failed. */
+  buildOutput: string | null
   /** The engine it ran on; null is the local engine. */
   engineId: number | null
 }

@@ -34,6 +34,18 @@ export interface Engine {
   signalContainer(id: string, signal: string): Promise<void>
   /** The image id each reference names now, for those the engine has. */
   currentImageIds(references: string[]): Promise<Map<string, string>>
+  /** For each reference the engine has: the image's id and the digests it was pulled by (its RepoDigests, `name@sha256:…`). */
+  imageDetails(references: string[]): Promise<Map<string, ImageDetails>>
+  /** The images that carry every one of `labels`, with their tags (kedge's builds: see prune). */
+  listImagesByLabel(labels: Record<string, string>): Promise<LabelledImage[]>
+  /** Makes `reference` (`name:tag`) name the image `id`, moving it from the image it named before. */
+  tagImage(id: string, reference: string): Promise<void>
+  /**
+   * Removes an image by id or reference, never forced: a tag of an image other tags also name is only taken
+   * off; the last one, or an id, removes the image unless a container uses it (then false). One already
+   * gone is no error (true).
+   */
+  removeImage(reference: string): Promise<boolean>
   /** Whether the engine answers a ping; never throws. */
   answers(): Promise<boolean>
   /** Fails with engine_unavailable when the engine does not answer a ping. */
@@ -84,6 +96,19 @@ export interface Engine {
   removeConfig(id: string): Promise<void>
   /** Removes a secret; one already gone is no error. A service still using it makes the engine refuse. */
   removeSecret(id: string): Promise<void>
+}
+
+export interface ImageDetails {
+  id: string
+  repoDigests: string[]
+}
+
+export interface LabelledImage {
+  id: string
+  /** `name:tag` references that name it; empty for an image no tag names any more. */
+  tags: string[]
+  labels: Record<string, string>
+  created: Date
 }
 
 /** A network, config or secret of a swarm stack. */

@@ -20,6 +20,8 @@ export type DeploymentOutcome = {
   reason?: string | null
   /** What its hooks did so far (JSON, see HookRecord). */
   hooks?: string | null
+  /** What building the stack's images printed, for a failed build (redacted by the store). */
+  buildOutput?: string | null
 }
 
 export interface DeploymentCount {

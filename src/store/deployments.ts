@@ -19,6 +19,7 @@ export function startDeployment(db: KedgeDatabase, values: {repositoryId: number
     .get()
 }
 
+/** The outcome as the row keeps it, redacted, `buildOutput` (what a failed build printed) included. */
 export function finishDeployment(
   db: KedgeDatabase,
   id: number,
@@ -26,7 +27,7 @@ export function finishDeployment(
 ): DeploymentRow {
   return db
     .update(deployments)
-    .set({...redactFields(outcome, {text: ['error', 'note'], json: ['reason', 'hooks'], content: ['snapshot']}), finishedAt: new Date()})
+    .set({...redactFields(outcome, {text: ['error', 'note', 'buildOutput'], json: ['reason', 'hooks'], content: ['snapshot']}), finishedAt: new Date()})
     .where(eq(deployments.id, id))
     .returning()
     .get()

@@ -95,6 +95,9 @@ export const stacks = sqliteTable(
     /** In notify and manual modes: a branch head seen but not applied, and what applying it would change. */
     pendingCommit: text('pending_commit'),
     pendingChanges: text('pending_changes'),
+    /** In notify and manual modes: the new images the registry has for the stack's tags (JSON, see PendingImage[]), and when they were last asked for. */
+    pendingImages: text('pending_images'),
+    imagesCheckedAt: integer('images_checked_at', {mode: 'timestamp_ms'}),
     /** The drift found by the last check (JSON), and when it was checked. */
     drift: text('drift'),
     driftCheckedAt: integer('drift_checked_at', {mode: 'timestamp_ms'}),
@@ -136,6 +139,8 @@ export const deployments = sqliteTable(
     reason: text('reason'),
     /** What the repository's hooks did (JSON, see HookRun[]): each hook's exit, or why it was skipped, and its output, redacted. */
     hooks: text('hooks'),
+    /** What building the stack's images printed (its last 64 KiB, redacted), kept when a build failed. */
+    buildOutput: text('build_output'),
     /** The engine it ran on; null is the local engine. */
     engineId: integer('engine_id').references(() => engines.id, {onDelete: 'restrict'}),
   },

@@ -15,6 +15,7 @@ import type {RepositoryFiles} from '../ports/repository-files.js'
 import type {Secrets} from '../ports/secrets.js'
 import type {PrivateFiles} from '../ports/private-files.js'
 import type {SopsFiles} from '../ports/sops.js'
+import type {Registries} from '../ports/registry.js'
 import type {ReadStore, Store} from '../ports/store.js'
 
 /** The world as the use cases reach it: one implementation of each port, wired in by the composition root (src/drivers/composition.ts). */
@@ -37,6 +38,8 @@ export interface Ports {
   sops: SopsFiles
   /** Holds their plaintext for Compose, in memory, for one run of it. */
   privateFiles: PrivateFiles
+  /** Image registries, asked for the digest a tag names now (image updates). */
+  registries: Registries
   /** Runs the repositories' deploy hooks. */
   hooks: HookRunner
   /** Delivers notifications and commit statuses. */

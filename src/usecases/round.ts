@@ -1,3 +1,4 @@
+import {checkImageUpdates, type ImageCheck, type ImageCheckOptions} from './images/image-updates.js'
 import {stackRowDamage} from '../model/repository/row-checks.js'
 import type {DeploymentRow, LockRow, RepositoryRow, StackRow, StackTarget} from '../model/rows.js'
 import {quietVerdict} from '../model/stack/quiet-verdict.js'
@@ -10,6 +11,7 @@ import {healLocked, type HealOptions, type HealResult} from './drift/heal.js'
 export interface LockedRound {
   reconcile(repository: RepositoryRow, options: ReconcileOptions): Promise<RepositoryRound>
   heal(target: StackTarget, options?: HealOptions): Promise<HealResult>
+  checkImages(target: StackTarget, options?: ImageCheckOptions): Promise<ImageCheck>
 }
 
 export interface RoundOptions {
@@ -43,6 +45,8 @@ export async function runRound<T>(
       return result
     },
     heal: (current, healOptions = {}) => healLocked(context, current, {lastGood: deployed.get(current.stack.id), ...healOptions}),
+    // The stack's row as stored now: the round before may have deployed it, or checked its images.
+    checkImages: (current, imageOptions) => checkImageUpdates(context, {...current, stack: context.store.listStacks(current.repository.id).find((stack) => stack.id === current.stack.id) ?? current.stack}, imageOptions),
   }
   const result = await tryWithRepositoryLock(context, repository, options.purpose, async (recovered) => {
     if (recovered > 0) options.onRecovered?.(recovered)

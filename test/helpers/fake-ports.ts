@@ -17,7 +17,7 @@ import type {StackContainer} from '../../src/model/stack/containers.js'
 import type {Announcer, KedgeEvent} from '../../src/ports/announcer.js'
 import type {Clock} from '../../src/ports/clock.js'
 import type {Compose} from '../../src/ports/compose.js'
-import {NetworkInUseError, NotSwarmManagerError, type Engine, type StackObject, type StackObjects} from '../../src/ports/engine.js'
+import {NetworkInUseError, NotSwarmManagerError, type Engine, type ImageDetails, type LabelledImage, type StackObject, type StackObjects} from '../../src/ports/engine.js'
 import {STACK_NAMESPACE_LABEL, type StackService, type StackTask, type SwarmNode} from '../../src/model/swarm/swarm-services.js'
 import type {SwarmStackState} from '../../src/model/swarm/swarm-state.js'
 import type {StackCli, StackDeployRunOptions, StackProject} from '../../src/ports/stack-cli.js'
@@ -31,6 +31,7 @@ import type {ProcessIdentity, Processes} from '../../src/ports/processes.js'
 import type {Secrets} from '../../src/ports/secrets.js'
 import type {SopsFiles} from '../../src/ports/sops.js'
 import type {PrivateFiles} from '../../src/ports/private-files.js'
+import type {Registries} from '../../src/ports/registry.js'
 import type {DeploymentCount, DeploymentOutcome, RepositoryChanges, StackChanges, Store} from '../../src/ports/store.js'
 import type {KedgeContext} from '../../src/usecases/context.js'
 import {EMPTY_STACK_STATE} from '../../src/model/stack/stack-row.js'
@@ -209,6 +210,7 @@ export class MemoryStore implements Store {
       leftFailed: false,
       reason: null,
       hooks: null,
+      buildOutput: null,
     }
     this.deployments.push(row)
     return {...row}
@@ -456,6 +458,12 @@ export class FakeEngine implements Engine {
   containers: StackContainer[] = []
   /** Image references the engine has, and their ids. */
   readonly images = new Map<string, string>()
+  /** The labels of each image, by id (those Compose's build gave it). */
+  readonly imageLabels = new Map<string, Record<string, string>>()
+  /** The digests each image was pulled by (RepoDigests), by id. */
+  readonly repoDigests = new Map<string, string[]>()
+  /** Every image removal asked for, in order, and whether the engine did it. */
+  readonly imageRemovals: Array<{reference: string; removed: boolean}> = []
   available = true
   /** The mounts of the container kedge runs in; null: kedge runs on the host. */
   ownMounts: ContainerMount[] | null = null
@@ -505,6 +513,44 @@ export class FakeEngine implements Engine {
   async currentImageIds(references: string[]): Promise<Map<string, string>> {
     this.check()
     return new Map(references.filter((reference) => this.images.has(reference)).map((reference) => [reference, this.images.get(reference)!]))
+  }
+  async imageDetails(references: string[]): Promise<Map<string, ImageDetails>> {
+    this.check()
+    return new Map(references.filter((reference) => this.images.has(reference)).map((reference) => {
+      const id = this.images.get(reference)!
+      return [reference, {id, repoDigests: [...(this.repoDigests.get(id) ?? [])]}]
+    }))
+  }
+  async listImagesByLabel(labels: Record<string, string>): Promise<LabelledImage[]> {
+    this.check()
+    const ids = [...new Set([...this.images.values(), ...this.imageLabels.keys()])]
+    return ids
+      .filter((id) => Object.entries(labels).every(([key, value]) => this.imageLabels.get(id)?.[key] === value))
+      .map((id) => ({id, tags: this.tagsOf(id), labels: {...this.imageLabels.get(id)}, created: new Date(0)}))
+  }
+  async tagImage(id: string, reference: string): Promise<void> {
+    this.check()
+    if (![...this.images.values(), ...this.imageLabels.keys()].includes(id)) throw new ExternalError(`the Docker engine refused: (HTTP code 404) no such object - No such image: ${id}`, {code: 'engine_error'})
+    this.images.set(reference, id)
+  }
+  /** As the engine does, unforced: another tag of the image, or its id, keeps it; a container of it keeps the last one (false). */
+  async removeImage(reference: string): Promise<boolean> {
+    this.check()
+    const id = this.images.get(reference) ?? ([...this.images.values(), ...this.imageLabels.keys()].includes(reference) ? reference : undefined)
+    const done = (removed: boolean) => {
+      this.imageRemovals.push({reference, removed})
+      return removed
+    }
+    if (id === undefined) return done(true)
+    if (id !== reference && this.tagsOf(id).length > 1) {
+      this.images.delete(reference)
+      return done(true)
+    }
+    if (this.containers.some((container) => container.imageId === id || container.image === reference)) return done(false)
+    for (const tag of this.tagsOf(id)) this.images.delete(tag)
+    this.imageLabels.delete(id)
+    this.repoDigests.delete(id)
+    return done(true)
   }
   async answers(): Promise<boolean> {
     return this.available
@@ -593,6 +639,9 @@ export class FakeEngine implements Engine {
     this.swarmRemovals.push({kind, id, name: this.stackObjects[list].find((object) => object.id === id)?.name ?? ''})
     this.stackObjects[list] = this.stackObjects[list].filter((object) => object.id !== id)
   }
+  private tagsOf(id: string): string[] {
+    return [...this.images].filter(([, image]) => image === id).map(([reference]) => reference).sort()
+  }
   private serviceOf(id: string): string {
     return this.containers.find((container) => container.id === id)?.service ?? ''
   }
@@ -602,9 +651,11 @@ export class FakeEngine implements Engine {
 }
 
 export interface ComposeCall {
-  action: 'config' | 'pull' | 'up' | 'down'
+  action: 'config' | 'pull' | 'build' | 'up' | 'down'
   project: string
   services?: string[]
+  /** For a build: the directory it read the commit's files from. */
+  directory?: string
 }
 
 /**
@@ -625,6 +676,9 @@ export class FakeCompose implements Compose {
   readonly upFailures: UpFailure[] = []
   configFailure: Error | null = null
   pullFailure: Error | null = null
+  /** What the next builds fail with, until cleared; null: they succeed. */
+  buildFailure: Error | null = null
+  private builds = 0
 
   constructor(private readonly engine: FakeEngine) {}
 
@@ -639,12 +693,31 @@ export class FakeCompose implements Compose {
       const document = parseYaml(readFileSync(path.resolve(project.directory, file), 'utf8')) as {services?: Record<string, Record<string, unknown>>}
       for (const [name, service] of Object.entries(document.services ?? {})) services[name] = {...services[name], ...service}
     }
+    // As Compose prints it: a local build context absolute, resolved against the project directory.
+    for (const service of Object.values(services)) {
+      const build = typeof service.build === 'string' ? {context: service.build} : (service.build as Record<string, unknown> | undefined)
+      if (build && typeof build.context === 'string' && !/^[a-z]+:\/\/|^git@/.test(build.context)) service.build = {...build, context: path.resolve(project.directory, build.context)}
+    }
     return stringifyYaml({name: project.name, services, networks: {default: {name: `${project.name}_default`}}})
   }
   async pull(project: ComposeProject, services: string[]): Promise<void> {
     this.calls.push({action: 'pull', project: project.name, services})
     if (this.pullFailure) throw this.pullFailure
     for (const image of Object.values(this.imagesOf(project))) if (!this.engine.images.has(image)) this.engine.images.set(image, `sha256:${hex(image)}`)
+  }
+  /** Makes a new image for each service under the `image:` kedge's override file gives it, with the build labels it gives. */
+  async build(project: ComposeProject, services: string[]): Promise<void> {
+    this.calls.push({action: 'build', project: project.name, services, directory: project.directory})
+    if (this.buildFailure) throw this.buildFailure
+    const images = this.imagesOf(project)
+    const labels = this.buildLabelsOf(project)
+    for (const service of services) {
+      const image = images[service]
+      if (!image) throw composeFailure('build the images', `service "${service}" has no image to build`)
+      const id = `sha256:${hex(`${image}\0build ${this.builds++}`)}`
+      this.engine.images.set(image, id)
+      this.engine.imageLabels.set(id, labels[service] ?? {})
+    }
   }
   async up(project: ComposeProject, options: {services?: readonly string[]}): Promise<void> {
     const services = [...(options.services ?? [])]
@@ -683,6 +756,14 @@ export class FakeCompose implements Compose {
     for (const file of project.files) {
       const document = parseYaml(readFileSync(path.resolve(project.directory, file), 'utf8')) as {services?: Record<string, {labels?: Record<string, string>}>}
       for (const [name, service] of Object.entries(document.services ?? {})) if (service.labels) labels[name] = {...labels[name], ...service.labels}
+    }
+    return labels
+  }
+  private buildLabelsOf(project: ComposeProject): Record<string, Record<string, string>> {
+    const labels: Record<string, Record<string, string>> = {}
+    for (const file of project.files) {
+      const document = parseYaml(readFileSync(path.resolve(project.directory, file), 'utf8')) as {services?: Record<string, {build?: {labels?: Record<string, string>}}>}
+      for (const [name, service] of Object.entries(document.services ?? {})) if (service.build?.labels) labels[name] = {...labels[name], ...service.build.labels}
     }
     return labels
   }
@@ -902,6 +983,19 @@ export class FakePrivateFiles implements PrivateFiles {
   }
 }
 
+/** Registries as a test sets them: the digest each reference names now; a reference not set does not exist. */
+export class FakeRegistries implements Registries {
+  readonly digests = new Map<string, string>()
+  readonly asked: string[] = []
+  failure: Error | null = null
+
+  async currentDigest(reference: string): Promise<string | null> {
+    this.asked.push(reference)
+    if (this.failure) throw this.failure
+    return this.digests.get(reference) ?? null
+  }
+}
+
 export interface FakeWorld {
   context: KedgeContext
   home: KedgeHome
@@ -922,6 +1016,7 @@ export interface FakeWorld {
   stopService(service: string): void
   /** Removes the temp home. */
   cleanup(): void
+  registries: FakeRegistries
 }
 
 /** A small stack's files: `web` at `version`, and `worker`, with kedge.yaml when given. */
@@ -945,7 +1040,8 @@ export function fakeWorld(): FakeWorld {
   const messenger = new FakeMessenger()
   const engines = new FakeEngines()
   const stacks = new FakeStackCli()
-  const context: KedgeContext = {home, store, engine, compose, stacks, engines, registeredEngine: async (row) => engines.of(row.name).engine, git, files: checkoutFiles, clock, processes, secrets: fakeSecrets, sops: fakeSops, privateFiles: new FakePrivateFiles(), hooks, messenger, announcer, progress: NO_PROGRESS}
+  const registries = new FakeRegistries()
+  const context: KedgeContext = {home, store, engine, compose, stacks, engines, registeredEngine: async (row) => engines.of(row.name).engine, git, files: checkoutFiles, clock, processes, secrets: fakeSecrets, sops: fakeSops, privateFiles: new FakePrivateFiles(), registries, hooks, messenger, announcer, progress: NO_PROGRESS}
   const forgetCalls = () => {
     compose.calls.length = 0
     engine.mutations.length = 0
@@ -955,7 +1051,7 @@ export function fakeWorld(): FakeWorld {
     if (!container) throw new Error(`no container of ${service} to stop`)
     Object.assign(container, {state: 'exited', status: 'Exited (0) 3 seconds ago', exitCode: 0})
   }
-  return {context, home, clock, store, engine, compose, engines, git, processes, hooks, announcer, messenger, forgetCalls, stopService, cleanup: () => existsSync(root) && rmSync(root, {recursive: true, force: true})}
+  return {context, home, clock, store, engine, compose, engines, registries, git, processes, hooks, announcer, messenger, forgetCalls, stopService, cleanup: () => existsSync(root) && rmSync(root, {recursive: true, force: true})}
 }
 
 /** Records each `docker stack deploy` asked for, and deploys nothing. */

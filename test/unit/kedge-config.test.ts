@@ -29,6 +29,8 @@ describe('parseKedgeConfig', () => {
       logging: {level: undefined, format: undefined},
       stacks: undefined,
       secrets: [],
+      imageUpdates: false,
+      imageUpdateIntervalMs: 6 * 3_600_000,
     })
   })
 
@@ -48,6 +50,13 @@ describe('parseKedgeConfig', () => {
     ['a file whose format is not said', 'secrets:\n  - file: x.enc\n', 'kedge.yaml: secrets.0.format: x.enc: set format (one of dotenv, yaml, json): its extension does not say'],
     ['a field it does not know', 'secrets:\n  - file: x.env\n    target: /run/x\n', 'kedge.yaml: secrets.0.target: unknown field (expected file, format, services)'],
   ]
+  it('reads image updates and their interval', () => {
+    const config = parseKedgeConfig('reconciliation:\n  image_updates: true\n  image_update_interval: 30m\n', 'kedge.yaml')
+    assert.equal(config.imageUpdates, true)
+    assert.equal(config.imageUpdateIntervalMs, 30 * 60_000)
+    assert.throws(() => parseKedgeConfig('reconciliation:\n  image_update_interval: 10s\n', 'kedge.yaml'), /reconciliation\.image_update_interval: expected at least 1m/)
+  })
+
   for (const [what, text, message] of refusedSecrets) {
     it(`refuses ${what}`, () => {
       assert.throws(() => parseKedgeConfig(text, 'kedge.yaml'), (error: unknown) => error instanceof InvalidConfigError && error.message === message)
@@ -201,6 +210,8 @@ describe('parseStackConfig and withStackOverrides', () => {
       keepReleases: 3,
       logging: {level: 'debug', format: undefined},
       secrets: [],
+      imageUpdates: false,
+      imageUpdateIntervalMs: 6 * 3_600_000,
     })
     assert.ok(Object.isFrozen(config) && Object.isFrozen(config.profiles))
     const named = withStackOverrides(parseKedgeConfig('docker:\n  project_name: shop\n  compose_file: a.yaml\n', 'kedge.yaml'), parseStackConfig('docker:\n  profiles: []\n', 'web/kedge.yaml'), 'web/kedge.yaml')
@@ -221,7 +232,7 @@ describe('parseStackConfig and withStackOverrides', () => {
     ['logging', 'logging:\n  level: debug\n', 'apps/web/kedge.yaml: logging: is set in the repository\'s kedge.yaml, not in a stack\'s: kedge logs a repository at one level and format'],
     ['reconciliation.interval', 'reconciliation:\n  mode: auto\n  interval: 1m\n', 'apps/web/kedge.yaml: reconciliation.interval: is set in the repository\'s kedge.yaml, not in a stack\'s: the repository is polled once for all its stacks'],
     ['a compatibility section', 'server:\n  port: 8080\n', 'apps/web/kedge.yaml: server: is set in the repository\'s kedge.yaml, not in a stack\'s: the Go kedge reads it from the repository only'],
-    ['an unknown field', 'reconciliation:\n  intervall: 1m\n', 'apps/web/kedge.yaml: reconciliation.intervall: unknown field (expected mode, prune, max_heals, heal_window, health_timeout, rollback_on_failure, keep_releases)'],
+    ['an unknown field', 'reconciliation:\n  intervall: 1m\n', 'apps/web/kedge.yaml: reconciliation.intervall: unknown field (expected mode, prune, max_heals, heal_window, health_timeout, rollback_on_failure, keep_releases, image_updates, image_update_interval)'],
     ['an invalid value', 'reconciliation:\n  mode: sometimes\n', 'apps/web/kedge.yaml: reconciliation.mode: expected one of auto, notify, manual'],
     ['invalid YAML', 'docker: [\n', 'apps/web/kedge.yaml: invalid YAML: line 2, column 1: Flow sequence in block collection must be sufficiently indented and end with a ]'],
   ]

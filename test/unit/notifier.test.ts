@@ -39,7 +39,7 @@ function finished(target: ReturnType<typeof setUp>['target'], fields: Partial<De
   return {
     id: 1, repositoryId: target.repository.id, stackId: target.stack.id, commit: 'a'.repeat(40), trigger: 'git', status: 'success', startedAt,
     finishedAt: new Date(startedAt.getTime() + 4000), error: null, snapshot: null, replacedCommit: null, note: null, project: 'web',
-    interrupted: false, leftFailed: false, reason: JSON.stringify({source: 'webhook', files: ['compose.yaml'], services: [{service: 'web', action: 'recreate'}]}), hooks: null, engineId: null,
+    interrupted: false, leftFailed: false, reason: JSON.stringify({source: 'webhook', files: ['compose.yaml'], services: [{service: 'web', action: 'recreate'}]}), hooks: null, buildOutput: null, engineId: null,
     ...fields,
   }
 }

@@ -65,6 +65,7 @@ const GOOD_DEPLOYMENT: DeploymentRow = {
   leftFailed: false,
   reason: null,
   hooks: null,
+  buildOutput: null,
   engineId: null,
 }
 

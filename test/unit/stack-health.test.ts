@@ -46,6 +46,7 @@ describe('a stack as the overview lists it', () => {
     health: 'behind',
     failedAttempt: null,
     pending: null,
+    pendingImages: [],
     pinned: null,
     hold: null,
     lastError: null,

@@ -1,4 +1,5 @@
 import {
+  buildArgs,
   commandLine,
   configArgs,
   downArgs,
@@ -14,7 +15,8 @@ import {
 } from '../../model/compose/compose-invocation.js'
 import {boundedLine, crashLine} from '../../model/tool-output.js'
 import {composeTimeoutSetting} from '../../model/config/compose-timeout.js'
-import {ComposeFailedError, errorMessage, ExternalError} from '../../model/errors.js'
+import {ComposeFailedError, errorMessage, ExternalError, type KedgeError} from '../../model/errors.js'
+import {BuildFailedError} from '../../ports/compose.js'
 import {addressPoolHint} from '../../model/compose/compose-errors.js'
 import {redact} from '../../model/secrets/redaction.js'
 import {environmentWithoutSecrets} from '../../model/secrets/secret-environment.js'
@@ -99,6 +101,26 @@ export async function composePull(project: ComposeProject, services: string[], o
   await runCompose(project, pullArgs(project, services), 'pull images', APPLY_TIMEOUT_MS, options)
 }
 
+/**
+ * Builds the services' images. Both generations print the build's steps on standard output and the
+ * failure on standard error; kedge keeps both, and shows the steps (--verbose) once the build ends, as
+ * a tool's standard output is not relayed while it runs.
+ */
+export async function composeBuild(project: ComposeProject, services: string[], options: ComposeRunOptions = {}): Promise<void> {
+  const what = `build ${services.join(', ')}`
+  const {outcome, timeoutMs} = await startCompose(project, buildArgs(project, services), what, APPLY_TIMEOUT_MS, options)
+  if (outcome.stdout.length > 0) options.onOutput?.(outcome.stdout)
+  if (succeeded(outcome)) return
+  const failure = composeFailure(outcome, what, timeoutMs)
+  // The engine gone, or kedge stopping it, says nothing of what the commit builds.
+  if (failure.code === 'engine_unavailable' || outcome.stopped === 'aborted') throw failure
+  const reason = whyKedgeStopped(outcome, timeoutMs, OUTPUT_LIMIT) ?? buildReason(outcome)
+  throw new BuildFailedError(services, `compose could not ${what}: ${reason}`, `${outcome.stdout.toString('utf8')}${outcome.stderr}`, {
+    cause: failure,
+    hint: 'the deployment keeps what the build printed: see `kedge history --verbose`',
+  })
+}
+
 export async function composeUp(project: ComposeProject, options: ComposeRunOptions & UpOptions): Promise<void> {
   await runCompose(project, upArgs(project, options), 'apply the stack', APPLY_TIMEOUT_MS, options)
 }
@@ -117,6 +139,19 @@ async function runCompose(
   defaultTimeoutMs: number,
   options: ComposeRunOptions,
 ): Promise<string> {
+  const {outcome, timeoutMs} = await startCompose(project, args, what, defaultTimeoutMs, options)
+  if (succeeded(outcome)) return outcome.stdout.toString('utf8')
+  throw composeFailure(outcome, what, timeoutMs)
+}
+
+/** Runs Compose to its end, whatever the end; fails only when it could not be started. */
+async function startCompose(
+  project: ComposeProject,
+  args: string[],
+  what: string,
+  defaultTimeoutMs: number,
+  options: ComposeRunOptions,
+): Promise<{outcome: ChildOutcome; timeoutMs: number}> {
   const timeoutMs = composeTimeoutSetting() ?? defaultTimeoutMs
   const command = await composeCommand()
   const {file, args: argv} = commandLine(command, args)
@@ -127,19 +162,26 @@ async function runCompose(
   const env = options.engineEnvironment
     ? {...withoutDockerEndpoint(environmentWithoutSecrets()), ...project.environment, ...options.engineEnvironment}
     : {...environmentWithoutSecrets(), ...project.environment}
-  let outcome: ChildOutcome
   try {
-    outcome = await runChild({file, args: argv, cwd: project.directory, env, timeoutMs, signal: options.signal, maxStdoutBytes: OUTPUT_LIMIT, onStderr: options.onOutput})
+    const outcome = await runChild({file, args: argv, cwd: project.directory, env, timeoutMs, signal: options.signal, maxStdoutBytes: OUTPUT_LIMIT, onStderr: options.onOutput})
+    return {outcome, timeoutMs}
   } catch (error) {
     throw new ComposeFailedError(what, errorMessage(error), {cause: error})
   }
-  if (outcome.code === 0 && outcome.stopped === null) return outcome.stdout.toString('utf8')
+}
+
+function succeeded(outcome: ChildOutcome): boolean {
+  return outcome.code === 0 && outcome.stopped === null
+}
+
+/** Why Compose failed, as kedge's error: the engine not answering, else Compose's own one line. */
+function composeFailure(outcome: ChildOutcome, what: string, timeoutMs: number): KedgeError {
   const detail = failureDetail(outcome, timeoutMs)
   const cause = composeOutput(outcome.stderr)
   if (ENGINE_GONE.test(detail)) {
-    throw new ExternalError(`compose could not ${what}: the Docker engine did not answer (${detail})`, {code: 'engine_unavailable', cause})
+    return new ExternalError(`compose could not ${what}: the Docker engine did not answer (${detail})`, {code: 'engine_unavailable', cause})
   }
-  throw new ComposeFailedError(what, detail, {cause, hint: addressPoolHint(detail) ?? undefined})
+  return new ComposeFailedError(what, detail, {cause, hint: addressPoolHint(detail) ?? undefined})
 }
 
 function failureDetail(outcome: ChildOutcome, timeoutMs: number): string {
@@ -149,6 +191,22 @@ function failureDetail(outcome: ChildOutcome, timeoutMs: number): string {
 /** Compose's standard error as kept (its first and last 64 KiB when longer), redacted: an error's cause, for --debug. */
 function composeOutput(stderr: string): Error | undefined {
   return stderr.trim() === '' ? undefined : new Error(`Compose printed:\n${redact(stderr.trimEnd())}`)
+}
+
+/** Lines of a failed build that say nothing of why: v1's closing line and the legacy builder's notice, v2's progress. */
+const BUILD_NOISE = /^(Service '.*' failed to build\b|Building \S+$|DEPRECATED:|Install the buildx component|https?:\/\/docs\.docker\.com\/|#\d+ )/
+
+/**
+ * A failed build's one line: v2's `failed to solve: ...`, v1's `The command '...' returned a non-zero
+ * code: N`, else the last thing either printed on standard error, redacted.
+ */
+function buildReason(outcome: ChildOutcome): string {
+  const lines = outcome.stderr
+    .split(/\r?\n/)
+    .map((line) => line.trim())
+    .filter((line) => line.length > 0 && !WARNING_LINE.test(line) && !BUILD_NOISE.test(line))
+  const said = lines.findLast((line) => /^(failed to solve|error)\b/i.test(line)) ?? lines.at(-1)
+  return said ? boundedLine(redact(said)) : outcome.signal ? `killed by ${outcome.signal}` : `exit code ${outcome.code}`
 }
 
 /** Warnings, not the error: v2's logrus lines (`level=warning`), v1's `WARNING:` lines. */

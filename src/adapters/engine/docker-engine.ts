@@ -13,6 +13,7 @@ import type {EngineTransport} from './engine-request.js'
 import {environmentTransport} from './engine-transport.js'
 import {EVENTS_CONNECT_TIMEOUT_MS, PING_TIMEOUT_MS, QUERY_TIMEOUT_MS, REMOVE_TIMEOUT_MS, STOP_MARGIN_MS, UNLIMITED_STOP_MS} from './engine-timeouts.js'
 import {readEvents} from './event-stream.js'
+import {imagePath, imageRequests} from './image-requests.js'
 import {ownContainerMounts} from './own-container.js'
 import type {SwarmRequests} from './swarm-requests.js'
 
@@ -125,7 +126,7 @@ export function createDockerEngine(transport: EngineTransport, described: Engine
 
   async function imageId(reference: string): Promise<string | null> {
     try {
-      const path = `/images/${reference.split('/').map(encodeURIComponent).join('/')}/json`
+      const path = `/images/${imagePath(reference)}/json`
       return ((await transport.call({method: 'GET', path, timeoutMs: QUERY_TIMEOUT_MS})) as Docker.ImageInspectInfo).Id
     } catch (error) {
       if ((error as {statusCode?: number}).statusCode === 404) return null
@@ -216,6 +217,7 @@ export function createDockerEngine(transport: EngineTransport, described: Engine
     restartContainer,
     signalContainer,
     currentImageIds,
+    ...imageRequests(transport, described),
     answers,
     ping,
     ownContainerMounts: () => ownContainerMounts(containerMounts),

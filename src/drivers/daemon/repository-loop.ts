@@ -15,6 +15,7 @@ import {errorMessage, type ExternalError} from '../../model/errors.js'
 import {parseKnownHosts} from '../../model/repository/ssh-keys.js'
 import type {DeploymentRow, LockRow, RepositoryRow, StackRow, StackTarget} from '../../model/rows.js'
 import {DriftCheckGate, type CheckedStack, type EngineId} from './drift-check-gate.js'
+import {ImageChecks} from './image-checks.js'
 import {stackEngineId} from './engine-use.js'
 import type {EngineChange} from './engine-watcher.js'
 import {moreVerbose, type Logger} from './logger.js'
@@ -102,6 +103,8 @@ export class RepositoryLoop {
   private readonly deployed = new Map<number, {current: ParsedDeployment | null}>()
   /** Which stacks a round's drift check may leave unlisted, as the engine's events tell (see drift-check-gate.ts). */
   private readonly driftChecks: DriftCheckGate
+  /** The registries' new images behind the stacks' tags, asked for at each stack's image_update_interval. */
+  private readonly imageChecks: ImageChecks
 
   constructor(
     private readonly context: KedgeContext,
@@ -109,6 +112,7 @@ export class RepositoryLoop {
     private readonly settings: LoopSettings,
   ) {
     this.driftChecks = new DriftCheckGate((engine) => settings.eventsLive?.(engine, name) ?? false)
+    this.imageChecks = new ImageChecks(context, settings.observer)
     this.done = this.run().catch((error: unknown) => {
       // Only the database failing gets here; the loop ends rather than take the process down.
       settings.logger.log('error', 'loop.failed', {repo: name, error: errorMessage(error)})
@@ -198,6 +202,7 @@ export class RepositoryLoop {
       const listeners = pollDue ? this.pollFailureListeners : []
       if (pollDue) this.pollFailureListeners = []
       const {reconciled, drift} = await this.roundOnce(repository, pollDue ? trigger : null, logger)
+      if (!this.stopped.signal.aborted) await this.imageRound(repository, logger)
       if (pollDue) {
         const result = reconciled ?? null
         if (result?.kind === 'busy') this.pollFailureListeners.unshift(...listeners)
@@ -328,6 +333,19 @@ export class RepositoryLoop {
       if (deadline.overdue) this.recordOverdue(repository, deadline.overdue, logger)
     }
     return outcome
+  }
+
+  /** The image checks that are due, after the round: within a round's deadline of their own, as a drift check's heal is. */
+  private async imageRound(repository: RepositoryRow, logger: Logger): Promise<void> {
+    const deadline = this.deadlineFor(1, 'images', logger)
+    try {
+      await deadline.race(this.imageChecks.checkDue(repository, logger, deadline.signal))
+    } catch (error) {
+      if (error !== deadline.overdue) logger.log('warn', 'images.check_failed', {repo: this.name, error: errorMessage(error)})
+    } finally {
+      deadline.end()
+      if (deadline.overdue) this.recordOverdue(repository, deadline.overdue, logger)
+    }
   }
 
   /** A failure to write it (a full disk) is logged: it must not end the repository's loop. */
@@ -493,7 +511,7 @@ export class RepositoryLoop {
    * allowed a round's time. When it passes, the work is told to stop, and the log says so at once; the
    * error is recorded on the repository once the work has stopped.
    */
-  private deadlineFor(phases: number, round: 'poll' | 'drift', logger: Logger): RoundDeadline {
+  private deadlineFor(phases: number, round: 'poll' | 'drift' | 'images', logger: Logger): RoundDeadline {
     // Asked again when the time comes: the commit the round fetched may allow more.
     // Each stack of the repository may deploy (or be checked) in the round, one after another.
     const config = () => this.checkout?.config

@@ -1,8 +1,8 @@
 import {formatDuration, MAX_TIMER_MS} from '../../model/config/duration.js'
 import {ExternalError} from '../../model/errors.js'
 
-/** Compose commands a round may run one after another, each up to its limit: a deploy's pull and up, and its automatic rollback's up. */
-const LONG_COMPOSE_COMMANDS = 3
+/** Compose commands a round may run one after another, each up to its limit: a deploy's build, pull and up, and its automatic rollback's up. */
+const LONG_COMPOSE_COMMANDS = 4
 /** Compose's own limit on a pull or an up when KEDGE_COMPOSE_TIMEOUT sets none (src/adapters/compose/compose.ts). */
 export const DEFAULT_COMPOSE_LIMIT_MS = 15 * 60_000
 /** The rest of a round at its limits: git's fetch (5 min) and queries, `compose config` (1 min), the engine's requests. */

@@ -51,6 +51,12 @@ export function pullArgs(project: ComposeProject, services: string[]): string[] 
   return [...globalArgs(project), 'pull', ...services]
 }
 
+/** Builds the services' images, and only theirs, under the tags kedge's override file names. */
+export function buildArgs(project: ComposeProject, services: readonly string[]): string[] {
+  if (services.length === 0) throw new Error('compose build needs at least one service: without any, Compose would build them all')
+  return [...globalArgs(project), 'build', '--', ...services]
+}
+
 export interface UpOptions {
   /**
    * The services to create, recreate or start, and no others (`--no-deps`): Compose's own config hash
@@ -59,13 +65,18 @@ export interface UpOptions {
    * what changed by its own hash and lets Compose touch only that.
    */
   services: readonly string[]
+  /**
+   * Recreate the services' containers even where Compose sees no change: a tag that names a new image
+   * (an image update, or its rollback to the previous image), which Compose v1 does not always notice.
+   */
+  forceRecreate?: boolean
 }
 
 export function upArgs(project: ComposeProject, options: UpOptions): string[] {
   if (options.services.length === 0) throw new Error('compose up needs at least one service: without any, Compose would apply them all')
   // No --remove-orphans: Compose v2 would also remove `compose run` containers of a dropped service, which
   // kedge did not label; kedge removes the containers of dropped services it labelled itself.
-  return [...globalArgs(project), 'up', '--detach', '--no-deps', '--', ...options.services]
+  return [...globalArgs(project), 'up', '--detach', '--no-deps', ...(options.forceRecreate ? ['--force-recreate'] : []), '--', ...options.services]
 }
 
 export interface DownOptions {

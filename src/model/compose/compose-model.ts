@@ -10,6 +10,8 @@ export interface ComposeService {
   name: string
   image: string | null
   build: boolean
+  /** The `build:` section as `compose config` printed it (local paths absolute) with the service's `platform`; null without one. See build-spec.ts. */
+  buildDeclaration: {build: unknown; platform: unknown} | null
   replicas: number
   /**
    * A job meant to run to completion: another service waits for it with `depends_on: {condition:
@@ -54,6 +56,7 @@ export function parseComposeConfig(yamlText: string, checkoutDir: string): Compo
         name,
         image: typeof service.image === 'string' ? service.image : null,
         build: service.build !== undefined,
+        buildDeclaration: service.build === undefined ? null : {build: service.build, platform: service.platform},
         replicas: replicasOf(service),
         oneShot: jobs.has(name),
         joins: joinedServices(service),
@@ -99,6 +102,16 @@ export function filesHash(service: ComposeService, objectIds: ReadonlyMap<string
  */
 export function formerServiceHashes(service: ComposeService, objectIds: ReadonlyMap<string, string>): string[] {
   return [hashOf(service.printedConfig, service.repositoryPaths, objectIds), hashOf(service.normalizedConfig, service.repositoryPaths, objectIds)]
+}
+
+/**
+ * The service as kedge runs it once it built its image under `tag`: the tag is its image, in its
+ * configuration too, so that its hash changes with the tag (a changed build context recreates it) and
+ * only then. A service without `build:` is never passed here: its hash stays as it was.
+ */
+export function withBuiltImage(service: ComposeService, tag: string): ComposeService {
+  const tagged = (config: unknown) => ({...(config as Json), image: tag})
+  return {...service, image: tag, normalizedConfig: tagged(service.normalizedConfig), printedConfig: tagged(service.printedConfig)}
 }
 
 function withoutReplicas(config: unknown): unknown {

@@ -1,11 +1,14 @@
 import {stringify} from 'yaml'
 
+import {builtImageLabels} from './build-spec.js'
 import {serviceLabels} from './labels.js'
 import type {StackSnapshot} from '../stack/stack-snapshot.js'
 
 /**
- * The Compose file kedge adds after the user's own: it only stamps kedge's labels on each service. It
- * is written outside the repository, so the user's files stay exactly as committed.
+ * The Compose file kedge adds after the user's own: it stamps kedge's labels on each service, and for a
+ * service kedge builds, names its image by kedge's tag (replacing any `image:` of the user's) and labels
+ * the image the build makes. It is written outside the repository, so the user's files stay exactly as
+ * committed.
  */
 export function renderOverrideFile(repository: string, snapshot: StackSnapshot, secrets: {envFiles?: ReadonlyMap<string, readonly string[]>} = {}): string {
   const services = Object.fromEntries(
@@ -14,6 +17,7 @@ export function renderOverrideFile(repository: string, snapshot: StackSnapshot, 
       return [
         service.name,
         {
+          ...(service.build ? {image: service.build.tag, build: {labels: builtImageLabels({repository, project: snapshot.project, service: service.name})}} : {}),
           labels: serviceLabels({repository, stack: snapshot.stack?.name, project: snapshot.project, service: service.name, commit: service.commit, configHash: service.hash}),
           // Decrypted SOPS files, for one `up`: Compose appends them to the service's own env files, later ones winning.
           ...(envFiles.length > 0 ? {env_file: [...envFiles]} : {}),

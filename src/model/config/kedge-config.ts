@@ -12,6 +12,10 @@ export const LOG_FORMATS = ['text', 'json'] as const
 export const CONFIG_FILENAMES = ['kedge.yaml', 'kedge.yml'] as const
 /** reconciliation.health_timeout when kedge.yaml sets none. */
 export const DEFAULT_HEALTH_TIMEOUT_MS = 60_000
+/** reconciliation.image_update_interval when kedge.yaml sets none: tags move rarely, and each check is a request to the registry per image. */
+export const DEFAULT_IMAGE_UPDATE_INTERVAL_MS = 6 * 60 * 60_000
+/** The shortest image_update_interval: public registries limit how often they may be asked. */
+export const MIN_IMAGE_UPDATE_INTERVAL_MS = 60_000
 
 /** Compose's own rule for project names. */
 export const PROJECT_NAME_PATTERN = /^[a-z0-9][a-z0-9_-]*$/
@@ -53,6 +57,9 @@ export interface KedgeConfig {
   hooks?: HooksConfig
   /** SOPS-encrypted files kedge decrypts and hands to Compose (secrets-config.ts). */
   secrets: readonly SecretFile[]
+  /** Whether kedge follows the images behind the stack's mutable tags (docs/images.md), and how often it asks the registries. */
+  imageUpdates: boolean
+  imageUpdateIntervalMs: number
 }
 
 const oneOf = (values: readonly string[]) => `one of ${values.join(', ')}`
@@ -99,6 +106,8 @@ export const reconciliationFields = {
   health_timeout: duration.optional(),
   rollback_on_failure: z.boolean({error: 'expected true or false'}).optional(),
   keep_releases: z.number({error: 'expected a whole number'}).int({error: 'expected a whole number'}).min(1, {error: 'expected 1 or more'}).optional(),
+  image_updates: z.boolean({error: 'expected true or false'}).optional(),
+  image_update_interval: duration.refine((ms) => ms >= MIN_IMAGE_UPDATE_INTERVAL_MS, {error: 'expected at least 1m'}).optional(),
 }
 
 const schema = z.strictObject(
@@ -155,6 +164,8 @@ function parseConfigText(text: string, file: string): KedgeConfig {
     stacks,
     ...(hooks === undefined ? {} : {hooks: hooksConfigOf(hooks, file)}),
     secrets: secrets === undefined ? [] : secretFilesOf(secrets, file),
+    imageUpdates: reconciliation?.image_updates ?? false,
+    imageUpdateIntervalMs: reconciliation?.image_update_interval ?? DEFAULT_IMAGE_UPDATE_INTERVAL_MS,
   }
 }
 

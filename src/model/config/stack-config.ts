@@ -24,6 +24,8 @@ export interface StackOverrides {
   hooks?: HooksConfig
   /** The stack's own SOPS files, in place of the repository's. */
   secrets?: readonly SecretFile[]
+  imageUpdates?: boolean
+  imageUpdateIntervalMs?: number
 }
 
 const {interval: _repositoryWide, ...stackReconciliationFields} = reconciliationFields
@@ -77,6 +79,8 @@ function parseStackText(text: string, file: string): StackOverrides {
     keepReleases: reconciliation?.keep_releases,
     hooks: hooks === undefined ? undefined : hooksConfigOf(hooks, file),
     secrets: secrets === undefined ? undefined : secretFilesOf(secrets, file),
+    imageUpdates: reconciliation?.image_updates,
+    imageUpdateIntervalMs: reconciliation?.image_update_interval,
   })
 }
 

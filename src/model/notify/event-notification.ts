@@ -86,9 +86,10 @@ function deploymentNotification(target: StackTarget, deployment: DeploymentRow, 
   const commit = short(deployment.commit)
   const took = deployment.finishedAt ? ` in ${formatDurationShort(deployment.finishedAt.getTime() - deployment.startedAt.getTime())}` : ''
   const rollback = deployment.trigger === 'rollback' || deployment.trigger === 'auto_rollback'
-  const failedWhat = deployment.trigger === 'drift' ? 'healing' : rollback ? 'rollback to' : 'deploy of'
+  const image = deployment.trigger === 'image'
+  const failedWhat = deployment.trigger === 'drift' ? 'healing' : rollback ? 'rollback to' : image ? 'image update at' : 'deploy of'
   const titles: Record<typeof event, string> = {
-    deploy_succeeded: `${target.stack.name}: ${commit} deployed`,
+    deploy_succeeded: image ? `${target.stack.name}: new images deployed at ${commit}` : `${target.stack.name}: ${commit} deployed`,
     deploy_failed: `${target.stack.name}: ${failedWhat} ${commit} failed`,
     rolled_back: `${target.stack.name}: rolled back to ${commit}${deployment.trigger === 'auto_rollback' ? ' automatically' : ''}`,
     drift_healed: `${target.stack.name}: drift healed`,

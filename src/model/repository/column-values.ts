@@ -4,7 +4,7 @@
  */
 
 /** `up`: the deploy of `kedge up`, which ends a hold; the hold's own rows have a trigger of HOLD_TRIGGERS. */
-export const DEPLOYMENT_TRIGGERS = ['git', 'drift', 'manual', 'rollback', 'auto_rollback', 'startup', 'up', 'down', 'suspend', 'resume'] as const
+export const DEPLOYMENT_TRIGGERS = ['git', 'drift', 'manual', 'rollback', 'auto_rollback', 'startup', 'up', 'down', 'suspend', 'resume', 'image'] as const
 export type DeploymentTrigger = (typeof DEPLOYMENT_TRIGGERS)[number]
 
 /**

@@ -6,7 +6,7 @@ import type {DeploymentTrigger} from './column-values.js'
  * What set a deployment off, as people name it: a poll or a push webhook found a new commit, an operator
  * ran `kedge sync` (or `up`, or a rollback), serve started, drift was healed, a failed deploy was rolled back.
  */
-export const REASON_SOURCES = ['poll', 'webhook', 'sync', 'up', 'startup', 'heal', 'rollback', 'auto_rollback', 'removed', 'hold'] as const
+export const REASON_SOURCES = ['poll', 'webhook', 'sync', 'up', 'startup', 'heal', 'rollback', 'auto_rollback', 'removed', 'hold', 'image'] as const
 export type ReasonSource = (typeof REASON_SOURCES)[number]
 
 /** The drift a heal repaired, without the container ids. */
@@ -25,6 +25,8 @@ export interface DeployReason {
   drift?: HealedDrift[]
   /** A word from whoever asked for it (a rollback's reason). */
   detail?: string
+  /** For an image update: each tag whose image the registry changed, the digest it named and the one it names now. */
+  images?: Array<{image: string; from: string | null; to: string; services: string[]}>
 }
 
 /** The source of a deploy of a commit, by its row's trigger and, for `git`, how the new commit was found. */
@@ -74,8 +76,13 @@ export function reasonLine(reason: DeployReason): string {
   else if (reason.files !== undefined) parts.push(reason.files.length === 0 ? 'no file it reads changed' : `${listed(reason.files, reason.moreFiles ?? 0)} changed`)
   if (reason.drift !== undefined && reason.drift.length > 0) parts.push(`drift: ${listed(reason.drift.map((entry) => `${entry.service} ${entry.type}`))}`)
   if (reason.services !== undefined && reason.services.length > 0) parts.push(describeChanges(reason.services.map((change) => ({...change, from: null, to: null}))))
+  if (reason.images !== undefined && reason.images.length > 0) parts.push(listed(reason.images.map((entry) => `${entry.image} ${shortDigest(entry.from)} → ${shortDigest(entry.to)}`)))
   if (reason.detail) parts.push(reason.detail)
   return parts.length === 0 ? reason.source : `${reason.source}: ${parts.join('; ')}`
+}
+
+function shortDigest(digest: string | null): string {
+  return digest === null ? 'unknown' : digest.replace(/^sha256:/, '').slice(0, 12)
 }
 
 function listed(names: readonly string[], more = 0): string {

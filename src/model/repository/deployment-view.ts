@@ -24,6 +24,8 @@ export interface DeploymentView {
   reasonLine: string | null
   /** What the repository's hooks did, output redacted. */
   hooks: HookRecord[]
+  /** What building its images printed when the build failed (its last 64 KiB, redacted); null otherwise. */
+  buildOutput: string | null
 }
 
 /** corrupt_row when the row holds what kedge never writes (a time that is not one): it is not shown half-read. */
@@ -45,5 +47,7 @@ export function toDeploymentView(unchecked: DeploymentRow, stack: string): Deplo
     reason,
     reasonLine: reason ? reasonLine(reason) : null,
     hooks: parseHookRecords(row.hooks),
+    // null, never absent, in --json and the API.
+    buildOutput: row.buildOutput ?? null,
   }
 }

@@ -12,6 +12,8 @@ export const EMPTY_STACK_STATE = {
   unchangedHead: null,
   pendingCommit: null,
   pendingChanges: null,
+  pendingImages: null,
+  imagesCheckedAt: null,
   drift: null,
   driftCheckedAt: null,
   engineId: null,

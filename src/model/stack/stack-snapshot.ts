@@ -6,6 +6,12 @@ export interface SnapshotService extends DesiredService {
   commit: string
   /** For a swarm stack: the service as Swarm held it once the deployment passed its health gate (its spec's digest, its image). */
   swarm?: RecordedSwarmService
+  /**
+   * For a service kedge builds (`build:`, Compose stacks only): the tag it builds its image under, derived
+   * from the build's content (model/compose/build-spec.ts); the service's `image` is that tag. Absent for
+   * a service pulled from a registry, and in snapshots written before kedge built images.
+   */
+  build?: {tag: string}
 }
 
 /** What a deployment applied: enough to show it, diff against it and restore it without the remote. */

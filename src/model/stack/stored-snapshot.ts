@@ -1,5 +1,6 @@
 import path from 'node:path'
 
+import {isBuiltImageTag} from '../compose/build-spec.js'
 import {quoted} from '../errors.js'
 import {corruptRow, isContainedPath} from '../repository/row-checks.js'
 import type {StackSnapshot} from './stack-snapshot.js'
@@ -7,7 +8,8 @@ import type {StackSnapshot} from './stack-snapshot.js'
 /**
  * A snapshot read back from the database, checked before a rollback writes its files or anything runs
  * from it: its commit an id, its project a name, every file it names (compose files, kedge.yaml, the
- * placed paths) inside the repository and outside .git.
+ * placed paths) inside the repository and outside .git, and the tag of each service kedge builds one
+ * it derives, the service's image.
  */
 export function checkSnapshot(snapshot: StackSnapshot, deploymentId: number | null): StackSnapshot {
   const bad = (detail: string) => corruptRow('deployments', deploymentId, 'snapshot', detail)
@@ -28,6 +30,11 @@ export function checkSnapshot(snapshot: StackSnapshot, deploymentId: number | nu
     if (!Array.isArray(snapshot.placedPaths)) throw bad('placedPaths must be a list')
     const outside = snapshot.placedPaths.find((entry) => !isContainedPath(entry))
     if (outside !== undefined) throw bad(`placed path ${quoted(String(outside))} leaves the repository`)
+  }
+  for (const service of snapshot.services) {
+    if (service?.build === undefined) continue
+    const tag = service.build?.tag
+    if (!isBuiltImageTag(tag) || service.image !== tag) throw bad(`service ${quoted(String(service.name))}: build tag ${quoted(String(tag))} is not one kedge derives`)
   }
   return snapshot
 }

@@ -2,6 +2,8 @@ import type {DeploymentTrigger} from '../../model/repository/column-values.js'
 import type {KedgeError} from '../../model/errors.js'
 import type {DeploymentRow, StackTarget} from '../../model/rows.js'
 import type {ServiceChange} from '../../model/stack/plan.js'
+import {keptBuildOutput} from '../../model/compose/build-output.js'
+import {BuildFailedError} from '../../ports/compose.js'
 import type {DeploymentOutcome, StackChanges} from '../../ports/store.js'
 import type {KedgeContext} from '../context.js'
 
@@ -34,11 +36,14 @@ export interface AttemptSteps {
   failed: (caught: unknown) => Promise<AttemptFailed>
 }
 
+/** A failed attempt's row, with what a failed build printed (`deployments.build_output`) when one did. */
+
 /**
  * One attempt at a stack, as history shows it: a `pending` row for the commit, the work, then the row
  * finished as the work succeeded (and the stack's row updated) or failed (and the error recorded on the
- * stack). A row left `pending` by a crash is marked interrupted by the lock's next holder. Its start and
- * its end are announced (notifications, commit status), which never changes or delays its outcome.
+ * stack; a build that failed leaves its output on the row). A row left `pending` by a crash is marked
+ * interrupted by the lock's next holder. Its start and its end are announced (notifications, commit
+ * status), which never changes or delays its outcome.
  */
 export async function runAttempt(
   context: KedgeContext,
@@ -60,7 +65,9 @@ export async function runAttempt(
     return {deployment: row, stack: stack.name, error: null}
   } catch (caught) {
     const {error, outcome} = await steps.failed(caught)
-    const row = store.finishDeployment(deployment.id, {...outcome, status: 'failed', error: error.message})
+    const buildOutput = caught instanceof BuildFailedError ? keptBuildOutput(caught.output) : null
+    const failed: DeploymentOutcome = {...outcome, status: 'failed', error: error.message, ...(buildOutput === null ? {} : {buildOutput})}
+    const row = store.finishDeployment(deployment.id, failed)
     store.recordStackError(stack.id, error)
     if (stack.unchangedHead) store.updateStack(stack.id, {unchangedHead: null})
     finished(row)

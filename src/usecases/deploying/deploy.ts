@@ -1,5 +1,5 @@
 import {defaultKedgeConfig, type KedgeConfig} from '../../model/config/kedge-config.js'
-import {asKedgeError, ExternalError} from '../../model/errors.js'
+import {asKedgeError, errorMessage, ExternalError} from '../../model/errors.js'
 import type {DeploymentTrigger} from '../../model/repository/column-values.js'
 import type {DeploymentRow, StackTarget} from '../../model/rows.js'
 import {driftBaseline, driftToRepair} from '../../model/stack/drift.js'
@@ -24,6 +24,8 @@ import {readDesiredStack, type CheckoutRead} from './desired-stack.js'
 import {waitForServices} from './health-gate.js'
 import {failedForTheHost, HOST_FAILED_NOTE} from './host-failure.js'
 import {ensureImages, imagesOf, imagesOfServices} from './images.js'
+import {buildMissingImages} from './build-images.js'
+import {pruneBuiltImages} from '../rollback/built-images.js'
 import {listOwnedContainers, removeOtherProject} from './owned-containers.js'
 import {onStackEngine} from '../engines/stack-engine.js'
 import {prepareSwarmStack} from '../swarm/apply-swarm-stack.js'
@@ -118,10 +120,12 @@ export async function applyCheckedOutCommit(
     progress.reason.services = changedServices(progress.changes)
     // Drift of what runs now is repaired on the way, measured against the commit that runs (see driftToRepair).
     const baseline = driftBaseline(previousSnapshot?.services ?? [], applied.services, actual)
-    // One look at the images for both; a pull changes what the references name, so then they are looked at again.
+    // One look at the images for all three; a build or a pull changes what the references name, so then they are looked at again.
     const present = await context.engine.currentImageIds([...new Set([...imagesOf(applied), ...imagesOfServices(baseline)])])
+    // Built from the clone, where the commit is checked out: a build that fails leaves the host as it was.
+    const built = await buildMissingImages(context, paths, repository.name, applied, {from: {clone: true}, signal, present, say})
     const pulled = await ensureImages(context, applied, paths, signal, present, say)
-    const drift = driftToRepair(baseline, applied.services, actual, pulled ? await context.engine.currentImageIds(imagesOfServices(baseline)) : present)
+    const drift = driftToRepair(baseline, applied.services, actual, built || pulled ? await context.engine.currentImageIds(imagesOfServices(baseline)) : present)
     signal?.throwIfAborted()
     progress.touchedHost = true
     say(changesLine(progress.changes))
@@ -197,7 +201,10 @@ export async function applyCheckedOutCommit(
 
   const attempt = await runAttempt(context, target, {commit, trigger, previousCommit: previous?.commit ?? null}, {work, failed})
   const {snapshot, config, changes} = progress
-  if (!attempt.error && snapshot && config) await keepRelease(context, paths, commit, config.keepReleases, snapshot.placedPaths).catch(() => undefined)
+  if (!attempt.error && snapshot && config) {
+    await keepRelease(context, paths, commit, config.keepReleases, snapshot.placedPaths).catch(() => undefined)
+    await pruneAfterDeploy(context, target, snapshot.project, config.keepReleases, say)
+  }
   // Once the outcome is recorded; what they do is recorded on the row and changes nothing else. A deploy kedge stopped runs neither.
   if (!attempt.deployment.interrupted) {
     // A commit whose kedge.yaml could not be read has its failure hook looked for where the defaults say.
@@ -207,6 +214,25 @@ export async function applyCheckedOutCommit(
     if (after) return {...attempt, deployment: recordAfterHook(context, attempt.deployment, [...progress.hooks, after]), changes}
   }
   return {...attempt, changes}
+}
+
+/**
+ * The images kedge built that the kept releases no longer use go (see pruneBuiltImages). The deploy
+ * succeeded whatever becomes of them: a prune that fails is said, and recorded on the stack, and the
+ * next successful deploy tries again.
+ */
+async function pruneAfterDeploy(context: KedgeContext, target: StackTarget, project: string, keep: number, say: (what: string) => void): Promise<void> {
+  try {
+    const removed = await pruneBuiltImages(context, target, project, keep)
+    if (removed.length > 0) say(`removed ${removed.length} image${removed.length === 1 ? '' : 's'} kedge built that no kept release uses`)
+  } catch (error) {
+    say(`could not remove the images kedge built that no kept release uses: ${errorMessage(error)}`)
+    try {
+      context.store.recordStackError(target.stack.id, error)
+    } catch {
+      // The store refuses every write (a full disk, say): the rounds that follow report it, in status and the log.
+    }
+  }
 }
 
 /**

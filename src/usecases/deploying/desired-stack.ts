@@ -7,7 +7,7 @@ import {ComposeFailedError, InvalidConfigError, quoted} from '../../model/errors
 import type {StackRow, StackTarget} from '../../model/rows.js'
 import type {RepositoryFiles} from '../../ports/repository-files.js'
 import {COMPOSE_V2_HINT, isEmptyProject, locateComposeError, needsComposeV2} from '../../model/compose/compose-errors.js'
-import {formerServiceHashes, parseComposeConfig} from '../../model/compose/compose-model.js'
+import {formerServiceHashes, parseComposeConfig, withBuiltImage} from '../../model/compose/compose-model.js'
 import type {KedgeContext, ReadContext} from '../context.js'
 import {declaredOnFileChange, hashesOf, parseOnFileChange} from './file-change.js'
 import {carriedHashes} from '../../model/stack/running-labels.js'
@@ -20,6 +20,7 @@ import {parseSnapshot} from '../../model/stack/stored-snapshot.js'
 import {defaultProjectName} from '../../model/stack/stack-names.js'
 import {withSecretsDigest} from '../../model/stack/secret-digest.js'
 import {openStackSecrets, secretDigests} from './stack-secrets.js'
+import {readBuildTags} from './build-tags.js'
 
 export interface DesiredStack {
   config: KedgeConfig
@@ -92,6 +93,8 @@ export async function readDesiredStack(
   // Decrypted in memory, to know which services a changed secret changes; applyStack decrypts again from the placed files.
   const digests = secretDigests(context, await openStackSecrets(context, repository, repoDir, config.secrets), services.map((service) => service.name))
   const ids = await context.git.objectIds(repoDir, commit, [...new Set(services.flatMap((service) => service.repositoryPaths))], signal)
+  // Swarm builds nothing (every node pulls what `image:` names): a swarm stack's build sections are Swarm's to refuse.
+  const tags = config.target === 'swarm' ? new Map<string, string>() : await readBuildTags(context, repoDir, commit, project, services, composeFiles.join(', '), signal)
   const composeTexts = composeFiles.map((file) => ({path: file, content: files.readComposeText(repoDir, stackDir, file)}))
   const declared = declaredOnFileChange(composeTexts)
   return {
@@ -107,7 +110,10 @@ export async function readDesiredStack(
       ...(checkout.stack ? {stack: {name: stack.name, config: checkout.stack.config}} : {}),
       placedPaths: withSecretFiles(readStackSelection(files, repoDir, stack.path, composeFiles, config.file, resolved), config),
       ...(config.target === 'swarm' ? {target: 'swarm' as const} : {}),
-      services: services.map((service) => {
+      services: services.map((resolvedService) => {
+        const tag = tags.get(resolvedService.name)
+        // A built service is hashed with its tag as its image: its hash changes when what it builds from does.
+        const service = tag === undefined ? resolvedService : withBuiltImage(resolvedService, tag)
         // Compose v1 drops the extension when it merges several files: then it is read from them.
         const onChange = service.onFileChange ?? declared.get(service.name)?.value
         const hashes = hashesOf(service, ids, parseOnFileChange(onChange, declared.get(service.name)?.file ?? composeFiles.join(', '), service.name))
@@ -126,6 +132,7 @@ export async function readDesiredStack(
           formerHashes,
           commit: unchanged && same ? same.commit : commit,
           ...(files ? {files} : {}),
+          ...(tag === undefined ? {} : {build: {tag}}),
         }
       }),
     },

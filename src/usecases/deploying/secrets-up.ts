@@ -23,6 +23,7 @@ export async function upWithSecrets(
   declared: readonly SecretFile[],
   services: readonly string[],
   signal?: AbortSignal,
+  options: {forceRecreate?: boolean} = {},
 ): Promise<void> {
   const opened = await openStackSecrets(context, repository, paths.stackDir, declared)
   const files = opened.map((secret, index) => ({name: `${index}.env`, content: envFileText(secret)}))
@@ -30,7 +31,7 @@ export async function upWithSecrets(
     const envFiles = new Map(snapshot.services.map((service) => [service.name, opened.flatMap((secret, index) => (usesSecret(secret.declared, service.name) ? [filePaths[index]!] : []))]))
     writeFileSync(paths.overrideFile, renderOverrideFile(repository.name, snapshot, {envFiles}))
     try {
-      await context.compose.up(composeProjectOf(paths, snapshot), {signal, services})
+      await context.compose.up(composeProjectOf(paths, snapshot), {signal, services, forceRecreate: options.forceRecreate})
     } finally {
       // Compose reads the override for every later command (down, a heal's up): it must not name files that are gone.
       writeFileSync(paths.overrideFile, renderOverrideFile(repository.name, snapshot))

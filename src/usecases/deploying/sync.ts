@@ -10,11 +10,15 @@ import {applyCheckedOutCommit} from './deploy.js'
 import {fetchHead} from './fetch-head.js'
 import {withRepositoryLock} from './lock.js'
 import {recordSkipped, unpin} from './reconcile.js'
+import {checkImageUpdates, type ImageCheck} from '../images/image-updates.js'
 
 export const SYNC_LOCK_WAIT_MS = 10 * 60_000
 
-/** What `kedge sync` did for one stack: deployed it, or skipped it because a stack it is deployed after failed. */
-export type SyncOutcome = DeployOutcome & {skipped?: {blockedBy: string}}
+/**
+ * What `kedge sync` did for one stack: deployed it, or skipped it because a stack it is deployed after
+ * failed; and, for a stack that follows its images (reconciliation.image_updates), what their check found.
+ */
+export type SyncOutcome = DeployOutcome & {skipped?: {blockedBy: string}; images?: ImageCheck}
 
 /**
  * `kedge sync`: fetch the branch head and apply it now, whatever the mode, one deploy at a time. A
@@ -58,7 +62,10 @@ export async function syncRepository(
       if (options.up) endHold(context, target)
       const outcome = await applyCheckedOutCommit(context, target, commit, options.up ? 'up' : 'manual', options.signal, {checkout})
       if (outcome.error) failed.add(target.stack.name)
-      outcomes.push(outcome)
+      // The images too, at once and whatever the mode: "sync" means what the branch and the registries say now.
+      const stack = context.store.listStacks(repository.id).find((row) => row.id === target.stack.id) ?? target.stack
+      const images = outcome.error ? undefined : await checkImageUpdates(context, {repository, stack}, {apply: true, signal: options.signal})
+      outcomes.push(images && images.kind !== 'off' ? {...outcome, images} : outcome)
     }
     return outcomes
   })

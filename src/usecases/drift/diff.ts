@@ -14,6 +14,9 @@ import {stackPathsOf} from '../repositories/stack-paths.js'
 import {requireSomeStacks} from '../stacks/stacks.js'
 import {inspectDrift} from './heal.js'
 import {onStackEngine} from '../engines/stack-engine.js'
+import {findImageUpdates} from '../images/image-updates.js'
+import type {ImageUpdate} from '../../model/images/image-updates.js'
+import {snapshotConfig} from '../../model/stack/snapshot-config.js'
 
 export interface DiffResult {
   repo: string
@@ -37,6 +40,8 @@ export interface DiffResult {
    * suspended stack is compared as any other.
    */
   hold: HoldView | null
+  /** For a stack that follows its images (reconciliation.image_updates): the tags whose registry names a new image now. */
+  images?: ImageUpdate[]
   warnings: string[]
 }
 
@@ -98,11 +103,17 @@ async function diffStack(context: KedgeContext, target: StackTarget, fetched: {c
   } catch (error) {
     warnings.push(`cannot tell what the branch head would change: ${errorMessage(error)}`)
   }
+  let images: ImageUpdate[] | undefined
+  if (deployed && deployed.target !== 'swarm' && snapshotConfig(deployed).imageUpdates) {
+    const found = await findImageUpdates(context, deployed)
+    images = found.updates
+    if (found.error) warnings.push(`cannot tell every image's update: ${found.error.message}`)
+  }
   const drift = (report?.drift ?? []).map(({containerId: _, ...entry}) => entry)
   const pinned = stack.pinnedCommit ? {commit: stack.pinnedCommit, reason: stack.pinReason} : null
-  const inSync = drift.length === 0 && deployed !== null && (head === undefined || pinned !== null)
+  const inSync = drift.length === 0 && deployed !== null && (head === undefined || pinned !== null) && (images?.length ?? 0) === 0
   const failedAttempt = attempt ? {commit: attempt.snapshot.commit, containers: attempt.containers} : null
-  return {repo: repository.name, stack: stack.name, commit: deployed?.commit ?? null, inSync, drift, ...(head ? {head} : {}), failedAttempt, pinned, hold, warnings}
+  return {repo: repository.name, stack: stack.name, commit: deployed?.commit ?? null, inSync, drift, ...(head ? {head} : {}), failedAttempt, pinned, hold, ...(images ? {images} : {}), warnings}
 }
 
 /** What a failed deploy left when none succeeded: its snapshot and the containers kedge labelled for it; null when it left none. */

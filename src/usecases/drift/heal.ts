@@ -10,6 +10,7 @@ import type {StackSnapshot} from '../../model/stack/stack-snapshot.js'
 import {parseSnapshot} from '../../model/stack/stored-snapshot.js'
 import type {KedgeContext} from '../context.js'
 import {applyStack} from '../deploying/apply-stack.js'
+import {buildMissingImages} from '../deploying/build-images.js'
 import {runAttempt, type DeployOutcome} from '../deploying/attempt.js'
 import {failedAttempt} from '../deploying/host-failure.js'
 import {imagesOf} from '../deploying/images.js'
@@ -165,7 +166,11 @@ export async function healLocked(context: KedgeContext, target: StackTarget, opt
         // Swarm puts each service back to the spec of the commit: the heal is a redeploy of it, gated as a deploy is.
         await applySwarmStack(context, paths, repository.name, snapshot, {prune: config.prune, signal, tree})
         healed = withRecordedServices(snapshot, await waitForSwarmServices(context, snapshot, config.healthTimeoutMs, signal))
-      } else await applyStack(context, paths, repository, snapshot, actual, {drift, prune: config.prune, signal, tree})
+      } else {
+        // A built image that is gone is built again from the commit's tree, never pulled: its tag is in no registry.
+        await buildMissingImages(context, paths, repository.name, snapshot, {from: {tree}, signal, say: (what) => context.progress.step(`${stackLabel(target)}: ${what}`)})
+        await applyStack(context, paths, repository, snapshot, actual, {drift, prune: config.prune, signal, tree})
+      }
       // What the heal left is recorded as the repository's drift; a check that fails fails the heal.
       await inspectDrift(context, target, report.recorded, known)
       return {outcome: {status: 'success' as const, note, snapshot: JSON.stringify(healed), project: snapshot.project, reason}}

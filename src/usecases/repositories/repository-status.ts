@@ -1,3 +1,4 @@
+import {parsePendingImages, type ImageUpdate} from '../../model/images/image-updates.js'
 import {DEFAULT_RECONCILIATION_MODE, type ReconciliationMode} from '../../model/config/reconciliation-mode.js'
 import {errorMessage, isKedgeError, quoted, type KedgeError} from '../../model/errors.js'
 import type {DeploymentRow, RepositoryRow, StackRow, StackTarget} from '../../model/rows.js'
@@ -53,6 +54,8 @@ export interface RepositoryStatus {
   /** Set when no deployment succeeded yet a failed one left containers kedge labelled: the commit it tried. */
   failedAttempt: {commit: string; at: string} | null
   pending: {commit: string; changes: ServiceChange[]} | null
+  /** In notify and manual modes: the tags whose registry names a new image (reconciliation.image_updates), waiting for `kedge sync`. */
+  pendingImages: ImageUpdate[]
   pinned: {commit: string; reason: string | null} | null
   /** Set by `kedge down` or `kedge suspend`: kedge neither deploys nor heals the stack until `up` or `resume`. */
   hold: HoldView | null
@@ -172,6 +175,7 @@ async function statusOf(context: ReadContext, target: StackTarget): Promise<Repo
         ? latest?.status === 'removed'
         : stack.hold !== 'down' && good !== undefined && (good.commit === (stack.pinnedCommit ?? repository.remoteHead) || (stack.pinnedCommit === null && stack.unchangedHead === repository.remoteHead)),
     pending: stack.pendingCommit ? {commit: stack.pendingCommit, changes: JSON.parse(stack.pendingChanges ?? '[]') as ServiceChange[]} : null,
+    pendingImages: parsePendingImages(stack.pendingImages),
     pinned: stack.pinnedCommit ? {commit: stack.pinnedCommit, reason: stack.pinReason} : null,
     hold: holdOf(stack),
     lastError: lastError ? {message: lastError.message, at: lastError.at?.toISOString() ?? null} : null,
@@ -226,6 +230,7 @@ function unreadableStatus(row: RepositoryRow, stack: StackRow, error: KedgeError
     health: 'failed',
     failedAttempt: null,
     pending: null,
+    pendingImages: [],
     pinned: null,
     hold: null,
     lastError: {message: error.message, at: null},

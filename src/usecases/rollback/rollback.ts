@@ -7,6 +7,7 @@ import type {DeployReason} from '../../model/repository/deploy-reason.js'
 import {parseSnapshot} from '../../model/stack/stored-snapshot.js'
 import type {KedgeContext} from '../context.js'
 import {applyStack} from '../deploying/apply-stack.js'
+import {buildMissingImages} from '../deploying/build-images.js'
 import {runAttempt, type DeployOutcome} from '../deploying/attempt.js'
 import {waitForServices} from '../deploying/health-gate.js'
 import {failedAttempt} from '../deploying/host-failure.js'
@@ -97,6 +98,8 @@ export async function rollbackTo(
         const deployedHere = runningSnapshot?.project === snapshot.project
         const actual = await listOwnedContainers(context, repository.name, snapshot.project, {deployedHere, services: snapshot.services})
         restored = {...snapshot, services: keepRunningLabels(snapshot.services, actual)}
+        // Its tags name the images it ran; one pruned or removed since is built again from the commit's tree, before the host changes.
+        await buildMissingImages(context, paths, repository.name, restored, {from: {tree}, signal: options.signal, say})
         say(changesLine(planChanges(restored.services, actual, runningSnapshot?.services)))
         await applyStack(context, paths, repository, restored, actual, {drift: [], prune: config.prune, signal: options.signal, tree})
         // Through the same gate as a deploy: a rollback that does not come up is recorded as failed.

@@ -29,6 +29,14 @@ export function HeadChanges({status, diff, canCheck}: {status: RepositoryStatus 
           <ChangesTable changes={status.pending.changes} />
         </div>
       )}
+      {status && status.pendingImages.length > 0 && (
+        <div class="pending">
+          <p>
+            <strong>New images waiting</strong> ({status.mode} mode): the registry names new images behind these tags. Sync now pulls them and recreates the services that use them.
+          </p>
+          <ImageUpdates updates={status.pendingImages} />
+        </div>
+      )}
       {!canCheck && !status?.pending && <p class="muted">Comparing with the branch head fetches it, which only an admin's token may ask for.</p>}
       {diff.error !== null && <DiffError error={diff.error} />}
       {diff.result && <DiffAnswer result={diff.result} />}
@@ -50,6 +58,12 @@ function DiffAnswer({result}: {result: DiffResult}) {
           No deploy succeeded yet; the failed deploy of <Sha commit={result.failedAttempt.commit} /> left {result.failedAttempt.containers.join(', ')}.
         </p>
       )}
+      {result.images && result.images.length > 0 && (
+        <>
+          <p>New images behind the tags:</p>
+          <ImageUpdates updates={result.images} />
+        </>
+      )}
       {held && <p class="muted">Not compared: the stack is {result.hold?.kind === 'down' ? 'taken down' : 'gone from the repository'}.</p>}
       {result.head ? (
         <>
@@ -68,6 +82,37 @@ function DiffAnswer({result}: {result: DiffResult}) {
         !held && result.commit !== null && result.warnings.length === 0 && <p>The branch head is deployed: nothing would change.</p>
       )}
     </div>
+  )
+}
+
+/** Each tag the registry moved: the image the engine runs, the one the registry names, and who uses it. */
+function ImageUpdates({updates}: {updates: NonNullable<DiffResult['images']>}) {
+  const short = (digest: string | null) => (digest === null ? 'unknown' : digest.replace(/^sha256:/, '').slice(0, 12))
+  return (
+    <table class="data changes">
+      <thead>
+        <tr>
+          <th scope="col">Image</th>
+          <th scope="col">Runs</th>
+          <th scope="col">Registry has</th>
+          <th scope="col">Services</th>
+        </tr>
+      </thead>
+      <tbody>
+        {updates.map((update) => (
+          <tr key={update.image}>
+            <td>{update.image}</td>
+            <td>
+              <code>{short(update.from)}</code>
+            </td>
+            <td>
+              <code>{short(update.to)}</code>
+            </td>
+            <td>{update.services.join(', ')}</td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
   )
 }
 

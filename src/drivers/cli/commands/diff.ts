@@ -60,6 +60,11 @@ function render(result: DiffResult, named: boolean): string {
       lines.push(`  ${change.action.padEnd(9)} ${change.service}${change.signal ? ` (signal ${change.signal})` : ''}  ${chalk.dim(images)}`)
     }
   }
+  if (result.images && result.images.length > 0) {
+    lines.push('New images behind the tags (applied by "kedge sync", or by serve in auto mode):')
+    const short = (digest: string | null) => (digest === null ? 'unknown' : digest.replace(/^sha256:/, '').slice(0, 12))
+    for (const update of result.images) lines.push(`  recreate  ${update.services.join(', ')}  ${chalk.dim(`${update.image} ${short(update.from)} → ${short(update.to)}`)}`)
+  }
   return lines.join('\n')
 }
 

@@ -15,7 +15,7 @@ export default class History extends BaseCommand<typeof History> {
   static override flags = {
     repo: repoFlag,
     limit: Flags.integer({summary: 'How many deployments to show.', default: 20, min: 1, max: 100_000}),
-    verbose: Flags.boolean({summary: "Show each deployment whole: why it happened, its hooks' output, its error's full text.", default: false}),
+    verbose: Flags.boolean({summary: "Show each deployment whole: why it happened, a failed build's output, its hooks' output, its error's full text.", default: false}),
   }
 
   async run(): Promise<DeploymentView[]> {

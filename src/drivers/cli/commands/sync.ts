@@ -8,6 +8,7 @@ import {dryRunSync, type DryRunResult} from '../../../usecases/deploying/dry-run
 import {syncRepository, type SyncOutcome} from '../../../usecases/deploying/sync.js'
 import {toDeploymentView, type DeploymentView} from '../../../model/repository/deployment-view.js'
 import type {ServiceChange} from '../../../model/stack/plan.js'
+import type {ImageCheck} from '../../../usecases/images/image-updates.js'
 
 export interface SyncResult {
   repo: string
@@ -15,6 +16,8 @@ export interface SyncResult {
   changes: ServiceChange[]
   /** Set when a stack it is deployed after failed: it kept its commit. */
   skipped?: {blockedBy: string}
+  /** For a stack that follows its images: what their check found, and the deployment that updated them. */
+  images?: {status: string; updates: Array<{image: string; from: string | null; to: string; services: string[]}>; deployment?: DeploymentView; error?: string}
 }
 
 export default class Sync extends BaseCommand<typeof Sync> {
@@ -46,6 +49,9 @@ export default class Sync extends BaseCommand<typeof Sync> {
     const results = outcomes.map((outcome) => this.report(outcome, outcomes.length > 1))
     const failed = outcomes.find((outcome) => outcome.error)
     if (failed?.error) throw failed.error
+    const images = outcomes.map((outcome) => outcome.images).find((check) => check?.kind === 'failed' || (check?.kind === 'deployed' && check.outcome.error))
+    if (images?.kind === 'failed') throw images.error
+    if (images?.kind === 'deployed' && images.outcome.error) throw images.outcome.error
     return results.length === 1 ? results[0]! : {repo: this.repo, stacks: results}
   }
 
@@ -78,6 +84,26 @@ export default class Sync extends BaseCommand<typeof Sync> {
     this.log(`${chalk.green('Deployed')} ${chalk.bold(what)} at ${deployment.commit.slice(0, 7)} (project ${deployment.project})`)
     for (const change of outcome.changes) this.log(`  ${change.action.padEnd(8)} ${change.service}${change.signal ? ` (signal ${change.signal})` : ''}${change.to ? `  ${change.from ?? '-'} → ${change.to}` : ''}`)
     if (outcome.changes.length === 0) this.log('  no service changed')
-    return result
+    return outcome.images ? {...result, images: this.reportImages(outcome.images, what, outcome.stack)} : result
+  }
+
+  /** What the image check of `kedge sync` found: each tag the registry moved, and the update it led to. */
+  private reportImages(check: ImageCheck, what: string, stack: string): NonNullable<SyncResult['images']> {
+    const updates = 'updates' in check ? check.updates : []
+    const short = (digest: string | null) => (digest === null ? 'unknown' : digest.replace(/^sha256:/, '').slice(0, 12))
+    // Its error ends the command (run), once every stack's report is out.
+    if (check.kind === 'failed') return {status: 'failed', updates, error: check.error.message}
+    if (check.kind !== 'deployed') {
+      this.log(`  images   ${check.kind === 'current' ? 'each tag names the image the engine runs' : `${check.kind}: ${updates.map((update) => update.image).join(', ')}`}`)
+      return {status: check.kind, updates}
+    }
+    const deployment = toDeploymentView(check.outcome.deployment, stack)
+    if (check.outcome.error) {
+      if (deployment.note) this.warnAll([deployment.note])
+    } else {
+      this.log(`${chalk.green('Updated')} ${chalk.bold(what)}: new images behind their tags`)
+    }
+    for (const update of updates) this.log(`  image    ${update.image}  ${short(update.from)} → ${short(update.to)}  (${update.services.join(', ')})`)
+    return {status: check.outcome.error ? 'failed' : 'updated', updates, deployment, ...(check.outcome.error ? {error: check.outcome.error.message} : {})}
   }
 }

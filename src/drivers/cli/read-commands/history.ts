@@ -41,6 +41,8 @@ function firstLine(text: string): string {
 
 /** Most lines of a hook's output `--verbose` shows: its end, where it says why it failed. */
 const HOOK_OUTPUT_LINES = 20
+/** Most lines of a failed build's output `--verbose` shows: its end, where the build says why it failed. */
+const BUILD_OUTPUT_LINES = 40
 
 /** One deployment, whole: what it did, why, what its hooks printed and the error's full text. */
 function verboseLines(deployment: DeploymentView): string[] {
@@ -51,11 +53,18 @@ function verboseLines(deployment: DeploymentView): string[] {
   if (deployment.replacedCommit) field('replaced', shortCommit(deployment.replacedCommit))
   if (deployment.note) field('note', deployment.note)
   if (deployment.error) field('error', deployment.error)
+  const output = (text: string, most: number, keep: (line: string, index: number, all: string[]) => boolean) => {
+    for (const line of text.trimEnd().split('\n').filter(keep).slice(-most)) lines.push(`${' '.repeat(16)}${chalk.dim('|')} ${line}`)
+  }
+  if (deployment.buildOutput) {
+    field('build output', `its last ${BUILD_OUTPUT_LINES} lines (--json holds all kedge kept)`)
+    // BuildKit parts its steps with empty lines, which say nothing here.
+    output(deployment.buildOutput, BUILD_OUTPUT_LINES, (line) => line.trim() !== '')
+  }
   for (const hook of deployment.hooks) {
     const exit = hook.exitCode === null ? '' : `, exit ${hook.exitCode}`
     field(`${hook.hook} hook`, `${hook.file}: ${hook.outcome}${exit}, ${hook.seconds} s${hook.note ? ` (${hook.note})` : ''}`)
-    const output = hook.output.trimEnd().split('\n').filter((line, index, all) => line !== '' || index < all.length - 1)
-    for (const line of output.slice(-HOOK_OUTPUT_LINES)) lines.push(`${' '.repeat(16)}${chalk.dim('|')} ${line}`)
+    output(hook.output, HOOK_OUTPUT_LINES, (line, index, all) => line !== '' || index < all.length - 1)
   }
   lines.push('')
   return lines

@@ -49,6 +49,9 @@ function renderStatus(status: RepositoryStatus): string {
     const changes = status.pending.changes.map((change) => `${change.action} ${change.service}`).join(', ') || 'no service changes'
     lines.push(`  pending   ${shortCommit(status.pending.commit)}  would ${changes}; run "kedge sync --repo ${status.address}"`)
   }
+  for (const update of status.pendingImages) {
+    lines.push(`  pending   ${update.image}  new image ${shortDigest(update.to)} (runs ${shortDigest(update.from)}) for ${update.services.join(', ')}; run "kedge sync --repo ${status.address}"`)
+  }
   if (status.lastError) lines.push(`  ${chalk.red('error')}     ${status.lastError.message.split('\n')[0]}`)
   if (status.rowError?.hint) lines.push(`  hint      ${status.rowError.hint}`)
   for (const entry of status.drift.entries) {
@@ -78,4 +81,9 @@ function indent(text: string): string {
     .split('\n')
     .map((line) => `  ${line}`)
     .join('\n')
+}
+
+/** A digest as status shows it: its first 12 hex digits, as Docker shortens image ids. */
+function shortDigest(digest: string | null): string {
+  return digest === null ? 'unknown' : digest.replace(/^sha256:/, '').slice(0, 12)
 }
