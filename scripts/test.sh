@@ -26,7 +26,7 @@ npm run --silent build
 npm run --silent typecheck
 npm run --silent depcheck
 
-V1_FILES=(deploy rollback stack-changes file-change repo-remove stack-settings private-home)
+V1_FILES=(deploy rollback stack-changes file-change repo-remove stack-settings private-home sops-secrets build-services image-updates)
 has_v1() { docker-compose version --short 2>/dev/null | grep -qE '^1\.'; }
 
 # The two legs run side by side: their files mostly wait on Docker, and the v1 leg alone would add eight

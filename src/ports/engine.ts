@@ -41,6 +41,11 @@ export interface Engine {
   /** Makes `reference` (`name:tag`) name the image `id`, moving it from the image it named before. */
   tagImage(id: string, reference: string): Promise<void>
   /**
+   * Puts files in a container that is created and not started (Compose's `up --no-start`): into its own
+   * file system, where they stay across its restarts. Directories the paths need are made.
+   */
+  putContainerFiles(id: string, files: readonly ContainerFile[]): Promise<void>
+  /**
    * Removes an image by id or reference, never forced: a tag of an image other tags also name is only taken
    * off; the last one, or an id, removes the image unless a container uses it (then false). One already
    * gone is no error (true).
@@ -96,6 +101,13 @@ export interface Engine {
   removeConfig(id: string): Promise<void>
   /** Removes a secret; one already gone is no error. A service still using it makes the engine refuse. */
   removeSecret(id: string): Promise<void>
+}
+
+export interface ContainerFile {
+  /** Absolute, inside the container. */
+  path: string
+  content: string
+  mode: number
 }
 
 export interface ImageDetails {

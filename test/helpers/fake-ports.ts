@@ -17,7 +17,7 @@ import type {StackContainer} from '../../src/model/stack/containers.js'
 import type {Announcer, KedgeEvent} from '../../src/ports/announcer.js'
 import type {Clock} from '../../src/ports/clock.js'
 import type {Compose} from '../../src/ports/compose.js'
-import {NetworkInUseError, NotSwarmManagerError, type Engine, type ImageDetails, type LabelledImage, type StackObject, type StackObjects} from '../../src/ports/engine.js'
+import {NetworkInUseError, NotSwarmManagerError, type ContainerFile, type Engine, type ImageDetails, type LabelledImage, type StackObject, type StackObjects} from '../../src/ports/engine.js'
 import {STACK_NAMESPACE_LABEL, type StackService, type StackTask, type SwarmNode} from '../../src/model/swarm/swarm-services.js'
 import type {SwarmStackState} from '../../src/model/swarm/swarm-state.js'
 import type {StackCli, StackDeployRunOptions, StackProject} from '../../src/ports/stack-cli.js'
@@ -533,6 +533,13 @@ export class FakeEngine implements Engine {
     if (![...this.images.values(), ...this.imageLabels.keys()].includes(id)) throw new ExternalError(`the Docker engine refused: (HTTP code 404) no such object - No such image: ${id}`, {code: 'engine_error'})
     this.images.set(reference, id)
   }
+  /** The files put in each container, by id, as kedge put them. */
+  readonly containerFiles = new Map<string, ContainerFile[]>()
+  async putContainerFiles(id: string, files: readonly ContainerFile[]): Promise<void> {
+    this.check()
+    if (!this.containers.some((container) => container.id === id)) throw new ExternalError(`the Docker engine refused: (HTTP code 404) no such container - ${id}`, {code: 'engine_error'})
+    this.containerFiles.set(id, [...(this.containerFiles.get(id) ?? []), ...files.map((file) => ({...file}))])
+  }
   /** As the engine does, unforced: another tag of the image, or its id, keeps it; a container of it keeps the last one (false). */
   async removeImage(reference: string): Promise<boolean> {
     this.check()
@@ -651,7 +658,7 @@ export class FakeEngine implements Engine {
 }
 
 export interface ComposeCall {
-  action: 'config' | 'pull' | 'build' | 'up' | 'down'
+  action: 'config' | 'pull' | 'build' | 'create' | 'up' | 'down'
   project: string
   services?: string[]
   /** For a build: the directory it read the commit's files from. */
@@ -719,9 +726,10 @@ export class FakeCompose implements Compose {
       this.engine.imageLabels.set(id, labels[service] ?? {})
     }
   }
-  async up(project: ComposeProject, options: {services?: readonly string[]}): Promise<void> {
+  async up(project: ComposeProject, options: {services?: readonly string[]; noStart?: boolean}): Promise<void> {
     const services = [...(options.services ?? [])]
-    this.calls.push({action: 'up', project: project.name, services})
+    // `up --no-start` is recorded as `create`: what a test asserts on is which containers were made, and when started.
+    this.calls.push({action: options.noStart ? 'create' : 'up', project: project.name, services})
     const failure = this.upFailures.shift()
     failure?.whileRunning?.()
     if (failure?.engineGoesAway) {
@@ -732,11 +740,18 @@ export class FakeCompose implements Compose {
     const labels = this.labelsOf(project)
     const images = this.imagesOf(project)
     for (const service of services) {
-      for (const old of this.engine.containers.filter((container) => container.labels[COMPOSE_LABELS.project] === project.name && container.service === service)) {
+      const current = this.engine.containers.filter((container) => container.labels[COMPOSE_LABELS.project] === project.name && container.service === service)
+      // As Compose does: a container created with the same configuration is started, not made anew.
+      const created = current.length > 0 && current.every((container) => container.state === 'created' && container.labels[LABELS.configHash] === labels[service]?.[LABELS.configHash])
+      if (created && !options.noStart && !failure) {
+        for (const container of current) Object.assign(container, {state: 'running', status: 'Up 1 second'})
+        continue
+      }
+      for (const old of current) {
         this.engine.containers = this.engine.containers.filter((container) => container.id !== old.id)
       }
-      const exited = failure ? {state: 'exited', status: 'Exited (1) 1 second ago', exitCode: 1} : {}
-      this.engine.create(project.name, service, images[service] ?? 'unknown:latest', labels[service] ?? {}, exited)
+      const state = failure ? {state: 'exited', status: 'Exited (1) 1 second ago', exitCode: 1} : options.noStart ? {state: 'created', status: 'Created'} : {}
+      this.engine.create(project.name, service, images[service] ?? 'unknown:latest', labels[service] ?? {}, state)
     }
     if (failure) throw failure.error
   }

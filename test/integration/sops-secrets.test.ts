@@ -33,6 +33,13 @@ const KEDGE_YAML = `secrets:
     services: [worker]
 `
 
+/** The same, and a file put in the worker's containers. */
+const WITH_FILE = `${KEDGE_YAML}  - file: secrets/worker-file.sops.env
+    services: [worker]
+    target: /run/secrets/kedge/worker.env
+    mode: "0440"
+`
+
 interface SyncJson {
   deployment: {status: string}
   error?: {code: string; message: string}
@@ -81,11 +88,13 @@ class ChildEnvironmentSampler {
 describe('SOPS secrets (kedge.yaml secrets:)', {timeout: 240_000}, () => {
   it('are decrypted in memory and handed as env files to the services that use them, and their plaintext is nowhere else', async () => {
     const secret = `pw-${randomBytes(12).toString('hex')}`
+    const fileSecret = `fs-${randomBytes(12).toString('hex')}`
     const stack = await registeredStack({
       'compose.yaml': COMPOSE,
-      'kedge.yaml': KEDGE_YAML,
+      'kedge.yaml': WITH_FILE,
       'secrets/web.sops.env': await sopsDotenv([['API_KEY', secret], ['MODE', 'live']], TEST_RECIPIENT),
       'secrets/worker.sops.yaml': REAL_YAML,
+      'secrets/worker-file.sops.env': await sopsDotenv([['FILE_TOKEN', fileSecret]], TEST_RECIPIENT),
     })
 
     const missing = await runKedgeJson<SyncJson>(['sync', '--repo', stack.name], {home: stack.home})
@@ -100,7 +109,7 @@ describe('SOPS secrets (kedge.yaml secrets:)', {timeout: 240_000}, () => {
     const processes = new ProcessListSampler()
     const environments = new ChildEnvironmentSampler()
     const synced = await runKedge(['sync', '--repo', stack.name, '--verbose'], {home: stack.home})
-    const listed = await processes.stop([secret])
+    const listed = await processes.stop([secret, fileSecret])
     const environ = await environments.stop(secret)
     assert.equal(synced.code, 0, synced.stdout + synced.stderr)
 
@@ -112,9 +121,16 @@ describe('SOPS secrets (kedge.yaml secrets:)', {timeout: 240_000}, () => {
     assert.ok(envOf(web.id).includes('MODE=live'))
     assert.ok(!envOf(worker.id).some((variable) => variable.startsWith('API_KEY=')), 'the worker does not use web.sops.env')
     assert.ok(envOf(worker.id).some((variable) => /^version=.$/.test(variable)), `the real file's value: ${envOf(worker.id).join(' ')}`)
+    assert.ok(!envOf(worker.id).some((variable) => variable.includes(fileSecret)), 'a file secret is not environment')
+    const inWorker = () => docker('exec', worker.id, 'cat', '/run/secrets/kedge/worker.env')
+    assert.equal(inWorker(), `FILE_TOKEN=${fileSecret}\n`)
+    assert.equal(docker('exec', worker.id, 'stat', '-c', '%a', '/run/secrets/kedge/worker.env').trim(), '440')
+    assert.throws(() => docker('exec', web.id, 'cat', '/run/secrets/kedge/worker.env'), 'only the services that use it have it')
+    docker('restart', '--time', '2', worker.id)
+    assert.equal(inWorker(), `FILE_TOKEN=${fileSecret}\n`, 'in the container\'s own file system: a restart keeps it')
 
-    assert.deepEqual(filesContaining(stack.home, [secret]), [], 'not in the home: database, stack directory, releases, override file')
-    assert.ok(!`${synced.stdout}${synced.stderr}`.includes(secret))
+    assert.deepEqual(filesContaining(stack.home, [secret, fileSecret]), [], 'not in the home: database, stack directory, releases, override file')
+    assert.ok(!`${synced.stdout}${synced.stderr}`.includes(secret) && !`${synced.stdout}${synced.stderr}`.includes(fileSecret))
     assert.ok(listed.samples > 0)
     assert.deepEqual(listed.matches, [], 'in no command line')
     assert.ok(environ.samples > 0)

@@ -36,19 +36,24 @@ describe('parseKedgeConfig', () => {
 
   it('reads SOPS files relative to kedge.yaml, their format by extension or as named', () => {
     const config = parseKedgeConfig(
-      'secrets:\n  - file: secrets/app.sops.env\n    services: [web, web]\n  - file: db.enc\n    format: yaml\n    services: [db]\n',
+      'secrets:\n  - file: secrets/app.sops.env\n    services: [web, web]\n  - file: db.enc\n    format: yaml\n    services: [db]\n  - file: tls.key.enc\n    format: binary\n    target: /run/secrets//tls.key\n    mode: "0400"\n  - file: app.yaml\n    target: /etc/app.yaml\n',
       'deploy/kedge.yaml',
     )
     assert.deepEqual(config.secrets, [
       {file: 'deploy/secrets/app.sops.env', format: 'dotenv', services: ['web']},
       {file: 'deploy/db.enc', format: 'yaml', services: ['db']},
+      {file: 'deploy/tls.key.enc', format: 'binary', target: '/run/secrets/tls.key', mode: 0o400},
+      {file: 'deploy/app.yaml', format: 'yaml', target: '/etc/app.yaml', mode: 0o444},
     ])
   })
 
   const refusedSecrets: Array<[string, string, string]> = [
     ['a path out of the repository', 'secrets:\n  - file: ../x.env\n', 'kedge.yaml: secrets.0.file: expected a path relative to kedge.yaml, inside the repository, without ".."'],
-    ['a file whose format is not said', 'secrets:\n  - file: x.enc\n', 'kedge.yaml: secrets.0.format: x.enc: set format (one of dotenv, yaml, json): its extension does not say'],
-    ['a field it does not know', 'secrets:\n  - file: x.env\n    target: /run/x\n', 'kedge.yaml: secrets.0.target: unknown field (expected file, format, services)'],
+    ['a file whose format is not said', 'secrets:\n  - file: x.enc\n', 'kedge.yaml: secrets.0.format: x.enc: set format (one of dotenv, yaml, json, binary): its extension does not say'],
+    ['a field it does not know', 'secrets:\n  - file: x.env\n    path: /run/x\n', 'kedge.yaml: secrets.0.path: unknown field (expected file, format, services, target, mode)'],
+    ['a relative target', 'secrets:\n  - file: x.env\n    target: run/x\n', 'kedge.yaml: secrets.0.target: expected an absolute path of a file inside the containers, without ".."'],
+    ['a binary file as environment', 'secrets:\n  - file: cert.bin\n    format: binary\n', 'kedge.yaml: secrets.0.target: a binary file is not environment: give it a target, the path of a file inside the containers'],
+    ['a mode without a target', 'secrets:\n  - file: x.env\n    mode: "0400"\n', 'kedge.yaml: secrets.0.mode: mode is the mode of a file inside the containers: it goes with target'],
   ]
   it('reads image updates and their interval', () => {
     const config = parseKedgeConfig('reconciliation:\n  image_updates: true\n  image_update_interval: 30m\n', 'kedge.yaml')

@@ -7,7 +7,7 @@ import {armor, Encrypter, generateIdentity, identityToRecipient} from 'age-encry
 import {parse as parseYaml} from 'yaml'
 
 import {sopsFiles, SOPS_FILE_MAX_BYTES} from '../../src/adapters/secrets/sops-files.js'
-import {formatFloatF, goRfc3339, parseGoBool, parseGoFloat, parseGoInt, scalarText} from '../../src/adapters/secrets/sops-format.js'
+import {formatFloatF, goRfc3339, parseGoBool, parseGoFloat, parseGoInt, scalarText} from '../../src/adapters/secrets/sops-go-scalars.js'
 import {isKedgeError, type KedgeError} from '../../src/model/errors.js'
 import {parseAgeIdentities} from '../../src/model/secrets/age-identities.js'
 import type {DecryptedSecret, SopsFormat} from '../../src/ports/sops.js'

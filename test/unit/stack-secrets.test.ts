@@ -44,6 +44,14 @@ describe('the secrets of a stack', () => {
     assert.deepEqual([...secretDigests(context, [opened('A=1\n')], ['web', 'worker']).keys()], ['web', 'worker'], 'every service when it names none')
   })
 
+  it('are, for a binary file, the data SOPS wrapped it in', async () => {
+    writeFileSync(path.join(root, 'secrets/tls.key.enc'), `fake-sops:${IDENTITY}\ndata=-----BEGIN KEY-----`)
+    const [secret] = await openStackSecrets(context, repository, root, [{file: 'secrets/tls.key.enc', format: 'binary', target: '/run/tls.key', mode: 0o400}])
+    assert.equal(secret?.secret.text, '-----BEGIN KEY-----')
+    writeFileSync(path.join(root, 'secrets/empty.enc'), `fake-sops:${IDENTITY}\nother=1`)
+    await assert.rejects(openStackSecrets(context, repository, root, [{file: 'secrets/empty.enc', format: 'binary', target: '/run/x', mode: 0o400}]), (error) => isKedgeError(error) && error.code === 'invalid_secret_file')
+  })
+
   it('are env files that hold each value literally', () => {
     const yaml: OpenedSecret = {declared: {file: 's.yaml', format: 'yaml'}, secret: {text: '', entries: [['PLAIN', 'a-b.c'], ['SPACED', 'two words $HOME'], ['QUOTE', "it's\nhere"]]}}
     assert.equal(envFileText(yaml), "PLAIN=a-b.c\nSPACED='two words $HOME'\nQUOTE=\"it's\\nhere\"\n")

@@ -103,13 +103,11 @@ export async function composePull(project: ComposeProject, services: string[], o
 
 /**
  * Builds the services' images. Both generations print the build's steps on standard output and the
- * failure on standard error; kedge keeps both, and shows the steps (--verbose) once the build ends, as
- * a tool's standard output is not relayed while it runs.
+ * failure on standard error; kedge keeps both, and shows the steps as they come (--verbose).
  */
 export async function composeBuild(project: ComposeProject, services: string[], options: ComposeRunOptions = {}): Promise<void> {
   const what = `build ${services.join(', ')}`
-  const {outcome, timeoutMs} = await startCompose(project, buildArgs(project, services), what, APPLY_TIMEOUT_MS, options)
-  if (outcome.stdout.length > 0) options.onOutput?.(outcome.stdout)
+  const {outcome, timeoutMs} = await startCompose(project, buildArgs(project, services), what, APPLY_TIMEOUT_MS, options, {relayStdout: true})
   if (succeeded(outcome)) return
   const failure = composeFailure(outcome, what, timeoutMs)
   // The engine gone, or kedge stopping it, says nothing of what the commit builds.
@@ -151,6 +149,7 @@ async function startCompose(
   what: string,
   defaultTimeoutMs: number,
   options: ComposeRunOptions,
+  relay: {relayStdout?: boolean} = {},
 ): Promise<{outcome: ChildOutcome; timeoutMs: number}> {
   const timeoutMs = composeTimeoutSetting() ?? defaultTimeoutMs
   const command = await composeCommand()
@@ -163,7 +162,8 @@ async function startCompose(
     ? {...withoutDockerEndpoint(environmentWithoutSecrets()), ...project.environment, ...options.engineEnvironment}
     : {...environmentWithoutSecrets(), ...project.environment}
   try {
-    const outcome = await runChild({file, args: argv, cwd: project.directory, env, timeoutMs, signal: options.signal, maxStdoutBytes: OUTPUT_LIMIT, onStderr: options.onOutput})
+    const onStdout = relay.relayStdout ? options.onOutput : undefined
+    const outcome = await runChild({file, args: argv, cwd: project.directory, env, timeoutMs, signal: options.signal, maxStdoutBytes: OUTPUT_LIMIT, onStderr: options.onOutput, onStdout})
     return {outcome, timeoutMs}
   } catch (error) {
     throw new ComposeFailedError(what, errorMessage(error), {cause: error})

@@ -14,6 +14,7 @@ import {environmentTransport} from './engine-transport.js'
 import {EVENTS_CONNECT_TIMEOUT_MS, PING_TIMEOUT_MS, QUERY_TIMEOUT_MS, REMOVE_TIMEOUT_MS, STOP_MARGIN_MS, UNLIMITED_STOP_MS} from './engine-timeouts.js'
 import {readEvents} from './event-stream.js'
 import {imagePath, imageRequests} from './image-requests.js'
+import {containerFileRequests} from './container-files.js'
 import {ownContainerMounts} from './own-container.js'
 import type {SwarmRequests} from './swarm-requests.js'
 
@@ -218,6 +219,7 @@ export function createDockerEngine(transport: EngineTransport, described: Engine
     signalContainer,
     currentImageIds,
     ...imageRequests(transport, described),
+    ...containerFileRequests(transport, described),
     answers,
     ping,
     ownContainerMounts: () => ownContainerMounts(containerMounts),

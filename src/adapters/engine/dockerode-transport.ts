@@ -1,3 +1,5 @@
+import {Readable} from 'node:stream'
+
 import type Docker from 'dockerode'
 
 import {definedOnly, STATUS_CODES, withinTimeout, type EngineRequest, type EngineTransport} from './engine-request.js'
@@ -25,7 +27,16 @@ async function dial(request: EngineRequest, isStream: boolean): Promise<unknown>
   const {modem} = await remoteEngine()
   return new Promise((resolve, reject) => {
     modem.dial(
-      {path: `${request.path}?`, method: request.method, options: {...definedOnly(request.query)}, statusCodes: STATUS_CODES, isStream, abortSignal: request.signal},
+      {
+        path: `${request.path}?`,
+        method: request.method,
+        options: {...definedOnly(request.query)},
+        // docker-modem sends a body given as `file` (a stream) as the tar archive the engine expects.
+        ...(request.body ? {file: Readable.from([request.body.data])} : {}),
+        statusCodes: STATUS_CODES,
+        isStream,
+        abortSignal: request.signal,
+      },
       (error: unknown, answer: unknown) => (error ? reject(error) : resolve(answer)),
     )
   })

@@ -3,11 +3,13 @@ import type {IncomingMessage} from 'node:http'
 import {formatDuration} from '../../model/config/duration.js'
 
 export interface EngineRequest {
-  method: 'GET' | 'POST' | 'DELETE'
+  method: 'GET' | 'HEAD' | 'POST' | 'PUT' | 'DELETE'
   /** The API path without a query, such as `/containers/json`. */
   path: string
   /** Object values are sent as JSON, as the engine expects `filters`; undefined values are left out. */
   query?: Record<string, unknown>
+  /** What the request sends (a tar archive of files for a container), with its media type. */
+  body?: {type: string; data: Buffer}
   signal?: AbortSignal
   /**
    * How long the engine gets: for call, to send its whole answer; for stream, to open the stream (it may
@@ -108,6 +110,11 @@ export async function withinTimeout<T>(request: EngineRequest, work: (signal: Ab
     clearTimeout(timer)
     request.signal?.removeEventListener('abort', forward)
   }
+}
+
+/** The headers of a request that sends a body; none for one that does not. */
+export function bodyHeaders(request: EngineRequest): Record<string, string> {
+  return request.body ? {'Content-Type': request.body.type, 'Content-Length': String(request.body.data.length)} : {}
 }
 
 /** The request's path with its query, as node's HTTP client takes it. */

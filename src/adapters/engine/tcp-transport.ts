@@ -6,7 +6,7 @@ import {createSecureContext, type TLSSocket} from 'node:tls'
 
 import {ExternalError} from '../../model/errors.js'
 import {formatDuration} from '../../model/config/duration.js'
-import {pathWithQuery, requestTransport, type ClosableTransport, type EngineRequest} from './engine-request.js'
+import {bodyHeaders, pathWithQuery, requestTransport, type ClosableTransport, type EngineRequest} from './engine-request.js'
 import {CONNECT_TIMEOUT_MS} from './engine-timeouts.js'
 import {explainTlsFailure, unusableTlsMaterial} from './tls-refusals.js'
 
@@ -75,10 +75,10 @@ function openOverTcp(
   request: EngineRequest & {signal: AbortSignal},
 ): Promise<IncomingMessage> {
   return new Promise((resolve, reject) => {
-    const sent = send({host: target.host, port: target.port, agent, path: pathWithQuery(request), method: request.method, signal: request.signal}, resolve)
+    const sent = send({host: target.host, port: target.port, agent, path: pathWithQuery(request), method: request.method, headers: bodyHeaders(request), signal: request.signal}, resolve)
     sent.on('error', reject)
     sent.once('socket', (socket) => limitConnect(socket, target, connectTimeoutMs, (error) => sent.destroy(error)))
-    sent.end()
+    sent.end(request.body?.data)
   })
 }
 

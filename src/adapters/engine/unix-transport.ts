@@ -1,6 +1,6 @@
 import type {IncomingMessage} from 'node:http'
 
-import {pathWithQuery, requestTransport, type EngineRequest, type EngineTransport} from './engine-request.js'
+import {bodyHeaders, pathWithQuery, requestTransport, type EngineRequest, type EngineTransport} from './engine-request.js'
 
 /** Requests to an engine's API socket on this machine (or the local end of a tunnel to one). */
 export function unixTransport(socketPath: string): EngineTransport {
@@ -12,8 +12,8 @@ export async function openOverSocket(socketPath: string, request: EngineRequest 
   // Loaded on the first request, not with the module: the read commands that never reach the engine skip it.
   const {request: send} = await import('node:http')
   return new Promise((resolve, reject) => {
-    const sent = send({socketPath, path: pathWithQuery(request), method: request.method, signal: request.signal}, resolve)
+    const sent = send({socketPath, path: pathWithQuery(request), method: request.method, headers: bodyHeaders(request), signal: request.signal}, resolve)
     sent.on('error', reject)
-    sent.end()
+    sent.end(request.body?.data)
   })
 }

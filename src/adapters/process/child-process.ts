@@ -33,6 +33,8 @@ export interface ChildRun {
   umask?: number
   /** Given the tool's standard error as it prints it (Compose's progress, for --verbose); it is kept as well. */
   onStderr?: (chunk: Buffer) => void
+  /** Given its standard output as it prints it (a build's steps, for --verbose); it is kept as well. */
+  onStdout?: (chunk: Buffer) => void
 }
 
 export interface ChildOutcome {
@@ -140,7 +142,10 @@ export function runChild(run: ChildRun): Promise<ChildOutcome> {
       if (stopped === 'output_limit') return
       stdoutBytes += chunk.length
       if (stdoutBytes > run.maxStdoutBytes) stop('output_limit')
-      else stdout.push(chunk)
+      else {
+        stdout.push(chunk)
+        run.onStdout?.(chunk)
+      }
     })
     child.stderr!.on('data', (chunk: Buffer) => {
       stderr.append(chunk)

@@ -2,7 +2,7 @@ import {isLoopbackRegistry} from '../../model/compose/image-reference.js'
 import {registerSecret} from '../../model/secrets/redaction.js'
 import type {RegistryCredentials} from './docker-credentials.js'
 import {registryAuthFailed, registryFailed, registrySays, unanswered, type RegistryQuestion} from './registry-errors.js'
-import {registryRequest, RegistryRequestError} from './registry-http.js'
+import {jsonObjectOf, registryRequest, RegistryRequestError} from './registry-http.js'
 
 /** One challenge of a WWW-Authenticate header: its scheme, lower case, and its parameters (names lower case). */
 export interface AuthChallenge {
@@ -158,13 +158,8 @@ function realmOf(challenge: AuthChallenge, question: RegistryQuestion): URL {
 }
 
 function tokenOf(body: Buffer): {token: string; expiresIn: number} | null {
-  let parsed: unknown
-  try {
-    parsed = JSON.parse(body.toString('utf8'))
-  } catch {
-    return null
-  }
-  if (typeof parsed !== 'object' || parsed === null) return null
+  const parsed = jsonObjectOf(body)
+  if (parsed === null) return null
   const answer = parsed as {token?: unknown; access_token?: unknown; expires_in?: unknown; refresh_token?: unknown}
   // A new refresh token is not kept (config.json stays the operator's), but it is a credential all the same.
   if (typeof answer.refresh_token === 'string') registerSecret(answer.refresh_token)

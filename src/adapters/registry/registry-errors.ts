@@ -1,6 +1,6 @@
 import {clipped, ExternalError, quoted} from '../../model/errors.js'
 import {redact} from '../../model/secrets/redaction.js'
-import type {RegistryRequestError} from './registry-http.js'
+import {jsonObjectOf, type RegistryRequestError} from './registry-http.js'
 
 /** What a question to a registry was about: every error names both. */
 export interface RegistryQuestion {
@@ -43,13 +43,8 @@ export function unanswered(question: RegistryQuestion, error: RegistryRequestErr
  * (`{"errors": [{"message": …}]}`) or as token services do (`{"details": …}`, `{"error_description": …}`).
  */
 export function registrySays(body: Buffer): string | null {
-  let parsed: unknown
-  try {
-    parsed = JSON.parse(body.toString('utf8'))
-  } catch {
-    return null
-  }
-  if (typeof parsed !== 'object' || parsed === null) return null
+  const parsed = jsonObjectOf(body)
+  if (parsed === null) return null
   const answer = parsed as {errors?: Array<{message?: unknown}>; details?: unknown; error_description?: unknown; error?: unknown}
   const said = [Array.isArray(answer.errors) ? answer.errors[0]?.message : undefined, answer.details, answer.error_description, answer.error].find(
     (text): text is string => typeof text === 'string' && text.trim() !== '',

@@ -40,6 +40,20 @@ export class RegistryRequestError extends Error {
   }
 }
 
+/**
+ * A body read as a JSON object, or null when it is not one. Registries and token services answer in JSON,
+ * but a proxy or a load balancer in front of them may answer with anything (HTML, text, nothing at all).
+ */
+export function jsonObjectOf(body: Buffer): Record<string, unknown> | null {
+  let parsed: unknown
+  try {
+    parsed = JSON.parse(body.toString('utf8'))
+  } catch {
+    return null
+  }
+  return typeof parsed === 'object' && parsed !== null ? (parsed as Record<string, unknown>) : null
+}
+
 const REDIRECTS = new Set([301, 302, 303, 307, 308])
 
 /**

@@ -70,13 +70,15 @@ export interface UpOptions {
    * (an image update, or its rollback to the previous image), which Compose v1 does not always notice.
    */
   forceRecreate?: boolean
+  /** Create (or recreate) the containers without starting them: kedge puts files in them first (a SOPS secret with a target). */
+  noStart?: boolean
 }
 
 export function upArgs(project: ComposeProject, options: UpOptions): string[] {
   if (options.services.length === 0) throw new Error('compose up needs at least one service: without any, Compose would apply them all')
   // No --remove-orphans: Compose v2 would also remove `compose run` containers of a dropped service, which
   // kedge did not label; kedge removes the containers of dropped services it labelled itself.
-  return [...globalArgs(project), 'up', '--detach', '--no-deps', ...(options.forceRecreate ? ['--force-recreate'] : []), '--', ...options.services]
+  return [...globalArgs(project), 'up', options.noStart ? '--no-start' : '--detach', '--no-deps', ...(options.forceRecreate ? ['--force-recreate'] : []), '--', ...options.services]
 }
 
 export interface DownOptions {

@@ -85,6 +85,12 @@ export async function readDesiredStack(
   const services = parseComposeConfig(resolved, repoDir).filter((service) => !inactive.has(service.name))
   // Compose v1 accepts a file without services, and deploying it would take the whole stack down.
   if (services.length === 0) throw noServices()
+  if (config.target === 'swarm' && config.secrets.length > 0) {
+    // Swarm starts the tasks itself, on any node: kedge could neither hand them env files nor put files in them.
+    throw new InvalidConfigError(config.file ?? 'kedge.yaml', 'secrets', 'SOPS files are given to Compose stacks; a swarm stack (docker.target: swarm) cannot take them', {
+      hint: "use Swarm's own secrets (secrets: in the compose file), or deploy the stack with Compose",
+    })
+  }
   const unknown = config.secrets.flatMap((entry) => (entry.services ?? []).filter((name) => !services.some((service) => service.name === name)).map((name) => ({entry, name})))
   if (unknown.length > 0) {
     const [{entry, name}] = unknown as [(typeof unknown)[number]]

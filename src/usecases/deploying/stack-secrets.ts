@@ -68,12 +68,29 @@ export async function openStackSecrets(
         hint: 'commit the encrypted file, or remove it from kedge.yaml\'s secrets',
       })
     }
-    const secret = await context.sops.decrypt(content, entry.format, identities, entry.file)
+    const secret = await decrypted(context, content, entry, identities)
     registerSecret(secret.text)
     for (const [, value] of secret.entries ?? []) registerSecret(value)
     opened.push({declared: entry, secret})
   }
   return opened
+}
+
+/**
+ * A SOPS file's plaintext. A `binary` one is SOPS's JSON wrapping of any file: its plaintext is the
+ * `data` it holds, put in the containers as the file it was.
+ */
+async function decrypted(context: Pick<KedgeContext, 'sops'>, content: string, entry: SecretFile, identities: readonly string[]): Promise<DecryptedSecret> {
+  if (entry.format !== 'binary') return context.sops.decrypt(content, entry.format, identities, entry.file)
+  const wrapped = await context.sops.decrypt(content, 'json', identities, entry.file)
+  const data = wrapped.entries?.find(([name]) => name === 'data')?.[1]
+  if (data === undefined) {
+    throw new InvalidInputError(`${entry.file}: a binary SOPS file holds its content as "data", and this one does not`, {
+      code: 'invalid_secret_file',
+      hint: 'encrypt it with sops --input-type binary, or name its format',
+    })
+  }
+  return {text: data, entries: null}
 }
 
 /** Whether a declared secret is for `service`: the ones it lists, or every service when it lists none. */
@@ -88,7 +105,8 @@ export function usesSecret(declared: SecretFile, service: string): boolean {
  */
 export function secretDigests(context: Pick<KedgeContext, 'secrets'>, opened: readonly OpenedSecret[], services: readonly string[]): Map<string, string> {
   const digests = new Map<string, string>()
-  const keyed = opened.map(({declared, secret}) => `${declared.file}\0${context.secrets.keyedDigest(secret.text, DIGEST_PURPOSE)}`)
+  // Where the plaintext goes is part of what the service is given: a new target or mode recreates it too.
+  const keyed = opened.map(({declared, secret}) => `${declared.file}\0${declared.target ?? 'environment'}\0${declared.mode ?? ''}\0${context.secrets.keyedDigest(secret.text, DIGEST_PURPOSE)}`)
   for (const service of services) {
     const used = opened.flatMap((entry, index) => (usesSecret(entry.declared, service) ? [keyed[index]!] : []))
     if (used.length > 0) digests.set(service, createHash('sha256').update(used.join('\n')).digest('hex'))
