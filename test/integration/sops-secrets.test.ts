@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import {randomBytes} from 'node:crypto'
-import {readdirSync, readFileSync} from 'node:fs'
+import {readdirSync, readFileSync, writeFileSync} from 'node:fs'
 import path from 'node:path'
 import {describe, it} from 'node:test'
 
@@ -11,6 +11,7 @@ import {docker, kedgeContainers} from '../helpers/docker.js'
 import {filesContaining, ProcessListSampler} from '../helpers/secret-scan.js'
 import {sopsDotenv} from '../helpers/sops-writer.js'
 import {registeredStack, type TestStack} from '../helpers/stack.js'
+import {tempDir} from '../helpers/temp.js'
 
 /** SOPS's published test key (test/fixtures/sops/keys.txt): its first identity's recipient. */
 const FIXTURES = new URL('../fixtures/sops/', import.meta.url)
@@ -148,12 +149,15 @@ describe('SOPS secrets (kedge.yaml secrets:)', {timeout: 240_000}, () => {
       'secrets/web.sops.env': await sopsDotenv([['API_KEY', 'first-value-1']], TEST_RECIPIENT),
       'secrets/worker.sops.yaml': REAL_YAML,
     })
-    assert.equal((await runKedge(['repo', 'set', stack.name, '--age-key-stdin'], {home: stack.home, input: TEST_KEYS})).code, 0)
-    assert.equal((await runKedge(['sync', '--repo', stack.name], {home: stack.home})).code, 0)
+    // The identity from a file kedge's environment names, this time, rather than stored.
+    const keyFile = path.join(tempDir(), 'age-keys.txt')
+    writeFileSync(keyFile, TEST_KEYS, {mode: 0o600})
+    const env = {KEDGE_AGE_KEY_FILE: keyFile}
+    assert.equal((await runKedge(['sync', '--repo', stack.name], {home: stack.home, env})).code, 0)
     const first = ids(stack)
 
     stack.remote.commit({'secrets/web.sops.env': await sopsDotenv([['API_KEY', 'second-value-2']], TEST_RECIPIENT)}, 'rotate the API key')
-    const changed = await runKedge(['sync', '--repo', stack.name], {home: stack.home})
+    const changed = await runKedge(['sync', '--repo', stack.name], {home: stack.home, env})
     assert.equal(changed.code, 0, changed.stderr)
     const second = ids(stack)
     assert.notEqual(second.web, first.web, 'web uses the changed secret')
@@ -161,7 +165,7 @@ describe('SOPS secrets (kedge.yaml secrets:)', {timeout: 240_000}, () => {
     assert.ok(envOf(second.web!).includes('API_KEY=second-value-2'))
 
     stack.remote.commit({'secrets/web.sops.env': await sopsDotenv([['API_KEY', 'second-value-2']], TEST_RECIPIENT)}, 'encrypt again, same values')
-    assert.equal((await runKedge(['sync', '--repo', stack.name], {home: stack.home})).code, 0)
+    assert.equal((await runKedge(['sync', '--repo', stack.name], {home: stack.home, env})).code, 0)
     assert.deepEqual(ids(stack), second)
   })
 

@@ -13,7 +13,7 @@ import type {EngineTransport} from './engine-request.js'
 import {environmentTransport} from './engine-transport.js'
 import {EVENTS_CONNECT_TIMEOUT_MS, PING_TIMEOUT_MS, QUERY_TIMEOUT_MS, REMOVE_TIMEOUT_MS, STOP_MARGIN_MS, UNLIMITED_STOP_MS} from './engine-timeouts.js'
 import {readEvents} from './event-stream.js'
-import {imagePath, imageRequests} from './image-requests.js'
+import {imageRequests} from './image-requests.js'
 import {containerFileRequests} from './container-files.js'
 import {ownContainerMounts} from './own-container.js'
 import type {SwarmRequests} from './swarm-requests.js'
@@ -117,22 +117,12 @@ export function createDockerEngine(transport: EngineTransport, described: Engine
     }
   }
 
+  const images = imageRequests(transport, described)
+
   /** The id each image reference resolves to on the engine now; references it does not have are left out. */
   async function currentImageIds(references: string[]): Promise<Map<string, string>> {
-    const unique = [...new Set(references)]
-    // All at once: a deploy waits for these before anything changes.
-    const ids = await Promise.all(unique.map(imageId))
-    return new Map(unique.flatMap((reference, index) => (ids[index] ? [[reference, ids[index]] as const] : [])))
-  }
-
-  async function imageId(reference: string): Promise<string | null> {
-    try {
-      const path = `/images/${imagePath(reference)}/json`
-      return ((await transport.call({method: 'GET', path, timeoutMs: QUERY_TIMEOUT_MS})) as Docker.ImageInspectInfo).Id
-    } catch (error) {
-      if ((error as {statusCode?: number}).statusCode === 404) return null
-      throw failure(error)
-    }
+    // All at once (imageDetails asks for each together): a deploy waits for these before anything changes.
+    return new Map([...(await images.imageDetails(references))].map(([reference, details]) => [reference, details.id]))
   }
 
   /**
@@ -218,7 +208,7 @@ export function createDockerEngine(transport: EngineTransport, described: Engine
     restartContainer,
     signalContainer,
     currentImageIds,
-    ...imageRequests(transport, described),
+    ...images,
     ...containerFileRequests(transport, described),
     answers,
     ping,

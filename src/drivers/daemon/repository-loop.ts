@@ -304,10 +304,11 @@ export class RepositoryLoop {
       }
       const round = await deadline.race(
         runRound(this.context, repository, {purpose, onRecovered: trigger ? onRecovered : undefined}, async (locked) => {
-          if (trigger) outcome.reconciled = await this.reconcilePhase(locked, repository, trigger, deadline, started, logger, polled)
+          const heldAtPoll = new Set<number>()
+          if (trigger) outcome.reconciled = await this.reconcilePhase(locked, repository, trigger, deadline, started, logger, polled, heldAtPoll)
           if (deadline.overdue) return
           const current = this.context.store.findRepository(this.name)
-          if (current && !this.stopped.signal.aborted && this.checkedRow(current)) outcome.drift = await this.healPhase(locked, current, deadline.signal, logger)
+          if (current && !this.stopped.signal.aborted && this.checkedRow(current)) outcome.drift = await this.healPhase(locked, current, deadline.signal, logger, heldAtPoll)
         }),
       )
       if (round.kind === 'busy') this.roundBusy(round.holder, trigger, started, logger, outcome)
@@ -376,6 +377,7 @@ export class RepositoryLoop {
     started: number,
     logger: Logger,
     polled: AskedHead | undefined,
+    heldAtPoll: Set<number>,
   ): Promise<ReconcileResult | null> {
     const observer = this.settings.observer
     try {
@@ -388,6 +390,7 @@ export class RepositoryLoop {
         onCheckoutConfig: (commit, config) => (this.checkout = {head: commit, config}),
         found: this.foundBy,
       })
+      for (const {target, result} of round.kind === 'stacks' ? round.results : []) if (result.kind === 'stack-held') heldAtPoll.add(target.stack.id)
       return this.roundReconciled(round, deadline, started, logger)
     } catch (error) {
       observer?.reconciled(this.name, {success: false, seconds: (performance.now() - started) / 1000})
@@ -431,7 +434,7 @@ export class RepositoryLoop {
   }
 
   /** Checks each stack for drift and acts on it by its mode; returns what the checks found (the first that was not in sync). */
-  private async healPhase(round: LockedRound, repository: RepositoryRow, signal: AbortSignal, logger: Logger): Promise<HealResult['kind'] | 'failed'> {
+  private async healPhase(round: LockedRound, repository: RepositoryRow, signal: AbortSignal, logger: Logger, heldAtPoll: ReadonlySet<number>): Promise<HealResult['kind'] | 'failed'> {
     const found: Array<HealResult['kind'] | 'failed'> = []
     this.repositoryEngine = repository.engineId
     for (const stack of this.upEnginesFirst(stacksOf(this.context, repository), repository)) {
@@ -441,6 +444,9 @@ export class RepositoryLoop {
         this.driftChecks.forget(stack.id)
         continue
       }
+      // Held when this round polled, and resumed (or brought up) since: the next round deploys the branch head
+      // first, rather than this one healing it back to the commit it ran before its hold.
+      if (heldAtPoll.has(stack.id) && !stack.hold) continue
       const target = {repository, stack}
       const summary = this.context.store.lastGoodSummary(stack.id)
       const checked = summary ? this.checkedStack(stack, summary) : null

@@ -147,7 +147,7 @@ export async function applyCheckedOutCommit(
     progress.snapshot = snapshot
     progress.changes = swarmChanges(snapshot, state, previousSnapshot ?? null)
     progress.reason.services = changedServices(progress.changes)
-    const prepared = await prepareSwarmStack(context, paths, repository.name, snapshot, {prune: config.prune, signal, say})
+    const prepared = await prepareSwarmStack(context, paths, repository.name, snapshot, {prune: config.prune, signal, say, state})
     signal?.throwIfAborted()
     progress.touchedHost = true
     say(changesLine(progress.changes))

@@ -10,7 +10,7 @@ import type {StackSnapshot} from '../../model/stack/stack-snapshot.js'
 import {stackDeployEnvironment, mayPrune} from '../../model/swarm/stack-invocation.js'
 import {checkSwarmCompatibility} from '../../model/swarm/swarm-compat.js'
 import {overrideFilePaths, renderSwarmOverrideFile} from '../../model/swarm/swarm-override-file.js'
-import {servicesOfStack} from '../../model/swarm/swarm-state.js'
+import {servicesOfStack, type SwarmStackState} from '../../model/swarm/swarm-state.js'
 import type {KedgeContext} from '../context.js'
 import {composeProjectOf} from '../deploying/compose-project.js'
 import type {StackPaths} from '../repositories/stack-paths.js'
@@ -44,7 +44,14 @@ export async function prepareSwarmStack(
   paths: StackPaths,
   repository: string,
   snapshot: StackSnapshot,
-  options: {prune: boolean; signal?: AbortSignal; tree?: string; say?: (line: string) => void},
+  options: {
+    prune: boolean
+    signal?: AbortSignal
+    tree?: string
+    say?: (line: string) => void
+    /** The swarm's view of the stack when the caller read it already (a deploy, to plan): not asked again. */
+    state?: SwarmStackState
+  },
 ): Promise<{deploy: () => Promise<void>}> {
   mkdirSync(paths.stackDir, {recursive: true})
   mkdirSync(path.dirname(paths.indexFile), {recursive: true})
@@ -75,7 +82,7 @@ export async function prepareSwarmStack(
   const namespace = namespaceOf(snapshot)
   return {
     deploy: async () => {
-      const before = servicesOfStack(namespace, await context.engine.swarmState(namespace))
+      const before = servicesOfStack(namespace, options.state ?? (await context.engine.swarmState(namespace)))
       const prune = options.prune && mayPrune(before)
       await context.stacks.deploy({namespace, directory: project.directory, files: [...userFiles, paths.overrideFile], environment}, {prune, signal: options.signal})
       if (options.prune && !prune) {
