@@ -56,7 +56,8 @@ const entry = z
         .optional(),
       target: z
         .string({error: 'expected an absolute path inside the containers'})
-        .refine((target) => /^\/[^\0]+$/.test(target) && !target.endsWith('/') && !target.split('/').includes('..') && target.length <= 255, {
+        // A component of up to 100 bytes and a path of up to 255: what a tar archive of the file can name (ustar).
+        .refine((target) => /^\/[^\0]+$/.test(target) && !target.endsWith('/') && !target.split('/').includes('..') && target.length <= 255 && target.split('/').every((part) => new TextEncoder().encode(part).length <= 100), {
           error: 'expected an absolute path of a file inside the containers, without ".."',
         })
         .optional(),
