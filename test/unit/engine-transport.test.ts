@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import {execFileSync, spawn} from 'node:child_process'
-import {existsSync, readFileSync, statSync, writeFileSync} from 'node:fs'
+import {existsSync, readFileSync, rmSync, statSync, writeFileSync} from 'node:fs'
 import http from 'node:http'
 import https from 'node:https'
 import net from 'node:net'
@@ -183,13 +183,20 @@ describe('the TLS transport', () => {
   it('reaches the engine with a client certificate from its CA, over one kept connection', async () => {
     const {engine: docker, transport} = engineOver({host: '127.0.0.1', port: engine.port, tls: {ca: pki.ca, cert: pki.clientCert, key: pki.clientKey}, subject})
     const before = engine.connections()
-    await docker.ping()
-    assert.equal(await docker.answers(), true)
     const containers = await docker.listKedgeContainers('web')
     assert.deepEqual(containers.map((container) => [container.name, container.service, container.state]), [['web-app-1', 'app', 'running']])
     assert.deepEqual(await docker.listKedgeContainers('other'), [])
     assert.equal(await transport.call({method: 'GET', path: '/_ping', timeoutMs: 5000}), 'OK')
     assert.equal(engine.connections() - before, 1, 'one TLS handshake for every request')
+  })
+
+  it('pings over a connection of its own each time, with the same certificate', async () => {
+    const {engine: docker} = engineOver({host: '127.0.0.1', port: engine.port, tls: {ca: pki.ca, cert: pki.clientCert, key: pki.clientKey}, subject})
+    await docker.listKedgeContainers('web')
+    const before = engine.connections()
+    await docker.ping()
+    assert.equal(await docker.answers(), true)
+    assert.equal(engine.connections() - before, 2)
   })
 
   it('names the engine\'s identity from /info', async () => {
@@ -335,6 +342,33 @@ describe('connectEngine over tcp://', () => {
       plain.closeAllConnections()
       await new Promise<void>((resolve) => plain.close(() => resolve()))
     }
+  })
+})
+
+describe('the unix socket transport', () => {
+  // What a dockerd told to stop looks like: its socket is gone (no new connection), and it goes on
+  // answering the connections it has while it stops its containers.
+  it('answers no ping once the socket is gone, though a kept connection still answers', async () => {
+    const socket = path.join(tempDir('kedge-unix-engine-'), 'd.sock')
+    const server = http.createServer((request, response) => {
+      if (request.url?.startsWith('/_ping')) response.writeHead(200, {'content-type': 'text/plain'}).end('OK')
+      else response.writeHead(200, {'content-type': 'application/json'}).end(JSON.stringify([{...CONTAINER, State: 'exited', Status: 'Exited (143) 1 second ago'}]))
+    })
+    await new Promise<void>((resolve) => server.listen(socket, resolve))
+    after(() => {
+      server.closeAllConnections()
+      return new Promise<void>((resolve) => server.close(() => resolve()))
+    })
+    const connection = await connectEngine('going', {kind: 'unix', path: socket}, {})
+    after(() => connection.close())
+    const docker = connection.engine
+    assert.equal(await docker.answers(), true)
+    assert.equal((await docker.listKedgeContainers('web')).length, 1)
+    rmSync(socket)
+    assert.deepEqual((await docker.listKedgeContainers('web')).map((container) => container.state), ['exited'], 'the kept connection still answers')
+    assert.equal(await docker.answers(), false)
+    const refused = await docker.ping().then(() => null, (error: unknown) => error)
+    assert.ok(isKedgeError(refused) && refused.code === 'engine_unavailable', String(refused))
   })
 })
 

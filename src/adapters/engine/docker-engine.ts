@@ -168,10 +168,14 @@ export function createDockerEngine(transport: EngineTransport, described: Engine
     }
   }
 
-  /** Fails with engine_unavailable when the engine does not answer: checked before a deploy records anything. */
+  /**
+   * Fails with engine_unavailable when the engine does not answer: checked before a deploy records
+   * anything, and asked whether a failure was the host's. Over a new connection (see EngineRequest.fresh):
+   * a daemon shutting down still answers the ones it has.
+   */
   async function ping(): Promise<void> {
     try {
-      await transport.call({method: 'GET', path: '/_ping', timeoutMs: PING_TIMEOUT_MS})
+      await transport.call({method: 'GET', path: '/_ping', timeoutMs: PING_TIMEOUT_MS, fresh: true})
     } catch (error) {
       throw failure(error)
     }

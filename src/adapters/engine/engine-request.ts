@@ -12,6 +12,13 @@ export interface EngineRequest {
   body?: {type: string; data: Buffer}
   signal?: AbortSignal
   /**
+   * Over a new connection, never one kept alive from an earlier request. A dockerd told to stop closes
+   * its listener first and then stops its containers, while it goes on answering the connections it
+   * already has: over those it looks up, with its containers exiting one by one. Only a new connection
+   * tells that it is going. (The dockerode transport's agent is its modem's; it cannot choose.)
+   */
+  fresh?: boolean
+  /**
    * How long the engine gets: for call, to send its whole answer; for stream, to open the stream (it may
    * then stay open for as long as the engine runs).
    */

@@ -32,32 +32,41 @@ export interface TcpTarget {
 /**
  * Requests over TCP through one keep-alive agent, so that a TLS handshake is paid once rather than per
  * request (the first request, with its handshake, takes about 13 ms on a LAN; a ping over the kept
- * connection about 0.6 ms). The agent holds the certificates from memory: kedge's own requests need
+ * connection about 0.6 ms). A ping opens a connection of its own (EngineRequest.fresh), as it must to tell
+ * an engine that is going away. The agents hold the certificates from memory: kedge's own requests need
  * nothing of them written anywhere.
  */
 export function tcpTransport(target: TcpTarget): ClosableTransport {
   const connectTimeoutMs = target.connectTimeoutMs ?? CONNECT_TIMEOUT_MS
-  const agent = target.tls ? tlsAgent(target.tls, target.subject) : new http.Agent({keepAlive: true})
+  // The second agent serves the requests that must open a connection of their own (EngineRequest.fresh).
+  const {kept: agent, fresh: freshAgent} = target.tls ? tlsAgents(target.tls, target.subject) : {kept: new http.Agent({keepAlive: true}), fresh: new http.Agent({keepAlive: false})}
   const send = target.tls ? https.request : http.request
-  const inner = requestTransport((request) => openOverTcp(send, agent, target, connectTimeoutMs, request))
+  const inner = requestTransport((request) => openOverTcp(send, request.fresh ? freshAgent : agent, target, connectTimeoutMs, request))
   const named = <T>(work: Promise<T>): Promise<T> => work.catch((error: unknown) => Promise.reject(explainTlsFailure(error, target) ?? error))
   return {
     call: (request) => named(inner.call(request)),
     stream: (request) => named(inner.stream(request)),
-    close: () => agent.destroy(),
+    close: () => {
+      agent.destroy()
+      freshAgent.destroy()
+    },
   }
 }
 
-function tlsAgent(tls: TlsMaterial, subject: string): https.Agent {
+/**
+ * The agents of one engine's material: one keeping its connections, one opening a new connection for each
+ * request. The material is loaded as a connection would load it, so that a bad PEM or a key that is not the
+ * certificate's fails here, once, rather than as every request's connection error.
+ */
+function tlsAgents(tls: TlsMaterial, subject: string): {kept: https.Agent; fresh: https.Agent} {
   try {
-    // Loads the material as a connection would, so that a bad PEM or a key that is not the certificate's
-    // fails here, once, rather than as every request's connection error.
     requireCertificates(tls.ca, 'the CA')
     createSecureContext({ca: tls.ca, cert: tls.cert, key: tls.key})
   } catch (error) {
     throw unusableTlsMaterial(error, subject)
   }
-  return new https.Agent({keepAlive: true, ca: tls.ca, cert: tls.cert, key: tls.key})
+  const material = {ca: tls.ca, cert: tls.cert, key: tls.key}
+  return {kept: new https.Agent({keepAlive: true, ...material}), fresh: new https.Agent({keepAlive: false, ...material})}
 }
 
 /** Node takes a CA without a single certificate in it and then trusts nothing: refused as what it is. */

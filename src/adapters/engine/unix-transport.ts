@@ -12,7 +12,7 @@ export async function openOverSocket(socketPath: string, request: EngineRequest 
   // Loaded on the first request, not with the module: the read commands that never reach the engine skip it.
   const {request: send} = await import('node:http')
   return new Promise((resolve, reject) => {
-    const sent = send({socketPath, path: pathWithQuery(request), method: request.method, headers: bodyHeaders(request), signal: request.signal}, resolve)
+    const sent = send({socketPath, ...(request.fresh ? {agent: false} : {}), path: pathWithQuery(request), method: request.method, headers: bodyHeaders(request), signal: request.signal}, resolve)
     sent.on('error', reject)
     sent.end(request.body?.data)
   })
