@@ -47,9 +47,17 @@ export class ServeProcess {
     return this.child.pid!
   }
 
-  /** Waits for a log line matching `match`, among those logged from index `from` on. */
+  /**
+   * Waits for a log line matching `match`, among those logged from index `from` on. A timeout names what
+   * serve logged meanwhile (its last lines) and its stderr, so that a failure in CI tells what serve did instead.
+   */
   async waitForLog(match: (line: LogLine) => boolean, timeoutMs = 60_000, from = 0): Promise<LogLine> {
-    return waitFor(`a serve log line (stderr: ${this.stderr})`, () => this.lines.slice(from).find(match), timeoutMs)
+    try {
+      return await waitFor('a serve log line', () => this.lines.slice(from).find(match), timeoutMs)
+    } catch (error) {
+      const logged = this.lines.slice(Math.max(from, this.lines.length - 20)).map(summaryOf)
+      throw new Error(`${String(error)}; serve's last lines since: ${logged.length === 0 ? 'none' : logged.join(' | ')}; stderr: ${this.stderr.slice(-2000)}`)
+    }
   }
 
   events(event: string, repo?: string): LogLine[] {
@@ -64,6 +72,12 @@ export class ServeProcess {
     this.child.kill('SIGTERM')
     return this.exited
   }
+}
+
+/** A log line in a few words: its event, repository, commit and what it says went wrong. */
+function summaryOf(line: LogLine): string {
+  const words = [line.event, line.repo, typeof line.commit === 'string' ? line.commit.slice(0, 7) : undefined, line.error, line.note, line.text]
+  return words.filter((word) => word !== undefined && word !== null).map(String).join(' ')
 }
 
 /** A line that is not JSON is kept as such, so that a test fails on it rather than the reader crashing. */

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import {spawnSync, type SpawnSyncReturns} from 'node:child_process'
-import {copyFileSync, existsSync, mkdirSync, readdirSync, rmSync, symlinkSync, writeFileSync} from 'node:fs'
+import {copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync} from 'node:fs'
 import path from 'node:path'
 import {after, before, describe, it} from 'node:test'
 import {fileURLToPath} from 'node:url'
@@ -13,7 +13,10 @@ import {tempDir} from '../helpers/temp.js'
 /**
  * kedge as a user gets it: `npm pack` of a fresh checkout (prepack builds it), the tarball installed
  * globally into a prefix of its own, and the installed `kedge` run from there. One install serves every
- * test below: it compiles better-sqlite3 when no prebuilt library can be downloaded, which takes minutes.
+ * test below. better-sqlite3's install script takes a prebuilt library, as it downloads one for a user;
+ * with no download host reachable here, the archive it would download is made from the checkout's own
+ * build (see localPrebuild), rather than leaving it to compile SQLite again (minutes of both cores, which
+ * the tests beside this one would wait through).
  */
 
 const CHECKOUT = fileURLToPath(new URL('../..', import.meta.url))
@@ -71,12 +74,32 @@ function packAndInstall(work: string): Installed {
   assert.ok(tarball && others.length === 0, `npm pack made ${readdirSync(out).join(', ')}`)
   const tarballFiles = run('tar', ['-tzf', path.join(out, tarball)]).stdout.split('\n').filter(Boolean).map((file) => file.replace(/^package\//, ''))
 
-  // --prefer-offline: npm's cache serves what it holds. --allow-scripts: better-sqlite3 builds its native
-  // library at install, which npm 12 allows only when asked to (docs/install.md).
+  // --prefer-offline: npm's cache serves what it holds. --allow-scripts: better-sqlite3 fetches (or builds)
+  // its native library at install, which npm 12 allows only when asked to (docs/install.md).
+  const env = {...npmEnvironment(), npm_config_better_sqlite3_local_prebuilds: localPrebuild(work)}
   started = performance.now()
-  run('npm', ['install', '--global', '--prefix', prefix, '--prefer-offline', '--no-audit', '--no-fund', '--allow-scripts=better-sqlite3', path.join(out, tarball)], {timeoutMs: INSTALL_TIMEOUT_MS})
+  run('npm', ['install', '--global', '--prefix', prefix, '--prefer-offline', '--no-audit', '--no-fund', '--allow-scripts=better-sqlite3', path.join(out, tarball)], {env, timeoutMs: INSTALL_TIMEOUT_MS})
   const installSeconds = (performance.now() - started) / 1000
+  // A compile leaves its objects beside the library: the archive was not taken, and the install took minutes.
+  const built = path.join(prefix, 'lib/node_modules/kedge/node_modules/better-sqlite3/build')
+  assert.ok(!existsSync(path.join(built, 'Release/obj.target')), `better-sqlite3 was compiled rather than unpacked from ${path.join(work, 'prebuilds')}`)
   return {tarballFiles, kedge: path.join(prefix, 'bin', 'kedge'), packageDirectory: path.join(prefix, 'lib', 'node_modules', 'kedge'), packSeconds, installSeconds}
+}
+
+/**
+ * A directory holding the archive better-sqlite3's install script (prebuild-install) would download for
+ * this Node.js and machine, named as it names it, made from the checkout's own build of the library:
+ * prebuild-install looks in the directory npm_config_better_sqlite3_local_prebuilds names before it
+ * downloads, and unpacks the archive as it would a downloaded one.
+ */
+function localPrebuild(work: string): string {
+  const library = path.join(CHECKOUT, 'node_modules/better-sqlite3')
+  const {version} = JSON.parse(readFileSync(path.join(library, 'package.json'), 'utf8')) as {version: string}
+  const directory = path.join(work, 'prebuilds')
+  mkdirSync(directory)
+  const archive = path.join(directory, `better-sqlite3-v${version}-node-v${process.versions.modules}-${process.platform}-${process.arch}.tar.gz`)
+  run('tar', ['-czf', archive, '-C', library, 'build/Release/better_sqlite3.node'])
+  return directory
 }
 
 /** Runs the installed kedge itself (its shebang, its link), with a home of the test's own. */
