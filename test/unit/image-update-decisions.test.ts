@@ -68,12 +68,17 @@ describe('image updates', () => {
     assert.ok(![...world.engine.images.keys()].some((reference) => reference.startsWith('kedge-previous/')), 'the hold is let go')
   })
 
-  it('in notify mode records the new digest as pending and pulls nothing', async () => {
+  it('in notify mode records the new digest as pending, says so, and pulls nothing', async () => {
     await deployed('notify')
+    const told = world.announcer.events.length
     const check = await checkImageUpdates(world.context, {...target, stack: stack()})
     assert.equal(check.kind, 'pending')
     assert.deepEqual(world.compose.actions(), [])
     assert.deepEqual(parsePendingImages(stack().pendingImages), [{image: 'web:1', from: D1, to: D2, services: ['web']}])
+    assert.deepEqual(
+      world.announcer.events.slice(told).map((event) => event.kind === 'images_pending' && [event.target.stack.name, event.mode, event.updates]),
+      [[target.stack.name, 'notify', [{image: 'web:1', from: D1, to: D2, services: ['web']}]]],
+    )
 
     world.registries.digests.set('web:1', D1)
     assert.equal((await checkImageUpdates(world.context, {...target, stack: stack()})).kind, 'current')

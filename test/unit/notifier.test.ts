@@ -107,6 +107,25 @@ describe('the notifier', () => {
     assert.equal(world.messenger.sent.length, 2)
   })
 
+  it('tells of new images pending in notify mode, each digest once, with the sync that applies them', async () => {
+    const {notifier, target, world, bodies} = setUp({foldWindowMs: 0})
+    const update = {image: '127.0.0.1:5000/shop/web:1', from: `sha256:${'1'.repeat(64)}`, to: `sha256:${'2'.repeat(64)}`, services: ['web', 'worker']}
+    for (let i = 0; i < 3; i++) notifier.announce({kind: 'images_pending', target, updates: [update], mode: 'notify'})
+    notifier.announce({kind: 'images_pending', target, updates: [{...update, to: `sha256:${'3'.repeat(64)}`}], mode: 'notify'})
+    await notifier.drain(1000)
+    assert.equal(world.messenger.sent.length, 2)
+    const [first, second] = bodies()
+    assert.equal(first!.event, 'images_pending')
+    assert.equal(first!.type, 'info')
+    assert.equal(first!.title, 'web: new images behind a tag (notify mode)')
+    assert.equal(
+      String(first!.message).split('\n').slice(0, 2).join('\n'),
+      '127.0.0.1:5000/shop/web:1 (web, worker): 111111111111 → 222222222222\nkedge leaves them to you in notify mode: "kedge sync --repo web" pulls them and recreates the services that use them.',
+    )
+    assert.equal(first!.reason, 'images: 127.0.0.1:5000/shop/web:1 → 222222222222')
+    assert.match(String(second!.message), /→ 333333333333/)
+  })
+
   it('sends a repository\'s error only once it has lasted, once, and its recovery once', async () => {
     const {notifier, repository, world, bodies} = setUp({errorAfterMs: 120_000})
     const failing = () => notifier.announce({kind: 'repository_failed', repository, error: 'git could not reach the remote: connection refused'})

@@ -1,7 +1,8 @@
-import {parseReason, reasonLine} from '../repository/deploy-reason.js'
+import {parseReason, reasonLine, shortDigest} from '../repository/deploy-reason.js'
 import type {DeploymentRow, StackTarget} from '../rows.js'
 import type {Drift} from '../stack/drift.js'
 import {formatDuration} from '../config/duration.js'
+import type {ImageUpdate} from '../images/image-updates.js'
 import type {KedgeEvent} from './kedge-event.js'
 import type {Notification, NotificationEvent} from './notification.js'
 
@@ -12,8 +13,8 @@ function formatDurationShort(ms: number): string {
   return ms < 1000 ? `${Math.max(0, ms)}ms` : formatDuration(Math.round(ms / 1000) * 1000)
 }
 
-/** Most lines of drift a message lists; the rest are counted. */
-const MAX_DRIFT_LINES = 10
+/** Most lines of drift, or of images, a message lists; the rest are counted. */
+const MAX_LINES = 10
 
 /**
  * The message an event makes, or null for an event that is no notification of its own: a deploy
@@ -54,9 +55,24 @@ export function notificationFor(event: KedgeEvent, time: Date): Notification | n
         status: event.hold,
         reason: event.hold === 'down' ? 'kedge down' : 'kedge suspend',
       })
+    case 'images_pending':
+      return stackNotification(event.target, time, {
+        event: 'images_pending',
+        type: 'info',
+        title: `${event.target.stack.name}: new images behind ${event.updates.length === 1 ? 'a tag' : `${event.updates.length} tags`} (${event.mode} mode)`,
+        message: `${imageLines(event.updates)}\nkedge leaves them to you in ${event.mode} mode: "kedge sync --repo ${event.target.repository.name}" pulls them and recreates the services that use them.`,
+        // The new digests: another move of a tag is other news, not folded into this one.
+        reason: `images: ${event.updates.map((update) => `${update.image} → ${shortDigest(update.to)}`).join(', ')}`,
+      })
     default:
       return null
   }
+}
+
+function imageLines(updates: readonly ImageUpdate[]): string {
+  const lines = updates.slice(0, MAX_LINES).map((update) => `${update.image} (${update.services.join(', ')}): ${shortDigest(update.from)} → ${shortDigest(update.to)}`)
+  if (updates.length > MAX_LINES) lines.push(`and ${updates.length - MAX_LINES} more`)
+  return lines.join('\n')
 }
 
 /** A repository's error that persisted, or its recovery. */
@@ -141,8 +157,8 @@ function stackNotification(
 }
 
 function driftLines(drift: readonly Drift[]): string {
-  const lines = drift.slice(0, MAX_DRIFT_LINES).map((entry) => `${entry.service} ${entry.type}: expected ${entry.expected}, found ${entry.actual}`)
-  if (drift.length > MAX_DRIFT_LINES) lines.push(`and ${drift.length - MAX_DRIFT_LINES} more`)
+  const lines = drift.slice(0, MAX_LINES).map((entry) => `${entry.service} ${entry.type}: expected ${entry.expected}, found ${entry.actual}`)
+  if (drift.length > MAX_LINES) lines.push(`and ${drift.length - MAX_LINES} more`)
   return lines.join('\n')
 }
 

@@ -1,4 +1,5 @@
 import type {ReconciliationMode} from '../config/reconciliation-mode.js'
+import type {ImageUpdate} from '../images/image-updates.js'
 import type {DeploymentRow, RepositoryRow, StackTarget} from '../rows.js'
 import type {Drift} from '../stack/drift.js'
 
@@ -19,3 +20,5 @@ export type KedgeEvent =
   | {kind: 'repository_answered'; repository: RepositoryRow}
   /** The stack was taken down or suspended (`kedge down`, `kedge suspend`). */
   | {kind: 'stack_held'; target: StackTarget; hold: 'down' | 'suspended'; note: string; /** Its history row; null for a stack kedge knows no commit of. */ deployment: DeploymentRow | null}
+  /** An image check in notify or manual mode found tags the registry moved: they wait for `kedge sync`. */
+  | {kind: 'images_pending'; target: StackTarget; updates: readonly ImageUpdate[]; mode: ReconciliationMode}

@@ -12,6 +12,7 @@ export const NOTIFICATION_EVENTS = [
   'repository_unreachable',
   'repository_recovered',
   'stack_held',
+  'images_pending',
   'test',
 ] as const
 export type NotificationEvent = (typeof NOTIFICATION_EVENTS)[number]

@@ -81,7 +81,8 @@ export function reasonLine(reason: DeployReason): string {
   return parts.length === 0 ? reason.source : `${reason.source}: ${parts.join('; ')}`
 }
 
-function shortDigest(digest: string | null): string {
+/** A digest as `docker images` shows an image id: 12 hex digits, enough to tell two apart in a line. */
+export function shortDigest(digest: string | null): string {
   return digest === null ? 'unknown' : digest.replace(/^sha256:/, '').slice(0, 12)
 }
 

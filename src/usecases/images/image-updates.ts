@@ -57,6 +57,8 @@ export async function checkImageUpdates(context: KedgeContext, target: StackTarg
   if (updates.length === 0) return failure ? {kind: 'failed', error: failure} : {kind: 'current'}
   if (!options.apply && config.mode !== 'auto') {
     store.updateStack(target.stack.id, {pendingImages: JSON.stringify(updates)})
+    // Every check that finds them says so; the notifier tells of each new digest once.
+    context.announcer.announce({kind: 'images_pending', target, updates, mode: config.mode})
     return {kind: 'pending', updates}
   }
   if (!options.apply && failedBefore(context, target, lastGood, updates)) return {kind: 'already-failed', updates}

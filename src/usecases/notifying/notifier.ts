@@ -66,6 +66,8 @@ export class Notifier implements Announcer {
   private readonly counts = new Map<string, {channel: string; result: NotificationResult; total: number}>()
   /** The drift last told of, per stack: a check that finds the same again is no news. */
   private readonly toldDrift = new Map<number, string>()
+  /** The pending images last told of, per stack: the same digests found again at the next check are no news. */
+  private readonly toldImages = new Map<number, string>()
   /** Per commit of a stack, its statuses in order: a `pending` that is retried never lands after the outcome. */
   private readonly statusChains = new Map<string, {latest: number; chain: Promise<void>}>()
   /** Aborted when drain gives up: what is under way stops, and no retry starts. */
@@ -124,6 +126,9 @@ export class Notifier implements Announcer {
       case 'drift_checked':
         if (!this.driftIsNews(event.target.stack.id, event.drift)) return
         break
+      case 'images_pending':
+        if (!isNews(this.toldImages, event.target.stack.id, JSON.stringify(event.updates.map(({image, to}) => [image, to])))) return
+        break
       case 'repository_failed':
         return this.repositoryFailed(event.repository.id, event.repository.name, event.error, now)
       case 'repository_answered':
@@ -135,14 +140,11 @@ export class Notifier implements Announcer {
 
   /** Whether the drift a check found differs from what was last told of the stack; a check that finds none clears it. */
   private driftIsNews(stackId: number, drift: readonly Drift[]): boolean {
-    const found = JSON.stringify(drift.map(({service, type, expected}) => [service, type, expected]))
     if (drift.length === 0) {
       this.toldDrift.delete(stackId)
       return false
     }
-    if (this.toldDrift.get(stackId) === found) return false
-    this.toldDrift.set(stackId, found)
-    return true
+    return isNews(this.toldDrift, stackId, JSON.stringify(drift.map(({service, type, expected}) => [service, type, expected])))
   }
 
   /** Each status of a commit of a stack waits for the one before; a `pending` not yet posted when the outcome comes is dropped. */
@@ -271,4 +273,11 @@ const KIND_OF_SCHEME: Record<string, ChannelKind> = {json: 'json', jsons: 'json'
 /** The channel's kind (json, ntfy, ...), from its display form: known without opening the sealed URL. */
 function channelKind(channel: NotificationChannelRow): string {
   return KIND_OF_SCHEME[/^([a-z]+):/.exec(channel.display)?.[1] ?? ''] ?? 'unknown'
+}
+
+/** Whether `found` differs from what `told` holds for the stack; it is then what was told. */
+function isNews(told: Map<number, string>, stackId: number, found: string): boolean {
+  if (told.get(stackId) === found) return false
+  told.set(stackId, found)
+  return true
 }
