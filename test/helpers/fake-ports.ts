@@ -430,6 +430,14 @@ export function rootStackValues(repository: Pick<RepositoryRow, 'id' | 'name' | 
   return {repositoryId: repository.id, name: repository.name, path: repository.path, createdAt: repository.createdAt}
 }
 
+/** Where the repository of the decision tests lives: `app`, branch main (see registerApp). */
+export const APP_URL = 'https://git.example/app.git'
+
+/** Registers the repository `app` (APP_URL, branch main) in the world, as `repo add` leaves it: what the decision tests start from. */
+export function registerApp(world: Pick<FakeWorld, 'store' | 'clock'>): RegisteredRepository {
+  return registerRepository(world.store, {name: 'app', url: APP_URL, branch: 'main', createdAt: world.clock.now()})
+}
+
 /** Inserts a repository and its root stack, as add-repository does inside its commit gate. */
 export function registerRepository(store: MemoryStore, values: NewRepositoryRow): RegisteredRepository {
   let stack: StackRow | undefined

@@ -15,9 +15,8 @@ import {readBuildTags} from '../../src/usecases/deploying/build-tags.js'
 import {reconcileRepository} from '../../src/usecases/deploying/reconcile.js'
 import {healDrift} from '../../src/usecases/drift/heal.js'
 import {rollbackRepository} from '../../src/usecases/rollback/rollback.js'
-import {fakeWorld, registerRepository, type FakeWorld} from '../helpers/fake-ports.js'
+import {APP_URL as URL, fakeWorld, registerApp, type FakeWorld} from '../helpers/fake-ports.js'
 
-const URL = 'https://git.example/app.git'
 
 /** A stack of a service kedge builds from ./app, and one it pulls. */
 function builtStack(content: string, extra: Record<string, string> = {}): Record<string, string> {
@@ -36,7 +35,7 @@ describe('deploying a service kedge builds', () => {
 
   beforeEach(() => {
     world = fakeWorld()
-    target = registerRepository(world.store, {name: 'app', url: URL, branch: 'main', createdAt: world.clock.now()}).target
+    target = registerApp(world).target
   })
   afterEach(() => world.cleanup())
 

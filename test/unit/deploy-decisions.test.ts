@@ -5,9 +5,8 @@ import {ExternalError} from '../../src/model/errors.js'
 import type {DeploymentRow, StackTarget} from '../../src/model/rows.js'
 import {HOST_FAILED_NOTE} from '../../src/usecases/deploying/host-failure.js'
 import {reconcileRepository, type ReconcileResult} from '../../src/usecases/deploying/reconcile.js'
-import {composeFailure, fakeWorld, registerRepository, stackFiles, type FakeWorld} from '../helpers/fake-ports.js'
+import {APP_URL as URL, composeFailure, fakeWorld, registerApp, stackFiles, type FakeWorld} from '../helpers/fake-ports.js'
 
-const URL = 'https://git.example/app.git'
 const LEFT_AS_FAILED = 'left as it failed: rollback_on_failure is off'
 const NO_ROLLBACK = 'reconciliation:\n  rollback_on_failure: false\n'
 
@@ -26,7 +25,7 @@ describe('deploying a new commit', () => {
 
   beforeEach(() => {
     world = fakeWorld()
-    target = registerRepository(world.store, {name: 'app', url: URL, branch: 'main', createdAt: world.clock.now()}).target
+    target = registerApp(world).target
   })
   afterEach(() => world.cleanup())
 

@@ -7,9 +7,8 @@ import {reconcileRepository} from '../../src/usecases/deploying/reconcile.js'
 import {syncRepository} from '../../src/usecases/deploying/sync.js'
 import {HOST_FAILED_NOTE} from '../../src/usecases/deploying/host-failure.js'
 import {healDrift, type HealResult} from '../../src/usecases/drift/heal.js'
-import {composeFailure, fakeWorld, registerRepository, stackFiles, type FakeWorld} from '../helpers/fake-ports.js'
+import {APP_URL as URL, composeFailure, fakeWorld, registerApp, stackFiles, type FakeWorld} from '../helpers/fake-ports.js'
 
-const URL = 'https://git.example/app.git'
 const MINUTE = 60_000
 
 describe('healing drift', () => {
@@ -19,7 +18,7 @@ describe('healing drift', () => {
 
   beforeEach(() => {
     world = fakeWorld()
-    stack = registerRepository(world.store, {name: 'app', url: URL, branch: 'main', createdAt: world.clock.now()}).stack
+    stack = registerApp(world).stack
   })
   afterEach(() => world.cleanup())
 

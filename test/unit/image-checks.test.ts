@@ -5,9 +5,8 @@ import {ImageChecks} from '../../src/drivers/daemon/image-checks.js'
 import type {LogFields, Logger, LogLevel} from '../../src/drivers/daemon/logger.js'
 import type {RepositoryRow} from '../../src/model/rows.js'
 import {syncRepository} from '../../src/usecases/deploying/sync.js'
-import {fakeWorld, registerRepository, type FakeWorld} from '../helpers/fake-ports.js'
+import {APP_URL as URL, fakeWorld, registerApp, type FakeWorld} from '../helpers/fake-ports.js'
 
-const URL = 'https://git.example/app.git'
 const D1 = `sha256:${'1'.repeat(64)}`
 const D2 = `sha256:${'2'.repeat(64)}`
 
@@ -30,7 +29,7 @@ describe("serve's image checks", () => {
 
   beforeEach(async () => {
     world = fakeWorld()
-    repository = registerRepository(world.store, {name: 'app', url: URL, branch: 'main', createdAt: world.clock.now()}).repository
+    repository = registerApp(world).repository
     world.git.push(URL, 'main', {'compose.yaml': 'services:\n  web:\n    image: web:1\n', 'kedge.yaml': 'reconciliation:\n  mode: notify\n  image_updates: true\n  image_update_interval: 10m\n'})
     await syncRepository(world.context, 'app')
     world.engine.repoDigests.set(world.engine.images.get('web:1')!, [`web@${D1}`])

@@ -8,9 +8,8 @@ import type {StackTarget} from '../../src/model/rows.js'
 import {reconcileRepository} from '../../src/usecases/deploying/reconcile.js'
 import {checkImageUpdates} from '../../src/usecases/images/image-updates.js'
 import {syncRepository} from '../../src/usecases/deploying/sync.js'
-import {fakeWorld, registerRepository, type FakeWorld} from '../helpers/fake-ports.js'
+import {APP_URL as URL, fakeWorld, registerApp, type FakeWorld} from '../helpers/fake-ports.js'
 
-const URL = 'https://git.example/app.git'
 const D1 = `sha256:${'1'.repeat(64)}`
 const D2 = `sha256:${'2'.repeat(64)}`
 const PINNED = `redis@sha256:${'9'.repeat(64)}`
@@ -22,7 +21,7 @@ describe('image updates', () => {
 
   beforeEach(() => {
     world = fakeWorld()
-    target = registerRepository(world.store, {name: 'app', url: URL, branch: 'main', createdAt: world.clock.now()}).target
+    target = registerApp(world).target
   })
   afterEach(() => world.cleanup())
 
@@ -109,7 +108,7 @@ describe('image updates', () => {
     assert.equal((await checkImageUpdates(world.context, {...target, stack: stack()})).kind, 'off')
 
     world = fakeWorld()
-    target = registerRepository(world.store, {name: 'app', url: URL, branch: 'main', createdAt: world.clock.now()}).target
+    target = registerApp(world).target
     await deployed('auto')
     world.registries.failure = new ExternalError('the registry did not answer', {code: 'registry_failed'})
     const failed = await checkImageUpdates(world.context, {...target, stack: stack()})

@@ -6,9 +6,8 @@ import type {StackRow} from '../../src/model/rows.js'
 import type {ServiceChange} from '../../src/model/stack/plan.js'
 import {reconcileRepository, type ReconcileResult} from '../../src/usecases/deploying/reconcile.js'
 import {rollbackRepository} from '../../src/usecases/rollback/rollback.js'
-import {composeFailure, fakeWorld, registerRepository, stackFiles, type FakeWorld} from '../helpers/fake-ports.js'
+import {APP_URL as URL, composeFailure, fakeWorld, registerApp, stackFiles, type FakeWorld} from '../helpers/fake-ports.js'
 
-const URL = 'https://git.example/app.git'
 
 describe('the reconcile ladder', () => {
   let world: FakeWorld
@@ -17,7 +16,7 @@ describe('the reconcile ladder', () => {
 
   beforeEach(async () => {
     world = fakeWorld()
-    stack = registerRepository(world.store, {name: 'app', url: URL, branch: 'main', createdAt: world.clock.now()}).stack
+    stack = registerApp(world).stack
     good = world.git.push(URL, 'main', stackFiles('1'))
     assert.equal((await round()).kind, 'deployed')
     world.forgetCalls()

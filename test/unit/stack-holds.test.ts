@@ -9,9 +9,8 @@ import {healDrift} from '../../src/usecases/drift/heal.js'
 import {repositoryStatuses} from '../../src/usecases/repositories/repository-status.js'
 import {rollbackRepository} from '../../src/usecases/rollback/rollback.js'
 import {downStacks, resumeStacks, suspendStacks} from '../../src/usecases/stacks/holds.js'
-import {fakeWorld, registerRepository, stackFiles, type FakeWorld} from '../helpers/fake-ports.js'
+import {APP_URL as URL, fakeWorld, registerApp, stackFiles, type FakeWorld} from '../helpers/fake-ports.js'
 
-const URL = 'https://git.example/app.git'
 const BY = {by: 'alice'}
 
 describe('stacks kept down or left alone', () => {
@@ -21,7 +20,7 @@ describe('stacks kept down or left alone', () => {
 
   beforeEach(async () => {
     world = fakeWorld()
-    stack = registerRepository(world.store, {name: 'app', url: URL, branch: 'main', createdAt: world.clock.now()}).stack
+    stack = registerApp(world).stack
     first = world.git.push(URL, 'main', stackFiles('1'))
     await syncRepository(world.context, 'app')
     world.forgetCalls()
