@@ -56,6 +56,13 @@ export interface Engine {
   /** Fails with engine_unavailable when the engine does not answer a ping. */
   ping(): Promise<void>
   /**
+   * How many times kedge has lost the engine so far: a request that could not reach it, was cut off or
+   * timed out, or its event stream ending unasked. Read before an attempt and again at its failure, it
+   * tells that the engine went away meanwhile even when it answers again by then: a daemon restarted
+   * within a second stops the containers a deploy waits for, and answers as if nothing happened.
+   */
+  connectionLosses(): number
+  /**
    * The mounts of the container kedge itself runs in; null when it runs in none this engine knows (on the
    * host, or in a container of another engine).
    */

@@ -573,6 +573,24 @@ export class FakeEngine implements Engine {
   async ping(): Promise<void> {
     this.check()
   }
+  /** Each call made while the engine is not available is one; a test adds restarts the engine came back from (see restarted). */
+  losses = 0
+  connectionLosses(): number {
+    return this.losses
+  }
+  /**
+   * The daemon restarted, within a second: it stopped the stack's running containers (their command
+   * exited on its SIGTERM, code 0) and answers again.
+   */
+  restarted(): void {
+    this.losses++
+    for (const container of this.containers) {
+      if (container.state !== 'running') continue
+      container.state = 'exited'
+      container.exitCode = 0
+      container.status = 'Exited (0) Less than a second ago'
+    }
+  }
   async ownContainerMounts(): Promise<ContainerMount[] | null> {
     this.check()
     return this.ownMounts
@@ -644,7 +662,9 @@ export class FakeEngine implements Engine {
   }
 
   private check(): void {
-    if (!this.available) throw new ExternalError('the Docker engine does not answer', {code: 'engine_unavailable'})
+    if (this.available) return
+    this.losses++
+    throw new ExternalError('the Docker engine does not answer', {code: 'engine_unavailable'})
   }
   private checkSwarm(): void {
     this.check()

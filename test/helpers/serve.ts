@@ -55,7 +55,7 @@ export class ServeProcess {
     try {
       return await waitFor('a serve log line', () => this.lines.slice(from).find(match), timeoutMs)
     } catch (error) {
-      const logged = this.lines.slice(Math.max(from, this.lines.length - 20)).map(summaryOf)
+      const logged = collapsed(this.lines.slice(from).map(summaryOf)).slice(-30)
       throw new Error(`${String(error)}; serve's last lines since: ${logged.length === 0 ? 'none' : logged.join(' | ')}; stderr: ${this.stderr.slice(-2000)}`)
     }
   }
@@ -78,6 +78,17 @@ export class ServeProcess {
 function summaryOf(line: LogLine): string {
   const words = [line.event, line.repo, typeof line.commit === 'string' ? line.commit.slice(0, 7) : undefined, line.error, line.note, line.text]
   return words.filter((word) => word !== undefined && word !== null).map(String).join(' ')
+}
+
+/** Runs of the same line (a poll logged every second) as one, with their count. */
+function collapsed(lines: string[]): string[] {
+  const runs: Array<{line: string; count: number}> = []
+  for (const line of lines) {
+    const last = runs.at(-1)
+    if (last?.line === line) last.count++
+    else runs.push({line, count: 1})
+  }
+  return runs.map(({line, count}) => (count === 1 ? line : `${line} (×${count})`))
 }
 
 /** A line that is not JSON is kept as such, so that a test fails on it rather than the reader crashing. */

@@ -152,7 +152,10 @@ describe('faults', {timeout: 300_000}, () => {
     await waitFor('the slowly healthy container to run', () => containerOf()?.Image === 'kedge-test/busybox:1' && containerOf()?.State === 'running', 60_000, 50)
     const beforeRestart = serve.lines.length
     await engine.restart()
-    await deployed(serve, stack.name, slow, 90_000, beforeRestart)
+    await deployed(serve, stack.name, slow, 90_000, beforeRestart).catch(async (error: unknown) => {
+      const rows = await history(stack.home, stack.name, env).catch(() => [])
+      throw new Error(`${String(error)}; the history: ${JSON.stringify(rows.map((row) => [row.commit.slice(0, 7), row.trigger, row.status, row.error, row.note]))}`)
+    })
     const attempts = (await history(stack.home, stack.name, env)).filter((row) => row.commit === slow)
     assert.deepEqual(attempts.map((row) => [row.trigger, row.status]), [['git', 'success'], ['git', 'failed']])
     assert.match(attempts[1]!.note!, /cut short by the host/)

@@ -26,7 +26,8 @@ function recordingStore() {
     recordStackError: (id: number, error: unknown) => void writes.push(['error', {id, message: (error as Error).message}]),
   }
   const announcer = {announce: (event: {kind: string}) => void writes.push(['announce', event.kind])}
-  return {context: {store, announcer} as unknown as KedgeContext, writes}
+  const engine = {connectionLosses: () => 0}
+  return {context: {store, announcer, engine} as unknown as KedgeContext, writes}
 }
 
 describe('runAttempt', () => {

@@ -188,6 +188,34 @@ describe('deploying a new commit', () => {
     assert.deepEqual(world.engine.running('app'), {web: head, worker: good})
   })
 
+  it('records a deploy whose containers a daemon restart stopped as the host\'s, though the engine answers again by then: not rolled back, retried', async () => {
+    await deployGood()
+    const head = world.git.push(URL, 'main', stackFiles('2'))
+    // The daemon restarts while the gate waits, and is back within its first look: the new containers stopped (code 0).
+    const list = world.engine.listKedgeContainers.bind(world.engine)
+    let restarts = 0
+    world.engine.listKedgeContainers = async (project) => {
+      if (restarts === 0 && world.compose.actions().includes('up web')) {
+        restarts++
+        world.engine.restarted()
+      }
+      return list(project)
+    }
+
+    await round()
+
+    const attempt = history().at(-1)!
+    assert.match(String(attempt.error), /service web exited with code 0/)
+    assert.deepEqual({...attempt, error: null}, {commit: short(head), trigger: 'git', status: 'failed', error: null, note: HOST_FAILED_NOTE, interrupted: true, leftFailed: false, replacedCommit: null})
+    assert.deepEqual(world.compose.actions(), ['config', 'pull web', 'up web'], 'nothing was rolled back')
+    assert.equal(row().pinnedCommit, null)
+
+    const retried = await round()
+    assert.equal(retried.kind, 'deployed')
+    assert.deepEqual(history().at(-1), {commit: short(head), trigger: 'git', status: 'success', error: null, note: null, interrupted: false, leftFailed: false, replacedCommit: null})
+    assert.equal(world.engine.running('app').web, head)
+  })
+
   it('records a deploy kedge stopped as interrupted and retries it on the next round', async () => {
     await deployGood()
     const head = world.git.push(URL, 'main', stackFiles('2'))

@@ -16,6 +16,7 @@ import {ExternalError, InvalidInputError, isKedgeError, type KedgeError} from '.
 import {redact} from '../../src/model/secrets/redaction.js'
 import {freePort} from '../helpers/ports.js'
 import {tempDir} from '../helpers/temp.js'
+import {waitFor} from '../helpers/wait.js'
 
 /** PEM files made by openssl: the engine's CA and server certificate (for 127.0.0.1), kedge's client certificate, and a second CA with a client certificate of its own. */
 interface Pki {
@@ -369,6 +370,54 @@ describe('the unix socket transport', () => {
     assert.equal(await docker.answers(), false)
     const refused = await docker.ping().then(() => null, (error: unknown) => error)
     assert.ok(isKedgeError(refused) && refused.code === 'engine_unavailable', String(refused))
+  })
+})
+
+describe('the engine\'s connection losses', () => {
+  it('counts a request that cannot connect and an event stream the engine ends; not an error status, nor a stream kedge stops', async () => {
+    const socket = path.join(tempDir('kedge-unix-engine-'), 'd.sock')
+    const streams: http.ServerResponse[] = []
+    const server = http.createServer((request, response) => {
+      if (request.url?.startsWith('/events')) {
+        response.writeHead(200, {'content-type': 'application/json'})
+        response.flushHeaders()
+        streams.push(response)
+      } else if (request.url?.startsWith('/_ping')) {
+        response.writeHead(200, {'content-type': 'text/plain'}).end('OK')
+      } else {
+        response.writeHead(500, {'content-type': 'application/json'}).end(JSON.stringify({message: 'boom'}))
+      }
+    })
+    await new Promise<void>((resolve) => server.listen(socket, resolve))
+    after(() => {
+      server.closeAllConnections()
+      return new Promise<void>((resolve) => server.close(() => resolve()))
+    })
+    const connection = await connectEngine('going', {kind: 'unix', path: socket}, {})
+    after(() => connection.close())
+    const docker = connection.engine
+    const watch = (signal: AbortSignal) => docker.watchEvents({signal, onConnected: () => undefined, onEvent: () => undefined, onUnreadable: () => undefined})
+
+    await docker.ping()
+    await assert.rejects(docker.listKedgeContainers('web'), /HTTP code 500/)
+    const stopping = new AbortController()
+    const stopped = watch(stopping.signal)
+    await waitFor('the first stream to open', () => streams.length === 1)
+    stopping.abort()
+    await stopped
+    assert.equal(docker.connectionLosses(), 0, 'an error status and a stream kedge stopped are no loss')
+
+    const ended = watch(new AbortController().signal)
+    await waitFor('the second stream to open', () => streams.length === 2)
+    streams[1]!.end()
+    await ended
+    assert.equal(docker.connectionLosses(), 1, 'the engine ended the stream')
+    rmSync(socket)
+    assert.equal(await docker.answers(), false)
+    assert.equal(docker.connectionLosses(), 2, 'a ping that could not connect')
+    server.closeAllConnections()
+    await assert.rejects(docker.listKedgeContainers('web'), (error: unknown) => isKedgeError(error) && error.code === 'engine_unavailable')
+    assert.equal(docker.connectionLosses(), 3, 'a query that could not connect')
   })
 })
 

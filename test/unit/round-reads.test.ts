@@ -150,6 +150,7 @@ function fakeWorld(root: string) {
   const engine: Partial<Engine> = {
     ping: async () => undefined,
     listKedgeContainers: async () => (note('engine.listKedgeContainers'), running),
+    connectionLosses: () => 0,
     listComposeProjectContainers: async () => (note('engine.listComposeProjectContainers'), running),
     currentImageIds: async (references) => (note('engine.currentImageIds'), new Map(references.map((reference) => [reference, 'sha256:busybox1']))),
     removeContainer: async () => undefined,

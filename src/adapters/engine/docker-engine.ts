@@ -13,6 +13,7 @@ import type {EngineTransport} from './engine-request.js'
 import {environmentTransport} from './engine-transport.js'
 import {EVENTS_CONNECT_TIMEOUT_MS, PING_TIMEOUT_MS, QUERY_TIMEOUT_MS, REMOVE_TIMEOUT_MS, STOP_MARGIN_MS, UNLIMITED_STOP_MS} from './engine-timeouts.js'
 import {readEvents} from './event-stream.js'
+import {countingLosses, type LossCounter} from './connection-losses.js'
 import {imageRequests} from './image-requests.js'
 import {containerFileRequests} from './container-files.js'
 import {ownContainerMounts} from './own-container.js'
@@ -34,8 +35,10 @@ const LONGEST_TIMER_MS = 2 ** 31 - 1
 const DEFAULT_STOP_SECONDS = 10
 
 /** The engine that `transport` reaches, named in its errors as `described` says (kedge's own engine's words unless given). */
-export function createDockerEngine(transport: EngineTransport, described: EngineDescription = LOCAL_ENGINE): DockerEngine {
+export function createDockerEngine(reaching: EngineTransport, described: EngineDescription = LOCAL_ENGINE): DockerEngine {
   const failure = (error: unknown) => engineError(error, described)
+  const losses: LossCounter = {count: 0}
+  const transport = countingLosses(reaching, losses)
 
   /** Every container kedge labelled for this Compose project, running or not; one-off `compose run` containers are not part of the stack. */
   async function listKedgeContainers(project: string): Promise<StackContainer[]> {
@@ -154,6 +157,8 @@ export function createDockerEngine(transport: EngineTransport, described: Engine
     }
     options.onConnected()
     await readEvents(stream, options)
+    // The engine ended it (it stopped, or the connection broke), not kedge.
+    if (!options.signal.aborted) losses.count++
   }
 
   /** A container's mounts, as `docker inspect` lists them; null when the engine has no such container. */
@@ -216,6 +221,7 @@ export function createDockerEngine(transport: EngineTransport, described: Engine
     ...containerFileRequests(transport, described),
     answers,
     ping,
+    connectionLosses: () => losses.count,
     ownContainerMounts: () => ownContainerMounts(containerMounts),
     watchEvents,
     identify,

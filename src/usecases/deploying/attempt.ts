@@ -32,11 +32,13 @@ export interface AttemptFailed {
 export interface AttemptSteps {
   /** Does the attempt's work; whatever it throws is handed to `failed`. */
   work: () => Promise<AttemptSucceeded>
-  /** Makes the failure's record; runs before the row is finished, so it may do more work first (deploy's automatic rollback). */
-  failed: (caught: unknown) => Promise<AttemptFailed>
+  /**
+   * Makes the failure's record; runs before the row is finished, so it may do more work first (deploy's
+   * automatic rollback). `engineLossesBefore` is the engine's connectionLosses as the attempt began (see
+   * failedForTheHost).
+   */
+  failed: (caught: unknown, engineLossesBefore: number) => Promise<AttemptFailed>
 }
-
-/** A failed attempt's row, with what a failed build printed (`deployments.build_output`) when one did. */
 
 /**
  * One attempt at a stack, as history shows it: a `pending` row for the commit, the work, then the row
@@ -53,6 +55,7 @@ export async function runAttempt(
 ): Promise<{deployment: DeploymentRow; stack: string; error: KedgeError | null}> {
   const {store, announcer} = context
   const {repository, stack} = target
+  const engineLossesBefore = context.engine.connectionLosses()
   const deployment = store.startDeployment({repositoryId: repository.id, stackId: stack.id, commit: start.commit, trigger: start.trigger, engineId: context.engineInUse?.id ?? null})
   announcer.announce({kind: 'deploy_started', target, deployment})
   const finished = (row: DeploymentRow) => announcer.announce({kind: 'deployment_finished', target, deployment: row, previousCommit: start.previousCommit ?? null})
@@ -64,7 +67,7 @@ export async function runAttempt(
     finished(row)
     return {deployment: row, stack: stack.name, error: null}
   } catch (caught) {
-    const {error, outcome} = await steps.failed(caught)
+    const {error, outcome} = await steps.failed(caught, engineLossesBefore)
     const buildOutput = caught instanceof BuildFailedError ? keptBuildOutput(caught.output) : null
     const failed: DeploymentOutcome = {...outcome, status: 'failed', error: error.message, ...(buildOutput === null ? {} : {buildOutput})}
     const row = store.finishDeployment(deployment.id, failed)

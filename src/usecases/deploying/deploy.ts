@@ -162,12 +162,12 @@ export async function applyCheckedOutCommit(
     }
   }
 
-  const failed = async (caught: unknown): Promise<AttemptFailed> => {
+  const failed = async (caught: unknown, engineLossesBefore: number): Promise<AttemptFailed> => {
     const interrupted = signal?.aborted === true
     const error = interrupted
       ? new ExternalError('interrupted: kedge stopped before the deployment finished', {code: 'interrupted'})
       : (context.store.storageFault(caught) ?? asKedgeError(caught, 'deploy_failed'))
-    let hostFailed = !interrupted && (await failedForTheHost(context, error))
+    let hostFailed = !interrupted && (await failedForTheHost(context, error, engineLossesBefore))
     let note: string | null = null
     let leftFailed = false
     if (progress.touchedHost && !interrupted && !hostFailed && previous !== undefined) {

@@ -175,11 +175,11 @@ export async function healLocked(context: KedgeContext, target: StackTarget, opt
       await inspectDrift(context, target, report.recorded, known)
       return {outcome: {status: 'success' as const, note, snapshot: JSON.stringify(healed), project: snapshot.project, reason}}
     },
-    failed: async (caught) => {
+    failed: async (caught, engineLossesBefore) => {
       const error = asKedgeError(caught, 'heal_failed')
       return {
         error,
-        outcome: {snapshot: JSON.stringify(snapshot), project: snapshot.project, reason, ...(await failedAttempt(context, error, note, signal))},
+        outcome: {snapshot: JSON.stringify(snapshot), project: snapshot.project, reason, ...(await failedAttempt(context, error, note, engineLossesBefore, signal))},
       }
     },
   })

@@ -9,6 +9,7 @@ import type {ImageDetails} from '../../ports/engine.js'
 import type {KedgeContext} from '../context.js'
 import {runAttempt, type DeployOutcome} from '../deploying/attempt.js'
 import {composeProjectOf} from '../deploying/compose-project.js'
+import {failedAttempt} from '../deploying/host-failure.js'
 import {waitForServices} from '../deploying/health-gate.js'
 import {upWithSecrets} from '../deploying/secrets-up.js'
 import {onStackEngine} from '../engines/stack-engine.js'
@@ -153,14 +154,17 @@ export async function applyImageUpdates(
       await recreate()
       return {outcome: {status: 'success', snapshot: lastGood.snapshot, project: snapshot.project, reason: JSON.stringify(reason), hooks: null}, stackChanges: {lastError: null, lastErrorAt: null, pendingImages: null}}
     },
-    failed: async (caught) => {
+    failed: async (caught, engineLossesBefore) => {
       const error = asKedgeError(caught, 'deploy_failed')
       let note: string | null = null
+      // Whoever is to blame, the previous images are put back: the stack ran on them before.
       if (touchedHost && !signal?.aborted) {
         say(`the new images failed (${error.message.split('\n')[0]}): back to the previous ones`)
         note = await restorePrevious(context, moved, before, recreate)
       }
-      return {error, outcome: {note, snapshot: lastGood.snapshot, project: snapshot.project, interrupted: signal?.aborted === true, leftFailed: false, reason: JSON.stringify(reason), hooks: null}}
+      // One the host cut short is tried again at the next check, rather than held against these digests (see failedBefore).
+      const recorded = await failedAttempt(context, error, note, engineLossesBefore, signal)
+      return {error, outcome: {...recorded, snapshot: lastGood.snapshot, project: snapshot.project, leftFailed: false, reason: JSON.stringify(reason), hooks: null}}
     },
   })
   await releaseHeld(context, held)

@@ -128,7 +128,7 @@ export async function rollbackTo(
         },
       }
     },
-    failed: async (caught) => {
+    failed: async (caught, engineLossesBefore) => {
       const error = asKedgeError(caught, 'rollback_failed')
       return {
         error,
@@ -137,7 +137,7 @@ export async function rollbackTo(
           snapshot: JSON.stringify(snapshot),
           project: snapshot.project,
           reason,
-          ...(await failedAttempt(context, error, options.reason, options.signal)),
+          ...(await failedAttempt(context, error, options.reason, engineLossesBefore, options.signal)),
         },
       }
     },
