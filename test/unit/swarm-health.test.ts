@@ -82,6 +82,23 @@ describe('assessSwarmServices', () => {
     })
   })
 
+  it('counts the failures of each replica while the service runs: one failure of each new replica is Swarm\'s to retry', () => {
+    const normal = stateOf('normal')
+    const web = normal.services.find((service) => service.service === 'web')!
+    const running = normal.tasks.find((task) => task.serviceId === web.id && task.state === 'running')!
+    const since = deployedAt(web)
+    const failedTask = (id: string, slot: number) => ({...running, id, slot, state: 'failed', desiredState: 'shutdown', err: 'network sandbox join failed: error creating vxlan interface: file exists', createdAt: since})
+    const withFailures = (slots: number[]): SwarmStackState => ({...normal, tasks: [...slots.map((slot, index) => failedTask(`failed${index}`, slot)), ...normal.tasks]})
+    assert.deepEqual(assessSwarmServices('demo', [want('web', 'hweb1', 2)], withFailures([1, 2, 2])), {verdict: 'healthy'})
+    assert.deepEqual(assessSwarmServices('demo', [want('web', 'hweb1', 2)], withFailures([2, 2, 2])), {
+      verdict: 'failed',
+      reason: 'service web: 3 tasks failed since the deploy, the newest: network sandbox join failed: error creating vxlan interface: file exists',
+    })
+    // None of its tasks runs: three failures of any replicas are enough.
+    const stopped = {...withFailures([1, 2, 2]), tasks: withFailures([1, 2, 2]).tasks.filter((task) => task.state !== 'running')}
+    assert.equal(assessSwarmServices('demo', [want('web', 'hweb1', 2)], stopped).verdict, 'failed')
+  })
+
   it('counts only the failures since the deploy, by the engine\'s clock', () => {
     const failing = stateOf('failing')
     // crasher's failed tasks were created at 35.95 s, 37.57 s, 39.59 s and 41.61 s past 12:44.

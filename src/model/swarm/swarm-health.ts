@@ -1,4 +1,4 @@
-import type {StackService} from './swarm-services.js'
+import type {StackService, StackTask} from './swarm-services.js'
 import {
   carriesConfigOf,
   newestTaskError,
@@ -13,7 +13,13 @@ import {
 
 export type SwarmAssessment = {verdict: 'healthy'} | {verdict: 'waiting'; reason: string} | {verdict: 'failed'; reason: string}
 
-/** Tasks that failed or were rejected since a deploy, from which on a service counts as failing: Swarm retries each within seconds. */
+/**
+ * Tasks that failed or were rejected since a deploy, from which on a service counts as failing: Swarm
+ * retries each within seconds. Counted per replica (its slot; a global service's node) while one of the
+ * service's tasks runs: a fault of the moment (an overlay network's interface on a node not yet gone
+ * when the service scales back up) fails each new replica once, and Swarm's retry places it, while a
+ * broken image fails one replica again and again as well as the others.
+ */
 export const FAILED_TASKS_TOLERATED = 3
 
 const FAILED_STATES = new Set(['failed', 'rejected'])
@@ -57,17 +63,28 @@ function assessService(desired: DesiredSwarmService, service: StackService, stat
   if (update?.state === 'rollback_paused') return failure(`Swarm paused the rollback of service ${name}`)
   if (update?.state === 'paused') return failure(`Swarm paused the update of service ${name}`)
   if (!carriesConfigOf(desired, service)) return {verdict: 'waiting', reason: `service ${name} does not carry this deployment's configuration yet`}
-  if (failed.length >= FAILED_TASKS_TOLERATED) {
-    return {verdict: 'failed', reason: `service ${name}: ${plural(failed.length, 'task')} failed since the deploy, the newest: ${failed[0]!.err ?? failed[0]!.state}`}
+  const running = runningTasks(service, state).length
+  const failing = running === 0 ? failed : mostFailedReplica(failed)
+  if (failing.length >= FAILED_TASKS_TOLERATED) {
+    return {verdict: 'failed', reason: `service ${name}: ${plural(failing.length, 'task')} failed since the deploy, the newest: ${failing[0]!.err ?? failing[0]!.state}`}
   }
   if (update?.state === 'updating') return {verdict: 'waiting', reason: `service ${name} is updating`}
   if (update?.state === 'rollback_started') return {verdict: 'waiting', reason: `Swarm is rolling service ${name} back`}
   if (update && update.state !== 'completed') return {verdict: 'waiting', reason: `service ${name}'s update is ${update.state}`}
   const wanted = wantedTaskCount(service, state)
-  const running = runningTasks(service, state).length
   if (running >= wanted) return {verdict: 'healthy'}
   const error = newestTaskError(service, state, since)
   return {verdict: 'waiting', reason: `service ${name} has ${running} of ${plural(wanted, 'task')} running${error === null ? '' : ` (${error})`}`}
+}
+
+/** The failed tasks of the replica with the most of them, in the order given (the newest first). */
+function mostFailedReplica(failed: readonly StackTask[]): StackTask[] {
+  const byReplica = new Map<string, StackTask[]>()
+  for (const task of failed) {
+    const replica = task.slot !== null ? `slot ${task.slot}` : `node ${task.nodeId ?? task.id}`
+    byReplica.set(replica, [...(byReplica.get(replica) ?? []), task])
+  }
+  return [...byReplica.values()].reduce<StackTask[]>((most, tasks) => (tasks.length > most.length ? tasks : most), [])
 }
 
 /**
