@@ -13,6 +13,7 @@ import {LOCAL_ENGINE} from '../../src/adapters/engine/engine-errors.js'
 import {EngineTimeoutError} from '../../src/adapters/engine/engine-request.js'
 import {tcpTransport, type TcpTarget} from '../../src/adapters/engine/tcp-transport.js'
 import {ExternalError, InvalidInputError, isKedgeError, type KedgeError} from '../../src/model/errors.js'
+import type {Engine} from '../../src/ports/engine.js'
 import {redact} from '../../src/model/secrets/redaction.js'
 import {freePort} from '../helpers/ports.js'
 import {tempDir} from '../helpers/temp.js'
@@ -346,23 +347,28 @@ describe('connectEngine over tcp://', () => {
   })
 })
 
+/** An engine on a unix socket of the test's own, answering as `handle` does, and kedge's adapter for it. */
+async function unixEngine(handle: http.RequestListener): Promise<{socket: string; server: http.Server; docker: Engine}> {
+  const socket = path.join(tempDir('kedge-unix-engine-'), 'd.sock')
+  const server = http.createServer(handle)
+  await new Promise<void>((resolve) => server.listen(socket, resolve))
+  after(() => {
+    server.closeAllConnections()
+    return new Promise<void>((resolve) => server.close(() => resolve()))
+  })
+  const connection = await connectEngine('going', {kind: 'unix', path: socket}, {})
+  after(() => connection.close())
+  return {socket, server, docker: connection.engine}
+}
+
 describe('the unix socket transport', () => {
   // What a dockerd told to stop looks like: its socket is gone (no new connection), and it goes on
   // answering the connections it has while it stops its containers.
   it('answers no ping once the socket is gone, though a kept connection still answers', async () => {
-    const socket = path.join(tempDir('kedge-unix-engine-'), 'd.sock')
-    const server = http.createServer((request, response) => {
+    const {socket, docker} = await unixEngine((request, response) => {
       if (request.url?.startsWith('/_ping')) response.writeHead(200, {'content-type': 'text/plain'}).end('OK')
       else response.writeHead(200, {'content-type': 'application/json'}).end(JSON.stringify([{...CONTAINER, State: 'exited', Status: 'Exited (143) 1 second ago'}]))
     })
-    await new Promise<void>((resolve) => server.listen(socket, resolve))
-    after(() => {
-      server.closeAllConnections()
-      return new Promise<void>((resolve) => server.close(() => resolve()))
-    })
-    const connection = await connectEngine('going', {kind: 'unix', path: socket}, {})
-    after(() => connection.close())
-    const docker = connection.engine
     assert.equal(await docker.answers(), true)
     assert.equal((await docker.listKedgeContainers('web')).length, 1)
     rmSync(socket)
@@ -375,9 +381,8 @@ describe('the unix socket transport', () => {
 
 describe('the engine\'s connection losses', () => {
   it('counts a request that cannot connect and an event stream the engine ends; not an error status, nor a stream kedge stops', async () => {
-    const socket = path.join(tempDir('kedge-unix-engine-'), 'd.sock')
     const streams: http.ServerResponse[] = []
-    const server = http.createServer((request, response) => {
+    const {socket, server, docker} = await unixEngine((request, response) => {
       if (request.url?.startsWith('/events')) {
         response.writeHead(200, {'content-type': 'application/json'})
         response.flushHeaders()
@@ -388,14 +393,6 @@ describe('the engine\'s connection losses', () => {
         response.writeHead(500, {'content-type': 'application/json'}).end(JSON.stringify({message: 'boom'}))
       }
     })
-    await new Promise<void>((resolve) => server.listen(socket, resolve))
-    after(() => {
-      server.closeAllConnections()
-      return new Promise<void>((resolve) => server.close(() => resolve()))
-    })
-    const connection = await connectEngine('going', {kind: 'unix', path: socket}, {})
-    after(() => connection.close())
-    const docker = connection.engine
     const watch = (signal: AbortSignal) => docker.watchEvents({signal, onConnected: () => undefined, onEvent: () => undefined, onUnreadable: () => undefined})
 
     await docker.ping()
