@@ -82,6 +82,25 @@ describe('assessSwarmServices', () => {
     })
   })
 
+  it('waits for the update a changed task template asks for until Swarm has started it, the old tasks running meanwhile', () => {
+    const before = stateOf('normal')
+    const changed = withService(before, 'web', (service) => ({...service, templateDigest: 'another template', labels: {...service.labels}}))
+    const desired = [want('web', 'hweb1', 2)]
+    assert.deepEqual(assessSwarmServices('demo', desired, changed, before), {verdict: 'waiting', reason: 'Swarm has not started updating service web yet'})
+    const started = {state: 'updating', message: 'update in progress', startedAt: '2026-12-06T12:50:00.000000000Z', completedAt: null}
+    assert.deepEqual(assessSwarmServices('demo', desired, withService(changed, 'web', (service) => ({...service, updateStatus: started})), before), {
+      verdict: 'waiting',
+      reason: 'service web is updating',
+    })
+    const completed = {...started, state: 'completed', message: 'update completed', completedAt: '2026-12-06T12:50:03.000000000Z'}
+    assert.deepEqual(assessSwarmServices('demo', desired, withService(changed, 'web', (service) => ({...service, updateStatus: completed})), before), {verdict: 'healthy'})
+    // The last update's status, still there before the next one starts, is not this one's.
+    const updatedBefore = withService(before, 'web', (service) => ({...service, updateStatus: completed}))
+    assert.equal(assessSwarmServices('demo', desired, withService(changed, 'web', (service) => ({...service, updateStatus: completed})), updatedBefore).verdict, 'waiting')
+    // A deploy that leaves the template alone (labels, replicas) starts no update: nothing to wait for.
+    assert.deepEqual(assessSwarmServices('demo', desired, before, before), {verdict: 'healthy'})
+  })
+
   it('counts the failures of each replica while the service runs: one failure of each new replica is Swarm\'s to retry', () => {
     const normal = stateOf('normal')
     const web = normal.services.find((service) => service.service === 'web')!

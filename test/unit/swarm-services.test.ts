@@ -11,6 +11,7 @@ import {
   parseStackTasks,
   parseSwarmNodes,
   specDigest,
+  templateDigest,
   type StackService,
 } from '../../src/model/swarm/swarm-services.js'
 
@@ -29,8 +30,9 @@ const named = (state: string, service: string): StackService => services(state).
 
 describe('parseStackServices', () => {
   it("reads a replicated service of a stack: its name without the namespace, labels, image, replicas and the engine's counts", () => {
-    const {specDigest: digest, ...web} = named('normal', 'web')
+    const {specDigest: digest, templateDigest: template, ...web} = named('normal', 'web')
     assert.match(digest, /^[0-9a-f]{64}$/)
+    assert.match(template, /^[0-9a-f]{64}$/)
     assert.deepEqual(web, {
       id: 'ayd2trsz87yf5hcb14gzehp60',
       name: 'demo_web',
@@ -98,6 +100,19 @@ describe('parseStackServices', () => {
     const [service] = parseStackServices([{...(fixture('normal.services') as object[])[1]!, Spec: {...((fixture('normal.services') as Array<{Spec: object}>)[1]!.Spec), Labels: {}}}])
     assert.equal(service!.namespace, null)
     assert.equal(service!.service, 'demo_web')
+  })
+})
+
+describe('templateDigest', () => {
+  it('changes with what the tasks are made from, and not with the replicas, the labels or the placement alone', () => {
+    assert.equal(named('drifted', 'web').templateDigest, named('normal', 'web').templateDigest, 'web was scaled from 2 to 1')
+    assert.notEqual(named('drifted', 'worker').templateDigest, named('normal', 'worker').templateDigest, '--env-add X=1')
+    assert.notEqual(named('forced', 'worker').templateDigest, named('normal', 'worker').templateDigest, '--force restarts the tasks')
+    const spec = {Labels: {a: '1'}, TaskTemplate: {ContainerSpec: {Image: 'img:1'}, Placement: {}}, Mode: {Replicated: {Replicas: 2}}}
+    const digest = templateDigest(spec)
+    assert.equal(templateDigest({...spec, Labels: {a: '2'}, Mode: {Replicated: {Replicas: 3}}}), digest)
+    assert.equal(templateDigest({...spec, TaskTemplate: {...spec.TaskTemplate, Placement: {Constraints: ['node.role==manager']}}}), digest)
+    assert.notEqual(templateDigest({...spec, TaskTemplate: {...spec.TaskTemplate, ContainerSpec: {Image: 'img:2'}}}), digest)
   })
 })
 

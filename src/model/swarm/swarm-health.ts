@@ -26,29 +26,35 @@ const FAILED_STATES = new Set(['failed', 'rejected'])
 
 /**
  * Pure: how the services of a swarm deployment are doing, for the health gate that polls after `docker
- * stack deploy`. A service is healthy when its update is done (UpdateStatus null or completed; null after
+ * stack deploy`, with the state read before it (`before`). A service is healthy when its update is done (UpdateStatus null or completed; null after
  * a deploy that left its task template alone), it carries this deployment's config hash, and enough of
  * its tasks run (see runningTasks; a task with a healthcheck runs only once healthy). The gate fails at
  * once when Swarm paused the update or rolled it back, or when a service's tasks keep failing. The
  * reason of a wait names every service not ready yet, so that a timeout names them all.
  */
-export function assessSwarmServices(namespace: string, desired: readonly DesiredSwarmService[], state: SwarmStackState): SwarmAssessment {
+export function assessSwarmServices(
+  namespace: string,
+  desired: readonly DesiredSwarmService[],
+  state: SwarmStackState,
+  before: Pick<SwarmStackState, 'services'> | null = null,
+): SwarmAssessment {
   const waiting: string[] = []
   const actual = servicesOfStack(namespace, state)
+  const previous = new Map((before ? servicesOfStack(namespace, before) : []).map((service) => [service.id, service]))
   for (const service of desired) {
     const found = actual.find((candidate) => candidate.service === service.name)
     if (!found) {
       waiting.push(`service ${service.name} does not exist yet`)
       continue
     }
-    const assessment = assessService(service, found, state)
+    const assessment = assessService(service, found, state, previous.get(found.id))
     if (assessment.verdict === 'failed') return assessment
     if (assessment.verdict === 'waiting') waiting.push(assessment.reason)
   }
   return waiting.length === 0 ? {verdict: 'healthy'} : {verdict: 'waiting', reason: waiting.join('; ')}
 }
 
-function assessService(desired: DesiredSwarmService, service: StackService, state: SwarmStackState): SwarmAssessment {
+function assessService(desired: DesiredSwarmService, service: StackService, state: SwarmStackState, previous: StackService | undefined): SwarmAssessment {
   const name = desired.name
   const update = service.updateStatus
   const since = deployedAt(service)
@@ -63,6 +69,11 @@ function assessService(desired: DesiredSwarmService, service: StackService, stat
   if (update?.state === 'rollback_paused') return failure(`Swarm paused the rollback of service ${name}`)
   if (update?.state === 'paused') return failure(`Swarm paused the update of service ${name}`)
   if (!carriesConfigOf(desired, service)) return {verdict: 'waiting', reason: `service ${name} does not carry this deployment's configuration yet`}
+  // Until Swarm starts the update a changed template asks for, the old tasks still run, and the update
+  // status is none or the last one's: on a busy manager that lasts long enough for a look.
+  if (previous && previous.templateDigest !== service.templateDigest && (update === null || update.startedAt === previous.updateStatus?.startedAt)) {
+    return {verdict: 'waiting', reason: `Swarm has not started updating service ${name} yet`}
+  }
   const running = runningTasks(service, state).length
   const failing = running === 0 ? failed : mostFailedReplica(failed)
   if (failing.length >= FAILED_TASKS_TOLERATED) {

@@ -69,6 +69,8 @@ export interface StackService {
   updatedAt: EngineTime
   /** See specDigest. */
   specDigest: string
+  /** See templateDigest. */
+  templateDigest: string
 }
 
 /** A task of a service: one replica's attempt to run, on one node. */
@@ -142,6 +144,7 @@ export function toStackService(value: unknown, place: JsonPlace = {what: 'a serv
     createdAt: engineTime(raw, 'CreatedAt', place),
     updatedAt: engineTime(raw, 'UpdatedAt', place),
     specDigest: specDigest(raw.Spec as JsonObject),
+    templateDigest: templateDigest(raw.Spec as JsonObject),
   }
 }
 
@@ -223,6 +226,16 @@ export function specDigest(spec: JsonObject): string {
     EndpointSpec: spec.EndpointSpec ?? null,
   }
   return createHash('sha256').update(canonicalJson(digested)).digest('hex')
+}
+
+/**
+ * A digest of the task template, which Swarm makes the service's tasks from: a deploy that changes it
+ * starts an update of the tasks, one that leaves it alone (labels, replicas) does not. Placement is left
+ * out: a change of the constraints alone that the nodes running the tasks still meet moves no task.
+ */
+export function templateDigest(spec: JsonObject): string {
+  const {Placement: _, ...template} = isObject(spec.TaskTemplate) ? spec.TaskTemplate : {}
+  return createHash('sha256').update(canonicalJson(template)).digest('hex')
 }
 
 /** An image reference without the digest `--resolve-image` pins: `busybox:1@sha256:…` → `busybox:1`. */

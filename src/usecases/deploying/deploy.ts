@@ -153,7 +153,7 @@ export async function applyCheckedOutCommit(
     say(changesLine(progress.changes))
     await prepared.deploy()
     say(WAITING_FOR_SERVICES)
-    const applied = withRecordedServices(snapshot, await waitForSwarmServices(context, snapshot, config.healthTimeoutMs, signal))
+    const applied = withRecordedServices(snapshot, await waitForSwarmServices(context, snapshot, config.healthTimeoutMs, state, signal))
     progress.snapshot = applied
     await pruneUnusedSwarmObjects(context, repository.name, applied)
     return {

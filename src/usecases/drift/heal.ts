@@ -164,8 +164,9 @@ export async function healLocked(context: KedgeContext, target: StackTarget, opt
       let healed = snapshot
       if (isSwarmSnapshot(snapshot)) {
         // Swarm puts each service back to the spec of the commit: the heal is a redeploy of it, gated as a deploy is.
+        const before = await context.engine.swarmState(snapshot.project)
         await applySwarmStack(context, paths, repository.name, snapshot, {prune: config.prune, signal, tree})
-        healed = withRecordedServices(snapshot, await waitForSwarmServices(context, snapshot, config.healthTimeoutMs, signal))
+        healed = withRecordedServices(snapshot, await waitForSwarmServices(context, snapshot, config.healthTimeoutMs, before, signal))
       } else {
         // A built image that is gone is built again from the commit's tree, never pulled: its tag is in no registry.
         await buildMissingImages(context, paths, repository.name, snapshot, {from: {tree}, signal, say: (what) => context.progress.step(`${stackLabel(target)}: ${what}`)})

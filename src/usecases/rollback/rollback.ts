@@ -88,10 +88,11 @@ export async function rollbackTo(
       const runningSnapshot = parseSnapshot(running?.snapshot ?? null, running?.id ?? null)
       let restored: StackSnapshot
       if (isSwarmSnapshot(snapshot)) {
-        say(changesLine(swarmChanges(snapshot, await context.engine.swarmState(snapshot.project), runningSnapshot)))
+        const before = await context.engine.swarmState(snapshot.project)
+        say(changesLine(swarmChanges(snapshot, before, runningSnapshot)))
         await applySwarmStack(context, paths, repository.name, snapshot, {prune: config.prune, signal: options.signal, tree, say})
         say(WAITING_FOR_SERVICES)
-        restored = withRecordedServices(snapshot, await waitForSwarmServices(context, snapshot, config.healthTimeoutMs, options.signal))
+        restored = withRecordedServices(snapshot, await waitForSwarmServices(context, snapshot, config.healthTimeoutMs, before, options.signal))
         await pruneUnusedSwarmObjects(context, repository.name, restored)
       } else {
         // Only the project that runs now is one kedge deployed: one it left long ago may be someone else's.

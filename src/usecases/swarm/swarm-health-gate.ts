@@ -2,7 +2,7 @@ import {formatDuration} from '../../model/config/duration.js'
 import {ExternalError} from '../../model/errors.js'
 import type {StackSnapshot} from '../../model/stack/stack-snapshot.js'
 import {assessSwarmServices} from '../../model/swarm/swarm-health.js'
-import {servicesOfStack, type RecordedSwarmService} from '../../model/swarm/swarm-state.js'
+import {servicesOfStack, type RecordedSwarmService, type SwarmStackState} from '../../model/swarm/swarm-state.js'
 import type {KedgeContext} from '../context.js'
 import {desiredSwarmServices, namespaceOf} from './swarm-stack.js'
 
@@ -14,16 +14,23 @@ const POLL_MS = 500
  * where it has a healthcheck), as model/swarm/swarm-health.ts judges; fails at once when Swarm paused
  * the update or rolled it back, or when its tasks keep failing, and after `timeoutMs` naming every service
  * not ready. Returns what Swarm then holds of each service (its spec's digest, its image), for the
- * snapshot: what drift is measured against.
+ * snapshot: what drift is measured against. `before` is the swarm's state as read before the stack was
+ * deployed: a service whose task template the deploy changed is waited on until Swarm has started its update.
  */
-export async function waitForSwarmServices(context: KedgeContext, snapshot: StackSnapshot, timeoutMs: number, signal?: AbortSignal): Promise<Map<string, RecordedSwarmService>> {
+export async function waitForSwarmServices(
+  context: KedgeContext,
+  snapshot: StackSnapshot,
+  timeoutMs: number,
+  before: SwarmStackState,
+  signal?: AbortSignal,
+): Promise<Map<string, RecordedSwarmService>> {
   const namespace = namespaceOf(snapshot)
   const desired = desiredSwarmServices(snapshot).map(({swarm: _before, ...service}) => service)
   const deadline = context.clock.now().getTime() + timeoutMs
   for (;;) {
     signal?.throwIfAborted()
     const state = await context.engine.swarmState(namespace)
-    const assessment = assessSwarmServices(namespace, desired, state)
+    const assessment = assessSwarmServices(namespace, desired, state, before)
     if (assessment.verdict === 'healthy') {
       return new Map(servicesOfStack(namespace, state).map((service) => [service.service, {specDigest: service.specDigest, image: service.image}]))
     }
