@@ -177,10 +177,13 @@ describe('an engine over kedge\'s ssh tunnel', () => {
       await connection.engine.ping()
       const [through, direct] = await Promise.all([identifyEngine(connection.engine), identifyEngine(localDockerEngine)])
       assert.equal(through.id, direct.id, 'the tunnel reaches the engine on the forwarded socket')
-      assert.deepEqual(
-        (await connection.engine.listAllKedgeContainers()).map((container) => container.id).sort(),
-        (await localDockerEngine.listAllKedgeContainers()).map((container) => container.id).sort(),
-      )
+      // The same containers either way; the tests beside this one create and remove some between two listings, so both are taken again until they agree.
+      const listings = async () =>
+        Promise.all([connection.engine, localDockerEngine].map(async (engine) => (await engine.listAllKedgeContainers()).map((container) => container.id).sort()))
+      await waitFor('the listings through the tunnel and direct to agree', async () => {
+        const [tunnelled, local] = await listings()
+        return JSON.stringify(tunnelled) === JSON.stringify(local)
+      }, 30_000, 200)
 
       assert.equal(learnedLines.length, 1)
       assert.equal(learnedLines[0]!.trim(), server.hostKeyLine)
