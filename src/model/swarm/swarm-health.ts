@@ -26,9 +26,9 @@ const FAILED_STATES = new Set(['failed', 'rejected'])
 
 /**
  * Pure: how the services of a swarm deployment are doing, for the health gate that polls after `docker
- * stack deploy`, with the state read before it (`before`). A service is healthy when its update is done (UpdateStatus null or completed; null after
- * a deploy that left its task template alone), it carries this deployment's config hash, and enough of
- * its tasks run (see runningTasks; a task with a healthcheck runs only once healthy). The gate fails at
+ * stack deploy`, with the state read before it (`before`). A service is healthy when its update is done
+ * (UpdateStatus null or completed; null after a deploy that left its task template alone), it carries
+ * this deployment's config hash, and enough of its tasks run (see runningTasks; a task with a healthcheck runs only once healthy). The gate fails at
  * once when Swarm paused the update or rolled it back, or when a service's tasks keep failing. The
  * reason of a wait names every service not ready yet, so that a timeout names them all.
  */
@@ -93,7 +93,9 @@ function mostFailedReplica(failed: readonly StackTask[]): StackTask[] {
   const byReplica = new Map<string, StackTask[]>()
   for (const task of failed) {
     const replica = task.slot !== null ? `slot ${task.slot}` : `node ${task.nodeId ?? task.id}`
-    byReplica.set(replica, [...(byReplica.get(replica) ?? []), task])
+    const tasks = byReplica.get(replica) ?? []
+    tasks.push(task)
+    byReplica.set(replica, tasks)
   }
   return [...byReplica.values()].reduce<StackTask[]>((most, tasks) => (tasks.length > most.length ? tasks : most), [])
 }

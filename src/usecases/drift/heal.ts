@@ -165,7 +165,7 @@ export async function healLocked(context: KedgeContext, target: StackTarget, opt
       if (isSwarmSnapshot(snapshot)) {
         // Swarm puts each service back to the spec of the commit: the heal is a redeploy of it, gated as a deploy is.
         const before = await context.engine.swarmState(snapshot.project)
-        await applySwarmStack(context, paths, repository.name, snapshot, {prune: config.prune, signal, tree})
+        await applySwarmStack(context, paths, repository.name, snapshot, {prune: config.prune, signal, tree, state: before})
         healed = withRecordedServices(snapshot, await waitForSwarmServices(context, snapshot, config.healthTimeoutMs, before, signal))
       } else {
         // A built image that is gone is built again from the commit's tree, never pulled: its tag is in no registry.

@@ -90,7 +90,7 @@ export async function rollbackTo(
       if (isSwarmSnapshot(snapshot)) {
         const before = await context.engine.swarmState(snapshot.project)
         say(changesLine(swarmChanges(snapshot, before, runningSnapshot)))
-        await applySwarmStack(context, paths, repository.name, snapshot, {prune: config.prune, signal: options.signal, tree, say})
+        await applySwarmStack(context, paths, repository.name, snapshot, {prune: config.prune, signal: options.signal, tree, say, state: before})
         say(WAITING_FOR_SERVICES)
         restored = withRecordedServices(snapshot, await waitForSwarmServices(context, snapshot, config.healthTimeoutMs, before, options.signal))
         await pruneUnusedSwarmObjects(context, repository.name, restored)

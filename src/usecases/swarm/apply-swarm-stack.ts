@@ -29,7 +29,7 @@ export async function applySwarmStack(
   paths: StackPaths,
   repository: string,
   snapshot: StackSnapshot,
-  options: {prune: boolean; signal?: AbortSignal; tree?: string; say?: (line: string) => void},
+  options: {prune: boolean; signal?: AbortSignal; tree?: string; say?: (line: string) => void; state?: SwarmStackState},
 ): Promise<void> {
   await (await prepareSwarmStack(context, paths, repository, snapshot, options)).deploy()
 }
