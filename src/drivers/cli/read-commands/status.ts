@@ -1,6 +1,7 @@
 import chalk from 'chalk'
 
 import {LOCAL_ENGINE} from '../../../model/engine/engine-name.js'
+import {shortDigest} from '../../../model/repository/deploy-reason.js'
 import {holdRelease} from '../../../model/stack/stack-hold.js'
 import {repositoryStatuses, type RepositoryStatus} from '../../../usecases/repositories/repository-status.js'
 import {authLines} from '../auth-lines.js'
@@ -81,9 +82,4 @@ function indent(text: string): string {
     .split('\n')
     .map((line) => `  ${line}`)
     .join('\n')
-}
-
-/** A digest as status shows it: its first 12 hex digits, as Docker shortens image ids. */
-function shortDigest(digest: string | null): string {
-  return digest === null ? 'unknown' : digest.replace(/^sha256:/, '').slice(0, 12)
 }
