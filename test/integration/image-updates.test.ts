@@ -1,9 +1,12 @@
 import assert from 'node:assert/strict'
+import path from 'node:path'
 import {after, describe, it} from 'node:test'
 
+import {closeDatabase, openDatabase} from '../../src/store/database.js'
 import {runKedge, runKedgeJson} from '../helpers/cli.js'
 import {docker, kedgeContainers} from '../helpers/docker.js'
 import {PrivateRegistry} from '../helpers/registry.js'
+import {ServeProcess} from '../helpers/serve.js'
 import {registeredStack, uniqueName, type TestStack} from '../helpers/stack.js'
 
 interface HistoryRow {
@@ -106,7 +109,7 @@ describe('new images behind the same tag (reconciliation.image_updates)', {timeo
     assert.deepEqual(docker('images', '--format', '{{.Repository}}', '--filter', 'reference=kedge-previous/*').split('\n').filter(Boolean), [], 'the hold on the previous image is let go')
   })
 
-  it('shows a new image as pending in notify mode, in diff and after a check, and applies it with kedge sync', async () => {
+  it('shows a new image as pending in notify mode: in diff, and in status after serve\'s check; kedge sync applies it', async () => {
     const registry = await startRegistry()
     const {stack, web, env} = await stackOn(registry, 'notify')
     const name = web.slice(web.lastIndexOf('/') + 1, web.lastIndexOf(':'))
@@ -118,6 +121,23 @@ describe('new images behind the same tag (reconciliation.image_updates)', {timeo
     assert.equal(diff.json.inSync, false)
     assert.deepEqual(diff.json.images?.map((entry) => [entry.image, entry.to, entry.services]), [[web, newer, ['web']]])
     assert.deepEqual(ids(stack), first, 'diff changes nothing')
+
+    // The stack's interval (6h) has passed since the sync's check: serve checks at once, and records what it found.
+    const db = openDatabase(path.join(stack.home, 'kedge.db'))
+    try {
+      db.$client.prepare('UPDATE stacks SET images_checked_at = 0').run()
+    } finally {
+      closeDatabase(db)
+    }
+    const serve = new ServeProcess(stack.home, ['--interval', '1h'], env)
+    const pending = await serve.waitForLog((line) => line.event === 'images.pending' && line.repo === stack.name)
+    assert.match(String(pending.images), new RegExp(name))
+    assert.equal(await serve.stop(), 0)
+    assert.deepEqual(ids(stack), first, 'notify mode pulls and recreates nothing')
+    const status = await runKedgeJson<Array<{pendingImages: Array<{image: string; to: string; services: string[]}>}>>(['status', stack.name, '--json'], {home: stack.home, env})
+    assert.deepEqual(status.json[0]?.pendingImages.map((entry) => [entry.image, entry.to, entry.services]), [[web, newer, ['web']]])
+    const text = await runKedge(['status', stack.name], {home: stack.home, env})
+    assert.ok(text.stdout.includes(`pending   ${web}  new image ${newer.replace('sha256:', '').slice(0, 12)}`), text.stdout)
 
     const synced = await runKedge(['sync', '--repo', stack.name], {home: stack.home, env})
     assert.equal(synced.code, 0, synced.stderr)
